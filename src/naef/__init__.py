@@ -1,0 +1,34 @@
+"""naef — design, stress-test and transparently run an energy-for-infrastructure swap.
+
+The public Python API for notebooks::
+
+    import naef
+    scenario = naef.load_scenario("baseline")       # a path, TOML text, or a shipped scenario's name
+    result = naef.simulate(scenario)                # the deterministic run
+    result.table                                    # pandas DataFrame, one row per period
+    result.summary                                  # dict, as written to summary.json
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from naef.errors import NaefError
+
+try:
+    __version__ = version("naef")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
+    __version__ = "0.0.0+unknown"
+
+from naef.engine.simulate import SimulationResult, simulate  # noqa: E402
+from naef.scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
+
+__all__ = [
+    "NaefError",
+    "Scenario",
+    "ScenarioError",
+    "SimulationResult",
+    "__version__",
+    "load_scenario",
+    "simulate",
+]

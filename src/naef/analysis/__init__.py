@@ -1,0 +1,1 @@
+"""Risk metrics and ratings, issuance sizing, stress tests and sensitivity analysis."""

@@ -1,0 +1,191 @@
+"""Read a user-given ``Date,Price`` CSV of crude prices into monthly prices and monthly log-returns.
+
+This is the I/O edge of the price models: it reads a file, checks it line by line and hands pure arrays to the
+engine (``naef.engine.price_models``) and to calibration (``naef.analysis.calibrate``).
+
+Format: a header ``Date,Price`` (any case), then one row per observation, dates ``YYYY-MM-DD`` (or
+``YYYY-MM``) strictly increasing, prices in US$/bbl. Daily or monthly files both work: when a month has
+several rows, the month's price is their simple average, which is how the U.S. EIA builds its monthly spot
+series (checked on WTI, April 2020: the average of the 21 daily prices, including -36.98 on 2020-04-20, is
+EIA's monthly 16.55).
+Months must follow each other without gaps. Errors are :class:`~naef.engine.price_models.PriceModelError`
+with one line naming the file and line, e.g. ``prices.csv:12: bad price 'n/a' (expected a number)``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from naef.engine.price_models import HistoricalReturns, PriceModelError
+
+__all__ = [
+    "MonthlyPrices",
+    "historical_returns",
+    "load_historical_returns",
+    "log_prices",
+    "parse_monthly_prices",
+    "read_monthly_prices",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class MonthlyPrices:
+    """Monthly average prices, one per consecutive month.
+
+    ``lines[i]`` is the (first, last) line number in the source file of the rows averaged into month ``i``.
+    """
+
+    source: str
+    months: tuple[str, ...]
+    prices_usd_per_bbl: npt.NDArray[np.float64]
+    lines: tuple[tuple[int, int], ...]
+
+    @property
+    def first_month(self) -> str:
+        return self.months[0]
+
+    @property
+    def last_month(self) -> str:
+        return self.months[-1]
+
+    def where(self, i: int) -> str:
+        """``source:line`` (or ``source:lines a-b``) of month ``i``, for error messages."""
+        first, last = self.lines[i]
+        return f"{self.source}:{first}" if first == last else f"{self.source}:lines {first}-{last}"
+
+
+def _parse_date(text: str) -> dt.date | None:
+    text = text.strip()
+    try:
+        if len(text) == 7:  # YYYY-MM
+            return dt.date.fromisoformat(text + "-01")
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return None
+
+
+def parse_monthly_prices(text: str, *, source: str) -> MonthlyPrices:
+    """Parse the text of a ``Date,Price`` CSV (``source`` names it in errors) into monthly prices."""
+    rows = csv.reader(text.splitlines())
+    header_seen = False
+    months: list[tuple[int, int]] = []
+    sums: list[float] = []
+    counts: list[int] = []
+    lines: list[tuple[int, int]] = []
+    last_date: dt.date | None = None
+    try:
+        for line_no, row in enumerate(rows, start=1):
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if not header_seen:
+                cells = [c.strip().lower() for c in row]
+                if cells != ["date", "price"]:
+                    raise PriceModelError(
+                        f"{source}:{line_no}: expected the header 'Date,Price', got {','.join(row)!r}"
+                    )
+                header_seen = True
+                continue
+            if len(row) != 2:
+                raise PriceModelError(
+                    f"{source}:{line_no}: expected 2 fields 'date,price', got {len(row)}: {','.join(row)!r}"
+                )
+            date = _parse_date(row[0])
+            if date is None:
+                raise PriceModelError(
+                    f"{source}:{line_no}: bad date {row[0].strip()!r} (expected YYYY-MM-DD)"
+                )
+            try:
+                price = float(row[1])
+            except ValueError:
+                price = math.nan
+            if not math.isfinite(price):
+                raise PriceModelError(f"{source}:{line_no}: bad price {row[1].strip()!r} (expected a number)")
+            if last_date is not None and date <= last_date:
+                raise PriceModelError(
+                    f"{source}:{line_no}: date {date.isoformat()} is not after the previous row's "
+                    f"{last_date.isoformat()} (dates must be strictly increasing)"
+                )
+            last_date = date
+            key = (date.year, date.month)
+            if months and months[-1] == key:
+                sums[-1] += price
+                counts[-1] += 1
+                lines[-1] = (lines[-1][0], line_no)
+                continue
+            if months:
+                y, m = months[-1]
+                expected = (y + (m == 12), m % 12 + 1)
+                if key != expected:
+                    raise PriceModelError(
+                        f"{source}:{line_no}: month {expected[0]:04d}-{expected[1]:02d} is missing "
+                        f"(the history must cover every month without gaps)"
+                    )
+            months.append(key)
+            sums.append(price)
+            counts.append(1)
+            lines.append((line_no, line_no))
+    except csv.Error as exc:
+        raise PriceModelError(f"{source}:{rows.line_num}: malformed CSV ({exc})") from None
+    if not header_seen:
+        raise PriceModelError(f"{source}: empty file (expected a header 'Date,Price' and monthly rows)")
+    if not months:
+        raise PriceModelError(f"{source}: no price rows after the header")
+    return MonthlyPrices(
+        source=source,
+        months=tuple(f"{y:04d}-{m:02d}" for y, m in months),
+        prices_usd_per_bbl=np.asarray(sums, dtype=np.float64) / np.asarray(counts, dtype=np.float64),
+        lines=tuple(lines),
+    )
+
+
+def read_monthly_prices(path: str | Path) -> MonthlyPrices:
+    """Read a ``Date,Price`` CSV file into monthly average prices."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise PriceModelError(f"{p}: not UTF-8 text (expected a 'Date,Price' CSV)") from None
+    except OSError as exc:
+        raise PriceModelError(f"{p}: cannot read the price history ({exc.strerror or exc})") from None
+    return parse_monthly_prices(text, source=str(p))
+
+
+def log_prices(prices: MonthlyPrices) -> npt.NDArray[np.float64]:
+    """Natural logarithms of the monthly prices; raise naming the line if a price is not positive."""
+    bad = np.flatnonzero(~(prices.prices_usd_per_bbl > 0.0))
+    if bad.size:
+        i = int(bad[0])
+        raise PriceModelError(
+            f"{prices.where(i)}: price {prices.prices_usd_per_bbl[i]:g} US$/bbl for {prices.months[i]} "
+            f"is not positive; log-price models (gbm, ou, schwartz_smith, bootstrap) need prices > 0"
+        )
+    return np.log(prices.prices_usd_per_bbl)
+
+
+def historical_returns(prices: MonthlyPrices) -> HistoricalReturns:
+    """Monthly log-returns ln(P_m / P_{m-1}) for the block bootstrap."""
+    x = log_prices(prices)
+    if x.size < 2:
+        raise PriceModelError(
+            f"{prices.source}: at least 2 months are needed for a monthly return, got {x.size}"
+        )
+    return HistoricalReturns(
+        source=prices.source,
+        first_month=prices.first_month,
+        last_month=prices.last_month,
+        log_returns=tuple(float(r) for r in np.diff(x)),
+    )
+
+
+def load_historical_returns(path: str | Path) -> HistoricalReturns:
+    """Read a ``Date,Price`` CSV and return its monthly log-returns (for ``[price] model = "bootstrap"``)."""
+    return historical_returns(read_monthly_prices(path))

@@ -1,0 +1,210 @@
+"""The ``naef`` command. The only place that turns :class:`naef.errors.NaefError` into exit code 2."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from naef import __version__
+from naef.errors import NaefError
+
+app = typer.Typer(
+    name="naef",
+    help="Design, stress-test and transparently run an energy-for-infrastructure swap (NAEF → PEMEX → MDF).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+class CliError(NaefError):
+    """A bad command-line argument (a path, an option value)."""
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"naef {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """naef: the North American Energy Fund / Mexican Development Fund model and control system."""
+
+
+def _usd_bn(x: float | None) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x / 1e9:,.2f}"
+
+
+def _num(x: float | None, fmt: str = "{:.2f}") -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else fmt.format(x)
+
+
+def _print_summary(summary: dict[str, Any], out: Path) -> None:
+    sc = summary["scenario"]
+    console.print(
+        f"[bold]naef {summary['naef_version']}[/] — scenario [bold]{sc['name']}[/] "
+        f"({sc['start']}, {sc['years']} years, {sc['periods_per_year']} periods/year) — deterministic run"
+    )
+    su = summary["sources_and_uses"]
+    t = Table(title="Sources and uses at issuance (USD bn)", show_edge=False)
+    t.add_column("item")
+    t.add_column("USD bn", justify="right")
+    t.add_row("securities proceeds", _usd_bn(su["sources"]["securities_proceeds_usd"]))
+    for k, v in su["uses"].items():
+        t.add_row("  " + k.removesuffix("_usd").replace("_", " "), _usd_bn(v))
+    if su["surplus_usd"]:
+        t.add_row("[yellow]surplus (released to the waterfall)[/]", _usd_bn(su["surplus_usd"]))
+    if su["shortfall_usd"]:
+        t.add_row("[red]shortfall (uses exceed proceeds)[/]", _usd_bn(su["shortfall_usd"]))
+    if su["capex_funded_by_pemex_usd"]:
+        t.add_row("[yellow]capex funded by PEMEX (timing)[/]", _usd_bn(su["capex_funded_by_pemex_usd"]))
+    console.print(t)
+    t = Table(title="NAEF tranches (USD bn; WAL in years; P principal, I interest)", show_edge=False)
+    for col in ("tranche", "rank", "size", "coupon", "WAL", "min DSCR", "mean DSCR", "yield", "unpaid P",
+                "unpaid I"):
+        t.add_column(col, justify="left" if col == "tranche" else "right")
+    for tr in summary["tranches"]:
+        short = tr["principal_outstanding_usd"] > 0.5 or tr["interest_shortfall_usd"] > 0.5
+        style = "red" if short else ""
+        t.add_row(
+            tr["name"], str(tr["seniority"]), _usd_bn(tr["size_usd"]), f"{tr['coupon_rate']:.2%}",
+            _num(tr["wal_years"]), _num(tr["min_dscr"]), _num(tr["mean_dscr"]),
+            _num(tr["investor_yield"], "{:.2%}"), _usd_bn(tr["principal_outstanding_usd"]),
+            _usd_bn(tr["interest_shortfall_usd"]), style=style,
+        )
+    console.print(t)
+    tot, prod = summary["totals"], summary["production"]
+    t = Table(title="Production and the Mexican Development Fund", show_edge=False)
+    t.add_column("figure")
+    t.add_column("value", justify="right")
+    t.add_row("cumulative oil (MMbbl)", _num(prod["cumulative_oil_mmbbl"], "{:,.0f}"))
+    t.add_row("cumulative gas (Bcf)", _num(prod["cumulative_gas_bcf"], "{:,.0f}"))
+    t.add_row("peak oil (bbl/d)", _num(prod["peak_oil_bpd"], "{:,.0f}"))
+    t.add_row("revenue (USD bn)", _usd_bn(tot["revenue_usd"]))
+    t.add_row("duties to the Federation (USD bn)", _usd_bn(tot["duties_usd"]))
+    t.add_row("collections (USD bn)", _usd_bn(tot["collections_usd"]))
+    t.add_row("debt service paid (USD bn)", _usd_bn(tot["interest_paid_usd"] + tot["principal_paid_usd"]))
+    t.add_row("[bold]to the MDF (USD bn, nominal)[/]", _usd_bn(tot["to_mdf_usd"]))
+    t.add_row(f"to the MDF (USD bn, PV at {tot['discount_rate']:.0%})", _usd_bn(tot["to_mdf_pv_usd"]))
+    t.add_row("first MDF inflow", tot["first_mdf_period"] or "never")
+    console.print(t)
+    console.print(f"Wrote [bold]{out / 'cashflows.csv'}[/] and [bold]{out / 'summary.json'}[/].")
+
+
+def _write_outputs(out: Path, files: dict[str, str]) -> None:
+    """Write all files into ``out`` at once: staged in a temporary folder beside it, then moved in."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
+    if not out.is_dir():
+        raise CliError(f"--out {out}: not a folder")
+    stage = Path(tempfile.mkdtemp(prefix=".naef-", dir=out))
+    try:
+        for name, text in files.items():
+            (stage / name).write_text(text, encoding="utf-8")
+        for name in files:
+            (stage / name).replace(out / name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario TOML file, or the name of a shipped scenario.")
+    ] = "baseline",
+    deterministic: Annotated[
+        bool, typer.Option("--deterministic", help="Run the scenario's deterministic case (its price decks).")
+    ] = True,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: out/<scenario name>).")] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="'vector' (default) or 'reference' (the pure-Python oracle).")
+    ] = "vector",
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing but errors.")] = False,
+) -> None:
+    """Run a scenario through the whole chain and write cashflows.csv and summary.json."""
+    from naef import load_scenario, simulate
+
+    if engine not in ("vector", "reference"):
+        raise CliError(f"--engine: unknown engine {engine!r} (choose 'vector' or 'reference')")
+    sc = load_scenario(scenario)
+    result = simulate(sc, engine="reference" if engine == "reference" else "vector")
+    folder = out if out is not None else Path("out") / sc.scenario.name
+    _write_outputs(folder, {
+        "cashflows.csv": result.table.to_csv(index=False, float_format="%.6f"),
+        "summary.json": json.dumps(result.summary, indent=2, allow_nan=False, default=_json_default) + "\n",
+    })
+    if not quiet:
+        _print_summary(result.summary, folder)
+
+
+def _json_default(obj: object) -> object:
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+@app.command()
+def validate(
+    scenario: Annotated[str, typer.Argument(help="Scenario TOML file, or the name of a shipped scenario.")],
+) -> None:
+    """Check a scenario file: prints its name and content hash, or one line naming the bad key."""
+    from naef.scenario import content_hash, load_scenario
+
+    sc = load_scenario(scenario)
+    console.print(f"ok: {sc.scenario.name} (sha256 {content_hash(sc)})")
+
+
+@app.command()
+def scenarios(
+    name: Annotated[str | None, typer.Argument(help="Print this shipped scenario's TOML.")] = None,
+) -> None:
+    """List the shipped scenarios, or print one (a starting point for your own)."""
+    from importlib import resources
+
+    from naef.scenario import shipped_scenarios
+
+    names = shipped_scenarios()
+    if name is None:
+        for n in names:
+            console.print(n)
+        return
+    if name not in names:
+        raise CliError(f"scenarios: no shipped scenario {name!r} (shipped: {', '.join(names)})")
+    sys.stdout.write(resources.files("naef.scenario").joinpath("scenarios", f"{name}.toml").read_text("utf-8"))
+
+
+def main() -> None:
+    """Entry point: run the app; a NaefError becomes one line on stderr and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except NaefError as exc:
+        err_console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(1)
+    except Exception as exc:  # click usage errors arrive here with standalone_mode=False
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,186 @@
+"""The pure-Python reference of the waterfall: plain loops over paths and periods, floats, no NumPy arithmetic.
+
+It is the oracle the vectorised engine (``naef.engine.waterfall``) is tested against, and ``--engine reference``
+runs it. It follows the same rules (see the module docstring of ``naef.engine.waterfall``) written the slow,
+obvious way; only the final packing of results into arrays uses NumPy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from naef.engine.waterfall import PATH_COLUMNS, TRANCHE_COLUMNS, WaterfallResult, WaterfallSpec
+
+__all__ = ["run_waterfall_reference"]
+
+
+def _take(due: float, available: float) -> float:
+    return due if due < available else available
+
+
+def _one_path(
+    spec: WaterfallSpec, collections: list[float], capex: list[float], exports: list[float]
+) -> tuple[dict[str, list[float]], dict[str, list[list[float]]]]:
+    n = len(collections)
+    trs = spec.tranches
+    nt = len(trs)
+    rows: dict[str, list[float]] = {name: [0.0] * n for name in PATH_COLUMNS}
+    trows: dict[str, list[list[float]]] = {name: [[0.0] * n for _ in range(nt)] for name in TRANCHE_COLUMNS}
+    fee = [float(x) for x in spec.trustee_fee_usd]
+    sched_ds = [float(x) for x in spec.scheduled_ds_usd]
+    cfads = [collections[t] - fee[t] for t in range(n)]
+    cons = cia = dsra = trap = fee_arrears = 0.0
+    outstanding = [0.0] * nt
+    int_arrears = [0.0] * nt
+    pr_arrears = [0.0] * nt
+    for t in range(n):
+        for j in range(nt):
+            if trs[j].issue_period == t:
+                outstanding[j] = trs[j].size_usd
+        cons += float(spec.proceeds_usd[t]) - float(spec.issuance_costs_usd[t]) - float(spec.initial_dsra_usd[t])
+        cons -= float(spec.cia_funding_usd[t])
+        cons -= capex[t]
+        gap = -cons if cons < 0 else 0.0
+        cons += gap
+        release = 0.0
+        if t == spec.construction_release_period:
+            release, cons = cons, 0.0
+        dsra += float(spec.initial_dsra_usd[t])
+        deposit = float(spec.initial_dsra_usd[t])
+        cia += float(spec.cia_funding_usd[t])
+        cia_draw = 0.0
+        for j in range(nt):
+            if trs[j].grace[t]:
+                due = outstanding[j] * trs[j].rate_per_period
+                paid = _take(due, cia)
+                cia -= paid
+                cia_draw += paid
+                trows["interest_paid_usd"][j][t] += paid
+                int_arrears[j] += due - paid
+        cia_rel = 0.0
+        if t == spec.cia_release_period:
+            cia_rel, cia = cia, 0.0
+        pool = collections[t] + release + cia_rel
+        trap_draw = dsra_draw = 0.0
+        # trustee fees: pool, then trap
+        fee_due = fee[t] + fee_arrears
+        a = _take(fee_due, pool)
+        pool -= a
+        b = _take(fee_due - a, trap)
+        trap -= b
+        trap_draw += b
+        fee_paid = a + b
+        fee_arrears = fee_due - fee_paid
+        # class by class: interest, then principal
+        for members in spec.classes:
+            for kind in ("interest", "principal"):
+                dues = []
+                for j in members:
+                    if kind == "interest":
+                        regular = outstanding[j] * trs[j].rate_per_period
+                        if not trs[j].active[t] or trs[j].grace[t]:
+                            regular = 0.0
+                        dues.append(regular + int_arrears[j])
+                    else:
+                        dues.append(min(float(trs[j].principal_usd[t]) + pr_arrears[j], outstanding[j]))
+                total = sum(dues)
+                x = _take(total, pool)
+                pool -= x
+                y = _take(total - x, trap)
+                trap -= y
+                z = _take(total - x - y, dsra)
+                dsra -= z
+                trap_draw += y
+                dsra_draw += z
+                paid_total = x + y + z
+                for k, j in enumerate(members):
+                    share = dues[k] * (paid_total / total) if total > 0 else 0.0
+                    if kind == "interest":
+                        trows["interest_paid_usd"][j][t] += share
+                        int_arrears[j] = dues[k] - share
+                    else:
+                        trows["principal_paid_usd"][j][t] = share
+                        pr_arrears[j] = max(dues[k] - share, 0.0)
+                        outstanding[j] -= share
+        # DSRA
+        target = float(spec.dsra_target_usd[t])
+        dsra_rel = dsra - target if dsra > target else 0.0
+        dsra -= dsra_rel
+        pool += dsra_rel
+        need = target - dsra if target > dsra else 0.0
+        topup = _take(need, pool)
+        dsra += topup
+        pool -= topup
+        deposit += topup
+        # cash trap on the lookback DSCR
+        lo = max(t - spec.lookback_periods + 1, 0)
+        ds_sum = sum(sched_ds[lo : t + 1])
+        cf_sum = sum(cfads[lo : t + 1])
+        debt_left = sum(outstanding) + sum(int_arrears) + fee_arrears > 0.0
+        trap_on = debt_left and (
+            (ds_sum > 0.0 and cf_sum < spec.cash_trap_dscr * ds_sum) or t < spec.lockup_until_period
+        )
+        trapped = trap_rel = 0.0
+        if trap_on:
+            trapped, pool = pool, 0.0
+            trap += trapped
+        else:
+            trap_rel, trap = trap, 0.0
+        to_pemex = _take(exports[t], pool)
+        to_mdf = pool - to_pemex + trap_rel
+        values = {
+            "proceeds_usd": float(spec.proceeds_usd[t]),
+            "issuance_costs_usd": float(spec.issuance_costs_usd[t]),
+            "capex_usd": capex[t],
+            "pemex_capex_funding_usd": gap,
+            "construction_release_usd": release,
+            "construction_balance_usd": cons,
+            "cia_draw_usd": cia_draw,
+            "cia_release_usd": cia_rel,
+            "cia_balance_usd": cia,
+            "collections_usd": collections[t],
+            "cfads_usd": cfads[t],
+            "debt_service_due_usd": sched_ds[t],
+            "dscr": cfads[t] / sched_ds[t] if sched_ds[t] > 0 else float("nan"),
+            "fees_usd": fee_paid,
+            "fees_shortfall_usd": fee_arrears,
+            "dsra_deposit_usd": deposit,
+            "dsra_draw_usd": dsra_draw,
+            "dsra_release_usd": dsra_rel,
+            "dsra_balance_usd": dsra,
+            "trapped_usd": trapped,
+            "trap_draw_usd": trap_draw,
+            "trap_release_usd": trap_rel,
+            "trap_balance_usd": trap,
+            "returned_to_pemex_usd": to_pemex,
+            "to_mdf_usd": to_mdf,
+        }
+        for name, value in values.items():
+            rows[name][t] = value
+        for j in range(nt):
+            trows["interest_shortfall_usd"][j][t] = int_arrears[j]
+            trows["principal_shortfall_usd"][j][t] = pr_arrears[j]
+            trows["principal_outstanding_usd"][j][t] = outstanding[j]
+    return rows, trows
+
+
+def run_waterfall_reference(
+    spec: WaterfallSpec,
+    *,
+    collections_usd: NDArray[np.float64],
+    capex_usd: NDArray[np.float64],
+    pledged_exports_usd: NDArray[np.float64],
+) -> WaterfallResult:
+    """Same contract as :func:`naef.engine.waterfall.run_waterfall`, one path at a time in plain Python."""
+    n_paths = collections_usd.shape[0]
+    per_path = [
+        _one_path(spec, collections_usd[i].tolist(), capex_usd[i].tolist(), pledged_exports_usd[i].tolist())
+        for i in range(n_paths)
+    ]
+    result = WaterfallResult()
+    for name in PATH_COLUMNS:
+        result.path[name] = np.array([rows[name] for rows, _ in per_path], dtype=np.float64)
+    for name in TRANCHE_COLUMNS:
+        result.tranche[name] = np.array([trows[name] for _, trows in per_path], dtype=np.float64).transpose(1, 0, 2)
+    return result

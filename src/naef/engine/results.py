@@ -1,0 +1,222 @@
+"""The per-period table and the summary of a deterministic run (pure: no I/O)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from naef.engine.schedules import TrancheSchedule
+from naef.engine.timegrid import TimeGrid
+from naef.engine.waterfall import WaterfallResult, WaterfallSpec, cash_identity_residual
+from naef.scenario.load import content_hash
+from naef.scenario.models import Scenario
+
+__all__ = ["build_summary", "build_table", "tranche_metrics", "wal_years"]
+
+Array = NDArray[np.float64]
+
+_WATERFALL_COLUMNS_BEFORE = (
+    "proceeds_usd", "issuance_costs_usd", "capex_usd", "pemex_capex_funding_usd", "construction_release_usd",
+    "construction_balance_usd", "cia_draw_usd", "cia_release_usd", "cia_balance_usd", "cfads_usd",
+    "debt_service_due_usd", "dscr", "fees_usd", "fees_shortfall_usd",
+)
+_WATERFALL_COLUMNS_AFTER = (
+    "dsra_balance_usd", "dsra_draw_usd", "dsra_deposit_usd", "dsra_release_usd", "trapped_usd", "trap_draw_usd",
+    "trap_release_usd", "trap_balance_usd", "returned_to_pemex_usd", "to_mdf_usd",
+)
+
+
+def build_table(
+    scenario: Scenario,
+    grid: TimeGrid,
+    spec: WaterfallSpec,
+    ops: Any,
+    wf: WaterfallResult,
+    inputs: Any,
+    *,
+    path: int = 0,
+) -> pd.DataFrame:
+    """One row per period of one path, columns documented in the README ("cashflows.csv")."""
+    days = grid.days
+    cols: dict[str, Any] = {
+        "period_start": [d.isoformat() for d in grid.starts],
+        "period_days": days.astype(np.int64),
+        "production_bpd": ops.oil_bbl[path] / days,
+        "gas_production_mmcfd": ops.gas_mcf[path] / days / 1000.0,
+        "benchmark_usd_per_bbl": inputs.benchmark_usd_per_bbl[path],
+        "price_usd_per_bbl": ops.realised_oil_usd_per_bbl[path],
+        "gas_price_usd_per_mmbtu": ops.realised_gas_usd_per_mmbtu[path],
+        "oil_revenue_usd": ops.oil_revenue_usd[path],
+        "gas_revenue_usd": ops.gas_revenue_usd[path],
+        "revenue_usd": ops.revenue_usd[path],
+        "opex_usd": ops.opex_usd[path],
+        "duties_usd": ops.duties_usd[path],
+        "pemex_operating_deficit_usd": ops.pemex_operating_deficit_usd[path],
+        "pledged_exports_usd": ops.pledged_exports_usd[path],
+        "collections_usd": ops.collections_usd[path],
+    }
+    for name in _WATERFALL_COLUMNS_BEFORE:
+        cols[name] = wf.path[name][path]
+    for j, sch in enumerate(spec.tranches):
+        for name in ("interest_paid_usd", "principal_paid_usd", "interest_shortfall_usd", "principal_shortfall_usd",
+                     "principal_outstanding_usd"):
+            cols[f"{name}_{sch.name}"] = wf.tranche[name][j, path]
+    for name in _WATERFALL_COLUMNS_AFTER:
+        cols[name] = wf.path[name][path]
+    return pd.DataFrame(cols)
+
+
+def wal_years(*, principal_paid_usd: Array, t_end_years: Array, t_issue_years: float) -> float:
+    """Weighted average life: ``Σ (t_i - t_issue) P_i / Σ P_i`` over principal actually paid (years)."""
+    total = float(principal_paid_usd.sum())
+    if total <= 0:
+        return float("nan")
+    return float(((t_end_years - t_issue_years) * principal_paid_usd).sum() / total)
+
+
+def _investor_flows(sch: TrancheSchedule, interest: Array, principal: Array) -> Array:
+    flows = np.zeros(interest.shape[0] + 1)
+    flows[sch.issue_period] -= sch.size_usd
+    flows[1:] += interest + principal
+    return flows
+
+
+def tranche_metrics(
+    spec: WaterfallSpec, grid: TimeGrid, wf: WaterfallResult, *, path: int = 0
+) -> list[dict[str, Any]]:
+    """Per-tranche figures of one path: WAL, DSCR (senior-inclusive), amounts paid and short, investor yield."""
+    from naef.engine.simulate import periodic_irr
+
+    cfads = wf.path["cfads_usd"][path]
+    rows = []
+    for j, sch in enumerate(spec.tranches):
+        senior_ds = sum(
+            (s.debt_service_from_collections_usd for s in spec.tranches if s.seniority <= sch.seniority),
+            np.zeros(grid.n),
+        )
+        own = sch.debt_service_from_collections_usd > 0
+        dscr = cfads[own] / senior_ds[own]
+        interest = wf.tranche["interest_paid_usd"][j, path]
+        principal = wf.tranche["principal_paid_usd"][j, path]
+        irr = periodic_irr(_investor_flows(sch, interest, principal))
+        rows.append({
+            "name": sch.name,
+            "seniority": sch.seniority,
+            "size_usd": sch.size_usd,
+            "coupon_rate": sch.rate_per_period * spec.periods_per_year,
+            "issue_date": grid.starts[sch.issue_period].isoformat(),
+            "legal_final_date": _period_end(grid, sch.last_period),
+            "wal_years": wal_years(principal_paid_usd=principal, t_end_years=grid.t_end_years,
+                                   t_issue_years=float(grid.t_start_years[sch.issue_period])),
+            "min_dscr": float(dscr.min()) if dscr.size else None,
+            "mean_dscr": float(dscr.mean()) if dscr.size else None,
+            "interest_paid_usd": float(interest.sum()),
+            "principal_paid_usd": float(principal.sum()),
+            "interest_shortfall_usd": float(wf.tranche["interest_shortfall_usd"][j, path, -1]),
+            "principal_outstanding_usd": float(wf.tranche["principal_outstanding_usd"][j, path, -1]),
+            "investor_yield": None if irr is None else irr * spec.periods_per_year,
+            "capitalised_interest_usd": sch.capitalised_interest_usd,
+        })
+    return rows
+
+
+def _period_end(grid: TimeGrid, period: int) -> str:
+    if period + 1 < grid.n:
+        return grid.starts[period + 1].isoformat()
+    last = grid.starts[-1]
+    months = 12 // grid.periods_per_year
+    total = last.year * 12 + last.month - 1 + months
+    return f"{total // 12:04d}-{total % 12 + 1:02d}-01"
+
+
+def build_summary(
+    scenario: Scenario, grid: TimeGrid, spec: WaterfallSpec, ops: Any, wf: WaterfallResult, *, path: int = 0
+) -> dict[str, Any]:
+    """The summary of one path (``summary.json``): inputs' identity, sources and uses, tranches, totals."""
+    from naef import __version__
+
+    p = wf.path
+    capex_total = float(ops.capex_usd[path].sum())
+    issuance = float(spec.proceeds_usd.sum())
+    uses = {
+        "field_capex_usd": capex_total,
+        "issuance_costs_usd": float(spec.issuance_costs_usd.sum()),
+        "initial_dsra_usd": float(spec.initial_dsra_usd.sum()),
+        "capitalised_interest_usd": float(spec.cia_funding_usd.sum()),
+    }
+    total_uses = sum(uses.values())
+    mismatch = issuance - total_uses
+    to_mdf = p["to_mdf_usd"][path]
+    disc = (1.0 + scenario.scenario.discount_rate) ** -grid.t_end_years
+    mdf_periods = np.nonzero(to_mdf > 0.005)[0]
+    residual = cash_identity_residual(wf)[path]
+    return {
+        "scenario": {
+            "name": scenario.scenario.name,
+            "content_hash_sha256": content_hash(scenario),
+            "start": scenario.scenario.start.isoformat(),
+            "years": scenario.scenario.years,
+            "periods_per_year": scenario.scenario.periods_per_year,
+        },
+        "naef_version": __version__,
+        "run": {"kind": "deterministic", "paths": 1},
+        "issuance_usd": issuance,
+        "sources_and_uses": {
+            "sources": {"securities_proceeds_usd": issuance},
+            "uses": uses,
+            "total_uses_usd": total_uses,
+            "surplus_usd": mismatch if mismatch > 0 else 0.0,
+            "shortfall_usd": -mismatch if mismatch < 0 else 0.0,
+            "balanced": abs(mismatch) <= 1e-6 * max(issuance, 1.0),
+            "capex_funded_by_pemex_usd": float(p["pemex_capex_funding_usd"][path].sum()),
+            "note": (
+                "proceeds = field capex + issuance costs + initial DSRA + capitalised interest; a surplus stays in "
+                "the construction account and is released into the waterfall after the last capex period; capex "
+                "the construction account cannot pay when due is funded by PEMEX and shown here"
+            ),
+        },
+        "tranches": tranche_metrics(spec, grid, wf, path=path),
+        "production": {
+            "cumulative_oil_mmbbl": float(ops.oil_bbl[path].sum() / 1e6),
+            "cumulative_gas_bcf": float(ops.gas_mcf[path].sum() / 1e6),
+            "peak_oil_bpd": float((ops.oil_bbl[path] / grid.days).max()),
+            "peak_gas_mmcfd": float((ops.gas_mcf[path] / grid.days / 1000.0).max()),
+        },
+        "fields": [
+            {
+                "name": f.name,
+                "product": f.product,
+                "capex_usd": float(sum(f.capex_usd)),
+                "cumulative_volume": float(
+                    (ops.oil_bbl_by_field[i, path].sum() / 1e6) if f.product == "oil"
+                    else ops.gas_mcf_by_field[i, path].sum() / 1e6
+                ),
+                "volume_unit": "mmbbl" if f.product == "oil" else "bcf",
+                "revenue_usd": float(ops.revenue_by_field_usd[i, path].sum()),
+            }
+            for i, f in enumerate(scenario.fields)
+        ],
+        "totals": {
+            "revenue_usd": float(ops.revenue_usd[path].sum()),
+            "opex_usd": float(ops.opex_usd[path].sum()),
+            "duties_usd": float(ops.duties_usd[path].sum()),
+            "pemex_operating_deficit_usd": float(ops.pemex_operating_deficit_usd[path].sum()),
+            "collections_usd": float(ops.collections_usd[path].sum()),
+            "fees_usd": float(p["fees_usd"][path].sum()),
+            "interest_paid_usd": float(wf.tranche["interest_paid_usd"][:, path].sum()),
+            "principal_paid_usd": float(wf.tranche["principal_paid_usd"][:, path].sum()),
+            "returned_to_pemex_usd": float(p["returned_to_pemex_usd"][path].sum()),
+            "to_mdf_usd": float(to_mdf.sum()),
+            "to_mdf_pv_usd": float((to_mdf * disc).sum()),
+            "discount_rate": scenario.scenario.discount_rate,
+            "first_mdf_period": grid.starts[int(mdf_periods[0])].isoformat() if mdf_periods.size else None,
+            "closing_balances_usd": {
+                k: float(p[f"{k}_balance_usd"][path, -1]) for k in ("construction", "cia", "dsra", "trap")
+            },
+        },
+        "min_dscr": float(np.nanmin(p["dscr"][path])) if np.isfinite(p["dscr"][path]).any() else None,
+        "cash_identity_max_abs_error_usd": float(np.abs(residual).max()),
+    }

@@ -1,0 +1,401 @@
+"""Typed entries of the control system's log, and their canonical bytes.
+
+An entry is the RFC 8785 (JSON Canonicalization Scheme) serialisation of the envelope
+
+    {"payload": {...}, "time": "2031-03-31T00:00:00Z", "type": "revenue_collected"}
+
+* ``type`` names a registered entry type; ``payload`` is validated by that type's pydantic model (unknown fields
+  are refused) and stored in the model's JSON form (money as decimal *strings* with two decimals, dates as ISO
+  8601 strings), so equal payloads always give equal bytes;
+* ``time`` is when the operation was recorded, RFC 3339 in UTC with a ``Z`` (microseconds only when non-zero);
+  the log sets it to the time of the append unless the caller supplies one (imports, the demo).
+
+The Merkle leaf is ``leaf_hash(canonical bytes)`` (RFC 9162 §2.1.1). The entry's index is its position in the
+log, not part of its bytes. Other modules add types with :func:`register_entry_type`.
+"""
+
+from __future__ import annotations
+
+import json
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import rfc8785
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, ValidationError
+
+from naef.ledger.errors import LedgerError
+from naef.ledger.merkle import leaf_hash
+
+__all__ = [
+    "BASE_ENTRY_TYPES",
+    "BenchmarkFlag",
+    "BeneficialOwnershipStatement",
+    "DisbursementApproved",
+    "DisbursementExecuted",
+    "DisbursementProposed",
+    "DisbursementRefused",
+    "Entry",
+    "GovernanceRegistered",
+    "InterestDeclaration",
+    "Payload",
+    "ProjectMilestone",
+    "RevenueCollected",
+    "SecuritiesIssued",
+    "Usd",
+    "WaterfallPayment",
+    "canonical_json",
+    "decode_entry",
+    "entry_model",
+    "entry_types",
+    "format_time",
+    "make_entry",
+    "register_entry_type",
+]
+
+_CENT = Decimal("0.01")
+
+
+def _to_cents(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError("must be a finite amount")
+    if value != value.quantize(_CENT):
+        raise ValueError("must have at most two decimal places")
+    return value.quantize(_CENT)
+
+
+Usd = Annotated[Decimal, Field(ge=0, le=Decimal("1e15")), AfterValidator(_to_cents)]
+"""US dollars, exact to the cent, stored as a decimal string such as ``"1250000.00"``."""
+
+Rate = Annotated[Decimal, Field(ge=0, le=1)]
+"""A fraction per year (0.065 = 6.5 %), stored as a decimal string."""
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[str, Field(max_length=10_000)]
+
+
+class Payload(BaseModel):
+    """Base of every payload model: immutable, unknown fields refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class SecuritiesIssued(Payload):
+    """NAEF securities sold to investors (one tranche)."""
+
+    tranche: Name
+    amount_usd: Usd
+    coupon_rate: Rate
+    issue_date: date
+    maturity_date: date
+    isin: Name | None = None
+
+
+class RevenueCollected(Payload):
+    """Revenue reaching the NAEF collection account in a period."""
+
+    period: Name
+    amount_usd: Usd
+    source: Name
+    volume_bbl: Decimal | None = Field(default=None, ge=0)
+    reference: Name | None = None
+
+
+class WaterfallPayment(Payload):
+    """One step of the payment waterfall (fees, interest, principal, reserves, MDF residual)."""
+
+    period: Name
+    step: Name
+    payee: Name
+    amount_usd: Usd
+    tranche: Name | None = None
+
+
+class DisbursementProposed(Payload):
+    """An MDF disbursement proposed by a stakeholder; money moves only after approvals and execution."""
+
+    proposal_id: Name
+    project_id: Name
+    payee: Name
+    amount_usd: Usd
+    purpose: Text
+    proposer: Name
+    details: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class DisbursementApproved(Payload):
+    """One stakeholder's approval: an Ed25519 signature (base64) over the canonical proposal."""
+
+    proposal_id: Name
+    approver: Name
+    signature: Name
+    justification: Text | None = None
+
+
+class DisbursementRefused(Payload):
+    """A refusal (by a stakeholder or by a rule such as a conflict of interest), with its reason."""
+
+    proposal_id: Name
+    reason: Text
+    by: Name | None = None
+    details: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class DisbursementExecuted(Payload):
+    """Money actually paid out on an approved proposal."""
+
+    proposal_id: Name
+    amount_usd: Usd
+    executed_by: Name
+    reference: Name | None = None
+
+
+class ProjectMilestone(Payload):
+    """Progress of an MDF project."""
+
+    project_id: Name
+    milestone: Name
+    status: Literal["planned", "started", "reached", "missed", "cancelled"]
+    on: date
+    evidence: Text | None = None
+
+
+class InterestDeclaration(Payload):
+    """An official's declaration of interests (entities in which the declarant has an interest)."""
+
+    declarant: Name
+    interests: list[Name]
+    declared_on: date
+    details: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class BeneficialOwnershipStatement(Payload):
+    """One BODS 0.4 statement (schema validation is done by the importer before appending)."""
+
+    statement: dict[str, JsonValue]
+
+
+class BenchmarkFlag(Payload):
+    """A unit cost outside the reference range, with the recorded justification if any."""
+
+    proposal_id: Name
+    project_type: Name
+    unit_cost_usd: Decimal = Field(ge=0)
+    range_low_usd: Decimal = Field(ge=0)
+    range_high_usd: Decimal = Field(ge=0)
+    justification: Text | None = None
+
+
+class GovernanceRegistered(Payload):
+    """The governance in force: stakeholders (with roles and public keys) and the disbursement quorum rules."""
+
+    stakeholders: list[dict[str, JsonValue]]
+    rules: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+BASE_ENTRY_TYPES: Mapping[str, type[Payload]] = {
+    "securities_issued": SecuritiesIssued,
+    "revenue_collected": RevenueCollected,
+    "waterfall_payment": WaterfallPayment,
+    "disbursement_proposed": DisbursementProposed,
+    "disbursement_approved": DisbursementApproved,
+    "disbursement_refused": DisbursementRefused,
+    "disbursement_executed": DisbursementExecuted,
+    "project_milestone": ProjectMilestone,
+    "interest_declaration": InterestDeclaration,
+    "beneficial_ownership_statement": BeneficialOwnershipStatement,
+    "benchmark_flag": BenchmarkFlag,
+    "governance_registered": GovernanceRegistered,
+}
+
+_REGISTRY: dict[str, type[BaseModel]] = dict(BASE_ENTRY_TYPES)
+_TYPE_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def register_entry_type(name: str, model: type[BaseModel], *, replace: bool = False) -> None:
+    """Add (or, with ``replace``, redefine) an entry type. Names are ``[a-z0-9_]``, 1–64 characters.
+
+    Existing entries are never re-validated, so a replacement model only governs new appends.
+    """
+    if not name or len(name) > 64 or not set(name) <= _TYPE_NAME_CHARS:
+        raise LedgerError(f"entry type {name!r}: names are 1-64 characters of a-z, 0-9 and _")
+    if name in _REGISTRY and not replace and _REGISTRY[name] is not model:
+        raise LedgerError(f"entry type {name!r}: already registered (pass replace=True to redefine it)")
+    _REGISTRY[name] = model
+
+
+_EXTENSION_MODULES = (
+    "naef.ledger.governance",
+    "naef.ledger.approvals",
+    "naef.ledger.interests",
+    "naef.ledger.bods",
+    "naef.ledger.benchmarking",
+)
+_extensions_loaded = False
+
+
+def _load_extensions() -> None:
+    """Import the sibling modules that register entry types (once), so a lookup by name finds them."""
+    global _extensions_loaded
+    if _extensions_loaded:
+        return
+    _extensions_loaded = True
+    for module in _EXTENSION_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+def entry_types() -> Mapping[str, type[BaseModel]]:
+    """The registered entry types, including those of the sibling modules that register their own."""
+    _load_extensions()
+    return dict(_REGISTRY)
+
+
+def entry_model(name: str) -> type[BaseModel]:
+    """The payload model of entry type ``name``; ``LedgerError`` if unknown."""
+    if name not in _REGISTRY:
+        _load_extensions()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise LedgerError(f"type: unknown entry type {name!r} (known: {known})") from None
+
+
+# ---------------------------------------------------------------------------------------------------- canonical
+
+
+_MAX_SAFE_INT = 2**53 - 1
+
+
+def _simple(value: Any) -> bool:
+    """True when ``json.dumps(sort_keys=True)`` is already RFC 8785 output for ``value``.
+
+    That holds for ASCII object keys (code-point order = UTF-16 order), ASCII strings (same escapes: the short
+    forms and ``\\u00xx`` in lower case), integers of magnitude ``<= 2**53 - 1`` (ES6 prints them as integers),
+    booleans and null. Anything else (floats, non-ASCII text, big integers) goes through ``rfc8785``.
+    """
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is str:
+            if not v.isascii():
+                return False
+        elif t is dict:
+            for k, x in v.items():
+                if type(k) is not str or not k.isascii():
+                    return False
+                stack.append(x)
+        elif t is list:
+            stack.extend(v)
+        elif t is int:
+            if not -_MAX_SAFE_INT <= v <= _MAX_SAFE_INT:
+                return False
+        elif v is not None and t is not bool:
+            return False
+    return True
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 canonical JSON of ``value`` (dicts, lists, str, int, float, bool, None) as UTF-8 bytes."""
+    if _simple(value):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    try:
+        return bytes(rfc8785.dumps(value))
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise LedgerError(f"payload: cannot be written as canonical JSON ({exc})") from exc
+
+
+# ---------------------------------------------------------------------------------------------------- entries
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 UTC with ``Z``; microseconds only when non-zero. Naive datetimes are refused."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise LedgerError("time: must carry a time zone (e.g. 2031-03-31T00:00:00Z)")
+    moment = moment.astimezone(UTC)
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if moment.microsecond else "%Y-%m-%dT%H:%M:%SZ"
+    return moment.strftime(fmt)
+
+
+_STAMP_CACHE: dict[str, str] = {}
+
+
+def _parse_time(value: datetime | str) -> str:
+    if isinstance(value, str):
+        cached = _STAMP_CACHE.get(value)
+        if cached is not None:
+            return cached
+    if isinstance(value, datetime):
+        return format_time(value)
+    try:
+        stamp = format_time(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError as exc:
+        raise LedgerError(f"time: {value!r} is not an RFC 3339 date-time") from exc
+    if len(_STAMP_CACHE) > 4096:
+        _STAMP_CACHE.clear()
+    _STAMP_CACHE[value] = stamp
+    return stamp
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One entry: its type, time, payload (JSON form), canonical bytes and RFC 9162 leaf hash."""
+
+    type: str
+    time: str
+    payload: Mapping[str, Any]
+    canonical: bytes
+    leaf_hash: bytes
+
+
+def _error_location(err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    return f"payload.{loc}: {first['msg']}" if loc else f"payload: {first['msg']}"
+
+
+def make_entry(entry_type: str, payload: Mapping[str, Any] | BaseModel, *, time: datetime | str | None = None) -> Entry:
+    """Validate ``payload`` against the type's model and build the entry's canonical bytes and leaf hash.
+
+    Raises ``LedgerError`` naming the type and the first bad field (e.g. ``payload.amount_usd``).
+    """
+    model = entry_model(entry_type)
+    try:
+        if isinstance(payload, BaseModel):
+            if not isinstance(payload, model):
+                raise LedgerError(f"payload: a {type(payload).__name__} is not a {entry_type} payload")
+            validated = payload
+        else:
+            if not isinstance(payload, Mapping):
+                raise LedgerError(f"payload: must be a JSON object for entry type {entry_type!r}")
+            validated = model.model_validate(payload)
+    except ValidationError as exc:
+        raise LedgerError(f"entry {entry_type}: {_error_location(exc)}") from None
+    data = validated.model_dump(mode="json", exclude_none=True)
+    stamp = format_time(datetime.now(UTC)) if time is None else _parse_time(time)
+    # The envelope's keys are ASCII and already in order, the type is [a-z0-9_] and the stamp ASCII digits and
+    # punctuation, so splicing the canonical payload in gives the RFC 8785 form of the whole envelope.
+    canonical = b'{"payload":%s,"time":"%s","type":"%s"}' % (canonical_json(data), stamp.encode(), entry_type.encode())
+    return Entry(entry_type, stamp, data, canonical, leaf_hash(canonical))
+
+
+def decode_entry(canonical: bytes) -> Entry:
+    """Read stored canonical bytes back into an :class:`Entry` (checks the envelope, not the payload model)."""
+    try:
+        obj = json.loads(canonical.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LedgerError(f"entry bytes are not UTF-8 JSON ({exc})") from exc
+    if not isinstance(obj, dict) or set(obj) != {"payload", "time", "type"}:
+        raise LedgerError("entry bytes: expected an object with exactly payload, time and type")
+    if not isinstance(obj["type"], str) or not isinstance(obj["time"], str) or not isinstance(obj["payload"], dict):
+        raise LedgerError("entry bytes: type and time must be strings and payload an object")
+    return Entry(obj["type"], obj["time"], obj["payload"], bytes(canonical), leaf_hash(canonical))
+

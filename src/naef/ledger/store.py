@@ -1,0 +1,251 @@
+"""Storage of the log with SQLAlchemy 2 (Core): SQLite file by default, PostgreSQL by URL, same code.
+
+Tables (created only by the Alembic migrations shipped in ``naef/ledger/migrations``):
+
+* ``ledger_meta`` (key, value): the log's origin and verifier key;
+* ``ledger_head`` (id = 1, size): the tree size; the row every writer locks;
+* ``ledger_entries`` (idx, entry_type, canonical, leaf_hash): one row per leaf;
+* ``ledger_nodes`` (level, idx, hash): every complete subtree of level >= 1 (level 0 is ``leaf_hash``), so a
+  proof or a historical root needs ``O(log n)`` rows;
+* ``ledger_checkpoints`` (size, root_hash, note, created_at): signed checkpoints, cosignatures included;
+* ``ledger_witnesses`` (vkey, name, added_at): cosigner keys whose signatures ``verify`` checks.
+
+Writers are serialised across processes: on SQLite every write transaction starts with ``BEGIN IMMEDIATE``
+(WAL journal, ``synchronous=FULL`` so a commit is on disk when it returns); on PostgreSQL it locks the head row
+with ``SELECT ... FOR UPDATE``. A transaction either commits whole or leaves nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    inspect,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from naef.ledger.errors import LedgerError
+
+__all__ = [
+    "VERSION_TABLE",
+    "checkpoints",
+    "connect",
+    "current_revision",
+    "entries",
+    "head",
+    "head_revision",
+    "is_sqlite",
+    "make_engine",
+    "meta",
+    "metadata",
+    "nodes",
+    "normalize_url",
+    "upgrade",
+    "witnesses",
+    "write_transaction",
+]
+
+VERSION_TABLE = "ledger_alembic_version"
+"""Alembic's version table for the ledger's migrations (its own, so other naef schemas can share a database)."""
+
+_Index = BigInteger().with_variant(Integer(), "sqlite")  # INTEGER PRIMARY KEY is SQLite's rowid: fastest lookups
+
+metadata = MetaData()
+
+meta = Table(
+    "ledger_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+head = Table(
+    "ledger_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("size", BigInteger, nullable=False),
+)
+
+entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("idx", _Index, primary_key=True, autoincrement=False),
+    Column("entry_type", String(64), nullable=False, index=True),
+    Column("canonical", LargeBinary, nullable=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+)
+
+nodes = Table(
+    "ledger_nodes",
+    metadata,
+    Column("level", SmallInteger, nullable=False),
+    Column("idx", BigInteger, nullable=False),
+    Column("hash", LargeBinary(32), nullable=False),
+    PrimaryKeyConstraint("level", "idx", name="pk_ledger_nodes"),
+    sqlite_with_rowid=False,
+)
+
+checkpoints = Table(
+    "ledger_checkpoints",
+    metadata,
+    Column("size", _Index, primary_key=True, autoincrement=False),
+    Column("root_hash", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+witnesses = Table(
+    "ledger_witnesses",
+    metadata,
+    Column("vkey", String(300), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("added_at", String(40), nullable=False),
+)
+
+
+def normalize_url(url: str) -> str:
+    """A plain path becomes ``sqlite:///<absolute path>``; ``postgresql://`` uses the psycopg 3 driver."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """True for an SQLite engine."""
+    return engine.dialect.name == "sqlite"
+
+
+def _sqlite_events(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (pysqlite's implicit BEGIN is deferred)
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA busy_timeout=120000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("ledger_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` (see :func:`normalize_url`), with the SQLite transaction set-up when needed."""
+    full = normalize_url(url)
+    try:
+        parsed = make_url(full)
+    except ArgumentError as exc:
+        raise LedgerError(f"URL {url!r}: not a database URL ({exc})") from exc
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or database.startswith("file:"):
+            raise LedgerError(f"URL {url!r}: the ledger needs an SQLite *file* (sqlite:///path/to/ledger.db)")
+        parent = Path(database).parent
+        if not parent.is_dir():
+            raise LedgerError(f"URL {url!r}: directory {parent} does not exist")
+        engine = create_engine(parsed, connect_args={"timeout": 120})
+        _sqlite_events(engine)
+        return engine
+    if parsed.get_backend_name() != "postgresql":
+        raise LedgerError(f"URL {url!r}: only sqlite:/// and postgresql+psycopg:// are supported")
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except (SQLAlchemyError, ImportError) as exc:
+        raise LedgerError(f"URL {url!r}: cannot create an engine ({exc})") from exc
+
+
+@contextmanager
+def connect(engine: Engine) -> Iterator[Connection]:
+    """A read transaction (deferred on SQLite; a snapshot per statement on PostgreSQL)."""
+    try:
+        with engine.connect() as conn, conn.begin():
+            yield conn
+    except SQLAlchemyError as exc:
+        raise LedgerError(f"database {engine.url.render_as_string(hide_password=True)}: {exc}") from exc
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """The one writer: ``BEGIN IMMEDIATE`` on SQLite, the head row locked ``FOR UPDATE`` on PostgreSQL.
+
+    Commits on normal exit (the commit is durable when this returns); rolls back on any exception.
+    """
+    try:
+        with engine.connect() as raw:
+            conn = raw.execution_options(ledger_write=True)
+            with conn.begin():
+                if not is_sqlite(engine):
+                    conn.execute(head.select().where(head.c.id == 1).with_for_update())
+                yield conn
+    except SQLAlchemyError as exc:
+        raise LedgerError(f"database {engine.url.render_as_string(hide_password=True)}: {exc}") from exc
+
+
+# ---------------------------------------------------------------------------------------------------- migrations
+
+
+def _alembic_config(conn: Connection) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest migration shipped with this version of naef."""
+    script = ScriptDirectory(str(Path(__file__).with_name("migrations")))
+    rev = script.get_current_head()
+    assert rev is not None
+    return rev
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at (``None`` if the ledger schema was never created)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table(VERSION_TABLE):
+            return None
+        ctx = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+        return ctx.get_current_revision()
+
+
+def upgrade(engine: Engine) -> None:
+    """Run the shipped Alembic migrations up to head (idempotent; serialised by the write lock on SQLite)."""
+    try:
+        with engine.connect() as raw:
+            conn = raw.execution_options(ledger_write=True) if is_sqlite(engine) else raw
+            if not is_sqlite(engine):
+                # one migrator at a time across processes (a transaction-scoped advisory lock)
+                with conn.begin():
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7461631)")
+                    command.upgrade(_alembic_config(conn), "head")
+            else:
+                with conn.begin():
+                    command.upgrade(_alembic_config(conn), "head")
+    except SQLAlchemyError as exc:
+        raise LedgerError(f"database {engine.url.render_as_string(hide_password=True)}: migration failed ({exc})") from exc

@@ -1,0 +1,112 @@
+"""Loading a scenario from TOML (a file, a text, or the name of a shipped scenario) into a validated model.
+
+I/O lives here and nowhere else in ``naef.scenario``. Every failure is a :class:`ScenarioError` whose message is
+one line naming the key path (``fields[2].decline.di``) and the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import rfc8785
+from pydantic import ValidationError
+
+from naef.errors import NaefError
+from naef.scenario.models import Scenario
+
+__all__ = ["ScenarioError", "content_hash", "load_scenario", "shipped_scenarios"]
+
+_KEY_PREFIX = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\[\d+\])?(?:\.[A-Za-z_][A-Za-z0-9_]*(?:\[\d+\])?)*): ")
+
+
+class ScenarioError(NaefError):
+    """A scenario that cannot be read or is not valid; ``path`` is the offending key path, if any."""
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def shipped_scenarios() -> list[str]:
+    """Names of the scenarios shipped inside the package (``baseline`` is the study's proposal)."""
+    folder = resources.files("naef.scenario").joinpath("scenarios")
+    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def _format_loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    err = exc.errors(include_url=False)[0]
+    path = _format_loc(tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))))
+    msg = str(err["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        msg = "unknown key"
+    elif kind == "missing":
+        msg = "required key is missing"
+    elif kind not in ("value_error", "assertion_error") and "input" in err:
+        shown = repr(err["input"])
+        msg = f"{msg} (got {shown[:60]})"
+    match = _KEY_PREFIX.match(msg)
+    if match:
+        sub = match.group(1)
+        path = f"{path}.{sub}" if path and not sub.startswith(path) else sub
+        msg = msg[match.end():]
+    return path, msg
+
+
+def _parse(text: str, origin: str) -> Scenario:
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{origin}: TOML syntax error: {exc}") from None
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        path, msg = _first_error(exc)
+        raise ScenarioError(f"{origin}: {path or '(top level)'}: {msg}", path=path) from None
+
+
+def load_scenario(source: str | Path) -> Scenario:
+    """Load and validate a scenario.
+
+    ``source`` is a path to a TOML file, the TOML text itself, or the name of a shipped scenario
+    (see :func:`shipped_scenarios`; ``"baseline"`` is the study's proposal).
+    """
+    if isinstance(source, Path):
+        return _parse(_read(source), str(source))
+    if "\n" in source or "=" in source:
+        return _parse(source, "<text>")
+    if source in shipped_scenarios():
+        text = resources.files("naef.scenario").joinpath("scenarios", f"{source}.toml").read_text("utf-8")
+        return _parse(text, f"{source}.toml")
+    return _parse(_read(Path(source)), source)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such scenario file (shipped scenarios: {', '.join(shipped_scenarios())})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot be read: {exc}") from None
+
+
+def content_hash(scenario: Scenario) -> str:
+    """SHA-256 (hex) of the scenario's RFC 8785 canonical JSON: equal for equal validated inputs."""
+    return hashlib.sha256(rfc8785.dumps(scenario.model_dump(mode="json"))).hexdigest()

@@ -1,0 +1,368 @@
+"""Pydantic models of a scenario: one complete, validated, immutable set of inputs.
+
+Every key is documented in ``docs/scenario.md`` with its unit. Unknown keys are errors (``extra="forbid"``);
+models are frozen once validated (DESIGN.md §3: "a scenario is immutable once validated").
+
+The study's conditions (seed text, "Using Energy Resources to Leverage Development") are validation rules here:
+
+* the securities are "backed by oil revenues (not by the oil itself)" — a scenario may pledge revenues only, never
+  reserves or barrels, and never transfer ownership of production;
+* the plan must "be carried out by PEMEX" and be "consistent with Mexico's current political constitution" — every
+  field is operated by PEMEX.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "CONDITION_OPERATOR",
+    "CONDITION_REVENUES",
+    "Collateral",
+    "Decline",
+    "Fees",
+    "FieldSpec",
+    "Fiscal",
+    "GasPrice",
+    "Price",
+    "Reserve",
+    "Scenario",
+    "ScenarioHeader",
+    "Tranche",
+    "Triggers",
+]
+
+CONDITION_REVENUES = (
+    "the study's condition: NAEF securities are 'backed by oil revenues (not by the oil itself)'"
+)
+CONDITION_OPERATOR = (
+    "the study's condition: the plan must 'be carried out by PEMEX' and be 'consistent with Mexico's current "
+    "political constitution' (no privatization)"
+)
+
+NonNegFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+PosFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+Rate = Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, validate_default=True)
+
+
+class ScenarioHeader(_Model):
+    """``[scenario]``: name and time grid."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    description: str = ""
+    start: dt.date
+    years: Annotated[int, Field(ge=1, le=100)]
+    periods_per_year: Literal[1, 4, 12] = 4
+    discount_rate: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = 0.10
+
+    @field_validator("start")
+    @classmethod
+    def _first_day_of_quarter(cls, value: dt.date) -> dt.date:
+        if value.day != 1 or value.month not in (1, 4, 7, 10):
+            raise ValueError(f"must be the first day of a quarter (YYYY-01-01, -04-01, -07-01 or -10-01), got {value}")
+        return value
+
+    @property
+    def end(self) -> dt.date:
+        """First day after the horizon."""
+        return dt.date(self.start.year + self.years, self.start.month, 1)
+
+
+DeckPoint = tuple[Annotated[float, Field(ge=1900, le=2300)], Annotated[float, Field(ge=0.0, allow_inf_nan=False)]]
+
+
+def _check_deck(deck: tuple[DeckPoint, ...]) -> tuple[DeckPoint, ...]:
+    years = [p[0] for p in deck]
+    if any(b <= a for a, b in zip(years, years[1:], strict=False)):
+        raise ValueError("years must be strictly increasing")
+    return deck
+
+
+class Price(_Model):
+    """``[price]``: the oil benchmark and the Mexican export mix differential."""
+
+    model: Literal["deck"] = "deck"
+    benchmark: Literal["brent", "wti"] = "brent"
+    deck: Annotated[tuple[DeckPoint, ...], Field(min_length=1)]
+    differential_usd_per_bbl: Annotated[float, Field(ge=-200.0, le=200.0, allow_inf_nan=False)] = 0.0
+    source: str = ""
+
+    _deck_sorted = field_validator("deck")(_check_deck)
+
+
+class GasPrice(_Model):
+    """``[gas_price]``: the natural-gas deck (Henry Hub, USD/MMBtu) for non-associated gas fields."""
+
+    model: Literal["deck"] = "deck"
+    benchmark: Literal["henry_hub"] = "henry_hub"
+    deck: Annotated[tuple[DeckPoint, ...], Field(min_length=1)]
+    differential_usd_per_mmbtu: Annotated[float, Field(ge=-50.0, le=50.0, allow_inf_nan=False)] = 0.0
+    heat_content_mmbtu_per_mcf: Annotated[float, Field(gt=0.5, lt=2.0)] = 1.036
+    source: str = ""
+
+    _deck_sorted = field_validator("deck")(_check_deck)
+
+
+class Decline(_Model):
+    """Arps decline: ``model``, nominal initial annual decline ``di`` (1/year) and hyperbolic exponent ``b``."""
+
+    model: Literal["exponential", "hyperbolic", "harmonic"]
+    di: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)]
+    b: Annotated[float | None, Field(default=None, gt=0.0, le=2.0)] = None
+
+    @model_validator(mode="after")
+    def _b_matches_model(self) -> Decline:
+        if self.model == "hyperbolic" and self.b is None:
+            raise ValueError("b: required for a hyperbolic decline (0 < b <= 2)")
+        if self.model == "exponential" and self.b not in (None, 0.0):
+            raise ValueError("b: an exponential decline has no b (remove it or use model = 'hyperbolic')")
+        if self.model == "harmonic" and self.b not in (None, 1.0):
+            raise ValueError("b: a harmonic decline has b = 1")
+        return self
+
+    @property
+    def b_exponent(self) -> float:
+        """The Arps exponent: 0 exponential, 1 harmonic, ``b`` hyperbolic."""
+        if self.model == "exponential":
+            return 0.0
+        if self.model == "harmonic":
+            return 1.0
+        assert self.b is not None
+        return self.b
+
+
+class FieldSpec(_Model):
+    """``[[fields]]``: one PEMEX development funded by the NAEF."""
+
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    kind: Literal["deepwater", "shallow_water", "onshore", "gas", "other"] = "other"
+    operator: str = "PEMEX"
+    product: Literal["oil", "gas"] = "oil"
+    capex_usd: Annotated[tuple[NonNegFloat, ...], Field(min_length=1)]
+    first_production_year: Annotated[int, Field(ge=1900, le=2300)]
+    initial_rate_bpd: PosFloat | None = None
+    initial_rate_mmcfd: PosFloat | None = None
+    decline: Decline
+    reserves_mmbbl: PosFloat | None = None
+    reserves_bcf: PosFloat | None = None
+    opex_usd_per_bbl: NonNegFloat | None = None
+    opex_usd_per_mcf: NonNegFloat | None = None
+    source: str = ""
+
+    @field_validator("operator")
+    @classmethod
+    def _pemex_operates(cls, value: str) -> str:
+        if value.strip().upper() != "PEMEX":
+            raise ValueError(f"{value!r} is not allowed: {CONDITION_OPERATOR}")
+        return "PEMEX"
+
+    @model_validator(mode="after")
+    def _units_match_product(self) -> FieldSpec:
+        if self.product == "oil":
+            required = {"initial_rate_bpd": self.initial_rate_bpd, "reserves_mmbbl": self.reserves_mmbbl,
+                        "opex_usd_per_bbl": self.opex_usd_per_bbl}
+            foreign = {"initial_rate_mmcfd": self.initial_rate_mmcfd, "reserves_bcf": self.reserves_bcf,
+                       "opex_usd_per_mcf": self.opex_usd_per_mcf}
+        else:
+            required = {"initial_rate_mmcfd": self.initial_rate_mmcfd, "reserves_bcf": self.reserves_bcf,
+                        "opex_usd_per_mcf": self.opex_usd_per_mcf}
+            foreign = {"initial_rate_bpd": self.initial_rate_bpd, "reserves_mmbbl": self.reserves_mmbbl,
+                       "opex_usd_per_bbl": self.opex_usd_per_bbl}
+        for key, value in required.items():
+            if value is None:
+                raise ValueError(f"{key}: required for product = {self.product!r}")
+        for key, value in foreign.items():
+            if value is not None:
+                raise ValueError(f"{key}: not allowed for product = {self.product!r}")
+        return self
+
+    @property
+    def initial_rate_per_day(self) -> float:
+        """Initial rate in the field's own unit per day (bbl/d for oil, Mcf/d for gas)."""
+        if self.product == "oil":
+            assert self.initial_rate_bpd is not None
+            return self.initial_rate_bpd
+        assert self.initial_rate_mmcfd is not None
+        return self.initial_rate_mmcfd * 1000.0
+
+    @property
+    def reserves_units(self) -> float:
+        """Recoverable volume in the field's own unit (bbl for oil, Mcf for gas)."""
+        if self.product == "oil":
+            assert self.reserves_mmbbl is not None
+            return self.reserves_mmbbl * 1e6
+        assert self.reserves_bcf is not None
+        return self.reserves_bcf * 1e6
+
+    @property
+    def opex_usd_per_unit(self) -> float:
+        """Operating cost per barrel (oil) or per thousand cubic feet (gas)."""
+        value = self.opex_usd_per_bbl if self.product == "oil" else self.opex_usd_per_mcf
+        assert value is not None
+        return value
+
+
+class Fiscal(_Model):
+    """``[fiscal]``: the duty PEMEX pays on the added production (a preset or ``custom`` rates)."""
+
+    regime: str = "mx_dpb_2025"
+    rate_on_value: Rate | None = None
+    gas_rate_on_value: Rate | None = None
+
+    @model_validator(mode="after")
+    def _custom_needs_rates(self) -> Fiscal:
+        from naef.engine.fiscal import PRESETS
+
+        if self.regime == "custom":
+            if self.rate_on_value is None:
+                raise ValueError("rate_on_value: required when regime = 'custom'")
+        else:
+            if self.regime not in PRESETS:
+                names = ", ".join(sorted([*PRESETS, "custom"]))
+                raise ValueError(f"regime: unknown preset {self.regime!r} (choose one of: {names})")
+            if self.rate_on_value is not None or self.gas_rate_on_value is not None:
+                raise ValueError("rate_on_value: only allowed with regime = 'custom'")
+        return self
+
+
+_FORBIDDEN_COLLATERAL = {
+    "reserves": "pledges reserves",
+    "oil": "pledges the oil itself",
+    "barrels": "pledges the oil itself",
+    "production": "pledges the production itself",
+    "production_in_kind": "pledges the production itself",
+    "oil_in_kind": "pledges the oil itself",
+}
+
+
+class Collateral(_Model):
+    """``[collateral]``: which revenues are pledged to the NAEF collection account."""
+
+    source: str = "incremental"
+    pledged_exports_bpd: NonNegFloat = 0.0
+    transfers_ownership: bool = False
+
+    @field_validator("source")
+    @classmethod
+    def _revenues_only(cls, value: str) -> str:
+        if value in _FORBIDDEN_COLLATERAL:
+            raise ValueError(f"{value!r} {_FORBIDDEN_COLLATERAL[value]}, which is not allowed: {CONDITION_REVENUES}")
+        if value not in ("incremental", "incremental_plus_exports"):
+            raise ValueError(f"unknown source {value!r} (choose 'incremental' or 'incremental_plus_exports')")
+        return value
+
+    @field_validator("transfers_ownership")
+    @classmethod
+    def _no_transfer(cls, value: bool) -> bool:
+        if value:
+            raise ValueError(f"a transfer of ownership of production is not allowed: {CONDITION_REVENUES}")
+        return value
+
+    @model_validator(mode="after")
+    def _exports_only_when_pledged(self) -> Collateral:
+        if self.source == "incremental" and self.pledged_exports_bpd > 0:
+            raise ValueError("pledged_exports_bpd: only allowed with source = 'incremental_plus_exports'")
+        if self.source == "incremental_plus_exports" and self.pledged_exports_bpd <= 0:
+            raise ValueError("pledged_exports_bpd: must be > 0 with source = 'incremental_plus_exports'")
+        return self
+
+
+class Tranche(_Model):
+    """``[[tranches]]``: one class of NAEF securities."""
+
+    name: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
+    size_usd: PosFloat
+    coupon_rate: Annotated[float, Field(ge=0.0, le=0.5, allow_inf_nan=False)]
+    amortization: Literal["bullet", "level", "straight", "sculpted"]
+    target_dscr: Annotated[float | None, Field(default=None, gt=1.0, le=10.0)] = None
+    issue_year: Annotated[int, Field(ge=1900, le=2300)]
+    maturity_years: Annotated[int, Field(ge=1, le=100)]
+    grace_years: Annotated[int, Field(ge=0, le=50)] = 0
+    seniority: Annotated[int, Field(ge=1, le=20)] = 1
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Tranche:
+        if self.grace_years >= self.maturity_years and self.amortization != "bullet":
+            raise ValueError("grace_years: must be shorter than maturity_years for an amortizing tranche")
+        if self.amortization == "sculpted" and self.target_dscr is None:
+            raise ValueError("target_dscr: required for amortization = 'sculpted' (e.g. 1.35)")
+        if self.amortization != "sculpted" and self.target_dscr is not None:
+            raise ValueError("target_dscr: only used with amortization = 'sculpted'")
+        return self
+
+
+class Fees(_Model):
+    """``[fees]``: issuance costs (share of the size, paid from proceeds) and the trustee's annual fee."""
+
+    issuance_pct: Annotated[float, Field(ge=0.0, le=0.2, allow_inf_nan=False)] = 0.01
+    trustee_usd_per_year: NonNegFloat = 0.0
+
+
+class Reserve(_Model):
+    """``[reserve]``: the debt-service reserve account (DSRA)."""
+
+    dsra_target_periods: Annotated[int, Field(ge=0, le=48)] = 2
+
+
+class Triggers(_Model):
+    """``[triggers]``: the cash trap."""
+
+    cash_trap_dscr: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = 1.2
+    lookback_periods: Annotated[int, Field(ge=1, le=48)] = 4
+    distributions_before_first_repayment: bool = False
+
+
+class Scenario(_Model):
+    """One complete, validated set of inputs: the single input of every computation."""
+
+    scenario: ScenarioHeader
+    price: Price
+    gas_price: GasPrice | None = None
+    fields: Annotated[tuple[FieldSpec, ...], Field(min_length=1)]
+    fiscal: Fiscal = Fiscal()
+    collateral: Collateral = Collateral()
+    tranches: Annotated[tuple[Tranche, ...], Field(min_length=1)]
+    fees: Fees = Fees()
+    reserve: Reserve = Reserve()
+    triggers: Triggers = Triggers()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Scenario:
+        head = self.scenario
+        first_year, end = head.start.year, head.end
+        names = [f.name for f in self.fields]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise ValueError(f"fields[{i}].name: duplicate field name {name!r}")
+        for i, f in enumerate(self.fields):
+            if len(f.capex_usd) > head.years:
+                raise ValueError(f"fields[{i}].capex_usd: {len(f.capex_usd)} years of capex, horizon is {head.years}")
+            first_day = max(dt.date(f.first_production_year, 1, 1), head.start)
+            if f.first_production_year < first_year or first_day >= end:
+                raise ValueError(
+                    f"fields[{i}].first_production_year: {f.first_production_year} is outside the horizon "
+                    f"{head.start} to {end}"
+                )
+            if f.product == "gas" and self.gas_price is None:
+                raise ValueError(f"fields[{i}].product: a gas field needs a [gas_price] section")
+        tnames = [t.name for t in self.tranches]
+        for i, t in enumerate(self.tranches):
+            if t.name in tnames[:i]:
+                raise ValueError(f"tranches[{i}].name: duplicate tranche name {t.name!r}")
+            if t.issue_year < first_year:
+                raise ValueError(f"tranches[{i}].issue_year: {t.issue_year} is before the scenario start {head.start}")
+            issue = max(dt.date(t.issue_year, 1, 1), head.start)
+            maturity = dt.date(issue.year + t.maturity_years, issue.month, 1)
+            if maturity > end:
+                raise ValueError(
+                    f"tranches[{i}].maturity_years: the tranche matures on {maturity}, after the horizon ends on "
+                    f"{end}; lengthen scenario.years"
+                )
+        return self
