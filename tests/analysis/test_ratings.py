@@ -79,10 +79,17 @@ def test_table_is_read_only() -> None:
         EL.rates[0, 0] = 0.5
 
 
-def test_table_validation_rejects_non_monotone_rates() -> None:
+def test_table_validation_rejects_non_monotone_rates_and_bad_order() -> None:
     rates = np.array([[0.01, 0.02], [0.005, 0.03]])
     with pytest.raises(RatingError, match="increase"):
         IdealizedTable("bad", "expected_loss", ("Aaa", "Aa1"), np.array([1.0, 2.0]), rates)
+    good = np.array([[0.01, 0.02], [0.02, 0.03]])
+    with pytest.raises(RatingError, match="best first"):
+        IdealizedTable("bad", "expected_loss", ("Aa1", "Aaa"), np.array([1.0, 2.0]), good)
+    with pytest.raises(RatingError, match="unknown rating names"):
+        IdealizedTable("bad", "expected_loss", ("AAA", "AA+"), np.array([1.0, 2.0]), good)
+    with pytest.raises(RatingError, match="horizons"):
+        IdealizedTable("bad", "expected_loss", ("Aaa", "Aa1"), np.array([1.0, 3.0]), good)
 
 
 # --- interpolation and extrapolation -----------------------------------------------------------------------

@@ -195,7 +195,9 @@ def test_chunks_from_spawned_seeds_equal_the_concatenated_draws(model) -> None:
     draws = np.concatenate(
         [model.draw(times_years=QUARTERS, n_paths=n, rng=np.random.default_rng(c)) for c in children]
     )
+    kept = draws.copy()
     whole = model.simulate_from_draws(spot_usd_per_bbl=SPOT, times_years=QUARTERS, draws=draws)
+    np.testing.assert_array_equal(draws, kept)  # the draws are not modified in place
     np.testing.assert_array_equal(whole, np.concatenate(chunks))
     # ... and each path depends on its own draws only: any split of the draws gives the same paths.
     parts = [
@@ -260,7 +262,7 @@ def test_stationary_blocks_have_geometric_lengths_with_mean_block_months() -> No
     draws = model.draw(times_years=np.arange(1, 41) / 4.0, n_paths=2000, rng=np.random.default_rng(10))
     idx = model.monthly_indices(draws)
     continues = (np.diff(idx, axis=1) % n_hist) == 1
-    restarts = draws[:, 1:, 0] < 1 / block
+    restarts = draws[:, 0, 1:] < 1 / block
     # a month continues its block exactly when no restart was drawn (or a restart landed on the next month)
     assert np.all(continues[~restarts])
     p_restart = 1 - continues.mean()
@@ -273,7 +275,7 @@ def test_bootstrap_aggregates_months_into_periods() -> None:
     model = BlockBootstrap(block_months=4, scheme="stationary", history=history(rets))
     t = np.array([0.25, 0.5, 1.0, 2.0])  # months 3, 6, 12, 24
     draws = model.draw(times_years=t, n_paths=50, rng=np.random.default_rng(13))
-    assert draws.shape == (50, 24, 2)
+    assert draws.shape == (50, 2, 24)
     prices = model.simulate_from_draws(spot_usd_per_bbl=SPOT, times_years=t, draws=draws)
     monthly = rets[model.monthly_indices(draws)]
     for j, month in enumerate([3, 6, 12, 24]):
@@ -413,16 +415,47 @@ def test_any_valid_schwartz_smith_gives_positive_finite_prices(kappa, sigma_chi,
 def test_unknown_and_missing_keys_and_models() -> None:
     with pytest.raises(PriceModelError, match=r"^price\.vol: unknown key"):
         parse_price_model({"model": "gbm", "sigma": 0.3, "vol": 0.3})
-    with pytest.raises(PriceModelError, match=r"^price\.sigma: missing required key$"):
+    with pytest.raises(PriceModelError, match=r"^price\.sigma: required key is missing$"):
         parse_price_model({"model": "gbm"})
     with pytest.raises(PriceModelError, match=r"^price\.model: must be one of"):
         parse_price_model({"model": "heston", "sigma": 0.3})
-    with pytest.raises(PriceModelError, match=r"^price\.model: missing required key$"):
+    with pytest.raises(PriceModelError, match=r"^price\.model: required key is missing$"):
         parse_price_model({"sigma": 0.3})
     with pytest.raises(PriceModelError, match=r"^price\.long_run_usd_per_bbl: must be > 0$"):
         parse_price_model({"model": "ou", "kappa": 1, "long_run_usd_per_bbl": -3, "sigma": 0.3})
     with pytest.raises(PriceModelError, match=r"^price\.block_months: must be >= 1$"):
         parse_price_model({"model": "bootstrap", "block_months": 0, "history": HIST.model_dump()})
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"model": "gbm", "sigma": "0.3"}, r"^price\.sigma: must be a number$"),
+        ({"model": "gbm", "sigma": True}, r"^price\.sigma: must be a number$"),
+        (
+            {"model": "bootstrap", "block_months": 2.5, "history": HIST.model_dump()},
+            r"^price\.block_months: must be a whole number$",
+        ),
+        (
+            {"model": "bootstrap", "scheme": "moving", "history": HIST.model_dump()},
+            r"^price\.scheme: must be 'stationary' or 'circular'$",
+        ),
+        (
+            {"model": "gbm", "mu": 0.1, "sigma": -1, "extra": 1},
+            r"^price\.sigma: must be > 0; price\.extra: unknown key$",
+        ),
+    ],
+)
+def test_wrong_types_are_named(table: dict[str, object], message: str) -> None:
+    with pytest.raises(PriceModelError, match=message):
+        parse_price_model(table)
+
+
+@pytest.mark.parametrize("deck", ["abc", [], [1.0, float("nan")], [1.0, True]])
+def test_bad_differential_deck_is_named(deck: object) -> None:
+    with pytest.raises(PriceModelError, match=r"^differential\.usd_per_bbl: must be a finite number"):
+        parse_differential_model({"model": "fixed", "usd_per_bbl": deck})
+    assert parse_differential_model({"model": "fixed", "usd_per_bbl": [-5, -6.5]}).usd_per_bbl == (-5.0, -6.5)
 
 
 def test_models_are_frozen() -> None:

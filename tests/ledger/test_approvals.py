@@ -71,7 +71,11 @@ BOARD = {
     "observer": "observer",
 }
 GOVERNANCE = Governance.model_validate(
-    {"stakeholders": [{"name": n, "role": r, "public_key": key(n).verifier().encode()} for n, r in BOARD.items()]}
+    {
+        "stakeholders": [
+            {"name": n, "role": r, "public_key": key(n).verifier().encode()} for n, r in BOARD.items()
+        ]
+    }
 )
 
 
@@ -87,7 +91,9 @@ def new_state() -> ControlState:
     return state
 
 
-def proposal(pid: str = "MDF-2030-001", *, payee: str = "ad3f6c2fcc9e", cost_per_km: int = 1_000_000) -> DisbursementProposal:
+def proposal(
+    pid: str = "MDF-2030-001", *, payee: str = "ad3f6c2fcc9e", cost_per_km: int = 1_000_000
+) -> DisbursementProposal:
     return DisbursementProposal(
         proposal_id=pid,
         payee=payee,
@@ -97,7 +103,10 @@ def proposal(pid: str = "MDF-2030-001", *, payee: str = "ad3f6c2fcc9e", cost_per
         purpose="first tranche of the Oaxaca coast road",
         proposer="mx-1",
         unit_cost=UnitCostClaim(
-            project_type="road_new_two_lane", unit="lane_km", quantity=50, contract_cost_usd=Decimal(cost_per_km * 50)
+            project_type="road_new_two_lane",
+            unit="lane_km",
+            quantity=50,
+            contract_cost_usd=Decimal(cost_per_km * 50),
         ),
     )
 
@@ -150,7 +159,7 @@ def test_full_flow_executes_with_quorum() -> None:
     accepted(state, decide_approval(state, sign_approval(p, key("controller"))))
     decision = decide_execution(state, p.proposal_id)
     assert decision.refusal is None
-    (entry_type, payload), = decision.entries
+    ((entry_type, payload),) = decision.entries
     assert entry_type == ENTRY_EXECUTED
     assert payload["approvals"] == ["controller", "mx-2", "na-1"]
     assert payload["amount_usd"] == "25000000.00"
@@ -166,7 +175,9 @@ def test_quorum_message_names_what_is_missing() -> None:
     proposed(state, p)
     decision = decide_execution(state, p.proposal_id)
     assert isinstance(decision.refusal, QuorumNotMetError)
-    assert "1 more mexican_board, 1 more north_american_board, 1 more independent_controller" in str(decision.refusal)
+    assert "1 more mexican_board, 1 more north_american_board, 1 more independent_controller" in str(
+        decision.refusal
+    )
     assert decision.entries[0][1]["stage"] == "execution"
 
 
@@ -205,7 +216,9 @@ def test_bad_signature_wrong_key() -> None:
     flipped = genuine.model_copy(update={"signature": base64.b64encode(bytes(raw)).decode()})
     refused(state, decide_approval(state, flipped), BadSignatureError)
     # a justification added after signing changes the message
-    refused(state, decide_approval(state, genuine.model_copy(update={"justification": "ok"})), BadSignatureError)
+    refused(
+        state, decide_approval(state, genuine.model_copy(update={"justification": "ok"})), BadSignatureError
+    )
     assert "na-1" not in state.proposals[p.proposal_id].approvals
 
 
@@ -214,7 +227,9 @@ def test_altered_proposal_is_refused() -> None:
     p = proposal()
     proposed(state, p)
     altered = p.model_copy(update={"amount_usd": Decimal("95000000.00")})
-    payload = refused(state, decide_approval(state, sign_approval(altered, key("na-1"))), AlteredProposalError)
+    payload = refused(
+        state, decide_approval(state, sign_approval(altered, key("na-1"))), AlteredProposalError
+    )
     assert "the recorded proposal has" in payload["reason"]
 
 
@@ -226,9 +241,15 @@ def test_replays_are_refused() -> None:
     a2 = sign_approval(p2, key("na-1"))
     # a signature made for MDF-2, submitted for MDF-1 (before and after MDF-2's approval is recorded)
     moved = a2.model_copy(update={"proposal_id": "MDF-1"})
-    assert "made for proposal MDF-2" in refused(state, decide_approval(state, moved), ReplayedApprovalError)["reason"]
+    assert (
+        "made for proposal MDF-2"
+        in refused(state, decide_approval(state, moved), ReplayedApprovalError)["reason"]
+    )
     accepted(state, decide_approval(state, a2))
-    assert "recorded for proposal MDF-2" in refused(state, decide_approval(state, moved), ReplayedApprovalError)["reason"]
+    assert (
+        "recorded for proposal MDF-2"
+        in refused(state, decide_approval(state, moved), ReplayedApprovalError)["reason"]
+    )
     # the same approval twice
     payload = refused(state, decide_approval(state, a2), ReplayedApprovalError)
     assert payload["reason"] == "na-1 already approved this proposal"
@@ -246,7 +267,11 @@ def test_conflict_of_interest_through_bods_chain_is_refused_and_recorded() -> No
     for statement in json.loads((EXAMPLES / "indirect-ownership.json").read_text()):
         apply(state, [("beneficial_ownership_statement", {"statement": statement})])
     declaration = InterestDeclaration(
-        declarant="na-1", party="c25d4d612c2c", party_name="Person 1", nature="spouse", declared_on=date(2030, 1, 2)
+        declarant="na-1",
+        party="c25d4d612c2c",
+        party_name="Person 1",
+        nature="spouse",
+        declared_on=date(2030, 1, 2),
     )
     apply(state, decide_declaration(state, declaration))
     p = proposal()  # payee: Company A
@@ -254,7 +279,8 @@ def test_conflict_of_interest_through_bods_chain_is_refused_and_recorded() -> No
     payload = refused(state, decide_approval(state, sign_approval(p, key("na-1"))), ConflictOfInterestError)
     assert payload["chain"]["path"] == ["c25d4d612c2c", "d4ab89ea169a", "ad3f6c2fcc9e"]
     assert payload["chain"]["declaration"]["nature"] == "spouse"
-    assert "Person 1" in payload["reason"] and "Company B" in payload["reason"]
+    assert "Person 1" in payload["reason"]
+    assert "Company B" in payload["reason"]
     # na-2 has no interest and may approve
     accepted(state, decide_approval(state, sign_approval(p, key("na-2"))))
 
@@ -265,7 +291,9 @@ def test_conflict_declared_after_approval_removes_it_from_the_quorum() -> None:
     proposed(state, p)
     for signer in ("na-1", "mx-2", "controller"):
         accepted(state, decide_approval(state, sign_approval(p, key(signer))))
-    late = InterestDeclaration(declarant="mx-2", party="payee-1", nature="brother-in-law", declared_on=date(2030, 2, 1))
+    late = InterestDeclaration(
+        declarant="mx-2", party="payee-1", nature="brother-in-law", declared_on=date(2030, 2, 1)
+    )
     apply(state, decide_declaration(state, late))
     decision = decide_execution(state, p.proposal_id)
     assert isinstance(decision.refusal, QuorumNotMetError)
@@ -285,19 +313,23 @@ def test_flagged_disbursement_needs_the_controllers_justification() -> None:
     p = proposal(cost_per_km=9_000_000)  # far above the road range
     proposed(state, p)
     flags = state.proposals[p.proposal_id].benchmark
-    assert flags is not None and flags["reason"] == "above_range"
+    assert flags is not None
+    assert flags["reason"] == "above_range"
     for signer in ("na-1", "mx-2", "controller"):
         accepted(state, decide_approval(state, sign_approval(p, key(signer))))
     decision = decide_execution(state, p.proposal_id)
     assert isinstance(decision.refusal, BenchmarkUnjustifiedError)
     apply(state, decision.entries)
     # the controller completes its approval with a justification (the one repeat allowed) ...
-    justified = sign_approval(p, key("controller"), justification="mountain section: 40 % bridges and tunnels")
+    justified = sign_approval(
+        p, key("controller"), justification="mountain section: 40 % bridges and tunnels"
+    )
     accepted(state, decide_approval(state, justified))
     # ... which cannot be repeated
     refused(state, decide_approval(state, justified), ReplayedApprovalError)
     decision = decide_execution(state, p.proposal_id)
-    assert decision.refusal is None and decision.entries[0][1]["benchmark_flagged"] is True
+    assert decision.refusal is None
+    assert decision.entries[0][1]["benchmark_flagged"] is True
 
 
 def test_proposal_checks_are_bad_input_and_append_nothing() -> None:
@@ -319,7 +351,11 @@ def test_proposal_checks_are_bad_input_and_append_nothing() -> None:
     with pytest.raises(LedgerError, match="proposer 'stranger' is not a stakeholder"):
         decide_proposal(state, sign_proposal(stranger, key("stranger")), REFERENCES)
     bad_type = other.model_copy(
-        update={"unit_cost": UnitCostClaim(project_type="moon_base", unit="km", quantity=1, contract_cost_usd=Decimal(1))}
+        update={
+            "unit_cost": UnitCostClaim(
+                project_type="moon_base", unit="km", quantity=1, contract_cost_usd=Decimal(1)
+            )
+        }
     )
     with pytest.raises(BenchmarkError, match="unknown project type 'moon_base'"):
         decide_proposal(state, sign_proposal(bad_type, key("mx-1")), REFERENCES)
@@ -362,3 +398,208 @@ def test_executes_iff_reference_quorum_rule_holds(signers: list[str]) -> None:
     roles = {BOARD[s] for s in ok}
     expected = {"mexican_board", "north_american_board", "independent_controller"} <= roles
     assert (decide_execution(state, p.proposal_id).refusal is None) == expected
+
+
+# ------------------------------------------------------------------------------------- on a real ledger
+
+
+def test_flow_on_a_real_ledger_records_refusals_and_appends_nothing_on_bad_input(ledger: Any) -> None:
+    from naef.ledger.approvals import (
+        approve,
+        declare_interest,
+        execute,
+        find_proposal,
+        propose,
+        register_governance,
+    )
+
+    register_governance(ledger, GOVERNANCE)
+    with pytest.raises(LedgerError, match="already registered"):
+        register_governance(ledger, GOVERNANCE)
+    p = proposal(cost_per_km=1_500_000)
+    assert propose(ledger, sign_proposal(p, key("mx-1"))) == [1]
+    assert find_proposal(ledger, p.proposal_id) == p
+    size = ledger.size()
+    # bad input: nothing appended
+    with pytest.raises(LedgerError, match="proposal_id already used"):
+        propose(ledger, sign_proposal(p, key("mx-1")))
+    with pytest.raises(LedgerError, match="not a stakeholder"):
+        declare_interest(
+            ledger,
+            InterestDeclaration(declarant="ghost", party="x", nature="n", declared_on=date(2030, 1, 1)),
+        )
+    assert ledger.size() == size
+    # a refusal is appended, then raised with its index
+    with pytest.raises(SelfApprovalError) as info:
+        approve(ledger, sign_approval(p, key("mx-1")))
+    assert info.value.index == size
+    refusal = ledger.get(size)
+    assert refusal.type == ENTRY_REFUSED
+    assert refusal.payload["reason_code"] == "self_approval"
+    with pytest.raises(QuorumNotMetError):
+        execute(ledger, p.proposal_id)
+    for signer in ("mx-2", "na-1", "controller"):
+        approve(ledger, sign_approval(p, key(signer)))
+    index = execute(ledger, p.proposal_id)
+    executed = ledger.get(index)
+    assert executed.type == ENTRY_EXECUTED
+    assert executed.payload["approvals"] == ["controller", "mx-2", "na-1"]
+    types = [e.type for e in ledger.entries()]
+    assert types == [
+        ENTRY_GOVERNANCE,
+        ENTRY_PROPOSED,
+        ENTRY_REFUSED,
+        ENTRY_REFUSED,
+        ENTRY_APPROVED,
+        ENTRY_APPROVED,
+        ENTRY_APPROVED,
+        ENTRY_EXECUTED,
+    ]
+    assert ledger.verify().size == len(types)
+
+
+# ------------------------------------------------------------------------------------- command line
+
+
+def cli_app() -> Any:
+    import typer
+
+    from naef.ledger.cli import keys_app, ledger_app
+    from naef.ledger.cli_ops import register
+
+    app = typer.Typer()
+    app.add_typer(ledger_app, name="ledger")
+    app.add_typer(keys_app, name="keys")
+    register(ledger_app)
+    register(ledger_app)  # idempotent
+    return app
+
+
+def test_cli_propose_approve_execute(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from naef.ledger.keys import write_key_pair
+    from naef.ledger.log import Ledger
+
+    runner = CliRunner()
+    app = cli_app()
+    keys = tmp_path / "keys"
+    for name in [*BOARD, "naef.test/log"]:
+        write_key_pair(key(name), keys)
+    url = str(tmp_path / "fund.db")
+
+    def run(*args: str) -> Any:
+        return runner.invoke(app, list(args))
+
+    def size() -> int:
+        with Ledger.open(url) as lg:
+            return lg.size()
+
+    assert run("ledger", "init", url, "--key", str(keys / "naef.test_log.pub")).exit_code == 0
+    toml = "[governance]\n" + "".join(
+        f'[[governance.stakeholders]]\nname = "{n}"\nrole = "{r}"\n'
+        f'public_key = "{key(n).verifier().encode()}"\n'
+        for n, r in BOARD.items()
+    )
+    (tmp_path / "gov.toml").write_text(toml)
+    result = run("ledger", "register-governance", url, str(tmp_path / "gov.toml"))
+    assert result.exit_code == 0, result.output
+    assert "6 stakeholders recorded at entry 0" in result.output
+
+    p = proposal(cost_per_km=9_000_000)  # flagged
+    (tmp_path / "p.json").write_text(p.model_dump_json())
+    result = run("ledger", "propose", url, str(tmp_path / "p.json"), "--key", str(keys / "mx-1.key"))
+    assert result.exit_code == 0, result.output
+    assert "benchmark flag recorded at entry 2" in result.output
+
+    # bad input: one line, exit 2, nothing appended
+    before = size()
+    bad = json.loads(p.model_dump_json())
+    bad["amount_usd"] = "-3"
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    result = run("ledger", "propose", url, str(tmp_path / "bad.json"), "--key", str(keys / "mx-1.key"))
+    assert result.exit_code == 2
+    assert "bad.json.amount_usd" in result.output
+    assert result.output.count("\n") == 1
+    result = run("ledger", "approve", url, p.proposal_id, "--key", str(tmp_path / "missing.key"))
+    assert result.exit_code == 2
+    assert "cannot read key file" in result.output
+    result = run(
+        "ledger", "approve", url, p.proposal_id, "--key", str(keys / "na-1.key"), "--expect-sha256", "00"
+    )
+    assert result.exit_code == 2
+    assert "not signing" in result.output
+    result = run("ledger", "approve", url, "MDF-none", "--key", str(keys / "na-1.key"))
+    assert result.exit_code == 2
+    assert "not in the log" in result.output
+    result = run("ledger", "import-bods", url, str(tmp_path / "p.json"))
+    assert result.exit_code == 2
+    assert "expected a JSON array" in result.output
+    assert size() == before
+
+    # a refusal: exit 2, recorded
+    result = run("ledger", "approve", url, p.proposal_id, "--key", str(keys / "mx-1.key"))
+    assert result.exit_code == 2
+    assert "self_approval" in result.output
+    assert f"recorded at entry {before}" in result.output
+    assert size() == before + 1
+
+    digest = hashlib.sha256(canonical_proposal(p)).hexdigest()
+    for signer in ("mx-2", "na-1", "controller"):
+        result = run(
+            "ledger",
+            "approve",
+            url,
+            p.proposal_id,
+            "--key",
+            str(keys / f"{signer}.key"),
+            "--expect-sha256",
+            digest,
+        )
+        assert result.exit_code == 0, result.output
+    result = run("ledger", "execute", url, p.proposal_id)
+    assert result.exit_code == 2
+    assert "benchmark_unjustified" in result.output
+    result = run(
+        "ledger",
+        "approve",
+        url,
+        p.proposal_id,
+        "--key",
+        str(keys / "controller.key"),
+        "--justification",
+        "mountain section",
+    )
+    assert result.exit_code == 0, result.output
+    result = run("ledger", "execute", url, p.proposal_id)
+    assert result.exit_code == 0, result.output
+    assert "executed" in result.output
+    result = run(
+        "ledger",
+        "declare-interest",
+        url,
+        "--declarant",
+        "na-2",
+        "--party",
+        "ad3f6c2fcc9e",
+        "--nature",
+        "cousin",
+        "--on",
+        "2030-05-01",
+    )
+    assert result.exit_code == 0, result.output
+    result = run(
+        "ledger",
+        "declare-interest",
+        url,
+        "--declarant",
+        "na-2",
+        "--party",
+        "x",
+        "--nature",
+        "n",
+        "--on",
+        "May",
+    )
+    assert result.exit_code == 2
+    assert "declaration.declared_on" in result.output

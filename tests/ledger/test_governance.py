@@ -43,7 +43,11 @@ def message(data: dict[str, Any]) -> str:
 def test_defaults_follow_the_study() -> None:
     g = Governance()
     assert g.stakeholders == ()
-    assert (g.quorum.min_mexican_board, g.quorum.min_north_american_board, g.quorum.min_independent_controller) == (
+    assert (
+        g.quorum.min_mexican_board,
+        g.quorum.min_north_american_board,
+        g.quorum.min_independent_controller,
+    ) == (
         1,
         1,
         1,
@@ -106,11 +110,23 @@ def test_min_total_adds_to_role_minimums() -> None:
 @pytest.mark.parametrize(
     ("mutate", "expected_prefix"),
     [
-        (lambda d: d["stakeholders"][1].update(role="king"), "governance.stakeholders[1].role: Input should be"),
-        (lambda d: d["stakeholders"][0].update(colour="red"), "governance.stakeholders[0].colour: Extra inputs"),
+        (
+            lambda d: d["stakeholders"][1].update(role="king"),
+            "governance.stakeholders[1].role: Input should be",
+        ),
+        (
+            lambda d: d["stakeholders"][0].update(colour="red"),
+            "governance.stakeholders[0].colour: Extra inputs",
+        ),
         (lambda d: d.update(quorom={}), "governance.quorom: Extra inputs"),
-        (lambda d: d["stakeholders"][2].pop("public_key"), "governance.stakeholders[2].public_key: Field required"),
-        (lambda d: d["stakeholders"][0].update(name="mx 1"), "governance.stakeholders[0].name: must be non-empty"),
+        (
+            lambda d: d["stakeholders"][2].pop("public_key"),
+            "governance.stakeholders[2].public_key: Field required",
+        ),
+        (
+            lambda d: d["stakeholders"][0].update(name="mx 1"),
+            "governance.stakeholders[0].name: must be non-empty",
+        ),
         (
             lambda d: d["stakeholders"][0].update(public_key=d["stakeholders"][1]["public_key"]),
             "governance.stakeholders[0].public_key: key name 'mx-2' differs from stakeholder name 'mx-1'",
@@ -131,7 +147,10 @@ def test_min_total_adds_to_role_minimums() -> None:
             ),
             "governance.quorum.min_total: a quorum of zero approvals",
         ),
-        (lambda d: d.update(quorum={"min_mexican_board": -1}), "governance.quorum.min_mexican_board: Input should"),
+        (
+            lambda d: d.update(quorum={"min_mexican_board": -1}),
+            "governance.quorum.min_mexican_board: Input should",
+        ),
     ],
 )
 def test_errors_name_the_key_path(mutate: Any, expected_prefix: str) -> None:

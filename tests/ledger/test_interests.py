@@ -23,11 +23,13 @@ def example(name: str) -> list[dict[str, Any]]:
 
 
 def declare(declarant: str, party: str) -> InterestDeclaration:
-    return InterestDeclaration(declarant=declarant, party=party, nature="shareholding", declared_on=date(2030, 1, 1))
+    return InterestDeclaration(
+        declarant=declarant, party=party, nature="shareholding", declared_on=date(2030, 1, 1)
+    )
 
 
 def test_indirect_ownership_example_gives_the_chain_through_company_b() -> None:
-    # BODS worked example: Person 1 owns Company B, which owns Company A; plus the primary indirect relationship.
+    # BODS worked example: Person 1 owns Company B, which owns Company A; plus the primary indirect one.
     graph = OwnershipGraph.from_statements(example("indirect-ownership.json"))
     chain = find_conflict(graph, [declare("mx-1", "c25d4d612c2c")], signer="mx-1", payee="ad3f6c2fcc9e")
     assert chain is not None
@@ -40,13 +42,19 @@ def test_indirect_ownership_example_gives_the_chain_through_company_b() -> None:
     assert recorded["links"][1]["subject_name"] == "Company A"
     assert recorded["declaration"]["declarant"] == "mx-1"
     # other signers' declarations do not bar mx-1, and nothing flows upwards (Company A does not own Person 1)
-    assert find_conflict(graph, [declare("na-1", "c25d4d612c2c")], signer="mx-1", payee="ad3f6c2fcc9e") is None
-    assert find_conflict(graph, [declare("mx-1", "ad3f6c2fcc9e")], signer="mx-1", payee="c25d4d612c2c") is None
+    assert (
+        find_conflict(graph, [declare("na-1", "c25d4d612c2c")], signer="mx-1", payee="ad3f6c2fcc9e") is None
+    )
+    assert (
+        find_conflict(graph, [declare("mx-1", "ad3f6c2fcc9e")], signer="mx-1", payee="c25d4d612c2c") is None
+    )
 
 
 def test_primary_indirect_relationship_alone_still_blocks() -> None:
     # keep only the entity/person records and the primary (non-component) relationship d8d75ccf40e4
-    statements = [s for s in example("indirect-ownership.json") if s["recordId"] not in {"05e81af035e4", "4cf2837bd01f"}]
+    statements = [
+        s for s in example("indirect-ownership.json") if s["recordId"] not in {"05e81af035e4", "4cf2837bd01f"}
+    ]
     graph = OwnershipGraph.from_statements(statements)
     chain = find_conflict(graph, [declare("mx-1", "c25d4d612c2c")], signer="mx-1", payee="ad3f6c2fcc9e")
     assert chain is not None
@@ -68,7 +76,8 @@ def test_closed_and_updated_records_follow_the_last_statement() -> None:
     assert find_conflict(graph, [declare("c", "per-5faa4103dee78621")], signer="c", payee=fermcat) is None
     assert find_conflict(graph, [declare("c", "per-e334cc6258e56467")], signer="c", payee=fermcat) is None
     chain = find_conflict(graph, [declare("c", "per-41c0bb0cef246f7c")], signer="c", payee=fermcat)
-    assert chain is not None and [link.record_id for link in chain.links] == ["rel-3fc02d9b6bdfd5ca"]
+    assert chain is not None
+    assert [link.record_id for link in chain.links] == ["rel-3fc02d9b6bdfd5ca"]
 
 
 def test_unspecified_interested_party_names_no_one() -> None:
@@ -79,14 +88,17 @@ def test_unspecified_interested_party_names_no_one() -> None:
 
 def test_declaring_the_payee_itself_is_a_conflict_of_length_zero() -> None:
     chain = find_conflict(OwnershipGraph(), [declare("mx-1", "payee-x")], signer="mx-1", payee="payee-x")
-    assert chain is not None and chain.links == () and chain.path == ("payee-x",)
+    assert chain is not None
+    assert chain.links == ()
+    assert chain.path == ("payee-x",)
 
 
 def test_nomination_chain_through_an_arrangement() -> None:
     # Vanessa Rivero → Perez-Rivero nomination arrangement → Los Corazones de Plata
     graph = OwnershipGraph.from_statements(example("nomination.json"))
     chain = find_conflict(graph, [declare("x", "102AB1984E")], signer="x", payee="104AB1984C")
-    assert chain is not None and chain.path == ("102AB1984E", "103AB1984D", "104AB1984C")
+    assert chain is not None
+    assert chain.path == ("102AB1984E", "103AB1984D", "104AB1984C")
 
 
 # ------------------------------------------------------------------------------------------- property tests
@@ -123,16 +135,20 @@ graphs = st.integers(min_value=1, max_value=9).flatmap(
 def test_blocked_iff_a_path_exists(case: tuple[int, set[tuple[int, int]], set[int], int, set[int]]) -> None:
     _n, edges, declared, payee, others = case
     links = [
-        OwnershipLink(f"n{a}", f"n{b}", record_id=f"r{a}-{b}", statement_id=f"s{a}-{b}", interests=("shareholding",))
+        OwnershipLink(
+            f"n{a}", f"n{b}", record_id=f"r{a}-{b}", statement_id=f"s{a}-{b}", interests=("shareholding",)
+        )
         for a, b in edges
     ]
     graph = OwnershipGraph.from_links(links)
-    decls = [declare("signer", f"n{d}") for d in declared] + [declare("someone-else", f"n{o}") for o in others]
+    decls = [declare("signer", f"n{d}") for d in declared] + [
+        declare("someone-else", f"n{o}") for o in others
+    ]
     chain = find_conflict(graph, decls, signer="signer", payee=f"n{payee}")
     expected = reference_distance(edges, declared, payee)
     assert (chain is not None) == (expected is not None)
     if chain is not None:
-        # the chain is a real path: starts at a declared party, each link continues the previous, ends at the payee
+        # a real path: starts at a declared party, each link continues the previous, ends at the payee
         assert chain.declaration.declarant == "signer"
         assert chain.path[0] == chain.declaration.party
         assert chain.path[0] in {f"n{d}" for d in declared}
@@ -141,3 +157,28 @@ def test_blocked_iff_a_path_exists(case: tuple[int, set[tuple[int, int]], set[in
             assert link.interested_party == prev
             assert (int(link.interested_party[1:]), int(link.subject[1:])) in edges
         assert len(chain.links) == expected  # and a shortest one
+
+
+@settings(max_examples=200, deadline=None)
+@given(graphs, st.data())
+def test_primary_indirect_links_never_change_whether_a_signer_is_blocked(
+    case: tuple[int, set[tuple[int, int]], set[int], int, set[int]], data: st.DataObject
+) -> None:
+    # some links are BODS "primary" relationships listing other links as components: the chain may prefer the
+    # components, but blocked ⇔ a path exists in the full graph, as before
+    _n, edges, declared, payee, _others = case
+    ordered = sorted(edges)
+    ids = [f"r{a}-{b}" for a, b in ordered]
+    links = []
+    for (a, b), rid in zip(ordered, ids, strict=True):
+        components = tuple(data.draw(st.lists(st.sampled_from([*ids, "missing"]), max_size=3))) if ids else ()
+        links.append(OwnershipLink(f"n{a}", f"n{b}", rid, f"s-{rid}", ("shareholding",), components))
+    graph = OwnershipGraph.from_links(links)
+    chain = find_conflict(
+        graph, [declare("signer", f"n{d}") for d in declared], signer="signer", payee=f"n{payee}"
+    )
+    assert (chain is not None) == (reference_distance(edges, declared, payee) is not None)
+    if chain is not None:
+        assert chain.path[-1] == f"n{payee}"
+        for prev, link in zip(chain.path, chain.links, strict=False):
+            assert link.interested_party == prev

@@ -137,7 +137,7 @@ def fit_ou(
     n = y.size
     xm = float(xl.mean())
     sxx = float(np.sum((xl - xm) ** 2))
-    if sxx <= 0.0:
+    if sxx <= 0.0 or float(np.ptp(xl)) == 0.0:
         raise PriceModelError(f"{source}: the prices do not vary; the model cannot be estimated")
     b = float(np.sum((xl - xm) * (y - y.mean())) / sxx)
     a = float(y.mean() - b * xm)

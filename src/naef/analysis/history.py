@@ -17,13 +17,23 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from naef.engine.price_models import HistoricalReturns, PriceModelError
+from naef.engine.price_models import (
+    GBM,
+    BlockBootstrap,
+    HistoricalReturns,
+    MeanRevertingOU,
+    PriceModelError,
+    SchwartzSmith,
+    parse_price_model,
+)
 
 __all__ = [
     "MonthlyPrices",
@@ -31,6 +41,7 @@ __all__ = [
     "load_historical_returns",
     "log_prices",
     "parse_monthly_prices",
+    "parse_price_table",
     "read_monthly_prices",
 ]
 
@@ -189,3 +200,29 @@ def historical_returns(prices: MonthlyPrices) -> HistoricalReturns:
 def load_historical_returns(path: str | Path) -> HistoricalReturns:
     """Read a ``Date,Price`` CSV and return its monthly log-returns (for ``[price] model = "bootstrap"``)."""
     return historical_returns(read_monthly_prices(path))
+
+
+def parse_price_table(
+    table: Mapping[str, Any], *, base_dir: str | Path, key: str = "price"
+) -> GBM | MeanRevertingOU | SchwartzSmith | BlockBootstrap:
+    """Validate a scenario's ``[price]`` table, reading ``history_csv`` for ``model = "bootstrap"``.
+
+    ``history_csv`` is resolved against ``base_dir`` (the scenario file's folder) and replaced by the
+    monthly log-returns it holds; every other model goes straight to
+    :func:`naef.engine.price_models.parse_price_model`. Errors name the key, e.g.
+    ``price.history_csv: required key is missing`` or ``price.sigma: must be > 0``.
+    """
+    data = dict(table)
+    if data.get("model") == "bootstrap":
+        if "history" in data:
+            raise PriceModelError(f'{key}.history: unknown key (give the history as history_csv = "FILE")')
+        csv_name = data.pop("history_csv", None)
+        if csv_name is None:
+            raise PriceModelError(f"{key}.history_csv: required key is missing")
+        if not isinstance(csv_name, str) or not csv_name.strip():
+            raise PriceModelError(f"{key}.history_csv: must be the path of a 'Date,Price' CSV file")
+        path = Path(csv_name)
+        if not path.is_absolute():
+            path = Path(base_dir) / path
+        data["history"] = load_historical_returns(path)
+    return parse_price_model(data, key=key)

@@ -113,6 +113,8 @@ class IdealizedTable:
         unknown = [r for r in self.ratings if r not in _ORDER or r == BELOW_SCALE]
         if unknown:
             raise RatingError(f"rating table {self.name!r}: unknown rating names {unknown}")
+        if any(_ORDER[x] >= _ORDER[y] for x, y in zip(self.ratings, self.ratings[1:], strict=False)):
+            raise RatingError(f"rating table {self.name!r}: ratings must run best first in Moody's order")
 
     def row(self, rating: str) -> npt.NDArray[np.float64]:
         """The rates of one rating across the table's horizons."""

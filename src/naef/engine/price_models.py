@@ -54,6 +54,9 @@ FloatArray: TypeAlias = npt.NDArray[np.float64]
 
 MONTHS_PER_YEAR = 12
 
+# A number from TOML/JSON: int or float, never a string or a boolean.
+Number: TypeAlias = Annotated[float, Field(strict=True)]
+
 
 class PriceModelError(NaefError):
     """Bad price-model parameters, bad simulation arguments, or a bad price history."""
@@ -91,8 +94,7 @@ def format_validation_error(error: ValidationError, *, key: str, tagged_union: b
     """Pydantic errors as ``key.field: reason`` (e.g. ``price.sigma: must be > 0``), joined by ``; ``.
 
     With ``tagged_union`` the first location element (the ``model`` tag pydantic inserts for a
-    discriminated union)
-    is dropped, so ``price.gbm.sigma`` reads ``price.sigma``.
+    discriminated union) is dropped, so ``price.gbm.sigma`` reads ``price.sigma``.
     """
     parts: list[str] = []
     for item in error.errors():
@@ -102,14 +104,20 @@ def format_validation_error(error: ValidationError, *, key: str, tagged_union: b
         if kind == "union_tag_invalid":
             loc, msg = ["model"], f"must be one of {item.get('ctx', {}).get('expected_tags', '?')}"
         elif kind == "union_tag_not_found":
-            loc, msg = ["model"], "missing required key"
+            loc, msg = ["model"], "required key is missing"
         elif tagged_union and loc:
             loc = loc[1:]
         msg = msg.removeprefix("Value error, ")
         if kind == "extra_forbidden":
             msg = "unknown key"
         elif kind == "missing":
-            msg = "missing required key"
+            msg = "required key is missing"
+        elif kind in ("float_type", "float_parsing"):
+            msg = "must be a number"
+        elif kind in ("int_type", "int_parsing", "int_from_float"):
+            msg = "must be a whole number"
+        elif kind == "literal_error":
+            msg = f"must be {item.get('ctx', {}).get('expected', msg)}"
         parts.append(f"{'.'.join([key, *loc])}: {msg}")
     return "; ".join(parts)
 
@@ -119,8 +127,7 @@ class _Model(BaseModel):
 
 
 def check_times(times_years: npt.ArrayLike, *, key: str = "times_years") -> FloatArray:
-    """Return ``times_years`` as a 1-D float64 array, or raise if empty, not finite, not > 0 or not
-    increasing."""
+    """``times_years`` as a 1-D float64 array; raise if empty, not finite, not > 0 or not increasing."""
     t = np.asarray(times_years, dtype=np.float64)
     if t.ndim != 1 or t.size == 0:
         raise PriceModelError(f"{key}: must be a non-empty 1-D array of times in years")
@@ -232,8 +239,8 @@ class GBM(_GaussianModel):
     """
 
     model: Literal["gbm"] = "gbm"
-    mu: float = 0.0
-    sigma: float
+    mu: Number = 0.0
+    sigma: Number
 
     _v_mu = field_validator("mu")(_finite)
     _v_sigma = field_validator("sigma")(_positive)
@@ -255,18 +262,17 @@ class GBM(_GaussianModel):
 class MeanRevertingOU(_GaussianModel):
     """Mean-reverting log-price: X = ln S follows dX = kappa (theta - X) dt + sigma dW (Ornstein–Uhlenbeck).
 
-    ``theta = ln(long_run_usd_per_bbl)`` is the long-run **log**-price, so ``long_run_usd_per_bbl`` is the
-    long-run
-    *median* price; the stationary mean price is exp(theta + sigma^2 / (4 kappa)). Exact discretisation
-    (Schwartz 1997, J. Finance 52(3), model 1; Glasserman 2003, §3.3):
+    ``theta = ln(long_run_usd_per_bbl)`` is the long-run **log**-price, so ``long_run_usd_per_bbl`` is
+    the long-run *median* price; the stationary mean price is exp(theta + sigma^2 / (4 kappa)).
+    Exact discretisation (Schwartz 1997, J. Finance 52(3), model 1; Glasserman 2003, §3.3):
     X_i = theta + (X_{i-1} - theta) e^{-kappa dt} + sigma sqrt((1 - e^{-2 kappa dt}) / (2 kappa)) z_i.
     ``kappa = 0`` is a driftless Brownian log-price. Half-life of a shock: ln 2 / kappa years.
     """
 
     model: Literal["ou"] = "ou"
-    kappa: float
-    long_run_usd_per_bbl: float
-    sigma: float
+    kappa: Number
+    long_run_usd_per_bbl: Number
+    sigma: Number
 
     _v_kappa = field_validator("kappa")(_non_negative)
     _v_long_run = field_validator("long_run_usd_per_bbl")(_positive)
@@ -302,31 +308,29 @@ class MeanRevertingOU(_GaussianModel):
 class SchwartzSmith(_GaussianModel):
     """Schwartz–Smith (2000) short-term/long-term two-factor model, real-world dynamics.
 
-    ln S = chi + xi with dchi = -kappa chi dt + sigma_chi dW_chi, dxi = mu_xi dt + sigma_xi dW_xi,
+    ln S = chi + xi with dchi = -kappa chi dt + sigma_chi dW_chi, dxi = mu_xi dt + sigma_xi dW_xi and
     dW_chi dW_xi = rho dt (Schwartz & Smith, "Short-Term Variations and Long-Term Dynamics in Commodity
-    Prices",
-    Management Science 46(7):893–911, 2000, eqs. 1–2). The risk-neutral version subtracts the risk premia
-    lambda_chi, lambda_xi from the drifts; they matter for futures prices, not for the real-world paths
-    simulated here, so they are not parameters.
+    Prices", Management Science 46(7):893–911, 2000, eqs. 1–2). The risk-neutral version subtracts the
+    risk premia lambda_chi, lambda_xi from the drifts; they matter for futures prices, not for the
+    real-world paths simulated here, so they are not parameters.
 
-    Exact discretisation: over a step dt, (chi, xi) moves by a bivariate normal with
-    Var(e_chi) = sigma_chi^2 (1 - e^{-2 kappa dt}) / (2 kappa), Var(e_xi) = sigma_xi^2 dt,
-    Cov = rho sigma_chi sigma_xi (1 - e^{-kappa dt}) / kappa, and chi decays by e^{-kappa dt}. The pair is
-    drawn
-    as (e_x = e_chi + e_xi, e_xi) by a Cholesky factor so that z[..., 0] is the standardised log-price
-    innovation and z[..., 1] the independent part of the long-term shock.
+    Exact discretisation: over a step dt, chi decays by e^{-kappa dt} and (chi, xi) moves by a bivariate
+    normal (e_chi, e_xi) with Var(e_chi) = sigma_chi^2 (1 - e^{-2 kappa dt}) / (2 kappa),
+    Var(e_xi) = sigma_xi^2 dt and Cov = rho sigma_chi sigma_xi (1 - e^{-kappa dt}) / kappa. The pair is
+    drawn as (e_x = e_chi + e_xi, e_xi) with a Cholesky factor, so that z[..., 0] is the standardised
+    log-price innovation and z[..., 1] the independent part of the long-term shock.
 
-    Initial split: chi0 = ``chi0`` (log units; 0 means the spot sits at its equilibrium level) and
+    Initial split: chi0 = ``chi0`` (log units; 0, the default, puts the spot at its equilibrium level) and
     xi0 = ln(spot) - chi0.
     """
 
     model: Literal["schwartz_smith"] = "schwartz_smith"
-    kappa: float
-    sigma_chi: float
-    mu_xi: float = 0.0
-    sigma_xi: float
-    rho: float = 0.0
-    chi0: float = 0.0
+    kappa: Number
+    sigma_chi: Number
+    mu_xi: Number = 0.0
+    sigma_xi: Number
+    rho: Number = 0.0
+    chi0: Number = 0.0
 
     _v_kappa = field_validator("kappa")(_non_negative)
     _v_sigmas = field_validator("sigma_chi", "sigma_xi")(_positive)
@@ -419,25 +423,24 @@ def _months_of(t: FloatArray) -> npt.NDArray[np.int64]:
 class BlockBootstrap(_Model):
     """Block bootstrap of historical monthly log-returns, aggregated to the simulation's periods.
 
-    Monthly log-returns are resampled in blocks of consecutive months from ``history``, wrapping around its
-    end
-    (circular, so every month is equally likely to be drawn and the expected monthly log-return equals the
-    historical mean):
+    Monthly log-returns are resampled in blocks of consecutive months of ``history``, wrapping around its
+    end (circular), so every month is equally likely to be drawn and the expected monthly log-return is the
+    historical mean:
 
-    * ``scheme = "stationary"`` (default): the stationary bootstrap of Politis & Romano (1994, JASA 89(428),
-      1303–1313): each month starts a new block with probability 1 / ``block_months`` (block lengths are
-      geometric with mean ``block_months``), otherwise continues the current block with the next month.
-    * ``scheme = "circular"``: the circular block bootstrap of Politis & Romano (1992): fixed blocks of
-      exactly
+    * ``scheme = "stationary"`` (default): the stationary bootstrap of Politis & Romano (1994), JASA
+      89(428):1303–1313. Each month starts a new block with probability 1 / ``block_months`` (block
+      lengths are geometric with mean ``block_months``); otherwise it takes the next month of history.
+    * ``scheme = "circular"``: the circular block bootstrap of Politis & Romano (1992): blocks of exactly
       ``block_months`` months, starting at simulation months 0, L, 2L, ...
 
-    A time t is mapped to month round(12 t); the log-return of a period is the sum of the bootstrapped monthly
-    log-returns of the months it spans (a quarter = 3 months). Draws: ``rng.random((n_paths, n_months, 2))``;
-    column 0 decides block starts (stationary), column 1 picks the start month.
+    A time t is mapped to month round(12 t); the log-return of a period is the sum of the bootstrapped
+    monthly log-returns of the months it spans (a quarter = 3 months). Draws:
+    ``rng.random((n_paths, 2, n_months))``; row 0 decides block starts (stationary scheme), row 1 picks
+    the month of history a block starts at.
     """
 
     model: Literal["bootstrap"] = "bootstrap"
-    block_months: int = 12
+    block_months: Annotated[int, Field(strict=True)] = 12
     scheme: Literal["stationary", "circular"] = "stationary"
     history: HistoricalReturns
 
@@ -452,25 +455,33 @@ class BlockBootstrap(_Model):
         return int(_months_of(check_times(times_years))[-1])
 
     def draw(self, *, times_years: npt.ArrayLike, n_paths: int, rng: np.random.Generator) -> FloatArray:
-        """The random numbers alone: uniforms shaped (n_paths, n_months, 2)."""
-        return rng.random((_check_n_paths(n_paths), self.n_months(times_years), 2))
+        """The random numbers alone: uniforms shaped (n_paths, 2, n_months)."""
+        return rng.random((_check_n_paths(n_paths), 2, self.n_months(times_years)))
+
+    def _unwrapped_indices(self, u: FloatArray) -> npt.NDArray[np.int32]:
+        """Month indices into the history repeated end to end (< n_hist + n_months), (n_paths, n_months)."""
+        n_hist = len(self.history.log_returns)
+        n_paths, n_months = u.shape[0], u.shape[2]
+        months = np.arange(n_months, dtype=np.int32)
+        starts = (u[:, 1, :] * n_hist).astype(np.int32)
+        np.minimum(starts, n_hist - 1, out=starts)
+        if self.scheme == "circular":
+            block_first = months - months % self.block_months
+            return np.asarray(starts[:, block_first] + (months - block_first), dtype=np.int32)
+        # Month m belongs to the block that started at the last month b <= m with a restart (month 0 always
+        # starts one); its index is starts[b] + (m - b).
+        block_first = np.where(u[:, 0, :] < 1.0 / self.block_months, months, np.int32(0))
+        np.maximum.accumulate(block_first, axis=1, out=block_first)
+        rows = (np.arange(n_paths, dtype=np.int32) * np.int32(n_months))[:, None]
+        idx = starts.ravel()[(block_first + rows).ravel()].reshape(n_paths, n_months)
+        idx += months
+        idx -= block_first
+        return idx
 
     def monthly_indices(self, draws: npt.ArrayLike) -> npt.NDArray[np.int64]:
         """Index into ``history.log_returns`` of each simulated month, shaped (n_paths, n_months)."""
         u = np.asarray(draws, dtype=np.float64)
-        n_hist = len(self.history.log_returns)
-        n_paths, n_months = u.shape[0], u.shape[1]
-        starts = np.minimum((u[:, :, 1] * n_hist).astype(np.int64), n_hist - 1)
-        if self.scheme == "circular":
-            offset = np.arange(n_months) % self.block_months
-            block_first = np.arange(n_months) - offset
-            return np.asarray((starts[:, block_first] + offset) % n_hist, dtype=np.int64)
-        new_block = u[:, :, 0] < 1.0 / self.block_months
-        idx = np.empty((n_paths, n_months), dtype=np.int64)
-        idx[:, 0] = starts[:, 0]
-        for m in range(1, n_months):
-            idx[:, m] = np.where(new_block[:, m], starts[:, m], (idx[:, m - 1] + 1) % n_hist)
-        return idx
+        return self._unwrapped_indices(u).astype(np.int64) % len(self.history.log_returns)
 
     def simulate_from_draws(
         self, *, spot_usd_per_bbl: float, times_years: npt.ArrayLike, draws: npt.ArrayLike
@@ -480,9 +491,13 @@ class BlockBootstrap(_Model):
         months = _months_of(t)
         x0 = math.log(_check_spot(spot_usd_per_bbl))
         u = np.asarray(draws, dtype=np.float64)
-        if u.ndim != 3 or u.shape[1] != months[-1] or u.shape[2] != 2:
-            raise PriceModelError(f"draws: expected shape (n_paths, {months[-1]}, 2), got {u.shape}")
-        monthly = self.history.as_array()[self.monthly_indices(u)]
+        n_months = int(months[-1])
+        if u.ndim != 3 or u.shape[1] != 2 or u.shape[2] != n_months:
+            raise PriceModelError(f"draws: expected shape (n_paths, 2, {n_months}), got {u.shape}")
+        hist = self.history.as_array()
+        # the history repeated end to end, long enough for any block to run on without a modulo
+        extended = np.tile(hist, n_months // hist.size + 2)
+        monthly = extended[self._unwrapped_indices(u)]
         np.cumsum(monthly, axis=1, out=monthly)
         out = monthly[:, months - 1]
         out += x0
@@ -508,8 +523,10 @@ _PRICE_ADAPTER: TypeAdapter[GBM | MeanRevertingOU | SchwartzSmith | BlockBootstr
 def parse_price_model(
     data: Mapping[str, Any], *, key: str = "price"
 ) -> GBM | MeanRevertingOU | SchwartzSmith | BlockBootstrap:
-    """Validate a ``[price]`` table into a model; raise :class:`PriceModelError` ``"price.sigma: must be >
-    0"``."""
+    """Validate a ``[price]`` table into a model.
+
+    Raises :class:`PriceModelError` with one line per problem, e.g. ``price.sigma: must be > 0``.
+    """
     try:
         return _PRICE_ADAPTER.validate_python(dict(data))
     except ValidationError as exc:
@@ -526,13 +543,19 @@ class FixedDifferential(_Model):
     model: Literal["fixed"] = "fixed"
     usd_per_bbl: float | tuple[float, ...]
 
-    @field_validator("usd_per_bbl")
+    @field_validator("usd_per_bbl", mode="before")
     @classmethod
-    def _v_deck(cls, value: float | tuple[float, ...]) -> float | tuple[float, ...]:
-        values = value if isinstance(value, tuple) else (value,)
-        if len(values) == 0 or not all(math.isfinite(v) for v in values):
-            raise ValueError("must be a finite number or a non-empty list of finite numbers")
-        return value
+    def _v_deck(cls, value: object) -> float | tuple[float, ...]:
+        def number(v: object) -> float:
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                raise ValueError("must be a finite number or a non-empty list of finite numbers")
+            return float(v)
+
+        if isinstance(value, list | tuple):
+            if not value:
+                raise ValueError("must be a finite number or a non-empty list of finite numbers")
+            return tuple(number(v) for v in value)
+        return number(value)
 
     def draw(self, *, times_years: npt.ArrayLike, n_paths: int, rng: np.random.Generator) -> FloatArray:
         """No randomness: an empty array shaped (n_paths, n_periods, 0) (consumes nothing from ``rng``)."""
@@ -559,23 +582,22 @@ class FixedDifferential(_Model):
 
 
 class OUDifferential(_Model):
-    """Differential in levels (US$/bbl) following dD = kappa (theta - D) dt + sigma dW_D (Ornstein–Uhlenbeck).
+    """Differential in levels (US$/bbl): dD = kappa (theta - D) dt + sigma dW_D (Ornstein–Uhlenbeck).
 
-    Exact steps: D_i = theta + (D_{i-1} - theta) e^{-kappa dt} + sigma sqrt((1 - e^{-2 kappa dt})/(2
-    kappa)) e_i,
-    e_i = rho z_i + sqrt(1 - rho^2) w_i, where z_i is the benchmark's standardised log-price innovation in the
-    same period (``benchmark_shocks``) and w_i the differential's own normal. ``rho`` is therefore the
-    correlation
-    of the per-period innovations (a discrete-time definition, exact for any step length). Levels can turn
-    negative: the differential is a spread, not a price.
+    Exact steps (theta = ``long_run_usd_per_bbl``, sigma = ``sigma_usd_per_bbl``):
+    D_i = theta + (D_{i-1} - theta) e^{-kappa dt} + sigma sqrt((1 - e^{-2 kappa dt}) / (2 kappa)) e_i,
+    e_i = rho z_i + sqrt(1 - rho^2) w_i, where z_i is the benchmark's standardised log-price innovation in
+    the same period (``benchmark_shocks``) and w_i the differential's own normal. ``rho`` is therefore the
+    correlation of the per-period innovations (a discrete-time definition, exact for any step length).
+    Levels can turn negative: the differential is a spread, not a price.
     """
 
     model: Literal["ou"] = "ou"
-    initial_usd_per_bbl: float
-    long_run_usd_per_bbl: float
-    kappa: float
-    sigma_usd_per_bbl: float
-    rho: float = 0.0
+    initial_usd_per_bbl: Number
+    long_run_usd_per_bbl: Number
+    kappa: Number
+    sigma_usd_per_bbl: Number
+    rho: Number = 0.0
 
     _v_levels = field_validator("initial_usd_per_bbl", "long_run_usd_per_bbl")(_finite)
     _v_kappa = field_validator("kappa")(_non_negative)
@@ -654,8 +676,7 @@ def simulate_differential(
     """Differential (Mexican mix minus benchmark, US$/bbl) shaped (n_paths, n_periods).
 
     ``benchmark_shocks`` is ``price_model.log_price_shocks(price_draws)`` of the same paths; it is needed
-    only when
-    the differential is correlated with the benchmark (``rho != 0``).
+    only when the differential is correlated with the benchmark (``rho != 0``).
     """
     draws = model.draw(times_years=times_years, n_paths=n_paths, rng=rng)
     return model.simulate_from_draws(times_years=times_years, draws=draws, benchmark_shocks=benchmark_shocks)

@@ -22,6 +22,8 @@ __all__ = ["DAYS_PER_YEAR", "arps_cumulative", "arps_rate", "field_volumes"]
 
 DAYS_PER_YEAR = 365.25
 _B_EPS = 1e-9
+#: declines below this (per year) are treated as no decline, avoiding 0/0 in the closed forms
+_D_EPS = 1e-9
 
 
 def arps_rate(*, qi: ArrayLike, di_per_year: float, b: float, t_days: ArrayLike) -> NDArray[np.float64]:
@@ -29,7 +31,7 @@ def arps_rate(*, qi: ArrayLike, di_per_year: float, b: float, t_days: ArrayLike)
     q = np.asarray(qi, dtype=np.float64)
     t = np.asarray(t_days, dtype=np.float64)
     d = di_per_year / DAYS_PER_YEAR
-    if d == 0.0:
+    if di_per_year < _D_EPS:
         return np.broadcast_to(q, np.broadcast_shapes(q.shape, t.shape)).astype(np.float64)
     if b < _B_EPS:
         return q * np.exp(-d * t)
@@ -41,7 +43,7 @@ def arps_cumulative(*, qi: ArrayLike, di_per_year: float, b: float, t_days: Arra
     q = np.asarray(qi, dtype=np.float64)
     t = np.maximum(np.asarray(t_days, dtype=np.float64), 0.0)
     d = di_per_year / DAYS_PER_YEAR
-    if d == 0.0:
+    if di_per_year < _D_EPS:
         return q * t
     if b < _B_EPS:
         return q / d * -np.expm1(-d * t)

@@ -95,7 +95,10 @@ def _one_path(
                 dsra_draw += z
                 paid_total = x + y + z
                 for k, j in enumerate(members):
-                    share = dues[k] * (paid_total / total) if total > 0 else 0.0
+                    if paid_total >= total:
+                        share = dues[k]
+                    else:
+                        share = dues[k] * (paid_total / total) if total > 0 else 0.0
                     if kind == "interest":
                         trows["interest_paid_usd"][j][t] += share
                         int_arrears[j] = dues[k] - share

@@ -18,6 +18,7 @@ Principal is then repaid over ``m = n - g`` periods:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,7 +88,8 @@ def build_schedule(
     active = np.zeros(n_periods, dtype=bool)
     active[k0 : last + 1] = True
     grace[k0 : k0 + g] = True
-    annuity = size_usd / m if r == 0.0 else size_usd * r / (1.0 - (1.0 + r) ** -m)
+    # 1 - (1 + r)^-m computed as -expm1(-m log1p(r)) so that tiny rates keep their precision
+    annuity = size_usd / m if r < 1e-15 else size_usd * r / -math.expm1(-m * math.log1p(r))
     bal = size_usd
     for t in range(k0, last + 1):
         balance[t] = bal

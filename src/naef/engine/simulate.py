@@ -322,7 +322,8 @@ def simulate(scenario: Scenario, *, engine: EngineName = "vector") -> Simulation
 def periodic_irr(flows: NDArray[np.float64]) -> float | None:
     """The periodic internal rate of return of ``flows`` (NPV = 0), or ``None`` if it has no sign change.
 
-    Solved with Brent's method on ``NPV(r) = Σ f_t / (1 + r)^t`` over ``r ∈ (-0.99, 10)``.
+    Solved with Brent's method on ``NPV(r) = Σ f_t / (1 + r)^t`` over ``r ∈ (-0.9, 10)`` (a narrower lower
+    bound where ``-0.9`` overflows on long horizons).
     """
     nz = np.nonzero(flows)[0]
     if nz.size == 0:
@@ -335,7 +336,14 @@ def periodic_irr(flows: NDArray[np.float64]) -> float | None:
     def npv(r: float) -> float:
         return float(np.sum(f / np.power(1.0 + r, t)))
 
-    lo, hi = -0.99, 10.0
-    if npv(lo) * npv(hi) > 0:
+    hi = 10.0
+    for lo in (-0.9, -0.5, -0.2):
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(npv(lo)):
+                break
+    else:
         return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        if not np.isfinite(npv(lo)) or npv(lo) * npv(hi) > 0:
+            return None
     return float(brentq(npv, lo, hi, xtol=1e-14, rtol=1e-12, maxiter=500))

@@ -125,13 +125,19 @@ class WaterfallResult:
 
 
 def _pay(due: Array, sources: list[Array]) -> tuple[Array, list[Array]]:
-    """Pay ``due`` from ``sources`` in order; returns the amount paid and what each source gave."""
-    paid = np.zeros_like(due)
+    """Pay ``due`` from ``sources`` in order; returns the amount paid and what each source gave.
+
+    The arithmetic (remaining = due - x - y ..., paid = x + y + ...) is done in the same order as the reference.
+    """
+    remaining = due
     taken = []
     for src in sources:
-        take = np.minimum(due - paid, src)
-        paid = paid + take
+        take = np.minimum(remaining, src)
+        remaining = remaining - take
         taken.append(take)
+    paid = taken[0]
+    for take in taken[1:]:
+        paid = paid + take
     return paid, taken
 
 
@@ -162,8 +168,6 @@ def run_waterfall(
     cfads = collections_usd - spec.trustee_fee_usd[None, :]
     sched_ds = spec.scheduled_ds_usd
     look = spec.lookback_periods
-    cum_cfads = np.cumsum(cfads, axis=1)
-    cum_ds = np.cumsum(sched_ds)
 
     for t in range(n):
         # construction account
@@ -214,7 +218,8 @@ def run_waterfall(
                 pool, trap, dsra = pool - p_take, trap - t_take, dsra - d_take
                 trap_draw, dsra_draw = trap_draw + t_take, dsra_draw + d_take
                 share = np.divide(paid, due, out=np.zeros_like(due), where=due > 0)
-                paid_j = due_j * share[None, :]
+                # a class paid in full gets exactly what it was due (no rounding residue left outstanding)
+                paid_j = np.where((paid >= due)[None, :], due_j, due_j * share[None, :])
                 if kind == "interest":
                     tr["interest_paid_usd"][idx, :, t] += paid_j
                     int_arrears[idx] = due_j - paid_j
@@ -232,9 +237,13 @@ def run_waterfall(
         dsra, pool = dsra + topup, pool - topup
         deposit = deposit + topup
         # 4. cash trap on the lookback DSCR
-        lo = t - look
-        ds_sum = cum_ds[t] - (cum_ds[lo] if lo >= 0 else 0.0)
-        cf_sum = cum_cfads[:, t] - (cum_cfads[:, lo] if lo >= 0 else 0.0)
+        # window sums added in period order (as the reference does), not as differences of running sums,
+        # which cancel catastrophically when a tiny amount sits beside a large one
+        ds_sum = 0.0
+        cf_sum = np.zeros(n_paths)
+        for k in range(max(t - look + 1, 0), t + 1):
+            ds_sum += float(sched_ds[k])
+            cf_sum = cf_sum + cfads[:, k]
         debt_left = (outstanding.sum(axis=0) + int_arrears.sum(axis=0) + fee_arrears) > 0.0
         trap_on = debt_left & (((ds_sum > 0.0) & (cf_sum < spec.cash_trap_dscr * ds_sum))
                                | (t < spec.lockup_until_period))

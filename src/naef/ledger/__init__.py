@@ -1,10 +1,10 @@
 """The independent control system's tamper-evident log (DESIGN.md §5).
 
-Every operation of NAEF and the MDF is an :class:`~naef.ledger.entries.Entry` — RFC 8785 canonical JSON, hashed as
-an RFC 9162 Merkle leaf — appended to a :class:`~naef.ledger.log.Ledger` stored with SQLAlchemy (SQLite file or
-PostgreSQL). Checkpoints are C2SP signed notes (Ed25519), cosigned by witnesses; inclusion and consistency proofs
-follow RFC 9162, so anyone holding a published checkpoint can check the log without trusting its operator.
-See ``docs/ledger.md``.
+Every operation of NAEF and the MDF is an :class:`~naef.ledger.entries.Entry` — RFC 8785 canonical JSON,
+hashed as an RFC 9162 Merkle leaf — appended to a :class:`~naef.ledger.log.Ledger` stored with SQLAlchemy
+(SQLite file or PostgreSQL). Checkpoints are C2SP signed notes (Ed25519), cosigned by witnesses; inclusion
+and consistency proofs follow RFC 9162, so anyone holding a published checkpoint can check the log without
+trusting its operator. See ``docs/ledger.md``.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ An entry is the RFC 8785 (JSON Canonicalization Scheme) serialisation of the env
 
     {"payload": {...}, "time": "2031-03-31T00:00:00Z", "type": "revenue_collected"}
 
-* ``type`` names a registered entry type; ``payload`` is validated by that type's pydantic model (unknown fields
-  are refused) and stored in the model's JSON form (money as decimal *strings* with two decimals, dates as ISO
-  8601 strings), so equal payloads always give equal bytes;
+* ``type`` names a registered entry type; ``payload`` is validated by that type's pydantic model (unknown
+fields   are refused) and stored in the model's JSON form (money as decimal *strings* with two decimals,
+dates as ISO   8601 strings), so equal payloads always give equal bytes;
 * ``time`` is when the operation was recorded, RFC 3339 in UTC with a ``Z`` (microseconds only when non-zero);
   the log sets it to the time of the append unless the caller supplies one (imports, the demo).
 
@@ -16,8 +16,8 @@ log, not part of its bytes. Other modules add types with :func:`register_entry_t
 
 from __future__ import annotations
 
-import json
 import importlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -190,7 +190,8 @@ class BenchmarkFlag(Payload):
 
 
 class GovernanceRegistered(Payload):
-    """The governance in force: stakeholders (with roles and public keys) and the disbursement quorum rules."""
+    """The governance in force: stakeholders (with roles and public keys) and the disbursement quorum
+    rules."""
 
     stakeholders: list[dict[str, JsonValue]]
     rules: dict[str, JsonValue] = Field(default_factory=dict)
@@ -268,7 +269,7 @@ def entry_model(name: str) -> type[BaseModel]:
         raise LedgerError(f"type: unknown entry type {name!r} (known: {known})") from None
 
 
-# ---------------------------------------------------------------------------------------------------- canonical
+# ------------------------------------------------------------------------------------------ canonical
 
 
 _MAX_SAFE_INT = 2**53 - 1
@@ -278,8 +279,9 @@ def _simple(value: Any) -> bool:
     """True when ``json.dumps(sort_keys=True)`` is already RFC 8785 output for ``value``.
 
     That holds for ASCII object keys (code-point order = UTF-16 order), ASCII strings (same escapes: the short
-    forms and ``\\u00xx`` in lower case), integers of magnitude ``<= 2**53 - 1`` (ES6 prints them as integers),
-    booleans and null. Anything else (floats, non-ASCII text, big integers) goes through ``rfc8785``.
+    forms and ``\\u00xx`` in lower case), integers of magnitude ``<= 2**53 - 1`` (ES6 prints them as
+    integers), booleans and null. Anything else (floats, non-ASCII text, big integers) goes through
+    ``rfc8785``.
     """
     stack = [value]
     while stack:
@@ -313,7 +315,7 @@ def canonical_json(value: Any) -> bytes:
         raise LedgerError(f"payload: cannot be written as canonical JSON ({exc})") from exc
 
 
-# ---------------------------------------------------------------------------------------------------- entries
+# ------------------------------------------------------------------------------------------ entries
 
 
 def format_time(moment: datetime) -> str:
@@ -362,7 +364,9 @@ def _error_location(err: ValidationError) -> str:
     return f"payload.{loc}: {first['msg']}" if loc else f"payload: {first['msg']}"
 
 
-def make_entry(entry_type: str, payload: Mapping[str, Any] | BaseModel, *, time: datetime | str | None = None) -> Entry:
+def make_entry(
+    entry_type: str, payload: Mapping[str, Any] | BaseModel, *, time: datetime | str | None = None
+) -> Entry:
     """Validate ``payload`` against the type's model and build the entry's canonical bytes and leaf hash.
 
     Raises ``LedgerError`` naming the type and the first bad field (e.g. ``payload.amount_usd``).
@@ -383,19 +387,27 @@ def make_entry(entry_type: str, payload: Mapping[str, Any] | BaseModel, *, time:
     stamp = format_time(datetime.now(UTC)) if time is None else _parse_time(time)
     # The envelope's keys are ASCII and already in order, the type is [a-z0-9_] and the stamp ASCII digits and
     # punctuation, so splicing the canonical payload in gives the RFC 8785 form of the whole envelope.
-    canonical = b'{"payload":%s,"time":"%s","type":"%s"}' % (canonical_json(data), stamp.encode(), entry_type.encode())
+    canonical = b'{"payload":%s,"time":"%s","type":"%s"}' % (
+        canonical_json(data),
+        stamp.encode(),
+        entry_type.encode(),
+    )
     return Entry(entry_type, stamp, data, canonical, leaf_hash(canonical))
 
 
 def decode_entry(canonical: bytes) -> Entry:
-    """Read stored canonical bytes back into an :class:`Entry` (checks the envelope, not the payload model)."""
+    """Read stored canonical bytes back into an :class:`Entry` (checks the envelope, not the payload
+    model)."""
     try:
         obj = json.loads(canonical.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LedgerError(f"entry bytes are not UTF-8 JSON ({exc})") from exc
     if not isinstance(obj, dict) or set(obj) != {"payload", "time", "type"}:
         raise LedgerError("entry bytes: expected an object with exactly payload, time and type")
-    if not isinstance(obj["type"], str) or not isinstance(obj["time"], str) or not isinstance(obj["payload"], dict):
+    if (
+        not isinstance(obj["type"], str)
+        or not isinstance(obj["time"], str)
+        or not isinstance(obj["payload"], dict)
+    ):
         raise LedgerError("entry bytes: type and time must be strings and payload an object")
     return Entry(obj["type"], obj["time"], obj["payload"], bytes(canonical), leaf_hash(canonical))
-

@@ -5,7 +5,8 @@ The graph is built from Beneficial Ownership Data Standard 0.4 statements
 ``recordId``), and every relationship record is a directed edge ``interestedParty → subject`` ("holds an
 interest in": shares, votes, board, trust, control, ...). A later statement about the same ``recordId``
 replaces the earlier one; ``recordStatus = "closed"`` removes it (BODS 0.4, "Record status"). Relationships
-whose subject or interested party is an Unspecified Record object are ignored: they name no one.
+whose subject or interested party is an Unspecified Record object are ignored: they name no one. An interest
+without a ``type`` is recorded in chains as ``unknownInterest`` (the codelist's catch-all).
 
 Rule (DESIGN.md §5): a stakeholder has a conflict of interest in a payment to ``payee`` when one of the
 parties it declared an interest in *is* the payee or holds an interest in it through a chain of relationships
@@ -193,8 +194,8 @@ class OwnershipGraph:
     def adjacency(self, *, detailed: bool = False) -> dict[str, list[OwnershipLink]]:
         """interested party → its outgoing links, sorted by (subject, record id).
 
-        With ``detailed``, a primary indirect relationship is left out when one of its ``componentRecords`` is a
-        relationship present in the graph: the components describe the same interest link by link (BODS 0.4,
+        With ``detailed``, a primary indirect relationship is left out when one of its ``componentRecords`` is
+        a relationship present in the graph: the components describe the same interest link by link (BODS 0.4,
         "Representing indirect relationships").
         """
         out: dict[str, list[OwnershipLink]] = {}
@@ -210,8 +211,8 @@ class OwnershipGraph:
         """A directed chain from one of ``sources`` to ``target``: (source, links), or None if there is none.
 
         The search runs first without the primary indirect relationships that have components (so the chain
-        shows every intermediary), then, only if that finds nothing, on all links: the answer is "no chain" exactly
-        when no directed path exists in the full graph.
+        shows every intermediary), then, only if that finds nothing, on all links: the answer is "no chain"
+        exactly when no directed path exists in the full graph.
 
         Multi-source breadth-first search (Cormen et al., *Introduction to Algorithms*, §22.2); sources are
         tried in sorted order and links in (subject, record id) order, so equal-length chains resolve

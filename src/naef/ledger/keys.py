@@ -1,16 +1,16 @@
 """Ed25519 keys as C2SP signed-note key strings (c2sp.org/signed-note, "Verifier keys").
 
 * verifier key (public): ``<name>+<hex key ID>+<base64(signature type || public key)>``
-* signer key (private): ``PRIVATE+KEY+<name>+<hex key ID>+<base64(0x01 || 32-byte Ed25519 seed)>``, the form of
-  the reference implementation ``golang.org/x/mod/sumdb/note``.
+* signer key (private): ``PRIVATE+KEY+<name>+<hex key ID>+<base64(0x01 || 32-byte Ed25519 seed)>``, the form
+of   the reference implementation ``golang.org/x/mod/sumdb/note``.
 
 The key ID is ``SHA-256(name || 0x0A || signature type || public key)[:4]`` read as a big-endian uint32
-(signed-note §Signatures). Signature type ``0x01`` is an Ed25519 note signature; ``0x04`` is a timestamped Ed25519
-checkpoint cosignature (c2sp.org/tlog-cosignature): the same Ed25519 key pair gets a different key ID, so a
-witness publishes ``signer.verifier(SIG_COSIGNATURE_V1)``.
+(signed-note §Signatures). Signature type ``0x01`` is an Ed25519 note signature; ``0x04`` is a timestamped
+Ed25519 checkpoint cosignature (c2sp.org/tlog-cosignature): the same Ed25519 key pair gets a different key
+ID, so a witness publishes ``signer.verifier(SIG_COSIGNATURE_V1)``.
 
-Stakeholders (board members, the controller, observers) also use these keys to sign approvals: :meth:`SignerKey.sign`
-and :meth:`VerifierKey.verify_raw` are plain RFC 8032 Ed25519 over the bytes given.
+Stakeholders (board members, the controller, observers) also use these keys to sign approvals:
+:meth:`SignerKey.sign` and :meth:`VerifierKey.verify_raw` are plain RFC 8032 Ed25519 over the bytes given.
 """
 
 from __future__ import annotations
@@ -150,7 +150,8 @@ class SignerKey:
 
     @classmethod
     def parse(cls, text: str) -> SignerKey:
-        """Parse ``PRIVATE+KEY+name+hash+base64(0x01 || seed)``; the key ID must match the derived public key."""
+        """Parse ``PRIVATE+KEY+name+hash+base64(0x01 || seed)``; the key ID must match the derived public
+        key."""
         text = text.strip()
         parts = text.split("+", 4)
         if len(parts) != 5 or parts[0] != "PRIVATE" or parts[1] != "KEY":

@@ -1,10 +1,11 @@
-"""The append-only, publicly verifiable log: appends, proofs, signed checkpoints, witness cosignatures, verify.
+"""The append-only, publicly verifiable log: appends, proofs, signed checkpoints, witness cosignatures,
+verify.
 
 A :class:`Ledger` is a handle on one database (SQLite file or PostgreSQL). Every append runs inside one write
 transaction that holds the single-writer lock (see :mod:`naef.ledger.store`): it reads the head size and the
 ``O(log n)`` right-edge subtree hashes, computes the new leaf and the complete subtrees it closes (RFC 9162
-§2.1.1), inserts them and moves the head. It returns after the commit, so an acknowledged entry is durable, and a
-writer killed at any moment leaves either the whole entry or nothing.
+§2.1.1), inserts them and moves the head. It returns after the commit, so an acknowledged entry is durable,
+and a writer killed at any moment leaves either the whole entry or nothing.
 
 Part of the public API for sibling modules: :meth:`Ledger.transaction` yields a :class:`LedgerTransaction` in
 which reads and appends see one state and commit together — check-then-append without races.
@@ -94,7 +95,8 @@ class InclusionProof:
 
 @dataclass(frozen=True)
 class ConsistencyProof:
-    """RFC 9162 consistency proof that the tree (``size1``, ``root1``) is a prefix of (``size2``, ``root2``)."""
+    """RFC 9162 consistency proof that the tree (``size1``, ``root1``) is a prefix of (``size2``,
+    ``root2``)."""
 
     size1: int
     size2: int
@@ -145,15 +147,17 @@ def _mark(conn: Connection) -> str:
 
 
 def _lookup(conn: Connection, wanted: Sequence[NodeId]) -> dict[NodeId, bytes]:
-    """Stored hashes of complete subtrees in one round trip: level 0 from ``ledger_entries.leaf_hash``, the rest
-    from ``ledger_nodes`` (plain SQL: building SQLAlchemy expressions would cost more than the query)."""
+    """Stored hashes of complete subtrees in one round trip: level 0 from ``ledger_entries.leaf_hash``, the
+    rest from ``ledger_nodes`` (plain SQL: building SQLAlchemy expressions would cost more than the query)."""
     m = _mark(conn)
     leaves = [idx for level, idx in wanted if level == 0]
     inner = [(level, idx) for level, idx in wanted if level != 0]
     parts: list[str] = []
     params: list[int] = []
     if leaves:
-        parts.append(f"SELECT 0, idx, leaf_hash FROM ledger_entries WHERE idx IN ({', '.join([m] * len(leaves))})")
+        parts.append(
+            f"SELECT 0, idx, leaf_hash FROM ledger_entries WHERE idx IN ({', '.join([m] * len(leaves))})"
+        )
         params.extend(leaves)
     if inner:
         terms = " OR ".join([f"(level = {m} AND idx = {m})"] * len(inner))
@@ -212,7 +216,12 @@ class LedgerTransaction:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self._size = _head_size(conn)
+        # the head row is the writers' lock on PostgreSQL (SQLite is already the one writer: BEGIN IMMEDIATE)
+        lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
+        size = conn.exec_driver_sql(f"SELECT size FROM ledger_head WHERE id = 1{lock}").scalar_one_or_none()
+        if size is None:
+            raise LedgerError("ledger: not initialised (run `naef ledger init URL --key KEYFILE`)")
+        self._size = int(size)
         self._stack: list[tuple[int, bytes]] = []
         if self._size:
             ids = range_nodes(0, self._size)
@@ -220,12 +229,15 @@ class LedgerTransaction:
             try:
                 self._stack = [(level, found[(level, idx)]) for level, idx in ids]
             except KeyError as exc:
-                raise VerificationError(f"ledger: right-edge node {exc.args[0]} is missing; run verify") from None
+                raise VerificationError(
+                    f"ledger: right-edge node {exc.args[0]} is missing; run verify"
+                ) from None
         self._entry_rows: list[tuple[int, str, bytes, bytes]] = []
         self._node_rows: list[tuple[int, int, bytes]] = []
         mark = _mark(conn)
         self._sql_entries = (
-            f"INSERT INTO ledger_entries (idx, entry_type, canonical, leaf_hash) VALUES ({mark}, {mark}, {mark}, {mark})"
+            "INSERT INTO ledger_entries (idx, entry_type, canonical, leaf_hash) "
+            f"VALUES ({mark}, {mark}, {mark}, {mark})"
         )
         self._sql_nodes = f"INSERT INTO ledger_nodes (level, idx, hash) VALUES ({mark}, {mark}, {mark})"
 
@@ -273,10 +285,10 @@ class LedgerTransaction:
     def _flush(self) -> None:
         # Plain DB-API executemany (no per-row SQLAlchemy processing): the append hot path.
         if self._entry_rows:
-            self._conn.exec_driver_sql(self._sql_entries, self._entry_rows)  # type: ignore[arg-type]
+            self._conn.exec_driver_sql(self._sql_entries, self._entry_rows)
             self._entry_rows = []
         if self._node_rows:
-            self._conn.exec_driver_sql(self._sql_nodes, self._node_rows)  # type: ignore[arg-type]
+            self._conn.exec_driver_sql(self._sql_nodes, self._node_rows)
             self._node_rows = []
 
     def _finish(self) -> None:
@@ -290,7 +302,9 @@ class LedgerTransaction:
             raise LedgerError(f"index: {index} is not in the log (size {self._size})")
         return _read_entries(self._conn, index, index + 1, None)[0]
 
-    def entries(self, start: int = 0, end: int | None = None, *, entry_type: str | None = None) -> list[StoredEntry]:
+    def entries(
+        self, start: int = 0, end: int | None = None, *, entry_type: str | None = None
+    ) -> list[StoredEntry]:
         """Entries with ``start <= index < end`` (optionally of one type), in index order."""
         self._flush()
         return _read_entries(self._conn, start, self._size if end is None else end, entry_type)
@@ -304,7 +318,7 @@ class Ledger(AbstractContextManager["Ledger"]):
         self.url = url
         self.log_key = log_key
 
-    # ------------------------------------------------------------------------------------------ lifecycle
+    # ---------------------------------------------------------------------------- lifecycle
 
     @classmethod
     def init(cls, url: str, log_key: VerifierKey | SignerKey) -> Ledger:
@@ -314,15 +328,21 @@ class Ledger(AbstractContextManager["Ledger"]):
         """
         vkey = log_key.verifier() if isinstance(log_key, SignerKey) else log_key
         if vkey.sig_type != SIG_ED25519:
-            raise LedgerError(f"--key: the log key must be an Ed25519 (type 0x01) key, not 0x{vkey.sig_type:02x}")
+            raise LedgerError(
+                f"--key: the log key must be an Ed25519 (type 0x01) key, not 0x{vkey.sig_type:02x}"
+            )
         engine = store.make_engine(url)
         try:
             store.upgrade(engine)
             with store.write_transaction(engine) as conn:
-                existing = conn.execute(select(store.meta.c.value).where(store.meta.c.key == "log_vkey")).scalar()
+                existing = conn.execute(
+                    select(store.meta.c.value).where(store.meta.c.key == "log_vkey")
+                ).scalar()
                 if existing is not None:
                     if existing != vkey.encode():
-                        raise LedgerError(f"URL {url!r}: already initialised with log key {existing.split('+')[0]}")
+                        raise LedgerError(
+                            f"URL {url!r}: already initialised with log key {existing.split('+')[0]}"
+                        )
                 else:
                     conn.execute(
                         store.meta.insert(),
@@ -348,13 +368,19 @@ class Ledger(AbstractContextManager["Ledger"]):
             except Exception as exc:
                 raise LedgerError(f"URL {url!r}: cannot connect ({str(exc).splitlines()[0]})") from exc
             if rev is None:
-                raise LedgerError(f"URL {url!r}: no ledger here (run `naef ledger init URL --key KEYFILE` first)")
+                raise LedgerError(
+                    f"URL {url!r}: no ledger here (run `naef ledger init URL --key KEYFILE` first)"
+                )
             if rev != store.head_revision():
                 store.upgrade(engine)
             with store.connect(engine) as conn:
-                value = conn.execute(select(store.meta.c.value).where(store.meta.c.key == "log_vkey")).scalar()
+                value = conn.execute(
+                    select(store.meta.c.value).where(store.meta.c.key == "log_vkey")
+                ).scalar()
             if value is None:
-                raise LedgerError(f"URL {url!r}: ledger schema exists but the log key was never recorded (run init)")
+                raise LedgerError(
+                    f"URL {url!r}: ledger schema exists but the log key was never recorded (run init)"
+                )
             vkey = VerifierKey.parse(value)
         except BaseException:
             engine.dispose()
@@ -380,11 +406,12 @@ class Ledger(AbstractContextManager["Ledger"]):
         """The SQLAlchemy engine (for tests and tools; do not write to the ledger tables directly)."""
         return self._engine
 
-    # ------------------------------------------------------------------------------------------ appends
+    # ---------------------------------------------------------------------------- appends
 
     @contextmanager
     def transaction(self) -> Iterator[LedgerTransaction]:
-        """Hold the writer lock: reads see one state, appends commit together on a clean exit (else nothing)."""
+        """Hold the writer lock: reads see one state, appends commit together on a clean exit (else
+        nothing)."""
         with store.write_transaction(self._engine) as conn:
             tx = LedgerTransaction(conn)
             yield tx
@@ -393,7 +420,8 @@ class Ledger(AbstractContextManager["Ledger"]):
     def append(
         self, entry_type: str, payload: Mapping[str, Any] | BaseModel, *, time: datetime | str | None = None
     ) -> int:
-        """Validate, append and commit one entry; returns its index. Bad input: ``LedgerError``, nothing appended."""
+        """Validate, append and commit one entry; returns its index. Bad input: ``LedgerError``, nothing
+        appended."""
         entry = make_entry(entry_type, payload, time=time)
         return self.append_entry(entry)
 
@@ -410,10 +438,15 @@ class Ledger(AbstractContextManager["Ledger"]):
     ) -> range:
         """Validate all, then append all in one transaction (all or nothing); returns the index range.
 
-        Items are prepared :class:`Entry` objects or ``(type, payload)`` pairs; pairs without their own time get
+        Items are prepared :class:`Entry` objects or ``(type, payload)`` pairs; pairs without their own time
+        get
         ``time`` (default: now, one timestamp for the whole batch).
         """
-        stamp = format_time(time if isinstance(time, datetime) else datetime.now(UTC)) if not isinstance(time, str) else time
+        stamp = (
+            format_time(time if isinstance(time, datetime) else datetime.now(UTC))
+            if not isinstance(time, str)
+            else time
+        )
         prepared: list[Entry] = []
         for n, item in enumerate(items):
             if isinstance(item, Entry):
@@ -426,7 +459,7 @@ class Ledger(AbstractContextManager["Ledger"]):
         with self.transaction() as tx:
             return tx.append_entries(prepared)
 
-    # ------------------------------------------------------------------------------------------ reads
+    # ---------------------------------------------------------------------------- reads
 
     def size(self) -> int:
         """Committed tree size."""
@@ -450,8 +483,11 @@ class Ledger(AbstractContextManager["Ledger"]):
                 raise LedgerError(f"index: {index} is not in the log (size {size})")
             return _read_entries(conn, index, index + 1, None)[0]
 
-    def entries(self, start: int = 0, end: int | None = None, *, entry_type: str | None = None) -> Iterator[StoredEntry]:
-        """Committed entries with ``start <= index < end`` (optionally of one type), streamed in index order."""
+    def entries(
+        self, start: int = 0, end: int | None = None, *, entry_type: str | None = None
+    ) -> Iterator[StoredEntry]:
+        """Committed entries with ``start <= index < end`` (optionally of one type), streamed in index
+        order."""
         with store.connect(self._engine) as conn:
             size = _head_size(conn)
         end = size if end is None else min(end, size)
@@ -463,10 +499,11 @@ class Ledger(AbstractContextManager["Ledger"]):
             yield from chunk
             pos = stop
 
-    # ------------------------------------------------------------------------------------------ proofs
+    # ---------------------------------------------------------------------------- proofs
 
     def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
-        """RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` (default: now); O(log n) reads."""
+        """RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` (default: now); O(log n)
+        reads."""
         with store.connect(self._engine) as conn:
             current = _head_size(conn)
             size = current if size is None else size
@@ -487,10 +524,12 @@ class Ledger(AbstractContextManager["Ledger"]):
                 raise LedgerError(f"size: {size2} is not between 0 and the log size {current}")
             if not 0 <= size1 <= size2:
                 raise LedgerError(f"from-size: {size1} is not between 0 and {size2}")
-            path, r1, r2 = _fold_plans(conn, [consistency_plan(size1, size2), _root_plan(size1), _root_plan(size2)])
+            path, r1, r2 = _fold_plans(
+                conn, [consistency_plan(size1, size2), _root_plan(size1), _root_plan(size2)]
+            )
         return ConsistencyProof(size1, size2, _root(r1), _root(r2), tuple(path))
 
-    # ------------------------------------------------------------------------------------------ checkpoints
+    # ---------------------------------------------------------------------------- checkpoints
 
     def checkpoint(self, log_signer: SignerKey) -> str:
         """Sign the current (size, root) as a C2SP checkpoint with the log's key, store it, return the note.
@@ -530,7 +569,8 @@ class Ledger(AbstractContextManager["Ledger"]):
         return cps[-1] if cps else None
 
     def add_witness(self, vkey: VerifierKey) -> None:
-        """Register a witness's ``cosignature/v1`` (type 0x04) verifier key; ``verify`` then checks its lines."""
+        """Register a witness's ``cosignature/v1`` (type 0x04) verifier key; ``verify`` then checks its
+        lines."""
         if vkey.sig_type != SIG_COSIGNATURE_V1:
             raise LedgerError(f"witness key {vkey.name}: must be a cosignature/v1 (type 0x04) verifier key")
         if vkey.name == self.log_key.name:
@@ -552,12 +592,15 @@ class Ledger(AbstractContextManager["Ledger"]):
     def cosign(self, witness: SignerKey, *, size: int | None = None, timestamp: int | None = None) -> str:
         """A registered witness cosigns a stored checkpoint (default: the latest) after checking it.
 
-        The witness checks the log's signature, that the root matches the stored tree at that size, and that the
-        checkpoint is consistent (RFC 9162 consistency proof) with the largest checkpoint it cosigned before.
+        The witness checks the log's signature, that the root matches the stored tree at that size, and that
+        the checkpoint is consistent (RFC 9162 consistency proof) with the largest checkpoint it cosigned
+        before.
         """
         wkey = witness.verifier(SIG_COSIGNATURE_V1)
         if wkey not in self.witnesses():
-            raise LedgerError(f"--key: {wkey.name} is not a registered witness of this log (add-witness first)")
+            raise LedgerError(
+                f"--key: {wkey.name} is not a registered witness of this log (add-witness first)"
+            )
         stamp = int(_time.time()) if timestamp is None else timestamp
         with self.transaction() as tx:
             conn = tx._conn
@@ -565,7 +608,9 @@ class Ledger(AbstractContextManager["Ledger"]):
             q = select(c.size, c.note).order_by(c.size.desc())
             rows = conn.execute(q if size is None else q.where(c.size == size)).all()
             if not rows:
-                raise LedgerError("checkpoint: none to cosign" if size is None else f"size: no checkpoint of size {size}")
+                raise LedgerError(
+                    "checkpoint: none to cosign" if size is None else f"size: no checkpoint of size {size}"
+                )
             target_size, target_note = int(rows[0][0]), str(rows[0][1])
             cp = open_checkpoint(target_note, self.log_key).checkpoint
             prior = conn.execute(
@@ -583,7 +628,8 @@ class Ledger(AbstractContextManager["Ledger"]):
             folded = _fold_plans(conn, plans)
             if _root(folded[0]) != cp.root_hash:
                 raise VerificationError(
-                    f"checkpoint at size {cp.size}: root differs from the stored tree", checkpoint_size=cp.size
+                    f"checkpoint at size {cp.size}: root differs from the stored tree",
+                    checkpoint_size=cp.size,
                 )
             if prev is not None and not verify_consistency(
                 prev.size, cp.size, folded[1], prev.root_hash, cp.root_hash
@@ -596,7 +642,7 @@ class Ledger(AbstractContextManager["Ledger"]):
             conn.execute(store.checkpoints.update().where(c.size == target_size).values(note=note))
             return note
 
-    # ------------------------------------------------------------------------------------------ verify
+    # ---------------------------------------------------------------------------- verify
 
     def verify(
         self, *, from_checkpoint: str | None = None, trusted_key: VerifierKey | None = None
@@ -645,24 +691,28 @@ class Ledger(AbstractContextManager["Ledger"]):
             cp = opened.checkpoint
             if cp.size != s or cp.root_hash != bytes(r):
                 raise VerificationError(
-                    f"checkpoint at size {s}: stored size/root columns differ from the signed note", checkpoint_size=s
+                    f"checkpoint at size {s}: stored size/root columns differ from the signed note",
+                    checkpoint_size=s,
                 )
             if s > size:
-                raise VerificationError(f"checkpoint at size {s}: beyond the log size {size}", checkpoint_size=s)
+                raise VerificationError(
+                    f"checkpoint at size {s}: beyond the log size {size}", checkpoint_size=s
+                )
             want_root[s] = cp.root_hash
             n_cosig += len(opened.cosigners)
-        if published is not None:
-            if published.size > size:
-                raise VerificationError(
-                    f"published checkpoint: size {published.size} is beyond the log size {size}",
-                    checkpoint_size=published.size,
-                )
+        if published is not None and published.size > size:
+            raise VerificationError(
+                f"published checkpoint: size {published.size} is beyond the log size {size}",
+                checkpoint_size=published.size,
+            )
         capture = set(want_root)
         if published is not None:
             capture.add(published.size)
         roots: dict[int, bytes] = {0: EMPTY_ROOT}
         if want_root.get(0, EMPTY_ROOT) != EMPTY_ROOT:
-            raise VerificationError("checkpoint at size 0: root is not the empty-tree hash", checkpoint_size=0)
+            raise VerificationError(
+                "checkpoint at size 0: root is not the empty-tree hash", checkpoint_size=0
+            )
 
         stack: list[tuple[int, bytes]] = []
         e, n = store.entries.c, store.nodes.c
@@ -671,12 +721,16 @@ class Ledger(AbstractContextManager["Ledger"]):
         while pos < size:
             stop = min(pos + _VERIFY_CHUNK, size)
             rows = conn.execute(
-                select(e.idx, e.entry_type, e.canonical, e.leaf_hash).where(e.idx >= pos, e.idx < stop).order_by(e.idx)
+                select(e.idx, e.entry_type, e.canonical, e.leaf_hash)
+                .where(e.idx >= pos, e.idx < stop)
+                .order_by(e.idx)
             ).all()
             levels = [lv for lv in range(1, stop.bit_length() + 1) if (pos >> lv) < (stop >> lv)]
             stored_nodes: dict[NodeId, bytes] = {}
             if levels:
-                cond = or_(*(and_(n.level == lv, n.idx >= (pos >> lv), n.idx < (stop >> lv)) for lv in levels))
+                cond = or_(
+                    *(and_(n.level == lv, n.idx >= (pos >> lv), n.idx < (stop >> lv)) for lv in levels)
+                )
                 for lv, ix, h in conn.execute(select(n.level, n.idx, n.hash).where(cond)):
                     stored_nodes[(int(lv), int(ix))] = bytes(h)
             expected = pos
@@ -695,7 +749,8 @@ class Ledger(AbstractContextManager["Ledger"]):
                     raise VerificationError(f"entry {idx}: {exc.message}", index=idx) from None
                 if decoded.type != etype:
                     raise VerificationError(
-                        f"entry {idx}: type column {etype!r} differs from the entry's type {decoded.type!r}", index=idx
+                        f"entry {idx}: type column {etype!r} differs from the entry's type {decoded.type!r}",
+                        index=idx,
                     )
                 level = 0
                 while stack and stack[-1][0] == level:
@@ -706,12 +761,13 @@ class Ledger(AbstractContextManager["Ledger"]):
                     first = (idx >> level) << level
                     if got is None:
                         raise VerificationError(
-                            f"node (level {level}, index {key[1]}) over entries {first}..{idx}: missing", index=first
+                            f"node (level {level}, index {key[1]}) over entries {first}..{idx}: missing",
+                            index=first,
                         )
                     if got != h:
                         raise VerificationError(
-                            f"node (level {level}, index {key[1]}) over entries {first}..{idx}: stored hash does not "
-                            "match the entries below it",
+                            f"node (level {level}, index {key[1]}) over entries {first}..{idx}: "
+                            "stored hash does not match the entries below it",
                             index=first,
                         )
                     n_nodes += 1
@@ -721,8 +777,8 @@ class Ledger(AbstractContextManager["Ledger"]):
                     roots[expected] = fold_range([x for _, x in stack])
                     if expected in want_root and roots[expected] != want_root[expected]:
                         raise VerificationError(
-                            f"checkpoint at size {expected}: signed root differs from the root recomputed from "
-                            f"entries 0..{expected - 1}",
+                            f"checkpoint at size {expected}: signed root differs from the root "
+                            f"recomputed from entries 0..{expected - 1}",
                             checkpoint_size=expected,
                             index=expected - 1,
                         )
@@ -730,20 +786,23 @@ class Ledger(AbstractContextManager["Ledger"]):
                 raise VerificationError(f"entry {expected}: missing from the store", index=expected)
             pos = stop
 
-        extra_entries = conn.execute(select(func.count()).select_from(store.entries).where(e.idx >= size)).scalar_one()
+        extra_entries = conn.execute(
+            select(func.count()).select_from(store.entries).where(e.idx >= size)
+        ).scalar_one()
         if extra_entries:
             raise VerificationError(f"entry {size}: stored beyond the head size {size}", index=size)
         total_nodes = conn.execute(select(func.count()).select_from(store.nodes)).scalar_one()
         if total_nodes != n_nodes:
             raise VerificationError(
-                f"nodes: {total_nodes} node rows stored where the log of size {size} has {n_nodes}", index=None
+                f"nodes: {total_nodes} node rows stored where the log of size {size} has {n_nodes}",
+                index=None,
             )
         root = fold_range([x for _, x in stack]) if stack else EMPTY_ROOT
         if published is not None:
             if roots[published.size] != published.root_hash:
                 raise VerificationError(
-                    f"published checkpoint (size {published.size}): its root differs from the log's recomputed "
-                    f"root at that size (history was rewritten)",
+                    f"published checkpoint (size {published.size}): its root differs from the log's "
+                    "recomputed root at that size (history was rewritten)",
                     checkpoint_size=published.size,
                 )
             (path,) = _fold_plans(conn, [consistency_plan(published.size, size)])
@@ -761,4 +820,3 @@ class Ledger(AbstractContextManager["Ledger"]):
             cosignatures=n_cosig,
             published_checkpoint_size=None if published is None else published.size,
         )
-

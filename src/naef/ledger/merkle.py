@@ -8,14 +8,14 @@ Definitions (RFC 9162 §2.1.1, identical to RFC 6962 §2.1), with ``HASH`` = SHA
 
 Proofs are generated (§2.1.3.1 ``PATH`` and §2.1.4.1 ``PROOF``/``SUBPROOF``) from the hashes of *complete
 subtrees* only. A complete subtree is named by a :data:`NodeId` ``(level, index)``: it covers the leaves
-``[index * 2**level, (index + 1) * 2**level)``; level 0 is a leaf hash. Every range that the RFC recursion asks
-for is split into at most ``log2(n)`` complete subtrees, so a store that keeps complete-subtree hashes serves any
-proof with ``O(log n)`` reads and never rehashes the log. :func:`inclusion_plan` / :func:`consistency_plan` say
-which nodes are needed; :func:`inclusion_proof` / :func:`consistency_proof` fetch them with *one* call of a
-:data:`NodeLookup` and fold them into the proof.
+``[index * 2**level, (index + 1) * 2**level)``; level 0 is a leaf hash. Every range that the RFC recursion
+asks for is split into at most ``log2(n)`` complete subtrees, so a store that keeps complete-subtree hashes
+serves any proof with ``O(log n)`` reads and never rehashes the log. :func:`inclusion_plan` /
+:func:`consistency_plan` say which nodes are needed; :func:`inclusion_proof` / :func:`consistency_proof`
+fetch them with *one* call of a :data:`NodeLookup` and fold them into the proof.
 
-Verification (:func:`verify_inclusion`, :func:`verify_consistency`) follows RFC 9162 §2.1.3.2 and §2.1.4.2 step
-by step, with the rejections spelled out in each docstring.
+Verification (:func:`verify_inclusion`, :func:`verify_consistency`) follows RFC 9162 §2.1.3.2 and §2.1.4.2
+step by step, with the rejections spelled out in each docstring.
 """
 
 from __future__ import annotations
@@ -121,7 +121,8 @@ def _ceil_power_of_two(n: int) -> int:
 
 
 def fold_range(hashes: Sequence[bytes]) -> bytes:
-    """Fold complete-subtree hashes (left to right) into one subtree hash: ``H(h0, H(h1, ... H(hk-1, hk)))``."""
+    """Fold complete-subtree hashes (left to right) into one subtree hash: ``H(h0, H(h1, ... H(hk-1,
+    hk)))``."""
     acc = hashes[-1]
     for h in reversed(hashes[:-1]):
         acc = node_hash(h, acc)
@@ -216,7 +217,8 @@ def _lsb(x: int) -> int:
 
 
 def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Iterable[bytes], root: bytes) -> bool:
-    """RFC 9162 §2.1.3.2: does ``proof`` show leaf ``leaf_hash`` at ``index`` in the tree (``size``, ``root``)?
+    """RFC 9162 §2.1.3.2: does ``proof`` show leaf ``leaf_hash`` at ``index`` in the tree (``size``,
+    ``root``)?
 
     1. ``index >= size`` fails. 2. ``fn = index``, ``sn = size - 1``. 3. ``r = leaf_hash``.
     4. For each ``p``: (a) ``sn == 0`` fails (proof too long); (b) if ``LSB(fn)`` or ``fn == sn``:
@@ -249,13 +251,13 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
 
     Cases outside the RFC's ``0 < first < second`` algorithm: ``size1 > size2`` (or negative) fails;
     ``size1 == size2`` succeeds iff the proof is empty and ``root1 == root2``; ``size1 == 0`` succeeds iff the
-    proof is empty and ``root1`` is the empty-tree hash ``MTH({}) = HASH()`` (every tree extends the empty one).
-    Otherwise: 1. an empty proof fails. 2. if ``size1`` is a power of two, prepend ``root1``.
+    proof is empty and ``root1`` is the empty-tree hash ``MTH({}) = HASH()`` (every tree extends the empty
+    one). Otherwise: 1. an empty proof fails. 2. if ``size1`` is a power of two, prepend ``root1``.
     3. ``fn = size1 - 1``, ``sn = size2 - 1``. 4. while ``LSB(fn)``, shift ``fn``, ``sn`` right.
     5. ``fr = sr = proof[0]``. 6. for each further ``c``: (a) ``sn == 0`` fails; (b) if ``LSB(fn)`` or
-    ``fn == sn``: ``fr = HASH(0x01 || c || fr)``, ``sr = HASH(0x01 || c || sr)`` and, if ``LSB(fn)`` is not set,
-    shift right until ``LSB(fn)`` or ``fn == 0``; otherwise ``sr = HASH(0x01 || sr || c)``; (c) shift right
-    once. 7. succeed iff ``fr == root1``, ``sr == root2`` and ``sn == 0``.
+    ``fn == sn``: ``fr = HASH(0x01 || c || fr)``, ``sr = HASH(0x01 || c || sr)`` and, if ``LSB(fn)`` is not
+    set, shift right until ``LSB(fn)`` or ``fn == 0``; otherwise ``sr = HASH(0x01 || sr || c)``; (c) shift
+    right once. 7. succeed iff ``fr == root1``, ``sr == root2`` and ``sn == 0``.
     """
     if size1 < 0 or size2 < 0 or size1 > size2:
         return False

@@ -3,11 +3,13 @@
 Specifications (copies in ``../shared/data/specs/``):
 
 * c2sp.org/signed-note — a note is UTF-8 text ending in a newline, a blank line, then one or more lines
-  ``— <key name> base64(uint32 key ID || signature)``; no control characters other than newline; unknown keys are
-  ignored, a failing signature from a known key rejects the note, and at least one known key must verify.
-* c2sp.org/tlog-checkpoint — the note text is ``origin\\nsize\\nbase64(root)\\n`` plus optional extension lines.
+  ``— <key name> base64(uint32 key ID || signature)``; no control characters other than newline; unknown keys
+  are ignored, a failing signature from a known key rejects the note, and at least one known key must verify.
+* c2sp.org/tlog-checkpoint — the note text is ``origin\\nsize\\nbase64(root)\\n`` plus optional extension
+lines.
 * c2sp.org/tlog-cosignature — a witness's Ed25519 cosignature (signature type 0x04) is
-  ``uint64 timestamp || Ed25519 signature`` over ``"cosignature/v1\\ntime <timestamp>\\n" || checkpoint text``.
+  ``uint64 timestamp || Ed25519 signature`` over ``"cosignature/v1\\ntime <timestamp>\\n" || checkpoint
+  text``.
 """
 
 from __future__ import annotations
@@ -112,7 +114,8 @@ def parse_note(message: str | bytes) -> Note:
 
 
 def cosignature_message(text: str, timestamp: int) -> bytes:
-    """The bytes a ``cosignature/v1`` witness signs: ``cosignature/v1\\ntime <ts>\\n`` then the checkpoint text."""
+    """The bytes a ``cosignature/v1`` witness signs: ``cosignature/v1\\ntime <ts>\\n`` then the checkpoint
+    text."""
     return f"cosignature/v1\ntime {timestamp}\n".encode() + text.encode("utf-8")
 
 
@@ -138,7 +141,9 @@ def add_signatures(message: str, signers: Sequence[SignerKey]) -> str:
     """Append Ed25519 signatures to an existing note; a signer whose (name, ID) already signed is skipped."""
     note = parse_note(message)
     have = {(s.name, s.key_id) for s in note.signatures}
-    extra = [_signature_by(k, note.text, SIG_ED25519, None) for k in signers if (k.name, k.key_id) not in have]
+    extra = [
+        _signature_by(k, note.text, SIG_ED25519, None) for k in signers if (k.name, k.key_id) not in have
+    ]
     return Note(note.text, note.signatures + tuple(extra)).encode()
 
 
@@ -156,12 +161,14 @@ def _verify_one(vkey: VerifierKey, text: str, sig: bytes) -> tuple[bool, int | N
     return False, None  # pragma: no cover - VerifierKey.parse admits no other type
 
 
-def open_note(message: str | bytes, known: Iterable[VerifierKey]) -> tuple[Note, list[tuple[VerifierKey, int | None]]]:
+def open_note(
+    message: str | bytes, known: Iterable[VerifierKey]
+) -> tuple[Note, list[tuple[VerifierKey, int | None]]]:
     """Parse and verify a note against the known keys (signed-note §Signatures).
 
-    Signatures whose (name, key ID) match no known key are ignored; a known key's failing signature rejects the
-    note; with no verified known signature the note is rejected. Returns the note and the keys that verified
-    (with the timestamp for ``cosignature/v1`` keys).
+    Signatures whose (name, key ID) match no known key are ignored; a known key's failing signature rejects
+    the note; with no verified known signature the note is rejected. Returns the note and the keys that
+    verified (with the timestamp for ``cosignature/v1`` keys).
     """
     note = parse_note(message)
     by_id: dict[tuple[str, int], VerifierKey] = {}
@@ -204,12 +211,18 @@ class Checkpoint:
 
     def text(self) -> str:
         """``origin\\nsize\\nbase64(root)\\n[extension lines\\n]`` (tlog-checkpoint §Note text)."""
-        lines = [self.origin, str(self.size), base64.b64encode(self.root_hash).decode("ascii"), *self.extensions]
+        lines = [
+            self.origin,
+            str(self.size),
+            base64.b64encode(self.root_hash).decode("ascii"),
+            *self.extensions,
+        ]
         return "\n".join(lines) + "\n"
 
     @classmethod
     def parse(cls, text: str) -> Checkpoint:
-        """Parse a checkpoint note text (at least three non-empty lines; decimal size without leading zeros)."""
+        """Parse a checkpoint note text (at least three non-empty lines; decimal size without leading
+        zeros)."""
         if not text.endswith("\n"):
             raise LedgerError("checkpoint: text must end with a newline")
         lines = text[:-1].split("\n")
@@ -261,9 +274,13 @@ def open_checkpoint(
     witness_list = list(witnesses)
     note, verified = open_note(message, [log_key, *witness_list])
     if not any(v == log_key for v, _ in verified):
-        raise LedgerError(f"checkpoint: no valid signature by the log key {log_key.name}+{log_key.key_id:08x}")
+        raise LedgerError(
+            f"checkpoint: no valid signature by the log key {log_key.name}+{log_key.key_id:08x}"
+        )
     checkpoint = Checkpoint.parse(note.text)
     if checkpoint.origin != log_key.name:
-        raise LedgerError(f"checkpoint: origin {checkpoint.origin!r} is not the log key's name {log_key.name!r}")
+        raise LedgerError(
+            f"checkpoint: origin {checkpoint.origin!r} is not the log key's name {log_key.name!r}"
+        )
     cosigners = tuple((v, ts) for v, ts in verified if v != log_key and ts is not None)
     return OpenedCheckpoint(checkpoint, note, cosigners)

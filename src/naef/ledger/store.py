@@ -10,17 +10,24 @@ Tables (created only by the Alembic migrations shipped in ``naef/ledger/migratio
 * ``ledger_checkpoints`` (size, root_hash, note, created_at): signed checkpoints, cosignatures included;
 * ``ledger_witnesses`` (vkey, name, added_at): cosigner keys whose signatures ``verify`` checks.
 
-Writers are serialised across processes: on SQLite every write transaction starts with ``BEGIN IMMEDIATE``
-(WAL journal, ``synchronous=FULL`` so a commit is on disk when it returns); on PostgreSQL it locks the head row
-with ``SELECT ... FOR UPDATE``. A transaction either commits whole or leaves nothing.
+Writers are serialised across processes: on SQLite every write transaction takes an OS file lock
+(``<db>-writer.lock``) and starts with ``BEGIN IMMEDIATE``
+(WAL journal, ``synchronous=FULL`` so a commit is on disk when it returns); on PostgreSQL it locks the head
+row with ``SELECT ... FOR UPDATE``. A transaction either commits whole or leaves nothing.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from alembic import command
 from alembic.config import Config
@@ -68,9 +75,12 @@ __all__ = [
 ]
 
 VERSION_TABLE = "ledger_alembic_version"
-"""Alembic's version table for the ledger's migrations (its own, so other naef schemas can share a database)."""
+"""Alembic's version table for the ledger's migrations (its own, so other naef schemas can share a
+database)."""
 
-_Index = BigInteger().with_variant(Integer(), "sqlite")  # INTEGER PRIMARY KEY is SQLite's rowid: fastest lookups
+_Index = BigInteger().with_variant(
+    Integer(), "sqlite"
+)  # INTEGER PRIMARY KEY is SQLite's rowid: fastest lookups
 
 metadata = MetaData()
 
@@ -142,7 +152,9 @@ def is_sqlite(engine: Engine) -> bool:
 def _sqlite_events(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves (pysqlite's implicit BEGIN is deferred)
+        dbapi_connection.isolation_level = (
+            None  # we emit BEGIN ourselves (pysqlite's implicit BEGIN is deferred)
+        )
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
@@ -175,7 +187,7 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "postgresql":
         raise LedgerError(f"URL {url!r}: only sqlite:/// and postgresql+psycopg:// are supported")
     try:
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed)
     except (SQLAlchemyError, ImportError) as exc:
         raise LedgerError(f"URL {url!r}: cannot create an engine ({exc})") from exc
 
@@ -190,24 +202,44 @@ def connect(engine: Engine) -> Iterator[Connection]:
         raise LedgerError(f"database {engine.url.render_as_string(hide_password=True)}: {exc}") from exc
 
 
+def _writer_lock_path(engine: Engine) -> str | None:
+    database = engine.url.database
+    return f"{database}-writer.lock" if is_sqlite(engine) and database else None
+
+
+@contextmanager
+def _sqlite_writer_lock(engine: Engine) -> Iterator[None]:
+    """An OS file lock taken before ``BEGIN IMMEDIATE``: waiting writers sleep in the kernel and wake as soon as
+    the lock is free, instead of polling in SQLite's busy handler (which backs off up to 100 ms)."""
+    path = _writer_lock_path(engine)
+    if path is None or fcntl is None:  # pragma: no cover - non-POSIX platforms fall back to the busy handler
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock (so does the death of the process)
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """The one writer: ``BEGIN IMMEDIATE`` on SQLite, the head row locked ``FOR UPDATE`` on PostgreSQL.
+    """A write transaction: on SQLite ``BEGIN IMMEDIATE`` (the database's one writer, behind an OS file lock);
+    on PostgreSQL the caller serialises by locking the head row (``LedgerTransaction`` does, ``FOR UPDATE``).
 
     Commits on normal exit (the commit is durable when this returns); rolls back on any exception.
     """
     try:
-        with engine.connect() as raw:
+        with _sqlite_writer_lock(engine), engine.connect() as raw:
             conn = raw.execution_options(ledger_write=True)
             with conn.begin():
-                if not is_sqlite(engine):
-                    conn.execute(head.select().where(head.c.id == 1).with_for_update())
                 yield conn
     except SQLAlchemyError as exc:
         raise LedgerError(f"database {engine.url.render_as_string(hide_password=True)}: {exc}") from exc
 
 
-# ---------------------------------------------------------------------------------------------------- migrations
+# ------------------------------------------------------------------------------------------ migrations
 
 
 def _alembic_config(conn: Connection) -> Config:
@@ -248,4 +280,6 @@ def upgrade(engine: Engine) -> None:
                 with conn.begin():
                     command.upgrade(_alembic_config(conn), "head")
     except SQLAlchemyError as exc:
-        raise LedgerError(f"database {engine.url.render_as_string(hide_password=True)}: migration failed ({exc})") from exc
+        raise LedgerError(
+            f"database {engine.url.render_as_string(hide_password=True)}: migration failed ({exc})"
+        ) from exc

@@ -289,8 +289,8 @@ class Tranche(_Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Tranche:
-        if self.grace_years >= self.maturity_years and self.amortization != "bullet":
-            raise ValueError("grace_years: must be shorter than maturity_years for an amortizing tranche")
+        if self.grace_years >= self.maturity_years:
+            raise ValueError("grace_years: must be shorter than maturity_years (principal is due after the grace)")
         if self.amortization == "sculpted" and self.target_dscr is None:
             raise ValueError("target_dscr: required for amortization = 'sculpted' (e.g. 1.35)")
         if self.amortization != "sculpted" and self.target_dscr is not None:

@@ -1,0 +1,158 @@
+"""Import of beneficial-ownership data: Beneficial Ownership Data Standard (BODS) 0.4 statements.
+
+Each statement is validated against the official BODS 0.4 JSON Schema (draft 2020-12): ``statement.json``
+(``$id`` ``urn:statement``) and the files it refers to by ``$id`` (``urn:components``, ``urn:entity``,
+``urn:person``, ``urn:relationship``, ``urn:codelists``), registered with :mod:`referencing`; string formats
+(``date``, ``date-time``, ``uri``, ``email``...) are checked with ``jsonschema``'s format checker.
+
+All or nothing: a JSON array whose statements are all valid, with statementIds that are new (BODS 0.4: a
+statementId is "a persistent globally unique identifier"), is appended as ``beneficial_ownership_statement``
+entries in one transaction; one invalid statement refuses the whole array, naming the statement (array index
+and statementId) and the schema's reason, and nothing is appended.
+
+The schema files are not shipped with naef: they are read from ``schema_dir`` (argument), else the directory
+in the environment variable ``NAEF_BODS_SCHEMA_DIR``, else ``../shared/data/bods-0.4`` beside the project.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from referencing import Registry, Resource
+
+from naef.ledger.approvals import ENTRY_BODS
+from naef.ledger.errors import LedgerError
+from naef.ledger.log import Ledger
+
+__all__ = [
+    "SCHEMA_DIR_ENV",
+    "BodsError",
+    "default_schema_dir",
+    "import_bods",
+    "read_statements",
+    "validate_statements",
+]
+
+SCHEMA_DIR_ENV = "NAEF_BODS_SCHEMA_DIR"
+_MAX_REASON = 300
+
+
+class BodsError(LedgerError):
+    """BODS input refused: not a JSON array, a statement invalid against the schema, a repeated id."""
+
+
+def default_schema_dir() -> Path:
+    """``$NAEF_BODS_SCHEMA_DIR``, else ``../shared/data/bods-0.4`` relative to the project root."""
+    env = os.environ.get(SCHEMA_DIR_ENV)
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3].parent / "shared" / "data" / "bods-0.4"
+
+
+@functools.lru_cache(maxsize=4)
+def _validator(schema_dir: str) -> Draft202012Validator:
+    directory = Path(schema_dir)
+    if not (directory / "statement.json").is_file():
+        raise BodsError(
+            f"BODS schema: {directory}/statement.json not found (pass --schema-dir or set {SCHEMA_DIR_ENV})"
+        )
+    resources = []
+    for path in sorted(directory.glob("*.json")):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(contents, dict) and "$id" in contents:
+            resources.append((str(contents["$id"]), Resource.from_contents(contents)))
+    registry: Registry[Any] = Registry().with_resources(resources)
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": "urn:statement#/$defs/Statement",
+    }
+    return Draft202012Validator(schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _where(error: ValidationError) -> str:
+    path = ""
+    for part in error.absolute_path:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path.lstrip(".") or "(statement)"
+
+
+def _reason(error: ValidationError) -> str:
+    text = " ".join(error.message.split())
+    if error.context:  # anyOf / oneOf: say what each alternative wanted
+        subs = dict.fromkeys(" ".join(e.message.split()) for e in error.context)
+        text += " (" + "; ".join(subs) + ")"
+    return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 1] + "…"
+
+
+def _label(index: int, statement: Any) -> str:
+    sid = statement.get("statementId") if isinstance(statement, dict) else None
+    return f"statement {index} (statementId {sid!r})" if isinstance(sid, str) else f"statement {index}"
+
+
+def validate_statements(
+    data: Any, *, schema_dir: Path | None = None, source: str = "input"
+) -> list[dict[str, Any]]:
+    """Check that ``data`` is a JSON array of valid BODS 0.4 statements with distinct statementIds.
+
+    Raises :class:`BodsError` for the first bad statement:
+    ``input: statement 3 (statementId '…'): recordDetails.interests[0].type: 'bribe' is not one of [...]``.
+    """
+    if not isinstance(data, list):
+        raise BodsError(f"{source}: expected a JSON array of BODS statements, got {type(data).__name__}")
+    validator = _validator(str(schema_dir or default_schema_dir()))
+    seen: dict[str, int] = {}
+    for index, statement in enumerate(data):
+        error = best_match(validator.iter_errors(statement))
+        if error is not None:
+            raise BodsError(f"{source}: {_label(index, statement)}: {_where(error)}: {_reason(error)}")
+        sid = str(statement["statementId"])
+        if sid in seen:
+            raise BodsError(
+                f"{source}: {_label(index, statement)}: statementId repeats statement {seen[sid]}"
+            )
+        seen[sid] = index
+    return list(data)
+
+
+def read_statements(path: Path) -> Any:
+    """Parse a JSON file (no validation); BodsError naming the file, line and column on bad JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BodsError(f"{path}: cannot read ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise BodsError(f"{path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except UnicodeDecodeError:
+        raise BodsError(f"{path}: not UTF-8 text") from None
+
+
+def import_bods(
+    ledger: Ledger,
+    statements: Sequence[Any],
+    *,
+    schema_dir: Path | None = None,
+    source: str = "input",
+    time: datetime | str | None = None,
+) -> range:
+    """Validate all statements, then append them all in one transaction; returns their index range.
+
+    Refused (BodsError, nothing appended) when any statement is invalid or its statementId is in the log.
+    """
+    valid = validate_statements(list(statements), schema_dir=schema_dir, source=source)
+    with ledger.transaction() as tx:
+        known = {str(e.payload["statement"].get("statementId")) for e in tx.entries(entry_type=ENTRY_BODS)}
+        for index, statement in enumerate(valid):
+            if statement["statementId"] in known:
+                raise BodsError(f"{source}: {_label(index, statement)}: statementId already in the log")
+        start = tx.size
+        for statement in valid:
+            tx.append(ENTRY_BODS, {"statement": statement}, time=time)
+        return range(start, tx.size)

@@ -1,0 +1,589 @@
+"""``naef ledger demo URL``: a ledger filled with several years of the baseline's operations.
+
+What it writes, in order and with entry times on the quarter-end dates (so two runs give the same tree):
+
+* the governance (demo stakeholders: two Mexican and two North American board members, the independent
+  controller, an observer) and the witnesses (controller and observer cosign checkpoints);
+* the NAEF securities issued in the demo window, then every quarter: revenue collected and the waterfall
+  payments (fees, interest and principal by tranche, reserve deposits, the residual to the MDF);
+* beneficial-ownership statements (BODS 0.4, fictional companies) and a board member's declaration of
+  interest;
+* MDF disbursements: proposals, approvals, executions — one approval refused for a conflict of interest found
+  through a two-step ownership chain, one disbursement flagged by the benchmark and executed only after the
+  controller's justification — and project milestones;
+* a signed checkpoint at each year end, cosigned by the witnesses.
+
+The keys are **demo keys**, derived from a fixed public seed: anyone can recompute them. They show how the
+system works; they must never sign anything real.
+
+Figures come from :class:`DemoFigures`: :func:`baseline_figures` takes them from the deterministic run of the
+shipped baseline scenario (``naef.engine.simulate``); :func:`illustrative_figures` gives fixed illustrative
+numbers that need no engine; any sequence of quarters can be passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from naef.ledger.approvals import (
+    ApprovalRefusedError,
+    DisbursementProposal,
+    approve,
+    declare_interest,
+    execute,
+    propose,
+    register_governance,
+    sign_approval,
+    sign_proposal,
+)
+from naef.ledger.benchmarking import UnitCostClaim
+from naef.ledger.bods import import_bods
+from naef.ledger.errors import LedgerError
+from naef.ledger.governance import Governance, Role
+from naef.ledger.interests import InterestDeclaration
+from naef.ledger.keys import SIG_COSIGNATURE_V1, SignerKey
+from naef.ledger.log import Ledger
+
+__all__ = [
+    "DEMO_LOG_KEY_NAME",
+    "DEMO_SEED",
+    "DEMO_STAKEHOLDERS",
+    "DemoFigures",
+    "DemoReport",
+    "Issuance",
+    "Payment",
+    "Quarter",
+    "baseline_figures",
+    "demo_bods_statements",
+    "demo_governance",
+    "demo_key",
+    "illustrative_figures",
+    "run_demo",
+]
+
+DEMO_SEED = b"naef demo keys v1 - public seed, NOT SECRET"
+"""Seed of the demo keys: key(name) = Ed25519 seed SHA-256(DEMO_SEED || 0x0A || name). Public on purpose."""
+
+DEMO_LOG_KEY_NAME = "demo.naef.example/log"
+DEMO_STAKEHOLDERS: tuple[tuple[str, Role], ...] = (
+    ("mx-board-1", "mexican_board"),
+    ("mx-board-2", "mexican_board"),
+    ("na-board-1", "north_american_board"),
+    ("na-board-2", "north_american_board"),
+    ("controller", "independent_controller"),
+    ("observer-1", "observer"),
+)
+_WITNESSES = ("controller", "observer-1")
+_CENT = Decimal("0.01")
+_BODS_NAMESPACE = uuid.UUID("6f1c3c8e-0d4e-4c59-9f4e-2f3b8c1d7a10")
+
+
+def demo_key(name: str) -> SignerKey:
+    """The deterministic demo key of ``name`` (public seed: for demonstrations only)."""
+    return SignerKey(name, hashlib.sha256(DEMO_SEED + b"\n" + name.encode("utf-8")).digest())
+
+
+def demo_governance() -> Governance:
+    """The demo stakeholders with their demo keys and the default quorum (1 MX + 1 NA + controller)."""
+    return Governance.model_validate(
+        {
+            "stakeholders": [
+                {"name": name, "role": role, "public_key": demo_key(name).verifier().encode()}
+                for name, role in DEMO_STAKEHOLDERS
+            ]
+        }
+    )
+
+
+# ----------------------------------------------------------------------------------------------- figures
+
+
+def _usd(value: float | Decimal) -> Decimal:
+    return Decimal(str(value)).quantize(_CENT)
+
+
+@dataclass(frozen=True)
+class Issuance:
+    """One tranche of NAEF securities sold."""
+
+    tranche: str
+    amount_usd: Decimal
+    coupon_rate: Decimal
+    issue_date: date
+    maturity_date: date
+
+
+@dataclass(frozen=True)
+class Payment:
+    """One waterfall payment in a quarter."""
+
+    step: str
+    payee: str
+    amount_usd: Decimal
+    tranche: str | None = None
+
+
+@dataclass(frozen=True)
+class Quarter:
+    """One quarter: revenue collected and the waterfall payments made from it."""
+
+    period: str
+    end: date
+    collections_usd: Decimal
+    payments: tuple[Payment, ...] = ()
+
+
+@dataclass(frozen=True)
+class DemoFigures:
+    """What the demo records about NAEF's cash: issuances, quarters, and where the figures come from."""
+
+    issuances: tuple[Issuance, ...]
+    quarters: tuple[Quarter, ...]
+    source: str
+
+
+def _quarter_label(start: date) -> str:
+    return f"{start.year}Q{(start.month - 1) // 3 + 1}"
+
+
+def _add_years(d: date, years: int) -> date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+def illustrative_figures(*, years: int = 5, start_year: int = 2027) -> DemoFigures:
+    """Fixed, illustrative figures (no engine): one USD 10 bn tranche at 6.25 %, collections growing from
+    USD 400 M to about USD 900 M a quarter, interest, level principal from year 3, the residual to the MDF.
+
+    These numbers are ILLUSTRATIVE, chosen only to exercise the ledger; they are not a forecast.
+    """
+    size = Decimal("10000000000.00")
+    coupon = Decimal("0.0625")
+    issue = date(start_year, 1, 1)
+    quarters: list[Quarter] = []
+    outstanding = size
+    for q in range(years * 4):
+        start = date(start_year + q // 4, 3 * (q % 4) + 1, 1)
+        end = _add_years(start, 0) + timedelta(days=92)
+        end = end.replace(day=1) - timedelta(days=1)
+        collections = _usd(400_000_000 + 25_000_000 * q)
+        interest = (outstanding * coupon / 4).quantize(_CENT)
+        principal = _usd(250_000_000) if q >= 8 else Decimal("0.00")
+        outstanding -= principal
+        fees = _usd(1_250_000)
+        residual = collections - fees - interest - principal
+        payments = [
+            Payment("fees", "NAEF trustee and paying agent", fees),
+            Payment("interest", "holders of tranche A", interest, "A"),
+        ]
+        if principal:
+            payments.append(Payment("principal", "holders of tranche A", principal, "A"))
+        payments.append(Payment("mdf_residual", "Mexican Development Fund", max(residual, Decimal("0.00"))))
+        quarters.append(
+            Quarter(_quarter_label(start), end, collections, tuple(p for p in payments if p.amount_usd))
+        )
+    return DemoFigures(
+        issuances=(Issuance("A", size, coupon, issue, _add_years(issue, 15)),),
+        quarters=tuple(quarters),
+        source="illustrative figures (naef.ledger.demo.illustrative_figures): not a forecast",
+    )
+
+
+def baseline_figures(*, years: int = 5) -> DemoFigures:
+    """Figures of the first ``years`` of the shipped baseline scenario's deterministic run (``naef.engine``).
+
+    Per quarter: ``collections_usd``; payments ``fees_usd``, ``interest_paid_usd_<T>`` and
+    ``principal_paid_usd_<T>`` for each tranche T, ``dsra_deposit_usd`` and ``to_mdf_usd`` (zero amounts are
+    left out). Issuances: the tranches whose issue year falls in the window (size, coupon, 1 January of the
+    issue year, maturity).
+    """
+    from naef.engine.simulate import simulate
+    from naef.scenario.load import load_scenario
+
+    scenario = load_scenario("baseline")
+    result = simulate(scenario)
+    table = result.table
+    n = min(years * 4, len(table))
+    tranches = [t.name for t in scenario.tranches]
+    quarters: list[Quarter] = []
+    for i in range(n):
+        row = table.iloc[i]
+        start = date.fromisoformat(str(row["period_start"])[:10])
+        end = start + timedelta(days=int(row["period_days"]) - 1)
+        payments: list[Payment] = [Payment("fees", "NAEF trustee and paying agent", _usd(row["fees_usd"]))]
+        for t in tranches:
+            payments.append(
+                Payment("interest", f"holders of tranche {t}", _usd(row[f"interest_paid_usd_{t}"]), t)
+            )
+        for t in tranches:
+            payments.append(
+                Payment("principal", f"holders of tranche {t}", _usd(row[f"principal_paid_usd_{t}"]), t)
+            )
+        payments.append(
+            Payment("dsra_deposit", "debt-service reserve account", _usd(row["dsra_deposit_usd"]))
+        )
+        payments.append(Payment("mdf_residual", "Mexican Development Fund", _usd(row["to_mdf_usd"])))
+        quarters.append(
+            Quarter(
+                _quarter_label(start),
+                end,
+                _usd(row["collections_usd"]),
+                tuple(p for p in payments if p.amount_usd > 0),
+            )
+        )
+    first = quarters[0].end.year if quarters else scenario.scenario.start.year
+    last = quarters[-1].end.year if quarters else first
+    issuances = tuple(
+        Issuance(
+            t.name,
+            _usd(t.size_usd),
+            Decimal(str(t.coupon_rate)),
+            date(t.issue_year, 1, 1),
+            _add_years(date(t.issue_year, 1, 1), t.maturity_years),
+        )
+        for t in scenario.tranches
+        if first <= t.issue_year <= last
+    )
+    return DemoFigures(
+        issuances, tuple(quarters), source="baseline scenario, deterministic run (naef.engine)"
+    )
+
+
+# ----------------------------------------------------------------------------------------------- BODS
+
+
+def _sid(label: str) -> str:
+    return str(uuid.uuid5(_BODS_NAMESPACE, label))
+
+
+def demo_bods_statements(*, on: date) -> list[dict[str, Any]]:
+    """BODS 0.4 statements for FICTIONAL companies: Ana Ejemplo owns 70 % of Grupo Ejemplo Holding, which owns
+    100 % of Constructora Ejemplo (the payee of one demo disbursement) — a two-step ownership chain."""
+    publication = {
+        "publicationDate": on.isoformat(),
+        "bodsVersion": "0.4",
+        "publisher": {"name": "naef demo"},
+    }
+    subject = "demo-constructora"
+
+    def statement(record_id: str, record_type: str, details: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "statementId": _sid(record_id),
+            "declarationSubject": subject,
+            "statementDate": on.isoformat(),
+            "publicationDetails": publication,
+            "recordId": record_id,
+            "recordStatus": "new",
+            "recordType": record_type,
+            "recordDetails": details,
+        }
+
+    def entity(record_id: str, name: str, component: bool) -> dict[str, Any]:
+        return statement(
+            record_id,
+            "entity",
+            {"isComponent": component, "entityType": {"type": "registeredEntity"}, "name": name},
+        )
+
+    def owns(record_id: str, party: str, company: str, percent: float) -> dict[str, Any]:
+        return statement(
+            record_id,
+            "relationship",
+            {
+                "isComponent": False,
+                "subject": company,
+                "interestedParty": party,
+                "interests": [
+                    {
+                        "type": "shareholding",
+                        "directOrIndirect": "direct",
+                        "beneficialOwnershipOrControl": percent > 25,
+                        "share": {"exact": percent},
+                        "startDate": "2020-01-01",
+                    }
+                ],
+            },
+        )
+
+    return [
+        entity("demo-constructora", "Constructora Ejemplo SA de CV (fictional)", False),
+        entity("demo-holding", "Grupo Ejemplo Holding SA de CV (fictional)", False),
+        statement(
+            "demo-person-ana",
+            "person",
+            {
+                "isComponent": False,
+                "personType": "knownPerson",
+                "names": [{"type": "legal", "fullName": "Ana Ejemplo (fictional)"}],
+            },
+        ),
+        owns("demo-rel-holding-constructora", "demo-holding", "demo-constructora", 100),
+        owns("demo-rel-ana-holding", "demo-person-ana", "demo-holding", 70),
+    ]
+
+
+# ----------------------------------------------------------------------------------------------- run
+
+
+@dataclass
+class DemoReport:
+    """What the demo wrote."""
+
+    url: str
+    figures_source: str
+    size: int = 0
+    root_hash_hex: str = ""
+    checkpoints: int = 0
+    executed: list[str] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """Human-readable summary (printed by the CLI)."""
+        return [
+            f"demo ledger {self.url}: {self.size} entries, root {self.root_hash_hex}",
+            f"figures: {self.figures_source}",
+            f"checkpoints: {self.checkpoints}, cosigned by {', '.join(_WITNESSES)}",
+            f"disbursements executed: {', '.join(self.executed) or 'none'}",
+            f"benchmark flags: {', '.join(self.flagged) or 'none'}",
+            *[f"refused: {r}" for r in self.refusals],
+            "KEYS: these are DEMO keys derived from a public fixed seed (naef.ledger.demo.DEMO_SEED); "
+            "anyone can recompute them — never use them for real money.",
+        ]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One demo disbursement, at the end of quarter ``at``."""
+
+    at: int
+    proposal: DisbursementProposal
+    approvers: tuple[str, ...]
+    justification: str | None = None
+
+
+def _plans(n_quarters: int) -> list[_Plan]:
+    def p(
+        pid: str,
+        payee: str,
+        payee_name: str,
+        amount: int,
+        project: str,
+        purpose: str,
+        proposer: str,
+        claim: tuple[str, str, float, int],
+    ) -> DisbursementProposal:
+        ptype, unit, quantity, cost = claim
+        return DisbursementProposal(
+            proposal_id=pid,
+            payee=payee,
+            payee_name=payee_name,
+            amount_usd=_usd(amount),
+            project_id=project,
+            purpose=purpose,
+            proposer=proposer,
+            unit_cost=UnitCostClaim(
+                project_type=ptype, unit=unit, quantity=quantity, contract_cost_usd=_usd(cost)
+            ),
+        )
+
+    plans = [
+        _Plan(
+            1,
+            p(
+                "MDF-0001",
+                "demo-autopistas-sur",
+                "Autopistas del Sur SA (fictional)",
+                60_000_000,
+                "road-oaxaca-coast",
+                "first tranche: 120 lane-km of two-lane coastal road",
+                "mx-board-1",
+                ("road_new_two_lane", "lane_km", 120, 180_000_000),
+            ),
+            ("na-board-1", "mx-board-2", "controller"),
+        ),
+        _Plan(
+            3,
+            p(
+                "MDF-0002",
+                "demo-constructora",
+                "Constructora Ejemplo SA de CV (fictional)",
+                150_000_000,
+                "port-veracruz-terminal",
+                "container terminal expansion, 800,000 TEU/year",
+                "mx-board-2",
+                ("seaport_container_terminal", "teu_per_year", 800_000, 480_000_000),
+            ),
+            ("na-board-1", "na-board-2", "mx-board-1", "controller"),  # na-board-1 is refused: conflict
+        ),
+        _Plan(
+            5,
+            p(
+                "MDF-0003",
+                "demo-escuelas-norte",
+                "Escuelas del Norte SA (fictional)",
+                45_000_000,
+                "schools-chihuahua",
+                "12 secondary schools, 6,000 student places",
+                "mx-board-1",
+                ("school_construction", "student_place", 6_000, 180_000_000),
+            ),
+            ("mx-board-2", "na-board-2", "controller"),
+            "remote sierra sites: materials flown in; cost reviewed against two independent estimates",
+        ),
+        _Plan(
+            7,
+            p(
+                "MDF-0004",
+                "demo-fondo-becas",
+                "Fondo de Becas Ejemplo AC (fictional)",
+                12_000_000,
+                "scholarships-2029",
+                "4,000 one-year scholarships in migrant-sending states",
+                "mx-board-2",
+                ("scholarship", "student_year", 4_000, 12_000_000),
+            ),
+            ("mx-board-1", "na-board-1", "controller"),
+        ),
+    ]
+    return [plan for plan in plans if plan.at < n_quarters]
+
+
+def _stamp(d: date, seconds: int = 0) -> datetime:
+    return datetime(d.year, d.month, d.day, 23, 0, 0, tzinfo=UTC) + timedelta(seconds=seconds)
+
+
+def run_demo(
+    url: str,
+    *,
+    figures: DemoFigures | Callable[[], DemoFigures] | None = None,
+    years: int = 5,
+    schema_dir: Path | None = None,
+) -> DemoReport:
+    """Create (or open, if empty) the ledger at ``url`` and fill it; refuses a ledger that has entries.
+
+    ``figures`` defaults to :func:`baseline_figures` (``years`` years).
+    """
+    if years < 2:
+        raise LedgerError("--years: the demo needs at least 2 years")
+    chosen = (
+        figures
+        if isinstance(figures, DemoFigures)
+        else (figures or (lambda: baseline_figures(years=years)))()
+    )
+    quarters: Sequence[Quarter] = chosen.quarters
+    if len(quarters) < 8:
+        raise LedgerError(f"figures: the demo needs at least 8 quarters, got {len(quarters)}")
+    log_key = demo_key(DEMO_LOG_KEY_NAME)
+    report = DemoReport(url=url, figures_source=chosen.source)
+    with Ledger.init(url, log_key) as ledger:
+        if ledger.size() != 0:
+            raise LedgerError(
+                f"URL {url!r}: the demo needs an empty ledger (this one has {ledger.size()} entries)"
+            )
+        t0 = _stamp(quarters[0].end - timedelta(days=95))
+        register_governance(ledger, demo_governance(), time=t0)
+        for name in _WITNESSES:
+            ledger.add_witness(demo_key(name).verifier(SIG_COSIGNATURE_V1))
+        for issue in chosen.issuances:
+            ledger.append(
+                "securities_issued",
+                {
+                    "tranche": issue.tranche,
+                    "amount_usd": str(issue.amount_usd),
+                    "coupon_rate": str(issue.coupon_rate),
+                    "issue_date": issue.issue_date.isoformat(),
+                    "maturity_date": issue.maturity_date.isoformat(),
+                },
+                time=_stamp(issue.issue_date),
+            )
+        bods_on = quarters[0].end
+        import_bods(ledger, demo_bods_statements(on=bods_on), schema_dir=schema_dir, time=_stamp(bods_on, 1))
+        declare_interest(
+            ledger,
+            InterestDeclaration(
+                declarant="na-board-1",
+                party="demo-person-ana",
+                party_name="Ana Ejemplo (fictional)",
+                nature="spouse",
+                declared_on=bods_on,
+            ),
+            time=_stamp(bods_on, 2),
+        )
+        plans = {plan.at: plan for plan in _plans(len(quarters))}
+        for qi, quarter in enumerate(quarters):
+            t = _stamp(quarter.end)
+            batch: list[tuple[str, dict[str, Any]]] = [
+                (
+                    "revenue_collected",
+                    {"period": quarter.period, "amount_usd": str(quarter.collections_usd), "source": "PEMEX"},
+                )
+            ]
+            for pay in quarter.payments:
+                payload: dict[str, Any] = {
+                    "period": quarter.period,
+                    "step": pay.step,
+                    "payee": pay.payee,
+                    "amount_usd": str(pay.amount_usd),
+                }
+                if pay.tranche:
+                    payload["tranche"] = pay.tranche
+                batch.append(("waterfall_payment", payload))
+            ledger.append_batch(batch, time=t)
+            if qi in plans:
+                _disburse(ledger, plans[qi], quarter, report)
+            if (qi + 1) % 4 == 0 or qi == len(quarters) - 1:
+                ledger.checkpoint(log_key)
+                stamp = int(_stamp(quarter.end, 600).timestamp())
+                for name in _WITNESSES:
+                    ledger.cosign(demo_key(name), timestamp=stamp)
+                report.checkpoints += 1
+        report.size = ledger.size()
+        report.root_hash_hex = ledger.root_hash().hex()
+    return report
+
+
+def _disburse(ledger: Ledger, plan: _Plan, quarter: Quarter, report: DemoReport) -> None:
+    p = plan.proposal
+    second = 10
+    indexes = propose(ledger, sign_proposal(p, demo_key(p.proposer)), time=_stamp(quarter.end, second))
+    if len(indexes) > 1:
+        report.flagged.append(p.proposal_id)
+    for signer in plan.approvers:
+        second += 1
+        try:
+            approve(ledger, sign_approval(p, demo_key(signer)), time=_stamp(quarter.end, second))
+        except ApprovalRefusedError as refusal:
+            report.refusals.append(f"entry {refusal.index}: {refusal.message}")
+    second += 1
+    try:
+        execute(ledger, p.proposal_id, time=_stamp(quarter.end, second))
+    except ApprovalRefusedError as refusal:
+        report.refusals.append(f"entry {refusal.index}: {refusal.message}")
+        if plan.justification is None:
+            return
+        second += 1
+        justified = sign_approval(p, demo_key("controller"), justification=plan.justification)
+        approve(ledger, justified, time=_stamp(quarter.end, second))
+        second += 1
+        execute(ledger, p.proposal_id, time=_stamp(quarter.end, second))
+    report.executed.append(p.proposal_id)
+    ledger.append(
+        "project_milestone",
+        {
+            "project_id": p.project_id,
+            "milestone": f"disbursement {p.proposal_id} paid",
+            "status": "reached",
+            "on": quarter.end.isoformat(),
+        },
+        time=_stamp(quarter.end, second + 1),
+    )
