@@ -189,6 +189,18 @@ def scenarios(
     sys.stdout.write(resources.files("naef.scenario").joinpath("scenarios", f"{name}.toml").read_text("utf-8"))
 
 
+def _mount_ledger() -> None:
+    from naef.ledger.cli import keys_app, ledger_app
+    from naef.ledger.cli_ops import register
+
+    register(ledger_app)
+    app.add_typer(ledger_app, name="ledger", help="The control system's tamper-evident ledger.")
+    app.add_typer(keys_app, name="keys", help="Ed25519 keys (C2SP signed-note key strings).")
+
+
+_mount_ledger()
+
+
 def main() -> None:
     """Entry point: run the app; a NaefError becomes one line on stderr and exit code 2."""
     try:

@@ -64,6 +64,8 @@ def _assert_close_tree(a: object, b: object, path: str = "summary") -> None:
         assert len(a) == len(b), path
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             _assert_close_tree(x, y, f"{path}[{i}]")
+    elif a is None or b is None:
+        assert a is None and b is None, path
     elif isinstance(a, float) and isinstance(b, float):
         if np.isnan(a) or np.isnan(b):
             assert np.isnan(a) and np.isnan(b), path

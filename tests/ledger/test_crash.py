@@ -36,7 +36,7 @@ WRITER = textwrap.dedent(
         if seq % 3 == 2:
             tag = f"{run}:b{seq}"
             items = [("revenue_collected", {"period": tag, "amount_usd": k, "source": "crash-test",
-                                            "reference": f"{tag}:{k}"}) for k in range(%d)]
+                                            "reference": f"{tag}:{k}"}) for k in range(BATCH_SIZE)]
             r = led.append_batch(items)
             print(f"B {r.start} {r.stop} {tag}", flush=True)
         else:
@@ -46,8 +46,7 @@ WRITER = textwrap.dedent(
             print(f"A {i} {tag}", flush=True)
         seq += 1
     """
-    % BATCH
-)
+).replace("BATCH_SIZE", str(BATCH))
 
 
 def _run_and_kill(url: str, run: int, rng: random.Random) -> list[str]:

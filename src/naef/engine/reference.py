@@ -19,6 +19,15 @@ def _take(due: float, available: float) -> float:
     return due if due < available else available
 
 
+def _ratio(num: float, den: float) -> float:
+    if den <= 0:
+        return float("nan")
+    try:
+        return num / den
+    except OverflowError:
+        return float("inf") if num > 0 else float("-inf")
+
+
 def _one_path(
     spec: WaterfallSpec, collections: list[float], capex: list[float], exports: list[float]
 ) -> tuple[dict[str, list[float]], dict[str, list[list[float]]]]:
@@ -145,7 +154,7 @@ def _one_path(
             "collections_usd": collections[t],
             "cfads_usd": cfads[t],
             "debt_service_due_usd": sched_ds[t],
-            "dscr": cfads[t] / sched_ds[t] if sched_ds[t] > 0 else float("nan"),
+            "dscr": _ratio(cfads[t], sched_ds[t]),
             "fees_usd": fee_paid,
             "fees_shortfall_usd": fee_arrears,
             "dsra_deposit_usd": deposit,

@@ -98,7 +98,8 @@ def tranche_metrics(
             np.zeros(grid.n),
         )
         own = sch.debt_service_from_collections_usd > 0
-        dscr = cfads[own] / senior_ds[own]
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            dscr = cfads[own] / senior_ds[own]
         interest = wf.tranche["interest_paid_usd"][j, path]
         principal = wf.tranche["principal_paid_usd"][j, path]
         irr = periodic_irr(_investor_flows(sch, interest, principal))
@@ -109,10 +110,10 @@ def tranche_metrics(
             "coupon_rate": sch.rate_per_period * spec.periods_per_year,
             "issue_date": grid.starts[sch.issue_period].isoformat(),
             "legal_final_date": _period_end(grid, sch.last_period),
-            "wal_years": wal_years(principal_paid_usd=principal, t_end_years=grid.t_end_years,
-                                   t_issue_years=float(grid.t_start_years[sch.issue_period])),
-            "min_dscr": float(dscr.min()) if dscr.size else None,
-            "mean_dscr": float(dscr.mean()) if dscr.size else None,
+            "wal_years": _finite(wal_years(principal_paid_usd=principal, t_end_years=grid.t_end_years,
+                                           t_issue_years=float(grid.t_start_years[sch.issue_period]))),
+            "min_dscr": _finite(float(dscr.min())) if dscr.size else None,
+            "mean_dscr": _finite(float(dscr.mean())) if dscr.size else None,
             "interest_paid_usd": float(interest.sum()),
             "principal_paid_usd": float(principal.sum()),
             "interest_shortfall_usd": float(wf.tranche["interest_shortfall_usd"][j, path, -1]),
@@ -121,6 +122,11 @@ def tranche_metrics(
             "capitalised_interest_usd": sch.capitalised_interest_usd,
         })
     return rows
+
+
+def _finite(x: float) -> float | None:
+    """``x``, or ``None`` where it is not a finite number (JSON has no NaN or infinity)."""
+    return x if np.isfinite(x) else None
 
 
 def _period_end(grid: TimeGrid, period: int) -> str:
@@ -217,6 +223,9 @@ def build_summary(
                 k: float(p[f"{k}_balance_usd"][path, -1]) for k in ("construction", "cia", "dsra", "trap")
             },
         },
-        "min_dscr": float(np.nanmin(p["dscr"][path])) if np.isfinite(p["dscr"][path]).any() else None,
+        "min_dscr": (
+            float(np.nanmin(p["dscr"][path][np.isfinite(p["dscr"][path])]))
+            if np.isfinite(p["dscr"][path]).any() else None
+        ),
         "cash_identity_max_abs_error_usd": float(np.abs(residual).max()),
     }

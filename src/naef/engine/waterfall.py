@@ -268,7 +268,8 @@ def run_waterfall(
         o["collections_usd"][:, t] = collections_usd[:, t]
         o["cfads_usd"][:, t] = cfads[:, t]
         o["debt_service_due_usd"][:, t] = sched_ds[t]
-        o["dscr"][:, t] = cfads[:, t] / sched_ds[t] if sched_ds[t] > 0 else np.nan
+        with np.errstate(over="ignore"):
+            o["dscr"][:, t] = cfads[:, t] / sched_ds[t] if sched_ds[t] > 0 else np.nan
         o["fees_usd"][:, t] = fee_paid
         o["fees_shortfall_usd"][:, t] = fee_arrears
         o["dsra_deposit_usd"][:, t] = deposit

@@ -209,8 +209,11 @@ def _writer_lock_path(engine: Engine) -> str | None:
 
 @contextmanager
 def _sqlite_writer_lock(engine: Engine) -> Iterator[None]:
-    """An OS file lock taken before ``BEGIN IMMEDIATE``: waiting writers sleep in the kernel and wake as soon as
-    the lock is free, instead of polling in SQLite's busy handler (which backs off up to 100 ms)."""
+    """An OS file lock taken before ``BEGIN IMMEDIATE``.
+
+    Waiting writers sleep in the kernel and wake as soon as the lock is free, instead of polling in SQLite's
+    busy handler (which backs off up to 100 ms). ``BEGIN IMMEDIATE`` still guarantees the single writer.
+    """
     path = _writer_lock_path(engine)
     if path is None or fcntl is None:  # pragma: no cover - non-POSIX platforms fall back to the busy handler
         yield

@@ -18,6 +18,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from naef.ledger.governance import Governance
+
 __all__ = [
     "CONDITION_OPERATOR",
     "CONDITION_REVENUES",
@@ -332,6 +334,7 @@ class Scenario(_Model):
     fees: Fees = Fees()
     reserve: Reserve = Reserve()
     triggers: Triggers = Triggers()
+    governance: Governance = Governance()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
