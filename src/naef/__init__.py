@@ -20,8 +20,8 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
     __version__ = "0.0.0+unknown"
 
-from naef.engine.simulate import SimulationResult, simulate  # noqa: E402
-from naef.scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
+from naef.engine.simulate import SimulationResult, simulate
+from naef.scenario import Scenario, ScenarioError, load_scenario
 
 __all__ = [
     "NaefError",

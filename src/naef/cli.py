@@ -202,21 +202,12 @@ _mount_ledger()
 
 
 def main() -> None:
-    """Entry point: run the app; a NaefError becomes one line on stderr and exit code 2."""
+    """Entry point: run the app; a NaefError becomes one line on stderr and exit code 2.
+
+    Usage errors (an unknown option, a missing argument) are Typer's own and also exit with code 2.
+    """
     try:
-        app(standalone_mode=False)
+        app()
     except NaefError as exc:
         err_console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
-        sys.exit(1)
-    except Exception as exc:  # click usage errors arrive here with standalone_mode=False
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

@@ -65,10 +65,12 @@ def _assert_close_tree(a: object, b: object, path: str = "summary") -> None:
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             _assert_close_tree(x, y, f"{path}[{i}]")
     elif a is None or b is None:
-        assert a is None and b is None, path
+        assert a is None, path
+        assert b is None, path
     elif isinstance(a, float) and isinstance(b, float):
         if np.isnan(a) or np.isnan(b):
-            assert np.isnan(a) and np.isnan(b), path
+            assert np.isnan(a), path
+            assert np.isnan(b), path
         elif path.endswith("cash_identity_max_abs_error_usd"):
             assert abs(a - b) < 1e-3, path
         else:

@@ -1,9 +1,9 @@
 """Fixtures of the ledger tests: a fresh SQLite file and a fresh PostgreSQL schema per test.
 
 PostgreSQL is used when ``NAEF_TEST_POSTGRES_URL`` is set (e.g.
-``postgresql+psycopg://postgres@127.0.0.1:5432/test``); each test gets its own schema (``search_path`` set through
-the connection options) that is dropped afterwards. Without the variable, or with no server answering, the
-PostgreSQL variants skip and say why.
+``postgresql+psycopg://postgres@127.0.0.1:5432/test``); each test gets its own schema (``search_path`` set
+through the connection options) that is dropped afterwards. Without the variable, or with no server
+answering, the PostgreSQL variants skip and say why.
 """
 
 from __future__ import annotations
@@ -29,9 +29,7 @@ BACKENDS = [
 def _pg_base_url() -> str:
     url = os.environ.get(PG_ENV)
     if not url:
-        pytest.skip(
-            f"PostgreSQL tests skipped: set {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)"
-        )
+        pytest.skip(f"PostgreSQL tests skipped: set {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
     return url
 
 
@@ -47,7 +45,8 @@ def _pg_engine(url: str):  # type: ignore[no-untyped-def]
 
 
 def fresh_postgres_schema() -> Iterator[str]:
-    """Create a fresh schema, yield a URL whose connections use it, drop it afterwards (skips if no server)."""
+    """Create a fresh schema, yield a URL whose connections use it, drop it afterwards (skips if no
+    server)."""
     base = _pg_base_url()
     engine = _pg_engine(base)
     schema = f"naef_test_{uuid.uuid4().hex[:12]}"

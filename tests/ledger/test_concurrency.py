@@ -1,4 +1,5 @@
-"""8 processes appending 500 entries each give exactly 4,000 entries in one linear history (SQLite, PostgreSQL).
+"""8 processes appending 500 entries each give exactly 4,000 entries in one linear history (SQLite,
+PostgreSQL).
 
 Every append is its own durable transaction; the processes really run at the same time and contend for the one
 writer lock (``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` on the head row on PostgreSQL).
@@ -69,10 +70,12 @@ def test_eight_processes_one_linear_history(ledger: Ledger, log_key: SignerKey) 
     # the tree is sound and every inclusion proof verifies against the final root
     note = ledger.checkpoint(log_key)
     report = ledger.verify(from_checkpoint=note)
-    assert report.size == total and report.nodes == total - bin(total).count("1")
+    assert report.size == total
+    assert report.nodes == total - bin(total).count("1")
     root = ledger.root_hash()
     for i in range(total):
         p = ledger.inclusion_proof(i)
-        assert p.root_hash == root and p.verify()
+        assert p.root_hash == root
+        assert p.verify()
     for size1 in range(0, total + 1, 97):
         assert ledger.consistency_proof(size1).verify()

@@ -1,8 +1,8 @@
 """A writer killed with SIGKILL at random moments loses no acknowledged entry and leaves no partial one.
 
 A subprocess appends in a loop — single entries and batches of ten — and prints each acknowledgement after the
-append returned. The test kills it at a random moment, 20 times per backend, and then checks: every acknowledged
-entry is present with its payload, every batch is all there or not at all, and verify passes.
+append returned. The test kills it at a random moment, 20 times per backend, and then checks: every
+acknowledged entry is present with its payload, every batch is all there or not at all, and verify passes.
 """
 
 from __future__ import annotations
@@ -51,7 +51,10 @@ WRITER = textwrap.dedent(
 
 def _run_and_kill(url: str, run: int, rng: random.Random) -> list[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, url, str(run)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", WRITER, url, str(run)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     lines: list[str] = []
     ready = threading.Event()

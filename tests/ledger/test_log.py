@@ -1,4 +1,5 @@
-"""The stored log on SQLite and PostgreSQL: entries, proofs against the Merkle reference, checkpoints, witnesses."""
+"""The stored log on SQLite and PostgreSQL: entries, proofs against the Merkle reference, checkpoints,
+witnesses."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ def revenue(i: int) -> dict[str, Any]:
     return {"period": f"2031Q{i % 4 + 1}", "amount_usd": 1_000_000 + i, "source": "PEMEX"}
 
 
-# ------------------------------------------------------------------------------------------------ entries (pure)
+# ------------------------------------------------------------------------------------------------ entries
+# (pure)
 
 
 def test_canonical_bytes_of_an_entry_are_exactly_rfc8785() -> None:
@@ -62,7 +64,8 @@ def test_canonical_bytes_of_an_entry_are_exactly_rfc8785() -> None:
 def test_time_is_normalised_to_utc() -> None:
     a = make_entry("revenue_collected", revenue(1), time="2031-03-31T02:00:00+02:00")
     b = make_entry("revenue_collected", revenue(1), time=datetime(2031, 3, 31, tzinfo=UTC))
-    assert a.time == b.time == T0 and a.canonical == b.canonical
+    assert a.time == b.time == T0
+    assert a.canonical == b.canonical
     with pytest.raises(LedgerError, match="time: must carry a time zone"):
         make_entry("revenue_collected", revenue(1), time=datetime(2031, 3, 31))
     with pytest.raises(LedgerError, match="time: 'yesterday'"):
@@ -73,14 +76,30 @@ def test_time_is_normalised_to_utc() -> None:
     ("entry_type", "payload", "field"),
     [
         ("revenue_collected", {"period": "Q1", "amount_usd": -1, "source": "PEMEX"}, "payload.amount_usd"),
-        ("revenue_collected", {"period": "Q1", "amount_usd": "1.005", "source": "PEMEX"}, "payload.amount_usd"),
+        (
+            "revenue_collected",
+            {"period": "Q1", "amount_usd": "1.005", "source": "PEMEX"},
+            "payload.amount_usd",
+        ),
         ("revenue_collected", {"period": "Q1", "amount_usd": "NaN", "source": "PEMEX"}, "payload.amount_usd"),
         ("revenue_collected", {"period": "Q1", "amount_usd": 1, "source": "PEMEX", "x": 1}, "payload.x"),
         ("revenue_collected", {"amount_usd": 1, "source": "PEMEX"}, "payload.period"),
-        ("securities_issued", {"tranche": "A", "amount_usd": 1, "coupon_rate": 2, "issue_date": "2030-01-01",
-                               "maturity_date": "2040-01-01"}, "payload.coupon_rate"),
-        ("project_milestone", {"project_id": "p", "milestone": "m", "status": "done", "on": "2030-01-01"},
-         "payload.status"),
+        (
+            "securities_issued",
+            {
+                "tranche": "A",
+                "amount_usd": 1,
+                "coupon_rate": 2,
+                "issue_date": "2030-01-01",
+                "maturity_date": "2040-01-01",
+            },
+            "payload.coupon_rate",
+        ),
+        (
+            "project_milestone",
+            {"project_id": "p", "milestone": "m", "status": "done", "on": "2030-01-01"},
+            "payload.status",
+        ),
         ("nope", {}, "type: unknown entry type 'nope'"),
         ("revenue_collected", [1, 2], "payload: must be a JSON object"),
     ],
@@ -95,10 +114,19 @@ def test_bad_payloads_name_the_field(entry_type: str, payload: Any, field: str) 
 
 def test_all_required_types_are_registered() -> None:
     required = {
-        "securities_issued", "revenue_collected", "waterfall_payment", "disbursement_proposed",
-        "disbursement_approved", "disbursement_refused", "disbursement_executed", "project_milestone",
-        "interest_declaration", "beneficial_ownership_statement", "benchmark_flag", "governance_registered",
-    }  # fmt: skip
+        "securities_issued",
+        "revenue_collected",
+        "waterfall_payment",
+        "disbursement_proposed",
+        "disbursement_approved",
+        "disbursement_refused",
+        "disbursement_executed",
+        "project_milestone",
+        "interest_declaration",
+        "beneficial_ownership_statement",
+        "benchmark_flag",
+        "governance_registered",
+    }
     assert required <= set(entry_types())
 
 
@@ -122,11 +150,14 @@ def test_register_entry_type() -> None:
 
 
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text()
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.text()
     | st.floats(allow_nan=False, allow_infinity=False),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
     max_leaves=12,
-)  # fmt: skip
+)
 
 
 @settings(max_examples=400, deadline=None)
@@ -142,7 +173,12 @@ def test_canonical_json_equals_rfc8785(value: Any) -> None:
 
 
 def test_canonical_json_fast_path_edges() -> None:
-    for value in ({"b": 1, "a": [True, None, "x\n\u0001\"\\/"]}, {"é": "ü"}, {"\U0001f600": 1, "\ufb01": 2}, 2**53 - 1):
+    for value in (
+        {"b": 1, "a": [True, None, 'x\n\u0001"\\/']},
+        {"é": "ü"},
+        {"\U0001f600": 1, "\ufb01": 2},
+        2**53 - 1,
+    ):
         assert canonical_json(value) == rfc8785.dumps(value)
     with pytest.raises(LedgerError):
         canonical_json(2**60)
@@ -163,11 +199,12 @@ def test_init_open_and_keys(db_url: str, log_key: SignerKey) -> None:
     with Ledger.open(db_url) as led:
         assert led.log_key == log_key.verifier()
         assert led.origin == "naef.test/fund-log"
-        assert led.size() == 0 and led.root_hash() == EMPTY_ROOT
+        assert led.size() == 0
+        assert led.root_hash() == EMPTY_ROOT
 
 
 def test_bad_urls() -> None:
-    with pytest.raises(LedgerError, match="SQLite \\*file\\*"):
+    with pytest.raises(LedgerError, match=r"SQLite \*file\*"):
         Ledger.open("sqlite://")
     with pytest.raises(LedgerError, match="does not exist"):
         Ledger.open("/no/such/dir/ledger.db")
@@ -179,12 +216,19 @@ def test_append_get_and_entries(ledger: Ledger) -> None:
     i = ledger.append("revenue_collected", revenue(0), time=T0)
     assert i == 0
     got = ledger.get(0)
-    assert got.type == "revenue_collected" and got.time == T0
+    assert got.type == "revenue_collected"
+    assert got.time == T0
     assert got.payload["amount_usd"] == "1000000.00"
     assert got.leaf_hash == leaf_hash(got.canonical)
-    r = ledger.append_batch([("waterfall_payment", {"period": "2031Q1", "step": "interest", "payee": "A",
-                                                     "amount_usd": 5}) for _ in range(5)], time=T0)  # fmt: skip
-    assert r == range(1, 6) and ledger.size() == 6
+    r = ledger.append_batch(
+        [
+            ("waterfall_payment", {"period": "2031Q1", "step": "interest", "payee": "A", "amount_usd": 5})
+            for _ in range(5)
+        ],
+        time=T0,
+    )
+    assert r == range(1, 6)
+    assert ledger.size() == 6
     assert [e.index for e in ledger.entries(entry_type="waterfall_payment")] == [1, 2, 3, 4, 5]
     assert [e.index for e in ledger.entries(2, 4)] == [2, 3]
     with pytest.raises(LedgerError, match="index: 6 is not in the log"):
@@ -194,20 +238,26 @@ def test_append_get_and_entries(ledger: Ledger) -> None:
 def test_bad_input_appends_nothing(ledger: Ledger) -> None:
     ledger.append("revenue_collected", revenue(0))
     root = ledger.root_hash()
-    with pytest.raises(LedgerError, match="payload.amount_usd"):
+    with pytest.raises(LedgerError, match=r"payload.amount_usd"):
         ledger.append("revenue_collected", {"period": "Q1", "amount_usd": -5, "source": "PEMEX"})
     with pytest.raises(LedgerError, match="unknown entry type"):
         ledger.append("no_such_type", {})
     batch: list[tuple[str, dict[str, Any]]] = [("revenue_collected", revenue(i)) for i in range(5)]
     batch[3] = ("revenue_collected", {"period": "Q1", "amount_usd": 1, "source": "PEMEX", "extra": True})
-    with pytest.raises(LedgerError, match="batch item 3: .*payload.extra"):
+    with pytest.raises(LedgerError, match=r"batch item 3: .*payload.extra"):
         ledger.append_batch(batch)
-    with pytest.raises(RuntimeError), ledger.transaction() as tx:
-        tx.append("revenue_collected", revenue(1))
-        assert tx.size == 2
-        assert tx.get(1).payload["amount_usd"] == "1000001.00"  # reads see the block's own appends
-        raise RuntimeError("abort")
-    assert ledger.size() == 1 and ledger.root_hash() == root
+
+    def append_then_fail() -> None:
+        with ledger.transaction() as tx:
+            tx.append("revenue_collected", revenue(1))
+            assert tx.size == 2
+            assert tx.get(1).payload["amount_usd"] == "1000001.00"  # reads see the block's own appends
+            raise RuntimeError("abort")
+
+    with pytest.raises(RuntimeError):
+        append_then_fail()
+    assert ledger.size() == 1
+    assert ledger.root_hash() == root
     ledger.verify()
 
 
@@ -259,14 +309,18 @@ def test_roots_and_proofs_match_the_reference(ledger: Ledger) -> None:
         assert ledger.root_hash(size) == root
         for index in range(size):
             p = ledger.inclusion_proof(index, size)
-            assert p.root_hash == root and p.leaf_hash == leaves[index]
+            assert p.root_hash == root
+            assert p.leaf_hash == leaves[index]
             assert list(p.path) == inclusion_proof(index, size, lookup)
-            assert p.verify() and verify_inclusion(leaves[index], index, size, p.path, root)
+            assert p.verify()
+            assert verify_inclusion(leaves[index], index, size, p.path, root)
         for size1 in range(size + 1):
             c = ledger.consistency_proof(size1, size)
             assert list(c.path) == consistency_proof(size1, size, lookup)
-            assert c.root1 == root_hash(leaves[:size1]) and c.root2 == root
-            assert c.verify() and verify_consistency(size1, size, c.path, c.root1, c.root2)
+            assert c.root1 == root_hash(leaves[:size1])
+            assert c.root2 == root
+            assert c.verify()
+            assert verify_consistency(size1, size, c.path, c.root1, c.root2)
     with pytest.raises(LedgerError, match="index: 33"):
         ledger.inclusion_proof(33)
     with pytest.raises(LedgerError, match="size: 34"):
@@ -311,7 +365,9 @@ def test_checkpoints_sign_and_verify(ledger: Ledger, log_key: SignerKey) -> None
     note2 = ledger.checkpoint(log_key)
     assert [c.size for c in ledger.checkpoints()] == [10, 11]
     report = ledger.verify(from_checkpoint=note)
-    assert report.checkpoints == 2 and report.published_checkpoint_size == 10 and report.size == 11
+    assert report.checkpoints == 2
+    assert report.published_checkpoint_size == 10
+    assert report.size == 11
     assert ledger.verify(from_checkpoint=note2, trusted_key=log_key.verifier()).root_hash == ledger.root_hash()
     with pytest.raises(VerificationError, match="log key"):
         ledger.verify(trusted_key=generate_key("naef.test/fund-log").verifier())
@@ -355,7 +411,8 @@ def test_witness_cosigning(ledger: Ledger, log_key: SignerKey) -> None:
         ("naef.test/observer", 1_900_000_200),
     }
     report = ledger.verify()
-    assert report.cosignatures == 3 and report.checkpoints == 2
+    assert report.cosignatures == 3
+    assert report.checkpoints == 2
     with pytest.raises(LedgerError, match="no checkpoint of size 3"):
         ledger.cosign(observer, size=3)
 

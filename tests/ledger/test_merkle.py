@@ -26,8 +26,9 @@ from naef.ledger.merkle import (
 
 VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "ct-merkle" / "tree-vectors.json"
 
-# ------------------------------------------------------------------------------------------------ naive reference
-# Written straight from RFC 9162 §2.1.1, §2.1.3.1 and §2.1.4.1 over the list of leaf inputs, with no shortcuts.
+# ------------------------------------------------------------------------------------------------ naive
+# reference Written straight from RFC 9162 §2.1.1, §2.1.3.1 and §2.1.4.1 over the list of leaf inputs, with
+# no shortcuts.
 
 
 def _h(b: bytes) -> bytes:
@@ -128,7 +129,8 @@ def test_hash_prefixes() -> None:
     assert EMPTY_ROOT.hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
-# ------------------------------------------------------------------------------------------------ proofs vs reference
+# ------------------------------------------------------------------------------------------------ proofs vs
+# reference
 
 
 def test_inclusion_proofs_match_reference_and_verify_for_every_index_and_size() -> None:
@@ -177,7 +179,8 @@ def test_proofs_read_logarithmically_many_nodes() -> None:
         for size1 in (1, 7, size // 2, size - 1):
             asked.clear()
             consistency_proof(size1, size, lookup)
-            assert len(asked) == 1 and asked[0] <= 3 * size.bit_length()
+            assert len(asked) == 1
+            assert asked[0] <= 3 * size.bit_length()
 
 
 # ------------------------------------------------------------------------------------------------ rejections
@@ -294,7 +297,4 @@ def test_tampered_consistency_proofs_fail(n: int, data: st.DataObject) -> None:
     bad = [*proof[:j], bytes(b), *proof[j + 1 :]]
     assert not verify_consistency(m, n, bad, r1, r2)
     other = data.draw(st.integers(1, n - 1).filter(lambda x: x != m))
-    assert (
-        not verify_consistency(other, n, proof, ref_mth(DATA[:other]), r2)
-        or ref_proof(other, DATA[:n]) == proof
-    )
+    assert not verify_consistency(other, n, proof, ref_mth(DATA[:other]), r2) or ref_proof(other, DATA[:n]) == proof

@@ -1,6 +1,7 @@
 """C2SP signed notes, checkpoints and cosignatures against the specifications' own examples.
 
-References: ``../shared/data/specs/signed-note.md`` (example verifier key and note), ``tlog-checkpoint.md`` and
+References: ``../shared/data/specs/signed-note.md`` (example verifier key and note), ``tlog-checkpoint.md``
+and
 ``tlog-cosignature.md`` (example checkpoint with a witness cosignature and its signed message), and the
 documentation vectors of the reference implementation ``golang.org/x/mod/sumdb/note`` (PeterNeumann key,
 note and signature; the EnochRoot cosigned note).
@@ -45,19 +46,24 @@ SPECS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "specs"
 # golang.org/x/mod/sumdb/note package documentation
 GO_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
 GO_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
-GO_TEXT = (
-    "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
+GO_TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
+GO_SIG = (
+    f"{EM_DASH} PeterNeumann "
+    "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
 )
-GO_SIG = f"{EM_DASH} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
 ENOCH_VKEY = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop"
-ENOCH_SIG = f"{EM_DASH} EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
+ENOCH_SIG = (
+    f"{EM_DASH} EnochRoot "
+    "rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n"
+)
 
 
 def _spec_blocks(name: str) -> list[str]:
     return re.findall(r"```\n(.*?)```", (SPECS / name).read_text(encoding="utf-8"), flags=re.S)
 
 
-# ------------------------------------------------------------------------------------------------ spec examples
+# ------------------------------------------------------------------------------------------------ spec
+# examples
 
 
 def test_signed_note_spec_example_verifies() -> None:
@@ -89,7 +95,8 @@ def test_go_reference_vectors_byte_for_byte() -> None:
     signed = sign_note(GO_TEXT, [signer])
     assert signed == GO_TEXT + "\n" + GO_SIG  # Ed25519 is deterministic: the exact published note
     note, verified = open_note(signed, [VerifierKey.parse(GO_VKEY)])
-    assert note.text == GO_TEXT and len(verified) == 1
+    assert note.text == GO_TEXT
+    assert len(verified) == 1
     # the doubly signed note from the Go docs: both known keys verify; an unknown third signature is ignored
     double = GO_TEXT + "\n" + GO_SIG + ENOCH_SIG
     _, both = open_note(double, [VerifierKey.parse(GO_VKEY), VerifierKey.parse(ENOCH_VKEY)])
@@ -129,19 +136,15 @@ def test_cosignature_spec_example_structure_and_message() -> None:
 
 
 def _manglings(text: str) -> list[str]:
-    out = [
-        text[i:j]
-        for i in range(len(text) + 1)
-        for j in range(i + 1, len(text) + 1)
-        if (i, j) != (0, len(text))
-    ]
+    out = [text[i:j] for i in range(len(text) + 1) for j in range(i + 1, len(text) + 1) if (i, j) != (0, len(text))]
     for i in range(len(text)):
         out.append(text[:i] + chr(ord(text[i]) + 1) + text[i + 1 :])
     return out
 
 
 def test_mangled_key_strings_are_refused() -> None:
-    # as the reference implementation's TestNewVerifier / TestNewSigner: every substring and every byte bump fails
+    # as the reference implementation's TestNewVerifier / TestNewSigner: every substring and every byte bump
+    # fails
     for bad in _manglings(GO_VKEY):
         with pytest.raises(LedgerError):
             VerifierKey.parse(bad)
@@ -180,7 +183,7 @@ def test_key_files(tmp_path: Path) -> None:
     with pytest.raises(LedgerError, match="already exists"):
         write_key_pair(signer, tmp_path)
     (tmp_path / "junk.key").write_text("PRIVATE+KEY+x+00000000+AAAA\n")
-    with pytest.raises(LedgerError, match="junk.key"):
+    with pytest.raises(LedgerError, match=r"junk.key"):
         read_signer_key(tmp_path / "junk.key")
     with pytest.raises(LedgerError, match="cannot read"):
         read_signer_key(tmp_path / "missing.key")
@@ -244,7 +247,8 @@ def test_checkpoint_sign_open_and_cosign() -> None:
     note = sign_checkpoint(cp, log)
     assert note.startswith("naef.test/log\n12\n" + base64.b64encode(bytes(range(32))).decode() + "\n\n")
     opened = open_checkpoint(note, log.verifier())
-    assert opened.checkpoint == cp and opened.cosigners == ()
+    assert opened.checkpoint == cp
+    assert opened.cosigners == ()
     cosigned = cosign_checkpoint(note, w1, timestamp=1_700_000_000)
     cosigned = cosign_checkpoint(cosigned, w2, timestamp=1_700_000_100)
     w1v, w2v = w1.verifier(SIG_COSIGNATURE_V1), w2.verifier(SIG_COSIGNATURE_V1)
@@ -266,7 +270,7 @@ def test_checkpoint_sign_open_and_cosign() -> None:
         base64.b64encode(struct.pack(">I", sig.key_id) + sig.signature).decode(),
         base64.b64encode(bytes(blob)).decode(),
     )
-    with pytest.raises(LedgerError, match="invalid signature by witness.test/w1"):
+    with pytest.raises(LedgerError, match=r"invalid signature by witness.test/w1"):
         open_checkpoint(forged, log.verifier(), [w1v])
     # the log key must have signed, and its name must be the origin
     with pytest.raises(LedgerError):

@@ -27,7 +27,8 @@ T0 = "2031-03-31T00:00:00Z"
 @pytest.fixture
 def built(ledger: Ledger, log_key: SignerKey) -> Iterator[Ledger]:
     ledger.append_batch(
-        [("revenue_collected", {"period": f"P{i}", "amount_usd": i, "source": "PEMEX"}) for i in range(20)], time=T0
+        [("revenue_collected", {"period": f"P{i}", "amount_usd": i, "source": "PEMEX"}) for i in range(20)],
+        time=T0,
     )
     ledger.checkpoint(log_key)
     ledger.append_batch(
@@ -36,7 +37,7 @@ def built(ledger: Ledger, log_key: SignerKey) -> Iterator[Ledger]:
     )
     ledger.checkpoint(log_key)
     ledger.verify()
-    yield ledger
+    return ledger
 
 
 def _sql(ledger: Ledger, statement: str, *params: Any) -> list[Any]:
@@ -72,11 +73,12 @@ def test_any_byte_of_an_entry(built: Ledger, seed: int) -> None:
     (canonical,) = _sql(built, "SELECT canonical FROM ledger_entries WHERE idx = ?", k)[0]
     changed, _ = _flip(bytes(canonical), rng)
     _sql(built, "UPDATE ledger_entries SET canonical = ? WHERE idx = ?", changed, k)
-    with pytest.raises(VerificationError, match=f"^entry {k}: stored leaf hash does not match") as err:
+    with pytest.raises(VerificationError, match=rf"^entry {k}: stored leaf hash does not match") as err:
         built.verify()
     assert err.value.index == k
     code, out = _cli_verify(built)
-    assert code == 2 and f"entry {k}:" in out
+    assert code == 2
+    assert f"entry {k}:" in out
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -85,7 +87,7 @@ def test_any_byte_of_a_leaf_hash(built: Ledger, seed: int) -> None:
     k = rng.randrange(SIZE)
     (h,) = _sql(built, "SELECT leaf_hash FROM ledger_entries WHERE idx = ?", k)[0]
     _sql(built, "UPDATE ledger_entries SET leaf_hash = ? WHERE idx = ?", _flip(bytes(h), rng)[0], k)
-    with pytest.raises(VerificationError, match=f"^entry {k}:") as err:
+    with pytest.raises(VerificationError, match=rf"^entry {k}:") as err:
         built.verify()
     assert err.value.index == k
 
@@ -94,7 +96,7 @@ def test_first_of_several_bad_entries_is_named(built: Ledger) -> None:
     for k in (30, 11, 25):
         (canonical,) = _sql(built, "SELECT canonical FROM ledger_entries WHERE idx = ?", k)[0]
         _sql(built, "UPDATE ledger_entries SET canonical = ? WHERE idx = ?", bytes(canonical) + b" ", k)
-    with pytest.raises(VerificationError, match="^entry 11:") as err:
+    with pytest.raises(VerificationError, match=r"^entry 11:") as err:
         built.verify()
     assert err.value.index == 11
 
@@ -103,7 +105,13 @@ def test_first_of_several_bad_entries_is_named(built: Ledger) -> None:
 def test_any_node_hash(built: Ledger, level: int, idx: int) -> None:
     rng = random.Random(level * 100 + idx)
     (h,) = _sql(built, "SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?", level, idx)[0]
-    _sql(built, "UPDATE ledger_nodes SET hash = ? WHERE level = ? AND idx = ?", _flip(bytes(h), rng)[0], level, idx)
+    _sql(
+        built,
+        "UPDATE ledger_nodes SET hash = ? WHERE level = ? AND idx = ?",
+        _flip(bytes(h), rng)[0],
+        level,
+        idx,
+    )
     first = idx << level
     with pytest.raises(VerificationError, match=rf"^node \(level {level}, index {idx}\) over entries {first}\.\.") as e:
         built.verify()
@@ -118,16 +126,17 @@ def test_checkpoint_signature_byte(built: Ledger, size: int) -> None:
     pos = 10
     tampered_b64 = b64[:pos] + ("A" if b64[pos] != "A" else "B") + b64[pos + 1 :]
     _sql(built, "UPDATE ledger_checkpoints SET note = ? WHERE size = ?", note.replace(b64, tampered_b64), size)
-    with pytest.raises(VerificationError, match=f"^checkpoint at size {size}: ") as err:
+    with pytest.raises(VerificationError, match=rf"^checkpoint at size {size}: ") as err:
         built.verify()
     assert err.value.checkpoint_size == size
     code, out = _cli_verify(built)
-    assert code == 2 and f"checkpoint at size {size}" in out
+    assert code == 2
+    assert f"checkpoint at size {size}" in out
 
 
 def test_checkpoint_root_column(built: Ledger) -> None:
     _sql(built, "UPDATE ledger_checkpoints SET root_hash = ? WHERE size = ?", bytes(32), 20)
-    with pytest.raises(VerificationError, match="^checkpoint at size 20: stored size/root columns differ"):
+    with pytest.raises(VerificationError, match=r"^checkpoint at size 20: stored size/root columns differ"):
         built.verify()
 
 
@@ -152,46 +161,53 @@ def test_rewritten_entry_with_recomputed_hashes_is_caught_by_the_checkpoint(buil
         h = node_hash(bytes(sh), h) if idx & 1 else node_hash(h, bytes(sh))
         level, idx = level + 1, idx >> 1
         _sql(built, "UPDATE ledger_nodes SET hash = ? WHERE level = ? AND idx = ?", h, level, idx)
-    with pytest.raises(VerificationError, match="^checkpoint at size 20: signed root differs") as err:
+    with pytest.raises(VerificationError, match=r"^checkpoint at size 20: signed root differs") as err:
         built.verify()
     assert err.value.checkpoint_size == 20
 
 
 def test_deleted_entry(built: Ledger) -> None:
     _sql(built, "DELETE FROM ledger_entries WHERE idx = ?", 14)
-    with pytest.raises(VerificationError, match="^entry 14: missing") as err:
+    with pytest.raises(VerificationError, match=r"^entry 14: missing") as err:
         built.verify()
     assert err.value.index == 14
 
 
 def test_entry_type_column(built: Ledger) -> None:
     _sql(built, "UPDATE ledger_entries SET entry_type = ? WHERE idx = ?", "waterfall_payment", 8)
-    with pytest.raises(VerificationError, match="^entry 8: type column"):
+    with pytest.raises(VerificationError, match=r"^entry 8: type column"):
         built.verify()
 
 
 def test_truncated_log_with_lowered_head(built: Ledger) -> None:
     _sql(built, "UPDATE ledger_head SET size = ? WHERE id = 1", 30)
-    with pytest.raises(VerificationError, match="^checkpoint at size 37: beyond the log size 30"):
+    with pytest.raises(VerificationError, match=r"^checkpoint at size 37: beyond the log size 30"):
         built.verify()
 
 
 def test_extra_rows_beyond_the_head(ledger: Ledger) -> None:
     ledger.append_batch([("revenue_collected", {"period": "P", "amount_usd": 1, "source": "X"})] * 4, time=T0)
-    _sql(ledger, "INSERT INTO ledger_entries (idx, entry_type, canonical, leaf_hash) VALUES (?, ?, ?, ?)",
-         4, "revenue_collected", b"{}", leaf_hash(b"{}"))  # fmt: skip
-    with pytest.raises(VerificationError, match="^entry 4: stored beyond the head"):
+    _sql(
+        ledger,
+        "INSERT INTO ledger_entries (idx, entry_type, canonical, leaf_hash) VALUES (?, ?, ?, ?)",
+        4,
+        "revenue_collected",
+        b"{}",
+        leaf_hash(b"{}"),
+    )
+    with pytest.raises(VerificationError, match=r"^entry 4: stored beyond the head"):
         ledger.verify()
     _sql(ledger, "DELETE FROM ledger_entries WHERE idx = ?", 4)
     _sql(ledger, "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)", 1, 7, bytes(32))
-    with pytest.raises(VerificationError, match="^nodes: 4 node rows stored where the log of size 4 has 3"):
+    with pytest.raises(VerificationError, match=r"^nodes: 4 node rows stored where the log of size 4 has 3"):
         ledger.verify()
 
 
 def test_every_single_byte_of_a_small_log(ledger: Ledger, log_key: SignerKey) -> None:
     """Exhaustive: every byte position of every entry of a 5-entry log, one at a time."""
-    ledger.append_batch([("revenue_collected", {"period": "Q", "amount_usd": i, "source": "X"}) for i in range(5)],
-                        time=T0)  # fmt: skip
+    ledger.append_batch(
+        [("revenue_collected", {"period": "Q", "amount_usd": i, "source": "X"}) for i in range(5)], time=T0
+    )
     ledger.checkpoint(log_key)
     for k in range(5):
         (orig,) = _sql(ledger, "SELECT canonical FROM ledger_entries WHERE idx = ?", k)[0]

@@ -4,7 +4,8 @@ Arps (1945), "Analysis of Decline Curves", Trans. AIME 160: with initial rate ``
 ``D_i`` and exponent ``b``, the rate and cumulative production at time ``t`` after first production are
 
 * exponential (b = 0): ``q = q_i exp(-D_i t)``,               ``N_p = q_i / D_i (1 - exp(-D_i t))``
-* hyperbolic (0<b≠1):  ``q = q_i (1 + b D_i t)^(-1/b)``,       ``N_p = q_i / ((1 - b) D_i) (1 - (1 + b D_i t)^(1 - 1/b))``
+* hyperbolic (0<b≠1):  ``q = q_i (1 + b D_i t)^(-1/b)``,
+  ``N_p = q_i / ((1 - b) D_i) (1 - (1 + b D_i t)^(1 - 1/b))``
 * harmonic (b = 1):    ``q = q_i / (1 + D_i t)``,              ``N_p = q_i / D_i ln(1 + D_i t)``
 
 Time runs in days here (``D_i`` per year / 365.25), so ``N_p`` is in the field's volume unit (bbl or Mcf) when

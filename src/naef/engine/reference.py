@@ -106,8 +106,10 @@ def _one_path(
                 for k, j in enumerate(members):
                     if paid_total >= total:
                         share = dues[k]
+                    elif total > 0:
+                        share = dues[k] * (paid_total / total)
                     else:
-                        share = dues[k] * (paid_total / total) if total > 0 else 0.0
+                        share = 0.0
                     if kind == "interest":
                         trows["interest_paid_usd"][j][t] += share
                         int_arrears[j] = dues[k] - share

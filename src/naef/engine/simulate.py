@@ -245,9 +245,9 @@ def build_waterfall_spec(scenario: Scenario, grid: TimeGrid, *, base_collections
         costs[k0] += sch.size_usd * scenario.fees.issuance_pct
         cia_funding[k0] += sch.capitalised_interest_usd
         initial_dsra[k0] += ds[first_paid : first_paid + size_n].sum()
-        for t in range(k0, sch.last_period + 1):
-            a = max(t + 1, first_paid)
-            target[t] += ds[a : a + size_n].sum()
+        for period in range(k0, sch.last_period + 1):
+            a = max(period + 1, first_paid)
+            target[period] += ds[a : a + size_n].sum()
     capex_periods = np.nonzero(field_capex_usd(scenario, grid).sum(axis=0) > 0)[0]
     cons_release = max(int(capex_periods.max()) if capex_periods.size else 0, max(issue.values()))
     grace_ends = [sch.issue_period + int(sch.grace.sum()) - 1 for sch in schedules if sch.grace.any()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -59,10 +60,10 @@ def make_grid(*, start: dt.date, years: int, periods_per_year: int) -> TimeGrid:
     step = 12 // periods_per_year
     n = years * periods_per_year
     bounds = [_add_months(start, step * i) for i in range(n + 1)]
-    days = np.array([(b - a).days for a, b in zip(bounds[:-1], bounds[1:], strict=True)], dtype=np.float64)
+    days = np.array([(b - a).days for a, b in pairwise(bounds)], dtype=np.float64)
     idx = np.arange(n, dtype=np.float64)
     mid = np.array(
-        [(_decimal_year(a) + _decimal_year(b)) / 2 for a, b in zip(bounds[:-1], bounds[1:], strict=True)],
+        [(_decimal_year(a) + _decimal_year(b)) / 2 for a, b in pairwise(bounds)],
         dtype=np.float64,
     )
     return TimeGrid(

@@ -298,8 +298,9 @@ def cash_identity_residual(result: WaterfallResult) -> Array:
     balances = p["construction_balance_usd"] + p["cia_balance_usd"] + p["dsra_balance_usd"] + p["trap_balance_usd"]
     delta = np.diff(balances, axis=1, prepend=0.0)
     paid = result.tranche["interest_paid_usd"].sum(axis=0) + result.tranche["principal_paid_usd"].sum(axis=0)
-    return (
+    residual: Array = (
         p["proceeds_usd"] + p["collections_usd"] + p["pemex_capex_funding_usd"]
         - p["capex_usd"] - p["issuance_costs_usd"] - p["fees_usd"] - paid
         - p["to_mdf_usd"] - p["returned_to_pemex_usd"] - delta
     )
+    return residual

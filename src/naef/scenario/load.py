@@ -102,7 +102,8 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file (shipped scenarios: {', '.join(shipped_scenarios())})") from None
+        shipped = ", ".join(shipped_scenarios())
+        raise ScenarioError(f"{path}: no such scenario file (shipped scenarios: {shipped})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot be read: {exc}") from None
 

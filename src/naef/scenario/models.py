@@ -14,6 +14,7 @@ The study's conditions (seed text, "Using Energy Resources to Leverage Developme
 from __future__ import annotations
 
 import datetime as dt
+from itertools import pairwise
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -82,7 +83,7 @@ DeckPoint = tuple[Annotated[float, Field(ge=1900, le=2300)], Annotated[float, Fi
 
 def _check_deck(deck: tuple[DeckPoint, ...]) -> tuple[DeckPoint, ...]:
     years = [p[0] for p in deck]
-    if any(b <= a for a, b in zip(years, years[1:], strict=False)):
+    if any(b <= a for a, b in pairwise(years)):
         raise ValueError("years must be strictly increasing")
     return deck
 
