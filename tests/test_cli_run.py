@@ -246,7 +246,8 @@ BAD_INPUTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 
 def _assert_one_clean_error_line(proc: subprocess.CompletedProcess[str], *needles: str) -> str:
     assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
-    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    assert "Traceback" not in proc.stderr
+    assert "Traceback" not in proc.stdout
     lines = proc.stderr.strip("\n").split("\n")
     assert len(lines) == 1, proc.stderr
     for needle in needles:

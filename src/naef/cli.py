@@ -167,7 +167,7 @@ def validate(
     from naef.scenario import content_hash, load_scenario
 
     sc = load_scenario(scenario)
-    console.print(f"ok: {sc.scenario.name} (sha256 {content_hash(sc)})")
+    console.print(f"ok: {sc.scenario.name} (sha256 {content_hash(sc)})", soft_wrap=True, highlight=False)
 
 
 @app.command()

@@ -18,6 +18,7 @@ cancels for very short times (relative error about ``1e-16 / (D t)``), so random
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 
 import numpy as np
@@ -278,7 +279,7 @@ def test_simulated_table_production_is_petbox_volume_over_calendar_days(ppy: int
     last = starts[-1]
     total = last.year * 12 + last.month - 1 + months
     bounds = [*starts, dt.date(total // 12, total % 12 + 1, 1)]
-    calendar_days = np.array([(b - a).days for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+    calendar_days = np.array([(b - a).days for a, b in itertools.pairwise(bounds)])
     np.testing.assert_array_equal(table["period_days"].to_numpy(), calendar_days)
     first_oil = dt.date(2029, 1, 1)
     t_end = np.array([max((b - first_oil).days, 0) for b in bounds[1:]], dtype=np.float64)

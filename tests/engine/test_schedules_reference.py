@@ -149,7 +149,8 @@ def test_cash_flows_match_quantlib(amortization: str, ppy: int, years: int, grac
     assert sch.principal_usd.sum() == pytest.approx(size, rel=1e-12)
     g = grace * ppy
     assert np.all(sch.principal_usd[k0:k0 + g] == 0.0)
-    assert sch.grace[k0:k0 + g].all() and not sch.grace[k0 + g:].any()
+    assert sch.grace[k0:k0 + g].all()
+    assert not sch.grace[k0 + g:].any()
     assert sch.capitalised_interest_usd == pytest.approx(q_int[:g].sum(), rel=1e-12, abs=tol)
     if amortization == "level":
         # the instalment (interest + principal) is constant after the grace periods
@@ -223,7 +224,8 @@ def test_zero_coupon_level_is_straight_line() -> None:
                          issue=grid.starts[0])
     _, q_int, q_pr, _ = quantlib_flows(bond)
     np.testing.assert_allclose(sch.principal_usd[:20], q_pr, rtol=0, atol=1e-6)
-    assert np.all(q_int == 0.0) and np.all(sch.interest_usd == 0.0)
+    assert np.all(q_int == 0.0)
+    assert np.all(sch.interest_usd == 0.0)
 
 
 @pytest.mark.parametrize("amortization", ["bullet", "level", "straight"])

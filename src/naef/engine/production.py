@@ -50,7 +50,8 @@ def arps_cumulative(*, qi: ArrayLike, di_per_year: float, b: float, t_days: Arra
         return q / d * -np.expm1(-d * t)
     if abs(b - 1.0) < _B_EPS:
         return q / d * np.log1p(d * t)
-    return q / ((1.0 - b) * d) * (1.0 - np.power(1.0 + b * d * t, 1.0 - 1.0 / b))
+    # 1 - (1 + b d t)^(1 - 1/b) as -expm1(...) keeps its digits when d t is small
+    return q / ((1.0 - b) * d) * -np.expm1((1.0 - 1.0 / b) * np.log1p(b * d * t))
 
 
 def field_volumes(

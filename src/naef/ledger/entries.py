@@ -305,10 +305,13 @@ def _simple(value: Any) -> bool:
     return True
 
 
+_FAST_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def canonical_json(value: Any) -> bytes:
     """RFC 8785 canonical JSON of ``value`` (dicts, lists, str, int, float, bool, None) as UTF-8 bytes."""
     if _simple(value):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+        return _FAST_ENCODER.encode(value).encode("utf-8")
     try:
         return bytes(rfc8785.dumps(value))
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
@@ -364,9 +367,7 @@ def _error_location(err: ValidationError) -> str:
     return f"payload.{loc}: {first['msg']}" if loc else f"payload: {first['msg']}"
 
 
-def make_entry(
-    entry_type: str, payload: Mapping[str, Any] | BaseModel, *, time: datetime | str | None = None
-) -> Entry:
+def make_entry(entry_type: str, payload: Mapping[str, Any] | BaseModel, *, time: datetime | str | None = None) -> Entry:
     """Validate ``payload`` against the type's model and build the entry's canonical bytes and leaf hash.
 
     Raises ``LedgerError`` naming the type and the first bad field (e.g. ``payload.amount_usd``).
@@ -404,10 +405,6 @@ def decode_entry(canonical: bytes) -> Entry:
         raise LedgerError(f"entry bytes are not UTF-8 JSON ({exc})") from exc
     if not isinstance(obj, dict) or set(obj) != {"payload", "time", "type"}:
         raise LedgerError("entry bytes: expected an object with exactly payload, time and type")
-    if (
-        not isinstance(obj["type"], str)
-        or not isinstance(obj["time"], str)
-        or not isinstance(obj["payload"], dict)
-    ):
+    if not isinstance(obj["type"], str) or not isinstance(obj["time"], str) or not isinstance(obj["payload"], dict):
         raise LedgerError("entry bytes: type and time must be strings and payload an object")
     return Entry(obj["type"], obj["time"], obj["payload"], bytes(canonical), leaf_hash(canonical))

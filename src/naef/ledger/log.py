@@ -155,9 +155,7 @@ def _lookup(conn: Connection, wanted: Sequence[NodeId]) -> dict[NodeId, bytes]:
     parts: list[str] = []
     params: list[int] = []
     if leaves:
-        parts.append(
-            f"SELECT 0, idx, leaf_hash FROM ledger_entries WHERE idx IN ({', '.join([m] * len(leaves))})"
-        )
+        parts.append(f"SELECT 0, idx, leaf_hash FROM ledger_entries WHERE idx IN ({', '.join([m] * len(leaves))})")
         params.extend(leaves)
     if inner:
         terms = " OR ".join([f"(level = {m} AND idx = {m})"] * len(inner))
@@ -177,9 +175,7 @@ def _fold_plans(conn: Connection, plans: Sequence[Sequence[tuple[NodeId, ...]]])
     missing = [node for node in wanted if node not in found]
     if missing:
         level, idx = missing[0]
-        raise VerificationError(
-            f"node (level {level}, index {idx}) is missing from the store", index=idx << level
-        )
+        raise VerificationError(f"node (level {level}, index {idx}) is missing from the store", index=idx << level)
     return [[fold_range([found[node] for node in element]) for element in plan] for plan in plans]
 
 
@@ -229,9 +225,7 @@ class LedgerTransaction:
             try:
                 self._stack = [(level, found[(level, idx)]) for level, idx in ids]
             except KeyError as exc:
-                raise VerificationError(
-                    f"ledger: right-edge node {exc.args[0]} is missing; run verify"
-                ) from None
+                raise VerificationError(f"ledger: right-edge node {exc.args[0]} is missing; run verify") from None
         self._entry_rows: list[tuple[int, str, bytes, bytes]] = []
         self._node_rows: list[tuple[int, int, bytes]] = []
         mark = _mark(conn)
@@ -256,12 +250,16 @@ class LedgerTransaction:
         self, entry_type: str, payload: Mapping[str, Any] | BaseModel, *, time: datetime | str | None = None
     ) -> int:
         """Validate and append one typed entry; returns its index (final once the transaction commits)."""
-        return self.append_entry(make_entry(entry_type, payload, time=time))
+        return self._push(make_entry(entry_type, payload, time=time))
 
     def append_entry(self, entry: Entry) -> int:
         """Append a prepared :class:`Entry` (from :func:`naef.ledger.entries.make_entry`)."""
         if leaf_hash(entry.canonical) != entry.leaf_hash:
             raise LedgerError(f"entry {entry.type}: leaf hash does not match its canonical bytes")
+        return self._push(entry)
+
+    def _push(self, entry: Entry) -> int:
+        """Append an entry whose leaf hash is known to be right (made by ``make_entry`` in this process)."""
         i = self._size
         h = entry.leaf_hash
         self._entry_rows.append((i, entry.type, entry.canonical, h))
@@ -302,9 +300,7 @@ class LedgerTransaction:
             raise LedgerError(f"index: {index} is not in the log (size {self._size})")
         return _read_entries(self._conn, index, index + 1, None)[0]
 
-    def entries(
-        self, start: int = 0, end: int | None = None, *, entry_type: str | None = None
-    ) -> list[StoredEntry]:
+    def entries(self, start: int = 0, end: int | None = None, *, entry_type: str | None = None) -> list[StoredEntry]:
         """Entries with ``start <= index < end`` (optionally of one type), in index order."""
         self._flush()
         return _read_entries(self._conn, start, self._size if end is None else end, entry_type)
@@ -328,21 +324,15 @@ class Ledger(AbstractContextManager["Ledger"]):
         """
         vkey = log_key.verifier() if isinstance(log_key, SignerKey) else log_key
         if vkey.sig_type != SIG_ED25519:
-            raise LedgerError(
-                f"--key: the log key must be an Ed25519 (type 0x01) key, not 0x{vkey.sig_type:02x}"
-            )
+            raise LedgerError(f"--key: the log key must be an Ed25519 (type 0x01) key, not 0x{vkey.sig_type:02x}")
         engine = store.make_engine(url)
         try:
             store.upgrade(engine)
             with store.write_transaction(engine) as conn:
-                existing = conn.execute(
-                    select(store.meta.c.value).where(store.meta.c.key == "log_vkey")
-                ).scalar()
+                existing = conn.execute(select(store.meta.c.value).where(store.meta.c.key == "log_vkey")).scalar()
                 if existing is not None:
                     if existing != vkey.encode():
-                        raise LedgerError(
-                            f"URL {url!r}: already initialised with log key {existing.split('+')[0]}"
-                        )
+                        raise LedgerError(f"URL {url!r}: already initialised with log key {existing.split('+')[0]}")
                 else:
                     conn.execute(
                         store.meta.insert(),
@@ -368,19 +358,13 @@ class Ledger(AbstractContextManager["Ledger"]):
             except Exception as exc:
                 raise LedgerError(f"URL {url!r}: cannot connect ({str(exc).splitlines()[0]})") from exc
             if rev is None:
-                raise LedgerError(
-                    f"URL {url!r}: no ledger here (run `naef ledger init URL --key KEYFILE` first)"
-                )
+                raise LedgerError(f"URL {url!r}: no ledger here (run `naef ledger init URL --key KEYFILE` first)")
             if rev != store.head_revision():
                 store.upgrade(engine)
             with store.connect(engine) as conn:
-                value = conn.execute(
-                    select(store.meta.c.value).where(store.meta.c.key == "log_vkey")
-                ).scalar()
+                value = conn.execute(select(store.meta.c.value).where(store.meta.c.key == "log_vkey")).scalar()
             if value is None:
-                raise LedgerError(
-                    f"URL {url!r}: ledger schema exists but the log key was never recorded (run init)"
-                )
+                raise LedgerError(f"URL {url!r}: ledger schema exists but the log key was never recorded (run init)")
             vkey = VerifierKey.parse(value)
         except BaseException:
             engine.dispose()
@@ -448,16 +432,25 @@ class Ledger(AbstractContextManager["Ledger"]):
             else time
         )
         prepared: list[Entry] = []
+        made: list[bool] = []
         for n, item in enumerate(items):
             if isinstance(item, Entry):
                 prepared.append(item)
+                made.append(False)
                 continue
             try:
                 prepared.append(make_entry(item[0], item[1], time=stamp))
             except LedgerError as exc:
                 raise LedgerError(f"batch item {n}: {exc.message}") from None
+            made.append(True)
         with self.transaction() as tx:
-            return tx.append_entries(prepared)
+            start = tx.size
+            for entry, trusted in zip(prepared, made, strict=True):
+                if trusted:
+                    tx._push(entry)
+                else:
+                    tx.append_entry(entry)
+            return range(start, tx.size)
 
     # ---------------------------------------------------------------------------- reads
 
@@ -524,9 +517,7 @@ class Ledger(AbstractContextManager["Ledger"]):
                 raise LedgerError(f"size: {size2} is not between 0 and the log size {current}")
             if not 0 <= size1 <= size2:
                 raise LedgerError(f"from-size: {size1} is not between 0 and {size2}")
-            path, r1, r2 = _fold_plans(
-                conn, [consistency_plan(size1, size2), _root_plan(size1), _root_plan(size2)]
-            )
+            path, r1, r2 = _fold_plans(conn, [consistency_plan(size1, size2), _root_plan(size1), _root_plan(size2)])
         return ConsistencyProof(size1, size2, _root(r1), _root(r2), tuple(path))
 
     # ---------------------------------------------------------------------------- checkpoints
@@ -598,9 +589,7 @@ class Ledger(AbstractContextManager["Ledger"]):
         """
         wkey = witness.verifier(SIG_COSIGNATURE_V1)
         if wkey not in self.witnesses():
-            raise LedgerError(
-                f"--key: {wkey.name} is not a registered witness of this log (add-witness first)"
-            )
+            raise LedgerError(f"--key: {wkey.name} is not a registered witness of this log (add-witness first)")
         stamp = int(_time.time()) if timestamp is None else timestamp
         with self.transaction() as tx:
             conn = tx._conn
@@ -613,9 +602,7 @@ class Ledger(AbstractContextManager["Ledger"]):
                 )
             target_size, target_note = int(rows[0][0]), str(rows[0][1])
             cp = open_checkpoint(target_note, self.log_key).checkpoint
-            prior = conn.execute(
-                select(c.size, c.note).where(c.size < target_size).order_by(c.size.desc())
-            ).all()
+            prior = conn.execute(select(c.size, c.note).where(c.size < target_size).order_by(c.size.desc())).all()
             prev: Checkpoint | None = None
             for _, note in prior:
                 opened = open_checkpoint(str(note), self.log_key, [wkey])
@@ -631,9 +618,7 @@ class Ledger(AbstractContextManager["Ledger"]):
                     f"checkpoint at size {cp.size}: root differs from the stored tree",
                     checkpoint_size=cp.size,
                 )
-            if prev is not None and not verify_consistency(
-                prev.size, cp.size, folded[1], prev.root_hash, cp.root_hash
-            ):
+            if prev is not None and not verify_consistency(prev.size, cp.size, folded[1], prev.root_hash, cp.root_hash):
                 raise VerificationError(
                     f"checkpoint at size {cp.size}: not consistent with size {prev.size} cosigned before",
                     checkpoint_size=cp.size,
@@ -644,9 +629,7 @@ class Ledger(AbstractContextManager["Ledger"]):
 
     # ---------------------------------------------------------------------------- verify
 
-    def verify(
-        self, *, from_checkpoint: str | None = None, trusted_key: VerifierKey | None = None
-    ) -> VerifyReport:
+    def verify(self, *, from_checkpoint: str | None = None, trusted_key: VerifierKey | None = None) -> VerifyReport:
         """Recompute everything from the stored bytes and raise ``VerificationError`` at the first fault.
 
         Checks, in order: the log key (against ``trusted_key`` if given); every stored checkpoint's signature
@@ -695,9 +678,7 @@ class Ledger(AbstractContextManager["Ledger"]):
                     checkpoint_size=s,
                 )
             if s > size:
-                raise VerificationError(
-                    f"checkpoint at size {s}: beyond the log size {size}", checkpoint_size=s
-                )
+                raise VerificationError(f"checkpoint at size {s}: beyond the log size {size}", checkpoint_size=s)
             want_root[s] = cp.root_hash
             n_cosig += len(opened.cosigners)
         if published is not None and published.size > size:
@@ -710,9 +691,7 @@ class Ledger(AbstractContextManager["Ledger"]):
             capture.add(published.size)
         roots: dict[int, bytes] = {0: EMPTY_ROOT}
         if want_root.get(0, EMPTY_ROOT) != EMPTY_ROOT:
-            raise VerificationError(
-                "checkpoint at size 0: root is not the empty-tree hash", checkpoint_size=0
-            )
+            raise VerificationError("checkpoint at size 0: root is not the empty-tree hash", checkpoint_size=0)
 
         stack: list[tuple[int, bytes]] = []
         e, n = store.entries.c, store.nodes.c
@@ -721,16 +700,12 @@ class Ledger(AbstractContextManager["Ledger"]):
         while pos < size:
             stop = min(pos + _VERIFY_CHUNK, size)
             rows = conn.execute(
-                select(e.idx, e.entry_type, e.canonical, e.leaf_hash)
-                .where(e.idx >= pos, e.idx < stop)
-                .order_by(e.idx)
+                select(e.idx, e.entry_type, e.canonical, e.leaf_hash).where(e.idx >= pos, e.idx < stop).order_by(e.idx)
             ).all()
             levels = [lv for lv in range(1, stop.bit_length() + 1) if (pos >> lv) < (stop >> lv)]
             stored_nodes: dict[NodeId, bytes] = {}
             if levels:
-                cond = or_(
-                    *(and_(n.level == lv, n.idx >= (pos >> lv), n.idx < (stop >> lv)) for lv in levels)
-                )
+                cond = or_(*(and_(n.level == lv, n.idx >= (pos >> lv), n.idx < (stop >> lv)) for lv in levels))
                 for lv, ix, h in conn.execute(select(n.level, n.idx, n.hash).where(cond)):
                     stored_nodes[(int(lv), int(ix))] = bytes(h)
             expected = pos
@@ -786,9 +761,7 @@ class Ledger(AbstractContextManager["Ledger"]):
                 raise VerificationError(f"entry {expected}: missing from the store", index=expected)
             pos = stop
 
-        extra_entries = conn.execute(
-            select(func.count()).select_from(store.entries).where(e.idx >= size)
-        ).scalar_one()
+        extra_entries = conn.execute(select(func.count()).select_from(store.entries).where(e.idx >= size)).scalar_one()
         if extra_entries:
             raise VerificationError(f"entry {size}: stored beyond the head size {size}", index=size)
         total_nodes = conn.execute(select(func.count()).select_from(store.nodes)).scalar_one()

@@ -70,11 +70,46 @@ def _first_error(exc: ValidationError) -> tuple[str, str]:
     return path, msg
 
 
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\- ]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+(?:\s*\.\s*[A-Za-z0-9_\-]+)*)\s*=")
+
+
+def _key_at_error(text: str, message: str) -> str:
+    """The key path of the line a TOML syntax error points at (``tranches[1].size_usd``), if it can be told.
+
+    ``tomllib`` reports only "(at line N, column M)"; this reads the table headers above that line (counting the
+    entries of ``[[arrays]]``) and the ``key =`` on it.
+    """
+    found = re.search(r"at line (\d+)", message)
+    if not found:
+        return ""
+    lines = text.splitlines()
+    lineno = int(found.group(1))
+    table = ""
+    counts: dict[str, int] = {}
+    for line in lines[: lineno - 1]:
+        header = _HEADER.match(line)
+        if header:
+            name = header.group(2).replace(" ", "")
+            if header.group(1) == "[[":
+                counts[name] = counts.get(name, -1) + 1
+                table = f"{name}[{counts[name]}]"
+            else:
+                table = name
+    key = _KEY.match(lines[lineno - 1]) if 0 < lineno <= len(lines) else None
+    if key is None:
+        return table
+    name = key.group(1).replace(" ", "")
+    return f"{table}.{name}" if table else name
+
+
 def _parse(text: str, origin: str) -> Scenario:
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{origin}: TOML syntax error: {exc}") from None
+        path = _key_at_error(text, str(exc))
+        where = f"{path}: " if path else ""
+        raise ScenarioError(f"{origin}: {where}TOML syntax error: {exc}", path=path) from None
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
