@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-import QuantLib as ql  # type: ignore[import-untyped]  # noqa: N813
+import QuantLib as ql  # type: ignore[import-untyped]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -129,8 +129,9 @@ def _one_path(
         deposit += topup
         # cash trap on the lookback DSCR
         lo = max(t - spec.lookback_periods + 1, 0)
-        ds_sum = sum(sched_ds[lo : t + 1])
-        cf_sum = sum(cfads[lo : t + 1])
+        due_periods = [k for k in range(lo, t + 1) if sched_ds[k] > 0]
+        ds_sum = sum(sched_ds[k] for k in due_periods)
+        cf_sum = sum(cfads[k] for k in due_periods)
         debt_left = sum(outstanding) + sum(int_arrears) + fee_arrears > 0.0
         trap_on = debt_left and (
             (ds_sum > 0.0 and cf_sum < spec.cash_trap_dscr * ds_sum) or t < spec.lockup_until_period

@@ -268,7 +268,7 @@ def build_waterfall_spec(scenario: Scenario, grid: TimeGrid, *, base_collections
         lookback_periods=scenario.triggers.lookback_periods,
         lockup_until_period=(
             0 if scenario.triggers.distributions_before_first_repayment
-            else min(int(np.argmax(s.principal_usd > 0)) for s in schedules)
+            else max(int(np.argmax(s.principal_usd > 0)) for s in schedules)
         ),
     )
 

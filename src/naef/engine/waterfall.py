@@ -12,10 +12,11 @@ Order of payments each period (``docs/architecture.md`` and README, "Cash identi
    within the class, paid from the pool, then the trap account, then the DSRA — so a junior class is paid nothing
    while a more senior one is short; whatever is unpaid is carried as a shortfall (arrears), never dropped;
 3. the DSRA: any balance above its target is released into the pool, then it is topped up to target from the pool;
-4. the cash trap: while debt is outstanding and the lookback DSCR (sum of CFADS over the last ``L`` periods over
-   the sum of scheduled debt service) is under ``cash_trap_dscr``, the rest of the pool goes to the trap account,
-   where it serves later periods' debt service; otherwise the trap account is released and the rest is the
-   residual;
+4. the cash trap: while debt is outstanding and either the lookback DSCR (CFADS summed over the periods among the
+   last ``L`` that had debt service due, over the sum of that debt service) is under ``cash_trap_dscr``, or the
+   period is before ``lockup_until_period`` (no distributions before every tranche has made its first scheduled
+   principal payment, unless the scenario allows them), the rest of the pool goes to the trap account, where it
+   serves later periods' debt service; otherwise the trap account is released and the rest is the residual;
 5. the residual goes to the MDF, except that pledged export receivables not needed for the waterfall are returned
    to PEMEX first (they back the securities but are not net revenues of the added production).
 
@@ -242,8 +243,9 @@ def run_waterfall(
         ds_sum = 0.0
         cf_sum = np.zeros(n_paths)
         for k in range(max(t - look + 1, 0), t + 1):
-            ds_sum += float(sched_ds[k])
-            cf_sum = cf_sum + cfads[:, k]
+            if sched_ds[k] > 0:
+                ds_sum += float(sched_ds[k])
+                cf_sum = cf_sum + cfads[:, k]
         debt_left = (outstanding.sum(axis=0) + int_arrears.sum(axis=0) + fee_arrears) > 0.0
         trap_on = debt_left & (((ds_sum > 0.0) & (cf_sum < spec.cash_trap_dscr * ds_sum))
                                | (t < spec.lockup_until_period))

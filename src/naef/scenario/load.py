@@ -125,7 +125,7 @@ def load_scenario(source: str | Path) -> Scenario:
     """
     if isinstance(source, Path):
         return _parse(_read(source), str(source))
-    if "\n" in source or "=" in source:
+    if "\n" in source or ("=" in source and not Path(source).is_file()):
         return _parse(source, "<text>")
     if source in shipped_scenarios():
         text = resources.files("naef.scenario").joinpath("scenarios", f"{source}.toml").read_text("utf-8")

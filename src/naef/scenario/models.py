@@ -118,11 +118,11 @@ class Decline(_Model):
 
     model: Literal["exponential", "hyperbolic", "harmonic"]
     di: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)]
-    b: Annotated[float | None, Field(default=None, gt=0.0, le=2.0)] = None
+    b: Annotated[float | None, Field(default=None, ge=0.0, le=2.0)] = None
 
     @model_validator(mode="after")
     def _b_matches_model(self) -> Decline:
-        if self.model == "hyperbolic" and self.b is None:
+        if self.model == "hyperbolic" and (self.b is None or self.b == 0.0):
             raise ValueError("b: required for a hyperbolic decline (0 < b <= 2)")
         if self.model == "exponential" and self.b not in (None, 0.0):
             raise ValueError("b: an exponential decline has no b (remove it or use model = 'hyperbolic')")
@@ -230,8 +230,10 @@ class Fiscal(_Model):
             if self.regime not in PRESETS:
                 names = ", ".join(sorted([*PRESETS, "custom"]))
                 raise ValueError(f"regime: unknown preset {self.regime!r} (choose one of: {names})")
-            if self.rate_on_value is not None or self.gas_rate_on_value is not None:
+            if self.rate_on_value is not None:
                 raise ValueError("rate_on_value: only allowed with regime = 'custom'")
+            if self.gas_rate_on_value is not None:
+                raise ValueError("gas_rate_on_value: only allowed with regime = 'custom'")
         return self
 
 
@@ -319,7 +321,7 @@ class Triggers(_Model):
 
     cash_trap_dscr: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = 1.2
     lookback_periods: Annotated[int, Field(ge=1, le=48)] = 4
-    distributions_before_first_repayment: bool = False
+    distributions_before_first_repayment: bool = False  # lock-up until every tranche has started repaying
 
 
 class Scenario(_Model):
