@@ -135,6 +135,13 @@ def test_full_cycle(db_url: str, keys: Path, tmp_path: Path) -> None:
         (["--type", "revenue_collected", "--payload", "@/no/such/file.json"], "--payload: cannot read"),
         (["--type", "revenue_collected", "--payload", '{"period": "Q"}'], "payload.amount_usd"),
         (["--type", "unknown_thing", "--payload", "{}"], "unknown entry type 'unknown_thing'"),
+        # no money moves around the quorum: governed types cannot be appended generically
+        (
+            ["--type", "disbursement_executed", "--payload", '{"proposal_id": "p1"}'],
+            "--type: 'disbursement_executed' is recorded only by the commands that check its rules",
+        ),
+        (["--type", "disbursement_approved", "--payload", "{}"], "'disbursement_approved' is recorded only by"),
+        (["--type", "governance_registered", "--payload", "{}"], "'governance_registered' is recorded only by"),
         (["--type", "revenue_collected", "--payload", "[]"], "must be a JSON object"),
         (
             [

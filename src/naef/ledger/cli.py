@@ -147,7 +147,18 @@ def ledger_append(
     payload: Annotated[str, typer.Option("--payload", help="JSON object, or @file holding one")],
     time: Annotated[str | None, typer.Option("--time", help="RFC 3339 time (default: now)")] = None,
 ) -> None:
-    """Validate and append one entry; prints its index and leaf hash once it is committed."""
+    """Validate and append one entry; prints its index and leaf hash once it is committed.
+
+    Governed types (governance, proposals, approvals, refusals, executions, interest declarations, ownership
+    statements, benchmark flags) are refused here: only the commands that check their rules record them.
+    """
+    from naef.ledger.approvals import GOVERNED_ENTRY_TYPES
+
+    if entry_type in GOVERNED_ENTRY_TYPES:
+        raise LedgerError(
+            f"--type: {entry_type!r} is recorded only by the commands that check its rules "
+            "(register-governance, propose, approve, execute, declare-interest, import-bods)"
+        )
     data = _read_payload(payload)
     with _open(url) as ledger:
         index = ledger.append(entry_type, data, time=time)

@@ -259,9 +259,12 @@ def entry_types() -> Mapping[str, type[BaseModel]]:
 
 
 def entry_model(name: str) -> type[BaseModel]:
-    """The payload model of entry type ``name``; ``LedgerError`` if unknown."""
-    if name not in _REGISTRY:
-        _load_extensions()
+    """The payload model of entry type ``name``; ``LedgerError`` if unknown.
+
+    The sibling modules that register (or refine) payload models are always loaded first, so a type's model does
+    not depend on which modules the process happened to import before.
+    """
+    _load_extensions()
     try:
         return _REGISTRY[name]
     except KeyError:
