@@ -9,8 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
@@ -55,15 +54,6 @@ def _cli(fn: Callable[P, R]) -> Callable[P, R]:
             _fail(exc.message)
 
     return wrapper
-
-
-@contextmanager
-def _open(url: str) -> Iterator[Ledger]:
-    ledger = Ledger.open(url)
-    try:
-        yield ledger
-    finally:
-        ledger.close()
 
 
 def _echo_json(obj: Any) -> None:
@@ -160,7 +150,7 @@ def ledger_append(
             "(register-governance, propose, approve, execute, declare-interest, import-bods)"
         )
     data = _read_payload(payload)
-    with _open(url) as ledger:
+    with Ledger.open(url) as ledger:
         index = ledger.append(entry_type, data, time=time)
         entry = ledger.get(index)
     _echo_json({"index": index, "leaf_hash": entry.leaf_hash.hex()})
@@ -174,7 +164,7 @@ def ledger_checkpoint(
 ) -> None:
     """Sign the current tree size and root as a C2SP checkpoint; prints the signed note."""
     signer = read_signer_key(key)
-    with _open(url) as ledger:
+    with Ledger.open(url) as ledger:
         sys.stdout.write(ledger.checkpoint(signer))
 
 
@@ -188,7 +178,7 @@ def ledger_add_witness(
 ) -> None:
     """Register a witness whose cosignatures verify will check."""
     vkey = read_verifier_key(key)
-    with _open(url) as ledger:
+    with Ledger.open(url) as ledger:
         ledger.add_witness(vkey)
     typer.echo(f"witness {vkey.encode()} added")
 
@@ -202,7 +192,7 @@ def ledger_cosign(
 ) -> None:
     """As a registered witness, check and cosign a stored checkpoint (cosignature/v1); prints the note."""
     signer = read_signer_key(key)
-    with _open(url) as ledger:
+    with Ledger.open(url) as ledger:
         sys.stdout.write(ledger.cosign(signer, size=size))
 
 
@@ -219,7 +209,7 @@ def ledger_prove(
     """Print an RFC 9162 inclusion proof (--index) or consistency proof (--from-size) as JSON (hex hashes)."""
     if (index is None) == (from_size is None):
         raise LedgerError("prove: give exactly one of --index (inclusion) or --from-size (consistency)")
-    with _open(url) as ledger:
+    with Ledger.open(url) as ledger:
         if index is not None:
             _echo_json(ledger.inclusion_proof(index, size).to_json())
         else:
@@ -246,7 +236,7 @@ def ledger_verify(
         except OSError as exc:
             raise LedgerError(f"--from-checkpoint: cannot read {from_checkpoint} ({exc.strerror})") from exc
     trusted = read_verifier_key(key) if key is not None else None
-    with _open(url) as ledger:
+    with Ledger.open(url) as ledger:
         report = ledger.verify(from_checkpoint=published, trusted_key=trusted)
     extra = (
         f", consistent with published checkpoint of size {report.published_checkpoint_size}"
@@ -271,7 +261,7 @@ def ledger_export(
     """Write every entry as {"index", "entry" (canonical JSON text), "leaf_hash" (hex)}, one per line."""
     if not jsonl:
         raise LedgerError("export: --jsonl is required (the only export format)")
-    with _open(url) as ledger:
+    with Ledger.open(url) as ledger:
         fh = sys.stdout if out is None else out.open("w", encoding="utf-8")
         try:
             for e in ledger.entries():

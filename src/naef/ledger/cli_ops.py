@@ -12,8 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import tomllib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, ParamSpec, TypeVar
@@ -73,15 +72,6 @@ def _cli(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-@contextmanager
-def _open(url: str) -> Iterator[Ledger]:
-    ledger = Ledger.open(url)
-    try:
-        yield ledger
-    finally:
-        ledger.close()
-
-
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -107,7 +97,7 @@ def register_governance_cmd(
     if "governance" not in data:
         raise LedgerError(f"{file}: no [governance] section")
     governance = load_governance(data["governance"])
-    with _open(url) as ledger:
+    with Ledger.open(url) as ledger:
         index = register_governance(ledger, governance)
     typer.echo(f"governance with {len(governance.stakeholders)} stakeholders recorded at entry {index}")
 
@@ -123,7 +113,7 @@ def propose_cmd(
     proposal = parse_model(DisbursementProposal, _read_json(file), str(file))
     signer = read_signer_key(key)
     signed = sign_proposal(proposal, signer)
-    with _open(url) as ledger:
+    with Ledger.open(url) as ledger:
         indexes = propose(ledger, signed)
     typer.echo(
         f"proposal {proposal.proposal_id} recorded at entry {indexes[0]} (sha256 {signed.proposal_sha256})"
@@ -151,7 +141,7 @@ def approve_cmd(
 ) -> None:
     """Read the proposal from the ledger, sign it locally with --key, and submit the signature."""
     signer = read_signer_key(key)
-    with _open(url) as ledger:
+    with Ledger.open(url) as ledger:
         proposal = find_proposal(ledger, proposal_id)
         digest = proposal_sha256(proposal)
         if expect_sha256 is not None and expect_sha256.lower() != digest:
@@ -170,7 +160,7 @@ def execute_cmd(
     proposal_id: Annotated[str, typer.Argument(help="The proposal to execute")],
 ) -> None:
     """Record the execution of a disbursement whose approvals meet the quorum (and benchmark rule)."""
-    with _open(url) as ledger:
+    with Ledger.open(url) as ledger:
         index = execute(ledger, proposal_id)
     typer.echo(f"disbursement {proposal_id} executed, recorded at entry {index}")
 
@@ -186,7 +176,7 @@ def import_bods_cmd(
     statements = read_statements(file)
     if not isinstance(statements, list):
         raise LedgerError(f"{file}: expected a JSON array of BODS statements")
-    with _open(url) as ledger:
+    with Ledger.open(url) as ledger:
         indexes = import_bods(ledger, statements, schema_dir=schema_dir, source=str(file))
     typer.echo(f"{len(indexes)} BODS statements recorded at entries {indexes.start}-{indexes.stop - 1}")
 
@@ -210,7 +200,7 @@ def declare_interest_cmd(
         "declared_on": on or date.today().isoformat(),
     }
     declaration = parse_model(InterestDeclaration, data, "declaration")
-    with _open(url) as ledger:
+    with Ledger.open(url) as ledger:
         index = declare_interest(ledger, declaration)
     typer.echo(f"declaration of interest by {declarant} in {party} recorded at entry {index}")
 
