@@ -43,7 +43,10 @@ def _one_path(
     outstanding = [0.0] * nt
     int_arrears = [0.0] * nt
     pr_arrears = [0.0] * nt
+    eod = False
+    short_run = 0
     for t in range(n):
+        accelerated = eod
         for j in range(nt):
             if trs[j].issue_period == t:
                 outstanding[j] = trs[j].size_usd
@@ -91,6 +94,8 @@ def _one_path(
                         if not trs[j].active[t] or trs[j].grace[t]:
                             regular = 0.0
                         dues.append(regular + int_arrears[j])
+                    elif accelerated:
+                        dues.append(outstanding[j])
                     else:
                         dues.append(min(float(trs[j].principal_usd[t]) + pr_arrears[j], outstanding[j]))
                 total = sum(dues)
@@ -118,7 +123,7 @@ def _one_path(
                         pr_arrears[j] = max(dues[k] - share, 0.0)
                         outstanding[j] -= share
         # DSRA
-        target = float(spec.dsra_target_usd[t])
+        target = 0.0 if accelerated else float(spec.dsra_target_usd[t])
         dsra_rel = dsra - target if dsra > target else 0.0
         dsra -= dsra_rel
         pool += dsra_rel
@@ -133,8 +138,14 @@ def _one_path(
         ds_sum = sum(sched_ds[k] for k in due_periods)
         cf_sum = sum(cfads[k] for k in due_periods)
         debt_left = sum(outstanding) + sum(int_arrears) + fee_arrears > 0.0
+        # event of default: the most senior class with debt left is short of interest beyond the grace
+        senior = next((m for m in spec.classes if any(outstanding[j] > 0.0 or int_arrears[j] > 0.0 for j in m)), ())
+        senior_short = any(int_arrears[j] > 1e-9 * trs[j].size_usd for j in senior)
+        short_run = short_run + 1 if senior_short else 0
+        if short_run > spec.default_grace_periods:
+            eod = True
         trap_on = debt_left and (
-            (ds_sum > 0.0 and cf_sum < spec.cash_trap_dscr * ds_sum) or t < spec.lockup_until_period
+            (ds_sum > 0.0 and cf_sum < spec.cash_trap_dscr * ds_sum) or t < spec.lockup_until_period or accelerated
         )
         trapped = trap_rel = 0.0
         if trap_on:
@@ -170,6 +181,7 @@ def _one_path(
             "trap_balance_usd": trap,
             "returned_to_pemex_usd": to_pemex,
             "to_mdf_usd": to_mdf,
+            "event_of_default": 1.0 if eod else 0.0,
         }
         for name, value in values.items():
             rows[name][t] = value

@@ -25,7 +25,7 @@ _WATERFALL_COLUMNS_BEFORE = (
 )
 _WATERFALL_COLUMNS_AFTER = (
     "dsra_balance_usd", "dsra_draw_usd", "dsra_deposit_usd", "dsra_release_usd", "trapped_usd", "trap_draw_usd",
-    "trap_release_usd", "trap_balance_usd", "returned_to_pemex_usd", "to_mdf_usd",
+    "trap_release_usd", "trap_balance_usd", "returned_to_pemex_usd", "to_mdf_usd", "event_of_default",
 )
 
 

@@ -270,6 +270,7 @@ def build_waterfall_spec(scenario: Scenario, grid: TimeGrid, *, base_collections
             0 if scenario.triggers.distributions_before_first_repayment
             else max(int(np.argmax(s.principal_usd > 0)) for s in schedules)
         ),
+        default_grace_periods=scenario.triggers.default_grace_periods,
     )
 
 

@@ -48,14 +48,39 @@ def _format_loc(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+#: tables that are tagged unions: pydantic puts the tag into the error location, which the user never wrote
+_UNION_TABLES = ("stochastic", "stochastic_differential")
+
+
+def _user_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """The location as the user wrote it: no validator names, no union tags."""
+    out: list[int | str] = []
+    for part in loc:
+        if isinstance(part, str) and part.startswith("function-"):
+            continue
+        if out and out[-1] in _UNION_TABLES and part in _TAGS:
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+_TAGS = frozenset({"gbm", "ou", "schwartz_smith", "bootstrap", "fixed"})
+
+
 def _first_error(exc: ValidationError) -> tuple[str, str]:
     err = exc.errors(include_url=False)[0]
-    path = _format_loc(tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))))
+    path = _format_loc(_user_loc(err["loc"]))
     msg = str(err["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         msg = msg.removeprefix(prefix)
     kind = err["type"]
-    if kind == "extra_forbidden":
+    if kind == "union_tag_invalid":
+        msg = f"must be one of {err.get('ctx', {}).get('expected_tags', '?')}"
+        path = f"{path}.model"
+    elif kind == "union_tag_not_found":
+        msg = "required key is missing"
+        path = f"{path}.model"
+    elif kind == "extra_forbidden":
         msg = "unknown key"
     elif kind == "missing":
         msg = "required key is missing"
@@ -103,13 +128,38 @@ def _key_at_error(text: str, message: str) -> str:
     return f"{table}.{name}" if table else name
 
 
-def _parse(text: str, origin: str) -> Scenario:
+def _attach_history(data: dict[str, Any], origin: str, base: Path) -> None:
+    """A bootstrap price model names its history as ``history_csv`` (a ``Date,Price`` file, relative to the
+    scenario's folder); the returns are read here so the validated scenario holds them (and its hash covers them)."""
+    price = data.get("price")
+    model = price.get("stochastic") if isinstance(price, dict) else None
+    if not isinstance(model, dict) or "history_csv" not in model:
+        return
+    from naef.analysis.history import load_historical_returns
+
+    key = "price.stochastic.history_csv"
+    if model.get("model") != "bootstrap":
+        raise ScenarioError(f"{origin}: {key}: only used with model = 'bootstrap'", path=key)
+    if "history" in model:
+        raise ScenarioError(f"{origin}: {key}: give history_csv or history, not both", path=key)
+    name = model.pop("history_csv")
+    if not isinstance(name, str):
+        raise ScenarioError(f"{origin}: {key}: must be a file name", path=key)
+    path = Path(name) if Path(name).is_absolute() else base / name
+    try:
+        model["history"] = load_historical_returns(path).model_dump()
+    except NaefError as exc:
+        raise ScenarioError(f"{origin}: {key}: {exc}", path=key) from None
+
+
+def _parse(text: str, origin: str, base: Path | None = None) -> Scenario:
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         path = _key_at_error(text, str(exc))
         where = f"{path}: " if path else ""
         raise ScenarioError(f"{origin}: {where}TOML syntax error: {exc}", path=path) from None
+    _attach_history(data, origin, base if base is not None else Path.cwd())
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -124,13 +174,13 @@ def load_scenario(source: str | Path) -> Scenario:
     (see :func:`shipped_scenarios`; ``"baseline"`` is the study's proposal).
     """
     if isinstance(source, Path):
-        return _parse(_read(source), str(source))
+        return _parse(_read(source), str(source), source.parent)
     if "\n" in source or ("=" in source and not Path(source).is_file()):
         return _parse(source, "<text>")
     if source in shipped_scenarios():
         text = resources.files("naef.scenario").joinpath("scenarios", f"{source}.toml").read_text("utf-8")
         return _parse(text, f"{source}.toml")
-    return _parse(_read(Path(source)), source)
+    return _parse(_read(Path(source)), source, Path(source).parent)
 
 
 def _read(path: Path) -> str:

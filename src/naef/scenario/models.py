@@ -19,6 +19,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from naef.engine.price_models import PriceModel
+from naef.engine.price_models import DifferentialModel
 from naef.ledger.governance import Governance
 
 __all__ = [
@@ -30,12 +32,15 @@ __all__ = [
     "FieldSpec",
     "Fiscal",
     "GasPrice",
+    "Hedge",
     "Price",
     "Reserve",
     "Scenario",
     "ScenarioHeader",
     "Tranche",
     "Triggers",
+    "Uncertainty",
+    "UncertaintyClass",
 ]
 
 CONDITION_REVENUES = (
@@ -89,13 +94,21 @@ def _check_deck(deck: tuple[DeckPoint, ...]) -> tuple[DeckPoint, ...]:
 
 
 class Price(_Model):
-    """``[price]``: the oil benchmark and the Mexican export mix differential."""
+    """``[price]``: the oil benchmark and the Mexican export mix differential.
+
+    ``deck`` drives the deterministic run (and sculpting, hedge volumes and forwards). ``stochastic`` is the price
+    model of a Monte Carlo run (``naef run --paths N``), started from the deck's price at the scenario's start;
+    ``stochastic_differential`` the differential's model there (default: the fixed ``differential_usd_per_bbl``).
+    """
 
     model: Literal["deck"] = "deck"
     benchmark: Literal["brent", "wti"] = "brent"
     deck: Annotated[tuple[DeckPoint, ...], Field(min_length=1)]
     differential_usd_per_bbl: Annotated[float, Field(ge=-200.0, le=200.0, allow_inf_nan=False)] = 0.0
     source: str = ""
+    stochastic: PriceModel | None = None
+    stochastic_differential: DifferentialModel | None = None
+    stochastic_source: str = ""
 
     _deck_sorted = field_validator("deck")(_check_deck)
 
@@ -141,11 +154,14 @@ class Decline(_Model):
         return self.b
 
 
+FieldKind = Literal["deepwater", "shallow_water", "onshore", "gas", "other"]
+
+
 class FieldSpec(_Model):
     """``[[fields]]``: one PEMEX development funded by the NAEF."""
 
     name: Annotated[str, Field(min_length=1, max_length=100)]
-    kind: Literal["deepwater", "shallow_water", "onshore", "gas", "other"] = "other"
+    kind: FieldKind = "other"
     operator: str = "PEMEX"
     product: Literal["oil", "gas"] = "oil"
     capex_usd: Annotated[tuple[NonNegFloat, ...], Field(min_length=1)]
@@ -291,9 +307,17 @@ class Tranche(_Model):
     maturity_years: Annotated[int, Field(ge=1, le=100)]
     grace_years: Annotated[int, Field(ge=0, le=50)] = 0
     seniority: Annotated[int, Field(ge=1, le=20)] = 1
+    legal_final_years: Annotated[int | None, Field(default=None, ge=1, le=100)] = None
+
+    @property
+    def legal_final_years_or_maturity(self) -> int:
+        """Years from issue to the legal final maturity (``maturity_years`` unless a later one is set)."""
+        return self.legal_final_years if self.legal_final_years is not None else self.maturity_years
 
     @model_validator(mode="after")
     def _consistent(self) -> Tranche:
+        if self.legal_final_years is not None and self.legal_final_years < self.maturity_years:
+            raise ValueError("legal_final_years: must be at least maturity_years (the scheduled final payment)")
         if self.grace_years >= self.maturity_years:
             raise ValueError("grace_years: must be shorter than maturity_years (principal is due after the grace)")
         if self.amortization == "sculpted" and self.target_dscr is None:
@@ -322,6 +346,79 @@ class Triggers(_Model):
     cash_trap_dscr: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = 1.2
     lookback_periods: Annotated[int, Field(ge=1, le=48)] = 4
     distributions_before_first_repayment: bool = False  # lock-up until every tranche has started repaying
+    # an event of default: interest of the most senior class with debt outstanding still unpaid (the DSRA and the
+    # trap account being empty) for more than this many consecutive periods; the debt is then accelerated
+    default_grace_periods: Annotated[int, Field(ge=0, le=48)] = 1
+
+
+
+class UncertaintyClass(_Model):
+    """``[uncertainty.classes.<kind>]``: per-field uncertainty of one reference class (a field ``kind``).
+
+    Every key is optional; a missing key takes the shipped default of the class (``naef/data/uncertainty.toml``).
+    """
+
+    qi_sigma: Annotated[float | None, Field(default=None, ge=0.0, le=3.0, allow_inf_nan=False)] = None
+    reserves_sigma: Annotated[float | None, Field(default=None, ge=0.0, le=3.0, allow_inf_nan=False)] = None
+    capex_overrun_median: Annotated[float | None, Field(default=None, gt=0.0, le=10.0, allow_inf_nan=False)] = None
+    capex_overrun_sigma: Annotated[float | None, Field(default=None, ge=0.0, le=3.0, allow_inf_nan=False)] = None
+    delay_year_probabilities: Annotated[
+        tuple[Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)], ...] | None,
+        Field(default=None, min_length=1, max_length=11),
+    ] = None
+
+    @field_validator("delay_year_probabilities")
+    @classmethod
+    def _sums_to_one(cls, value: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if value is not None and abs(sum(value) - 1.0) > 1e-6:
+            raise ValueError(f"probabilities of 0, 1, 2, ... years of delay must sum to 1 (they sum to {sum(value)})")
+        return value
+
+
+class Uncertainty(_Model):
+    """``[uncertainty]``: per-field uncertainty in a Monte Carlo run (independent across fields and paths).
+
+    On each path, each field draws log-normal multipliers (median 1) on its initial rate and its reserves, a
+    log-normal capex multiplier, and a whole-year delay of first production (capex is not delayed: it is spent
+    as planned, production comes later).
+    """
+
+    fields: bool = True
+    classes: dict[FieldKind, UncertaintyClass] = {}
+
+
+class Hedge(_Model):
+    """``[[hedges]]``: European puts or collars on the benchmark, settled each period on that period's price.
+
+    The notional is ``share_of_expected_production`` of the deterministic case's oil production of each period
+    from ``first_year`` to ``last_year``; premiums are Black-76 prices on the deck (as the forward curve) with
+    ``volatility`` and ``risk_free_rate``, paid up front from the proceeds or, compounded to each settlement
+    date, from collections.
+    """
+
+    kind: Literal["put", "collar"]
+    share_of_expected_production: Annotated[float, Field(gt=0.0, le=1.0, allow_inf_nan=False)]
+    put_strike_usd_per_bbl: Annotated[float, Field(gt=0.0, le=1000.0, allow_inf_nan=False)]
+    call_strike_usd_per_bbl: Annotated[float | None, Field(default=None, gt=0.0, le=1000.0)] = None
+    first_year: Annotated[int, Field(ge=1900, le=2300)]
+    last_year: Annotated[int, Field(ge=1900, le=2300)]
+    volatility: Annotated[float, Field(gt=0.0, le=3.0, allow_inf_nan=False)] = 0.30
+    risk_free_rate: Annotated[float, Field(ge=-0.05, le=0.5, allow_inf_nan=False)] = 0.04
+    premium: Literal["proceeds", "collections"] = "proceeds"
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _strikes(self) -> Hedge:
+        if self.last_year < self.first_year:
+            raise ValueError("last_year: must not be before first_year")
+        if self.kind == "collar":
+            if self.call_strike_usd_per_bbl is None:
+                raise ValueError("call_strike_usd_per_bbl: required for a collar")
+            if self.call_strike_usd_per_bbl < self.put_strike_usd_per_bbl:
+                raise ValueError("call_strike_usd_per_bbl: must be at least put_strike_usd_per_bbl")
+        elif self.call_strike_usd_per_bbl is not None:
+            raise ValueError("call_strike_usd_per_bbl: only used with kind = 'collar'")
+        return self
 
 
 class Scenario(_Model):
@@ -337,6 +434,8 @@ class Scenario(_Model):
     fees: Fees = Fees()
     reserve: Reserve = Reserve()
     triggers: Triggers = Triggers()
+    uncertainty: Uncertainty = Uncertainty()
+    hedges: tuple[Hedge, ...] = ()
     governance: Governance = Governance()
 
     @model_validator(mode="after")
@@ -371,4 +470,14 @@ class Scenario(_Model):
                     f"tranches[{i}].maturity_years: the tranche matures on {maturity}, after the horizon ends on "
                     f"{end}; lengthen scenario.years"
                 )
+            legal = dt.date(issue.year + t.legal_final_years_or_maturity, issue.month, 1)
+            if legal > end:
+                raise ValueError(
+                    f"tranches[{i}].legal_final_years: the legal final maturity {legal} is after the horizon ends "
+                    f"on {end}; lengthen scenario.years"
+                )
+        for i, h in enumerate(self.hedges):
+            if h.first_year < first_year or h.last_year >= end.year + (1 if end.month > 1 else 0):
+                raise ValueError(f"hedges[{i}].first_year: the hedge years {h.first_year}-{h.last_year} are outside "
+                                 f"the horizon {head.start} to {end}")
         return self

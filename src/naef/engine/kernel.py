@@ -1,0 +1,454 @@
+"""The compiled core: the waterfall of one path, and the fused Monte Carlo kernel (production → collections →
+waterfall → per-path metrics and per-period histograms) over many paths, compiled with Numba.
+
+The rules are those of ``naef.engine.waterfall`` (its docstring is the specification); the pure-Python oracle
+``naef.engine.reference`` follows the same rules and the same order of arithmetic, and the tests hold the two
+together on random scenarios and paths. Nothing here does I/O or allocates per period; arrays are float64.
+
+Events of default (``default_grace_periods``): when the most senior class with debt outstanding still has
+interest unpaid at the end of a period (the pool, the trap account and the DSRA being exhausted) for more than
+``default_grace_periods`` consecutive periods, an event of default is declared; from the next period the debt is
+accelerated (every tranche's whole outstanding principal is due, in order of seniority), the DSRA target is zero
+and nothing is distributed while any debt is left.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["N_METRICS_PATH", "N_METRICS_TRANCHE", "PATH_COL", "TRANCHE_COL", "waterfall_path"]
+
+#: row index of each per-path column in the kernel's (columns, periods) buffer; order = waterfall.PATH_COLUMNS
+PATH_COL = {
+    name: i
+    for i, name in enumerate((
+        "proceeds_usd", "issuance_costs_usd", "capex_usd", "pemex_capex_funding_usd", "construction_release_usd",
+        "construction_balance_usd", "cia_draw_usd", "cia_release_usd", "cia_balance_usd", "collections_usd",
+        "cfads_usd", "debt_service_due_usd", "dscr", "fees_usd", "fees_shortfall_usd", "dsra_deposit_usd",
+        "dsra_draw_usd", "dsra_release_usd", "dsra_balance_usd", "trapped_usd", "trap_draw_usd", "trap_release_usd",
+        "trap_balance_usd", "returned_to_pemex_usd", "to_mdf_usd", "event_of_default",
+    ))
+}
+TRANCHE_COL = {
+    name: i
+    for i, name in enumerate((
+        "interest_paid_usd", "principal_paid_usd", "interest_shortfall_usd", "principal_shortfall_usd",
+        "principal_outstanding_usd",
+    ))
+}
+_IP, _PP, _IS, _PS, _PO = 0, 1, 2, 3, 4
+_NPC = len(PATH_COL)
+_NTC = len(TRANCHE_COL)
+
+#: per-tranche metrics of a path: defaulted (0/1), period of default (-1 if none), loss (share of size, PV at the
+#: coupon), WAL (years), minimum DSCR (senior-inclusive, over the tranche's debt-service periods)
+N_METRICS_TRANCHE = 5
+#: per-path metrics: MDF inflows nominal, MDF inflows PV, event of default (0/1), its period (-1), minimum DSCR,
+#: collections, capex funded by PEMEX, hedge payoff net of premium paid from collections
+N_METRICS_PATH = 8
+
+
+@njit(cache=True)
+def _take(due: float, available: float) -> float:
+    return due if due < available else available
+
+
+@njit(cache=True)
+def waterfall_path(  # noqa: PLR0913, PLR0912, PLR0915
+    issue_period: np.ndarray, size: np.ndarray, rate: np.ndarray, principal: np.ndarray, grace: np.ndarray,
+    active: np.ndarray, class_bounds: np.ndarray, proceeds: np.ndarray, costs: np.ndarray, init_dsra: np.ndarray,
+    cia_funding: np.ndarray, cons_release_period: int, cia_release_period: int, fee: np.ndarray,
+    dsra_target: np.ndarray, sched_ds: np.ndarray, trap_dscr: float, lookback: int, lockup: int,
+    default_grace: int, collections: np.ndarray, capex: np.ndarray, exports: np.ndarray, pout: np.ndarray,
+    tout: np.ndarray,
+) -> None:
+    """Run the waterfall of one path, writing every column into ``pout`` (columns, periods) and ``tout``
+    (columns, tranches, periods) (see ``PATH_COL`` / ``TRANCHE_COL``)."""
+    n = collections.shape[0]
+    nt = size.shape[0]
+    nc = class_bounds.shape[0] - 1
+    cons = 0.0
+    cia = 0.0
+    dsra = 0.0
+    trap = 0.0
+    fee_arrears = 0.0
+    outstanding = np.zeros(nt)
+    int_arrears = np.zeros(nt)
+    pr_arrears = np.zeros(nt)
+    int_paid = np.zeros(nt)
+    dues = np.zeros(nt)
+    eod = False
+    short_run = 0
+    for t in range(n):
+        accelerated = eod
+        for j in range(nt):
+            int_paid[j] = 0.0
+            if issue_period[j] == t:
+                outstanding[j] = size[j]
+        cons += proceeds[t] - costs[t] - init_dsra[t]
+        cons -= cia_funding[t]
+        cons -= capex[t]
+        gap = -cons if cons < 0 else 0.0
+        cons += gap
+        release = 0.0
+        if t == cons_release_period:
+            release = cons
+            cons = 0.0
+        dsra += init_dsra[t]
+        deposit = init_dsra[t]
+        cia += cia_funding[t]
+        cia_draw = 0.0
+        for j in range(nt):
+            if grace[j, t]:
+                due = outstanding[j] * rate[j]
+                paid = _take(due, cia)
+                cia -= paid
+                cia_draw += paid
+                int_paid[j] += paid
+                int_arrears[j] += due - paid
+        cia_rel = 0.0
+        if t == cia_release_period:
+            cia_rel = cia
+            cia = 0.0
+        pool = collections[t] + release + cia_rel
+        trap_draw = 0.0
+        dsra_draw = 0.0
+        fee_due = fee[t] + fee_arrears
+        a = _take(fee_due, pool)
+        pool -= a
+        b = _take(fee_due - a, trap)
+        trap -= b
+        trap_draw += b
+        fee_paid = a + b
+        fee_arrears = fee_due - fee_paid
+        for c in range(nc):
+            lo = class_bounds[c]
+            hi = class_bounds[c + 1]
+            for kind in range(2):
+                total = 0.0
+                for j in range(lo, hi):
+                    if kind == 0:
+                        regular = outstanding[j] * rate[j]
+                        if not active[j, t] or grace[j, t]:
+                            regular = 0.0
+                        dues[j] = regular + int_arrears[j]
+                    elif accelerated:
+                        dues[j] = outstanding[j]
+                    else:
+                        dues[j] = min(principal[j, t] + pr_arrears[j], outstanding[j])
+                    total += dues[j]
+                x = _take(total, pool)
+                pool -= x
+                y = _take(total - x, trap)
+                trap -= y
+                z = _take(total - x - y, dsra)
+                dsra -= z
+                trap_draw += y
+                dsra_draw += z
+                paid_total = x + y + z
+                for j in range(lo, hi):
+                    if paid_total >= total:
+                        share = dues[j]
+                    elif total > 0:
+                        share = dues[j] * (paid_total / total)
+                    else:
+                        share = 0.0
+                    if kind == 0:
+                        int_paid[j] += share
+                        int_arrears[j] = dues[j] - share
+                    else:
+                        tout[_PP, j, t] = share
+                        pr_arrears[j] = max(dues[j] - share, 0.0)
+                        outstanding[j] -= share
+        target = 0.0 if accelerated else dsra_target[t]
+        dsra_rel = dsra - target if dsra > target else 0.0
+        dsra -= dsra_rel
+        pool += dsra_rel
+        need = target - dsra if target > dsra else 0.0
+        topup = _take(need, pool)
+        dsra += topup
+        pool -= topup
+        deposit += topup
+        lo_k = max(t - lookback + 1, 0)
+        ds_sum = 0.0
+        cf_sum = 0.0
+        for k in range(lo_k, t + 1):
+            if sched_ds[k] > 0:
+                ds_sum += sched_ds[k]
+                cf_sum += collections[k] - fee[k]
+        owed = fee_arrears
+        for j in range(nt):
+            owed += outstanding[j] + int_arrears[j]
+        debt_left = owed > 0.0
+        # events of default: the most senior class with debt outstanding short of interest
+        senior_short = False
+        for c in range(nc):
+            any_debt = False
+            for j in range(class_bounds[c], class_bounds[c + 1]):
+                if outstanding[j] > 0.0 or int_arrears[j] > 0.0:
+                    any_debt = True
+                if int_arrears[j] > 1e-9 * size[j]:
+                    senior_short = True
+            if any_debt:
+                break
+        short_run = short_run + 1 if senior_short else 0
+        if short_run > default_grace:
+            eod = True
+        trap_on = debt_left and ((ds_sum > 0.0 and cf_sum < trap_dscr * ds_sum) or t < lockup or accelerated)
+        trapped = 0.0
+        trap_rel = 0.0
+        if trap_on:
+            trapped = pool
+            pool = 0.0
+            trap += trapped
+        else:
+            trap_rel = trap
+            trap = 0.0
+        to_pemex = _take(exports[t], pool)
+        to_mdf = pool - to_pemex + trap_rel
+        cfads = collections[t] - fee[t]
+        pout[0, t] = proceeds[t]
+        pout[1, t] = costs[t]
+        pout[2, t] = capex[t]
+        pout[3, t] = gap
+        pout[4, t] = release
+        pout[5, t] = cons
+        pout[6, t] = cia_draw
+        pout[7, t] = cia_rel
+        pout[8, t] = cia
+        pout[9, t] = collections[t]
+        pout[10, t] = cfads
+        pout[11, t] = sched_ds[t]
+        pout[12, t] = cfads / sched_ds[t] if sched_ds[t] > 0 else np.nan
+        pout[13, t] = fee_paid
+        pout[14, t] = fee_arrears
+        pout[15, t] = deposit
+        pout[16, t] = dsra_draw
+        pout[17, t] = dsra_rel
+        pout[18, t] = dsra
+        pout[19, t] = trapped
+        pout[20, t] = trap_draw
+        pout[21, t] = trap_rel
+        pout[22, t] = trap
+        pout[23, t] = to_pemex
+        pout[24, t] = to_mdf
+        pout[25, t] = 1.0 if eod else 0.0
+        for j in range(nt):
+            tout[_IP, j, t] = int_paid[j]
+            tout[_IS, j, t] = int_arrears[j]
+            tout[_PS, j, t] = pr_arrears[j]
+            tout[_PO, j, t] = outstanding[j]
+
+
+@njit(cache=True)
+def waterfall_paths(
+    issue_period: np.ndarray, size: np.ndarray, rate: np.ndarray, principal: np.ndarray, grace: np.ndarray,
+    active: np.ndarray, class_bounds: np.ndarray, proceeds: np.ndarray, costs: np.ndarray, init_dsra: np.ndarray,
+    cia_funding: np.ndarray, cons_release_period: int, cia_release_period: int, fee: np.ndarray,
+    dsra_target: np.ndarray, sched_ds: np.ndarray, trap_dscr: float, lookback: int, lockup: int,
+    default_grace: int, collections: np.ndarray, capex: np.ndarray, exports: np.ndarray, pout: np.ndarray,
+    tout: np.ndarray,
+) -> None:
+    """:func:`waterfall_path` on every path: ``pout`` (paths, columns, periods), ``tout`` (paths, columns,
+    tranches, periods)."""
+    for p in range(collections.shape[0]):
+        waterfall_path(issue_period, size, rate, principal, grace, active, class_bounds, proceeds, costs, init_dsra,
+                       cia_funding, cons_release_period, cia_release_period, fee, dsra_target, sched_ds, trap_dscr,
+                       lookback, lockup, default_grace, collections[p], capex[p], exports[p], pout[p], tout[p])
+
+
+@njit(cache=True)
+def _bin(x: float, lo: float, inv_width: float, n_bins: int) -> int:
+    """Histogram bin of ``x``: 0 for ``x <= lo``, ``k`` for ``lo + (k-1) w < x <= lo + k w``, ``n_bins + 1``
+    above the range."""
+    if not x > lo:
+        return 0
+    k = int(np.ceil((x - lo) * inv_width))
+    if k > n_bins:
+        return n_bins + 1
+    return k if k >= 1 else 1
+
+
+@njit(cache=True)
+def tranche_and_path_metrics(
+    pout: np.ndarray, tout: np.ndarray, size: np.ndarray, issue_period: np.ndarray, legal_final: np.ndarray,
+    tranche_discount: np.ndarray, t_end_years: np.ndarray, t_issue_years: np.ndarray, own_ds: np.ndarray,
+    senior_ds: np.ndarray, mdf_discount: np.ndarray, default_grace: int, mt: np.ndarray, mp: np.ndarray,
+) -> None:
+    """Per-path metrics from one path's buffers into ``mt`` (tranches, N_METRICS_TRANCHE) and ``mp``
+    (N_METRICS_PATH,) (the definitions are in ``naef.engine.montecarlo``)."""
+    n = pout.shape[1]
+    nt = size.shape[0]
+    for j in range(nt):
+        tol = 1e-9 * size[j]
+        run = 0
+        default_at = -1
+        pv = 0.0
+        wal_num = 0.0
+        wal_den = 0.0
+        min_dscr = np.inf
+        for t in range(n):
+            paid = tout[_IP, j, t] + tout[_PP, j, t]
+            pv += paid * tranche_discount[j, t]
+            wal_num += (t_end_years[t] - t_issue_years[j]) * tout[_PP, j, t]
+            wal_den += tout[_PP, j, t]
+            if own_ds[j, t] > 0.0:
+                d = pout[10, t] / senior_ds[j, t]
+                if d < min_dscr:
+                    min_dscr = d
+            if default_at < 0:
+                run = run + 1 if tout[_IS, j, t] > tol else 0
+                if run > default_grace or (t == legal_final[j] and tout[_PO, j, t] + tout[_IS, j, t] > tol):
+                    default_at = t
+        loss = 1.0 - pv / size[j]
+        mt[j, 0] = 1.0 if default_at >= 0 else 0.0
+        mt[j, 1] = default_at
+        mt[j, 2] = loss if loss > 1e-9 else 0.0
+        mt[j, 3] = wal_num / wal_den if wal_den > 0 else np.nan
+        mt[j, 4] = min_dscr
+    mdf = 0.0
+    mdf_pv = 0.0
+    eod_at = -1
+    min_dscr = np.inf
+    coll = 0.0
+    gap = 0.0
+    for t in range(n):
+        mdf += pout[24, t]
+        mdf_pv += pout[24, t] * mdf_discount[t]
+        coll += pout[9, t]
+        gap += pout[3, t]
+        if eod_at < 0 and pout[25, t] > 0:
+            eod_at = t
+        d = pout[12, t]
+        if d == d and d < min_dscr:
+            min_dscr = d
+    mp[0] = mdf
+    mp[1] = mdf_pv
+    mp[2] = 1.0 if eod_at >= 0 else 0.0
+    mp[3] = eod_at
+    mp[4] = min_dscr
+    mp[5] = coll
+    mp[6] = gap
+
+
+@njit(cache=True)
+def collections_path(
+    bench: np.ndarray, diff: np.ndarray, gas_price: np.ndarray, qi_mult: np.ndarray, res_mult: np.ndarray,
+    delay: np.ndarray, capex_mult: np.ndarray, unit_cum: np.ndarray, qi: np.ndarray, reserves: np.ndarray,
+    is_oil: np.ndarray, opex_per_unit: np.ndarray, base_capex: np.ndarray, heat: float, gas_diff: float,
+    oil_rate: float, gas_rate: float, pledged_bbl: np.ndarray, hedge_notional_bbl: np.ndarray,
+    put_strike: np.ndarray, call_strike: np.ndarray, hedge_premium: np.ndarray, coll: np.ndarray,
+    capex: np.ndarray, exports: np.ndarray,
+) -> float:
+    """One path's collections, capex and pledged export receivables (written into ``coll``, ``capex``,
+    ``exports``); returns the hedge's payoff net of premiums paid from collections.
+
+    Volumes: cumulative production of field ``f`` at the end of period ``t`` is ``min(q_i m_q F_f,d[t], R m_R)``
+    where ``F_f,d`` is the Arps cumulative for a unit initial rate when first production is delayed by ``d``
+    periods (the Arps cumulative is proportional to ``q_i``), ``m_q``, ``m_R`` the path's multipliers; a period's
+    volume is the difference of cumulatives. Collections are
+    ``max(revenue - opex - duties + hedge payoff - hedge premium, 0) + pledged export receivables``.
+    """
+    n = bench.shape[0]
+    nf = qi.shape[0]
+    hedge_net = 0.0
+    for t in range(n):
+        coll[t] = 0.0
+        capex[t] = 0.0
+    for t in range(n):
+        p_oil = bench[t] + diff[t]
+        if p_oil < 0.0:
+            p_oil = 0.0
+        p_gas = gas_price[t] + gas_diff
+        if p_gas < 0.0:
+            p_gas = 0.0
+        net = 0.0
+        for f in range(nf):
+            scale = qi[f] * qi_mult[f]
+            cap = reserves[f] * res_mult[f]
+            d = delay[f]
+            cum1 = scale * unit_cum[f, d, t]
+            if cum1 > cap:
+                cum1 = cap
+            cum0 = 0.0
+            if t > 0:
+                cum0 = scale * unit_cum[f, d, t - 1]
+                if cum0 > cap:
+                    cum0 = cap
+            vol = cum1 - cum0
+            if is_oil[f]:
+                rev = vol * p_oil
+                net += rev - oil_rate * rev
+            else:
+                rev = vol * heat * p_gas
+                net += rev - gas_rate * rev
+            net -= vol * opex_per_unit[f]
+            capex[t] += base_capex[f, t] * capex_mult[f]
+        h = 0.0
+        if hedge_notional_bbl[t] > 0.0:
+            s = bench[t]
+            if put_strike[t] > s:
+                h += hedge_notional_bbl[t] * (put_strike[t] - s)
+            if s > call_strike[t]:
+                h -= hedge_notional_bbl[t] * (s - call_strike[t])
+        h -= hedge_premium[t]
+        hedge_net += h
+        net += h
+        ex = pledged_bbl[t] * p_oil
+        coll[t] = (net if net > 0.0 else 0.0) + ex
+        exports[t] = ex
+    return hedge_net
+
+
+@njit(parallel=True, cache=True)
+def monte_carlo_kernel(  # noqa: PLR0913
+    bench: np.ndarray, diff: np.ndarray, gas_price: np.ndarray, qi_mult: np.ndarray, res_mult: np.ndarray,
+    delay: np.ndarray, capex_mult: np.ndarray, unit_cum: np.ndarray, qi: np.ndarray, reserves: np.ndarray,
+    is_oil: np.ndarray, opex_per_unit: np.ndarray, base_capex: np.ndarray, heat: float, gas_diff: float,
+    oil_rate: float, gas_rate: float, pledged_bbl: np.ndarray, hedge_notional_bbl: np.ndarray,
+    put_strike: np.ndarray, call_strike: np.ndarray, hedge_premium: np.ndarray,
+    issue_period: np.ndarray, size: np.ndarray, rate: np.ndarray, principal: np.ndarray, grace: np.ndarray,
+    active: np.ndarray, class_bounds: np.ndarray, proceeds: np.ndarray, costs: np.ndarray, init_dsra: np.ndarray,
+    cia_funding: np.ndarray, cons_release_period: int, cia_release_period: int, fee: np.ndarray,
+    dsra_target: np.ndarray, sched_ds: np.ndarray, trap_dscr: float, lookback: int, lockup: int,
+    default_grace: int, legal_final: np.ndarray, tranche_discount: np.ndarray, t_end_years: np.ndarray,
+    t_issue_years: np.ndarray, own_ds: np.ndarray, senior_ds: np.ndarray, mdf_discount: np.ndarray,
+    hist_lo: np.ndarray, hist_inv_width: np.ndarray, n_bins: int, n_lanes: int,
+    metrics_tranche: np.ndarray, metrics_path: np.ndarray, hist: np.ndarray,
+) -> None:
+    """The whole chain on every path of a chunk. Paths are split into ``n_lanes`` contiguous lanes run in
+    parallel, each with its own scratch buffers and its own histogram ``hist[lane]`` (variables: benchmark price,
+    collections, DSCR, MDF inflows; (4, periods, n_bins + 2) counts). Per-path results do not depend on the
+    lanes, and histogram counts are integers, so results are identical for any number of lanes or chunks."""
+    n_paths = bench.shape[0]
+    n = bench.shape[1]
+    nt = size.shape[0]
+    for lane in prange(n_lanes):
+        lo = lane * n_paths // n_lanes
+        hi = (lane + 1) * n_paths // n_lanes
+        coll = np.empty(n)
+        capex = np.empty(n)
+        exports = np.empty(n)
+        pout = np.empty((_NPC, n))
+        tout = np.zeros((_NTC, nt, n))
+        for p in range(lo, hi):
+            hedge_net = collections_path(
+                bench[p], diff[p], gas_price, qi_mult[:, p], res_mult[:, p], delay[:, p], capex_mult[:, p],
+                unit_cum, qi, reserves, is_oil, opex_per_unit, base_capex, heat, gas_diff, oil_rate, gas_rate,
+                pledged_bbl, hedge_notional_bbl, put_strike, call_strike, hedge_premium, coll, capex, exports,
+            )
+            waterfall_path(issue_period, size, rate, principal, grace, active, class_bounds, proceeds, costs,
+                           init_dsra, cia_funding, cons_release_period, cia_release_period, fee, dsra_target,
+                           sched_ds, trap_dscr, lookback, lockup, default_grace, coll, capex, exports, pout, tout)
+            tranche_and_path_metrics(pout, tout, size, issue_period, legal_final, tranche_discount, t_end_years,
+                                     t_issue_years, own_ds, senior_ds, mdf_discount, default_grace,
+                                     metrics_tranche[p], metrics_path[p])
+            metrics_path[p, 7] = hedge_net
+            for t in range(n):
+                hist[lane, 0, t, _bin(bench[p, t], hist_lo[0], hist_inv_width[0], n_bins)] += 1
+                hist[lane, 1, t, _bin(coll[t], hist_lo[1], hist_inv_width[1], n_bins)] += 1
+                d = pout[12, t]
+                if d == d:
+                    hist[lane, 2, t, _bin(d, hist_lo[2], hist_inv_width[2], n_bins)] += 1
+                hist[lane, 3, t, _bin(pout[24, t], hist_lo[3], hist_inv_width[3], n_bins)] += 1
