@@ -231,7 +231,7 @@ BAD_INPUTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "impossible-date": (_edit("start = 2027-01-01", "start = 2027-02-30"), "scenario.start", ("date",)),
     "start-not-a-quarter": (_edit("start = 2027-01-01", "start = 2027-02-01"), "scenario.start",
                             ("first day of a quarter",)),
-    "pledges-reserves": (_edit('source = "incremental"        #', 'source = "reserves"        #'),
+    "pledges-reserves": (_edit('source = "incremental_plus_exports"', 'source = "reserves"'),
                          "collateral.source", ("reserves", "not allowed", "revenues")),
     "non-pemex-operator": (_edit('name = "Zama"', 'name = "Zama"\noperator = "Shell"'), "fields[0].operator",
                            ("Shell", "PEMEX")),

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-import math
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from naef import __version__
-from naef.errors import NaefError
+from naef.commands.common import console, err_console, write_outputs
+from naef.commands.common import num as _num
+from naef.commands.common import usd_bn as _usd_bn
+from naef.errors import CliError, NaefError
 
 app = typer.Typer(
     name="naef",
@@ -24,12 +23,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
-
-
-class CliError(NaefError):
-    """A bad command-line argument (a path, an option value)."""
 
 
 def _version(value: bool) -> None:
@@ -45,14 +38,6 @@ def _root(
     ] = False,
 ) -> None:
     """naef: the North American Energy Fund / Mexican Development Fund model and control system."""
-
-
-def _usd_bn(x: float | None) -> str:
-    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x / 1e9:,.2f}"
-
-
-def _num(x: float | None, fmt: str = "{:.2f}") -> str:
-    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else fmt.format(x)
 
 
 def _print_summary(summary: dict[str, Any], out: Path) -> None:
@@ -107,47 +92,59 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
     console.print(f"Wrote [bold]{out / 'cashflows.csv'}[/] and [bold]{out / 'summary.json'}[/].")
 
 
-def _write_outputs(out: Path, files: dict[str, str]) -> None:
-    """Write all files into ``out`` at once: staged in a temporary folder beside it, then moved in."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CliError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
-    if not out.is_dir():
-        raise CliError(f"--out {out}: not a folder")
-    stage = Path(tempfile.mkdtemp(prefix=".naef-", dir=out))
-    try:
-        for name, text in files.items():
-            (stage / name).write_text(text, encoding="utf-8")
-        for name in files:
-            (stage / name).replace(out / name)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-
-
 @app.command()
 def run(
     scenario: Annotated[
         str, typer.Argument(help="Scenario TOML file, or the name of a shipped scenario.")
     ] = "baseline",
     deterministic: Annotated[
-        bool, typer.Option("--deterministic", help="Run the scenario's deterministic case (its price decks).")
-    ] = True,
+        bool, typer.Option("--deterministic", help="Run the scenario's deterministic case (its price decks); the "
+                           "default unless --paths is given.")
+    ] = False,
+    paths: Annotated[
+        int | None, typer.Option("--paths", help="Monte Carlo: number of paths (prices, production, costs).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Monte Carlo: the seed of every random stream.")] = 1,
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", help="Monte Carlo: paths simulated at once (results do not depend on it).")
+    ] = 20_000,
+    threads: Annotated[
+        int | None, typer.Option("--threads", help="Monte Carlo: threads of the compiled kernel (default: all cores).")
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: out/<scenario name>).")] = None,
     engine: Annotated[
         str, typer.Option("--engine", help="'vector' (default) or 'reference' (the pure-Python oracle).")
     ] = "vector",
-    quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing but errors.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing but errors (no progress bar).")] = False,
 ) -> None:
-    """Run a scenario through the whole chain and write cashflows.csv and summary.json."""
+    """Run a scenario through the whole chain.
+
+    Deterministic (default): writes cashflows.csv and summary.json. With --paths N: a Monte Carlo over prices,
+    production and costs; writes summary.json (PD, EL, implied ratings, WAL, DSCR percentiles, MDF inflows,
+    breakeven price, hedge effect) and percentiles.csv (P5-P95 by period).
+    """
     from naef import load_scenario, simulate
 
     if engine not in ("vector", "reference"):
         raise CliError(f"--engine: unknown engine {engine!r} (choose 'vector' or 'reference')")
+    if deterministic and paths is not None:
+        raise CliError("--deterministic: cannot be combined with --paths (choose one kind of run)")
+    if threads is not None and threads < 1:
+        raise CliError(f"--threads: must be at least 1 (got {threads})")
+    if paths is not None:
+        from naef.engine.montecarlo import check_run_arguments
+
+        check_run_arguments(n_paths=paths, seed=seed, chunk_size=chunk_size)
     sc = load_scenario(scenario)
-    result = simulate(sc, engine="reference" if engine == "reference" else "vector")
     folder = out if out is not None else Path("out") / sc.scenario.name
-    _write_outputs(folder, {
+    if paths is not None:
+        from naef.commands.montecarlo import run_mc
+
+        run_mc(sc, paths=paths, seed=seed, chunk_size=chunk_size, out=folder, quiet=quiet, threads=threads,
+               engine="reference" if engine == "reference" else "vector")
+        return
+    result = simulate(sc, engine="reference" if engine == "reference" else "vector")
+    write_outputs(folder, {
         "cashflows.csv": result.table.to_csv(index=False, float_format="%.6f"),
         "summary.json": json.dumps(result.summary, indent=2, allow_nan=False, default=_json_default) + "\n",
     })
@@ -199,6 +196,15 @@ def _mount_ledger() -> None:
 
 
 _mount_ledger()
+
+
+def _mount_commands() -> None:
+    from naef.commands.calibrate import register as register_calibrate
+
+    register_calibrate(app)
+
+
+_mount_commands()
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ argument) and the reason, so that a person can fix the input without reading a t
 
 from __future__ import annotations
 
-__all__ = ["NaefError"]
+__all__ = ["CliError", "NaefError"]
 
 
 class NaefError(Exception):
@@ -19,3 +19,7 @@ class NaefError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class CliError(NaefError):
+    """A bad command-line argument (a path, an option value)."""

@@ -67,11 +67,16 @@ def test_periodic_irr_matches_numpy_financial(flows: np.ndarray) -> None:
     # rate a tranche can have is well inside (-50 %, +500 %) per period.
     if -0.5 < expected < 5.0:
         assert got is not None
-        assert got == pytest.approx(expected, rel=1e-7, abs=1e-10)
         t = np.arange(flows.size, dtype=np.float64)
 
         def npv(r: float) -> float:
             return float(np.sum(flows / (1.0 + r) ** t))
+
+        # numpy-financial finds the root through a polynomial's eigenvalues, which loses digits on long, sparse
+        # polynomials (e.g. one outflow, a dozen zero periods, one inflow): there we must be the better root
+        if got != pytest.approx(expected, rel=1e-7, abs=1e-10):
+            assert abs(npv(got)) < abs(npv(expected))
+            assert got == pytest.approx(expected, rel=1e-5)
 
         delta = 1e-9 * (1.0 + abs(got))
         assert npv(got - delta) * npv(got + delta) <= 0.0

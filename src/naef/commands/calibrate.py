@@ -29,7 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 from naef.analysis.calibrate import CalibrationResult, calibrate_csv
-from naef.errors import NaefError
+from naef.errors import CliError
 
 __all__ = [
     "ESTIMATE_KEYS",
@@ -97,7 +97,7 @@ HELP = "\n\n".join(
 )
 
 
-class CalibrateOptionError(NaefError):
+class CalibrateOptionError(CliError):
     """A bad option value of ``naef calibrate``."""
 
 

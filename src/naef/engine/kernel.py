@@ -55,7 +55,7 @@ def _take(due: float, available: float) -> float:
 
 
 @njit(cache=True)
-def waterfall_path(  # noqa: PLR0913, PLR0912, PLR0915
+def waterfall_path(
     issue_period: np.ndarray, size: np.ndarray, rate: np.ndarray, principal: np.ndarray, grace: np.ndarray,
     active: np.ndarray, class_bounds: np.ndarray, proceeds: np.ndarray, costs: np.ndarray, init_dsra: np.ndarray,
     cia_funding: np.ndarray, cons_release_period: int, cia_release_period: int, fee: np.ndarray,
@@ -402,7 +402,7 @@ def collections_path(
 
 
 @njit(parallel=True, cache=True)
-def monte_carlo_kernel(  # noqa: PLR0913
+def monte_carlo_kernel(
     bench: np.ndarray, diff: np.ndarray, gas_price: np.ndarray, qi_mult: np.ndarray, res_mult: np.ndarray,
     delay: np.ndarray, capex_mult: np.ndarray, unit_cum: np.ndarray, qi: np.ndarray, reserves: np.ndarray,
     is_oil: np.ndarray, opex_per_unit: np.ndarray, base_capex: np.ndarray, heat: float, gas_diff: float,

@@ -56,6 +56,7 @@ def build_table(
         "duties_usd": ops.duties_usd[path],
         "pemex_operating_deficit_usd": ops.pemex_operating_deficit_usd[path],
         "pledged_exports_usd": ops.pledged_exports_usd[path],
+        "hedge_net_usd": ops.hedge_net_usd[path],
         "collections_usd": ops.collections_usd[path],
     }
     for name in _WATERFALL_COLUMNS_BEFORE:

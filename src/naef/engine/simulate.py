@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from scipy.optimize import brentq
 
 from naef.engine.fiscal import duty_rates
+from naef.engine.hedge_plan import HedgePlan, build_hedge_plan, no_hedge
 from naef.engine.prices import deck_prices
 from naef.engine.production import field_volumes
 from naef.engine.schedules import TrancheSchedule, build_schedule
@@ -32,6 +33,7 @@ __all__ = [
     "deterministic_inputs",
     "field_capex_usd",
     "grid_of",
+    "hedge_plan_of",
     "operations",
     "simulate",
 ]
@@ -78,6 +80,7 @@ class Operations:
     pledged_exports_usd: Array
     collections_usd: Array
     capex_usd: Array
+    hedge_net_usd: Array
 
 
 def grid_of(scenario: Scenario) -> TimeGrid:
@@ -116,8 +119,12 @@ def field_capex_usd(scenario: Scenario, grid: TimeGrid) -> Array:
     return capex
 
 
-def operations(scenario: Scenario, grid: TimeGrid, inputs: PathInputs) -> Operations:
-    """Volumes, revenue, opex, duties and collections on every path (arrays (paths, periods))."""
+def operations(scenario: Scenario, grid: TimeGrid, inputs: PathInputs, hedge: HedgePlan | None = None) -> Operations:
+    """Volumes, revenue, opex, duties and collections on every path (arrays (paths, periods)).
+
+    Collections are ``max(revenue - opex - duties + hedge payoff - premium paid from collections, 0)`` plus the
+    pledged export receivables.
+    """
     n_paths, n = inputs.n_paths, grid.n
     oil_rate, gas_rate = duty_rates(
         regime=scenario.fiscal.regime,
@@ -164,6 +171,10 @@ def operations(scenario: Scenario, grid: TimeGrid, inputs: PathInputs) -> Operat
     oil_rev = (oil_by_field * realised_oil[None]).sum(axis=0)
     revenue = revenue_by_field.sum(axis=0)
     net = revenue - opex - duties
+    hedge_net = np.zeros((n_paths, n))
+    if hedge is not None and hedge.active:
+        hedge_net = hedge.payoff_usd(inputs.benchmark_usd_per_bbl) - hedge.premium_from_collections_usd[None, :]
+    net = net + hedge_net
     pledged = np.zeros((n_paths, n))
     if scenario.collateral.source == "incremental_plus_exports":
         pledged = scenario.collateral.pledged_exports_bpd * grid.days[None, :] * realised_oil
@@ -184,7 +195,16 @@ def operations(scenario: Scenario, grid: TimeGrid, inputs: PathInputs) -> Operat
         pledged_exports_usd=pledged,
         collections_usd=np.maximum(net, 0.0) + pledged,
         capex_usd=capex,
+        hedge_net_usd=hedge_net,
     )
+
+
+def hedge_plan_of(scenario: Scenario, grid: TimeGrid) -> HedgePlan:
+    """The scenario's hedges on the grid, sized on the deterministic case's oil production."""
+    if not scenario.hedges:
+        return no_hedge(grid.n)
+    expected = operations(scenario, grid, deterministic_inputs(scenario, grid)).oil_bbl[0]
+    return build_hedge_plan(scenario, grid, expected_oil_bbl=expected)
 
 
 def _jan1(year: int) -> dt.date:
@@ -195,9 +215,12 @@ def _issue_period(grid: TimeGrid, issue_year: int) -> int:
     return grid.period_of(max(grid.start, _jan1(issue_year)))
 
 
-def build_waterfall_spec(scenario: Scenario, grid: TimeGrid, *, base_collections_usd: Array) -> WaterfallSpec:
+def build_waterfall_spec(
+    scenario: Scenario, grid: TimeGrid, *, base_collections_usd: Array, hedge_premium_from_proceeds_usd: float = 0.0
+) -> WaterfallSpec:
     """Schedules, fees, reserve targets and construction flows; ``base_collections_usd`` (periods,) is the
-    deterministic base case used to sculpt tranches."""
+    deterministic base case used to sculpt tranches; a hedge premium paid from the proceeds is an issuance cost
+    of the first issuance."""
     n, ppy = grid.n, grid.periods_per_year
     order = sorted(range(len(scenario.tranches)), key=lambda i: (scenario.tranches[i].seniority, i))
     issue = {i: _issue_period(grid, scenario.tranches[i].issue_year) for i in order}
@@ -248,6 +271,7 @@ def build_waterfall_spec(scenario: Scenario, grid: TimeGrid, *, base_collections
         for period in range(k0, sch.last_period + 1):
             a = max(period + 1, first_paid)
             target[period] += ds[a : a + size_n].sum()
+    costs[first_issue] += hedge_premium_from_proceeds_usd
     capex_periods = np.nonzero(field_capex_usd(scenario, grid).sum(axis=0) > 0)[0]
     cons_release = max(int(capex_periods.max()) if capex_periods.size else 0, max(issue.values()))
     grace_ends = [sch.issue_period + int(sch.grace.sum()) - 1 for sch in schedules if sch.grace.any()]
@@ -306,8 +330,10 @@ def simulate(scenario: Scenario, *, engine: EngineName = "vector") -> Simulation
 
     grid = grid_of(scenario)
     inputs = deterministic_inputs(scenario, grid)
-    ops = operations(scenario, grid, inputs)
-    spec = build_waterfall_spec(scenario, grid, base_collections_usd=ops.collections_usd[0])
+    hedge = hedge_plan_of(scenario, grid)
+    ops = operations(scenario, grid, inputs, hedge)
+    spec = build_waterfall_spec(scenario, grid, base_collections_usd=ops.collections_usd[0],
+                                hedge_premium_from_proceeds_usd=hedge.premium_from_proceeds_usd)
     wf = _waterfall_runner(engine)(
         spec,
         collections_usd=ops.collections_usd,

@@ -19,8 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from naef.engine.price_models import PriceModel
-from naef.engine.price_models import DifferentialModel
+from naef.engine.price_models import DifferentialModel, PriceModel
 from naef.ledger.governance import Governance
 
 __all__ = [
@@ -477,6 +476,10 @@ class Scenario(_Model):
                     f"on {end}; lengthen scenario.years"
                 )
         for i, h in enumerate(self.hedges):
+            for k, other in enumerate(self.hedges[:i]):
+                if h.first_year <= other.last_year and other.first_year <= h.last_year:
+                    raise ValueError(f"hedges[{i}].first_year: the years overlap those of hedges[{k}] (one hedge "
+                                     "per period)")
             if h.first_year < first_year or h.last_year >= end.year + (1 if end.month > 1 else 0):
                 raise ValueError(f"hedges[{i}].first_year: the hedge years {h.first_year}-{h.last_year} are outside "
                                  f"the horizon {head.start} to {end}")

@@ -1,0 +1,65 @@
+"""What every command shares: consoles, number formats, atomic output folders and the progress bar."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from naef.errors import CliError
+
+__all__ = ["console", "err_console", "num", "progress_bar", "usd_bn", "write_outputs"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def usd_bn(x: float | None) -> str:
+    """US dollars as billions with two decimals ("—" for none)."""
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x / 1e9:,.2f}"
+
+
+def num(x: float | None, fmt: str = "{:.2f}") -> str:
+    """A number in ``fmt`` ("—" for none)."""
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else fmt.format(x)
+
+
+def write_outputs(out: Path, files: dict[str, str | bytes]) -> None:
+    """Write all files into ``out`` at once: staged in a temporary folder beside them, then moved in."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
+    if not out.is_dir():
+        raise CliError(f"--out {out}: not a folder")
+    stage = Path(tempfile.mkdtemp(prefix=".naef-", dir=out))
+    try:
+        for name, content in files.items():
+            if isinstance(content, bytes):
+                (stage / name).write_bytes(content)
+            else:
+                (stage / name).write_text(content, encoding="utf-8")
+        for name in files:
+            (stage / name).replace(out / name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+@contextmanager
+def progress_bar(total: int, *, description: str, quiet: bool) -> Iterator[Callable[[int], None]]:
+    """A Rich progress bar with ETA on stderr (nothing when ``quiet``); yields ``advance(n)``."""
+    if quiet:
+        yield lambda n: None
+        return
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("ETA"), TimeRemainingColumn(), console=err_console, transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)

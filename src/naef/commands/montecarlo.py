@@ -1,0 +1,99 @@
+"""``naef run --paths N``: the Monte Carlo run, its files and its printed summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from rich.table import Table
+
+from naef.commands.common import console, num, progress_bar, usd_bn, write_outputs
+from naef.scenario.models import Scenario
+
+__all__ = ["print_mc_summary", "run_mc"]
+
+
+def _pct(x: float | None, se: float | None = None) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.2%}" if se is None else f"{x:.2%} ± {se:.2%}"
+
+
+def print_mc_summary(summary: dict[str, Any], out: Path | None) -> None:
+    """The summary of a Monte Carlo run as tables."""
+    sc, run = summary["scenario"], summary["run"]
+    console.print(
+        f"[bold]naef {summary['naef_version']}[/] — scenario [bold]{sc['name']}[/] — Monte Carlo: "
+        f"{run['paths']:,} paths, seed {run['seed']}, price model {run['price_model']}, field uncertainty "
+        f"{'on' if run['field_uncertainty'] else 'off'}", highlight=False,
+    )
+    t = Table(title="NAEF tranches: risk (± one Monte Carlo standard error)", show_edge=False)
+    for col in ("tranche", "rank", "size", "PD", "EL", "rating (EL)", "rating (PD)", "WAL", "min DSCR P5/P50/P95",
+                "breakeven"):
+        t.add_column(col, justify="left" if col == "tranche" else "right")
+    for tr in summary["tranches"]:
+        d = tr["min_dscr"]
+        t.add_row(
+            tr["name"], str(tr["seniority"]), usd_bn(tr["size_usd"]), _pct(tr["pd"], tr["pd_se"]),
+            _pct(tr["expected_loss"], tr["expected_loss_se"]), tr["implied_rating"], tr["implied_rating_pd"],
+            num(tr["wal_years"]), f"{num(d['p5'])} / {num(d['p50'])} / {num(d['p95'])}",
+            num(tr["breakeven_flat_price_usd_per_bbl"], "${:.2f}"),
+        )
+    console.print(t)
+    m = summary["mdf"]
+    t = Table(title="The Mexican Development Fund (USD bn)", show_edge=False)
+    for col in ("inflows", "P10", "P50", "P90", "mean"):
+        t.add_column(col, justify="left" if col == "inflows" else "right")
+    t.add_row("nominal", *(usd_bn(m["nominal_usd"][k]) for k in ("p10", "p50", "p90", "mean")))
+    t.add_row(f"PV at {m['discount_rate']:.0%}", *(usd_bn(m["pv_usd"][k]) for k in ("p10", "p50", "p90", "mean")))
+    console.print(t)
+    eod = summary["event_of_default"]
+    console.print(f"Event of default (senior interest unpaid beyond the grace): {_pct(eod['probability'], eod['se'])}; "
+                  f"breakeven flat benchmark for full senior service: "
+                  f"{num(summary['breakeven_flat_price_usd_per_bbl']['senior'], '${:.2f}/bbl')}", highlight=False)
+    hedge = summary.get("hedge")
+    if hedge:
+        t = Table(title="Hedge: the same paths with and without it", show_edge=False)
+        for col in ("tranche", "PD with", "PD without", "EL with", "EL without", "rating with", "rating without"):
+            t.add_column(col, justify="left" if col == "tranche" else "right")
+        for row in hedge["tranches"]:
+            w, o = row["with_hedge"], row["without_hedge"]
+            t.add_row(row["name"], _pct(w["pd"]), _pct(o["pd"]), _pct(w["expected_loss"]), _pct(o["expected_loss"]),
+                      w["implied_rating"], o["implied_rating"])
+        console.print(t)
+        console.print(
+            f"Premium value {usd_bn(hedge['premium_value_usd'])} bn; MDF P50 nominal "
+            f"{usd_bn(hedge['mdf_with_hedge']['nominal_usd']['p50'])} bn with, "
+            f"{usd_bn(hedge['mdf_without_hedge']['nominal_usd']['p50'])} bn without.", highlight=False,
+        )
+    if out is not None:
+        console.print(f"Wrote [bold]{out / 'summary.json'}[/] and [bold]{out / 'percentiles.csv'}[/].")
+
+
+def run_mc(
+    scenario: Scenario,
+    *,
+    paths: int,
+    seed: int,
+    chunk_size: int,
+    engine: Literal["vector", "reference"],
+    out: Path,
+    quiet: bool,
+    threads: int | None = None,
+) -> dict[str, Any]:
+    """Run the Monte Carlo, write ``summary.json`` and ``percentiles.csv`` into ``out``, print the summary."""
+    from naef.engine.montecarlo import check_run_arguments, run_monte_carlo
+
+    check_run_arguments(n_paths=paths, seed=seed, chunk_size=chunk_size)
+    total = paths * (2 if scenario.hedges else 1)
+    with progress_bar(total, description="paths", quiet=quiet) as advance:
+        result = run_monte_carlo(scenario, n_paths=paths, seed=seed, chunk_size=chunk_size, engine=engine,
+                                 progress=advance, threads=threads)
+    write_outputs(out, {
+        "summary.json": json.dumps(result.summary, indent=2, allow_nan=False) + "\n",
+        "percentiles.csv": result.percentiles.to_csv(index=False, float_format="%.6f"),
+    })
+    if not quiet:
+        print_mc_summary(result.summary, out)
+    return result.summary

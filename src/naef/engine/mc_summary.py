@@ -1,0 +1,221 @@
+"""The summary of a Monte Carlo run (``summary.json``), its per-period percentiles, and breakeven prices.
+
+Pure functions of a prepared setup (``naef.engine.montecarlo.prepare``) and per-path metrics; no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from naef.analysis.ratings import BELOW_SCALE, default_probability, expected_loss, implied_rating
+from naef.engine.montecarlo import (
+    _P_EOD,
+    _P_GAP,
+    _P_HEDGE,
+    _P_MDF,
+    _P_MDF_PV,
+    _T_DEFAULT,
+    _T_LOSS,
+    _T_MIN_DSCR,
+    _T_WAL,
+    HIST_VARIABLES,
+    PERCENTILES,
+    MonteCarloSetup,
+    deterministic_setup_inputs,
+    implied_quantile,
+    run_chunk,
+)
+from naef.scenario.load import content_hash
+
+__all__ = ["breakeven_flat_prices", "build_mc_summary", "percentiles_table"]
+
+Array = NDArray[np.float64]
+
+
+def _q(values: Array, qs: tuple[int, ...]) -> dict[str, float | None]:
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return {f"p{q}": None for q in qs}
+    out = np.quantile(v, [q / 100.0 for q in qs])
+    return {f"p{q}": float(x) for q, x in zip(qs, out, strict=True)}
+
+
+def _rating_or_none(el: float, horizon_years: float, table: str) -> str:
+    if not (math.isfinite(horizon_years) and horizon_years > 0):
+        return BELOW_SCALE if el > 0 else "Aaa"
+    return implied_rating(expected_loss=min(max(el, 0.0), 1.0), wal_years=horizon_years, table=table)
+
+
+def tranche_risk(setup: MonteCarloSetup, mt: Array) -> list[dict[str, Any]]:
+    """PD, EL (with standard errors), WAL, implied ratings and minimum-DSCR percentiles of each tranche."""
+    grid = setup.grid
+    ppy = grid.periods_per_year
+    by_name = {t.name: t for t in setup.scenario.tranches}
+    rows = []
+    for j, sch in enumerate(setup.spec.tranches):
+        t = by_name[sch.name]
+        pd_, pd_se = default_probability(mt[:, j, _T_DEFAULT] > 0.5)
+        el, el_se = expected_loss(np.clip(mt[:, j, _T_LOSS], 0.0, 1.0))
+        wal = mt[:, j, _T_WAL]
+        wal_mean = float(np.nanmean(wal)) if np.isfinite(wal).any() else math.nan
+        legal_years = float(t.legal_final_years_or_maturity)
+        rows.append({
+            "name": sch.name,
+            "seniority": sch.seniority,
+            "size_usd": sch.size_usd,
+            "coupon_rate": sch.rate_per_period * ppy,
+            "legal_final_years": legal_years,
+            "pd": pd_,
+            "pd_se": pd_se,
+            "expected_loss": el,
+            "expected_loss_se": el_se,
+            "implied_rating": _rating_or_none(el, wal_mean if math.isfinite(wal_mean) else legal_years,
+                                              "moodys_idealized_el"),
+            "implied_rating_basis": "expected loss at the mean WAL, Moody's idealized cumulative EL rates",
+            "implied_rating_pd": _rating_or_none(pd_, legal_years, "moodys_idealized_pd"),
+            "wal_years": wal_mean if math.isfinite(wal_mean) else None,
+            "min_dscr": _q(mt[:, j, _T_MIN_DSCR], (5, 50, 95)),
+        })
+    return rows
+
+
+def _mdf(setup: MonteCarloSetup, mp: Array) -> dict[str, Any]:
+    return {
+        "nominal_usd": {**_q(mp[:, _P_MDF], (10, 50, 90)), "mean": float(mp[:, _P_MDF].mean())},
+        "pv_usd": {**_q(mp[:, _P_MDF_PV], (10, 50, 90)), "mean": float(mp[:, _P_MDF_PV].mean())},
+        "discount_rate": setup.scenario.scenario.discount_rate,
+        "probability_nothing": float(np.mean(mp[:, _P_MDF] <= 0.0)),
+    }
+
+
+def breakeven_flat_prices(setup: MonteCarloSetup, *, hi_usd_per_bbl: float = 500.0) -> list[float | None]:
+    """For each tranche, the lowest flat benchmark price (US$/bbl, every period) at which it is paid in full and
+    on schedule (no default, zero loss) in the deterministic case (no field uncertainty); ``None`` if not even at
+    ``hi_usd_per_bbl``. Found on a grid of 401 prices, then refined twice by 64 between the bracketing points
+    (resolution about 0.0003 US$/bbl); assumes service improves with the price."""
+    n = setup.grid.n
+    nt = setup.n_tranches
+
+    def served(prices: Array) -> NDArray[np.bool_]:
+        res = run_chunk(setup, deterministic_setup_inputs(setup, np.repeat(prices[:, None], n, axis=1)), threads=1)
+        ok: NDArray[np.bool_] = (res.metrics_tranche[:, :, _T_DEFAULT] < 0.5) & (
+            res.metrics_tranche[:, :, _T_LOSS] <= 0.0)
+        return ok
+
+    grid = np.linspace(0.0, hi_usd_per_bbl, 401)
+    ok = served(grid)
+    out: list[float | None] = []
+    for j in range(nt):
+        idx = np.nonzero(ok[:, j])[0]
+        if idx.size == 0:
+            out.append(None)
+            continue
+        k = int(idx[0])
+        if k == 0:
+            out.append(0.0)
+            continue
+        lo, hi = float(grid[k - 1]), float(grid[k])
+        for _ in range(2):
+            fine = np.linspace(lo, hi, 65)
+            good = np.nonzero(served(fine)[:, j])[0]
+            first = int(good[0]) if good.size else 64
+            lo, hi = float(fine[max(first - 1, 0)]), float(fine[first])
+        out.append(hi)
+    return out
+
+
+def _hedge_section(setup: MonteCarloSetup, mt: Array, mp: Array, unhedged: Any) -> dict[str, Any] | None:
+    if unhedged is None:
+        return None
+    bare, u_mt, u_mp = unhedged
+    with_rows = tranche_risk(setup, mt)
+    without_rows = tranche_risk(bare, u_mt)
+    return {
+        "hedges": list(setup.hedge.rows),
+        "premium_value_usd": setup.hedge.premium_value_usd,
+        "premium_from_proceeds_usd": setup.hedge.premium_from_proceeds_usd,
+        "premium_from_collections_usd": float(setup.hedge.premium_from_collections_usd.sum()),
+        "mean_net_payoff_usd": float(mp[:, _P_HEDGE].mean()),
+        "note": "the same paths (common random numbers) run with and without the hedges",
+        "tranches": [
+            {"name": w["name"], "with_hedge": {k: w[k] for k in ("pd", "pd_se", "expected_loss", "expected_loss_se",
+                                                              "implied_rating")},
+             "without_hedge": {k: o[k] for k in ("pd", "pd_se", "expected_loss", "expected_loss_se",
+                                                 "implied_rating")}}
+            for w, o in zip(with_rows, without_rows, strict=True)
+        ],
+        "mdf_with_hedge": _mdf(setup, mp),
+        "mdf_without_hedge": _mdf(bare, u_mp),
+    }
+
+
+def build_mc_summary(
+    setup: MonteCarloSetup, mt: Array, mp: Array, *, run_info: dict[str, Any], unhedged: Any = None
+) -> dict[str, Any]:
+    """``summary.json`` of a Monte Carlo run (keys documented in the README, "summary.json (Monte Carlo)")."""
+    from naef import __version__
+
+    sc = setup.scenario
+    n_paths = mp.shape[0]
+    tranches = tranche_risk(setup, mt)
+    breakevens = breakeven_flat_prices(setup)
+    for row, be in zip(tranches, breakevens, strict=True):
+        row["breakeven_flat_price_usd_per_bbl"] = be
+    senior = min(t.seniority for t in setup.spec.tranches)
+    senior_be = [be for sch, be in zip(setup.spec.tranches, breakevens, strict=True) if sch.seniority == senior]
+    senior_breakeven = None if any(b is None for b in senior_be) else max(b for b in senior_be if b is not None)
+    eod, eod_se = default_probability(mp[:, _P_EOD] > 0.5)
+    model = sc.price.stochastic
+    return {
+        "scenario": {
+            "name": sc.scenario.name,
+            "content_hash_sha256": content_hash(sc),
+            "start": sc.scenario.start.isoformat(),
+            "years": sc.scenario.years,
+            "periods_per_year": sc.scenario.periods_per_year,
+        },
+        "naef_version": __version__,
+        "run": {
+            **run_info,
+            "price_model": model.model if model is not None else "deck (no price uncertainty)",
+            "price_model_parameters": (
+                {k: v for k, v in model.model_dump().items() if k not in ("model", "history")}
+                if model is not None else None
+            ),
+            "spot_usd_per_bbl": setup.spot_usd_per_bbl,
+            "differential_model": (sc.price.stochastic_differential.model
+                                   if sc.price.stochastic_differential is not None else "fixed"),
+            "field_uncertainty": sc.uncertainty.fields,
+        },
+        "issuance_usd": float(setup.spec.proceeds_usd.sum()),
+        "tranches": tranches,
+        "event_of_default": {"probability": eod, "se": eod_se},
+        "breakeven_flat_price_usd_per_bbl": {
+            "senior": senior_breakeven,
+            "basis": "flat benchmark price every period, deterministic production, full and timely service",
+        },
+        "mdf": _mdf(setup, mp),
+        "pemex_capex_funding_usd_mean": float(mp[:, _P_GAP].mean()),
+        "hedge": _hedge_section(setup, mt, mp, unhedged),
+        "percentiles_file": "percentiles.csv",
+        "paths": n_paths,
+    }
+
+
+def percentiles_table(setup: MonteCarloSetup, hist: NDArray[np.int64]) -> pd.DataFrame:
+    """P5–P95 by period of the benchmark price, collections, DSCR and MDF inflows (``percentiles.csv``)."""
+    cols: dict[str, Any] = {"period_start": [d.isoformat() for d in setup.grid.starts]}
+    for v, (name, _unit) in enumerate(HIST_VARIABLES):
+        lo, width = float(setup.hist_lo[v]), float(setup.hist_width[v])
+        for q in PERCENTILES:
+            cols[f"{name}_p{q}"] = [
+                implied_quantile(hist[v, t], q / 100.0, lo=lo, width=width) for t in range(setup.grid.n)
+            ]
+        if name == "dscr":
+            cols["dscr_paths"] = hist[v].sum(axis=1)
+    return pd.DataFrame(cols)

@@ -1,0 +1,550 @@
+"""Monte Carlo over prices, production and costs: the whole chain on many paths, in chunks.
+
+Random streams
+    Paths are grouped in fixed blocks of :data:`BLOCK_PATHS` paths. Block ``b`` draws from its own generator,
+    ``numpy.random.Generator(PCG64(SeedSequence(seed, spawn_key=(b,))))`` — the ``b``-th child of
+    ``SeedSequence(seed).spawn`` — in a fixed order: the price model's draws, the differential's, then the fields'
+    (three standard normals and one uniform per field). A chunk of any size draws the blocks it covers and keeps
+    its rows, so every path sees the same numbers whatever ``chunk_size`` is, and since each path's arithmetic
+    depends only on its own numbers, results are bit-identical for any chunk size (and any number of threads or
+    workers).
+
+Per-field uncertainty (``[uncertainty]``)
+    For field ``f`` of reference class ``k`` (its ``kind``) on each path: initial rate × ``exp(σq,k Z1)``,
+    reserves × ``exp(σR,k Z2)``, capex × ``m_k exp(σc,k Z3)`` (a log-normal overrun with median ``m_k``), and
+    first production delayed by ``d`` whole years with probability ``p_k,d`` (inverse-CDF of one uniform).
+    Defaults by class ship in ``naef/data/uncertainty.toml`` with their sources; a scenario overrides any key.
+
+Per-path results (definitions)
+    * a tranche **defaults** when its interest stays unpaid for more than ``triggers.default_grace_periods``
+      consecutive periods, or when principal or interest is still owed at the end of its legal final period;
+    * its **loss** is the share of its size not recovered in present value at its own coupon rate:
+      ``1 - Σ_t (interest_t + principal_t) v^(t + 1 - t_issue) / size`` with ``v = 1 / (1 + coupon / ppy)`` —
+      the present value of promised but unpaid (or late) cash flows, since promised flows are worth ``size`` at
+      the coupon rate;
+    * **WAL**: years from issue to each principal payment, weighted by principal actually paid;
+    * **minimum DSCR**: the smallest CFADS over the scheduled debt service of the tranche's class and every more
+      senior class, over the periods the tranche has debt service due;
+    * MDF inflows nominal and at the scenario's discount rate.
+
+Statistics
+    PD and EL are means over paths with Monte Carlo standard errors (``naef.analysis.ratings``); quantiles of
+    per-path results are exact (order statistics of all paths, ``numpy.quantile``, linear). Percentiles by period
+    (``percentiles.csv``) come from fixed-bin histograms merged by adding integer counts (exact merge, resolution
+    one bin: see :data:`N_BINS` and ``hist_ranges``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from naef.engine.fiscal import duty_rates
+from naef.engine.hedge_plan import HedgePlan
+from naef.engine.kernel import N_METRICS_PATH, N_METRICS_TRANCHE, monte_carlo_kernel
+from naef.engine.price_models import BlockBootstrap
+from naef.engine.prices import deck_prices
+from naef.engine.production import arps_cumulative
+from naef.engine.simulate import (
+    Operations,
+    PathInputs,
+    _jan1,
+    build_waterfall_spec,
+    deterministic_inputs,
+    field_capex_usd,
+    grid_of,
+    hedge_plan_of,
+    operations,
+)
+from naef.engine.timegrid import TimeGrid
+from naef.engine.waterfall import WaterfallSpec, spec_arrays
+from naef.errors import NaefError
+from naef.scenario.models import Scenario
+
+__all__ = [
+    "BLOCK_PATHS",
+    "N_BINS",
+    "PERCENTILES",
+    "ChunkResult",
+    "MonteCarloError",
+    "MonteCarloResult",
+    "MonteCarloSetup",
+    "draw_inputs",
+    "prepare",
+    "run_chunk",
+    "run_monte_carlo",
+]
+
+Array = NDArray[np.float64]
+EngineName = Literal["vector", "reference"]
+
+#: paths per random-number block (the unit of the random streams; chunks are any number of paths)
+BLOCK_PATHS = 256
+#: bins of the per-period histograms (plus one at or below the range's bottom and one above its top)
+N_BINS = 4000
+#: percentiles written by period into percentiles.csv
+PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
+#: variables histogrammed by period: name, unit
+HIST_VARIABLES = (
+    ("benchmark_usd_per_bbl", "US$/bbl"),
+    ("collections_usd", "US$"),
+    ("dscr", "x"),
+    ("to_mdf_usd", "US$"),
+)
+# column indices of the per-path metrics (see naef.engine.kernel)
+_T_DEFAULT, _T_DEFAULT_AT, _T_LOSS, _T_WAL, _T_MIN_DSCR = range(N_METRICS_TRANCHE)
+_P_MDF, _P_MDF_PV, _P_EOD, _P_EOD_AT, _P_MIN_DSCR, _P_COLL, _P_GAP, _P_HEDGE = range(N_METRICS_PATH)
+_KINDS = ("deepwater", "shallow_water", "onshore", "gas", "other")
+_UNCERTAINTY_KEYS = ("qi_sigma", "reserves_sigma", "capex_overrun_median", "capex_overrun_sigma",
+                     "delay_year_probabilities")
+
+
+class MonteCarloError(NaefError):
+    """Bad Monte Carlo arguments (number of paths, chunk size, seed, engine)."""
+
+
+def default_uncertainty() -> dict[str, dict[str, Any]]:
+    """The shipped per-class defaults (``naef/data/uncertainty.toml``)."""
+    text = resources.files("naef").joinpath("data", "uncertainty.toml").read_text("utf-8")
+    classes: dict[str, dict[str, Any]] = tomllib.loads(text)["classes"]
+    return classes
+
+
+@dataclass(frozen=True)
+class FieldUncertainty:
+    """Resolved per-field parameters, arrays with one entry per field (``delay_cdf`` (fields, years + 1))."""
+
+    qi_sigma: Array
+    reserves_sigma: Array
+    capex_median: Array
+    capex_sigma: Array
+    delay_cdf: Array
+
+    @property
+    def max_delay_years(self) -> int:
+        return int(self.delay_cdf.shape[1] - 1)
+
+
+def resolve_uncertainty(scenario: Scenario) -> FieldUncertainty:
+    """Each field's uncertainty: its class's shipped defaults overridden by the scenario's ``[uncertainty]``."""
+    nf = len(scenario.fields)
+    if not scenario.uncertainty.fields:
+        return FieldUncertainty(np.zeros(nf), np.zeros(nf), np.ones(nf), np.zeros(nf), np.ones((nf, 1)))
+    defaults = default_uncertainty()
+    rows = []
+    for f in scenario.fields:
+        merged = dict(defaults[f.kind])
+        override = scenario.uncertainty.classes.get(f.kind)
+        if override is not None:
+            merged.update({k: v for k, v in override.model_dump().items() if v is not None})
+        rows.append(merged)
+    width = max(len(r["delay_year_probabilities"]) for r in rows)
+    cdf = np.ones((nf, width))
+    for i, r in enumerate(rows):
+        c = np.cumsum(np.asarray(r["delay_year_probabilities"], dtype=np.float64))
+        cdf[i, : c.size] = c
+        cdf[i, c.size - 1 :] = 1.0
+    return FieldUncertainty(
+        qi_sigma=np.array([r["qi_sigma"] for r in rows], dtype=np.float64),
+        reserves_sigma=np.array([r["reserves_sigma"] for r in rows], dtype=np.float64),
+        capex_median=np.array([r["capex_overrun_median"] for r in rows], dtype=np.float64),
+        capex_sigma=np.array([r["capex_overrun_sigma"] for r in rows], dtype=np.float64),
+        delay_cdf=cdf,
+    )
+
+
+@dataclass(frozen=True)
+class MonteCarloSetup:
+    """Everything that does not vary by path, built once per scenario (``prepare``)."""
+
+    scenario: Scenario
+    grid: TimeGrid
+    spec: WaterfallSpec
+    hedge: HedgePlan
+    deterministic: Operations
+    uncertainty: FieldUncertainty
+    price_times_years: Array
+    spot_usd_per_bbl: float
+    kernel_fields: tuple[Any, ...]
+    kernel_spec: tuple[Any, ...]
+    kernel_metrics: tuple[Any, ...]
+    hist_lo: Array
+    hist_width: Array
+
+    @property
+    def n_tranches(self) -> int:
+        return len(self.spec.tranches)
+
+
+def _unit_cumulative(scenario: Scenario, grid: TimeGrid, max_delay_years: int) -> Array:
+    """Arps cumulative for a unit initial rate at the end of each period (fields, delay years + 1, periods)."""
+    n, ppy = grid.n, grid.periods_per_year
+    cum_end = np.cumsum(grid.days)
+    cum_start = cum_end - grid.days
+    out = np.zeros((len(scenario.fields), max_delay_years + 1, n))
+    for i, f in enumerate(scenario.fields):
+        first0 = grid.period_of(max(grid.start, _jan1(f.first_production_year)))
+        for d in range(max_delay_years + 1):
+            first = first0 + d * ppy
+            if first >= n:
+                continue
+            elapsed = np.maximum(cum_end - cum_start[first], 0.0)
+            out[i, d] = arps_cumulative(qi=1.0, di_per_year=f.decline.di, b=f.decline.b_exponent, t_days=elapsed)
+    return out
+
+
+def prepare(scenario: Scenario) -> MonteCarloSetup:
+    """Build the path-independent part of a Monte Carlo run of ``scenario``."""
+    grid = grid_of(scenario)
+    n = grid.n
+    hedge = hedge_plan_of(scenario, grid)
+    det = operations(scenario, grid, deterministic_inputs(scenario, grid), hedge)
+    spec = build_waterfall_spec(scenario, grid, base_collections_usd=det.collections_usd[0],
+                                hedge_premium_from_proceeds_usd=hedge.premium_from_proceeds_usd)
+    unc = resolve_uncertainty(scenario)
+    oil_rate, gas_rate = duty_rates(regime=scenario.fiscal.regime, rate_on_value=scenario.fiscal.rate_on_value,
+                                    gas_rate_on_value=scenario.fiscal.gas_rate_on_value)
+    gp = scenario.gas_price
+    gas = (deck_prices(deck=gp.deck, decimal_years=grid.mid_decimal_year) if gp is not None else np.zeros(n))
+    pledged = (scenario.collateral.pledged_exports_bpd * grid.days
+               if scenario.collateral.source == "incremental_plus_exports" else np.zeros(n))
+    fields = scenario.fields
+    kernel_fields = (
+        np.ascontiguousarray(gas),
+        _unit_cumulative(scenario, grid, unc.max_delay_years),
+        np.array([f.initial_rate_per_day for f in fields]),
+        np.array([f.reserves_units for f in fields]),
+        np.array([f.product == "oil" for f in fields]),
+        np.array([f.opex_usd_per_unit for f in fields]),
+        np.ascontiguousarray(field_capex_usd(scenario, grid)),
+        float(gp.heat_content_mmbtu_per_mcf if gp is not None else 1.0),
+        float(gp.differential_usd_per_mmbtu if gp is not None else 0.0),
+        float(oil_rate),
+        float(gas_rate),
+        np.ascontiguousarray(pledged),
+        hedge.notional_bbl,
+        hedge.put_strike_usd_per_bbl,
+        hedge.call_strike_usd_per_bbl,
+        hedge.premium_from_collections_usd,
+    )
+    ppy = grid.periods_per_year
+    trs = spec.tranches
+    by_name = {t.name: t for t in scenario.tranches}
+    legal = np.array([t.issue_period + by_name[t.name].legal_final_years_or_maturity * ppy - 1 for t in trs])
+    legal = np.minimum(legal, n - 1).astype(np.int64)
+    steps = np.arange(n, dtype=np.float64)
+    discount = np.array([(1.0 + t.rate_per_period) ** -(steps + 1.0 - t.issue_period) for t in trs])
+    own = np.array([t.debt_service_from_collections_usd for t in trs])
+    senior = np.array([sum((s.debt_service_from_collections_usd for s in trs if s.seniority <= t.seniority),
+                           np.zeros(n)) for t in trs])
+    mdf_discount = (1.0 + scenario.scenario.discount_rate) ** -grid.t_end_years
+    kernel_metrics = (
+        legal, np.ascontiguousarray(discount), grid.t_end_years, np.array([grid.t_start_years[t.issue_period]
+                                                                            for t in trs]),
+        np.ascontiguousarray(own), np.ascontiguousarray(senior), mdf_discount,
+    )
+    top = max(float(det.collections_usd.max()), 1.0) * 10.0
+    hist_hi = np.array([500.0, top, 10.0, top])
+    hist_lo = np.zeros(4)
+    start = scenario.scenario.start
+    spot = float(deck_prices(deck=scenario.price.deck,
+                             decimal_years=np.array([start.year + (start.month - 1) / 12.0]))[0])
+    model = scenario.price.stochastic
+    if model is not None and model.model == "bootstrap":
+        times = grid.t_end_years.copy()
+    else:
+        times = 0.5 * (grid.t_start_years + grid.t_end_years)
+    return MonteCarloSetup(
+        scenario=scenario, grid=grid, spec=spec, hedge=hedge, deterministic=det, uncertainty=unc,
+        price_times_years=times, spot_usd_per_bbl=spot, kernel_fields=kernel_fields,
+        kernel_spec=spec_arrays(spec), kernel_metrics=kernel_metrics, hist_lo=hist_lo,
+        hist_width=(hist_hi - hist_lo) / N_BINS,
+    )
+
+
+# ------------------------------------------------------------------------------------------------ random inputs
+
+
+@dataclass(frozen=True)
+class _BlockDraws:
+    price: Array | None
+    differential: Array | None
+    normals: Array  # (3, fields, paths)
+    uniforms: Array  # (fields, paths)
+
+
+def _block_generator(seed: int, block: int) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
+
+
+def _draw_block(setup: MonteCarloSetup, seed: int, block: int) -> _BlockDraws:
+    rng = _block_generator(seed, block)
+    price = setup.scenario.price
+    t = setup.price_times_years
+    nf = len(setup.scenario.fields)
+    p = (price.stochastic.draw(times_years=t, n_paths=BLOCK_PATHS, rng=rng)
+         if price.stochastic is not None else None)
+    d = (price.stochastic_differential.draw(times_years=t, n_paths=BLOCK_PATHS, rng=rng)
+         if price.stochastic_differential is not None else None)
+    if setup.scenario.uncertainty.fields:
+        normals = rng.standard_normal((3, nf, BLOCK_PATHS))
+        uniforms = rng.random((nf, BLOCK_PATHS))
+    else:
+        normals = np.zeros((3, nf, BLOCK_PATHS))
+        uniforms = np.zeros((nf, BLOCK_PATHS))
+    return _BlockDraws(p, d, normals, uniforms)
+
+
+def draw_random_numbers(setup: MonteCarloSetup, *, seed: int, first_path: int, n_paths: int) -> _BlockDraws:
+    """The random numbers of paths ``first_path .. first_path + n_paths - 1`` (the Monte Carlo's floor)."""
+    last = first_path + n_paths
+    parts = []
+    for b in range(first_path // BLOCK_PATHS, (last - 1) // BLOCK_PATHS + 1):
+        lo = max(first_path - b * BLOCK_PATHS, 0)
+        hi = min(last - b * BLOCK_PATHS, BLOCK_PATHS)
+        blk = _draw_block(setup, seed, b)
+        parts.append(_BlockDraws(
+            None if blk.price is None else blk.price[lo:hi],
+            None if blk.differential is None else blk.differential[lo:hi],
+            blk.normals[:, :, lo:hi],
+            blk.uniforms[:, lo:hi],
+        ))
+    if len(parts) == 1:
+        return parts[0]
+    return _BlockDraws(
+        None if parts[0].price is None else np.concatenate([p.price for p in parts if p.price is not None]),
+        None if parts[0].differential is None
+        else np.concatenate([p.differential for p in parts if p.differential is not None]),
+        np.concatenate([p.normals for p in parts], axis=2),
+        np.concatenate([p.uniforms for p in parts], axis=1),
+    )
+
+
+def inputs_from_draws(setup: MonteCarloSetup, draws: _BlockDraws, n_paths: int) -> PathInputs:
+    """Prices and field multipliers of a chunk of paths from its random numbers."""
+    sc, grid = setup.scenario, setup.grid
+    t = setup.price_times_years
+    model = sc.price.stochastic
+    if model is not None:
+        assert draws.price is not None
+        bench = model.simulate_from_draws(spot_usd_per_bbl=setup.spot_usd_per_bbl, times_years=t,
+                                          draws=draws.price)
+    else:
+        bench = np.broadcast_to(deck_prices(deck=sc.price.deck, decimal_years=grid.mid_decimal_year),
+                                (n_paths, grid.n)).copy()
+    dmodel = sc.price.stochastic_differential
+    if dmodel is not None:
+        assert draws.differential is not None
+        shocks = None
+        if getattr(dmodel, "rho", 0.0) != 0.0 and model is not None and not isinstance(model, BlockBootstrap):
+            assert draws.price is not None
+            shocks = model.log_price_shocks(draws.price)
+        diff = dmodel.simulate_from_draws(times_years=t, draws=draws.differential, benchmark_shocks=shocks)
+    else:
+        diff = np.full((n_paths, grid.n), sc.price.differential_usd_per_bbl)
+    gas = setup.kernel_fields[0]
+    u = setup.uncertainty
+    z = draws.normals
+    delay_years = np.empty(draws.uniforms.shape, dtype=np.int64)
+    for i in range(u.delay_cdf.shape[0]):
+        delay_years[i] = np.minimum(np.searchsorted(u.delay_cdf[i], draws.uniforms[i], side="right"),
+                                    u.max_delay_years)
+    return PathInputs(
+        benchmark_usd_per_bbl=np.ascontiguousarray(bench),
+        differential_usd_per_bbl=np.ascontiguousarray(diff),
+        gas_usd_per_mmbtu=np.broadcast_to(gas, (n_paths, grid.n)),
+        qi_multiplier=np.exp(u.qi_sigma[:, None] * z[0]),
+        reserves_multiplier=np.exp(u.reserves_sigma[:, None] * z[1]),
+        delay_periods=delay_years * grid.periods_per_year,
+        capex_multiplier=u.capex_median[:, None] * np.exp(u.capex_sigma[:, None] * z[2]),
+    )
+
+
+def draw_inputs(setup: MonteCarloSetup, *, seed: int, first_path: int, n_paths: int) -> PathInputs:
+    """The inputs of paths ``first_path .. first_path + n_paths - 1`` (independent of how paths are chunked)."""
+    return inputs_from_draws(setup, draw_random_numbers(setup, seed=seed, first_path=first_path,
+                                                        n_paths=n_paths), n_paths)
+
+
+# ------------------------------------------------------------------------------------------------ running chunks
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """Per-path metrics of a chunk and its per-period histograms."""
+
+    metrics_tranche: Array  # (paths, tranches, N_METRICS_TRANCHE)
+    metrics_path: Array  # (paths, N_METRICS_PATH)
+    hist: NDArray[np.int64]  # (4, periods, N_BINS + 2)
+
+
+def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName = "vector",
+              threads: int | None = None) -> ChunkResult:
+    """The whole chain on a chunk of paths: the compiled kernel, or the pure-Python oracle."""
+    if engine == "reference":
+        from naef.engine.montecarlo_reference import run_chunk_reference
+
+        return run_chunk_reference(setup, inputs)
+    import numba
+
+    n_paths, n = inputs.benchmark_usd_per_bbl.shape
+    lanes = max(1, min(threads or numba.get_num_threads(), n_paths))
+    mt = np.zeros((n_paths, setup.n_tranches, N_METRICS_TRANCHE))
+    mp = np.zeros((n_paths, N_METRICS_PATH))
+    hist = np.zeros((lanes, 4, n, N_BINS + 2), dtype=np.int64)
+    f = setup.kernel_fields
+    monte_carlo_kernel(
+        inputs.benchmark_usd_per_bbl, inputs.differential_usd_per_bbl, f[0],
+        np.ascontiguousarray(inputs.qi_multiplier), np.ascontiguousarray(inputs.reserves_multiplier),
+        np.ascontiguousarray(inputs.delay_periods // setup.grid.periods_per_year),
+        np.ascontiguousarray(inputs.capex_multiplier), *f[1:],
+        *setup.kernel_spec, *setup.kernel_metrics,
+        setup.hist_lo, 1.0 / setup.hist_width, N_BINS, lanes, mt, mp, hist,
+    )
+    return ChunkResult(mt, mp, hist.sum(axis=0))
+
+
+# ------------------------------------------------------------------------------------------------ the whole run
+
+
+@dataclass
+class MonteCarloResult:
+    """A Monte Carlo run: the summary, the per-period percentiles, and the per-path metrics behind them."""
+
+    summary: dict[str, Any]
+    percentiles: pd.DataFrame
+    metrics_tranche: Array
+    metrics_path: Array
+    hist: NDArray[np.int64]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def check_run_arguments(*, n_paths: int, seed: int, chunk_size: int) -> None:
+    """Raise :class:`MonteCarloError` naming the argument when one is out of range."""
+    if n_paths < 1:
+        raise MonteCarloError(f"--paths: must be at least 1 (got {n_paths})")
+    if n_paths > 100_000_000:
+        raise MonteCarloError(f"--paths: at most 100,000,000 in one run (got {n_paths})")
+    if chunk_size < 1:
+        raise MonteCarloError(f"--chunk-size: must be at least 1 (got {chunk_size})")
+    if not 0 <= seed < 2**63:
+        raise MonteCarloError(f"--seed: must be between 0 and 2^63 - 1 (got {seed})")
+
+
+def simulate_paths(
+    setup: MonteCarloSetup,
+    *,
+    n_paths: int,
+    seed: int,
+    chunk_size: int = 20_000,
+    engine: EngineName = "vector",
+    progress: Callable[[int], None] | None = None,
+    threads: int | None = None,
+) -> tuple[Array, Array, NDArray[np.int64], dict[str, float]]:
+    """Run every chunk in turn; returns per-path metrics, summed histograms and timings (draws, the rest)."""
+    check_run_arguments(n_paths=n_paths, seed=seed, chunk_size=chunk_size)
+    mt = np.empty((n_paths, setup.n_tranches, N_METRICS_TRANCHE))
+    mp = np.empty((n_paths, N_METRICS_PATH))
+    hist = np.zeros((4, setup.grid.n, N_BINS + 2), dtype=np.int64)
+    t_draw = t_rest = 0.0
+    for first in range(0, n_paths, chunk_size):
+        m = min(chunk_size, n_paths - first)
+        t0 = time.perf_counter()
+        draws = draw_random_numbers(setup, seed=seed, first_path=first, n_paths=m)
+        t1 = time.perf_counter()
+        inputs = inputs_from_draws(setup, draws, m)
+        res = run_chunk(setup, inputs, engine=engine, threads=threads)
+        mt[first : first + m] = res.metrics_tranche
+        mp[first : first + m] = res.metrics_path
+        hist += res.hist
+        t_draw += t1 - t0
+        t_rest += time.perf_counter() - t1
+        if progress is not None:
+            progress(m)
+    return mt, mp, hist, {"draw_seconds": t_draw, "rest_seconds": t_rest}
+
+
+def run_monte_carlo(
+    scenario: Scenario,
+    *,
+    n_paths: int,
+    seed: int,
+    chunk_size: int = 20_000,
+    engine: EngineName = "vector",
+    progress: Callable[[int], None] | None = None,
+    threads: int | None = None,
+    compare_unhedged: bool = True,
+) -> MonteCarloResult:
+    """Run ``n_paths`` paths of ``scenario`` and summarise them.
+
+    With hedges in the scenario and ``compare_unhedged``, the same paths (common random numbers) are run again
+    without them, and the summary's ``hedge`` section compares PD, EL and MDF inflows with and without.
+    """
+    from naef.engine.mc_summary import build_mc_summary, percentiles_table
+
+    setup = prepare(scenario)
+    mt, mp, hist, timings = simulate_paths(setup, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
+                                           engine=engine, progress=progress, threads=threads)
+    unhedged = None
+    if compare_unhedged and scenario.hedges:
+        bare = prepare(replace_hedges(scenario))
+        u_mt, u_mp, _, _ = simulate_paths(bare, n_paths=n_paths, seed=seed, chunk_size=chunk_size, engine=engine,
+                                          progress=progress, threads=threads)
+        unhedged = (bare, u_mt, u_mp)
+    run_info = {"kind": "monte_carlo", "paths": n_paths, "seed": seed, "chunk_size": chunk_size,
+                "engine": engine, "block_paths": BLOCK_PATHS}
+    summary = build_mc_summary(setup, mt, mp, run_info=run_info, unhedged=unhedged)
+    return MonteCarloResult(summary=summary, percentiles=percentiles_table(setup, hist), metrics_tranche=mt,
+                            metrics_path=mp, hist=hist, timings=timings)
+
+
+def replace_hedges(scenario: Scenario) -> Scenario:
+    """The scenario without its hedges."""
+    return scenario.model_copy(update={"hedges": ()})
+
+
+def implied_quantile(counts: NDArray[np.int64], q: float, *, lo: float, width: float) -> float:
+    """The ``q`` quantile of a histogram (bin 0: at or below ``lo``; bin k: ``(lo + (k-1) w, lo + k w]``; last:
+    above the range), interpolated linearly within its bin; ``nan`` for an empty histogram; the top of the range
+    when it falls above it."""
+    total = int(counts.sum())
+    if total == 0:
+        return math.nan
+    target = q * total
+    cum = np.cumsum(counts)
+    k = int(np.searchsorted(cum, target, side="left"))
+    k = min(k, counts.size - 1)
+    if k == 0:
+        return lo
+    if k == counts.size - 1:
+        return lo + (counts.size - 2) * width
+    before = float(cum[k - 1])
+    frac = (target - before) / float(counts[k]) if counts[k] > 0 else 1.0
+    return lo + (k - 1 + frac) * width
+
+
+def deterministic_setup_inputs(setup: MonteCarloSetup, benchmark_usd_per_bbl: Array) -> PathInputs:
+    """Inputs with the given benchmark paths (paths, periods), the scenario's differential and gas deck and no
+    field uncertainty (stress replays, breakevens)."""
+    base = deterministic_inputs(setup.scenario, setup.grid)
+    k = benchmark_usd_per_bbl.shape[0]
+    nf = len(setup.scenario.fields)
+    return replace(
+        base,
+        benchmark_usd_per_bbl=np.ascontiguousarray(benchmark_usd_per_bbl, dtype=np.float64),
+        differential_usd_per_bbl=np.repeat(base.differential_usd_per_bbl, k, axis=0),
+        gas_usd_per_mmbtu=np.repeat(base.gas_usd_per_mmbtu, k, axis=0),
+        qi_multiplier=np.ones((nf, k)),
+        reserves_multiplier=np.ones((nf, k)),
+        delay_periods=np.zeros((nf, k), dtype=np.int64),
+        capex_multiplier=np.ones((nf, k)),
+    )

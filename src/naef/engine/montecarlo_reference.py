@@ -1,0 +1,93 @@
+"""The oracle of a Monte Carlo chunk: NumPy operations, the pure-Python waterfall (``naef.engine.reference``) and
+per-path metrics computed the slow, obvious way — the same definitions as the compiled kernel
+(``naef.engine.montecarlo`` docstring), written independently of it. ``naef run --engine reference`` uses it."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from naef.engine.kernel import N_METRICS_PATH, N_METRICS_TRANCHE
+from naef.engine.montecarlo import N_BINS, ChunkResult, MonteCarloSetup
+from naef.engine.reference import run_waterfall_reference
+from naef.engine.simulate import PathInputs, operations
+
+__all__ = ["run_chunk_reference"]
+
+
+def _bin(x: float, lo: float, width: float) -> int:
+    if not x > lo:
+        return 0
+    k = math.ceil((x - lo) * (1.0 / width))
+    return N_BINS + 1 if k > N_BINS else max(k, 1)
+
+
+def run_chunk_reference(setup: MonteCarloSetup, inputs: PathInputs) -> ChunkResult:
+    """Same contract as ``naef.engine.montecarlo.run_chunk``, one path at a time in plain Python."""
+    sc, grid, spec = setup.scenario, setup.grid, setup.spec
+    ops = operations(sc, grid, inputs, setup.hedge)
+    wf = run_waterfall_reference(spec, collections_usd=ops.collections_usd, capex_usd=ops.capex_usd,
+                                 pledged_exports_usd=ops.pledged_exports_usd)
+    n_paths, n = ops.collections_usd.shape
+    nt = len(spec.tranches)
+    ppy = grid.periods_per_year
+    by_name = {t.name: t for t in sc.tranches}
+    grace = sc.triggers.default_grace_periods
+    rate = sc.scenario.discount_rate
+    mt = np.zeros((n_paths, nt, N_METRICS_TRANCHE))
+    mp = np.zeros((n_paths, N_METRICS_PATH))
+    hist = np.zeros((4, n, N_BINS + 2), dtype=np.int64)
+    lo, width = setup.hist_lo.tolist(), setup.hist_width.tolist()
+    for p in range(n_paths):
+        cfads = wf.path["cfads_usd"][p].tolist()
+        for j, sch in enumerate(spec.tranches):
+            legal = min(sch.issue_period + by_name[sch.name].legal_final_years_or_maturity * ppy - 1, n - 1)
+            ip = wf.tranche["interest_paid_usd"][j, p].tolist()
+            pp = wf.tranche["principal_paid_usd"][j, p].tolist()
+            short = wf.tranche["interest_shortfall_usd"][j, p].tolist()
+            owed = wf.tranche["principal_outstanding_usd"][j, p].tolist()
+            tol = 1e-9 * sch.size_usd
+            default_at, run = -1, 0
+            for t in range(n):
+                run = run + 1 if short[t] > tol else 0
+                if run > grace or (t == legal and owed[t] + short[t] > tol):
+                    default_at = t
+                    break
+            v = 1.0 / (1.0 + sch.rate_per_period)
+            pv = sum((ip[t] + pp[t]) * v ** (t + 1 - sch.issue_period) for t in range(n))
+            loss = 1.0 - pv / sch.size_usd
+            t_issue = float(grid.t_start_years[sch.issue_period])
+            paid = sum(pp)
+            wal = (sum((float(grid.t_end_years[t]) - t_issue) * pp[t] for t in range(n)) / paid
+                   if paid > 0 else math.nan)
+            own = sch.debt_service_from_collections_usd
+            senior = np.sum([s.debt_service_from_collections_usd for s in spec.tranches
+                             if s.seniority <= sch.seniority], axis=0)
+            ratios = [cfads[t] / float(senior[t]) for t in range(n) if own[t] > 0]
+            mt[p, j] = [1.0 if default_at >= 0 else 0.0, default_at, loss if loss > 1e-9 else 0.0, wal,
+                        min(ratios) if ratios else math.inf]
+        to_mdf = wf.path["to_mdf_usd"][p].tolist()
+        eod = wf.path["event_of_default"][p].tolist()
+        dscr = wf.path["dscr"][p].tolist()
+        finite = [d for d in dscr if not math.isnan(d)]
+        eod_at = next((t for t in range(n) if eod[t] > 0), -1)
+        mp[p] = [
+            sum(to_mdf),
+            sum(to_mdf[t] * (1.0 + rate) ** -float(grid.t_end_years[t]) for t in range(n)),
+            1.0 if eod_at >= 0 else 0.0,
+            eod_at,
+            min(finite) if finite else math.inf,
+            float(ops.collections_usd[p].sum()),
+            float(wf.path["pemex_capex_funding_usd"][p].sum()),
+            float(ops.hedge_net_usd[p].sum()),
+        ]
+        bench = inputs.benchmark_usd_per_bbl[p].tolist()
+        coll = ops.collections_usd[p].tolist()
+        for t in range(n):
+            hist[0, t, _bin(bench[t], lo[0], width[0])] += 1
+            hist[1, t, _bin(coll[t], lo[1], width[1])] += 1
+            if not math.isnan(dscr[t]):
+                hist[2, t, _bin(dscr[t], lo[2], width[2])] += 1
+            hist[3, t, _bin(to_mdf[t], lo[3], width[3])] += 1
+    return ChunkResult(mt, mp, hist)
