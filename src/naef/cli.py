@@ -200,8 +200,10 @@ _mount_ledger()
 
 def _mount_commands() -> None:
     from naef.commands.calibrate import register as register_calibrate
+    from naef.commands.size import register as register_size
 
     register_calibrate(app)
+    register_size(app)
 
 
 _mount_commands()

@@ -73,6 +73,8 @@ def scenario_dicts(draw: st.DrawFn) -> dict[str, Any]:
         }
         if amort == "sculpted":
             t["target_dscr"] = draw(st.floats(1.05, 2.5))
+        if draw(st.booleans()):
+            t["legal_final_years"] = maturity + draw(st.integers(0, room - maturity))
         tranches.append(t)
 
     exports = draw(st.booleans())
@@ -95,7 +97,9 @@ def scenario_dicts(draw: st.DrawFn) -> dict[str, Any]:
             "cash_trap_dscr": draw(st.floats(0.0, 2.0)),
             "lookback_periods": draw(st.integers(1, 4)),
             "distributions_before_first_repayment": draw(st.booleans()),
+            "default_grace_periods": draw(st.integers(0, 3)),
         },
+        "uncertainty": {"fields": draw(st.booleans())},
         "fiscal": draw(
             st.sampled_from(
                 [
@@ -112,6 +116,30 @@ def scenario_dicts(draw: st.DrawFn) -> dict[str, Any]:
         }
     if has_gas:
         data["gas_price"] = {"deck": deck(0.0, 12.0)}
+    model = draw(st.sampled_from(["none", "gbm", "ou"]))
+    if model == "gbm":
+        data["price"]["stochastic"] = {"model": "gbm", "mu": draw(st.floats(-0.05, 0.05)),
+                                       "sigma": draw(st.floats(0.05, 0.6))}
+    elif model == "ou":
+        data["price"]["stochastic"] = {"model": "ou", "kappa": draw(st.floats(0.0, 1.5)),
+                                       "long_run_usd_per_bbl": draw(st.floats(20.0, 120.0)),
+                                       "sigma": draw(st.floats(0.05, 0.6))}
+    if draw(st.booleans()):
+        data["price"]["stochastic_differential"] = {
+            "model": "ou", "initial_usd_per_bbl": -8.0, "long_run_usd_per_bbl": draw(st.floats(-12.0, -2.0)),
+            "kappa": draw(st.floats(0.1, 2.0)), "sigma_usd_per_bbl": draw(st.floats(0.5, 5.0)),
+            "rho": draw(st.floats(-0.9, 0.9)) if model != "none" else 0.0,
+        }
+    if draw(st.booleans()):
+        kind = draw(st.sampled_from(["put", "collar"]))
+        hedge: dict[str, Any] = {
+            "kind": kind, "share_of_expected_production": draw(st.floats(0.05, 1.0)),
+            "put_strike_usd_per_bbl": draw(st.floats(20.0, 90.0)), "first_year": year0 + 1,
+            "last_year": year0 + draw(st.integers(1, 4)), "premium": draw(st.sampled_from(["proceeds", "collections"])),
+        }
+        if kind == "collar":
+            hedge["call_strike_usd_per_bbl"] = hedge["put_strike_usd_per_bbl"] + draw(st.floats(0.0, 60.0))
+        data["hedges"] = [hedge]
     return data
 
 

@@ -83,12 +83,16 @@ def build_hedge_plan(scenario: Scenario, grid: TimeGrid, *, expected_oil_bbl: Ar
         mask = (years >= h.first_year) & (years <= h.last_year)
         qty = np.where(mask, h.share_of_expected_production * expected_oil_bbl, 0.0)
         disc = np.exp(-h.risk_free_rate * t_mid)
-        unit = black76_put(forward=forward, strike=h.put_strike_usd_per_bbl, vol=h.volatility, time_years=t_mid,
-                           discount_factor=disc)
+        # a zero forward (a deck at zero) leaves only intrinsic value: the put pays its strike, the call nothing
+        live = forward > 0.0
+        f = np.where(live, forward, 1.0)
+        unit = np.where(live, black76_put(forward=f, strike=h.put_strike_usd_per_bbl, vol=h.volatility,
+                                          time_years=t_mid, discount_factor=disc),
+                        disc * h.put_strike_usd_per_bbl)
         if h.kind == "collar":
             assert h.call_strike_usd_per_bbl is not None
-            unit = unit - black76_call(forward=forward, strike=h.call_strike_usd_per_bbl, vol=h.volatility,
-                                       time_years=t_mid, discount_factor=disc)
+            unit = unit - np.where(live, black76_call(forward=f, strike=h.call_strike_usd_per_bbl, vol=h.volatility,
+                                                      time_years=t_mid, discount_factor=disc), 0.0)
             call_k = np.where(mask, h.call_strike_usd_per_bbl, call_k)
         value = float((qty * unit).sum())
         if h.premium == "proceeds":

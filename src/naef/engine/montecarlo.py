@@ -259,6 +259,11 @@ def prepare(scenario: Scenario) -> MonteCarloSetup:
     spot = float(deck_prices(deck=scenario.price.deck,
                              decimal_years=np.array([start.year + (start.month - 1) / 12.0]))[0])
     model = scenario.price.stochastic
+    if model is not None and not spot > 0.0:
+        raise MonteCarloError(
+            f"price.stochastic: a log-price model starts from the deck's price at the start, which is {spot} "
+            "(it must be > 0)"
+        )
     if model is not None and model.model == "bootstrap":
         times = grid.t_end_years.copy()
     else:

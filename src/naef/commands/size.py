@@ -1,0 +1,73 @@
+"""``naef size``: the largest tranche or programme at a target implied rating."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from naef.commands.common import console, num, progress_bar, usd_bn
+from naef.errors import CliError
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``size`` to ``app``."""
+
+    @app.command()
+    def size(
+        scenario: Annotated[str, typer.Argument(help="Scenario TOML file, or a shipped scenario's name.")] = "baseline",
+        target_rating: Annotated[
+            str, typer.Option("--target-rating", help="Moody's rating to reach at least, e.g. A2 or Baa3.")
+        ] = "Baa3",
+        tranche: Annotated[
+            str | None, typer.Option("--tranche", help="Size this tranche (default: the whole programme, pro rata).")
+        ] = None,
+        basis: Annotated[
+            str, typer.Option("--basis", help="'el' (expected loss at WAL, default) or 'pd' (default probability).")
+        ] = "el",
+        paths: Annotated[int, typer.Option("--paths", help="Monte Carlo paths per evaluation.")] = 4000,
+        seed: Annotated[int, typer.Option("--seed", help="Seed (the same paths at every size).")] = 1,
+        chunk_size: Annotated[int, typer.Option("--chunk-size", help="Paths simulated at once.")] = 20_000,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+        quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    ) -> None:
+        """Find the largest size whose implied rating is at least --target-rating.
+
+        Every size is run on the same Monte Carlo paths (common random numbers), so the search is monotone; the
+        JSON lists every evaluation (scale, size_usd, pd, expected_loss, implied_rating, passes).
+        """
+        from naef import load_scenario
+        from naef.engine.sizing import size_search
+
+        if basis not in ("el", "pd"):
+            raise CliError(f"--basis: unknown basis {basis!r} (choose 'el' or 'pd')")
+        sc = load_scenario(scenario)
+        with progress_bar(40, description="sizes", quiet=quiet or as_json) as advance:
+            result = size_search(sc, target_rating=target_rating, tranche=tranche,
+                                 basis="el" if basis == "el" else "pd", n_paths=paths, seed=seed,
+                                 chunk_size=chunk_size, progress=advance)
+        if as_json:
+            typer.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+            return
+        what = f"tranche {tranche}" if tranche else "the programme (all tranches pro rata)"
+        best = result.best
+        if best is None:
+            console.print(f"No size of {what} reaches {target_rating} (down to 1/1024 of it).", highlight=False)
+        else:
+            console.print(
+                f"Largest size of {what} rated at least {target_rating} ({basis.upper()} basis, {paths:,} paths, "
+                f"seed {seed}): [bold]USD {usd_bn(best.size_usd)} bn[/] (× {best.scale:.4f}), PD "
+                f"{best.pd:.2%} ± {best.pd_se:.2%}, EL {best.expected_loss:.3%} ± {best.expected_loss_se:.3%}, "
+                f"implied {best.implied_rating}", highlight=False,
+            )
+        t = Table(title="Evaluations (in the order made)", show_edge=False)
+        for col in ("scale", "size (USD bn)", "PD", "EL", "rating", "passes"):
+            t.add_column(col, justify="right")
+        for e in result.evaluations:
+            t.add_row(num(e.scale, "{:.4f}"), usd_bn(e.size_usd), f"{e.pd:.2%}", f"{e.expected_loss:.3%}",
+                      e.implied_rating, "yes" if e.passes else "no")
+        console.print(t)

@@ -1,0 +1,176 @@
+"""Issuance sizing: the largest tranche (or programme) whose implied rating is at least a target.
+
+Method
+    The size is ``s × base size`` (one tranche, or every tranche pro rata for the programme). For each ``s`` the
+    scenario is re-prepared (schedules, reserve targets and sculpting follow the new sizes) and run on the SAME
+    paths: the random numbers depend only on the seed and the path's index (``naef.engine.montecarlo``), never on
+    the sizes, so every evaluation sees identical prices, production and costs (common random numbers). With
+    common random numbers, and while the proceeds do not exceed their uses, a larger programme is the same
+    structure against collections divided by ``s``: it can only be paid less on each path, so EL and PD move in one
+    direction and the implied rating is monotone in ``s`` (tests/engine/test_montecarlo.py checks it). Above that,
+    surplus proceeds are released into the waterfall and can put off a default on a few paths (borrowing to pay
+    debt service), so monotonicity can fail locally there. The largest passing ``s`` is bracketed (doubling or
+    halving from ``s = 1``) and then bisected to a relative tolerance; every evaluation is returned so a reader
+    can check the monotonicity on the run itself.
+
+The rating is the expected-loss rating (EL at the tranche's WAL against Moody's idealized EL table) or, with
+``basis="pd"``, the default-probability rating (PD at the legal final horizon against the idealized default
+rates) — see ``naef.analysis.ratings`` and ``naef.engine.mc_summary.tranche_risk``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from naef.analysis.ratings import MOODYS_RATINGS, RatingError, rating_at_least
+from naef.engine.mc_summary import tranche_risk
+from naef.engine.montecarlo import check_run_arguments, prepare, simulate_paths
+from naef.errors import NaefError
+from naef.scenario.models import Scenario
+
+__all__ = ["SizeEvaluation", "SizeResult", "SizingError", "scale_sizes", "size_search"]
+
+
+class SizingError(NaefError):
+    """Bad sizing arguments (unknown tranche, unknown rating) or no size reaching the target."""
+
+
+@dataclass(frozen=True)
+class SizeEvaluation:
+    """One evaluated scale: the tranche's (or programme's) size, its PD, EL and implied rating."""
+
+    scale: float
+    size_usd: float
+    pd: float
+    pd_se: float
+    expected_loss: float
+    expected_loss_se: float
+    implied_rating: str
+    passes: bool
+
+
+@dataclass(frozen=True)
+class SizeResult:
+    """The largest passing size and every evaluation of the search (in the order made)."""
+
+    target_rating: str
+    tranche: str | None
+    basis: str
+    best: SizeEvaluation | None
+    evaluations: tuple[SizeEvaluation, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``naef size --json``)."""
+        def row(e: SizeEvaluation) -> dict[str, Any]:
+            return {k: getattr(e, k) for k in ("scale", "size_usd", "pd", "pd_se", "expected_loss",
+                                               "expected_loss_se", "implied_rating", "passes")}
+
+        return {
+            "target_rating": self.target_rating,
+            "tranche": self.tranche,
+            "basis": self.basis,
+            "size_usd": None if self.best is None else self.best.size_usd,
+            "scale": None if self.best is None else self.best.scale,
+            "pd": None if self.best is None else self.best.pd,
+            "pd_se": None if self.best is None else self.best.pd_se,
+            "expected_loss": None if self.best is None else self.best.expected_loss,
+            "expected_loss_se": None if self.best is None else self.best.expected_loss_se,
+            "implied_rating": None if self.best is None else self.best.implied_rating,
+            "evaluations": [row(e) for e in self.evaluations],
+        }
+
+
+def scale_sizes(scenario: Scenario, *, scale: float, tranche: str | None) -> Scenario:
+    """The scenario with one tranche's size (or every tranche's, pro rata) multiplied by ``scale``."""
+    data = scenario.model_dump()
+    for t in data["tranches"]:
+        if tranche is None or t["name"] == tranche:
+            t["size_usd"] = t["size_usd"] * scale
+    return Scenario.model_validate(data)
+
+
+def size_search(
+    scenario: Scenario,
+    *,
+    target_rating: str,
+    tranche: str | None = None,
+    basis: Literal["el", "pd"] = "el",
+    n_paths: int = 4000,
+    seed: int = 1,
+    chunk_size: int = 20_000,
+    rel_tol: float = 0.002,
+    max_scale: float = 64.0,
+    min_scale: float = 1.0 / 1024.0,
+    progress: Callable[[int], None] | None = None,
+) -> SizeResult:
+    """Largest size whose implied rating is at least ``target_rating`` (module docstring)."""
+    check_run_arguments(n_paths=n_paths, seed=seed, chunk_size=chunk_size)
+    if target_rating not in MOODYS_RATINGS:
+        raise SizingError(f"--target-rating: unknown rating {target_rating!r} (Moody's scale: "
+                          f"{', '.join(MOODYS_RATINGS)})")
+    names = [t.name for t in scenario.tranches]
+    if tranche is not None and tranche not in names:
+        raise SizingError(f"--tranche: no tranche {tranche!r} in the scenario (tranches: {', '.join(names)})")
+    base_size = sum(t.size_usd for t in scenario.tranches if tranche is None or t.name == tranche)
+    evaluations: list[SizeEvaluation] = []
+
+    def evaluate(scale: float) -> SizeEvaluation:
+        setup = prepare(scale_sizes(scenario, scale=scale, tranche=tranche))
+        mt, _, _, _ = simulate_paths(setup, n_paths=n_paths, seed=seed, chunk_size=chunk_size)
+        rows = tranche_risk(setup, mt)
+        chosen = [r for r in rows if tranche is None or r["name"] == tranche]
+        # the programme passes when every tranche does; report the worst tranche's figures
+        worst = max(chosen, key=lambda r: _rank(r["implied_rating" if basis == "el" else "implied_rating_pd"]))
+        rating = worst["implied_rating" if basis == "el" else "implied_rating_pd"]
+        try:
+            ok = rating_at_least(rating, target_rating)
+        except RatingError as exc:  # pragma: no cover - ratings come from the shipped tables
+            raise SizingError(str(exc)) from None
+        e = SizeEvaluation(scale, base_size * scale, worst["pd"], worst["pd_se"], worst["expected_loss"],
+                           worst["expected_loss_se"], rating, ok)
+        evaluations.append(e)
+        if progress is not None:
+            progress(1)
+        return e
+
+    first = evaluate(1.0)
+    if first.passes:
+        lo, hi = first, None
+        scale = 2.0
+        while scale <= max_scale:
+            e = evaluate(scale)
+            if not e.passes:
+                hi = e
+                break
+            lo = e
+            scale *= 2.0
+        if hi is None:
+            return SizeResult(target_rating, tranche, basis, lo, tuple(evaluations))
+    else:
+        lo_found: SizeEvaluation | None = None
+        hi = first
+        scale = 0.5
+        while scale >= min_scale:
+            e = evaluate(scale)
+            if e.passes:
+                lo_found = e
+                break
+            hi = e
+            scale /= 2.0
+        if lo_found is None:
+            return SizeResult(target_rating, tranche, basis, None, tuple(evaluations))
+        lo = lo_found
+    while (hi.scale - lo.scale) > rel_tol * lo.scale:
+        mid = evaluate(0.5 * (lo.scale + hi.scale))
+        if mid.passes:
+            lo = mid
+        else:
+            hi = mid
+    return SizeResult(target_rating, tranche, basis, lo, tuple(evaluations))
+
+
+def _rank(rating: str) -> int:
+    order = (*MOODYS_RATINGS, "Caa-C")
+    return order.index(rating)

@@ -1,0 +1,610 @@
+"""Historical price stresses: replay an oil-price episode, or a user's price deck, through the deterministic chain.
+
+Each stress is one benchmark price path on the scenario's grid, run with everything else as in the deterministic
+case (the scenario's differential, gas deck, production, capex and costs; no field uncertainty; hedges as in the
+scenario), and compared with the base case (the scenario's own oil deck).
+
+Episodes (``naef/data/stress_episodes.toml``)
+    Quarterly averages of the U.S. EIA monthly spot prices (Brent RBRTE and WTI RWTC; the file gives the source,
+    the derivation and every figure; ``tests/analysis/test_history.py`` re-derives them from the EIA series). The
+    series matching the scenario's ``[price] benchmark`` is replayed. An episode's first quarter is laid on the
+    scenario's first quarter (the start is always the first day of a calendar quarter), its second on the second,
+    and so on: only the shape and the levels are replayed, not the calendar.
+
+Grids other than quarterly
+    Each episode quarter covers three months at the quarter's average price. A monthly period takes the price of
+    the quarter it falls in (the quarterly average repeated over its three months: no interpolation). An annual
+    period takes the mean of the prices of its four quarters (equal weights, since each quarter is three
+    months); when the episode ends inside a year, the quarters after its end count at that year's deck price.
+
+After the episode
+    When the episode is shorter than the horizon, the scenario's deck resumes: periods after the episode's last
+    quarter get the deck's price (read at the period's midpoint, as in the base case), not the episode's last
+    price. In ``scaled`` mode that can be a jump; the replay is a shock followed by a return to the planning
+    deck, not a new price regime. An episode longer than the horizon is cut at the horizon.
+
+Modes
+    ``scaled`` (default): ``p'_q = spot × p_q / p_0``, where ``p_0`` is the episode's first quarter and ``spot``
+    the deck's price at the scenario's start (the price the Monte Carlo starts from,
+    ``MonteCarloSetup.spot_usd_per_bbl``): the shape of the historical shock at today's level; the first quarter
+    is the spot exactly. ``levels``: the episode's prices as they were (nominal dollars of their time).
+
+User decks (``read_deck_csv``)
+    A CSV with the header ``Date,Price`` or ``period_start,price`` (any case), then rows ``YYYY-MM-DD`` (or
+    ``YYYY-MM``) and a price in US$/bbl (≥ 0), dates strictly increasing and inside the scenario's horizon. A row
+    applies to the period that contains its date; several rows in one period are averaged (so a monthly deck on
+    a quarterly scenario gives quarterly averages of the rows given); periods without a row keep the scenario's
+    deck. The prices are used as given (never scaled).
+
+Per-path results (:func:`run_stress`)
+    ``defaulted``, the period of default, ``loss`` (share of size, PV at the coupon), the tranches' and the path's
+    minimum DSCR, the period of the event of default and the MDF's inflows (nominal and PV at the scenario's
+    discount rate) are computed by the Monte Carlo's own compiled per-path metrics
+    (``naef.engine.kernel.tranche_and_path_metrics``; definitions in ``naef.engine.montecarlo``), applied to the
+    waterfall of the path, so a stress and a Monte Carlo path with the same prices give the same figures. Added
+    here: the largest and the final interest shortfall (arrears), the largest principal arrears, principal and
+    interest unpaid at the legal final period, the first period with any shortfall (interest or scheduled
+    principal above ``1e-9 × size``, the Monte Carlo's tolerance), the number of periods in which cash was
+    trapped (``trapped_usd`` > half a cent: the residual went to the cash-trap account instead of being
+    distributed, whether by the DSCR trigger, the lock-up before the first repayments or acceleration), the first
+    MDF inflow (> half a cent, as ``naef run``'s summary), and the MDF's loss against the base case,
+    ``base - stressed`` (positive when the MDF receives less) in dollars and as a share of the base case. Dates are
+    the first day of the period in which the event happens.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import datetime as dt
+import math
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from naef.engine.kernel import N_METRICS_PATH, N_METRICS_TRANCHE, PATH_COL, TRANCHE_COL, tranche_and_path_metrics
+from naef.engine.montecarlo import MonteCarloSetup, deterministic_setup_inputs
+from naef.engine.prices import deck_prices
+from naef.engine.simulate import Operations, operations
+from naef.engine.timegrid import TimeGrid
+from naef.engine.waterfall import WaterfallResult, run_waterfall, spec_arrays
+from naef.errors import NaefError
+from naef.scenario.load import content_hash
+
+__all__ = [
+    "CENT_HALF_USD",
+    "MODES",
+    "SHORTFALL_TOL",
+    "Episode",
+    "EpisodeLibrary",
+    "Mode",
+    "StressError",
+    "StressPath",
+    "StressResult",
+    "UserDeck",
+    "base_path",
+    "deck_path",
+    "episode_path",
+    "load_episodes",
+    "parse_deck_csv",
+    "path_metrics",
+    "read_deck_csv",
+    "replay_usd_per_bbl",
+    "run_stress",
+    "scenario_deck_usd_per_bbl",
+    "select_episodes",
+]
+
+Array = NDArray[np.float64]
+Mode = Literal["scaled", "levels"]
+MODES: tuple[Mode, ...] = ("scaled", "levels")
+PathKind = Literal["base", "episode", "deck"]
+
+#: amounts at or below half a cent count as zero (trapped cash, the first MDF inflow), as in ``naef run``'s summary
+CENT_HALF_USD = 0.005
+#: relative tolerance of a shortfall (share of the tranche's size), the Monte Carlo's (``naef.engine.kernel``)
+SHORTFALL_TOL = 1e-9
+# per-path metric columns of naef.engine.kernel.tranche_and_path_metrics
+_T_DEFAULT, _T_DEFAULT_AT, _T_LOSS, _T_WAL, _T_MIN_DSCR = range(N_METRICS_TRANCHE)
+_P_MDF, _P_MDF_PV, _P_EOD, _P_EOD_AT, _P_MIN_DSCR, _P_COLL, _P_GAP, _P_HEDGE = range(N_METRICS_PATH)
+_DECK_HEADERS = (("date", "price"), ("period_start", "price"))
+
+
+class StressError(NaefError):
+    """Bad stress input: an unknown episode, a malformed deck file, a price out of range or outside the horizon."""
+
+
+# ------------------------------------------------------------------------------------------------ episodes
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One historical episode: consecutive calendar quarters and their average spot prices (US$/bbl, nominal)."""
+
+    name: str
+    title: str
+    note: str
+    quarters: tuple[str, ...]
+    brent_usd_per_bbl: tuple[float, ...]
+    wti_usd_per_bbl: tuple[float, ...]
+
+    def prices_usd_per_bbl(self, benchmark: str) -> Array:
+        """The quarterly prices of ``benchmark`` (``"brent"`` or ``"wti"``)."""
+        if benchmark == "brent":
+            return np.array(self.brent_usd_per_bbl, dtype=np.float64)
+        if benchmark == "wti":
+            return np.array(self.wti_usd_per_bbl, dtype=np.float64)
+        raise StressError(f"price.benchmark: no episode series for {benchmark!r} (episodes have brent and wti)")
+
+
+@dataclass(frozen=True)
+class EpisodeLibrary:
+    """The shipped episodes and their source (the file's ``[meta]`` table)."""
+
+    meta: dict[str, Any]
+    episodes: tuple[Episode, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.episodes)
+
+    def get(self, name: str) -> Episode:
+        """The episode called ``name``; raise naming ``--episode`` if there is none."""
+        for e in self.episodes:
+            if e.name == name:
+                return e
+        raise StressError(f"--episode: unknown episode {name!r} (shipped: {', '.join(self.names)})")
+
+
+def _episode(raw: dict[str, Any], i: int) -> Episode:
+    where = f"stress_episodes.toml: episode[{i}]"
+    try:
+        ep = Episode(
+            name=str(raw["name"]), title=str(raw["title"]), note=str(raw.get("note", "")),
+            quarters=tuple(str(q) for q in raw["quarters"]),
+            brent_usd_per_bbl=tuple(float(x) for x in raw["brent_usd_per_bbl"]),
+            wti_usd_per_bbl=tuple(float(x) for x in raw["wti_usd_per_bbl"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise StressError(f"{where}: malformed ({exc})") from None
+    if not (len(ep.quarters) == len(ep.brent_usd_per_bbl) == len(ep.wti_usd_per_bbl) >= 1):
+        raise StressError(f"{where} ({ep.name}): quarters and prices must have the same, non-zero length")
+    if not all(x > 0.0 and math.isfinite(x) for x in (*ep.brent_usd_per_bbl, *ep.wti_usd_per_bbl)):
+        raise StressError(f"{where} ({ep.name}): prices must be positive numbers")
+    return ep
+
+
+def load_episodes() -> EpisodeLibrary:
+    """Read the shipped episodes (``naef/data/stress_episodes.toml``, package data)."""
+    text = resources.files("naef").joinpath("data", "stress_episodes.toml").read_text("utf-8")
+    data = tomllib.loads(text)
+    episodes = tuple(_episode(raw, i) for i, raw in enumerate(data.get("episode", [])))
+    return EpisodeLibrary(meta=dict(data.get("meta", {})), episodes=episodes)
+
+
+def select_episodes(names: Sequence[str], library: EpisodeLibrary) -> tuple[Episode, ...]:
+    """The episodes called ``names``, in that order; raise naming ``--episode`` for an unknown or repeated name."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        if name in seen:
+            raise StressError(f"--episode: {name!r} is given twice")
+        seen.add(name)
+        out.append(library.get(name))
+    return tuple(out)
+
+
+def replay_usd_per_bbl(
+    *, quarterly_usd_per_bbl: Array, deck_usd_per_bbl: Array, periods_per_year: int
+) -> tuple[Array, int]:
+    """The benchmark by period when quarterly prices are replayed from the grid's first quarter.
+
+    ``deck_usd_per_bbl`` (periods,) is the scenario's deck by period. Quarterly grid: period ``q`` is quarter
+    ``q``. Monthly: months ``3q, 3q + 1, 3q + 2`` take quarter ``q``'s price. Annual: the mean of the year's four
+    quarters, a quarter after the episode's end counting at the year's deck price. After the episode, the deck.
+    Returns the path and the number of periods (from the first) that hold episode prices, wholly or partly.
+    """
+    n = deck_usd_per_bbl.shape[0]
+    out = np.array(deck_usd_per_bbl, dtype=np.float64, copy=True)
+    q = np.asarray(quarterly_usd_per_bbl, dtype=np.float64)
+    if periods_per_year == 12:
+        sub, per = np.repeat(q, 3), 1
+    elif periods_per_year in (4, 1):
+        sub, per = q, 4 // periods_per_year
+    else:
+        raise StressError(f"scenario.periods_per_year: stress replays need 1, 4 or 12 (got {periods_per_year})")
+    sub = sub[: n * per]
+    covered = -(-sub.size // per)
+    for i in range(covered):
+        chunk = sub[i * per : (i + 1) * per]
+        if per == 1:
+            out[i] = chunk[0]
+        else:
+            out[i] = (float(chunk.sum()) + (per - chunk.size) * float(deck_usd_per_bbl[i])) / per
+    return out, covered
+
+
+# ------------------------------------------------------------------------------------------------ user decks
+
+
+@dataclass(frozen=True)
+class UserDeck:
+    """A user's benchmark prices by period (``nan`` where the file gives none), read from ``source``."""
+
+    name: str
+    source: str
+    period_usd_per_bbl: Array
+    rows: int
+
+    @property
+    def periods_given(self) -> int:
+        return int(np.isfinite(self.period_usd_per_bbl).sum())
+
+
+def _grid_end(grid: TimeGrid) -> dt.date:
+    last = grid.starts[-1]
+    total = last.year * 12 + last.month - 1 + 12 // grid.periods_per_year
+    return dt.date(total // 12, total % 12 + 1, 1)
+
+
+def _parse_date(text: str) -> dt.date | None:
+    text = text.strip()
+    try:
+        if len(text) == 7:
+            return dt.date.fromisoformat(text + "-01")
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return None
+
+
+def parse_deck_csv(text: str, *, source: str, grid: TimeGrid, name: str | None = None) -> UserDeck:
+    """Parse a deck CSV's text (format in the module docstring); errors name ``--deck source:line``."""
+    where = f"--deck {source}"
+    starts = grid.starts
+    end = _grid_end(grid)
+    sums = np.zeros(grid.n)
+    counts = np.zeros(grid.n)
+    header_seen = False
+    rows = 0
+    last: dt.date | None = None
+    reader = csv.reader(text.splitlines())
+    try:
+        for line_no, row in enumerate(reader, start=1):
+            if not row or all(not c.strip() for c in row):
+                continue
+            if not header_seen:
+                cells = tuple(c.strip().lower() for c in row)
+                if cells not in _DECK_HEADERS:
+                    raise StressError(f"{where}:{line_no}: expected the header 'Date,Price' or 'period_start,price', "
+                                      f"got {','.join(row)!r}")
+                header_seen = True
+                continue
+            if len(row) != 2:
+                raise StressError(f"{where}:{line_no}: expected 2 fields 'date,price', got {len(row)}: "
+                                  f"{','.join(row)!r}")
+            date = _parse_date(row[0])
+            if date is None:
+                raise StressError(f"{where}:{line_no}: bad date {row[0].strip()!r} (expected YYYY-MM-DD or YYYY-MM)")
+            try:
+                price = float(row[1])
+            except ValueError:
+                price = math.nan
+            if not math.isfinite(price):
+                raise StressError(f"{where}:{line_no}: bad price {row[1].strip()!r} (expected a number, US$/bbl)")
+            if price < 0.0:
+                raise StressError(f"{where}:{line_no}: negative price {price:g} US$/bbl (a benchmark deck must be "
+                                  f">= 0)")
+            if last is not None and date <= last:
+                raise StressError(f"{where}:{line_no}: date {date.isoformat()} is not after the previous row's "
+                                  f"{last.isoformat()} (dates must be strictly increasing)")
+            if not starts[0] <= date < end:
+                raise StressError(f"{where}:{line_no}: date {date.isoformat()} is outside the scenario's horizon "
+                                  f"({starts[0].isoformat()} to {end.isoformat()}, end excluded)")
+            last = date
+            i = bisect.bisect_right(starts, date) - 1
+            sums[i] += price
+            counts[i] += 1.0
+            rows += 1
+    except csv.Error as exc:
+        raise StressError(f"{where}:{reader.line_num}: malformed CSV ({exc})") from None
+    if not header_seen:
+        raise StressError(f"{where}: empty file (expected a header 'Date,Price' and price rows)")
+    if rows == 0:
+        raise StressError(f"{where}: no price rows after the header")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        by_period = np.where(counts > 0, sums / np.maximum(counts, 1.0), np.nan)
+    return UserDeck(name=name or Path(source).name, source=source, period_usd_per_bbl=by_period, rows=rows)
+
+
+def read_deck_csv(path: str | Path, *, grid: TimeGrid, name: str | None = None) -> UserDeck:
+    """Read a deck CSV file (the I/O edge of :func:`parse_deck_csv`)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise StressError(f"--deck {p}: not UTF-8 text (expected a 'Date,Price' CSV)") from None
+    except OSError as exc:
+        raise StressError(f"--deck {p}: cannot read the file ({exc.strerror or exc})") from None
+    return parse_deck_csv(text, source=str(p), grid=grid, name=name)
+
+
+# ------------------------------------------------------------------------------------------------ paths
+
+
+@dataclass(frozen=True)
+class StressPath:
+    """One benchmark price path to run: the base case, a replayed episode or a user deck.
+
+    ``replay_periods`` counts the periods, from the first, whose price comes (wholly or partly) from the episode
+    or the file's rows (for a deck: the periods it gives); ``scale_factor`` is ``spot / p_0`` of a scaled
+    episode (1 for levels, ``None`` otherwise).
+    """
+
+    name: str
+    kind: PathKind
+    title: str
+    source: str
+    benchmark_usd_per_bbl: Array
+    replay_periods: int = 0
+    mode: Mode | None = None
+    scale_factor: float | None = None
+    quarters: tuple[str, ...] = ()
+
+
+def scenario_deck_usd_per_bbl(setup: MonteCarloSetup) -> Array:
+    """The scenario's oil deck by period (read at each period's midpoint, as the deterministic run)."""
+    return deck_prices(deck=setup.scenario.price.deck, decimal_years=setup.grid.mid_decimal_year)
+
+
+def base_path(setup: MonteCarloSetup) -> StressPath:
+    """The base case: the scenario's deck."""
+    src = setup.scenario.price.source or "the scenario's [price] deck"
+    return StressPath(name="base", kind="base", title="Base case (the scenario's deck)", source=src,
+                      benchmark_usd_per_bbl=scenario_deck_usd_per_bbl(setup))
+
+
+def episode_path(setup: MonteCarloSetup, episode: Episode, *, mode: Mode, source: str = "") -> StressPath:
+    """``episode`` replayed from the scenario's start, ``scaled`` to the spot or at its ``levels``."""
+    if mode not in MODES:
+        raise StressError(f"mode: unknown mode {mode!r} (choose 'scaled' or 'levels')")
+    q = episode.prices_usd_per_bbl(setup.scenario.price.benchmark)
+    factor = 1.0
+    if mode == "scaled":
+        factor = setup.spot_usd_per_bbl / float(q[0])
+        q = setup.spot_usd_per_bbl * (q / q[0])  # the first quarter is the spot exactly
+    bench, covered = replay_usd_per_bbl(quarterly_usd_per_bbl=q, deck_usd_per_bbl=scenario_deck_usd_per_bbl(setup),
+                                        periods_per_year=setup.grid.periods_per_year)
+    return StressPath(name=episode.name, kind="episode", title=episode.title, source=source,
+                      benchmark_usd_per_bbl=bench, replay_periods=covered, mode=mode, scale_factor=factor,
+                      quarters=episode.quarters)
+
+
+def deck_path(setup: MonteCarloSetup, deck: UserDeck) -> StressPath:
+    """A user deck: its prices where it gives them, the scenario's deck elsewhere."""
+    if deck.period_usd_per_bbl.shape != (setup.grid.n,):
+        raise StressError(f"--deck {deck.source}: read on another grid ({deck.period_usd_per_bbl.shape[0]} periods, "
+                          f"the scenario has {setup.grid.n})")
+    given = np.isfinite(deck.period_usd_per_bbl)
+    bench = np.where(given, deck.period_usd_per_bbl, scenario_deck_usd_per_bbl(setup))
+    return StressPath(name=deck.name, kind="deck", title=f"User deck {deck.source}", source=deck.source,
+                      benchmark_usd_per_bbl=np.ascontiguousarray(bench, dtype=np.float64),
+                      replay_periods=int(given.sum()))
+
+
+# ------------------------------------------------------------------------------------------------ running
+
+
+@dataclass(frozen=True)
+class StressResult:
+    """The stress run: the JSON document, the per-period table and the arrays behind them (row 0: base case)."""
+
+    summary: dict[str, Any]
+    paths_table: pd.DataFrame
+    paths: tuple[StressPath, ...]
+    ops: Operations
+    waterfall: WaterfallResult
+    metrics_tranche: Array  # (paths, tranches, N_METRICS_TRANCHE)
+    metrics_path: Array  # (paths, N_METRICS_PATH)
+
+
+def path_metrics(setup: MonteCarloSetup, ops: Operations, wf: WaterfallResult) -> tuple[Array, Array]:
+    """The Monte Carlo's per-path metrics (``naef.engine.kernel.tranche_and_path_metrics``) of each path of a
+    waterfall result: (paths, tranches, N_METRICS_TRANCHE) and (paths, N_METRICS_PATH)."""
+    spec = setup.spec
+    arrays = spec_arrays(spec)
+    issue, size = arrays[0], arrays[1]
+    legal, discount, t_end, t_issue, own, senior, mdf_discount = setup.kernel_metrics
+    n_paths = ops.collections_usd.shape[0]
+    nt = len(spec.tranches)
+    path_names = sorted(PATH_COL, key=PATH_COL.__getitem__)
+    tranche_names = sorted(TRANCHE_COL, key=TRANCHE_COL.__getitem__)
+    mt = np.zeros((n_paths, nt, N_METRICS_TRANCHE))
+    mp = np.zeros((n_paths, N_METRICS_PATH))
+    for p in range(n_paths):
+        pout = np.ascontiguousarray(np.stack([wf.path[c][p] for c in path_names]))
+        tout = np.ascontiguousarray(np.stack([wf.tranche[c][:, p] for c in tranche_names]))
+        tranche_and_path_metrics(pout, tout, size, issue, legal, discount, t_end, t_issue, own, senior, mdf_discount,
+                                 int(spec.default_grace_periods), mt[p], mp[p])
+        mp[p, _P_HEDGE] = float(ops.hedge_net_usd[p].sum())
+    return mt, mp
+
+
+def run_stress(setup: MonteCarloSetup, paths: Sequence[StressPath]) -> StressResult:
+    """Run the base case and ``paths`` through operations and the waterfall; summarise each (module docstring)."""
+    base = base_path(setup)
+    every = (base, *paths)
+    names = [p.name for p in every]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise StressError(f"stress paths: the name {name!r} is used twice (rename a deck file)")
+    bench = np.ascontiguousarray(np.stack([p.benchmark_usd_per_bbl for p in every]), dtype=np.float64)
+    if bench.shape[1] != setup.grid.n:
+        raise StressError(f"stress paths: {bench.shape[1]} periods, the scenario has {setup.grid.n}")
+    if not (np.isfinite(bench).all() and (bench >= 0.0).all()):
+        raise StressError("stress paths: benchmark prices must be finite and >= 0")
+    inputs = deterministic_setup_inputs(setup, bench)
+    ops = operations(setup.scenario, setup.grid, inputs, setup.hedge)
+    wf = run_waterfall(setup.spec, collections_usd=ops.collections_usd, capex_usd=ops.capex_usd,
+                       pledged_exports_usd=ops.pledged_exports_usd)
+    mt, mp = path_metrics(setup, ops, wf)
+    rows = [_path_summary(setup, every[p], p, ops, wf, mt[p], mp[p], mp[0]) for p in range(len(every))]
+    summary = _document(setup, rows)
+    return StressResult(summary=summary, paths_table=_paths_table(setup, every, ops, wf), paths=every, ops=ops,
+                        waterfall=wf, metrics_tranche=mt, metrics_path=mp)
+
+
+# ------------------------------------------------------------------------------------------------ summaries
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _date(grid: TimeGrid, period: int | float) -> str | None:
+    k = int(period)
+    return grid.starts[k].isoformat() if 0 <= k < grid.n else None
+
+
+def _period_end(grid: TimeGrid, period: int) -> str:
+    return grid.starts[period + 1].isoformat() if period + 1 < grid.n else _grid_end(grid).isoformat()
+
+
+def _first(mask: NDArray[np.bool_]) -> int:
+    idx = np.flatnonzero(mask)
+    return int(idx[0]) if idx.size else -1
+
+
+def _share(loss: float, base: float) -> float | None:
+    return loss / base if base > 0.0 else None
+
+
+def _path_summary(
+    setup: MonteCarloSetup, path: StressPath, p: int, ops: Operations, wf: WaterfallResult, mt: Array, mp: Array,
+    base_mp: Array,
+) -> dict[str, Any]:
+    grid, spec = setup.grid, setup.spec
+    legal = setup.kernel_metrics[0]
+    tranches = []
+    for j, sch in enumerate(spec.tranches):
+        tol = SHORTFALL_TOL * sch.size_usd
+        ishort = wf.tranche["interest_shortfall_usd"][j, p]
+        pshort = wf.tranche["principal_shortfall_usd"][j, p]
+        owed = wf.tranche["principal_outstanding_usd"][j, p]
+        lf = int(legal[j])
+        tranches.append({
+            "name": sch.name,
+            "seniority": sch.seniority,
+            "size_usd": sch.size_usd,
+            "coupon_rate": sch.rate_per_period * spec.periods_per_year,
+            "legal_final_date": _period_end(grid, lf),
+            "defaulted": bool(mt[j, _T_DEFAULT] > 0.5),
+            "default_date": _date(grid, mt[j, _T_DEFAULT_AT]),
+            "loss": float(mt[j, _T_LOSS]),
+            "first_shortfall_date": _date(grid, _first((ishort > tol) | (pshort > tol))),
+            "interest_shortfall_max_usd": float(ishort.max()),
+            "interest_shortfall_end_usd": float(ishort[-1]),
+            "principal_shortfall_max_usd": float(pshort.max()),
+            "principal_unpaid_at_legal_final_usd": float(owed[lf]),
+            "interest_unpaid_at_legal_final_usd": float(ishort[lf]),
+            "wal_years": _finite(float(mt[j, _T_WAL])),
+            "min_dscr": _finite(float(mt[j, _T_MIN_DSCR])),
+        })
+    bench = path.benchmark_usd_per_bbl
+    to_mdf = wf.path["to_mdf_usd"][p]
+    loss, loss_pv = float(base_mp[_P_MDF] - mp[_P_MDF]), float(base_mp[_P_MDF_PV] - mp[_P_MDF_PV])
+    lo = int(np.argmin(bench))
+    return {
+        "name": path.name,
+        "kind": path.kind,
+        "title": path.title,
+        "source": path.source,
+        "mode": path.mode,
+        "scale_factor": path.scale_factor,
+        "quarters": list(path.quarters),
+        "replay_periods": path.replay_periods,
+        "replay_until": (_period_end(grid, path.replay_periods - 1)
+                         if path.kind == "episode" and path.replay_periods else None),
+        "benchmark_usd_per_bbl": {
+            "first": float(bench[0]),
+            "min": float(bench[lo]),
+            "min_date": grid.starts[lo].isoformat(),
+            "mean": float(bench.mean()),
+        },
+        "tranches": tranches,
+        "event_of_default_date": _date(grid, mp[_P_EOD_AT]),
+        "cash_trap_periods": int((wf.path["trapped_usd"][p] > CENT_HALF_USD).sum()),
+        "min_dscr": _finite(float(mp[_P_MIN_DSCR])),
+        "collections_usd": float(mp[_P_COLL]),
+        "pemex_capex_funding_usd": float(mp[_P_GAP]),
+        "hedge_net_usd": float(mp[_P_HEDGE]),
+        "mdf": {
+            "inflows_usd": float(mp[_P_MDF]),
+            "inflows_pv_usd": float(mp[_P_MDF_PV]),
+            "loss_vs_base_usd": loss,
+            "loss_vs_base_share": _share(loss, float(base_mp[_P_MDF])),
+            "loss_vs_base_pv_usd": loss_pv,
+            "loss_vs_base_pv_share": _share(loss_pv, float(base_mp[_P_MDF_PV])),
+            "first_inflow_date": _date(grid, _first(to_mdf > CENT_HALF_USD)),
+        },
+    }
+
+
+def _document(setup: MonteCarloSetup, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    from naef import __version__
+
+    sc = setup.scenario
+    lib = load_episodes()
+    modes = sorted({r["mode"] for r in rows if r["mode"] is not None})
+    return {
+        "scenario": {
+            "name": sc.scenario.name,
+            "content_hash_sha256": content_hash(sc),
+            "start": sc.scenario.start.isoformat(),
+            "years": sc.scenario.years,
+            "periods_per_year": sc.scenario.periods_per_year,
+            "benchmark": sc.price.benchmark,
+        },
+        "naef_version": __version__,
+        "run": {
+            "kind": "stress",
+            "modes": modes,
+            "spot_usd_per_bbl": setup.spot_usd_per_bbl,
+            "discount_rate": sc.scenario.discount_rate,
+            "after_episode": "the scenario's deck resumes",
+            "inputs": ("deterministic: the scenario's differential, gas deck, production, capex and costs; no field "
+                       "uncertainty; hedges as in the scenario"),
+            "dates": "the first day of the period in which the event happens",
+        },
+        "episodes_source": {k: lib.meta[k] for k in ("source", "source_url", "derivation", "unit") if k in lib.meta},
+        "paths": rows,
+        "paths_file": "stress_paths.csv",
+    }
+
+
+def _paths_table(setup: MonteCarloSetup, paths: Sequence[StressPath], ops: Operations,
+                 wf: WaterfallResult) -> pd.DataFrame:
+    """One row per path and period: benchmark, collections, DSCR, cash trapped, MDF inflows, event of default."""
+    n = setup.grid.n
+    starts = [d.isoformat() for d in setup.grid.starts]
+    frames = []
+    for p, path in enumerate(paths):
+        frames.append(pd.DataFrame({
+            "path": [path.name] * n,
+            "period_start": starts,
+            "benchmark_usd_per_bbl": path.benchmark_usd_per_bbl,
+            "collections_usd": ops.collections_usd[p],
+            "dscr": wf.path["dscr"][p],
+            "trapped_usd": wf.path["trapped_usd"][p],
+            "to_mdf_usd": wf.path["to_mdf_usd"][p],
+            "event_of_default": wf.path["event_of_default"][p].astype(np.int64),
+        }))
+    return pd.concat(frames, ignore_index=True)

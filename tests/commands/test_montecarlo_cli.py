@@ -1,0 +1,119 @@
+"""``naef run --paths`` and ``naef size`` through the installed command: files, keys, reproducibility and bad
+input (exit 2, one line, nothing written)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+NAEF = Path(sys.executable).parent / "naef"
+
+
+def run_naef(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(NAEF), *args], cwd=cwd, capture_output=True, text=True, timeout=600, check=False,
+        env={"PATH": str(NAEF.parent), "HOME": str(cwd), "LANG": "C.UTF-8", "COLUMNS": "200"},
+    )
+
+
+def test_run_paths_writes_summary_and_percentiles(tmp_path: Path) -> None:
+    proc = run_naef("run", "--paths", "400", "--seed", "3", "--out", "o", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "o"
+    assert sorted(p.name for p in out.iterdir()) == ["percentiles.csv", "summary.json"]
+    s = json.loads((out / "summary.json").read_text())
+    assert s["run"]["kind"] == "monte_carlo"
+    assert s["run"]["paths"] == 400
+    assert s["run"]["seed"] == 3
+    assert {"pd", "expected_loss", "implied_rating", "wal_years", "min_dscr"} <= set(s["tranches"][0])
+    assert {"p10", "p50", "p90"} <= set(s["mdf"]["nominal_usd"])
+    assert {"p10", "p50", "p90"} <= set(s["mdf"]["pv_usd"])
+    assert s["breakeven_flat_price_usd_per_bbl"]["senior"] is not None
+    p = pd.read_csv(out / "percentiles.csv")
+    assert len(p) == s["scenario"]["years"] * s["scenario"]["periods_per_year"]
+    for name in ("benchmark_usd_per_bbl_p5", "collections_usd_p95", "dscr_p50", "to_mdf_usd_p95"):
+        assert name in p.columns
+    for text in ("PD", "EL", "Mexican Development Fund", "summary.json"):
+        assert text in proc.stdout
+
+
+def test_chunk_size_does_not_change_the_files(tmp_path: Path) -> None:
+    a = run_naef("run", "--paths", "300", "--chunk-size", "300", "--out", "a", "--quiet", cwd=tmp_path)
+    b = run_naef("run", "--paths", "300", "--chunk-size", "37", "--threads", "1", "--out", "b", "--quiet",
+                 cwd=tmp_path)
+    assert a.returncode == b.returncode == 0, a.stderr + b.stderr
+    assert a.stdout == b.stdout == ""
+    assert (tmp_path / "a" / "percentiles.csv").read_bytes() == (tmp_path / "b" / "percentiles.csv").read_bytes()
+    sa = json.loads((tmp_path / "a" / "summary.json").read_text())
+    sb = json.loads((tmp_path / "b" / "summary.json").read_text())
+    sa["run"].pop("chunk_size")
+    sb["run"].pop("chunk_size")
+    assert sa == sb
+
+
+def test_reference_engine_agrees_with_the_compiled_one(tmp_path: Path) -> None:
+    a = run_naef("run", "--paths", "24", "--out", "a", "--quiet", cwd=tmp_path)
+    b = run_naef("run", "--paths", "24", "--engine", "reference", "--out", "b", "--quiet", cwd=tmp_path)
+    assert a.returncode == b.returncode == 0, a.stderr + b.stderr
+    sa = json.loads((tmp_path / "a" / "summary.json").read_text())
+    sb = json.loads((tmp_path / "b" / "summary.json").read_text())
+    for ta, tb in zip(sa["tranches"], sb["tranches"], strict=True):
+        assert ta["pd"] == tb["pd"]
+        assert ta["expected_loss"] == pytest.approx(tb["expected_loss"], rel=1e-8, abs=1e-12)
+        assert ta["wal_years"] == pytest.approx(tb["wal_years"], rel=1e-9)
+    assert sa["mdf"]["pv_usd"]["p50"] == pytest.approx(sb["mdf"]["pv_usd"]["p50"], rel=1e-9)
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--paths", "0"], "--paths"),
+    (["--paths", "10", "--chunk-size", "0"], "--chunk-size"),
+    (["--paths", "10", "--seed", "-1"], "--seed"),
+    (["--paths", "10", "--deterministic"], "--deterministic"),
+    (["--paths", "10", "--engine", "fast"], "--engine"),
+    (["--paths", "10", "--threads", "0"], "--threads"),
+])
+def test_bad_run_options_exit_2_with_one_line_and_write_nothing(tmp_path: Path, args: list[str], needle: str) -> None:
+    proc = run_naef("run", *args, "--out", "o", cwd=tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_size_finds_a_passing_size_with_every_evaluation(tmp_path: Path) -> None:
+    proc = run_naef("size", "--target-rating", "A3", "--paths", "400", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(proc.stdout)
+    assert r["target_rating"] == "A3"
+    assert r["size_usd"] > 0
+    passing = [e for e in r["evaluations"] if e["passes"]]
+    failing = [e for e in r["evaluations"] if not e["passes"]]
+    assert r["size_usd"] == max(e["size_usd"] for e in passing)
+    # monotone: every passing size is below every failing one
+    assert not failing or max(e["scale"] for e in passing) < min(e["scale"] for e in failing)
+
+
+def test_size_of_one_tranche(tmp_path: Path) -> None:
+    proc = run_naef("size", "--target-rating", "Baa3", "--tranche", "B", "--paths", "300", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    r = json.loads(proc.stdout)
+    assert r["tranche"] == "B"
+    assert r["implied_rating"] is not None
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--target-rating", "AAA"], "--target-rating"),
+    (["--target-rating", "A2", "--tranche", "Z9"], "--tranche"),
+    (["--target-rating", "A2", "--basis", "xx"], "--basis"),
+    (["--target-rating", "A2", "--paths", "0"], "--paths"),
+])
+def test_bad_size_options_exit_2(tmp_path: Path, args: list[str], needle: str) -> None:
+    proc = run_naef("size", *args, cwd=tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], proc.stderr
