@@ -81,7 +81,8 @@ def test_bad_run_options_exit_2_with_one_line_and_write_nothing(tmp_path: Path, 
     proc = run_naef("run", *args, "--out", "o", cwd=tmp_path)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and needle in lines[0], proc.stderr
+    assert len(lines) == 1, proc.stderr
+    assert needle in lines[0], proc.stderr
     assert not (tmp_path / "o").exists()
 
 
@@ -116,4 +117,5 @@ def test_bad_size_options_exit_2(tmp_path: Path, args: list[str], needle: str) -
     proc = run_naef("size", *args, cwd=tmp_path)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and needle in lines[0], proc.stderr
+    assert len(lines) == 1, proc.stderr
+    assert needle in lines[0], proc.stderr
