@@ -225,3 +225,26 @@ def test_inputs_of_a_path_do_not_depend_on_the_chunk() -> None:
             assert np.array_equal(a[250:267], b)
         else:
             assert np.array_equal(a[:, 250:267], b)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(scenario=scenarios(), seed=st.integers(0, 2**32))
+def test_plain_python_collections_match_the_numpy_operations(scenario: Scenario, seed: int) -> None:
+    """Two independent ways to the same collections: Arps volumes capped by reserves (NumPy, ``operations``)
+    and the kernel's unit-rate cumulatives (plain Python here)."""
+    from naef.engine.montecarlo_reference import collections_reference
+    from naef.engine.simulate import operations
+
+    try:
+        setup = prepare(scenario)
+    except MonteCarloError:
+        assume(False)
+        raise
+    inputs = draw_inputs(setup, seed=seed, first_path=0, n_paths=5)
+    coll, capex, exports, hedge = collections_reference(setup, inputs)
+    ops = operations(scenario, setup.grid, inputs, setup.hedge)
+    scale = max(float(np.abs(ops.collections_usd).max()), 1.0)
+    np.testing.assert_allclose(coll, ops.collections_usd, rtol=1e-9, atol=1e-9 * scale)
+    np.testing.assert_allclose(capex, ops.capex_usd, rtol=1e-12, atol=1e-3)
+    np.testing.assert_allclose(exports, ops.pledged_exports_usd, rtol=1e-12, atol=1e-3)
+    np.testing.assert_allclose(hedge, ops.hedge_net_usd.sum(axis=1), rtol=1e-9, atol=1e-6 * scale)

@@ -55,16 +55,51 @@ def _take(due: float, available: float) -> float:
 
 
 @njit(cache=True)
+def _settled_period(
+    t: int, fee: np.ndarray, sched_ds: np.ndarray, collections: np.ndarray, capex: np.ndarray,
+    exports: np.ndarray, eod: bool, pout: np.ndarray, tout: np.ndarray,
+) -> None:
+    """One period with nothing owed or held (``waterfall_path``'s short path)."""
+    pool = collections[t]
+    fee_paid = _take(fee[t], pool)
+    pool -= fee_paid
+    to_pemex = _take(exports[t], pool)
+    cfads = collections[t] - fee[t]
+    for i in range(pout.shape[0]):
+        pout[i, t] = 0.0
+    pout[2, t] = capex[t]
+    pout[3, t] = capex[t] if capex[t] > 0.0 else 0.0
+    pout[9, t] = collections[t]
+    pout[10, t] = cfads
+    pout[11, t] = sched_ds[t]
+    pout[12, t] = cfads / sched_ds[t] if sched_ds[t] > 0 else np.nan
+    pout[13, t] = fee_paid
+    pout[14, t] = fee[t] - fee_paid
+    pout[23, t] = to_pemex
+    pout[24, t] = pool - to_pemex
+    pout[25, t] = 1.0 if eod else 0.0
+    for c in range(tout.shape[0]):
+        for j in range(tout.shape[1]):
+            tout[c, j, t] = 0.0
+
+
+@njit(cache=True)
 def waterfall_path(
     issue_period: np.ndarray, size: np.ndarray, rate: np.ndarray, principal: np.ndarray, grace: np.ndarray,
     active: np.ndarray, class_bounds: np.ndarray, proceeds: np.ndarray, costs: np.ndarray, init_dsra: np.ndarray,
     cia_funding: np.ndarray, cons_release_period: int, cia_release_period: int, fee: np.ndarray,
     dsra_target: np.ndarray, sched_ds: np.ndarray, trap_dscr: float, lookback: int, lockup: int,
-    default_grace: int, collections: np.ndarray, capex: np.ndarray, exports: np.ndarray, pout: np.ndarray,
-    tout: np.ndarray,
+    default_grace: int, quiet_after: int, collections: np.ndarray, capex: np.ndarray, exports: np.ndarray,
+    pout: np.ndarray, tout: np.ndarray,
 ) -> None:
     """Run the waterfall of one path, writing every column into ``pout`` (columns, periods) and ``tout``
-    (columns, tranches, periods) (see ``PATH_COL`` / ``TRANCHE_COL``)."""
+    (columns, tranches, periods) (see ``PATH_COL`` / ``TRANCHE_COL``).
+
+    Once nothing is owed or held (no debt, arrears or balances), no proceeds, releases or grace periods remain
+    (``t > quiet_after``), the DSRA target is zero and collections cover the trustee fee, a period is computed on
+    a short path that gives exactly what the full rules give in that state: fee, then export receivables back
+    to PEMEX, the rest to the MDF.
+    """
     n = collections.shape[0]
     nt = size.shape[0]
     nc = class_bounds.shape[0] - 1
@@ -80,8 +115,12 @@ def waterfall_path(
     dues = np.zeros(nt)
     eod = False
     short_run = 0
+    settled = False
     for t in range(n):
         accelerated = eod
+        if settled and t > quiet_after and (accelerated or dsra_target[t] == 0.0) and collections[t] >= fee[t]:
+            _settled_period(t, fee, sched_ds, collections, capex, exports, eod, pout, tout)
+            continue
         for j in range(nt):
             int_paid[j] = 0.0
             if issue_period[j] == t:
@@ -207,6 +246,7 @@ def waterfall_path(
             trap = 0.0
         to_pemex = _take(exports[t], pool)
         to_mdf = pool - to_pemex + trap_rel
+        settled = owed == 0.0 and trap == 0.0 and dsra == 0.0 and cia == 0.0 and cons == 0.0
         cfads = collections[t] - fee[t]
         pout[0, t] = proceeds[t]
         pout[1, t] = costs[t]
@@ -247,27 +287,28 @@ def waterfall_paths(
     active: np.ndarray, class_bounds: np.ndarray, proceeds: np.ndarray, costs: np.ndarray, init_dsra: np.ndarray,
     cia_funding: np.ndarray, cons_release_period: int, cia_release_period: int, fee: np.ndarray,
     dsra_target: np.ndarray, sched_ds: np.ndarray, trap_dscr: float, lookback: int, lockup: int,
-    default_grace: int, collections: np.ndarray, capex: np.ndarray, exports: np.ndarray, pout: np.ndarray,
-    tout: np.ndarray,
+    default_grace: int, quiet_after: int, collections: np.ndarray, capex: np.ndarray, exports: np.ndarray,
+    pout: np.ndarray, tout: np.ndarray,
 ) -> None:
     """:func:`waterfall_path` on every path: ``pout`` (paths, columns, periods), ``tout`` (paths, columns,
     tranches, periods)."""
     for p in range(collections.shape[0]):
         waterfall_path(issue_period, size, rate, principal, grace, active, class_bounds, proceeds, costs, init_dsra,
                        cia_funding, cons_release_period, cia_release_period, fee, dsra_target, sched_ds, trap_dscr,
-                       lookback, lockup, default_grace, collections[p], capex[p], exports[p], pout[p], tout[p])
+                       lookback, lockup, default_grace, quiet_after, collections[p], capex[p], exports[p], pout[p],
+                       tout[p])
 
 
 @njit(cache=True)
 def _bin(x: float, lo: float, inv_width: float, n_bins: int) -> int:
-    """Histogram bin of ``x``: 0 for ``x <= lo``, ``k`` for ``lo + (k-1) w < x <= lo + k w``, ``n_bins + 1``
-    above the range."""
+    """Histogram bin of ``x``: 0 for ``x <= lo`` (and NaN), ``k`` for ``lo + (k-1) w <= x < lo + k w`` (``x > lo``),
+    ``n_bins + 1`` from the top of the range up."""
     if not x > lo:
         return 0
-    k = int(np.ceil((x - lo) * inv_width))
-    if k > n_bins:
+    y = (x - lo) * inv_width
+    if y >= n_bins:  # also keeps huge values (a DSCR over a tiny debt service) from overflowing int()
         return n_bins + 1
-    return k if k >= 1 else 1
+    return int(y) + 1
 
 
 @njit(cache=True)
@@ -412,9 +453,9 @@ def monte_carlo_kernel(
     active: np.ndarray, class_bounds: np.ndarray, proceeds: np.ndarray, costs: np.ndarray, init_dsra: np.ndarray,
     cia_funding: np.ndarray, cons_release_period: int, cia_release_period: int, fee: np.ndarray,
     dsra_target: np.ndarray, sched_ds: np.ndarray, trap_dscr: float, lookback: int, lockup: int,
-    default_grace: int, legal_final: np.ndarray, tranche_discount: np.ndarray, t_end_years: np.ndarray,
-    t_issue_years: np.ndarray, own_ds: np.ndarray, senior_ds: np.ndarray, mdf_discount: np.ndarray,
-    hist_lo: np.ndarray, hist_inv_width: np.ndarray, n_bins: int, n_lanes: int,
+    default_grace: int, quiet_after: int, legal_final: np.ndarray, tranche_discount: np.ndarray,
+    t_end_years: np.ndarray, t_issue_years: np.ndarray, own_ds: np.ndarray, senior_ds: np.ndarray,
+    mdf_discount: np.ndarray, hist_lo: np.ndarray, hist_inv_width: np.ndarray, n_bins: int, n_lanes: int,
     metrics_tranche: np.ndarray, metrics_path: np.ndarray, hist: np.ndarray,
 ) -> None:
     """The whole chain on every path of a chunk. Paths are split into ``n_lanes`` contiguous lanes run in
@@ -440,7 +481,8 @@ def monte_carlo_kernel(
             )
             waterfall_path(issue_period, size, rate, principal, grace, active, class_bounds, proceeds, costs,
                            init_dsra, cia_funding, cons_release_period, cia_release_period, fee, dsra_target,
-                           sched_ds, trap_dscr, lookback, lockup, default_grace, coll, capex, exports, pout, tout)
+                           sched_ds, trap_dscr, lookback, lockup, default_grace, quiet_after, coll, capex, exports,
+                           pout, tout)
             tranche_and_path_metrics(pout, tout, size, issue_period, legal_final, tranche_discount, t_end_years,
                                      t_issue_years, own_ds, senior_ds, mdf_discount, default_grace,
                                      metrics_tranche[p], metrics_path[p])

@@ -90,7 +90,7 @@ EngineName = Literal["vector", "reference"]
 #: paths per random-number block (the unit of the random streams; chunks are any number of paths)
 BLOCK_PATHS = 256
 #: bins of the per-period histograms (plus one at or below the range's bottom and one above its top)
-N_BINS = 4000
+N_BINS = 2000
 #: percentiles written by period into percentiles.csv
 PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
 #: variables histogrammed by period: name, unit
@@ -392,20 +392,34 @@ class ChunkResult:
     hist: NDArray[np.int64]  # (4, periods, N_BINS + 2)
 
 
+def lane_histograms(setup: MonteCarloSetup, threads: int | None = None) -> NDArray[np.int32]:
+    """Zeroed per-lane histogram counts for :func:`run_chunk` to add into: (lanes, 4, periods, N_BINS + 2)."""
+    import numba
+
+    lanes = max(1, threads or numba.get_num_threads())
+    return np.zeros((lanes, 4, setup.grid.n, N_BINS + 2), dtype=np.int32)
+
+
 def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName = "vector",
-              threads: int | None = None) -> ChunkResult:
-    """The whole chain on a chunk of paths: the compiled kernel, or the pure-Python oracle."""
+              threads: int | None = None, lanes_hist: NDArray[np.int32] | None = None) -> ChunkResult:
+    """The whole chain on a chunk of paths: the compiled kernel, or the pure-Python oracle.
+
+    ``lanes_hist`` (from :func:`lane_histograms`) accumulates the histogram counts across chunks without a new
+    allocation per chunk; the result's ``hist`` is then empty and the caller sums the lanes at the end.
+    """
     if engine == "reference":
         from naef.engine.montecarlo_reference import run_chunk_reference
 
-        return run_chunk_reference(setup, inputs)
-    import numba
-
+        res = run_chunk_reference(setup, inputs)
+        if lanes_hist is not None:
+            lanes_hist[0] += res.hist.astype(np.int32)
+        return res
     n_paths, n = inputs.benchmark_usd_per_bbl.shape
-    lanes = max(1, min(threads or numba.get_num_threads(), n_paths))
-    mt = np.zeros((n_paths, setup.n_tranches, N_METRICS_TRANCHE))
-    mp = np.zeros((n_paths, N_METRICS_PATH))
-    hist = np.zeros((lanes, 4, n, N_BINS + 2), dtype=np.int64)
+    own = lanes_hist is None
+    hist = lane_histograms(setup, threads) if lanes_hist is None else lanes_hist
+    lanes = int(hist.shape[0])
+    mt = np.empty((n_paths, setup.n_tranches, N_METRICS_TRANCHE))
+    mp = np.empty((n_paths, N_METRICS_PATH))
     f = setup.kernel_fields
     monte_carlo_kernel(
         inputs.benchmark_usd_per_bbl, inputs.differential_usd_per_bbl, f[0],
@@ -415,7 +429,8 @@ def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName 
         *setup.kernel_spec, *setup.kernel_metrics,
         setup.hist_lo, 1.0 / setup.hist_width, N_BINS, lanes, mt, mp, hist,
     )
-    return ChunkResult(mt, mp, hist.sum(axis=0))
+    summed = hist.sum(axis=0, dtype=np.int64) if own else np.zeros((4, n, N_BINS + 2), dtype=np.int64)
+    return ChunkResult(mt, mp, summed)
 
 
 # ------------------------------------------------------------------------------------------------ the whole run
@@ -459,7 +474,7 @@ def simulate_paths(
     check_run_arguments(n_paths=n_paths, seed=seed, chunk_size=chunk_size)
     mt = np.empty((n_paths, setup.n_tranches, N_METRICS_TRANCHE))
     mp = np.empty((n_paths, N_METRICS_PATH))
-    hist = np.zeros((4, setup.grid.n, N_BINS + 2), dtype=np.int64)
+    lanes_hist = lane_histograms(setup, threads)
     t_draw = t_rest = 0.0
     for first in range(0, n_paths, chunk_size):
         m = min(chunk_size, n_paths - first)
@@ -467,14 +482,14 @@ def simulate_paths(
         draws = draw_random_numbers(setup, seed=seed, first_path=first, n_paths=m)
         t1 = time.perf_counter()
         inputs = inputs_from_draws(setup, draws, m)
-        res = run_chunk(setup, inputs, engine=engine, threads=threads)
+        res = run_chunk(setup, inputs, engine=engine, threads=threads, lanes_hist=lanes_hist)
         mt[first : first + m] = res.metrics_tranche
         mp[first : first + m] = res.metrics_path
-        hist += res.hist
         t_draw += t1 - t0
         t_rest += time.perf_counter() - t1
         if progress is not None:
             progress(m)
+    hist = lanes_hist.sum(axis=0, dtype=np.int64)
     return mt, mp, hist, {"draw_seconds": t_draw, "rest_seconds": t_rest}
 
 

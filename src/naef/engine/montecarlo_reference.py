@@ -1,6 +1,11 @@
-"""The oracle of a Monte Carlo chunk: NumPy operations, the pure-Python waterfall (``naef.engine.reference``) and
-per-path metrics computed the slow, obvious way — the same definitions as the compiled kernel
-(``naef.engine.montecarlo`` docstring), written independently of it. ``naef run --engine reference`` uses it."""
+"""The oracle of a Monte Carlo chunk: collections in plain Python, the pure-Python waterfall
+(``naef.engine.reference``) and per-path metrics computed the slow, obvious way — the same definitions as the
+compiled kernel (``naef.engine.montecarlo`` docstring), written independently of it. ``naef run --engine
+reference`` uses it.
+
+Collections follow the kernel's order of arithmetic exactly, so that a cash-trap or default test sitting on a
+knife edge (CFADS exactly at its trigger) is decided the same way by both; ``naef.engine.simulate.operations``
+(NumPy) computes the same quantities another way and is compared with them to a tolerance in the tests."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import numpy as np
 from naef.engine.kernel import N_METRICS_PATH, N_METRICS_TRANCHE
 from naef.engine.montecarlo import N_BINS, ChunkResult, MonteCarloSetup
 from naef.engine.reference import run_waterfall_reference
-from naef.engine.simulate import PathInputs, operations
+from naef.engine.simulate import PathInputs
 
 __all__ = ["run_chunk_reference"]
 
@@ -19,17 +24,74 @@ __all__ = ["run_chunk_reference"]
 def _bin(x: float, lo: float, width: float) -> int:
     if not x > lo:
         return 0
-    k = math.ceil((x - lo) * (1.0 / width))
-    return N_BINS + 1 if k > N_BINS else max(k, 1)
+    y = (x - lo) * (1.0 / width)
+    return N_BINS + 1 if y >= N_BINS else int(y) + 1
+
+
+def collections_reference(
+    setup: MonteCarloSetup, inputs: PathInputs
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[float]]:
+    """Collections, capex and pledged export receivables (paths, periods) and each path's net hedge cash flow,
+    one path, period and field at a time (the rules of ``naef.engine.kernel.collections_path``)."""
+    (gas, unit_cum, qi, reserves, is_oil, opex, base_capex, heat, gas_diff, oil_rate, gas_rate, pledged, notional,
+     put_k, call_k, premium) = setup.kernel_fields
+    n_paths, n = inputs.benchmark_usd_per_bbl.shape
+    nf = len(qi)
+    ppy = setup.grid.periods_per_year
+    coll = np.zeros((n_paths, n))
+    capex = np.zeros((n_paths, n))
+    exports = np.zeros((n_paths, n))
+    hedge_net = []
+    for p in range(n_paths):
+        h_total = 0.0
+        qm = [float(inputs.qi_multiplier[f, p]) for f in range(nf)]
+        rm = [float(inputs.reserves_multiplier[f, p]) for f in range(nf)]
+        cm = [float(inputs.capex_multiplier[f, p]) for f in range(nf)]
+        dl = [int(inputs.delay_periods[f, p]) // ppy for f in range(nf)]
+        for t in range(n):
+            p_oil = max(float(inputs.benchmark_usd_per_bbl[p, t]) + float(inputs.differential_usd_per_bbl[p, t]),
+                        0.0)
+            p_gas = max(float(gas[t]) + gas_diff, 0.0)
+            net = 0.0
+            cx = 0.0
+            for f in range(nf):
+                scale = float(qi[f]) * qm[f]
+                cap = float(reserves[f]) * rm[f]
+                cum1 = min(scale * float(unit_cum[f, dl[f], t]), cap)
+                cum0 = min(scale * float(unit_cum[f, dl[f], t - 1]), cap) if t > 0 else 0.0
+                vol = cum1 - cum0
+                if is_oil[f]:
+                    rev = vol * p_oil
+                    net += rev - oil_rate * rev
+                else:
+                    rev = vol * heat * p_gas
+                    net += rev - gas_rate * rev
+                net -= vol * float(opex[f])
+                cx += float(base_capex[f, t]) * cm[f]
+            h = 0.0
+            if notional[t] > 0.0:
+                s = float(inputs.benchmark_usd_per_bbl[p, t])
+                if put_k[t] > s:
+                    h += float(notional[t]) * (float(put_k[t]) - s)
+                if s > call_k[t]:
+                    h -= float(notional[t]) * (s - float(call_k[t]))
+            h -= float(premium[t])
+            h_total += h
+            net += h
+            ex = float(pledged[t]) * p_oil
+            coll[p, t] = (net if net > 0.0 else 0.0) + ex
+            capex[p, t] = cx
+            exports[p, t] = ex
+        hedge_net.append(h_total)
+    return coll, capex, exports, hedge_net
 
 
 def run_chunk_reference(setup: MonteCarloSetup, inputs: PathInputs) -> ChunkResult:
     """Same contract as ``naef.engine.montecarlo.run_chunk``, one path at a time in plain Python."""
     sc, grid, spec = setup.scenario, setup.grid, setup.spec
-    ops = operations(sc, grid, inputs, setup.hedge)
-    wf = run_waterfall_reference(spec, collections_usd=ops.collections_usd, capex_usd=ops.capex_usd,
-                                 pledged_exports_usd=ops.pledged_exports_usd)
-    n_paths, n = ops.collections_usd.shape
+    coll, capex, exports, hedge_net = collections_reference(setup, inputs)
+    wf = run_waterfall_reference(spec, collections_usd=coll, capex_usd=capex, pledged_exports_usd=exports)
+    n_paths, n = coll.shape
     nt = len(spec.tranches)
     ppy = grid.periods_per_year
     by_name = {t.name: t for t in sc.tranches}
@@ -78,15 +140,15 @@ def run_chunk_reference(setup: MonteCarloSetup, inputs: PathInputs) -> ChunkResu
             1.0 if eod_at >= 0 else 0.0,
             eod_at,
             min(finite) if finite else math.inf,
-            float(ops.collections_usd[p].sum()),
+            sum(coll[p].tolist()),
             float(wf.path["pemex_capex_funding_usd"][p].sum()),
-            float(ops.hedge_net_usd[p].sum()),
+            hedge_net[p],
         ]
         bench = inputs.benchmark_usd_per_bbl[p].tolist()
-        coll = ops.collections_usd[p].tolist()
+        coll_p = coll[p].tolist()
         for t in range(n):
             hist[0, t, _bin(bench[t], lo[0], width[0])] += 1
-            hist[1, t, _bin(coll[t], lo[1], width[1])] += 1
+            hist[1, t, _bin(coll_p[t], lo[1], width[1])] += 1
             if not math.isnan(dscr[t]):
                 hist[2, t, _bin(dscr[t], lo[2], width[2])] += 1
             hist[3, t, _bin(to_mdf[t], lo[3], width[3])] += 1

@@ -446,9 +446,11 @@ def run_stress(setup: MonteCarloSetup, paths: Sequence[StressPath]) -> StressRes
     for i, name in enumerate(names):
         if name in names[:i]:
             raise StressError(f"stress paths: the name {name!r} is used twice (rename a deck file)")
+    for p in every:
+        if p.benchmark_usd_per_bbl.shape != (setup.grid.n,):
+            raise StressError(f"stress path {p.name!r}: {p.benchmark_usd_per_bbl.shape} prices, the scenario has "
+                              f"{setup.grid.n} periods")
     bench = np.ascontiguousarray(np.stack([p.benchmark_usd_per_bbl for p in every]), dtype=np.float64)
-    if bench.shape[1] != setup.grid.n:
-        raise StressError(f"stress paths: {bench.shape[1]} periods, the scenario has {setup.grid.n}")
     if not (np.isfinite(bench).all() and (bench >= 0.0).all()):
         raise StressError("stress paths: benchmark prices must be finite and >= 0")
     inputs = deterministic_setup_inputs(setup, bench)
@@ -531,7 +533,7 @@ def _path_summary(
         "scale_factor": path.scale_factor,
         "quarters": list(path.quarters),
         "replay_periods": path.replay_periods,
-        "replay_until": (_period_end(grid, path.replay_periods - 1)
+        "deck_resumes_date": (_period_end(grid, path.replay_periods - 1)
                          if path.kind == "episode" and path.replay_periods else None),
         "benchmark_usd_per_bbl": {
             "first": float(bench[0]),

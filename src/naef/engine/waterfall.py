@@ -138,6 +138,12 @@ def spec_arrays(spec: WaterfallSpec) -> tuple[object, ...]:
     """The spec as the positional arrays and scalars of the compiled kernel (``naef.engine.kernel``)."""
     trs = spec.tranches
     bounds = np.array([members[0] for members in spec.classes] + [len(trs)], dtype=np.int64)
+    events = [spec.construction_release_period, spec.cia_release_period, *(t.issue_period for t in trs)]
+    for arr in (spec.proceeds_usd, spec.issuance_costs_usd, spec.initial_dsra_usd, spec.cia_funding_usd,
+                *(t.grace for t in trs)):
+        nz = np.nonzero(arr)[0]
+        if nz.size:
+            events.append(int(nz[-1]))
     return (
         np.array([t.issue_period for t in trs], dtype=np.int64),
         np.array([t.size_usd for t in trs], dtype=np.float64),
@@ -159,6 +165,7 @@ def spec_arrays(spec: WaterfallSpec) -> tuple[object, ...]:
         int(spec.lookback_periods),
         int(spec.lockup_until_period),
         int(spec.default_grace_periods),
+        max(events),
     )
 
 
