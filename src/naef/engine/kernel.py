@@ -394,9 +394,12 @@ def collections_path(
     n = bench.shape[0]
     nf = qi.shape[0]
     hedge_net = 0.0
-    for t in range(n):
-        coll[t] = 0.0
-        capex[t] = 0.0
+    scale = np.empty(nf)
+    cap = np.empty(nf)
+    prev = np.zeros(nf)
+    for f in range(nf):
+        scale[f] = qi[f] * qi_mult[f]
+        cap[f] = reserves[f] * res_mult[f]
     for t in range(n):
         p_oil = bench[t] + diff[t]
         if p_oil < 0.0:
@@ -405,19 +408,13 @@ def collections_path(
         if p_gas < 0.0:
             p_gas = 0.0
         net = 0.0
+        cx = 0.0
         for f in range(nf):
-            scale = qi[f] * qi_mult[f]
-            cap = reserves[f] * res_mult[f]
-            d = delay[f]
-            cum1 = scale * unit_cum[f, d, t]
-            if cum1 > cap:
-                cum1 = cap
-            cum0 = 0.0
-            if t > 0:
-                cum0 = scale * unit_cum[f, d, t - 1]
-                if cum0 > cap:
-                    cum0 = cap
-            vol = cum1 - cum0
+            cum1 = scale[f] * unit_cum[f, delay[f], t]
+            if cum1 > cap[f]:
+                cum1 = cap[f]
+            vol = cum1 - prev[f]
+            prev[f] = cum1
             if is_oil[f]:
                 rev = vol * p_oil
                 net += rev - oil_rate * rev
@@ -425,7 +422,8 @@ def collections_path(
                 rev = vol * heat * p_gas
                 net += rev - gas_rate * rev
             net -= vol * opex_per_unit[f]
-            capex[t] += base_capex[f, t] * capex_mult[f]
+            cx += base_capex[f, t] * capex_mult[f]
+        capex[t] = cx
         h = 0.0
         if hedge_notional_bbl[t] > 0.0:
             s = bench[t]
