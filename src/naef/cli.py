@@ -111,6 +111,12 @@ def run(
     threads: Annotated[
         int | None, typer.Option("--threads", help="Monte Carlo: threads of the compiled kernel (default: all cores).")
     ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Monte Carlo on a local Dask cluster of N worker processes.")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Monte Carlo on an existing Dask cluster (tcp://host:8786).")
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: out/<scenario name>).")] = None,
     engine: Annotated[
         str, typer.Option("--engine", help="'vector' (default) or 'reference' (the pure-Python oracle).")
@@ -131,6 +137,8 @@ def run(
         raise CliError("--deterministic: cannot be combined with --paths (choose one kind of run)")
     if threads is not None and threads < 1:
         raise CliError(f"--threads: must be at least 1 (got {threads})")
+    if paths is None and (workers is not None or scheduler is not None):
+        raise CliError("--workers/--scheduler: only for a Monte Carlo run (add --paths N)")
     if paths is not None:
         from naef.engine.montecarlo import check_run_arguments
 
@@ -141,7 +149,7 @@ def run(
         from naef.commands.montecarlo import run_mc
 
         run_mc(sc, paths=paths, seed=seed, chunk_size=chunk_size, out=folder, quiet=quiet, threads=threads,
-               engine="reference" if engine == "reference" else "vector")
+               engine="reference" if engine == "reference" else "vector", workers=workers, scheduler=scheduler)
         return
     result = simulate(sc, engine="reference" if engine == "reference" else "vector")
     write_outputs(folder, {
@@ -200,10 +208,14 @@ _mount_ledger()
 
 def _mount_commands() -> None:
     from naef.commands.calibrate import register as register_calibrate
+    from naef.commands.sensitivity import register as register_sensitivity
     from naef.commands.size import register as register_size
+    from naef.commands.stress import register as register_stress
 
     register_calibrate(app)
     register_size(app)
+    register_stress(app)
+    register_sensitivity(app)
 
 
 _mount_commands()

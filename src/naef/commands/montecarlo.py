@@ -81,15 +81,20 @@ def run_mc(
     out: Path,
     quiet: bool,
     threads: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
-    """Run the Monte Carlo, write ``summary.json`` and ``percentiles.csv`` into ``out``, print the summary."""
+    """Run the Monte Carlo (in process, or on Dask with ``workers``/``scheduler``), write ``summary.json`` and
+    ``percentiles.csv`` into ``out``, print the summary."""
     from naef.engine.montecarlo import check_run_arguments, run_monte_carlo
+    from naef.parallel import dask_runner
 
     check_run_arguments(n_paths=paths, seed=seed, chunk_size=chunk_size)
     total = paths * (2 if scenario.hedges else 1)
-    with progress_bar(total, description="paths", quiet=quiet) as advance:
+    with dask_runner(workers=workers, scheduler=scheduler) as runner, \
+            progress_bar(total, description="paths", quiet=quiet) as advance:
         result = run_monte_carlo(scenario, n_paths=paths, seed=seed, chunk_size=chunk_size, engine=engine,
-                                 progress=advance, threads=threads)
+                                 progress=advance, threads=threads, runner=runner)
     write_outputs(out, {
         "summary.json": json.dumps(result.summary, indent=2, allow_nan=False) + "\n",
         "percentiles.csv": result.percentiles.to_csv(index=False, float_format="%.6f"),

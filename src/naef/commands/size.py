@@ -32,6 +32,12 @@ def register(app: typer.Typer) -> None:
         paths: Annotated[int, typer.Option("--paths", help="Monte Carlo paths per evaluation.")] = 4000,
         seed: Annotated[int, typer.Option("--seed", help="Seed (the same paths at every size).")] = 1,
         chunk_size: Annotated[int, typer.Option("--chunk-size", help="Paths simulated at once.")] = 20_000,
+        workers: Annotated[
+            int | None, typer.Option("--workers", help="Run on a local Dask cluster of N worker processes.")
+        ] = None,
+        scheduler: Annotated[
+            str | None, typer.Option("--scheduler", help="Run on an existing Dask cluster (tcp://host:8786).")
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
         quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
     ) -> None:
@@ -42,14 +48,16 @@ def register(app: typer.Typer) -> None:
         """
         from naef import load_scenario
         from naef.engine.sizing import size_search
+        from naef.parallel import dask_runner
 
         if basis not in ("el", "pd"):
             raise CliError(f"--basis: unknown basis {basis!r} (choose 'el' or 'pd')")
         sc = load_scenario(scenario)
-        with progress_bar(40, description="sizes", quiet=quiet or as_json) as advance:
+        with dask_runner(workers=workers, scheduler=scheduler) as runner, \
+                progress_bar(40, description="sizes", quiet=quiet or as_json) as advance:
             result = size_search(sc, target_rating=target_rating, tranche=tranche,
                                  basis="el" if basis == "el" else "pd", n_paths=paths, seed=seed,
-                                 chunk_size=chunk_size, progress=advance)
+                                 chunk_size=chunk_size, progress=advance, runner=runner)
         if as_json:
             typer.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
             return

@@ -225,7 +225,8 @@ def waterfall_path(
         for c in range(nc):
             any_debt = False
             for j in range(class_bounds[c], class_bounds[c + 1]):
-                if outstanding[j] > 0.0 or int_arrears[j] > 0.0:
+                # dust (rounding residue of a repaid tranche) is not debt outstanding
+                if outstanding[j] > 1e-9 * size[j] or int_arrears[j] > 1e-9 * size[j]:
                     any_debt = True
                 if int_arrears[j] > 1e-9 * size[j]:
                     senior_short = True

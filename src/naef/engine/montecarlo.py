@@ -37,7 +37,6 @@ Statistics
 from __future__ import annotations
 
 import math
-import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -68,6 +67,7 @@ from naef.engine.simulate import (
 from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import WaterfallSpec, spec_arrays
 from naef.errors import NaefError
+from naef.parallel.runner import Runner
 from naef.scenario.models import Scenario
 
 __all__ = [
@@ -469,28 +469,15 @@ def simulate_paths(
     engine: EngineName = "vector",
     progress: Callable[[int], None] | None = None,
     threads: int | None = None,
+    runner: Runner | None = None,
 ) -> tuple[Array, Array, NDArray[np.int64], dict[str, float]]:
-    """Run every chunk in turn; returns per-path metrics, summed histograms and timings (draws, the rest)."""
+    """Run every chunk (in this process, or on ``runner``); returns per-path metrics, summed histograms and
+    timings (the time spent drawing random numbers, and the rest)."""
+    from naef.parallel.runner import InProcessRunner, chunk_specs
+
     check_run_arguments(n_paths=n_paths, seed=seed, chunk_size=chunk_size)
-    mt = np.empty((n_paths, setup.n_tranches, N_METRICS_TRANCHE))
-    mp = np.empty((n_paths, N_METRICS_PATH))
-    lanes_hist = lane_histograms(setup, threads)
-    t_draw = t_rest = 0.0
-    for first in range(0, n_paths, chunk_size):
-        m = min(chunk_size, n_paths - first)
-        t0 = time.perf_counter()
-        draws = draw_random_numbers(setup, seed=seed, first_path=first, n_paths=m)
-        t1 = time.perf_counter()
-        inputs = inputs_from_draws(setup, draws, m)
-        res = run_chunk(setup, inputs, engine=engine, threads=threads, lanes_hist=lanes_hist)
-        mt[first : first + m] = res.metrics_tranche
-        mp[first : first + m] = res.metrics_path
-        t_draw += t1 - t0
-        t_rest += time.perf_counter() - t1
-        if progress is not None:
-            progress(m)
-    hist = lanes_hist.sum(axis=0, dtype=np.int64)
-    return mt, mp, hist, {"draw_seconds": t_draw, "rest_seconds": t_rest}
+    chosen = runner if runner is not None else InProcessRunner(threads)
+    return chosen.run(setup, seed=seed, chunks=chunk_specs(n_paths, chunk_size), engine=engine, progress=progress)
 
 
 def run_monte_carlo(
@@ -503,6 +490,7 @@ def run_monte_carlo(
     progress: Callable[[int], None] | None = None,
     threads: int | None = None,
     compare_unhedged: bool = True,
+    runner: Runner | None = None,
 ) -> MonteCarloResult:
     """Run ``n_paths`` paths of ``scenario`` and summarise them.
 
@@ -513,12 +501,12 @@ def run_monte_carlo(
 
     setup = prepare(scenario)
     mt, mp, hist, timings = simulate_paths(setup, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
-                                           engine=engine, progress=progress, threads=threads)
+                                           engine=engine, progress=progress, threads=threads, runner=runner)
     unhedged = None
     if compare_unhedged and scenario.hedges:
         bare = prepare(replace_hedges(scenario))
         u_mt, u_mp, _, _ = simulate_paths(bare, n_paths=n_paths, seed=seed, chunk_size=chunk_size, engine=engine,
-                                          progress=progress, threads=threads)
+                                          progress=progress, threads=threads, runner=runner)
         unhedged = (bare, u_mt, u_mp)
     run_info = {"kind": "monte_carlo", "paths": n_paths, "seed": seed, "chunk_size": chunk_size,
                 "engine": engine, "block_paths": BLOCK_PATHS}

@@ -139,7 +139,9 @@ def _one_path(
         cf_sum = sum(cfads[k] for k in due_periods)
         debt_left = sum(outstanding) + sum(int_arrears) + fee_arrears > 0.0
         # event of default: the most senior class with debt left is short of interest beyond the grace
-        senior = next((m for m in spec.classes if any(outstanding[j] > 0.0 or int_arrears[j] > 0.0 for j in m)), ())
+        dust = [1e-9 * trs[j].size_usd for j in range(nt)]
+        senior = next((m for m in spec.classes
+                       if any(outstanding[j] > dust[j] or int_arrears[j] > dust[j] for j in m)), ())
         senior_short = any(int_arrears[j] > 1e-9 * trs[j].size_usd for j in senior)
         short_run = short_run + 1 if senior_short else 0
         if short_run > spec.default_grace_periods:

@@ -28,6 +28,7 @@ from naef.analysis.ratings import MOODYS_RATINGS, RatingError, rating_at_least
 from naef.engine.mc_summary import tranche_risk
 from naef.engine.montecarlo import check_run_arguments, prepare, simulate_paths
 from naef.errors import NaefError
+from naef.parallel.runner import Runner
 from naef.scenario.models import Scenario
 
 __all__ = ["SizeEvaluation", "SizeResult", "SizingError", "scale_sizes", "size_search"]
@@ -104,6 +105,7 @@ def size_search(
     max_scale: float = 64.0,
     min_scale: float = 1.0 / 1024.0,
     progress: Callable[[int], None] | None = None,
+    runner: Runner | None = None,
 ) -> SizeResult:
     """Largest size whose implied rating is at least ``target_rating`` (module docstring)."""
     check_run_arguments(n_paths=n_paths, seed=seed, chunk_size=chunk_size)
@@ -118,7 +120,7 @@ def size_search(
 
     def evaluate(scale: float) -> SizeEvaluation:
         setup = prepare(scale_sizes(scenario, scale=scale, tranche=tranche))
-        mt, _, _, _ = simulate_paths(setup, n_paths=n_paths, seed=seed, chunk_size=chunk_size)
+        mt, _, _, _ = simulate_paths(setup, n_paths=n_paths, seed=seed, chunk_size=chunk_size, runner=runner)
         rows = tranche_risk(setup, mt)
         chosen = [r for r in rows if tranche is None or r["name"] == tranche]
         # the programme passes when every tranche does; report the worst tranche's figures

@@ -36,20 +36,26 @@ User decks (``read_deck_csv``)
     a quarterly scenario gives quarterly averages of the rows given); periods without a row keep the scenario's
     deck. The prices are used as given (never scaled).
 
-Per-path results (:func:`run_stress`)
-    ``defaulted``, the period of default, ``loss`` (share of size, PV at the coupon), the tranches' and the path's
-    minimum DSCR, the period of the event of default and the MDF's inflows (nominal and PV at the scenario's
-    discount rate) are computed by the Monte Carlo's own compiled per-path metrics
-    (``naef.engine.kernel.tranche_and_path_metrics``; definitions in ``naef.engine.montecarlo``), applied to the
-    waterfall of the path, so a stress and a Monte Carlo path with the same prices give the same figures. Added
-    here: the largest and the final interest shortfall (arrears), the largest principal arrears, principal and
-    interest unpaid at the legal final period, the first period with any shortfall (interest or scheduled
-    principal above ``1e-9 × size``, the Monte Carlo's tolerance), the number of periods in which cash was
-    trapped (``trapped_usd`` > half a cent: the residual went to the cash-trap account instead of being
-    distributed, whether by the DSCR trigger, the lock-up before the first repayments or acceleration), the first
-    MDF inflow (> half a cent, as ``naef run``'s summary), and the MDF's loss against the base case,
-    ``base - stressed`` (positive when the MDF receives less) in dollars and as a share of the base case. Dates are
-    the first day of the period in which the event happens.
+How a path is run (:func:`run_stress`)
+    With the Monte Carlo's own compiled code: collections by ``naef.engine.kernel.collections_path``, the waterfall
+    by ``run_waterfall`` (the kernel's ``waterfall_path``, every column kept) and the per-path metrics by
+    ``tranche_and_path_metrics`` (definitions in ``naef.engine.montecarlo``). A stress path is therefore, bit for
+    bit, the Monte Carlo path with the same prices and no field uncertainty (tested against ``run_chunk``). The base
+    case equals ``naef run``'s deterministic run up to rounding: ``naef.engine.simulate.operations`` computes the
+    same collections with NumPy in another order (differences of order 1e-6 US$), which can only matter for a test
+    sitting exactly on its threshold.
+
+Per-path results
+    From the Monte Carlo's metrics: ``defaulted``, the period of default, ``loss`` (share of size, PV at the
+    coupon), WAL, the tranches' and the path's minimum DSCR, the period of the event of default and the MDF's
+    inflows (nominal and PV at the scenario's discount rate). Added here: the largest and the final interest
+    shortfall (arrears), the largest principal arrears, principal and interest unpaid at the legal final period,
+    the first period with any shortfall (interest or scheduled principal above ``1e-9 × size``, the Monte Carlo's
+    tolerance), the number of periods in which cash was trapped (``trapped_usd`` > half a cent: the residual went
+    to the cash-trap account instead of being distributed, whether by the DSCR trigger, the lock-up before the
+    first repayments or acceleration), the first MDF inflow (> half a cent, as ``naef run``'s summary), and the
+    MDF's loss against the base case, ``base - stressed`` (positive when the MDF receives less) in dollars and as
+    a share of the base case. Dates are the first day of the period in which the event happens.
 """
 
 from __future__ import annotations
@@ -69,10 +75,17 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from naef.engine.kernel import N_METRICS_PATH, N_METRICS_TRANCHE, PATH_COL, TRANCHE_COL, tranche_and_path_metrics
+from naef.engine.kernel import (
+    N_METRICS_PATH,
+    N_METRICS_TRANCHE,
+    PATH_COL,
+    TRANCHE_COL,
+    collections_path,
+    tranche_and_path_metrics,
+)
 from naef.engine.montecarlo import MonteCarloSetup, deterministic_setup_inputs
 from naef.engine.prices import deck_prices
-from naef.engine.simulate import Operations, operations
+from naef.engine.simulate import PathInputs
 from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import WaterfallResult, run_waterfall, spec_arrays
 from naef.errors import NaefError
@@ -85,6 +98,7 @@ __all__ = [
     "Episode",
     "EpisodeLibrary",
     "Mode",
+    "PathCollections",
     "StressError",
     "StressPath",
     "StressResult",
@@ -93,6 +107,7 @@ __all__ = [
     "deck_path",
     "episode_path",
     "load_episodes",
+    "monte_carlo_collections",
     "parse_deck_csv",
     "path_metrics",
     "read_deck_csv",
@@ -404,26 +419,56 @@ def deck_path(setup: MonteCarloSetup, deck: UserDeck) -> StressPath:
 
 
 @dataclass(frozen=True)
+class PathCollections:
+    """Each path's collections, capex and pledged export receivables (paths, periods), and its hedge payoff net
+    of premiums paid from collections (paths,)."""
+
+    collections_usd: Array
+    capex_usd: Array
+    pledged_exports_usd: Array
+    hedge_net_usd: Array
+
+
+def monte_carlo_collections(setup: MonteCarloSetup, inputs: PathInputs) -> PathCollections:
+    """Collections as the Monte Carlo computes them (``naef.engine.kernel.collections_path``, the same compiled
+    function, arguments and order of arithmetic as ``naef.engine.montecarlo.run_chunk``)."""
+    f = setup.kernel_fields
+    k, n = inputs.benchmark_usd_per_bbl.shape
+    delay_years = np.ascontiguousarray(inputs.delay_periods // setup.grid.periods_per_year)
+    qi_mult = np.ascontiguousarray(inputs.qi_multiplier)
+    res_mult = np.ascontiguousarray(inputs.reserves_multiplier)
+    capex_mult = np.ascontiguousarray(inputs.capex_multiplier)
+    coll, capex, exports = np.empty((k, n)), np.empty((k, n)), np.empty((k, n))
+    hedge = np.empty(k)
+    for p in range(k):
+        hedge[p] = collections_path(
+            inputs.benchmark_usd_per_bbl[p], inputs.differential_usd_per_bbl[p], f[0], qi_mult[:, p],
+            res_mult[:, p], delay_years[:, p], capex_mult[:, p], *f[1:], coll[p], capex[p], exports[p],
+        )
+    return PathCollections(collections_usd=coll, capex_usd=capex, pledged_exports_usd=exports, hedge_net_usd=hedge)
+
+
+@dataclass(frozen=True)
 class StressResult:
     """The stress run: the JSON document, the per-period table and the arrays behind them (row 0: base case)."""
 
     summary: dict[str, Any]
     paths_table: pd.DataFrame
     paths: tuple[StressPath, ...]
-    ops: Operations
+    collections: PathCollections
     waterfall: WaterfallResult
     metrics_tranche: Array  # (paths, tranches, N_METRICS_TRANCHE)
     metrics_path: Array  # (paths, N_METRICS_PATH)
 
 
-def path_metrics(setup: MonteCarloSetup, ops: Operations, wf: WaterfallResult) -> tuple[Array, Array]:
+def path_metrics(setup: MonteCarloSetup, coll: PathCollections, wf: WaterfallResult) -> tuple[Array, Array]:
     """The Monte Carlo's per-path metrics (``naef.engine.kernel.tranche_and_path_metrics``) of each path of a
     waterfall result: (paths, tranches, N_METRICS_TRANCHE) and (paths, N_METRICS_PATH)."""
     spec = setup.spec
     arrays = spec_arrays(spec)
     issue, size = arrays[0], arrays[1]
     legal, discount, t_end, t_issue, own, senior, mdf_discount = setup.kernel_metrics
-    n_paths = ops.collections_usd.shape[0]
+    n_paths = coll.collections_usd.shape[0]
     nt = len(spec.tranches)
     path_names = sorted(PATH_COL, key=PATH_COL.__getitem__)
     tranche_names = sorted(TRANCHE_COL, key=TRANCHE_COL.__getitem__)
@@ -434,12 +479,13 @@ def path_metrics(setup: MonteCarloSetup, ops: Operations, wf: WaterfallResult) -
         tout = np.ascontiguousarray(np.stack([wf.tranche[c][:, p] for c in tranche_names]))
         tranche_and_path_metrics(pout, tout, size, issue, legal, discount, t_end, t_issue, own, senior, mdf_discount,
                                  int(spec.default_grace_periods), mt[p], mp[p])
-        mp[p, _P_HEDGE] = float(ops.hedge_net_usd[p].sum())
+        mp[p, _P_HEDGE] = float(coll.hedge_net_usd[p])
     return mt, mp
 
 
 def run_stress(setup: MonteCarloSetup, paths: Sequence[StressPath]) -> StressResult:
-    """Run the base case and ``paths`` through operations and the waterfall; summarise each (module docstring)."""
+    """Run the base case and ``paths`` through the Monte Carlo's collections, the waterfall and its per-path
+    metrics; summarise each (module docstring)."""
     base = base_path(setup)
     every = (base, *paths)
     names = [p.name for p in every]
@@ -454,14 +500,14 @@ def run_stress(setup: MonteCarloSetup, paths: Sequence[StressPath]) -> StressRes
     if not (np.isfinite(bench).all() and (bench >= 0.0).all()):
         raise StressError("stress paths: benchmark prices must be finite and >= 0")
     inputs = deterministic_setup_inputs(setup, bench)
-    ops = operations(setup.scenario, setup.grid, inputs, setup.hedge)
-    wf = run_waterfall(setup.spec, collections_usd=ops.collections_usd, capex_usd=ops.capex_usd,
-                       pledged_exports_usd=ops.pledged_exports_usd)
-    mt, mp = path_metrics(setup, ops, wf)
-    rows = [_path_summary(setup, every[p], p, ops, wf, mt[p], mp[p], mp[0]) for p in range(len(every))]
+    coll = monte_carlo_collections(setup, inputs)
+    wf = run_waterfall(setup.spec, collections_usd=coll.collections_usd, capex_usd=coll.capex_usd,
+                       pledged_exports_usd=coll.pledged_exports_usd)
+    mt, mp = path_metrics(setup, coll, wf)
+    rows = [_path_summary(setup, every[p], p, wf, mt[p], mp[p], mp[0]) for p in range(len(every))]
     summary = _document(setup, rows)
-    return StressResult(summary=summary, paths_table=_paths_table(setup, every, ops, wf), paths=every, ops=ops,
-                        waterfall=wf, metrics_tranche=mt, metrics_path=mp)
+    return StressResult(summary=summary, paths_table=_paths_table(setup, every, coll, wf), paths=every,
+                        collections=coll, waterfall=wf, metrics_tranche=mt, metrics_path=mp)
 
 
 # ------------------------------------------------------------------------------------------------ summaries
@@ -490,7 +536,7 @@ def _share(loss: float, base: float) -> float | None:
 
 
 def _path_summary(
-    setup: MonteCarloSetup, path: StressPath, p: int, ops: Operations, wf: WaterfallResult, mt: Array, mp: Array,
+    setup: MonteCarloSetup, path: StressPath, p: int, wf: WaterfallResult, mt: Array, mp: Array,
     base_mp: Array,
 ) -> dict[str, Any]:
     grid, spec = setup.grid, setup.spec
@@ -592,7 +638,7 @@ def _document(setup: MonteCarloSetup, rows: list[dict[str, Any]]) -> dict[str, A
     }
 
 
-def _paths_table(setup: MonteCarloSetup, paths: Sequence[StressPath], ops: Operations,
+def _paths_table(setup: MonteCarloSetup, paths: Sequence[StressPath], coll: PathCollections,
                  wf: WaterfallResult) -> pd.DataFrame:
     """One row per path and period: benchmark, collections, DSCR, cash trapped, MDF inflows, event of default."""
     n = setup.grid.n
@@ -603,7 +649,7 @@ def _paths_table(setup: MonteCarloSetup, paths: Sequence[StressPath], ops: Opera
             "path": [path.name] * n,
             "period_start": starts,
             "benchmark_usd_per_bbl": path.benchmark_usd_per_bbl,
-            "collections_usd": ops.collections_usd[p],
+            "collections_usd": coll.collections_usd[p],
             "dscr": wf.path["dscr"][p],
             "trapped_usd": wf.path["trapped_usd"][p],
             "to_mdf_usd": wf.path["to_mdf_usd"][p],

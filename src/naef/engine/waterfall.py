@@ -20,7 +20,8 @@ Order of payments each period (``docs/architecture.md`` and README, "Cash identi
 5. the residual goes to the MDF, except that pledged export receivables not needed for the waterfall are returned
    to PEMEX first (they back the securities but are not net revenues of the added production).
 
-Events of default: when the most senior class with debt outstanding still has interest unpaid at the end of a
+Events of default: when the most senior class with debt outstanding (more than 1e-9 of a tranche's size: rounding
+dust left by a repaid tranche does not count) still has interest unpaid at the end of a
 period for more than ``default_grace_periods`` consecutive periods (the pool, the trap account and the DSRA being
 exhausted), an event of default is declared (column ``event_of_default`` = 1 from that period on). From the next
 period the debt is accelerated: every tranche's whole outstanding principal is due, class by class; the DSRA target

@@ -1,0 +1,190 @@
+"""``naef stress``: replay historical oil-price episodes and user decks through the deterministic chain.
+
+The numbers come from :mod:`naef.engine.stress` (its docstring states how an episode is laid on the grid, the two
+modes and every per-path figure). This module is the command-line edge: it picks the paths from the options, reads
+the deck files, prints Rich tables or the JSON document, writes ``stress.json`` and ``stress_paths.csv`` with
+``--out``, and lets every bad input surface as a :class:`naef.errors.NaefError` subclass, which ``naef.cli.main``
+prints as one line on stderr with exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from naef.commands.common import num, usd_bn, write_outputs
+from naef.engine.stress import (
+    EpisodeLibrary,
+    Mode,
+    StressError,
+    StressPath,
+    StressResult,
+    deck_path,
+    episode_path,
+    load_episodes,
+    read_deck_csv,
+    run_stress,
+    select_episodes,
+)
+from naef.scenario.models import Scenario
+
+__all__ = ["HELP", "print_stress", "register", "stress_command", "stress_files", "stress_scenario"]
+
+HELP = "\n\n".join(
+    [
+        "Replay historical oil-price episodes and your own price decks through the scenario's deterministic chain "
+        "and report, for each path and the base case (the scenario's deck), shortfalls and defaults by tranche "
+        "and the Mexican Development Fund's inflows and loss against the base case.",
+        "Episodes (--episode NAME, repeatable; default: every shipped episode unless --deck is given): "
+        "collapse_2008, slump_2014, crash_2020, asian_1998 — quarterly averages of the U.S. EIA monthly spot "
+        "prices (Brent or WTI, the scenario's benchmark), replayed from the scenario's first quarter; after the "
+        "episode the scenario's deck resumes. --scale-to-spot (default) multiplies the episode by spot / its first "
+        "quarter (the shock's shape at today's level); --levels uses its prices as they were.",
+        "Decks (--deck CSV, repeatable): header 'Date,Price' or 'period_start,price', rows YYYY-MM-DD (or "
+        "YYYY-MM) and US$/bbl >= 0, dates increasing and inside the horizon; a row sets the benchmark of the period "
+        "containing its date (rows in one period are averaged); other periods keep the scenario's deck.",
+        "Without --json: tables. With --json: the JSON document on stdout (keys scenario, naef_version, run, "
+        "episodes_source, paths, paths_file). With --out DIR: writes stress.json and stress_paths.csv (path, "
+        "period_start, benchmark_usd_per_bbl, collections_usd, dscr, trapped_usd, to_mdf_usd, event_of_default).",
+        "Bad input (an unknown episode, an unreadable, empty or malformed deck, a negative price, a date outside "
+        "the horizon) prints one line naming the option, file and line, and exits with code 2.",
+    ]
+)
+
+
+def _episode_source(library: EpisodeLibrary, quarters: Sequence[str]) -> str:
+    meta = library.meta
+    span = f"{quarters[0]}–{quarters[-1]}" if quarters else ""
+    return f"{meta.get('source', 'naef/data/stress_episodes.toml')} ({meta.get('source_url', '')}), {span}"
+
+
+def _deck_names(decks: Sequence[Path]) -> list[str]:
+    seen: set[str] = set()
+    for p in decks:
+        if str(p) in seen:
+            raise StressError(f"--deck {p}: given twice")
+        seen.add(str(p))
+    names = [p.name for p in decks]
+    return [n if names.count(n) == 1 else str(p) for n, p in zip(names, decks, strict=True)]
+
+
+def stress_scenario(
+    scenario: Scenario, *, episodes: Sequence[str] = (), decks: Sequence[Path] = (), mode: Mode = "scaled"
+) -> StressResult:
+    """Run the chosen episodes (all shipped ones when neither ``episodes`` nor ``decks`` is given) and the deck
+    files on ``scenario``."""
+    from naef.engine.montecarlo import prepare
+
+    library = load_episodes()
+    chosen = select_episodes(episodes, library) if (episodes or decks) else library.episodes
+    names = _deck_names(decks)
+    setup = prepare(scenario)
+    user = [read_deck_csv(p, grid=setup.grid, name=n) for p, n in zip(decks, names, strict=True)]
+    paths: list[StressPath] = [
+        episode_path(setup, e, mode=mode, source=_episode_source(library, e.quarters)) for e in chosen
+    ]
+    paths += [deck_path(setup, d) for d in user]
+    return run_stress(setup, paths)
+
+
+def stress_files(result: StressResult) -> dict[str, str | bytes]:
+    """The files of ``--out``: ``stress.json`` and ``stress_paths.csv``."""
+    return {
+        "stress.json": json.dumps(result.summary, indent=2, allow_nan=False) + "\n",
+        "stress_paths.csv": result.paths_table.to_csv(index=False, float_format="%.6f"),
+    }
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1%}"
+
+
+def print_stress(summary: dict[str, Any], console: Console, out: Path | None = None) -> None:
+    """The stress document as tables."""
+    sc, run = summary["scenario"], summary["run"]
+    modes = f"{sc['benchmark']} episodes {' and '.join(run['modes'])}" if run["modes"] else "user decks"
+    console.print(
+        f"naef {summary['naef_version']} — scenario {sc['name']} ({sc['start']}, {sc['years']} years, "
+        f"{sc['periods_per_year']} periods/year) — stress: {modes}, spot ${run['spot_usd_per_bbl']:.2f}/bbl; "
+        f"{run['inputs']}",
+    )
+    t = Table(title="Price paths and the Mexican Development Fund (USD bn)", show_edge=False)
+    for col in ("path", "first", "min (period)", "MDF nominal", f"PV {run['discount_rate']:.0%}", "MDF loss",
+                "loss %", "PV loss %", "first MDF", "min DSCR", "trapped", "default (EoD)"):
+        t.add_column(col, justify="left" if col in ("path", "min (period)") else "right")
+    for p in summary["paths"]:
+        b, m = p["benchmark_usd_per_bbl"], p["mdf"]
+        t.add_row(
+            p["name"], num(b["first"], "${:.2f}"), f"{num(b['min'], '${:.2f}')} {b['min_date']}",
+            usd_bn(m["inflows_usd"]), usd_bn(m["inflows_pv_usd"]), usd_bn(m["loss_vs_base_usd"]),
+            _pct(m["loss_vs_base_share"]), _pct(m["loss_vs_base_pv_share"]), m["first_inflow_date"] or "never",
+            num(p["min_dscr"]), str(p["cash_trap_periods"]), p["event_of_default_date"] or "—",
+            style="red" if p["event_of_default_date"] else "",
+        )
+    console.print(t)
+    t = Table(title="Tranches under stress (USD bn; interest shortfalls are arrears carried)", show_edge=False)
+    for col in ("path", "tranche", "default", "loss", "first shortfall", "max I short", "I short at end",
+                "P unpaid at legal final"):
+        t.add_column(col, justify="left" if col in ("path", "tranche") else "right")
+    for p in summary["paths"]:
+        for tr in p["tranches"]:
+            t.add_row(
+                p["name"], tr["name"], tr["default_date"] or "no", _pct(tr["loss"]), tr["first_shortfall_date"] or "—",
+                usd_bn(tr["interest_shortfall_max_usd"]), usd_bn(tr["interest_shortfall_end_usd"]),
+                usd_bn(tr["principal_unpaid_at_legal_final_usd"]), style="red" if tr["defaulted"] else "",
+            )
+    console.print(t)
+    src = summary["episodes_source"]
+    console.print(
+        f"Episodes: {src.get('source', '')}, {src.get('derivation', '')} ({src.get('source_url', '')}); each starts "
+        f"at the scenario's first quarter and the scenario's deck resumes after it. 'trapped': periods whose "
+        f"residual went to the cash-trap account; dates: first day of the period; MDF loss: base minus path."
+    )
+    if out is not None:
+        console.print(f"Wrote {out / 'stress.json'} and {out / 'stress_paths.csv'}.")
+
+
+def stress_command(
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario TOML file, or the name of a shipped scenario.")
+    ] = "baseline",
+    episode: Annotated[
+        list[str] | None,
+        typer.Option("--episode", help="A shipped episode to replay (repeatable).", show_default=False),
+    ] = None,
+    deck: Annotated[
+        list[Path] | None,
+        typer.Option("--deck", help="A Date,Price CSV of benchmark prices by period (repeatable).",
+                     show_default=False),
+    ] = None,
+    scale: Annotated[
+        bool, typer.Option("--scale-to-spot/--levels", help="Scale episodes to the spot, or replay their levels.")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON document (keys above).")] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write stress.json and stress_paths.csv here.", show_default=False)
+    ] = None,
+) -> None:
+    """Run the stresses; print tables or JSON; write files with --out. Errors are NaefError subclasses."""
+    from naef import load_scenario
+
+    sc = load_scenario(scenario)
+    result = stress_scenario(sc, episodes=tuple(episode or ()), decks=tuple(deck or ()),
+                             mode="scaled" if scale else "levels")
+    if out is not None:
+        write_outputs(out, stress_files(result))
+    if as_json:
+        typer.echo(json.dumps(result.summary, indent=2, allow_nan=False))
+    else:
+        print_stress(result.summary, Console(highlight=False), out)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``stress`` to ``app``."""
+    app.command("stress", help=HELP)(stress_command)

@@ -1,0 +1,217 @@
+"""Runners: where the chunks of a Monte Carlo run (see the package docstring)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from naef.errors import NaefError
+
+__all__ = ["ChunkSpec", "DaskRunner", "InProcessRunner", "ParallelError", "Runner", "dask_runner"]
+
+Array = NDArray[np.float64]
+
+
+class ParallelError(NaefError):
+    """Dask missing, a scheduler that cannot be reached, or a bad number of workers."""
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    """Paths ``first .. first + n_paths - 1``."""
+
+    first: int
+    n_paths: int
+
+
+def chunk_specs(n_paths: int, chunk_size: int) -> list[ChunkSpec]:
+    """The chunks of a run, in order."""
+    return [ChunkSpec(first, min(chunk_size, n_paths - first)) for first in range(0, n_paths, chunk_size)]
+
+
+class Runner(Protocol):
+    """Computes chunks; returns per-path metrics (in path order), summed histograms and timings."""
+
+    def run(
+        self, setup: Any, *, seed: int, chunks: list[ChunkSpec], engine: str,
+        progress: Callable[[int], None] | None,
+    ) -> tuple[Array, Array, NDArray[np.int64], dict[str, float]]: ...
+
+
+class InProcessRunner:
+    """Every chunk in this process, one after another; ``threads`` kernel threads (default: all cores)."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = threads
+
+    def run(
+        self, setup: Any, *, seed: int, chunks: list[ChunkSpec], engine: str,
+        progress: Callable[[int], None] | None,
+    ) -> tuple[Array, Array, NDArray[np.int64], dict[str, float]]:
+        import time
+
+        from naef.engine.kernel import N_METRICS_PATH, N_METRICS_TRANCHE
+        from naef.engine.montecarlo import draw_random_numbers, inputs_from_draws, lane_histograms, run_chunk
+
+        n_paths = sum(c.n_paths for c in chunks)
+        mt = np.empty((n_paths, setup.n_tranches, N_METRICS_TRANCHE))
+        mp = np.empty((n_paths, N_METRICS_PATH))
+        lanes_hist = lane_histograms(setup, self.threads)
+        t_draw = t_rest = 0.0
+        for c in chunks:
+            t0 = time.perf_counter()
+            draws = draw_random_numbers(setup, seed=seed, first_path=c.first, n_paths=c.n_paths)
+            t1 = time.perf_counter()
+            inputs = inputs_from_draws(setup, draws, c.n_paths)
+            res = run_chunk(setup, inputs, engine="reference" if engine == "reference" else "vector",
+                            threads=self.threads, lanes_hist=lanes_hist)
+            mt[c.first : c.first + c.n_paths] = res.metrics_tranche
+            mp[c.first : c.first + c.n_paths] = res.metrics_path
+            t_draw += t1 - t0
+            t_rest += time.perf_counter() - t1
+            if progress is not None:
+                progress(c.n_paths)
+        hist = lanes_hist.sum(axis=0, dtype=np.int64)
+        return mt, mp, hist, {"draw_seconds": t_draw, "rest_seconds": t_rest}
+
+
+# ------------------------------------------------------------------------------------------------ worker side
+
+_SETUPS: dict[str, Any] = {}
+_SETUPS_LOCK = threading.Lock()
+
+
+def _worker_setup(scenario_json: str) -> Any:
+    """The prepared setup of a scenario, built once per worker process and scenario."""
+    key = hashlib.sha256(scenario_json.encode("utf-8")).hexdigest()
+    with _SETUPS_LOCK:
+        setup = _SETUPS.get(key)
+        if setup is None:
+            from naef.engine.montecarlo import prepare
+            from naef.scenario.models import Scenario
+
+            setup = prepare(Scenario.model_validate_json(scenario_json))
+            if len(_SETUPS) > 16:
+                _SETUPS.clear()
+            _SETUPS[key] = setup
+    return setup
+
+
+def chunk_task(scenario_json: str, seed: int, first: int, n_paths: int, engine: str) -> dict[str, Any]:
+    """One chunk on a worker (one kernel thread): per-path metrics and the chunk's histogram counts."""
+    import time
+
+    from naef.engine.montecarlo import draw_random_numbers, inputs_from_draws, run_chunk
+
+    setup = _worker_setup(scenario_json)
+    t0 = time.perf_counter()
+    draws = draw_random_numbers(setup, seed=seed, first_path=first, n_paths=n_paths)
+    t1 = time.perf_counter()
+    res = run_chunk(setup, inputs_from_draws(setup, draws, n_paths),
+                    engine="reference" if engine == "reference" else "vector", threads=1)
+    return {"first": first, "mt": res.metrics_tranche, "mp": res.metrics_path, "hist": res.hist,
+            "draw_seconds": t1 - t0, "rest_seconds": time.perf_counter() - t1}
+
+
+def sum_histograms(*parts: dict[str, Any] | NDArray[np.int64]) -> NDArray[np.int64]:
+    """Sum the histograms of chunk results (or of partial sums): integer addition, so any order gives the same."""
+    total: NDArray[np.int64] | None = None
+    for p in parts:
+        h = p["hist"] if isinstance(p, dict) else p
+        total = h.astype(np.int64, copy=True) if total is None else total + h
+    assert total is not None
+    return total
+
+
+class DaskRunner:
+    """Each chunk a task on a ``distributed.Client``'s cluster (see the package docstring)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def run(
+        self, setup: Any, *, seed: int, chunks: list[ChunkSpec], engine: str,
+        progress: Callable[[int], None] | None,
+    ) -> tuple[Array, Array, NDArray[np.int64], dict[str, float]]:
+        from distributed import as_completed
+
+        from naef.engine.kernel import N_METRICS_PATH, N_METRICS_TRANCHE
+
+        scenario_json = json.dumps(setup.scenario.model_dump(mode="json"), sort_keys=True)
+        run_id = uuid.uuid4().hex[:12]
+        futures = [
+            self.client.submit(chunk_task, scenario_json, seed, c.first, c.n_paths, engine,
+                               key=f"naef-chunk-{run_id}-{c.first}", retries=3, pure=False)
+            for c in chunks
+        ]
+        # histograms are added up on the workers (a tree of sums, 8 at a time): only the total comes back
+        level: list[Any] = list(futures)
+        depth = 0
+        while len(level) > 1:
+            level = [self.client.submit(sum_histograms, *level[i : i + 8], key=f"naef-hist-{run_id}-{depth}-{i}",
+                                        retries=3, pure=False)
+                     for i in range(0, len(level), 8)]
+            depth += 1
+        hist_future = level[0]
+        n_paths = sum(c.n_paths for c in chunks)
+        mt = np.empty((n_paths, setup.n_tranches, N_METRICS_TRANCHE))
+        mp = np.empty((n_paths, N_METRICS_PATH))
+        t_draw = t_rest = 0.0
+        for fut in as_completed(futures):
+            r = fut.result()
+            m = r["mp"].shape[0]
+            mt[r["first"] : r["first"] + m] = r["mt"]
+            mp[r["first"] : r["first"] + m] = r["mp"]
+            t_draw += r["draw_seconds"]
+            t_rest += r["rest_seconds"]
+            if progress is not None:
+                progress(m)
+        total = hist_future.result()
+        hist = total if isinstance(total, np.ndarray) and total.ndim == 3 else sum_histograms(total)
+        return mt, mp, hist.astype(np.int64), {"draw_seconds": t_draw, "rest_seconds": t_rest}
+
+
+@contextmanager
+def dask_runner(*, workers: int | None = None, scheduler: str | None = None) -> Iterator[Runner]:
+    """A runner for ``--workers N`` (a local cluster of N worker processes, one thread each) or ``--scheduler
+    ADDRESS`` (an existing cluster); the in-process runner when neither is given."""
+    if workers is None and scheduler is None:
+        yield InProcessRunner()
+        return
+    if workers is not None and scheduler is not None:
+        raise ParallelError("--workers: give --workers (a local cluster) or --scheduler (an existing one), not both")
+    if workers is not None and workers < 1:
+        raise ParallelError(f"--workers: must be at least 1 (got {workers})")
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ParallelError(
+            "--workers/--scheduler need Dask, which is not installed: pip install 'naef[dask]'"
+        ) from None
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise ParallelError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+        try:
+            yield DaskRunner(client)
+        finally:
+            client.close()
+        return
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=40)
+    client = Client(cluster)
+    try:
+        yield DaskRunner(client)
+    finally:
+        client.close()
+        cluster.close()
