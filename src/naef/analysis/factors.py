@@ -535,6 +535,11 @@ def senior_el(sizes_usd: Sequence[float], seniorities: Sequence[int], loss: NDAr
     return float(np.dot(w, el) / w.sum())
 
 
+def model_outputs_of_json(scenario_json: str, n_paths: int, seed: int) -> dict[str, float]:
+    """:func:`model_outputs` of a scenario sent as JSON (a task on a worker: one kernel thread)."""
+    return model_outputs(Scenario.model_validate_json(scenario_json), n_paths=n_paths, seed=seed, threads=1)
+
+
 def model_outputs(scenario: Scenario, *, n_paths: int, seed: int, chunk_size: int = 20_000,
                   threads: int | None = None) -> dict[str, float]:
     """The :data:`OUTPUTS` of ``scenario`` from a Monte Carlo of ``n_paths`` paths seeded with ``seed``."""
@@ -553,6 +558,23 @@ def model_outputs(scenario: Scenario, *, n_paths: int, seed: int, chunk_size: in
 # --------------------------------------------------------------------------------------------- the methods
 
 Evaluator = Callable[[Scenario], dict[str, float]]
+#: evaluates many scenarios (e.g. as tasks on a Dask cluster); calls ``progress(1)`` per evaluation done
+BatchEvaluator = Callable[[Sequence[Scenario], Callable[[int], None] | None], list[dict[str, float]]]
+
+
+def _batch(evaluate: Evaluator, evaluate_many: BatchEvaluator | None) -> BatchEvaluator:
+    if evaluate_many is not None:
+        return evaluate_many
+
+    def one_by_one(variants: Sequence[Scenario], progress: Callable[[int], None] | None) -> list[dict[str, float]]:
+        out = []
+        for v in variants:
+            out.append(evaluate(v))
+            if progress is not None:
+                progress(1)
+        return out
+
+    return one_by_one
 
 
 def _check_names(scenario: Scenario, names: Sequence[str], reg: Mapping[str, Factor]) -> None:
@@ -573,8 +595,10 @@ def tornado_analysis(
     *,
     registry: Mapping[str, Factor] | None = None,
     progress: Callable[[int], None] | None = None,
+    evaluate_many: BatchEvaluator | None = None,
 ) -> dict[str, Any]:
-    """Base case and each factor at the low and high end of its default range (``2 d + 1`` evaluations).
+    """Base case and each factor at the low and high end of its default range (``2 d + 1`` evaluations, made
+    as one batch: ``evaluate_many`` if given, else ``evaluate`` one by one).
 
     Returns ``{"base": {output: value}, "tornado": {output: [row, ...]}}``, each output's rows sorted by swing
     ``|f(high) - f(low)|``, largest first (``naef.analysis.sensitivity.tornado``).
@@ -585,15 +609,21 @@ def tornado_analysis(
     _check_names(scenario, names, reg)
     base = {n: reg[n].base(scenario) for n in names}
     swings = {n: reg[n].default_range(scenario) for n in names}
-    cache: dict[tuple[float, ...], dict[str, float]] = {}
+    points: list[dict[str, float]] = [dict(base)]
+    for n in names:
+        for v in swings[n]:
+            points.append({**base, n: float(v)})
+    keys: list[tuple[float, ...]] = []
+    variants = []
+    for values in points:
+        key = tuple(float(values[n]) for n in names)
+        if key not in keys:
+            keys.append(key)
+            variants.append(apply_factors(scenario, values, reg))
+    cache = dict(zip(keys, _batch(evaluate, evaluate_many)(variants, progress), strict=True))
 
     def run(values: Mapping[str, float]) -> dict[str, float]:
-        key = tuple(float(values[n]) for n in names)
-        if key not in cache:
-            cache[key] = evaluate(apply_factors(scenario, values, reg))
-            if progress is not None:
-                progress(1)
-        return cache[key]
+        return cache[tuple(float(values[n]) for n in names)]
 
     def output_of(name: str) -> Callable[[dict[str, float]], float]:
         return lambda values: run(values)[name]
@@ -617,6 +647,7 @@ def sobol_analysis(
     seed: int,
     registry: Mapping[str, Factor] | None = None,
     progress: Callable[[int], None] | None = None,
+    evaluate_many: BatchEvaluator | None = None,
 ) -> dict[str, Any]:
     """First- and total-order Sobol' indices of each output over the factors' default ranges (uniform).
 
@@ -635,15 +666,15 @@ def sobol_analysis(
         bounds.append([low, high + 1.0] if reg[n].integer else [low, high])
     problem = {"names": list(names), "bounds": bounds}
     x = sobol_sample(problem, samples, seed)
-    y = np.empty((x.shape[0], len(OUTPUTS)))
-    for i, row in enumerate(x):
+    variants = []
+    for row in x:
         values = {}
         for n, v, (_, hi) in zip(names, row, bounds, strict=True):
             values[n] = float(min(math.floor(v), hi - 1.0)) if reg[n].integer else float(v)
-        out = evaluate(apply_factors(scenario, values, reg))
-        y[i] = [out[o.name] for o in OUTPUTS]
-        if progress is not None:
-            progress(1)
+        variants.append(apply_factors(scenario, values, reg))
+    outs = _batch(evaluate, evaluate_many)(variants, progress)
+    y = np.array([[out[o.name] for o in OUTPUTS] for out in outs], dtype=np.float64).reshape(x.shape[0],
+                                                                                              len(OUTPUTS))
     result: dict[str, Any] = {}
     for k, o in enumerate(OUTPUTS):
         col = y[:, k]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -27,11 +28,13 @@ from naef.analysis.factors import (
     available_factors,
     factor_table,
     model_outputs,
+    model_outputs_of_json,
     sobol_analysis,
     tornado_analysis,
 )
 from naef.commands.common import progress_bar, write_outputs
 from naef.errors import CliError
+from naef.parallel.runner import Runner
 from naef.scenario.models import Scenario
 
 __all__ = [
@@ -114,21 +117,30 @@ def run_sensitivity(
     seed: int,
     samples: int = DEFAULT_SAMPLES,
     quiet: bool = True,
+    runner: Runner | None = None,
 ) -> dict[str, Any]:
-    """The JSON-ready result of ``naef sensitivity`` (a progress bar on stderr unless ``quiet``)."""
+    """The JSON-ready result of ``naef sensitivity`` (a progress bar on stderr unless ``quiet``). With a
+    ``runner`` (``naef.parallel``) the evaluations are made as a batch there (on Dask: one task each)."""
     from naef import __version__
     from naef.scenario.load import content_hash
 
     def evaluate(variant: Scenario) -> dict[str, float]:
         return model_outputs(variant, n_paths=paths, seed=seed)
 
+    def evaluate_many(variants: Sequence[Scenario], progress: Callable[[int], None] | None) -> list[dict[str, float]]:
+        assert runner is not None
+        return runner.map_scenarios(model_outputs_of_json, list(variants), paths, seed, progress=progress)
+
+    batch = evaluate_many if runner is not None else None
+
     d = len(names)
     total = 2 * d + 1 if method == "tornado" else samples * (d + 2)
     with progress_bar(total, description=f"{method} evaluations", quiet=quiet) as advance:
         if method == "tornado":
-            body = tornado_analysis(scenario, names, evaluate, progress=advance)
+            body = tornado_analysis(scenario, names, evaluate, progress=advance, evaluate_many=batch)
         else:
-            body = sobol_analysis(scenario, names, evaluate, samples=samples, seed=seed, progress=advance)
+            body = sobol_analysis(scenario, names, evaluate, samples=samples, seed=seed, progress=advance,
+                                  evaluate_many=batch)
     run: dict[str, Any] = {"method": method, "paths": paths, "seed": seed, "evaluations": total,
                            "common_random_numbers": True}
     if method == "sobol":
@@ -248,6 +260,12 @@ def sensitivity_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write sensitivity.json and sensitivity.csv here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar and no tables.")] = False,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Evaluate on a local Dask cluster of N worker processes.")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Evaluate on an existing Dask cluster (tcp://host:8786).")
+    ] = None,
 ) -> None:
     """Check the options, run the analysis, print tables or JSON, write files with ``--out``."""
     from naef.engine.montecarlo import check_run_arguments
@@ -267,8 +285,11 @@ def sensitivity_command(
     check_run_arguments(n_paths=paths, seed=seed, chunk_size=20_000)
     sc = load_scenario(scenario)
     names = parse_inputs(inputs, sc)
-    result = run_sensitivity(sc, method=m, names=names, paths=paths, seed=seed, samples=n,
-                             quiet=quiet or as_json)
+    from naef.parallel import dask_runner
+
+    with dask_runner(workers=workers, scheduler=scheduler) as runner:
+        result = run_sensitivity(sc, method=m, names=names, paths=paths, seed=seed, samples=n,
+                                 quiet=quiet or as_json, runner=runner if (workers or scheduler) else None)
     text = json.dumps(result, indent=2, allow_nan=False) + "\n"
     if out is not None:
         write_outputs(out, {"sensitivity.json": text, "sensitivity.csv": to_csv(result)})

@@ -32,6 +32,7 @@ from naef.engine.stress import (
     run_stress,
     select_episodes,
 )
+from naef.parallel.runner import Runner
 from naef.scenario.models import Scenario
 
 __all__ = ["HELP", "print_stress", "register", "stress_command", "stress_files", "stress_scenario"]
@@ -75,10 +76,12 @@ def _deck_names(decks: Sequence[Path]) -> list[str]:
 
 
 def stress_scenario(
-    scenario: Scenario, *, episodes: Sequence[str] = (), decks: Sequence[Path] = (), mode: Mode = "scaled"
+    scenario: Scenario, *, episodes: Sequence[str] = (), decks: Sequence[Path] = (), mode: Mode = "scaled",
+    at_year: int | None = None, runner: Runner | None = None,
 ) -> StressResult:
     """Run the chosen episodes (all shipped ones when neither ``episodes`` nor ``decks`` is given) and the deck
-    files on ``scenario``."""
+    files on ``scenario``; on ``runner`` (a Dask cluster) the run is one task there (a handful of paths: the
+    paths are built here, deck files read here, and only prices travel)."""
     from naef.engine.montecarlo import prepare
 
     library = load_episodes()
@@ -87,10 +90,21 @@ def stress_scenario(
     setup = prepare(scenario)
     user = [read_deck_csv(p, grid=setup.grid, name=n) for p, n in zip(decks, names, strict=True)]
     paths: list[StressPath] = [
-        episode_path(setup, e, mode=mode, source=_episode_source(library, e.quarters)) for e in chosen
+        episode_path(setup, e, mode=mode, source=_episode_source(library, e.quarters), at_year=at_year)
+        for e in chosen
     ]
     paths += [deck_path(setup, d) for d in user]
+    if runner is not None:
+        result: StressResult = runner.map_scenarios(run_stress_of_json, [scenario], paths, progress=None)[0]
+        return result
     return run_stress(setup, paths)
+
+
+def run_stress_of_json(scenario_json: str, paths: Sequence[StressPath]) -> StressResult:
+    """``run_stress`` on a worker: the scenario as JSON, the paths as prices."""
+    from naef.engine.montecarlo import prepare
+
+    return run_stress(prepare(Scenario.model_validate_json(scenario_json)), paths)
 
 
 def stress_files(result: StressResult) -> dict[str, str | bytes]:
@@ -141,9 +155,11 @@ def print_stress(summary: dict[str, Any], console: Console, out: Path | None = N
             )
     console.print(t)
     src = summary["episodes_source"]
+    starts = sorted({p["replay_start_date"] for p in summary["paths"] if p.get("replay_start_date")})
+    where = f"on {', '.join(starts)}" if starts else "at the scenario's first quarter"
     console.print(
         f"Episodes: {src.get('source', '')}, {src.get('derivation', '')} ({src.get('source_url', '')}); each starts "
-        f"at the scenario's first quarter and the scenario's deck resumes after it. 'trapped': periods whose "
+        f"{where} and the scenario's deck resumes after it. 'trapped': periods whose "
         f"residual went to the cash-trap account; dates: first day of the period; MDF loss: base minus path."
     )
     if out is not None:
@@ -170,13 +186,26 @@ def stress_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write stress.json and stress_paths.csv here.", show_default=False)
     ] = None,
+    at_year: Annotated[
+        int | None, typer.Option("--at-year", help="Replay episodes from 1 January of this year (default: the "
+                                 "scenario's start), e.g. in the repayment years.", show_default=False)
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Run on a local Dask cluster of N worker processes.")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Run on an existing Dask cluster (tcp://host:8786).")
+    ] = None,
 ) -> None:
     """Run the stresses; print tables or JSON; write files with --out. Errors are NaefError subclasses."""
     from naef import load_scenario
+    from naef.parallel import dask_runner
 
     sc = load_scenario(scenario)
-    result = stress_scenario(sc, episodes=tuple(episode or ()), decks=tuple(deck or ()),
-                             mode="scaled" if scale else "levels")
+    with dask_runner(workers=workers, scheduler=scheduler) as runner:
+        result = stress_scenario(sc, episodes=tuple(episode or ()), decks=tuple(deck or ()),
+                                 mode="scaled" if scale else "levels", at_year=at_year,
+                                 runner=runner if (workers or scheduler) else None)
     if out is not None:
         write_outputs(out, stress_files(result))
     if as_json:

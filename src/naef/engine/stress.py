@@ -217,16 +217,19 @@ def select_episodes(names: Sequence[str], library: EpisodeLibrary) -> tuple[Epis
 
 
 def replay_usd_per_bbl(
-    *, quarterly_usd_per_bbl: Array, deck_usd_per_bbl: Array, periods_per_year: int
+    *, quarterly_usd_per_bbl: Array, deck_usd_per_bbl: Array, periods_per_year: int, start_period: int = 0
 ) -> tuple[Array, int]:
     """The benchmark by period when quarterly prices are replayed from the grid's first quarter.
 
     ``deck_usd_per_bbl`` (periods,) is the scenario's deck by period. Quarterly grid: period ``q`` is quarter
     ``q``. Monthly: months ``3q, 3q + 1, 3q + 2`` take quarter ``q``'s price. Annual: the mean of the year's four
     quarters, a quarter after the episode's end counting at the year's deck price. After the episode, the deck.
-    Returns the path and the number of periods (from the first) that hold episode prices, wholly or partly.
+    Returns the path and the number of periods (from ``start_period``, where the replay begins; 0 = the grid's
+    first period) that hold episode prices, wholly or partly.
     """
-    n = deck_usd_per_bbl.shape[0]
+    n = deck_usd_per_bbl.shape[0] - start_period
+    if not 0 <= start_period < deck_usd_per_bbl.shape[0]:
+        raise StressError(f"--at-year: the replay would start in period {start_period}, outside the horizon")
     out = np.array(deck_usd_per_bbl, dtype=np.float64, copy=True)
     q = np.asarray(quarterly_usd_per_bbl, dtype=np.float64)
     if periods_per_year == 12:
@@ -239,10 +242,11 @@ def replay_usd_per_bbl(
     covered = -(-sub.size // per)
     for i in range(covered):
         chunk = sub[i * per : (i + 1) * per]
+        k = start_period + i
         if per == 1:
-            out[i] = chunk[0]
+            out[k] = chunk[0]
         else:
-            out[i] = (float(chunk.sum()) + (per - chunk.size) * float(deck_usd_per_bbl[i])) / per
+            out[k] = (float(chunk.sum()) + (per - chunk.size) * float(deck_usd_per_bbl[k])) / per
     return out, covered
 
 
@@ -370,6 +374,7 @@ class StressPath:
     source: str
     benchmark_usd_per_bbl: Array
     replay_periods: int = 0
+    replay_start_period: int = 0
     mode: Mode | None = None
     scale_factor: float | None = None
     quarters: tuple[str, ...] = ()
@@ -387,20 +392,34 @@ def base_path(setup: MonteCarloSetup) -> StressPath:
                       benchmark_usd_per_bbl=scenario_deck_usd_per_bbl(setup))
 
 
-def episode_path(setup: MonteCarloSetup, episode: Episode, *, mode: Mode, source: str = "") -> StressPath:
-    """``episode`` replayed from the scenario's start, ``scaled`` to the spot or at its ``levels``."""
+def episode_path(
+    setup: MonteCarloSetup, episode: Episode, *, mode: Mode, source: str = "", at_year: int | None = None
+) -> StressPath:
+    """``episode`` replayed from the scenario's start (or from 1 January of ``at_year``, so that a shock can hit
+    the repayment years), ``scaled`` to the price it starts from or at its ``levels``. Scaled from the start: the
+    first quarter is the spot (the deck at the start date); scaled from ``at_year``: the deck's price of that
+    period."""
     if mode not in MODES:
         raise StressError(f"mode: unknown mode {mode!r} (choose 'scaled' or 'levels')")
+    grid = setup.grid
+    start = 0
+    if at_year is not None:
+        if not grid.start.year <= at_year < grid.start.year + setup.scenario.scenario.years:
+            raise StressError(f"--at-year: {at_year} is outside the horizon ({grid.start} to "
+                              f"{setup.scenario.scenario.end})")
+        start = grid.period_of(max(grid.start, dt.date(at_year, 1, 1)))
+    deck = scenario_deck_usd_per_bbl(setup)
     q = episode.prices_usd_per_bbl(setup.scenario.price.benchmark)
     factor = 1.0
     if mode == "scaled":
-        factor = setup.spot_usd_per_bbl / float(q[0])
-        q = setup.spot_usd_per_bbl * (q / q[0])  # the first quarter is the spot exactly
-    bench, covered = replay_usd_per_bbl(quarterly_usd_per_bbl=q, deck_usd_per_bbl=scenario_deck_usd_per_bbl(setup),
-                                        periods_per_year=setup.grid.periods_per_year)
+        anchor = setup.spot_usd_per_bbl if start == 0 else float(deck[start])
+        factor = anchor / float(q[0])
+        q = anchor * (q / q[0])  # the first quarter is the anchor exactly
+    bench, covered = replay_usd_per_bbl(quarterly_usd_per_bbl=q, deck_usd_per_bbl=deck,
+                                        periods_per_year=grid.periods_per_year, start_period=start)
     return StressPath(name=episode.name, kind="episode", title=episode.title, source=source,
                       benchmark_usd_per_bbl=bench, replay_periods=covered, mode=mode, scale_factor=factor,
-                      quarters=episode.quarters)
+                      quarters=episode.quarters, replay_start_period=start)
 
 
 def deck_path(setup: MonteCarloSetup, deck: UserDeck) -> StressPath:
@@ -579,8 +598,9 @@ def _path_summary(
         "scale_factor": path.scale_factor,
         "quarters": list(path.quarters),
         "replay_periods": path.replay_periods,
-        "deck_resumes_date": (_period_end(grid, path.replay_periods - 1)
-                         if path.kind == "episode" and path.replay_periods else None),
+        "replay_start_date": grid.starts[path.replay_start_period].isoformat() if path.kind == "episode" else None,
+        "deck_resumes_date": (_period_end(grid, path.replay_start_period + path.replay_periods - 1)
+                              if path.kind == "episode" and path.replay_periods else None),
         "benchmark_usd_per_bbl": {
             "first": float(bench[0]),
             "min": float(bench[lo]),

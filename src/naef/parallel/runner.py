@@ -39,12 +39,22 @@ def chunk_specs(n_paths: int, chunk_size: int) -> list[ChunkSpec]:
 
 
 class Runner(Protocol):
-    """Computes chunks; returns per-path metrics (in path order), summed histograms and timings."""
+    """Computes chunks (``run``: per-path metrics in path order, summed histograms, timings), or whole
+    evaluations of many scenarios (``map_scenarios``: ``func(scenario_json, *args)`` for each, in order)."""
 
     def run(
         self, setup: Any, *, seed: int, chunks: list[ChunkSpec], engine: str,
         progress: Callable[[int], None] | None,
     ) -> tuple[Array, Array, NDArray[np.int64], dict[str, float]]: ...
+
+    def map_scenarios(
+        self, func: Callable[..., Any], scenarios: list[Any], *args: Any, progress: Callable[[int], None] | None
+    ) -> list[Any]: ...
+
+
+def scenario_json(scenario: Any) -> str:
+    """What travels to a worker: the validated scenario as canonical-order JSON."""
+    return json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
 
 
 class InProcessRunner:
@@ -82,6 +92,16 @@ class InProcessRunner:
                 progress(c.n_paths)
         hist = lanes_hist.sum(axis=0, dtype=np.int64)
         return mt, mp, hist, {"draw_seconds": t_draw, "rest_seconds": t_rest}
+
+    def map_scenarios(
+        self, func: Callable[..., Any], scenarios: list[Any], *args: Any, progress: Callable[[int], None] | None
+    ) -> list[Any]:
+        out = []
+        for sc in scenarios:
+            out.append(func(scenario_json(sc), *args))
+            if progress is not None:
+                progress(1)
+        return out
 
 
 # ------------------------------------------------------------------------------------------------ worker side
@@ -146,10 +166,10 @@ class DaskRunner:
 
         from naef.engine.kernel import N_METRICS_PATH, N_METRICS_TRANCHE
 
-        scenario_json = json.dumps(setup.scenario.model_dump(mode="json"), sort_keys=True)
+        payload = scenario_json(setup.scenario)
         run_id = uuid.uuid4().hex[:12]
         futures = [
-            self.client.submit(chunk_task, scenario_json, seed, c.first, c.n_paths, engine,
+            self.client.submit(chunk_task, payload, seed, c.first, c.n_paths, engine,
                                key=f"naef-chunk-{run_id}-{c.first}", retries=3, pure=False)
             for c in chunks
         ]
@@ -179,6 +199,19 @@ class DaskRunner:
         hist = total if isinstance(total, np.ndarray) and total.ndim == 3 else sum_histograms(total)
         return mt, mp, hist.astype(np.int64), {"draw_seconds": t_draw, "rest_seconds": t_rest}
 
+    def map_scenarios(
+        self, func: Callable[..., Any], scenarios: list[Any], *args: Any, progress: Callable[[int], None] | None
+    ) -> list[Any]:
+        from distributed import as_completed
+
+        run_id = uuid.uuid4().hex[:12]
+        futures = [self.client.submit(func, scenario_json(sc), *args, key=f"naef-eval-{run_id}-{i}", retries=3,
+                                      pure=False) for i, sc in enumerate(scenarios)]
+        for _ in as_completed(futures):
+            if progress is not None:
+                progress(1)
+        return [f.result() for f in futures]
+
 
 @contextmanager
 def dask_runner(*, workers: int | None = None, scheduler: str | None = None) -> Iterator[Runner]:
@@ -207,7 +240,7 @@ def dask_runner(*, workers: int | None = None, scheduler: str | None = None) -> 
         finally:
             client.close()
         return
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                            silence_logs=40)
     client = Client(cluster)
     try:
