@@ -4,6 +4,7 @@ stress results: against the base case, the deterministic run and the Monte Carlo
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import tomllib
 from dataclasses import replace
@@ -384,3 +385,26 @@ def test_summary_is_json_clean(setup: MonteCarloSetup) -> None:
     assert doc["scenario"]["benchmark"] == "brent"
     assert not math.isnan(doc["run"]["spot_usd_per_bbl"])
     assert len(res.paths_table) == 2 * setup.grid.n
+
+
+def test_at_year_lays_the_episode_in_the_repayment_years(setup: MonteCarloSetup) -> None:
+    lib = load_episodes()
+    ep = lib.get("collapse_2008")
+    deck = scenario_deck_usd_per_bbl(setup)
+    early = episode_path(setup, ep, mode="scaled")
+    late = episode_path(setup, ep, mode="scaled", at_year=2036)
+    k = setup.grid.period_of(dt.date(2036, 1, 1))
+    np.testing.assert_array_equal(late.benchmark_usd_per_bbl[:k], deck[:k])
+    q = ep.prices_usd_per_bbl(setup.scenario.price.benchmark)
+    np.testing.assert_allclose(late.benchmark_usd_per_bbl[k : k + q.size], deck[k] * q / q[0], rtol=1e-12)
+    np.testing.assert_array_equal(late.benchmark_usd_per_bbl[k + q.size :], deck[k + q.size :])
+    assert late.replay_start_period == k
+    # early in the horizon the pledged exports and the grace periods carry the debt; in 2036 the shock reaches it
+    short = [t for p in run_stress(setup, [early]).summary["paths"][1:] for t in p["tranches"]
+             if t["first_shortfall_date"]]
+    assert not short
+    late_short = [t for p in run_stress(setup, [late]).summary["paths"][1:] for t in p["tranches"]
+                  if t["first_shortfall_date"]]
+    assert late_short
+    with pytest.raises(StressError, match="--at-year"):
+        episode_path(setup, ep, mode="scaled", at_year=1990)
