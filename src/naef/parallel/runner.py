@@ -138,18 +138,37 @@ def chunk_task(scenario_json: str, seed: int, first: int, n_paths: int, engine: 
     t1 = time.perf_counter()
     res = run_chunk(setup, inputs_from_draws(setup, draws, n_paths),
                     engine="reference" if engine == "reference" else "vector", threads=1)
-    return {"first": first, "mt": res.metrics_tranche, "mp": res.metrics_path, "hist": res.hist,
+    return {"first": first, "mt": res.metrics_tranche, "mp": res.metrics_path, "hist": sparse(res.hist),
             "draw_seconds": t1 - t0, "rest_seconds": time.perf_counter() - t1}
 
 
-def sum_histograms(*parts: dict[str, Any] | NDArray[np.int64]) -> NDArray[np.int64]:
+SparseHist = tuple[tuple[int, ...], NDArray[np.int64], NDArray[np.int64]]
+
+
+def sparse(hist: NDArray[np.int64]) -> SparseHist:
+    """A histogram as (shape, flat indices of its non-empty bins, their counts): what travels between processes
+    (a chunk fills a few hundred of the 2,000 bins of each period and variable)."""
+    flat = hist.reshape(-1)
+    idx = np.flatnonzero(flat)
+    return tuple(hist.shape), idx.astype(np.int64), flat[idx].astype(np.int64)
+
+
+def dense(h: SparseHist) -> NDArray[np.int64]:
+    """The histogram back from :func:`sparse`."""
+    shape, idx, counts = h
+    out = np.zeros(int(np.prod(shape)), dtype=np.int64)
+    out[idx] = counts
+    return out.reshape(shape)
+
+
+def sum_histograms(*parts: dict[str, Any] | SparseHist) -> SparseHist:
     """Sum the histograms of chunk results (or of partial sums): integer addition, so any order gives the same."""
     total: NDArray[np.int64] | None = None
     for p in parts:
-        h = p["hist"] if isinstance(p, dict) else p
-        total = h.astype(np.int64, copy=True) if total is None else total + h
+        h = dense(p["hist"] if isinstance(p, dict) else p)
+        total = h if total is None else total + h
     assert total is not None
-    return total
+    return sparse(total)
 
 
 class DaskRunner:
@@ -196,8 +215,8 @@ class DaskRunner:
             if progress is not None:
                 progress(m)
         total = hist_future.result()
-        hist = total if isinstance(total, np.ndarray) and total.ndim == 3 else sum_histograms(total)
-        return mt, mp, hist.astype(np.int64), {"draw_seconds": t_draw, "rest_seconds": t_rest}
+        hist = dense(sum_histograms(total))
+        return mt, mp, hist, {"draw_seconds": t_draw, "rest_seconds": t_rest}
 
     def map_scenarios(
         self, func: Callable[..., Any], scenarios: list[Any], *args: Any, progress: Callable[[int], None] | None
