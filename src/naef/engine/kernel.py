@@ -49,12 +49,12 @@ N_METRICS_TRANCHE = 5
 N_METRICS_PATH = 8
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _take(due: float, available: float) -> float:
     return due if due < available else available
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _settled_period(
     t: int, fee: np.ndarray, sched_ds: np.ndarray, collections: np.ndarray, capex: np.ndarray,
     exports: np.ndarray, eod: bool, pout: np.ndarray, tout: np.ndarray,
@@ -83,7 +83,7 @@ def _settled_period(
             tout[c, j, t] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def waterfall_path(
     issue_period: np.ndarray, size: np.ndarray, rate: np.ndarray, principal: np.ndarray, grace: np.ndarray,
     active: np.ndarray, class_bounds: np.ndarray, proceeds: np.ndarray, costs: np.ndarray, init_dsra: np.ndarray,
@@ -282,7 +282,7 @@ def waterfall_path(
             tout[_PO, j, t] = outstanding[j]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def waterfall_paths(
     issue_period: np.ndarray, size: np.ndarray, rate: np.ndarray, principal: np.ndarray, grace: np.ndarray,
     active: np.ndarray, class_bounds: np.ndarray, proceeds: np.ndarray, costs: np.ndarray, init_dsra: np.ndarray,
@@ -300,7 +300,7 @@ def waterfall_paths(
                        tout[p])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _bin(x: float, lo: float, inv_width: float, n_bins: int) -> int:
     """Histogram bin of ``x``: 0 for ``x <= lo`` (and NaN), ``k`` for ``lo + (k-1) w <= x < lo + k w`` (``x > lo``),
     ``n_bins + 1`` from the top of the range up."""
@@ -312,7 +312,7 @@ def _bin(x: float, lo: float, inv_width: float, n_bins: int) -> int:
     return int(y) + 1
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def tranche_and_path_metrics(
     pout: np.ndarray, tout: np.ndarray, size: np.ndarray, issue_period: np.ndarray, legal_final: np.ndarray,
     tranche_discount: np.ndarray, t_end_years: np.ndarray, t_issue_years: np.ndarray, own_ds: np.ndarray,
@@ -374,7 +374,7 @@ def tranche_and_path_metrics(
     mp[6] = gap
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def collections_path(
     bench: np.ndarray, diff: np.ndarray, gas_price: np.ndarray, qi_mult: np.ndarray, res_mult: np.ndarray,
     delay: np.ndarray, capex_mult: np.ndarray, unit_cum: np.ndarray, qi: np.ndarray, reserves: np.ndarray,
@@ -441,7 +441,7 @@ def collections_path(
     return hedge_net
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def monte_carlo_kernel(
     bench: np.ndarray, diff: np.ndarray, gas_price: np.ndarray, qi_mult: np.ndarray, res_mult: np.ndarray,
     delay: np.ndarray, capex_mult: np.ndarray, unit_cum: np.ndarray, qi: np.ndarray, reserves: np.ndarray,
