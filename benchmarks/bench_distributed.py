@@ -6,7 +6,10 @@ kernel and builds the scenario's setup on every worker), and its results are com
 in-process run. The overhead per chunk is measured with chunks of 1 path on the cluster: (wall time x workers -
 compute time of the chunks) / chunks. The projection for ``M`` machines of ``c`` cores is
 ``T(M) = N / (M c) x t_path + (N / K) x o / (M c)`` plus the fixed cost of the client gathering results, from the
-measured per-path time ``t_path`` of one worker, per-chunk overhead ``o`` and chunk size ``K``.
+measured per-path time ``t_path`` of one worker, per-chunk overhead ``o`` and chunk size ``K``: with ``W = M c``
+workers and ``C = ceil(N / K)`` chunks, the chunks run in ``ceil(C / W)`` waves, so
+``T = ceil(C / W) K t_path + C o / W`` (a run with fewer chunks than workers leaves workers idle: choose
+``K <= N / W``).
 
 Target (issue "Scale out"): 2 workers at least 1.7x one worker on 1M paths.
 
@@ -85,9 +88,16 @@ def main() -> None:
     t_path = results[1] / n
     cores = args.machines * args.cores_per_machine
     assert overhead is not None
-    projection = n / cores * t_path + (n / k) * overhead / cores
-    print(f"projection for {args.machines} machines x {args.cores_per_machine} cores, {n:,} paths, chunks of {k:,}: "
-          f"{projection:.2f} s (compute {n / cores * t_path:.2f} s + scheduling {(n / k) * overhead / cores:.3f} s)")
+    projections = []
+    for big_n, big_k in ((n, max(1, min(k, n // cores))), (100_000_000, 50_000)):
+        chunks = -(-big_n // big_k)
+        waves = -(-chunks // cores)
+        t = waves * big_k * t_path + chunks * overhead / cores
+        projections.append({"paths": big_n, "chunk_size": big_k, "seconds": t})
+        print(f"projection for {args.machines} machines x {args.cores_per_machine} cores: {big_n:,} paths in chunks "
+              f"of {big_k:,}: {t:.2f} s ({waves} wave(s) of {big_k:,}-path chunks at {t_path * 1e6:.1f} us/path, "
+              f"scheduling {chunks * overhead / cores:.3f} s)")
+    projection = projections
     if args.json_path:
         with open(args.json_path, "w", encoding="utf-8") as fh:
             json.dump({"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
