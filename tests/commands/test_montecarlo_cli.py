@@ -119,3 +119,51 @@ def test_bad_size_options_exit_2(tmp_path: Path, args: list[str], needle: str) -
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert needle in lines[0], proc.stderr
+
+
+BASELINE_TOML = (Path(__file__).resolve().parents[2] / "src" / "naef" / "scenario" / "scenarios" / "baseline.toml"
+                 ).read_text(encoding="utf-8")
+
+
+def _with(extra: str, old: str = "\n[gas_price]") -> str:
+    assert old in BASELINE_TOML
+    return BASELINE_TOML.replace(old, f"\n{extra}\n{old}", 1)
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    (BASELINE_TOML.replace("sigma = 0.366", "sigma = -0.2"), "price.stochastic.sigma"),
+    (BASELINE_TOML.replace('model = "ou"\nkappa = 0.20', 'model = "schwartz_smith"\nkappa = 0.20\nsigma_chi = 0.3\n'
+                           'sigma_xi = 0.1\nrho = 1.5'), "price.stochastic"),
+    (BASELINE_TOML.replace('model = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 69.1\nsigma = 0.366',
+                           'model = "bootstrap"\nhistory_csv = "missing.csv"'), "price.stochastic.history_csv"),
+    (BASELINE_TOML.replace('model = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 69.1\nsigma = 0.366',
+                           'model = "bootstrap"\nhistory_csv = "empty.csv"'), "price.stochastic.history_csv"),
+    (BASELINE_TOML.replace('model = "ou"\nkappa = 0.20', 'model = "garch"\nkappa = 0.20'), "price.stochastic.model"),
+    (_with("[uncertainty.classes.deepwater]\ndelay_year_probabilities = [0.5, 0.4]"),
+     "uncertainty.classes.deepwater.delay_year_probabilities"),
+    (_with('[[hedges]]\nkind = "collar"\nshare_of_expected_production = 0.5\nput_strike_usd_per_bbl = 50\n'
+           'first_year = 2030\nlast_year = 2032'), "hedges[0]"),
+    (BASELINE_TOML.replace("deck = [[2026, 70.0], [2027, 65.0], [2030, 65.0], [2035, 70.0]]",
+                           "deck = [[2026, 0.0], [2027, 0.0], [2035, 70.0]]"), "price.stochastic"),
+])
+def test_bad_stochastic_inputs_exit_2_naming_the_key(tmp_path: Path, text: str, needle: str) -> None:
+    (tmp_path / "empty.csv").write_text("", encoding="utf-8")
+    (tmp_path / "s.toml").write_text(text, encoding="utf-8")
+    proc = run_naef("run", "s.toml", "--paths", "50", "--out", "o", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert needle in lines[0], proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_bootstrap_from_the_eia_history_runs(tmp_path: Path) -> None:
+    eia = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "eia-oil-prices" / "brent-monthly.csv"
+    text = BASELINE_TOML.replace('model = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 69.1\nsigma = 0.366',
+                                 f'model = "bootstrap"\nblock_months = 12\nhistory_csv = "{eia}"')
+    (tmp_path / "s.toml").write_text(text, encoding="utf-8")
+    proc = run_naef("run", "s.toml", "--paths", "300", "--out", "o", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    s = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert s["run"]["price_model"] == "bootstrap"
+    assert "history" not in s["run"]["price_model_parameters"]
