@@ -132,6 +132,15 @@ def test_invariants_in_every_period_of_every_path(scenario: Scenario, seed: int)
                 violated = (paid > tol) & (short > tol)
                 assert not violated.any(), f"{sch.name} paid while {spec.tranches[k].name} short"  # type: ignore[attr-defined]
 
+    # 5a. pledged export receivables are PEMEX's: what goes back to PEMEX never exceeds what was pledged, the
+    # export part of the trap account never exceeds the account, and PEMEX gets back, each period, at most that
+    # period's receivables plus the export part released from the trap account
+    pledged = arrays["collections_usd"] * 0.0 + arrays["pledged_exports_usd"]
+    assert (p["trap_exports_balance_usd"] <= p["trap_balance_usd"] + tol).all()
+    held_before = np.concatenate([np.zeros((pledged.shape[0], 1)), p["trap_exports_balance_usd"][:, :-1]], axis=1)
+    assert (p["returned_to_pemex_usd"] <= pledged + held_before + tol).all()
+    assert (np.cumsum(p["returned_to_pemex_usd"], axis=1) <= np.cumsum(pledged, axis=1) + tol).all()
+
     # 5. trap and DSRA: the DSRA never above its target after the waterfall; nothing trapped when the trap is off
     assert (p["dsra_balance_usd"] <= spec.dsra_target_usd[None, :] + tol).all()  # type: ignore[attr-defined]
     assert ((p["trapped_usd"] > tol) & (p["trap_release_usd"] > tol)).sum() == 0

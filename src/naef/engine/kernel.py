@@ -27,7 +27,7 @@ PATH_COL = {
         "construction_balance_usd", "cia_draw_usd", "cia_release_usd", "cia_balance_usd", "collections_usd",
         "cfads_usd", "debt_service_due_usd", "dscr", "fees_usd", "fees_shortfall_usd", "dsra_deposit_usd",
         "dsra_draw_usd", "dsra_release_usd", "dsra_balance_usd", "trapped_usd", "trap_draw_usd", "trap_release_usd",
-        "trap_balance_usd", "returned_to_pemex_usd", "to_mdf_usd", "event_of_default",
+        "trap_balance_usd", "returned_to_pemex_usd", "to_mdf_usd", "event_of_default", "trap_exports_balance_usd",
     ))
 }
 TRANCHE_COL = {
@@ -107,6 +107,7 @@ def waterfall_path(
     cia = 0.0
     dsra = 0.0
     trap = 0.0
+    trap_x = 0.0  # the part of the trap account that is PEMEX's export receivables (drawn last, returned to PEMEX)
     fee_arrears = 0.0
     outstanding = np.zeros(nt)
     int_arrears = np.zeros(nt)
@@ -158,6 +159,7 @@ def waterfall_path(
         pool -= a
         b = _take(fee_due - a, trap)
         trap -= b
+        trap_x = min(trap_x, trap)
         trap_draw += b
         fee_paid = a + b
         fee_arrears = fee_due - fee_paid
@@ -181,6 +183,7 @@ def waterfall_path(
                 pool -= x
                 y = _take(total - x, trap)
                 trap -= y
+                trap_x = min(trap_x, trap)
                 z = _take(total - x - y, dsra)
                 dsra -= z
                 trap_draw += y
@@ -238,15 +241,21 @@ def waterfall_path(
         trap_on = debt_left and ((ds_sum > 0.0 and cf_sum < trap_dscr * ds_sum) or t < lockup or accelerated)
         trapped = 0.0
         trap_rel = 0.0
+        rel_x = 0.0
+        to_pemex = _take(exports[t], pool)
         if trap_on:
             trapped = pool
+            trap_x += to_pemex
+            to_pemex = 0.0
             pool = 0.0
             trap += trapped
         else:
             trap_rel = trap
+            rel_x = trap_x
             trap = 0.0
-        to_pemex = _take(exports[t], pool)
-        to_mdf = pool - to_pemex + trap_rel
+            trap_x = 0.0
+        to_mdf = pool - to_pemex + (trap_rel - rel_x)
+        to_pemex += rel_x
         settled = owed == 0.0 and trap == 0.0 and dsra == 0.0 and cia == 0.0 and cons == 0.0
         cfads = collections[t] - fee[t]
         pout[0, t] = proceeds[t]
@@ -275,6 +284,7 @@ def waterfall_path(
         pout[23, t] = to_pemex
         pout[24, t] = to_mdf
         pout[25, t] = 1.0 if eod else 0.0
+        pout[26, t] = trap_x
         for j in range(nt):
             tout[_IP, j, t] = int_paid[j]
             tout[_IS, j, t] = int_arrears[j]

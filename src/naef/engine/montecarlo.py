@@ -49,7 +49,7 @@ from numpy.typing import NDArray
 
 from naef.engine.fiscal import duty_rates
 from naef.engine.hedge_plan import HedgePlan
-from naef.engine.kernel import N_METRICS_PATH, N_METRICS_TRANCHE, monte_carlo_kernel
+from naef.engine.kernel import N_METRICS_PATH, N_METRICS_TRANCHE, collections_path, monte_carlo_kernel
 from naef.engine.price_models import BlockBootstrap
 from naef.engine.prices import deck_prices
 from naef.engine.production import arps_cumulative
@@ -78,7 +78,10 @@ __all__ = [
     "MonteCarloError",
     "MonteCarloResult",
     "MonteCarloSetup",
+    "PathCollections",
     "draw_inputs",
+    "mdf_inflows_by_year",
+    "monte_carlo_collections",
     "prepare",
     "run_chunk",
     "run_monte_carlo",
@@ -431,6 +434,59 @@ def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName 
     )
     summed = hist.sum(axis=0, dtype=np.int64) if own else np.zeros((4, n, N_BINS + 2), dtype=np.int64)
     return ChunkResult(mt, mp, summed)
+
+
+@dataclass(frozen=True)
+class PathCollections:
+    """Each path's collections, capex and pledged export receivables (paths, periods), and its hedge payoff net
+    of premiums paid from collections (paths,)."""
+
+    collections_usd: Array
+    capex_usd: Array
+    pledged_exports_usd: Array
+    hedge_net_usd: Array
+
+
+def monte_carlo_collections(setup: MonteCarloSetup, inputs: PathInputs) -> PathCollections:
+    """Collections as the Monte Carlo computes them (``naef.engine.kernel.collections_path``, the same compiled
+    function, arguments and order of arithmetic as ``naef.engine.montecarlo.run_chunk``)."""
+    f = setup.kernel_fields
+    k, n = inputs.benchmark_usd_per_bbl.shape
+    delay_years = np.ascontiguousarray(inputs.delay_periods // setup.grid.periods_per_year)
+    qi_mult = np.ascontiguousarray(inputs.qi_multiplier)
+    res_mult = np.ascontiguousarray(inputs.reserves_multiplier)
+    capex_mult = np.ascontiguousarray(inputs.capex_multiplier)
+    coll, capex, exports = np.empty((k, n)), np.empty((k, n)), np.empty((k, n))
+    hedge = np.empty(k)
+    for p in range(k):
+        hedge[p] = collections_path(
+            inputs.benchmark_usd_per_bbl[p], inputs.differential_usd_per_bbl[p], f[0], qi_mult[:, p],
+            res_mult[:, p], delay_years[:, p], capex_mult[:, p], *f[1:], coll[p], capex[p], exports[p],
+        )
+    return PathCollections(collections_usd=coll, capex_usd=capex, pledged_exports_usd=exports, hedge_net_usd=hedge)
+
+
+def mdf_inflows_by_year(
+    setup: MonteCarloSetup, *, n_paths: int, seed: int, chunk_size: int = 2_000
+) -> tuple[list[int], Array]:
+    """Each path's MDF inflows summed by calendar year: (years, array (paths, years)), US$. The same paths as a
+    Monte Carlo run with this seed (the kernel's collections and the same compiled waterfall), kept whole."""
+    from naef.engine.waterfall import run_waterfall
+
+    check_run_arguments(n_paths=n_paths, seed=seed, chunk_size=chunk_size)
+    years = sorted({d.year for d in setup.grid.starts})
+    col = np.array([years.index(d.year) for d in setup.grid.starts])
+    out = np.zeros((n_paths, len(years)))
+    for first in range(0, n_paths, chunk_size):
+        m = min(chunk_size, n_paths - first)
+        inputs = draw_inputs(setup, seed=seed, first_path=first, n_paths=m)
+        coll = monte_carlo_collections(setup, inputs)
+        wf = run_waterfall(setup.spec, collections_usd=coll.collections_usd, capex_usd=coll.capex_usd,
+                           pledged_exports_usd=coll.pledged_exports_usd)
+        to_mdf = wf.path["to_mdf_usd"]
+        for y in range(len(years)):
+            out[first : first + m, y] = to_mdf[:, col == y].sum(axis=1)
+    return years, out
 
 
 # ------------------------------------------------------------------------------------------------ the whole run

@@ -40,6 +40,7 @@ def _one_path(
     sched_ds = [float(x) for x in spec.scheduled_ds_usd]
     cfads = [collections[t] - fee[t] for t in range(n)]
     cons = cia = dsra = trap = fee_arrears = 0.0
+    trap_exports = 0.0  # PEMEX's export receivables inside the trap account: drawn last, returned to PEMEX
     outstanding = [0.0] * nt
     int_arrears = [0.0] * nt
     pr_arrears = [0.0] * nt
@@ -81,6 +82,7 @@ def _one_path(
         pool -= a
         b = _take(fee_due - a, trap)
         trap -= b
+        trap_exports = min(trap_exports, trap)  # draws take the fund's own cash first
         trap_draw += b
         fee_paid = a + b
         fee_arrears = fee_due - fee_paid
@@ -103,6 +105,7 @@ def _one_path(
                 pool -= x
                 y = _take(total - x, trap)
                 trap -= y
+                trap_exports = min(trap_exports, trap)
                 z = _take(total - x - y, dsra)
                 dsra -= z
                 trap_draw += y
@@ -149,14 +152,19 @@ def _one_path(
         trap_on = debt_left and (
             (ds_sum > 0.0 and cf_sum < spec.cash_trap_dscr * ds_sum) or t < spec.lockup_until_period or accelerated
         )
-        trapped = trap_rel = 0.0
+        trapped = trap_rel = released_exports = 0.0
+        # the residual's first dollars are the period's unneeded export receivables (PEMEX's)
+        to_pemex = _take(exports[t], pool)
         if trap_on:
             trapped, pool = pool, 0.0
             trap += trapped
+            trap_exports += to_pemex
+            to_pemex = 0.0
         else:
             trap_rel, trap = trap, 0.0
-        to_pemex = _take(exports[t], pool)
-        to_mdf = pool - to_pemex + trap_rel
+            released_exports, trap_exports = trap_exports, 0.0
+        to_mdf = pool - to_pemex + (trap_rel - released_exports)
+        to_pemex += released_exports
         values = {
             "proceeds_usd": float(spec.proceeds_usd[t]),
             "issuance_costs_usd": float(spec.issuance_costs_usd[t]),
@@ -184,6 +192,7 @@ def _one_path(
             "returned_to_pemex_usd": to_pemex,
             "to_mdf_usd": to_mdf,
             "event_of_default": 1.0 if eod else 0.0,
+            "trap_exports_balance_usd": trap_exports,
         }
         for name, value in values.items():
             rows[name][t] = value

@@ -26,6 +26,7 @@ _WATERFALL_COLUMNS_BEFORE = (
 _WATERFALL_COLUMNS_AFTER = (
     "dsra_balance_usd", "dsra_draw_usd", "dsra_deposit_usd", "dsra_release_usd", "trapped_usd", "trap_draw_usd",
     "trap_release_usd", "trap_balance_usd", "returned_to_pemex_usd", "to_mdf_usd", "event_of_default",
+    "trap_exports_balance_usd",
 )
 
 
@@ -125,6 +126,21 @@ def tranche_metrics(
     return rows
 
 
+def _with_legal_finals(
+    scenario: Scenario, grid: TimeGrid, spec: WaterfallSpec, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each row's ``legal_final_date`` from the tranche's ``legal_final_years`` (its scheduled final payment,
+    ``scheduled_final_date``, is kept beside it)."""
+    by_name = {t.name: t for t in scenario.tranches}
+    ppy = grid.periods_per_year
+    for row, sch in zip(rows, spec.tranches, strict=True):
+        t = by_name[sch.name]
+        row["scheduled_final_date"] = row["legal_final_date"]
+        last = min(sch.issue_period + t.legal_final_years_or_maturity * ppy - 1, grid.n - 1)
+        row["legal_final_date"] = _period_end(grid, last)
+    return rows
+
+
 def _finite(x: float) -> float | None:
     """``x``, or ``None`` where it is not a finite number (JSON has no NaN or infinity)."""
     return x if np.isfinite(x) else None
@@ -185,7 +201,7 @@ def build_summary(
                 "the construction account cannot pay when due is funded by PEMEX and shown here"
             ),
         },
-        "tranches": tranche_metrics(spec, grid, wf, path=path),
+        "tranches": _with_legal_finals(scenario, grid, spec, tranche_metrics(spec, grid, wf, path=path)),
         "production": {
             "cumulative_oil_mmbbl": float(ops.oil_bbl[path].sum() / 1e6),
             "cumulative_gas_bcf": float(ops.gas_mcf[path].sum() / 1e6),

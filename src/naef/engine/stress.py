@@ -80,12 +80,15 @@ from naef.engine.kernel import (
     N_METRICS_TRANCHE,
     PATH_COL,
     TRANCHE_COL,
-    collections_path,
     tranche_and_path_metrics,
 )
-from naef.engine.montecarlo import MonteCarloSetup, deterministic_setup_inputs
+from naef.engine.montecarlo import (
+    MonteCarloSetup,
+    PathCollections,
+    deterministic_setup_inputs,
+    monte_carlo_collections,
+)
 from naef.engine.prices import deck_prices
-from naef.engine.simulate import PathInputs
 from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import WaterfallResult, run_waterfall, spec_arrays
 from naef.errors import NaefError
@@ -98,7 +101,6 @@ __all__ = [
     "Episode",
     "EpisodeLibrary",
     "Mode",
-    "PathCollections",
     "StressError",
     "StressPath",
     "StressResult",
@@ -107,7 +109,6 @@ __all__ = [
     "deck_path",
     "episode_path",
     "load_episodes",
-    "monte_carlo_collections",
     "parse_deck_csv",
     "path_metrics",
     "read_deck_csv",
@@ -435,36 +436,6 @@ def deck_path(setup: MonteCarloSetup, deck: UserDeck) -> StressPath:
 
 
 # ------------------------------------------------------------------------------------------------ running
-
-
-@dataclass(frozen=True)
-class PathCollections:
-    """Each path's collections, capex and pledged export receivables (paths, periods), and its hedge payoff net
-    of premiums paid from collections (paths,)."""
-
-    collections_usd: Array
-    capex_usd: Array
-    pledged_exports_usd: Array
-    hedge_net_usd: Array
-
-
-def monte_carlo_collections(setup: MonteCarloSetup, inputs: PathInputs) -> PathCollections:
-    """Collections as the Monte Carlo computes them (``naef.engine.kernel.collections_path``, the same compiled
-    function, arguments and order of arithmetic as ``naef.engine.montecarlo.run_chunk``)."""
-    f = setup.kernel_fields
-    k, n = inputs.benchmark_usd_per_bbl.shape
-    delay_years = np.ascontiguousarray(inputs.delay_periods // setup.grid.periods_per_year)
-    qi_mult = np.ascontiguousarray(inputs.qi_multiplier)
-    res_mult = np.ascontiguousarray(inputs.reserves_multiplier)
-    capex_mult = np.ascontiguousarray(inputs.capex_multiplier)
-    coll, capex, exports = np.empty((k, n)), np.empty((k, n)), np.empty((k, n))
-    hedge = np.empty(k)
-    for p in range(k):
-        hedge[p] = collections_path(
-            inputs.benchmark_usd_per_bbl[p], inputs.differential_usd_per_bbl[p], f[0], qi_mult[:, p],
-            res_mult[:, p], delay_years[:, p], capex_mult[:, p], *f[1:], coll[p], capex[p], exports[p],
-        )
-    return PathCollections(collections_usd=coll, capex_usd=capex, pledged_exports_usd=exports, hedge_net_usd=hedge)
 
 
 @dataclass(frozen=True)

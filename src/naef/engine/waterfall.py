@@ -18,7 +18,10 @@ Order of payments each period (``docs/architecture.md`` and README, "Cash identi
    principal payment, unless the scenario allows them), the rest of the pool goes to the trap account, where it
    serves later periods' debt service; otherwise the trap account is released and the rest is the residual;
 5. the residual goes to the MDF, except that pledged export receivables not needed for the waterfall are returned
-   to PEMEX first (they back the securities but are not net revenues of the added production).
+   to PEMEX first (they back the securities but are not net revenues of the added production). When the residual
+   is trapped, its export-receivable part (the first ``pledged_exports`` dollars of it) is tracked inside the trap
+   account (``trap_exports_balance_usd``): later draws on the trap account take the fund's own cash first, and on
+   release that part goes back to PEMEX, not to the MDF.
 
 Events of default: when the most senior class with debt outstanding (more than 1e-9 of a tranche's size: rounding
 dust left by a repaid tranche does not count) still has interest unpaid at the end of a
@@ -83,6 +86,7 @@ PATH_COLUMNS = (
     "returned_to_pemex_usd",
     "to_mdf_usd",
     "event_of_default",
+    "trap_exports_balance_usd",
 )
 #: per-tranche columns, each shaped (tranches, paths, periods)
 TRANCHE_COLUMNS = (

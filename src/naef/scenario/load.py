@@ -56,7 +56,7 @@ def _user_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     """The location as the user wrote it: no validator names, no union tags."""
     out: list[int | str] = []
     for part in loc:
-        if isinstance(part, str) and part.startswith("function-"):
+        if isinstance(part, str) and (part.startswith("function-") or part == "[key]"):
             continue
         if out and out[-1] in _UNION_TABLES and part in _TAGS:
             continue

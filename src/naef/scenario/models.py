@@ -475,12 +475,23 @@ class Scenario(_Model):
                     f"tranches[{i}].legal_final_years: the legal final maturity {legal} is after the horizon ends "
                     f"on {end}; lengthen scenario.years"
                 )
+        diff = self.price.stochastic_differential
+        n_periods = head.years * head.periods_per_year
+        if diff is not None and diff.model == "fixed" and isinstance(diff.usd_per_bbl, tuple) \
+                and len(diff.usd_per_bbl) != n_periods:
+            raise ValueError(f"price.stochastic_differential.usd_per_bbl: {len(diff.usd_per_bbl)} values, the horizon "
+                             f"has {n_periods} periods")
+        if diff is not None and diff.model == "ou" and diff.rho != 0.0 and (
+                self.price.stochastic is None or self.price.stochastic.model == "bootstrap"):
+            raise ValueError("price.stochastic_differential.rho: a correlated differential needs a gbm, ou or "
+                             "schwartz_smith price model in [price.stochastic] (or rho = 0)")
         for i, h in enumerate(self.hedges):
             for k, other in enumerate(self.hedges[:i]):
                 if h.first_year <= other.last_year and other.first_year <= h.last_year:
                     raise ValueError(f"hedges[{i}].first_year: the years overlap those of hedges[{k}] (one hedge "
                                      "per period)")
-            if h.first_year < first_year or h.last_year >= end.year + (1 if end.month > 1 else 0):
-                raise ValueError(f"hedges[{i}].first_year: the hedge years {h.first_year}-{h.last_year} are outside "
-                                 f"the horizon {head.start} to {end}")
+            last_ok = end.year + (1 if end.month > 1 else 0)
+            for key, year in (("first_year", h.first_year), ("last_year", h.last_year)):
+                if year < first_year or year >= last_ok:
+                    raise ValueError(f"hedges[{i}].{key}: {year} is outside the horizon {head.start} to {end}")
         return self
