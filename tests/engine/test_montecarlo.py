@@ -55,11 +55,11 @@ def test_kernel_matches_the_pure_python_oracle_on_random_scenarios_and_paths(
     _assert_chunks_close(fast, slow)
     # histograms: every path-period is counted once per variable (DSCR only where debt service is due)
     n = setup.grid.n
-    assert (fast.hist[[0, 1, 3]].sum(axis=2) == 6).all()
+    assert (fast.hist[[0, 1, 3, 4]].sum(axis=2) == 6).all()
     assert fast.hist[0].sum() == slow.hist[0].sum() == 6 * n
     # collections and MDF inflows can differ in their last bits, so a value on a bin edge may land in the bin
     # next to it: the percentiles of the two agree within one bin
-    for v in range(4):
+    for v in range(5):
         assert fast.hist[v].sum() == slow.hist[v].sum()
         lo, width = float(setup.hist_lo[v]), float(setup.hist_width[v])
         for t in range(n):
@@ -107,7 +107,7 @@ def test_summary_has_the_keys_of_the_issue() -> None:
         assert m["p10"] <= m["p50"] <= m["p90"]
     assert s["breakeven_flat_price_usd_per_bbl"]["senior"] > 0
     cols = result.percentiles.columns
-    for var in ("benchmark_usd_per_bbl", "collections_usd", "dscr", "to_mdf_usd"):
+    for var in ("benchmark_usd_per_bbl", "collections_usd", "dscr", "to_mdf_usd", "production_boe_per_day"):
         for q in (5, 50, 95):
             assert f"{var}_p{q}" in cols
     p = result.percentiles
@@ -241,10 +241,12 @@ def test_plain_python_collections_match_the_numpy_operations(scenario: Scenario,
         assume(False)
         raise
     inputs = draw_inputs(setup, seed=seed, first_path=0, n_paths=5)
-    coll, capex, exports, hedge = collections_reference(setup, inputs)
+    coll, capex, exports, hedge, boe = collections_reference(setup, inputs)
     ops = operations(scenario, setup.grid, inputs, setup.hedge)
     scale = max(float(np.abs(ops.collections_usd).max()), 1.0)
     np.testing.assert_allclose(coll, ops.collections_usd, rtol=1e-9, atol=1e-9 * scale)
     np.testing.assert_allclose(capex, ops.capex_usd, rtol=1e-12, atol=1e-3)
     np.testing.assert_allclose(exports, ops.pledged_exports_usd, rtol=1e-12, atol=1e-3)
     np.testing.assert_allclose(hedge, ops.hedge_net_usd.sum(axis=1), rtol=1e-9, atol=1e-6 * scale)
+    days = setup.grid.days[None, :]
+    np.testing.assert_allclose(boe, (ops.oil_bbl + ops.gas_mcf / 6.0) / days, rtol=1e-9, atol=1e-6)

@@ -390,11 +390,13 @@ def collections_path(
     delay: np.ndarray, capex_mult: np.ndarray, unit_cum: np.ndarray, qi: np.ndarray, reserves: np.ndarray,
     is_oil: np.ndarray, opex_per_unit: np.ndarray, base_capex: np.ndarray, heat: float, gas_diff: float,
     oil_rate: float, gas_rate: float, pledged_bbl: np.ndarray, hedge_notional_bbl: np.ndarray,
-    put_strike: np.ndarray, call_strike: np.ndarray, hedge_premium: np.ndarray, coll: np.ndarray,
-    capex: np.ndarray, exports: np.ndarray,
+    put_strike: np.ndarray, call_strike: np.ndarray, hedge_premium: np.ndarray, days: np.ndarray, coll: np.ndarray,
+    capex: np.ndarray, exports: np.ndarray, boe_per_day: np.ndarray,
 ) -> float:
     """One path's collections, capex and pledged export receivables (written into ``coll``, ``capex``,
-    ``exports``); returns the hedge's payoff net of premiums paid from collections.
+    ``exports``) and production in barrels of oil equivalent per day (``boe_per_day``: oil barrels plus gas at
+    6 Mcf per boe, the SEC's energy-equivalence convention, Regulation S-X 4-10); returns the hedge's payoff net of
+    premiums paid from collections.
 
     Volumes: cumulative production of field ``f`` at the end of period ``t`` is ``min(q_i m_q F_f,d[t], R m_R)``
     where ``F_f,d`` is the Arps cumulative for a unit initial rate when first production is delayed by ``d``
@@ -420,6 +422,7 @@ def collections_path(
             p_gas = 0.0
         net = 0.0
         cx = 0.0
+        boe = 0.0
         for f in range(nf):
             cum1 = scale[f] * unit_cum[f, delay[f], t]
             if cum1 > cap[f]:
@@ -429,9 +432,11 @@ def collections_path(
             if is_oil[f]:
                 rev = vol * p_oil
                 net += rev - oil_rate * rev
+                boe += vol
             else:
                 rev = vol * heat * p_gas
                 net += rev - gas_rate * rev
+                boe += vol / 6.0
             net -= vol * opex_per_unit[f]
             cx += base_capex[f, t] * capex_mult[f]
         capex[t] = cx
@@ -448,6 +453,7 @@ def collections_path(
         ex = pledged_bbl[t] * p_oil
         coll[t] = (net if net > 0.0 else 0.0) + ex
         exports[t] = ex
+        boe_per_day[t] = boe / days[t]
     return hedge_net
 
 
@@ -457,7 +463,7 @@ def monte_carlo_kernel(
     delay: np.ndarray, capex_mult: np.ndarray, unit_cum: np.ndarray, qi: np.ndarray, reserves: np.ndarray,
     is_oil: np.ndarray, opex_per_unit: np.ndarray, base_capex: np.ndarray, heat: float, gas_diff: float,
     oil_rate: float, gas_rate: float, pledged_bbl: np.ndarray, hedge_notional_bbl: np.ndarray,
-    put_strike: np.ndarray, call_strike: np.ndarray, hedge_premium: np.ndarray,
+    put_strike: np.ndarray, call_strike: np.ndarray, hedge_premium: np.ndarray, days: np.ndarray,
     issue_period: np.ndarray, size: np.ndarray, rate: np.ndarray, principal: np.ndarray, grace: np.ndarray,
     active: np.ndarray, class_bounds: np.ndarray, proceeds: np.ndarray, costs: np.ndarray, init_dsra: np.ndarray,
     cia_funding: np.ndarray, cons_release_period: int, cia_release_period: int, fee: np.ndarray,
@@ -469,8 +475,9 @@ def monte_carlo_kernel(
 ) -> None:
     """The whole chain on every path of a chunk. Paths are split into ``n_lanes`` contiguous lanes run in
     parallel, each with its own scratch buffers and its own histogram ``hist[lane]`` (variables: benchmark price,
-    collections, DSCR, MDF inflows; (4, periods, n_bins + 2) counts). Per-path results do not depend on the
-    lanes, and histogram counts are integers, so results are identical for any number of lanes or chunks."""
+    collections, DSCR, MDF inflows, production in boe/d; (5, periods, n_bins + 2) counts). Per-path results do not
+    depend on the lanes, and histogram counts are integers, so results are identical for any number of lanes or
+    chunks."""
     n_paths = bench.shape[0]
     n = bench.shape[1]
     nt = size.shape[0]
@@ -480,13 +487,15 @@ def monte_carlo_kernel(
         coll = np.empty(n)
         capex = np.empty(n)
         exports = np.empty(n)
+        boe = np.empty(n)
         pout = np.empty((_NPC, n))
         tout = np.zeros((_NTC, nt, n))
         for p in range(lo, hi):
             hedge_net = collections_path(
                 bench[p], diff[p], gas_price, qi_mult[:, p], res_mult[:, p], delay[:, p], capex_mult[:, p],
                 unit_cum, qi, reserves, is_oil, opex_per_unit, base_capex, heat, gas_diff, oil_rate, gas_rate,
-                pledged_bbl, hedge_notional_bbl, put_strike, call_strike, hedge_premium, coll, capex, exports,
+                pledged_bbl, hedge_notional_bbl, put_strike, call_strike, hedge_premium, days, coll, capex, exports,
+                boe,
             )
             waterfall_path(issue_period, size, rate, principal, grace, active, class_bounds, proceeds, costs,
                            init_dsra, cia_funding, cons_release_period, cia_release_period, fee, dsra_target,
@@ -503,3 +512,4 @@ def monte_carlo_kernel(
                 if d == d:
                     hist[lane, 2, t, _bin(d, hist_lo[2], hist_inv_width[2], n_bins)] += 1
                 hist[lane, 3, t, _bin(pout[24, t], hist_lo[3], hist_inv_width[3], n_bins)] += 1
+                hist[lane, 4, t, _bin(boe[t], hist_lo[4], hist_inv_width[4], n_bins)] += 1

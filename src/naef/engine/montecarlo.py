@@ -102,6 +102,7 @@ HIST_VARIABLES = (
     ("collections_usd", "US$"),
     ("dscr", "x"),
     ("to_mdf_usd", "US$"),
+    ("production_boe_per_day", "boe/d"),
 )
 # column indices of the per-path metrics (see naef.engine.kernel)
 _T_DEFAULT, _T_DEFAULT_AT, _T_LOSS, _T_WAL, _T_MIN_DSCR = range(N_METRICS_TRANCHE)
@@ -238,6 +239,7 @@ def prepare(scenario: Scenario) -> MonteCarloSetup:
         hedge.put_strike_usd_per_bbl,
         hedge.call_strike_usd_per_bbl,
         hedge.premium_from_collections_usd,
+        np.ascontiguousarray(grid.days, dtype=np.float64),
     )
     ppy = grid.periods_per_year
     trs = spec.tranches
@@ -256,8 +258,10 @@ def prepare(scenario: Scenario) -> MonteCarloSetup:
         np.ascontiguousarray(own), np.ascontiguousarray(senior), mdf_discount,
     )
     top = max(float(det.collections_usd.max()), 1.0) * 10.0
-    hist_hi = np.array([500.0, top, 10.0, top])
-    hist_lo = np.zeros(4)
+    boe = det.oil_bbl[0] + det.gas_mcf[0] / 6.0
+    top_boe = max(float((boe / grid.days).max()), 1.0) * 5.0
+    hist_hi = np.array([500.0, top, 10.0, top, top_boe])
+    hist_lo = np.zeros(len(HIST_VARIABLES))
     start = scenario.scenario.start
     spot = float(deck_prices(deck=scenario.price.deck,
                              decimal_years=np.array([start.year + (start.month - 1) / 12.0]))[0])
@@ -400,7 +404,7 @@ def lane_histograms(setup: MonteCarloSetup, threads: int | None = None) -> NDArr
     import numba
 
     lanes = max(1, threads or numba.get_num_threads())
-    return np.zeros((lanes, 4, setup.grid.n, N_BINS + 2), dtype=np.int32)
+    return np.zeros((lanes, len(HIST_VARIABLES), setup.grid.n, N_BINS + 2), dtype=np.int32)
 
 
 def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName = "vector",
@@ -432,7 +436,8 @@ def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName 
         *setup.kernel_spec, *setup.kernel_metrics,
         setup.hist_lo, 1.0 / setup.hist_width, N_BINS, lanes, mt, mp, hist,
     )
-    summed = hist.sum(axis=0, dtype=np.int64) if own else np.zeros((4, n, N_BINS + 2), dtype=np.int64)
+    summed = (hist.sum(axis=0, dtype=np.int64) if own
+              else np.zeros((len(HIST_VARIABLES), n, N_BINS + 2), dtype=np.int64))
     return ChunkResult(mt, mp, summed)
 
 
@@ -457,11 +462,12 @@ def monte_carlo_collections(setup: MonteCarloSetup, inputs: PathInputs) -> PathC
     res_mult = np.ascontiguousarray(inputs.reserves_multiplier)
     capex_mult = np.ascontiguousarray(inputs.capex_multiplier)
     coll, capex, exports = np.empty((k, n)), np.empty((k, n)), np.empty((k, n))
+    boe = np.empty((k, n))
     hedge = np.empty(k)
     for p in range(k):
         hedge[p] = collections_path(
             inputs.benchmark_usd_per_bbl[p], inputs.differential_usd_per_bbl[p], f[0], qi_mult[:, p],
-            res_mult[:, p], delay_years[:, p], capex_mult[:, p], *f[1:], coll[p], capex[p], exports[p],
+            res_mult[:, p], delay_years[:, p], capex_mult[:, p], *f[1:], coll[p], capex[p], exports[p], boe[p],
         )
     return PathCollections(collections_usd=coll, capex_usd=capex, pledged_exports_usd=exports, hedge_net_usd=hedge)
 

@@ -30,17 +30,19 @@ def _bin(x: float, lo: float, width: float) -> int:
 
 def collections_reference(
     setup: MonteCarloSetup, inputs: PathInputs
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[float]]:
-    """Collections, capex and pledged export receivables (paths, periods) and each path's net hedge cash flow,
-    one path, period and field at a time (the rules of ``naef.engine.kernel.collections_path``)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[float], np.ndarray]:
+    """Collections, capex and pledged export receivables (paths, periods), each path's net hedge cash flow and its
+    production in boe/d (paths, periods), one path, period and field at a time (the rules of
+    ``naef.engine.kernel.collections_path``)."""
     (gas, unit_cum, qi, reserves, is_oil, opex, base_capex, heat, gas_diff, oil_rate, gas_rate, pledged, notional,
-     put_k, call_k, premium) = setup.kernel_fields
+     put_k, call_k, premium, days) = setup.kernel_fields
     n_paths, n = inputs.benchmark_usd_per_bbl.shape
     nf = len(qi)
     ppy = setup.grid.periods_per_year
     coll = np.zeros((n_paths, n))
     capex = np.zeros((n_paths, n))
     exports = np.zeros((n_paths, n))
+    boe_per_day = np.zeros((n_paths, n))
     hedge_net = []
     for p in range(n_paths):
         h_total = 0.0
@@ -54,6 +56,7 @@ def collections_reference(
             p_gas = max(float(gas[t]) + gas_diff, 0.0)
             net = 0.0
             cx = 0.0
+            boe = 0.0
             for f in range(nf):
                 scale = float(qi[f]) * qm[f]
                 cap = float(reserves[f]) * rm[f]
@@ -63,9 +66,11 @@ def collections_reference(
                 if is_oil[f]:
                     rev = vol * p_oil
                     net += rev - oil_rate * rev
+                    boe += vol
                 else:
                     rev = vol * heat * p_gas
                     net += rev - gas_rate * rev
+                    boe += vol / 6.0
                 net -= vol * float(opex[f])
                 cx += float(base_capex[f, t]) * cm[f]
             h = 0.0
@@ -82,14 +87,15 @@ def collections_reference(
             coll[p, t] = (net if net > 0.0 else 0.0) + ex
             capex[p, t] = cx
             exports[p, t] = ex
+            boe_per_day[p, t] = boe / float(days[t])
         hedge_net.append(h_total)
-    return coll, capex, exports, hedge_net
+    return coll, capex, exports, hedge_net, boe_per_day
 
 
 def run_chunk_reference(setup: MonteCarloSetup, inputs: PathInputs) -> ChunkResult:
     """Same contract as ``naef.engine.montecarlo.run_chunk``, one path at a time in plain Python."""
     sc, grid, spec = setup.scenario, setup.grid, setup.spec
-    coll, capex, exports, hedge_net = collections_reference(setup, inputs)
+    coll, capex, exports, hedge_net, boe = collections_reference(setup, inputs)
     wf = run_waterfall_reference(spec, collections_usd=coll, capex_usd=capex, pledged_exports_usd=exports)
     n_paths, n = coll.shape
     nt = len(spec.tranches)
@@ -99,7 +105,7 @@ def run_chunk_reference(setup: MonteCarloSetup, inputs: PathInputs) -> ChunkResu
     rate = sc.scenario.discount_rate
     mt = np.zeros((n_paths, nt, N_METRICS_TRANCHE))
     mp = np.zeros((n_paths, N_METRICS_PATH))
-    hist = np.zeros((4, n, N_BINS + 2), dtype=np.int64)
+    hist = np.zeros((5, n, N_BINS + 2), dtype=np.int64)
     lo, width = setup.hist_lo.tolist(), setup.hist_width.tolist()
     for p in range(n_paths):
         cfads = wf.path["cfads_usd"][p].tolist()
@@ -152,4 +158,5 @@ def run_chunk_reference(setup: MonteCarloSetup, inputs: PathInputs) -> ChunkResu
             if not math.isnan(dscr[t]):
                 hist[2, t, _bin(dscr[t], lo[2], width[2])] += 1
             hist[3, t, _bin(to_mdf[t], lo[3], width[3])] += 1
+            hist[4, t, _bin(float(boe[p, t]), lo[4], width[4])] += 1
     return ChunkResult(mt, mp, hist)
