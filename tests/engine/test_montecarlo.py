@@ -250,3 +250,15 @@ def test_plain_python_collections_match_the_numpy_operations(scenario: Scenario,
     np.testing.assert_allclose(hedge, ops.hedge_net_usd.sum(axis=1), rtol=1e-9, atol=1e-6 * scale)
     days = setup.grid.days[None, :]
     np.testing.assert_allclose(boe, (ops.oil_bbl + ops.gas_mcf / 6.0) / days, rtol=1e-9, atol=1e-6)
+
+
+def test_the_p50_path_is_recomputed_with_its_own_figures() -> None:
+    from naef.engine.montecarlo import median_path, path_table
+
+    result = run_monte_carlo(BASELINE, n_paths=301, seed=8)
+    i = median_path(result.metrics_path)
+    pv = result.metrics_path[:, 1]
+    assert (pv < pv[i]).sum() == 150
+    table = path_table(prepare(BASELINE), seed=8, path=i)
+    assert table["to_mdf_usd"].sum() == pytest.approx(result.metrics_path[i, 0], rel=1e-9)
+    assert table["collections_usd"].sum() == pytest.approx(result.metrics_path[i, 5], rel=1e-9)

@@ -81,7 +81,9 @@ __all__ = [
     "PathCollections",
     "draw_inputs",
     "mdf_inflows_by_year",
+    "median_path",
     "monte_carlo_collections",
+    "path_table",
     "prepare",
     "run_chunk",
     "run_monte_carlo",
@@ -575,6 +577,26 @@ def run_monte_carlo(
     summary = build_mc_summary(setup, mt, mp, run_info=run_info, unhedged=unhedged)
     return MonteCarloResult(summary=summary, percentiles=percentiles_table(setup, hist), metrics_tranche=mt,
                             metrics_path=mp, hist=hist, timings=timings)
+
+
+def median_path(metrics_path: Array) -> int:
+    """Index of the path whose MDF inflows (present value) are the median of the run's (the "P50 path"; the lower
+    middle one for an even number of paths, ties by path index)."""
+    order = np.argsort(metrics_path[:, _P_MDF_PV], kind="stable")
+    return int(order[(order.size - 1) // 2])
+
+
+def path_table(setup: MonteCarloSetup, *, seed: int, path: int) -> pd.DataFrame:
+    """The per-period cash flows of one Monte Carlo path (the columns of the deterministic ``cashflows.csv``),
+    recomputed from its random numbers: the same inputs as in the run with ``seed``."""
+    from naef.engine.results import build_table
+    from naef.engine.waterfall import run_waterfall
+
+    inputs = draw_inputs(setup, seed=seed, first_path=path, n_paths=1)
+    ops = operations(setup.scenario, setup.grid, inputs, setup.hedge)
+    wf = run_waterfall(setup.spec, collections_usd=ops.collections_usd, capex_usd=ops.capex_usd,
+                       pledged_exports_usd=ops.pledged_exports_usd)
+    return build_table(setup.scenario, setup.grid, setup.spec, ops, wf, inputs)
 
 
 def replace_hedges(scenario: Scenario) -> Scenario:
