@@ -92,7 +92,8 @@ def _black76(
     std = sigma * np.sqrt(t)
     live = std > 0.0
     safe_std = np.where(live, std, 1.0)
-    d1 = (np.log(f / k) + 0.5 * std * std) / safe_std
+    with np.errstate(divide="ignore"):  # a forward so small that f / k underflows: ln -> -inf, the right limit
+        d1 = (np.log(f / k) + 0.5 * std * std) / safe_std
     d2 = d1 - std
     if is_call:
         value = f * ndtr(d1) - k * ndtr(d2)
