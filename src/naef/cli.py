@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from naef import __version__
-from naef.commands.common import console, err_console, write_outputs
+from naef.commands.common import SchedulerOption, WorkersOption, console, err_console, write_outputs
 from naef.commands.common import num as _num
 from naef.commands.common import usd_bn as _usd_bn
 from naef.errors import CliError, NaefError
@@ -111,12 +111,8 @@ def run(
     threads: Annotated[
         int | None, typer.Option("--threads", help="Monte Carlo: threads of the compiled kernel (default: all cores).")
     ] = None,
-    workers: Annotated[
-        int | None, typer.Option("--workers", help="Monte Carlo on a local Dask cluster of N worker processes.")
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="Monte Carlo on an existing Dask cluster (tcp://host:8786).")
-    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: out/<scenario name>).")] = None,
     engine: Annotated[
         str, typer.Option("--engine", help="'vector' (default) or 'reference' (the pure-Python oracle).")

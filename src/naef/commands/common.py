@@ -8,13 +8,33 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from naef.errors import CliError
 
-__all__ = ["console", "err_console", "num", "progress_bar", "usd_bn", "write_outputs"]
+__all__ = [
+    "SchedulerOption",
+    "WorkersOption",
+    "console",
+    "err_console",
+    "num",
+    "progress_bar",
+    "usd_bn",
+    "write_outputs",
+]
+
+#: ``--workers N``: run on a local Dask cluster of N worker processes (naef.parallel)
+WorkersOption = Annotated[
+    int | None, typer.Option("--workers", help="Run on a local Dask cluster of N worker processes.")
+]
+#: ``--scheduler ADDRESS``: run on an existing Dask cluster
+SchedulerOption = Annotated[
+    str | None, typer.Option("--scheduler", help="Run on an existing Dask cluster (tcp://host:8786).")
+]
 
 console = Console()
 err_console = Console(stderr=True)

@@ -32,7 +32,7 @@ from naef.analysis.factors import (
     sobol_analysis,
     tornado_analysis,
 )
-from naef.commands.common import progress_bar, write_outputs
+from naef.commands.common import SchedulerOption, WorkersOption, progress_bar, write_outputs
 from naef.errors import CliError
 from naef.parallel.runner import Runner
 from naef.scenario.models import Scenario
@@ -260,12 +260,8 @@ def sensitivity_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write sensitivity.json and sensitivity.csv here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar and no tables.")] = False,
-    workers: Annotated[
-        int | None, typer.Option("--workers", help="Evaluate on a local Dask cluster of N worker processes.")
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="Evaluate on an existing Dask cluster (tcp://host:8786).")
-    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Check the options, run the analysis, print tables or JSON, write files with ``--out``."""
     from naef.engine.montecarlo import check_run_arguments

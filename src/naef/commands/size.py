@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from naef.commands.common import console, num, progress_bar, usd_bn
+from naef.commands.common import SchedulerOption, WorkersOption, console, num, progress_bar, usd_bn
 from naef.errors import CliError
 
 __all__ = ["register"]
@@ -32,12 +32,8 @@ def register(app: typer.Typer) -> None:
         paths: Annotated[int, typer.Option("--paths", help="Monte Carlo paths per evaluation.")] = 4000,
         seed: Annotated[int, typer.Option("--seed", help="Seed (the same paths at every size).")] = 1,
         chunk_size: Annotated[int, typer.Option("--chunk-size", help="Paths simulated at once.")] = 20_000,
-        workers: Annotated[
-            int | None, typer.Option("--workers", help="Run on a local Dask cluster of N worker processes.")
-        ] = None,
-        scheduler: Annotated[
-            str | None, typer.Option("--scheduler", help="Run on an existing Dask cluster (tcp://host:8786).")
-        ] = None,
+        workers: WorkersOption = None,
+        scheduler: SchedulerOption = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
         quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
     ) -> None:

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from naef.commands.common import num, usd_bn, write_outputs
+from naef.commands.common import SchedulerOption, WorkersOption, num, usd_bn, write_outputs
 from naef.engine.stress import (
     EpisodeLibrary,
     Mode,
@@ -190,12 +190,8 @@ def stress_command(
         int | None, typer.Option("--at-year", help="Replay episodes from 1 January of this year (default: the "
                                  "scenario's start), e.g. in the repayment years.", show_default=False)
     ] = None,
-    workers: Annotated[
-        int | None, typer.Option("--workers", help="Run on a local Dask cluster of N worker processes.")
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="Run on an existing Dask cluster (tcp://host:8786).")
-    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Run the stresses; print tables or JSON; write files with --out. Errors are NaefError subclasses."""
     from naef import load_scenario

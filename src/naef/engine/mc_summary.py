@@ -30,7 +30,7 @@ from naef.engine.montecarlo import (
     implied_quantile,
     run_chunk,
 )
-from naef.scenario.load import content_hash
+from naef.scenario.load import scenario_identity
 
 __all__ = ["breakeven_flat_prices", "build_mc_summary", "percentiles_table"]
 
@@ -172,13 +172,7 @@ def build_mc_summary(
     eod, eod_se = default_probability(mp[:, _P_EOD] > 0.5)
     model = sc.price.stochastic
     return {
-        "scenario": {
-            "name": sc.scenario.name,
-            "content_hash_sha256": content_hash(sc),
-            "start": sc.scenario.start.isoformat(),
-            "years": sc.scenario.years,
-            "periods_per_year": sc.scenario.periods_per_year,
-        },
+        "scenario": scenario_identity(sc),
         "naef_version": __version__,
         "run": {
             **run_info,

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from naef.engine.schedules import TrancheSchedule
 from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import WaterfallResult, WaterfallSpec, cash_identity_residual
-from naef.scenario.load import content_hash
+from naef.scenario.load import scenario_identity
 from naef.scenario.models import Scenario
 
 __all__ = ["build_summary", "build_table", "tranche_metrics", "wal_years"]
@@ -177,13 +177,7 @@ def build_summary(
     mdf_periods = np.nonzero(to_mdf > 0.005)[0]
     residual = cash_identity_residual(wf)[path]
     return {
-        "scenario": {
-            "name": scenario.scenario.name,
-            "content_hash_sha256": content_hash(scenario),
-            "start": scenario.scenario.start.isoformat(),
-            "years": scenario.scenario.years,
-            "periods_per_year": scenario.scenario.periods_per_year,
-        },
+        "scenario": scenario_identity(scenario),
         "naef_version": __version__,
         "run": {"kind": "deterministic", "paths": 1},
         "issuance_usd": issuance,

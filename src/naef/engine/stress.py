@@ -92,7 +92,7 @@ from naef.engine.prices import deck_prices
 from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import WaterfallResult, run_waterfall, spec_arrays
 from naef.errors import NaefError
-from naef.scenario.load import content_hash
+from naef.scenario.load import scenario_identity
 
 __all__ = [
     "CENT_HALF_USD",
@@ -604,14 +604,7 @@ def _document(setup: MonteCarloSetup, rows: list[dict[str, Any]]) -> dict[str, A
     lib = load_episodes()
     modes = sorted({r["mode"] for r in rows if r["mode"] is not None})
     return {
-        "scenario": {
-            "name": sc.scenario.name,
-            "content_hash_sha256": content_hash(sc),
-            "start": sc.scenario.start.isoformat(),
-            "years": sc.scenario.years,
-            "periods_per_year": sc.scenario.periods_per_year,
-            "benchmark": sc.price.benchmark,
-        },
+        "scenario": {**scenario_identity(sc), "benchmark": sc.price.benchmark},
         "naef_version": __version__,
         "run": {
             "kind": "stress",

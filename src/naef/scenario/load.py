@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from naef.errors import NaefError
 from naef.scenario.models import Scenario
 
-__all__ = ["ScenarioError", "content_hash", "load_scenario", "shipped_scenarios"]
+__all__ = ["ScenarioError", "content_hash", "load_scenario", "scenario_identity", "shipped_scenarios"]
 
 _KEY_PREFIX = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\[\d+\])?(?:\.[A-Za-z_][A-Za-z0-9_]*(?:\[\d+\])?)*): ")
 
@@ -196,3 +196,15 @@ def _read(path: Path) -> str:
 def content_hash(scenario: Scenario) -> str:
     """SHA-256 (hex) of the scenario's RFC 8785 canonical JSON: equal for equal validated inputs."""
     return hashlib.sha256(rfc8785.dumps(scenario.model_dump(mode="json"))).hexdigest()
+
+
+def scenario_identity(scenario: Scenario) -> dict[str, Any]:
+    """The ``scenario`` block every summary starts with: name, content hash and time grid."""
+    head = scenario.scenario
+    return {
+        "name": head.name,
+        "content_hash_sha256": content_hash(scenario),
+        "start": head.start.isoformat(),
+        "years": head.years,
+        "periods_per_year": head.periods_per_year,
+    }
