@@ -204,6 +204,7 @@ _mount_ledger()
 
 def _mount_commands() -> None:
     from naef.commands.calibrate import register as register_calibrate
+    from naef.commands.portfolio import register as register_portfolio
     from naef.commands.sensitivity import register as register_sensitivity
     from naef.commands.size import register as register_size
     from naef.commands.stress import register as register_stress
@@ -212,6 +213,7 @@ def _mount_commands() -> None:
     register_size(app)
     register_stress(app)
     register_sensitivity(app)
+    register_portfolio(app)
 
 
 _mount_commands()

@@ -1,0 +1,361 @@
+"""``naef portfolio``: choose the MDF's portfolio from a project pipeline and run it along the Monte Carlo paths.
+
+The numbers come from :mod:`naef.mdf` (pipeline, appraisal, budget, selection, outcomes) and the Monte Carlo's MDF
+inflows (:func:`naef.engine.montecarlo.mdf_inflows_by_year`, the same paths as ``naef run --paths N --seed S``).
+This module is the command-line edge: it checks the options, prints Rich tables or JSON, and writes the outcome
+tables and ``portfolio.json`` with ``--out`` (all at once, only after everything succeeded). Every bad input is a
+:class:`naef.errors.NaefError`, which ``naef.cli.main`` prints as one line with exit code 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from naef.commands.common import write_outputs
+from naef.errors import CliError
+
+__all__ = ["DEFAULT_PATHS", "PortfolioOptionError", "parse_sector_floors", "portfolio_command", "register",
+           "run_portfolio"]
+
+#: Monte Carlo paths of MDF inflows (budget quantiles and outcome distributions)
+DEFAULT_PATHS = 2000
+
+HELP = "\n\n".join([
+    "Choose the Mexican Development Fund's portfolio: appraise a project pipeline (ENPV at the social discount "
+    "rate with reference-class cost overruns and benefit shortfalls), select projects and start years with a MILP "
+    "(HiGHS) under the budget, sector floors, a minimum share for migrant-sending states and the pipeline's "
+    "requires/excludes links, then run the portfolio along the Monte Carlo paths of MDF inflows.",
+    "The budget is the MDF inflows available with probability --confidence: the (1 - c) quantile of cumulative "
+    "inflows by each year, unspent money carried forward; or give it with --budget-usd-by-year 2030:1e9,2031:2e9. "
+    "--pipeline FILE replaces the shipped ILLUSTRATIVE pipeline (format: docs/portfolio.md).",
+    "--json prints the result (selected, objective_usd, budget_usd_by_year, spend_usd_by_year, "
+    "binding_constraints, rejected, outcomes); --out DIR writes portfolio.json and the outcome tables as CSV. "
+    "Bad input prints one line naming the problem and exits with code 2, writing nothing.",
+])
+
+
+class PortfolioOptionError(CliError):
+    """A bad option value of ``naef portfolio``."""
+
+
+def parse_sector_floors(text: str) -> tuple[Any, ...]:
+    """``--sector-floor education:0.05,road:2e9`` (a value <= 1 is a share of spending, above 1 an amount in US$);
+    ``none`` for no floors."""
+    from naef.mdf.pipeline import SECTORS
+    from naef.mdf.selection import SectorFloor
+
+    if text.strip().lower() == "none":
+        return ()
+    floors = []
+    for item in (t.strip() for t in text.split(",") if t.strip()):
+        sector, sep, value_text = item.partition(":")
+        sector = sector.strip()
+        if not sep:
+            raise PortfolioOptionError(f"--sector-floor: {item!r} is not SECTOR:VALUE")
+        if sector not in SECTORS:
+            raise PortfolioOptionError(f"--sector-floor: unknown sector {sector!r} "
+                                       f"(choose one of {', '.join(SECTORS)})")
+        try:
+            value = float(value_text.strip().replace("_", ""))
+        except ValueError:
+            raise PortfolioOptionError(f"--sector-floor: {value_text.strip()!r} ({sector}) is not a number") from None
+        if not math.isfinite(value) or value <= 0:
+            raise PortfolioOptionError(f"--sector-floor: the floor of {sector} must be positive (got "
+                                       f"{value_text.strip()!r})")
+        floors.append(SectorFloor(sector, share=value) if value <= 1 else SectorFloor(sector, amount_usd=value))
+    if not floors:
+        raise PortfolioOptionError("--sector-floor: give SECTOR:VALUE pairs or 'none'")
+    return tuple(floors)
+
+
+def _pct(a: np.ndarray[Any, Any], axis: int = 0) -> tuple[Any, Any, Any]:
+    q = np.percentile(a, [10, 50, 90], axis=axis)
+    return q[0], q[1], q[2]
+
+
+def run_portfolio(
+    *,
+    scenario: str,
+    pipeline: Path | None,
+    confidence: float,
+    budget_text: str | None,
+    paths: int,
+    seed: int,
+    migrant_share: float,
+    sector_floors: str,
+    discount_rate: float,
+) -> dict[str, Any]:
+    """The JSON-ready result of ``naef portfolio`` (raises a NaefError on bad input)."""
+    from naef import __version__
+    from naef.engine.montecarlo import check_run_arguments, mdf_inflows_by_year, prepare
+    from naef.mdf.appraisal import SOCIAL_DISCOUNT_RATE_SOURCE, appraise_pipeline
+    from naef.mdf.budget import budget_at_confidence, parse_budget
+    from naef.mdf.outcomes import (
+        GDP_SOURCE,
+        OUTPUT_ELASTICITY_SOURCE,
+        PUBLIC_CAPITAL_STOCK_SOURCE,
+        GdpAssumptions,
+        simulate_outcomes,
+    )
+    from naef.mdf.pipeline import STATES, load_pipeline
+    from naef.mdf.selection import MIGRANT_STATES_SOURCE, Constraints, select_portfolio
+    from naef.scenario.load import content_hash, load_scenario
+
+    if not (math.isfinite(confidence) and 0.0 < confidence < 1.0):
+        raise PortfolioOptionError(f"--confidence: must be strictly between 0 and 1 (got {confidence})")
+    if not (math.isfinite(migrant_share) and 0.0 <= migrant_share <= 1.0):
+        raise PortfolioOptionError(f"--migrant-share: must be between 0 and 1 (got {migrant_share})")
+    if not (math.isfinite(discount_rate) and 0.0 <= discount_rate < 1.0):
+        raise PortfolioOptionError(f"--discount-rate: must be in [0, 1) (got {discount_rate})")
+    check_run_arguments(n_paths=paths, seed=seed, chunk_size=2_000)
+    given = parse_budget(budget_text) if budget_text is not None else None
+    floors = parse_sector_floors(sector_floors)
+    constraints = Constraints(sector_floors=floors, migrant_share_min=migrant_share)
+    constraints.check()
+    sc = load_scenario(scenario)
+    pipe = load_pipeline(pipeline)
+    appraisals = appraise_pipeline(pipe.projects, rate=discount_rate)
+    mc_years, inflows = mdf_inflows_by_year(prepare(sc), n_paths=paths, seed=seed)
+    if given is not None:
+        years, budget = given
+        outside = [y for y in years if y not in mc_years]
+        if outside:
+            raise PortfolioOptionError(f"--budget-usd-by-year: year {outside[0]} is outside the scenario's years "
+                                       f"{mc_years[0]}-{mc_years[-1]}")
+        cols = [mc_years.index(y) for y in years]
+        path_inflows = inflows[:, cols]
+    else:
+        years, budget = budget_at_confidence(mc_years, inflows, confidence=confidence)
+        path_inflows = inflows
+    base_year = sc.scenario.start.year
+    sel = select_portfolio(pipe.projects, appraisals, years=years, budget_usd=budget, constraints=constraints,
+                           base_year=base_year)
+    out = simulate_outcomes(pipe.projects, sel.start_years(), years=years, inflows_usd=path_inflows,
+                            appraisals=appraisals)
+    by_id = pipe.by_id()
+    finished = out.finished_by_year()
+    invested = out.invested_usd()
+    by_year = []
+    for j, y in enumerate(years):
+        row: dict[str, Any] = {"year": y, "budget_usd": float(budget[j]), "planned_spend_usd": sel.spend_usd[j]}
+        for name, arr in (("inflow_usd", out.inflows_usd[:, j]), ("spent_usd", out.spent_usd[:, j]),
+                          ("invested_usd", invested[:, j]), ("projects_finished", finished[:, j]),
+                          ("gdp_effect_usd", out.gdp_effect_usd[:, j])):
+            p10, p50, p90 = _pct(arr)
+            row |= {f"{name}_p10": float(p10), f"{name}_p50": float(p50), f"{name}_p90": float(p90)}
+        by_year.append(row)
+    jobs = []
+    for state, arr in out.job_years_by_state.items():
+        p10, p50, p90 = _pct(arr)
+        jobs.append({"state": state, "state_name": STATES[state], "job_years_p10": float(p10),
+                     "job_years_p50": float(p50), "job_years_p90": float(p90)})
+    projects_out = []
+    starts = sel.start_years()
+    for k, pid in enumerate(out.project_ids):
+        fi = out.finish_index[:, k]
+        done = fi >= 0
+        p = by_id[pid]
+        projects_out.append({
+            "id": pid, "planned_start_year": starts[pid], "planned_finish_year": starts[pid] + p.duration_years - 1,
+            "probability_finished": float(done.mean()),
+            "finish_year_p50": (int(years[int(np.percentile(fi[done], 50, method="lower"))]) if done.any() else None),
+            "cost_usd_p50": float(np.percentile(out.cost_usd[:, k], 50)),
+        })
+    n_sel = len(sel.selected)
+    gdp = GdpAssumptions()
+    last = by_year[-1]
+    return {
+        "naef_version": __version__,
+        "scenario": {"name": sc.scenario.name, "content_hash": content_hash(sc)},
+        "pipeline": {"source": pipe.source_name, "projects": len(pipe.projects),
+                     "illustrative": pipeline is None},
+        "run": {"paths": paths, "seed": seed, "budget": "given" if given is not None else "monte_carlo",
+                "confidence": None if given is not None else confidence, "base_year": base_year},
+        "selected": sel.selected,
+        "objective_usd": sel.objective_usd,
+        "lp_relaxation_objective_usd": sel.lp_objective_usd,
+        "optimal": sel.optimal,
+        "budget_usd_by_year": {str(y): float(b) for y, b in zip(years, budget, strict=True)},
+        "spend_usd_by_year": {str(y): s for y, s in zip(years, sel.spend_usd, strict=True)},
+        "binding_constraints": sel.binding_constraints,
+        "rejected": sel.rejected,
+        "constraints": {**sel.settings, "migrant_states_source": MIGRANT_STATES_SOURCE},
+        "appraisal": {
+            "discount_rate": discount_rate, "discount_rate_source": SOCIAL_DISCOUNT_RATE_SOURCE,
+            "projects": [{
+                "id": p.id, "sector": p.sector, "state": p.state, "reference_class": a.reference_class,
+                "cost_usd": p.cost_usd, "expected_cost_usd": a.expected_cost_usd,
+                "planned_npv_at_start_usd": a.planned_npv_at_start_usd, "enpv_at_start_usd": a.enpv_at_start_usd,
+                "npv_p10_at_start_usd": a.npv_p10_at_start_usd, "npv_p90_at_start_usd": a.npv_p90_at_start_usd,
+                "eirr": a.eirr, "bcr": a.bcr if math.isfinite(a.bcr) else None,
+            } for p in pipe.projects for a in [appraisals[p.id]]],
+        },
+        "outcomes": {
+            "by_year": by_year,
+            "at_horizon": {
+                "year": years[-1], "projects_selected": n_sel,
+                "projects_finished_p10": last["projects_finished_p10"],
+                "projects_finished_p50": last["projects_finished_p50"],
+                "projects_finished_p90": last["projects_finished_p90"],
+                "share_of_paths_all_finished": float((finished[:, -1] == n_sel).mean()) if n_sel else 1.0,
+                "invested_usd_p10": last["invested_usd_p10"], "invested_usd_p50": last["invested_usd_p50"],
+                "invested_usd_p90": last["invested_usd_p90"],
+                "gdp_effect_usd_p10": last["gdp_effect_usd_p10"], "gdp_effect_usd_p50": last["gdp_effect_usd_p50"],
+                "gdp_effect_usd_p90": last["gdp_effect_usd_p90"],
+                "gdp_effect_share_of_gdp_p50": last["gdp_effect_usd_p50"] / gdp.gdp_usd,
+            },
+            "jobs_by_state": jobs,
+            "projects": projects_out,
+            "gdp_assumptions": {
+                "output_elasticity": gdp.output_elasticity, "output_elasticity_source": OUTPUT_ELASTICITY_SOURCE,
+                "gdp_usd": gdp.gdp_usd, "gdp_source": GDP_SOURCE,
+                "public_capital_stock_usd": gdp.public_capital_stock_usd,
+                "public_capital_stock_source": PUBLIC_CAPITAL_STOCK_SOURCE,
+            },
+        },
+    }
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    if rows:
+        fields = list(dict.fromkeys(k for r in rows for k in r))
+        w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("" if v is None else repr(v) if isinstance(v, float) else v) for k, v in r.items()})
+    return buf.getvalue()
+
+
+def output_files(result: dict[str, Any]) -> dict[str, str | bytes]:
+    """portfolio.json and the CSV tables written by ``--out``."""
+    selected = {s["id"]: s for s in result["selected"]}
+    rejected = {r["id"]: r["reason"] for r in result["rejected"]}
+    appraisal_rows = [{**row, "selected": row["id"] in selected,
+                       "start_year": selected[row["id"]]["start_year"] if row["id"] in selected else None,
+                       "reason_rejected": rejected.get(row["id"], "")} for row in result["appraisal"]["projects"]]
+    return {
+        "portfolio.json": json.dumps(result, indent=2, allow_nan=False) + "\n",
+        "appraisal.csv": _csv(appraisal_rows),
+        "outcomes_by_year.csv": _csv(result["outcomes"]["by_year"]),
+        "jobs_by_state.csv": _csv(result["outcomes"]["jobs_by_state"]),
+        "project_outcomes.csv": _csv(result["outcomes"]["projects"]),
+        "binding_constraints.csv": _csv(result["binding_constraints"]),
+    }
+
+
+def _bn(x: float) -> str:
+    return f"{x / 1e9:,.2f}"
+
+
+def _m(x: float) -> str:
+    return f"{x / 1e6:,.1f}"
+
+
+def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
+    run, sc = result["run"], result["scenario"]
+    budget = ("given with --budget-usd-by-year" if run["budget"] == "given" else
+              f"MDF inflows available with probability {run['confidence']:.0%} ({run['paths']:,} paths, seed "
+              f"{run['seed']}; unspent money carried forward)")
+    pipe = result["pipeline"]
+    console.print(Text(f"naef {result['naef_version']} — scenario {sc['name']} — pipeline {pipe['source']} "
+                       f"({pipe['projects']} projects{', ILLUSTRATIVE' if pipe['illustrative'] else ''}) — budget: "
+                       f"{budget}"))
+    t = Table(title=f"Selected projects (ENPV discounted to {run['base_year']}; US$ m)", show_edge=False)
+    for col in ("id", "start", "sector", "state", "expected cost", "ENPV"):
+        t.add_column(col, justify="right" if col in ("start", "expected cost", "ENPV") else "left", no_wrap=True)
+    for s in result["selected"]:
+        t.add_row(Text(s["id"]), str(s["start_year"]), s["sector"], s["state"], _m(s["expected_cost_usd"]),
+                  _m(s["enpv_usd"]))
+    console.print(t)
+    total_cost = sum(s["expected_cost_usd"] for s in result["selected"])
+    total_budget = sum(result["budget_usd_by_year"].values())
+    console.print(Text(f"{len(result['selected'])} projects, expected cost US$ {_bn(total_cost)} bn of a budget of "
+                       f"US$ {_bn(total_budget)} bn; objective (total ENPV) US$ {_bn(result['objective_usd'])} bn "
+                       f"(LP relaxation US$ {_bn(result['lp_relaxation_objective_usd'])} bn)"
+                       + ("" if result["optimal"] else " — time limit reached, not proven optimal")))
+    t = Table(title="Binding constraints (shadow prices from the LP relaxation)", show_edge=False)
+    for col in ("constraint", "binding in MILP", "slack (US$ m)", "shadow price"):
+        t.add_column(col, justify="left" if col == "constraint" else "right")
+    for b in result["binding_constraints"]:
+        unit = "per US$" if b["shadow_price_unit"].endswith("US$") else "US$ m per project"
+        price = b["shadow_price"] if unit == "per US$" else b["shadow_price"] / 1e6
+        t.add_row(Text(b["name"]), "yes" if b["binding_in_milp"] else "no", _m(b["slack"]), f"{price:.4f} {unit}")
+    console.print(t)
+    t = Table(title="Rejected projects", show_edge=False)
+    t.add_column("id", no_wrap=True)
+    t.add_column("why it lost", overflow="fold")
+    for r in result["rejected"]:
+        t.add_row(Text(r["id"]), Text(r["reason"]))
+    console.print(t)
+    h = result["outcomes"]["at_horizon"]
+    console.print(Text(
+        f"Along the paths, by {h['year']}: projects finished P10/P50/P90 {h['projects_finished_p10']:.0f} / "
+        f"{h['projects_finished_p50']:.0f} / {h['projects_finished_p90']:.0f} of {h['projects_selected']} (all "
+        f"finished on {h['share_of_paths_all_finished']:.0%} of paths); invested US$ {_bn(h['invested_usd_p10'])} / "
+        f"{_bn(h['invested_usd_p50'])} / {_bn(h['invested_usd_p90'])} bn; GDP effect US$ "
+        f"{_bn(h['gdp_effect_usd_p10'])} / {_bn(h['gdp_effect_usd_p50'])} / {_bn(h['gdp_effect_usd_p90'])} bn a "
+        f"year ({h['gdp_effect_share_of_gdp_p50']:.2%} of GDP at P50)."))
+    t = Table(title="Job-years by state (P10 / P50 / P90)", show_edge=False)
+    for col in ("state", "P10", "P50", "P90"):
+        t.add_column(col, justify="left" if col == "state" else "right")
+    for j in result["outcomes"]["jobs_by_state"]:
+        t.add_row(f"{j['state']} {j['state_name']}", f"{j['job_years_p10']:,.0f}", f"{j['job_years_p50']:,.0f}",
+                  f"{j['job_years_p90']:,.0f}")
+    console.print(t)
+    if out is not None:
+        console.print(Text(f"Wrote {', '.join(sorted(output_files(result)))} to {out}."))
+
+
+def portfolio_command(
+    scenario: Annotated[str, typer.Argument(help="Scenario TOML file, or a shipped scenario's name.")] = "baseline",
+    pipeline: Annotated[
+        Path | None, typer.Option("--pipeline", help="Project pipeline CSV (default: the shipped illustrative one).")
+    ] = None,
+    confidence: Annotated[
+        float, typer.Option("--confidence", help="Budget = inflows available with this probability.")
+    ] = 0.8,
+    budget_usd_by_year: Annotated[
+        str | None, typer.Option("--budget-usd-by-year", help="Give the budget instead: YEAR:AMOUNT,... (US$).")
+    ] = None,
+    paths: Annotated[int, typer.Option("--paths", help="Monte Carlo paths of MDF inflows.")] = DEFAULT_PATHS,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the Monte Carlo.")] = 1,
+    migrant_share: Annotated[
+        float, typer.Option("--migrant-share", help="Minimum share of spending in migrant-sending states (0-1).")
+    ] = 0.40,
+    sector_floor: Annotated[
+        str, typer.Option("--sector-floor", help="SECTOR:VALUE,... (<= 1 a share, > 1 US$), or 'none'.")
+    ] = "education:0.05,small_enterprise:0.05",
+    discount_rate: Annotated[
+        float, typer.Option("--discount-rate", help="Social discount rate (SHCP: 10 %).")
+    ] = 0.10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Write portfolio.json and the outcome CSVs here.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing but errors.")] = False,
+) -> None:
+    """Check the options, select and simulate, print tables or JSON, write files with ``--out``."""
+    result = run_portfolio(scenario=scenario, pipeline=pipeline, confidence=confidence,
+                           budget_text=budget_usd_by_year, paths=paths, seed=seed, migrant_share=migrant_share,
+                           sector_floors=sector_floor, discount_rate=discount_rate)
+    if out is not None:
+        write_outputs(out, output_files(result))
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, allow_nan=False))
+    elif not quiet:
+        _print(result, Console(highlight=False), out)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``portfolio`` to ``app``."""
+    app.command("portfolio", help=HELP)(portfolio_command)

@@ -1,0 +1,184 @@
+"""``naef portfolio``: the baseline in seconds (small --paths), the JSON keys, the files of --out, a given budget,
+and one line on stderr with exit code 2 (nothing written) for bad input.
+
+The command is registered on a test app here; the conversion NaefError -> exit 2 is ``naef.cli.main``'s, so the
+bad-input tests run ``main`` with ``naef.cli.app`` swapped for that test app.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner, Result
+
+import naef.cli
+from naef.commands.portfolio import register
+from naef.engine.montecarlo import mdf_inflows_by_year, prepare
+from naef.scenario import load_scenario
+
+app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+
+
+@app.callback()
+def _root() -> None:
+    """Test app (a callback keeps ``portfolio`` a subcommand, as in ``naef``)."""
+
+
+register(app)
+
+PATHS = "200"
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(app, ["portfolio", *args], env={"COLUMNS": "160"})
+
+
+def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[Any, str, str]:
+    monkeypatch.setattr(naef.cli, "app", app)
+    monkeypatch.setattr(sys, "argv", ["naef", "portfolio", *args])
+    with pytest.raises(SystemExit) as exc:
+        naef.cli.main()
+    cap = capsys.readouterr()
+    return exc.value.code, cap.out, cap.err
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path, float]:
+    out = tmp_path_factory.mktemp("pf") / "out"
+    t0 = time.perf_counter()
+    res = invoke("--paths", PATHS, "--seed", "3", "--json", "--out", str(out))
+    elapsed = time.perf_counter() - t0
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout), out, elapsed
+
+
+def test_baseline_runs_in_seconds_with_the_promised_keys(baseline: tuple[dict[str, Any], Path, float]) -> None:
+    data, _, elapsed = baseline
+    assert elapsed < 60
+    for key in ("selected", "objective_usd", "budget_usd_by_year", "spend_usd_by_year", "binding_constraints",
+                "rejected", "outcomes"):
+        assert key in data
+    assert data["selected"]
+    assert all({"id", "start_year"} <= set(s) for s in data["selected"])
+    assert data["objective_usd"] == pytest.approx(sum(s["enpv_usd"] for s in data["selected"]))
+    assert all(r["reason"] for r in data["rejected"])
+    assert len(data["selected"]) + len(data["rejected"]) == data["pipeline"]["projects"]
+    assert data["pipeline"]["illustrative"] is True
+
+
+def test_budget_is_the_p80_of_cumulative_inflows(baseline: tuple[dict[str, Any], Path, float]) -> None:
+    data, _, _ = baseline
+    years, inflows = mdf_inflows_by_year(prepare(load_scenario("baseline")), n_paths=int(PATHS), seed=3)
+    q = np.quantile(np.cumsum(inflows, axis=1), 0.2, axis=0)
+    got = np.cumsum([data["budget_usd_by_year"][str(y)] for y in years])
+    assert got == pytest.approx(q, rel=1e-9, abs=1e-3)
+    spend = np.cumsum([data["spend_usd_by_year"][str(y)] for y in years])
+    assert np.all(spend <= got * (1 + 1e-6) + 1.0)
+
+
+def test_outcomes_never_exceed_inflows(baseline: tuple[dict[str, Any], Path, float]) -> None:
+    data, _, _ = baseline
+    rows = data["outcomes"]["by_year"]
+    for r in rows:
+        assert r["spent_usd_p10"] <= r["spent_usd_p50"] <= r["spent_usd_p90"]
+        assert 0 <= r["projects_finished_p50"] <= len(data["selected"])
+    h = data["outcomes"]["at_horizon"]
+    assert 0 <= h["share_of_paths_all_finished"] <= 1
+    assert h["gdp_effect_usd_p50"] > 0
+    assert data["outcomes"]["gdp_assumptions"]["output_elasticity"] == 0.122
+
+
+def test_out_writes_every_table(baseline: tuple[dict[str, Any], Path, float]) -> None:
+    data, out, _ = baseline
+    assert sorted(p.name for p in out.iterdir()) == [
+        "appraisal.csv", "binding_constraints.csv", "jobs_by_state.csv", "outcomes_by_year.csv", "portfolio.json",
+        "project_outcomes.csv"]
+    assert json.loads((out / "portfolio.json").read_text()) == data
+    rows = list(csv.DictReader(io.StringIO((out / "appraisal.csv").read_text())))
+    assert len(rows) == data["pipeline"]["projects"]
+    years = list(csv.DictReader(io.StringIO((out / "outcomes_by_year.csv").read_text())))
+    assert [int(r["year"]) for r in years] == [int(y) for y in data["budget_usd_by_year"]]
+
+
+def test_given_budget_and_tables(tmp_path: Path) -> None:
+    res = invoke("--paths", "50", "--budget-usd-by-year", "2030:1e9,2031:1e9,2032:1e9,2033:1e9,2034:1e9,2035:1e9",
+                 "--sector-floor", "none", "--migrant-share", "0")
+    assert res.exit_code == 0, res.output
+    assert "Selected projects" in res.stdout
+    assert "Rejected projects" in res.stdout
+    res = invoke("--paths", "50", "--budget-usd-by-year", "2030:1e9,2035:1e9", "--json")
+    data = json.loads(res.stdout)
+    assert data["budget_usd_by_year"] == {"2030": 1e9, "2031": 0.0, "2032": 0.0, "2033": 0.0, "2034": 0.0,
+                                          "2035": 1e9}
+    assert data["run"]["budget"] == "given"
+    assert data["run"]["confidence"] is None
+
+
+def _pipeline(tmp_path: Path, *rows: str) -> Path:
+    header = ("id,name,sector,state,cost_usd,start_year_min,duration_years,annual_benefit_usd,benefit_years,jobs,"
+              "requires")
+    path = tmp_path / "pipe.csv"
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(("rows", "extra", "start"), [
+    (("a,A,bridge,MX-MIC,1e6,2030,1,1e5,10,1,",), (),
+     "error: pipe.csv: row 2 (id a), column sector: unknown sector 'bridge'"),
+    (("a,A,road,MX-ZZZ,1e6,2030,1,1e5,10,1,",), (), "error: pipe.csv: row 2 (id a), column state: unknown state"),
+    (("a,A,road,MX-MIC,0,2030,1,1e5,10,1,",), (),
+     "error: pipe.csv: row 2 (id a), column cost_usd: must be a positive number (got '0')"),
+    (("a,A,road,MX-MIC,1e6,2030,1,1e5,10,1,b", "b,B,road,MX-MIC,1e6,2030,1,1e5,10,1,a"), (),
+     "error: pipe.csv: row 2 (id a), column requires: a cycle of requirements: a -> b -> a"),
+    (("a,A,road,MX-MIC,1e6,2030,1,1e5,10,1,",), ("--sector-floor", "education:5e9", "--migrant-share", "0"),
+     "error: portfolio: infeasible: sector floor education >= US$ 5.00 bn cannot be met"),
+    (("a,A,road,MX-MIC,1e6,2030,1,1e5,10,1,", "e,E,education,MX-MIC,1e6,2030,1,1e5,10,1,"),
+     ("--sector-floor", "education:1e6,road:1e6", "--budget-usd-by-year", "2030:1e6", "--migrant-share", "0"),
+     "error: portfolio: infeasible: the budget (US$ 1.0 m by 2030) and sector floor"),
+])
+def test_bad_pipelines_and_constraints_exit_2_with_one_line_and_write_nothing(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        rows: tuple[str, ...], extra: tuple[str, ...], start: str) -> None:
+    path = _pipeline(tmp_path, *rows)
+    out = tmp_path / "out"
+    code, stdout, err = run_main(monkeypatch, capsys, "--pipeline", str(path), "--paths", "20", "--out", str(out),
+                                 *extra)
+    assert code == 2
+    assert stdout == ""
+    assert err.startswith(start), err
+    assert err.count("\n") == 1, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--confidence", "1.2"), "error: --confidence: must be strictly between 0 and 1 (got 1.2)\n"),
+    (("--confidence", "0"), "error: --confidence: must be strictly between 0 and 1 (got 0.0)\n"),
+    (("--budget-usd-by-year", "2030:-5"),
+     "error: --budget-usd-by-year: the amount for 2030 must be a finite number >= 0 (got '-5')\n"),
+    (("--budget-usd-by-year", "1990:5"),
+     "error: --budget-usd-by-year: year 1990 is outside the scenario's years 2027-2056\n"),
+    (("--sector-floor", "ports:0.1"), "error: --sector-floor: unknown sector 'ports' (choose one of road, seaport, "
+                                      "airport, railway, education, small_enterprise)\n"),
+    (("--sector-floor", "road:0.7,education:0.7"),
+     "error: sector floors: the shares add up to 140%, more than 100% of spending\n"),
+    (("--migrant-share", "2"), "error: --migrant-share: must be between 0 and 1 (got 2.0)\n"),
+    (("--paths", "0"), "error: --paths: must be at least 1 (got 0)\n"),
+    (("--pipeline", "/nonexistent/p.csv"), "error: --pipeline /nonexistent/p.csv: no such file\n"),
+])
+def test_bad_options_exit_2_with_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                                          tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    out = tmp_path / "out"
+    code, stdout, err = run_main(monkeypatch, capsys, "--paths", "20", *args, "--out", str(out))
+    assert code == 2
+    assert stdout == ""
+    assert err == message
+    assert not out.exists()
