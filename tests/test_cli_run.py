@@ -66,7 +66,8 @@ def test_run_baseline_exits_zero_and_writes_the_two_files(baseline_run: dict[str
     proc = baseline_run["proc"]
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
-    assert sorted(p.name for p in baseline_run["out"].iterdir()) == ["cashflows.csv", "summary.json"]
+    assert sorted(p.name for p in baseline_run["out"].iterdir()) == ["cashflows.csv", "report.html", "results.xlsx",
+                                                                    "summary.json"]
     # the readable summary on the terminal
     for text in ("baseline", "Sources and uses", "A1", "B", "MDF", "cashflows.csv", "summary.json"):
         assert text in proc.stdout

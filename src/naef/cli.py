@@ -14,6 +14,7 @@ from naef import __version__
 from naef.commands.common import SchedulerOption, WorkersOption, console, err_console, write_outputs
 from naef.commands.common import num as _num
 from naef.commands.common import usd_bn as _usd_bn
+from naef.commands.reporting import PdfOption, add_report
 from naef.errors import CliError, NaefError
 
 app = typer.Typer(
@@ -118,12 +119,14 @@ def run(
         str, typer.Option("--engine", help="'vector' (default) or 'reference' (the pure-Python oracle).")
     ] = "vector",
     quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing but errors (no progress bar).")] = False,
+    pdf: PdfOption = False,
 ) -> None:
     """Run a scenario through the whole chain.
 
     Deterministic (default): writes cashflows.csv and summary.json. With --paths N: a Monte Carlo over prices,
     production and costs; writes summary.json (PD, EL, implied ratings, WAL, DSCR percentiles, MDF inflows,
-    breakeven price, hedge effect) and percentiles.csv (P5-P95 by period).
+    breakeven price, hedge effect) and percentiles.csv (P5-P95 by period). Both also write report.html (one
+    self-contained page, opens offline) and results.xlsx; --pdf adds report.pdf.
     """
     from naef import load_scenario, simulate
 
@@ -145,13 +148,16 @@ def run(
         from naef.commands.montecarlo import run_mc
 
         run_mc(sc, paths=paths, seed=seed, chunk_size=chunk_size, out=folder, quiet=quiet, threads=threads,
-               engine="reference" if engine == "reference" else "vector", workers=workers, scheduler=scheduler)
+               engine="reference" if engine == "reference" else "vector", workers=workers, scheduler=scheduler,
+               pdf=pdf)
         return
     result = simulate(sc, engine="reference" if engine == "reference" else "vector")
-    write_outputs(folder, {
+    files: dict[str, str | bytes] = {
         "cashflows.csv": result.table.to_csv(index=False, float_format="%.6f"),
         "summary.json": json.dumps(result.summary, indent=2, allow_nan=False, default=_json_default) + "\n",
-    })
+    }
+    add_report(files, scenario=sc, pdf=pdf, summary=result.summary, cashflows=result.table)
+    write_outputs(folder, files)
     if not quiet:
         _print_summary(result.summary, folder)
 
@@ -204,6 +210,7 @@ _mount_ledger()
 
 def _mount_commands() -> None:
     from naef.commands.calibrate import register as register_calibrate
+    from naef.commands.disclose import register as register_disclose
     from naef.commands.portfolio import register as register_portfolio
     from naef.commands.sensitivity import register as register_sensitivity
     from naef.commands.size import register as register_size
@@ -214,6 +221,7 @@ def _mount_commands() -> None:
     register_stress(app)
     register_sensitivity(app)
     register_portfolio(app)
+    register_disclose(app)
 
 
 _mount_commands()

@@ -152,17 +152,23 @@ def test_without_uncertainty_every_path_is_the_deterministic_run() -> None:
     assert mp[0, 1] == pytest.approx(det["totals"]["to_mdf_pv_usd"], rel=1e-12)
 
 
+NO_DSCR_TRAP = Scenario.model_validate({**BASELINE.model_dump(), "triggers": {
+    **BASELINE.triggers.model_dump(), "cash_trap_dscr": 0.0}})
+
+
 @settings(max_examples=8, deadline=None)
 @given(s1=st.floats(0.2, 0.95), s2=st.floats(0.2, 0.95))
 def test_pd_and_el_do_not_fall_when_the_programme_grows(s1: float, s2: float) -> None:
-    """With common random numbers a bigger programme is paid no more on any path — while the proceeds do not
-    exceed their uses (the baseline's scale 0.96). Beyond that, surplus proceeds are released into the waterfall
-    and can put off a default on some paths (borrowing to pay debt service); ``naef size`` lists every evaluation
-    so such a region shows."""
+    """With common random numbers a bigger programme is paid no more on any path: the baseline with its lock-up,
+    DSRA, seniority classes, events of default and acceleration, while the proceeds do not exceed their uses (scale
+    0.96). Two features break this path by path, so they are left out here: the DSCR cash trap (a more leveraged
+    structure traps cash that a less leveraged one releases to the MDF, and that cash later covers a shortfall),
+    and surplus proceeds above their uses (released into the waterfall: borrowing to pay debt service). Both are
+    documented in ``naef.engine.sizing``, whose search lists every evaluation."""
     lo, hi = sorted((s1, s2))
     out = []
     for s in (lo, hi):
-        setup = prepare(scale_sizes(BASELINE, scale=s, tranche=None))
+        setup = prepare(scale_sizes(NO_DSCR_TRAP, scale=s, tranche=None))
         mt, _, _, _ = simulate_paths(setup, n_paths=512, seed=4)
         out.append(tranche_risk(setup, mt))
     for a, b in zip(*out, strict=True):

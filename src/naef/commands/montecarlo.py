@@ -68,7 +68,8 @@ def print_mc_summary(summary: dict[str, Any], out: Path | None) -> None:
             f"{usd_bn(hedge['mdf_without_hedge']['nominal_usd']['p50'])} bn without.", highlight=False,
         )
     if out is not None:
-        console.print(f"Wrote [bold]{out / 'summary.json'}[/] and [bold]{out / 'percentiles.csv'}[/].")
+        console.print(f"Wrote [bold]{out / 'summary.json'}[/], [bold]{out / 'percentiles.csv'}[/], "
+                      f"[bold]{out / 'report.html'}[/] and [bold]{out / 'results.xlsx'}[/].")
 
 
 def run_mc(
@@ -83,6 +84,7 @@ def run_mc(
     threads: int | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    pdf: bool = False,
 ) -> dict[str, Any]:
     """Run the Monte Carlo (in process, or on Dask with ``workers``/``scheduler``), write ``summary.json`` and
     ``percentiles.csv`` into ``out``, print the summary."""
@@ -95,10 +97,19 @@ def run_mc(
             progress_bar(total, description="paths", quiet=quiet) as advance:
         result = run_monte_carlo(scenario, n_paths=paths, seed=seed, chunk_size=chunk_size, engine=engine,
                                  progress=advance, threads=threads, runner=runner)
-    write_outputs(out, {
+    from naef.commands.reporting import add_report
+    from naef.engine.montecarlo import median_path, path_table, prepare
+    from naef.engine.simulate import simulate
+
+    files: dict[str, str | bytes] = {
         "summary.json": json.dumps(result.summary, indent=2, allow_nan=False) + "\n",
         "percentiles.csv": result.percentiles.to_csv(index=False, float_format="%.6f"),
-    })
+    }
+    det = simulate(scenario)
+    p50 = path_table(prepare(scenario), seed=seed, path=median_path(result.metrics_path))
+    add_report(files, scenario=scenario, pdf=pdf, summary=result.summary, percentiles=result.percentiles,
+               cashflows=det.table, p50_cashflows=p50, deterministic_summary=det.summary)
+    write_outputs(out, files)
     if not quiet:
         print_mc_summary(result.summary, out)
     return result.summary

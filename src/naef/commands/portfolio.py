@@ -23,7 +23,9 @@ from rich.table import Table
 from rich.text import Text
 
 from naef.commands.common import write_outputs
+from naef.commands.reporting import PdfOption, add_deterministic_report, portfolio_section
 from naef.errors import CliError
+from naef.scenario.load import load_scenario
 
 __all__ = ["DEFAULT_PATHS", "PortfolioOptionError", "parse_sector_floors", "portfolio_command", "register",
            "run_portfolio"]
@@ -343,13 +345,17 @@ def portfolio_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write portfolio.json and the outcome CSVs here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing but errors.")] = False,
+    pdf: PdfOption = False,
 ) -> None:
     """Check the options, select and simulate, print tables or JSON, write files with ``--out``."""
     result = run_portfolio(scenario=scenario, pipeline=pipeline, confidence=confidence,
                            budget_text=budget_usd_by_year, paths=paths, seed=seed, migrant_share=migrant_share,
                            sector_floors=sector_floor, discount_rate=discount_rate)
     if out is not None:
-        write_outputs(out, output_files(result))
+        files = output_files(result)
+        add_deterministic_report(files, scenario=load_scenario(scenario), pdf=pdf,
+                                 portfolio=portfolio_section(result))
+        write_outputs(out, files)
     if as_json:
         typer.echo(json.dumps(result, indent=2, allow_nan=False))
     elif not quiet:

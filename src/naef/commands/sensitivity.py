@@ -33,6 +33,7 @@ from naef.analysis.factors import (
     tornado_analysis,
 )
 from naef.commands.common import SchedulerOption, WorkersOption, progress_bar, write_outputs
+from naef.commands.reporting import PdfOption, add_deterministic_report
 from naef.errors import CliError
 from naef.parallel.runner import Runner
 from naef.scenario.models import Scenario
@@ -260,6 +261,7 @@ def sensitivity_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write sensitivity.json and sensitivity.csv here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar and no tables.")] = False,
+    pdf: PdfOption = False,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
 ) -> None:
@@ -288,7 +290,9 @@ def sensitivity_command(
                                  quiet=quiet or as_json, runner=runner if (workers or scheduler) else None)
     text = json.dumps(result, indent=2, allow_nan=False) + "\n"
     if out is not None:
-        write_outputs(out, {"sensitivity.json": text, "sensitivity.csv": to_csv(result)})
+        files: dict[str, str | bytes] = {"sensitivity.json": text, "sensitivity.csv": to_csv(result)}
+        add_deterministic_report(files, scenario=sc, pdf=pdf, sensitivity=result)
+        write_outputs(out, files)
     if as_json:
         typer.echo(text, nl=False)
     elif not quiet:

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from naef.commands.common import SchedulerOption, WorkersOption, console, num, progress_bar, usd_bn
+from naef.commands.common import (
+    SchedulerOption,
+    WorkersOption,
+    console,
+    num,
+    progress_bar,
+    usd_bn,
+    write_outputs,
+)
+from naef.commands.reporting import PdfOption, add_deterministic_report
 from naef.errors import CliError
 
 __all__ = ["register"]
@@ -36,6 +46,10 @@ def register(app: typer.Typer) -> None:
         scheduler: SchedulerOption = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
         quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+        out: Annotated[
+            Path | None, typer.Option("--out", help="Write size.json, report.html and results.xlsx here.")
+        ] = None,
+        pdf: PdfOption = False,
     ) -> None:
         """Find the largest size whose implied rating is at least --target-rating.
 
@@ -54,6 +68,11 @@ def register(app: typer.Typer) -> None:
             result = size_search(sc, target_rating=target_rating, tranche=tranche,
                                  basis="el" if basis == "el" else "pd", n_paths=paths, seed=seed,
                                  chunk_size=chunk_size, progress=advance, runner=runner)
+        if out is not None:
+            files: dict[str, str | bytes] = {"size.json": json.dumps(result.to_dict(), indent=2, allow_nan=False)
+                                             + "\n"}
+            add_deterministic_report(files, scenario=sc, pdf=pdf, sizing=result.to_dict())
+            write_outputs(out, files)
         if as_json:
             typer.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
             return

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from naef.commands.common import SchedulerOption, WorkersOption, num, usd_bn, write_outputs
+from naef.commands.reporting import PdfOption, add_deterministic_report
 from naef.engine.stress import (
     EpisodeLibrary,
     Mode,
@@ -190,6 +191,7 @@ def stress_command(
         int | None, typer.Option("--at-year", help="Replay episodes from 1 January of this year (default: the "
                                  "scenario's start), e.g. in the repayment years.", show_default=False)
     ] = None,
+    pdf: PdfOption = False,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
 ) -> None:
@@ -203,7 +205,9 @@ def stress_command(
                                  mode="scaled" if scale else "levels", at_year=at_year,
                                  runner=runner if (workers or scheduler) else None)
     if out is not None:
-        write_outputs(out, stress_files(result))
+        files = stress_files(result)
+        add_deterministic_report(files, scenario=sc, pdf=pdf, stress=result.summary)
+        write_outputs(out, files)
     if as_json:
         typer.echo(json.dumps(result.summary, indent=2, allow_nan=False))
     else:

@@ -5,12 +5,13 @@ Method
     scenario is re-prepared (schedules, reserve targets and sculpting follow the new sizes) and run on the SAME
     paths: the random numbers depend only on the seed and the path's index (``naef.engine.montecarlo``), never on
     the sizes, so every evaluation sees identical prices, production and costs (common random numbers). With
-    common random numbers, and while the proceeds do not exceed their uses, a larger programme is the same
-    structure against collections divided by ``s``: it can only be paid less on each path, so EL and PD move in one
-    direction and the implied rating is monotone in ``s`` (tests/engine/test_montecarlo.py checks it). Above that,
-    surplus proceeds are released into the waterfall and can put off a default on a few paths (borrowing to pay
-    debt service), so monotonicity can fail locally there. The largest passing ``s`` is bracketed (doubling or
-    halving from ``s = 1``) and then bisected to a relative tolerance; every evaluation is returned so a reader
+    common random numbers a larger programme is paid no more on any path — and EL and PD move in one direction —
+    except through two features, which can make them fall a little where the size grows: the DSCR cash trap (a more
+    leveraged structure traps cash that a less leveraged one releases to the MDF, and that cash later covers a
+    shortfall) and proceeds above their uses (released into the waterfall: borrowing to pay debt service).
+    tests/engine/test_montecarlo.py checks monotonicity without them; on the baseline the local reversals seen are
+    of a few paths in 512. The largest passing ``s`` is bracketed (doubling or halving from ``s = 1``) and then
+    bisected to a relative tolerance; every evaluation is returned so that a reader
     can check the monotonicity on the run itself.
 
 The rating is the expected-loss rating (EL at the tranche's WAL against Moody's idealized EL table) or, with

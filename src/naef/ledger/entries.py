@@ -234,6 +234,7 @@ _EXTENSION_MODULES = (
     "naef.ledger.interests",
     "naef.ledger.bods",
     "naef.ledger.benchmarking",
+    "naef.ledger.government_payments",
 )
 _extensions_loaded = False
 

@@ -174,8 +174,13 @@ def npv(*, rate: float, values: Sequence[float] | Array) -> float:
 
 
 def eirr(values: Sequence[float] | Array) -> float | None:
-    """The rate r > -1 with NPV(r) = 0 for flows that start negative and turn positive once (a project's shape);
-    None when there is no such rate (flows all of one sign). Solved with Brent's method on (-0.99, 100)."""
+    """The rate r in (-0.99, 100) with NPV(r) = 0; None when there is none (e.g. flows all of one sign).
+
+    Flows that turn positive once (a conventional project) have exactly one such rate. Flows that change sign
+    more than once (a costly tail of O&M after the benefits end) can have several: then the one nearest 0 is
+    returned. The rates are bracketed on a grid (400 points from -0.99 to 1, 100 more up to 100, logarithmic)
+    and each bracket solved with Brent's method.
+    """
     v = np.asarray(values, dtype=float)
     if not (np.any(v < 0) and np.any(v > 0)):
         return None
@@ -183,11 +188,14 @@ def eirr(values: Sequence[float] | Array) -> float | None:
     def f(r: float) -> float:
         return npv(rate=r, values=v)
 
-    lo, hi = -0.99, 100.0
-    flo, fhi = f(lo), f(hi)
-    if flo * fhi > 0:
+    grid = np.concatenate([np.linspace(-0.99, 1.0, 400), np.logspace(0.0, 2.0, 101)[1:]])
+    vals = np.array([f(float(r)) for r in grid])
+    roots = [float(r) for r, y in zip(grid, vals, strict=True) if y == 0.0]
+    for i in np.nonzero(vals[:-1] * vals[1:] < 0)[0]:
+        roots.append(float(brentq(f, float(grid[i]), float(grid[i + 1]), xtol=1e-12, rtol=1e-12, maxiter=500)))
+    if not roots:
         return None
-    return float(brentq(f, lo, hi, xtol=1e-12, rtol=1e-12, maxiter=500))
+    return min(roots, key=abs)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,68 @@
+"""The report files every command adds to its output folder (``report.html``, ``results.xlsx``, ``report.pdf``
+with ``--pdf``), and the portfolio result in the shape the report takes."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from naef.scenario.models import Scenario
+
+__all__ = ["PdfOption", "add_deterministic_report", "add_report", "portfolio_section"]
+
+#: ``--pdf``: also print the report to PDF with headless Chromium
+PdfOption = Annotated[
+    bool, typer.Option("--pdf", help="Also write report.pdf (needs Chromium: Debian's chromium package).")
+]
+
+
+def add_report(files: dict[str, str | bytes], *, scenario: Scenario, pdf: bool, **documents: Any) -> None:
+    """Add ``report.html`` and ``results.xlsx`` (and ``report.pdf`` when ``pdf``) to ``files``, before they are
+    written: a missing Chromium is an error before anything is written. ``documents`` are the keyword arguments of
+    ``naef.report.report_files`` (summary, percentiles, cashflows, ...)."""
+    from naef.report import report_files
+
+    files.update(report_files(scenario=scenario, **documents))
+    if pdf:
+        from naef.report import render_pdf
+
+        with tempfile.TemporaryDirectory(prefix="naef-report-") as tmp:
+            html = Path(tmp) / "report.html"
+            html.write_text(str(files["report.html"]), encoding="utf-8")
+            render_pdf(html, Path(tmp) / "report.pdf")
+            files["report.pdf"] = (Path(tmp) / "report.pdf").read_bytes()
+
+
+def add_deterministic_report(files: dict[str, str | bytes], *, scenario: Scenario, pdf: bool, **documents: Any) -> None:
+    """:func:`add_report` for a command whose own document is not a run (stress, sensitivity, sizing, portfolio):
+    the report's key figures, Sankey and cash flows come from the scenario's deterministic run."""
+    from naef.engine.simulate import simulate
+
+    det = simulate(scenario)
+    add_report(files, scenario=scenario, pdf=pdf, summary=det.summary, cashflows=det.table, **documents)
+
+
+def portfolio_section(result: dict[str, Any]) -> dict[str, Any]:
+    """``naef portfolio``'s result as the report's portfolio section (``docs/reports.md``)."""
+    outcomes = result.get("outcomes") or {}
+    return {
+        "projects": [
+            {"id": s["id"], "name": s.get("name", s["id"]), "sector": s["sector"], "state": s["state"],
+             "cost_usd": s["expected_cost_usd"], "start_year": s["start_year"], "enpv_usd": s.get("enpv_usd")}
+            for s in result["selected"]
+        ],
+        "spend_usd_by_year": result["spend_usd_by_year"],
+        "budget_usd_by_year": result["budget_usd_by_year"],
+        "outcomes_by_state": [
+            {"state": r["state"], "job_years_p50": r["job_years_p50"], "job_years_p10": r["job_years_p10"],
+             "job_years_p90": r["job_years_p90"]}
+            for r in outcomes.get("jobs_by_state", [])
+        ],
+        "objective_usd": result["objective_usd"],
+        "confidence": (result.get("run") or {}).get("confidence"),
+        "binding_constraints": [b["name"] for b in result.get("binding_constraints", []) if b.get("binding_in_milp")],
+        "note": "ILLUSTRATIVE pipeline (naef/data/mdf_pipeline.csv); see docs/portfolio.md",
+    }

@@ -1,0 +1,587 @@
+"""Disclosure bundles: an export with the signed checkpoint, the ledger entries behind every record and their
+RFC 9162 proofs — checkable offline, without the database.
+
+A bundle is a folder::
+
+    manifest.json            format, derivation version, checkpoint (origin, size, root hash, note), the records
+                             (id, files, leaf indexes), the entries and the sizes of the consistency proofs
+    checkpoint.txt           the signed checkpoint (C2SP signed note, with witness cosignatures)
+    entries.jsonl            {"entry": canonical JSON text, "index": i, "leaf_hash": hex} per ledger entry used
+    proofs/inclusion/I.json  RFC 9162 inclusion proof of entry I in the checkpoint's tree
+    proofs/consistency/M.json  RFC 9162 consistency proof from the ledger's stored checkpoint of size M to this one
+    <the export's files>     iati-activities.xml | oc4ids-project-package.json | eiti-revenue.csv + .xlsx
+
+:func:`verify_bundle` checks, in order: the checkpoint's signature by the trusted log key (and that the manifest
+agrees with it); every entry's inclusion proof against the signed root (``leaf = SHA-256(0x00 || bytes)``,
+RFC 9162 §2.1.3.2); then it *re-derives* the export from the proven entries with the same pure functions that
+made it and compares record by record, so that changing any published value — or an entry's bytes, or a
+proof — fails and names the record (and the first differing field). Given an older bundle, it checks that this
+bundle's checkpoint is an append-only extension of the older one (equal roots at equal sizes; else the RFC 9162
+consistency proof from the older size), which detects a forked log.
+
+:func:`export_bundle` writes a bundle from a ledger: into a temporary folder beside ``out``, verified there, then
+renamed into place, so a failure leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import shutil
+import tempfile
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from naef import __version__
+from naef.disclosure import eiti, iati, oc4ids
+from naef.disclosure.common import DERIVATION, ExportCheckpoint, FormatModule, Record, Rendered, entry_span
+from naef.disclosure.errors import BundleError, BundleVerificationError, DisclosureError
+from naef.ledger import store
+from naef.ledger.entries import decode_entry
+from naef.ledger.errors import LedgerError
+from naef.ledger.keys import VerifierKey, read_verifier_key
+from naef.ledger.log import Ledger, StoredCheckpoint, StoredEntry
+from naef.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from naef.ledger.note import open_checkpoint
+
+__all__ = [
+    "CHECKPOINT_FILE",
+    "ENTRIES_FILE",
+    "FORMATS",
+    "MANIFEST_FILE",
+    "BundleReport",
+    "ExportReport",
+    "export_bundle",
+    "format_module",
+    "verify_bundle",
+]
+
+MANIFEST_FILE = "manifest.json"
+CHECKPOINT_FILE = "checkpoint.txt"
+ENTRIES_FILE = "entries.jsonl"
+INCLUSION_DIR = "proofs/inclusion"
+CONSISTENCY_DIR = "proofs/consistency"
+BUNDLE_KIND = "naef disclosure bundle"
+
+FORMATS: Mapping[str, FormatModule] = {"iati": iati, "oc4ids": oc4ids, "eiti": eiti}
+"""The formats by name."""
+
+
+def format_module(name: str) -> FormatModule:
+    """The format module called ``name``; :class:`DisclosureError` for an unknown one."""
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise DisclosureError(f"format: unknown format {name!r} (choose {', '.join(FORMATS)})") from None
+
+
+# ------------------------------------------------------------------------------------------ export
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """What :func:`export_bundle` wrote."""
+
+    format: str
+    folder: Path
+    checkpoint: ExportCheckpoint
+    records: int
+    entries: int
+    consistency_sizes: tuple[int, ...]
+
+    def line(self) -> str:
+        """One line for the command line."""
+        return (
+            f"wrote {self.format} bundle {self.folder}: {self.records} records from {self.entries} ledger entries, "
+            f"checkpoint {self.checkpoint.origin} size {self.checkpoint.size} root {self.checkpoint.root_hash.hex()}"
+        )
+
+
+def _open_ledger(url: str) -> Ledger:
+    """Open the ledger without creating anything: a missing SQLite file is an error, not a new database."""
+    if "://" not in url or url.startswith("sqlite:"):
+        try:
+            database = make_url(store.normalize_url(url)).database
+        except ArgumentError:
+            raise DisclosureError(f"--ledger {url!r}: not a database URL") from None
+        if database and database != ":memory:" and not Path(database).is_file():
+            raise DisclosureError(f"--ledger {url!r}: no such ledger file {database}")
+    try:
+        return Ledger.open(url)
+    except LedgerError as exc:
+        raise DisclosureError(f"--ledger: {exc.message}") from None
+    except Exception as exc:  # a file that is not a database, a driver error: one line, not a traceback
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DisclosureError(f"--ledger {url!r}: cannot open ({first})") from None
+
+
+def _check_out(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise DisclosureError(f"--out {out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise DisclosureError(f"--out {out}: exists and is not empty (pass --force to replace it)")
+
+
+def _choose(checkpoints: Sequence[StoredCheckpoint], size: int | None, url: str) -> StoredCheckpoint:
+    if not checkpoints:
+        raise DisclosureError(
+            f"--ledger {url!r}: no signed checkpoint to export from (run `naef ledger checkpoint URL --key LOG.key`)"
+        )
+    if size is None:
+        return checkpoints[-1]
+    for cp in checkpoints:
+        if cp.size == size:
+            return cp
+    stored = ", ".join(str(cp.size) for cp in checkpoints)
+    raise DisclosureError(f"--size: no stored checkpoint of size {size} (stored sizes: {stored})")
+
+
+def _entry_line(e: StoredEntry) -> str:
+    line = {"entry": e.canonical.decode("utf-8"), "index": e.index, "leaf_hash": e.leaf_hash.hex()}
+    return json.dumps(line, ensure_ascii=False, sort_keys=True)
+
+
+def _same(a: Rendered, b: Rendered) -> bool:
+    return dict(a.files) == dict(b.files) and a.records == b.records
+
+
+def _manifest(fmt: str, rendered: Rendered, cp: ExportCheckpoint, entries: Sequence[int], sizes: Sequence[int]) -> str:
+    manifest = {
+        "bundle": BUNDLE_KIND,
+        "derivation": DERIVATION,
+        "naef_version": __version__,
+        "format": fmt,
+        "files": sorted(rendered.files),
+        "checkpoint": cp.to_json(),
+        "records": [r.to_json() for r in rendered.records],
+        "entries": list(entries),
+        "consistency_from": list(sizes),
+    }
+    return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+
+
+def export_bundle(url: str, fmt: str, out: Path | str, *, force: bool = False, size: int | None = None) -> ExportReport:
+    """Export ``fmt`` (``iati``, ``oc4ids`` or ``eiti``) from the ledger at ``url`` into the bundle folder ``out``.
+
+    The export is made at the ledger's latest stored checkpoint (or the one of ``size``): only entries the signed
+    checkpoint covers are published. ``out`` must not exist, be empty, or ``force`` must be given; the bundle is
+    staged in a temporary folder beside it, verified with the ledger's key, then renamed into place.
+    """
+    module = format_module(fmt)
+    out = Path(out)
+    _check_out(out, force)
+    with _open_ledger(url) as ledger:
+        stored = ledger.checkpoints()
+        chosen = _choose(stored, size, url)
+        try:
+            open_checkpoint(chosen.note, ledger.log_key)
+        except LedgerError as exc:
+            raise DisclosureError(f"--ledger: checkpoint of size {chosen.size}: {exc.message}") from None
+        checkpoint = ExportCheckpoint(ledger.origin, chosen.size, chosen.root_hash, chosen.note)
+        entries = sorted(
+            (e for t in sorted(module.INPUT_TYPES) for e in ledger.entries(end=chosen.size, entry_type=t)),
+            key=lambda e: e.index,
+        )
+        for e in entries:
+            if leaf_hash(e.canonical) != e.leaf_hash:
+                raise DisclosureError(
+                    f"--ledger: entry {e.index}: stored leaf hash does not match its bytes (run `naef ledger verify`)"
+                )
+        rendered = module.render(entries, checkpoint)
+        used = sorted({i for r in rendered.records for i in r.leaves})
+        by_index = {e.index: e for e in entries}
+        if not _same(module.render([by_index[i] for i in used], checkpoint), rendered):
+            raise DisclosureError(f"{fmt}: internal error: the export depends on entries its records do not name")
+        proofs: dict[int, dict[str, Any]] = {}
+        for i in used:
+            proof = ledger.inclusion_proof(i, chosen.size)
+            if proof.root_hash != chosen.root_hash or proof.leaf_hash != by_index[i].leaf_hash:
+                raise DisclosureError(
+                    f"--ledger: the stored tree at size {chosen.size} does not match its signed checkpoint "
+                    "(run `naef ledger verify`)"
+                )
+            proofs[i] = proof.to_json()
+        sizes = sorted({cp.size for cp in stored if 0 < cp.size < chosen.size})
+        consistency = {m: ledger.consistency_proof(m, chosen.size).to_json() for m in sizes}
+        log_key = ledger.log_key
+    files: dict[str, bytes] = dict(rendered.files)
+    files[MANIFEST_FILE] = _manifest(fmt, rendered, checkpoint, used, sizes).encode("utf-8")
+    files[CHECKPOINT_FILE] = checkpoint.note.encode("utf-8")
+    files[ENTRIES_FILE] = "".join(_entry_line(by_index[i]) + "\n" for i in used).encode("utf-8")
+    for i, iproof in proofs.items():
+        files[f"{INCLUSION_DIR}/{i}.json"] = (json.dumps(iproof, indent=2) + "\n").encode("ascii")
+    for m, cproof in consistency.items():
+        files[f"{CONSISTENCY_DIR}/{m}.json"] = (json.dumps(cproof, indent=2) + "\n").encode("ascii")
+    _write(out, files, log_key)
+    return ExportReport(fmt, out, checkpoint, len(rendered.records), len(used), tuple(sizes))
+
+
+def _write(out: Path, files: Mapping[str, bytes], log_key: VerifierKey) -> None:
+    """Write ``files`` into a temporary folder beside ``out``, verify it as a bundle, then rename it to ``out``."""
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".naef-tmp", dir=parent))
+    except OSError as exc:
+        raise DisclosureError(f"--out {out}: cannot create a folder in {parent} ({exc.strerror})") from None
+    try:
+        for name, data in files.items():
+            target = stage / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        try:
+            verify_bundle(stage, log_key)
+        except DisclosureError as exc:
+            raise DisclosureError(f"internal error: the bundle made does not verify ({exc.message})") from None
+        stage.chmod(0o755)
+        _install(stage, out)
+    except OSError as exc:
+        raise DisclosureError(f"--out {out}: cannot write the bundle ({exc.strerror})") from None
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _install(stage: Path, out: Path) -> None:
+    """Rename ``stage`` to ``out``; an existing ``out`` is moved aside first and removed only afterwards."""
+    if not out.exists():
+        stage.rename(out)
+        return
+    if not any(out.iterdir()):
+        out.rmdir()
+        stage.rename(out)
+        return
+    aside = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
+    out.rename(aside)
+    try:
+        stage.rename(out)
+    except OSError:
+        aside.rename(out)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------------ verify
+
+
+@dataclass(frozen=True)
+class BundleReport:
+    """What :func:`verify_bundle` checked."""
+
+    folder: Path
+    format: str
+    checkpoint: ExportCheckpoint
+    records: int
+    entries: int
+    cosigners: tuple[str, ...]
+    """Names of the given witnesses whose cosignatures verified."""
+    older_size: int | None = None
+
+    def line(self) -> str:
+        """One line for the command line."""
+        extra = f"; cosigned by {', '.join(self.cosigners)}" if self.cosigners else ""
+        if self.older_size is not None:
+            extra += f"; consistent with the older bundle (size {self.older_size})"
+        return (
+            f"ok: {self.format} bundle {self.folder}: {self.records} records re-derived from {self.entries} "
+            f"ledger entries, all in checkpoint {self.checkpoint.origin} size {self.checkpoint.size} "
+            f"root {self.checkpoint.root_hash.hex()}{extra}"
+        )
+
+
+@dataclass
+class _Bundle:
+    folder: Path
+    format: str
+    module: FormatModule
+    manifest: dict[str, Any]
+    note: str
+    records: list[Record]
+    listed: list[int]
+    lines: dict[int, str]
+    line_errors: list[str]
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BundleError(f"{what} is missing") from None
+    except OSError as exc:
+        raise BundleError(f"{what}: cannot read ({exc.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BundleError(f"{what}: not JSON ({exc})") from None
+
+
+def _int_list(value: Any, what: str) -> list[int]:
+    if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
+        raise BundleError(f"{what}: expected a list of integers")
+    return list(value)
+
+
+def _load(folder: Path) -> _Bundle:
+    """Read a bundle's manifest, checkpoint and entries; :class:`BundleError` when it cannot be checked at all."""
+    where = f"bundle {folder}"
+    if not folder.is_dir():
+        raise BundleError(f"{where}: not a folder")
+    manifest = _read_json(folder / MANIFEST_FILE, f"{where}: {MANIFEST_FILE}")
+    if not isinstance(manifest, dict) or manifest.get("bundle") != BUNDLE_KIND:
+        raise BundleError(f"{where}: {MANIFEST_FILE} is not the manifest of a naef disclosure bundle")
+    if manifest.get("derivation") != DERIVATION:
+        raise BundleError(
+            f"{where}: made with derivation {manifest.get('derivation')!r}; this naef re-derives {DERIVATION!r}"
+        )
+    fmt = str(manifest.get("format"))
+    if fmt not in FORMATS:
+        raise BundleError(f"{where}: {MANIFEST_FILE}: unknown format {fmt!r}")
+    raw_records = manifest.get("records")
+    if not isinstance(raw_records, list):
+        raise BundleError(f"{where}: {MANIFEST_FILE}: records: expected a list")
+    records = []
+    for n, r in enumerate(raw_records):
+        if not isinstance(r, dict) or not isinstance(r.get("id"), str) or not isinstance(r.get("files"), list):
+            raise BundleError(f"{where}: {MANIFEST_FILE}: records[{n}]: expected id, files and leaves")
+        records.append(
+            Record(r["id"], tuple(str(f) for f in r["files"]), tuple(_int_list(r.get("leaves"), f"records[{n}]")))
+        )
+    listed = _int_list(manifest.get("entries"), f"{where}: {MANIFEST_FILE}: entries")
+    if not isinstance(manifest.get("checkpoint"), dict):
+        raise BundleError(f"{where}: {MANIFEST_FILE}: checkpoint: expected an object")
+    try:
+        note = (folder / CHECKPOINT_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BundleError(f"{where}: {CHECKPOINT_FILE} is missing") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BundleError(f"{where}: {CHECKPOINT_FILE}: cannot read ({exc})") from None
+    lines: dict[int, str] = {}
+    line_errors: list[str] = []
+    try:
+        text = (folder / ENTRIES_FILE).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BundleError(f"{where}: {ENTRIES_FILE} is missing") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BundleError(f"{where}: {ENTRIES_FILE}: cannot read ({exc})") from None
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            index, entry = obj["index"], obj["entry"]
+            if not isinstance(index, int) or not isinstance(entry, str):
+                raise TypeError
+        except (json.JSONDecodeError, KeyError, TypeError):
+            line_errors.append(f"{ENTRIES_FILE} line {n}: not an entry line {{\"entry\": text, \"index\": n}}")
+            continue
+        if index in lines:
+            line_errors.append(f"{ENTRIES_FILE} line {n}: ledger entry {index} appears twice")
+            continue
+        lines[index] = entry
+    users: dict[int, list[str]] = {}
+    for r in records:
+        for i in r.leaves:
+            users.setdefault(i, []).append(r.id)
+    missing = [i for i in listed if not (folder / INCLUSION_DIR / f"{i}.json").is_file()]
+    if missing:
+        first = missing[0]
+        used_by = ", ".join(users.get(first, [])) or "no record"
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise BundleError(
+            f"{where}: {INCLUSION_DIR}/{first}.json is missing{more}: the inclusion proof of ledger entry {first}, "
+            f"used by {used_by}"
+        )
+    return _Bundle(folder, fmt, FORMATS[fmt], manifest, note, records, listed, lines, line_errors)
+
+
+def _hex(value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise ValueError("not a hex string")
+    return binascii.unhexlify(value)
+
+
+def _users(records: Sequence[Record], index: int) -> str:
+    names = [r.id for r in records if index in r.leaves]
+    return ", ".join(names) if names else "no record"
+
+
+def _check_entries(b: _Bundle, cp: ExportCheckpoint) -> tuple[list[StoredEntry], list[str]]:
+    """Entries whose inclusion proof verifies against the signed root, and failures naming the others."""
+    proven: list[StoredEntry] = []
+    failures = list(b.line_errors)
+    for i in b.listed:
+        used_by = _users(b.records, i)
+        text = b.lines.get(i)
+        if text is None:
+            failures.append(
+                f"ledger entry {i}: listed in {MANIFEST_FILE} but not in {ENTRIES_FILE} (used by {used_by})"
+            )
+            continue
+        canonical = text.encode("utf-8")
+        try:
+            entry = decode_entry(canonical)
+        except LedgerError as exc:
+            failures.append(f"ledger entry {i}: {exc.message} (used by {used_by})")
+            continue
+        proof_path = b.folder / INCLUSION_DIR / f"{i}.json"
+        try:
+            proof = json.loads(proof_path.read_text(encoding="utf-8"))
+            path = [_hex(h) for h in proof["inclusion_path"]]
+            claimed_leaf = _hex(proof.get("leaf_hash", ""))
+        except (OSError, ValueError, KeyError, TypeError, binascii.Error) as exc:
+            failures.append(f"ledger entry {i}: {INCLUSION_DIR}/{i}.json is not an inclusion proof ({exc})")
+            continue
+        if not verify_inclusion(entry.leaf_hash, i, cp.size, path, cp.root_hash):
+            why = (
+                "its bytes in entries.jsonl were changed"
+                if claimed_leaf != entry.leaf_hash
+                else "its inclusion proof does not lead to the signed root"
+            )
+            failures.append(
+                f"ledger entry {i}: not in the signed checkpoint of size {cp.size} ({why}); used by {used_by}"
+            )
+            continue
+        proven.append(StoredEntry(i, entry.type, entry.time, entry.payload, entry.canonical, entry.leaf_hash))
+    for i in sorted(set(b.lines) - set(b.listed)):
+        failures.append(f"ledger entry {i}: in {ENTRIES_FILE} but not listed in {MANIFEST_FILE}")
+    return proven, failures
+
+
+def _check_records(b: _Bundle, expected: Rendered) -> list[str]:
+    failures: list[str] = []
+    listed = {r.id: r for r in b.records}
+    for r in expected.records:
+        got = listed.get(r.id)
+        if got is None:
+            failures.append(f"{r.label()}: derived from the ledger entries but not listed in {MANIFEST_FILE}")
+        elif got.leaves != r.leaves:
+            failures.append(
+                f"{r.label()}: {MANIFEST_FILE} names {entry_span(got.leaves) if got.leaves else 'no entry'}, "
+                f"the record derives from {entry_span(r.leaves) if r.leaves else 'no entry'}"
+            )
+        elif got.files != r.files:
+            failures.append(f"{r.label()}: {MANIFEST_FILE} lists files {list(got.files)}, not {list(r.files)}")
+    wanted = {r.id for r in expected.records}
+    failures += [f"{r.id}: listed in {MANIFEST_FILE} but not derived from the ledger entries" for r in b.records
+                 if r.id not in wanted]
+    want_entries = sorted({i for r in expected.records for i in r.leaves})
+    if sorted(b.listed) != want_entries:
+        failures.append(f"{MANIFEST_FILE}: entries {b.listed} are not the records' entries {want_entries}")
+    return failures
+
+
+def _signed(
+    b: _Bundle, vkey: VerifierKey, witnesses: Sequence[VerifierKey]
+) -> tuple[ExportCheckpoint, tuple[str, ...], list[str]]:
+    """The signed checkpoint of a bundle (raises when the signature fails), the witnesses whose cosignatures
+    verified, and failures where the manifest disagrees with the checkpoint."""
+    try:
+        opened = open_checkpoint(b.note, vkey, witnesses)
+    except LedgerError as exc:
+        raise BundleVerificationError(
+            f"bundle {b.folder}: {CHECKPOINT_FILE}: {exc.message}", failures=[f"{CHECKPOINT_FILE}: {exc.message}"]
+        ) from None
+    c = opened.checkpoint
+    cp = ExportCheckpoint(c.origin, c.size, c.root_hash, b.note)
+    failures = []
+    if b.manifest["checkpoint"] != cp.to_json():
+        failures.append(f"{MANIFEST_FILE}: checkpoint differs from the signed {CHECKPOINT_FILE}")
+    cosigners = tuple(w.name for w, _ in opened.cosigners)
+    missing = [w.name for w in witnesses if w.name not in cosigners]
+    if missing:
+        failures.append(f"{CHECKPOINT_FILE}: no cosignature by the witness(es) {', '.join(missing)}")
+    return cp, cosigners, failures
+
+
+def _consistency(b: _Bundle, cp: ExportCheckpoint, older: Path, vkey: VerifierKey) -> tuple[int, list[str]]:
+    """Size of the older bundle's checkpoint and failures if this checkpoint is not an extension of it."""
+    old = _load(older)
+    where = f"older bundle {older}"
+    try:
+        c = open_checkpoint(old.note, vkey).checkpoint
+    except LedgerError as exc:
+        return -1, [f"{where}: {CHECKPOINT_FILE}: {exc.message}"]
+    if c.origin != cp.origin:
+        return c.size, [f"{where}: log {c.origin!r} is not this bundle's log {cp.origin!r}"]
+    if c.size > cp.size:
+        return c.size, [
+            f"{where}: its checkpoint (size {c.size}) is newer than this bundle's (size {cp.size}); "
+            "give the bundles the other way round"
+        ]
+    if c.size == cp.size:
+        if c.root_hash != cp.root_hash:
+            return c.size, [
+                f"fork: this bundle's checkpoint and the older bundle's both have size {cp.size} but different "
+                f"roots ({cp.root_hash.hex()[:16]}… and {c.root_hash.hex()[:16]}…): the log was forked"
+            ]
+        return c.size, []
+    if c.size == 0:
+        return 0, []
+    proof_file = b.folder / CONSISTENCY_DIR / f"{c.size}.json"
+    try:
+        proof = json.loads(proof_file.read_text(encoding="utf-8"))
+        path = [_hex(h) for h in proof["consistency_path"]]
+    except FileNotFoundError:
+        return c.size, [
+            f"fork or unrelated log: this bundle has no consistency proof from size {c.size} "
+            f"({CONSISTENCY_DIR}/{c.size}.json): its log had no checkpoint of the older bundle's size"
+        ]
+    except (OSError, ValueError, KeyError, TypeError, binascii.Error) as exc:
+        return c.size, [f"{CONSISTENCY_DIR}/{c.size}.json: not a consistency proof ({exc})"]
+    if not verify_consistency(c.size, cp.size, path, c.root_hash, cp.root_hash):
+        return c.size, [
+            f"fork or rewritten history: the checkpoint of size {cp.size} is not consistent with the older "
+            f"bundle's checkpoint of size {c.size} (RFC 9162 consistency proof fails)"
+        ]
+    return c.size, []
+
+
+def verify_bundle(
+    folder: Path | str,
+    key: VerifierKey | str | Path,
+    older: Path | str | None = None,
+    *,
+    witnesses: Sequence[VerifierKey] = (),
+) -> BundleReport:
+    """Check a bundle offline against the trusted log key; with ``older``, also that its checkpoint extends the
+    older bundle's; with ``witnesses`` (``cosignature/v1`` verifier keys), that each of them cosigned it.
+
+    Raises :class:`BundleError` when the bundle cannot be checked (no manifest, no checkpoint, a missing inclusion
+    proof) and :class:`BundleVerificationError` when a check fails: its ``failures`` name every failing record,
+    entry or checkpoint, its message is one line with all of them.
+    """
+    folder = Path(folder)
+    vkey = key if isinstance(key, VerifierKey) else read_verifier_key(key)
+    b = _load(folder)
+    cp, cosigners, failures = _signed(b, vkey, witnesses)
+    proven, entry_failures = _check_entries(b, cp)
+    failures += entry_failures
+    expected: Rendered | None = None
+    try:
+        expected = b.module.render(proven, cp)
+    except DisclosureError as exc:
+        failures.append(f"cannot re-derive the {b.format} export from the proven entries ({exc.message})")
+    if expected is not None:
+        failures += _check_records(b, expected)
+        failures += b.module.compare(folder, expected)
+    older_size = None
+    if older is not None:
+        older_size, older_failures = _consistency(b, cp, Path(older), vkey)
+        failures += older_failures
+    if failures:
+        bad_entries = {int(f.split()[2].rstrip(":")) for f in entry_failures if f.startswith("ledger entry ")}
+        records = [
+            r.id
+            for r in (expected.records if expected else b.records)
+            if bad_entries & set(r.leaves)
+            or any(f == r.id or f.startswith((f"{r.id}:", f"{r.id} (")) for f in failures)
+        ]
+        raise BundleVerificationError(
+            f"bundle {folder}: verification failed: " + "; ".join(failures), failures=failures, records=records
+        )
+    assert expected is not None
+    return BundleReport(folder, b.format, cp, len(expected.records), len(proven), cosigners, older_size)

@@ -1,0 +1,650 @@
+"""What the disclosures read from the ledger, as pure folds of entries, and the reference tables they use.
+
+The ledger has no project register: an MDF *project* is the set of disbursement proposals that share a
+``project_id``, with what the control system recorded about them (approvals, benchmark flags, executions) and
+the project's milestones. Everything here is a function of the entries passed in, and each fact keeps the index
+of the entry it comes from, so every published record can name its ledger entries (its *leaves*).
+
+Rules (``docs/disclosure.md`` has the full field mappings):
+
+* a proposal is *committed* when it is executed; its commitment date is the latest time at which one of the
+  approvals counted by the execution was recorded (the quorum was met then), its disbursement date the
+  execution's time;
+* a project's sector, type and infrastructure flag come from its proposals' ``unit_cost.project_type``
+  (:data:`PROJECT_TYPES`); its state from its ``project_id`` (:func:`state_of`);
+* beneficial owners of a payee are the natural persons reached from the payee's BODS record by following
+  relationships whose interests are flagged ``beneficialOwnershipOrControl`` (:func:`beneficial_owners`).
+
+Reference tables, each with its source: :data:`PROJECT_TYPES` (OECD DAC CRS purpose codes as listed in the IATI
+2.03 ``Sector`` codelist; OC4IDS 0.9.4 ``projectSector`` and ``projectType`` codelists), :data:`MEXICAN_STATES`
+(ISO 3166-2:MX subdivision codes). The MDF's organisation identifier :data:`MDF_ORG_REF` and the OC4IDS prefix
+:data:`OC4IDS_PREFIX` are ILLUSTRATIVE placeholders: the MDF does not exist yet and has no registered identifiers.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from naef.ledger.log import StoredEntry
+
+__all__ = [
+    "ENTRY_APPROVED",
+    "ENTRY_BENCHMARK_FLAG",
+    "ENTRY_BODS",
+    "ENTRY_EXECUTED",
+    "ENTRY_MILESTONE",
+    "ENTRY_PROPOSED",
+    "MDF_NAME",
+    "MDF_ORG_REF",
+    "MDF_ORG_TYPE",
+    "MEXICAN_STATES",
+    "OC4IDS_PREFIX",
+    "PROJECT_ENTRY_TYPES",
+    "PROJECT_TYPES",
+    "Approval",
+    "BenchmarkNote",
+    "BeneficialOwner",
+    "Execution",
+    "Milestone",
+    "Payee",
+    "Project",
+    "ProjectType",
+    "Proposal",
+    "State",
+    "UnitCost",
+    "beneficial_owners",
+    "fold_projects",
+    "parse_period",
+    "period_sort_key",
+    "state_of",
+]
+
+ENTRY_PROPOSED = "disbursement_proposed"
+ENTRY_APPROVED = "disbursement_approved"
+ENTRY_EXECUTED = "disbursement_executed"
+ENTRY_BENCHMARK_FLAG = "benchmark_flag"
+ENTRY_MILESTONE = "project_milestone"
+ENTRY_BODS = "beneficial_ownership_statement"
+PROJECT_ENTRY_TYPES: frozenset[str] = frozenset(
+    {ENTRY_PROPOSED, ENTRY_APPROVED, ENTRY_EXECUTED, ENTRY_BENCHMARK_FLAG, ENTRY_MILESTONE}
+)
+"""Entry types an MDF project is folded from."""
+
+MDF_ORG_REF = "XX-NAEF-MDF"
+"""ILLUSTRATIVE organisation identifier of the MDF (IATI ``reporting-org/@ref``; OC4IDS party id). The prefix
+``XX`` is not a registration agency: replace it with the MDF's identifier once registered (e.g. an
+``MX-RFC-...`` tax identifier)."""
+
+MDF_NAME = "Mexican Development Fund (MDF)"
+MDF_ORG_TYPE = "15"
+"""IATI OrganisationType 15 "Other Public Sector" (IATI 2.03 codelist OrganisationType)."""
+
+OC4IDS_PREFIX = "oc4ids-naefmdf"
+"""ILLUSTRATIVE OC4IDS project identifier prefix (not registered with the Open Contracting Partnership)."""
+
+
+# ------------------------------------------------------------------------------------------ reference tables
+
+
+@dataclass(frozen=True)
+class ProjectType:
+    """How one ``unit_cost.project_type`` of ``naef/data/unit_costs.toml`` is classified."""
+
+    dac_code: str
+    dac_name: str
+    oc4ids_sector: tuple[str, ...]
+    oc4ids_type: str | None
+    infrastructure: bool
+
+
+PROJECT_TYPES: Mapping[str, ProjectType] = {
+    # DAC 5-digit purpose codes and names: IATI 2.03 Sector codelist (vocabulary 1, OECD DAC CRS purpose codes).
+    # 21020 "Road infrastructure, road vehicles"; 21030 "Rail infrastructure"; 21040 "Harbours and docks";
+    # 21050 "Airports"; 11120 "Educational buildings, equipment, materials" (education level unspecified);
+    # 11420 "Degree and diploma programmes at universities, colleges and polytechnics; scholarships";
+    # 32130 "Direct support to the development of small and medium-sized enterprises".
+    # OC4IDS sectors and types: OC4IDS 0.9.4 codelists projectSector.csv and projectType.csv.
+    "road_new_two_lane": ProjectType("21020", "Road transport", ("transport", "transport.road"), "construction", True),
+    "road_widening_urban": ProjectType("21020", "Road transport", ("transport", "transport.road"), "expansion", True),
+    "railway_high_speed": ProjectType("21030", "Rail transport", ("transport", "transport.rail"), "construction", True),
+    "railway_conventional": ProjectType(
+        "21030", "Rail transport", ("transport", "transport.rail"), "construction", True
+    ),
+    "seaport_container_terminal": ProjectType(
+        "21040", "Water transport", ("transport", "transport.water"), "construction", True
+    ),
+    "airport_terminal": ProjectType("21050", "Air transport", ("transport", "transport.air"), "construction", True),
+    "school_construction": ProjectType(
+        "11120", "Education facilities and training", ("education",), "construction", True
+    ),
+    "scholarship": ProjectType("11420", "Higher education", ("education",), None, False),
+    "small_enterprise_loans": ProjectType(
+        "32130", "Small and medium-sized enterprises (SME) development", ("economy",), None, False
+    ),
+}
+"""Project types of the benchmark table → DAC purpose code, OC4IDS sector(s) and type, infrastructure or not."""
+
+
+@dataclass(frozen=True)
+class State:
+    """A Mexican state: ISO 3166-2 code and name."""
+
+    code: str
+    name: str
+
+
+MEXICAN_STATES: tuple[State, ...] = tuple(
+    State(f"MX-{code}", name)
+    for code, name in (
+        # ISO 3166-2:MX (32 federal entities; MX-CMX is Ciudad de México, formerly MX-DIF).
+        ("AGU", "Aguascalientes"),
+        ("BCN", "Baja California"),
+        ("BCS", "Baja California Sur"),
+        ("CAM", "Campeche"),
+        ("CHP", "Chiapas"),
+        ("CHH", "Chihuahua"),
+        ("CMX", "Ciudad de México"),
+        ("COA", "Coahuila"),
+        ("COL", "Colima"),
+        ("DUR", "Durango"),
+        ("GUA", "Guanajuato"),
+        ("GRO", "Guerrero"),
+        ("HID", "Hidalgo"),
+        ("JAL", "Jalisco"),
+        ("MEX", "Estado de México"),
+        ("MIC", "Michoacán"),
+        ("MOR", "Morelos"),
+        ("NAY", "Nayarit"),
+        ("NLE", "Nuevo León"),
+        ("OAX", "Oaxaca"),
+        ("PUE", "Puebla"),
+        ("QUE", "Querétaro"),
+        ("ROO", "Quintana Roo"),
+        ("SLP", "San Luis Potosí"),
+        ("SIN", "Sinaloa"),
+        ("SON", "Sonora"),
+        ("TAB", "Tabasco"),
+        ("TAM", "Tamaulipas"),
+        ("TLA", "Tlaxcala"),
+        ("VER", "Veracruz"),
+        ("YUC", "Yucatán"),
+        ("ZAC", "Zacatecas"),
+    )
+)
+
+# Token sequences naming each state in a project id ("Mexico" alone is the country, so the State of Mexico needs
+# "estado de mexico" or "edomex"; "cdmx" names Ciudad de México).
+_STATE_ALIASES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "MX-CMX": (("ciudad", "de", "mexico"), ("cdmx",)),
+    "MX-MEX": (("estado", "de", "mexico"), ("edomex",)),
+}
+
+
+def _tokens(text: str) -> list[str]:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return [t for t in re.split(r"[^a-z0-9]+", plain) if t]
+
+
+def _state_patterns() -> list[tuple[tuple[str, ...], State]]:
+    patterns: list[tuple[tuple[str, ...], State]] = []
+    for state in MEXICAN_STATES:
+        aliases = _STATE_ALIASES.get(state.code, (tuple(_tokens(state.name)),))
+        patterns.extend((alias, state) for alias in aliases)
+    # longest first: "baja california sur" before "baja california"
+    return sorted(patterns, key=lambda p: -len(p[0]))
+
+
+_PATTERNS = _state_patterns()
+
+
+def state_of(project_id: str) -> State | None:
+    """The Mexican state named in a project id (``road-oaxaca-coast`` → Oaxaca, MX-OAX), or ``None``.
+
+    Tokens are the id's runs of letters and digits, lower-cased without accents; the longest state name that
+    appears as consecutive tokens wins, the first in the id on a tie. Only the id is read (free text such as a
+    purpose would match surnames like Hidalgo or Morelos).
+    """
+    tokens = _tokens(project_id)
+    best: tuple[int, int, State] | None = None
+    for pattern, state in _PATTERNS:
+        n = len(pattern)
+        for start in range(len(tokens) - n + 1):
+            if tuple(tokens[start : start + n]) == pattern:
+                key = (-n, start, state)
+                if best is None or key[:2] < best[:2]:
+                    best = key
+                break
+    return None if best is None else best[2]
+
+
+# ------------------------------------------------------------------------------------------ periods
+
+
+def _quarter_end(year: int, quarter: int) -> date:
+    first_next = date(year + (quarter == 4), 1 if quarter == 4 else 3 * quarter + 1, 1)
+    return first_next - timedelta(days=1)
+
+
+def parse_period(period: str) -> tuple[date, date] | None:
+    """First and last day of a ledger period label: ``2031Q1``, ``2031H2``, ``2031-07`` or ``2031``; else
+    ``None``."""
+    m = re.fullmatch(r"(\d{4})Q([1-4])", period)
+    if m:
+        year, q = int(m[1]), int(m[2])
+        return date(year, 3 * q - 2, 1), _quarter_end(year, q)
+    m = re.fullmatch(r"(\d{4})H([12])", period)
+    if m:
+        year, h = int(m[1]), int(m[2])
+        return (date(year, 1, 1), date(year, 6, 30)) if h == 1 else (date(year, 7, 1), date(year, 12, 31))
+    m = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", period)
+    if m:
+        year, month = int(m[1]), int(m[2])
+        last = date(year + (month == 12), 1 if month == 12 else month + 1, 1) - timedelta(days=1)
+        return date(year, month, 1), last
+    m = re.fullmatch(r"(\d{4})", period)
+    if m:
+        return date(int(m[1]), 1, 1), date(int(m[1]), 12, 31)
+    return None
+
+
+def period_sort_key(period: str) -> tuple[str, str, str]:
+    """Chronological order of period labels (start, end), unparseable labels last, by text."""
+    parsed = parse_period(period)
+    if parsed is None:
+        return ("9999-99-99", "", period)
+    return (parsed[0].isoformat(), parsed[1].isoformat(), period)
+
+
+# ------------------------------------------------------------------------------------------ projects
+
+
+@dataclass(frozen=True)
+class UnitCost:
+    """The unit-cost figures a proposal states (``unit_cost`` of the proposal)."""
+
+    project_type: str
+    unit: str
+    quantity: float
+    contract_cost_usd: Decimal
+
+    @property
+    def classification(self) -> ProjectType | None:
+        """The project type's classification, if the type is in :data:`PROJECT_TYPES`."""
+        return PROJECT_TYPES.get(self.project_type)
+
+
+@dataclass(frozen=True)
+class Approval:
+    """One recorded approval (``disbursement_approved``)."""
+
+    signer: str
+    role: str
+    justification: str | None
+    time: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Execution:
+    """The recorded execution of a disbursement (``disbursement_executed``)."""
+
+    amount_usd: Decimal
+    approvals: tuple[str, ...]
+    benchmark_flagged: bool
+    time: str
+    index: int
+
+
+@dataclass(frozen=True)
+class BenchmarkNote:
+    """A ``benchmark_flag`` entry: the one-line message of the benchmark check."""
+
+    message: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A disbursement proposal with what the log recorded about it."""
+
+    proposal_id: str
+    project_id: str
+    payee: str
+    payee_name: str
+    amount_usd: Decimal
+    purpose: str
+    proposer: str
+    unit_cost: UnitCost | None
+    time: str
+    index: int
+    approvals: tuple[Approval, ...] = ()
+    execution: Execution | None = None
+    benchmark: BenchmarkNote | None = None
+
+    @property
+    def leaves(self) -> tuple[int, ...]:
+        """Indexes of the entries this proposal's facts come from."""
+        out = [self.index, *(a.index for a in self.approvals)]
+        if self.execution is not None:
+            out.append(self.execution.index)
+        if self.benchmark is not None:
+            out.append(self.benchmark.index)
+        return tuple(sorted(out))
+
+    @property
+    def commitment_time(self) -> str | None:
+        """When the approvals counted by the execution were all recorded (the latest of them); ``None`` when
+        not executed. Without any counted approval entry, the execution's time."""
+        if self.execution is None:
+            return None
+        counted = set(self.execution.approvals)
+        times = [a.time for a in self.approvals if a.signer in counted]
+        return max(times, key=_time_key) if times else self.execution.time
+
+    @property
+    def justifications(self) -> tuple[str, ...]:
+        """Non-empty approval justifications, in log order."""
+        return tuple(a.justification.strip() for a in self.approvals if a.justification and a.justification.strip())
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A ``project_milestone`` entry."""
+
+    milestone: str
+    status: str
+    on: str
+    evidence: str | None
+    time: str
+    index: int
+
+
+@dataclass(frozen=True)
+class Project:
+    """An MDF project: its proposals (in log order) and milestones."""
+
+    project_id: str
+    proposals: tuple[Proposal, ...]
+    milestones: tuple[Milestone, ...] = ()
+
+    @property
+    def leaves(self) -> tuple[int, ...]:
+        """Indexes of every entry the project's facts come from."""
+        out = {i for p in self.proposals for i in p.leaves} | {m.index for m in self.milestones}
+        return tuple(sorted(out))
+
+    @property
+    def last_time(self) -> str:
+        """Latest time of the project's entries."""
+        times = [p.time for p in self.proposals]
+        for p in self.proposals:
+            times += [a.time for a in p.approvals]
+            if p.execution is not None:
+                times.append(p.execution.time)
+        times += [m.time for m in self.milestones]
+        return max(times, key=_time_key)
+
+    @property
+    def first_time(self) -> str:
+        """Time of the first proposal."""
+        return self.proposals[0].time
+
+    @property
+    def project_types(self) -> tuple[str, ...]:
+        """Distinct ``unit_cost.project_type`` values of the proposals, in log order."""
+        return tuple(dict.fromkeys(p.unit_cost.project_type for p in self.proposals if p.unit_cost is not None))
+
+    @property
+    def infrastructure(self) -> bool:
+        """False only when every proposal states a project type known not to be infrastructure."""
+        kinds = [PROJECT_TYPES.get(t) for t in self.project_types]
+        if not kinds or any(k is None for k in kinds):
+            return True
+        return any(k.infrastructure for k in kinds if k is not None)
+
+    @property
+    def state(self) -> State | None:
+        """The state named in the project id (:func:`state_of`)."""
+        return state_of(self.project_id)
+
+    @property
+    def executed(self) -> tuple[Proposal, ...]:
+        """Proposals that were executed, in log order."""
+        return tuple(p for p in self.proposals if p.execution is not None)
+
+    @property
+    def cancelled(self) -> bool:
+        """True when the latest milestone (log order) has status ``cancelled``."""
+        return bool(self.milestones) and self.milestones[-1].status == "cancelled"
+
+    @property
+    def payees(self) -> tuple[tuple[str, str], ...]:
+        """Distinct ``(payee id, payee name)`` in log order (the first name given for each id)."""
+        seen: dict[str, str] = {}
+        for p in self.proposals:
+            seen.setdefault(p.payee, p.payee_name or p.payee)
+        return tuple(seen.items())
+
+
+def _time_key(stamp: str) -> str:
+    return stamp.replace("Z", ".000000Z") if "." not in stamp else stamp
+
+
+def _decimal(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return Decimal("0")
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _unit_cost(raw: Any) -> UnitCost | None:
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        quantity = float(raw.get("quantity", 0))
+    except (TypeError, ValueError):
+        quantity = 0.0
+    return UnitCost(
+        project_type=_text(raw.get("project_type")),
+        unit=_text(raw.get("unit")),
+        quantity=quantity,
+        contract_cost_usd=_decimal(raw.get("contract_cost_usd", "0")),
+    )
+
+
+@dataclass
+class _Draft:
+    proposal: dict[str, Any]
+    time: str
+    index: int
+    approvals: list[Approval] = field(default_factory=list)
+    execution: Execution | None = None
+    benchmark: BenchmarkNote | None = None
+
+
+def fold_projects(entries: Iterable[StoredEntry]) -> tuple[Project, ...]:
+    """MDF projects from the entries (any order; types outside :data:`PROJECT_ENTRY_TYPES` are ignored).
+
+    Approvals, executions and flags attach to the proposal of their ``proposal_id`` (if it is among the
+    entries; the first execution counts); milestones to the project of their ``project_id``. A project exists
+    when it has at least one proposal; projects come in the order of their first proposal.
+    """
+    drafts: dict[str, _Draft] = {}
+    milestones: dict[str, list[Milestone]] = {}
+    for e in sorted(entries, key=lambda x: x.index):
+        p = e.payload
+        if e.type == ENTRY_PROPOSED:
+            proposal = p.get("proposal")
+            if isinstance(proposal, Mapping) and isinstance(proposal.get("proposal_id"), str):
+                drafts.setdefault(proposal["proposal_id"], _Draft(dict(proposal), e.time, e.index))
+        elif e.type == ENTRY_APPROVED:
+            d = drafts.get(_text(p.get("proposal_id")))
+            if d is not None:
+                d.approvals.append(
+                    Approval(
+                        _text(p.get("signer")),
+                        _text(p.get("role")),
+                        p.get("justification") if isinstance(p.get("justification"), str) else None,
+                        e.time,
+                        e.index,
+                    )
+                )
+        elif e.type == ENTRY_EXECUTED:
+            d = drafts.get(_text(p.get("proposal_id")))
+            if d is not None and d.execution is None:
+                approvals = p.get("approvals")
+                d.execution = Execution(
+                    _decimal(p.get("amount_usd", "0")),
+                    tuple(str(a) for a in approvals) if isinstance(approvals, list) else (),
+                    bool(p.get("benchmark_flagged", False)),
+                    e.time,
+                    e.index,
+                )
+        elif e.type == ENTRY_BENCHMARK_FLAG:
+            d = drafts.get(_text(p.get("proposal_id")))
+            if d is not None and d.benchmark is None:
+                d.benchmark = BenchmarkNote(_text(p.get("message")) or _text(p.get("reason")), e.index)
+        elif e.type == ENTRY_MILESTONE:
+            milestones.setdefault(_text(p.get("project_id")), []).append(
+                Milestone(
+                    _text(p.get("milestone")),
+                    _text(p.get("status")),
+                    _text(p.get("on")),
+                    p.get("evidence") if isinstance(p.get("evidence"), str) else None,
+                    e.time,
+                    e.index,
+                )
+            )
+    by_project: dict[str, list[Proposal]] = {}
+    for pid, d in drafts.items():
+        raw = d.proposal
+        project_id = _text(raw.get("project_id"))
+        by_project.setdefault(project_id, []).append(
+            Proposal(
+                proposal_id=pid,
+                project_id=project_id,
+                payee=_text(raw.get("payee")),
+                payee_name=_text(raw.get("payee_name")),
+                amount_usd=_decimal(raw.get("amount_usd", "0")),
+                purpose=_text(raw.get("purpose")),
+                proposer=_text(raw.get("proposer")),
+                unit_cost=_unit_cost(raw.get("unit_cost")),
+                time=d.time,
+                index=d.index,
+                approvals=tuple(d.approvals),
+                execution=d.execution,
+                benchmark=d.benchmark,
+            )
+        )
+    projects = [
+        Project(pid, tuple(props), tuple(milestones.get(pid, ())))
+        for pid, props in by_project.items()
+    ]
+    return tuple(sorted(projects, key=lambda pr: pr.proposals[0].index))
+
+
+# ------------------------------------------------------------------------------------------ beneficial owners
+
+
+@dataclass(frozen=True)
+class BeneficialOwner:
+    """A natural person who owns or controls a payee, with the BODS statements that show it."""
+
+    record_id: str
+    name: str
+    leaves: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Payee:
+    """A payee as the BODS statements describe it: its name (if an entity statement exists) and owners."""
+
+    record_id: str
+    name: str | None
+    owners: tuple[BeneficialOwner, ...]
+    leaves: tuple[int, ...]
+
+
+def _person_name(details: Mapping[str, Any], fallback: str) -> str:
+    names = details.get("names")
+    if isinstance(names, list):
+        legal = [n for n in names if isinstance(n, Mapping) and n.get("type") == "legal" and n.get("fullName")]
+        other = [n for n in names if isinstance(n, Mapping) and n.get("fullName")]
+        for n in legal or other:
+            return str(n["fullName"])
+    return fallback
+
+
+def _flags_control(details: Mapping[str, Any]) -> bool:
+    interests = details.get("interests")
+    if not isinstance(interests, list):
+        return False
+    return any(isinstance(i, Mapping) and i.get("beneficialOwnershipOrControl") is True for i in interests)
+
+
+def beneficial_owners(statements: Sequence[StoredEntry], payee: str) -> Payee:
+    """The payee (a BODS ``recordId``) and its beneficial owners, from ``beneficial_ownership_statement`` entries.
+
+    BODS 0.4: the latest statement about a ``recordId`` (log order) replaces earlier ones and
+    ``recordStatus = "closed"`` removes the record. From the payee, relationships ``interestedParty → subject``
+    are followed upward (breadth first, relationship ids in order) when at least one of their interests has
+    ``beneficialOwnershipOrControl: true``; every ``person`` record reached is a beneficial owner (first path
+    found). The leaves are the payee's entity statement, the relationship statements on each owner's path and the
+    person statements.
+    """
+    latest: dict[str, tuple[int, Mapping[str, Any]]] = {}
+    for e in sorted(statements, key=lambda x: x.index):
+        st = e.payload.get("statement")
+        if isinstance(st, Mapping) and isinstance(st.get("recordId"), str):
+            latest[st["recordId"]] = (e.index, st)
+    live = {rid: v for rid, v in latest.items() if v[1].get("recordStatus") != "closed"}
+    upward: dict[str, list[tuple[str, str, int]]] = {}
+    for rid, (index, st) in sorted(live.items()):
+        details = st.get("recordDetails")
+        if st.get("recordType") != "relationship" or not isinstance(details, Mapping):
+            continue
+        subject, party = details.get("subject"), details.get("interestedParty")
+        if isinstance(subject, str) and isinstance(party, str) and _flags_control(details):
+            upward.setdefault(subject, []).append((rid, party, index))
+    leaves: set[int] = set()
+    name: str | None = None
+    own = live.get(payee)
+    if own is not None:
+        details = own[1].get("recordDetails")
+        if isinstance(details, Mapping):
+            if own[1].get("recordType") == "entity" and isinstance(details.get("name"), str):
+                name = details["name"]
+            elif own[1].get("recordType") == "person":
+                name = _person_name(details, payee)
+        if name is not None:
+            leaves.add(own[0])
+    owners: list[BeneficialOwner] = []
+    path_to: dict[str, tuple[int, ...]] = {payee: ()}
+    queue: deque[str] = deque([payee])
+    while queue:
+        node = queue.popleft()
+        for _rid, party, index in upward.get(node, []):
+            if party in path_to:
+                continue
+            path_to[party] = (*path_to[node], index)
+            target = live.get(party)
+            if target is not None and target[1].get("recordType") == "person":
+                details = target[1].get("recordDetails")
+                person_name = _person_name(details if isinstance(details, Mapping) else {}, party)
+                owner_leaves = tuple(sorted({*path_to[party], target[0]}))
+                owners.append(BeneficialOwner(party, person_name, owner_leaves))
+                leaves.update(owner_leaves)
+            else:
+                queue.append(party)
+    return Payee(payee, name, tuple(owners), tuple(sorted(leaves)))

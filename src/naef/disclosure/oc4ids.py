@@ -1,0 +1,353 @@
+"""OC4IDS 0.9.4 project package of the MDF's infrastructure projects, derived from the ledger
+(``oc4ids-project-package.json``).
+
+The package (``project-package-schema.json``) holds ``uri``, ``publishedDate`` (the latest time of the ledger
+entries it shows), ``publisher`` (the MDF), ``version`` ``"0.9"`` and one project per MDF project whose project
+types are infrastructure or unknown (scholarship and SME-credit programmes are not infrastructure and are
+published in IATI only). Each project (``project-schema.json``):
+
+* ``id`` ``<OC4IDS_PREFIX>-<project_id>``, ``identifiers`` (the ledger's project id), ``title``, ``description``
+  (the proposals' purposes), ``status`` (``preparation`` until a disbursement is executed, ``implementation``
+  after, ``cancelled``), ``type`` and ``sector`` from the proposals' project types, ``publicAuthority`` the MDF;
+* ``locations``: the state named in the project id, gazetteer ``ISO3166-2`` (the codelist is open);
+* ``budget``: the amount of all proposals, broken down by proposal with the MDF as source party;
+* ``parties``: the MDF (publicAuthority, funder, payer) and each payee (supplier, payee) with its
+  ``beneficialOwners`` — the natural persons the BODS 0.4 statements in the ledger show owning or controlling it
+  (:func:`naef.disclosure.model.beneficial_owners`);
+* ``costMeasurements``: per proposal with unit-cost figures, the contract cost (category ``construction``)
+  classified by project type, with quantity, unit cost and any benchmark flag in the classification's
+  description;
+* ``contractingProcesses``: one per payee, with supplier, contract value (the latest contract cost stated),
+  status and its disbursements as ``transactions``;
+* ``transactions``: the executed disbursements (payer the MDF, payee the contractor);
+* ``milestones``: the project milestones (reached → ``met``, missed and cancelled → ``notMet``, planned and
+  started → ``scheduled``).
+
+Ledger ties (extension fields, which the schema allows): ``naefLedgerCheckpoint`` on the package (origin, size,
+root hash, signed note), ``naefLedgerEntries`` on each project, ``naefLedgerEntry`` on each transaction.
+Amounts are JSON numbers (IEEE doubles: exact to the cent below about USD 90 trillion).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft4Validator
+from referencing import Registry, Resource
+
+from naef.disclosure.common import ExportCheckpoint, Record, Rendered, first_difference, latest_time
+from naef.disclosure.errors import DisclosureError
+from naef.disclosure.model import (
+    ENTRY_BODS,
+    MDF_NAME,
+    MDF_ORG_REF,
+    OC4IDS_PREFIX,
+    PROJECT_ENTRY_TYPES,
+    Payee,
+    Project,
+    beneficial_owners,
+    fold_projects,
+)
+from naef.ledger.log import StoredEntry
+
+__all__ = ["FILE", "INPUT_TYPES", "NAME", "compare", "project_id", "render", "validate"]
+
+NAME = "oc4ids"
+FILE = "oc4ids-project-package.json"
+INPUT_TYPES: frozenset[str] = PROJECT_ENTRY_TYPES | {ENTRY_BODS}
+OC4IDS_VERSION = "0.9"
+_MDF_REF = {"id": MDF_ORG_REF, "name": MDF_NAME}
+_MILESTONE_STATUS = {
+    "reached": "met",
+    "missed": "notMet",
+    "cancelled": "notMet",
+    "planned": "scheduled",
+    "started": "scheduled",
+}
+
+
+def project_id(ledger_project_id: str) -> str:
+    """``<OC4IDS_PREFIX>-<project id>``."""
+    return f"{OC4IDS_PREFIX}-{ledger_project_id}"
+
+
+def _usd(amount: Decimal) -> dict[str, Any]:
+    return {"amount": float(amount), "currency": "USD"}
+
+
+def _date_time(day: str) -> str:
+    return f"{day}T00:00:00Z"
+
+
+def _party(payee: Payee, fallback_name: str) -> dict[str, Any]:
+    party: dict[str, Any] = {"id": payee.record_id, "name": payee.name or fallback_name, "roles": ["supplier", "payee"]}
+    if payee.owners:
+        party["beneficialOwners"] = [{"id": o.record_id, "name": o.name} for o in payee.owners]
+    return party
+
+
+def _project(project: Project, payees: dict[str, Payee]) -> tuple[dict[str, Any], tuple[int, ...]]:
+    kinds = [k for k in (p.unit_cost.classification for p in project.proposals if p.unit_cost) if k is not None]
+    sectors = list(dict.fromkeys(s for k in kinds for s in k.oc4ids_sector))
+    types = list(dict.fromkeys(k.oc4ids_type for k in kinds if k.oc4ids_type))
+    executed = project.executed
+    status = "cancelled" if project.cancelled else ("implementation" if executed else "preparation")
+    names = dict(project.payees)
+    leaves = set(project.leaves)
+
+    out: dict[str, Any] = {
+        "id": project_id(project.project_id),
+        "updated": project.last_time,
+        "language": "en",
+        "identifiers": [{"id": project.project_id, "scheme": "naef-mdf-project"}],
+        "title": f"MDF project {project.project_id}",
+        "description": "; ".join(f"{p.proposal_id}: {p.purpose}" for p in project.proposals),
+        "status": status,
+    }
+    if len(types) == 1:
+        out["type"] = types[0]
+    if sectors:
+        out["sector"] = sectors
+    out["publicAuthority"] = dict(_MDF_REF)
+    state = project.state
+    if state is not None:
+        out["locations"] = [
+            {
+                "id": "1",
+                "description": f"{state.name}, Mexico",
+                "gazetteer": {"scheme": "ISO3166-2", "identifiers": [state.code]},
+                "address": {"region": state.name, "countryName": "Mexico"},
+            }
+        ]
+    out["budget"] = {
+        "amount": _usd(sum((p.amount_usd for p in project.proposals), Decimal(0))),
+        "budgetBreakdowns": [
+            {
+                "id": "mdf-disbursements",
+                "description": "MDF disbursement proposals recorded in the ledger",
+                "budgetBreakdown": [
+                    {"id": p.proposal_id, "description": p.purpose, "amount": _usd(p.amount_usd),
+                     "sourceParty": dict(_MDF_REF)}
+                    for p in project.proposals
+                ],
+            }
+        ],
+    }
+    parties = [{**_MDF_REF, "roles": ["publicAuthority", "funder", "payer"]}]
+    for payee_id, name in project.payees:
+        payee = payees[payee_id]
+        parties.append(_party(payee, name))
+        leaves.update(payee.leaves)
+    out["parties"] = parties
+
+    costs = []
+    for p in project.proposals:
+        if p.unit_cost is None:
+            continue
+        uc = p.unit_cost
+        description = f"{_fmt_qty(uc.quantity)} {uc.unit}"
+        if uc.quantity > 0:
+            description += f"; unit cost {float(uc.contract_cost_usd) / uc.quantity:,.2f} USD/{uc.unit}"
+        if p.benchmark is not None:
+            description += f"; benchmark flag: {p.benchmark.message}"
+        costs.append(
+            {
+                "id": p.proposal_id,
+                "date": p.time,
+                "costGroups": [
+                    {
+                        "id": "1",
+                        "category": "construction",
+                        "costs": [
+                            {
+                                "id": "contract",
+                                "classification": {
+                                    "scheme": "naef-unit-cost",
+                                    "id": uc.project_type,
+                                    "description": description,
+                                },
+                                "value": _usd(uc.contract_cost_usd),
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+    if costs:
+        out["costMeasurements"] = costs
+
+    def transaction(p_index: int) -> dict[str, Any]:
+        p = project.proposals[p_index]
+        assert p.execution is not None
+        return {
+            "id": p.proposal_id,
+            "date": p.execution.time,
+            "value": _usd(p.execution.amount_usd),
+            "payer": dict(_MDF_REF),
+            "payee": {"id": p.payee, "name": names[p.payee]},
+            "naefLedgerEntry": p.execution.index,
+        }
+
+    processes = []
+    for payee_id, name in project.payees:
+        props = [i for i, p in enumerate(project.proposals) if p.payee == payee_id]
+        summary: dict[str, Any] = {
+            "title": f"Contract with {name}",
+            "description": "; ".join(project.proposals[i].purpose for i in props),
+            "status": "closed" if project.cancelled else "active",
+            "suppliers": [{"id": payee_id, "name": payees[payee_id].name or name}],
+        }
+        if kinds and all(k.infrastructure for k in kinds):
+            summary["nature"] = ["construction"]
+        stated = [project.proposals[i].unit_cost for i in props if project.proposals[i].unit_cost is not None]
+        if stated:
+            last = stated[-1]
+            assert last is not None
+            summary["contractValue"] = _usd(last.contract_cost_usd)
+        paid = [transaction(i) for i in props if project.proposals[i].execution is not None]
+        if paid:
+            summary["transactions"] = paid
+        processes.append({"id": f"{project.project_id}/{payee_id}", "summary": summary})
+    out["contractingProcesses"] = processes
+    paid_all = [transaction(i) for i, p in enumerate(project.proposals) if p.execution is not None]
+    if paid_all:
+        out["transactions"] = paid_all
+    if project.milestones:
+        milestones = []
+        for n, m in enumerate(project.milestones, start=1):
+            met = _MILESTONE_STATUS.get(m.status, "scheduled")
+            item: dict[str, Any] = {"id": str(n), "title": m.milestone, "status": met}
+            if m.status == "reached":
+                item["dateMet"] = _date_time(m.on)
+            elif m.status in ("planned", "started"):
+                item["dueDate"] = _date_time(m.on)
+            else:
+                item["dateModified"] = _date_time(m.on)
+            described = m.status if m.status not in ("reached", "planned") else ""
+            if m.evidence:
+                described = f"{described}: {m.evidence}" if described else m.evidence
+            if described:
+                item["description"] = described
+            milestones.append(item)
+        out["milestones"] = milestones
+    ordered = tuple(sorted(leaves))
+    out["naefLedgerEntries"] = list(ordered)
+    return out, ordered
+
+
+def _fmt_qty(q: float) -> str:
+    return str(int(q)) if float(q).is_integer() else repr(float(q))
+
+
+def render(entries: Sequence[StoredEntry], checkpoint: ExportCheckpoint) -> Rendered:
+    """The OC4IDS project package of the MDF's infrastructure projects in ``entries`` at ``checkpoint``.
+
+    Raises :class:`DisclosureError` when there is no infrastructure project (a package needs one project).
+    """
+    projects = [p for p in fold_projects(entries) if p.infrastructure]
+    if not projects:
+        raise DisclosureError(
+            f"ledger: no MDF infrastructure project up to checkpoint size {checkpoint.size}; "
+            "nothing to publish as an OC4IDS project package"
+        )
+    statements = [e for e in entries if e.type == ENTRY_BODS]
+    payees: dict[str, Payee] = {}
+    for project in projects:
+        for payee_id, _ in project.payees:
+            if payee_id not in payees:
+                payees[payee_id] = beneficial_owners(statements, payee_id)
+    rendered_projects = []
+    records = [Record("package header", (FILE,), ())]
+    used: set[int] = set()
+    for project in projects:
+        obj, leaves = _project(project, payees)
+        rendered_projects.append(obj)
+        used.update(leaves)
+        records.append(Record(f"project {obj['id']}", (FILE,), leaves))
+    published = latest_time(e for e in entries if e.index in used)
+    package = {
+        "uri": f"urn:naef:disclosure:oc4ids:{checkpoint.origin}:{checkpoint.size}",
+        "publishedDate": published,
+        "publisher": {"name": MDF_NAME},
+        "version": OC4IDS_VERSION,
+        "projects": rendered_projects,
+        "naefLedgerCheckpoint": {
+            "origin": checkpoint.origin,
+            "size": checkpoint.size,
+            "rootHash": checkpoint.root_hash.hex(),
+            "note": checkpoint.note,
+        },
+    }
+    text = json.dumps(package, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return Rendered({FILE: text.encode("utf-8")}, tuple(records))
+
+
+def compare(folder: Path, expected: Rendered) -> list[str]:
+    """Failures where ``folder``'s package differs from the expected (ledger-derived) one: one line per
+    differing record (project, or the package header), naming the record, its ledger entries and the JSON
+    pointer of the first differing field."""
+    labels = {r.id: r.label() for r in expected.records}
+    try:
+        actual = json.loads((folder / FILE).read_text(encoding="utf-8"))
+    except OSError as exc:
+        return [f"{FILE}: cannot read ({exc.strerror})"]
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return [f"{FILE}: not JSON ({exc})"]
+    wanted = json.loads(expected.files[FILE].decode("utf-8"))
+    if not isinstance(actual, dict):
+        return [f"{labels['package header']}: {FILE} is not a JSON object"]
+    failures: list[str] = []
+    head_a = {k: v for k, v in actual.items() if k != "projects"}
+    head_w = {k: v for k, v in wanted.items() if k != "projects"}
+    found = first_difference(head_a, head_w)
+    if found:
+        failures.append(f"{labels['package header']}: {found}")
+    raw = actual.get("projects")
+    in_file: dict[str, list[Any]] = {}
+    for item in raw if isinstance(raw, list) else []:
+        key = str(item.get("id")) if isinstance(item, dict) else "(not an object)"
+        in_file.setdefault(key, []).append(item)
+    derived = {str(p["id"]): p for p in wanted["projects"]}
+    for pid, project in derived.items():
+        rid = f"project {pid}"
+        got = in_file.get(pid, [])
+        if not got:
+            failures.append(f"{labels[rid]}: missing from {FILE}")
+        elif len(got) > 1:
+            failures.append(f"{labels[rid]}: appears {len(got)} times in {FILE}")
+        else:
+            diff = first_difference(got[0], project)
+            if diff:
+                failures.append(f"{labels[rid]}: {diff}")
+    for pid in in_file:
+        if pid not in derived:
+            failures.append(f"project {pid}: in {FILE} but not derived from the ledger")
+    return failures
+
+
+@functools.lru_cache(maxsize=4)
+def _validator(schema_dir: str) -> Draft4Validator:
+    folder = Path(schema_dir)
+    try:
+        project_schema = json.loads((folder / "project-schema.json").read_text(encoding="utf-8"))
+        package_schema = json.loads((folder / "project-package-schema.json").read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DisclosureError(f"OC4IDS schema: cannot read {folder} ({exc.strerror})") from None
+    # The package's `projects` items refer to the project schema by its absolute id (draft-04 `id`): register
+    # the local file under that URL so nothing is fetched.
+    resource = Resource.from_contents(project_schema)
+    registry: Registry[Any] = Registry().with_resource(str(project_schema["id"]), resource)
+    return Draft4Validator(package_schema, registry=registry, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+
+def validate(package: Any, schema_dir: Path) -> list[str]:
+    """Errors of ``package`` (parsed JSON) against the official OC4IDS 0.9.4 package schema in ``schema_dir``
+    (``project-package-schema.json`` and ``project-schema.json``), formats checked; empty when valid."""
+    validator = _validator(str(schema_dir))
+    errors = sorted(validator.iter_errors(package), key=lambda e: list(e.absolute_path))
+    return [f"{'/'.join(str(p) for p in e.absolute_path) or '(package)'}: {e.message}" for e in errors]

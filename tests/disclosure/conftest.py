@@ -1,0 +1,83 @@
+"""Fixtures of the disclosure tests: demo ledgers (built once per session and only read), the demo log key, the
+official schemas in ``../shared/data`` and a helper that builds small ledgers signed with the demo log key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from naef.ledger import government_payments  # noqa: F401  (registers the government_payment entry type)
+from naef.disclosure.common import ExportCheckpoint
+from naef.ledger.cli import ledger_app
+from naef.ledger.cli_ops import register
+from naef.ledger.demo import DEMO_LOG_KEY_NAME, demo_key, illustrative_figures, run_demo
+from naef.ledger.keys import SignerKey, VerifierKey
+from naef.ledger.log import Ledger, StoredEntry
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+IATI_DIR = SHARED / "iati-2.03"
+OC4IDS_DIR = SHARED / "oc4ids-0.9.4"
+
+
+@pytest.fixture(scope="session")
+def log_signer() -> SignerKey:
+    """The demo log key (public seed: demo only)."""
+    return demo_key(DEMO_LOG_KEY_NAME)
+
+
+@pytest.fixture(scope="session")
+def log_vkey(log_signer: SignerKey) -> VerifierKey:
+    """The demo log's verifier key."""
+    return log_signer.verifier()
+
+
+@pytest.fixture(scope="session")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """``naef ledger demo URL`` with its defaults (five years of the baseline's deterministic run); read only."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    register(ledger_app)
+    result = CliRunner().invoke(ledger_app, ["demo", str(path)])
+    assert result.exit_code == 0, result.output
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def illustrative_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The demo with its illustrative figures (these pay a residual to the MDF every quarter); read only."""
+    path = tmp_path_factory.mktemp("illustrative") / "demo.db"
+    run_demo(str(path), figures=illustrative_figures(years=3), years=3)
+    return str(path)
+
+
+def read_ledger(url: str, types: frozenset[str] | None = None) -> tuple[list[StoredEntry], ExportCheckpoint]:
+    """The entries (of ``types``) up to the latest checkpoint, and that checkpoint."""
+    with Ledger.open(url) as ledger:
+        cp = ledger.latest_checkpoint()
+        assert cp is not None
+        entries = [e for e in ledger.entries(end=cp.size) if types is None or e.type in types]
+        return entries, ExportCheckpoint(ledger.origin, cp.size, cp.root_hash, cp.note)
+
+
+LedgerFactory = Callable[[str, Sequence[tuple[str, dict[str, Any]]]], str]
+
+
+@pytest.fixture
+def make_ledger(tmp_path: Path, log_signer: SignerKey) -> LedgerFactory:
+    """``make_ledger(name, entries)``: a new SQLite ledger signed by the demo log key with ``entries`` appended
+    (``("checkpoint", {})`` items sign a checkpoint there); returns its path."""
+
+    def build(name: str, items: Sequence[tuple[str, dict[str, Any]]]) -> str:
+        url = str(tmp_path / f"{name}.db")
+        with Ledger.init(url, log_signer.verifier()) as ledger:
+            for n, (kind, payload) in enumerate(items):
+                if kind == "checkpoint":
+                    ledger.checkpoint(log_signer)
+                else:
+                    ledger.append(kind, payload, time=f"2031-01-01T00:00:{n % 60:02d}Z")
+        return url
+
+    return build

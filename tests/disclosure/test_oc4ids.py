@@ -1,0 +1,127 @@
+"""OC4IDS 0.9.4 project package from the demo ledger: valid against the official JSON schema (its ``$ref`` to the
+project schema resolved locally), codes from the official codelists, beneficial owners from BODS."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+from typing import Any
+
+import pytest
+
+from naef.disclosure import oc4ids
+from naef.disclosure.common import ExportCheckpoint
+from naef.disclosure.errors import DisclosureError
+
+from .conftest import OC4IDS_DIR, read_ledger
+
+
+def codelist(name: str) -> set[str]:
+    with (OC4IDS_DIR / "codelists" / f"{name}.csv").open(encoding="utf-8") as fh:
+        return {row["Code"] for row in csv.DictReader(fh)}
+
+
+@pytest.fixture(scope="module")
+def package(demo_url: str) -> dict[str, Any]:
+    entries, checkpoint = read_ledger(demo_url, oc4ids.INPUT_TYPES)
+    data = oc4ids.render(entries, checkpoint).files[oc4ids.FILE]
+    parsed: dict[str, Any] = json.loads(data)
+    return parsed
+
+
+def project(package: dict[str, Any], ledger_id: str) -> dict[str, Any]:
+    (found,) = [p for p in package["projects"] if p["id"] == oc4ids.project_id(ledger_id)]
+    return found
+
+
+def test_demo_package_is_valid_against_the_official_schema(package: dict[str, Any]) -> None:
+    assert oc4ids.validate(package, OC4IDS_DIR) == []
+    assert package["version"] == "0.9"
+    # scholarships are not infrastructure: three of the four MDF projects
+    assert [p["identifiers"][0]["id"] for p in package["projects"]] == [
+        "road-oaxaca-coast", "port-veracruz-terminal", "schools-chihuahua"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "complaint"),
+    [
+        (("projects", 0, "status"), "finished", "is not one of"),
+        (("projects", 0, "parties", 1, "beneficialOwners"), [], "should be non-empty"),
+        (("projects", 0, "updated"), "30 June 2027", "is not a 'date-time'"),
+        (("publisher",), {}, "'name' is a required property"),
+    ],
+)
+def test_the_schema_check_rejects_invalid_packages(
+    package: dict[str, Any], path: tuple[Any, ...], value: Any, complaint: str
+) -> None:
+    broken = copy.deepcopy(package)
+    target = broken
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    errors = oc4ids.validate(broken, OC4IDS_DIR)
+    assert any(complaint in e for e in errors), errors
+
+
+def test_codes_come_from_the_official_codelists(package: dict[str, Any]) -> None:
+    sectors, roles = codelist("projectSector"), codelist("partyRole")
+    for p in package["projects"]:
+        assert set(p["sector"]) <= sectors
+        assert p["status"] in codelist("projectStatus")
+        assert p["type"] in codelist("projectType")
+        for party in p["parties"]:
+            assert set(party["roles"]) <= roles
+        for cm in p["costMeasurements"]:
+            assert {g["category"] for g in cm["costGroups"]} <= codelist("costCategory")
+        for cp in p["contractingProcesses"]:
+            assert cp["summary"]["status"] in codelist("contractingProcessStatus")
+            assert set(cp["summary"]["nature"]) <= codelist("contractNature")
+        for m in p.get("milestones", []):
+            assert m["status"] in codelist("milestoneStatus")
+
+
+def test_parties_carry_the_beneficial_owners_of_the_bods_statements(package: dict[str, Any]) -> None:
+    port = project(package, "port-veracruz-terminal")
+    payee = next(p for p in port["parties"] if p["id"] == "demo-constructora")
+    assert payee["name"] == "Constructora Ejemplo SA de CV (fictional)"
+    assert payee["beneficialOwners"] == [{"id": "demo-person-ana", "name": "Ana Ejemplo (fictional)"}]
+    # the BODS statements behind them are among the project's ledger entries
+    assert {5, 7, 8, 9} <= set(port["naefLedgerEntries"])
+    road = project(package, "road-oaxaca-coast")
+    assert "beneficialOwners" not in next(p for p in road["parties"] if p["id"] == "demo-autopistas-sur")
+
+
+def test_projects_carry_the_ledger_values(demo_url: str, package: dict[str, Any]) -> None:
+    entries, _ = read_ledger(demo_url)
+    executed = {e.payload["proposal_id"]: e for e in entries if e.type == "disbursement_executed"}
+    schools = project(package, "schools-chihuahua")
+    assert schools["sector"] == ["education"]
+    assert schools["locations"][0]["gazetteer"] == {"scheme": "ISO3166-2", "identifiers": ["MX-CHH"]}
+    assert schools["budget"]["amount"] == {"amount": 45_000_000.0, "currency": "USD"}
+    (tx,) = schools["transactions"]
+    assert tx["naefLedgerEntry"] == executed["MDF-0003"].index
+    assert tx["value"]["amount"] == float(executed["MDF-0003"].payload["amount_usd"])
+    (cost,) = schools["costMeasurements"]
+    assert cost["costGroups"][0]["costs"][0]["value"]["amount"] == 180_000_000.0
+    assert "benchmark flag" in cost["costGroups"][0]["costs"][0]["classification"]["description"]
+    assert schools["contractingProcesses"][0]["summary"]["transactions"] == [tx]
+    assert schools["milestones"] == [
+        {"id": "1", "title": "disbursement MDF-0003 paid", "status": "met", "dateMet": "2028-06-30T00:00:00Z"}
+    ]
+
+
+def test_the_checkpoint_is_recorded_in_the_package(demo_url: str, package: dict[str, Any]) -> None:
+    _, checkpoint = read_ledger(demo_url)
+    assert package["naefLedgerCheckpoint"] == {
+        "origin": checkpoint.origin,
+        "size": checkpoint.size,
+        "rootHash": checkpoint.root_hash.hex(),
+        "note": checkpoint.note,
+    }
+
+
+def test_a_ledger_without_infrastructure_projects_has_nothing_to_publish() -> None:
+    with pytest.raises(DisclosureError, match="no MDF infrastructure project"):
+        oc4ids.render([], ExportCheckpoint("o", 0, b"\0" * 32, ""))

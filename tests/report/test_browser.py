@@ -1,0 +1,109 @@
+"""report.html in headless Chromium with the network disabled: every chart renders, nothing is requested but the
+file itself, and the console stays free of errors (Playwright's Python package, driving the system's Chromium)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from naef.report.pdf import ChromiumNotFoundError, chromium_path
+from tests.report.conftest import Run
+from tests.report.htmlparse import read
+
+playwright_sync = pytest.importorskip("playwright.sync_api", reason="Playwright's Python package is not installed "
+                                      "(pip install playwright; no browser download is needed)")
+
+
+def _chromium() -> str:
+    try:
+        return chromium_path()
+    except ChromiumNotFoundError:
+        pytest.skip("no Chromium on this machine (set NAEF_CHROMIUM or install chromium)")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    exe = _chromium()
+    with playwright_sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+def _open(browser: Any, path: Path) -> tuple[Any, list[str], list[str]]:
+    """The page loaded offline with every non-file request aborted; (page, requests made, console errors)."""
+    ctx = browser.new_context(offline=True, viewport={"width": 1200, "height": 900})
+    requests: list[str] = []
+    errors: list[str] = []
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        requests.append(url)
+        if url.startswith("file:"):
+            r.continue_()
+        else:
+            r.abort()
+
+    ctx.route("**/*", route)
+    page = ctx.new_page()
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+    page.goto(path.as_uri())
+    page.wait_for_function("['rendered', 'failed'].includes(document.body.dataset.charts)", timeout=60_000)
+    return page, requests, errors
+
+
+def test_every_chart_renders_offline_without_console_errors(browser: Any, run: Run) -> None:
+    path = run.folder / "report.html"
+    page, requests, errors = _open(browser, path)
+    try:
+        assert page.evaluate("document.body.dataset.charts") == "rendered"
+        assert errors == []
+        assert requests == [path.as_uri()]
+        expected = [chart_id for chart_id, _ in read(run.html).charts]
+        drawn = page.evaluate("""Array.from(document.querySelectorAll('div.plot')).map(d => [d.id,
+            d.dataset.rendered === 'true' && !!d.querySelector('svg.main-svg, canvas'),
+            d.getBoundingClientRect().height])""")
+        assert [d[0] for d in drawn] == expected
+        assert len(expected) >= 10
+        for chart_id, ok, height in drawn:
+            assert ok, chart_id
+            assert height > 100, chart_id
+        # the Sankey drew its nodes and links; the fan charts their filled bands
+        assert page.evaluate("document.querySelectorAll('#chart-sankey .sankey-node').length") >= 10
+        assert page.evaluate("document.querySelectorAll('#chart-fan-price path.js-fill').length") >= 2
+        # the key figures are on screen as the HTML has them
+        assert page.inner_text("[data-source=summary][data-figure=issuance_usd]") == "USD 75.00 bn"
+    finally:
+        page.context.close()
+
+
+def test_a_broken_page_is_noticed(browser: Any, run: Run, tmp_path: Path) -> None:
+    """The harness itself: without the inlined Plotly.js the page reports a console error and no chart."""
+    page_doc = read(run.html)
+    plotly = next(body for attrs, body in page_doc.scripts if "plotly.js" in body[:600].lower())
+    broken = tmp_path / "broken.html"
+    broken.write_text(run.html.replace(plotly, "/* removed */"), encoding="utf-8")
+    page, _, errors = _open(browser, broken)
+    try:
+        assert page.evaluate("document.body.dataset.charts") == "failed"
+        assert any("Plotly.js is missing" in e for e in errors)
+    finally:
+        page.context.close()
+
+
+def test_a_page_that_fetches_is_noticed(browser: Any, tmp_path: Path) -> None:
+    """The harness itself: a request to the network is recorded (and aborted)."""
+    page_path = tmp_path / "fetch.html"
+    page_path.write_text("<!DOCTYPE html><html><body><img src='https://example.invalid/x.png'>"
+                         "<script>document.body.dataset.charts='rendered'</script></body></html>", encoding="utf-8")
+    page, requests, _ = _open(browser, page_path)
+    try:
+        assert "https://example.invalid/x.png" in requests
+    finally:
+        page.context.close()
+
