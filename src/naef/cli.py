@@ -213,6 +213,7 @@ def _mount_commands() -> None:
     from naef.commands.disclose import register as register_disclose
     from naef.commands.portfolio import register as register_portfolio
     from naef.commands.sensitivity import register as register_sensitivity
+    from naef.commands.serve import register as register_serve
     from naef.commands.size import register as register_size
     from naef.commands.stress import register as register_stress
 
@@ -222,6 +223,7 @@ def _mount_commands() -> None:
     register_sensitivity(app)
     register_portfolio(app)
     register_disclose(app)
+    register_serve(app)
 
 
 _mount_commands()

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from naef.ledger import government_payments  # noqa: F401  (registers the government_payment entry type)
 from naef.disclosure.common import ExportCheckpoint
+from naef.ledger import government_payments  # noqa: F401  (registers the government_payment entry type)
 from naef.ledger.cli import ledger_app
 from naef.ledger.cli_ops import register
 from naef.ledger.demo import DEMO_LOG_KEY_NAME, demo_key, illustrative_figures, run_demo

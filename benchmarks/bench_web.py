@@ -1,0 +1,293 @@
+"""Load test of the web API on loopback: 50 concurrent readers of proofs while a writer appends, for a bounded time.
+
+Set-up: a demo ledger (``naef ledger demo``) in a temporary folder, optionally grown with ``--prefill`` extra
+entries; ``naef.web`` served by uvicorn in a separate process on a free loopback port (one process, as
+``naef serve`` runs it; write rate limits raised so that the writer is not throttled).
+
+Load, for ``--seconds``:
+
+* ``--readers`` (default 50) concurrent readers (asyncio, one keep-alive HTTP/1.1 connection each), each in a loop:
+  an RFC 9162 inclusion proof of a random entry in the tree of the latest size it knows (4 requests in 5) or a
+  consistency proof between two random sizes (1 in 5); every proof is verified on arrival
+  (:mod:`naef.ledger.merkle`) and its (size, root) and (index, leaf hash) are kept;
+* one writer (a thread, its own connection) appending through the signed API: ``POST /api/proposals`` with a new
+  disbursement proposal each time, signed by a demo stakeholder (Ed25519 request signature + proposer signature),
+  as fast as the server acknowledges them.
+
+Checks afterwards ("no errors, nothing lost"): every response 2xx and every proof verified; every acknowledged
+write is in the ledger at the index the server returned, with the proposal's SHA-256; the ledger's size is the
+initial size plus the acknowledged entries (nothing lost, nothing extra); every root a reader was served equals
+the root the final ledger gives for that size, and every leaf hash the one stored at that index (history never
+changed under the readers); ``Ledger.verify()`` passes.
+
+Reported: requests/s and latency percentiles (p50, p95, p99) of reads and of writes.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_web.py [--seconds 20] [--readers 50] [--prefill 10000] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from naef.ledger import Ledger
+from naef.ledger.approvals import DisbursementProposal, sign_proposal
+from naef.ledger.benchmarking import UnitCostClaim
+from naef.ledger.demo import DEMO_LOG_KEY_NAME, demo_key, illustrative_figures, run_demo
+from naef.ledger.merkle import verify_consistency, verify_inclusion
+from naef.web.signing import sign_request
+
+SERVER = """
+import sys, uvicorn
+from naef.web import WebConfig, create_app
+app = create_app(WebConfig(ledger_url=sys.argv[1], write_rate_per_minute=1e9, write_burst=1_000_000))
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _pct(samples: list[float], q: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _summary(latencies_s: list[float], seconds: float) -> dict[str, float]:
+    ms = [x * 1000 for x in latencies_s]
+    return {
+        "requests": len(ms),
+        "per_second": len(ms) / seconds,
+        "p50_ms": statistics.median(ms) if ms else float("nan"),
+        "p95_ms": _pct(ms, 0.95),
+        "p99_ms": _pct(ms, 0.99),
+        "max_ms": max(ms) if ms else float("nan"),
+    }
+
+
+@dataclass
+class Shared:
+    """What readers and the writer share (the writer raises ``size``; readers read it)."""
+
+    size: int
+    stop: bool = False
+    errors: list[str] = field(default_factory=list)
+    roots: dict[int, str] = field(default_factory=dict)
+    leaves: dict[int, str] = field(default_factory=dict)
+    read_latency: list[float] = field(default_factory=list)
+    write_latency: list[float] = field(default_factory=list)
+    acked: list[tuple[int, str]] = field(default_factory=list)  # (index, proposal sha256)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _proposal(n: int) -> DisbursementProposal:
+    return DisbursementProposal(
+        proposal_id=f"LOAD-{n:07d}", payee="demo-load-payee", payee_name="Load test payee (fictional)",
+        amount_usd="1000000.00", project_id=f"load-project-{n % 50}", purpose="load test", proposer="mx-board-1",
+        unit_cost=UnitCostClaim(project_type="road_new_two_lane", unit="lane_km", quantity=1,
+                                contract_cost_usd="1000000.00"),
+    )
+
+
+def writer(base: str, shared: Shared) -> None:
+    key = demo_key("mx-board-1")
+    n = 0
+    with httpx.Client(base_url=base, timeout=60) as client:
+        while not shared.stop:
+            signed = sign_proposal(_proposal(n), key)
+            body = json.dumps(signed.model_dump(mode="json")).encode()
+            headers = sign_request(key, origin=DEMO_LOG_KEY_NAME, method="POST", target="/api/proposals", body=body)
+            t0 = time.perf_counter()
+            try:
+                r = client.post("/api/proposals", content=body, headers={**headers, "Content-Type": "application/json"})
+            except httpx.HTTPError as exc:
+                shared.errors.append(f"write {n}: {type(exc).__name__}: {exc}")
+                continue
+            dt = time.perf_counter() - t0
+            if r.status_code != 201:
+                shared.errors.append(f"write {n}: HTTP {r.status_code}: {r.text[:200]}")
+            else:
+                indexes = r.json()["indexes"]
+                with shared.lock:
+                    shared.write_latency.append(dt)
+                    shared.acked.append((indexes[0], signed.proposal_sha256))
+                    shared.size = max(shared.size, indexes[-1] + 1)
+            n += 1
+
+
+async def _get(stream: tuple[asyncio.StreamReader, asyncio.StreamWriter], target: str) -> tuple[int, Any]:
+    """One keep-alive HTTP/1.1 GET; (status, decoded JSON). A minimal client: the load generator must cost far less
+    than the server it measures (httpx's async client saturates one core at about 200 requests/s here)."""
+    r, w = stream
+    w.write(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode("ascii"))
+    status = int((await r.readline()).split()[1])
+    length = 0
+    while True:
+        line = await r.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return status, json.loads(await r.readexactly(length))
+
+
+async def reader(port: int, shared: Shared, rng: random.Random) -> None:
+    stream = await asyncio.open_connection("127.0.0.1", port)
+    while not shared.stop:
+        size = shared.size
+        t0 = time.perf_counter()
+        try:
+            if rng.random() < 0.8:
+                index = rng.randrange(size)
+                status, p = await _get(stream, f"/api/ledger/proofs/inclusion?index={index}&size={size}")
+                dt = time.perf_counter() - t0
+                if status != 200:
+                    shared.errors.append(f"inclusion {index}/{size}: HTTP {status}: {str(p)[:200]}")
+                    continue
+                ok = verify_inclusion(bytes.fromhex(p["leaf_hash"]), index, size,
+                                      [bytes.fromhex(h) for h in p["inclusion_path"]], bytes.fromhex(p["root_hash"]))
+                if not ok:
+                    shared.errors.append(f"inclusion {index}/{size}: proof does not verify")
+                shared.roots[size] = p["root_hash"]
+                shared.leaves[index] = p["leaf_hash"]
+            else:
+                s1 = rng.randrange(1, size + 1)
+                status, p = await _get(stream, f"/api/ledger/proofs/consistency?from_size={s1}&size={size}")
+                dt = time.perf_counter() - t0
+                if status != 200:
+                    shared.errors.append(f"consistency {s1}->{size}: HTTP {status}: {str(p)[:200]}")
+                    continue
+                ok = verify_consistency(s1, size, [bytes.fromhex(h) for h in p["consistency_path"]],
+                                        bytes.fromhex(p["root1"]), bytes.fromhex(p["root2"]))
+                if not ok:
+                    shared.errors.append(f"consistency {s1}->{size}: proof does not verify")
+                shared.roots[s1] = p["root1"]
+                shared.roots[size] = p["root2"]
+        except (OSError, ValueError, asyncio.IncompleteReadError) as exc:
+            shared.errors.append(f"read: {type(exc).__name__}: {exc}")
+            stream[1].close()
+            stream = await asyncio.open_connection("127.0.0.1", port)
+            continue
+        shared.read_latency.append(dt)
+    stream[1].close()
+
+
+async def _readers(port: int, shared: Shared, n: int, seconds: float) -> float:
+    tasks = [asyncio.create_task(reader(port, shared, random.Random(i))) for i in range(n)]
+    t0 = time.perf_counter()
+    await asyncio.sleep(seconds)
+    shared.stop = True
+    await asyncio.gather(*tasks)
+    return time.perf_counter() - t0
+
+
+def _check(db: str, shared: Shared, initial: int) -> dict[str, Any]:
+    problems: list[str] = []
+    with Ledger.open(db) as ledger:
+        size = ledger.size()
+        written = sum(1 for _ in shared.acked)
+        # each proposal in range of the benchmark: one entry (no benchmark flag at USD 1 M per lane-km)
+        if size != initial + written:
+            problems.append(f"ledger size {size} != initial {initial} + acknowledged {written}")
+        for index, sha in shared.acked:
+            e = ledger.get(index)
+            if e.type != "disbursement_proposed" or e.payload.get("proposal_sha256") != sha:
+                problems.append(f"acknowledged write at {index} is not the proposal that was sent")
+        for s, root in shared.roots.items():
+            if ledger.root_hash(s).hex() != root:
+                problems.append(f"root served for size {s} differs from the final ledger's")
+        for i, leaf in shared.leaves.items():
+            if ledger.get(i).leaf_hash.hex() != leaf:
+                problems.append(f"leaf served for index {i} differs from the stored one")
+        report = ledger.verify()
+    return {"final_size": size, "acknowledged_writes": written, "roots_checked": len(shared.roots),
+            "leaves_checked": len(shared.leaves), "verify_entries": report.entries, "problems": problems}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--readers", type=int, default=50)
+    parser.add_argument("--prefill", type=int, default=10_000, help="extra entries appended before the load")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="naef-bench-web-") as d:
+        db = str(Path(d) / "ledger.db")
+        run_demo(db, figures=illustrative_figures())
+        with Ledger.open(db) as ledger:
+            for start in range(0, args.prefill, 5_000):
+                ledger.append_batch(
+                    [("revenue_collected", {"period": f"P{i}", "amount_usd": 1000 + i, "source": "PEMEX"})
+                     for i in range(start, min(args.prefill, start + 5_000))]
+                )
+            initial = ledger.size()
+        port = _free_port()
+        server = subprocess.Popen([sys.executable, "-c", SERVER, db, str(port)])
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(base + "/api/health", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit("server did not start")
+                time.sleep(0.2)
+            shared = Shared(size=initial)
+            w = threading.Thread(target=writer, args=(base, shared))
+            w.start()
+            elapsed = asyncio.run(_readers(port, shared, args.readers, args.seconds))
+            w.join()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        checks = _check(db, shared, initial)
+
+    result = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+                    "load_average": os.getloadavg()},
+        "setup": {"seconds": round(elapsed, 2), "readers": args.readers, "initial_size": initial,
+                  "server": "uvicorn, 1 process, SQLite ledger (WAL, synchronous=FULL)"},
+        "reads": _summary(shared.read_latency, elapsed),
+        "writes": _summary(shared.write_latency, elapsed),
+        "errors": shared.errors[:20],
+        "error_count": len(shared.errors),
+        "checks": checks,
+    }
+    print(json.dumps(result, indent=2))
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    if shared.errors or checks["problems"]:
+        raise SystemExit(2)
+
+
+if __name__ == "__main__":
+    main()

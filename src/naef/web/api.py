@@ -1,0 +1,523 @@
+"""The JSON API (``/api/...``; OpenAPI at ``/api/openapi.json``).
+
+Reads: runs and their results, the ledger (entries, checkpoints, inclusion and consistency proofs), proposals,
+the MDF's projects, disclosure downloads. Writes — propose, approve, execute — need a request signed by a
+stakeholder registered in the ledger's governance (:mod:`naef.web.signing`) and are rate-limited, like run
+requests. Every error is ``{"error": {"status", "code", "message"}}`` (``docs/web.md``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from naef import __version__
+from naef.ledger.approvals import Approval, SignedProposal
+from naef.ledger.errors import LedgerError
+from naef.web import disclosures
+from naef.web.config import ApiError
+from naef.web.ledger_view import checkpoint_json, entry_json
+from naef.web.signing import (
+    HEADER_NONCE,
+    HEADER_SIGNATURE,
+    HEADER_SIGNER,
+    HEADER_TIMESTAMP,
+    REQUEST_CONTEXT,
+    SigningError,
+    parse_signature_headers,
+    verify_signature,
+)
+from naef.web.state import WebState
+
+__all__ = ["client_address", "router", "web_state"]
+
+router = APIRouter(prefix="/api")
+MAX_INDEX = 2**62
+_PROPOSAL_ID = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$"
+
+
+def web_state(request: Request) -> WebState:
+    """The app's :class:`WebState`."""
+    state: WebState = request.app.state.naef
+    return state
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (what per-address limits count)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+State = Annotated[WebState, Depends(web_state)]
+
+
+# ------------------------------------------------------------------------------------------------ models
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    code: str = Field(description="Machine-readable reason, e.g. not_found, bad_signature, rate_limited.")
+    message: str = Field(description="One line naming the input and the reason.")
+    refusal_index: int | None = Field(default=None, description="Ledger entry recording a refusal (409 only).")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in (
+        (400, "Bad input (names the field and the reason)"),
+        (404, "Not found"),
+        (422, "Request does not match the schema"),
+        (429, "Rate limited or queue full (see Retry-After)"),
+        (503, "Not available on this server (no ledger configured)"),
+    )
+}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    401: {"model": ErrorBody, "description": "Missing, malformed, stale, replayed or invalid request signature"},
+    403: {"model": ErrorBody, "description": "The signer may not make this request"},
+    409: {"model": ErrorBody, "description": "Refused by the control system's rules; the refusal is recorded"},
+}
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    naef_version: str
+    scenario: str
+    ledger: bool
+    ledger_size: int | None
+
+
+class ScenarioList(BaseModel):
+    server_scenario: str
+    runnable: list[str]
+
+
+class RunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    paths: int | None = Field(default=None, ge=1, le=100_000_000,
+                              description="Monte Carlo paths (the server caps them; default 2,000).")
+    seed: int = Field(default=1, ge=0, le=2**63 - 1, description="Seed of every random stream.")
+    scenario: str | None = Field(default=None, max_length=200,
+                                 description="A scenario this server offers (GET /api/scenarios); default: its own.")
+
+
+class RunStatus(BaseModel):
+    id: str
+    kind: str
+    scenario: str
+    paths: int
+    seed: int
+    state: Literal["queued", "running", "done", "failed"]
+    progress: float = Field(description="Share of paths done, 0 to 1.")
+    paths_done: int
+    paths_total: int
+    created_at: str | None
+    started_at: str | None
+    finished_at: str | None
+    error: str | None
+    result_url: str | None
+
+
+class LedgerInfo(BaseModel):
+    origin: str
+    size: int
+    root_hash: str
+    log_key: str = Field(description="The log's Ed25519 verifier key (C2SP vkey) as stored; pin a published copy.")
+    witness_keys: list[str]
+    latest_checkpoint_size: int | None
+
+
+class EntryOut(BaseModel):
+    index: int
+    type: str
+    time: str
+    payload: dict[str, Any]
+    canonical: str = Field(description="The entry's RFC 8785 canonical JSON; its UTF-8 bytes are the leaf.")
+    leaf_hash: str
+
+
+class EntriesPage(BaseModel):
+    size: int
+    start: int
+    entries: list[EntryOut]
+    next_start: int | None
+
+
+class SignatureLine(BaseModel):
+    name: str
+    key_id: str
+
+
+class CheckpointOut(BaseModel):
+    size: int
+    root_hash: str
+    note: str = Field(description="The signed checkpoint (C2SP signed note), cosignatures included.")
+    created_at: str
+    signature_lines: list[SignatureLine]
+
+
+class InclusionProofOut(BaseModel):
+    index: int
+    size: int
+    leaf_hash: str
+    root_hash: str
+    inclusion_path: list[str]
+
+
+class ConsistencyProofOut(BaseModel):
+    size1: int
+    size2: int
+    root1: str
+    root2: str
+    consistency_path: list[str]
+
+
+class ApprovalMessage(BaseModel):
+    proposal_id: str
+    justification: str | None
+    message_b64: str = Field(description="The exact bytes to sign (base64).")
+    message_sha256: str
+
+
+class ExecuteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    proposal_id: str = Field(pattern=_PROPOSAL_ID)
+
+
+class WriteResult(BaseModel):
+    indexes: list[int] = Field(description="Ledger indexes of the entries appended.")
+    signer: str
+
+
+class SigningScheme(BaseModel):
+    context: str
+    origin: str | None
+    headers: list[str]
+    canonical_request: list[str]
+    max_skew_s: int
+    server_time: int
+    not_before: int
+    docs: str
+
+
+class DisclosureFormat(BaseModel):
+    name: str
+    media_type: str
+    file_name: str
+    description: str
+    available: bool
+    url: str
+
+
+# ------------------------------------------------------------------------------------------------ health, runs
+
+
+@router.get("/health", response_model=Health, tags=["server"])
+def health(state: State) -> dict[str, Any]:
+    """Liveness, version, scenario, whether a ledger is attached and its size."""
+    size = state.ledger.ledger.size() if state.ledger is not None else None
+    return {"status": "ok", "naef_version": __version__, "scenario": state.scenario_label,
+            "ledger": state.ledger is not None, "ledger_size": size}
+
+
+@router.get("/scenarios", response_model=ScenarioList, tags=["runs"])
+def scenarios(state: State) -> dict[str, Any]:
+    """The scenarios a run may name (the server's own first; uploads are not accepted)."""
+    return {"server_scenario": state.scenario_label, "runnable": state.scenario_names()}
+
+
+@router.post("/runs", response_model=RunStatus, status_code=202, responses=ERRORS, tags=["runs"])
+def start_run(body: RunRequest, request: Request, state: State, response: Response) -> dict[str, Any]:
+    """Start a Monte Carlo run as a job; follow it at ``/api/runs/{id}``. Rate-limited per client address."""
+    try:
+        state.run_limiter.take(f"ip:{client_address(request)}", what="runs")
+    except SigningError as exc:
+        raise ApiError(exc.status, exc.code, exc.message, headers={"Retry-After": str(exc.retry_after_s)}) from None
+    job = state.start_run(scenario=body.scenario, paths=body.paths, seed=body.seed)
+    response.headers["Location"] = f"/api/runs/{job.id}"
+    return job.status()
+
+
+@router.get("/runs", response_model=list[RunStatus], tags=["runs"])
+def list_runs(state: State) -> list[dict[str, Any]]:
+    """Runs kept by this server, newest first."""
+    return [j.status() for j in state.jobs.jobs()]
+
+
+@router.get("/runs/{run_id}", response_model=RunStatus, responses=ERRORS, tags=["runs"])
+def run_status(run_id: Annotated[str, Path(max_length=64)], state: State) -> dict[str, Any]:
+    """A run's state and progress (share of paths done)."""
+    return state.jobs.get(run_id).status()
+
+
+@router.get("/runs/{run_id}/result", responses={**ERRORS, 409: {"model": ErrorBody, "description": "Not done"}},
+            tags=["runs"])
+def run_result(run_id: Annotated[str, Path(max_length=64)], state: State) -> dict[str, Any]:
+    """A finished run: deterministic summary and Sankey, stress rows, Monte Carlo summary and percentiles."""
+    job = state.jobs.get(run_id)
+    if job.state != "done" or job.result is None:
+        detail = f" ({job.error})" if job.error else ""
+        raise ApiError(409, "not_done", f"run {run_id}: {job.state}{detail}; no result")
+    return job.result
+
+
+@router.get("/results/latest", responses=ERRORS, tags=["runs"])
+def latest_result(state: State) -> dict[str, Any]:
+    """The latest finished run, or (before any) the overview: the server scenario's deterministic run and stress
+    replay. ``source`` says which."""
+    source, doc = state.latest_document()
+    if doc is None:
+        raise ApiError(503, "computing", "results: the overview is still being computed; retry in a few seconds",
+                       headers={"Retry-After": "3"})
+    return {"source": source, **doc}
+
+
+# ------------------------------------------------------------------------------------------------ ledger reads
+
+
+def _ledger_call(fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except LedgerError as exc:
+        raise ApiError(400, "bad_request", exc.message) from None
+
+
+@router.get("/ledger", response_model=LedgerInfo, responses=ERRORS, tags=["ledger"])
+def ledger_info(state: State) -> dict[str, Any]:
+    """Size, root hash, origin, the log key and witness keys, the latest checkpoint's size."""
+    return state.require_ledger().info()
+
+
+@router.get("/ledger/entries", response_model=EntriesPage, responses=ERRORS, tags=["ledger"])
+def ledger_entries(
+    state: State,
+    start: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    type: Annotated[str | None, Query(pattern=r"^[a-z0-9_]{1,64}$", description="Only this entry type.")] = None,
+) -> dict[str, Any]:
+    """Entries from ``start`` (index order), at most ``limit``, optionally of one type."""
+    size, rows = state.require_ledger().entries(start=start, limit=limit, entry_type=type)
+    nxt = rows[-1].index + 1 if rows and rows[-1].index + 1 < size else None
+    return {"size": size, "start": start, "entries": [entry_json(e) for e in rows], "next_start": nxt}
+
+
+@router.get("/ledger/entries/{index}", response_model=EntryOut, responses=ERRORS, tags=["ledger"])
+def ledger_entry(index: Annotated[int, Path(ge=0, le=MAX_INDEX)], state: State) -> dict[str, Any]:
+    """One entry."""
+    return entry_json(state.require_ledger().entry(index))
+
+
+@router.get("/ledger/checkpoints", response_model=list[CheckpointOut], responses=ERRORS, tags=["ledger"])
+def ledger_checkpoints(state: State) -> list[dict[str, Any]]:
+    """Every stored signed checkpoint, smallest size first."""
+    return [checkpoint_json(cp) for cp in state.require_ledger().checkpoints()]
+
+
+@router.get("/ledger/checkpoints/latest", response_model=CheckpointOut, responses=ERRORS, tags=["ledger"])
+def ledger_latest_checkpoint(state: State) -> dict[str, Any]:
+    """The latest signed checkpoint."""
+    cp = state.require_ledger().ledger.latest_checkpoint()
+    if cp is None:
+        raise ApiError(404, "no_checkpoint", "ledger: no signed checkpoint yet")
+    return checkpoint_json(cp)
+
+
+@router.get("/ledger/proofs/inclusion", response_model=InclusionProofOut, responses=ERRORS, tags=["ledger"])
+def inclusion_proof(
+    state: State,
+    index: Annotated[int, Query(ge=0, le=MAX_INDEX)],
+    size: Annotated[int | None, Query(ge=1, le=MAX_INDEX, description="Tree size (default: now).")] = None,
+) -> dict[str, Any]:
+    """RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` entries (hex hashes)."""
+    view = state.require_ledger()
+    proof = _ledger_call(view.ledger.inclusion_proof, index, size)
+    out: dict[str, Any] = proof.to_json()
+    return out
+
+
+@router.get("/ledger/proofs/consistency", response_model=ConsistencyProofOut, responses=ERRORS, tags=["ledger"])
+def consistency_proof(
+    state: State,
+    from_size: Annotated[int, Query(ge=0, le=MAX_INDEX)],
+    size: Annotated[int | None, Query(ge=0, le=MAX_INDEX, description="Tree size (default: now).")] = None,
+) -> dict[str, Any]:
+    """RFC 9162 consistency proof from ``from_size`` to ``size`` (hex hashes)."""
+    view = state.require_ledger()
+    proof = _ledger_call(view.ledger.consistency_proof, from_size, size)
+    out: dict[str, Any] = proof.to_json()
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ governance, MDF
+
+
+@router.get("/governance", responses=ERRORS, tags=["governance"])
+def governance(state: State) -> dict[str, Any]:
+    """The stakeholders (names, roles, public keys) and the quorum in force."""
+    return state.require_ledger().governance_json()
+
+
+@router.get("/proposals", responses=ERRORS, tags=["governance"])
+def proposals(state: State) -> list[dict[str, Any]]:
+    """Every disbursement proposal with its approvals, status and what its execution still needs."""
+    return state.require_ledger().proposals()
+
+
+@router.get("/proposals/{proposal_id:path}", responses=ERRORS, tags=["governance"])
+def proposal(proposal_id: str, state: State) -> dict[str, Any]:
+    """One proposal (ids may contain ``/``)."""
+    return state.require_ledger().proposal(proposal_id)
+
+
+@router.get("/approval-message", response_model=ApprovalMessage, responses=ERRORS, tags=["governance"])
+def approval_message(
+    state: State,
+    proposal_id: Annotated[str, Query(max_length=100)],
+    justification: Annotated[str | None, Query(max_length=10_000)] = None,
+) -> dict[str, Any]:
+    """The exact bytes an approver signs for this proposal and justification (``naef disbursement approval v1``).
+
+    Review the proposal first; sign on your own machine (docs/web.md)."""
+    j = justification if justification else None
+    msg = state.require_ledger().approval_message(proposal_id, j)
+    return {"proposal_id": proposal_id, "justification": j, "message_b64": base64.b64encode(msg).decode("ascii"),
+            "message_sha256": hashlib.sha256(msg).hexdigest()}
+
+
+@router.get("/mdf", responses=ERRORS, tags=["mdf"])
+def mdf(state: State) -> dict[str, Any]:
+    """The MDF's projects from the ledger: by sector and by state, status, proposed and disbursed amounts."""
+    return state.require_ledger().mdf().as_json()
+
+
+# ------------------------------------------------------------------------------------------------ disclosures
+
+
+@router.get("/disclosures", response_model=list[DisclosureFormat], tags=["disclosure"])
+def disclosure_formats() -> list[dict[str, Any]]:
+    """The downloads this server offers (IATI, OC4IDS and EITI only when naef.disclosure is installed)."""
+    avail = disclosures.available()
+    return [
+        {"name": name, "media_type": media, "file_name": fname, "description": what, "available": avail[name],
+         "url": f"/api/disclosures/{name}"}
+        for name, (media, fname, what) in disclosures.FORMATS.items()
+    ]
+
+
+DisclosureName = Literal["ledger.jsonl", "checkpoint.txt", "iati", "oc4ids", "eiti"]
+
+
+@router.get("/disclosures/{name}", responses={**ERRORS, 501: {"model": ErrorBody, "description": "Not installed"}},
+            tags=["disclosure"], response_class=Response)
+def disclosure(name: DisclosureName, state: State) -> Response:
+    """Download a disclosure made at the latest signed checkpoint."""
+    content, media, filename = disclosures.export(state.require_ledger(), name)
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if isinstance(content, bytes):
+        return Response(content, media_type=media, headers=headers)
+    stream: Iterator[bytes] = content
+    return StreamingResponse(stream, media_type=media, headers=headers)
+
+
+# ------------------------------------------------------------------------------------------------ signed writes
+
+
+class Signer(BaseModel):
+    name: str
+    role: str
+
+
+async def signed_writer(request: Request) -> Signer:
+    """Authenticate a write request (``naef.web.signing``): address rate limit, headers, freshness, registered
+    key, Ed25519 signature over the canonical request, single-use nonce, per-signer rate limit."""
+    state = web_state(request)
+    view = state.require_ledger()
+    try:
+        state.write_limiter.take(f"ip:{client_address(request)}", what="signed writes from this address")
+        sig = parse_signature_headers(dict(request.headers))
+        state.replay.check_fresh(sig.timestamp)
+        key, role = await run_in_threadpool(view.signer_key, sig.signer)
+        body = await request.body()
+        raw_path = request.scope.get("raw_path") or request.url.path.encode("utf-8")
+        target = raw_path.decode("latin-1")
+        query = request.scope.get("query_string", b"")
+        if query:
+            target += "?" + query.decode("latin-1")
+        if not verify_signature(sig, key, origin=view.origin, method=request.method, target=target, body=body):
+            raise SigningError(
+                f"{HEADER_SIGNATURE}: does not verify with {sig.signer}'s registered key over the canonical request "
+                f"({REQUEST_CONTEXT}, origin {view.origin}, {request.method} {target})",
+                code="bad_signature",
+            )
+        state.replay.remember(sig.signer, sig.nonce, sig.timestamp)
+        state.write_limiter.take(f"signer:{sig.signer}", what=f"signed writes by {sig.signer}")
+    except SigningError as exc:
+        headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s is not None else {}
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = 'Naef-Ed25519 realm="naef"'
+        raise ApiError(exc.status, exc.code, exc.message, headers=headers) from None
+    return Signer(name=sig.signer, role=role)
+
+
+Writer = Annotated[Signer, Depends(signed_writer)]
+
+
+def _same(who: Signer, claimed: str, what: str) -> None:
+    if who.name != claimed:
+        raise ApiError(403, "forbidden", f"{what}: {claimed!r} must sign this request, not {who.name!r}")
+
+
+@router.post("/proposals", response_model=WriteResult, status_code=201, responses=WRITE_ERRORS, tags=["governance"])
+def post_proposal(body: SignedProposal, who: Writer, state: State) -> dict[str, Any]:
+    """Record a proposal signed by its proposer (``proposal_message``), in a request signed by the same
+    stakeholder. A benchmark flag is recorded with it when the unit cost is out of range."""
+    _same(who, body.proposal.proposer, "proposal.proposer")
+    indexes = state.require_ledger().propose(body)
+    return {"indexes": indexes, "signer": who.name}
+
+
+@router.post("/approvals", response_model=WriteResult, status_code=201, responses=WRITE_ERRORS, tags=["governance"])
+def post_approval(body: Approval, who: Writer, state: State) -> dict[str, Any]:
+    """Record an approval (an Ed25519 signature over ``approval_message``), in a request signed by the approver.
+    A refused approval is recorded too and answered 409 with the refusal's index."""
+    _same(who, body.signer, "signer")
+    return {"indexes": [state.require_ledger().approve(body)], "signer": who.name}
+
+
+@router.post("/executions", response_model=WriteResult, status_code=201, responses=WRITE_ERRORS,
+             tags=["governance"])
+def post_execution(body: ExecuteRequest, who: Writer, state: State) -> dict[str, Any]:
+    """Execute a disbursement whose approvals meet the quorum; the request must be signed by a stakeholder with
+    an approving role. A refusal (e.g. quorum not met) is recorded and answered 409."""
+    if who.role == "observer":
+        raise ApiError(403, "forbidden", f"{who.name}: observers do not execute disbursements")
+    return {"indexes": [state.require_ledger().execute(body.proposal_id)], "signer": who.name}
+
+
+@router.get("/signing", response_model=SigningScheme, tags=["governance"])
+def signing_scheme(state: State) -> dict[str, Any]:
+    """How to sign a write request (docs/web.md): the context, headers, lines of the canonical request, the clock."""
+    return {
+        "context": REQUEST_CONTEXT,
+        "origin": state.ledger.origin if state.ledger is not None else None,
+        "headers": [HEADER_SIGNER, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE],
+        "canonical_request": [REQUEST_CONTEXT, "<origin>", "<METHOD>", "<target: path[?query] as sent>",
+                              "<hex sha256 of body>", "<unix seconds>", "<nonce>", "<signer>"],
+        "max_skew_s": state.replay.max_skew_s,
+        "server_time": int(time.time()),
+        "not_before": state.replay.started_at,
+        "docs": "docs/web.md#signed-requests",
+    }

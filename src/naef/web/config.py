@@ -1,0 +1,57 @@
+"""Settings of the web app and the one error type its handlers turn into JSON (or an HTML page)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from naef.errors import NaefError
+
+__all__ = ["ApiError", "WebConfig"]
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """What ``naef serve`` (or a test, or the load benchmark) sets up.
+
+    Limits are the server's own choices, not figures from a source: they keep one small server responsive and
+    can be raised by whoever runs it.
+    """
+
+    ledger_url: str | None = None
+    """The control system's ledger (SQLite file path or database URL); without it the ledger pages say so."""
+    scenario: str = "baseline"
+    """The scenario runs use: a shipped scenario's name or a TOML file on the server (chosen by the operator)."""
+    max_paths: int = 200_000
+    """Most Monte Carlo paths one web run may ask for."""
+    default_paths: int = 2_000
+    """Paths of a run when the request does not say."""
+    chunk_size: int = 20_000
+    """Paths simulated at once (memory only; results do not depend on it)."""
+    max_queued_runs: int = 4
+    """Runs waiting or running at once; more are refused with 429."""
+    keep_runs: int = 32
+    """Finished runs kept in memory (the oldest are forgotten first)."""
+    write_rate_per_minute: float = 30.0
+    """Signed write requests a minute, per signer and per client address."""
+    write_burst: int = 10
+    run_rate_per_minute: float = 6.0
+    """Runs a minute per client address."""
+    run_burst: int = 3
+    max_skew_s: int = 300
+    """How far a signed request's timestamp may be from the server's clock (and how long nonces are kept)."""
+    max_body_bytes: int = 256 * 1024
+    """Largest request body accepted."""
+    page_size: int = 50
+    """Ledger entries per page."""
+
+
+class ApiError(NaefError):
+    """An error answered with ``status`` and ``{"error": {"status", "code", "message"}}``."""
+
+    def __init__(self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
+                 extra: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.headers = headers or {}
+        self.extra = extra or {}

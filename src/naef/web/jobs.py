@@ -1,0 +1,153 @@
+"""Scenario runs as background jobs: one worker thread, a bounded queue, progress by paths done.
+
+A run is the Monte Carlo of a scenario (:func:`naef.engine.montecarlo.run_monte_carlo`) plus its deterministic
+run (:func:`naef.engine.simulate.simulate`, for the Sankey's amounts) and the stress replay of the shipped
+historical episodes (:func:`naef.commands.stress.stress_scenario`). Every engine call of the app goes through the
+one worker thread, so compiled kernels are never entered by two threads at once, and a long run cannot starve
+the web server's own threads. The result of a run is plain JSON (:func:`naef.web.results.run_document`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from naef.errors import NaefError
+from naef.web.config import ApiError
+
+__all__ = ["Job", "JobManager", "JobState"]
+
+JobState = Literal["queued", "running", "done", "failed"]
+log = logging.getLogger("naef.web")
+
+
+@dataclass
+class Job:
+    """One run: its inputs, state, progress and (when done) its JSON result."""
+
+    id: str
+    kind: str
+    scenario: str
+    paths: int
+    seed: int
+    total_units: int
+    created_at: float = field(default_factory=time.time)
+    state: JobState = "queued"
+    done_units: int = 0
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: str | None = None
+    result: dict[str, Any] | None = None
+
+    def status(self) -> dict[str, Any]:
+        """The JSON status (what ``GET /api/runs/{id}`` returns)."""
+        fraction = 1.0 if self.state == "done" else min(1.0, self.done_units / max(self.total_units, 1))
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "scenario": self.scenario,
+            "paths": self.paths,
+            "seed": self.seed,
+            "state": self.state,
+            "progress": round(fraction, 4),
+            "paths_done": min(self.done_units, self.total_units),
+            "paths_total": self.total_units,
+            "created_at": _iso(self.created_at),
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at),
+            "error": self.error,
+            "result_url": f"/api/runs/{self.id}/result" if self.state == "done" else None,
+        }
+
+
+def _iso(t: float | None) -> str | None:
+    return None if t is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+Work = Callable[[Callable[[int], None]], dict[str, Any]]
+
+
+class JobManager:
+    """Runs jobs one at a time on a private worker thread; keeps the last ``keep`` finished ones."""
+
+    def __init__(self, *, max_queued: int, keep: int) -> None:
+        self.max_queued = max_queued
+        self.keep = keep
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="naef-run")
+        self._latest_done: Job | None = None
+
+    def submit(self, *, kind: str, scenario: str, paths: int, seed: int, total_units: int, work: Work) -> Job:
+        """Queue ``work(progress)``; raise ApiError 429 when ``max_queued`` jobs are already waiting or running."""
+        with self._lock:
+            active = sum(1 for j in self._jobs.values() if j.state in ("queued", "running"))
+            if active >= self.max_queued:
+                raise ApiError(429, "busy", f"runs: {active} runs are already queued or running; retry later",
+                               headers={"Retry-After": "10"})
+            job = Job(id=uuid.uuid4().hex[:16], kind=kind, scenario=scenario, paths=paths, seed=seed,
+                      total_units=total_units)
+            self._jobs[job.id] = job
+            self._trim()
+        self._executor.submit(self._run, job, work)
+        return job
+
+    def call(self, fn: Callable[[], Any]) -> Future[Any]:
+        """Run ``fn`` on the worker thread (for engine work that is not a job, e.g. the start-up overview)."""
+        return self._executor.submit(fn)
+
+    def _run(self, job: Job, work: Work) -> None:
+        job.state = "running"
+        job.started_at = time.time()
+
+        def progress(units: int) -> None:
+            job.done_units += units
+
+        try:
+            job.result = work(progress)
+            job.state = "done"
+            with self._lock:
+                self._latest_done = job
+        except NaefError as exc:
+            job.error = exc.message
+            job.state = "failed"
+        except Exception as exc:  # a bug in the engine must not kill the worker thread
+            log.exception("run %s failed", job.id)
+            job.error = f"internal error while running ({type(exc).__name__}); see the server log"
+            job.state = "failed"
+        finally:
+            job.finished_at = time.time()
+
+    def _trim(self) -> None:
+        finished = [j for j in self._jobs.values() if j.state in ("done", "failed")]
+        for j in finished[: max(0, len(finished) - self.keep)]:
+            del self._jobs[j.id]
+
+    def get(self, job_id: str) -> Job:
+        """The job ``job_id`` or ApiError 404."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise ApiError(404, "not_found", f"run {job_id!r}: no such run (finished runs are kept for a while only)")
+        return job
+
+    def jobs(self) -> list[Job]:
+        """All jobs kept, newest first."""
+        with self._lock:
+            return list(reversed(self._jobs.values()))
+
+    def latest_done(self) -> Job | None:
+        """The run that finished last, if any."""
+        with self._lock:
+            return self._latest_done
+
+    def shutdown(self) -> None:
+        """Stop taking work; the running job is abandoned (its thread ends with the process)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,301 @@
+"""The web's handle on the control system's ledger: reads as JSON, a folded state cached by log size, and the
+three governed writes (propose, approve, execute) through :mod:`naef.ledger.approvals`.
+
+Reads never take the writer lock: the state (proposals, approvals, governance, the MDF's projects) is folded
+from committed entries, incrementally — only entries appended since the last read are folded — so a page costs
+``O(new entries)``, not ``O(log size)``. The log is append-only, so a fold of entries ``[0, n)`` is final.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from naef.ledger.approvals import Approval as ApprovalModel
+from naef.ledger.approvals import (
+    ApprovalRefusedError,
+    ControlState,
+    approval_message,
+    approve,
+    canonical_proposal,
+    counted_approvers,
+    decide_execution,
+    execute,
+    propose,
+)
+from naef.ledger.approvals import SignedProposal as SignedProposalModel
+from naef.ledger.errors import LedgerError
+from naef.ledger.governance import Stakeholder
+from naef.ledger.keys import VerifierKey
+from naef.ledger.log import Ledger, StoredCheckpoint, StoredEntry
+from naef.ledger.note import parse_note
+from naef.web.config import ApiError
+from naef.web.mdf_view import MdfSummary, proposal_fields, summarise
+
+__all__ = ["LedgerView", "checkpoint_json", "entry_json"]
+
+_FOLD_CHUNK = 4096
+
+
+def entry_json(e: StoredEntry) -> dict[str, Any]:
+    """An entry as JSON: index, type, time, payload, the canonical bytes as text, and the leaf hash (hex)."""
+    return {
+        "index": e.index,
+        "type": e.type,
+        "time": e.time,
+        "payload": dict(e.payload),
+        "canonical": e.canonical.decode("utf-8"),
+        "leaf_hash": e.leaf_hash.hex(),
+    }
+
+
+def checkpoint_json(cp: StoredCheckpoint) -> dict[str, Any]:
+    """A stored checkpoint as JSON, with the names of the keys whose signature lines it carries (not verified
+    here: the signed note is the proof; ``naef ledger verify`` and the portal's in-browser check verify it)."""
+    try:
+        signers = [{"name": s.name, "key_id": f"{s.key_id:08x}"} for s in parse_note(cp.note).signatures]
+    except LedgerError:
+        signers = []
+    return {
+        "size": cp.size,
+        "root_hash": cp.root_hash.hex(),
+        "note": cp.note,
+        "created_at": cp.created_at,
+        "signature_lines": signers,
+    }
+
+
+@dataclass
+class _Folded:
+    """What the fold of entries ``[0, size)`` gives."""
+
+    size: int
+    state: ControlState
+    mdf_entries: list[tuple[str, dict[str, Any]]]
+    refusals: list[dict[str, Any]]
+    unreadable: list[str]
+
+
+_MDF_TYPES = frozenset({"disbursement_proposed", "disbursement_executed", "project_milestone", "waterfall_payment"})
+
+
+class LedgerView:
+    """One open ledger for the web app (thread-safe)."""
+
+    def __init__(self, url: str) -> None:
+        self.ledger = Ledger.open(url)
+        self.url = url
+        self._lock = threading.Lock()
+        self._folded = _Folded(0, ControlState(), [], [], [])
+
+    def close(self) -> None:
+        """Release the database handle."""
+        self.ledger.close()
+
+    # ---------------------------------------------------------------------------------------- basics
+
+    @property
+    def origin(self) -> str:
+        """The log's origin (its key's name)."""
+        return self.ledger.origin
+
+    @property
+    def log_key(self) -> VerifierKey:
+        """The log's verifier key as stored in the database."""
+        return self.ledger.log_key
+
+    def info(self) -> dict[str, Any]:
+        """Size, root, origin, keys and the latest checkpoint's size."""
+        size = self.ledger.size()
+        latest = self.ledger.latest_checkpoint()
+        return {
+            "origin": self.origin,
+            "size": size,
+            "root_hash": self.ledger.root_hash(size).hex(),
+            "log_key": self.log_key.encode(),
+            "witness_keys": [w.encode() for w in self.ledger.witnesses()],
+            "latest_checkpoint_size": None if latest is None else latest.size,
+        }
+
+    def entry(self, index: int) -> StoredEntry:
+        """Entry ``index`` (ApiError 404 when it is not in the log)."""
+        size = self.ledger.size()
+        if not 0 <= index < size:
+            raise ApiError(404, "not_found", f"index: {index} is not in the log (size {size})")
+        return self.ledger.get(index)
+
+    def entries(self, *, start: int, limit: int, entry_type: str | None) -> tuple[int, list[StoredEntry]]:
+        """(log size, up to ``limit`` entries from ``start`` on, optionally of one type)."""
+        size = self.ledger.size()
+        out: list[StoredEntry] = []
+        if entry_type is None:
+            out = list(self.ledger.entries(start, min(size, start + limit)))
+        else:
+            for e in self.ledger.entries(start, size, entry_type=entry_type):
+                out.append(e)
+                if len(out) >= limit:
+                    break
+        return size, out
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        """Stored checkpoints, smallest first."""
+        return self.ledger.checkpoints()
+
+    def covering_checkpoint(self, index: int) -> StoredCheckpoint | None:
+        """The latest checkpoint that covers entry ``index`` (size > index), if any."""
+        latest = self.ledger.latest_checkpoint()
+        return latest if latest is not None and latest.size > index else None
+
+    # ---------------------------------------------------------------------------------------- state
+
+    def _refresh(self) -> _Folded:
+        """Fold the entries appended since the last call; the caller holds ``self._lock`` while it reads the
+        result (a concurrent refresh would change it underneath)."""
+        size = self.ledger.size()
+        f = self._folded
+        if size > f.size:
+            for e in self._iter(f.size, size):
+                self._apply(f, e)
+            f.size = size
+        return f
+
+    def _iter(self, start: int, end: int) -> Iterator[StoredEntry]:
+        pos = start
+        while pos < end:
+            stop = min(pos + _FOLD_CHUNK, end)
+            yield from self.ledger.entries(pos, stop)
+            pos = stop
+
+    @staticmethod
+    def _apply(f: _Folded, e: StoredEntry) -> None:
+        payload = dict(e.payload)
+        if e.type in ControlState.RELEVANT_TYPES:
+            try:
+                f.state.apply(e.type, payload, index=e.index)
+            except (KeyError, ValueError, TypeError, ValidationError, LedgerError) as exc:
+                f.unreadable.append(f"entry {e.index} ({e.type}): not folded into the control state ({exc})")
+        if e.type == "disbursement_refused":
+            f.refusals.append({"index": e.index, "time": e.time, **payload})
+        if e.type in _MDF_TYPES or "project_id" in payload:
+            f.mdf_entries.append((e.type, payload))
+
+    def mdf(self) -> MdfSummary:
+        """The MDF's projects by sector and state (:func:`naef.web.mdf_view.summarise`)."""
+        with self._lock:
+            return summarise(self._refresh().mdf_entries)
+
+    def stakeholders(self) -> list[Stakeholder]:
+        """The governance's stakeholders in force."""
+        with self._lock:
+            return list(self._refresh().state.governance.stakeholders)
+
+    def governance_json(self) -> dict[str, Any]:
+        """The governance in force (stakeholders with roles and public keys, quorum) as JSON."""
+        with self._lock:
+            out: dict[str, Any] = self._refresh().state.governance.model_dump(mode="json")
+            return out
+
+    def unreadable(self) -> list[str]:
+        """Entries that could not be folded into the control state (should be none)."""
+        with self._lock:
+            return list(self._refresh().unreadable)
+
+    def proposals(self) -> list[dict[str, Any]]:
+        """Every proposal with its status, approvals and what its execution still needs."""
+        with self._lock:
+            f = self._refresh()
+            return [self._proposal_json(f, pid) for pid in f.state.proposals]
+
+    def proposal(self, proposal_id: str) -> dict[str, Any]:
+        """One proposal (ApiError 404 if unknown)."""
+        with self._lock:
+            f = self._refresh()
+            if proposal_id not in f.state.proposals:
+                raise ApiError(404, "not_found", f"proposal {proposal_id!r}: not in the log")
+            return self._proposal_json(f, proposal_id)
+
+    @staticmethod
+    def _proposal_json(f: _Folded, pid: str) -> dict[str, Any]:
+        state = f.state
+        rec = state.proposals[pid]
+        counted, ignored = counted_approvers(state, rec)
+        decision = decide_execution(state, pid)
+        if rec.executed_index is not None:
+            status, needs = "executed", None
+        elif decision.refusal is None:
+            status, needs = "ready to execute", None
+        else:
+            status, needs = "awaiting approvals", decision.refusal.message.split(": ", 1)[-1]
+        return {
+            "proposal_id": pid,
+            "index": rec.index,
+            "proposal": rec.proposal.model_dump(mode="json"),
+            "proposal_sha256": rec.signed.proposal_sha256,
+            "canonical_proposal": canonical_proposal(rec.proposal).decode("utf-8"),
+            "proposer_signature": rec.signed.signature,
+            "approvals": [
+                {"signer": s, "role": a.get("role"), "justification": a.get("justification"),
+                 "signature": a.get("signature")}
+                for s, a in sorted(rec.approvals.items())
+            ],
+            "counted_approvers": sorted(counted),
+            "not_counted": ignored,
+            "benchmark_flag": rec.benchmark,
+            "executed_index": rec.executed_index,
+            "status": status,
+            "needs": needs,
+            "refusals": [r for r in f.refusals if r.get("proposal_id") == pid],
+            "summary": proposal_fields({"proposal": rec.proposal.model_dump(mode="json")}),
+        }
+
+    def approval_message(self, proposal_id: str, justification: str | None) -> bytes:
+        """The exact bytes an approver signs for ``proposal_id`` with ``justification``."""
+        with self._lock:
+            rec = self._refresh().state.proposals.get(proposal_id)
+            if rec is None:
+                raise ApiError(404, "not_found", f"proposal {proposal_id!r}: not in the log")
+            return approval_message(rec.proposal, justification)
+
+    def signer_key(self, name: str) -> tuple[VerifierKey, str]:
+        """The registered verifier key and role of stakeholder ``name`` (ApiError 401 if not registered)."""
+        with self._lock:
+            s = self._refresh().state.governance.stakeholder(name)
+        if s is None:
+            raise ApiError(401, "unknown_signer",
+                           f"Naef-Signer: {name!r} is not a stakeholder of the governance in this ledger")
+        return s.verifier, s.role
+
+    # ---------------------------------------------------------------------------------------- writes
+
+    def propose(self, signed: SignedProposalModel) -> list[int]:
+        """Record a signed proposal (and its benchmark flag); LedgerError → 400 without appending."""
+        try:
+            return propose(self.ledger, signed)
+        except LedgerError as exc:
+            raise ApiError(400, "rejected", exc.message) from None
+
+    def approve(self, approval: ApprovalModel) -> int:
+        """Record an approval; a refusal is recorded too and answered with 409 naming its entry."""
+        try:
+            return approve(self.ledger, approval)
+        except ApprovalRefusedError as exc:
+            raise _refused(exc) from None
+        except LedgerError as exc:
+            raise ApiError(400, "rejected", exc.message) from None
+
+    def execute(self, proposal_id: str) -> int:
+        """Record an execution; a refusal is recorded and answered with 409 naming its entry."""
+        try:
+            return execute(self.ledger, proposal_id)
+        except ApprovalRefusedError as exc:
+            raise _refused(exc) from None
+        except LedgerError as exc:
+            raise ApiError(400, "rejected", exc.message) from None
+
+
+def _refused(exc: ApprovalRefusedError) -> ApiError:
+    return ApiError(409, exc.code, exc.message, extra={"refusal_index": exc.index})

@@ -1,0 +1,143 @@
+"""What one running app holds: its settings, the ledger, the run queue, the signing guards and the scenario runs.
+
+Engine work (deterministic run, stress replay, Monte Carlo) happens only on the job manager's worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from naef.errors import NaefError
+from naef.scenario.models import Scenario
+from naef.web.config import ApiError, WebConfig
+from naef.web.jobs import Job, JobManager
+from naef.web.ledger_view import LedgerView
+from naef.web.signing import RateLimiter, ReplayGuard
+
+__all__ = ["WebState"]
+
+log = logging.getLogger("naef.web")
+
+
+def _scenario_label(source: str) -> str:
+    return Path(source).stem if source.endswith(".toml") else source
+
+
+class WebState:
+    """The app's state (``app.state.naef``)."""
+
+    def __init__(self, config: WebConfig) -> None:
+        from naef.scenario.load import load_scenario, shipped_scenarios
+
+        self.config = config
+        self.started_at = time.time()
+        self.ledger: LedgerView | None = LedgerView(config.ledger_url) if config.ledger_url else None
+        self.jobs = JobManager(max_queued=config.max_queued_runs, keep=config.keep_runs)
+        self.replay = ReplayGuard(max_skew_s=config.max_skew_s, started_at=self.started_at)
+        self.write_limiter = RateLimiter(rate_per_minute=config.write_rate_per_minute, burst=config.write_burst)
+        self.run_limiter = RateLimiter(rate_per_minute=config.run_rate_per_minute, burst=config.run_burst)
+        self._scenarios: dict[str, Scenario] = {}
+        self._lock = threading.Lock()
+        # the server's scenario is loaded now, so a bad --scenario fails at start-up with its one-line message
+        self.scenario_label = _scenario_label(config.scenario)
+        self._scenarios[self.scenario_label] = load_scenario(config.scenario)
+        self.shipped = [n for n in shipped_scenarios() if n != self.scenario_label]
+        self.overview: Future[dict[str, Any]] = self.jobs.call(lambda: self._document(self.scenario_label, None))
+        if self.ledger is not None:  # fold the log once now, so the first write or proposals page does not wait
+            threading.Thread(target=self._warm, args=(self.ledger,), name="naef-ledger-fold", daemon=True).start()
+
+    @staticmethod
+    def _warm(view: LedgerView) -> None:
+        try:
+            view.unreadable()
+        except Exception:  # the same error will surface, with its message, on the request that needs the state
+            log.exception("folding the ledger at start-up failed")
+
+    # ------------------------------------------------------------------------------------------ scenarios
+
+    def scenario_names(self) -> list[str]:
+        """Scenarios a run may name: the server's, then the shipped ones."""
+        return [self.scenario_label, *self.shipped]
+
+    def scenario(self, name: str) -> Scenario:
+        """A runnable scenario by name (ApiError 400 for any other name: no uploads, no paths)."""
+        from naef.scenario.load import load_scenario
+
+        if name not in self.scenario_names():
+            offered = ", ".join(self.scenario_names())
+            raise ApiError(400, "bad_request", f"scenario: {name!r} is not one of this server's scenarios ({offered})")
+        with self._lock:
+            if name not in self._scenarios:
+                self._scenarios[name] = load_scenario(name)
+            return self._scenarios[name]
+
+    # ------------------------------------------------------------------------------------------ runs
+
+    def _document(self, name: str, mc: tuple[int, int, Any] | None) -> dict[str, Any]:
+        """Deterministic run + stress (+ Monte Carlo when ``mc`` = (paths, seed, progress)) of scenario ``name``."""
+        from naef.commands.stress import stress_scenario
+        from naef.engine.simulate import simulate
+        from naef.web.results import run_document, table_sums
+
+        sc = self.scenario(name)
+        det = simulate(sc)
+        try:
+            stress: dict[str, Any] | None = stress_scenario(sc).summary
+        except NaefError as exc:  # a scenario whose grid the episodes do not fit: show the rest
+            log.warning("stress replay skipped: %s", exc)
+            stress = None
+        mc_summary = percentiles = None
+        if mc is not None:
+            from naef.engine.montecarlo import run_monte_carlo
+
+            paths, seed, progress = mc
+            result = run_monte_carlo(sc, n_paths=paths, seed=seed, chunk_size=self.config.chunk_size,
+                                     progress=progress)
+            mc_summary, percentiles = result.summary, result.percentiles
+        return run_document(deterministic_summary=det.summary, deterministic_sums=table_sums(det.table),
+                            stress=stress, monte_carlo_summary=mc_summary, percentiles=percentiles)
+
+    def start_run(self, *, scenario: str | None, paths: int | None, seed: int) -> Job:
+        """Queue a Monte Carlo run (ApiError 400 for out-of-range inputs, 429 when the queue is full)."""
+        name = scenario or self.scenario_label
+        sc = self.scenario(name)
+        n = self.config.default_paths if paths is None else paths
+        if not 1 <= n <= self.config.max_paths:
+            raise ApiError(400, "bad_request", f"paths: must be between 1 and {self.config.max_paths} (got {n})")
+        if not 0 <= seed < 2**63:
+            raise ApiError(400, "bad_request", f"seed: must be between 0 and 2^63 - 1 (got {seed})")
+        total = n * (2 if sc.hedges else 1)  # with hedges the same paths run again without them
+        return self.jobs.submit(kind="monte_carlo", scenario=name, paths=n, seed=seed, total_units=total,
+                                work=lambda progress: self._document(name, (n, seed, progress)))
+
+    def latest_document(self, *, wait_s: float = 0.0) -> tuple[str, dict[str, Any] | None]:
+        """The latest finished run's document, else the start-up overview; (source, document or None if the
+        overview is still being computed or failed)."""
+        job = self.jobs.latest_done()
+        if job is not None and job.result is not None:
+            return f"run {job.id}", job.result
+        try:
+            return "overview", self.overview.result(timeout=wait_s) if wait_s > 0 or self.overview.done() else None
+        except TimeoutError:
+            return "overview", None
+        except Exception as exc:
+            log.exception("overview of %s failed", self.scenario_label)
+            raise ApiError(503, "overview_failed",
+                           f"scenario {self.scenario_label}: its overview could not be computed ({exc})") from None
+
+    def require_ledger(self) -> LedgerView:
+        """The ledger, or ApiError 503 when the server runs without one."""
+        if self.ledger is None:
+            raise ApiError(503, "no_ledger", "ledger: this server runs without a ledger (start it with --ledger URL)")
+        return self.ledger
+
+    def close(self) -> None:
+        """Stop the worker and close the ledger."""
+        self.jobs.shutdown()
+        if self.ledger is not None:
+            self.ledger.close()

@@ -1,0 +1,67 @@
+"""``naef serve``: its options, and the one-line message when the web extra is missing."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from naef.commands import serve as serve_module
+from naef.errors import CliError
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    serve_module.register(app)
+
+    @app.callback()
+    def _root() -> None:
+        """(a group, so that `serve` is a subcommand as in naef)"""
+
+    return app
+
+
+def test_missing_extra_gives_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name in ("uvicorn", "plotly") else real(name, *a))
+    result = CliRunner().invoke(_app(), ["serve"])
+    assert isinstance(result.exception, CliError)
+    message = str(result.exception)
+    assert "\n" not in message
+    assert "missing uvicorn, plotly" in message
+    assert "pip install 'naef[web]'" in message
+
+
+def test_bad_options_are_refused_before_starting(tmp_path: Path) -> None:
+    result = CliRunner().invoke(_app(), ["serve", "--port", "70000"])
+    assert isinstance(result.exception, CliError)
+    assert "--port" in str(result.exception)
+    result = CliRunner().invoke(_app(), ["serve", "--ledger", str(tmp_path / "none.db")])
+    assert isinstance(result.exception, CliError)
+    assert "no such ledger file" in str(result.exception)
+
+
+def test_serve_runs_uvicorn_on_the_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    calls: list[dict[str, object]] = []
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
+    result = CliRunner().invoke(_app(), ["serve", "--host", "127.0.0.1", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert calls[0]["port"] == 8123
+    assert calls[0]["host"] == "127.0.0.1"
+    state = calls[0]["app"].state.naef  # type: ignore[attr-defined]
+    assert state.config.scenario == "baseline"
+    state.close()
+
+
+def test_a_bad_scenario_stops_serve_with_its_message() -> None:
+    from naef.scenario import ScenarioError
+
+    result = CliRunner().invoke(_app(), ["serve", "--scenario", "no-such-scenario.toml"])
+    assert isinstance(result.exception, ScenarioError)
+    assert "no such scenario file" in str(result.exception)
