@@ -24,20 +24,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["STATES", "MdfProject", "MdfSummary", "proposal_fields", "sector_of", "state_from_id", "summarise"]
+from naef.mdf.pipeline import STATES
 
-#: ISO 3166-2:MX codes of the 31 states and Mexico City (ISO 3166-2:MX; Ciudad de México is MX-CMX since 2017).
-STATES: dict[str, str] = {
-    "MX-AGU": "Aguascalientes", "MX-BCN": "Baja California", "MX-BCS": "Baja California Sur",
-    "MX-CAM": "Campeche", "MX-CHP": "Chiapas", "MX-CHH": "Chihuahua", "MX-CMX": "Ciudad de México",
-    "MX-COA": "Coahuila", "MX-COL": "Colima", "MX-DUR": "Durango", "MX-GUA": "Guanajuato",
-    "MX-GRO": "Guerrero", "MX-HID": "Hidalgo", "MX-JAL": "Jalisco", "MX-MEX": "Estado de México",
-    "MX-MIC": "Michoacán", "MX-MOR": "Morelos", "MX-NAY": "Nayarit", "MX-NLE": "Nuevo León",
-    "MX-OAX": "Oaxaca", "MX-PUE": "Puebla", "MX-QUE": "Querétaro", "MX-ROO": "Quintana Roo",
-    "MX-SLP": "San Luis Potosí", "MX-SIN": "Sinaloa", "MX-SON": "Sonora", "MX-TAB": "Tabasco",
-    "MX-TAM": "Tamaulipas", "MX-TLA": "Tlaxcala", "MX-VER": "Veracruz", "MX-YUC": "Yucatán",
-    "MX-ZAC": "Zacatecas",
-}
+__all__ = ["STATES", "MdfProject", "MdfSummary", "proposal_fields", "sector_of", "state_from_id", "summarise"]
 
 _SECTOR_PREFIXES: tuple[tuple[str, str], ...] = (
     ("road", "road"), ("railway", "railway"), ("rail", "railway"), ("seaport", "seaport"), ("port", "seaport"),
@@ -53,9 +42,10 @@ def _slug(text: str) -> str:
 
 # slug of each state's name (and a few common short forms) -> code; "mexico" alone is too ambiguous to use
 _STATE_SLUGS: dict[str, str] = {_slug(name): code for code, name in STATES.items()}
-_STATE_SLUGS.update({"cdmx": "MX-CMX", "edomex": "MX-MEX", "coahuila-de-zaragoza": "MX-COA",
-                     "michoacan-de-ocampo": "MX-MIC", "veracruz-de-ignacio-de-la-llave": "MX-VER"})
+_STATE_SLUGS.update({"cdmx": "MX-CMX", "edomex": "MX-MEX", "estado-de-mexico": "MX-MEX", "coahuila": "MX-COA",
+                     "michoacan": "MX-MIC", "veracruz": "MX-VER"})
 _STATE_SLUGS.update({code.lower(): code for code in STATES})  # "mx-oax" as written in an id
+_STATE_SLUGS.pop("mexico", None)  # the official name of MX-MEX, but alone it names the country
 
 
 def sector_of(project_type: str | None) -> str:
