@@ -90,7 +90,8 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
     t.add_row(f"to the MDF (USD bn, PV at {tot['discount_rate']:.0%})", _usd_bn(tot["to_mdf_pv_usd"]))
     t.add_row("first MDF inflow", tot["first_mdf_period"] or "never")
     console.print(t)
-    console.print(f"Wrote [bold]{out / 'cashflows.csv'}[/] and [bold]{out / 'summary.json'}[/].")
+    console.print(f"Wrote [bold]{out / 'cashflows.csv'}[/], [bold]{out / 'summary.json'}[/], "
+                  f"[bold]{out / 'report.html'}[/] and [bold]{out / 'results.xlsx'}[/].")
 
 
 @app.command()
