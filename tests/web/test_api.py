@@ -289,3 +289,14 @@ def test_proposals_and_approval_message(client: TestClient) -> None:
     assert base64.b64decode(msg["message_b64"]) == approval_message(proposal, "ok")
     key = demo_key("mx-board-2")
     assert key.verifier().verify_raw(base64.b64decode(msg["message_b64"]), key.sign(approval_message(proposal, "ok")))
+
+
+def test_an_app_serving_again_after_a_shutdown_still_runs_jobs(demo_db: Path) -> None:
+    """An app object can outlive one lifespan (a test client, a server restarted in process): a run started after
+    its shutdown is queued, not a 500 (found by schemathesis in CI)."""
+    app = create_app(web_config(demo_db))
+    with TestClient(app) as first:
+        assert first.get("/api/runs").status_code == 200
+    with TestClient(app) as again:
+        r = again.post("/api/runs", json={"paths": 50, "seed": 3})
+        assert r.status_code == 202, r.text

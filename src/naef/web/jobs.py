@@ -83,7 +83,17 @@ class JobManager:
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="naef-run")
+        self._closed = False
         self._latest_done: Job | None = None
+
+    def _live_executor(self) -> ThreadPoolExecutor:
+        """The worker thread's executor; a new one if the app was shut down and is serving again (an app object
+        can outlive one lifespan, e.g. under a test client)."""
+        with self._lock:
+            if self._closed:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="naef-run")
+                self._closed = False
+            return self._executor
 
     def submit(self, *, kind: str, scenario: str, paths: int, seed: int, total_units: int, work: Work) -> Job:
         """Queue ``work(progress)``; raise ApiError 429 when ``max_queued`` jobs are already waiting or running."""
@@ -96,12 +106,12 @@ class JobManager:
                       total_units=total_units)
             self._jobs[job.id] = job
             self._trim()
-        self._executor.submit(self._run, job, work)
+        self._live_executor().submit(self._run, job, work)
         return job
 
     def call(self, fn: Callable[[], Any]) -> Future[Any]:
         """Run ``fn`` on the worker thread (for engine work that is not a job, e.g. the start-up overview)."""
-        return self._executor.submit(fn)
+        return self._live_executor().submit(fn)
 
     def _run(self, job: Job, work: Work) -> None:
         job.state = "running"
@@ -150,4 +160,6 @@ class JobManager:
 
     def shutdown(self) -> None:
         """Stop taking work; the running job is abandoned (its thread ends with the process)."""
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            self._closed = True
+            self._executor.shutdown(wait=False, cancel_futures=True)
