@@ -119,3 +119,14 @@ def test_rate_limiter_token_bucket() -> None:
     limiter.take("k", what="x", now=1.01)  # one token a second comes back
     with pytest.raises(ValueError, match="rate_per_minute"):
         RateLimiter(rate_per_minute=0, burst=1)
+
+
+def test_a_request_that_reaches_remember_after_its_window_is_stale_not_a_fresh_nonce() -> None:
+    """Found in review: the nonce of a request is forgotten when its window ends; a replay that passed the
+    freshness check at the window's edge and reaches ``remember`` just after must be refused, not accepted."""
+    guard = ReplayGuard(max_skew_s=300, started_at=0)
+    guard.remember("a", "n" * 16, 1_000, now=1_000)
+    guard.check_fresh(1_000, now=1_300.0)  # still inside the window when the headers arrive
+    with pytest.raises(SigningError, match="more than 300 s") as info:
+        guard.remember("a", "n" * 16, 1_000, now=1_300.2)
+    assert info.value.code == "stale"

@@ -232,6 +232,14 @@ class ReplayGuard:
                 if expiry >= t:
                     break
                 del self._seen[key]
+            if timestamp + self.max_skew_s < t:
+                # checked again here, under the lock and with this clock reading: a request that passed
+                # check_fresh but arrives here after its window could otherwise replay a nonce already forgotten
+                raise SigningError(
+                    f"{HEADER_TIMESTAMP}: {timestamp} is more than {self.max_skew_s} s from the server's clock "
+                    f"({int(t)}); sign again with the current time",
+                    code="stale",
+                )
             pair = (signer, nonce)
             if pair in self._seen:
                 raise SigningError(

@@ -59,7 +59,10 @@
       step("The root equals the checkpoint's root.");
       const vkey = await C.parseVerifierKey($("proof-key").value);
       if (vkey.type !== 1) { finish(false, "the log key must be an Ed25519 (type 0x01) key"); return; }
-      if (vkey.name !== cp.origin) step(`Note: the key's name ${vkey.name} differs from the checkpoint's origin ${cp.origin}.`);
+      if (vkey.name !== cp.origin) {
+        finish(false, `the key's name ${vkey.name} is not the checkpoint's origin ${cp.origin}: not this log's key`);
+        return;
+      }
       if (!(await C.hasEd25519())) {
         finish(true, `entry ${proof.index} is in the tree of the checkpoint's root, but this browser cannot verify Ed25519 ` +
           "signatures: you are trusting that the checkpoint is the one the log signed (compare its root with a published copy)");
@@ -78,8 +81,12 @@
         if (r.ok) { cosigned += 1; step(`Cosignature by witness ${w.name} (time ${r.timestamp}): valid.`); }
         else step(`Witness ${w.name}: no cosignature on this checkpoint.`);
       }
+      const keyInput = $("proof-key");
+      const fromServer = keyInput.value.trim() === (keyInput.dataset.serverValue || "").trim();
       finish(true, `entry ${proof.index} is in the log's signed checkpoint of size ${cp.size}` +
-        (cosigned ? `, cosigned by ${cosigned} witness(es)` : ""));
+        (cosigned ? `, cosigned by ${cosigned} witness(es)` : "") +
+        (fromServer ? ". The log key is the one this server shows: the check is worth what that key is worth — " +
+          "compare it with a copy published elsewhere (or paste yours)" : ""));
     } catch (e) {
       finish(false, e.message);
     }
