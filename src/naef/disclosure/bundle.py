@@ -19,6 +19,11 @@ proof — fails and names the record (and the first differing field). Given an o
 bundle's checkpoint is an append-only extension of the older one (equal roots at equal sizes; else the RFC 9162
 consistency proof from the older size), which detects a forked log.
 
+What a bundle does not prove: that no entry was left out. Inclusion proofs show presence, not absence, so a
+publisher who drops an entry and re-renders the files produces a bundle that verifies (a review reproduced this
+on the demo ledger). Completeness needs the whole log up to the checkpoint (``naef ledger verify`` on a copy, or
+every leaf); docs/disclosure.md says so under "Limits".
+
 :func:`export_bundle` writes a bundle from a ledger: into a temporary folder beside ``out``, verified there, then
 renamed into place, so a failure leaves nothing half-written.
 """
