@@ -85,7 +85,9 @@ def test_budget_is_the_p80_of_cumulative_inflows(baseline: tuple[dict[str, Any],
     assert np.all(spend <= got * (1 + 1e-6) + 1.0)
 
 
-def test_outcomes_never_exceed_inflows(baseline: tuple[dict[str, Any], Path, float]) -> None:
+def test_outcome_percentiles_are_ordered_and_bounded(baseline: tuple[dict[str, Any], Path, float]) -> None:
+    """Percentiles of the outcomes are ordered and bounded (that no path spends more than it received is checked
+    path by path in tests/mdf/test_outcomes.py)."""
     data, _, _ = baseline
     rows = data["outcomes"]["by_year"]
     for r in rows:

@@ -31,8 +31,11 @@ def _project(cost: float, benefit: float, d: int, life: int, om: float = 0.0, re
 
 projects = st.builds(
     _project,
-    cost=st.floats(1e6, 1e9), benefit=st.floats(0, 3e8), d=st.integers(1, 6), life=st.integers(1, 40),
-    om=st.floats(0, 1e7), ref=st.sampled_from(sorted(REFERENCE_CLASSES)),
+    # amounts a project can have: US$ 1 or more (or exactly 0), no subnormal floats, on which numpy-financial's
+    # eigenvalue root finder fails (LinAlgError) while naef's Brent search does not
+    cost=st.floats(1e6, 1e9), benefit=st.one_of(st.just(0.0), st.floats(1.0, 3e8)), d=st.integers(1, 6),
+    life=st.integers(1, 40), om=st.one_of(st.just(0.0), st.floats(1.0, 1e7)),
+    ref=st.sampled_from(sorted(REFERENCE_CLASSES)),
 )
 
 
@@ -55,11 +58,15 @@ def test_eirr_matches_numpy_financial(project: Project) -> None:
     if a.eirr is None:
         assert math.isnan(ref) or not -0.99 < ref < 100  # no root where eirr searches
         return
-    assert npv(rate=a.eirr, values=values) == pytest.approx(0.0, abs=1e-6 * project.cost_usd)
+    # a root: NPV changes sign across it (near r = -1 NPV is so steep that its value at the root says little)
+    delta = 1e-9 * (1.0 + abs(a.eirr))
+    assert npv(rate=a.eirr - delta, values=values) * npv(rate=a.eirr + delta, values=values) <= 0.0
     signs = np.sign(values[values != 0])
     one_root = int(np.count_nonzero(signs[1:] != signs[:-1])) == 1
-    if not math.isnan(ref) and ref > -0.99 and one_root:
-        assert a.eirr == pytest.approx(ref, abs=1e-6)
+    # the same root; where numpy-financial's polynomial roots lose digits, ours must be the better root
+    if not math.isnan(ref) and ref > -0.99 and one_root and a.eirr != pytest.approx(ref, abs=1e-6):
+        assert abs(npv(rate=a.eirr, values=values)) <= abs(npv(rate=ref, values=values))
+        assert a.eirr == pytest.approx(ref, abs=1e-4)
 
 
 @settings(max_examples=100, deadline=None)

@@ -160,3 +160,17 @@ def test_bad_settings_are_refused() -> None:
     with pytest.raises(SelectionError, match="migrant share: must be between 0 and 1"):
         select_portfolio(projects, ap, years=[2030], budget_usd=[1e6],
                          constraints=Constraints(migrant_share_min=1.5))
+
+
+def test_a_time_limit_without_a_solution_is_said_as_such_not_as_infeasibility() -> None:
+    """Found in review: HiGHS stopping at its time limit before any feasible point was reported as conflicting
+    constraints."""
+    from naef.mdf.appraisal import appraise_pipeline
+    from naef.mdf.pipeline import load_pipeline
+
+    pipe = load_pipeline(None)
+    years = list(range(2030, 2057))
+    with pytest.raises(SelectionError, match="time limit") as info:
+        select_portfolio(pipe.projects, appraise_pipeline(pipe.projects), years=years,
+                         budget_usd=np.full(len(years), 1e9), time_limit=1e-6)
+    assert "cannot all hold" not in str(info.value)

@@ -136,7 +136,10 @@ def run_portfolio(
             raise PortfolioOptionError(f"--budget-usd-by-year: year {outside[0]} is outside the scenario's years "
                                        f"{mc_years[0]}-{mc_years[-1]}")
         cols = [mc_years.index(y) for y in years]
-        path_inflows = inflows[:, cols]
+        # each given year receives the Monte Carlo inflows since the previous given year (the first: all of them
+        # so far), so no money the MDF received is dropped; outcomes run on these paths, not on the given budget
+        cumulative = np.cumsum(inflows, axis=1)[:, cols]
+        path_inflows = np.diff(cumulative, axis=1, prepend=0.0)
     else:
         years, budget = budget_at_confidence(mc_years, inflows, confidence=confidence)
         path_inflows = inflows

@@ -48,10 +48,15 @@ def add_deterministic_report(files: dict[str, str | bytes], *, scenario: Scenari
 def portfolio_section(result: dict[str, Any]) -> dict[str, Any]:
     """``naef portfolio``'s result as the report's portfolio section (``docs/reports.md``)."""
     outcomes = result.get("outcomes") or {}
+    planned = {row["id"]: row["cost_usd"] for row in (result.get("appraisal") or {}).get("projects", [])}
+    pipeline = result.get("pipeline") or {}
+    note = (f"ILLUSTRATIVE pipeline ({pipeline.get('source', 'mdf_pipeline.csv')}); see docs/portfolio.md"
+            if pipeline.get("illustrative") else f"pipeline {pipeline.get('source', '')}")
     return {
         "projects": [
             {"id": s["id"], "name": s.get("name", s["id"]), "sector": s["sector"], "state": s["state"],
-             "cost_usd": s["expected_cost_usd"], "start_year": s["start_year"], "enpv_usd": s.get("enpv_usd")}
+             "cost_usd": planned.get(s["id"], s["expected_cost_usd"]), "expected_cost_usd": s["expected_cost_usd"],
+             "start_year": s["start_year"], "enpv_usd": s.get("enpv_usd")}
             for s in result["selected"]
         ],
         "spend_usd_by_year": result["spend_usd_by_year"],
@@ -64,5 +69,5 @@ def portfolio_section(result: dict[str, Any]) -> dict[str, Any]:
         "objective_usd": result["objective_usd"],
         "confidence": (result.get("run") or {}).get("confidence"),
         "binding_constraints": [b["name"] for b in result.get("binding_constraints", []) if b.get("binding_in_milp")],
-        "note": "ILLUSTRATIVE pipeline (naef/data/mdf_pipeline.csv); see docs/portfolio.md",
+        "note": note,
     }

@@ -304,7 +304,7 @@ def load_pipeline(path: Path | str | None = None) -> Pipeline:
         return parse_pipeline(text, source_name=DEFAULT_PIPELINE)
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise PipelineError(f"--pipeline {p}: no such file") from None
     except IsADirectoryError:

@@ -358,6 +358,9 @@ def select_portfolio(
     base = yrs[0] if base_year is None else int(base_year)
     model = _build(projects, appraisals, yrs, budget, constraints, base)
     status, x = _solve_mip(model, model.rows, time_limit=time_limit)
+    if status == 1 and x is None:
+        raise SelectionError(f"portfolio: the MIP solver reached its time limit ({time_limit:g} s) before finding "
+                             "a feasible portfolio; allow more time or simplify the constraints")
     if status == 2 or x is None:
         if status not in (0, 1, 2):
             raise SelectionError(f"portfolio: the MIP solver failed (HiGHS status {status})")

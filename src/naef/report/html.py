@@ -920,7 +920,8 @@ def _portfolio_section(p: dict[str, Any], summary: Doc) -> Section:
                             lines=[("funds available", [budget.get(y) for y in years])] if budget else [],
                             scale=1e9, value_title="USD bn per year", value_format=",.3f")
         conf = ("" if is_missing(p["confidence"])
-                else f" at the P{round(float(p['confidence']) * 100)} of the MDF's inflows")
+                else f" at the P{round((1.0 - float(p['confidence'])) * 100)} of the MDF's cumulative inflows "
+                      f"(available with probability {float(p['confidence']):.0%})")
         s.blocks.append(Chart("chart-portfolio-spend", "The MDF's spending by year",
                               "Money the selected projects spend each year (bars)"
                               + (f" against the funds available{conf} (line), unspent money carried forward"
