@@ -129,6 +129,7 @@ def test_unsigned_stale_replayed_altered_or_foreign_requests_are_refused(client:
     r = signed_post(client, "/api/proposals", body, generate_key("nobody"))
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "unknown_signer"
+    assert r.headers["WWW-Authenticate"].startswith("Naef-Ed25519")
 
     for bad in ({"Naef-Signature": "!!!"}, {"Naef-Timestamp": "soon"}, {"Naef-Nonce": "short"},
                 {"Naef-Signer": "two words"}):

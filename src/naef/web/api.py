@@ -449,7 +449,10 @@ async def signed_writer(request: Request) -> Signer:
         state.write_limiter.take(f"ip:{client_address(request)}", what="signed writes from this address")
         sig = parse_signature_headers(dict(request.headers))
         state.replay.check_fresh(sig.timestamp)
-        key, role = await run_in_threadpool(view.signer_key, sig.signer)
+        try:
+            key, role = await run_in_threadpool(view.signer_key, sig.signer)
+        except ApiError as exc:  # an unknown signer is unauthenticated like the rest: same header
+            raise SigningError(exc.message, code=exc.code, status=exc.status) from None
         body = await request.body()
         raw_path = request.scope.get("raw_path") or request.url.path.encode("utf-8")
         target = raw_path.decode("latin-1")
