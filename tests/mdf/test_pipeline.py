@@ -96,3 +96,12 @@ def test_header_problems() -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(PipelineError, match=r"--pipeline .*nope\.csv: no such file"):
         load_pipeline(tmp_path / "nope.csv")
+
+
+def test_a_file_saved_by_excel_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    header = ("id,name,sector,state,cost_usd,start_year_min,duration_years,annual_benefit_usd,benefit_years,jobs\n")
+    row = "r1,Road,road,MX-MIC,1e8,2030,2,2e7,20,100\n"
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeff".encode() + (header + row).encode())
+    pipe = load_pipeline(path)
+    assert [p.id for p in pipe.projects] == ["r1"]
