@@ -25,6 +25,7 @@ import naef.cli
 from naef.analysis.calibrate import calibrate_csv
 from naef.commands.calibrate import ESTIMATE_KEYS, JSON_KEYS, intervals_95, register
 from naef.engine.price_models import GBM, MeanRevertingOU
+from tests.cli_main import naef_main
 
 BRENT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "eia-oil-prices" / "brent-monthly.csv"
 NAEF = Path(sys.executable).parent / "naef"
@@ -45,13 +46,8 @@ def invoke(*args: str) -> Result:
 
 
 def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[Any, str, str]:
-    """``naef.cli.main()`` with ``calibrate`` registered: (exit code, stdout, stderr)."""
-    monkeypatch.setattr(naef.cli, "app", app)
-    monkeypatch.setattr(sys, "argv", ["naef", "calibrate", *args])
-    with pytest.raises(SystemExit) as exc:
-        naef.cli.main()
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
+    """``naef calibrate *args`` through the real ``naef.cli.main()``: (exit code, stdout, stderr)."""
+    return naef_main(monkeypatch, capsys, "calibrate", *args)
 
 
 # ---- EIA Brent ---------------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,10 +19,10 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
-import naef.cli
 from naef.commands.portfolio import register
 from naef.engine.montecarlo import mdf_inflows_by_year, prepare
 from naef.scenario import load_scenario
+from tests.cli_main import naef_main
 
 app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
 
@@ -43,12 +42,8 @@ def invoke(*args: str) -> Result:
 
 
 def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[Any, str, str]:
-    monkeypatch.setattr(naef.cli, "app", app)
-    monkeypatch.setattr(sys, "argv", ["naef", "portfolio", *args])
-    with pytest.raises(SystemExit) as exc:
-        naef.cli.main()
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
+    """``naef portfolio *args`` through the real ``naef.cli.main()``: (exit code, stdout, stderr)."""
+    return naef_main(monkeypatch, capsys, "portfolio", *args)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import math
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +20,11 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
-import naef.cli
 from naef.analysis.factors import FACTORS, OUTPUTS, Factor, available_factors, model_outputs
 from naef.commands.sensitivity import HELP, register
 from naef.scenario import load_scenario
 from naef.scenario.models import Scenario
+from tests.cli_main import naef_main
 
 app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
 
@@ -52,13 +51,8 @@ def run_json(*args: str) -> dict[str, Any]:
 
 
 def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[Any, str, str]:
-    """``naef.cli.main()`` with ``sensitivity`` registered: (exit code, stdout, stderr)."""
-    monkeypatch.setattr(naef.cli, "app", app)
-    monkeypatch.setattr(sys, "argv", ["naef", "sensitivity", *args])
-    with pytest.raises(SystemExit) as exc:
-        naef.cli.main()
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
+    """``naef sensitivity *args`` through the real ``naef.cli.main()``: (exit code, stdout, stderr)."""
+    return naef_main(monkeypatch, capsys, "sensitivity", *args)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,10 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
-import naef.cli
 from naef import load_scenario
 from naef.commands.stress import register, stress_scenario
 from naef.engine.stress import load_episodes
+from tests.cli_main import naef_main
 
 app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
 
@@ -44,13 +43,8 @@ def invoke(*args: str) -> Result:
 
 
 def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[Any, str, str]:
-    """``naef.cli.main()`` with ``stress`` registered: (exit code, stdout, stderr)."""
-    monkeypatch.setattr(naef.cli, "app", app)
-    monkeypatch.setattr(sys, "argv", ["naef", "stress", *args])
-    with pytest.raises(SystemExit) as exc:
-        naef.cli.main()
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
+    """``naef stress *args`` through the real ``naef.cli.main()``: (exit code, stdout, stderr)."""
+    return naef_main(monkeypatch, capsys, "stress", *args)
 
 
 def write_deck(path: Path, rows: list[tuple[str, float]], header: str = "Date,Price") -> Path:

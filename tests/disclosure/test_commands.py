@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-import naef.cli
 from naef.commands.disclose import register
 from naef.ledger.demo import demo_key
 from naef.ledger.keys import SIG_COSIGNATURE_V1, VerifierKey
+from tests.cli_main import naef_main
 
 from .conftest import LedgerFactory
 
@@ -36,13 +35,8 @@ register(app)
 
 
 def run_main(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[Any, str, str]:
-    """``naef.cli.main()`` with the disclosure commands registered: (exit code, stdout, stderr)."""
-    monkeypatch.setattr(naef.cli, "app", app)
-    monkeypatch.setattr(sys, "argv", ["naef", *args])
-    with pytest.raises(SystemExit) as exc:
-        naef.cli.main()
-    cap = capsys.readouterr()
-    return exc.value.code, cap.out, cap.err
+    """``naef *args`` through the real ``naef.cli.main()``: (exit code, stdout, stderr)."""
+    return naef_main(monkeypatch, capsys, *args)
 
 
 def leftovers(folder: Path) -> list[str]:

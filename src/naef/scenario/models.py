@@ -347,6 +347,8 @@ class Triggers(_Model):
     distributions_before_first_repayment: bool = False  # lock-up until every tranche has started repaying
     # an event of default: interest of the most senior class with debt outstanding still unpaid (the DSRA and the
     # trap account being empty) for more than this many consecutive periods; the debt is then accelerated
+    # ILLUSTRATIVE default: a shortfall cured in the next period is not an event of default (bond indentures give
+    # about 30 days, less than one quarter; a quarterly grid cannot express less than one period)
     default_grace_periods: Annotated[int, Field(ge=0, le=48)] = 1
 
 
@@ -401,7 +403,10 @@ class Hedge(_Model):
     call_strike_usd_per_bbl: Annotated[float | None, Field(default=None, gt=0.0, le=1000.0)] = None
     first_year: Annotated[int, Field(ge=1900, le=2300)]
     last_year: Annotated[int, Field(ge=1900, le=2300)]
+    # ILLUSTRATIVE: a round implied volatility a little below the historical one (naef calibrate on EIA Brent
+    # monthly, 2000-2026: sigma 0.363 +/- 0.014; docs/baseline.md) — give a quoted implied volatility for real work
     volatility: Annotated[float, Field(gt=0.0, le=3.0, allow_inf_nan=False)] = 0.30
+    # ILLUSTRATIVE: a round US dollar rate (US Treasury yields were about 4 % in 2025)
     risk_free_rate: Annotated[float, Field(ge=-0.05, le=0.5, allow_inf_nan=False)] = 0.04
     premium: Literal["proceeds", "collections"] = "proceeds"
     source: str = ""
