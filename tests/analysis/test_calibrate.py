@@ -15,8 +15,9 @@ from scipy import optimize, stats
 from naef.analysis.calibrate import CalibrationResult, calibrate, calibrate_csv, fit_gbm, fit_ou
 from naef.analysis.history import parse_monthly_prices, read_monthly_prices
 from naef.engine.price_models import GBM, MeanRevertingOU, PriceModelError
+from tests import data_paths
 
-EIA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "eia-oil-prices"
+EIA = data_paths.EIA
 DT = 1.0 / 12.0
 
 

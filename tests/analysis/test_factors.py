@@ -5,7 +5,6 @@ range is recomputed from EIA Brent; the outputs (senior EL, MDF inflows) are wha
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,8 +28,9 @@ from naef.engine.price_models import GBM, FixedDifferential, MeanRevertingOU, OU
 from naef.errors import NaefError
 from naef.scenario import load_scenario
 from naef.scenario.models import Scenario
+from tests import data_paths
 
-BRENT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "eia-oil-prices" / "brent-monthly.csv"
+BRENT = data_paths.BRENT_MONTHLY
 BASE = load_scenario("baseline")
 
 #: the factors the issue asks for (each must be registered)

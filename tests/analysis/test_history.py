@@ -23,8 +23,9 @@ from naef.analysis.history import (
     read_monthly_prices,
 )
 from naef.engine.price_models import GBM, BlockBootstrap, PriceModelError, parse_price_model
+from tests import data_paths
 
-EIA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "eia-oil-prices"
+EIA = data_paths.EIA
 
 
 def test_monthly_file_is_read_as_is() -> None:

@@ -25,9 +25,10 @@ import naef.cli
 from naef.analysis.calibrate import calibrate_csv
 from naef.commands.calibrate import ESTIMATE_KEYS, JSON_KEYS, intervals_95, register
 from naef.engine.price_models import GBM, MeanRevertingOU
+from tests import data_paths
 from tests.cli_main import naef_main
 
-BRENT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "eia-oil-prices" / "brent-monthly.csv"
+BRENT = data_paths.BRENT_MONTHLY
 NAEF = Path(sys.executable).parent / "naef"
 
 app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)

@@ -11,6 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests import data_paths
+
 NAEF = Path(sys.executable).parent / "naef"
 
 
@@ -158,7 +160,7 @@ def test_bad_stochastic_inputs_exit_2_naming_the_key(tmp_path: Path, text: str, 
 
 
 def test_bootstrap_from_the_eia_history_runs(tmp_path: Path) -> None:
-    eia = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "eia-oil-prices" / "brent-monthly.csv"
+    eia = data_paths.BRENT_MONTHLY
     text = BASELINE_TOML.replace('model = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 69.1\nsigma = 0.366',
                                  f'model = "bootstrap"\nblock_months = 12\nhistory_csv = "{eia}"')
     (tmp_path / "s.toml").write_text(text, encoding="utf-8")

@@ -1,5 +1,5 @@
 """Fixtures of the disclosure tests: demo ledgers (built once per session and only read), the demo log key, the
-official schemas in ``../shared/data`` and a helper that builds small ledgers signed with the demo log key."""
+official schemas (``tests/data/``) and a helper that builds small ledgers signed with the demo log key."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from naef.ledger.cli_ops import register
 from naef.ledger.demo import DEMO_LOG_KEY_NAME, demo_key, illustrative_figures, run_demo
 from naef.ledger.keys import SignerKey, VerifierKey
 from naef.ledger.log import Ledger, StoredEntry
+from tests import data_paths
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-IATI_DIR = SHARED / "iati-2.03"
-OC4IDS_DIR = SHARED / "oc4ids-0.9.4"
+IATI_DIR = data_paths.IATI_DIR
+OC4IDS_DIR = data_paths.OC4IDS_DIR
 
 
 @pytest.fixture(scope="session")

@@ -37,8 +37,9 @@ from naef.engine.stress import (
 from naef.engine.waterfall import cash_identity_residual
 from naef.errors import NaefError
 from naef.scenario.models import Hedge, Scenario
+from tests import data_paths
 
-EIA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "eia-oil-prices"
+EIA = data_paths.EIA
 REQUIRED = ("collapse_2008", "slump_2014", "crash_2020")
 
 

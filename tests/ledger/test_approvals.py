@@ -52,8 +52,9 @@ from naef.ledger.errors import LedgerError
 from naef.ledger.governance import Governance
 from naef.ledger.interests import InterestDeclaration
 from naef.ledger.keys import SignerKey, VerifierKey
+from tests import data_paths
 
-EXAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "bods-0.4" / "examples"
+EXAMPLES = data_paths.BODS_EXAMPLES
 REFERENCES = load_unit_costs()
 
 

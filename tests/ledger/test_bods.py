@@ -14,13 +14,13 @@ import pytest
 from naef.ledger.approvals import ENTRY_BODS, control_state
 from naef.ledger.bods import BodsError, import_bods, read_statements, validate_statements
 from naef.ledger.log import Ledger
+from tests import data_paths
 
-BODS_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "bods-0.4"
-EXAMPLES = sorted((BODS_DIR / "examples").glob("*.json"))
+EXAMPLES = sorted(data_paths.BODS_EXAMPLES.glob("*.json"))
 
 
 def example(name: str) -> list[dict[str, Any]]:
-    data: list[dict[str, Any]] = json.loads((BODS_DIR / "examples" / name).read_text(encoding="utf-8"))
+    data: list[dict[str, Any]] = json.loads((data_paths.BODS_EXAMPLES / name).read_text(encoding="utf-8"))
     return data
 
 

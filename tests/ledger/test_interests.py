@@ -6,15 +6,15 @@ from __future__ import annotations
 import json
 from collections import deque
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from naef.ledger.interests import InterestDeclaration, OwnershipGraph, OwnershipLink, find_conflict
+from tests import data_paths
 
-EXAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "bods-0.4" / "examples"
+EXAMPLES = data_paths.BODS_EXAMPLES
 
 
 def example(name: str) -> list[dict[str, Any]]:

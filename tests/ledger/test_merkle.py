@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -23,8 +22,9 @@ from naef.ledger.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from tests import data_paths
 
-VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "ct-merkle" / "tree-vectors.json"
+VECTORS = data_paths.CT_TREE_VECTORS
 
 # ------------------------------------------------------------------------------------------------ naive
 # reference Written straight from RFC 9162 §2.1.1, §2.1.3.1 and §2.1.4.1 over the list of leaf inputs, with

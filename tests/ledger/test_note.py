@@ -1,16 +1,14 @@
 """C2SP signed notes, checkpoints and cosignatures against the specifications' own examples.
 
-References: ``../shared/data/specs/signed-note.md`` (example verifier key and note), ``tlog-checkpoint.md``
-and
-``tlog-cosignature.md`` (example checkpoint with a witness cosignature and its signed message), and the
-documentation vectors of the reference implementation ``golang.org/x/mod/sumdb/note`` (PeterNeumann key,
-note and signature; the EnochRoot cosigned note).
+References: the C2SP specs' examples, copied as data into ``tests/data/c2sp/`` (signed-note: example verifier
+key and note; tlog-checkpoint; tlog-cosignature: example checkpoint with a witness cosignature and its signed
+message), and the documentation vectors of the reference implementation ``golang.org/x/mod/sumdb/note``
+(PeterNeumann key, note and signature; the EnochRoot cosigned note).
 """
 
 from __future__ import annotations
 
 import base64
-import re
 import struct
 from pathlib import Path
 
@@ -40,8 +38,9 @@ from naef.ledger.note import (
     sign_checkpoint,
     sign_note,
 )
+from tests import data_paths
 
-SPECS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "specs"
+C2SP = data_paths.C2SP
 
 # golang.org/x/mod/sumdb/note package documentation
 GO_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
@@ -58,8 +57,9 @@ ENOCH_SIG = (
 )
 
 
-def _spec_blocks(name: str) -> list[str]:
-    return re.findall(r"```\n(.*?)```", (SPECS / name).read_text(encoding="utf-8"), flags=re.S)
+def _example(name: str) -> str:
+    """An example copied byte for byte from a C2SP spec into ``tests/data/c2sp/`` (see its README)."""
+    return (C2SP / name).read_text(encoding="utf-8")
 
 
 # ------------------------------------------------------------------------------------------------ spec
@@ -67,19 +67,17 @@ def _spec_blocks(name: str) -> list[str]:
 
 
 def test_signed_note_spec_example_verifies() -> None:
-    spec = (SPECS / "signed-note.md").read_text(encoding="utf-8")
-    vkey_text = re.search(r"^    (example\.com/foo\+\S+)$", spec, flags=re.M)
-    assert vkey_text is not None
-    vkey = VerifierKey.parse(vkey_text.group(1))
+    vkey_text = _example("signed-note-example.vkey").strip()
+    vkey = VerifierKey.parse(vkey_text)
     assert (vkey.name, f"{vkey.key_id:08x}", vkey.sig_type) == ("example.com/foo", "530d903a", SIG_ED25519)
-    assert vkey.encode() == vkey_text.group(1)
-    message = next(b for b in _spec_blocks("signed-note.md") if b.startswith("This is an example message."))
+    assert vkey.encode() == vkey_text
+    message = _example("signed-note-example.note")
     note, verified = open_note(message, [vkey])
     assert note.text == "This is an example message.\n"
     assert verified == [(vkey, None)]
     assert note.encode() == message  # re-encoding is byte-identical
     # the first example (a poem) is signed by a key we do not know: it must be rejected, not trusted
-    poem = _spec_blocks("signed-note.md")[0]
+    poem = _example("signed-note-poem.note")
     with pytest.raises(LedgerError, match="no signature by a known key"):
         open_note(poem, [vkey])
     # any change to the text breaks the signature of the known key
@@ -106,7 +104,7 @@ def test_go_reference_vectors_byte_for_byte() -> None:
 
 
 def test_checkpoint_spec_example_parses() -> None:
-    block = _spec_blocks("tlog-checkpoint.md")[0]
+    block = _example("tlog-checkpoint-example.note")
     note = parse_note(block)
     cp = Checkpoint.parse(note.text)
     assert cp.origin == "example.com/behind-the-sofa"
@@ -117,18 +115,15 @@ def test_checkpoint_spec_example_parses() -> None:
 
 
 def test_cosignature_spec_example_structure_and_message() -> None:
-    spec_blocks = _spec_blocks("tlog-cosignature.md")
-    note = parse_note(spec_blocks[0])
+    note = parse_note(_example("tlog-cosignature-example.note"))
     witness_sig = note.signatures[1]
     assert witness_sig.name == "witness.example.com/w1"
     assert len(witness_sig.signature) == 8 + 64  # timestamped_signature: u64 timestamp || Ed25519 signature
     (timestamp,) = struct.unpack(">Q", witness_sig.signature[:8])
     assert timestamp == 1679315147
     # the signed message given in the spec for that timestamp
-    spec_text = (SPECS / "tlog-cosignature.md").read_text(encoding="utf-8")
-    m = re.search(r"\n    (cosignature/v1\n    time \d+\n(?:    .+\n){3})", spec_text)
-    assert m is not None
-    expected = "".join(line[4:] + "\n" for line in ("    " + m.group(1)).rstrip("\n").split("\n"))
+    expected = _example("tlog-cosignature-example.message")
+    assert expected.startswith("cosignature/v1\ntime 1679315147\n")
     assert cosignature_message(note.text, timestamp) == expected.encode()
 
 

@@ -59,7 +59,7 @@ __all__ = [
 
 #: Lowest and highest annualised volatility of Brent's log-price over ten-year windows: a GBM fitted by maximum
 #: likelihood (``naef.analysis.calibrate.fit_gbm``) to each window of 120 consecutive EIA Brent monthly averages
-#: (``/work/shared/data/eia-oil-prices/brent-monthly.csv``, 1987-05 to 2026-07), windows starting every 12 months
+#: (``naef/data/eia/brent-monthly.csv``, shipped with naef, 1987-05 to 2026-07), windows starting every 12 months
 #: from 1987-05: 0.2695 to 0.4349, rounded to 0.27 and 0.43 (tests recompute them).
 VOLATILITY_RANGE = (0.27, 0.43)
 #: PEMEX's crude exports in 2024, about 0.8 million bbl/d (PEMEX "Indicadores Petroleros", as cited in the

@@ -35,13 +35,13 @@ import functools
 import io
 import math
 from dataclasses import dataclass
-from importlib import resources
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from naef.errors import NaefError
+from naef.resources import read_data_text
 
 __all__ = [
     "BELOW_SCALE",
@@ -135,7 +135,7 @@ def load_table(name: str = DEFAULT_TABLE) -> IdealizedTable:
     if name not in TABLES:
         raise RatingError(f"rating table {name!r}: unknown; valid tables are {', '.join(TABLES)}")
     filename, kind = TABLES[name]
-    text = resources.files("naef").joinpath("data", "ratings", filename).read_text(encoding="utf-8")
+    text = read_data_text("ratings", filename)
     rows = list(csv.reader(io.StringIO(text)))
     header, body = rows[0], [r for r in rows[1:] if r]
     horizons = np.array([float(h) for h in header[1:]], dtype=np.float64)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from pathlib import Path
 from statistics import NormalDist
 from typing import Annotated, Literal
 
@@ -30,6 +29,7 @@ from rich.text import Text
 
 from naef.analysis.calibrate import CalibrationResult, calibrate_csv
 from naef.errors import CliError
+from naef.resources import resolve_history
 
 __all__ = [
     "ESTIMATE_KEYS",
@@ -163,14 +163,19 @@ def _print_table(result: CalibrationResult, console: Console) -> None:
 
 def calibrate_command(
     history: Annotated[
-        Path,
-        typer.Option("--history", help="Date,Price CSV (daily or monthly, US$/bbl).", show_default=False),
+        str,
+        typer.Option(
+            "--history",
+            help="A shipped series (brent-daily, brent-monthly, wti-daily, wti-monthly: U.S. EIA spot prices) or a "
+            "Date,Price CSV (daily or monthly, US$/bbl).",
+            show_default=False,
+        ),
     ],
     model: Annotated[str, typer.Option("--model", help="gbm or ou.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (keys above).")] = False,
 ) -> None:
     """Fit ``model`` to the history; print a table or JSON. Errors are NaefError subclasses (exit 2 in main)."""
-    fit = calibrate_csv(history, model=parse_model(model))
+    fit = calibrate_csv(resolve_history(history), model=parse_model(model))
     if as_json:
         typer.echo(json.dumps(fit.to_dict(), indent=2, allow_nan=False))
     else:

@@ -10,8 +10,9 @@ statementId is "a persistent globally unique identifier"), is appended as ``bene
 entries in one transaction; one invalid statement refuses the whole array, naming the statement (array index
 and statementId) and the schema's reason, and nothing is appended.
 
-The schema files are not shipped with naef: they are read from ``schema_dir`` (argument), else the directory
-in the environment variable ``NAEF_BODS_SCHEMA_DIR``, else ``../shared/data/bods-0.4`` beside the project.
+The schema files ship with naef (``naef/data/bods-0.4/``, Apache-2.0, © Open Ownership; see ``data/README.md``):
+they are read from ``schema_dir`` (argument), else the directory in the environment variable
+``NAEF_BODS_SCHEMA_DIR`` (an override, e.g. to try a newer schema), else the package's own copy.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from referencing import Registry, Resource
 from naef.ledger.approvals import ENTRY_BODS
 from naef.ledger.errors import LedgerError
 from naef.ledger.log import Ledger
+from naef.resources import data_dir
 
 __all__ = [
     "SCHEMA_DIR_ENV",
@@ -50,11 +52,11 @@ class BodsError(LedgerError):
 
 
 def default_schema_dir() -> Path:
-    """``$NAEF_BODS_SCHEMA_DIR``, else ``../shared/data/bods-0.4`` relative to the project root."""
+    """``$NAEF_BODS_SCHEMA_DIR`` if set, else the BODS 0.4 schemas shipped in the package."""
     env = os.environ.get(SCHEMA_DIR_ENV)
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3].parent / "shared" / "data" / "bods-0.4"
+    return data_dir("bods-0.4")
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,6 +1,6 @@
 """C2SP signed notes, transparency-log checkpoints and ``cosignature/v1`` witness cosignatures.
 
-Specifications (copies in ``../shared/data/specs/``):
+Specifications (their examples are test data in ``tests/data/c2sp/``):
 
 * c2sp.org/signed-note — a note is UTF-8 text ending in a newline, a blank line, then one or more lines
   ``— <key name> base64(uint32 key ID || signature)``; no control characters other than newline; unknown keys

@@ -17,6 +17,7 @@ import rfc8785
 from pydantic import ValidationError
 
 from naef.errors import NaefError
+from naef.resources import SHIPPED_HISTORIES, resolve_history
 from naef.scenario.models import Scenario
 
 __all__ = ["ScenarioError", "content_hash", "load_scenario", "scenario_identity", "shipped_scenarios"]
@@ -146,6 +147,8 @@ def _attach_history(data: dict[str, Any], origin: str, base: Path) -> None:
     if not isinstance(name, str):
         raise ScenarioError(f"{origin}: {key}: must be a file name", path=key)
     path = Path(name) if Path(name).is_absolute() else base / name
+    if name in SHIPPED_HISTORIES and not path.exists():
+        path = resolve_history(name)  # a series shipped with naef, by name (e.g. "brent-daily")
     try:
         model["history"] = load_historical_returns(path).model_dump()
     except NaefError as exc:
