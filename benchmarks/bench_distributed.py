@@ -32,7 +32,8 @@ def main() -> None:
     import numpy as np
     from distributed import Client, LocalCluster
 
-    from naef.engine.montecarlo import prepare, simulate_paths
+    from naef.analysis.montecarlo import simulate_paths
+    from naef.engine.montecarlo import prepare
     from naef.parallel import DaskRunner, InProcessRunner
     from naef.scenario.load import load_scenario
 

@@ -38,7 +38,8 @@ from typing import Any
 def _one_size(scenario: str, n_paths: int, chunk_size: int, threads: int | None) -> dict[str, Any]:
     import numba
 
-    from naef.engine.montecarlo import prepare, simulate_paths
+    from naef.analysis.montecarlo import simulate_paths
+    from naef.engine.montecarlo import prepare
     from naef.scenario.load import load_scenario
 
     setup = prepare(load_scenario(scenario))
@@ -82,7 +83,8 @@ def _oracle(scenario: str, n_paths: int) -> dict[str, Any]:
 def _reproducible(scenario: str) -> dict[str, Any]:
     import numpy as np
 
-    from naef.engine.montecarlo import prepare, simulate_paths
+    from naef.analysis.montecarlo import simulate_paths
+    from naef.engine.montecarlo import prepare
     from naef.scenario.load import load_scenario
 
     setup = prepare(load_scenario(scenario))

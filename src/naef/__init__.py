@@ -11,17 +11,10 @@ The public Python API for notebooks::
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-from naef.errors import NaefError
-
-try:
-    __version__ = version("naef")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
-    __version__ = "0.0.0+unknown"
-
 from naef.engine.simulate import SimulationResult, simulate
+from naef.errors import NaefError
 from naef.scenario import Scenario, ScenarioError, load_scenario
+from naef.version import __version__
 
 __all__ = [
     "NaefError",

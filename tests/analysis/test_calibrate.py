@@ -13,8 +13,8 @@ import pytest
 from scipy import optimize, stats
 
 from naef.analysis.calibrate import CalibrationResult, calibrate, calibrate_csv, fit_gbm, fit_ou
-from naef.analysis.history import parse_monthly_prices, read_monthly_prices
-from naef.engine.price_models import GBM, MeanRevertingOU, PriceModelError
+from naef.scenario.history import parse_monthly_prices, read_monthly_prices
+from naef.scenario.price_models import GBM, MeanRevertingOU, PriceModelError
 from tests import data_paths
 
 EIA = data_paths.EIA

@@ -22,12 +22,12 @@ from naef.analysis.factors import (
     model_outputs,
     senior_el,
 )
-from naef.analysis.history import log_prices, read_monthly_prices
-from naef.engine.fiscal import duty_rates
-from naef.engine.price_models import GBM, FixedDifferential, MeanRevertingOU, OUDifferential, SchwartzSmith
 from naef.errors import NaefError
 from naef.scenario import load_scenario
+from naef.scenario.fiscal import duty_rates
+from naef.scenario.history import log_prices, read_monthly_prices
 from naef.scenario.models import Scenario
+from naef.scenario.price_models import GBM, FixedDifferential, MeanRevertingOU, OUDifferential, SchwartzSmith
 from tests import data_paths
 
 BRENT = data_paths.BRENT_MONTHLY
@@ -363,8 +363,10 @@ def test_senior_el_is_the_size_weighted_el_of_the_lowest_seniority_number() -> N
 
 
 def test_model_outputs_match_the_monte_carlo_summary_and_repeat_for_a_seed() -> None:
-    from naef.engine.mc_summary import tranche_risk
-    from naef.engine.montecarlo import _P_MDF, _P_MDF_PV, prepare, simulate_paths
+    from naef.analysis.mc_summary import tranche_risk
+    from naef.analysis.montecarlo import simulate_paths
+    from naef.engine.metrics import P_MDF, P_MDF_PV
+    from naef.engine.montecarlo import prepare
 
     out = model_outputs(BASE, n_paths=300, seed=5)
     assert list(out) == [o.name for o in OUTPUTS]
@@ -373,7 +375,7 @@ def test_model_outputs_match_the_monte_carlo_summary_and_repeat_for_a_seed() -> 
     senior = [r for r in tranche_risk(setup, mt) if r["seniority"] == 1]
     expected = sum(r["size_usd"] * r["expected_loss"] for r in senior) / sum(r["size_usd"] for r in senior)
     assert out["senior_el"] == pytest.approx(expected, rel=1e-12, abs=1e-15)
-    assert out["mdf_pv_mean_usd"] == pytest.approx(float(mp[:, _P_MDF_PV].mean()), rel=1e-12)
-    assert out["mdf_p50_usd"] == pytest.approx(float(np.median(mp[:, _P_MDF])), rel=1e-12)
+    assert out["mdf_pv_mean_usd"] == pytest.approx(float(mp[:, P_MDF_PV].mean()), rel=1e-12)
+    assert out["mdf_p50_usd"] == pytest.approx(float(np.median(mp[:, P_MDF])), rel=1e-12)
     assert model_outputs(BASE, n_paths=300, seed=5) == out
     assert model_outputs(BASE, n_paths=300, seed=6) != out

@@ -24,7 +24,7 @@ from typer.testing import CliRunner, Result
 import naef.cli
 from naef.analysis.calibrate import calibrate_csv
 from naef.commands.calibrate import ESTIMATE_KEYS, JSON_KEYS, intervals_95, register
-from naef.engine.price_models import GBM, MeanRevertingOU
+from naef.scenario.price_models import GBM, MeanRevertingOU
 from tests import data_paths
 from tests.cli_main import naef_main
 

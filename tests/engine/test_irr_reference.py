@@ -1,4 +1,4 @@
-"""IRR (naef.engine.simulate.periodic_irr) and the summary's investor yield against numpy-financial and QuantLib.
+"""IRR (naef.engine.results.periodic_irr) and the summary's investor yield against numpy-financial and QuantLib.
 
 * ``numpy_financial.irr`` (roots of the NPV polynomial) on random cash-flow vectors with exactly one sign change
   — so the IRR is unique (Descartes' rule of signs) — and on the baseline's tranche investor flows rebuilt from
@@ -32,8 +32,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from naef import load_scenario, simulate
+from naef.engine.results import periodic_irr
 from naef.engine.schedules import build_schedule
-from naef.engine.simulate import periodic_irr
 
 REL = 1e-9
 

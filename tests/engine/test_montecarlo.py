@@ -12,20 +12,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from naef.engine.mc_summary import tranche_risk
-from naef.engine.montecarlo import (
-    BLOCK_PATHS,
-    MonteCarloError,
-    draw_inputs,
-    implied_quantile,
-    prepare,
-    run_chunk,
-    run_monte_carlo,
-    simulate_paths,
-)
+from naef.analysis.mc_summary import implied_quantile, tranche_risk
+from naef.analysis.montecarlo import run_monte_carlo, simulate_paths
+from naef.analysis.sizing import scale_sizes
+from naef.engine.metrics import BLOCK_PATHS
+from naef.engine.montecarlo import MonteCarloError, draw_inputs, prepare, run_chunk
 from naef.engine.montecarlo_reference import run_chunk_reference
 from naef.engine.simulate import simulate
-from naef.engine.sizing import scale_sizes
 from naef.scenario.load import load_scenario
 from naef.scenario.models import Scenario
 from tests.engine.strategies import scenarios
@@ -164,7 +157,7 @@ def test_pd_and_el_do_not_fall_when_the_programme_grows(s1: float, s2: float) ->
     0.96). Two features break this path by path, so they are left out here: the DSCR cash trap (a more leveraged
     structure traps cash that a less leveraged one releases to the MDF, and that cash later covers a shortfall),
     and surplus proceeds above their uses (released into the waterfall: borrowing to pay debt service). Both are
-    documented in ``naef.engine.sizing``, whose search lists every evaluation."""
+    documented in ``naef.analysis.sizing``, whose search lists every evaluation."""
     lo, hi = sorted((s1, s2))
     out = []
     for s in (lo, hi):

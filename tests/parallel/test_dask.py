@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from naef.engine.montecarlo import prepare, run_monte_carlo, simulate_paths
+from naef.analysis.montecarlo import run_monte_carlo, simulate_paths
+from naef.engine.montecarlo import prepare
 from naef.parallel import DaskRunner, InProcessRunner, ParallelError, dask_runner
 from naef.scenario.load import load_scenario
 
@@ -83,7 +84,7 @@ def test_a_worker_killed_mid_run_changes_nothing(client: Any) -> None:
 
 def test_map_scenarios_keeps_order(client: Any) -> None:
     from naef.analysis.factors import model_outputs_of_json
-    from naef.engine.sizing import scale_sizes
+    from naef.analysis.sizing import scale_sizes
 
     variants = [scale_sizes(BASELINE, scale=s, tranche=None) for s in (0.4, 0.8, 1.2)]
     local = InProcessRunner().map_scenarios(model_outputs_of_json, variants, 300, 2, progress=None)

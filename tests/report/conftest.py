@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 
 import naef
+from naef.analysis.montecarlo import run_monte_carlo
 from naef.commands.sensitivity import run_sensitivity
 from naef.commands.stress import stress_scenario
-from naef.engine.montecarlo import median_path, path_table, prepare, run_monte_carlo
+from naef.engine.montecarlo import median_path, path_table, prepare
 from naef.report import report_files
 from naef.scenario.models import Scenario
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import naef
-from naef.engine.montecarlo import run_monte_carlo
+from naef.analysis.montecarlo import run_monte_carlo
 from naef.report import ReportError, render_report
 from naef.report.format import lookup
 from naef.report.html import normalise_portfolio

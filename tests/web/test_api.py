@@ -143,7 +143,7 @@ def test_a_run_reports_progress_and_its_result_matches_the_engine(client: TestCl
     assert mc["run"]["paths"] == 300
     assert mc["run"]["seed"] == 7
     from naef import load_scenario
-    from naef.engine.montecarlo import run_monte_carlo
+    from naef.analysis.montecarlo import run_monte_carlo
 
     direct = run_monte_carlo(load_scenario("baseline"), n_paths=300, seed=7, chunk_size=1_000)
     assert [t["pd"] for t in mc["tranches"]] == [t["pd"] for t in direct.summary["tranches"]]

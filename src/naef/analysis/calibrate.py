@@ -29,8 +29,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from naef.analysis.history import MonthlyPrices, log_prices, read_monthly_prices
-from naef.engine.price_models import GBM, MeanRevertingOU, PriceModelError
+from naef.scenario.history import MonthlyPrices, log_prices, read_monthly_prices
+from naef.scenario.price_models import GBM, MeanRevertingOU, PriceModelError
 
 __all__ = ["CalibrationResult", "calibrate", "calibrate_csv", "fit_gbm", "fit_ou"]
 

@@ -36,8 +36,8 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import ValidationError
 
-from naef.engine.fiscal import duty_rates
 from naef.errors import NaefError
+from naef.scenario.fiscal import duty_rates
 from naef.scenario.models import Scenario
 
 __all__ = [
@@ -395,7 +395,7 @@ _FACTOR_LIST = (
         description="duty on the value of oil (regime switched to 'custom'; the gas rate is kept)",
         base=_oil_duty_rate, default_range=_around(_oil_duty_rate, 0.26, 0.33), illustrative=False,
         range_source="IMCO's 26-33 % range of the Derecho Petrolero para el Bienestar's oil rate by fiscal region "
-                     "and price (naef.engine.fiscal), widened to contain the base",
+                     "and price (naef.scenario.fiscal), widened to contain the base",
         change=_duty_rate,
     ),
     Factor(
@@ -543,15 +543,17 @@ def model_outputs_of_json(scenario_json: str, n_paths: int, seed: int) -> dict[s
 def model_outputs(scenario: Scenario, *, n_paths: int, seed: int, chunk_size: int = 20_000,
                   threads: int | None = None) -> dict[str, float]:
     """The :data:`OUTPUTS` of ``scenario`` from a Monte Carlo of ``n_paths`` paths seeded with ``seed``."""
-    from naef.engine.montecarlo import _P_MDF, _P_MDF_PV, _T_LOSS, prepare, simulate_paths
+    from naef.analysis.montecarlo import simulate_paths
+    from naef.engine.metrics import P_MDF, P_MDF_PV, T_LOSS
+    from naef.engine.montecarlo import prepare
 
     setup = prepare(scenario)
     mt, mp, _, _ = simulate_paths(setup, n_paths=n_paths, seed=seed, chunk_size=chunk_size, threads=threads)
     trs = setup.spec.tranches
     return {
-        "senior_el": senior_el([t.size_usd for t in trs], [t.seniority for t in trs], mt[:, :, _T_LOSS]),
-        "mdf_pv_mean_usd": float(mp[:, _P_MDF_PV].mean()),
-        "mdf_p50_usd": float(np.median(mp[:, _P_MDF])),
+        "senior_el": senior_el([t.size_usd for t in trs], [t.seniority for t in trs], mt[:, :, T_LOSS]),
+        "mdf_pv_mean_usd": float(mp[:, P_MDF_PV].mean()),
+        "mdf_p50_usd": float(np.median(mp[:, P_MDF])),
     }
 
 

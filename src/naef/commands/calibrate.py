@@ -2,7 +2,7 @@
 
 The numbers come from :mod:`naef.analysis.calibrate` (exact Gaussian likelihood of the monthly log-prices,
 standard errors from the inverse observed information and the delta method) and the file is read by
-:mod:`naef.analysis.history` (daily or monthly rows, averaged to months). This module is the command-line edge:
+:mod:`naef.scenario.history` (daily or monthly rows, averaged to months). This module is the command-line edge:
 it checks ``--model``, prints a Rich table or the result's dict as JSON, and lets every bad input surface as a
 :class:`naef.errors.NaefError` subclass, which ``naef.cli.main`` prints as one line on stderr with exit code 2.
 

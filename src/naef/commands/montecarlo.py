@@ -88,7 +88,8 @@ def run_mc(
 ) -> dict[str, Any]:
     """Run the Monte Carlo (in process, or on Dask with ``workers``/``scheduler``), write ``summary.json`` and
     ``percentiles.csv`` into ``out``, print the summary."""
-    from naef.engine.montecarlo import check_run_arguments, run_monte_carlo
+    from naef.analysis.montecarlo import run_monte_carlo
+    from naef.engine.montecarlo import check_run_arguments
     from naef.parallel import dask_runner
 
     check_run_arguments(n_paths=paths, seed=seed, chunk_size=chunk_size)

@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
         JSON lists every evaluation (scale, size_usd, pd, expected_loss, implied_rating, passes).
         """
         from naef import load_scenario
-        from naef.engine.sizing import size_search
+        from naef.analysis.sizing import size_search
         from naef.parallel import dask_runner
 
         if basis not in ("el", "pd"):

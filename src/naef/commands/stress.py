@@ -1,6 +1,6 @@
 """``naef stress``: replay historical oil-price episodes and user decks through the deterministic chain.
 
-The numbers come from :mod:`naef.engine.stress` (its docstring states how an episode is laid on the grid, the two
+The numbers come from :mod:`naef.analysis.stress` (its docstring states how an episode is laid on the grid, the two
 modes and every per-path figure). This module is the command-line edge: it picks the paths from the options, reads
 the deck files, prints Rich tables or the JSON document, writes ``stress.json`` and ``stress_paths.csv`` with
 ``--out``, and lets every bad input surface as a :class:`naef.errors.NaefError` subclass, which ``naef.cli.main``
@@ -18,9 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from naef.commands.common import SchedulerOption, WorkersOption, num, usd_bn, write_outputs
-from naef.commands.reporting import PdfOption, add_deterministic_report
-from naef.engine.stress import (
+from naef.analysis.stress import (
     EpisodeLibrary,
     Mode,
     StressError,
@@ -33,6 +31,8 @@ from naef.engine.stress import (
     run_stress,
     select_episodes,
 )
+from naef.commands.common import SchedulerOption, WorkersOption, num, usd_bn, write_outputs
+from naef.commands.reporting import PdfOption, add_deterministic_report
 from naef.parallel.runner import Runner
 from naef.scenario.models import Scenario
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from naef.engine.metrics import N_METRICS_PATH, N_METRICS_TRANCHE
+
 __all__ = ["N_METRICS_PATH", "N_METRICS_TRANCHE", "PATH_COL", "TRANCHE_COL", "waterfall_path"]
 
 #: row index of each per-path column in the kernel's (columns, periods) buffer; order = waterfall.PATH_COLUMNS
@@ -40,13 +42,6 @@ TRANCHE_COL = {
 _IP, _PP, _IS, _PS, _PO = 0, 1, 2, 3, 4
 _NPC = len(PATH_COL)
 _NTC = len(TRANCHE_COL)
-
-#: per-tranche metrics of a path: defaulted (0/1), period of default (-1 if none), loss (share of size, PV at the
-#: coupon), WAL (years), minimum DSCR (senior-inclusive, over the tranche's debt-service periods)
-N_METRICS_TRANCHE = 5
-#: per-path metrics: MDF inflows nominal, MDF inflows PV, event of default (0/1), its period (-1), minimum DSCR,
-#: collections, capex funded by PEMEX, hedge payoff net of premium paid from collections
-N_METRICS_PATH = 8
 
 
 @njit(cache=True, error_model="numpy")

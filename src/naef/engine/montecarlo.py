@@ -27,7 +27,7 @@ Per-path results (definitions)
       senior class, over the periods the tranche has debt service due;
     * MDF inflows nominal and at the scenario's discount rate.
 
-Statistics
+Statistics (``naef.analysis``)
     PD and EL are means over paths with Monte Carlo standard errors (``naef.analysis.ratings``); quantiles of
     per-path results are exact (order statistics of all paths, ``numpy.quantile``, linear). Percentiles by period
     (``percentiles.csv``) come from fixed-bin histograms merged by adding integer counts (exact merge, resolution
@@ -36,10 +36,8 @@ Statistics
 
 from __future__ import annotations
 
-import math
 import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any, Literal
 
@@ -47,14 +45,21 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from naef.engine.fiscal import duty_rates
-from naef.engine.hedge_plan import HedgePlan
-from naef.engine.kernel import N_METRICS_PATH, N_METRICS_TRANCHE, collections_path, monte_carlo_kernel
-from naef.engine.price_models import BlockBootstrap
+from naef.engine.kernel import collections_path, monte_carlo_kernel
+from naef.engine.mc_types import ChunkResult, FieldUncertainty, MonteCarloSetup, PathCollections
+from naef.engine.metrics import (
+    BLOCK_PATHS,
+    HIST_VARIABLES,
+    N_BINS,
+    N_METRICS_PATH,
+    N_METRICS_TRANCHE,
+    P_MDF_PV,
+)
+from naef.engine.montecarlo_reference import run_chunk_reference
 from naef.engine.prices import deck_prices
 from naef.engine.production import arps_cumulative
+from naef.engine.results import build_table
 from naef.engine.simulate import (
-    Operations,
     PathInputs,
     _jan1,
     build_waterfall_spec,
@@ -65,50 +70,34 @@ from naef.engine.simulate import (
     operations,
 )
 from naef.engine.timegrid import TimeGrid
-from naef.engine.waterfall import WaterfallSpec, spec_arrays
+from naef.engine.waterfall import run_waterfall, spec_arrays
 from naef.errors import NaefError
-from naef.parallel.runner import Runner
+from naef.scenario.fiscal import duty_rates
 from naef.scenario.models import Scenario
+from naef.scenario.price_models import BlockBootstrap
 
 __all__ = [
-    "BLOCK_PATHS",
-    "N_BINS",
-    "PERCENTILES",
-    "ChunkResult",
+    "EngineName",
     "MonteCarloError",
-    "MonteCarloResult",
-    "MonteCarloSetup",
-    "PathCollections",
+    "check_run_arguments",
+    "deterministic_setup_inputs",
     "draw_inputs",
+    "draw_random_numbers",
+    "inputs_from_draws",
+    "lane_histograms",
     "mdf_inflows_by_year",
     "median_path",
     "monte_carlo_collections",
     "path_table",
     "prepare",
+    "replace_hedges",
+    "resolve_uncertainty",
     "run_chunk",
-    "run_monte_carlo",
 ]
 
 Array = NDArray[np.float64]
 EngineName = Literal["vector", "reference"]
 
-#: paths per random-number block (the unit of the random streams; chunks are any number of paths)
-BLOCK_PATHS = 256
-#: bins of the per-period histograms (plus one at or below the range's bottom and one above its top)
-N_BINS = 2000
-#: percentiles written by period into percentiles.csv
-PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
-#: variables histogrammed by period: name, unit
-HIST_VARIABLES = (
-    ("benchmark_usd_per_bbl", "US$/bbl"),
-    ("collections_usd", "US$"),
-    ("dscr", "x"),
-    ("to_mdf_usd", "US$"),
-    ("production_boe_per_day", "boe/d"),
-)
-# column indices of the per-path metrics (see naef.engine.kernel)
-_T_DEFAULT, _T_DEFAULT_AT, _T_LOSS, _T_WAL, _T_MIN_DSCR = range(N_METRICS_TRANCHE)
-_P_MDF, _P_MDF_PV, _P_EOD, _P_EOD_AT, _P_MIN_DSCR, _P_COLL, _P_GAP, _P_HEDGE = range(N_METRICS_PATH)
 _KINDS = ("deepwater", "shallow_water", "onshore", "gas", "other")
 _UNCERTAINTY_KEYS = ("qi_sigma", "reserves_sigma", "capex_overrun_median", "capex_overrun_sigma",
                      "delay_year_probabilities")
@@ -123,21 +112,6 @@ def default_uncertainty() -> dict[str, dict[str, Any]]:
     text = resources.files("naef").joinpath("data", "uncertainty.toml").read_text("utf-8")
     classes: dict[str, dict[str, Any]] = tomllib.loads(text)["classes"]
     return classes
-
-
-@dataclass(frozen=True)
-class FieldUncertainty:
-    """Resolved per-field parameters, arrays with one entry per field (``delay_cdf`` (fields, years + 1))."""
-
-    qi_sigma: Array
-    reserves_sigma: Array
-    capex_median: Array
-    capex_sigma: Array
-    delay_cdf: Array
-
-    @property
-    def max_delay_years(self) -> int:
-        return int(self.delay_cdf.shape[1] - 1)
 
 
 def resolve_uncertainty(scenario: Scenario) -> FieldUncertainty:
@@ -166,29 +140,6 @@ def resolve_uncertainty(scenario: Scenario) -> FieldUncertainty:
         capex_sigma=np.array([r["capex_overrun_sigma"] for r in rows], dtype=np.float64),
         delay_cdf=cdf,
     )
-
-
-@dataclass(frozen=True)
-class MonteCarloSetup:
-    """Everything that does not vary by path, built once per scenario (``prepare``)."""
-
-    scenario: Scenario
-    grid: TimeGrid
-    spec: WaterfallSpec
-    hedge: HedgePlan
-    deterministic: Operations
-    uncertainty: FieldUncertainty
-    price_times_years: Array
-    spot_usd_per_bbl: float
-    kernel_fields: tuple[Any, ...]
-    kernel_spec: tuple[Any, ...]
-    kernel_metrics: tuple[Any, ...]
-    hist_lo: Array
-    hist_width: Array
-
-    @property
-    def n_tranches(self) -> int:
-        return len(self.spec.tranches)
 
 
 def _unit_cumulative(scenario: Scenario, grid: TimeGrid, max_delay_years: int) -> Array:
@@ -392,15 +343,6 @@ def draw_inputs(setup: MonteCarloSetup, *, seed: int, first_path: int, n_paths: 
 # ------------------------------------------------------------------------------------------------ running chunks
 
 
-@dataclass(frozen=True)
-class ChunkResult:
-    """Per-path metrics of a chunk and its per-period histograms."""
-
-    metrics_tranche: Array  # (paths, tranches, N_METRICS_TRANCHE)
-    metrics_path: Array  # (paths, N_METRICS_PATH)
-    hist: NDArray[np.int64]  # (4, periods, N_BINS + 2)
-
-
 def lane_histograms(setup: MonteCarloSetup, threads: int | None = None) -> NDArray[np.int32]:
     """Zeroed per-lane histogram counts for :func:`run_chunk` to add into: (lanes, 4, periods, N_BINS + 2)."""
     import numba
@@ -417,8 +359,6 @@ def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName 
     allocation per chunk; the result's ``hist`` is then empty and the caller sums the lanes at the end.
     """
     if engine == "reference":
-        from naef.engine.montecarlo_reference import run_chunk_reference
-
         res = run_chunk_reference(setup, inputs)
         if lanes_hist is not None:
             lanes_hist[0] += res.hist.astype(np.int32)
@@ -441,17 +381,6 @@ def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName 
     summed = (hist.sum(axis=0, dtype=np.int64) if own
               else np.zeros((len(HIST_VARIABLES), n, N_BINS + 2), dtype=np.int64))
     return ChunkResult(mt, mp, summed)
-
-
-@dataclass(frozen=True)
-class PathCollections:
-    """Each path's collections, capex and pledged export receivables (paths, periods), and its hedge payoff net
-    of premiums paid from collections (paths,)."""
-
-    collections_usd: Array
-    capex_usd: Array
-    pledged_exports_usd: Array
-    hedge_net_usd: Array
 
 
 def monte_carlo_collections(setup: MonteCarloSetup, inputs: PathInputs) -> PathCollections:
@@ -479,8 +408,6 @@ def mdf_inflows_by_year(
 ) -> tuple[list[int], Array]:
     """Each path's MDF inflows summed by calendar year: (years, array (paths, years)), US$. The same paths as a
     Monte Carlo run with this seed (the kernel's collections and the same compiled waterfall), kept whole."""
-    from naef.engine.waterfall import run_waterfall
-
     check_run_arguments(n_paths=n_paths, seed=seed, chunk_size=chunk_size)
     years = sorted({d.year for d in setup.grid.starts})
     col = np.array([years.index(d.year) for d in setup.grid.starts])
@@ -497,19 +424,7 @@ def mdf_inflows_by_year(
     return years, out
 
 
-# ------------------------------------------------------------------------------------------------ the whole run
-
-
-@dataclass
-class MonteCarloResult:
-    """A Monte Carlo run: the summary, the per-period percentiles, and the per-path metrics behind them."""
-
-    summary: dict[str, Any]
-    percentiles: pd.DataFrame
-    metrics_tranche: Array
-    metrics_path: Array
-    hist: NDArray[np.int64]
-    timings: dict[str, float] = field(default_factory=dict)
+# ------------------------------------------------------------------------------------- run arguments, single paths
 
 
 def check_run_arguments(*, n_paths: int, seed: int, chunk_size: int) -> None:
@@ -524,74 +439,16 @@ def check_run_arguments(*, n_paths: int, seed: int, chunk_size: int) -> None:
         raise MonteCarloError(f"--seed: must be between 0 and 2^63 - 1 (got {seed})")
 
 
-def simulate_paths(
-    setup: MonteCarloSetup,
-    *,
-    n_paths: int,
-    seed: int,
-    chunk_size: int = 20_000,
-    engine: EngineName = "vector",
-    progress: Callable[[int], None] | None = None,
-    threads: int | None = None,
-    runner: Runner | None = None,
-) -> tuple[Array, Array, NDArray[np.int64], dict[str, float]]:
-    """Run every chunk (in this process, or on ``runner``); returns per-path metrics, summed histograms and
-    timings (the time spent drawing random numbers, and the rest)."""
-    from naef.parallel.runner import InProcessRunner, chunk_specs
-
-    check_run_arguments(n_paths=n_paths, seed=seed, chunk_size=chunk_size)
-    chosen = runner if runner is not None else InProcessRunner(threads)
-    return chosen.run(setup, seed=seed, chunks=chunk_specs(n_paths, chunk_size), engine=engine, progress=progress)
-
-
-def run_monte_carlo(
-    scenario: Scenario,
-    *,
-    n_paths: int,
-    seed: int,
-    chunk_size: int = 20_000,
-    engine: EngineName = "vector",
-    progress: Callable[[int], None] | None = None,
-    threads: int | None = None,
-    compare_unhedged: bool = True,
-    runner: Runner | None = None,
-) -> MonteCarloResult:
-    """Run ``n_paths`` paths of ``scenario`` and summarise them.
-
-    With hedges in the scenario and ``compare_unhedged``, the same paths (common random numbers) are run again
-    without them, and the summary's ``hedge`` section compares PD, EL and MDF inflows with and without.
-    """
-    from naef.engine.mc_summary import build_mc_summary, percentiles_table
-
-    setup = prepare(scenario)
-    mt, mp, hist, timings = simulate_paths(setup, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
-                                           engine=engine, progress=progress, threads=threads, runner=runner)
-    unhedged = None
-    if compare_unhedged and scenario.hedges:
-        bare = prepare(replace_hedges(scenario))
-        u_mt, u_mp, _, _ = simulate_paths(bare, n_paths=n_paths, seed=seed, chunk_size=chunk_size, engine=engine,
-                                          progress=progress, threads=threads, runner=runner)
-        unhedged = (bare, u_mt, u_mp)
-    run_info = {"kind": "monte_carlo", "paths": n_paths, "seed": seed, "chunk_size": chunk_size,
-                "engine": engine, "block_paths": BLOCK_PATHS}
-    summary = build_mc_summary(setup, mt, mp, run_info=run_info, unhedged=unhedged)
-    return MonteCarloResult(summary=summary, percentiles=percentiles_table(setup, hist), metrics_tranche=mt,
-                            metrics_path=mp, hist=hist, timings=timings)
-
-
 def median_path(metrics_path: Array) -> int:
     """Index of the path whose MDF inflows (present value) are the median of the run's (the "P50 path"; the lower
     middle one for an even number of paths, ties by path index)."""
-    order = np.argsort(metrics_path[:, _P_MDF_PV], kind="stable")
+    order = np.argsort(metrics_path[:, P_MDF_PV], kind="stable")
     return int(order[(order.size - 1) // 2])
 
 
 def path_table(setup: MonteCarloSetup, *, seed: int, path: int) -> pd.DataFrame:
     """The per-period cash flows of one Monte Carlo path (the columns of the deterministic ``cashflows.csv``),
     recomputed from its random numbers: the same inputs as in the run with ``seed``."""
-    from naef.engine.results import build_table
-    from naef.engine.waterfall import run_waterfall
-
     inputs = draw_inputs(setup, seed=seed, first_path=path, n_paths=1)
     ops = operations(setup.scenario, setup.grid, inputs, setup.hedge)
     wf = run_waterfall(setup.spec, collections_usd=ops.collections_usd, capex_usd=ops.capex_usd,
@@ -602,26 +459,6 @@ def path_table(setup: MonteCarloSetup, *, seed: int, path: int) -> pd.DataFrame:
 def replace_hedges(scenario: Scenario) -> Scenario:
     """The scenario without its hedges."""
     return scenario.model_copy(update={"hedges": ()})
-
-
-def implied_quantile(counts: NDArray[np.int64], q: float, *, lo: float, width: float) -> float:
-    """The ``q`` quantile of a histogram (bin 0: at or below ``lo``; bin k: ``(lo + (k-1) w, lo + k w]``; last:
-    above the range), interpolated linearly within its bin; ``nan`` for an empty histogram; the top of the range
-    when it falls above it."""
-    total = int(counts.sum())
-    if total == 0:
-        return math.nan
-    target = q * total
-    cum = np.cumsum(counts)
-    k = int(np.searchsorted(cum, target, side="left"))
-    k = min(k, counts.size - 1)
-    if k == 0:
-        return lo
-    if k == counts.size - 1:
-        return lo + (counts.size - 2) * width
-    before = float(cum[k - 1])
-    frac = (target - before) / float(counts[k]) if counts[k] > 0 else 1.0
-    return lo + (k - 1 + frac) * width
 
 
 def deterministic_setup_inputs(setup: MonteCarloSetup, benchmark_usd_per_bbl: Array) -> PathInputs:

@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from naef.engine.kernel import N_METRICS_PATH, N_METRICS_TRANCHE
-from naef.engine.montecarlo import N_BINS, ChunkResult, MonteCarloSetup
+from naef.engine.mc_types import ChunkResult, MonteCarloSetup
+from naef.engine.metrics import N_BINS, N_METRICS_PATH, N_METRICS_TRANCHE
 from naef.engine.reference import run_waterfall_reference
 from naef.engine.simulate import PathInputs
 

@@ -7,14 +7,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy.optimize import brentq
 
 from naef.engine.schedules import TrancheSchedule
 from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import WaterfallResult, WaterfallSpec, cash_identity_residual
 from naef.scenario.load import scenario_identity
 from naef.scenario.models import Scenario
+from naef.version import __version__
 
-__all__ = ["build_summary", "build_table", "tranche_metrics", "wal_years"]
+__all__ = ["build_summary", "build_table", "periodic_irr", "tranche_metrics", "wal_years"]
 
 Array = NDArray[np.float64]
 
@@ -86,12 +88,40 @@ def _investor_flows(sch: TrancheSchedule, interest: Array, principal: Array) -> 
     return flows
 
 
+def periodic_irr(flows: NDArray[np.float64]) -> float | None:
+    """The periodic internal rate of return of ``flows`` (NPV = 0), or ``None`` if it has no sign change.
+
+    Solved with Brent's method on ``NPV(r) = Σ f_t / (1 + r)^t`` over ``r ∈ (-0.9, 10)`` (a narrower lower
+    bound where ``-0.9`` overflows on long horizons).
+    """
+    nz = np.nonzero(flows)[0]
+    if nz.size == 0:
+        return None
+    f = flows[nz[0] : nz[-1] + 1]
+    if not ((f > 0).any() and (f < 0).any()):
+        return None
+    t = np.arange(f.size, dtype=np.float64)
+
+    def npv(r: float) -> float:
+        return float(np.sum(f / np.power(1.0 + r, t)))
+
+    hi = 10.0
+    for lo in (-0.9, -0.5, -0.2):
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(npv(lo)):
+                break
+    else:
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        if not np.isfinite(npv(lo)) or npv(lo) * npv(hi) > 0:
+            return None
+    return float(brentq(npv, lo, hi, xtol=1e-14, rtol=1e-12, maxiter=500))
+
+
 def tranche_metrics(
     spec: WaterfallSpec, grid: TimeGrid, wf: WaterfallResult, *, path: int = 0
 ) -> list[dict[str, Any]]:
     """Per-tranche figures of one path: WAL, DSCR (senior-inclusive), amounts paid and short, investor yield."""
-    from naef.engine.simulate import periodic_irr
-
     cfads = wf.path["cfads_usd"][path]
     rows = []
     for j, sch in enumerate(spec.tranches):
@@ -159,8 +189,6 @@ def build_summary(
     scenario: Scenario, grid: TimeGrid, spec: WaterfallSpec, ops: Any, wf: WaterfallResult, *, path: int = 0
 ) -> dict[str, Any]:
     """The summary of one path (``summary.json``): inputs' identity, sources and uses, tranches, totals."""
-    from naef import __version__
-
     p = wf.path
     capex_total = float(ops.capex_usd[path].sum())
     issuance = float(spec.proceeds_usd.sum())

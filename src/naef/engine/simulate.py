@@ -14,15 +14,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.optimize import brentq
 
-from naef.engine.fiscal import duty_rates
 from naef.engine.hedge_plan import HedgePlan, build_hedge_plan, no_hedge
 from naef.engine.prices import deck_prices
 from naef.engine.production import field_volumes
 from naef.engine.schedules import TrancheSchedule, build_schedule
 from naef.engine.timegrid import TimeGrid, make_grid
 from naef.engine.waterfall import WaterfallResult, WaterfallSpec, run_waterfall
+from naef.scenario.fiscal import duty_rates
 from naef.scenario.models import Scenario
 
 __all__ = [
@@ -344,33 +343,3 @@ def simulate(scenario: Scenario, *, engine: EngineName = "vector") -> Simulation
     summary = build_summary(scenario, grid, spec, ops, wf)
     return SimulationResult(scenario=scenario, grid=grid, spec=spec, ops=ops, waterfall=wf, table=table,
                             summary=summary)
-
-
-def periodic_irr(flows: NDArray[np.float64]) -> float | None:
-    """The periodic internal rate of return of ``flows`` (NPV = 0), or ``None`` if it has no sign change.
-
-    Solved with Brent's method on ``NPV(r) = Σ f_t / (1 + r)^t`` over ``r ∈ (-0.9, 10)`` (a narrower lower
-    bound where ``-0.9`` overflows on long horizons).
-    """
-    nz = np.nonzero(flows)[0]
-    if nz.size == 0:
-        return None
-    f = flows[nz[0] : nz[-1] + 1]
-    if not ((f > 0).any() and (f < 0).any()):
-        return None
-    t = np.arange(f.size, dtype=np.float64)
-
-    def npv(r: float) -> float:
-        return float(np.sum(f / np.power(1.0 + r, t)))
-
-    hi = 10.0
-    for lo in (-0.9, -0.5, -0.2):
-        with np.errstate(over="ignore", invalid="ignore"):
-            if np.isfinite(npv(lo)):
-                break
-    else:
-        return None
-    with np.errstate(over="ignore", invalid="ignore"):
-        if not np.isfinite(npv(lo)) or npv(lo) * npv(hi) > 0:
-            return None
-    return float(brentq(npv, lo, hi, xtol=1e-14, rtol=1e-12, maxiter=500))

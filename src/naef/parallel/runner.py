@@ -69,7 +69,7 @@ class InProcessRunner:
     ) -> tuple[Array, Array, NDArray[np.int64], dict[str, float]]:
         import time
 
-        from naef.engine.kernel import N_METRICS_PATH, N_METRICS_TRANCHE
+        from naef.engine.metrics import N_METRICS_PATH, N_METRICS_TRANCHE
         from naef.engine.montecarlo import draw_random_numbers, inputs_from_draws, lane_histograms, run_chunk
 
         n_paths = sum(c.n_paths for c in chunks)
@@ -183,7 +183,7 @@ class DaskRunner:
     ) -> tuple[Array, Array, NDArray[np.int64], dict[str, float]]:
         from distributed import as_completed
 
-        from naef.engine.kernel import N_METRICS_PATH, N_METRICS_TRANCHE
+        from naef.engine.metrics import N_METRICS_PATH, N_METRICS_TRANCHE
 
         payload = scenario_json(setup.scenario)
         run_id = uuid.uuid4().hex[:12]

@@ -136,7 +136,7 @@ def _attach_history(data: dict[str, Any], origin: str, base: Path) -> None:
     model = price.get("stochastic") if isinstance(price, dict) else None
     if not isinstance(model, dict) or "history_csv" not in model:
         return
-    from naef.analysis.history import load_historical_returns
+    from naef.scenario.history import load_historical_returns
 
     key = "price.stochastic.history_csv"
     if model.get("model") != "bootstrap":

@@ -19,8 +19,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from naef.engine.price_models import DifferentialModel, PriceModel
 from naef.ledger.governance import Governance
+from naef.scenario.price_models import DifferentialModel, PriceModel
 
 __all__ = [
     "CONDITION_OPERATOR",
@@ -236,7 +236,7 @@ class Fiscal(_Model):
 
     @model_validator(mode="after")
     def _custom_needs_rates(self) -> Fiscal:
-        from naef.engine.fiscal import PRESETS
+        from naef.scenario.fiscal import PRESETS
 
         if self.regime == "custom":
             if self.rate_on_value is None:

@@ -1,6 +1,6 @@
 """Scenario runs as background jobs: one worker thread, a bounded queue, progress by paths done.
 
-A run is the Monte Carlo of a scenario (:func:`naef.engine.montecarlo.run_monte_carlo`) plus its deterministic
+A run is the Monte Carlo of a scenario (:func:`naef.analysis.montecarlo.run_monte_carlo`) plus its deterministic
 run (:func:`naef.engine.simulate.simulate`, for the Sankey's amounts) and the stress replay of the shipped
 historical episodes (:func:`naef.commands.stress.stress_scenario`). Every engine call of the app goes through the
 one worker thread, so compiled kernels are never entered by two threads at once, and a long run cannot starve

@@ -93,7 +93,7 @@ class WebState:
             stress = None
         mc_summary = percentiles = None
         if mc is not None:
-            from naef.engine.montecarlo import run_monte_carlo
+            from naef.analysis.montecarlo import run_monte_carlo
 
             paths, seed, progress = mc
             result = run_monte_carlo(sc, n_paths=paths, seed=seed, chunk_size=self.config.chunk_size,

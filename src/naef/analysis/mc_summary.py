@@ -13,26 +13,25 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from naef.analysis.ratings import BELOW_SCALE, default_probability, expected_loss, implied_rating
-from naef.engine.montecarlo import (
-    _P_EOD,
-    _P_GAP,
-    _P_HEDGE,
-    _P_MDF,
-    _P_MDF_PV,
-    _T_DEFAULT,
-    _T_LOSS,
-    _T_MIN_DSCR,
-    _T_WAL,
+from naef.engine.mc_types import MonteCarloSetup
+from naef.engine.metrics import (
     HIST_VARIABLES,
+    P_EOD,
+    P_GAP,
+    P_HEDGE,
+    P_MDF,
+    P_MDF_PV,
     PERCENTILES,
-    MonteCarloSetup,
-    deterministic_setup_inputs,
-    implied_quantile,
-    run_chunk,
+    T_DEFAULT,
+    T_LOSS,
+    T_MIN_DSCR,
+    T_WAL,
 )
+from naef.engine.montecarlo import deterministic_setup_inputs, run_chunk
 from naef.scenario.load import scenario_identity
+from naef.version import __version__
 
-__all__ = ["breakeven_flat_prices", "build_mc_summary", "percentiles_table"]
+__all__ = ["breakeven_flat_prices", "build_mc_summary", "implied_quantile", "percentiles_table", "tranche_risk"]
 
 Array = NDArray[np.float64]
 
@@ -59,9 +58,9 @@ def tranche_risk(setup: MonteCarloSetup, mt: Array) -> list[dict[str, Any]]:
     rows = []
     for j, sch in enumerate(setup.spec.tranches):
         t = by_name[sch.name]
-        pd_, pd_se = default_probability(mt[:, j, _T_DEFAULT] > 0.5)
-        el, el_se = expected_loss(np.clip(mt[:, j, _T_LOSS], 0.0, 1.0))
-        wal = mt[:, j, _T_WAL]
+        pd_, pd_se = default_probability(mt[:, j, T_DEFAULT] > 0.5)
+        el, el_se = expected_loss(np.clip(mt[:, j, T_LOSS], 0.0, 1.0))
+        wal = mt[:, j, T_WAL]
         wal_mean = float(np.nanmean(wal)) if np.isfinite(wal).any() else math.nan
         legal_years = float(t.legal_final_years_or_maturity)
         rows.append({
@@ -79,17 +78,17 @@ def tranche_risk(setup: MonteCarloSetup, mt: Array) -> list[dict[str, Any]]:
             "implied_rating_basis": "expected loss at the mean WAL, Moody's idealized cumulative EL rates",
             "implied_rating_pd": _rating_or_none(pd_, legal_years, "moodys_idealized_pd"),
             "wal_years": wal_mean if math.isfinite(wal_mean) else None,
-            "min_dscr": _q(mt[:, j, _T_MIN_DSCR], (5, 50, 95)),
+            "min_dscr": _q(mt[:, j, T_MIN_DSCR], (5, 50, 95)),
         })
     return rows
 
 
 def _mdf(setup: MonteCarloSetup, mp: Array) -> dict[str, Any]:
     return {
-        "nominal_usd": {**_q(mp[:, _P_MDF], (10, 50, 90)), "mean": float(mp[:, _P_MDF].mean())},
-        "pv_usd": {**_q(mp[:, _P_MDF_PV], (10, 50, 90)), "mean": float(mp[:, _P_MDF_PV].mean())},
+        "nominal_usd": {**_q(mp[:, P_MDF], (10, 50, 90)), "mean": float(mp[:, P_MDF].mean())},
+        "pv_usd": {**_q(mp[:, P_MDF_PV], (10, 50, 90)), "mean": float(mp[:, P_MDF_PV].mean())},
         "discount_rate": setup.scenario.scenario.discount_rate,
-        "probability_nothing": float(np.mean(mp[:, _P_MDF] <= 0.0)),
+        "probability_nothing": float(np.mean(mp[:, P_MDF] <= 0.0)),
     }
 
 
@@ -103,8 +102,8 @@ def breakeven_flat_prices(setup: MonteCarloSetup, *, hi_usd_per_bbl: float = 500
 
     def served(prices: Array) -> NDArray[np.bool_]:
         res = run_chunk(setup, deterministic_setup_inputs(setup, np.repeat(prices[:, None], n, axis=1)), threads=1)
-        ok: NDArray[np.bool_] = (res.metrics_tranche[:, :, _T_DEFAULT] < 0.5) & (
-            res.metrics_tranche[:, :, _T_LOSS] <= 0.0)
+        ok: NDArray[np.bool_] = (res.metrics_tranche[:, :, T_DEFAULT] < 0.5) & (
+            res.metrics_tranche[:, :, T_LOSS] <= 0.0)
         return ok
 
     grid = np.linspace(0.0, hi_usd_per_bbl, 401)
@@ -140,7 +139,7 @@ def _hedge_section(setup: MonteCarloSetup, mt: Array, mp: Array, unhedged: Any) 
         "premium_value_usd": setup.hedge.premium_value_usd,
         "premium_from_proceeds_usd": setup.hedge.premium_from_proceeds_usd,
         "premium_from_collections_usd": float(setup.hedge.premium_from_collections_usd.sum()),
-        "mean_net_payoff_usd": float(mp[:, _P_HEDGE].mean()),
+        "mean_net_payoff_usd": float(mp[:, P_HEDGE].mean()),
         "note": "the same paths (common random numbers) run with and without the hedges",
         "tranches": [
             {"name": w["name"], "with_hedge": {k: w[k] for k in ("pd", "pd_se", "expected_loss", "expected_loss_se",
@@ -158,8 +157,6 @@ def build_mc_summary(
     setup: MonteCarloSetup, mt: Array, mp: Array, *, run_info: dict[str, Any], unhedged: Any = None
 ) -> dict[str, Any]:
     """``summary.json`` of a Monte Carlo run (keys documented in the README, "summary.json (Monte Carlo)")."""
-    from naef import __version__
-
     sc = setup.scenario
     n_paths = mp.shape[0]
     tranches = tranche_risk(setup, mt)
@@ -169,7 +166,7 @@ def build_mc_summary(
     senior = min(t.seniority for t in setup.spec.tranches)
     senior_be = [be for sch, be in zip(setup.spec.tranches, breakevens, strict=True) if sch.seniority == senior]
     senior_breakeven = None if any(b is None for b in senior_be) else max(b for b in senior_be if b is not None)
-    eod, eod_se = default_probability(mp[:, _P_EOD] > 0.5)
+    eod, eod_se = default_probability(mp[:, P_EOD] > 0.5)
     model = sc.price.stochastic
     return {
         "scenario": scenario_identity(sc),
@@ -194,11 +191,31 @@ def build_mc_summary(
             "basis": "flat benchmark price every period, deterministic production, full and timely service",
         },
         "mdf": _mdf(setup, mp),
-        "pemex_capex_funding_usd_mean": float(mp[:, _P_GAP].mean()),
+        "pemex_capex_funding_usd_mean": float(mp[:, P_GAP].mean()),
         "hedge": _hedge_section(setup, mt, mp, unhedged),
         "percentiles_file": "percentiles.csv",
         "paths": n_paths,
     }
+
+
+def implied_quantile(counts: NDArray[np.int64], q: float, *, lo: float, width: float) -> float:
+    """The ``q`` quantile of a histogram (bin 0: at or below ``lo``; bin k: ``(lo + (k-1) w, lo + k w]``; last:
+    above the range), interpolated linearly within its bin; ``nan`` for an empty histogram; the top of the range
+    when it falls above it."""
+    total = int(counts.sum())
+    if total == 0:
+        return math.nan
+    target = q * total
+    cum = np.cumsum(counts)
+    k = int(np.searchsorted(cum, target, side="left"))
+    k = min(k, counts.size - 1)
+    if k == 0:
+        return lo
+    if k == counts.size - 1:
+        return lo + (counts.size - 2) * width
+    before = float(cum[k - 1])
+    frac = (target - before) / float(counts[k]) if counts[k] > 0 else 1.0
+    return lo + (k - 1 + frac) * width
 
 
 def percentiles_table(setup: MonteCarloSetup, hist: NDArray[np.int64]) -> pd.DataFrame:

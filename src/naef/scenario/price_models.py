@@ -389,7 +389,7 @@ class SchwartzSmith(_GaussianModel):
 
 class HistoricalReturns(_Model):
     """Consecutive monthly log-returns ln(P_m / P_{m-1}) of a price history (built by
-    ``naef.analysis.history``)."""
+    ``naef.scenario.history``)."""
 
     source: str
     first_month: str = Field(description="YYYY-MM of the first price (the returns start the month after)")

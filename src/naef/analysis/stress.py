@@ -75,24 +75,31 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from naef.engine.kernel import (
+from naef.engine.kernel import PATH_COL, TRANCHE_COL, tranche_and_path_metrics
+from naef.engine.mc_types import MonteCarloSetup, PathCollections
+from naef.engine.metrics import (
     N_METRICS_PATH,
     N_METRICS_TRANCHE,
-    PATH_COL,
-    TRANCHE_COL,
-    tranche_and_path_metrics,
+    P_COLL,
+    P_EOD_AT,
+    P_GAP,
+    P_HEDGE,
+    P_MDF,
+    P_MDF_PV,
+    P_MIN_DSCR,
+    T_DEFAULT,
+    T_DEFAULT_AT,
+    T_LOSS,
+    T_MIN_DSCR,
+    T_WAL,
 )
-from naef.engine.montecarlo import (
-    MonteCarloSetup,
-    PathCollections,
-    deterministic_setup_inputs,
-    monte_carlo_collections,
-)
+from naef.engine.montecarlo import deterministic_setup_inputs, monte_carlo_collections
 from naef.engine.prices import deck_prices
 from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import WaterfallResult, run_waterfall, spec_arrays
 from naef.errors import NaefError
 from naef.scenario.load import scenario_identity
+from naef.version import __version__
 
 __all__ = [
     "CENT_HALF_USD",
@@ -127,9 +134,6 @@ PathKind = Literal["base", "episode", "deck"]
 CENT_HALF_USD = 0.005
 #: relative tolerance of a shortfall (share of the tranche's size), the Monte Carlo's (``naef.engine.kernel``)
 SHORTFALL_TOL = 1e-9
-# per-path metric columns of naef.engine.kernel.tranche_and_path_metrics
-_T_DEFAULT, _T_DEFAULT_AT, _T_LOSS, _T_WAL, _T_MIN_DSCR = range(N_METRICS_TRANCHE)
-_P_MDF, _P_MDF_PV, _P_EOD, _P_EOD_AT, _P_MIN_DSCR, _P_COLL, _P_GAP, _P_HEDGE = range(N_METRICS_PATH)
 _DECK_HEADERS = (("date", "price"), ("period_start", "price"))
 
 
@@ -469,7 +473,7 @@ def path_metrics(setup: MonteCarloSetup, coll: PathCollections, wf: WaterfallRes
         tout = np.ascontiguousarray(np.stack([wf.tranche[c][:, p] for c in tranche_names]))
         tranche_and_path_metrics(pout, tout, size, issue, legal, discount, t_end, t_issue, own, senior, mdf_discount,
                                  int(spec.default_grace_periods), mt[p], mp[p])
-        mp[p, _P_HEDGE] = float(coll.hedge_net_usd[p])
+        mp[p, P_HEDGE] = float(coll.hedge_net_usd[p])
     return mt, mp
 
 
@@ -544,21 +548,21 @@ def _path_summary(
             "size_usd": sch.size_usd,
             "coupon_rate": sch.rate_per_period * spec.periods_per_year,
             "legal_final_date": _period_end(grid, lf),
-            "defaulted": bool(mt[j, _T_DEFAULT] > 0.5),
-            "default_date": _date(grid, mt[j, _T_DEFAULT_AT]),
-            "loss": float(mt[j, _T_LOSS]),
+            "defaulted": bool(mt[j, T_DEFAULT] > 0.5),
+            "default_date": _date(grid, mt[j, T_DEFAULT_AT]),
+            "loss": float(mt[j, T_LOSS]),
             "first_shortfall_date": _date(grid, _first((ishort > tol) | (pshort > tol))),
             "interest_shortfall_max_usd": float(ishort.max()),
             "interest_shortfall_end_usd": float(ishort[-1]),
             "principal_shortfall_max_usd": float(pshort.max()),
             "principal_unpaid_at_legal_final_usd": float(owed[lf]),
             "interest_unpaid_at_legal_final_usd": float(ishort[lf]),
-            "wal_years": _finite(float(mt[j, _T_WAL])),
-            "min_dscr": _finite(float(mt[j, _T_MIN_DSCR])),
+            "wal_years": _finite(float(mt[j, T_WAL])),
+            "min_dscr": _finite(float(mt[j, T_MIN_DSCR])),
         })
     bench = path.benchmark_usd_per_bbl
     to_mdf = wf.path["to_mdf_usd"][p]
-    loss, loss_pv = float(base_mp[_P_MDF] - mp[_P_MDF]), float(base_mp[_P_MDF_PV] - mp[_P_MDF_PV])
+    loss, loss_pv = float(base_mp[P_MDF] - mp[P_MDF]), float(base_mp[P_MDF_PV] - mp[P_MDF_PV])
     lo = int(np.argmin(bench))
     return {
         "name": path.name,
@@ -579,27 +583,25 @@ def _path_summary(
             "mean": float(bench.mean()),
         },
         "tranches": tranches,
-        "event_of_default_date": _date(grid, mp[_P_EOD_AT]),
+        "event_of_default_date": _date(grid, mp[P_EOD_AT]),
         "cash_trap_periods": int((wf.path["trapped_usd"][p] > CENT_HALF_USD).sum()),
-        "min_dscr": _finite(float(mp[_P_MIN_DSCR])),
-        "collections_usd": float(mp[_P_COLL]),
-        "pemex_capex_funding_usd": float(mp[_P_GAP]),
-        "hedge_net_usd": float(mp[_P_HEDGE]),
+        "min_dscr": _finite(float(mp[P_MIN_DSCR])),
+        "collections_usd": float(mp[P_COLL]),
+        "pemex_capex_funding_usd": float(mp[P_GAP]),
+        "hedge_net_usd": float(mp[P_HEDGE]),
         "mdf": {
-            "inflows_usd": float(mp[_P_MDF]),
-            "inflows_pv_usd": float(mp[_P_MDF_PV]),
+            "inflows_usd": float(mp[P_MDF]),
+            "inflows_pv_usd": float(mp[P_MDF_PV]),
             "loss_vs_base_usd": loss,
-            "loss_vs_base_share": _share(loss, float(base_mp[_P_MDF])),
+            "loss_vs_base_share": _share(loss, float(base_mp[P_MDF])),
             "loss_vs_base_pv_usd": loss_pv,
-            "loss_vs_base_pv_share": _share(loss_pv, float(base_mp[_P_MDF_PV])),
+            "loss_vs_base_pv_share": _share(loss_pv, float(base_mp[P_MDF_PV])),
             "first_inflow_date": _date(grid, _first(to_mdf > CENT_HALF_USD)),
         },
     }
 
 
 def _document(setup: MonteCarloSetup, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    from naef import __version__
-
     sc = setup.scenario
     lib = load_episodes()
     modes = sorted({r["mode"] for r in rows if r["mode"] is not None})

@@ -16,7 +16,7 @@ Method
 
 The rating is the expected-loss rating (EL at the tranche's WAL against Moody's idealized EL table) or, with
 ``basis="pd"``, the default-probability rating (PD at the legal final horizon against the idealized default
-rates) — see ``naef.analysis.ratings`` and ``naef.engine.mc_summary.tranche_risk``.
+rates) — see ``naef.analysis.ratings`` and ``naef.analysis.mc_summary.tranche_risk``.
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from naef.analysis.mc_summary import tranche_risk
+from naef.analysis.montecarlo import simulate_paths
 from naef.analysis.ratings import MOODYS_RATINGS, RatingError, rating_at_least
-from naef.engine.mc_summary import tranche_risk
-from naef.engine.montecarlo import check_run_arguments, prepare, simulate_paths
+from naef.engine.montecarlo import check_run_arguments, prepare
 from naef.errors import NaefError
 from naef.parallel.runner import Runner
 from naef.scenario.models import Scenario

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from naef.engine.price_models import (
+from naef.scenario.price_models import (
     GBM,
     BlockBootstrap,
     FixedDifferential,

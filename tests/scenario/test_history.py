@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from naef.analysis.history import (
+from naef.scenario.history import (
     historical_returns,
     load_historical_returns,
     log_prices,
@@ -22,7 +22,7 @@ from naef.analysis.history import (
     parse_price_table,
     read_monthly_prices,
 )
-from naef.engine.price_models import GBM, BlockBootstrap, PriceModelError, parse_price_model
+from naef.scenario.price_models import GBM, BlockBootstrap, PriceModelError, parse_price_model
 from tests import data_paths
 
 EIA = data_paths.EIA

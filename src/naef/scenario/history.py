@@ -1,14 +1,14 @@
 """Read a user-given ``Date,Price`` CSV of crude prices into monthly prices and monthly log-returns.
 
 This is the I/O edge of the price models: it reads a file, checks it line by line and hands pure arrays to the
-engine (``naef.engine.price_models``) and to calibration (``naef.analysis.calibrate``).
+engine (``naef.scenario.price_models``) and to calibration (``naef.analysis.calibrate``).
 
 Format: a header ``Date,Price`` (any case), then one row per observation, dates ``YYYY-MM-DD`` (or
 ``YYYY-MM``) strictly increasing, prices in US$/bbl. Daily or monthly files both work: when a month has
 several rows, the month's price is their simple average, which is how the U.S. EIA builds its monthly spot
 series (checked on WTI, April 2020: the average of the 21 daily prices, including -36.98 on 2020-04-20, is
 EIA's monthly 16.55).
-Months must follow each other without gaps. Errors are :class:`~naef.engine.price_models.PriceModelError`
+Months must follow each other without gaps. Errors are :class:`~naef.scenario.price_models.PriceModelError`
 with one line naming the file and line, e.g. ``prices.csv:12: bad price 'n/a' (expected a number)``.
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from naef.engine.price_models import (
+from naef.scenario.price_models import (
     GBM,
     BlockBootstrap,
     HistoricalReturns,
@@ -209,7 +209,7 @@ def parse_price_table(
 
     ``history_csv`` is resolved against ``base_dir`` (the scenario file's folder) and replaced by the
     monthly log-returns it holds; every other model goes straight to
-    :func:`naef.engine.price_models.parse_price_model`. Errors name the key, e.g.
+    :func:`naef.scenario.price_models.parse_price_model`. Errors name the key, e.g.
     ``price.history_csv: required key is missing`` or ``price.sigma: must be > 0``.
     """
     data = dict(table)

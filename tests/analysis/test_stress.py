@@ -1,4 +1,4 @@
-"""Tests of naef.engine.stress: episodes as shipped and as EIA published them, the replay on quarterly, monthly and
+"""Tests of naef.analysis.stress: episodes as shipped and as EIA published them, the replay on quarterly, monthly and
 annual grids (scaled to the spot or at levels, the deck after the episode), user decks and their errors, and the
 stress results: against the base case, the deterministic run and the Monte Carlo's own per-path metrics."""
 
@@ -16,10 +16,7 @@ import numpy as np
 import pytest
 
 from naef import load_scenario, simulate
-from naef.analysis.history import read_monthly_prices
-from naef.engine.montecarlo import MonteCarloSetup, deterministic_setup_inputs, prepare, run_chunk
-from naef.engine.montecarlo_reference import run_chunk_reference
-from naef.engine.stress import (
+from naef.analysis.stress import (
     StressError,
     StressResult,
     UserDeck,
@@ -34,8 +31,12 @@ from naef.engine.stress import (
     scenario_deck_usd_per_bbl,
     select_episodes,
 )
+from naef.engine.mc_types import MonteCarloSetup
+from naef.engine.montecarlo import deterministic_setup_inputs, prepare, run_chunk
+from naef.engine.montecarlo_reference import run_chunk_reference
 from naef.engine.waterfall import cash_identity_residual
 from naef.errors import NaefError
+from naef.scenario.history import read_monthly_prices
 from naef.scenario.models import Hedge, Scenario
 from tests import data_paths
 

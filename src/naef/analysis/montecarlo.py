@@ -1,0 +1,91 @@
+"""A Monte Carlo run over runners: every chunk of paths (in this process or on a Dask cluster), then the summary.
+
+The engine computes a chunk (``naef.engine.montecarlo``: set-up, random streams, the compiled kernel); this module
+orchestrates a whole run — it splits the paths into chunks, hands them to a runner (``naef.parallel``), and
+summarises the per-path metrics (``naef.analysis.mc_summary``). Definitions of the metrics are in the
+``naef.engine.montecarlo`` docstring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from naef.analysis.mc_summary import build_mc_summary, percentiles_table
+from naef.engine.mc_types import MonteCarloSetup
+from naef.engine.metrics import BLOCK_PATHS
+from naef.engine.montecarlo import EngineName, check_run_arguments, prepare, replace_hedges
+from naef.parallel.runner import InProcessRunner, Runner, chunk_specs
+from naef.scenario.models import Scenario
+
+__all__ = ["MonteCarloResult", "run_monte_carlo", "simulate_paths"]
+
+Array = NDArray[np.float64]
+
+
+@dataclass
+class MonteCarloResult:
+    """A Monte Carlo run: the summary, the per-period percentiles, and the per-path metrics behind them."""
+
+    summary: dict[str, Any]
+    percentiles: pd.DataFrame
+    metrics_tranche: Array
+    metrics_path: Array
+    hist: NDArray[np.int64]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def simulate_paths(
+    setup: MonteCarloSetup,
+    *,
+    n_paths: int,
+    seed: int,
+    chunk_size: int = 20_000,
+    engine: EngineName = "vector",
+    progress: Callable[[int], None] | None = None,
+    threads: int | None = None,
+    runner: Runner | None = None,
+) -> tuple[Array, Array, NDArray[np.int64], dict[str, float]]:
+    """Run every chunk (in this process, or on ``runner``); returns per-path metrics, summed histograms and
+    timings (the time spent drawing random numbers, and the rest)."""
+    check_run_arguments(n_paths=n_paths, seed=seed, chunk_size=chunk_size)
+    chosen = runner if runner is not None else InProcessRunner(threads)
+    return chosen.run(setup, seed=seed, chunks=chunk_specs(n_paths, chunk_size), engine=engine, progress=progress)
+
+
+def run_monte_carlo(
+    scenario: Scenario,
+    *,
+    n_paths: int,
+    seed: int,
+    chunk_size: int = 20_000,
+    engine: EngineName = "vector",
+    progress: Callable[[int], None] | None = None,
+    threads: int | None = None,
+    compare_unhedged: bool = True,
+    runner: Runner | None = None,
+) -> MonteCarloResult:
+    """Run ``n_paths`` paths of ``scenario`` and summarise them.
+
+    With hedges in the scenario and ``compare_unhedged``, the same paths (common random numbers) are run again
+    without them, and the summary's ``hedge`` section compares PD, EL and MDF inflows with and without.
+    """
+    setup = prepare(scenario)
+    mt, mp, hist, timings = simulate_paths(setup, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
+                                           engine=engine, progress=progress, threads=threads, runner=runner)
+    unhedged = None
+    if compare_unhedged and scenario.hedges:
+        bare = prepare(replace_hedges(scenario))
+        u_mt, u_mp, _, _ = simulate_paths(bare, n_paths=n_paths, seed=seed, chunk_size=chunk_size, engine=engine,
+                                          progress=progress, threads=threads, runner=runner)
+        unhedged = (bare, u_mt, u_mp)
+    run_info = {"kind": "monte_carlo", "paths": n_paths, "seed": seed, "chunk_size": chunk_size,
+                "engine": engine, "block_paths": BLOCK_PATHS}
+    summary = build_mc_summary(setup, mt, mp, run_info=run_info, unhedged=unhedged)
+    return MonteCarloResult(summary=summary, percentiles=percentiles_table(setup, hist), metrics_tranche=mt,
+                            metrics_path=mp, hist=hist, timings=timings)
