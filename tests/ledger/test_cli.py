@@ -9,8 +9,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from naef.commands.keys import keys_app
+from naef.commands.ledger import ledger_app
 from naef.ledger import Ledger
-from naef.ledger.cli import keys_app, ledger_app
 from naef.ledger.keys import SIG_COSIGNATURE_V1, read_signer_key, read_verifier_key
 from naef.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from naef.ledger.note import open_checkpoint

@@ -12,10 +12,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from typer.testing import CliRunner
 
-from naef.ledger.bods import validate_statements
-from naef.ledger.cli import ledger_app
-from naef.ledger.cli_ops import register
-from naef.ledger.demo import (
+from naef.commands.ledger import ledger_app
+from naef.commands.ledger_ops import register
+from naef.demo import (
     DEMO_SEED,
     baseline_figures,
     demo_bods_statements,
@@ -23,6 +22,7 @@ from naef.ledger.demo import (
     illustrative_figures,
     run_demo,
 )
+from naef.ledger.bods import validate_statements
 from naef.ledger.errors import LedgerError
 from naef.ledger.log import Ledger
 
