@@ -127,6 +127,10 @@ def test_full_cycle(db_url: str, keys: Path, tmp_path: Path) -> None:
     code, out, _ = run("ledger", "export", db_url, "--jsonl")
     assert code == 0
     assert len(out.splitlines()) == 7
+    # JSON Lines is the default: without --jsonl, the same bytes
+    code, plain, err = run("ledger", "export", db_url)
+    assert code == 0, err
+    assert plain == out
 
 
 @pytest.mark.parametrize(
@@ -182,9 +186,9 @@ def test_other_errors(sqlite_url: str, keys: Path) -> None:
     code, _, err = run("ledger", "prove", sqlite_url, "--index", "0")
     assert code == 2
     assert "size: 0 is not between 1" in err
-    code, _, err = run("ledger", "export", sqlite_url)
-    assert code == 2
-    assert "--jsonl is required" in err
+    code, out, err = run("ledger", "export", sqlite_url)
+    assert code == 0, err
+    assert out.count("\n") == len(out.splitlines())  # whole JSON lines only
     code, _, err = run("ledger", "verify", sqlite_url, "--from-checkpoint", "/no/such/checkpoint")
     assert code == 2
     assert "cannot read" in err

@@ -218,13 +218,12 @@ def ledger_verify(
 def ledger_export(
     url: UrlArg,
     jsonl: Annotated[
-        bool, typer.Option("--jsonl", help="One JSON object per entry (the only format)")
-    ] = False,
+        bool, typer.Option("--jsonl", help="One JSON object per entry (the default and only format)")
+    ] = True,
     out: Annotated[Path | None, typer.Option("--out", help="File to write (default: stdout)")] = None,
 ) -> None:
     """Write every entry as {"index", "entry" (canonical JSON text), "leaf_hash" (hex)}, one per line."""
-    if not jsonl:
-        raise LedgerError("export: --jsonl is required (the only export format)")
+    del jsonl  # accepted for compatibility: JSON Lines is the only format
     with Ledger.open(url) as ledger:
         fh = sys.stdout if out is None else out.open("w", encoding="utf-8")
         try:

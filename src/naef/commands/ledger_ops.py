@@ -189,8 +189,16 @@ def demo_cmd(
     schema_dir: Annotated[
         Path | None, typer.Option("--schema-dir", help="Directory of the BODS 0.4 schema files")
     ] = None,
+    keys_dir: Annotated[
+        Path | None,
+        typer.Option("--keys-dir", help="Folder for the public key files (default: the SQLite file's folder)"),
+    ] = None,
 ) -> None:
-    """Fill a new ledger with several years of the baseline's operations, signed with DEMO keys."""
+    """Build a new ledger with several years of the baseline's operations, signed with DEMO keys.
+
+    All or nothing: the ledger is built in a staging database and moved into place at once. Writes the public
+    keys of the log and of the witnesses (NAME.pub, as `naef keys new` does) and prints the command that
+    checks a disclosure bundle with them."""
     kind: Literal["baseline", "illustrative"]
     if figures == "baseline":
         kind = "baseline"
@@ -199,7 +207,7 @@ def demo_cmd(
     else:
         raise LedgerError(f"--figures: {figures!r} is not baseline or illustrative")
     chosen = baseline_figures(years=years) if kind == "baseline" else illustrative_figures(years=years)
-    report = run_demo(url, figures=chosen, years=years, schema_dir=schema_dir)
+    report = run_demo(url, figures=chosen, years=years, schema_dir=schema_dir, keys_dir=keys_dir)
     for line in report.lines():
         typer.echo(line)
 

@@ -24,6 +24,9 @@ numbers that need no engine; any sequence of quarters can be passed.
 from __future__ import annotations
 
 import hashlib
+import os
+import shlex
+import tempfile
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +53,8 @@ from naef.ledger.governance import Governance, Role
 from naef.ledger.interests import InterestDeclaration
 from naef.ledger.keys import SIG_COSIGNATURE_V1, SignerKey
 from naef.ledger.log import Ledger
+from naef.ledger.staging import build_atomically
+from naef.ledger.store import normalize_url
 
 __all__ = [
     "DEMO_LOG_KEY_NAME",
@@ -184,9 +189,22 @@ class DemoReport:
     executed: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)
+    key_files: list[Path] = field(default_factory=list)  # the log's public key first, then the witnesses'
+
+    def verify_commands(self, bundle: str = "demo-bundle") -> list[str]:
+        """The commands that publish a bundle of this ledger and check it offline with the keys written."""
+        if not self.key_files:
+            return []
+        log_pub, *witnesses = (shlex.quote(str(p)) for p in self.key_files)
+        check = f"naef verify-bundle {bundle} --key {log_pub}" + "".join(f" --witness {w}" for w in witnesses)
+        return [f"naef disclose iati --ledger {shlex.quote(self.url)} --out {bundle}", check]
 
     def lines(self) -> list[str]:
         """Human-readable summary (printed by the CLI)."""
+        keys = [f"public key of the log: {self.key_files[0]}"] if self.key_files else []
+        keys += [f"public key of witness {p.stem}: {p}" for p in self.key_files[1:]]
+        commands = self.verify_commands()
+        check = ["publish a bundle and check it offline:", *[f"  {c}" for c in commands]] if commands else []
         return [
             f"demo ledger {self.url}: {self.size} entries, root {self.root_hash_hex}",
             f"figures: {self.figures_source}",
@@ -194,6 +212,8 @@ class DemoReport:
             f"disbursements executed: {', '.join(self.executed) or 'none'}",
             f"benchmark flags: {', '.join(self.flagged) or 'none'}",
             *[f"refused: {r}" for r in self.refusals],
+            *keys,
+            *check,
             "KEYS: these are DEMO keys derived from a public fixed seed (naef.demo.DEMO_SEED); "
             "anyone can recompute them — never use them for real money.",
         ]
@@ -306,10 +326,16 @@ def run_demo(
     figures: DemoFigures | Callable[[], DemoFigures] | None = None,
     years: int = 5,
     schema_dir: Path | None = None,
+    keys_dir: Path | None = None,
 ) -> DemoReport:
-    """Create (or open, if empty) the ledger at ``url`` and fill it; refuses a ledger that has entries.
+    """Build the demo ledger at ``url`` — completely, or not at all — and write its public keys.
 
-    ``figures`` defaults to :func:`baseline_figures` (``years`` years).
+    The ledger is built in a staging database beside the target and moved into place at once
+    (:func:`naef.ledger.staging.build_atomically`); a failure leaves neither a ledger nor a key file behind. The
+    target must not exist, be an empty file or hold an empty ledger. The public keys of the log (Ed25519) and of
+    the witnesses (``cosignature/v1``) are written as ``NAME.pub`` files (as ``naef keys new`` writes them) into
+    ``keys_dir`` (default: the SQLite file's folder, or the working folder for PostgreSQL). ``figures``
+    defaults to :func:`~naef.demo.figures.baseline_figures` (``years`` years).
     """
     if years < 2:
         raise LedgerError("--years: the demo needs at least 2 years")
@@ -318,16 +344,85 @@ def run_demo(
         if isinstance(figures, DemoFigures)
         else (figures or (lambda: baseline_figures(years=years)))()
     )
+    if len(chosen.quarters) < 8:
+        raise LedgerError(f"figures: the demo needs at least 8 quarters, got {len(chosen.quarters)}")
+    folder = keys_dir if keys_dir is not None else _default_keys_dir(url)
+    public = demo_public_keys()
+    for name in public:
+        _check_key_file(folder / name, public[name])
+    written: list[Path] = []
+
+    def build(staging_url: str) -> DemoReport:
+        report = _fill(staging_url, chosen, schema_dir)
+        for name, text in public.items():  # inside the build: if writing a key fails, no ledger is moved in
+            path = folder / name
+            if not path.exists():
+                _write_atomically(path, text)
+                written.append(path)
+            report.key_files.append(path)
+        return report
+
+    try:
+        report = build_atomically(url, build)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    report.url = url
+    return report
+
+
+def demo_public_keys() -> dict[str, str]:
+    """File name → content of the demo's public key files: the log's Ed25519 verifier key, then each witness's
+    ``cosignature/v1`` key (one line each, as ``naef keys new`` writes them)."""
+    keys = {_pub_name(DEMO_LOG_KEY_NAME): demo_key(DEMO_LOG_KEY_NAME).verifier().encode() + "\n"}
+    for name in _WITNESSES:
+        keys[_pub_name(name)] = demo_key(name).verifier(SIG_COSIGNATURE_V1).encode() + "\n"
+    return keys
+
+
+def _pub_name(key_name: str) -> str:
+    return f"{key_name.replace('/', '_')}.pub"
+
+
+def _default_keys_dir(url: str) -> Path:
+    full = normalize_url(url)
+    if full.startswith("sqlite:///"):
+        return Path(full.removeprefix("sqlite:///")).parent
+    return Path(".")
+
+
+def _check_key_file(path: Path, text: str) -> None:
+    """A key file already there must hold exactly this key (the demo keys are fixed); else refuse up front."""
+    if not path.exists():
+        if not path.parent.is_dir():
+            raise LedgerError(f"--keys-dir: {path.parent} is not a folder")
+        return
+    try:
+        current = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LedgerError(f"{path}: exists and cannot be read ({exc})") from None
+    if current != text:
+        raise LedgerError(f"{path}: exists and holds another key; not overwriting a key")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _fill(url: str, chosen: DemoFigures, schema_dir: Path | None) -> DemoReport:
+    """Fill the fresh ledger at ``url`` (the staging database) with the demo's operations."""
     quarters: Sequence[Quarter] = chosen.quarters
-    if len(quarters) < 8:
-        raise LedgerError(f"figures: the demo needs at least 8 quarters, got {len(quarters)}")
     log_key = demo_key(DEMO_LOG_KEY_NAME)
     report = DemoReport(url=url, figures_source=chosen.source)
     with Ledger.init(url, log_key) as ledger:
-        if ledger.size() != 0:
-            raise LedgerError(
-                f"URL {url!r}: the demo needs an empty ledger (this one has {ledger.size()} entries)"
-            )
         t0 = _stamp(quarters[0].end - timedelta(days=95))
         register_governance(ledger, demo_governance(), time=t0)
         for name in _WITNESSES:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -230,6 +231,10 @@ class Ledger(AbstractContextManager["Ledger"]):
         """Open an initialised ledger (runs any newer shipped migration first)."""
         engine = store.make_engine(url)
         try:
+            database = engine.url.database
+            if store.is_sqlite(engine) and database and not Path(database).exists():
+                # connecting would create the file: an open never leaves a file behind
+                raise LedgerError(f"URL {url!r}: no ledger here (run `naef ledger init URL --key KEYFILE` first)")
             try:
                 rev = store.current_revision(engine)
             except Exception as exc:
