@@ -48,10 +48,10 @@ from typing import Any
 
 import httpx
 
+from naef.demo import DEMO_LOG_KEY_NAME, demo_key, illustrative_figures, run_demo
 from naef.ledger import Ledger
 from naef.ledger.approvals import DisbursementProposal, sign_proposal
 from naef.ledger.benchmarking import UnitCostClaim
-from naef.ledger.demo import DEMO_LOG_KEY_NAME, demo_key, illustrative_figures, run_demo
 from naef.ledger.merkle import verify_consistency, verify_inclusion
 from naef.web.signing import sign_request
 

@@ -198,8 +198,9 @@ def scenarios(
 
 
 def _mount_ledger() -> None:
-    from naef.ledger.cli import keys_app, ledger_app
-    from naef.ledger.cli_ops import register
+    from naef.commands.keys import keys_app
+    from naef.commands.ledger import ledger_app
+    from naef.commands.ledger_ops import register
 
     register(ledger_app)
     app.add_typer(ledger_app, name="ledger", help="The control system's tamper-evident ledger.")

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from naef.commands.ledger import ledger_app
+from naef.commands.ledger_ops import register
+from naef.demo import DEMO_LOG_KEY_NAME, demo_key, illustrative_figures, run_demo
 from naef.disclosure.common import ExportCheckpoint
 from naef.ledger import government_payments  # noqa: F401  (registers the government_payment entry type)
-from naef.ledger.cli import ledger_app
-from naef.ledger.cli_ops import register
-from naef.ledger.demo import DEMO_LOG_KEY_NAME, demo_key, illustrative_figures, run_demo
 from naef.ledger.keys import SignerKey, VerifierKey
 from naef.ledger.log import Ledger, StoredEntry
 from tests import data_paths

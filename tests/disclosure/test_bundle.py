@@ -18,6 +18,7 @@ import pytest
 from lxml import etree
 from openpyxl import load_workbook
 
+from naef.demo import demo_key
 from naef.disclosure import (
     BundleError,
     BundleVerificationError,
@@ -29,7 +30,6 @@ from naef.disclosure import (
     verify_bundle,
 )
 from naef.disclosure.bundle import CHECKPOINT_FILE, ENTRIES_FILE, MANIFEST_FILE
-from naef.ledger.demo import demo_key
 from naef.ledger.keys import SIG_COSIGNATURE_V1, SignerKey, VerifierKey, generate_key
 
 from .conftest import LedgerFactory

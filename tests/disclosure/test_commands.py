@@ -17,7 +17,7 @@ import typer
 from typer.testing import CliRunner
 
 from naef.commands.disclose import register
-from naef.ledger.demo import demo_key
+from naef.demo import demo_key
 from naef.ledger.keys import SIG_COSIGNATURE_V1, VerifierKey
 from tests.cli_main import naef_main
 

@@ -465,8 +465,9 @@ def test_flow_on_a_real_ledger_records_refusals_and_appends_nothing_on_bad_input
 def cli_app() -> Any:
     import typer
 
-    from naef.ledger.cli import keys_app, ledger_app
-    from naef.ledger.cli_ops import register
+    from naef.commands.keys import keys_app
+    from naef.commands.ledger import ledger_app
+    from naef.commands.ledger_ops import register
 
     app = typer.Typer()
     app.add_typer(ledger_app, name="ledger")

@@ -9,8 +9,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from naef.commands.keys import keys_app
+from naef.commands.ledger import ledger_app
 from naef.ledger import Ledger
-from naef.ledger.cli import keys_app, ledger_app
 from naef.ledger.keys import SIG_COSIGNATURE_V1, read_signer_key, read_verifier_key
 from naef.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from naef.ledger.note import open_checkpoint
@@ -126,6 +127,10 @@ def test_full_cycle(db_url: str, keys: Path, tmp_path: Path) -> None:
     code, out, _ = run("ledger", "export", db_url, "--jsonl")
     assert code == 0
     assert len(out.splitlines()) == 7
+    # JSON Lines is the default: without --jsonl, the same bytes
+    code, plain, err = run("ledger", "export", db_url)
+    assert code == 0, err
+    assert plain == out
 
 
 @pytest.mark.parametrize(
@@ -181,9 +186,9 @@ def test_other_errors(sqlite_url: str, keys: Path) -> None:
     code, _, err = run("ledger", "prove", sqlite_url, "--index", "0")
     assert code == 2
     assert "size: 0 is not between 1" in err
-    code, _, err = run("ledger", "export", sqlite_url)
-    assert code == 2
-    assert "--jsonl is required" in err
+    code, out, err = run("ledger", "export", sqlite_url)
+    assert code == 0, err
+    assert out.count("\n") == len(out.splitlines())  # whole JSON lines only
     code, _, err = run("ledger", "verify", sqlite_url, "--from-checkpoint", "/no/such/checkpoint")
     assert code == 2
     assert "cannot read" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shlex
 from collections import Counter
 from pathlib import Path
 
@@ -12,10 +13,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from typer.testing import CliRunner
 
-from naef.ledger.bods import validate_statements
-from naef.ledger.cli import ledger_app
-from naef.ledger.cli_ops import register
-from naef.ledger.demo import (
+from naef.commands.ledger import ledger_app
+from naef.commands.ledger_ops import register
+from naef.demo import (
+    DEMO_LOG_KEY_NAME,
     DEMO_SEED,
     baseline_figures,
     demo_bods_statements,
@@ -23,8 +24,11 @@ from naef.ledger.demo import (
     illustrative_figures,
     run_demo,
 )
+from naef.ledger.bods import validate_statements
 from naef.ledger.errors import LedgerError
+from naef.ledger.keys import SIG_COSIGNATURE_V1, VerifierKey
 from naef.ledger.log import Ledger
+from tests.cli_main import naef_main
 
 
 def test_demo_keys_are_the_documented_derivation() -> None:
@@ -45,7 +49,7 @@ def test_demo_bods_statements_are_valid_bods() -> None:
 
 def test_demo_fills_a_verifiable_ledger(db_url: str, tmp_path: Path) -> None:
     figures = illustrative_figures(years=3)
-    report = run_demo(db_url, figures=figures, years=3)
+    report = run_demo(db_url, figures=figures, years=3, keys_dir=tmp_path)
     with Ledger.open(db_url) as ledger:
         entries = list(ledger.entries())
         verified = ledger.verify()
@@ -77,7 +81,7 @@ def test_demo_fills_a_verifiable_ledger(db_url: str, tmp_path: Path) -> None:
     again = run_demo(str(tmp_path / "again.db"), figures=figures, years=3)
     assert again.root_hash_hex == report.root_hash_hex
     with pytest.raises(LedgerError, match="needs an empty ledger"):
-        run_demo(db_url, figures=figures, years=3)
+        run_demo(db_url, figures=figures, years=3, keys_dir=tmp_path)
 
 
 def test_baseline_figures_come_from_the_engine() -> None:
@@ -91,6 +95,103 @@ def test_baseline_figures_come_from_the_engine() -> None:
         assert all(
             p.amount_usd > 0 and p.amount_usd == p.amount_usd.quantize(p.amount_usd) for p in q.payments
         )
+
+
+def test_demo_command_writes_the_keys_and_the_printed_commands_verify_a_bundle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = ("ledger", "demo", "demo.db", "--years", "2", "--figures", "illustrative")
+    code, out, err = naef_main(monkeypatch, capsys, *args)
+    assert code in (0, None), err
+    pubs = sorted(p.name for p in tmp_path.glob("*.pub"))
+    assert pubs == ["controller.pub", "demo.naef.example_log.pub", "observer-1.pub"]
+    # the same format as `naef keys new`: one verifier-key line; the log's is Ed25519, the witnesses' cosignature/v1
+    log_pub = VerifierKey.parse((tmp_path / "demo.naef.example_log.pub").read_text())
+    assert log_pub == demo_key(DEMO_LOG_KEY_NAME).verifier()
+    assert VerifierKey.parse((tmp_path / "controller.pub").read_text()).sig_type == SIG_COSIGNATURE_V1
+    assert f"public key of the log: {tmp_path / 'demo.naef.example_log.pub'}" in out
+    commands = [line.strip() for line in out.splitlines() if line.strip().startswith("naef ")]
+    assert [c.split()[1] for c in commands] == ["disclose", "verify-bundle"]
+    assert "--key " in commands[1]
+    assert commands[1].count("--witness ") == 2
+    for command in commands:  # run exactly what was printed
+        code, out, err = naef_main(monkeypatch, capsys, *shlex.split(command)[1:])
+        assert code in (0, None), f"{command}: {err}"
+    assert out.startswith("ok"), out
+    # no staging file is left beside the ledger
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".pub")) == ["demo-bundle", "demo.db"]
+
+
+@pytest.mark.parametrize("stage", ["disbursement", "keys"])
+def test_a_demo_that_fails_midway_leaves_nothing_behind(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    import naef.demo.ledger as demo_module
+
+    keys_dir = tmp_path / "keys"
+    keys_dir.mkdir()
+    if stage == "disbursement":
+        calls = []
+
+        def broken(*args: object) -> None:
+            calls.append(1)
+            if len(calls) == 2:
+                raise LedgerError("simulated failure in the middle of the demo")
+            original(*args)  # type: ignore[arg-type]
+
+        original = demo_module._disburse
+        monkeypatch.setattr(demo_module, "_disburse", broken)
+    else:
+
+        def broken_write(path: Path, text: str) -> None:
+            if path.name.startswith("observer"):
+                raise OSError(28, "No space left on device")
+            original_write(path, text)
+
+        original_write = demo_module._write_atomically
+        monkeypatch.setattr(demo_module, "_write_atomically", broken_write)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    with pytest.raises((LedgerError, OSError)):
+        run_demo(db_url, figures=illustrative_figures(years=2), years=2, keys_dir=keys_dir)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # no ledger file, no staging file, no key
+    with pytest.raises(LedgerError, match="no ledger here"):
+        Ledger.open(db_url)
+    if db_url.startswith("postgresql"):
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(db_url)
+        with engine.connect() as conn:
+            tables = conn.execute(
+                text("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+            ).all()
+        engine.dispose()
+        assert tables == []
+    # and the same call without the fault builds the ledger
+    monkeypatch.undo()
+    report = run_demo(db_url, figures=illustrative_figures(years=2), years=2, keys_dir=keys_dir)
+    with Ledger.open(db_url) as ledger:
+        assert ledger.verify().size == report.size
+
+
+def test_the_demo_replaces_an_empty_ledger_but_never_another_database(tmp_path: Path) -> None:
+    import sqlite3
+
+    empty = tmp_path / "empty.db"
+    Ledger.init(str(empty), demo_key("someone")).close()
+    assert run_demo(str(empty), figures=illustrative_figures(years=2), years=2).size > 0
+    other = tmp_path / "other.db"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE precious (x)")
+    con.commit()
+    con.close()
+    with pytest.raises(LedgerError, match="not a ledger; not replacing it"):
+        run_demo(str(other), figures=illustrative_figures(years=2), years=2)
+    assert sqlite3.connect(other).execute("SELECT name FROM sqlite_master").fetchall() == [("precious",)]
+    (tmp_path / "controller.pub").write_text("someone+00000000+AAAA\n")
+    with pytest.raises(LedgerError, match="holds another key"):
+        run_demo(str(tmp_path / "new.db"), figures=illustrative_figures(years=2), years=2)
+    assert not (tmp_path / "new.db").exists()
 
 
 def test_demo_command(tmp_path: Path) -> None:

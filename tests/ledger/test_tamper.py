@@ -16,8 +16,9 @@ import typer
 from sqlalchemy import Connection
 from typer.testing import CliRunner
 
+from naef.commands.keys import keys_app
+from naef.commands.ledger import ledger_app
 from naef.ledger import Ledger, SignerKey, VerificationError
-from naef.ledger.cli import keys_app, ledger_app
 from naef.ledger.merkle import leaf_hash, node_hash
 
 SIZE = 37

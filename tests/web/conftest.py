@@ -19,9 +19,9 @@ pytest.importorskip("fastapi", reason="the web extra is not installed (pip insta
 import uvicorn
 from fastapi.testclient import TestClient
 
+from naef.demo import DEMO_LOG_KEY_NAME, demo_key, run_demo
 from naef.ledger.approvals import DisbursementProposal, sign_approval, sign_proposal
 from naef.ledger.benchmarking import UnitCostClaim
-from naef.ledger.demo import DEMO_LOG_KEY_NAME, demo_key, run_demo
 from naef.ledger.keys import SignerKey
 from naef.web import WebConfig, create_app
 from naef.web.signing import sign_request

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from naef.demo import demo_key
 from naef.ledger import Ledger
-from naef.ledger.demo import demo_key
 from naef.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from naef.ledger.note import open_checkpoint
 from naef.web import create_app

@@ -23,7 +23,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} not found (install Debian's chromium package)", allow_module_level=True)
 
-from naef.ledger.demo import demo_key  # noqa: E402
+from naef.demo import demo_key  # noqa: E402
 from naef.ledger.keys import SignerKey  # noqa: E402
 from naef.web.signing import sign_request  # noqa: E402
 from tests.web.conftest import ORIGIN, railway_proposal, signed_proposal_body  # noqa: E402

@@ -111,8 +111,8 @@ def test_pages_without_a_ledger(tmp_path: Path) -> None:
 
 
 def test_ledger_text_is_escaped_in_pages(client: TestClient) -> None:
+    from naef.demo import demo_key
     from naef.ledger.approvals import DisbursementProposal
-    from naef.ledger.demo import demo_key
     from tests.web.conftest import signed_post, signed_proposal_body
 
     evil = "<script>alert(1)</script>"

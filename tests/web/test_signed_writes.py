@@ -10,8 +10,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from naef.demo import demo_key
 from naef.ledger import Ledger, generate_key
-from naef.ledger.demo import demo_key
 from naef.web import create_app
 from naef.web.signing import sign_request
 from tests.web.conftest import (

@@ -8,8 +8,8 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from naef.demo import demo_key
 from naef.ledger import generate_key
-from naef.ledger.demo import demo_key
 from naef.web.signing import (
     RateLimiter,
     ReplayGuard,

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from naef.ledger.demo import demo_key
+from naef.demo import demo_key
 from naef.web.signtool import main
 from tests.web.conftest import approval_body, railway_proposal, signed_proposal_body
 

@@ -63,6 +63,7 @@ __all__ = [
     "entries",
     "head",
     "head_revision",
+    "head_size",
     "is_sqlite",
     "make_engine",
     "meta",
@@ -200,6 +201,14 @@ def connect(engine: Engine) -> Iterator[Connection]:
             yield conn
     except SQLAlchemyError as exc:
         raise LedgerError(f"database {engine.url.render_as_string(hide_password=True)}: {exc}") from exc
+
+
+def head_size(conn: Connection) -> int:
+    """The committed tree size (the head row); LedgerError if the ledger was never initialised."""
+    size = conn.exec_driver_sql("SELECT size FROM ledger_head WHERE id = 1").scalar_one_or_none()
+    if size is None:
+        raise LedgerError("ledger: not initialised (run `naef ledger init URL --key KEYFILE`)")
+    return int(size)
 
 
 def _writer_lock_path(engine: Engine) -> str | None:

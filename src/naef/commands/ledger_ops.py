@@ -9,19 +9,18 @@ same way (the message says at which index the refusal was recorded).
 
 from __future__ import annotations
 
-import functools
 import json
 import tomllib
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal, ParamSpec, TypeVar
+from typing import Annotated, Any, Literal
 
 import typer
 
-from naef.errors import NaefError
+from naef.commands.ledger import UrlArg, cli_errors
+from naef.demo import baseline_figures, illustrative_figures, run_demo
 from naef.ledger.approvals import (
-    ApprovalRefusedError,
     DisbursementProposal,
     approve,
     declare_interest,
@@ -35,7 +34,6 @@ from naef.ledger.approvals import (
     sign_proposal,
 )
 from naef.ledger.bods import import_bods, read_statements
-from naef.ledger.demo import baseline_figures, illustrative_figures, run_demo
 from naef.ledger.errors import LedgerError
 from naef.ledger.governance import load_governance
 from naef.ledger.interests import InterestDeclaration
@@ -44,32 +42,9 @@ from naef.ledger.log import Ledger
 
 __all__ = ["register"]
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-UrlArg = Annotated[
-    str, typer.Argument(help="sqlite:///path.db, a plain file path, or postgresql+psycopg://...")
-]
 KeyOpt = Annotated[
     Path, typer.Option("--key", help="Your private key file (PRIVATE+KEY+...); never uploaded")
 ]
-
-
-def _cli(fn: Callable[P, R]) -> Callable[P, R]:
-    """A NaefError becomes ``error: <message>`` on stderr and exit code 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except ApprovalRefusedError as exc:
-            typer.echo(f"error: {exc.message} (refusal recorded at entry {exc.index})", err=True)
-            raise typer.Exit(2) from None
-        except NaefError as exc:
-            typer.echo(f"error: {exc.message}", err=True)
-            raise typer.Exit(2) from None
-
-    return wrapper
 
 
 def _read_json(path: Path) -> Any:
@@ -214,8 +189,16 @@ def demo_cmd(
     schema_dir: Annotated[
         Path | None, typer.Option("--schema-dir", help="Directory of the BODS 0.4 schema files")
     ] = None,
+    keys_dir: Annotated[
+        Path | None,
+        typer.Option("--keys-dir", help="Folder for the public key files (default: the SQLite file's folder)"),
+    ] = None,
 ) -> None:
-    """Fill a new ledger with several years of the baseline's operations, signed with DEMO keys."""
+    """Build a new ledger with several years of the baseline's operations, signed with DEMO keys.
+
+    All or nothing: the ledger is built in a staging database and moved into place at once. Writes the public
+    keys of the log and of the witnesses (NAME.pub, as `naef keys new` does) and prints the command that
+    checks a disclosure bundle with them."""
     kind: Literal["baseline", "illustrative"]
     if figures == "baseline":
         kind = "baseline"
@@ -224,7 +207,7 @@ def demo_cmd(
     else:
         raise LedgerError(f"--figures: {figures!r} is not baseline or illustrative")
     chosen = baseline_figures(years=years) if kind == "baseline" else illustrative_figures(years=years)
-    report = run_demo(url, figures=chosen, years=years, schema_dir=schema_dir)
+    report = run_demo(url, figures=chosen, years=years, schema_dir=schema_dir, keys_dir=keys_dir)
     for line in report.lines():
         typer.echo(line)
 
@@ -245,4 +228,4 @@ def register(ledger_app: typer.Typer) -> None:
     present = {c.name for c in ledger_app.registered_commands}
     for name, fn in _COMMANDS:
         if name not in present:
-            ledger_app.command(name)(_cli(fn))
+            ledger_app.command(name)(cli_errors(fn))

@@ -24,14 +24,17 @@ numbers that need no engine; any sequence of quarters can be passed.
 from __future__ import annotations
 
 import hashlib
+import os
+import shlex
+import tempfile
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from naef.demo.figures import DemoFigures, Quarter, baseline_figures, usd
 from naef.ledger.approvals import (
     ApprovalRefusedError,
     DisbursementProposal,
@@ -50,21 +53,17 @@ from naef.ledger.governance import Governance, Role
 from naef.ledger.interests import InterestDeclaration
 from naef.ledger.keys import SIG_COSIGNATURE_V1, SignerKey
 from naef.ledger.log import Ledger
+from naef.ledger.staging import build_atomically
+from naef.ledger.store import normalize_url
 
 __all__ = [
     "DEMO_LOG_KEY_NAME",
     "DEMO_SEED",
     "DEMO_STAKEHOLDERS",
-    "DemoFigures",
     "DemoReport",
-    "Issuance",
-    "Payment",
-    "Quarter",
-    "baseline_figures",
     "demo_bods_statements",
     "demo_governance",
     "demo_key",
-    "illustrative_figures",
     "run_demo",
 ]
 
@@ -81,7 +80,6 @@ DEMO_STAKEHOLDERS: tuple[tuple[str, Role], ...] = (
     ("observer-1", "observer"),
 )
 _WITNESSES = ("controller", "observer-1")
-_CENT = Decimal("0.01")
 _BODS_NAMESPACE = uuid.UUID("6f1c3c8e-0d4e-4c59-9f4e-2f3b8c1d7a10")
 
 
@@ -101,161 +99,6 @@ def demo_governance() -> Governance:
         }
     )
 
-
-# ----------------------------------------------------------------------------------------------- figures
-
-
-def _usd(value: float | Decimal) -> Decimal:
-    return Decimal(str(value)).quantize(_CENT)
-
-
-@dataclass(frozen=True)
-class Issuance:
-    """One tranche of NAEF securities sold."""
-
-    tranche: str
-    amount_usd: Decimal
-    coupon_rate: Decimal
-    issue_date: date
-    maturity_date: date
-
-
-@dataclass(frozen=True)
-class Payment:
-    """One waterfall payment in a quarter."""
-
-    step: str
-    payee: str
-    amount_usd: Decimal
-    tranche: str | None = None
-
-
-@dataclass(frozen=True)
-class Quarter:
-    """One quarter: revenue collected and the waterfall payments made from it."""
-
-    period: str
-    end: date
-    collections_usd: Decimal
-    payments: tuple[Payment, ...] = ()
-
-
-@dataclass(frozen=True)
-class DemoFigures:
-    """What the demo records about NAEF's cash: issuances, quarters, and where the figures come from."""
-
-    issuances: tuple[Issuance, ...]
-    quarters: tuple[Quarter, ...]
-    source: str
-
-
-def _quarter_label(start: date) -> str:
-    return f"{start.year}Q{(start.month - 1) // 3 + 1}"
-
-
-def _add_years(d: date, years: int) -> date:
-    try:
-        return d.replace(year=d.year + years)
-    except ValueError:  # 29 February
-        return d.replace(year=d.year + years, day=28)
-
-
-def illustrative_figures(*, years: int = 5, start_year: int = 2027) -> DemoFigures:
-    """Fixed, illustrative figures (no engine): one USD 10 bn tranche at 6.25 %, collections growing from
-    USD 400 M to about USD 900 M a quarter, interest, level principal from year 3, the residual to the MDF.
-
-    These numbers are ILLUSTRATIVE, chosen only to exercise the ledger; they are not a forecast.
-    """
-    size = Decimal("10000000000.00")
-    coupon = Decimal("0.0625")
-    issue = date(start_year, 1, 1)
-    quarters: list[Quarter] = []
-    outstanding = size
-    for q in range(years * 4):
-        start = date(start_year + q // 4, 3 * (q % 4) + 1, 1)
-        end = _add_years(start, 0) + timedelta(days=92)
-        end = end.replace(day=1) - timedelta(days=1)
-        collections = _usd(400_000_000 + 25_000_000 * q)
-        interest = (outstanding * coupon / 4).quantize(_CENT)
-        principal = _usd(250_000_000) if q >= 8 else Decimal("0.00")
-        outstanding -= principal
-        fees = _usd(1_250_000)
-        residual = collections - fees - interest - principal
-        payments = [
-            Payment("fees", "NAEF trustee and paying agent", fees),
-            Payment("interest", "holders of tranche A", interest, "A"),
-        ]
-        if principal:
-            payments.append(Payment("principal", "holders of tranche A", principal, "A"))
-        payments.append(Payment("mdf_residual", "Mexican Development Fund", max(residual, Decimal("0.00"))))
-        quarters.append(
-            Quarter(_quarter_label(start), end, collections, tuple(p for p in payments if p.amount_usd))
-        )
-    return DemoFigures(
-        issuances=(Issuance("A", size, coupon, issue, _add_years(issue, 15)),),
-        quarters=tuple(quarters),
-        source="illustrative figures (naef.ledger.demo.illustrative_figures): not a forecast",
-    )
-
-
-def baseline_figures(*, years: int = 5) -> DemoFigures:
-    """Figures of the first ``years`` of the shipped baseline scenario's deterministic run (``naef.engine``).
-
-    Per quarter: ``collections_usd``; payments ``fees_usd``, ``interest_paid_usd_<T>`` and
-    ``principal_paid_usd_<T>`` for each tranche T, ``dsra_deposit_usd`` and ``to_mdf_usd`` (zero amounts are
-    left out). Issuances: the tranches whose issue year falls in the window (size, coupon, 1 January of the
-    issue year, maturity).
-    """
-    from naef.engine.simulate import simulate
-    from naef.scenario.load import load_scenario
-
-    scenario = load_scenario("baseline")
-    result = simulate(scenario)
-    table = result.table
-    n = min(years * 4, len(table))
-    tranches = [t.name for t in scenario.tranches]
-    quarters: list[Quarter] = []
-    for i in range(n):
-        row = table.iloc[i]
-        start = date.fromisoformat(str(row["period_start"])[:10])
-        end = start + timedelta(days=int(row["period_days"]) - 1)
-        payments: list[Payment] = [Payment("fees", "NAEF trustee and paying agent", _usd(row["fees_usd"]))]
-        for t in tranches:
-            payments.append(
-                Payment("interest", f"holders of tranche {t}", _usd(row[f"interest_paid_usd_{t}"]), t)
-            )
-        for t in tranches:
-            payments.append(
-                Payment("principal", f"holders of tranche {t}", _usd(row[f"principal_paid_usd_{t}"]), t)
-            )
-        payments.append(
-            Payment("dsra_deposit", "debt-service reserve account", _usd(row["dsra_deposit_usd"]))
-        )
-        payments.append(Payment("mdf_residual", "Mexican Development Fund", _usd(row["to_mdf_usd"])))
-        quarters.append(
-            Quarter(
-                _quarter_label(start),
-                end,
-                _usd(row["collections_usd"]),
-                tuple(p for p in payments if p.amount_usd > 0),
-            )
-        )
-    first = quarters[0].end.year if quarters else scenario.scenario.start.year
-    last = quarters[-1].end.year if quarters else first
-    issuances = tuple(
-        Issuance(
-            t.name,
-            _usd(t.size_usd),
-            Decimal(str(t.coupon_rate)),
-            date(t.issue_year, 1, 1),
-            _add_years(date(t.issue_year, 1, 1), t.maturity_years),
-        )
-        for t in scenario.tranches
-        if first <= t.issue_year <= last
-    )
-    return DemoFigures(
-        issuances, tuple(quarters), source="baseline scenario, deterministic run (naef.engine)"
-    )
 
 
 # ----------------------------------------------------------------------------------------------- BODS
@@ -346,9 +189,22 @@ class DemoReport:
     executed: list[str] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)
+    key_files: list[Path] = field(default_factory=list)  # the log's public key first, then the witnesses'
+
+    def verify_commands(self, bundle: str = "demo-bundle") -> list[str]:
+        """The commands that publish a bundle of this ledger and check it offline with the keys written."""
+        if not self.key_files:
+            return []
+        log_pub, *witnesses = (shlex.quote(str(p)) for p in self.key_files)
+        check = f"naef verify-bundle {bundle} --key {log_pub}" + "".join(f" --witness {w}" for w in witnesses)
+        return [f"naef disclose iati --ledger {shlex.quote(self.url)} --out {bundle}", check]
 
     def lines(self) -> list[str]:
         """Human-readable summary (printed by the CLI)."""
+        keys = [f"public key of the log: {self.key_files[0]}"] if self.key_files else []
+        keys += [f"public key of witness {p.stem}: {p}" for p in self.key_files[1:]]
+        commands = self.verify_commands()
+        check = ["publish a bundle and check it offline:", *[f"  {c}" for c in commands]] if commands else []
         return [
             f"demo ledger {self.url}: {self.size} entries, root {self.root_hash_hex}",
             f"figures: {self.figures_source}",
@@ -356,7 +212,9 @@ class DemoReport:
             f"disbursements executed: {', '.join(self.executed) or 'none'}",
             f"benchmark flags: {', '.join(self.flagged) or 'none'}",
             *[f"refused: {r}" for r in self.refusals],
-            "KEYS: these are DEMO keys derived from a public fixed seed (naef.ledger.demo.DEMO_SEED); "
+            *keys,
+            *check,
+            "KEYS: these are DEMO keys derived from a public fixed seed (naef.demo.DEMO_SEED); "
             "anyone can recompute them — never use them for real money.",
         ]
 
@@ -387,12 +245,12 @@ def _plans(n_quarters: int) -> list[_Plan]:
             proposal_id=pid,
             payee=payee,
             payee_name=payee_name,
-            amount_usd=_usd(amount),
+            amount_usd=usd(amount),
             project_id=project,
             purpose=purpose,
             proposer=proposer,
             unit_cost=UnitCostClaim(
-                project_type=ptype, unit=unit, quantity=quantity, contract_cost_usd=_usd(cost)
+                project_type=ptype, unit=unit, quantity=quantity, contract_cost_usd=usd(cost)
             ),
         )
 
@@ -468,10 +326,16 @@ def run_demo(
     figures: DemoFigures | Callable[[], DemoFigures] | None = None,
     years: int = 5,
     schema_dir: Path | None = None,
+    keys_dir: Path | None = None,
 ) -> DemoReport:
-    """Create (or open, if empty) the ledger at ``url`` and fill it; refuses a ledger that has entries.
+    """Build the demo ledger at ``url`` — completely, or not at all — and write its public keys.
 
-    ``figures`` defaults to :func:`baseline_figures` (``years`` years).
+    The ledger is built in a staging database beside the target and moved into place at once
+    (:func:`naef.ledger.staging.build_atomically`); a failure leaves neither a ledger nor a key file behind. The
+    target must not exist, be an empty file or hold an empty ledger. The public keys of the log (Ed25519) and of
+    the witnesses (``cosignature/v1``) are written as ``NAME.pub`` files (as ``naef keys new`` writes them) into
+    ``keys_dir`` (default: the SQLite file's folder, or the working folder for PostgreSQL). ``figures``
+    defaults to :func:`~naef.demo.figures.baseline_figures` (``years`` years).
     """
     if years < 2:
         raise LedgerError("--years: the demo needs at least 2 years")
@@ -480,16 +344,85 @@ def run_demo(
         if isinstance(figures, DemoFigures)
         else (figures or (lambda: baseline_figures(years=years)))()
     )
+    if len(chosen.quarters) < 8:
+        raise LedgerError(f"figures: the demo needs at least 8 quarters, got {len(chosen.quarters)}")
+    folder = keys_dir if keys_dir is not None else _default_keys_dir(url)
+    public = demo_public_keys()
+    for name in public:
+        _check_key_file(folder / name, public[name])
+    written: list[Path] = []
+
+    def build(staging_url: str) -> DemoReport:
+        report = _fill(staging_url, chosen, schema_dir)
+        for name, text in public.items():  # inside the build: if writing a key fails, no ledger is moved in
+            path = folder / name
+            if not path.exists():
+                _write_atomically(path, text)
+                written.append(path)
+            report.key_files.append(path)
+        return report
+
+    try:
+        report = build_atomically(url, build)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    report.url = url
+    return report
+
+
+def demo_public_keys() -> dict[str, str]:
+    """File name → content of the demo's public key files: the log's Ed25519 verifier key, then each witness's
+    ``cosignature/v1`` key (one line each, as ``naef keys new`` writes them)."""
+    keys = {_pub_name(DEMO_LOG_KEY_NAME): demo_key(DEMO_LOG_KEY_NAME).verifier().encode() + "\n"}
+    for name in _WITNESSES:
+        keys[_pub_name(name)] = demo_key(name).verifier(SIG_COSIGNATURE_V1).encode() + "\n"
+    return keys
+
+
+def _pub_name(key_name: str) -> str:
+    return f"{key_name.replace('/', '_')}.pub"
+
+
+def _default_keys_dir(url: str) -> Path:
+    full = normalize_url(url)
+    if full.startswith("sqlite:///"):
+        return Path(full.removeprefix("sqlite:///")).parent
+    return Path(".")
+
+
+def _check_key_file(path: Path, text: str) -> None:
+    """A key file already there must hold exactly this key (the demo keys are fixed); else refuse up front."""
+    if not path.exists():
+        if not path.parent.is_dir():
+            raise LedgerError(f"--keys-dir: {path.parent} is not a folder")
+        return
+    try:
+        current = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LedgerError(f"{path}: exists and cannot be read ({exc})") from None
+    if current != text:
+        raise LedgerError(f"{path}: exists and holds another key; not overwriting a key")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _fill(url: str, chosen: DemoFigures, schema_dir: Path | None) -> DemoReport:
+    """Fill the fresh ledger at ``url`` (the staging database) with the demo's operations."""
     quarters: Sequence[Quarter] = chosen.quarters
-    if len(quarters) < 8:
-        raise LedgerError(f"figures: the demo needs at least 8 quarters, got {len(quarters)}")
     log_key = demo_key(DEMO_LOG_KEY_NAME)
     report = DemoReport(url=url, figures_source=chosen.source)
     with Ledger.init(url, log_key) as ledger:
-        if ledger.size() != 0:
-            raise LedgerError(
-                f"URL {url!r}: the demo needs an empty ledger (this one has {ledger.size()} entries)"
-            )
         t0 = _stamp(quarters[0].end - timedelta(days=95))
         register_governance(ledger, demo_governance(), time=t0)
         for name in _WITNESSES:

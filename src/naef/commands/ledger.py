@@ -1,6 +1,6 @@
-"""Commands of the log: ``naef keys ...`` (:data:`keys_app`) and ``naef ledger ...`` (:data:`ledger_app`).
+"""Commands of the log: ``naef ledger init|append|checkpoint|add-witness|cosign|prove|verify|export``.
 
-The logic lives in :mod:`naef.ledger.log`; these functions parse arguments, print results and turn a
+The logic lives in :mod:`naef.ledger`; these functions parse arguments, print results and turn a
 :class:`~naef.errors.NaefError` into one line on stderr and exit code 2. See ``docs/ledger.md``.
 """
 
@@ -16,23 +16,16 @@ from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 import typer
 
 from naef.errors import NaefError
+from naef.ledger.approvals.errors import ApprovalRefusedError
 from naef.ledger.errors import LedgerError
-from naef.ledger.keys import (
-    SIG_COSIGNATURE_V1,
-    SIG_ED25519,
-    generate_key,
-    read_signer_key,
-    read_verifier_key,
-    write_key_pair,
-)
+from naef.ledger.keys import read_signer_key, read_verifier_key
 from naef.ledger.log import Ledger
 
-__all__ = ["keys_app", "ledger_app"]
+__all__ = ["UrlArg", "cli_errors", "ledger_app"]
 
 ledger_app = typer.Typer(
     help="The control system's tamper-evident, publicly verifiable log.", no_args_is_help=True
 )
-keys_app = typer.Typer(help="Ed25519 keys as C2SP signed-note key strings.", no_args_is_help=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -43,13 +36,16 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _cli(fn: Callable[P, R]) -> Callable[P, R]:
-    """Run a command; a NaefError becomes ``error: <message>`` on stderr and exit code 2."""
+def cli_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run a command; a NaefError becomes ``error: <message>`` on stderr and exit code 2 (a refusal that was
+    recorded in the log says at which entry)."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
+        except ApprovalRefusedError as exc:
+            _fail(f"{exc.message} (refusal recorded at entry {exc.index})")
         except NaefError as exc:
             _fail(exc.message)
 
@@ -60,47 +56,15 @@ def _echo_json(obj: Any) -> None:
     typer.echo(json.dumps(obj, indent=2, sort_keys=True))
 
 
-# ------------------------------------------------------------------------------------------------ keys
+# ------------------------------------------------------------------------------------------------ ledger
 
 UrlArg = Annotated[
     str, typer.Argument(help="sqlite:///path.db, a plain file path, or postgresql+psycopg://...")
 ]
 
 
-@keys_app.command("new")
-@_cli
-def keys_new(
-    name: Annotated[str, typer.Argument(help="Key name, e.g. naef.example/fund-log (no spaces, no '+')")],
-    out: Annotated[Path, typer.Option("--out", help="Directory for NAME.key and NAME.pub")] = Path("."),
-    cosigner: Annotated[
-        bool, typer.Option("--cosigner", help="Write the witness (cosignature/v1, type 0x04) public key")
-    ] = False,
-) -> None:
-    """Generate an Ed25519 key pair: NAME.key (private, mode 0600) and NAME.pub (verifier key)."""
-    key = generate_key(name)
-    private_path, public_path = write_key_pair(key, out, cosigner=cosigner)
-    typer.echo(f"private key: {private_path}")
-    typer.echo(f"public key:  {public_path}")
-    typer.echo(key.verifier(SIG_COSIGNATURE_V1 if cosigner else SIG_ED25519).encode())
-
-
-@keys_app.command("pub")
-@_cli
-def keys_pub(
-    keyfile: Annotated[Path, typer.Argument(help="A PRIVATE+KEY+... file")],
-    cosigner: Annotated[
-        bool, typer.Option("--cosigner", help="Print the cosignature/v1 (0x04) form")
-    ] = False,
-) -> None:
-    """Print the verifier key of a private key."""
-    typer.echo(read_signer_key(keyfile).verifier(SIG_COSIGNATURE_V1 if cosigner else SIG_ED25519).encode())
-
-
-# ------------------------------------------------------------------------------------------------ ledger
-
-
 @ledger_app.command("init")
-@_cli
+@cli_errors
 def ledger_init(
     url: UrlArg,
     key: Annotated[Path, typer.Option("--key", help="The log's key: its .key or .pub file")],
@@ -130,7 +94,7 @@ def _read_payload(payload: str) -> Any:
 
 
 @ledger_app.command("append")
-@_cli
+@cli_errors
 def ledger_append(
     url: UrlArg,
     entry_type: Annotated[str, typer.Option("--type", help="Entry type, e.g. revenue_collected")],
@@ -157,7 +121,7 @@ def ledger_append(
 
 
 @ledger_app.command("checkpoint")
-@_cli
+@cli_errors
 def ledger_checkpoint(
     url: UrlArg,
     key: Annotated[Path, typer.Option("--key", help="The log's private key file")],
@@ -169,7 +133,7 @@ def ledger_checkpoint(
 
 
 @ledger_app.command("add-witness")
-@_cli
+@cli_errors
 def ledger_add_witness(
     url: UrlArg,
     key: Annotated[
@@ -184,7 +148,7 @@ def ledger_add_witness(
 
 
 @ledger_app.command("cosign")
-@_cli
+@cli_errors
 def ledger_cosign(
     url: UrlArg,
     key: Annotated[Path, typer.Option("--key", help="The witness's private key file")],
@@ -197,7 +161,7 @@ def ledger_cosign(
 
 
 @ledger_app.command("prove")
-@_cli
+@cli_errors
 def ledger_prove(
     url: UrlArg,
     index: Annotated[int | None, typer.Option("--index", help="Entry index for an inclusion proof")] = None,
@@ -218,7 +182,7 @@ def ledger_prove(
 
 
 @ledger_app.command("verify")
-@_cli
+@cli_errors
 def ledger_verify(
     url: UrlArg,
     from_checkpoint: Annotated[
@@ -250,17 +214,16 @@ def ledger_verify(
 
 
 @ledger_app.command("export")
-@_cli
+@cli_errors
 def ledger_export(
     url: UrlArg,
     jsonl: Annotated[
-        bool, typer.Option("--jsonl", help="One JSON object per entry (the only format)")
-    ] = False,
+        bool, typer.Option("--jsonl", help="One JSON object per entry (the default and only format)")
+    ] = True,
     out: Annotated[Path | None, typer.Option("--out", help="File to write (default: stdout)")] = None,
 ) -> None:
     """Write every entry as {"index", "entry" (canonical JSON text), "leaf_hash" (hex)}, one per line."""
-    if not jsonl:
-        raise LedgerError("export: --jsonl is required (the only export format)")
+    del jsonl  # accepted for compatibility: JSON Lines is the only format
     with Ledger.open(url) as ledger:
         fh = sys.stdout if out is None else out.open("w", encoding="utf-8")
         try:

@@ -1,0 +1,339 @@
+"""The control system's rules as pure functions: the :class:`ControlState` folded from the log, and the
+decisions on proposals, approvals, executions and declarations.
+
+Every refusal — unknown proposal or signer, bad signature, signature over an altered proposal, a replayed
+approval (the same signer twice, or a signature made for another proposal), the proposer approving its own
+proposal, an observer trying to approve, a conflict of interest (with the ownership chain that caused it), an
+execution without quorum — is a :class:`Decision` carrying a ``disbursement_refused`` entry and the
+:class:`~naef.ledger.approvals.errors.ApprovalRefusedError` to raise once it is recorded. Malformed input raises
+a plain :class:`~naef.ledger.errors.LedgerError` and appends nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from naef.ledger.approvals.errors import (
+    AlreadyExecutedError,
+    AlteredProposalError,
+    ApprovalRefusedError,
+    BadSignatureError,
+    BenchmarkUnjustifiedError,
+    ConflictOfInterestError,
+    NotAnApproverError,
+    QuorumNotMetError,
+    ReplayedApprovalError,
+    SelfApprovalError,
+    UnknownProposalError,
+    UnknownSignerError,
+)
+from naef.ledger.approvals.models import (
+    ENTRY_APPROVED,
+    ENTRY_BENCHMARK_FLAG,
+    ENTRY_BODS,
+    ENTRY_EXECUTED,
+    ENTRY_GOVERNANCE,
+    ENTRY_INTEREST,
+    ENTRY_PROPOSED,
+    ENTRY_REFUSED,
+    Approval,
+    DisbursementProposal,
+    Payload,
+    SignedProposal,
+    approval_message,
+    proposal_message,
+    proposal_sha256,
+)
+from naef.ledger.benchmarking import BenchmarkResult, UnitCostReference, check_unit_cost
+from naef.ledger.errors import LedgerError
+from naef.ledger.governance import APPROVING_ROLES, Governance, Role
+from naef.ledger.interests import ConflictChain, InterestDeclaration, OwnershipGraph, find_conflict
+
+__all__ = [
+    "ControlState",
+    "Decision",
+    "ProposalRecord",
+    "benchmark_flag_payload",
+    "counted_approvers",
+    "decide_approval",
+    "decide_declaration",
+    "decide_execution",
+    "decide_proposal",
+]
+
+
+@dataclass
+class ProposalRecord:
+    """What the log says about one proposal."""
+
+    signed: SignedProposal
+    index: int | None
+    approvals: dict[str, Payload] = field(default_factory=dict)  # signer → disbursement_approved payload
+    benchmark: Payload | None = None  # the benchmark_flag payload, if flagged
+    executed_index: int | None = None
+
+    @property
+    def proposal(self) -> DisbursementProposal:
+        """The recorded proposal."""
+        return self.signed.proposal
+
+
+@dataclass
+class ControlState:
+    """The control system's state, folded from the log's entries in index order (pure; no I/O)."""
+
+    governance: Governance = field(default_factory=Governance)
+    proposals: dict[str, ProposalRecord] = field(default_factory=dict)
+    graph: OwnershipGraph = field(default_factory=OwnershipGraph)
+    declarations: list[InterestDeclaration] = field(default_factory=list)
+    statement_ids: set[str] = field(default_factory=set)
+    signature_owner: dict[bytes, str] = field(default_factory=dict)  # approval signature → proposal id
+
+    RELEVANT_TYPES: ClassVar[tuple[str, ...]] = (
+        ENTRY_GOVERNANCE,
+        ENTRY_PROPOSED,
+        ENTRY_APPROVED,
+        ENTRY_EXECUTED,
+        ENTRY_BENCHMARK_FLAG,
+        ENTRY_BODS,
+        ENTRY_INTEREST,
+    )
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[tuple[int | None, str, Mapping[str, Any]]]) -> ControlState:
+        """Fold ``(index, type, payload)`` triples (other types are skipped)."""
+        state = cls()
+        for index, entry_type, payload in entries:
+            state.apply(entry_type, payload, index=index)
+        return state
+
+    def apply(self, entry_type: str, payload: Mapping[str, Any], *, index: int | None = None) -> None:
+        """Apply one entry (assumed valid: it passed the decide_* checks before being appended)."""
+        if entry_type == ENTRY_GOVERNANCE:
+            self.governance = Governance.model_validate(dict(payload))
+        elif entry_type == ENTRY_PROPOSED:
+            signed = SignedProposal.model_validate(dict(payload))
+            self.proposals[signed.proposal.proposal_id] = ProposalRecord(signed=signed, index=index)
+        elif entry_type == ENTRY_APPROVED:
+            rec = self.proposals[str(payload["proposal_id"])]
+            rec.approvals[str(payload["signer"])] = dict(payload)
+            self.signature_owner[base64.b64decode(str(payload["signature"]))] = rec.proposal.proposal_id
+        elif entry_type == ENTRY_BENCHMARK_FLAG:
+            self.proposals[str(payload["proposal_id"])].benchmark = dict(payload)
+        elif entry_type == ENTRY_EXECUTED:
+            self.proposals[str(payload["proposal_id"])].executed_index = index if index is not None else -1
+        elif entry_type == ENTRY_BODS:
+            statement = payload["statement"]
+            self.graph.add_statement(statement)
+            self.statement_ids.add(str(statement.get("statementId", "")))
+        elif entry_type == ENTRY_INTEREST:
+            self.declarations.append(InterestDeclaration.model_validate(dict(payload)))
+
+    def conflict(self, signer: str, payee: str) -> ConflictChain | None:
+        """The ownership chain barring ``signer`` from approving a payment to ``payee`` (None: no
+        conflict)."""
+        return find_conflict(self.graph, self.declarations, signer=signer, payee=payee)
+
+
+@dataclass
+class Decision:
+    """Entries to append, and the refusal to raise after appending them (None when accepted)."""
+
+    entries: list[tuple[str, Payload]]
+    refusal: ApprovalRefusedError | None = None
+
+
+
+def decide_proposal(
+    state: ControlState, signed: SignedProposal, references: Mapping[str, UnitCostReference]
+) -> list[tuple[str, Payload]]:
+    """Entries for a new proposal: ``disbursement_proposed`` (+ ``benchmark_flag``). Bad input raises
+    LedgerError.
+
+    Checks: the proposal id is new; the proposer is a stakeholder; ``proposal_sha256`` is the proposal's hash;
+    the proposer's signature verifies over :func:`proposal_message`; the unit-cost claim names a known project
+    type in its unit (:func:`naef.ledger.benchmarking.check_unit_cost`).
+    """
+    p = signed.proposal
+    pid = p.proposal_id
+    if pid in state.proposals:
+        raise LedgerError(f"proposal {pid}: proposal_id already used (entry {state.proposals[pid].index})")
+    proposer = state.governance.stakeholder(p.proposer)
+    if proposer is None:
+        raise LedgerError(
+            f"proposal {pid}: proposer {p.proposer!r} is not a stakeholder of the governance in force"
+        )
+    if signed.proposal_sha256 != proposal_sha256(p):
+        raise LedgerError(f"proposal {pid}: proposal_sha256 does not match the proposal's canonical form")
+    if not proposer.verifier.verify_raw(proposal_message(p), base64.b64decode(signed.signature)):
+        raise LedgerError(f"proposal {pid}: proposer signature does not verify with {p.proposer}'s key")
+    result = check_unit_cost(p.unit_cost, references)
+    entries: list[tuple[str, Payload]] = [(ENTRY_PROPOSED, signed.model_dump(mode="json"))]
+    if result.flagged:
+        entries.append((ENTRY_BENCHMARK_FLAG, benchmark_flag_payload(pid, result)))
+    return entries
+
+
+def benchmark_flag_payload(proposal_id: str, result: BenchmarkResult) -> Payload:
+    """Payload of a ``benchmark_flag`` entry."""
+    return {"proposal_id": proposal_id, "message": result.describe(), **result.model_dump(mode="json")}
+
+
+def _refusal(
+    cls: type[ApprovalRefusedError],
+    *,
+    proposal_id: str,
+    stage: str,
+    signer: str | None,
+    reason: str,
+    chain: ConflictChain | None = None,
+) -> Decision:
+    who = f" by {signer}" if signer else ""
+    message = f"{stage} of proposal {proposal_id}{who} refused ({cls.code}): {reason}"
+    payload: Payload = {
+        "proposal_id": proposal_id,
+        "stage": stage,
+        "signer": signer,
+        "reason_code": cls.code,
+        "reason": reason,
+        "chain": chain.as_json() if chain else None,
+    }
+    return Decision(entries=[(ENTRY_REFUSED, payload)], refusal=cls(message, chain=chain))
+
+
+def decide_approval(state: ControlState, approval: Approval) -> Decision:
+    """Accept (one ``disbursement_approved`` entry) or refuse (one ``disbursement_refused`` entry) an
+    approval.
+
+    Order of checks: known proposal → known signer → signature (replayed from another proposal / over an
+    altered text / bad) → role may approve → not the proposer → not already approved by this signer (the one
+    repeat allowed adds a justification to an approval that had none) → not executed → no conflict of interest
+    (:func:`naef.ledger.interests.find_conflict`).
+    """
+    pid, signer = approval.proposal_id, approval.signer
+
+    def refuse(cls: type[ApprovalRefusedError], reason: str, chain: ConflictChain | None = None) -> Decision:
+        return _refusal(cls, proposal_id=pid, stage="approval", signer=signer, reason=reason, chain=chain)
+
+    rec = state.proposals.get(pid)
+    if rec is None:
+        return refuse(UnknownProposalError, f"no proposal {pid!r} in the log")
+    stakeholder = state.governance.stakeholder(signer)
+    if stakeholder is None:
+        return refuse(UnknownSignerError, f"{signer!r} is not a stakeholder of the governance in force")
+    vkey = stakeholder.verifier
+    sig = approval.signature_bytes
+    if not vkey.verify_raw(approval_message(rec.proposal, approval.justification), sig):
+        owner = state.signature_owner.get(sig)
+        if owner is not None and owner != pid:
+            return refuse(ReplayedApprovalError, f"the signature was recorded for proposal {owner}")
+        for other_id, other in state.proposals.items():
+            if (
+                other_id != pid
+                and other.signed.proposal_sha256 == approval.proposal_sha256
+                and vkey.verify_raw(approval_message(other.proposal, approval.justification), sig)
+            ):
+                return refuse(ReplayedApprovalError, f"the signature was made for proposal {other_id}")
+        if approval.proposal_sha256 != rec.signed.proposal_sha256:
+            return refuse(
+                AlteredProposalError,
+                f"signed a proposal text with sha256 {approval.proposal_sha256[:16]}…, "
+                f"the recorded proposal has {rec.signed.proposal_sha256[:16]}…",
+            )
+        return refuse(BadSignatureError, f"signature does not verify with {signer}'s key")
+    if approval.proposal_sha256 != rec.signed.proposal_sha256:
+        return refuse(AlteredProposalError, "proposal_sha256 does not match the recorded proposal")
+    if stakeholder.role not in APPROVING_ROLES:
+        return refuse(NotAnApproverError, f"role {stakeholder.role} does not approve disbursements")
+    if signer == rec.proposal.proposer:
+        return refuse(SelfApprovalError, "the proposer cannot approve its own proposal")
+    if signer in rec.approvals:
+        earlier = (rec.approvals[signer].get("justification") or "").strip()
+        if earlier or not (approval.justification or "").strip():
+            return refuse(ReplayedApprovalError, f"{signer} already approved this proposal")
+        # the one repeat allowed: an approval without justification completed by a justified one
+    if rec.executed_index is not None:
+        return refuse(AlreadyExecutedError, "the disbursement was already executed")
+    chain = state.conflict(signer, rec.proposal.payee)
+    if chain is not None:
+        reason = f"declared interest reaches the payee: {chain.describe()}"
+        return refuse(ConflictOfInterestError, reason, chain)
+    payload: Payload = {**approval.model_dump(mode="json"), "role": stakeholder.role}
+    return Decision(entries=[(ENTRY_APPROVED, payload)])
+
+
+def counted_approvers(state: ControlState, rec: ProposalRecord) -> tuple[dict[str, Role], list[str]]:
+    """Approvers that count now (name → role), and why the others do not.
+
+    An approval counts when its signer is still a stakeholder with an approving role and has no conflict of
+    interest with the payee as of now (declarations or ownership may have been recorded after it approved).
+    """
+    counted: dict[str, Role] = {}
+    ignored: list[str] = []
+    for name in sorted(rec.approvals):
+        s = state.governance.stakeholder(name)
+        if s is None or s.role not in APPROVING_ROLES:
+            ignored.append(f"{name} (no longer an approver)")
+        elif state.conflict(name, rec.proposal.payee) is not None:
+            ignored.append(f"{name} (conflict of interest)")
+        else:
+            counted[name] = s.role
+    return counted, ignored
+
+
+def decide_execution(state: ControlState, proposal_id: str) -> Decision:
+    """Execute (``disbursement_executed``) or refuse (``disbursement_refused``, stage ``execution``).
+
+    Rule: quorum_shortfall(counted approvers) = ∅, and if the proposal carries a ``benchmark_flag``, at least
+    one counted approval by an ``independent_controller`` has a non-empty justification.
+    """
+
+    def refuse(cls: type[ApprovalRefusedError], reason: str) -> Decision:
+        return _refusal(cls, proposal_id=proposal_id, stage="execution", signer=None, reason=reason)
+
+    rec = state.proposals.get(proposal_id)
+    if rec is None:
+        return refuse(UnknownProposalError, f"no proposal {proposal_id!r} in the log")
+    if rec.executed_index is not None:
+        return refuse(AlreadyExecutedError, f"already executed at entry {rec.executed_index}")
+    counted, ignored = counted_approvers(state, rec)
+    missing = state.governance.quorum_shortfall(counted)
+    if missing:
+        extra = f"; not counted: {', '.join(ignored)}" if ignored else ""
+        return refuse(QuorumNotMetError, f"quorum needs {', '.join(missing)}{extra}")
+    if rec.benchmark is not None:
+        justified = [
+            name
+            for name, role in counted.items()
+            if role == "independent_controller" and (rec.approvals[name].get("justification") or "").strip()
+        ]
+        if not justified:
+            return refuse(
+                BenchmarkUnjustifiedError,
+                f"benchmark flag ({rec.benchmark.get('message', 'flagged')}) needs the independent "
+                "controller's approval with a justification",
+            )
+    p = rec.proposal
+    payload: Payload = {
+        "proposal_id": proposal_id,
+        "proposal_sha256": rec.signed.proposal_sha256,
+        "payee": p.payee,
+        "amount_usd": str(p.amount_usd),
+        "approvals": sorted(counted),
+        "benchmark_flagged": rec.benchmark is not None,
+    }
+    return Decision(entries=[(ENTRY_EXECUTED, payload)])
+
+
+def decide_declaration(state: ControlState, declaration: InterestDeclaration) -> list[tuple[str, Payload]]:
+    """Entries for a declaration of interest; the declarant must be a stakeholder (else LedgerError)."""
+    if state.governance.stakeholder(declaration.declarant) is None:
+        raise LedgerError(
+            f"interest declaration: declarant {declaration.declarant!r} is not a stakeholder of the "
+            "governance in force"
+        )
+    return [(ENTRY_INTEREST, declaration.model_dump(mode="json"))]
+

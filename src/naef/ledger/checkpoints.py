@@ -1,0 +1,130 @@
+"""Signed checkpoints of the log and their witnesses' cosignatures (C2SP tlog-checkpoint, tlog-cosignature).
+
+The functions run inside a :class:`~naef.ledger.log.LedgerTransaction`'s connection (the writer lock held),
+so a checkpoint is signed over exactly the tree it stores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, select
+
+from naef.ledger import store
+from naef.ledger.entries import format_time
+from naef.ledger.errors import LedgerError, VerificationError
+from naef.ledger.keys import SIG_COSIGNATURE_V1, SignerKey, VerifierKey
+from naef.ledger.merkle import consistency_plan, verify_consistency
+from naef.ledger.note import Checkpoint, cosign_checkpoint, open_checkpoint, sign_checkpoint
+from naef.ledger.proofs import fold_plans, root_of, root_plan
+
+__all__ = [
+    "StoredCheckpoint",
+    "add_witness",
+    "cosign",
+    "store_checkpoint",
+    "stored_checkpoints",
+    "witness_keys",
+]
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A checkpoint as stored: size, root, the signed note (with any cosignatures) and when it was made."""
+
+    size: int
+    root_hash: bytes
+    note: str
+    created_at: str
+
+
+def store_checkpoint(
+    conn: Connection, *, log_key: VerifierKey, log_signer: SignerKey, size: int, root: bytes
+) -> str:
+    """Sign (size, root) as a C2SP checkpoint with the log's key and store it; return the note.
+
+    If a checkpoint of this size exists already, it is returned unchanged (with its cosignatures).
+    """
+    if log_signer.verifier() != log_key:
+        raise LedgerError(
+            f"--key: {log_signer.name}+{log_signer.key_id:08x} is not this log's key "
+            f"{log_key.name}+{log_key.key_id:08x}"
+        )
+    c = store.checkpoints.c
+    existing = conn.execute(select(c.note).where(c.size == size)).scalar()
+    if existing is not None:
+        return str(existing)
+    note = sign_checkpoint(Checkpoint(log_key.name, size, root), log_signer)
+    conn.execute(
+        store.checkpoints.insert().values(
+            size=size, root_hash=root, note=note, created_at=format_time(datetime.now(UTC))
+        )
+    )
+    return note
+
+
+def stored_checkpoints(conn: Connection) -> list[StoredCheckpoint]:
+    """All stored checkpoints, smallest size first."""
+    c = store.checkpoints.c
+    rows = conn.execute(select(c.size, c.root_hash, c.note, c.created_at).order_by(c.size)).all()
+    return [StoredCheckpoint(int(s), bytes(r), str(n), str(t)) for s, r, n, t in rows]
+
+
+def add_witness(conn: Connection, *, log_key: VerifierKey, vkey: VerifierKey) -> None:
+    """Register a witness's ``cosignature/v1`` (type 0x04) verifier key (idempotent)."""
+    if vkey.sig_type != SIG_COSIGNATURE_V1:
+        raise LedgerError(f"witness key {vkey.name}: must be a cosignature/v1 (type 0x04) verifier key")
+    if vkey.name == log_key.name:
+        raise LedgerError(f"witness key {vkey.name}: a witness cannot share the log's name")
+    w = store.witnesses.c
+    if conn.execute(select(w.vkey).where(w.vkey == vkey.encode())).scalar() is None:
+        conn.execute(
+            store.witnesses.insert().values(vkey=vkey.encode(), name=vkey.name, added_at=format_time(datetime.now(UTC)))
+        )
+
+
+def witness_keys(conn: Connection) -> list[VerifierKey]:
+    """Registered witness keys."""
+    return [VerifierKey.parse(v) for v in conn.execute(select(store.witnesses.c.vkey)).scalars()]
+
+
+def cosign(conn: Connection, *, log_key: VerifierKey, witness: SignerKey, size: int | None, timestamp: int) -> str:
+    """A registered witness cosigns a stored checkpoint (default: the latest) after checking it.
+
+    The witness checks the log's signature, that the root matches the stored tree at that size, and that the
+    checkpoint is consistent (RFC 9162 consistency proof) with the largest checkpoint it cosigned before.
+    """
+    wkey = witness.verifier(SIG_COSIGNATURE_V1)
+    if wkey not in witness_keys(conn):
+        raise LedgerError(f"--key: {wkey.name} is not a registered witness of this log (add-witness first)")
+    c = store.checkpoints.c
+    q = select(c.size, c.note).order_by(c.size.desc())
+    rows = conn.execute(q if size is None else q.where(c.size == size)).all()
+    if not rows:
+        raise LedgerError("checkpoint: none to cosign" if size is None else f"size: no checkpoint of size {size}")
+    target_size, target_note = int(rows[0][0]), str(rows[0][1])
+    cp = open_checkpoint(target_note, log_key).checkpoint
+    prior = conn.execute(select(c.size, c.note).where(c.size < target_size).order_by(c.size.desc())).all()
+    prev: Checkpoint | None = None
+    for _, note in prior:
+        opened = open_checkpoint(str(note), log_key, [wkey])
+        if opened.cosigners:
+            prev = opened.checkpoint
+            break
+    plans = [root_plan(cp.size)]
+    if prev is not None:
+        plans += [consistency_plan(prev.size, cp.size)]
+    folded = fold_plans(conn, plans)
+    if root_of(folded[0]) != cp.root_hash:
+        raise VerificationError(
+            f"checkpoint at size {cp.size}: root differs from the stored tree", checkpoint_size=cp.size
+        )
+    if prev is not None and not verify_consistency(prev.size, cp.size, folded[1], prev.root_hash, cp.root_hash):
+        raise VerificationError(
+            f"checkpoint at size {cp.size}: not consistent with size {prev.size} cosigned before",
+            checkpoint_size=cp.size,
+        )
+    note = cosign_checkpoint(target_note, witness, timestamp=timestamp)
+    conn.execute(store.checkpoints.update().where(c.size == target_size).values(note=note))
+    return note
