@@ -31,6 +31,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "number",
     "pct",
     "pct_se",
+    "period_name",
     "plain",
     "rate",
     "scaled",
@@ -61,6 +63,13 @@ __all__ = [
 ]
 
 DASH = "—"
+
+_PERIOD_NAMES = {1: "year", 2: "half-year", 4: "quarter", 12: "month"}
+
+
+def period_name(periods_per_year: int) -> str:
+    """The name of a period of a grid with ``periods_per_year`` periods: 4 → "quarter" ("period" if unnamed)."""
+    return _PERIOD_NAMES.get(periods_per_year, "period")
 
 
 def is_missing(x: object) -> bool:
@@ -164,9 +173,12 @@ def _unsign(s: str) -> str:
 
 
 def usd(x: object) -> str:
-    """Whole US dollars with cents, no unit (a ledger amount): 1234567.891 → "1,234,567.89"."""
+    """US dollars with cents, no unit (a ledger amount, exact when given as a ``Decimal``): 1234567.891 →
+    "1,234,567.89"."""
     if is_missing(x):
         return DASH
+    if isinstance(x, Decimal):
+        return DASH if not x.is_finite() else _unsign(format(x, ",.2f"))
     return _fixed(_num(x), ",.2f")
 
 

@@ -129,7 +129,7 @@ def render_report(
     js, plotly_version = plotly_js()
 
     sections: list[Section] = [key_sec.build(summary)]
-    swap = swap_sec.build(det, cashflows, port)
+    swap = swap_sec.build(det, cashflows)
     if swap is not None:
         sections.append(swap)
     if det is not None or cashflows is not None:

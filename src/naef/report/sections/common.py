@@ -16,7 +16,7 @@ __all__ = ["MCF_PER_BOE", "PERIOD_NAME", "Doc", "cells", "column", "dates", "has
 
 Doc = Mapping[str, Any]
 #: the name of a period by the number of periods a year
-PERIOD_NAME = {1: "year", 4: "quarter", 12: "month"}
+PERIOD_NAME = {1: "year", 2: "half-year", 4: "quarter", 12: "month"}
 #: gas converted to barrels of oil equivalent at 6 Mcf/boe, as in the Monte Carlo's production percentiles
 #: (``naef.engine.montecarlo.prepare``: ``boe = oil_bbl + gas_mcf / 6``)
 MCF_PER_BOE = 6.0

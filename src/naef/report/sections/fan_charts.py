@@ -67,13 +67,13 @@ def build(summary: Doc, percentiles: pd.DataFrame, cf: pd.DataFrame | None, scen
                                                       value_format=",.1f", deterministic=boe))))
     b = bands("collections_usd")
     if b is not None:
-        s.blocks.append(Chart("chart-fan-collections", f"Collections, USD bn per {period}",
+        s.blocks.append(Chart("chart-fan-collections", f"Collections, USD m per {period}",
                               f"What reaches the collection account each {period} (revenue − opex − duties + hedge "
                               f"payoffs, floored at 0, plus pledged export receivables) {who}: {bands_text}"
                               f"{det_text}. Inputs: prices, production and costs as above, [fiscal], [collateral] "
                               f"and [[hedges]]; {src}.",
-                              spec_json(fg.fan_chart(dates=x_dates, bands=b, scale=1e9,
-                                                      y_title=f"USD bn per {period}", value_format=",.3f",
+                              spec_json(fg.fan_chart(dates=x_dates, bands=b, scale=1e6,
+                                                      y_title=f"USD m per {period}", value_format=",.1f",
                                                       deterministic=det("collections_usd")))))
     b = bands("dscr")
     if b is not None:
@@ -92,12 +92,12 @@ def build(summary: Doc, percentiles: pd.DataFrame, cf: pd.DataFrame | None, scen
                                                       reference_lines=refs))))
     b = bands("to_mdf_usd")
     if b is not None:
-        s.blocks.append(Chart("chart-fan-mdf", f"Inflows to the Mexican Development Fund, USD bn per {period}",
+        s.blocks.append(Chart("chart-fan-mdf", f"Inflows to the Mexican Development Fund, USD m per {period}",
                               f"The residual of the waterfall paid to the MDF each {period} {who}: {bands_text}"
                               f"{det_text}. Inputs: collections as above, the [[tranches]], [reserve], [triggers] "
                               f"(cash trap, lock-up) and [fees]; {src}.",
-                              spec_json(fg.fan_chart(dates=x_dates, bands=b, scale=1e9,
-                                                      y_title=f"USD bn per {period}", value_format=",.3f",
+                              spec_json(fg.fan_chart(dates=x_dates, bands=b, scale=1e6,
+                                                      y_title=f"USD m per {period}", value_format=",.1f",
                                                       deterministic=det("to_mdf_usd")))))
     return s
 
