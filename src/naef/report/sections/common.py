@@ -5,14 +5,29 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from naef.report.blocks import Cell
+from naef.report.blocks import Cell, Table, figure_cell
+from naef.report.format import is_missing, lookup, suffixed
 
-__all__ = ["MCF_PER_BOE", "PERIOD_NAME", "Doc", "cells", "column", "dates", "hash_of", "kind", "spec_json"]
+__all__ = [
+    "MCF_PER_BOE",
+    "PERIOD_NAME",
+    "Column",
+    "Doc",
+    "cells",
+    "column",
+    "dates",
+    "hash_of",
+    "item_rows",
+    "item_table",
+    "kind",
+    "spec_json",
+]
 
 Doc = Mapping[str, Any]
 #: the name of a period by the number of periods a year
@@ -60,3 +75,61 @@ def column(df: pd.DataFrame, name: str) -> list[object] | None:
 def dates(df: pd.DataFrame) -> list[str]:
     """The ``period_start`` column as ISO dates."""
     return [str(d)[:10] for d in df["period_start"].tolist()]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a per-item table (one row per tranche, path, ...): its header (with the unit), the key of the
+    figure in the item (``"pd"``, ``"min_dscr.p50"``), its format, and optionally the key of its standard error
+    (shown as "x ± se" in the same format) or several keys shown together ("1.20 / 1.45 / 1.80")."""
+
+    header: str
+    key: str
+    fmt: Callable[[Any], str]
+    numeric: bool = True
+    se_key: str | None = None
+    joined: tuple[str, ...] = ()
+
+
+def item_rows(source: str, doc: Doc, list_key: str, columns: Sequence[Column],
+              bad: Callable[[Mapping[str, Any]], bool] | None = None) -> tuple[tuple[Cell, ...], ...]:
+    """One row per item of ``doc[list_key]``: each column's figure marked with where it comes from
+    (``data-figure`` = ``<list_key>[i].<key>``); the first cell in red when ``bad(item)``."""
+    items = lookup(doc, list_key) if _has(doc, list_key) else []
+    rows: list[tuple[Cell, ...]] = []
+    for i, item in enumerate(items):
+        row: list[Cell] = []
+        for j, col in enumerate(columns):
+            css = ("num" if col.numeric else "") + (" bad" if j == 0 and bad is not None and bad(item) else "")
+            css = css.strip()
+            if col.joined:
+                parts = [col.fmt(_get(item, f"{col.key}.{k}")) for k in col.joined]
+                row.append(Cell(" / ".join(parts), css=css))
+                continue
+            f = col.fmt
+            if col.se_key is not None and not is_missing(_get(item, col.se_key)):
+                f = suffixed(col.fmt, f" ± {col.fmt(_get(item, col.se_key))}")
+            row.append(figure_cell(source, doc, f"{list_key}[{i}].{col.key}", f, css=css))
+        rows.append(tuple(row))
+    return tuple(rows)
+
+
+def item_table(source: str, doc: Doc, list_key: str, columns: Sequence[Column], *, title: str = "",
+               caption: str = "", bad: Callable[[Mapping[str, Any]], bool] | None = None) -> Table:
+    """:func:`item_rows` as a table with the columns' headers."""
+    return Table(tuple(c.header for c in columns), item_rows(source, doc, list_key, columns, bad),
+                 tuple(c.numeric for c in columns), title=title, caption=caption)
+
+
+def _get(item: Any, key: str) -> Any:
+    try:
+        return lookup(item, key)
+    except KeyError:
+        return None
+
+
+def _has(doc: Doc, key: str) -> bool:
+    try:
+        return isinstance(lookup(doc, key), list)
+    except KeyError:
+        return False

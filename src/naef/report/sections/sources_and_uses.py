@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -14,11 +14,34 @@ from naef.report.blocks import Cell, Chart, Section, Table, Text, figure_cell
 from naef.report.format import (
     DASH,
     pct,
-    plain,
 )
-from naef.report.sections.common import PERIOD_NAME, Doc, cells, spec_json
+from naef.report.sections.common import PERIOD_NAME, Column, Doc, cells, item_table, spec_json
 
-__all__ = ["annual_chart", "build"]
+__all__ = ["TRANCHE_COLUMNS", "annual_chart", "build"]
+
+
+#: the columns of the deterministic run's tranche table, in order: (header with unit, key in summary.json's
+#: tranches[i], format); a new per-tranche figure is one more entry here
+TRANCHE_COLUMNS: tuple[Column, ...] = (
+    Column("tranche", "name", fmt.text, numeric=False),
+    Column("rank", "seniority", fmt.integer),
+    Column("size (USD bn)", "size_usd", fmt.bn),
+    Column("coupon (%/yr)", "coupon_rate", pct),
+    Column("issue", "issue_date", fmt.text),
+    Column("legal final", "legal_final_date", fmt.text),
+    Column("WAL (years)", "wal_years", fmt.years),
+    Column("min DSCR (×)", "min_dscr", fmt.number),
+    Column("mean DSCR (×)", "mean_dscr", fmt.number),
+    Column("investor yield (%/yr)", "investor_yield", pct),
+    Column("interest paid (USD bn)", "interest_paid_usd", fmt.bn),
+    Column("principal paid (USD bn)", "principal_paid_usd", fmt.bn),
+    Column("principal unpaid (USD bn)", "principal_outstanding_usd", fmt.bn),
+    Column("interest unpaid (USD bn)", "interest_shortfall_usd", fmt.bn),
+)
+
+
+def _unpaid(tr: Mapping[str, Any]) -> bool:
+    return bool((tr.get("principal_outstanding_usd") or 0.0) > 0.5 or (tr.get("interest_shortfall_usd") or 0.0) > 0.5)
 
 
 def build(det: Doc) -> Section:
@@ -51,30 +74,9 @@ def build(det: Doc) -> Section:
     s.blocks.append(Table(("item", "USD bn", "share of proceeds (%)"), tuple(rows), (False, True, True)))
     if su.get("note"):
         s.blocks.append(Text(str(su["note"]), "note"))
-    trs = det.get("tranches", [])
-    if trs:
-        rows = []
-        for i, tr in enumerate(trs):
-            unpaid = (tr.get("principal_outstanding_usd") or 0.0) > 0.5 or (tr.get("interest_shortfall_usd")
-                                                                             or 0.0) > 0.5
-
-            def c(key: str, fmt: Callable[[Any], str], i: int = i) -> Cell:
-                return figure_cell("deterministic", det, f"tranches[{i}].{key}", fmt, css="num")
-
-            rows.append((
-                figure_cell("deterministic", det, f"tranches[{i}].name", fmt.text, css="bad" if unpaid else ""),
-                c("seniority", fmt.integer), c("size_usd", fmt.bn), c("coupon_rate", lambda x: pct(x)),
-                c("issue_date", fmt.text), c("legal_final_date", fmt.text), c("wal_years", fmt.years),
-                c("min_dscr", lambda x: plain(x, "{:.2f}")), c("mean_dscr", lambda x: plain(x, "{:.2f}")),
-                c("investor_yield", lambda x: pct(x)), c("interest_paid_usd", fmt.bn),
-                c("principal_paid_usd", fmt.bn), c("principal_outstanding_usd", fmt.bn),
-                c("interest_shortfall_usd", fmt.bn),
-            ))
-        s.blocks.append(Table(
-            ("tranche", "rank", "size (USD bn)", "coupon (%/yr)", "issue", "legal final", "WAL (years)",
-             "min DSCR (×)", "mean DSCR (×)", "investor yield (%/yr)", "interest paid (USD bn)",
-             "principal paid (USD bn)", "principal unpaid (USD bn)", "interest unpaid (USD bn)"),
-            tuple(rows), (False, *([True] * 13)),
+    if det.get("tranches"):
+        s.blocks.append(item_table(
+            "deterministic", det, "tranches", TRANCHE_COLUMNS, bad=_unpaid,
             title="The tranches on the deterministic run",
             caption="DSCR is senior-inclusive: collections less the trustee fee over the scheduled debt service of "
                     "the tranche's class and every more senior class. A tranche in red is not paid in full.",

@@ -6,49 +6,50 @@ a new per-tranche figure is one more entry."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from naef.report import format as fmt
-from naef.report.blocks import Cell, Section, Table, figure_cell
+from naef.report.blocks import Section, Table, figure_cell
 from naef.report.format import (
     DASH,
-    is_missing,
     pct,
     plain,
 )
-from naef.report.sections.common import Doc, cells
+from naef.report.sections.common import Column, Doc, cells, item_table
 
-__all__ = ["build"]
+__all__ = ["COLUMNS", "build"]
+
+
+def _pct3(x: Any) -> str:
+    return pct(x, 3)
+
+
+#: the columns of the tranche-risk table, in order: (header with unit, key in summary.json's tranches[i], format);
+#: a new per-tranche figure of the Monte Carlo is one more entry here
+COLUMNS: tuple[Column, ...] = (
+    Column("tranche", "name", fmt.text, numeric=False),
+    Column("rank", "seniority", fmt.integer),
+    Column("size (USD bn)", "size_usd", fmt.bn),
+    Column("coupon (%/yr)", "coupon_rate", pct),
+    Column("legal final (years)", "legal_final_years", lambda x: plain(x, "{:g}")),
+    Column("PD ± s.e. (%)", "pd", pct, se_key="pd_se"),
+    Column("EL ± s.e. (% of size)", "expected_loss", _pct3, se_key="expected_loss_se"),
+    Column("implied rating (EL)", "implied_rating", fmt.text),
+    Column("implied rating (PD)", "implied_rating_pd", fmt.text),
+    Column("mean WAL (years)", "wal_years", fmt.years),
+    Column("min DSCR P5 / P50 / P95 (×)", "min_dscr", fmt.number, joined=("p5", "p50", "p95")),
+    Column("breakeven flat price (USD/bbl)", "breakeven_flat_price_usd_per_bbl", lambda x: plain(x, "{:,.2f}")),
+)
 
 
 def build(summary: Doc) -> Section:
+    """The section of a Monte Carlo's summary."""
     s = Section("tranche-risk", "Tranche risk and implied ratings (Monte Carlo)")
     run = summary.get("run", {})
-    rows: list[tuple[Cell, ...]] = []
-    for i, tr in enumerate(summary.get("tranches", [])):
-        def c(key: str, fmt: Callable[[Any], str], i: int = i) -> Cell:
-            return figure_cell("summary", summary, f"tranches[{i}].{key}", fmt, css="num")
-
-        se_pd = f" ± {pct(tr.get('pd_se'))}" if not is_missing(tr.get("pd_se")) else ""
-        se_el = f" ± {pct(tr.get('expected_loss_se'), 3)}" if not is_missing(tr.get("expected_loss_se")) else ""
-        pd_cell = c("pd", fmt.suffixed(pct, se_pd))
-        el_cell = c("expected_loss", fmt.suffixed(lambda x: pct(x, 3), se_el))
-        d = tr.get("min_dscr") or {}
-        rows.append((
-            figure_cell("summary", summary, f"tranches[{i}].name", fmt.text),
-            c("seniority", fmt.integer), c("size_usd", fmt.bn), c("coupon_rate", lambda x: pct(x)),
-            c("legal_final_years", lambda x: plain(x, "{:g}")), pd_cell, el_cell,
-            c("implied_rating", fmt.text), c("implied_rating_pd", fmt.text), c("wal_years", fmt.years),
-            Cell(" / ".join(plain(d.get(k), "{:.2f}") for k in ("p5", "p50", "p95")), css="num"),
-            c("breakeven_flat_price_usd_per_bbl", lambda x: plain(x, "{:,.2f}")),
-        ))
     basis = next((tr.get("implied_rating_basis") for tr in summary.get("tranches", [])), None)
-    s.blocks.append(Table(
-        ("tranche", "rank", "size (USD bn)", "coupon (%/yr)", "legal final (years)", "PD ± s.e. (%)",
-         "EL ± s.e. (% of size)", "implied rating (EL)", "implied rating (PD)", "mean WAL (years)",
-         "min DSCR P5 / P50 / P95 (×)", "breakeven flat price (USD/bbl)"),
-        tuple(rows), (False, *([True] * 11)),
+    s.blocks.append(item_table(
+        "summary", summary, "tranches", COLUMNS,
         caption=(f"{plain(run.get('paths'), '{:,}')} paths, seed {run.get('seed', DASH)}. PD: share of paths on "
                  "which the tranche defaults (interest unpaid beyond the grace, or anything owed at the legal "
                  "final); EL: mean loss as a share of size, in present value at the coupon; ± one Monte Carlo "
