@@ -53,3 +53,52 @@ def test_lookup_and_values() -> None:
     assert value_json(0.1 + 0.2) == "0.30000000000000004"
     assert value_json(math.nan) == "null"
     assert value_json("A1") == '"A1"'
+
+
+def test_no_negative_zero_anywhere() -> None:
+    """A value that rounds to zero reads "0.00", never "-0.00" (issue 17: a minimum DSCR of "−0.00")."""
+    from naef.report import format as f
+
+    assert times(-0.001) == "0.00×"
+    assert times(-1e-12, 3) == "0.000×"
+    assert times(-0.006) == "-0.01×"  # a real negative keeps its sign
+    assert usd_bn(-1e6) == "USD 0.00 bn"
+    assert usd_m(-40.0) == "USD 0.0 m"
+    assert pct(-1e-7) == "0.00 %"
+    assert f.plain(-0.0) == "0.00"
+    assert f.plain(-0.004, "{:.2f}") == "0.00"
+    assert f.number(-0.004) == "0.00"
+    assert f.years(-0.001) == "0.00"
+    assert f.usd(-0.004) == "0.00"
+    assert f.rate(-0.0) == "0 %"
+    assert f.scaled(1e9, "USD bn")(-1e5) == "0.000 USD bn"
+    assert f.sig4(-1e-9) == "-1e-09"  # four significant digits of a tiny number are not zero
+
+
+def test_the_other_formats_against_hand_written_cases() -> None:
+    from decimal import Decimal
+
+    from naef.report import format as f
+
+    assert f.bn(43.30149e9) == "43.30"
+    assert f.usd(1234567.891) == "1,234,567.89"
+    assert f.usd(Decimal("150000000.005")) == "150,000,000.00"  # Decimal: banker's rounding, exact digits
+    assert f.usd(Decimal("0.125")) == "0.12"
+    assert f.number(1234.5678) == "1,234.57"
+    assert f.number(1234.5678, 0) == "1,235"
+    assert f.rate(0.07) == "7 %"
+    assert f.rate(0.0525) == "5.25 %"
+    assert f.years(6.254) == "6.25"
+    assert f.integer(12345) == "12,345"
+    assert f.sig4(0.345149) == "0.3451"
+    assert f.text(None) == "—"
+    assert f.text("Aa2") == "Aa2"
+    assert f.suffixed(pct, " ± 1.00 %")(0.25) == "25.00 % ± 1.00 %"
+    assert f.suffixed(pct, " ± 1.00 %")(None) == "—"
+    assert f.scaled(1e9, "USD bn")(2.5e9) == "2.500 USD bn"
+    assert f.period_name(4) == "quarter"
+    assert f.period_name(12) == "month"
+    assert f.period_name(3) == "period"
+    for g in (f.bn, f.usd, f.number, f.rate, f.years, f.integer, f.sig4):
+        assert g(None) == "—"
+        assert g(math.nan) == "—"

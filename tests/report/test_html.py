@@ -79,13 +79,17 @@ def test_deterministic_figures_and_the_diagram_equal_the_deterministic_summary(r
     # the Sankey's link to the MDF carries the same amount (USD bn)
     spec = _specs(run.html)["chart-sankey"]
     link = spec["data"][0]["link"]
-    labels = spec["data"][0]["node"]["label"]
+    names = spec["data"][0]["node"]["customdata"]
     to_mdf = [v for s_, t, v in zip(link["source"], link["target"], link["value"], strict=True)
-              if labels[t] == "Mexican Development Fund"]
+              if names[t] == "Mexican Development Fund"]
     assert to_mdf == [pytest.approx(run.deterministic["totals"]["to_mdf_usd"] / 1e9, rel=1e-12)]
-    issued = [v for s_, v in zip(link["source"], link["value"], strict=True)
-              if labels[s_] == "Financing (NAEF investors)"]
+    issued = [v for s_, v in zip(link["source"], link["value"], strict=True) if names[s_] == "NAEF investors"]
     assert issued == [pytest.approx(75.0)]
+    # every node shows its amount on the diagram; the MDF's in bold
+    labels = spec["data"][0]["node"]["label"]
+    mdf = labels[names.index("Mexican Development Fund")]
+    assert mdf == f"<b>Mexican Development Fund</b><br><b>USD {_bn(run.deterministic['totals']['to_mdf_usd'])} bn</b>"
+    assert all("<br>USD " in label or "<br><b>USD " in label for label in labels)
 
 
 def test_stress_and_sensitivity_figures_equal_their_documents(run: Run) -> None:
@@ -127,8 +131,11 @@ def test_sections_in_order_each_only_with_its_data(run: Run) -> None:
     assert page.sections == ["key-figures", "swap", "sources-and-uses", "fan-charts", "tranche-risk", "stress",
                              "sensitivity", "portfolio", "scenario"]
     det = naef.simulate(run.scenario)
-    alone = read(render_report(scenario=run.scenario, summary=det.summary))
+    alone = read(render_report(scenario=run.scenario, summary=det.summary, cashflows=det.table))
     assert alone.sections == ["key-figures", "swap", "sources-and-uses", "scenario"]
+    # the swap's diagram is drawn from the cash flows: without them, no diagram
+    no_cf = read(render_report(scenario=run.scenario, summary=det.summary))
+    assert no_cf.sections == ["key-figures", "sources-and-uses", "scenario"]
     assert not [c for c in alone.charts if c[0].startswith("chart-fan")]
 
 
@@ -162,12 +169,12 @@ def test_every_chart_has_a_caption_and_a_valid_plotly_specification(run: Run) ->
 def test_fan_chart_bands_are_the_percentiles(run: Run) -> None:
     spec = _specs(run.html)["chart-fan-mdf"]
     by_name = {t["name"]: t for t in spec["data"]}
-    p50 = [None if (isinstance(v, float) and math.isnan(v)) else v / 1e9
+    p50 = [None if (isinstance(v, float) and math.isnan(v)) else v / 1e6
            for v in run.percentiles["to_mdf_usd_p50"].tolist()]
     assert by_name["P50"]["y"] == pytest.approx(p50)
-    assert by_name["P5–P95"]["y"] == pytest.approx((run.percentiles["to_mdf_usd_p5"] / 1e9).tolist())
+    assert by_name["P5–P95"]["y"] == pytest.approx((run.percentiles["to_mdf_usd_p5"] / 1e6).tolist())
     det = by_name["deterministic run"]["y"]
-    assert det == pytest.approx((run.cashflows["to_mdf_usd"] / 1e9).tolist())
+    assert det == pytest.approx((run.cashflows["to_mdf_usd"] / 1e6).tolist())
     dscr = _specs(run.html)["chart-fan-dscr"]
     y = next(t for t in dscr["data"] if t["name"] == "P50")["y"]
     assert None in y  # periods without debt service are gaps, not zeros or NaN
@@ -205,13 +212,13 @@ def test_another_scenarios_results_are_refused(run: Run) -> None:
 def test_diagram_from_cash_flows_alone(run: Run) -> None:
     html = render_report(scenario=run.scenario, summary=run.summary, cashflows=run.cashflows)
     spec = _specs(html)["chart-sankey"]
-    link, labels = spec["data"][0]["link"], spec["data"][0]["node"]["label"]
-    flows = {(labels[s], labels[t]): v for s, t, v in zip(link["source"], link["target"], link["value"], strict=True)}
+    link, names = spec["data"][0]["link"], spec["data"][0]["node"]["customdata"]
+    flows = {(names[s], names[t]): v for s, t, v in zip(link["source"], link["target"], link["value"], strict=True)}
     cf = run.cashflows
-    assert flows[("Net revenues (collection account)", "Mexican Development Fund")] == \
-        pytest.approx(cf["to_mdf_usd"].sum() / 1e9)
-    assert flows[("Pledged export receivables (PEMEX)", "Net revenues (collection account)")] == \
-        pytest.approx(cf["pledged_exports_usd"].sum() / 1e9)
+    assert flows[("Collection account", "Mexican Development Fund")] == pytest.approx(cf["to_mdf_usd"].sum() / 1e9)
+    pledged = cf["pledged_exports_usd"].sum() / 1e9
+    assert flows[("Pledged exports (PEMEX)", "Collection account")] == pytest.approx(pledged)
+    assert flows[("Field operations", "Operating costs")] == pytest.approx(cf["opex_usd"].sum() / 1e9)
     assert "sources-and-uses" in read(html).sections  # the cash flows by year
 
 

@@ -46,7 +46,7 @@ def test_plotly_is_served_from_the_installed_package(client: TestClient) -> None
 def test_reading_without_javascript(client: TestClient) -> None:
     index = _text(client.get("/").text)
     assert "NAEF securities issued" in index
-    assert "US$ 75.00 bn" in index
+    assert "USD 75.00 bn" in index
     assert "Collection account → Mexican Development Fund" in index
     mdf = _text(client.get("/mdf").text)
     for needle in ("seaport", "Veracruz", "MX-OAX", "150,000,000.00", "inferred"):

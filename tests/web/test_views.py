@@ -7,8 +7,10 @@ import math
 import pytest
 
 from naef import load_scenario, simulate
+from naef.analysis.flows import swap_flows
+from naef.report.figures import sankey_chart
 from naef.web.mdf_view import sector_of, state_from_id, summarise
-from naef.web.results import SANKEY_NODES, jsonable, sankey, table_sums
+from naef.web.results import jsonable, sankey
 
 
 @pytest.mark.parametrize(
@@ -82,21 +84,25 @@ def test_summarise_folds_projects() -> None:
 
 def test_sankey_carries_the_runs_totals() -> None:
     result = simulate(load_scenario("baseline"))
-    s = sankey(result.summary, table_sums(result.table))
+    s = sankey(result.summary, result.table)
     links = {(s["nodes"][link["source"]], s["nodes"][link["target"]]): link["value_usd"] for link in s["links"]}
     tot = result.summary["totals"]
     su = result.summary["sources_and_uses"]
-    assert links[("Investors", "NAEF securities")] == su["sources"]["securities_proceeds_usd"]
-    assert links[("Collection account", "Mexican Development Fund")] == tot["to_mdf_usd"]
-    assert links[("Collection account", "Debt service to investors")] == pytest.approx(
+    assert links[("NAEF investors", "NAEF securities")] == su["sources"]["securities_proceeds_usd"]
+    assert links[("Collection account", "Mexican Development Fund")] == pytest.approx(tot["to_mdf_usd"], rel=1e-12)
+    assert links[("Collection account", "Debt service to NAEF investors")] == pytest.approx(
         tot["interest_paid_usd"] + tot["principal_paid_usd"])
-    assert links[("Added oil & gas production (sales)", "Duties to the Federation")] == tot["duties_usd"]
+    assert links[("Field operations", "Duties to the Federation")] == pytest.approx(tot["duties_usd"], rel=1e-12)
+    # operating costs are all of opex (PEMEX's cash covering a deficit comes in as its own flow)
+    assert links[("Field operations", "Operating costs")] == pytest.approx(tot["opex_usd"], rel=1e-12)
     # money into the collection account = money out of it, to the cent of a rounding (balances end at zero)
     into = sum(v for (a, b), v in links.items() if b == "Collection account")
     out = sum(v for (a, b), v in links.items() if a == "Collection account")
     assert into == pytest.approx(out, rel=1e-9)
-    assert set(s["nodes"]) == set(SANKEY_NODES)
     assert all(v > 0 for v in links.values())
+    # the portal draws the figure report.html draws, from the same flows
+    assert s["figure"] == sankey_chart(swap_flows(result.table))
+    assert s["node_colours"] == [n.colour for n in swap_flows(result.table).nodes]
 
 
 def test_jsonable_makes_strict_json() -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from naef.analysis.flows import SwapFlows
+from naef.report.format import usd_auto
 
 __all__ = [
     "COLORS",
-    "Flow",
     "bar_chart",
     "fan_chart",
     "finite_or_none",
@@ -89,50 +90,54 @@ def fan_chart(
                      "hovertemplate": hover})
     shapes = []
     annotations = []
-    for value, label in reference_lines:
+    for i, (value, label) in enumerate(reference_lines):
         shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": value, "y1": value,
                        "line": {"color": COLORS[4], "width": 1, "dash": "dot"}})
-        annotations.append({"xref": "paper", "x": 1, "xanchor": "right", "yref": "y", "y": value, "yanchor": "bottom",
-                            "text": label, "showarrow": False, "font": {"size": 10, "color": COLORS[4]}})
+        # labels alternate right and left, so that two close levels (DSCR 1.00×, cash trap 1.20×) never overlap
+        annotations.append({"xref": "paper", "x": 1 if i % 2 == 0 else 0, "xanchor": "right" if i % 2 == 0 else "left",
+                            "yref": "y", "y": value, "yanchor": "bottom", "text": label, "showarrow": False,
+                            "font": {"size": 10, "color": COLORS[4]}, "bgcolor": "rgba(255,255,255,0.8)"})
     return {"data": data, "layout": _layout(y_title=y_title, shapes=shapes, annotations=annotations)}
 
 
-@dataclass(frozen=True)
-class Flow:
-    """One link of the swap's diagram: from, to, amount (US$), and where the amount comes from."""
-
-    source: str
-    target: str
-    value_usd: float
-    basis: str
+def _rgba(hex_colour: str, alpha: float) -> str:
+    c = hex_colour.lstrip("#")
+    return f"rgba({int(c[0:2], 16)},{int(c[2:4], 16)},{int(c[4:6], 16)},{alpha})"
 
 
-def sankey_chart(flows: Sequence[Flow]) -> dict[str, Any]:
-    """The swap as a Sankey diagram; link widths in USD bn. Nodes are listed in order of first appearance."""
-    nodes: list[str] = []
-    for f in flows:
-        for n in (f.source, f.target):
-            if n not in nodes:
-                nodes.append(n)
-    index = {n: i for i, n in enumerate(nodes)}
-    node_colors = [COLORS[i % len(COLORS)] for i in range(len(nodes))]
-    link_colors = [node_colors[index[f.source]].replace("#", "") for f in flows]
-    rgba = [f"rgba({int(c[0:2], 16)},{int(c[2:4], 16)},{int(c[4:6], 16)},0.35)" for c in link_colors]
+def sankey_chart(flows: SwapFlows) -> dict[str, Any]:
+    """The swap as a Sankey diagram (``naef.analysis.flows``): link widths in USD bn, every node labelled with its
+    name and amount, the Mexican Development Fund's node, label and inflow drawn in bold gold.
+
+    Plotly puts a node's label to its right, or to its left in the last column; the MDF has no outflow here, so it
+    sits in the last column with the other final uses and its label never meets another node's."""
+    index = {n.id: i for i, n in enumerate(flows.nodes)}
+
+    def label(node_id: str, name: str) -> str:
+        amount = usd_auto(flows.size_usd(node_id))
+        return f"<b>{name}</b><br><b>{amount}</b>" if node_id == "mdf" else f"{name}<br>{amount}"
+
+    colours = {n.id: n.colour for n in flows.nodes}
     return {
         "data": [{
             "type": "sankey",
             "arrangement": "snap",
             "valueformat": ",.2f",
             "valuesuffix": " USD bn",
-            "node": {"label": nodes, "pad": 22, "thickness": 16, "color": node_colors,
+            "node": {"label": [label(n.id, n.label) for n in flows.nodes], "pad": 26, "thickness": 18,
+                     "color": [n.colour for n in flows.nodes],
+                     "customdata": [n.label for n in flows.nodes],
+                     "hovertemplate": "%{customdata}: %{value:,.2f} USD bn<extra></extra>",
                      "line": {"color": "white", "width": 0.5}},
-            "link": {"source": [index[f.source] for f in flows], "target": [index[f.target] for f in flows],
-                     "value": [f.value_usd / 1e9 for f in flows], "color": rgba,
-                     "customdata": [f.basis for f in flows],
-                     "hovertemplate": "%{source.label} → %{target.label}: %{value:,.2f} USD bn<br>%{customdata}"
-                                      "<extra></extra>"},
+            "link": {"source": [index[x.source] for x in flows.links], "target": [index[x.target] for x in flows.links],
+                     "value": [x.amount_usd / 1e9 for x in flows.links],
+                     "color": [_rgba(colours[x.target], 0.65) if x.target == "mdf" else _rgba(colours[x.source], 0.3)
+                               for x in flows.links],
+                     "customdata": [x.basis for x in flows.links],
+                     "hovertemplate": "%{source.customdata} → %{target.customdata}: %{value:,.2f} USD bn<br>"
+                                      "%{customdata}<extra></extra>"},
         }],
-        "layout": {"height": 580, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "layout": {"height": 640, "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
                    "font": {"family": _FONT, "size": 12, "color": "#222"}, "paper_bgcolor": "white"},
     }
 

@@ -1,10 +1,23 @@
-"""Numbers for people, units from column names, and looking figures up in a summary (pure: no I/O).
+"""The one number formatter of naef: numbers for people, units from column names, and looking figures up in a
+summary (pure: no I/O). The report, the workbook, the portal's pages and the commands' terminal output all format
+through here, so one figure reads the same everywhere.
 
-Formats (every one returns "—" for a missing value: ``None`` or NaN)
+The unit convention for money (one for every page, sheet and terminal)
+    The ISO 4217 code before the number and the scale word after it: "USD 75.00 bn", "USD 562.5 m" (never
+    "US$", "$", "M" or "million"). Programme-sized amounts (issuance, sizes, totals over the horizon, the MDF's
+    totals and their percentiles) are in USD bn with two decimals; per-period amounts (a quarter's collections
+    or MDF inflows) and project-sized amounts (an MDF project, a disbursement) in USD m with one decimal. Table
+    headers name the unit: "(USD bn)", "(USD m per quarter)".
+
+Formats (every one returns "—" for a missing value: ``None`` or NaN; none ever shows a negative zero: "0.00",
+never "-0.00")
     * money: ``usd_bn`` "USD 75.00 bn" (two decimals), ``usd_m`` "USD 562.5 m", ``usd_auto`` picks bn, m or
-      plain dollars by size;
-    * shares: ``pct`` "29.33 %", ``pct_se`` "29.33 % ± 2.63 %" (one Monte Carlo standard error);
-    * ratios: ``times`` "1.66×"; prices: ``usd_per_bbl`` "USD 38.49/bbl"; rates: ``bpd`` "855,146 bbl/d".
+      plain dollars by size; ``usd`` whole dollars with cents "1,234,567.89";
+    * shares: ``pct`` "29.33 %", ``pct_se`` "29.33 % ± 2.63 %" (one Monte Carlo standard error), ``rate``
+      "7 %" (a coupon or discount rate as given);
+    * ratios: ``times`` "1.66×" (a DSCR); prices: ``usd_per_bbl`` "USD 38.49/bbl"; rates: ``bpd``
+      "855,146 bbl/d"; ``number`` "1,234.57", ``integer`` "1,234", ``years`` "6.25", ``sig4`` four significant
+      digits, ``text`` a string as it is.
 
 Units (``unit_of``)
     The unit of a column or key follows the project's naming rule (units in names: ``_usd``, ``_usd_per_bbl``,
@@ -17,26 +30,46 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 __all__ = [
+    "DASH",
+    "bn",
     "bpd",
+    "integer",
     "is_missing",
     "lookup",
+    "number",
     "pct",
     "pct_se",
+    "period_name",
     "plain",
+    "rate",
+    "scaled",
+    "sig4",
+    "suffixed",
+    "text",
     "times",
     "unit_of",
+    "usd",
     "usd_auto",
     "usd_bn",
     "usd_m",
     "usd_per_bbl",
     "value_json",
+    "years",
 ]
 
 DASH = "—"
+
+_PERIOD_NAMES = {1: "year", 2: "half-year", 4: "quarter", 12: "month"}
+
+
+def period_name(periods_per_year: int) -> str:
+    """The name of a period of a grid with ``periods_per_year`` periods: 4 → "quarter" ("period" if unnamed)."""
+    return _PERIOD_NAMES.get(periods_per_year, "period")
 
 
 def is_missing(x: object) -> bool:
@@ -50,11 +83,16 @@ def _num(x: object) -> float:
     return float(x)
 
 
+def _fixed(v: float, spec: str) -> str:
+    """``format(v, spec)`` without a negative zero: a value that rounds to zero shows as "0.00", not "-0.00"."""
+    return _unsign(format(v, spec))
+
+
 def usd_bn(x: object, *, unit: bool = True) -> str:
     """US dollars in billions, two decimals: "USD 75.00 bn" (``unit=False``: "75.00")."""
     if is_missing(x):
         return DASH
-    s = f"{_num(x) / 1e9:,.2f}"
+    s = _fixed(_num(x) / 1e9, ",.2f")
     return f"USD {s} bn" if unit else s
 
 
@@ -62,7 +100,7 @@ def usd_m(x: object, *, unit: bool = True) -> str:
     """US dollars in millions, one decimal: "USD 562.5 m" (``unit=False``: "562.5")."""
     if is_missing(x):
         return DASH
-    s = f"{_num(x) / 1e6:,.1f}"
+    s = _fixed(_num(x) / 1e6, ",.1f")
     return f"USD {s} m" if unit else s
 
 
@@ -75,14 +113,14 @@ def usd_auto(x: object) -> str:
         return usd_bn(v)
     if abs(v) >= 1e6:
         return usd_m(v)
-    return f"USD {v:,.0f}"
+    return f"USD {_fixed(v, ',.0f')}"
 
 
 def pct(x: object, decimals: int = 2) -> str:
     """A share as a percentage: 0.2933 → "29.33 %"."""
     if is_missing(x):
         return DASH
-    return f"{_num(x) * 100:.{decimals}f} %"
+    return f"{_fixed(_num(x) * 100, f'.{decimals}f')} %"
 
 
 def pct_se(x: object, se: object, decimals: int = 2) -> str:
@@ -98,21 +136,21 @@ def times(x: object, decimals: int = 2) -> str:
     """A ratio: 1.6554 → "1.66×"."""
     if is_missing(x):
         return DASH
-    return f"{_num(x):.{decimals}f}×"
+    return f"{_fixed(_num(x), f'.{decimals}f')}×"
 
 
 def usd_per_bbl(x: object) -> str:
     """A price: "USD 38.49/bbl"."""
     if is_missing(x):
         return DASH
-    return f"USD {_num(x):,.2f}/bbl"
+    return f"USD {_fixed(_num(x), ',.2f')}/bbl"
 
 
 def bpd(x: object, unit: str = "bbl/d") -> str:
     """A rate in whole units a day: "855,146 bbl/d"."""
     if is_missing(x):
         return DASH
-    return f"{_num(x):,.0f} {unit}"
+    return f"{_fixed(_num(x), ',.0f')} {unit}"
 
 
 def plain(x: object, fmt: str = "{:,.2f}") -> str:
@@ -122,8 +160,81 @@ def plain(x: object, fmt: str = "{:,.2f}") -> str:
     if isinstance(x, bool):
         return "yes" if x else "no"
     if isinstance(x, int | float):
-        return fmt.format(x)
+        return _unsign(fmt.format(x))
     return str(x)
+
+
+def _unsign(s: str) -> str:
+    """A formatted number without the sign of a negative zero ("-0.00" → "0.00", "-1.00" stays)."""
+    head = s.lstrip(" ")
+    if head.startswith("-") and not any(c in "123456789" for c in re.split(r"[eE]", head)[0]):
+        return s.replace("-", "", 1)
+    return s
+
+
+def usd(x: object) -> str:
+    """US dollars with cents, no unit (a ledger amount, exact when given as a ``Decimal``): 1234567.891 →
+    "1,234,567.89"."""
+    if is_missing(x):
+        return DASH
+    if isinstance(x, Decimal):
+        return DASH if not x.is_finite() else _unsign(format(x, ",.2f"))
+    return _fixed(_num(x), ",.2f")
+
+
+def number(x: object, decimals: int = 2) -> str:
+    """A number with thousands separators: 1234.5678 → "1,234.57"."""
+    if is_missing(x):
+        return DASH
+    return _fixed(_num(x), f",.{decimals}f")
+
+
+def bn(x: object) -> str:
+    """US dollars in billions without the unit (for a column headed "(USD bn)"): "75.00"."""
+    return usd_bn(x, unit=False)
+
+
+def rate(x: object) -> str:
+    """A rate as given, in per cent with no trailing zeros: 0.07 → "7 %", 0.0525 → "5.25 %"."""
+    if is_missing(x):
+        return DASH
+    return f"{_unsign(format(_num(x) * 100, 'g'))} %"
+
+
+def years(x: object) -> str:
+    """Years with two decimals: "6.25"."""
+    return plain(x, "{:.2f}")
+
+
+def integer(x: object) -> str:
+    """A whole number with thousands separators: "1,234"."""
+    return plain(x, "{:,}")
+
+
+def sig4(x: object) -> str:
+    """Four significant digits: "0.3451", "1.235e+05"."""
+    return plain(x, "{:,.4g}")
+
+
+def text(x: object) -> str:
+    """A value as text, "—" for none."""
+    return DASH if is_missing(x) else str(x)
+
+
+def suffixed(fmt: Callable[[Any], str], suffix: str) -> Callable[[Any], str]:
+    """``fmt`` followed by ``suffix`` (e.g. a standard error), "—" alone for a missing value."""
+    def f(x: Any) -> str:
+        return fmt(x) + suffix if not is_missing(x) else DASH
+
+    return f
+
+
+def scaled(scale: float, unit: str) -> Callable[[Any], str]:
+    """A formatter of ``x / scale`` with three decimals and ``unit`` after it: ``scaled(1e9, "USD bn")``."""
+    def f(x: Any) -> str:
+        return DASH if is_missing(x) else f"{_fixed(_num(x) / scale, ',.3f')} {unit}".rstrip()
+
+    return f
 
 
 def value_json(x: object) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import math
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -23,10 +24,11 @@ from fastapi.templating import Jinja2Templates
 
 from naef import __version__
 from naef.ledger.errors import LedgerError
+from naef.report import format as fmt
 from naef.web.api import MAX_INDEX, client_address, web_state
 from naef.web.config import ApiError
 from naef.web.ledger_view import checkpoint_json, entry_json
-from naef.web.results import FAN_VARIABLES, fan_series
+from naef.web.results import fan_series
 from naef.web.signing import SigningError
 from naef.web.state import WebState
 
@@ -36,39 +38,35 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 
 
-def _usd_bn(x: Any) -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return "—"
-    return f"{v / 1e9:,.2f}" if math.isfinite(v) else "—"
+def _number_or_none(x: Any) -> float | Decimal | None:
+    """A template value as a number: ledger amounts arrive as decimal strings, results as JSON numbers."""
+    if isinstance(x, Decimal) or (isinstance(x, int | float) and not isinstance(x, bool)):
+        return x
+    if isinstance(x, str):
+        try:
+            return Decimal(x)
+        except InvalidOperation:
+            return None
+    return None
 
 
-def _usd(x: Any) -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return "—"
-    return f"{v:,.2f}" if math.isfinite(v) else "—"
+def _lenient(f: Callable[..., str]) -> Callable[..., str]:
+    """A formatter of ``naef.report.format`` as a template filter: strings and Decimals read as numbers, anything
+    else as missing ("—")."""
+    def filt(x: Any, *args: Any) -> str:
+        v = _number_or_none(x)
+        if isinstance(v, Decimal):
+            v = float(v) if f is not fmt.usd else v
+        return f(v, *args)
+
+    return filt
 
 
-def _num(x: Any, digits: int = 2) -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return "—"
-    return f"{v:,.{digits}f}" if math.isfinite(v) else "—"
-
-
-def _pct(x: Any, digits: int = 1) -> str:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return "—"
-    return f"{v:.{digits}%}" if math.isfinite(v) else "—"
-
-
-templates.env.filters.update(usd_bn=_usd_bn, usd=_usd, num=_num, pct=_pct)
+#: every number on the portal goes through naef.report.format, as in report.html and the workbook
+templates.env.filters.update(
+    usd_bn=_lenient(fmt.usd_bn), bn=_lenient(fmt.bn), usd_m=_lenient(fmt.usd_m), usd=_lenient(fmt.usd),
+    num=_lenient(fmt.number), pct=_lenient(fmt.pct), rate=_lenient(fmt.rate), times=_lenient(fmt.times),
+)
 
 
 def _page(request: Request, name: str, http_status: int = 200, **context: Any) -> HTMLResponse:
@@ -130,7 +128,8 @@ def risk(request: Request, run: Annotated[str | None, Query(max_length=64)] = No
     fans: list[dict[str, Any]] = []
     if doc is not None and doc.get("percentiles"):
         ppy = int(doc["scenario"]["periods_per_year"])
-        for column, title, unit, scale in FAN_VARIABLES:
+        for v in doc["fan_variables"]:
+            column, title, unit, scale = v["column"], v["title"], v["unit"], float(v["scale"])
             series = fan_series(doc["percentiles"], column, scale)
             fans.append({"id": f"fan-{column}", "column": column, "title": title, "unit": unit, "scale": scale,
                          "yearly": _yearly(series, ppy)})

@@ -82,7 +82,7 @@ class WebState:
         """Deterministic run + stress (+ Monte Carlo when ``mc`` = (paths, seed, progress)) of scenario ``name``."""
         from naef.commands.stress import stress_scenario
         from naef.engine.simulate import simulate
-        from naef.web.results import run_document, table_sums
+        from naef.web.results import run_document
 
         sc = self.scenario(name)
         det = simulate(sc)
@@ -99,7 +99,7 @@ class WebState:
             result = run_monte_carlo(sc, n_paths=paths, seed=seed, chunk_size=self.config.chunk_size,
                                      progress=progress)
             mc_summary, percentiles = result.summary, result.percentiles
-        return run_document(deterministic_summary=det.summary, deterministic_sums=table_sums(det.table),
+        return run_document(deterministic_summary=det.summary, deterministic_cashflows=det.table,
                             stress=stress, monte_carlo_summary=mc_summary, percentiles=percentiles)
 
     def start_run(self, *, scenario: str | None, paths: int | None, seed: int) -> Job:

@@ -11,23 +11,12 @@
   };
   const drawn = (div) => { div.dataset.drawn = "1"; };
 
+  // the swap's diagram: the figure naef.report.figures.sankey_chart built from naef.analysis.flows, drawn as
+  // report.html draws it (same nodes, amounts, names and colours)
   const sankeyDiv = document.getElementById("sankey");
   const s = data("sankey-data");
-  if (sankeyDiv && s) {
-    const bn = (v) => v / 1e9;
-    Plotly.newPlot(sankeyDiv, [{
-      type: "sankey",
-      arrangement: "snap",
-      valueformat: ",.1f",
-      valuesuffix: " bn US$",
-      node: { label: s.nodes, pad: 14, thickness: 16, line: { width: 0.5, color: "#555" } },
-      link: {
-        source: s.links.map((l) => l.source),
-        target: s.links.map((l) => l.target),
-        value: s.links.map((l) => bn(l.value_usd)),
-        label: s.links.map((l) => l.label),
-      },
-    }], { margin: { l: 8, r: 8, t: 8, b: 8 }, font: { size: 12 }, height: 520 }, config).then(() => drawn(sankeyDiv));
+  if (sankeyDiv && s && s.figure) {
+    Plotly.newPlot(sankeyDiv, s.figure.data, s.figure.layout, config).then(() => drawn(sankeyDiv));
   }
 
   const fan = data("fan-data");
@@ -47,8 +36,8 @@
         { x, y: y(50), type: "scatter", mode: "lines", line: { color: "#0b5d8c", width: 2 }, name: "median" },
       ];
       Plotly.newPlot(div, traces, {
-        title: { text: v.title, font: { size: 14 } },
-        margin: { l: 56, r: 12, t: 40, b: 40 },
+        // no title inside the plot, where the toolbar would cover it: the page heads each chart in HTML
+        margin: { l: 56, r: 12, t: 36, b: 40 },
         yaxis: { title: { text: v.unit }, rangemode: "tozero" },
         legend: { orientation: "h", y: -0.18 },
         height: 380,
@@ -66,7 +55,7 @@
       Plotly.newPlot(div, [
         { type: "bar", name: "proposed", x: keys, y: keys.map((k) => m(k, "proposed_usd")), marker: { color: "#9cc3dc" } },
         { type: "bar", name: "disbursed", x: keys, y: keys.map((k) => m(k, "disbursed_usd")), marker: { color: "#0b5d8c" } },
-      ], { barmode: "group", margin: { l: 56, r: 12, t: 12, b: 60 }, yaxis: { title: { text: "US$ million" } }, height: 340 },
+      ], { barmode: "group", margin: { l: 56, r: 12, t: 12, b: 60 }, yaxis: { title: { text: "USD m" } }, height: 340 },
       config).then(() => drawn(div));
     };
     bars("mdf-sector", mdf.by_sector);
