@@ -25,13 +25,15 @@ from naef.ledger.approvals import Approval, SignedProposal
 from naef.ledger.errors import LedgerError
 from naef.web import disclosures
 from naef.web.config import ApiError
+from naef.web.csrf import normalise_origin
 from naef.web.ledger_view import checkpoint_json, entry_json
 from naef.web.signing import (
-    HEADER_NONCE,
+    ALGORITHM,
+    HEADER_CONTENT_DIGEST,
     HEADER_SIGNATURE,
-    HEADER_SIGNER,
-    HEADER_TIMESTAMP,
-    REQUEST_CONTEXT,
+    HEADER_SIGNATURE_INPUT,
+    REQUIRED_COMPONENTS,
+    SCHEME,
     SigningError,
     parse_signature_headers,
     verify_signature,
@@ -224,10 +226,12 @@ class WriteResult(BaseModel):
 
 
 class SigningScheme(BaseModel):
-    context: str
-    origin: str | None
+    scheme: str
+    origin: str | None = Field(description="The ledger's origin: the `tag` parameter every signature must carry.")
+    algorithm: str
     headers: list[str]
-    canonical_request: list[str]
+    covered_components: list[str] = Field(description="Components every signature must cover (at least).")
+    parameters: list[str] = Field(description="Signature parameters every signature must carry.")
     max_skew_s: int
     server_time: int
     not_before: int
@@ -502,37 +506,42 @@ class Signer(BaseModel):
     role: str
 
 
+def target_uri(request: Request, public_url: str | None) -> str:
+    """The request's ``@target-uri`` as this server knows itself (RFC 9421 §2.2.2): the configured public URL's
+    scheme and authority (behind a proxy), else the connection's scheme and the ``Host`` header; then the path
+    and query exactly as received."""
+    own = normalise_origin(public_url) if public_url else None
+    base = f"{own[0]}://{own[1]}" if own else f"{request.url.scheme}://{request.headers.get('host', '')}"
+    raw_path = request.scope.get("raw_path") or request.url.path.encode("utf-8")
+    uri = base + raw_path.decode("latin-1")
+    query = request.scope.get("query_string", b"")
+    return uri + ("?" + query.decode("latin-1") if query else "")
+
+
 async def signed_writer(request: Request) -> Signer:
-    """Authenticate a write request (``naef.web.signing``): address rate limit, headers, freshness, registered
-    key, Ed25519 signature over the canonical request, single-use nonce, per-signer rate limit."""
+    """Authenticate a write request (``naef.web.signing``): address rate limit, RFC 9421 headers, time window,
+    registered key, Ed25519 signature over the signature base and the body's Content-Digest (verified by
+    ``http-message-signatures``), single-use nonce, per-signer rate limit."""
     state = web_state(request)
     view = state.require_ledger()
     try:
         state.write_limiter.take(f"ip:{client_address(request)}", what="signed writes from this address")
         sig = parse_signature_headers(dict(request.headers))
-        state.replay.check_fresh(sig.timestamp)
+        state.replay.check_fresh(sig.created, sig.expires)
         try:
             key, role = await run_in_threadpool(view.signer_key, sig.signer)
         except ApiError as exc:  # an unknown signer is unauthenticated like the rest: same header
             raise SigningError(exc.message, code=exc.code, status=exc.status) from None
         body = await request.body()
-        raw_path = request.scope.get("raw_path") or request.url.path.encode("utf-8")
-        target = raw_path.decode("latin-1")
-        query = request.scope.get("query_string", b"")
-        if query:
-            target += "?" + query.decode("latin-1")
-        if not verify_signature(sig, key, origin=view.origin, method=request.method, target=target, body=body):
-            raise SigningError(
-                f"{HEADER_SIGNATURE}: does not verify with {sig.signer}'s registered key over the canonical request "
-                f"({REQUEST_CONTEXT}, origin {view.origin}, {request.method} {target})",
-                code="bad_signature",
-            )
-        state.replay.remember(sig.signer, sig.nonce, sig.timestamp)
+        verify_signature(sig, key, origin=view.origin, method=request.method,
+                         url=target_uri(request, state.config.public_url),
+                         header_lines=list(request.headers.items()), body=body)
+        state.replay.remember(sig.signer, sig.nonce, sig.created, sig.expires)
         state.write_limiter.take(f"signer:{sig.signer}", what=f"signed writes by {sig.signer}")
     except SigningError as exc:
         headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s is not None else {}
         if exc.status == 401:
-            headers["WWW-Authenticate"] = 'Naef-Ed25519 realm="naef"'
+            headers["WWW-Authenticate"] = f'Signature realm="naef", alg="{ALGORITHM}"'
         raise ApiError(exc.status, exc.code, exc.message, headers=headers) from None
     return Signer(name=sig.signer, role=role)
 
@@ -574,13 +583,14 @@ def post_execution(body: ExecuteRequest, who: Writer, state: State) -> dict[str,
 
 @router.get("/signing", response_model=SigningScheme, tags=["governance"])
 def signing_scheme(state: State) -> dict[str, Any]:
-    """How to sign a write request (docs/web.md): the context, headers, lines of the canonical request, the clock."""
+    """How to sign a write request (docs/web.md): RFC 9421 with Ed25519, what must be covered, the clock."""
     return {
-        "context": REQUEST_CONTEXT,
+        "scheme": SCHEME,
         "origin": state.ledger.origin if state.ledger is not None else None,
-        "headers": [HEADER_SIGNER, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE],
-        "canonical_request": [REQUEST_CONTEXT, "<origin>", "<METHOD>", "<target: path[?query] as sent>",
-                              "<hex sha256 of body>", "<unix seconds>", "<nonce>", "<signer>"],
+        "algorithm": ALGORITHM,
+        "headers": [HEADER_CONTENT_DIGEST, HEADER_SIGNATURE_INPUT, HEADER_SIGNATURE],
+        "covered_components": list(REQUIRED_COMPONENTS),
+        "parameters": ["keyid", "created", "expires", "nonce", "tag"],
         "max_skew_s": state.replay.max_skew_s,
         "server_time": int(time.time()),
         "not_before": state.replay.started_at,

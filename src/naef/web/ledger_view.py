@@ -274,7 +274,7 @@ class LedgerView:
             s = self._refresh().state.governance.stakeholder(name)
         if s is None:
             raise ApiError(401, "unknown_signer",
-                           f"Naef-Signer: {name!r} is not a stakeholder of the governance in this ledger")
+                           f"Signature-Input: keyid {name!r} is not a stakeholder of the governance in this ledger")
         return s.verifier, s.role
 
     # ---------------------------------------------------------------------------------------- writes
