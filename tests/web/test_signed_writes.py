@@ -1,6 +1,6 @@
-"""Write endpoints: only requests signed (RFC 9421 HTTP Message Signatures, Ed25519) by a stakeholder registered in the governance are
-accepted; replays, stale or altered requests are refused and append nothing; the control system's own refusals
-are recorded and answered 409; writes are rate-limited."""
+"""Write endpoints: only requests signed (RFC 9421 HTTP Message Signatures, Ed25519) by a stakeholder registered in
+the governance are accepted; replays, stale or altered requests are refused and append nothing; the control
+system's own refusals are recorded and answered 409; writes are rate-limited."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from tests.web.conftest import (
     signed_proposal_body,
     web_config,
 )
-
 
 BASE = "http://testserver"
 

@@ -33,7 +33,8 @@ RFC_HEADERS = [
     ("Host", "example.com"),
     ("Date", "Tue, 20 Apr 2021 02:07:55 GMT"),
     ("Content-Type", "application/json"),
-    ("Content-Digest", "sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:"),
+    ("Content-Digest",
+     "sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:"),
     ("Content-Length", "18"),
     ("Signature-Input", 'sig-b26=("date" "@method" "@path" "@authority" "content-type" "content-length");'
                         'created=1618884473;keyid="test-key-ed25519"'),
