@@ -187,7 +187,7 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         version=__version__,
         summary="The NAEF → PEMEX → MDF swap: scenario runs, the control system's ledger and its proofs.",
         description="JSON API of naef (docs/web.md). Write endpoints need a request signed by a stakeholder "
-                    "registered in the ledger's governance (Ed25519, `naef web request v1`). "
+                    "registered in the ledger's governance (RFC 9421 HTTP Message Signatures, Ed25519). "
                     "State-changing requests from another site's pages are refused (403 `cross_site`).",
         openapi_url="/api/openapi.json",
         docs_url=None,
