@@ -120,7 +120,8 @@ def writer(base: str, shared: Shared) -> None:
         while not shared.stop:
             signed = sign_proposal(_proposal(n), key)
             body = json.dumps(signed.model_dump(mode="json")).encode()
-            headers = sign_request(key, origin=DEMO_LOG_KEY_NAME, method="POST", target="/api/proposals", body=body)
+            headers = sign_request(key, origin=DEMO_LOG_KEY_NAME, method="POST", url=f"{base}/api/proposals",
+                                   body=body)
             t0 = time.perf_counter()
             try:
                 r = client.post("/api/proposals", content=body, headers={**headers, "Content-Type": "application/json"})

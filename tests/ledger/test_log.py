@@ -314,7 +314,7 @@ def test_roots_and_proofs_match_the_reference(ledger: Ledger) -> None:
             assert list(p.path) == inclusion_proof(index, size, lookup)
             assert p.verify()
             assert verify_inclusion(leaves[index], index, size, p.path, root)
-        for size1 in range(size + 1):
+        for size1 in range(1, size + 1):  # none from size 0 (RFC 9162 §2.1.4.2)
             c = ledger.consistency_proof(size1, size)
             assert list(c.path) == consistency_proof(size1, size, lookup)
             assert c.root1 == root_hash(leaves[:size1])
@@ -327,6 +327,8 @@ def test_roots_and_proofs_match_the_reference(ledger: Ledger) -> None:
         ledger.inclusion_proof(0, 34)
     with pytest.raises(LedgerError, match="from-size: 20"):
         ledger.consistency_proof(20, 10)
+    with pytest.raises(LedgerError, match=r"from-size: 0 .*no proof from the empty tree"):
+        ledger.consistency_proof(0, 10)
 
 
 def test_proofs_take_a_constant_number_of_queries(ledger: Ledger) -> None:
@@ -437,3 +439,19 @@ def test_schema_comes_from_the_shipped_migrations(ledger: Ledger) -> None:
         ctx = MigrationContext.configure(conn, opts={"version_table": store.VERSION_TABLE})
         diffs = compare_metadata(ctx, store.metadata)
     assert diffs == []
+
+
+def test_checkpoint_of_the_empty_tree_needs_no_consistency_proof(ledger: Ledger, log_key: SignerKey) -> None:
+    # RFC 9162 has no consistency proof from size 0 (merkle.verify_consistency refuses one); the call sites that
+    # meet a size-0 checkpoint check its root against MTH({}) and nothing else (issue 14 item 7)
+    witness = generate_key("naef.test/witness")
+    ledger.add_witness(witness.verifier(SIG_COSIGNATURE_V1))
+    empty_note = ledger.checkpoint(log_key)
+    ledger.cosign(witness, timestamp=1_900_000_000)
+    ledger.append_batch([("revenue_collected", revenue(i)) for i in range(5)], time=T0)
+    ledger.checkpoint(log_key)
+    ledger.cosign(witness, timestamp=1_900_000_100)  # the earlier cosigned checkpoint is the empty tree
+    assert ledger.verify(from_checkpoint=empty_note).published_checkpoint_size == 0
+    not_empty = sign_checkpoint(Checkpoint(ledger.origin, 0, bytes(32)), log_key)
+    with pytest.raises(VerificationError, match="root differs"):
+        ledger.verify(from_checkpoint=not_empty)

@@ -16,6 +16,7 @@ from naef.ledger.merkle import (
     NodeId,
     consistency_proof,
     inclusion_proof,
+    is_empty_tree,
     leaf_hash,
     root_from_nodes,
     root_hash,
@@ -153,9 +154,9 @@ def test_consistency_proofs_match_reference_and_verify_for_every_pair() -> None:
     for n in range(1, N_MAX + 1):
         d = DATA[:n]
         root2 = ref_mth(d)
-        for m in range(0, n + 1):
+        for m in range(1, n + 1):
             proof = consistency_proof(m, n, STORE)
-            expected = [] if m in (0, n) else ref_proof(m, d)
+            expected = [] if m == n else ref_proof(m, d)
             assert proof == expected, (m, n)
             assert verify_consistency(m, n, proof, ref_mth(d[:m]), root2), (m, n)
 
@@ -223,10 +224,19 @@ def test_consistency_rejections() -> None:
     assert verify_consistency(7, 7, [], r7, r7)
     assert not verify_consistency(7, 7, [r7], r7, r7)
     assert not verify_consistency(7, 7, [], r7, r3)
-    # size1 == 0: only the empty proof, from the empty-tree root
-    assert verify_consistency(0, 7, [], EMPTY_ROOT, r7)
-    assert not verify_consistency(0, 7, [r7], EMPTY_ROOT, r7)
+    # size1 == 0: RFC 9162 §2.1.4.2 is defined for 0 < first only; naef rejects every "proof" from the empty
+    # tree (transparency-dev/merkle accepts an empty one without reading either root), and says instead
+    # whether a (size, root) is the empty tree
+    for second in (0, 1, 7):
+        root2 = ref_mth(d[:second])
+        assert not verify_consistency(0, second, [], EMPTY_ROOT, root2)
+        assert not verify_consistency(0, second, [root2], EMPTY_ROOT, root2)
     assert not verify_consistency(0, 7, [], r3, r7)
+    assert not verify_consistency(0, 7, [], EMPTY_ROOT, b"\x00" * 32)  # the case that would pass unexamined
+    assert is_empty_tree(0, EMPTY_ROOT)
+    assert ref_mth([]) == EMPTY_ROOT
+    assert not is_empty_tree(0, r3)
+    assert not is_empty_tree(1, EMPTY_ROOT)
     # power-of-two size1: root1 is prepended by the verifier, never sent
     p4 = ref_proof(4, d)
     assert verify_consistency(4, 7, p4, ref_mth(d[:4]), r7)
@@ -238,6 +248,8 @@ def test_generation_refuses_impossible_requests() -> None:
         inclusion_proof(5, 5, STORE)
     with pytest.raises(ValueError, match="no consistency proof"):
         consistency_proof(6, 5, STORE)
+    with pytest.raises(ValueError, match="none from the empty tree"):
+        consistency_proof(0, 5, STORE)
     with pytest.raises(KeyError):
         inclusion_proof(0, 100, STORE)  # nodes beyond what the store holds
 

@@ -295,3 +295,79 @@ def test_malformed_checkpoints(text: str) -> None:
 def test_checkpoint_extension_lines_round_trip() -> None:
     cp = Checkpoint("o.example/log", 0, bytes(32), ("ext one", "ext two"))
     assert Checkpoint.parse(cp.text()) == cp
+
+
+# ------------------------------------------------------------------------------------------------ strictness
+# (issue 14 item 7: every line by a known key verifies, one line per key, uint64 sizes, canonical base64)
+
+
+def _flip_signature(line: str) -> str:
+    dash, name, b64 = line.split(" ")
+    blob = bytearray(base64.b64decode(b64))
+    blob[10] ^= 1
+    return f"{dash} {name} {base64.b64encode(bytes(blob)).decode()}"
+
+
+def test_second_invalid_line_by_a_known_key_rejects_the_note() -> None:
+    # Go's note.Open drops a repeated line by a verifier it already checked; naef refuses the repeat itself
+    signed = GO_TEXT + "\n" + GO_SIG
+    vkey = VerifierKey.parse(GO_VKEY)
+    assert open_note(signed, [vkey])[0].text == GO_TEXT
+    bad_second = signed + _flip_signature(GO_SIG.rstrip("\n")) + "\n"
+    with pytest.raises(LedgerError, match="line 2 repeats the key PeterNeumann"):
+        open_note(bad_second, [vkey])
+    bad_first = GO_TEXT + "\n" + _flip_signature(GO_SIG.rstrip("\n")) + "\n" + GO_SIG
+    with pytest.raises(LedgerError, match="repeats the key"):
+        open_note(bad_first, [vkey])
+    # an exact duplicate of a valid line is refused too (one signature per key), even by an unknown key
+    with pytest.raises(LedgerError, match="repeats the key"):
+        parse_note(signed + GO_SIG)
+    with pytest.raises(LedgerError, match="repeats the key"):
+        open_note(signed + ENOCH_SIG + ENOCH_SIG, [vkey])
+
+
+def test_every_known_key_line_must_verify_in_a_checkpoint() -> None:
+    log, w1 = generate_key("naef.test/log"), generate_key("witness.test/w1")
+    note = cosign_checkpoint(sign_checkpoint(Checkpoint("naef.test/log", 3, bytes(32)), log), w1, timestamp=5)
+    w1v = w1.verifier(SIG_COSIGNATURE_V1)
+    assert len(open_checkpoint(note, log.verifier(), [w1v]).cosigners) == 1
+    lines = note.rstrip("\n").split("\n")
+    forged = "\n".join([*lines[:-1], _flip_signature(lines[-1])]) + "\n"
+    # the witness's bad cosignature rejects the note when the witness is known, and is ignored when not
+    with pytest.raises(LedgerError, match=r"invalid signature by witness\.test/w1"):
+        open_checkpoint(forged, log.verifier(), [w1v])
+    assert open_checkpoint(forged, log.verifier()).cosigners == ()
+
+
+@pytest.mark.parametrize(
+    ("size", "ok"),
+    [("0", True), ("18446744073709551615", True), ("18446744073709551616", False), ("99999999999999999999", False),
+     ("100000000000000000000000", False)],
+)
+def test_checkpoint_size_is_unsigned_64_bit(size: str, ok: bool) -> None:
+    text = f"o.example/log\n{size}\n{base64.b64encode(bytes(32)).decode()}\n"
+    if ok:
+        assert Checkpoint.parse(text).size == int(size)
+    else:
+        with pytest.raises(LedgerError, match="tree size"):
+            Checkpoint.parse(text)
+    with pytest.raises(LedgerError, match="unsigned 64-bit"):
+        Checkpoint("o.example/log", 2**64, bytes(32))
+
+
+def test_non_canonical_base64_is_rejected() -> None:
+    root_b64 = base64.b64encode(bytes(32)).decode()  # 43 characters + "=": the last carries 2 padding bits
+    assert root_b64.endswith("A=")
+    noisy_root = root_b64[:-2] + "B="  # decodes to the same 32 bytes with a non-zero padding bit
+    assert base64.b64decode(noisy_root) == bytes(32)
+    with pytest.raises(LedgerError, match="non-canonical base64"):
+        Checkpoint.parse(f"o.example/log\n1\n{noisy_root}\n")
+    # a signature line whose base64 has non-zero padding bits (the Go vector's line ends in "M=")
+    b64 = GO_SIG.rstrip("\n").split(" ")[2]
+    assert b64.endswith("M=")
+    noisy = GO_SIG.replace(b64, b64[:-2] + "N=")
+    assert base64.b64decode(b64[:-2] + "N=") == base64.b64decode(b64)
+    with pytest.raises(LedgerError, match="signature line 1: non-canonical base64"):
+        open_note(GO_TEXT + "\n" + noisy, [VerifierKey.parse(GO_VKEY)])
+    with pytest.raises(LedgerError, match="signature line 1: not base64"):
+        parse_note(GO_TEXT + "\n" + GO_SIG.replace(b64, b64.rstrip("=")))

@@ -69,10 +69,12 @@ def client(demo_db: Path) -> Iterator[TestClient]:
 
 
 def signed_post(client: TestClient, path: str, body: dict[str, Any] | bytes, key: SignerKey, **kwargs: Any) -> Any:
-    """POST ``body`` (JSON) to ``path`` signed with ``key`` (naef web request v1); kwargs go to sign_request."""
+    """POST ``body`` (JSON) to ``path`` signed with ``key`` (RFC 9421, naef's signer); kwargs go to
+    sign_request."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
     origin = kwargs.pop("origin", ORIGIN)
-    headers = sign_request(key, origin=origin, method="POST", target=path, body=raw, **kwargs)
+    url = str(client.base_url).rstrip("/") + path
+    headers = sign_request(key, origin=origin, method="POST", url=url, body=raw, **kwargs)
     return client.post(path, content=raw, headers={**headers, "Content-Type": "application/json"})
 
 

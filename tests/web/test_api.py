@@ -79,7 +79,7 @@ def test_inclusion_and_consistency_proofs_verify_against_the_signed_checkpoint(c
         # the same proof does not prove another entry
         other = client.get(f"/api/ledger/entries/{(index + 1) % cp['size']}").json()
         assert not verify_inclusion(leaf_hash(other["canonical"].encode("utf-8")), index, cp["size"], path, root)
-    checkpoints = client.get("/api/ledger/checkpoints").json()
+    checkpoints = client.get("/api/ledger/checkpoints").json()["checkpoints"]
     assert len(checkpoints) >= 2
     first = checkpoints[0]
     c = client.get("/api/ledger/proofs/consistency", params={"from_size": first["size"], "size": cp["size"]}).json()
@@ -156,7 +156,7 @@ def test_a_run_reports_progress_and_its_result_matches_the_engine(client: TestCl
     assert result["stress"]["rows"][0]["name"] == "base"
     latest = client.get("/api/results/latest").json()
     assert latest["source"] == f"run {status['id']}"
-    assert next(j["id"] for j in client.get("/api/runs").json()) == status["id"]
+    assert next(j["id"] for j in client.get("/api/runs").json()["runs"]) == status["id"]
 
 
 @pytest.mark.parametrize(
@@ -275,7 +275,7 @@ def test_mdf_projects_by_sector_and_state(client: TestClient) -> None:
 
 
 def test_proposals_and_approval_message(client: TestClient) -> None:
-    proposals = {p["proposal_id"]: p for p in client.get("/api/proposals").json()}
+    proposals = {p["proposal_id"]: p for p in client.get("/api/proposals", params={"limit": 500}).json()["proposals"]}
     assert set(proposals) == {"MDF-0001", "MDF-0002", "MDF-0003", "MDF-0004"}
     assert all(p["status"] == "executed" for p in proposals.values())
     assert proposals["MDF-0002"]["refusals"][0]["reason_code"] == "conflict_of_interest"

@@ -25,7 +25,7 @@ if not CHROMIUM.exists():
 
 from naef.demo import demo_key  # noqa: E402
 from naef.ledger.keys import SignerKey  # noqa: E402
-from naef.web.signing import sign_request  # noqa: E402
+from naef.web.signing import parse_signature_headers, sign_request  # noqa: E402
 from tests.web.conftest import ORIGIN, railway_proposal, signed_proposal_body  # noqa: E402
 
 PAGES = {"/": 1, "/risk": 0, "/mdf": 2, "/ledger": 0, "/ledger/entries/20": 0, "/sign": 0, "/sign/MDF-0003": 0}
@@ -176,7 +176,7 @@ def test_in_browser_proof_check_passes_then_fails_when_altered(page: Any, live_s
 
 def _post_signed(base: str, path: str, body: dict[str, Any], key: SignerKey) -> httpx.Response:
     raw = json.dumps(body).encode()
-    headers = sign_request(key, origin=ORIGIN, method="POST", target=path, body=raw)
+    headers = sign_request(key, origin=ORIGIN, method="POST", url=base + path, body=raw)
     return httpx.post(base + path, content=raw, headers={**headers, "Content-Type": "application/json"})
 
 
@@ -196,7 +196,20 @@ def test_signer_page_submits_signatures_made_elsewhere_and_in_the_browser(
     page.fill("#approval-signature", base64.b64encode(signer.sign(message)).decode())
     page.click("#prepare")
     canonical = base64.b64decode(page.inner_text("#canonical-request-b64").strip())
-    assert canonical.startswith(b"naef web request v1\n" + ORIGIN.encode() + b"\nPOST\n/api/approvals\n")
+    # an RFC 9421 signature base (§2.5), in the same form as naef's Python signer (http-message-signatures) writes
+    assert canonical.startswith(f'"@method": POST\n"@target-uri": {live_server}/api/approvals\n'
+                                '"content-digest": sha-256=:'.encode())
+    shown_input = next(line for line in page.inner_text("#request-body").splitlines()
+                       if line.startswith("Signature-Input: "))
+    page_sig = parse_signature_headers({"Signature-Input": shown_input.removeprefix("Signature-Input: "),
+                                        "Signature": "naef=:" + base64.b64encode(bytes(64)).decode() + ":"})
+    py_headers = sign_request(signer, origin=ORIGIN, method="POST", url=f"{live_server}/api/approvals", body=b"{}")
+    py_sig = parse_signature_headers(py_headers)
+    assert (page_sig.label, page_sig.components, page_sig.signer, page_sig.tag) == (
+        py_sig.label, py_sig.components, py_sig.signer, py_sig.tag)
+    names = [p.split("=")[0] for p in shown_input.split(";")[1:]]
+    assert names == [p.split("=")[0] for p in py_headers["Signature-Input"].split(";")[1:]]  # created keyid alg …
+    assert canonical.endswith(shown_input.removeprefix("Signature-Input: naef=").encode())
     page.fill("#request-signature", base64.b64encode(signer.sign(canonical)).decode())
     page.click("#submit")
     page.wait_for_selector("#submit-result[data-outcome]")

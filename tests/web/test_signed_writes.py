@@ -1,6 +1,6 @@
-"""Write endpoints: only requests signed (naef web request v1) by a stakeholder registered in the governance are
-accepted; replays, stale or altered requests are refused and append nothing; the control system's own refusals
-are recorded and answered 409; writes are rate-limited."""
+"""Write endpoints: only requests signed (RFC 9421 HTTP Message Signatures, Ed25519) by a stakeholder registered in
+the governance are accepted; replays, stale or altered requests are refused and append nothing; the control
+system's own refusals are recorded and answered 409; writes are rate-limited."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from tests.web.conftest import (
     signed_proposal_body,
     web_config,
 )
+
+BASE = "http://testserver"
 
 
 def _size(client: TestClient) -> int:
@@ -102,9 +104,9 @@ def test_unsigned_stale_replayed_altered_or_foreign_requests_are_refused(client:
     r = client.post("/api/proposals", content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "unsigned"
-    assert r.headers["WWW-Authenticate"].startswith("Naef-Ed25519")
+    assert r.headers["WWW-Authenticate"] == 'Signature realm="naef", alg="ed25519"'
 
-    r = signed_post(client, "/api/proposals", body, key, timestamp=int(time.time()) - 3600)
+    r = signed_post(client, "/api/proposals", body, key, created=int(time.time()) - 3600)
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "stale"
 
@@ -112,13 +114,13 @@ def test_unsigned_stale_replayed_altered_or_foreign_requests_are_refused(client:
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "bad_signature"
 
-    headers = sign_request(key, origin=ORIGIN, method="POST", target="/api/proposals", body=body)
+    headers = sign_request(key, origin=ORIGIN, method="POST", url=f"{BASE}/api/proposals", body=body)
     altered = body.replace(b"30000000.00", b"90000000.00")
     r = client.post("/api/proposals", content=altered, headers={**headers, "Content-Type": "application/json"})
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "bad_signature"
 
-    wrong_path = sign_request(key, origin=ORIGIN, method="POST", target="/api/approvals", body=body)
+    wrong_path = sign_request(key, origin=ORIGIN, method="POST", url=f"{BASE}/api/approvals", body=body)
     r = client.post("/api/proposals", content=body, headers={**wrong_path, "Content-Type": "application/json"})
     assert r.status_code == 401
 
@@ -129,16 +131,19 @@ def test_unsigned_stale_replayed_altered_or_foreign_requests_are_refused(client:
     r = signed_post(client, "/api/proposals", body, generate_key("nobody"))
     assert r.status_code == 401
     assert r.json()["error"]["code"] == "unknown_signer"
-    assert r.headers["WWW-Authenticate"].startswith("Naef-Ed25519")
+    assert r.headers["WWW-Authenticate"] == 'Signature realm="naef", alg="ed25519"'
 
-    for bad in ({"Naef-Signature": "!!!"}, {"Naef-Timestamp": "soon"}, {"Naef-Nonce": "short"},
-                {"Naef-Signer": "two words"}):
+    sig_input = headers["Signature-Input"]
+    for bad in ({"Signature": "naef=:!!!:"}, {"Signature-Input": sig_input.replace("created=", "created=-")},
+                {"Signature-Input": sig_input.replace('nonce="', 'nonce="short", x="')},
+                {"Signature-Input": sig_input.replace(' "content-digest"', "")},
+                {"Signature-Input": sig_input.replace('keyid="mx-board-1"', 'keyid="two words"')}):
         r = client.post("/api/proposals", content=body, headers={**headers, **bad, "Content-Type": "application/json"})
         assert r.status_code == 401, (bad, r.text)
         assert r.json()["error"]["code"] == "malformed", (bad, r.text)
     assert _size(client) == before  # nothing appended by any of these
 
-    good = sign_request(key, origin=ORIGIN, method="POST", target="/api/proposals", body=body)
+    good = sign_request(key, origin=ORIGIN, method="POST", url=f"{BASE}/api/proposals", body=body)
     first = client.post("/api/proposals", content=body, headers={**good, "Content-Type": "application/json"})
     assert first.status_code == 201
     replay = client.post("/api/proposals", content=body, headers={**good, "Content-Type": "application/json"})
@@ -176,7 +181,9 @@ def test_bodies_over_the_limit_are_refused(demo_db: Path) -> None:
 
 def test_signing_scheme_is_published(client: TestClient) -> None:
     s = client.get("/api/signing").json()
-    assert s["context"] == "naef web request v1"
+    assert s["scheme"].startswith("RFC 9421")
+    assert s["algorithm"] == "ed25519"
     assert s["origin"] == ORIGIN
-    assert s["headers"] == ["Naef-Signer", "Naef-Timestamp", "Naef-Nonce", "Naef-Signature"]
+    assert s["headers"] == ["Content-Digest", "Signature-Input", "Signature"]
+    assert s["covered_components"] == ["@method", "@target-uri", "content-digest"]
     assert abs(s["server_time"] - time.time()) < 5

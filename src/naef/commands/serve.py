@@ -16,7 +16,7 @@ from naef.errors import CliError
 
 __all__ = ["register", "serve"]
 
-_WEB_MODULES = ("fastapi", "uvicorn", "jinja2", "plotly")
+_WEB_MODULES = ("fastapi", "uvicorn", "jinja2", "plotly", "http_message_signatures")
 
 
 def missing_web_modules() -> list[str]:
@@ -33,6 +33,11 @@ def serve(
     ] = "baseline",
     host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    public_url: Annotated[
+        str | None,
+        typer.Option("--public-url", help="The URL clients reach this server at behind a proxy, e.g. "
+                     "https://fund.example (checked against form posts' Origin and signed requests' @target-uri)."),
+    ] = None,
 ) -> None:
     """Serve the JSON API (OpenAPI at /api/openapi.json) and the transparency portal.
 
@@ -52,11 +57,17 @@ def serve(
         raise CliError(
             f"--ledger {ledger}: no such ledger file (create one with `naef ledger init` or `naef ledger demo`)"
         )
+    if public_url is not None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(public_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+            raise CliError(f"--public-url {public_url}: expected http(s)://host[:port] with no path")
     import uvicorn
 
     from naef.web import WebConfig, create_app
 
-    app = create_app(WebConfig(ledger_url=ledger, scenario=scenario))
+    app = create_app(WebConfig(ledger_url=ledger, scenario=scenario, public_url=public_url))
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
 
 

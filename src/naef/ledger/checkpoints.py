@@ -15,7 +15,7 @@ from naef.ledger import store
 from naef.ledger.entries import format_time
 from naef.ledger.errors import LedgerError, VerificationError
 from naef.ledger.keys import SIG_COSIGNATURE_V1, SignerKey, VerifierKey
-from naef.ledger.merkle import consistency_plan, verify_consistency
+from naef.ledger.merkle import consistency_plan, is_empty_tree, verify_consistency
 from naef.ledger.note import Checkpoint, cosign_checkpoint, open_checkpoint, sign_checkpoint
 from naef.ledger.proofs import fold_plans, root_of, root_plan
 
@@ -113,14 +113,17 @@ def cosign(conn: Connection, *, log_key: VerifierKey, witness: SignerKey, size: 
             prev = opened.checkpoint
             break
     plans = [root_plan(cp.size)]
-    if prev is not None:
+    if prev is not None and prev.size:
         plans += [consistency_plan(prev.size, cp.size)]
     folded = fold_plans(conn, plans)
     if root_of(folded[0]) != cp.root_hash:
         raise VerificationError(
             f"checkpoint at size {cp.size}: root differs from the stored tree", checkpoint_size=cp.size
         )
-    if prev is not None and not verify_consistency(prev.size, cp.size, folded[1], prev.root_hash, cp.root_hash):
+    if prev is not None and not (
+        is_empty_tree(prev.size, prev.root_hash) if prev.size == 0  # RFC 9162: no proof from the empty tree
+        else verify_consistency(prev.size, cp.size, folded[1], prev.root_hash, cp.root_hash)
+    ):
         raise VerificationError(
             f"checkpoint at size {cp.size}: not consistent with size {prev.size} cosigned before",
             checkpoint_size=cp.size,

@@ -33,6 +33,7 @@ __all__ = [
     "fold_range",
     "inclusion_plan",
     "inclusion_proof",
+    "is_empty_tree",
     "leaf_hash",
     "node_hash",
     "range_nodes",
@@ -161,11 +162,15 @@ def consistency_plan(size1: int, size2: int) -> list[tuple[NodeId, ...]]:
     RFC 9162 §2.1.4.1: ``PROOF(m, D[n]) = SUBPROOF(m, D[n], true)`` for ``0 < m < n``;
     ``SUBPROOF(m, D[m], true) = {}``, ``SUBPROOF(m, D[m], false) = {MTH(D[m])}``, and for ``m < n`` with ``k``
     the largest power of two ``< n``: if ``m <= k`` then ``SUBPROOF(m, D[0:k], b) : MTH(D[k:n])`` else
-    ``SUBPROOF(m - k, D[k:n], false) : MTH(D[0:k])``. Sizes ``0`` and ``size1 == size2`` have the empty proof.
+    ``SUBPROOF(m - k, D[k:n], false) : MTH(D[0:k])``. ``size1 == size2`` has the empty proof; there is no
+    proof from size ``0`` (RFC 9162 defines ``PROOF`` for ``0 < m``; see :func:`verify_consistency`).
     """
-    if not 0 <= size1 <= size2:
-        raise ValueError(f"no consistency proof from size {size1} to size {size2}")
-    if size1 == 0 or size1 == size2:
+    if not 0 < size1 <= size2:
+        raise ValueError(
+            f"no consistency proof from size {size1} to size {size2}"
+            + (" (RFC 9162 has none from the empty tree: check its root with is_empty_tree)" if size1 == 0 else "")
+        )
+    if size1 == size2:
         return []
     ranges: list[tuple[int, int]] = []
     start, end, m, b = 0, size2, size1, True
@@ -246,28 +251,38 @@ def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Iterable[by
     return sn == 0 and r == root
 
 
+def is_empty_tree(size: int, root: bytes) -> bool:
+    """Is (``size``, ``root``) the empty tree: ``size == 0`` and ``root == MTH({}) = SHA-256()``?
+
+    What a holder of a size-0 checkpoint checks instead of a consistency proof: the empty tree is a prefix of
+    every tree, so nothing links it to a later one; the later tree must be checked on its own (its signature,
+    its recomputed root, inclusion proofs). ``docs/ledger.md`` says why naef keeps the two apart.
+    """
+    return size == 0 and root == EMPTY_ROOT
+
+
 def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> bool:
     """RFC 9162 §2.1.4.2: is the tree (``size1``, ``root1``) a prefix of the tree (``size2``, ``root2``)?
 
     Cases outside the RFC's ``0 < first < second`` algorithm: ``size1 > size2`` (or negative) fails;
-    ``size1 == size2`` succeeds iff the proof is empty and ``root1 == root2``; ``size1 == 0`` succeeds iff the
-    proof is empty and ``root1`` is the empty-tree hash ``MTH({}) = HASH()`` (every tree extends the empty
-    one). Otherwise: 1. an empty proof fails. 2. if ``size1`` is a power of two, prepend ``root1``.
+    ``size1 == 0`` **fails** — the RFC's algorithm is defined for ``0 < first`` only and the proof would show
+    nothing about ``root2`` (transparency-dev/merkle's ``VerifyConsistency`` returns success there without
+    reading either root; naef does not: a ``True`` must mean that ``root2`` was checked; for an empty first
+    tree call :func:`is_empty_tree`); ``size1 == size2 > 0`` succeeds iff the proof is empty and
+    ``root1 == root2``. Otherwise: 1. an empty proof fails. 2. if ``size1`` is a power of two, prepend ``root1``.
     3. ``fn = size1 - 1``, ``sn = size2 - 1``. 4. while ``LSB(fn)``, shift ``fn``, ``sn`` right.
     5. ``fr = sr = proof[0]``. 6. for each further ``c``: (a) ``sn == 0`` fails; (b) if ``LSB(fn)`` or
     ``fn == sn``: ``fr = HASH(0x01 || c || fr)``, ``sr = HASH(0x01 || c || sr)`` and, if ``LSB(fn)`` is not
     set, shift right until ``LSB(fn)`` or ``fn == 0``; otherwise ``sr = HASH(0x01 || sr || c)``; (c) shift
     right once. 7. succeed iff ``fr == root1``, ``sr == root2`` and ``sn == 0``.
     """
-    if size1 < 0 or size2 < 0 or size1 > size2:
+    if size1 <= 0 or size2 < 0 or size1 > size2:
         return False
     path = list(proof)
     if any(len(c) != HASH_SIZE for c in path):
         return False
     if size1 == size2:
         return not path and root1 == root2
-    if size1 == 0:
-        return not path and root1 == EMPTY_ROOT
     if not path:
         return False
     if size1 & (size1 - 1) == 0:

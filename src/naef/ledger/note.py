@@ -5,8 +5,14 @@ Specifications (their examples are test data in ``tests/data/c2sp/``):
 * c2sp.org/signed-note — a note is UTF-8 text ending in a newline, a blank line, then one or more lines
   ``— <key name> base64(uint32 key ID || signature)``; no control characters other than newline; unknown keys
   are ignored, a failing signature from a known key rejects the note, and at least one known key must verify.
+
+  Stricter than the reference ``golang.org/x/mod/sumdb/note.Open`` in two places, on purpose: Go *drops* a
+  second line by a verifier it already checked without verifying it, so a valid line followed by an invalid
+  one by the same key passes; naef rejects any note with two lines of one (key name, key ID) — whichever
+  verifies — so every line by a known key is verified and none rides along unchecked. And base64 must be
+  canonical (what the standard encoder writes: padding bits zero), so one signature or root has one spelling.
 * c2sp.org/tlog-checkpoint — the note text is ``origin\\nsize\\nbase64(root)\\n`` plus optional extension
-lines.
+  lines; the size is an unsigned 64-bit decimal (``0 <= size < 2**64``, as Go's ``strconv.ParseUint(s, 10, 64)``).
 * c2sp.org/tlog-cosignature — a witness's Ed25519 cosignature (signature type 0x04) is
   ``uint64 timestamp || Ed25519 signature`` over ``"cosignature/v1\\ntime <timestamp>\\n" || checkpoint
   text``.
@@ -27,11 +33,13 @@ from naef.ledger.merkle import HASH_SIZE
 __all__ = [
     "EM_DASH",
     "MAX_SIGNATURES",
+    "MAX_TREE_SIZE",
     "Checkpoint",
     "Note",
     "NoteSignature",
     "OpenedCheckpoint",
     "add_signatures",
+    "b64decode_canonical",
     "cosign_checkpoint",
     "cosignature_message",
     "open_checkpoint",
@@ -44,6 +52,24 @@ __all__ = [
 EM_DASH = "\u2014"
 MAX_SIGNATURES = 100
 """Most signature lines accepted in one note (the spec requires at least 16; Go's reference allows 100)."""
+MAX_TREE_SIZE = 2**64 - 1
+"""Largest checkpoint tree size: sizes are unsigned 64-bit integers (tlog-checkpoint; RFC 9162 ``uint64``)."""
+
+
+def b64decode_canonical(text: str, what: str) -> bytes:
+    """Decode standard, padded base64 (RFC 4648 §4) that is *canonical*: re-encoding the bytes gives ``text``.
+
+    Refuses anything else with a :class:`LedgerError` naming ``what``: characters outside the alphabet, missing
+    or extra padding, and non-zero padding bits (RFC 4648 §3.5 lets decoders reject them; ``"AB=="`` and
+    ``"AA=="`` would otherwise both decode to ``b"\\x00"``, giving one signature two spellings).
+    """
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise LedgerError(f"{what}: not base64") from None
+    if base64.b64encode(raw).decode("ascii") != text:
+        raise LedgerError(f"{what}: non-canonical base64 (non-zero padding bits)")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -95,6 +121,7 @@ def parse_note(message: str | bytes) -> Note:
     if not block:
         raise LedgerError("note: no signature lines")
     sigs: list[NoteSignature] = []
+    first_line: dict[tuple[str, int], int] = {}
     for n, line in enumerate(block[:-1].split("\n"), start=1):
         if n > MAX_SIGNATURES:
             raise LedgerError(f"note: more than {MAX_SIGNATURES} signatures")
@@ -103,13 +130,17 @@ def parse_note(message: str | bytes) -> Note:
         name, sep, b64 = line[2:].partition(" ")
         if not sep or not valid_key_name(name) or not b64:
             raise LedgerError(f"note: signature line {n} is malformed")
-        try:
-            raw = base64.b64decode(b64.encode("ascii"), validate=True)
-        except (binascii.Error, UnicodeEncodeError) as exc:
-            raise LedgerError(f"note: signature line {n} is not base64") from exc
+        raw = b64decode_canonical(b64, f"note: signature line {n}")
         if len(raw) < 5:
             raise LedgerError(f"note: signature line {n} is too short")
-        sigs.append(NoteSignature(name, struct.unpack(">I", raw[:4])[0], raw[4:]))
+        sig = NoteSignature(name, struct.unpack(">I", raw[:4])[0], raw[4:])
+        earlier = first_line.setdefault((sig.name, sig.key_id), n)
+        if earlier != n:
+            raise LedgerError(
+                f"note: signature line {n} repeats the key {sig.name}+{sig.key_id:08x} of line {earlier} "
+                "(one signature per key)"
+            )
+        sigs.append(sig)
     return Note(text, tuple(sigs))
 
 
@@ -166,24 +197,23 @@ def open_note(
 ) -> tuple[Note, list[tuple[VerifierKey, int | None]]]:
     """Parse and verify a note against the known keys (signed-note §Signatures).
 
-    Signatures whose (name, key ID) match no known key are ignored; a known key's failing signature rejects
-    the note; with no verified known signature the note is rejected. Returns the note and the keys that
-    verified (with the timestamp for ``cosignature/v1`` keys).
+    Signatures whose (name, key ID) match no known key are ignored; *every* line by a known key must verify,
+    or the note is rejected (a key signs at most once: :func:`parse_note` refuses repeated lines); with no
+    verified known signature the note is rejected. Returns the note and the keys that verified (with the
+    timestamp for ``cosignature/v1`` keys).
     """
     note = parse_note(message)
     by_id: dict[tuple[str, int], VerifierKey] = {}
     for k in known:
         by_id[(k.name, k.key_id)] = k
     verified: list[tuple[VerifierKey, int | None]] = []
-    seen: set[tuple[str, int]] = set()
     for sig in note.signatures:
         vkey = by_id.get((sig.name, sig.key_id))
-        if vkey is None or (sig.name, sig.key_id) in seen:
+        if vkey is None:
             continue
         ok, timestamp = _verify_one(vkey, note.text, sig.signature)
         if not ok:
             raise LedgerError(f"note: invalid signature by {sig.name}+{sig.key_id:08x}")
-        seen.add((sig.name, sig.key_id))
         verified.append((vkey, timestamp))
     if not verified:
         raise LedgerError("note: no signature by a known key")
@@ -202,8 +232,8 @@ class Checkpoint:
     def __post_init__(self) -> None:
         if not self.origin or "\n" in self.origin:
             raise LedgerError("checkpoint: origin must be a non-empty single line")
-        if self.size < 0:
-            raise LedgerError("checkpoint: tree size must be >= 0")
+        if not 0 <= self.size <= MAX_TREE_SIZE:
+            raise LedgerError(f"checkpoint: tree size {self.size} is not an unsigned 64-bit integer (0 to 2^64-1)")
         if len(self.root_hash) != HASH_SIZE:
             raise LedgerError(f"checkpoint: root hash must be {HASH_SIZE} bytes")
         if any(not e or "\n" in e for e in self.extensions):
@@ -229,12 +259,14 @@ class Checkpoint:
         if len(lines) < 3 or any(not line for line in lines):
             raise LedgerError("checkpoint: expected origin, size and root hash lines (all non-empty)")
         origin, size_s, root_s, *ext = lines
-        if not size_s.isascii() or not size_s.isdigit() or (size_s != "0" and size_s.startswith("0")):
-            raise LedgerError(f"checkpoint: tree size {size_s!r} is not a decimal without leading zeros")
-        try:
-            root = base64.b64decode(root_s.encode("ascii"), validate=True)
-        except (binascii.Error, UnicodeEncodeError) as exc:
-            raise LedgerError("checkpoint: root hash is not base64") from exc
+        if (
+            len(size_s) > 20
+            or not size_s.isascii()
+            or not size_s.isdigit()
+            or (size_s != "0" and size_s.startswith("0"))
+        ):
+            raise LedgerError(f"checkpoint: tree size {size_s[:24]!r} is not a decimal without leading zeros")
+        root = b64decode_canonical(root_s, "checkpoint: root hash")
         return cls(origin, int(size_s), root, tuple(ext))
 
 

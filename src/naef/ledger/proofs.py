@@ -159,7 +159,7 @@ def consistency_proof(conn: Connection, size1: int, size2: int, current: int) ->
     """RFC 9162 consistency proof from ``size1`` to ``size2``; O(log n) reads."""
     if not 0 <= size2 <= current:
         raise LedgerError(f"size: {size2} is not between 0 and the log size {current}")
-    if not 0 <= size1 <= size2:
-        raise LedgerError(f"from-size: {size1} is not between 0 and {size2}")
+    if not 0 < size1 <= size2:  # RFC 9162: no proof from the empty tree (merkle.is_empty_tree instead)
+        raise LedgerError(f"from-size: {size1} is not between 1 and {size2} (no proof from the empty tree)")
     path, r1, r2 = fold_plans(conn, [consistency_plan(size1, size2), root_plan(size1), root_plan(size2)])
     return ConsistencyProof(size1, size2, root_of(r1), root_of(r2), tuple(path))

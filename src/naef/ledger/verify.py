@@ -170,8 +170,9 @@ def verify_store(conn: Connection, log_key: VerifierKey, published: Checkpoint |
                 "recomputed root at that size (history was rewritten)",
                 checkpoint_size=published.size,
             )
-        (path,) = fold_plans(conn, [consistency_plan(published.size, size)])
-        if not verify_consistency(published.size, size, path, published.root_hash, root):
+        # size 0: the root was checked against MTH({}) just above; RFC 9162 has no proof from the empty tree
+        path = fold_plans(conn, [consistency_plan(published.size, size)])[0] if published.size else []
+        if published.size and not verify_consistency(published.size, size, path, published.root_hash, root):
             raise VerificationError(
                 f"published checkpoint (size {published.size}): consistency proof to size {size} fails",
                 checkpoint_size=published.size,

@@ -13,6 +13,7 @@ import hashlib
 import time
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -24,13 +25,15 @@ from naef.ledger.approvals import Approval, SignedProposal
 from naef.ledger.errors import LedgerError
 from naef.web import disclosures
 from naef.web.config import ApiError
+from naef.web.csrf import normalise_origin
 from naef.web.ledger_view import checkpoint_json, entry_json
 from naef.web.signing import (
-    HEADER_NONCE,
+    ALGORITHM,
+    HEADER_CONTENT_DIGEST,
     HEADER_SIGNATURE,
-    HEADER_SIGNER,
-    HEADER_TIMESTAMP,
-    REQUEST_CONTEXT,
+    HEADER_SIGNATURE_INPUT,
+    REQUIRED_COMPONENTS,
+    SCHEME,
     SigningError,
     parse_signature_headers,
     verify_signature,
@@ -85,7 +88,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     401: {"model": ErrorBody, "description": "Missing, malformed, stale, replayed or invalid request signature"},
-    403: {"model": ErrorBody, "description": "The signer may not make this request"},
+    403: {"model": ErrorBody, "description": "The signer may not make this request, or a cross-site request"},
     409: {"model": ErrorBody, "description": "Refused by the control system's rules; the refusal is recorded"},
 }
 
@@ -153,6 +156,14 @@ class EntriesPage(BaseModel):
     start: int
     entries: list[EntryOut]
     next_start: int | None
+    next: str | None = Field(description="URL of the next page (also in the Link header), or null on the last.")
+
+
+class PageInfo(BaseModel):
+    total: int = Field(description="Items in the whole list.")
+    offset: int
+    limit: int
+    next: str | None = Field(description="URL of the next page (also in the Link header), or null on the last.")
 
 
 class SignatureLine(BaseModel):
@@ -166,6 +177,18 @@ class CheckpointOut(BaseModel):
     note: str = Field(description="The signed checkpoint (C2SP signed note), cosignatures included.")
     created_at: str
     signature_lines: list[SignatureLine]
+
+
+class CheckpointsPage(PageInfo):
+    checkpoints: list[CheckpointOut]
+
+
+class RunsPage(PageInfo):
+    runs: list[RunStatus]
+
+
+class ProposalsPage(PageInfo):
+    proposals: list[dict[str, Any]]
 
 
 class InclusionProofOut(BaseModel):
@@ -203,10 +226,12 @@ class WriteResult(BaseModel):
 
 
 class SigningScheme(BaseModel):
-    context: str
-    origin: str | None
+    scheme: str
+    origin: str | None = Field(description="The ledger's origin: the `tag` parameter every signature must carry.")
+    algorithm: str
     headers: list[str]
-    canonical_request: list[str]
+    covered_components: list[str] = Field(description="Components every signature must cover (at least).")
+    parameters: list[str] = Field(description="Signature parameters every signature must carry.")
     max_skew_s: int
     server_time: int
     not_before: int
@@ -220,6 +245,30 @@ class DisclosureFormat(BaseModel):
     description: str
     available: bool
     url: str
+
+
+# ------------------------------------------------------------------------------------------------ pagination
+
+MAX_PAGE = 500
+"""Most items one list request returns (``limit``'s upper bound)."""
+Offset = Annotated[int, Query(ge=0, le=MAX_INDEX, description="Items to skip.")]
+
+
+def _limit(default: int) -> Any:
+    return Query(ge=1, le=MAX_PAGE, description=f"Items per page (default {default}, at most {MAX_PAGE}).")
+
+
+def _paged(request: Request, response: Response, *, total: int, offset: int, limit: int, key: str,
+           items: list[Any]) -> dict[str, Any]:
+    """A page of a list: ``total``, ``offset``, ``limit``, ``next`` (URL or null) and the items under ``key``;
+    the next page's URL also goes in a ``Link: <…>; rel="next"`` header (RFC 8288)."""
+    nxt = None
+    if offset + limit < total:
+        query = {k: v for k, v in request.query_params.items() if k not in ("offset", "limit")}
+        query.update(offset=str(offset + limit), limit=str(limit))
+        nxt = f"{request.url.path}?{urlencode(query)}"
+        response.headers["Link"] = f'<{nxt}>; rel="next"'
+    return {"total": total, "offset": offset, "limit": limit, "next": nxt, key: items}
 
 
 # ------------------------------------------------------------------------------------------------ health, runs
@@ -239,7 +288,8 @@ def scenarios(state: State) -> dict[str, Any]:
     return {"server_scenario": state.scenario_label, "runnable": state.scenario_names()}
 
 
-@router.post("/runs", response_model=RunStatus, status_code=202, responses=ERRORS, tags=["runs"])
+@router.post("/runs", response_model=RunStatus, status_code=202, tags=["runs"],
+             responses={**ERRORS, 403: {"model": ErrorBody, "description": "Cross-site request (Origin)"}})
 def start_run(body: RunRequest, request: Request, state: State, response: Response) -> dict[str, Any]:
     """Start a Monte Carlo run as a job; follow it at ``/api/runs/{id}``. Rate-limited per client address."""
     try:
@@ -251,10 +301,13 @@ def start_run(body: RunRequest, request: Request, state: State, response: Respon
     return job.status()
 
 
-@router.get("/runs", response_model=list[RunStatus], tags=["runs"])
-def list_runs(state: State) -> list[dict[str, Any]]:
-    """Runs kept by this server, newest first."""
-    return [j.status() for j in state.jobs.jobs()]
+@router.get("/runs", response_model=RunsPage, responses=ERRORS, tags=["runs"])
+def list_runs(state: State, request: Request, response: Response, offset: Offset = 0,
+              limit: Annotated[int, _limit(50)] = 50) -> dict[str, Any]:
+    """Runs kept by this server, newest first, a page at a time."""
+    jobs = state.jobs.jobs()
+    return _paged(request, response, total=len(jobs), offset=offset, limit=limit, key="runs",
+                  items=[j.status() for j in jobs[offset:offset + limit]])
 
 
 @router.get("/runs/{run_id}", response_model=RunStatus, responses=ERRORS, tags=["runs"])
@@ -304,14 +357,21 @@ def ledger_info(state: State) -> dict[str, Any]:
 @router.get("/ledger/entries", response_model=EntriesPage, responses=ERRORS, tags=["ledger"])
 def ledger_entries(
     state: State,
-    start: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    response: Response,
+    start: Annotated[int, Query(ge=0, le=MAX_INDEX, description="First index (the cursor).")] = 0,
+    limit: Annotated[int, _limit(50)] = 50,
     type: Annotated[str | None, Query(pattern=r"^[a-z0-9_]{1,64}$", description="Only this entry type.")] = None,
 ) -> dict[str, Any]:
-    """Entries from ``start`` (index order), at most ``limit``, optionally of one type."""
+    """Entries from ``start`` (index order), at most ``limit``, optionally of one type; ``next_start`` is the
+    cursor of the next page and ``next`` its URL."""
     size, rows = state.require_ledger().entries(start=start, limit=limit, entry_type=type)
     nxt = rows[-1].index + 1 if rows and rows[-1].index + 1 < size else None
-    return {"size": size, "start": start, "entries": [entry_json(e) for e in rows], "next_start": nxt}
+    link = None
+    if nxt is not None:
+        link = "/api/ledger/entries?" + urlencode({"start": nxt, "limit": limit, **({"type": type} if type else {})})
+        response.headers["Link"] = f'<{link}>; rel="next"'
+    return {"size": size, "start": start, "entries": [entry_json(e) for e in rows], "next_start": nxt,
+            "next": link}
 
 
 @router.get("/ledger/entries/{index}", response_model=EntryOut, responses=ERRORS, tags=["ledger"])
@@ -320,10 +380,13 @@ def ledger_entry(index: Annotated[int, Path(ge=0, le=MAX_INDEX)], state: State) 
     return entry_json(state.require_ledger().entry(index))
 
 
-@router.get("/ledger/checkpoints", response_model=list[CheckpointOut], responses=ERRORS, tags=["ledger"])
-def ledger_checkpoints(state: State) -> list[dict[str, Any]]:
-    """Every stored signed checkpoint, smallest size first."""
-    return [checkpoint_json(cp) for cp in state.require_ledger().checkpoints()]
+@router.get("/ledger/checkpoints", response_model=CheckpointsPage, responses=ERRORS, tags=["ledger"])
+def ledger_checkpoints(state: State, request: Request, response: Response, offset: Offset = 0,
+                       limit: Annotated[int, _limit(100)] = 100) -> dict[str, Any]:
+    """The stored signed checkpoints, smallest size first, a page at a time."""
+    cps = state.require_ledger().checkpoints()
+    return _paged(request, response, total=len(cps), offset=offset, limit=limit, key="checkpoints",
+                  items=[checkpoint_json(cp) for cp in cps[offset:offset + limit]])
 
 
 @router.get("/ledger/checkpoints/latest", response_model=CheckpointOut, responses=ERRORS, tags=["ledger"])
@@ -370,10 +433,13 @@ def governance(state: State) -> dict[str, Any]:
     return state.require_ledger().governance_json()
 
 
-@router.get("/proposals", responses=ERRORS, tags=["governance"])
-def proposals(state: State) -> list[dict[str, Any]]:
-    """Every disbursement proposal with its approvals, status and what its execution still needs."""
-    return state.require_ledger().proposals()
+@router.get("/proposals", response_model=ProposalsPage, responses=ERRORS, tags=["governance"])
+def proposals(state: State, request: Request, response: Response, offset: Offset = 0,
+              limit: Annotated[int, _limit(100)] = 100) -> dict[str, Any]:
+    """Disbursement proposals in the order they were made, with their approvals, status and what execution still
+    needs, a page at a time."""
+    total, items = state.require_ledger().proposals_page(offset=offset, limit=limit)
+    return _paged(request, response, total=total, offset=offset, limit=limit, key="proposals", items=items)
 
 
 @router.get("/proposals/{proposal_id:path}", responses=ERRORS, tags=["governance"])
@@ -440,37 +506,42 @@ class Signer(BaseModel):
     role: str
 
 
+def target_uri(request: Request, public_url: str | None) -> str:
+    """The request's ``@target-uri`` as this server knows itself (RFC 9421 §2.2.2): the configured public URL's
+    scheme and authority (behind a proxy), else the connection's scheme and the ``Host`` header; then the path
+    and query exactly as received."""
+    own = normalise_origin(public_url) if public_url else None
+    base = f"{own[0]}://{own[1]}" if own else f"{request.url.scheme}://{request.headers.get('host', '')}"
+    raw_path = request.scope.get("raw_path") or request.url.path.encode("utf-8")
+    uri = base + raw_path.decode("latin-1")
+    query = request.scope.get("query_string", b"")
+    return uri + ("?" + query.decode("latin-1") if query else "")
+
+
 async def signed_writer(request: Request) -> Signer:
-    """Authenticate a write request (``naef.web.signing``): address rate limit, headers, freshness, registered
-    key, Ed25519 signature over the canonical request, single-use nonce, per-signer rate limit."""
+    """Authenticate a write request (``naef.web.signing``): address rate limit, RFC 9421 headers, time window,
+    registered key, Ed25519 signature over the signature base and the body's Content-Digest (verified by
+    ``http-message-signatures``), single-use nonce, per-signer rate limit."""
     state = web_state(request)
     view = state.require_ledger()
     try:
         state.write_limiter.take(f"ip:{client_address(request)}", what="signed writes from this address")
         sig = parse_signature_headers(dict(request.headers))
-        state.replay.check_fresh(sig.timestamp)
+        state.replay.check_fresh(sig.created, sig.expires)
         try:
             key, role = await run_in_threadpool(view.signer_key, sig.signer)
         except ApiError as exc:  # an unknown signer is unauthenticated like the rest: same header
             raise SigningError(exc.message, code=exc.code, status=exc.status) from None
         body = await request.body()
-        raw_path = request.scope.get("raw_path") or request.url.path.encode("utf-8")
-        target = raw_path.decode("latin-1")
-        query = request.scope.get("query_string", b"")
-        if query:
-            target += "?" + query.decode("latin-1")
-        if not verify_signature(sig, key, origin=view.origin, method=request.method, target=target, body=body):
-            raise SigningError(
-                f"{HEADER_SIGNATURE}: does not verify with {sig.signer}'s registered key over the canonical request "
-                f"({REQUEST_CONTEXT}, origin {view.origin}, {request.method} {target})",
-                code="bad_signature",
-            )
-        state.replay.remember(sig.signer, sig.nonce, sig.timestamp)
+        verify_signature(sig, key, origin=view.origin, method=request.method,
+                         url=target_uri(request, state.config.public_url),
+                         header_lines=list(request.headers.items()), body=body)
+        state.replay.remember(sig.signer, sig.nonce, sig.created, sig.expires)
         state.write_limiter.take(f"signer:{sig.signer}", what=f"signed writes by {sig.signer}")
     except SigningError as exc:
         headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s is not None else {}
         if exc.status == 401:
-            headers["WWW-Authenticate"] = 'Naef-Ed25519 realm="naef"'
+            headers["WWW-Authenticate"] = f'Signature realm="naef", alg="{ALGORITHM}"'
         raise ApiError(exc.status, exc.code, exc.message, headers=headers) from None
     return Signer(name=sig.signer, role=role)
 
@@ -512,13 +583,14 @@ def post_execution(body: ExecuteRequest, who: Writer, state: State) -> dict[str,
 
 @router.get("/signing", response_model=SigningScheme, tags=["governance"])
 def signing_scheme(state: State) -> dict[str, Any]:
-    """How to sign a write request (docs/web.md): the context, headers, lines of the canonical request, the clock."""
+    """How to sign a write request (docs/web.md): RFC 9421 with Ed25519, what must be covered, the clock."""
     return {
-        "context": REQUEST_CONTEXT,
+        "scheme": SCHEME,
         "origin": state.ledger.origin if state.ledger is not None else None,
-        "headers": [HEADER_SIGNER, HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE],
-        "canonical_request": [REQUEST_CONTEXT, "<origin>", "<METHOD>", "<target: path[?query] as sent>",
-                              "<hex sha256 of body>", "<unix seconds>", "<nonce>", "<signer>"],
+        "algorithm": ALGORITHM,
+        "headers": [HEADER_CONTENT_DIGEST, HEADER_SIGNATURE_INPUT, HEADER_SIGNATURE],
+        "covered_components": list(REQUIRED_COMPONENTS),
+        "parameters": ["keyid", "created", "expires", "nonce", "tag"],
         "max_skew_s": state.replay.max_skew_s,
         "server_time": int(time.time()),
         "not_before": state.replay.started_at,

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -23,6 +23,7 @@ from naef import __version__
 from naef.errors import NaefError
 from naef.web import api, pages
 from naef.web.config import ApiError, WebConfig
+from naef.web.csrf import same_origin_only
 from naef.web.state import WebState
 
 __all__ = ["create_app", "plotly_js_path"]
@@ -186,11 +187,13 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
         version=__version__,
         summary="The NAEF → PEMEX → MDF swap: scenario runs, the control system's ledger and its proofs.",
         description="JSON API of naef (docs/web.md). Write endpoints need a request signed by a stakeholder "
-                    "registered in the ledger's governance (Ed25519, `naef web request v1`).",
+                    "registered in the ledger's governance (RFC 9421 HTTP Message Signatures, Ed25519). "
+                    "State-changing requests from another site's pages are refused (403 `cross_site`).",
         openapi_url="/api/openapi.json",
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(same_origin_only)],  # every form post and API write: same origin only (csrf.py)
     )
     app.state.naef = state
     static_dir = Path(__file__).with_name("static")

@@ -43,6 +43,10 @@ class WebConfig:
     """Largest request body accepted."""
     page_size: int = 50
     """Ledger entries per page."""
+    public_url: str | None = None
+    """The URL browsers and clients reach this server at (``https://fund.example``) when it sits behind a proxy:
+    form posts' ``Origin`` and signed requests' ``@target-uri`` are checked against it. Default: what the server
+    sees (the connection's scheme and the ``Host`` header)."""
 
 
 class ApiError(NaefError):

@@ -210,6 +210,14 @@ class LedgerView:
             f = self._refresh()
             return [self._proposal_json(f, pid) for pid in f.state.proposals]
 
+    def proposals_page(self, *, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        """``(number of proposals, the page [offset, offset + limit))`` in the order they were made; only the page
+        is rendered."""
+        with self._lock:
+            f = self._refresh()
+            ids = list(f.state.proposals)
+            return len(ids), [self._proposal_json(f, pid) for pid in ids[offset:offset + limit]]
+
     def proposal(self, proposal_id: str) -> dict[str, Any]:
         """One proposal (ApiError 404 if unknown)."""
         with self._lock:
@@ -266,7 +274,7 @@ class LedgerView:
             s = self._refresh().state.governance.stakeholder(name)
         if s is None:
             raise ApiError(401, "unknown_signer",
-                           f"Naef-Signer: {name!r} is not a stakeholder of the governance in this ledger")
+                           f"Signature-Input: keyid {name!r} is not a stakeholder of the governance in this ledger")
         return s.verifier, s.role
 
     # ---------------------------------------------------------------------------------------- writes

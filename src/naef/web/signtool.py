@@ -4,10 +4,11 @@ write request to a naef server from the command line.
     echo BASE64 | python -m naef.web.signtool sign --key me.key     # prints the base64 Ed25519 signature
     python -m naef.web.signtool post http://127.0.0.1:8000/api/approvals --key me.key --body approval.json
 
-``sign`` signs the bytes that the base64 text encodes (the approval message, or the canonical request shown by
-the signer's page). ``post`` reads the ledger's origin from ``/api/signing``, builds the canonical request
-(``naef web request v1``, :mod:`naef.web.signing`), signs it and sends it; it prints the server's JSON answer and
-exits 0 on success, 2 otherwise. The private key is read locally and never sent.
+``sign`` signs the bytes that the base64 text encodes (the approval message, or the RFC 9421 signature base shown
+by the signer's page). ``post`` reads the ledger's origin from ``/api/signing``, signs the request as RFC 9421 HTTP
+Message Signatures (:mod:`naef.web.signing`: Ed25519, ``Content-Digest``, ``@method``, ``@target-uri``) and sends
+it; it prints the server's JSON answer and exits 0 on success, 2 otherwise. The private key is read locally and
+never sent.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def _post(url: str, key_path: Path, body_path: Path) -> int:
     origin = scheme.get("origin") if isinstance(scheme, dict) else None
     if not origin:
         raise NaefError(f"{base}: the server has no ledger (no origin in /api/signing)")
-    headers = sign_request(key, origin=origin, method="POST", target=target, body=body)
+    headers = sign_request(key, origin=origin, method="POST", url=base + target, body=body)
     status, answer = _call(urllib.request.Request(base + target, data=body, method="POST",
                                                   headers={**headers, "Content-Type": "application/json"}))
     sys.stdout.write(json.dumps(answer, indent=1) + "\n")

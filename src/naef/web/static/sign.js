@@ -1,6 +1,7 @@
-/* The signer's page: build the API request for an approval (or an execution), show the canonical request to sign
- * ("naef web request v1", docs/web.md), and submit it with the signature made on the signer's machine — or sign
- * both here with the signer's key file through WebCrypto (the key is never sent). */
+/* The signer's page: build the API request for an approval (or an execution), show the RFC 9421 signature base to
+ * sign (HTTP Message Signatures, Ed25519, Content-Digest per RFC 9530; docs/web.md), and submit it with the
+ * signature made on the signer's machine — or sign both here with the signer's key file through WebCrypto (the key
+ * is never sent). The headers are the ones any RFC 9421 client writes; the server verifies them with a library. */
 "use strict";
 
 (() => {
@@ -42,18 +43,29 @@
     };
   }
 
+  // RFC 8941 §3.3.3 sf-string: printable ASCII, with \ and " escaped
+  function sfString(text) {
+    if (!/^[\x20-\x7e]*$/.test(text)) throw new Error(`not printable ASCII: ${text}`);
+    return `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+  }
+
   async function prepare(approvalSignature) {
     const signer = $("signer").value;
     const { path, body } = requestBody(signer, approvalSignature);
-    const ts = Math.floor(Date.now() / 1000);
+    const created = Math.floor(Date.now() / 1000);
+    const expires = created + Number(form.dataset.maxSkew || 300);
     const n = nonce();
-    const bodyHash = C.hex(await C.sha256(C.utf8(body)));
-    const lines = ["naef web request v1", form.dataset.origin, "POST", path, bodyHash, String(ts), n, signer];
-    const canonical = lines.map((l) => `${l}\n`).join("");
-    prepared = { signer, path, body, ts, nonce: n, canonical };
-    $("request-body").textContent = `POST ${path}\n${body}`;
-    $("canonical-request").textContent = canonical;
-    $("canonical-request-b64").textContent = C.b64(C.utf8(canonical));
+    const targetUri = new URL(path, window.location.href).href;
+    const digest = `sha-256=:${C.b64(await C.sha256(C.utf8(body)))}:`;
+    const params = `("@method" "@target-uri" "content-digest");created=${created};keyid=${sfString(signer)};` +
+      `alg="ed25519";expires=${expires};nonce=${sfString(n)};tag=${sfString(form.dataset.origin)}`;
+    // RFC 9421 §2.5: one line per covered component, then @signature-params, no trailing newline
+    const base = [`"@method": POST`, `"@target-uri": ${targetUri}`, `"content-digest": ${digest}`,
+      `"@signature-params": ${params}`].join("\n");
+    prepared = { signer, path, body, digest, signatureInput: `naef=${params}`, base };
+    $("request-body").textContent = `POST ${path}\nContent-Digest: ${digest}\nSignature-Input: naef=${params}\n\n${body}`;
+    $("canonical-request").textContent = base;
+    $("canonical-request-b64").textContent = C.b64(C.utf8(base));
     $("request-box").classList.remove("hidden");
     return prepared;
   }
@@ -67,10 +79,9 @@
         method: "POST",
         headers: {
           "Content-Type": "application/json",
-          "Naef-Signer": prepared.signer,
-          "Naef-Timestamp": String(prepared.ts),
-          "Naef-Nonce": prepared.nonce,
-          "Naef-Signature": requestSignature.trim(),
+          "Content-Digest": prepared.digest,
+          "Signature-Input": prepared.signatureInput,
+          "Signature": `naef=:${requestSignature.trim()}:`,
         },
         body: prepared.body,
       });
@@ -93,7 +104,8 @@
   $("prepare").addEventListener("click", () => {
     const sig = $("approval-signature").value.trim();
     if (action() === "approve" && !sig) { show(false, "paste your approval signature first"); return; }
-    prepare(sig).then(() => show(null, "Sign the canonical request (base64 above) and paste the signature."));
+    prepare(sig).then(() => show(null, "Sign the signature base (base64 above) and paste the signature."))
+      .catch((e) => show(false, `could not prepare the request: ${e.message}`));
   });
   $("submit").addEventListener("click", () => { submit($("request-signature").value); });
 
@@ -112,7 +124,7 @@
         $("approval-signature").value = approvalSignature;
       }
       const p = await prepare(approvalSignature);
-      const requestSignature = C.b64(await key.sign(C.utf8(p.canonical)));
+      const requestSignature = C.b64(await key.sign(C.utf8(p.base)));
       $("request-signature").value = requestSignature;
       await submit(requestSignature);
     } catch (e) {
