@@ -301,8 +301,19 @@ def test_the_rfc_6962_procedure_by_hand(bundles: dict[str, Path]) -> None:
     note = (folder / CHECKPOINT_FILE).read_text(encoding="utf-8")
     _origin, size_text, root_b64 = note.split("\n")[:3]
     size, root = int(size_text), base64.b64decode(root_b64)
-    for line in (folder / ENTRIES_FILE).read_text(encoding="utf-8").splitlines():
-        obj = json.loads(line)
+    lines = [json.loads(line) for line in (folder / ENTRIES_FILE).read_text(encoding="utf-8").splitlines()]
+    # completeness: the whole log is there, and its RFC 9162 §2.1.1 tree hash MTH(D[n]) is the signed root
+    assert [obj["index"] for obj in lines] == list(range(size))
+
+    def mth(leaves: list[bytes]) -> bytes:
+        if len(leaves) == 1:
+            return hashlib.sha256(b"\x00" + leaves[0]).digest()
+        k = 1 << ((len(leaves) - 1).bit_length() - 1)  # the largest power of two smaller than n
+        return hashlib.sha256(b"\x01" + mth(leaves[:k]) + mth(leaves[k:])).digest()
+
+    assert mth([obj["entry"].encode("utf-8") for obj in lines]) == root
+    used = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))["entries"]
+    for obj in (lines[i] for i in used):
         index = obj["index"]
         proof = json.loads((folder / "proofs" / "inclusion" / f"{index}.json").read_text(encoding="utf-8"))
         r = hashlib.sha256(b"\x00" + obj["entry"].encode("utf-8")).digest()

@@ -12,8 +12,8 @@ Rules (``docs/disclosure.md`` has the full field mappings):
   execution's time;
 * a project's sector, type and infrastructure flag come from its proposals' ``unit_cost.project_type``
   (:data:`PROJECT_TYPES`); its state from its ``project_id`` (:func:`state_of`);
-* beneficial owners of a payee are the natural persons reached from the payee's BODS record by following
-  relationships whose interests are flagged ``beneficialOwnershipOrControl`` (:func:`beneficial_owners`).
+* beneficial owners of a payee are the natural persons of the payee's BODS ownership chains
+  (:func:`beneficial_owners`, rules in :mod:`naef.ledger.interests`).
 
 Reference tables, each with its source: :data:`PROJECT_TYPES` (OECD DAC CRS purpose codes as listed in the IATI
 2.03 ``Sector`` codelist; OC4IDS 0.9.4 ``projectSector`` and ``projectType`` codelists), :data:`MEXICAN_STATES`
@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from naef.ledger.interests import OwnershipGraph
 from naef.ledger.log import StoredEntry
 
 __all__ = [
@@ -576,75 +576,33 @@ class Payee:
     leaves: tuple[int, ...]
 
 
-def _person_name(details: Mapping[str, Any], fallback: str) -> str:
-    names = details.get("names")
-    if isinstance(names, list):
-        legal = [n for n in names if isinstance(n, Mapping) and n.get("type") == "legal" and n.get("fullName")]
-        other = [n for n in names if isinstance(n, Mapping) and n.get("fullName")]
-        for n in legal or other:
-            return str(n["fullName"])
-    return fallback
-
-
-def _flags_control(details: Mapping[str, Any]) -> bool:
-    interests = details.get("interests")
-    if not isinstance(interests, list):
-        return False
-    return any(isinstance(i, Mapping) and i.get("beneficialOwnershipOrControl") is True for i in interests)
-
-
 def beneficial_owners(statements: Sequence[StoredEntry], payee: str) -> Payee:
     """The payee (a BODS ``recordId``) and its beneficial owners, from ``beneficial_ownership_statement`` entries.
 
     BODS 0.4: the latest statement about a ``recordId`` (log order) replaces earlier ones and
-    ``recordStatus = "closed"`` removes the record. From the payee, relationships ``interestedParty → subject``
-    are followed upward (breadth first, relationship ids in order) when at least one of their interests has
-    ``beneficialOwnershipOrControl: true``; every ``person`` record reached is a beneficial owner (first path
-    found). The leaves are the payee's entity statement, the relationship statements on each owner's path and the
-    person statements.
+    ``recordStatus = "closed"`` removes the record. Owners are the natural persons of
+    :meth:`naef.ledger.interests.OwnershipGraph.beneficial_owners`: a primary relationship person → payee flagged
+    ``beneficialOwnershipOrControl``, or a chain of ownership/control relationships payee ← entity ← … ← person
+    whose person link is flagged. The leaves are the payee's entity statement, and for each owner the statements
+    of its relationships (with a primary relationship's component records), of the entities between and of the
+    person.
     """
-    latest: dict[str, tuple[int, Mapping[str, Any]]] = {}
+    graph = OwnershipGraph()
     for e in sorted(statements, key=lambda x: x.index):
         st = e.payload.get("statement")
-        if isinstance(st, Mapping) and isinstance(st.get("recordId"), str):
-            latest[st["recordId"]] = (e.index, st)
-    live = {rid: v for rid, v in latest.items() if v[1].get("recordStatus") != "closed"}
-    upward: dict[str, list[tuple[str, str, int]]] = {}
-    for rid, (index, st) in sorted(live.items()):
-        details = st.get("recordDetails")
-        if st.get("recordType") != "relationship" or not isinstance(details, Mapping):
-            continue
-        subject, party = details.get("subject"), details.get("interestedParty")
-        if isinstance(subject, str) and isinstance(party, str) and _flags_control(details):
-            upward.setdefault(subject, []).append((rid, party, index))
+        if e.type == ENTRY_BODS and isinstance(st, Mapping) and isinstance(st.get("recordId"), str):
+            graph.add_statement(st, index=e.index)
     leaves: set[int] = set()
     name: str | None = None
-    own = live.get(payee)
-    if own is not None:
-        details = own[1].get("recordDetails")
-        if isinstance(details, Mapping):
-            if own[1].get("recordType") == "entity" and isinstance(details.get("name"), str):
-                name = details["name"]
-            elif own[1].get("recordType") == "person":
-                name = _person_name(details, payee)
-        if name is not None:
-            leaves.add(own[0])
+    own_index = graph.index_of(payee)
+    if graph.kind(payee) is not None and graph.names.get(payee):
+        name = graph.names[payee]
+        if own_index is not None:
+            leaves.add(own_index)
     owners: list[BeneficialOwner] = []
-    path_to: dict[str, tuple[int, ...]] = {payee: ()}
-    queue: deque[str] = deque([payee])
-    while queue:
-        node = queue.popleft()
-        for _rid, party, index in upward.get(node, []):
-            if party in path_to:
-                continue
-            path_to[party] = (*path_to[node], index)
-            target = live.get(party)
-            if target is not None and target[1].get("recordType") == "person":
-                details = target[1].get("recordDetails")
-                person_name = _person_name(details if isinstance(details, Mapping) else {}, party)
-                owner_leaves = tuple(sorted({*path_to[party], target[0]}))
-                owners.append(BeneficialOwner(party, person_name, owner_leaves))
-                leaves.update(owner_leaves)
-            else:
-                queue.append(party)
+    for chain in graph.beneficial_owners(payee):
+        records = [chain.person, *chain.via, *chain.components, *(link.record_id for link in chain.links)]
+        owner_leaves = tuple(sorted({i for r in records if (i := graph.index_of(r)) is not None}))
+        owners.append(BeneficialOwner(chain.person, chain.name, owner_leaves))
+        leaves.update(owner_leaves)
     return Payee(payee, name, tuple(owners), tuple(sorted(leaves)))
