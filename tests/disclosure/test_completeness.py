@@ -209,3 +209,19 @@ def test_not_older_than_takes_a_date_or_a_time() -> None:
     assert parse_instant("2031-12-31T23:00:00Z") == datetime(2031, 12, 31, 23, tzinfo=UTC)
     with pytest.raises(DisclosureError, match=r"--not-older-than: 'yesterday' is not a date"):
         parse_instant("yesterday")
+
+
+def test_a_changed_or_missing_bods_package_is_named(
+    bundles: dict[str, Path], log_vkey: VerifierKey, tmp_path: Path
+) -> None:
+    folder = _copy(bundles, "oc4ids", tmp_path)
+    path = folder / "bods-statements.json"
+    statements = json.loads(path.read_text(encoding="utf-8"))
+    statements[2]["recordDetails"]["names"][0]["fullName"] = "Someone Else"
+    path.write_text(json.dumps(statements), encoding="utf-8")
+    error = _fails(folder, log_vkey)
+    assert "bods package" in error.records
+    assert any(f.startswith("bods package (ledger entries 5, 6, 7, 8, 9): bods-statements.json: /2/recordDetails/names")
+               for f in error.failures)
+    path.unlink()
+    assert "bods-statements.json is missing" in _fails(folder, log_vkey).failures[0]

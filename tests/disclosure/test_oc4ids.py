@@ -87,8 +87,8 @@ def test_parties_carry_the_beneficial_owners_of_the_bods_statements(package: dic
     payee = next(p for p in port["parties"] if p["id"] == "demo-constructora")
     assert payee["name"] == "Constructora Ejemplo SA de CV (fictional)"
     assert payee["beneficialOwners"] == [{"id": "demo-person-ana", "name": "Ana Ejemplo (fictional)"}]
-    # the BODS statements behind them are among the project's ledger entries
-    assert {5, 7, 8, 9} <= set(port["naefLedgerEntries"])
+    # the BODS statements behind them (payee, holding, person, both links) are among the project's entries
+    assert {5, 6, 7, 8, 9} <= set(port["naefLedgerEntries"])
     road = project(package, "road-oaxaca-coast")
     assert "beneficialOwners" not in next(p for p in road["parties"] if p["id"] == "demo-autopistas-sur")
 
@@ -125,3 +125,31 @@ def test_the_checkpoint_is_recorded_in_the_package(demo_url: str, package: dict[
 def test_a_ledger_without_infrastructure_projects_has_nothing_to_publish() -> None:
     with pytest.raises(DisclosureError, match="no MDF infrastructure project"):
         oc4ids.render([], ExportCheckpoint("o", 0, b"\0" * 32, ""))
+
+
+def test_the_demo_publishes_a_correctly_layered_chain_and_its_owner(demo_url: str, package: dict[str, Any]) -> None:
+    """BODS 0.4: only the person's link is flagged; the entity link is not, and the owner is still found."""
+    entries, _ = read_ledger(demo_url, frozenset({"beneficial_ownership_statement"}))
+    flags = {
+        (st["recordDetails"]["interestedParty"], st["recordDetails"]["subject"]):
+            [i["beneficialOwnershipOrControl"] for i in st["recordDetails"]["interests"]]
+        for st in (e.payload["statement"] for e in entries) if st["recordType"] == "relationship"
+    }
+    assert flags == {("demo-holding", "demo-constructora"): [False], ("demo-person-ana", "demo-holding"): [True]}
+    port = project(package, "port-veracruz-terminal")
+    payee = next(p for p in port["parties"] if p["id"] == "demo-constructora")
+    assert payee["beneficialOwners"] == [{"id": "demo-person-ana", "name": "Ana Ejemplo (fictional)"}]
+
+
+def test_the_bundle_carries_the_bods_statements_as_a_valid_bods_package(demo_url: str) -> None:
+    from naef.disclosure import bods_package
+    from naef.ledger.bods import validate_statements
+
+    entries, checkpoint = read_ledger(demo_url, oc4ids.INPUT_TYPES)
+    rendered = oc4ids.render(entries, checkpoint)
+    statements = json.loads(rendered.files[bods_package.FILE])
+    assert statements == [e.payload["statement"] for e in entries if e.type == "beneficial_ownership_statement"]
+    assert validate_statements(statements) == statements  # the official BODS 0.4 schema shipped with naef
+    (record,) = [r for r in rendered.records if r.id == bods_package.RECORD]
+    assert record.files == (bods_package.FILE,)
+    assert list(record.leaves) == [e.index for e in entries if e.type == "beneficial_ownership_statement"]

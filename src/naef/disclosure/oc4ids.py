@@ -20,6 +20,8 @@ published in IATI only). Each project (``project-schema.json``):
 * ``contractingProcesses``: one per payee, with supplier, contract value (the latest contract cost stated),
   status and its disbursements as ``transactions``;
 * ``transactions``: the executed disbursements (payer the MDF, payee the contractor);
+* ``bods-statements.json`` beside the package: every BODS 0.4 statement of the ledger, the package the
+  beneficial owners are derived from (:mod:`naef.disclosure.bods_package`);
 * ``milestones``: the project milestones (reached → ``met``, missed and cancelled → ``notMet``, planned and
   started → ``scheduled``).
 
@@ -40,6 +42,7 @@ from typing import Any
 from jsonschema import Draft4Validator
 from referencing import Registry, Resource
 
+from naef.disclosure import bods_package
 from naef.disclosure.common import ExportCheckpoint, Record, Rendered, first_difference, latest_time
 from naef.disclosure.errors import DisclosureError
 from naef.disclosure.model import (
@@ -284,7 +287,12 @@ def render(entries: Sequence[StoredEntry], checkpoint: ExportCheckpoint) -> Rend
         },
     }
     text = json.dumps(package, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    return Rendered({FILE: text.encode("utf-8")}, tuple(records))
+    files = {FILE: text.encode("utf-8")}
+    bods = bods_package.render(statements)
+    if bods is not None:
+        files[bods_package.FILE] = bods[0]
+        records.append(bods[1])
+    return Rendered(files, tuple(records))
 
 
 def compare(folder: Path, expected: Rendered) -> list[str]:
@@ -292,16 +300,16 @@ def compare(folder: Path, expected: Rendered) -> list[str]:
     differing record (project, or the package header), naming the record, its ledger entries and the JSON
     pointer of the first differing field."""
     labels = {r.id: r.label() for r in expected.records}
+    failures = bods_package.compare(folder, expected.files, labels.get(bods_package.RECORD, bods_package.RECORD))
     try:
         actual = json.loads((folder / FILE).read_text(encoding="utf-8"))
     except OSError as exc:
-        return [f"{FILE}: cannot read ({exc.strerror})"]
+        return [*failures, f"{FILE}: cannot read ({exc.strerror})"]
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return [f"{FILE}: not JSON ({exc})"]
+        return [*failures, f"{FILE}: not JSON ({exc})"]
     wanted = json.loads(expected.files[FILE].decode("utf-8"))
     if not isinstance(actual, dict):
-        return [f"{labels['package header']}: {FILE} is not a JSON object"]
-    failures: list[str] = []
+        return [*failures, f"{labels['package header']}: {FILE} is not a JSON object"]
     head_a = {k: v for k, v in actual.items() if k != "projects"}
     head_w = {k: v for k, v in wanted.items() if k != "projects"}
     found = first_difference(head_a, head_w)
