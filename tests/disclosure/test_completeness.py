@@ -135,7 +135,7 @@ def test_an_entry_left_out_of_the_bundle_is_named(
 @pytest.mark.parametrize(
     ("fmt", "which", "what"),
     [
-        ("iati", _is_flag, "iati-activity XX-NAEF-MDF-schools-chihuahua"),
+        ("iati", _is_flag, "iati-activity XE-EXAMPLE-NAEF-MDF-schools-chihuahua"),
         ("oc4ids", _is_owner, "project oc4ids-naefmdf-port-veracruz-terminal"),
         ("oc4ids", _is_port_execution, "project oc4ids-naefmdf-port-veracruz-terminal"),
     ],

@@ -99,14 +99,18 @@ def test_projects_carry_the_ledger_values(demo_url: str, package: dict[str, Any]
     schools = project(package, "schools-chihuahua")
     assert schools["sector"] == ["education"]
     assert schools["locations"][0]["gazetteer"] == {"scheme": "ISO3166-2", "identifiers": ["MX-CHH"]}
-    assert schools["budget"]["amount"] == {"amount": 45_000_000.0, "currency": "USD"}
-    (tx,) = schools["transactions"]
+    # total project value: the contract's value; the MDF's share beside it
+    assert schools["budget"]["amount"] == {"amount": 180_000_000.0, "currency": "USD"}
+    (share,) = schools["budget"]["budgetBreakdowns"]
+    assert share["id"] == "mdf-share"
+    assert [b["amount"]["amount"] for b in share["budgetBreakdown"]] == [45_000_000.0]
+    assert "transactions" not in schools  # each payment once: in its contracting process
+    (tx,) = schools["contractingProcesses"][0]["summary"]["transactions"]
     assert tx["naefLedgerEntry"] == executed["MDF-0003"].index
     assert tx["value"]["amount"] == float(executed["MDF-0003"].payload["amount_usd"])
     (cost,) = schools["costMeasurements"]
     assert cost["costGroups"][0]["costs"][0]["value"]["amount"] == 180_000_000.0
     assert "benchmark flag" in cost["costGroups"][0]["costs"][0]["classification"]["description"]
-    assert schools["contractingProcesses"][0]["summary"]["transactions"] == [tx]
     assert schools["milestones"] == [
         {"id": "1", "title": "disbursement MDF-0003 paid", "status": "met", "dateMet": "2028-06-30T00:00:00Z"}
     ]
@@ -153,3 +157,36 @@ def test_the_bundle_carries_the_bods_statements_as_a_valid_bods_package(demo_url
     (record,) = [r for r in rendered.records if r.id == bods_package.RECORD]
     assert record.files == (bods_package.FILE,)
     assert list(record.leaves) == [e.index for e in entries if e.type == "beneficial_ownership_statement"]
+
+
+def test_each_payment_once_and_one_cost_measurement_per_contract(demo_url: str) -> None:
+    """A second tranche to the same contractor adds a payment and a budget line, not a second contract cost."""
+    entries, checkpoint = read_ledger(demo_url, oc4ids.INPUT_TYPES)
+    first = next(e for e in entries if e.type == "disbursement_proposed"
+                 and e.payload["proposal"]["proposal_id"] == "MDF-0001")
+    last = max(e.index for e in entries)
+
+    def again(e: Any, index: int, payload: dict[str, Any]) -> Any:
+        return type(e)(index, e.type, e.time, payload, e.canonical, e.leaf_hash)
+
+    second = copy.deepcopy(dict(first.payload))
+    second["proposal"]["proposal_id"] = "MDF-0001b"
+    executed = next(e for e in entries if e.type == "disbursement_executed" and e.payload["proposal_id"] == "MDF-0001")
+    paid = {**executed.payload, "proposal_id": "MDF-0001b"}
+    more = [*entries, again(first, last + 1, second), again(executed, last + 2, paid)]
+    package = json.loads(oc4ids.render(more, checkpoint).files[oc4ids.FILE])
+    road = project(package, "road-oaxaca-coast")
+    assert len(road["costMeasurements"]) == 1
+    assert road["budget"]["amount"]["amount"] == 180_000_000.0
+    assert len(road["budget"]["budgetBreakdowns"][0]["budgetBreakdown"]) == 2
+    (process,) = road["contractingProcesses"]
+    assert [t["id"] for t in process["summary"]["transactions"]] == ["MDF-0001", "MDF-0001b"]
+    every = [t for p in package["projects"] for t in p.get("transactions", [])]
+    assert every == []
+    assert oc4ids.validate(package, OC4IDS_DIR) == []
+
+
+def test_the_package_names_its_publisher_and_licence(package: dict[str, Any]) -> None:
+    assert package["publisher"] == {"name": "Mexican Development Fund (MDF)", "scheme": "XE-EXAMPLE",
+                                    "uid": "NAEF-MDF"}
+    assert package["license"] == "https://creativecommons.org/licenses/by/4.0/"

@@ -43,7 +43,9 @@ __all__ = [
     "ENTRY_PROPOSED",
     "MDF_NAME",
     "MDF_ORG_REF",
+    "MDF_ORG_SCHEME",
     "MDF_ORG_TYPE",
+    "MDF_ORG_UID",
     "MEXICAN_STATES",
     "OC4IDS_PREFIX",
     "PROJECT_ENTRY_TYPES",
@@ -77,10 +79,13 @@ PROJECT_ENTRY_TYPES: frozenset[str] = frozenset(
 )
 """Entry types an MDF project is folded from."""
 
-MDF_ORG_REF = "XX-NAEF-MDF"
-"""ILLUSTRATIVE organisation identifier of the MDF (IATI ``reporting-org/@ref``; OC4IDS party id). The prefix
-``XX`` is not a registration agency: replace it with the MDF's identifier once registered (e.g. an
-``MX-RFC-...`` tax identifier)."""
+MDF_ORG_SCHEME = "XE-EXAMPLE"
+"""Registration agency of the MDF's identifier: ``XE-EXAMPLE``, the org-id.guide list's prefix for examples (the
+MDF does not exist yet); a registered MDF would use e.g. ``MX-RFC`` (Mexico's tax register)."""
+MDF_ORG_UID = "NAEF-MDF"
+MDF_ORG_REF = f"{MDF_ORG_SCHEME}-{MDF_ORG_UID}"
+"""ILLUSTRATIVE organisation identifier of the MDF (IATI ``reporting-org/@ref``; OC4IDS party id; OC4IDS
+publisher scheme + uid), in the org-id.guide form ``<registration agency>-<identifier>``."""
 
 MDF_NAME = "Mexican Development Fund (MDF)"
 MDF_ORG_TYPE = "15"
