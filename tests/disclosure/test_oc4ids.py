@@ -190,3 +190,8 @@ def test_the_package_names_its_publisher_and_licence(package: dict[str, Any]) ->
     assert package["publisher"] == {"name": "Mexican Development Fund (MDF)", "scheme": "XE-EXAMPLE",
                                     "uid": "NAEF-MDF"}
     assert package["license"] == "https://creativecommons.org/licenses/by/4.0/"
+
+
+def test_projects_point_at_their_iati_activity(package: dict[str, Any]) -> None:
+    road = project(package, "road-oaxaca-coast")
+    assert {"id": "XE-EXAMPLE-NAEF-MDF-road-oaxaca-coast", "scheme": "IATI"} in road["identifiers"]

@@ -41,6 +41,7 @@ __all__ = [
     "ENTRY_EXECUTED",
     "ENTRY_MILESTONE",
     "ENTRY_PROPOSED",
+    "ENTRY_REFUSED",
     "MDF_NAME",
     "MDF_ORG_REF",
     "MDF_ORG_SCHEME",
@@ -59,6 +60,7 @@ __all__ = [
     "Project",
     "ProjectType",
     "Proposal",
+    "Refusal",
     "State",
     "UnitCost",
     "beneficial_owners",
@@ -74,8 +76,9 @@ ENTRY_EXECUTED = "disbursement_executed"
 ENTRY_BENCHMARK_FLAG = "benchmark_flag"
 ENTRY_MILESTONE = "project_milestone"
 ENTRY_BODS = "beneficial_ownership_statement"
+ENTRY_REFUSED = "disbursement_refused"
 PROJECT_ENTRY_TYPES: frozenset[str] = frozenset(
-    {ENTRY_PROPOSED, ENTRY_APPROVED, ENTRY_EXECUTED, ENTRY_BENCHMARK_FLAG, ENTRY_MILESTONE}
+    {ENTRY_PROPOSED, ENTRY_APPROVED, ENTRY_EXECUTED, ENTRY_BENCHMARK_FLAG, ENTRY_MILESTONE, ENTRY_REFUSED}
 )
 """Entry types an MDF project is folded from."""
 
@@ -316,6 +319,31 @@ class BenchmarkNote:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A ``disbursement_refused`` entry: an approval or execution the control system refused, and why (with the
+    ownership chain and the declaration of interest behind a conflict-of-interest refusal)."""
+
+    stage: str
+    signer: str | None
+    reason_code: str
+    reason: str
+    chain: tuple[str, ...]
+    declaration: str | None
+    time: str
+    index: int
+
+    def describe(self) -> str:
+        """``approval by na-board-1 refused (conflict_of_interest): ...; declared: ...; chain: a → b → c``."""
+        who = f" by {self.signer}" if self.signer else ""
+        text = f"{self.stage}{who} refused ({self.reason_code}): {self.reason}"
+        if self.declaration:
+            text += f"; declaration: {self.declaration}"
+        if self.chain:
+            text += f"; chain: {' → '.join(self.chain)}"
+        return text
+
+
+@dataclass(frozen=True)
 class Proposal:
     """A disbursement proposal with what the log recorded about it."""
 
@@ -332,11 +360,12 @@ class Proposal:
     approvals: tuple[Approval, ...] = ()
     execution: Execution | None = None
     benchmark: BenchmarkNote | None = None
+    refusals: tuple[Refusal, ...] = ()
 
     @property
     def leaves(self) -> tuple[int, ...]:
         """Indexes of the entries this proposal's facts come from."""
-        out = [self.index, *(a.index for a in self.approvals)]
+        out = [self.index, *(a.index for a in self.approvals), *(r.index for r in self.refusals)]
         if self.execution is not None:
             out.append(self.execution.index)
         if self.benchmark is not None:
@@ -352,6 +381,19 @@ class Proposal:
         counted = set(self.execution.approvals)
         times = [a.time for a in self.approvals if a.signer in counted]
         return max(times, key=_time_key) if times else self.execution.time
+
+    def control_notes(self) -> tuple[str, ...]:
+        """What the control system recorded about the proposal, one line each: the benchmark flag (with the
+        justifications), the approvers by name and role, and every refusal with its reason and chain."""
+        notes = []
+        if self.benchmark is not None:
+            justified = f"; justification: {' / '.join(self.justifications)}" if self.justifications else ""
+            notes.append(f"{self.proposal_id}: benchmark flag: {self.benchmark.message}{justified}")
+        if self.approvals:
+            names = ", ".join(f"{a.signer} ({a.role})" for a in self.approvals)
+            notes.append(f"{self.proposal_id}: approved by {names}")
+        notes += [f"{self.proposal_id}: {r.describe()}" for r in self.refusals]
+        return tuple(notes)
 
     @property
     def justifications(self) -> tuple[str, ...]:
@@ -390,7 +432,7 @@ class Project:
         """Latest time of the project's entries."""
         times = [p.time for p in self.proposals]
         for p in self.proposals:
-            times += [a.time for a in p.approvals]
+            times += [a.time for a in p.approvals] + [r.time for r in p.refusals]
             if p.execution is not None:
                 times.append(p.execution.time)
         times += [m.time for m in self.milestones]
@@ -476,6 +518,30 @@ class _Draft:
     approvals: list[Approval] = field(default_factory=list)
     execution: Execution | None = None
     benchmark: BenchmarkNote | None = None
+    refusals: list[Refusal] = field(default_factory=list)
+
+
+def _refusal(payload: Mapping[str, Any], time: str, index: int) -> Refusal:
+    chain = payload.get("chain") if isinstance(payload.get("chain"), Mapping) else {}
+    assert isinstance(chain, Mapping)
+    path = chain.get("path")
+    declaration = chain.get("declaration")
+    declared = None
+    if isinstance(declaration, Mapping):
+        declared = (
+            f"{_text(declaration.get('declarant'))} declared an interest in {_text(declaration.get('party'))} "
+            f"({_text(declaration.get('nature'))}, {_text(declaration.get('declared_on'))})"
+        )
+    return Refusal(
+        stage=_text(payload.get("stage")),
+        signer=payload.get("signer") if isinstance(payload.get("signer"), str) else None,
+        reason_code=_text(payload.get("reason_code")),
+        reason=_text(payload.get("reason")),
+        chain=tuple(str(x) for x in path) if isinstance(path, list) else (),
+        declaration=declared,
+        time=time,
+        index=index,
+    )
 
 
 def fold_projects(entries: Iterable[StoredEntry]) -> tuple[Project, ...]:
@@ -516,6 +582,10 @@ def fold_projects(entries: Iterable[StoredEntry]) -> tuple[Project, ...]:
                     e.time,
                     e.index,
                 )
+        elif e.type == ENTRY_REFUSED:
+            d = drafts.get(_text(p.get("proposal_id")))
+            if d is not None:
+                d.refusals.append(_refusal(p, e.time, e.index))
         elif e.type == ENTRY_BENCHMARK_FLAG:
             d = drafts.get(_text(p.get("proposal_id")))
             if d is not None and d.benchmark is None:
@@ -550,6 +620,7 @@ def fold_projects(entries: Iterable[StoredEntry]) -> tuple[Project, ...]:
                 approvals=tuple(d.approvals),
                 execution=d.execution,
                 benchmark=d.benchmark,
+                refusals=tuple(d.refusals),
             )
         )
     projects = [

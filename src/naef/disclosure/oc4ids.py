@@ -114,9 +114,15 @@ def _project(project: Project, payees: dict[str, Payee]) -> tuple[dict[str, Any]
         "id": project_id(project.project_id),
         "updated": project.last_time,
         "language": "en",
-        "identifiers": [{"id": project.project_id, "scheme": "naef-mdf-project"}],
+        "identifiers": [
+            {"id": project.project_id, "scheme": "naef-mdf-project"},
+            {"id": f"{MDF_ORG_REF}-{project.project_id}", "scheme": "IATI"},  # the IATI activity
+        ],
         "title": f"MDF project {project.project_id}",
-        "description": "; ".join(f"{p.proposal_id}: {p.purpose}" for p in project.proposals),
+        "description": "; ".join(
+            [f"{p.proposal_id}: {p.purpose}" for p in project.proposals]
+            + [f"Control: {note}" for p in project.proposals for note in p.control_notes()]
+        ),
         "status": status,
     }
     if len(types) == 1:
