@@ -156,7 +156,7 @@ def test_a_bundle_with_a_missing_proof_exits_2(
     shutil.rmtree(out / "proofs" / "inclusion")
     code, stdout, err = run_main(monkeypatch, capsys, "verify-bundle", str(out), "--key", log_vkey.encode())
     assert (code, stdout) == (2, "")
-    assert err.startswith(f"error: bundle {out}: proofs/inclusion/18.json is missing (and 25 more): ")
+    assert err.startswith(f"error: bundle {out}: proofs/inclusion/18.json is missing (and 27 more): ")
     assert err.count("\n") == 1
 
 
@@ -173,7 +173,7 @@ def test_a_changed_value_exits_2_naming_the_record(
     code, stdout, err = run_main(monkeypatch, capsys, "verify-bundle", str(out), "--key", log_vkey.encode())
     assert (code, stdout) == (2, "")
     assert err.startswith(f"error: bundle {out}: verification failed: project oc4ids-naefmdf-schools-chihuahua "
-                          "(ledger entries 48, 49, 50, 51, 52, 54, 55, 56): /parties/1/name: the file has "
+                          "(ledger entries 48, 49, 50, 51, 52, 53, 54, 55, 56): /parties/1/name: the file has "
                           "'Someone Else SA', the ledger gives 'Escuelas del Norte SA (fictional)'")
     assert err.count("\n") == 1
 
@@ -188,3 +188,35 @@ def test_verify_bad_key_or_folder_exits_2(
     assert (code, err) == (2, f"error: bundle {tmp_path / 'nope'}: not a folder\n")
     code, _, err = run_main(monkeypatch, capsys, "verify-bundle", str(tmp_path), "--key", log_vkey.encode())
     assert (code, err) == (2, f"error: bundle {tmp_path}: manifest.json is missing\n")
+
+
+def test_a_stale_or_incomplete_bundle_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], demo_url: str, log_vkey: VerifierKey,
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "old"
+    assert run_main(monkeypatch, capsys, "disclose", "iati", "--ledger", demo_url, "--out", str(out),
+                    "--size", "73")[0] in (0, None)
+    witness = demo_key("controller").verifier(SIG_COSIGNATURE_V1).encode()
+    code, stdout, _ = run_main(monkeypatch, capsys, "verify-bundle", str(out), "--key", log_vkey.encode(),
+                               "--witness", witness)
+    assert code in (0, None)
+    assert "; last entry recorded 20" in stdout
+    assert "; cosigned by controller at 20" in stdout
+    code, stdout, err = run_main(monkeypatch, capsys, "verify-bundle", str(out), "--key", log_vkey.encode(),
+                                 "--witness", witness, "--not-older-than", "2031-01-01")
+    assert (code, stdout) == (2, "")
+    assert "stale: the bundle's freshest time is 20" in err
+    assert "(the latest witness cosignature), older than --not-older-than 2031-01-01T00:00:00Z" in err
+    assert err.count("\n") == 1
+    code, _, err = run_main(monkeypatch, capsys, "verify-bundle", str(out), "--key", log_vkey.encode(),
+                            "--not-older-than", "last week")
+    assert (code, err) == (2, "error: --not-older-than: 'last week' is not a date (YYYY-MM-DD) or an RFC 3339 "
+                              "date-time\n")
+    # an entry taken out of entries.jsonl is named by its index
+    lines = (out / "entries.jsonl").read_text(encoding="utf-8").splitlines()
+    (out / "entries.jsonl").write_text("\n".join(lines[:40] + lines[41:]) + "\n", encoding="utf-8")
+    code, _, err = run_main(monkeypatch, capsys, "verify-bundle", str(out), "--key", log_vkey.encode())
+    assert code == 2
+    assert "ledger entry 40 missing from entries.jsonl: a bundle holds every entry of its checkpoint (0 to 72)" in err
+    assert err.count("\n") == 1

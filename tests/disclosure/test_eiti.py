@@ -76,9 +76,10 @@ def test_government_payments_are_summed_by_period_and_stream(make_ledger: Ledger
         ("pemex_to_government", "2030Q4", "SAT", "income tax", "", "7.00", "2"),
         ("pemex_to_government", "2031Q1", "Tesorería de la Federación", "duty", "1415E1", "125.50", "0;1"),
         ("pemex_to_naef", "2031Q1", "NAEF collection account", "net revenue collected", "", "900.00", "3"),
+        ("other_to_naef", "2031Q1", "NAEF collection account", "net revenue collected", "", "5.00", "4"),
         ("naef_to_mdf", "2031Q1", "Mexican Development Fund", "mdf_residual", "", "40.00", "6"),
     ]
-    # one record per row, tied to its entries; the other buyer's revenue and the interest are not published
+    # one record per row, tied to its entries; the other buyer's revenue is published too (nothing dropped)
     assert {r.id: r.leaves for r in rendered.records if r.id.startswith("row ")} == {
         f"row {row['record_id']}": tuple(int(i) for i in row["ledger_entries"].split(";")) for row in rows
     }
@@ -99,8 +100,9 @@ def test_the_workbook_has_numbers_as_numbers(make_ledger: LedgerFactory) -> None
     start = ws.cell(row=3, column=header.index("period_start") + 1)
     assert start.is_date
     assert str(start.value)[:10] == "2031-01-01"
-    totals = {row[0].value: [c.value for c in row[3:6]] for row in wb["by_period"].iter_rows(min_row=2)}
-    assert totals == {"2030Q4": [7, 0, 0], "2031Q1": [125.5, 900, 40]}
+    totals = {row[0].value: [c.value for c in row[3:7]] for row in wb["by_period"].iter_rows(min_row=2)}
+    # a flow with no entry in a period is "not recorded" (an empty cell), not a zero
+    assert totals == {"2030Q4": [7, None, None, None], "2031Q1": [125.5, 900, 5, 40]}
     fields = {row[0].value: row[1].value for row in wb["checkpoint"].iter_rows(min_row=2)}
     assert fields == {"origin": checkpoint.origin, "size": checkpoint.size, "root_hash": checkpoint.root_hash.hex(),
                       "note": checkpoint.note}
@@ -120,8 +122,36 @@ def test_government_payments_are_validated_like_every_entry(make_ledger: LedgerF
 
 
 def test_nothing_to_publish(make_ledger: LedgerFactory) -> None:
-    url = make_ledger("empty", [("revenue_collected", {"period": "2031Q1", "amount_usd": "1.00", "source": "X"}),
+    url = make_ledger("empty", [("waterfall_payment", {"period": "2031Q1", "step": "interest", "payee": "holders",
+                                                       "amount_usd": "1.00"}),
                                 ("checkpoint", {})])
     entries, checkpoint = read_ledger(url, eiti.INPUT_TYPES)
     with pytest.raises(DisclosureError, match="nothing to publish in the EITI tables"):
         eiti.render(entries, checkpoint)
+
+
+def test_a_collection_under_another_payer_name_is_not_dropped(make_ledger: LedgerFactory) -> None:
+    url = make_ledger("pmi", [("revenue_collected", {"period": "2031Q1", "amount_usd": "999000000.00",
+                                                     "source": "PEMEX-PMI"}),
+                              ("revenue_collected", {"period": "2031Q1", "amount_usd": "1.00", "source": "Acme"}),
+                              ("checkpoint", {})])
+    entries, checkpoint = read_ledger(url, eiti.INPUT_TYPES)
+    rows = rows_of(eiti.render(entries, checkpoint).files[eiti.CSV_FILE])
+    assert [(r["flow"], r["payer"], r["amount_usd"]) for r in rows] == [
+        ("pemex_to_naef", "PEMEX-PMI", "999000000.00"), ("other_to_naef", "Acme", "1.00")
+    ]
+
+
+@pytest.mark.parametrize("code", ["banana", "1499", "9", "1415E12", "1415e1", ""])
+def test_an_unknown_gfs_code_is_refused_at_append(make_ledger: LedgerFactory, code: str) -> None:
+    with pytest.raises(LedgerError, match=r"payload\.gfs_code") as exc:
+        make_ledger("bad", [("government_payment", {"period": "2031Q1", "payer": "PEMEX", "payee": "SAT",
+                                                    "stream": "tax", "amount_usd": "1.00", "gfs_code": code})])
+    assert "\n" not in exc.value.message
+
+
+@pytest.mark.parametrize("code", ["1415", "1415E1", "1412E2", "1112E1", "11451", "143E"])
+def test_gfsm_2014_codes_and_their_eiti_extensions_are_accepted(code: str) -> None:
+    from naef.ledger.government_payments import check_gfs_code
+
+    assert check_gfs_code(code) == code

@@ -64,7 +64,7 @@ def test_the_schema_check_rejects_a_broken_activity(export: tuple[bytes, etree._
 
 def test_codes_come_from_the_official_codelists(export: tuple[bytes, etree._Element]) -> None:
     _, root = export
-    assert {e.get("code") for e in root.iter("transaction-type")} == {"2", "3"} <= codelist("TransactionType")
+    assert {e.get("code") for e in root.iter("transaction-type")} == {"2", "3", "4"} <= codelist("TransactionType")
     assert {e.get("code") for e in root.iter("activity-status")} <= codelist("ActivityStatus")
     assert {e.get("type") for e in root.iter("budget")} <= codelist("BudgetType")
 
@@ -91,7 +91,7 @@ def test_activities_carry_the_ledger_values(demo_url: str, export: tuple[bytes, 
     assert txs[0][0] == "2"
     assert txs[0][1] == prop.payload["proposal"]["amount_usd"]
     assert str(prop.index) in str(txs[0][2]).split()
-    assert txs[1] == ("3", exe.payload["amount_usd"], str(exe.index))
+    assert txs[1] == ("4", exe.payload["amount_usd"], str(exe.index))  # works paid: expenditure
     assert road.findtext("naef:ledger-entries", namespaces=NS) == "18 19 20 21 22 23"
     # the other sectors of the brief's table
     assert attr(activity(root, "port-veracruz-terminal"), "sector", "code") == "21040"
@@ -103,10 +103,34 @@ def test_activities_carry_the_ledger_values(demo_url: str, export: tuple[bytes, 
     assert attr(scholarships, "sector", "code") == "11420"
     assert scholarships.find("location") is None
     assert attr(scholarships, "activity-scope", "code") == "4"
-    # every disbursement of the ledger is an IATI disbursement, to the cent
-    disbursed = sum(Decimal(str(t.findtext("value"))) for t in root.iter("transaction")
-                    if attr(t, "transaction-type", "code") == "3")
-    assert disbursed == sum(Decimal(e.payload["amount_usd"]) for e in executions.values())
+    # every payment of the ledger is an IATI expenditure (works) or disbursement (scholarship fund), to the cent
+    paid = sum(Decimal(str(t.findtext("value"))) for t in root.iter("transaction")
+               if attr(t, "transaction-type", "code") in ("3", "4"))
+    assert paid == sum(Decimal(e.payload["amount_usd"]) for e in executions.values())
+    assert {attr(t, "transaction-type", "code") for t in scholarships.iter("transaction")} == {"2", "3"}
+    # the approvers by name and role, and the conflict-of-interest refusal with its chain
+    port_notes = activity(root, "port-veracruz-terminal").findtext("description[@type='4']/narrative") or ""
+    assert "MDF-0002: approved by na-board-2 (north_american_board)" in port_notes
+    assert "approval by na-board-1 refused (conflict_of_interest)" in port_notes
+    assert "chain: demo-person-ana → demo-holding → demo-constructora" in port_notes
+
+
+def test_defaults_spanish_and_the_oc4ids_cross_reference(export: tuple[bytes, etree._Element]) -> None:
+    _, root = export
+    lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    for a in root.iterfind("iati-activity"):
+        assert attr(a, "default-flow-type", "code") == "50"
+        assert attr(a, "default-aid-type", "code") == "C01"
+        assert attr(a, "default-finance-type", "code") == "110"
+        title = a.find("title")
+        assert title is not None
+        assert [n.get(lang) for n in title.iterfind("narrative")] == [None, "es"]
+        assert (title.findtext("narrative[2]") or "").startswith("Proyecto del FMD ")
+    road = activity(root, "road-oaxaca-coast")
+    other = road.find("other-identifier")
+    assert other is not None
+    assert (other.get("ref"), other.get("type")) == ("oc4ids-naefmdf-road-oaxaca-coast", "A9")
+    assert activity(root, "scholarships-2029").find("other-identifier") is None  # not in OC4IDS
 
 
 def test_the_checkpoint_is_recorded_in_the_file(demo_url: str, export: tuple[bytes, etree._Element]) -> None:

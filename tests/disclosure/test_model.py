@@ -115,7 +115,21 @@ def test_demo_projects(demo_url: str) -> None:
     counted = [a for a in p.approvals if a.signer in p.execution.approvals]
     assert p.commitment_time == max(by_index[a.index].time for a in counted)
     assert set(schools.leaves) == {p.index, p.execution.index, p.benchmark.index, *(a.index for a in p.approvals),
-                                   *(m.index for m in schools.milestones)}
+                                   *(r.index for r in p.refusals), *(m.index for m in schools.milestones)}
+    # the execution refused until the controller justified the flag: published with its reason
+    (refusal,) = p.refusals
+    assert (refusal.stage, refusal.reason_code) == ("execution", "benchmark_unjustified")
+    notes = p.control_notes()
+    assert notes[0].startswith("MDF-0003: benchmark flag: ")
+    assert notes[1] == ("MDF-0003: approved by mx-board-2 (mexican_board), na-board-2 (north_american_board), "
+                        "controller (independent_controller), controller (independent_controller)")
+    assert notes[2].startswith("MDF-0003: execution refused (benchmark_unjustified): ")
+    # the conflict of interest: the refused approver, the declaration and the chain through the holding
+    port = projects["port-veracruz-terminal"].proposals[0]
+    (conflict,) = port.refusals
+    assert conflict.describe().startswith("approval by na-board-1 refused (conflict_of_interest): ")
+    assert "; declaration: na-board-1 declared an interest in demo-person-ana (spouse, " in conflict.describe()
+    assert conflict.describe().endswith("; chain: demo-person-ana → demo-holding → demo-constructora")
     assert projects["scholarships-2029"].infrastructure is False
     assert projects["port-veracruz-terminal"].infrastructure is True
 
@@ -162,8 +176,8 @@ def test_beneficial_owners_follow_flagged_chains() -> None:
     ]
     payee = beneficial_owners(statements, "co")
     assert payee.name == "Co"
-    assert [(o.record_id, o.name, o.leaves) for o in payee.owners] == [("ana", "Ana", (2, 5, 6))]
-    assert payee.leaves == (0, 2, 5, 6)
+    assert [(o.record_id, o.name, o.leaves) for o in payee.owners] == [("ana", "Ana", (1, 2, 5, 6))]
+    assert payee.leaves == (0, 1, 2, 5, 6)
     # the statements the owners do not rest on change nothing
     kept = [s for s in statements if s.index in payee.leaves]
     assert beneficial_owners(kept, "co") == payee

@@ -87,8 +87,8 @@ def test_parties_carry_the_beneficial_owners_of_the_bods_statements(package: dic
     payee = next(p for p in port["parties"] if p["id"] == "demo-constructora")
     assert payee["name"] == "Constructora Ejemplo SA de CV (fictional)"
     assert payee["beneficialOwners"] == [{"id": "demo-person-ana", "name": "Ana Ejemplo (fictional)"}]
-    # the BODS statements behind them are among the project's ledger entries
-    assert {5, 7, 8, 9} <= set(port["naefLedgerEntries"])
+    # the BODS statements behind them (payee, holding, person, both links) are among the project's entries
+    assert {5, 6, 7, 8, 9} <= set(port["naefLedgerEntries"])
     road = project(package, "road-oaxaca-coast")
     assert "beneficialOwners" not in next(p for p in road["parties"] if p["id"] == "demo-autopistas-sur")
 
@@ -99,14 +99,18 @@ def test_projects_carry_the_ledger_values(demo_url: str, package: dict[str, Any]
     schools = project(package, "schools-chihuahua")
     assert schools["sector"] == ["education"]
     assert schools["locations"][0]["gazetteer"] == {"scheme": "ISO3166-2", "identifiers": ["MX-CHH"]}
-    assert schools["budget"]["amount"] == {"amount": 45_000_000.0, "currency": "USD"}
-    (tx,) = schools["transactions"]
+    # total project value: the contract's value; the MDF's share beside it
+    assert schools["budget"]["amount"] == {"amount": 180_000_000.0, "currency": "USD"}
+    (share,) = schools["budget"]["budgetBreakdowns"]
+    assert share["id"] == "mdf-share"
+    assert [b["amount"]["amount"] for b in share["budgetBreakdown"]] == [45_000_000.0]
+    assert "transactions" not in schools  # each payment once: in its contracting process
+    (tx,) = schools["contractingProcesses"][0]["summary"]["transactions"]
     assert tx["naefLedgerEntry"] == executed["MDF-0003"].index
     assert tx["value"]["amount"] == float(executed["MDF-0003"].payload["amount_usd"])
     (cost,) = schools["costMeasurements"]
     assert cost["costGroups"][0]["costs"][0]["value"]["amount"] == 180_000_000.0
     assert "benchmark flag" in cost["costGroups"][0]["costs"][0]["classification"]["description"]
-    assert schools["contractingProcesses"][0]["summary"]["transactions"] == [tx]
     assert schools["milestones"] == [
         {"id": "1", "title": "disbursement MDF-0003 paid", "status": "met", "dateMet": "2028-06-30T00:00:00Z"}
     ]
@@ -125,3 +129,69 @@ def test_the_checkpoint_is_recorded_in_the_package(demo_url: str, package: dict[
 def test_a_ledger_without_infrastructure_projects_has_nothing_to_publish() -> None:
     with pytest.raises(DisclosureError, match="no MDF infrastructure project"):
         oc4ids.render([], ExportCheckpoint("o", 0, b"\0" * 32, ""))
+
+
+def test_the_demo_publishes_a_correctly_layered_chain_and_its_owner(demo_url: str, package: dict[str, Any]) -> None:
+    """BODS 0.4: only the person's link is flagged; the entity link is not, and the owner is still found."""
+    entries, _ = read_ledger(demo_url, frozenset({"beneficial_ownership_statement"}))
+    flags = {
+        (st["recordDetails"]["interestedParty"], st["recordDetails"]["subject"]):
+            [i["beneficialOwnershipOrControl"] for i in st["recordDetails"]["interests"]]
+        for st in (e.payload["statement"] for e in entries) if st["recordType"] == "relationship"
+    }
+    assert flags == {("demo-holding", "demo-constructora"): [False], ("demo-person-ana", "demo-holding"): [True]}
+    port = project(package, "port-veracruz-terminal")
+    payee = next(p for p in port["parties"] if p["id"] == "demo-constructora")
+    assert payee["beneficialOwners"] == [{"id": "demo-person-ana", "name": "Ana Ejemplo (fictional)"}]
+
+
+def test_the_bundle_carries_the_bods_statements_as_a_valid_bods_package(demo_url: str) -> None:
+    from naef.disclosure import bods_package
+    from naef.ledger.bods import validate_statements
+
+    entries, checkpoint = read_ledger(demo_url, oc4ids.INPUT_TYPES)
+    rendered = oc4ids.render(entries, checkpoint)
+    statements = json.loads(rendered.files[bods_package.FILE])
+    assert statements == [e.payload["statement"] for e in entries if e.type == "beneficial_ownership_statement"]
+    assert validate_statements(statements) == statements  # the official BODS 0.4 schema shipped with naef
+    (record,) = [r for r in rendered.records if r.id == bods_package.RECORD]
+    assert record.files == (bods_package.FILE,)
+    assert list(record.leaves) == [e.index for e in entries if e.type == "beneficial_ownership_statement"]
+
+
+def test_each_payment_once_and_one_cost_measurement_per_contract(demo_url: str) -> None:
+    """A second tranche to the same contractor adds a payment and a budget line, not a second contract cost."""
+    entries, checkpoint = read_ledger(demo_url, oc4ids.INPUT_TYPES)
+    first = next(e for e in entries if e.type == "disbursement_proposed"
+                 and e.payload["proposal"]["proposal_id"] == "MDF-0001")
+    last = max(e.index for e in entries)
+
+    def again(e: Any, index: int, payload: dict[str, Any]) -> Any:
+        return type(e)(index, e.type, e.time, payload, e.canonical, e.leaf_hash)
+
+    second = copy.deepcopy(dict(first.payload))
+    second["proposal"]["proposal_id"] = "MDF-0001b"
+    executed = next(e for e in entries if e.type == "disbursement_executed" and e.payload["proposal_id"] == "MDF-0001")
+    paid = {**executed.payload, "proposal_id": "MDF-0001b"}
+    more = [*entries, again(first, last + 1, second), again(executed, last + 2, paid)]
+    package = json.loads(oc4ids.render(more, checkpoint).files[oc4ids.FILE])
+    road = project(package, "road-oaxaca-coast")
+    assert len(road["costMeasurements"]) == 1
+    assert road["budget"]["amount"]["amount"] == 180_000_000.0
+    assert len(road["budget"]["budgetBreakdowns"][0]["budgetBreakdown"]) == 2
+    (process,) = road["contractingProcesses"]
+    assert [t["id"] for t in process["summary"]["transactions"]] == ["MDF-0001", "MDF-0001b"]
+    every = [t for p in package["projects"] for t in p.get("transactions", [])]
+    assert every == []
+    assert oc4ids.validate(package, OC4IDS_DIR) == []
+
+
+def test_the_package_names_its_publisher_and_licence(package: dict[str, Any]) -> None:
+    assert package["publisher"] == {"name": "Mexican Development Fund (MDF)", "scheme": "XE-EXAMPLE",
+                                    "uid": "NAEF-MDF"}
+    assert package["license"] == "https://creativecommons.org/licenses/by/4.0/"
+
+
+def test_projects_point_at_their_iati_activity(package: dict[str, Any]) -> None:
+    road = project(package, "road-oaxaca-coast")
+    assert {"id": "XE-EXAMPLE-NAEF-MDF-road-oaxaca-coast", "scheme": "IATI"} in road["identifiers"]

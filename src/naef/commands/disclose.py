@@ -33,10 +33,12 @@ DISCLOSE_HELP = "\n\n".join(
 VERIFY_HELP = "\n\n".join(
     [
         "Verify a disclosure bundle offline, without the database.",
-        "Checks the checkpoint's signature by --key, every entry's inclusion proof against the signed root, and "
-        "re-derives every published record from the proven entries: a changed value fails and is named. With "
-        "--older, also checks that this bundle's checkpoint extends the older bundle's (a forked log fails); "
-        "with --witness (repeatable), that each witness cosigned the checkpoint.",
+        "Checks the checkpoint's signature by --key, that the bundle holds the whole log up to the checkpoint (its "
+        "tree hash is the signed root: a missing entry is named), every used entry's inclusion proof, and "
+        "re-derives every published record from all entries of the types the format reads: a changed or left-out "
+        "value fails and is named. With --older, also checks that this bundle's checkpoint extends the older "
+        "bundle's (a forked log fails); with --witness (repeatable), that each witness cosigned the checkpoint; "
+        "with --not-older-than DATE, that the latest entry or a witness's cosignature is not older than DATE.",
         "Prints one line: ok, or what failed (exit code 2).",
     ]
 )
@@ -70,13 +72,23 @@ def verify_bundle_command(
         list[str] | None,
         typer.Option("--witness", help="A witness's cosigner public key (file or string) that must have cosigned"),
     ] = None,
+    not_older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--not-older-than",
+            help="Refuse a bundle whose latest entry and witness cosignatures are all before this date (YYYY-MM-DD) "
+            "or RFC 3339 time",
+        ),
+    ] = None,
 ) -> None:
     """Verify a disclosure bundle offline."""
     from naef.disclosure import verify_bundle
+    from naef.disclosure.completeness import parse_instant
     from naef.ledger.keys import read_verifier_key
 
     witnesses = [read_verifier_key(w) for w in witness or []]
-    report = verify_bundle(folder, read_verifier_key(key), older=older, witnesses=witnesses)
+    limit = parse_instant(not_older_than) if not_older_than is not None else None
+    report = verify_bundle(folder, read_verifier_key(key), older=older, witnesses=witnesses, not_older_than=limit)
     typer.echo(report.line())
 
 

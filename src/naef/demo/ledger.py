@@ -149,7 +149,8 @@ def demo_bods_statements(*, on: date) -> list[dict[str, Any]]:
                     {
                         "type": "shareholding",
                         "directOrIndirect": "direct",
-                        "beneficialOwnershipOrControl": percent > 25,
+                        # BODS 0.4: only a natural person can be a beneficial owner (the entity link is false)
+                        "beneficialOwnershipOrControl": percent > 25 and party.startswith("demo-person-"),
                         "share": {"exact": percent},
                         "startDate": "2020-01-01",
                     }

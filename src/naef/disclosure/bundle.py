@@ -6,7 +6,8 @@ A bundle is a folder::
     manifest.json            format, derivation version, checkpoint (origin, size, root hash, note), the records
                              (id, files, leaf indexes), the entries and the sizes of the consistency proofs
     checkpoint.txt           the signed checkpoint (C2SP signed note, with witness cosignatures)
-    entries.jsonl            {"entry": canonical JSON text, "index": i, "leaf_hash": hex} per ledger entry used
+    entries.jsonl            {"entry": canonical JSON text, "index": i, "leaf_hash": hex} per ledger entry, for
+                             every entry 0..n-1 of the checkpoint's tree (the whole log)
     proofs/inclusion/I.json  RFC 9162 inclusion proof of entry I in the checkpoint's tree
     proofs/consistency/M.json  RFC 9162 consistency proof from the ledger's stored checkpoint of size M to this one
     <the export's files>     iati-activities.xml | oc4ids-project-package.json | eiti-revenue.csv + .xlsx
@@ -19,10 +20,10 @@ proof — fails and names the record (and the first differing field). Given an o
 bundle's checkpoint is an append-only extension of the older one (equal roots at equal sizes; else the RFC 9162
 consistency proof from the older size), which detects a forked log.
 
-What a bundle does not prove: that no entry was left out. Inclusion proofs show presence, not absence, so a
-publisher who drops an entry and re-renders the files produces a bundle that verifies (a review reproduced this
-on the demo ledger). Completeness needs the whole log up to the checkpoint (``naef ledger verify`` on a copy, or
-every leaf); docs/disclosure.md says so under "Limits".
+Completeness (:mod:`naef.disclosure.completeness`): ``entries.jsonl`` holds *every* entry of the checkpoint's
+tree, the verifier recomputes the tree hash of all of them and re-derives the export from every entry of the
+types the format reads — so leaving out an entry (or a fact of one from a file) fails and is named. It prints the
+bundle's freshness (latest entry time, witnesses' cosignature times); ``not_older_than`` refuses a stale bundle.
 
 :func:`export_bundle` writes a bundle from a ledger: into a temporary folder beside ``out``, verified there, then
 renamed into place, so a failure leaves nothing half-written.
@@ -37,6 +38,7 @@ import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +47,15 @@ from sqlalchemy.exc import ArgumentError
 
 from naef import __version__
 from naef.disclosure import eiti, iati, oc4ids
-from naef.disclosure.common import DERIVATION, ExportCheckpoint, FormatModule, Record, Rendered, entry_span
+from naef.disclosure.common import (
+    DERIVATION,
+    ExportCheckpoint,
+    FormatModule,
+    Record,
+    Rendered,
+    entry_span,
+)
+from naef.disclosure.completeness import check_log, freshest, stamp, type_counts
 from naef.disclosure.errors import BundleError, BundleVerificationError, DisclosureError
 from naef.ledger import store
 from naef.ledger.entries import decode_entry
@@ -156,7 +166,14 @@ def _same(a: Rendered, b: Rendered) -> bool:
     return dict(a.files) == dict(b.files) and a.records == b.records
 
 
-def _manifest(fmt: str, rendered: Rendered, cp: ExportCheckpoint, entries: Sequence[int], sizes: Sequence[int]) -> str:
+def _manifest(
+    fmt: str,
+    rendered: Rendered,
+    cp: ExportCheckpoint,
+    entries: Sequence[int],
+    sizes: Sequence[int],
+    log: Sequence[StoredEntry],
+) -> str:
     manifest = {
         "bundle": BUNDLE_KIND,
         "derivation": DERIVATION,
@@ -166,6 +183,7 @@ def _manifest(fmt: str, rendered: Rendered, cp: ExportCheckpoint, entries: Seque
         "checkpoint": cp.to_json(),
         "records": [r.to_json() for r in rendered.records],
         "entries": list(entries),
+        "log": {"size": len(log), "counts": type_counts(log)},
         "consistency_from": list(sizes),
     }
     return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
@@ -189,18 +207,16 @@ def export_bundle(url: str, fmt: str, out: Path | str, *, force: bool = False, s
         except LedgerError as exc:
             raise DisclosureError(f"--ledger: checkpoint of size {chosen.size}: {exc.message}") from None
         checkpoint = ExportCheckpoint(ledger.origin, chosen.size, chosen.root_hash, chosen.note)
-        entries = sorted(
-            (e for t in sorted(module.INPUT_TYPES) for e in ledger.entries(end=chosen.size, entry_type=t)),
-            key=lambda e: e.index,
-        )
-        for e in entries:
+        log = list(ledger.entries(end=chosen.size))
+        entries = [e for e in log if e.type in module.INPUT_TYPES]
+        for e in log:
             if leaf_hash(e.canonical) != e.leaf_hash:
                 raise DisclosureError(
                     f"--ledger: entry {e.index}: stored leaf hash does not match its bytes (run `naef ledger verify`)"
                 )
         rendered = module.render(entries, checkpoint)
         used = sorted({i for r in rendered.records for i in r.leaves})
-        by_index = {e.index: e for e in entries}
+        by_index = {e.index: e for e in log}
         if not _same(module.render([by_index[i] for i in used], checkpoint), rendered):
             raise DisclosureError(f"{fmt}: internal error: the export depends on entries its records do not name")
         proofs: dict[int, dict[str, Any]] = {}
@@ -216,9 +232,9 @@ def export_bundle(url: str, fmt: str, out: Path | str, *, force: bool = False, s
         consistency = {m: ledger.consistency_proof(m, chosen.size).to_json() for m in sizes}
         log_key = ledger.log_key
     files: dict[str, bytes] = dict(rendered.files)
-    files[MANIFEST_FILE] = _manifest(fmt, rendered, checkpoint, used, sizes).encode("utf-8")
+    files[MANIFEST_FILE] = _manifest(fmt, rendered, checkpoint, used, sizes, log).encode("utf-8")
     files[CHECKPOINT_FILE] = checkpoint.note.encode("utf-8")
-    files[ENTRIES_FILE] = "".join(_entry_line(by_index[i]) + "\n" for i in used).encode("utf-8")
+    files[ENTRIES_FILE] = "".join(_entry_line(e) + "\n" for e in log).encode("utf-8")
     for i, iproof in proofs.items():
         files[f"{INCLUSION_DIR}/{i}.json"] = (json.dumps(iproof, indent=2) + "\n").encode("ascii")
     for m, cproof in consistency.items():
@@ -287,15 +303,23 @@ class BundleReport:
     cosigners: tuple[str, ...]
     """Names of the given witnesses whose cosignatures verified."""
     older_size: int | None = None
+    as_of: str = ""
+    """Recorded time of the last entry of the bundle's (complete) log (the log operator's word)."""
+    cosigned_at: tuple[tuple[str, int], ...] = ()
+    """(witness name, cosignature time in Unix seconds) of each given witness whose cosignature verified."""
 
     def line(self) -> str:
         """One line for the command line."""
-        extra = f"; cosigned by {', '.join(self.cosigners)}" if self.cosigners else ""
+        extra = f"; last entry recorded {self.as_of}" if self.as_of else ""
+        if self.cosigned_at:
+            extra += "; cosigned by " + ", ".join(
+                f"{name} at {stamp(datetime.fromtimestamp(t, UTC))}" for name, t in self.cosigned_at
+            )
         if self.older_size is not None:
             extra += f"; consistent with the older bundle (size {self.older_size})"
         return (
             f"ok: {self.format} bundle {self.folder}: {self.records} records re-derived from {self.entries} "
-            f"ledger entries, all in checkpoint {self.checkpoint.origin} size {self.checkpoint.size} "
+            f"ledger entries; the complete log of checkpoint {self.checkpoint.origin} size {self.checkpoint.size} "
             f"root {self.checkpoint.root_hash.hex()}{extra}"
         )
 
@@ -451,8 +475,6 @@ def _check_entries(b: _Bundle, cp: ExportCheckpoint) -> tuple[list[StoredEntry],
             )
             continue
         proven.append(StoredEntry(i, entry.type, entry.time, entry.payload, entry.canonical, entry.leaf_hash))
-    for i in sorted(set(b.lines) - set(b.listed)):
-        failures.append(f"ledger entry {i}: in {ENTRIES_FILE} but not listed in {MANIFEST_FILE}")
     return proven, failures
 
 
@@ -481,7 +503,7 @@ def _check_records(b: _Bundle, expected: Rendered) -> list[str]:
 
 def _signed(
     b: _Bundle, vkey: VerifierKey, witnesses: Sequence[VerifierKey]
-) -> tuple[ExportCheckpoint, tuple[str, ...], list[str]]:
+) -> tuple[ExportCheckpoint, tuple[tuple[str, int], ...], list[str]]:
     """The signed checkpoint of a bundle (raises when the signature fails), the witnesses whose cosignatures
     verified, and failures where the manifest disagrees with the checkpoint."""
     try:
@@ -495,11 +517,11 @@ def _signed(
     failures = []
     if b.manifest["checkpoint"] != cp.to_json():
         failures.append(f"{MANIFEST_FILE}: checkpoint differs from the signed {CHECKPOINT_FILE}")
-    cosigners = tuple(w.name for w, _ in opened.cosigners)
-    missing = [w.name for w in witnesses if w.name not in cosigners]
+    cosigned = tuple((w.name, t) for w, t in opened.cosigners)
+    missing = [w.name for w in witnesses if w.name not in {n for n, _ in cosigned}]
     if missing:
         failures.append(f"{CHECKPOINT_FILE}: no cosignature by the witness(es) {', '.join(missing)}")
-    return cp, cosigners, failures
+    return cp, cosigned, failures
 
 
 def _consistency(b: _Bundle, cp: ExportCheckpoint, older: Path, vkey: VerifierKey) -> tuple[int, list[str]]:
@@ -551,9 +573,14 @@ def verify_bundle(
     older: Path | str | None = None,
     *,
     witnesses: Sequence[VerifierKey] = (),
+    not_older_than: datetime | None = None,
 ) -> BundleReport:
     """Check a bundle offline against the trusted log key; with ``older``, also that its checkpoint extends the
-    older bundle's; with ``witnesses`` (``cosignature/v1`` verifier keys), that each of them cosigned it.
+    older bundle's; with ``witnesses`` (``cosignature/v1`` verifier keys), that each of them cosigned it; with
+    ``not_older_than``, that the bundle's freshest time (latest entry, witnesses' cosignatures) is not before it.
+
+    The bundle must hold the whole log up to its checkpoint (:mod:`naef.disclosure.completeness`); the export is
+    re-derived from every entry of the types its format reads.
 
     Raises :class:`BundleError` when the bundle cannot be checked (no manifest, no checkpoint, a missing inclusion
     proof) and :class:`BundleVerificationError` when a check fails: its ``failures`` name every failing record,
@@ -562,12 +589,30 @@ def verify_bundle(
     folder = Path(folder)
     vkey = key if isinstance(key, VerifierKey) else read_verifier_key(key)
     b = _load(folder)
-    cp, cosigners, failures = _signed(b, vkey, witnesses)
+    cp, cosigned, failures = _signed(b, vkey, witnesses)
     proven, entry_failures = _check_entries(b, cp)
     failures += entry_failures
+    log_info = b.manifest.get("log")
+    log = check_log(
+        b.lines,
+        size=cp.size,
+        root=cp.root_hash,
+        counts=log_info.get("counts") if isinstance(log_info, dict) else None,
+        file_name=ENTRIES_FILE,
+    )
+    failures += log.failures
+    unproven = set(b.listed) - {e.index for e in proven}
+    inputs = [e for e in log.entries if e.type in b.module.INPUT_TYPES and e.index not in unproven]
+    fresh = freshest(log.entries, [t for _, t in cosigned])
+    if not_older_than is not None and (fresh is None or fresh < not_older_than):
+        basis = "the latest witness cosignature" if cosigned else "the log's last entry (no --witness given)"
+        failures.append(
+            f"stale: the bundle's freshest time is {stamp(fresh) if fresh else 'unknown'} ({basis}), older than "
+            f"--not-older-than {stamp(not_older_than)}"
+        )
     expected: Rendered | None = None
     try:
-        expected = b.module.render(proven, cp)
+        expected = b.module.render(inputs, cp)
     except DisclosureError as exc:
         failures.append(f"cannot re-derive the {b.format} export from the proven entries ({exc.message})")
     if expected is not None:
@@ -589,4 +634,14 @@ def verify_bundle(
             f"bundle {folder}: verification failed: " + "; ".join(failures), failures=failures, records=records
         )
     assert expected is not None
-    return BundleReport(folder, b.format, cp, len(expected.records), len(proven), cosigners, older_size)
+    return BundleReport(
+        folder,
+        b.format,
+        cp,
+        len(expected.records),
+        len(proven),
+        tuple(n for n, _ in cosigned),
+        older_size,
+        log.entries[-1].time if log.entries else "",
+        cosigned,
+    )

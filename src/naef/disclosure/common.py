@@ -31,7 +31,7 @@ __all__ = [
     "shown",
 ]
 
-DERIVATION = "naef.disclosure/1"
+DERIVATION = "naef.disclosure/2"
 """Version of the derivation rules (field mappings): a verifier re-derives only bundles of the same version."""
 
 

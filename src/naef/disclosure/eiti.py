@@ -5,8 +5,11 @@ of taxes and revenues, 4.5 on state-owned enterprise transactions and 4.7 on lev
 
 * ``pemex_to_government`` — ``government_payment`` entries (:mod:`naef.ledger.government_payments`): payer, government
   payee, stream and GFS code as recorded;
-* ``pemex_to_naef`` — ``revenue_collected`` entries whose ``source`` is PEMEX (``PEMEX`` or ``PEMEX ...``):
+* ``pemex_to_naef`` — ``revenue_collected`` entries whose ``source`` is PEMEX (``PEMEX``, ``PEMEX ...`` or
+  ``PEMEX-...`` such as ``PEMEX-PMI``, its trading arm):
   revenue reaching the NAEF collection account, stream ``net revenue collected``;
+* ``other_to_naef`` — every other ``revenue_collected`` entry (another buyer, a payer name that is not PEMEX's): a
+  collection is never dropped by a name filter;
 * ``naef_to_mdf`` — ``waterfall_payment`` entries of step ``mdf_residual``: the residual NAEF pays the MDF.
 
 Entries with the same flow, period, payer, payee, stream and GFS code are summed into one row; each row names its
@@ -14,15 +17,17 @@ ledger entries (``ledger_entries``, ``;``-separated) and the checkpoint (``check
 ``checkpoint_root``). Rows come by flow, then period (chronological), payer, payee, stream.
 
 The CSV has amounts as decimal strings with two decimals. The workbook has one sheet per flow with the same
-columns (amounts and sizes as numbers, ``#,##0.00``; period dates as dates), a ``by_period`` sheet with the
-three flows' totals per period, and a ``checkpoint`` sheet (origin, size, root hash, signed note). The workbook
-is byte-for-byte reproducible (fixed document properties and zip timestamps).
+columns (amounts and sizes as numbers, ``#,##0.00``; period dates as dates), a ``by_period`` sheet with the flows'
+totals per period (an empty cell where a flow has no entry in the period: "not recorded", not zero), and a
+``checkpoint`` sheet (origin, size, root hash, signed note). The workbook is byte-for-byte reproducible (fixed
+document properties and zip timestamps).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,7 +63,7 @@ NAME = "eiti"
 CSV_FILE = "eiti-revenue.csv"
 XLSX_FILE = "eiti-revenue.xlsx"
 INPUT_TYPES: frozenset[str] = frozenset({"revenue_collected", "waterfall_payment", ENTRY_GOVERNMENT_PAYMENT})
-FLOWS: tuple[str, ...] = ("pemex_to_government", "pemex_to_naef", "naef_to_mdf")
+FLOWS: tuple[str, ...] = ("pemex_to_government", "pemex_to_naef", "other_to_naef", "naef_to_mdf")
 COLUMNS: tuple[str, ...] = (
     "record_id",
     "flow",
@@ -85,6 +90,7 @@ BY_PERIOD_COLUMNS: tuple[str, ...] = (
 NAEF_ACCOUNT = "NAEF collection account"
 MDF_STEP = "mdf_residual"
 _HEADER = "eiti header"
+_PEMEX = re.compile(r"PEMEX(?:[ -].*)?")
 _MONEY = "#,##0.00"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -120,9 +126,8 @@ def _classify(e: StoredEntry) -> tuple[str, str, str, str, str, str] | None:
                 _s(p.get("stream")), _s(p.get("gfs_code")))
     if e.type == "revenue_collected":
         source = _s(p.get("source"))
-        if source.upper() == "PEMEX" or source.upper().startswith("PEMEX "):
-            return ("pemex_to_naef", _s(p.get("period")), source, NAEF_ACCOUNT, "net revenue collected", "")
-        return None
+        flow = "pemex_to_naef" if _PEMEX.fullmatch(source.upper()) else "other_to_naef"
+        return (flow, _s(p.get("period")), source, NAEF_ACCOUNT, "net revenue collected", "")
     if e.type == "waterfall_payment" and p.get("step") == MDF_STEP:
         return ("naef_to_mdf", _s(p.get("period")), "NAEF", _s(p.get("payee")), MDF_STEP, "")
     return None
@@ -180,7 +185,13 @@ def _sheet_rows(rows: Sequence[RevenueRow], checkpoint: ExportCheckpoint) -> dic
     for period in periods:
         these = [r for r in rows if r.period == period]
         start, end = _span(period)
-        totals = [sum((r.amount_usd for r in these if r.flow == flow), Decimal(0)) for flow in FLOWS]
+        # "not recorded" is an empty cell, never a zero: zero would say that nothing was paid
+        totals = [
+            sum((r.amount_usd for r in these if r.flow == flow), Decimal(0))
+            if any(r.flow == flow for r in these)
+            else None
+            for flow in FLOWS
+        ]
         leaves = sorted({i for r in these for i in r.leaves})
         by_period.append([period, start, end, *totals, _joined(leaves)])
     sheets["by_period"] = by_period
@@ -244,7 +255,7 @@ def render(entries: Sequence[StoredEntry], checkpoint: ExportCheckpoint) -> Rend
     rows = revenue_rows(entries)
     if not rows:
         raise DisclosureError(
-            f"ledger: no PEMEX payment or MDF residual up to checkpoint size {checkpoint.size}; "
+            f"ledger: no collection, government payment or MDF residual up to checkpoint size {checkpoint.size}; "
             "nothing to publish in the EITI tables"
         )
     used = {i for r in rows for i in r.leaves}

@@ -44,6 +44,7 @@ from naef.disclosure.model import (
     MDF_NAME,
     MDF_ORG_REF,
     MDF_ORG_TYPE,
+    OC4IDS_PREFIX,
     PROJECT_ENTRY_TYPES,
     PROJECT_TYPES,
     Project,
@@ -71,6 +72,16 @@ IATI_VERSION = "2.03"
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
 _LANG = f"{{{_XML_NS}}}lang"
 _CENT = Decimal("0.01")
+MDF_NAME_ES = "Fondo Mexicano de Desarrollo (FMD)"
+FLOW_TYPE = "50"
+"""IATI FlowType 50 "Other flows": the MDF's money is Mexico's own oil revenue, neither ODA (10) nor other
+official flows from a donor (20) nor private flows (30-37)."""
+AID_TYPE = "C01"
+"""IATI AidType (vocabulary 1, OECD DAC) C01 "Project-type interventions"."""
+FINANCE_GRANT, FINANCE_LOAN = "110", "421"
+"""IATI FinanceType 110 "Standard grant" (the MDF pays for works and scholarships) and 421 "Standard loan" (its
+SME credit programme)."""
+_LOAN_TYPES = frozenset({"small_enterprise_loans"})
 _HUNDRED = Decimal("100")
 
 
@@ -78,6 +89,11 @@ def activity_identifier(project_id: str) -> str:
     """``<reporting-org ref>-<project id>`` (IATI: the reporting organisation's identifier, a hyphen, the
     organisation's own activity identifier)."""
     return f"{MDF_ORG_REF}-{project_id}"
+
+
+def oc4ids_project_id(project_id: str) -> str:
+    """The OC4IDS identifier of the same project (``naef.disclosure.oc4ids.project_id``)."""
+    return f"{OC4IDS_PREFIX}-{project_id}"
 
 
 def _n(tag: str) -> str:
@@ -91,8 +107,11 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str
     return el
 
 
-def _narrative(parent: etree._Element, text: str) -> None:
+def _narrative(parent: etree._Element, text: str, spanish: str | None = None) -> None:
+    """An English narrative (the activity's default language) and, when given, its Spanish one beside it."""
     _sub(parent, "narrative", text)
+    if spanish is not None:
+        _sub(parent, "narrative", spanish, **{_LANG: "es"})
 
 
 def _value(parent: etree._Element, amount: Decimal, on: str) -> None:
@@ -139,40 +158,45 @@ def _activity(project: Project) -> etree._Element:
     )
     _sub(a, "iati-identifier", activity_identifier(project.project_id))
     org = _sub(a, "reporting-org", ref=MDF_ORG_REF, type=MDF_ORG_TYPE)
-    _narrative(org, MDF_NAME)
-    _narrative(_sub(a, "title"), f"MDF project {project.project_id}")
+    _narrative(org, MDF_NAME, MDF_NAME_ES)
+    _narrative(_sub(a, "title"), f"MDF project {project.project_id}", f"Proyecto del FMD {project.project_id}")
     _narrative(
         _sub(a, "description", type="1"),
         "; ".join(f"{p.proposal_id}: {p.purpose}" for p in project.proposals),
     )
-    notes = [
-        f"{p.proposal_id}: benchmark flag: {p.benchmark.message}"
-        + (f"; justification: {' / '.join(p.justifications)}" if p.justifications else "")
-        for p in project.proposals
-        if p.benchmark is not None
-    ]
+    notes = [note for p in project.proposals for note in p.control_notes()]
     if notes:
         _narrative(_sub(a, "description", type="4"), "; ".join(notes))
     for role in ("1", "2"):
-        _narrative(_sub(a, "participating-org", ref=MDF_ORG_REF, role=role, type=MDF_ORG_TYPE), MDF_NAME)
+        _narrative(
+            _sub(a, "participating-org", ref=MDF_ORG_REF, role=role, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES
+        )
     for payee, name in project.payees:
         org = _sub(a, "participating-org", role="4")
         org.set(_n("party"), payee)
         _narrative(org, name)
+    if project.infrastructure:  # the same project in the OC4IDS package
+        other = _sub(a, "other-identifier", ref=oc4ids_project_id(project.project_id), type="A9")
+        _narrative(_sub(other, "owner-org", ref=MDF_ORG_REF), "OC4IDS project identifier", "identificador OC4IDS")
 
     executed = project.executed
     status = "5" if project.cancelled else ("2" if executed else "1")
     _sub(a, "activity-status", code=status)
     if executed:
         first = min(p.execution.time for p in executed if p.execution is not None)
-        _narrative(_sub(a, "activity-date", type="2", iso_date=first[:10]), "first MDF disbursement")
+        _narrative(
+            _sub(a, "activity-date", type="2", iso_date=first[:10]), "first MDF disbursement", "primer pago del FMD"
+        )
     else:
         _narrative(
             _sub(a, "activity-date", type="1", iso_date=project.first_time[:10]),
             "date of the first MDF disbursement proposal",
+            "fecha de la primera propuesta de pago del FMD",
         )
     if project.cancelled:
-        _narrative(_sub(a, "activity-date", type="4", iso_date=project.milestones[-1].on), "cancelled")
+        _narrative(
+            _sub(a, "activity-date", type="4", iso_date=project.milestones[-1].on), "cancelled", "cancelado"
+        )
 
     state = project.state
     _sub(a, "activity-scope", code="6" if state is not None else "4")
@@ -197,6 +221,10 @@ def _activity(project: Project) -> etree._Element:
     else:
         sector = _sub(a, "sector", vocabulary="99", code="unclassified", percentage="100")
         _narrative(sector, "not classified: no proposal states a known project type")
+    loans = bool(project.project_types) and set(project.project_types) <= _LOAN_TYPES
+    _sub(a, "default-flow-type", code=FLOW_TYPE)
+    _sub(a, "default-finance-type", code=FINANCE_LOAN if loans else FINANCE_GRANT)
+    _sub(a, "default-aid-type", code=AID_TYPE, vocabulary="1")
 
     years = sorted({p.time[:4] for p in project.proposals})
     for year in years:
@@ -208,20 +236,27 @@ def _activity(project: Project) -> etree._Element:
         _sub(budget, "period-end", iso_date=f"{year}-12-31")
         _value(budget, sum((p.amount_usd for p in props), Decimal(0)), f"{year}-01-01")
 
+    # works paid to contractors are expenditure (4: funds spent on goods and services for the activity); money
+    # placed at a recipient's disposal (scholarship funds, SME credit) is disbursement (3) (IATI TransactionType)
+    paid_code, paid_what = (
+        ("4", ("expenditure", "gasto")) if project.infrastructure else ("3", ("disbursement", "desembolso"))
+    )
     for p in executed:
         assert p.execution is not None
         assert p.commitment_time is not None
         for code, when, amount, leaves, what in (
-            ("2", p.commitment_time, p.amount_usd, [p.index, *_counted_approvals(p)], "commitment"),
-            ("3", p.execution.time, p.execution.amount_usd, [p.execution.index], "disbursement"),
+            ("2", p.commitment_time, p.amount_usd, [p.index, *_counted_approvals(p)], ("commitment", "compromiso")),
+            (paid_code, p.execution.time, p.execution.amount_usd, [p.execution.index], paid_what),
         ):
             tx = _sub(a, "transaction", ref=p.proposal_id)
             tx.set(_n("entries"), _entries_attr(leaves))
             _sub(tx, "transaction-type", code=code)
             _sub(tx, "transaction-date", iso_date=when[:10])
             _value(tx, amount, when[:10])
-            _narrative(_sub(tx, "description"), f"{what} of {p.proposal_id}: {p.purpose}")
-            _narrative(_sub(tx, "provider-org", ref=MDF_ORG_REF, type=MDF_ORG_TYPE), MDF_NAME)
+            _narrative(
+                _sub(tx, "description"), f"{what[0]} of {p.proposal_id}: {p.purpose}", f"{what[1]} de {p.proposal_id}"
+            )
+            _narrative(_sub(tx, "provider-org", ref=MDF_ORG_REF, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES)
             receiver = _sub(tx, "receiver-org")
             receiver.set(_n("party"), p.payee)
             _narrative(receiver, p.payee_name or p.payee)

@@ -12,8 +12,8 @@ Rules (``docs/disclosure.md`` has the full field mappings):
   execution's time;
 * a project's sector, type and infrastructure flag come from its proposals' ``unit_cost.project_type``
   (:data:`PROJECT_TYPES`); its state from its ``project_id`` (:func:`state_of`);
-* beneficial owners of a payee are the natural persons reached from the payee's BODS record by following
-  relationships whose interests are flagged ``beneficialOwnershipOrControl`` (:func:`beneficial_owners`).
+* beneficial owners of a payee are the natural persons of the payee's BODS ownership chains
+  (:func:`beneficial_owners`, rules in :mod:`naef.ledger.interests`).
 
 Reference tables, each with its source: :data:`PROJECT_TYPES` (OECD DAC CRS purpose codes as listed in the IATI
 2.03 ``Sector`` codelist; OC4IDS 0.9.4 ``projectSector`` and ``projectType`` codelists), :data:`MEXICAN_STATES`
@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from naef.ledger.interests import OwnershipGraph
 from naef.ledger.log import StoredEntry
 
 __all__ = [
@@ -41,9 +41,12 @@ __all__ = [
     "ENTRY_EXECUTED",
     "ENTRY_MILESTONE",
     "ENTRY_PROPOSED",
+    "ENTRY_REFUSED",
     "MDF_NAME",
     "MDF_ORG_REF",
+    "MDF_ORG_SCHEME",
     "MDF_ORG_TYPE",
+    "MDF_ORG_UID",
     "MEXICAN_STATES",
     "OC4IDS_PREFIX",
     "PROJECT_ENTRY_TYPES",
@@ -57,6 +60,7 @@ __all__ = [
     "Project",
     "ProjectType",
     "Proposal",
+    "Refusal",
     "State",
     "UnitCost",
     "beneficial_owners",
@@ -72,15 +76,19 @@ ENTRY_EXECUTED = "disbursement_executed"
 ENTRY_BENCHMARK_FLAG = "benchmark_flag"
 ENTRY_MILESTONE = "project_milestone"
 ENTRY_BODS = "beneficial_ownership_statement"
+ENTRY_REFUSED = "disbursement_refused"
 PROJECT_ENTRY_TYPES: frozenset[str] = frozenset(
-    {ENTRY_PROPOSED, ENTRY_APPROVED, ENTRY_EXECUTED, ENTRY_BENCHMARK_FLAG, ENTRY_MILESTONE}
+    {ENTRY_PROPOSED, ENTRY_APPROVED, ENTRY_EXECUTED, ENTRY_BENCHMARK_FLAG, ENTRY_MILESTONE, ENTRY_REFUSED}
 )
 """Entry types an MDF project is folded from."""
 
-MDF_ORG_REF = "XX-NAEF-MDF"
-"""ILLUSTRATIVE organisation identifier of the MDF (IATI ``reporting-org/@ref``; OC4IDS party id). The prefix
-``XX`` is not a registration agency: replace it with the MDF's identifier once registered (e.g. an
-``MX-RFC-...`` tax identifier)."""
+MDF_ORG_SCHEME = "XE-EXAMPLE"
+"""Registration agency of the MDF's identifier: ``XE-EXAMPLE``, the org-id.guide list's prefix for examples (the
+MDF does not exist yet); a registered MDF would use e.g. ``MX-RFC`` (Mexico's tax register)."""
+MDF_ORG_UID = "NAEF-MDF"
+MDF_ORG_REF = f"{MDF_ORG_SCHEME}-{MDF_ORG_UID}"
+"""ILLUSTRATIVE organisation identifier of the MDF (IATI ``reporting-org/@ref``; OC4IDS party id; OC4IDS
+publisher scheme + uid), in the org-id.guide form ``<registration agency>-<identifier>``."""
 
 MDF_NAME = "Mexican Development Fund (MDF)"
 MDF_ORG_TYPE = "15"
@@ -311,6 +319,31 @@ class BenchmarkNote:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """A ``disbursement_refused`` entry: an approval or execution the control system refused, and why (with the
+    ownership chain and the declaration of interest behind a conflict-of-interest refusal)."""
+
+    stage: str
+    signer: str | None
+    reason_code: str
+    reason: str
+    chain: tuple[str, ...]
+    declaration: str | None
+    time: str
+    index: int
+
+    def describe(self) -> str:
+        """``approval by na-board-1 refused (conflict_of_interest): ...; declared: ...; chain: a → b → c``."""
+        who = f" by {self.signer}" if self.signer else ""
+        text = f"{self.stage}{who} refused ({self.reason_code}): {self.reason}"
+        if self.declaration:
+            text += f"; declaration: {self.declaration}"
+        if self.chain:
+            text += f"; chain: {' → '.join(self.chain)}"
+        return text
+
+
+@dataclass(frozen=True)
 class Proposal:
     """A disbursement proposal with what the log recorded about it."""
 
@@ -327,11 +360,12 @@ class Proposal:
     approvals: tuple[Approval, ...] = ()
     execution: Execution | None = None
     benchmark: BenchmarkNote | None = None
+    refusals: tuple[Refusal, ...] = ()
 
     @property
     def leaves(self) -> tuple[int, ...]:
         """Indexes of the entries this proposal's facts come from."""
-        out = [self.index, *(a.index for a in self.approvals)]
+        out = [self.index, *(a.index for a in self.approvals), *(r.index for r in self.refusals)]
         if self.execution is not None:
             out.append(self.execution.index)
         if self.benchmark is not None:
@@ -347,6 +381,19 @@ class Proposal:
         counted = set(self.execution.approvals)
         times = [a.time for a in self.approvals if a.signer in counted]
         return max(times, key=_time_key) if times else self.execution.time
+
+    def control_notes(self) -> tuple[str, ...]:
+        """What the control system recorded about the proposal, one line each: the benchmark flag (with the
+        justifications), the approvers by name and role, and every refusal with its reason and chain."""
+        notes = []
+        if self.benchmark is not None:
+            justified = f"; justification: {' / '.join(self.justifications)}" if self.justifications else ""
+            notes.append(f"{self.proposal_id}: benchmark flag: {self.benchmark.message}{justified}")
+        if self.approvals:
+            names = ", ".join(f"{a.signer} ({a.role})" for a in self.approvals)
+            notes.append(f"{self.proposal_id}: approved by {names}")
+        notes += [f"{self.proposal_id}: {r.describe()}" for r in self.refusals]
+        return tuple(notes)
 
     @property
     def justifications(self) -> tuple[str, ...]:
@@ -385,7 +432,7 @@ class Project:
         """Latest time of the project's entries."""
         times = [p.time for p in self.proposals]
         for p in self.proposals:
-            times += [a.time for a in p.approvals]
+            times += [a.time for a in p.approvals] + [r.time for r in p.refusals]
             if p.execution is not None:
                 times.append(p.execution.time)
         times += [m.time for m in self.milestones]
@@ -471,6 +518,30 @@ class _Draft:
     approvals: list[Approval] = field(default_factory=list)
     execution: Execution | None = None
     benchmark: BenchmarkNote | None = None
+    refusals: list[Refusal] = field(default_factory=list)
+
+
+def _refusal(payload: Mapping[str, Any], time: str, index: int) -> Refusal:
+    chain = payload.get("chain") if isinstance(payload.get("chain"), Mapping) else {}
+    assert isinstance(chain, Mapping)
+    path = chain.get("path")
+    declaration = chain.get("declaration")
+    declared = None
+    if isinstance(declaration, Mapping):
+        declared = (
+            f"{_text(declaration.get('declarant'))} declared an interest in {_text(declaration.get('party'))} "
+            f"({_text(declaration.get('nature'))}, {_text(declaration.get('declared_on'))})"
+        )
+    return Refusal(
+        stage=_text(payload.get("stage")),
+        signer=payload.get("signer") if isinstance(payload.get("signer"), str) else None,
+        reason_code=_text(payload.get("reason_code")),
+        reason=_text(payload.get("reason")),
+        chain=tuple(str(x) for x in path) if isinstance(path, list) else (),
+        declaration=declared,
+        time=time,
+        index=index,
+    )
 
 
 def fold_projects(entries: Iterable[StoredEntry]) -> tuple[Project, ...]:
@@ -511,6 +582,10 @@ def fold_projects(entries: Iterable[StoredEntry]) -> tuple[Project, ...]:
                     e.time,
                     e.index,
                 )
+        elif e.type == ENTRY_REFUSED:
+            d = drafts.get(_text(p.get("proposal_id")))
+            if d is not None:
+                d.refusals.append(_refusal(p, e.time, e.index))
         elif e.type == ENTRY_BENCHMARK_FLAG:
             d = drafts.get(_text(p.get("proposal_id")))
             if d is not None and d.benchmark is None:
@@ -545,6 +620,7 @@ def fold_projects(entries: Iterable[StoredEntry]) -> tuple[Project, ...]:
                 approvals=tuple(d.approvals),
                 execution=d.execution,
                 benchmark=d.benchmark,
+                refusals=tuple(d.refusals),
             )
         )
     projects = [
@@ -576,75 +652,33 @@ class Payee:
     leaves: tuple[int, ...]
 
 
-def _person_name(details: Mapping[str, Any], fallback: str) -> str:
-    names = details.get("names")
-    if isinstance(names, list):
-        legal = [n for n in names if isinstance(n, Mapping) and n.get("type") == "legal" and n.get("fullName")]
-        other = [n for n in names if isinstance(n, Mapping) and n.get("fullName")]
-        for n in legal or other:
-            return str(n["fullName"])
-    return fallback
-
-
-def _flags_control(details: Mapping[str, Any]) -> bool:
-    interests = details.get("interests")
-    if not isinstance(interests, list):
-        return False
-    return any(isinstance(i, Mapping) and i.get("beneficialOwnershipOrControl") is True for i in interests)
-
-
 def beneficial_owners(statements: Sequence[StoredEntry], payee: str) -> Payee:
     """The payee (a BODS ``recordId``) and its beneficial owners, from ``beneficial_ownership_statement`` entries.
 
     BODS 0.4: the latest statement about a ``recordId`` (log order) replaces earlier ones and
-    ``recordStatus = "closed"`` removes the record. From the payee, relationships ``interestedParty → subject``
-    are followed upward (breadth first, relationship ids in order) when at least one of their interests has
-    ``beneficialOwnershipOrControl: true``; every ``person`` record reached is a beneficial owner (first path
-    found). The leaves are the payee's entity statement, the relationship statements on each owner's path and the
-    person statements.
+    ``recordStatus = "closed"`` removes the record. Owners are the natural persons of
+    :meth:`naef.ledger.interests.OwnershipGraph.beneficial_owners`: a primary relationship person → payee flagged
+    ``beneficialOwnershipOrControl``, or a chain of ownership/control relationships payee ← entity ← … ← person
+    whose person link is flagged. The leaves are the payee's entity statement, and for each owner the statements
+    of its relationships (with a primary relationship's component records), of the entities between and of the
+    person.
     """
-    latest: dict[str, tuple[int, Mapping[str, Any]]] = {}
+    graph = OwnershipGraph()
     for e in sorted(statements, key=lambda x: x.index):
         st = e.payload.get("statement")
-        if isinstance(st, Mapping) and isinstance(st.get("recordId"), str):
-            latest[st["recordId"]] = (e.index, st)
-    live = {rid: v for rid, v in latest.items() if v[1].get("recordStatus") != "closed"}
-    upward: dict[str, list[tuple[str, str, int]]] = {}
-    for rid, (index, st) in sorted(live.items()):
-        details = st.get("recordDetails")
-        if st.get("recordType") != "relationship" or not isinstance(details, Mapping):
-            continue
-        subject, party = details.get("subject"), details.get("interestedParty")
-        if isinstance(subject, str) and isinstance(party, str) and _flags_control(details):
-            upward.setdefault(subject, []).append((rid, party, index))
+        if e.type == ENTRY_BODS and isinstance(st, Mapping) and isinstance(st.get("recordId"), str):
+            graph.add_statement(st, index=e.index)
     leaves: set[int] = set()
     name: str | None = None
-    own = live.get(payee)
-    if own is not None:
-        details = own[1].get("recordDetails")
-        if isinstance(details, Mapping):
-            if own[1].get("recordType") == "entity" and isinstance(details.get("name"), str):
-                name = details["name"]
-            elif own[1].get("recordType") == "person":
-                name = _person_name(details, payee)
-        if name is not None:
-            leaves.add(own[0])
+    own_index = graph.index_of(payee)
+    if graph.kind(payee) is not None and graph.names.get(payee):
+        name = graph.names[payee]
+        if own_index is not None:
+            leaves.add(own_index)
     owners: list[BeneficialOwner] = []
-    path_to: dict[str, tuple[int, ...]] = {payee: ()}
-    queue: deque[str] = deque([payee])
-    while queue:
-        node = queue.popleft()
-        for _rid, party, index in upward.get(node, []):
-            if party in path_to:
-                continue
-            path_to[party] = (*path_to[node], index)
-            target = live.get(party)
-            if target is not None and target[1].get("recordType") == "person":
-                details = target[1].get("recordDetails")
-                person_name = _person_name(details if isinstance(details, Mapping) else {}, party)
-                owner_leaves = tuple(sorted({*path_to[party], target[0]}))
-                owners.append(BeneficialOwner(party, person_name, owner_leaves))
-                leaves.update(owner_leaves)
-            else:
-                queue.append(party)
+    for chain in graph.beneficial_owners(payee):
+        records = [chain.person, *chain.via, *chain.components, *(link.record_id for link in chain.links)]
+        owner_leaves = tuple(sorted({i for r in records if (i := graph.index_of(r)) is not None}))
+        owners.append(BeneficialOwner(chain.person, chain.name, owner_leaves))
+        leaves.update(owner_leaves)
     return Payee(payee, name, tuple(owners), tuple(sorted(leaves)))

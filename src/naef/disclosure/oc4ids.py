@@ -10,16 +10,20 @@ published in IATI only). Each project (``project-schema.json``):
   (the proposals' purposes), ``status`` (``preparation`` until a disbursement is executed, ``implementation``
   after, ``cancelled``), ``type`` and ``sector`` from the proposals' project types, ``publicAuthority`` the MDF;
 * ``locations``: the state named in the project id, gazetteer ``ISO3166-2`` (the codelist is open);
-* ``budget``: the amount of all proposals, broken down by proposal with the MDF as source party;
+* ``budget``: the total project value — the contract values the proposals state (one contract per payee, its
+  latest stated value), else the proposals — with the MDF's share (its proposals) as the budget breakdown with the
+  MDF as source party;
 * ``parties``: the MDF (publicAuthority, funder, payer) and each payee (supplier, payee) with its
   ``beneficialOwners`` — the natural persons the BODS 0.4 statements in the ledger show owning or controlling it
   (:func:`naef.disclosure.model.beneficial_owners`);
-* ``costMeasurements``: per proposal with unit-cost figures, the contract cost (category ``construction``)
+* ``costMeasurements``: one per contract (payee), its latest stated contract cost (category ``construction``)
   classified by project type, with quantity, unit cost and any benchmark flag in the classification's
   description;
 * ``contractingProcesses``: one per payee, with supplier, contract value (the latest contract cost stated),
-  status and its disbursements as ``transactions``;
-* ``transactions``: the executed disbursements (payer the MDF, payee the contractor);
+  status and its disbursements as ``summary.transactions`` — each payment once, in its contracting process (the
+  project-level ``transactions`` are left empty so that nobody sums a payment twice);
+* ``bods-statements.json`` beside the package: every BODS 0.4 statement of the ledger, the package the
+  beneficial owners are derived from (:mod:`naef.disclosure.bods_package`);
 * ``milestones``: the project milestones (reached → ``met``, missed and cancelled → ``notMet``, planned and
   started → ``scheduled``).
 
@@ -40,12 +44,15 @@ from typing import Any
 from jsonschema import Draft4Validator
 from referencing import Registry, Resource
 
+from naef.disclosure import bods_package
 from naef.disclosure.common import ExportCheckpoint, Record, Rendered, first_difference, latest_time
 from naef.disclosure.errors import DisclosureError
 from naef.disclosure.model import (
     ENTRY_BODS,
     MDF_NAME,
     MDF_ORG_REF,
+    MDF_ORG_SCHEME,
+    MDF_ORG_UID,
     OC4IDS_PREFIX,
     PROJECT_ENTRY_TYPES,
     Payee,
@@ -61,6 +68,9 @@ NAME = "oc4ids"
 FILE = "oc4ids-project-package.json"
 INPUT_TYPES: frozenset[str] = PROJECT_ENTRY_TYPES | {ENTRY_BODS}
 OC4IDS_VERSION = "0.9"
+LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
+"""ILLUSTRATIVE licence of the published data (CC BY 4.0, an Open Definition conformant licence as the package
+schema recommends): the MDF would choose its own."""
 _MDF_REF = {"id": MDF_ORG_REF, "name": MDF_NAME}
 _MILESTONE_STATUS = {
     "reached": "met",
@@ -104,9 +114,15 @@ def _project(project: Project, payees: dict[str, Payee]) -> tuple[dict[str, Any]
         "id": project_id(project.project_id),
         "updated": project.last_time,
         "language": "en",
-        "identifiers": [{"id": project.project_id, "scheme": "naef-mdf-project"}],
+        "identifiers": [
+            {"id": project.project_id, "scheme": "naef-mdf-project"},
+            {"id": f"{MDF_ORG_REF}-{project.project_id}", "scheme": "IATI"},  # the IATI activity
+        ],
         "title": f"MDF project {project.project_id}",
-        "description": "; ".join(f"{p.proposal_id}: {p.purpose}" for p in project.proposals),
+        "description": "; ".join(
+            [f"{p.proposal_id}: {p.purpose}" for p in project.proposals]
+            + [f"Control: {note}" for p in project.proposals for note in p.control_notes()]
+        ),
         "status": status,
     }
     if len(types) == 1:
@@ -124,12 +140,21 @@ def _project(project: Project, payees: dict[str, Payee]) -> tuple[dict[str, Any]
                 "address": {"region": state.name, "countryName": "Mexico"},
             }
         ]
+    contract_values = _contract_values(project)
+    mdf_share = sum((p.amount_usd for p in project.proposals), Decimal(0))
+    total = sum(contract_values.values(), Decimal(0)) if contract_values else mdf_share
     out["budget"] = {
-        "amount": _usd(sum((p.amount_usd for p in project.proposals), Decimal(0))),
+        "description": (
+            f"Total project value: the contract values stated in the MDF's disbursement proposals "
+            f"(USD {total:,.2f}); MDF share: the proposals recorded in the ledger (USD {mdf_share:,.2f})"
+            if contract_values
+            else f"No contract value stated: the MDF's disbursement proposals (USD {mdf_share:,.2f})"
+        ),
+        "amount": _usd(total),
         "budgetBreakdowns": [
             {
-                "id": "mdf-disbursements",
-                "description": "MDF disbursement proposals recorded in the ledger",
+                "id": "mdf-share",
+                "description": "MDF share: the disbursement proposals recorded in the ledger",
                 "budgetBreakdown": [
                     {"id": p.proposal_id, "description": p.purpose, "amount": _usd(p.amount_usd),
                      "sourceParty": dict(_MDF_REF)}
@@ -146,19 +171,22 @@ def _project(project: Project, payees: dict[str, Payee]) -> tuple[dict[str, Any]
     out["parties"] = parties
 
     costs = []
-    for p in project.proposals:
-        if p.unit_cost is None:
+    for payee_id, _name in project.payees:
+        own = [p for p in project.proposals if p.payee == payee_id]
+        stated = [p for p in own if p.unit_cost is not None]
+        if not stated:
             continue
-        uc = p.unit_cost
+        last = stated[-1]
+        uc = last.unit_cost
+        assert uc is not None
         description = f"{_fmt_qty(uc.quantity)} {uc.unit}"
         if uc.quantity > 0:
             description += f"; unit cost {float(uc.contract_cost_usd) / uc.quantity:,.2f} USD/{uc.unit}"
-        if p.benchmark is not None:
-            description += f"; benchmark flag: {p.benchmark.message}"
+        description += "".join(f"; benchmark flag: {p.benchmark.message}" for p in own if p.benchmark is not None)
         costs.append(
             {
-                "id": p.proposal_id,
-                "date": p.time,
+                "id": _process_id(project, payee_id),
+                "date": last.time,
                 "costGroups": [
                     {
                         "id": "1",
@@ -204,19 +232,13 @@ def _project(project: Project, payees: dict[str, Payee]) -> tuple[dict[str, Any]
         }
         if kinds and all(k.infrastructure for k in kinds):
             summary["nature"] = ["construction"]
-        stated = [project.proposals[i].unit_cost for i in props if project.proposals[i].unit_cost is not None]
-        if stated:
-            last = stated[-1]
-            assert last is not None
-            summary["contractValue"] = _usd(last.contract_cost_usd)
+        if payee_id in contract_values:
+            summary["contractValue"] = _usd(contract_values[payee_id])
         paid = [transaction(i) for i in props if project.proposals[i].execution is not None]
         if paid:
             summary["transactions"] = paid
-        processes.append({"id": f"{project.project_id}/{payee_id}", "summary": summary})
+        processes.append({"id": _process_id(project, payee_id), "summary": summary})
     out["contractingProcesses"] = processes
-    paid_all = [transaction(i) for i, p in enumerate(project.proposals) if p.execution is not None]
-    if paid_all:
-        out["transactions"] = paid_all
     if project.milestones:
         milestones = []
         for n, m in enumerate(project.milestones, start=1):
@@ -238,6 +260,19 @@ def _project(project: Project, payees: dict[str, Payee]) -> tuple[dict[str, Any]
     ordered = tuple(sorted(leaves))
     out["naefLedgerEntries"] = list(ordered)
     return out, ordered
+
+
+def _process_id(project: Project, payee_id: str) -> str:
+    return f"{project.project_id}/{payee_id}"
+
+
+def _contract_values(project: Project) -> dict[str, Decimal]:
+    """Payee → the contract value its latest proposal with unit-cost figures states (one contract per payee)."""
+    values: dict[str, Decimal] = {}
+    for p in project.proposals:
+        if p.unit_cost is not None:
+            values[p.payee] = p.unit_cost.contract_cost_usd
+    return values
 
 
 def _fmt_qty(q: float) -> str:
@@ -273,7 +308,8 @@ def render(entries: Sequence[StoredEntry], checkpoint: ExportCheckpoint) -> Rend
     package = {
         "uri": f"urn:naef:disclosure:oc4ids:{checkpoint.origin}:{checkpoint.size}",
         "publishedDate": published,
-        "publisher": {"name": MDF_NAME},
+        "publisher": {"name": MDF_NAME, "scheme": MDF_ORG_SCHEME, "uid": MDF_ORG_UID},
+        "license": LICENSE_URL,
         "version": OC4IDS_VERSION,
         "projects": rendered_projects,
         "naefLedgerCheckpoint": {
@@ -284,7 +320,12 @@ def render(entries: Sequence[StoredEntry], checkpoint: ExportCheckpoint) -> Rend
         },
     }
     text = json.dumps(package, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    return Rendered({FILE: text.encode("utf-8")}, tuple(records))
+    files = {FILE: text.encode("utf-8")}
+    bods = bods_package.render(statements)
+    if bods is not None:
+        files[bods_package.FILE] = bods[0]
+        records.append(bods[1])
+    return Rendered(files, tuple(records))
 
 
 def compare(folder: Path, expected: Rendered) -> list[str]:
@@ -292,16 +333,16 @@ def compare(folder: Path, expected: Rendered) -> list[str]:
     differing record (project, or the package header), naming the record, its ledger entries and the JSON
     pointer of the first differing field."""
     labels = {r.id: r.label() for r in expected.records}
+    failures = bods_package.compare(folder, expected.files, labels.get(bods_package.RECORD, bods_package.RECORD))
     try:
         actual = json.loads((folder / FILE).read_text(encoding="utf-8"))
     except OSError as exc:
-        return [f"{FILE}: cannot read ({exc.strerror})"]
+        return [*failures, f"{FILE}: cannot read ({exc.strerror})"]
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return [f"{FILE}: not JSON ({exc})"]
+        return [*failures, f"{FILE}: not JSON ({exc})"]
     wanted = json.loads(expected.files[FILE].decode("utf-8"))
     if not isinstance(actual, dict):
-        return [f"{labels['package header']}: {FILE} is not a JSON object"]
-    failures: list[str] = []
+        return [*failures, f"{labels['package header']}: {FILE} is not a JSON object"]
     head_a = {k: v for k, v in actual.items() if k != "projects"}
     head_w = {k: v for k, v in wanted.items() if k != "projects"}
     found = first_difference(head_a, head_w)

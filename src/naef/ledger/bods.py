@@ -10,6 +10,12 @@ statementId is "a persistent globally unique identifier"), is appended as ``bene
 entries in one transaction; one invalid statement refuses the whole array, naming the statement (array index
 and statementId) and the schema's reason, and nothing is appended.
 
+BODS 0.4 semantics the schema cannot check (:func:`check_beneficial_flags`): an interest with
+``beneficialOwnershipOrControl: true`` says that the interested party is a beneficial owner, and "if true, the
+interested party MUST be a natural person" — so such a relationship is refused unless its ``interestedParty`` is
+the ``recordId`` of a person record (in the same array or already in the log, the latest statement about it
+counting) or an unspecified record (an unknown person).
+
 The schema files ship with naef (``naef/data/bods-0.4/``, Apache-2.0, © Open Ownership; see ``data/README.md``):
 they are read from ``schema_dir`` (argument), else the directory in the environment variable
 ``NAEF_BODS_SCHEMA_DIR`` (an override, e.g. to try a newer schema), else the package's own copy.
@@ -20,7 +26,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +43,7 @@ from naef.resources import data_dir
 __all__ = [
     "SCHEMA_DIR_ENV",
     "BodsError",
+    "check_beneficial_flags",
     "default_schema_dir",
     "import_bods",
     "read_statements",
@@ -124,6 +131,40 @@ def validate_statements(
     return list(data)
 
 
+def check_beneficial_flags(
+    statements: Sequence[dict[str, Any]], *, known: Mapping[str, str] | None = None, source: str = "input"
+) -> None:
+    """Refuse a relationship statement with an interest flagged ``beneficialOwnershipOrControl: true`` whose
+    interested party is not a natural person (BODS 0.4, ``Interest.beneficialOwnershipOrControl``).
+
+    ``known`` maps the recordIds already in the log to their latest ``recordType``; the array's own statements
+    (the latest about each recordId) count too. An unspecified interested party (an object, not a recordId) is
+    accepted: BODS uses it for a person who cannot be identified.
+    """
+    kinds = dict(known or {})
+    for statement in statements:
+        kinds[str(statement.get("recordId"))] = str(statement.get("recordType"))
+    for index, statement in enumerate(statements):
+        details = statement.get("recordDetails")
+        if statement.get("recordType") != "relationship" or not isinstance(details, Mapping):
+            continue
+        flagged = [
+            n
+            for n, i in enumerate(details.get("interests") or [])
+            if isinstance(i, Mapping) and i.get("beneficialOwnershipOrControl") is True
+        ]
+        party = details.get("interestedParty")
+        if not flagged or not isinstance(party, str) or kinds.get(party) == "person":
+            continue
+        kind = kinds.get(party)
+        what = f"an {kind} record" if kind in ("entity", "relationship") else "not a person record here or in the log"
+        field = f"recordDetails.interests[{flagged[0]}].beneficialOwnershipOrControl"
+        raise BodsError(
+            f"{source}: {_label(index, statement)}: {field}: true needs a natural person as interested party "
+            f"(BODS 0.4), but {party!r} is {what}"
+        )
+
+
 def read_statements(path: Path) -> Any:
     """Parse a JSON file (no validation); BodsError naming the file, line and column on bad JSON."""
     try:
@@ -146,11 +187,16 @@ def import_bods(
 ) -> range:
     """Validate all statements, then append them all in one transaction; returns their index range.
 
-    Refused (BodsError, nothing appended) when any statement is invalid or its statementId is in the log.
+    Refused (BodsError, nothing appended) when any statement is invalid, its statementId is in the log, or it
+    flags a beneficial owner that is not a natural person (:func:`check_beneficial_flags`).
     """
     valid = validate_statements(list(statements), schema_dir=schema_dir, source=source)
     with ledger.transaction() as tx:
-        known = {str(e.payload["statement"].get("statementId")) for e in tx.entries(entry_type=ENTRY_BODS)}
+        logged = [e.payload["statement"] for e in tx.entries(entry_type=ENTRY_BODS)]
+        known = {str(st.get("statementId")) for st in logged}
+        check_beneficial_flags(
+            valid, known={str(st.get("recordId")): str(st.get("recordType")) for st in logged}, source=source
+        )
         for index, statement in enumerate(valid):
             if statement["statementId"] in known:
                 raise BodsError(f"{source}: {_label(index, statement)}: statementId already in the log")

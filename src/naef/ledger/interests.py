@@ -14,6 +14,20 @@ of any length, i.e. when there is a directed path ``party → … → payee`` in
 shortest one (breadth-first search; ties broken by record ids, so the result is deterministic; a BODS primary
 indirect relationship gives way to its components so that every intermediary shows) and is recorded with the
 refusal.
+
+Beneficial owners (:meth:`OwnershipGraph.beneficial_owners`, BODS 0.4 "Beneficial ownership or control" and
+"Representing indirect relationships"): ``beneficialOwnershipOrControl: true`` may only be said of a natural
+person (``naef.ledger.bods`` refuses a statement that says it of anything else), so an owner of a subject is a
+*person* found either
+
+1. by a primary relationship person → subject (``isComponent: false``, direct or indirect) with an interest
+   flagged ``beneficialOwnershipOrControl``; its ``componentRecords`` are the chain it summarises; or
+2. through a chain of ownership or control relationships subject ← entity ← … ← person, where every link has at
+   least one interest (every BODS 0.4 ``interestType`` is an ownership, control or economic interest) and the
+   person's own link is flagged ``beneficialOwnershipOrControl`` — the layered chain as BODS asks publishers to
+   write it (the flag on the entity links is false, since an entity is never a beneficial owner).
+
+A flag set on a relationship whose interested party is not a person is ignored by both rules.
 """
 
 from __future__ import annotations
@@ -29,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "ConflictChain",
     "InterestDeclaration",
+    "OwnerChain",
     "OwnershipGraph",
     "OwnershipLink",
     "find_conflict",
@@ -67,6 +82,12 @@ class OwnershipLink:
     statement_id: str
     interests: tuple[str, ...]
     components: tuple[str, ...] = ()
+    beneficial: bool = False
+    """At least one interest says ``beneficialOwnershipOrControl: true``."""
+    is_component: bool = False
+    """``isComponent``: the link is one step of a primary indirect relationship."""
+    index: int | None = None
+    """Ledger index of the statement (when the graph was built from ledger entries)."""
 
     def as_json(self, names: Mapping[str, str]) -> dict[str, Any]:
         """JSON form recorded in a refusal entry."""
@@ -114,10 +135,27 @@ def _record_name(statement: Mapping[str, Any]) -> str:
     if statement.get("recordType") == "entity":
         return str(details.get("name") or "")
     if statement.get("recordType") == "person":
-        for name in details.get("names") or []:
-            if isinstance(name, Mapping) and name.get("fullName"):
-                return str(name["fullName"])
+        names = [n for n in details.get("names") or [] if isinstance(n, Mapping) and n.get("fullName")]
+        for name in [n for n in names if n.get("type") == "legal"] or names:
+            return str(name["fullName"])
     return ""
+
+
+@dataclass(frozen=True)
+class OwnerChain:
+    """A beneficial owner (a person record) of a subject and the relationships that show it, from the person's
+    link down to the subject's (rule 1: the primary relationship alone, its components in ``components``)."""
+
+    person: str
+    name: str
+    links: tuple[OwnershipLink, ...]
+    components: tuple[str, ...] = ()
+    """Record ids of the component records of a primary indirect relationship (rule 1)."""
+
+    @property
+    def via(self) -> tuple[str, ...]:
+        """Record ids of the entities between the person and the subject (rule 2)."""
+        return tuple(link.subject for link in self.links[:-1])
 
 
 class OwnershipGraph:
@@ -126,6 +164,8 @@ class OwnershipGraph:
     def __init__(self) -> None:
         self._names: dict[str, str] = {}
         self._links: dict[str, OwnershipLink] = {}  # relationship recordId → link
+        self._kinds: dict[str, str] = {}  # person/entity recordId → "person" | "entity"
+        self._indexes: dict[str, int] = {}  # recordId → ledger index of its latest statement
 
     @classmethod
     def from_statements(cls, statements: Iterable[Mapping[str, Any]]) -> OwnershipGraph:
@@ -147,15 +187,21 @@ class OwnershipGraph:
         graph._names.update(names or {})
         return graph
 
-    def add_statement(self, statement: Mapping[str, Any]) -> None:
-        """Apply one (already schema-valid) BODS statement."""
+    def add_statement(self, statement: Mapping[str, Any], *, index: int | None = None) -> None:
+        """Apply one (already schema-valid) BODS statement (``index``: its ledger index, if known)."""
         record_id = str(statement.get("recordId", ""))
         record_type = statement.get("recordType")
         closed = statement.get("recordStatus") == "closed"
+        if index is not None:
+            self._indexes[record_id] = index
         if record_type in ("entity", "person"):
             name = _record_name(statement)
             if name:
                 self._names[record_id] = name
+            if closed:
+                self._kinds.pop(record_id, None)
+            else:
+                self._kinds[record_id] = str(record_type)
             return
         if record_type != "relationship":
             return
@@ -167,24 +213,65 @@ class OwnershipGraph:
         if not isinstance(subject, str) or not isinstance(party, str):
             self._links.pop(record_id, None)  # an Unspecified Record names no one
             return
-        interests = tuple(
-            str(i.get("type", "unknownInterest"))
-            for i in details.get("interests") or []
-            if isinstance(i, Mapping)
-        )
+        raw = [i for i in details.get("interests") or [] if isinstance(i, Mapping)]
         self._links[record_id] = OwnershipLink(
             interested_party=party,
             subject=subject,
             record_id=record_id,
             statement_id=str(statement.get("statementId", "")),
-            interests=interests,
+            interests=tuple(str(i.get("type", "unknownInterest")) for i in raw),
             components=tuple(str(c) for c in details.get("componentRecords") or []),
+            beneficial=any(i.get("beneficialOwnershipOrControl") is True for i in raw),
+            is_component=details.get("isComponent") is True,
+            index=index,
         )
 
     @property
     def names(self) -> Mapping[str, str]:
         """recordId → name of every person or entity seen."""
         return self._names
+
+    def kind(self, record_id: str) -> str | None:
+        """``"person"`` or ``"entity"`` for a live person or entity record, else ``None``."""
+        return self._kinds.get(record_id)
+
+    def index_of(self, record_id: str) -> int | None:
+        """Ledger index of the latest statement about ``record_id`` (graphs built with indexes)."""
+        return self._indexes.get(record_id)
+
+    def beneficial_owners(self, subject: str) -> tuple[OwnerChain, ...]:
+        """The persons who beneficially own or control ``subject`` (rules 1 and 2 of the module docstring), each
+        once: first those of primary relationships (by record id), then those found up chains, breadth first
+        (links by record id, so the first and shortest chain is kept)."""
+        owners: dict[str, OwnerChain] = {}
+        for link in self.links:
+            if (
+                link.subject == subject
+                and link.beneficial
+                and not link.is_component
+                and self.kind(link.interested_party) == "person"
+                and link.interested_party not in owners
+            ):
+                party = link.interested_party
+                owners[party] = OwnerChain(party, self._names.get(party, party), (link,), link.components)
+        upward: dict[str, list[OwnershipLink]] = {}
+        for link in sorted(self._links.values(), key=lambda e: e.record_id):
+            if link.interests:
+                upward.setdefault(link.subject, []).append(link)
+        path_to: dict[str, tuple[OwnershipLink, ...]] = {subject: ()}
+        queue: deque[str] = deque([subject])
+        while queue:
+            node = queue.popleft()
+            for link in upward.get(node, ()):
+                party = link.interested_party
+                chain = (link, *path_to[node])
+                if self.kind(party) == "person":
+                    if link.beneficial and party not in owners:
+                        owners[party] = OwnerChain(party, self._names.get(party, party), chain)
+                elif party not in path_to:
+                    path_to[party] = chain
+                    queue.append(party)
+        return tuple(owners.values())
 
     @property
     def links(self) -> Sequence[OwnershipLink]:
