@@ -15,13 +15,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from naef.ledger.demo import demo_key
 
 from naef.disclosure import BundleVerificationError, export_bundle, verify_bundle
 from naef.disclosure.bundle import ENTRIES_FILE, FORMATS, MANIFEST_FILE
 from naef.disclosure.common import ExportCheckpoint
 from naef.disclosure.completeness import parse_instant
 from naef.disclosure.errors import DisclosureError
-from naef.ledger.demo import demo_key
 from naef.ledger.entries import decode_entry
 from naef.ledger.keys import SIG_COSIGNATURE_V1, VerifierKey
 from naef.ledger.log import StoredEntry
