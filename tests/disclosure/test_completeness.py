@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from naef.ledger.demo import demo_key
 
+from naef.demo import demo_key
 from naef.disclosure import BundleVerificationError, export_bundle, verify_bundle
 from naef.disclosure.bundle import ENTRIES_FILE, FORMATS, MANIFEST_FILE
 from naef.disclosure.common import ExportCheckpoint

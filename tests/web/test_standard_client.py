@@ -13,9 +13,9 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from naef.ledger.demo import demo_key
 from requests_http_signature import HTTPSignatureAuth, algorithms
 
+from naef.demo import demo_key
 from tests.web.conftest import approval_body, railway_proposal, signed_proposal_body
 
 
