@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
+import naef.resources
 from naef.resources import SHIPPED_HISTORIES, DataFileError, data_path, read_data_text, resolve_history
 from tests.cli_main import naef_main
 
@@ -102,3 +106,87 @@ def test_a_broken_install_is_one_line_and_exit_2(
     assert len(err.strip().splitlines()) == 1
     assert "naef/data/eia/vanished.csv is missing" in err
     assert "Traceback" not in err
+
+
+@pytest.fixture
+def broken_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[str], None]:
+    """Make naef read its package data from a copy of ``naef/data`` with one file removed (a broken install)."""
+    real = resources.files("naef")
+    copy = tmp_path / "naef"
+    shutil.copytree(Path(str(real.joinpath("data"))), copy / "data")
+
+    def remove(relative: str) -> None:
+        (copy / relative).unlink()
+        monkeypatch.setattr(
+            naef.resources, "_files", lambda package: copy if package == "naef" else resources.files(package)
+        )
+
+    return remove
+
+
+@pytest.mark.parametrize(
+    ("relative", "argv"),
+    [
+        ("data/bods-0.4/components.json", ("ledger", "demo", "{tmp}/demo.db")),
+        ("data/stress_episodes.toml", ("stress", "--out", "{tmp}/stress")),
+        ("data/mdf_pipeline.csv", ("portfolio", "--out", "{tmp}/portfolio", "--paths", "20")),
+        ("data/ratings/moodys_idealized_cumulative_expected_loss_rates.csv", ("size", "--target-rating", "Baa3")),
+    ],
+)
+def test_each_missing_shipped_file_is_one_line_naming_it(
+    broken_install: Callable[[str], None],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    relative: str,
+    argv: tuple[str, ...],
+) -> None:
+    broken_install(relative)
+    code, _, err = naef_main(monkeypatch, capsys, *(a.format(tmp=tmp_path) for a in argv))
+    assert code == 2, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert f"naef/{relative} is missing" in lines[0]
+    assert re.search(r"naef \S+: shipped data file", lines[0]), lines[0]
+    assert "Traceback" not in err
+    assert not (tmp_path / "demo.db").exists()
+
+
+def test_a_corrupt_rating_table_is_named(broken_install: Callable[[str], None]) -> None:
+    from naef.analysis import ratings
+
+    broken_install("data/ratings/README.md")  # switch to the copy; then corrupt one table in it
+    copy = naef.resources._files("naef")
+    (Path(str(copy)) / "data/ratings/moodys_idealized_cumulative_default_rates.csv").write_text("garbage\n1,x\n")
+    ratings.load_table.cache_clear()
+    try:
+        with pytest.raises(DataFileError, match=r"naef/data/ratings/moodys_idealized_cumulative_default_rates\.csv "
+                                                 r"cannot be parsed"):
+            ratings.load_table("moodys_idealized_pd")
+    finally:
+        ratings.load_table.cache_clear()
+
+
+def test_a_shipped_history_has_the_same_hash_wherever_naef_is_installed(tmp_path: Path) -> None:
+    from naef.scenario import load_scenario
+    from naef.scenario.load import content_hash
+
+    text = _bootstrap_toml("brent-monthly")
+    a = load_scenario(text)
+    assert a.price.stochastic is not None
+    assert a.price.stochastic.history.source == "naef:brent-monthly"  # type: ignore[union-attr]
+    # the same series given by its path in the package gives the same returns (only the source differs)
+    b = load_scenario(_bootstrap_toml(str(data_path("eia", "brent-monthly.csv"))))
+    assert b.price.stochastic.history.log_returns == a.price.stochastic.history.log_returns  # type: ignore[union-attr]
+    assert content_hash(a) != content_hash(b)
+    assert content_hash(a) == content_hash(load_scenario(text))
+
+
+def _bootstrap_toml(history: str) -> str:
+    from naef.scenario.load import shipped_scenarios
+
+    assert "baseline" in shipped_scenarios()
+    base = naef.resources.read_package_text("naef.scenario", "scenarios", "baseline.toml")
+    ou = '[price.stochastic]\nmodel = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 69.1\nsigma = 0.366\n'
+    assert ou in base
+    return base.replace(ou, f'[price.stochastic]\nmodel = "bootstrap"\nhistory_csv = "{history}"\nblock_months = 12\n')

@@ -41,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from naef.errors import NaefError
-from naef.resources import read_data_text
+from naef.resources import broken_install, read_data_text
 
 __all__ = [
     "BELOW_SCALE",
@@ -136,11 +136,16 @@ def load_table(name: str = DEFAULT_TABLE) -> IdealizedTable:
         raise RatingError(f"rating table {name!r}: unknown; valid tables are {', '.join(TABLES)}")
     filename, kind = TABLES[name]
     text = read_data_text("ratings", filename)
-    rows = list(csv.reader(io.StringIO(text)))
-    header, body = rows[0], [r for r in rows[1:] if r]
-    horizons = np.array([float(h) for h in header[1:]], dtype=np.float64)
-    ratings = tuple(r[0] for r in body)
-    rates = np.array([[float(x) for x in r[1:]] for r in body], dtype=np.float64) / 100.0
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+        header, body = rows[0], [r for r in rows[1:] if r]
+        horizons = np.array([float(h) for h in header[1:]], dtype=np.float64)
+        ratings = tuple(r[0] for r in body)
+        rates = np.array([[float(x) for x in r[1:]] for r in body], dtype=np.float64) / 100.0
+        if not ratings or rates.shape != (len(ratings), horizons.size) or not np.all(np.isfinite(rates)):
+            raise ValueError("not a table of ratings by horizon")
+    except (IndexError, ValueError) as exc:
+        raise broken_install(f"data/ratings/{filename}", f"cannot be parsed ({exc})") from None
     table = IdealizedTable(name=name, kind=kind, ratings=ratings, horizons_years=horizons, rates=rates)
     table.rates.setflags(write=False)
     table.horizons_years.setflags(write=False)

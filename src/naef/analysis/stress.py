@@ -67,7 +67,6 @@ import math
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -98,6 +97,7 @@ from naef.engine.prices import deck_prices
 from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import WaterfallResult, run_waterfall, spec_arrays
 from naef.errors import NaefError
+from naef.resources import read_data_text
 from naef.scenario.load import scenario_identity
 from naef.version import __version__
 
@@ -203,7 +203,7 @@ def _episode(raw: dict[str, Any], i: int) -> Episode:
 
 def load_episodes() -> EpisodeLibrary:
     """Read the shipped episodes (``naef/data/stress_episodes.toml``, package data)."""
-    text = resources.files("naef").joinpath("data", "stress_episodes.toml").read_text("utf-8")
+    text = read_data_text("stress_episodes.toml")
     data = tomllib.loads(text)
     episodes = tuple(_episode(raw, i) for i, raw in enumerate(data.get("episode", [])))
     return EpisodeLibrary(meta=dict(data.get("meta", {})), episodes=episodes)

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, replace
-from importlib import resources
 from typing import Any, Literal
 
 import numpy as np
@@ -72,6 +71,7 @@ from naef.engine.simulate import (
 from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import run_waterfall, spec_arrays
 from naef.errors import NaefError
+from naef.resources import read_data_text
 from naef.scenario.fiscal import duty_rates
 from naef.scenario.models import Scenario
 from naef.scenario.price_models import BlockBootstrap
@@ -109,7 +109,7 @@ class MonteCarloError(NaefError):
 
 def default_uncertainty() -> dict[str, dict[str, Any]]:
     """The shipped per-class defaults (``naef/data/uncertainty.toml``)."""
-    text = resources.files("naef").joinpath("data", "uncertainty.toml").read_text("utf-8")
+    text = read_data_text("uncertainty.toml")
     classes: dict[str, dict[str, Any]] = tomllib.loads(text)["classes"]
     return classes
 

@@ -18,7 +18,6 @@ import math
 import tomllib
 from collections.abc import Mapping
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from naef.ledger.entries import Usd
 from naef.ledger.errors import LedgerError
+from naef.resources import data_path
 
 __all__ = [
     "BenchmarkError",
@@ -119,7 +119,7 @@ class BenchmarkResult(BaseModel):
 
 
 def _default_path() -> Path:
-    return Path(str(resources.files("naef").joinpath("data/unit_costs.toml")))
+    return data_path("unit_costs.toml")
 
 
 def load_unit_costs(path: Path | None = None) -> Mapping[str, UnitCostReference]:

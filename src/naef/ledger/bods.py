@@ -38,7 +38,7 @@ from referencing import Registry, Resource
 from naef.ledger.approvals import ENTRY_BODS
 from naef.ledger.errors import LedgerError
 from naef.ledger.log import Ledger
-from naef.resources import data_dir
+from naef.resources import broken_install, data_dir
 
 __all__ = [
     "SCHEMA_DIR_ENV",
@@ -51,6 +51,9 @@ __all__ = [
 ]
 
 SCHEMA_DIR_ENV = "NAEF_BODS_SCHEMA_DIR"
+#: The BODS 0.4 schema files (``statement.json`` refers to the others by ``$id``).
+SCHEMA_FILES = ("statement.json", "components.json", "entity-record.json", "person-record.json",
+                "relationship-record.json")
 _MAX_REASON = 300
 
 
@@ -69,13 +72,20 @@ def default_schema_dir() -> Path:
 @functools.lru_cache(maxsize=4)
 def _validator(schema_dir: str) -> Draft202012Validator:
     directory = Path(schema_dir)
-    if not (directory / "statement.json").is_file():
-        raise BodsError(
-            f"BODS schema: {directory}/statement.json not found (pass --schema-dir or set {SCHEMA_DIR_ENV})"
-        )
+    shipped = os.environ.get(SCHEMA_DIR_ENV) is None and directory == default_schema_dir()
+    for name in SCHEMA_FILES:  # statement.json refers to the others by $id: each must be there
+        if not (directory / name).is_file():
+            if shipped:
+                raise broken_install(f"data/bods-0.4/{name}", "is missing")
+            raise BodsError(f"BODS schema: {directory}/{name} not found (pass --schema-dir or set {SCHEMA_DIR_ENV})")
     resources = []
     for path in sorted(directory.glob("*.json")):
-        contents = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            contents = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            if shipped:
+                raise broken_install(f"data/bods-0.4/{path.name}", f"cannot be read ({exc})") from None
+            raise BodsError(f"BODS schema: {path} cannot be read ({exc})") from None
         if isinstance(contents, dict) and "$id" in contents:
             resources.append((str(contents["$id"]), Resource.from_contents(contents)))
     registry: Registry[Any] = Registry().with_resources(resources)

@@ -19,10 +19,10 @@ import csv
 import io
 import math
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from naef.errors import NaefError
+from naef.resources import read_data_text
 
 __all__ = [
     "DEFAULT_PIPELINE",
@@ -300,7 +300,7 @@ def closure_of(ident: str, requires: dict[str, tuple[str, ...]]) -> list[str]:
 def load_pipeline(path: Path | str | None = None) -> Pipeline:
     """Read and validate a pipeline CSV (``None``: the shipped default pipeline)."""
     if path is None:
-        text = resources.files("naef").joinpath("data", DEFAULT_PIPELINE).read_text("utf-8")
+        text = read_data_text(DEFAULT_PIPELINE)
         return parse_pipeline(text, source_name=DEFAULT_PIPELINE)
     p = Path(path)
     try:

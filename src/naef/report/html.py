@@ -50,6 +50,7 @@ from naef.report.sections import swap as swap_sec
 from naef.report.sections import tranche_risk as risk_sec
 from naef.report.sections.common import Doc, hash_of, kind
 from naef.report.sections.portfolio import normalise_portfolio
+from naef.resources import broken_install
 from naef.scenario.load import content_hash
 from naef.scenario.models import Scenario
 
@@ -167,7 +168,13 @@ def render_report(
     else:
         kind_text = f"run: {kind(summary) or 'unknown'}"
     sc = scenario.scenario
-    return str(_environment().get_template("report.html.j2").render(
+    import jinja2
+
+    try:
+        template = _environment().get_template("report.html.j2")
+    except jinja2.TemplateNotFound as exc:
+        raise broken_install(f"report/templates/{exc.name}", "is missing") from None
+    return str(template.render(
         title=title or f"naef report — scenario {sc.name}",
         scenario_name=sc.name,
         description=sc.description,

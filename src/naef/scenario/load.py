@@ -17,7 +17,13 @@ import rfc8785
 from pydantic import ValidationError
 
 from naef.errors import NaefError
-from naef.resources import SHIPPED_HISTORIES, resolve_history
+from naef.resources import (
+    SHIPPED_HISTORIES,
+    broken_install,
+    history_source,
+    read_package_text,
+    resolve_history,
+)
 from naef.scenario.models import Scenario
 
 __all__ = ["ScenarioError", "content_hash", "load_scenario", "scenario_identity", "shipped_scenarios"]
@@ -147,10 +153,15 @@ def _attach_history(data: dict[str, Any], origin: str, base: Path) -> None:
     if not isinstance(name, str):
         raise ScenarioError(f"{origin}: {key}: must be a file name", path=key)
     path = Path(name) if Path(name).is_absolute() else base / name
-    if name in SHIPPED_HISTORIES and not path.exists():
-        path = resolve_history(name)  # a series shipped with naef, by name (e.g. "brent-daily")
+    shipped = name in SHIPPED_HISTORIES and not path.exists()
     try:
-        model["history"] = load_historical_returns(path).model_dump()
+        if shipped:
+            path = resolve_history(name)  # a series shipped with naef, by name (e.g. "brent-daily")
+        history = load_historical_returns(path).model_dump()
+        if shipped:
+            # a stable source (not the install folder), so that the content hash is the same on every machine
+            history["source"] = history_source(name) or str(path)
+        model["history"] = history
     except NaefError as exc:
         raise ScenarioError(f"{origin}: {key}: {exc}", path=key) from None
 
@@ -181,7 +192,7 @@ def load_scenario(source: str | Path) -> Scenario:
     if "\n" in source or ("=" in source and not Path(source).is_file()):
         return _parse(source, "<text>")
     if source in shipped_scenarios():
-        text = resources.files("naef.scenario").joinpath("scenarios", f"{source}.toml").read_text("utf-8")
+        text = read_package_text("naef.scenario", "scenarios", f"{source}.toml")
         return _parse(text, f"{source}.toml")
     return _parse(_read(Path(source)), source, Path(source).parent)
 
@@ -191,6 +202,8 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         shipped = ", ".join(shipped_scenarios())
+        if not shipped:
+            raise broken_install("scenario/scenarios/baseline.toml", "is missing") from None
         raise ScenarioError(f"{path}: no such scenario file (shipped scenarios: {shipped})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot be read: {exc}") from None
