@@ -5,6 +5,7 @@ tests need lives in ``tests/data/``."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -190,3 +191,15 @@ def _bootstrap_toml(history: str) -> str:
     ou = '[price.stochastic]\nmodel = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 69.1\nsigma = 0.366\n'
     assert ou in base
     return base.replace(ou, f'[price.stochastic]\nmodel = "bootstrap"\nhistory_csv = "{history}"\nblock_months = 12\n')
+
+
+def test_opening_a_file_beside_the_checkout_fails(tmp_path: Path) -> None:
+    """The run-time guard of ``tests/conftest.py``: a file in the checkout's parent folder cannot be opened."""
+    from tests.conftest import PARENT, ROOT, outside_the_checkout
+
+    beside = os.path.join(PARENT, "sha" + "red", "data", "x.csv")
+    assert outside_the_checkout(beside)
+    assert not outside_the_checkout(os.path.join(ROOT, "tests", "data", "README.md"))
+    assert not outside_the_checkout(str(tmp_path / "x"))
+    with pytest.raises(PermissionError, match="outside the repository"):
+        open(beside, encoding="utf-8")  # noqa: SIM115 - the open itself is what is refused

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -231,11 +234,19 @@ def _mount_commands() -> None:
 _mount_commands()
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Entry point: run the app; a NaefError becomes one line on stderr and exit code 2.
 
     Usage errors (an unknown option, a missing argument) are Typer's own and also exit with code 2.
     """
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (timeout, kill, systemd, containers) unwinds like Ctrl-C: cleanup code runs (an unfinished ledger
+        # demo removes its staging files), then the process exits with 128 + 15
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except NaefError as exc:
