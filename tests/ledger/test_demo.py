@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shlex
+import stat
 from collections import Counter
 from pathlib import Path
 
@@ -210,3 +212,16 @@ def test_demo_command(tmp_path: Path) -> None:
     result = runner.invoke(app, ["ledger", "demo", str(tmp_path / "x.db"), "--figures", "guess"])
     assert result.exit_code == 2
     assert "--figures" in result.output
+
+
+def test_the_demo_files_get_the_usual_file_mode(tmp_path: Path) -> None:
+    """The database and the public keys are made through temporary files (0600): they end with the mode a new
+    file gets under the umask, like the keys ``naef keys new`` writes (found in the review of issue 15)."""
+    old = os.umask(0o022)
+    try:
+        run_demo(str(tmp_path / "demo.db"), figures=illustrative_figures(years=2), years=2, keys_dir=tmp_path)
+    finally:
+        os.umask(old)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    assert "demo.db" in modes
+    assert set(modes.values()) == {0o644}, modes

@@ -53,7 +53,7 @@ from naef.ledger.governance import Governance, Role
 from naef.ledger.interests import InterestDeclaration
 from naef.ledger.keys import SIG_COSIGNATURE_V1, SignerKey
 from naef.ledger.log import Ledger
-from naef.ledger.staging import build_atomically
+from naef.ledger.staging import build_atomically, default_file_mode
 from naef.ledger.store import normalize_url
 
 __all__ = [
@@ -410,6 +410,7 @@ def _check_key_file(path: Path, text: str) -> None:
 def _write_atomically(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, default_file_mode())  # a public key is readable like any new file (mkstemp makes 0600)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write(text)
         os.replace(tmp, path)

@@ -93,6 +93,7 @@ def _build_sqlite(url: str, parsed: URL, build: Callable[[str], T]) -> T:
     if target.exists() and target.stat().st_size > 0:
         _refuse_nonempty(url, whole_file=True)
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".building", dir=target.parent)
+    os.fchmod(fd, default_file_mode())  # mkstemp makes 0600; the ledger gets the mode any new file gets
     os.close(fd)
     staging = Path(name)
     try:
@@ -113,6 +114,13 @@ def _build_sqlite(url: str, parsed: URL, build: Callable[[str], T]) -> T:
         _remove_with_side_files(staging)
         raise
     return result
+
+
+def default_file_mode() -> int:
+    """The mode ``open()`` gives a new file under the current umask (0644 under the usual 022)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _quote(name: str) -> str:
