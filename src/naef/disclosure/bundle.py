@@ -56,13 +56,14 @@ from naef.disclosure.common import (
     entry_span,
 )
 from naef.disclosure.completeness import check_log, freshest, stamp, type_counts
+from naef.disclosure.consistency import CONSISTENCY_DIR, check_extends
 from naef.disclosure.errors import BundleError, BundleVerificationError, DisclosureError
 from naef.ledger import store
 from naef.ledger.entries import decode_entry
 from naef.ledger.errors import LedgerError
 from naef.ledger.keys import VerifierKey, read_verifier_key
 from naef.ledger.log import Ledger, StoredCheckpoint, StoredEntry
-from naef.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from naef.ledger.merkle import leaf_hash, verify_inclusion
 from naef.ledger.note import open_checkpoint
 
 __all__ = [
@@ -81,7 +82,6 @@ MANIFEST_FILE = "manifest.json"
 CHECKPOINT_FILE = "checkpoint.txt"
 ENTRIES_FILE = "entries.jsonl"
 INCLUSION_DIR = "proofs/inclusion"
-CONSISTENCY_DIR = "proofs/consistency"
 BUNDLE_KIND = "naef disclosure bundle"
 
 FORMATS: Mapping[str, FormatModule] = {"iati": iati, "oc4ids": oc4ids, "eiti": eiti}
@@ -524,49 +524,6 @@ def _signed(
     return cp, cosigned, failures
 
 
-def _consistency(b: _Bundle, cp: ExportCheckpoint, older: Path, vkey: VerifierKey) -> tuple[int, list[str]]:
-    """Size of the older bundle's checkpoint and failures if this checkpoint is not an extension of it."""
-    old = _load(older)
-    where = f"older bundle {older}"
-    try:
-        c = open_checkpoint(old.note, vkey).checkpoint
-    except LedgerError as exc:
-        return -1, [f"{where}: {CHECKPOINT_FILE}: {exc.message}"]
-    if c.origin != cp.origin:
-        return c.size, [f"{where}: log {c.origin!r} is not this bundle's log {cp.origin!r}"]
-    if c.size > cp.size:
-        return c.size, [
-            f"{where}: its checkpoint (size {c.size}) is newer than this bundle's (size {cp.size}); "
-            "give the bundles the other way round"
-        ]
-    if c.size == cp.size:
-        if c.root_hash != cp.root_hash:
-            return c.size, [
-                f"fork: this bundle's checkpoint and the older bundle's both have size {cp.size} but different "
-                f"roots ({cp.root_hash.hex()[:16]}… and {c.root_hash.hex()[:16]}…): the log was forked"
-            ]
-        return c.size, []
-    if c.size == 0:
-        return 0, []
-    proof_file = b.folder / CONSISTENCY_DIR / f"{c.size}.json"
-    try:
-        proof = json.loads(proof_file.read_text(encoding="utf-8"))
-        path = [_hex(h) for h in proof["consistency_path"]]
-    except FileNotFoundError:
-        return c.size, [
-            f"fork or unrelated log: this bundle has no consistency proof from size {c.size} "
-            f"({CONSISTENCY_DIR}/{c.size}.json): its log had no checkpoint of the older bundle's size"
-        ]
-    except (OSError, ValueError, KeyError, TypeError, binascii.Error) as exc:
-        return c.size, [f"{CONSISTENCY_DIR}/{c.size}.json: not a consistency proof ({exc})"]
-    if not verify_consistency(c.size, cp.size, path, c.root_hash, cp.root_hash):
-        return c.size, [
-            f"fork or rewritten history: the checkpoint of size {cp.size} is not consistent with the older "
-            f"bundle's checkpoint of size {c.size} (RFC 9162 consistency proof fails)"
-        ]
-    return c.size, []
-
-
 def verify_bundle(
     folder: Path | str,
     key: VerifierKey | str | Path,
@@ -620,7 +577,8 @@ def verify_bundle(
         failures += b.module.compare(folder, expected)
     older_size = None
     if older is not None:
-        older_size, older_failures = _consistency(b, cp, Path(older), vkey)
+        old = _load(Path(older))
+        older_size, older_failures = check_extends(folder, cp, Path(older), old.note, vkey)
         failures += older_failures
     if failures:
         bad_entries = {int(f.split()[2].rstrip(":")) for f in entry_failures if f.startswith("ledger entry ")}
