@@ -220,3 +220,43 @@ def test_a_stale_or_incomplete_bundle_exits_2(
     assert code == 2
     assert "ledger entry 40 missing from entries.jsonl: a bundle holds every entry of its checkpoint (0 to 72)" in err
     assert err.count("\n") == 1
+
+
+def test_an_organisation_identifier_needs_an_approved_prefix(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], demo_url: str, log_vkey: VerifierKey,
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "b"
+    code, stdout, err = run_main(monkeypatch, capsys, "disclose", "iati", "--ledger", demo_url, "--out", str(out),
+                                 "--org-id", "XX-NAEF-MDF")
+    assert (code, stdout) == (2, "")
+    assert err.startswith("error: --org-id 'XX-NAEF-MDF': does not start with an approved registration-agency prefix")
+    assert err.count("\n") == 1
+    assert not out.exists()
+    # a Mexican taxpayer-register identifier is approved; the bundle records it and verifies
+    code, _, _ = run_main(monkeypatch, capsys, "disclose", "iati", "--ledger", demo_url, "--out", str(out),
+                          "--org-id", "MX-RFC-FMD270101AB1")
+    assert code in (0, None)
+    xml = (out / "iati-activities.xml").read_text(encoding="utf-8")
+    assert '<reporting-org ref="MX-RFC-FMD270101AB1" type="15">' in xml
+    assert "<iati-identifier>MX-RFC-FMD270101AB1-road-oaxaca-coast</iati-identifier>" in xml
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["publisher"] == "MX-RFC-FMD270101AB1"
+    code, stdout, _ = run_main(monkeypatch, capsys, "verify-bundle", str(out), "--key", log_vkey.encode())
+    assert code in (0, None)
+    assert stdout.startswith("ok: iati bundle")
+    # a manifest whose publisher has no approved prefix cannot be checked
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    manifest["publisher"] = "XX-NAEF-MDF"
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    code, _, err = run_main(monkeypatch, capsys, "verify-bundle", str(out), "--key", log_vkey.encode())
+    assert code == 2
+    assert "manifest.json: publisher 'XX-NAEF-MDF': does not start with an approved" in err
+
+
+def test_the_shipped_registration_agencies_include_the_example_and_mexican_prefixes() -> None:
+    from naef.disclosure.orgid import approved_prefixes, publisher
+
+    assert {"XE-EXAMPLE", "MX-RFC", "GB-COH", "XM-DAC"} <= approved_prefixes()
+    assert len(approved_prefixes()) > 500
+    assert publisher("XE-EXAMPLE-NAEF-MDF").scheme == "XE-EXAMPLE"
+    assert publisher("XE-EXAMPLE-NAEF-MDF").uid == "NAEF-MDF"

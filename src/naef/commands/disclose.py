@@ -54,11 +54,20 @@ def disclose_command(
     size: Annotated[
         int | None, typer.Option("--size", help="Export at the stored checkpoint of this size (default: latest)")
     ] = None,
+    org_id: Annotated[
+        str | None,
+        typer.Option(
+            "--org-id",
+            help="The publisher's organisation identifier, with an approved registration-agency prefix "
+            "(org-id.guide; default XE-EXAMPLE-NAEF-MDF, the example prefix)",
+        ),
+    ] = None,
 ) -> None:
     """Export FORMAT from the ledger into a verifiable bundle."""
     from naef.disclosure import export_bundle
+    from naef.disclosure.model import MDF_ORG_REF
 
-    report = export_bundle(ledger, fmt, out, force=force, size=size)
+    report = export_bundle(ledger, fmt, out, force=force, size=size, org_id=org_id or MDF_ORG_REF)
     typer.echo(report.line())
 
 

@@ -58,6 +58,8 @@ from naef.disclosure.common import (
 from naef.disclosure.completeness import check_log, freshest, stamp, type_counts
 from naef.disclosure.consistency import CONSISTENCY_DIR, check_extends
 from naef.disclosure.errors import BundleError, BundleVerificationError, DisclosureError
+from naef.disclosure.model import MDF_ORG_REF
+from naef.disclosure.orgid import Publisher, publisher
 from naef.ledger import store
 from naef.ledger.entries import decode_entry
 from naef.ledger.errors import LedgerError
@@ -173,12 +175,14 @@ def _manifest(
     entries: Sequence[int],
     sizes: Sequence[int],
     log: Sequence[StoredEntry],
+    pub: Publisher,
 ) -> str:
     manifest = {
         "bundle": BUNDLE_KIND,
         "derivation": DERIVATION,
         "naef_version": __version__,
         "format": fmt,
+        "publisher": pub.ref,
         "files": sorted(rendered.files),
         "checkpoint": cp.to_json(),
         "records": [r.to_json() for r in rendered.records],
@@ -189,14 +193,24 @@ def _manifest(
     return json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
 
 
-def export_bundle(url: str, fmt: str, out: Path | str, *, force: bool = False, size: int | None = None) -> ExportReport:
+def export_bundle(
+    url: str,
+    fmt: str,
+    out: Path | str,
+    *,
+    force: bool = False,
+    size: int | None = None,
+    org_id: str = MDF_ORG_REF,
+) -> ExportReport:
     """Export ``fmt`` (``iati``, ``oc4ids`` or ``eiti``) from the ledger at ``url`` into the bundle folder ``out``.
 
     The export is made at the ledger's latest stored checkpoint (or the one of ``size``): only entries the signed
     checkpoint covers are published. ``out`` must not exist, be empty, or ``force`` must be given; the bundle is
-    staged in a temporary folder beside it, verified with the ledger's key, then renamed into place.
+    staged in a temporary folder beside it, verified with the ledger's key, then renamed into place. ``org_id`` is
+    the publisher's organisation identifier (an approved registration-agency prefix, :mod:`naef.disclosure.orgid`).
     """
     module = format_module(fmt)
+    pub = publisher(org_id)
     out = Path(out)
     _check_out(out, force)
     with _open_ledger(url) as ledger:
@@ -214,10 +228,10 @@ def export_bundle(url: str, fmt: str, out: Path | str, *, force: bool = False, s
                 raise DisclosureError(
                     f"--ledger: entry {e.index}: stored leaf hash does not match its bytes (run `naef ledger verify`)"
                 )
-        rendered = module.render(entries, checkpoint)
+        rendered = module.render(entries, checkpoint, publisher=pub)
         used = sorted({i for r in rendered.records for i in r.leaves})
         by_index = {e.index: e for e in log}
-        if not _same(module.render([by_index[i] for i in used], checkpoint), rendered):
+        if not _same(module.render([by_index[i] for i in used], checkpoint, publisher=pub), rendered):
             raise DisclosureError(f"{fmt}: internal error: the export depends on entries its records do not name")
         proofs: dict[int, dict[str, Any]] = {}
         for i in used:
@@ -232,7 +246,7 @@ def export_bundle(url: str, fmt: str, out: Path | str, *, force: bool = False, s
         consistency = {m: ledger.consistency_proof(m, chosen.size).to_json() for m in sizes}
         log_key = ledger.log_key
     files: dict[str, bytes] = dict(rendered.files)
-    files[MANIFEST_FILE] = _manifest(fmt, rendered, checkpoint, used, sizes, log).encode("utf-8")
+    files[MANIFEST_FILE] = _manifest(fmt, rendered, checkpoint, used, sizes, log, pub).encode("utf-8")
     files[CHECKPOINT_FILE] = checkpoint.note.encode("utf-8")
     files[ENTRIES_FILE] = "".join(_entry_line(e) + "\n" for e in log).encode("utf-8")
     for i, iproof in proofs.items():
@@ -335,6 +349,7 @@ class _Bundle:
     listed: list[int]
     lines: dict[int, str]
     line_errors: list[str]
+    publisher: Publisher
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -369,6 +384,10 @@ def _load(folder: Path) -> _Bundle:
     fmt = str(manifest.get("format"))
     if fmt not in FORMATS:
         raise BundleError(f"{where}: {MANIFEST_FILE}: unknown format {fmt!r}")
+    try:
+        pub = publisher(str(manifest.get("publisher")), what=f"{where}: {MANIFEST_FILE}: publisher")
+    except DisclosureError as exc:
+        raise BundleError(exc.message) from None
     raw_records = manifest.get("records")
     if not isinstance(raw_records, list):
         raise BundleError(f"{where}: {MANIFEST_FILE}: records: expected a list")
@@ -424,7 +443,7 @@ def _load(folder: Path) -> _Bundle:
             f"{where}: {INCLUSION_DIR}/{first}.json is missing{more}: the inclusion proof of ledger entry {first}, "
             f"used by {used_by}"
         )
-    return _Bundle(folder, fmt, FORMATS[fmt], manifest, note, records, listed, lines, line_errors)
+    return _Bundle(folder, fmt, FORMATS[fmt], manifest, note, records, listed, lines, line_errors, pub)
 
 
 def _hex(value: Any) -> bytes:
@@ -569,7 +588,7 @@ def verify_bundle(
         )
     expected: Rendered | None = None
     try:
-        expected = b.module.render(inputs, cp)
+        expected = b.module.render(inputs, cp, publisher=b.publisher)
     except DisclosureError as exc:
         failures.append(f"cannot re-derive the {b.format} export from the proven entries ({exc.message})")
     if expected is not None:

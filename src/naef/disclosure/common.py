@@ -14,9 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from naef.ledger.log import StoredEntry
+
+if TYPE_CHECKING:
+    from naef.disclosure.orgid import Publisher
 
 __all__ = [
     "DERIVATION",
@@ -82,8 +85,11 @@ class FormatModule(Protocol):
     NAME: str
     INPUT_TYPES: frozenset[str]
 
-    def render(self, entries: Sequence[StoredEntry], checkpoint: ExportCheckpoint) -> Rendered:
-        """The export derived from ``entries`` (any order; other types ignored) at ``checkpoint``."""
+    def render(
+        self, entries: Sequence[StoredEntry], checkpoint: ExportCheckpoint, *, publisher: Publisher = ...
+    ) -> Rendered:
+        """The export derived from ``entries`` (any order; other types ignored) at ``checkpoint``, published by
+        ``publisher`` (its organisation identifier)."""
         ...
 
     def compare(self, folder: Path, expected: Rendered) -> list[str]:

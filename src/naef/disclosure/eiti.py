@@ -43,6 +43,7 @@ from openpyxl.writer.excel import ExcelWriter
 from naef.disclosure.common import ExportCheckpoint, Record, Rendered, format_usd, latest_time, shown
 from naef.disclosure.errors import DisclosureError
 from naef.disclosure.model import parse_period, period_sort_key
+from naef.disclosure.orgid import MDF_PUBLISHER, Publisher
 from naef.ledger.government_payments import ENTRY_GOVERNMENT_PAYMENT
 from naef.ledger.log import StoredEntry
 
@@ -247,7 +248,9 @@ def _stamp(entries: Sequence[StoredEntry]) -> datetime:
     return datetime.fromisoformat(last.replace("Z", "+00:00")).replace(tzinfo=None, microsecond=0)
 
 
-def render(entries: Sequence[StoredEntry], checkpoint: ExportCheckpoint) -> Rendered:
+def render(
+    entries: Sequence[StoredEntry], checkpoint: ExportCheckpoint, *, publisher: Publisher = MDF_PUBLISHER
+) -> Rendered:
     """The revenue tables (CSV and workbook) of ``entries`` at ``checkpoint``.
 
     Raises :class:`DisclosureError` when no entry feeds any of the three flows.

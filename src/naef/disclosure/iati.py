@@ -51,6 +51,7 @@ from naef.disclosure.model import (
     Proposal,
     fold_projects,
 )
+from naef.disclosure.orgid import MDF_PUBLISHER, Publisher
 from naef.ledger.log import StoredEntry
 
 __all__ = [
@@ -85,10 +86,10 @@ _LOAN_TYPES = frozenset({"small_enterprise_loans"})
 _HUNDRED = Decimal("100")
 
 
-def activity_identifier(project_id: str) -> str:
+def activity_identifier(project_id: str, org_ref: str = MDF_ORG_REF) -> str:
     """``<reporting-org ref>-<project id>`` (IATI: the reporting organisation's identifier, a hyphen, the
     organisation's own activity identifier)."""
-    return f"{MDF_ORG_REF}-{project_id}"
+    return f"{org_ref}-{project_id}"
 
 
 def oc4ids_project_id(project_id: str) -> str:
@@ -151,13 +152,13 @@ def _counted_approvals(p: Proposal) -> list[int]:
     return list(latest.values())
 
 
-def _activity(project: Project) -> etree._Element:
+def _activity(project: Project, org_ref: str) -> etree._Element:
     a = etree.Element(
         "iati-activity",
         {"default-currency": "USD", "last-updated-datetime": project.last_time, _LANG: "en"},
     )
-    _sub(a, "iati-identifier", activity_identifier(project.project_id))
-    org = _sub(a, "reporting-org", ref=MDF_ORG_REF, type=MDF_ORG_TYPE)
+    _sub(a, "iati-identifier", activity_identifier(project.project_id, org_ref))
+    org = _sub(a, "reporting-org", ref=org_ref, type=MDF_ORG_TYPE)
     _narrative(org, MDF_NAME, MDF_NAME_ES)
     _narrative(_sub(a, "title"), f"MDF project {project.project_id}", f"Proyecto del FMD {project.project_id}")
     _narrative(
@@ -169,7 +170,7 @@ def _activity(project: Project) -> etree._Element:
         _narrative(_sub(a, "description", type="4"), "; ".join(notes))
     for role in ("1", "2"):
         _narrative(
-            _sub(a, "participating-org", ref=MDF_ORG_REF, role=role, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES
+            _sub(a, "participating-org", ref=org_ref, role=role, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES
         )
     for payee, name in project.payees:
         org = _sub(a, "participating-org", role="4")
@@ -177,7 +178,7 @@ def _activity(project: Project) -> etree._Element:
         _narrative(org, name)
     if project.infrastructure:  # the same project in the OC4IDS package
         other = _sub(a, "other-identifier", ref=oc4ids_project_id(project.project_id), type="A9")
-        _narrative(_sub(other, "owner-org", ref=MDF_ORG_REF), "OC4IDS project identifier", "identificador OC4IDS")
+        _narrative(_sub(other, "owner-org", ref=org_ref), "OC4IDS project identifier", "identificador OC4IDS")
 
     executed = project.executed
     status = "5" if project.cancelled else ("2" if executed else "1")
@@ -256,7 +257,7 @@ def _activity(project: Project) -> etree._Element:
             _narrative(
                 _sub(tx, "description"), f"{what[0]} of {p.proposal_id}: {p.purpose}", f"{what[1]} de {p.proposal_id}"
             )
-            _narrative(_sub(tx, "provider-org", ref=MDF_ORG_REF, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES)
+            _narrative(_sub(tx, "provider-org", ref=org_ref, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES)
             receiver = _sub(tx, "receiver-org")
             receiver.set(_n("party"), p.payee)
             _narrative(receiver, p.payee_name or p.payee)
@@ -298,7 +299,9 @@ def _results(a: etree._Element, project: Project) -> None:
             _narrative(_sub(actual, "comment"), "; ".join(f"{m.milestone} ({m.on})" for m in these))
 
 
-def render(entries: Sequence[StoredEntry], checkpoint: ExportCheckpoint) -> Rendered:
+def render(
+    entries: Sequence[StoredEntry], checkpoint: ExportCheckpoint, *, publisher: Publisher = MDF_PUBLISHER
+) -> Rendered:
     """The IATI activities file of the MDF projects in ``entries`` at ``checkpoint``.
 
     Raises :class:`DisclosureError` when there is no project (IATI needs at least one ``iati-activity``).
@@ -312,8 +315,9 @@ def render(entries: Sequence[StoredEntry], checkpoint: ExportCheckpoint) -> Rend
     root = etree.Element("iati-activities", {"version": IATI_VERSION}, nsmap={"naef": NAEF_NS})
     records = [Record("iati-activities header", (FILE,), ())]
     for project in projects:
-        root.append(_activity(project))
-        records.append(Record(f"iati-activity {activity_identifier(project.project_id)}", (FILE,), project.leaves))
+        root.append(_activity(project, publisher.ref))
+        ident = activity_identifier(project.project_id, publisher.ref)
+        records.append(Record(f"iati-activity {ident}", (FILE,), project.leaves))
     cp = etree.SubElement(
         root, _n("checkpoint"), {"origin": checkpoint.origin, "size": str(checkpoint.size),
                                  "root-hash": checkpoint.root_hash.hex()}

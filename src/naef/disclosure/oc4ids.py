@@ -50,9 +50,6 @@ from naef.disclosure.errors import DisclosureError
 from naef.disclosure.model import (
     ENTRY_BODS,
     MDF_NAME,
-    MDF_ORG_REF,
-    MDF_ORG_SCHEME,
-    MDF_ORG_UID,
     OC4IDS_PREFIX,
     PROJECT_ENTRY_TYPES,
     Payee,
@@ -60,6 +57,7 @@ from naef.disclosure.model import (
     beneficial_owners,
     fold_projects,
 )
+from naef.disclosure.orgid import MDF_PUBLISHER, Publisher
 from naef.ledger.log import StoredEntry
 
 __all__ = ["FILE", "INPUT_TYPES", "NAME", "compare", "project_id", "render", "validate"]
@@ -71,7 +69,6 @@ OC4IDS_VERSION = "0.9"
 LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
 """ILLUSTRATIVE licence of the published data (CC BY 4.0, an Open Definition conformant licence as the package
 schema recommends): the MDF would choose its own."""
-_MDF_REF = {"id": MDF_ORG_REF, "name": MDF_NAME}
 _MILESTONE_STATUS = {
     "reached": "met",
     "missed": "notMet",
@@ -101,7 +98,10 @@ def _party(payee: Payee, fallback_name: str) -> dict[str, Any]:
     return party
 
 
-def _project(project: Project, payees: dict[str, Payee]) -> tuple[dict[str, Any], tuple[int, ...]]:
+def _project(
+    project: Project, payees: dict[str, Payee], org_ref: str
+) -> tuple[dict[str, Any], tuple[int, ...]]:
+    mdf = {"id": org_ref, "name": MDF_NAME}
     kinds = [k for k in (p.unit_cost.classification for p in project.proposals if p.unit_cost) if k is not None]
     sectors = list(dict.fromkeys(s for k in kinds for s in k.oc4ids_sector))
     types = list(dict.fromkeys(k.oc4ids_type for k in kinds if k.oc4ids_type))
@@ -116,7 +116,7 @@ def _project(project: Project, payees: dict[str, Payee]) -> tuple[dict[str, Any]
         "language": "en",
         "identifiers": [
             {"id": project.project_id, "scheme": "naef-mdf-project"},
-            {"id": f"{MDF_ORG_REF}-{project.project_id}", "scheme": "IATI"},  # the IATI activity
+            {"id": f"{org_ref}-{project.project_id}", "scheme": "IATI"},  # the IATI activity
         ],
         "title": f"MDF project {project.project_id}",
         "description": "; ".join(
@@ -129,7 +129,7 @@ def _project(project: Project, payees: dict[str, Payee]) -> tuple[dict[str, Any]
         out["type"] = types[0]
     if sectors:
         out["sector"] = sectors
-    out["publicAuthority"] = dict(_MDF_REF)
+    out["publicAuthority"] = dict(mdf)
     state = project.state
     if state is not None:
         out["locations"] = [
@@ -157,13 +157,13 @@ def _project(project: Project, payees: dict[str, Payee]) -> tuple[dict[str, Any]
                 "description": "MDF share: the disbursement proposals recorded in the ledger",
                 "budgetBreakdown": [
                     {"id": p.proposal_id, "description": p.purpose, "amount": _usd(p.amount_usd),
-                     "sourceParty": dict(_MDF_REF)}
+                     "sourceParty": dict(mdf)}
                     for p in project.proposals
                 ],
             }
         ],
     }
-    parties = [{**_MDF_REF, "roles": ["publicAuthority", "funder", "payer"]}]
+    parties = [{**mdf, "roles": ["publicAuthority", "funder", "payer"]}]
     for payee_id, name in project.payees:
         payee = payees[payee_id]
         parties.append(_party(payee, name))
@@ -216,7 +216,7 @@ def _project(project: Project, payees: dict[str, Payee]) -> tuple[dict[str, Any]
             "id": p.proposal_id,
             "date": p.execution.time,
             "value": _usd(p.execution.amount_usd),
-            "payer": dict(_MDF_REF),
+            "payer": dict(mdf),
             "payee": {"id": p.payee, "name": names[p.payee]},
             "naefLedgerEntry": p.execution.index,
         }
@@ -279,7 +279,9 @@ def _fmt_qty(q: float) -> str:
     return str(int(q)) if float(q).is_integer() else repr(float(q))
 
 
-def render(entries: Sequence[StoredEntry], checkpoint: ExportCheckpoint) -> Rendered:
+def render(
+    entries: Sequence[StoredEntry], checkpoint: ExportCheckpoint, *, publisher: Publisher = MDF_PUBLISHER
+) -> Rendered:
     """The OC4IDS project package of the MDF's infrastructure projects in ``entries`` at ``checkpoint``.
 
     Raises :class:`DisclosureError` when there is no infrastructure project (a package needs one project).
@@ -300,7 +302,7 @@ def render(entries: Sequence[StoredEntry], checkpoint: ExportCheckpoint) -> Rend
     records = [Record("package header", (FILE,), ())]
     used: set[int] = set()
     for project in projects:
-        obj, leaves = _project(project, payees)
+        obj, leaves = _project(project, payees, publisher.ref)
         rendered_projects.append(obj)
         used.update(leaves)
         records.append(Record(f"project {obj['id']}", (FILE,), leaves))
@@ -308,7 +310,7 @@ def render(entries: Sequence[StoredEntry], checkpoint: ExportCheckpoint) -> Rend
     package = {
         "uri": f"urn:naef:disclosure:oc4ids:{checkpoint.origin}:{checkpoint.size}",
         "publishedDate": published,
-        "publisher": {"name": MDF_NAME, "scheme": MDF_ORG_SCHEME, "uid": MDF_ORG_UID},
+        "publisher": {"name": MDF_NAME, "scheme": publisher.scheme, "uid": publisher.uid},
         "license": LICENSE_URL,
         "version": OC4IDS_VERSION,
         "projects": rendered_projects,

@@ -1,0 +1,59 @@
+"""Organisation identifiers as IATI and OC4IDS read them: ``<registration agency prefix>-<identifier>``, the
+prefix from the IATI OrganisationRegistrationAgency codelist (the org-id.guide list).
+
+The IATI Validator refuses a ``reporting-org/@ref`` whose prefix is no approved registration agency (``XX-…``).
+The publisher's identifier is a setting of the export (``naef disclose --org-id``; default
+:data:`naef.disclosure.model.MDF_ORG_REF`, ``XE-EXAMPLE-NAEF-MDF``, the prefix reserved for examples), recorded in
+the bundle's manifest and checked again by the verifier. The codelist ships in ``naef/data/iati/`` (code, status,
+name; only ``active`` codes are approved).
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+from dataclasses import dataclass
+
+from naef.disclosure.errors import DisclosureError
+from naef.disclosure.model import MDF_ORG_REF, MDF_ORG_SCHEME, MDF_ORG_UID
+from naef.resources import read_data_text
+
+__all__ = ["MDF_PUBLISHER", "Publisher", "approved_prefixes", "publisher"]
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """The publishing organisation's identifier: ``ref`` = ``scheme`` + ``-`` + ``uid``."""
+
+    ref: str
+    scheme: str
+    uid: str
+
+
+MDF_PUBLISHER = Publisher(MDF_ORG_REF, MDF_ORG_SCHEME, MDF_ORG_UID)
+"""The demo's (illustrative) MDF identifier, ``XE-EXAMPLE-NAEF-MDF``."""
+
+
+@functools.cache
+def approved_prefixes() -> frozenset[str]:
+    """The active codes of the IATI OrganisationRegistrationAgency codelist (shipped copy)."""
+    text = read_data_text("iati", "OrganisationRegistrationAgency.csv")
+    return frozenset(row["code"] for row in csv.DictReader(io.StringIO(text)) if row["status"] == "active")
+
+
+def publisher(ref: str, *, what: str = "--org-id") -> Publisher:
+    """The :class:`Publisher` of ``ref``; :class:`DisclosureError` naming ``what`` when no approved prefix starts
+    it (the longest matching prefix wins: ``XE-EXAMPLE`` before ``XE``)."""
+    prefixes = approved_prefixes()
+    parts = ref.split("-")
+    for n in range(len(parts) - 1, 0, -1):
+        scheme = "-".join(parts[:n])
+        uid = "-".join(parts[n:])
+        if scheme in prefixes and uid:
+            return Publisher(ref, scheme, uid)
+    raise DisclosureError(
+        f"{what} {ref!r}: does not start with an approved registration-agency prefix (IATI "
+        "OrganisationRegistrationAgency, org-id.guide), e.g. XE-EXAMPLE-… for examples or MX-RFC-… for Mexico's "
+        "taxpayer register"
+    )
