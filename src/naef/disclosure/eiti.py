@@ -81,6 +81,7 @@ COLUMNS: tuple[str, ...] = (
     "checkpoint_size",
     "checkpoint_root",
 )
+BY_YEAR_COLUMNS: tuple[str, ...] = ("fiscal_year", *(f"{flow}_usd" for flow in FLOWS), "ledger_entries")
 BY_PERIOD_COLUMNS: tuple[str, ...] = (
     "period",
     "period_start",
@@ -196,6 +197,20 @@ def _sheet_rows(rows: Sequence[RevenueRow], checkpoint: ExportCheckpoint) -> dic
         leaves = sorted({i for r in these for i in r.leaves})
         by_period.append([period, start, end, *totals, _joined(leaves)])
     sheets["by_period"] = by_period
+    # fiscal-year totals (Mexico's fiscal year is the calendar year, Ley Federal de Presupuesto y
+    # Responsabilidad Hacendaria art. 2): the year a period starts in; "not recorded" stays empty
+    years = sorted({str(start.year) for r in rows if (start := _span(r.period)[0]) is not None})
+    by_year: list[list[Any]] = [list(BY_YEAR_COLUMNS)]
+    for year in years:
+        these = [r for r in rows if (_span(r.period)[0] or date.min).year == int(year)]
+        totals = [
+            sum((r.amount_usd for r in these if r.flow == flow), Decimal(0))
+            if any(r.flow == flow for r in these)
+            else None
+            for flow in FLOWS
+        ]
+        by_year.append([year, *totals, _joined(sorted({i for r in these for i in r.leaves}))])
+    sheets["by_year"] = by_year
     sheets["checkpoint"] = [
         ["field", "value"],
         ["origin", checkpoint.origin],
@@ -268,6 +283,9 @@ def render(
     for values in sheets["by_period"][1:]:
         leaves = tuple(int(i) for i in str(values[-1]).split(";") if i)
         records.append(Record(f"period total {values[0]}", (XLSX_FILE,), leaves))
+    for values in sheets["by_year"][1:]:
+        leaves = tuple(int(i) for i in str(values[-1]).split(";") if i)
+        records.append(Record(f"fiscal year total {values[0]}", (XLSX_FILE,), leaves))
     files = {
         CSV_FILE: _csv(rows, checkpoint),
         XLSX_FILE: _workbook(sheets, _stamp([e for e in entries if e.index in used])),
@@ -362,6 +380,11 @@ def compare(folder: Path, expected: Rendered) -> list[str]:
     period_by_key = {
         r.id.removeprefix("period total "): r.id for r in expected.records if r.id.startswith("period total ")
     }
+    year_by_key = {
+        r.id.removeprefix("fiscal year total "): r.id
+        for r in expected.records
+        if r.id.startswith("fiscal year total ")
+    }
     failures: list[str] = []
     try:
         actual_csv = _read_csv(folder / CSV_FILE)
@@ -391,7 +414,7 @@ def compare(folder: Path, expected: Rendered) -> list[str]:
             if actual_wb[title] != wanted:
                 failures.append(f"{labels[_HEADER]}: {where}: differs from the bundle's signed checkpoint")
             continue
-        record_of = period_by_key if title == "by_period" else rows_by_key
+        record_of = {"by_period": period_by_key, "by_year": year_by_key}.get(title, rows_by_key)
         failures += _compare_table(where, actual_wb[title], wanted, labels, record_of)
     return failures
 
