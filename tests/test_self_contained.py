@@ -8,13 +8,14 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
 import pytest
 
 import naef.resources
+from naef.analysis import ratings
 from naef.resources import SHIPPED_HISTORIES, DataFileError, data_path, read_data_text, resolve_history
 from tests.cli_main import naef_main
 
@@ -110,7 +111,7 @@ def test_a_broken_install_is_one_line_and_exit_2(
 
 
 @pytest.fixture
-def broken_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[str], None]:
+def broken_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[str], None]]:
     """Make naef read its package data from a copy of ``naef/data`` with one file removed (a broken install)."""
     real = resources.files("naef")
     copy = tmp_path / "naef"
@@ -121,8 +122,10 @@ def broken_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[
         monkeypatch.setattr(
             naef.resources, "_files", lambda package: copy if package == "naef" else resources.files(package)
         )
+        ratings.load_table.cache_clear()  # a table loaded by an earlier test must not hide the missing file
 
-    return remove
+    yield remove
+    ratings.load_table.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -154,8 +157,6 @@ def test_each_missing_shipped_file_is_one_line_naming_it(
 
 
 def test_a_corrupt_rating_table_is_named(broken_install: Callable[[str], None]) -> None:
-    from naef.analysis import ratings
-
     broken_install("data/ratings/README.md")  # switch to the copy; then corrupt one table in it
     copy = naef.resources._files("naef")
     (Path(str(copy)) / "data/ratings/moodys_idealized_cumulative_default_rates.csv").write_text("garbage\n1,x\n")

@@ -1,8 +1,10 @@
 """A writer killed with SIGKILL at random moments loses no acknowledged entry and leaves no partial one.
 
 A subprocess appends in a loop — single entries and batches of ten — and prints each acknowledgement after the
-append returned. The test kills it at a random moment, 20 times per backend, and then checks: every
-acknowledged entry is present with its payload, every batch is all there or not at all, and verify passes.
+append returned; it says READY after its first append (the first one in a process is slow: imports, the first
+statements), so that the kill lands among appends on a loaded machine too. The test kills it at a random moment,
+20 times per backend, and then checks: every acknowledged entry is present with its payload, every batch is all
+there or not at all, and verify passes.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ WRITER = textwrap.dedent(
     from naef.ledger import Ledger
     url, run = sys.argv[1], sys.argv[2]
     led = Ledger.open(url)
-    print("READY", flush=True)
     seq = 0
     while True:
         if seq % 3 == 2:
@@ -45,6 +46,8 @@ WRITER = textwrap.dedent(
                                                   "reference": tag})
             print(f"A {i} {tag}", flush=True)
         seq += 1
+        if seq == 1:
+            print("READY", flush=True)  # after a first append: kills land in steady state, not in warm-up
     """
 ).replace("BATCH_SIZE", str(BATCH))
 
