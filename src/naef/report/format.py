@@ -290,6 +290,7 @@ _UNIT_RULES: tuple[tuple[str, str], ...] = (
     (r"(^|_)paths$|^chunk_size$", "paths"),
     (r"(^|_)dscr($|_)", "×"),
     (r"^event_of_default$", "0/1"),
+    (r"job_years", "job-years"),
     (r"_years$|^years$", "years"),
     (r"_year$|^year$", "calendar year"),
     (r"_rate$|yield", "fraction/year"),

@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from naef.mdf.pipeline import STATES
 from naef.report import figures as fg
 from naef.report.blocks import Card, Cell, Chart, Section, Table, Text, figure_cell
 from naef.report.errors import ReportError
@@ -20,7 +21,7 @@ from naef.report.format import (
 )
 from naef.report.sections.common import Doc, spec_json
 
-__all__ = ["build", "normalise_portfolio"]
+__all__ = ["build", "normalise_portfolio", "state_label"]
 
 
 def _amounts_by_year(raw: object, key: str) -> dict[int, float]:
@@ -155,7 +156,7 @@ def build(p: dict[str, Any], summary: Doc) -> Section:
         for x in sorted(projects, key=lambda r: (r["start_year"], str(r.get("id", "")))):
             cells = []
             for k in cols:
-                cells.append(_fmt_cell(k, x.get(k)))
+                cells.append(Cell(state_label(x.get(k))) if k == "state" else _fmt_cell(k, x.get(k)))
             rows.append(tuple(cells))
         numeric = [any(isinstance(x.get(k), int | float) and not isinstance(x.get(k), bool) for x in projects)
                    for k in cols]
@@ -187,7 +188,7 @@ def build(p: dict[str, Any], summary: Doc) -> Section:
         for m in chosen or metrics[:1]:
             scale = 1e6 if unit_of(m) == "US$" else 1.0
             label = _header(m)
-            spec = fg.bar_chart(categories=[str(o.get("state_name") or o.get("state")) for o in ordered],
+            spec = fg.bar_chart(categories=[state_label(o.get("state"), o.get("state_name")) for o in ordered],
                                 series=[(m.replace("_", " "), [o.get(m) for o in ordered])], scale=scale,
                                 value_title=label, value_format=",.1f" if scale != 1.0 else ",.0f", horizontal=True)
             s.blocks.append(Chart(f"chart-portfolio-{m}", f"Outcomes by state: {label}",
@@ -196,12 +197,21 @@ def build(p: dict[str, Any], summary: Doc) -> Section:
                                   "the pipeline's per-project figures and the selection.", spec_json(spec)))
         cols = ["state", *metrics]
         s.blocks.append(Table(tuple(_header(k) for k in cols),
-                              tuple(tuple(_fmt_cell(k, o.get(k)) for k in cols) for o in ordered),
+                              tuple((Cell(state_label(o.get("state"), o.get("state_name"))),
+                                     *(_fmt_cell(k, o.get(k)) for k in metrics)) for o in ordered),
                               (False, *([True] * len(metrics))),
                               title="Outcomes by state"))
     if p["binding_constraints"]:
         s.blocks.append(Text("Binding constraints of the selection: " + "; ".join(p["binding_constraints"]) + "."))
     return s
+
+
+def state_label(code: object, name: object = None) -> str:
+    """A Mexican state as people read it, with its ISO 3166-2:MX code: "Michoacán de Ocampo (MX-MIC)" (the code
+    alone when it is not a state of the pipeline's list, ``naef.mdf.pipeline.STATES``)."""
+    c = str(code)
+    full = str(name) if name else STATES.get(c)
+    return f"{full} ({c})" if full and full != c else c
 
 
 def _fmt_cell(name: str, x: object) -> Cell:
