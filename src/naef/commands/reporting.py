@@ -70,4 +70,6 @@ def portfolio_section(result: dict[str, Any]) -> dict[str, Any]:
         "confidence": (result.get("run") or {}).get("confidence"),
         "binding_constraints": [b["name"] for b in result.get("binding_constraints", []) if b.get("binding_in_milp")],
         "note": note,
+        "appraisal": (result.get("appraisal") or {}).get("projects", []),
+        "rejected": result.get("rejected", []),
     }

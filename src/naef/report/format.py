@@ -291,6 +291,8 @@ _UNIT_RULES: tuple[tuple[str, str], ...] = (
     (r"(^|_)dscr($|_)", "×"),
     (r"^event_of_default$", "0/1"),
     (r"job_years", "job-years"),
+    (r"(^|_)e?irr$", "fraction/year"),
+    (r"(^|_)bcr$", "×"),
     (r"_years$|^years$", "years"),
     (r"_year$|^year$", "calendar year"),
     (r"_rate$|yield", "fraction/year"),

@@ -59,7 +59,8 @@ def normalise_portfolio(portfolio: Mapping[str, Any]) -> dict[str, Any]:
     ``spend_usd_by_year`` and ``budget_usd_by_year``: {year: US$} or [{"year": y, "<amount>_usd": x}];
     ``outcomes_by_state``: list of objects with ``state`` and numeric columns named with units; optional
     ``objective_usd``, ``confidence``, ``binding_constraints`` (strings or objects with ``name``), ``note``,
-    ``title``. Raises :class:`ReportError` naming the key.
+    ``title``; ``appraisal`` and ``rejected`` (lists of objects: the workbook's sheets of the same names). Raises
+    :class:`ReportError` naming the key.
     """
     if not isinstance(portfolio, Mapping):
         raise ReportError("portfolio: must be an object (a dict)")
@@ -96,6 +97,7 @@ def normalise_portfolio(portfolio: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(o, Mapping) or "state" not in o:
             raise ReportError(f"portfolio.outcomes_by_state[{i}]: must be an object with 'state'")
     constraints = portfolio.get("binding_constraints") or []
+    tables = {key: _records(portfolio.get(key), key) for key in ("appraisal", "rejected")}
     return {
         "title": str(portfolio.get("title") or "The Mexican Development Fund's portfolio"),
         "note": str(portfolio.get("note") or ""),
@@ -107,7 +109,21 @@ def normalise_portfolio(portfolio: Mapping[str, Any]) -> dict[str, Any]:
         "outcomes_by_state": [dict(o) for o in outcomes],
         "binding_constraints": [c.get("name", json.dumps(c)) if isinstance(c, Mapping) else str(c)
                                 for c in constraints],
+        **tables,
     }
+
+
+def _records(raw: object, key: str) -> list[dict[str, Any]]:
+    """An optional list of objects (``appraisal``: every project of the pipeline with its appraisal; ``rejected``:
+    the projects not selected, each with ``id`` and ``reason``), for the workbook."""
+    if raw is None:
+        return []
+    if not isinstance(raw, Sequence) or isinstance(raw, str):
+        raise ReportError(f"portfolio.{key}: must be a list of objects")
+    for i, row in enumerate(raw):
+        if not isinstance(row, Mapping):
+            raise ReportError(f"portfolio.{key}[{i}]: must be an object")
+    return [dict(row) for row in raw]
 
 
 def _fmt_any(name: str, x: object) -> tuple[str, bool]:
