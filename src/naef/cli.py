@@ -19,6 +19,7 @@ from naef.commands.common import num as _num
 from naef.commands.common import usd_bn as _usd_bn
 from naef.commands.reporting import PdfOption, add_report
 from naef.errors import CliError, NaefError
+from naef.report.format import pct, rate, times
 
 app = typer.Typer(
     name="naef",
@@ -72,9 +73,9 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
         short = tr["principal_outstanding_usd"] > 0.5 or tr["interest_shortfall_usd"] > 0.5
         style = "red" if short else ""
         t.add_row(
-            tr["name"], str(tr["seniority"]), _usd_bn(tr["size_usd"]), f"{tr['coupon_rate']:.2%}",
-            _num(tr["wal_years"]), _num(tr["min_dscr"]), _num(tr["mean_dscr"]),
-            _num(tr["investor_yield"], "{:.2%}"), _usd_bn(tr["principal_outstanding_usd"]),
+            tr["name"], str(tr["seniority"]), _usd_bn(tr["size_usd"]), pct(tr['coupon_rate']),
+            _num(tr["wal_years"]), times(tr["min_dscr"]), times(tr["mean_dscr"]),
+            pct(tr["investor_yield"]), _usd_bn(tr["principal_outstanding_usd"]),
             _usd_bn(tr["interest_shortfall_usd"]), style=style,
         )
     console.print(t)
@@ -90,7 +91,7 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
     t.add_row("collections (USD bn)", _usd_bn(tot["collections_usd"]))
     t.add_row("debt service paid (USD bn)", _usd_bn(tot["interest_paid_usd"] + tot["principal_paid_usd"]))
     t.add_row("[bold]to the MDF (USD bn, nominal)[/]", _usd_bn(tot["to_mdf_usd"]))
-    t.add_row(f"to the MDF (USD bn, PV at {tot['discount_rate']:.0%})", _usd_bn(tot["to_mdf_pv_usd"]))
+    t.add_row(f"to the MDF (USD bn, PV at {rate(tot['discount_rate'])})", _usd_bn(tot["to_mdf_pv_usd"]))
     t.add_row("first MDF inflow", tot["first_mdf_period"] or "never")
     console.print(t)
     console.print(f"Wrote [bold]{out / 'cashflows.csv'}[/], [bold]{out / 'summary.json'}[/], "

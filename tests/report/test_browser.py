@@ -107,3 +107,61 @@ def test_a_page_that_fetches_is_noticed(browser: Any, tmp_path: Path) -> None:
     finally:
         page.context.close()
 
+
+
+_LABEL_BOXES = """(sel) => Array.from(document.querySelectorAll(sel)).map(t => {
+    const r = t.getBoundingClientRect();
+    return {text: t.textContent, x0: r.left, y0: r.top, x1: r.right, y1: r.bottom,
+            bold: !!t.querySelector('tspan[style*="bold"]')};
+}).filter(b => b.x1 > b.x0 && b.y1 > b.y0)"""
+
+
+_NODE_BOXES = """() => Array.from(document.querySelectorAll('#chart-sankey .sankey-node')).map(g => {
+    const box = (el) => { const r = el.getBoundingClientRect();
+                          return {text: '', x0: r.left, y0: r.top, x1: r.right, y1: r.bottom}; };
+    const label = g.querySelector('.node-label');
+    return [{...box(label), text: label.textContent}, box(g.querySelector('.node-rect'))];
+})"""
+
+
+def _overlaps(boxes: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    out = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if a["x0"] < b["x1"] - 1 and b["x0"] < a["x1"] - 1 and a["y0"] < b["y1"] - 1 and b["y0"] < a["y1"] - 1:
+                out.append((a["text"], b["text"]))
+    return out
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_the_diagram_labels_show_amounts_and_never_overlap(browser: Any, run: Run, tmp_path: Path,
+                                                           width: int) -> None:
+    """Issue 17: amounts on the Sankey's nodes, the MDF prominent, no label over another (at 1,400 and 800 px the
+    diagram keeps its width and scrolls sideways); the DSCR chart's reference labels apart. Screenshots are kept in
+    the test's folder for a person to look at."""
+    path = run.folder / "report.html"
+    page, _, errors = _open(browser, path)
+    try:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.evaluate("Array.from(document.querySelectorAll('div.plot')).forEach(d => Plotly.Plots.resize(d))")
+        page.wait_for_timeout(500)
+        boxes = page.evaluate(_LABEL_BOXES, "#chart-sankey .node-label")
+        assert len(boxes) >= 12
+        # no label over another node's bar either
+        nodes = page.evaluate(_NODE_BOXES)
+        for label, _ in nodes:
+            for other_label, other_bar in nodes:
+                if other_label["text"] != label["text"]:
+                    assert _overlaps([label, {**other_bar, "text": other_label["text"] + " (bar)"}]) == []
+        assert all("USD " in b["text"] for b in boxes)
+        assert _overlaps(boxes) == []
+        mdf = [b for b in boxes if b["text"].startswith("Mexican Development Fund")]
+        assert len(mdf) == 1
+        assert mdf[0]["bold"]
+        refs = page.evaluate(_LABEL_BOXES, "#chart-fan-dscr .annotation-text")
+        assert len(refs) == 2
+        assert _overlaps(refs) == []
+        page.locator("#chart-sankey").screenshot(path=str(tmp_path / f"sankey-{width}.png"))
+        assert errors == []
+    finally:
+        page.context.close()

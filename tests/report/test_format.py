@@ -38,6 +38,7 @@ def test_money_and_shares() -> None:
     ("coupon_rate", "fraction/year"), ("investor_yield", "fraction/year"), ("pd", "probability"),
     ("expected_loss", "share of size"), ("implied_rating_pd", "Moody's scale"), ("event_of_default", "0/1"),
     ("periods_per_year", "periods/year"), ("issuance_pct", "fraction"), ("jobs", "jobs"), ("description", "—"),
+    ("job_years_p50", "job-years"), ("eirr", "fraction/year"), ("bcr", "×"),
 ])
 def test_units(name: str, unit: str) -> None:
     assert unit_of(name) == unit

@@ -272,3 +272,13 @@ def test_scenario_shown_as_json_when_toml_cannot_carry_it(run: Run, monkeypatch:
     assert doc == run.scenario.model_dump(mode="json")
     assert 'download="baseline.json" href="data:application/json;charset=utf-8,' in html
     assert not [c for c in page.codes if c.startswith("# naef scenario")]
+
+
+def test_states_are_named_beside_their_codes(run: Run) -> None:
+    from naef.report.sections.portfolio import state_label
+
+    assert state_label("MX-MIC") == "Michoacán de Ocampo (MX-MIC)"
+    assert state_label("MX-XYZ") == "MX-XYZ"
+    assert "Michoacán de Ocampo (MX-MIC)" in run.html
+    chart = _specs(run.html)["chart-portfolio-jobs"]
+    assert "Oaxaca (MX-OAX)" in chart["data"][0]["y"]

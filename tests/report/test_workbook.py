@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
-from naef.report import build_workbook
+from naef.report import ReportError, build_workbook
 from naef.report.workbook import flatten
 from naef.scenario.load import content_hash
 from tests.report.conftest import PORTFOLIO, Run
@@ -182,3 +182,22 @@ def test_only_the_sheets_given(run: Run) -> None:
     wb = load_workbook(io.BytesIO(data))
     assert wb.sheetnames == ["summary", "inputs", "cash flows (deterministic)", "tranches"]
     assert PORTFOLIO["projects"]  # the module's portfolio is unchanged by building workbooks
+
+
+def test_a_portfolio_runs_appraisal_and_rejected_projects_have_their_sheets(run: Run) -> None:
+    """Issue 17: results.xlsx of a portfolio run has the appraisal and the rejected projects with their reasons,
+    every column with a unit."""
+    portfolio = {**PORTFOLIO,
+                 "appraisal": [{"id": "R1", "sector": "road", "state": "MX-MIC", "expected_cost_usd": 1.3e9,
+                                "enpv_at_start_usd": 2.1e8, "eirr": 0.11, "bcr": 1.4},
+                               {"id": "X9", "sector": "port", "state": "MX-VER", "expected_cost_usd": 4.0e9,
+                                "enpv_at_start_usd": -3.0e8, "eirr": 0.02, "bcr": 0.8}],
+                 "rejected": [{"id": "X9", "reason": "negative expected NPV"}]}
+    data = build_workbook(scenario=run.scenario, summary=run.deterministic, portfolio=portfolio)
+    wb = load_workbook(io.BytesIO(data))
+    assert {"appraisal", "rejected"} <= set(wb.sheetnames)
+    assert _header(wb["appraisal"]) == ["id [text]", "sector [text]", "state [text]", "expected_cost_usd [US$]",
+                                        "enpv_at_start_usd [US$]", "eirr [fraction/year]", "bcr [×]"]
+    assert list(wb["rejected"].iter_rows(min_row=2, values_only=True)) == [("X9", "negative expected NPV")]
+    with pytest.raises(ReportError, match=r"^portfolio\.rejected\[0\]: must be an object"):
+        build_workbook(scenario=run.scenario, summary=run.deterministic, portfolio={**PORTFOLIO, "rejected": ["X9"]})

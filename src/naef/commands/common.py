@@ -1,8 +1,8 @@
-"""What every command shares: consoles, number formats, atomic output folders and the progress bar."""
+"""What every command shares: consoles, number formats (from ``naef.report.format``), atomic output folders and
+the progress bar."""
 
 from __future__ import annotations
 
-import math
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -15,6 +15,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from naef.errors import CliError
+
+# the one number formatter (naef.report.format): US dollars in billions without the unit ("75.00", the column
+# says "USD bn"), and a number in a format string ("—" for none, never "-0.00")
+from naef.report.format import bn as usd_bn
+from naef.report.format import plain as num
 
 __all__ = [
     "SchedulerOption",
@@ -38,16 +43,6 @@ SchedulerOption = Annotated[
 
 console = Console()
 err_console = Console(stderr=True)
-
-
-def usd_bn(x: float | None) -> str:
-    """US dollars as billions with two decimals ("—" for none)."""
-    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x / 1e9:,.2f}"
-
-
-def num(x: float | None, fmt: str = "{:.2f}") -> str:
-    """A number in ``fmt`` ("—" for none)."""
-    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else fmt.format(x)
 
 
 def write_outputs(out: Path, files: dict[str, str | bytes]) -> None:

@@ -9,15 +9,11 @@ from typing import Any, Literal
 from rich.table import Table
 
 from naef.commands.common import console, num, progress_bar, usd_bn, write_outputs
+from naef.report.format import pct as _pct
+from naef.report.format import pct_se, rate, usd_per_bbl
 from naef.scenario.models import Scenario
 
 __all__ = ["print_mc_summary", "run_mc"]
-
-
-def _pct(x: float | None, se: float | None = None) -> str:
-    if x is None:
-        return "—"
-    return f"{x:.2%}" if se is None else f"{x:.2%} ± {se:.2%}"
 
 
 def print_mc_summary(summary: dict[str, Any], out: Path | None) -> None:
@@ -30,15 +26,15 @@ def print_mc_summary(summary: dict[str, Any], out: Path | None) -> None:
     )
     t = Table(title="NAEF tranches: risk (± one Monte Carlo standard error)", show_edge=False)
     for col in ("tranche", "rank", "size", "PD", "EL", "rating (EL)", "rating (PD)", "WAL", "min DSCR P5/P50/P95",
-                "breakeven"):
+                "breakeven (USD/bbl)"):
         t.add_column(col, justify="left" if col == "tranche" else "right")
     for tr in summary["tranches"]:
         d = tr["min_dscr"]
         t.add_row(
-            tr["name"], str(tr["seniority"]), usd_bn(tr["size_usd"]), _pct(tr["pd"], tr["pd_se"]),
-            _pct(tr["expected_loss"], tr["expected_loss_se"]), tr["implied_rating"], tr["implied_rating_pd"],
+            tr["name"], str(tr["seniority"]), usd_bn(tr["size_usd"]), pct_se(tr["pd"], tr["pd_se"]),
+            pct_se(tr["expected_loss"], tr["expected_loss_se"]), tr["implied_rating"], tr["implied_rating_pd"],
             num(tr["wal_years"]), f"{num(d['p5'])} / {num(d['p50'])} / {num(d['p95'])}",
-            num(tr["breakeven_flat_price_usd_per_bbl"], "${:.2f}"),
+            num(tr["breakeven_flat_price_usd_per_bbl"]),
         )
     console.print(t)
     m = summary["mdf"]
@@ -46,12 +42,13 @@ def print_mc_summary(summary: dict[str, Any], out: Path | None) -> None:
     for col in ("inflows", "P10", "P50", "P90", "mean"):
         t.add_column(col, justify="left" if col == "inflows" else "right")
     t.add_row("nominal", *(usd_bn(m["nominal_usd"][k]) for k in ("p10", "p50", "p90", "mean")))
-    t.add_row(f"PV at {m['discount_rate']:.0%}", *(usd_bn(m["pv_usd"][k]) for k in ("p10", "p50", "p90", "mean")))
+    t.add_row(f"PV at {rate(m['discount_rate'])}", *(usd_bn(m["pv_usd"][k]) for k in ("p10", "p50", "p90", "mean")))
     console.print(t)
     eod = summary["event_of_default"]
-    console.print(f"Event of default (senior interest unpaid beyond the grace): {_pct(eod['probability'], eod['se'])}; "
+    console.print("Event of default (senior interest unpaid beyond the grace): "
+                  f"{pct_se(eod['probability'], eod['se'])}; "
                   f"breakeven flat benchmark for full senior service: "
-                  f"{num(summary['breakeven_flat_price_usd_per_bbl']['senior'], '${:.2f}/bbl')}", highlight=False)
+                  f"{usd_per_bbl(summary['breakeven_flat_price_usd_per_bbl']['senior'])}", highlight=False)
     hedge = summary.get("hedge")
     if hedge:
         t = Table(title="Hedge: the same paths with and without it", show_edge=False)

@@ -25,6 +25,7 @@ from rich.text import Text
 from naef.commands.common import write_outputs
 from naef.commands.reporting import PdfOption, add_deterministic_report, portfolio_section
 from naef.errors import CliError
+from naef.report.format import bn, usd_m
 from naef.scenario.load import load_scenario
 
 __all__ = ["DEFAULT_PATHS", "PortfolioOptionError", "parse_sector_floors", "portfolio_command", "register",
@@ -260,12 +261,8 @@ def output_files(result: dict[str, Any]) -> dict[str, str | bytes]:
     }
 
 
-def _bn(x: float) -> str:
-    return f"{x / 1e9:,.2f}"
-
-
 def _m(x: float) -> str:
-    return f"{x / 1e6:,.1f}"
+    return usd_m(x, unit=False)
 
 
 def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
@@ -277,7 +274,7 @@ def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
     console.print(Text(f"naef {result['naef_version']} — scenario {sc['name']} — pipeline {pipe['source']} "
                        f"({pipe['projects']} projects{', ILLUSTRATIVE' if pipe['illustrative'] else ''}) — budget: "
                        f"{budget}"))
-    t = Table(title=f"Selected projects (ENPV discounted to {run['base_year']}; US$ m)", show_edge=False)
+    t = Table(title=f"Selected projects (ENPV discounted to {run['base_year']}; USD m)", show_edge=False)
     for col in ("id", "start", "sector", "state", "expected cost", "ENPV"):
         t.add_column(col, justify="right" if col in ("start", "expected cost", "ENPV") else "left", no_wrap=True)
     for s in result["selected"]:
@@ -286,15 +283,15 @@ def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
     console.print(t)
     total_cost = sum(s["expected_cost_usd"] for s in result["selected"])
     total_budget = sum(result["budget_usd_by_year"].values())
-    console.print(Text(f"{len(result['selected'])} projects, expected cost US$ {_bn(total_cost)} bn of a budget of "
-                       f"US$ {_bn(total_budget)} bn; objective (total ENPV) US$ {_bn(result['objective_usd'])} bn "
-                       f"(LP relaxation US$ {_bn(result['lp_relaxation_objective_usd'])} bn)"
+    console.print(Text(f"{len(result['selected'])} projects, expected cost USD {bn(total_cost)} bn of a budget of "
+                       f"USD {bn(total_budget)} bn; objective (total ENPV) USD {bn(result['objective_usd'])} bn "
+                       f"(LP relaxation USD {bn(result['lp_relaxation_objective_usd'])} bn)"
                        + ("" if result["optimal"] else " — time limit reached, not proven optimal")))
     t = Table(title="Binding constraints (shadow prices from the LP relaxation)", show_edge=False)
-    for col in ("constraint", "binding in MILP", "slack (US$ m)", "shadow price"):
+    for col in ("constraint", "binding in MILP", "slack (USD m)", "shadow price"):
         t.add_column(col, justify="left" if col == "constraint" else "right")
     for b in result["binding_constraints"]:
-        unit = "per US$" if b["shadow_price_unit"].endswith("US$") else "US$ m per project"
+        unit = "per US$" if b["shadow_price_unit"].endswith("US$") else "USD m per project"
         price = b["shadow_price"] if unit == "per US$" else b["shadow_price"] / 1e6
         t.add_row(Text(b["name"]), "yes" if b["binding_in_milp"] else "no", _m(b["slack"]), f"{price:.4f} {unit}")
     console.print(t)
@@ -308,9 +305,9 @@ def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
     console.print(Text(
         f"Along the paths, by {h['year']}: projects finished P10/P50/P90 {h['projects_finished_p10']:.0f} / "
         f"{h['projects_finished_p50']:.0f} / {h['projects_finished_p90']:.0f} of {h['projects_selected']} (all "
-        f"finished on {h['share_of_paths_all_finished']:.0%} of paths); invested US$ {_bn(h['invested_usd_p10'])} / "
-        f"{_bn(h['invested_usd_p50'])} / {_bn(h['invested_usd_p90'])} bn; GDP effect US$ "
-        f"{_bn(h['gdp_effect_usd_p10'])} / {_bn(h['gdp_effect_usd_p50'])} / {_bn(h['gdp_effect_usd_p90'])} bn a "
+        f"finished on {h['share_of_paths_all_finished']:.0%} of paths); invested USD {bn(h['invested_usd_p10'])} / "
+        f"{bn(h['invested_usd_p50'])} / {bn(h['invested_usd_p90'])} bn; GDP effect USD "
+        f"{bn(h['gdp_effect_usd_p10'])} / {bn(h['gdp_effect_usd_p50'])} / {bn(h['gdp_effect_usd_p90'])} bn a "
         f"year ({h['gdp_effect_share_of_gdp_p50']:.2%} of GDP at P50)."))
     t = Table(title="Job-years by state (P10 / P50 / P90)", show_edge=False)
     for col in ("state", "P10", "P50", "P90"):

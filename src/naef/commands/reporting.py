@@ -62,12 +62,14 @@ def portfolio_section(result: dict[str, Any]) -> dict[str, Any]:
         "spend_usd_by_year": result["spend_usd_by_year"],
         "budget_usd_by_year": result["budget_usd_by_year"],
         "outcomes_by_state": [
-            {"state": r["state"], "job_years_p50": r["job_years_p50"], "job_years_p10": r["job_years_p10"],
-             "job_years_p90": r["job_years_p90"]}
+            {"state": r["state"], "state_name": r.get("state_name"), "job_years_p50": r["job_years_p50"],
+             "job_years_p10": r["job_years_p10"], "job_years_p90": r["job_years_p90"]}
             for r in outcomes.get("jobs_by_state", [])
         ],
         "objective_usd": result["objective_usd"],
         "confidence": (result.get("run") or {}).get("confidence"),
         "binding_constraints": [b["name"] for b in result.get("binding_constraints", []) if b.get("binding_in_milp")],
         "note": note,
+        "appraisal": (result.get("appraisal") or {}).get("projects", []),
+        "rejected": result.get("rejected", []),
     }

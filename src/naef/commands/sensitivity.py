@@ -36,6 +36,7 @@ from naef.commands.common import SchedulerOption, WorkersOption, progress_bar, w
 from naef.commands.reporting import PdfOption, add_deterministic_report
 from naef.errors import CliError
 from naef.parallel.runner import Runner
+from naef.report import format as fmt
 from naef.scenario.models import Scenario
 
 __all__ = [
@@ -183,14 +184,14 @@ def _cell(x: Any) -> str:
 
 def _fmt_value(x: float, unit: str) -> str:
     if unit == "US$":
-        return f"{x / 1e9:,.2f} bn"
+        return fmt.usd_bn(x)
     if unit == "share of size":
-        return f"{x:.3%}"
+        return fmt.pct(x, 3)
     return _fmt_num(x)
 
 
 def _fmt_num(x: float) -> str:
-    return f"{x:,.0f}" if abs(x) >= 1e4 else f"{x:.4g}"
+    return fmt.number(x, 0) if abs(x) >= 1e4 else fmt.sig4(x)
 
 
 def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:

@@ -34,6 +34,7 @@ from naef.analysis.stress import (
 from naef.commands.common import SchedulerOption, WorkersOption, num, usd_bn, write_outputs
 from naef.commands.reporting import PdfOption, add_deterministic_report
 from naef.parallel.runner import Runner
+from naef.report.format import pct, rate, usd_per_bbl
 from naef.scenario.models import Scenario
 
 __all__ = ["HELP", "print_stress", "register", "stress_command", "stress_files", "stress_scenario"]
@@ -117,7 +118,7 @@ def stress_files(result: StressResult) -> dict[str, str | bytes]:
 
 
 def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x:.1%}"
+    return pct(x, 1)
 
 
 def print_stress(summary: dict[str, Any], console: Console, out: Path | None = None) -> None:
@@ -126,17 +127,17 @@ def print_stress(summary: dict[str, Any], console: Console, out: Path | None = N
     modes = f"{sc['benchmark']} episodes {' and '.join(run['modes'])}" if run["modes"] else "user decks"
     console.print(
         f"naef {summary['naef_version']} — scenario {sc['name']} ({sc['start']}, {sc['years']} years, "
-        f"{sc['periods_per_year']} periods/year) — stress: {modes}, spot ${run['spot_usd_per_bbl']:.2f}/bbl; "
+        f"{sc['periods_per_year']} periods/year) — stress: {modes}, spot {usd_per_bbl(run['spot_usd_per_bbl'])}; "
         f"{run['inputs']}",
     )
     t = Table(title="Price paths and the Mexican Development Fund (USD bn)", show_edge=False)
-    for col in ("path", "first", "min (period)", "MDF nominal", f"PV {run['discount_rate']:.0%}", "MDF loss",
-                "loss %", "PV loss %", "first MDF", "min DSCR", "trapped", "default (EoD)"):
-        t.add_column(col, justify="left" if col in ("path", "min (period)") else "right")
+    for col in ("path", "first (USD/bbl)", "min (USD/bbl, period)", "MDF nominal", f"PV {rate(run['discount_rate'])}",
+                "MDF loss", "loss %", "PV loss %", "first MDF", "min DSCR", "trapped", "default (EoD)"):
+        t.add_column(col, justify="left" if col in ("path", "min (USD/bbl, period)") else "right")
     for p in summary["paths"]:
         b, m = p["benchmark_usd_per_bbl"], p["mdf"]
         t.add_row(
-            p["name"], num(b["first"], "${:.2f}"), f"{num(b['min'], '${:.2f}')} {b['min_date']}",
+            p["name"], num(b["first"]), f"{num(b['min'])} {b['min_date']}",
             usd_bn(m["inflows_usd"]), usd_bn(m["inflows_pv_usd"]), usd_bn(m["loss_vs_base_usd"]),
             _pct(m["loss_vs_base_share"]), _pct(m["loss_vs_base_pv_share"]), m["first_inflow_date"] or "never",
             num(p["min_dscr"]), str(p["cash_trap_periods"]), p["event_of_default_date"] or "—",

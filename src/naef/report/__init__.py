@@ -1,22 +1,30 @@
 """Reports people read: ``report.html`` (one self-contained page that opens offline), ``results.xlsx`` (an Excel
 workbook) and, through headless Chromium, ``report.pdf``.
 
-* :func:`render_report` (``naef.report.html``): the HTML report of a run, with the study's diagram, fan charts,
-  tranche risk, hedge, stress, sensitivity and portfolio sections when their data is given;
+* :func:`render_report` (``naef.report.html``): the HTML report of a run, assembled from its sections
+  (``naef.report.sections``: the study's diagram, fan charts, tranche risk, hedge, stress, sensitivity and
+  portfolio when their data is given);
 * :func:`build_workbook` (``naef.report.workbook``): the workbook (inputs, cash flows, percentiles, tranches,
   portfolio), numbers as numbers with units in the headers;
 * :func:`render_pdf` (``naef.report.pdf``): the HTML printed to PDF by headless Chromium;
-* :func:`report_files`: both files of an output folder at once, for ``naef.commands.common.write_outputs``.
+* :func:`report_files`: both files of an output folder at once, for ``naef.commands.common.write_outputs``;
+* ``naef.report.format``: the one number formatter of naef (report, workbook, portal and terminal).
 
-What each contains: ``docs/reports.md``.
+The names are loaded on first use, so that ``import naef.report.format`` (the commands' and the portal's
+formatter) does not load pandas, Jinja2 or openpyxl. What each file contains: ``docs/reports.md``.
 """
 
 from __future__ import annotations
 
-from naef.report.files import report_files
-from naef.report.html import ReportError, render_report
-from naef.report.pdf import ChromiumNotFoundError, PdfError, chromium_path, render_pdf
-from naef.report.workbook import build_workbook
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from naef.report.errors import ReportError
+    from naef.report.files import report_files
+    from naef.report.html import render_report
+    from naef.report.pdf import ChromiumNotFoundError, PdfError, chromium_path, render_pdf
+    from naef.report.workbook import build_workbook
 
 __all__ = [
     "ChromiumNotFoundError",
@@ -28,3 +36,24 @@ __all__ = [
     "render_report",
     "report_files",
 ]
+
+_HOME = {
+    "ChromiumNotFoundError": "naef.report.pdf",
+    "PdfError": "naef.report.pdf",
+    "ReportError": "naef.report.errors",
+    "build_workbook": "naef.report.workbook",
+    "chromium_path": "naef.report.pdf",
+    "render_pdf": "naef.report.pdf",
+    "render_report": "naef.report.html",
+    "report_files": "naef.report.files",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The public names, imported from their modules on first use (PEP 562)."""
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'naef.report' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

@@ -10,7 +10,8 @@ Sheets (each only when its data is given):
 * ``cash flows (deterministic)`` — the deterministic run's ``cashflows.csv``;
 * ``percentiles`` — ``percentiles.csv``: P5–P95 by period of price, collections, DSCR, MDF inflows, production;
 * ``tranches`` — one row per tranche (nested figures flattened: ``min_dscr_p5``); ``tranches (deterministic)``;
-* ``portfolio``, ``spend by year``, ``outcomes by state`` — the MDF portfolio (``naef.report.html``'s
+* ``portfolio``, ``spend by year``, ``outcomes by state``, ``appraisal`` (every project of the pipeline with its
+  appraisal), ``rejected`` (the projects not selected and why) — the MDF portfolio (``naef.report.html``'s
   ``normalise_portfolio`` shape).
 
 Every header names its unit (``collections_usd [US$]``; units follow the names, ``naef.report.format.unit_of``);
@@ -281,6 +282,10 @@ def build_workbook(
                          [[y, spend.get(y), budget.get(y)] for y in years])
         if p["outcomes_by_state"]:
             _records_sheet(wb, "outcomes by state", p["outcomes_by_state"])
+        if p["appraisal"]:
+            _records_sheet(wb, "appraisal", p["appraisal"])
+        if p["rejected"]:
+            _records_sheet(wb, "rejected", p["rejected"])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

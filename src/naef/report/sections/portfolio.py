@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from naef.mdf.pipeline import STATES
 from naef.report import figures as fg
 from naef.report.blocks import Card, Cell, Chart, Section, Table, Text, figure_cell
 from naef.report.errors import ReportError
@@ -20,7 +21,7 @@ from naef.report.format import (
 )
 from naef.report.sections.common import Doc, spec_json
 
-__all__ = ["build", "normalise_portfolio"]
+__all__ = ["build", "normalise_portfolio", "state_label"]
 
 
 def _amounts_by_year(raw: object, key: str) -> dict[int, float]:
@@ -58,7 +59,8 @@ def normalise_portfolio(portfolio: Mapping[str, Any]) -> dict[str, Any]:
     ``spend_usd_by_year`` and ``budget_usd_by_year``: {year: US$} or [{"year": y, "<amount>_usd": x}];
     ``outcomes_by_state``: list of objects with ``state`` and numeric columns named with units; optional
     ``objective_usd``, ``confidence``, ``binding_constraints`` (strings or objects with ``name``), ``note``,
-    ``title``. Raises :class:`ReportError` naming the key.
+    ``title``; ``appraisal`` and ``rejected`` (lists of objects: the workbook's sheets of the same names). Raises
+    :class:`ReportError` naming the key.
     """
     if not isinstance(portfolio, Mapping):
         raise ReportError("portfolio: must be an object (a dict)")
@@ -95,6 +97,7 @@ def normalise_portfolio(portfolio: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(o, Mapping) or "state" not in o:
             raise ReportError(f"portfolio.outcomes_by_state[{i}]: must be an object with 'state'")
     constraints = portfolio.get("binding_constraints") or []
+    tables = {key: _records(portfolio.get(key), key) for key in ("appraisal", "rejected")}
     return {
         "title": str(portfolio.get("title") or "The Mexican Development Fund's portfolio"),
         "note": str(portfolio.get("note") or ""),
@@ -106,7 +109,21 @@ def normalise_portfolio(portfolio: Mapping[str, Any]) -> dict[str, Any]:
         "outcomes_by_state": [dict(o) for o in outcomes],
         "binding_constraints": [c.get("name", json.dumps(c)) if isinstance(c, Mapping) else str(c)
                                 for c in constraints],
+        **tables,
     }
+
+
+def _records(raw: object, key: str) -> list[dict[str, Any]]:
+    """An optional list of objects (``appraisal``: every project of the pipeline with its appraisal; ``rejected``:
+    the projects not selected, each with ``id`` and ``reason``), for the workbook."""
+    if raw is None:
+        return []
+    if not isinstance(raw, Sequence) or isinstance(raw, str):
+        raise ReportError(f"portfolio.{key}: must be a list of objects")
+    for i, row in enumerate(raw):
+        if not isinstance(row, Mapping):
+            raise ReportError(f"portfolio.{key}[{i}]: must be an object")
+    return [dict(row) for row in raw]
 
 
 def _fmt_any(name: str, x: object) -> tuple[str, bool]:
@@ -155,7 +172,7 @@ def build(p: dict[str, Any], summary: Doc) -> Section:
         for x in sorted(projects, key=lambda r: (r["start_year"], str(r.get("id", "")))):
             cells = []
             for k in cols:
-                cells.append(_fmt_cell(k, x.get(k)))
+                cells.append(Cell(state_label(x.get(k))) if k == "state" else _fmt_cell(k, x.get(k)))
             rows.append(tuple(cells))
         numeric = [any(isinstance(x.get(k), int | float) and not isinstance(x.get(k), bool) for x in projects)
                    for k in cols]
@@ -187,7 +204,7 @@ def build(p: dict[str, Any], summary: Doc) -> Section:
         for m in chosen or metrics[:1]:
             scale = 1e6 if unit_of(m) == "US$" else 1.0
             label = _header(m)
-            spec = fg.bar_chart(categories=[str(o.get("state_name") or o.get("state")) for o in ordered],
+            spec = fg.bar_chart(categories=[state_label(o.get("state"), o.get("state_name")) for o in ordered],
                                 series=[(m.replace("_", " "), [o.get(m) for o in ordered])], scale=scale,
                                 value_title=label, value_format=",.1f" if scale != 1.0 else ",.0f", horizontal=True)
             s.blocks.append(Chart(f"chart-portfolio-{m}", f"Outcomes by state: {label}",
@@ -196,12 +213,21 @@ def build(p: dict[str, Any], summary: Doc) -> Section:
                                   "the pipeline's per-project figures and the selection.", spec_json(spec)))
         cols = ["state", *metrics]
         s.blocks.append(Table(tuple(_header(k) for k in cols),
-                              tuple(tuple(_fmt_cell(k, o.get(k)) for k in cols) for o in ordered),
+                              tuple((Cell(state_label(o.get("state"), o.get("state_name"))),
+                                     *(_fmt_cell(k, o.get(k)) for k in metrics)) for o in ordered),
                               (False, *([True] * len(metrics))),
                               title="Outcomes by state"))
     if p["binding_constraints"]:
         s.blocks.append(Text("Binding constraints of the selection: " + "; ".join(p["binding_constraints"]) + "."))
     return s
+
+
+def state_label(code: object, name: object = None) -> str:
+    """A Mexican state as people read it, with its ISO 3166-2:MX code: "Michoacán de Ocampo (MX-MIC)" (the code
+    alone when it is not a state of the pipeline's list, ``naef.mdf.pipeline.STATES``)."""
+    c = str(code)
+    full = str(name) if name else STATES.get(c)
+    return f"{full} ({c})" if full and full != c else c
 
 
 def _fmt_cell(name: str, x: object) -> Cell:
