@@ -124,7 +124,7 @@ def _pipeline(tmp_path: Path, *rows: str) -> Path:
     header = ("id,name,sector,state,cost_usd,start_year_min,duration_years,annual_benefit_usd,benefit_years,jobs,"
               "requires")
     path = tmp_path / "pipe.csv"
-    path.write_text("\n".join([header, *rows]) + "\n")
+    path.write_text("\n".join([header, *rows, "# cost_price_year: 2024"]) + "\n")
     return path
 
 

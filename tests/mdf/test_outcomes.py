@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from naef.mdf.outcomes import CAPITAL_SECTORS, GdpAssumptions, OutcomeError, simulate_outcomes
+from naef.mdf.outcomes import GdpAssumptions, OutcomeError, builds_physical_capital, simulate_outcomes
 from naef.mdf.pipeline import SECTORS, Project
 
 
@@ -70,13 +70,13 @@ def test_jobs_and_gdp() -> None:
                 _p(1, cost=1e8, d=1, start=2030, sector="small_enterprise", state="MX-GRO", jobs=50.0)]
     starts = {"p0": 2030, "p1": 2030}
     inflows = np.full((3, 3), 2e9)
-    g = GdpAssumptions(output_elasticity=0.1, public_capital_stock_usd=1e12, gdp_usd=2e12)
+    g = GdpAssumptions(output_elasticity=0.1, public_capital_to_gdp=0.5, gdp_usd=2e12)
     out = simulate_outcomes(projects, starts, years=[2030, 2031, 2032], inflows_usd=inflows,
                             cost_multipliers=np.ones((3, 2)), gdp=g)
     assert out.job_years_by_state["MX-OAX"] == pytest.approx(np.full(3, 2000.0))
     assert out.job_years_by_state["MX-GRO"] == pytest.approx(np.full(3, 50.0))
     # road finished in 2031 adds 1e9 of public capital; the enterprise fund is not public capital
-    assert "small_enterprise" not in CAPITAL_SECTORS
+    assert not builds_physical_capital(projects[1])
     assert out.gdp_effect_usd[0].tolist() == pytest.approx([0.0, 0.1 * 1e9 / 1e12 * 2e12, 0.1 * 1e9 / 1e12 * 2e12])
 
 

@@ -14,7 +14,7 @@ HEADER = ("id,name,sector,state,cost_usd,start_year_min,duration_years,annual_be
 
 
 def _csv(*rows: str) -> str:
-    return "\n".join([HEADER, *rows]) + "\n"
+    return "\n".join([HEADER, *rows, "# cost_price_year: 2024"]) + "\n"
 
 
 def row(ident: str = "a", *, sector: str = "road", state: str = "MX-MIC", cost: str = "1e6", req: str = "",
@@ -102,6 +102,6 @@ def test_a_file_saved_by_excel_with_a_byte_order_mark_loads(tmp_path: Path) -> N
     header = ("id,name,sector,state,cost_usd,start_year_min,duration_years,annual_benefit_usd,benefit_years,jobs\n")
     row = "r1,Road,road,MX-MIC,1e8,2030,2,2e7,20,100\n"
     path = tmp_path / "excel.csv"
-    path.write_bytes("\ufeff".encode() + (header + row).encode())
+    path.write_bytes("\ufeff".encode() + ("# cost_price_year: 2024\n" + header + row).encode())
     pipe = load_pipeline(path)
     assert [p.id for p in pipe.projects] == ["r1"]

@@ -94,10 +94,13 @@ def test_reasons_for_rejected_projects() -> None:
     assert [s["id"] for s in sel.selected] == ["good"]
     why = {r["id"]: r["reason"] for r in sel.rejected}
     assert why["bad"].startswith("negative expected NPV")
-    assert why["rival"] == "excluded by good (chosen)"
-    assert why["needy"] == "requires bad, which was not chosen"
+    assert why["rival"].startswith("excluded by its exclusion with good (chosen): removing that constraint alone "
+                                   "brings it into the optimal portfolio")
+    # without the budget it would enter with bad; without the link, on its own
+    assert why["needy"].startswith("excluded by the budget or its requirement bad, which was not chosen: removing "
+                                   "any one of them alone brings it into the optimal portfolio")
     assert why["late"].startswith("earliest start too late")
-    assert why["big"].startswith("not enough budget")
+    assert why["big"].startswith("excluded by the budget: removing that constraint alone")
     budget_rows = [b for b in sel.binding_constraints if b["kind"] == "budget"]
     assert budget_rows
     assert all(b["shadow_price"] > 0 for b in budget_rows)
