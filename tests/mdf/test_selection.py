@@ -177,3 +177,17 @@ def test_a_time_limit_without_a_solution_is_said_as_such_not_as_infeasibility() 
         select_portfolio(pipe.projects, appraise_pipeline(pipe.projects), years=years,
                          budget_usd=np.full(len(years), 1e9), time_limit=1e-6)
     assert "cannot all hold" not in str(info.value)
+
+
+@FAST
+@given(small_problem(max_projects=7))
+def test_more_budget_never_lowers_the_objective(problem: dict[str, object]) -> None:
+    """Comparative statics (issue 19): the programme with 50 % more money in every year contains the original
+    portfolio, so its optimum is at least as high."""
+    try:
+        _, sel = _select(problem)
+    except SelectionError:
+        return
+    more = {**problem, "budget": np.asarray(problem["budget"]) * 1.5}
+    _, sel2 = _select(more)
+    assert sel2.objective_usd >= sel.objective_usd - 1e-6 * max(1.0, abs(sel.objective_usd))

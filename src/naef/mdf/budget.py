@@ -124,7 +124,7 @@ def budget_for_schedule(years: Sequence[int], inflows_usd: Array, *, confidence:
     q = 1.0 - level
     last = np.cumsum(a, axis=1)[:, -1]
     err = _mc_error(last, q)
-    below = math.floor(n * q)
+    below = math.floor(n * q + 1e-9)
     total = float(np.sum(amounts))
     warning = None
     if below < _MIN_PATHS_BELOW or (total > 0 and err > _MAX_RELATIVE_ERROR * total):

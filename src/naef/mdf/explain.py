@@ -7,7 +7,10 @@ relaxed by a finite step Δ (Δ = 0.1 % of the total budget, at least US$ 1,000)
     confirmed value = (objective with the constraint relaxed by Δ − objective) / Δ
 
 A constraint whose LP price is positive but whose finite step changes nothing is marked ``degenerate``; one whose
-step raises the objective is ``confirmed``. A budget row is reported as *the value of one more dollar received in
+step raises the objective is ``confirmed`` (``confirmed (MILP only)`` without an LP price); a re-solve stopped by
+its time limit gives a ``lower bound (time limit)`` or leaves the price ``unconfirmed (time limit)``. Each
+re-solve carries the original objective as a cutoff row (relaxing can only raise the optimum), which prunes the
+branch and bound without changing its result. A budget row is reported as *the value of one more dollar received in
 year Y*: a dollar received in Y relaxes the cumulative budget of every year from Y on, so its LP value is the sum
 of the budget duals from Y on, Σ_{y >= Y} λ_y, and its finite check adds Δ to year Y's money. Sector floors and
 shares are relaxed by Δ dollars of shortfall; a ``requires``/``excludes`` link is removed (its value: US$ per
@@ -62,7 +65,12 @@ class _Resolver:
     def solve(self, key: str, rows: Sequence[Row]) -> tuple[Array | None, bool]:
         """(solution or None, proven optimal)."""
         if key not in self._cache:
-            status, x = solve_mip(self.model, rows, time_limit=self.time_limit)
+            # every change here only relaxes the programme, so its optimum is at least the original objective:
+            # that bound, as a row, lets the branch and bound prune from the start (it changes no optimum)
+            m = self.model
+            cutoff = Row("objective cutoff", "cutoff", "objective cutoff", -m.obj,
+                         -(self.objective - 1e-7 * abs(self.objective) - 1.0), "US$", {})
+            status, x = solve_mip(m, [*rows, cutoff] if m.var_p else rows, time_limit=self.time_limit)
             self._cache[key] = (x if status in (0, 1) else None, status == 0)
         return self._cache[key]
 
@@ -76,12 +84,11 @@ class _Resolver:
 
 def _status(lp: float, confirmed: float, *, tight: bool, proven: bool = True) -> str:
     if not proven:
-        return ("re-solve stopped at its time limit: the confirmed value is a lower bound" if confirmed > 1e-9
-                else "not confirmed: the re-solve stopped at its time limit")
+        return "lower bound (time limit)" if confirmed > 1e-9 else "unconfirmed (time limit)"
     if confirmed > 1e-9:
-        return "confirmed" if lp > 1e-12 else "confirmed (priced by the integer programme only)"
+        return "confirmed" if lp > 1e-12 else "confirmed (MILP only)"
     if lp > 1e-12:
-        return "degenerate: the LP price is not realised by a finite step"
+        return "degenerate"
     return "tight, no value" if tight else "slack"
 
 
@@ -168,7 +175,7 @@ def _policy_binding(model: Model, duals: Array, lhs: Array, rv: _Resolver, step:
                     "shadow_price": lp, "lp_shadow_price": lp, "confirmed_value": float(confirmed), "step": 1.0,
                     "shadow_price_unit": "US$ of ENPV per project",
                     "status": _status(lp, confirmed, tight=tight, proven=proven) if lp > 1e-12
-                    else "tight, no LP price (not re-solved)", "id": r0.detail["id"],
+                    else "tight, no price", "id": r0.detail["id"],
                     "other": r0.detail["other"]})
     return out
 
@@ -240,14 +247,15 @@ def _reason(p: Project, ap: ProjectAppraisal, cols: list[int], model: Model, ent
 
 
 def explain(model: Model, x: Array, projects: Sequence[Project], appraisals: Mapping[str, ProjectAppraisal],
-            years: list[int], budget: Array, chosen: Mapping[int, int], *, time_limit: float) -> Explanation:
+            years: list[int], budget: Array, chosen: Mapping[int, int], *, time_limit: float,
+            step_usd: float | None = None) -> Explanation:
     # ``time_limit``: seconds for each re-solve
     """The binding constraints with confirmed values, the value of money by year and each rejection's reason."""
     x_lp, duals, lp_obj = solve_lp(model)
     a = np.vstack([r.coeffs for r in model.rows]) if model.var_p else np.zeros((len(model.rows), 0))
     lhs = a @ x if model.var_p else np.zeros(len(model.rows))
     rv = _Resolver(model, x, time_limit=time_limit)
-    step = finite_step_usd(budget)
+    step = finite_step_usd(budget) if step_usd is None else float(step_usd)
     selected_ids = {projects[i].id for i in chosen}
     values, binding = _budget_values(model, duals, lhs, years, budget, rv, step)
     binding += _policy_binding(model, duals, lhs, rv, step, selected_ids)

@@ -137,12 +137,14 @@ def select_portfolio(
     base_year: int | None = None,
     time_limit: float = 60.0,
     resolve_time_limit: float = 20.0,
+    resolve_step_usd: float | None = None,
 ) -> Selection:
     """Choose the portfolio (see the module docstring for the programme). ``budget_usd[j]`` is the money that
     becomes available in ``years[j]`` (consecutive calendar years); ``base_year`` (default: the first budget year)
     is the year the objective is discounted to. Raises :class:`SelectionError` naming the conflicting constraints
     when they cannot all hold. Each re-solve that confirms a shadow price or a rejection's reason
-    (:mod:`naef.mdf.explain`) gets ``resolve_time_limit`` seconds."""
+    (:mod:`naef.mdf.explain`) gets ``resolve_time_limit`` seconds; its finite step is ``resolve_step_usd``
+    (default: 0.1 % of the total budget)."""
     yrs = [int(y) for y in years]
     budget = np.asarray(budget_usd, dtype=float)
     if not yrs:
@@ -181,7 +183,8 @@ def select_portfolio(
         selected.append({"id": p.id, "start_year": s, "name": p.name, "sector": p.sector, "state": p.state,
                          "expected_cost_usd": ap.expected_cost_usd,
                          "enpv_usd": ap.enpv_usd(start_year=s, base_year=base)})
-    why = explain(model, x, projects, appraisals, yrs, budget, chosen, time_limit=resolve_time_limit)
+    why = explain(model, x, projects, appraisals, yrs, budget, chosen, time_limit=resolve_time_limit,
+                  step_usd=resolve_step_usd)
     return Selection(
         selected=selected, objective_usd=float(model.obj @ x) if model.var_p else 0.0, budget_years=yrs,
         budget_usd=[float(b) for b in budget], spend_usd=[float(v) for v in spend],
