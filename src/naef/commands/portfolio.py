@@ -114,6 +114,7 @@ def run_portfolio(
     sector_floors: str,
     discount_rate: float,
     confidence_basis: str = "year",
+    resolve_seconds: float = 20.0,
 ) -> dict[str, Any]:
     """The JSON-ready result of ``naef portfolio`` (raises a NaefError on bad input). Every amount is in constant
     US$ of the pipeline's price year (the Monte Carlo's nominal inflows deflated at the scenario's
@@ -145,6 +146,8 @@ def run_portfolio(
     if confidence_basis not in CONFIDENCE_BASES:
         raise PortfolioOptionError(f"--confidence-basis: {confidence_basis!r} is not one of "
                                    f"{', '.join(CONFIDENCE_BASES)}")
+    if not (math.isfinite(resolve_seconds) and resolve_seconds > 0):
+        raise PortfolioOptionError(f"--resolve-seconds: must be a positive number of seconds (got {resolve_seconds})")
     check_run_arguments(n_paths=paths, seed=seed, chunk_size=2_000)
     given = parse_budget(budget_text) if budget_text is not None else None
     floors = parse_sector_floors(sector_floors)
@@ -174,7 +177,7 @@ def run_portfolio(
         path_inflows = inflows
     base_year = sc.scenario.start.year
     sel = select_portfolio(pipe.projects, appraisals, years=years, budget_usd=budget, constraints=constraints,
-                           base_year=base_year)
+                           base_year=base_year, resolve_time_limit=resolve_seconds)
     gdp = GdpAssumptions(gdp_usd=DEFAULT_GDP_USD * cpi_ratio(from_year=GDP_PRICE_YEAR, to_year=basis.price_year,
                                                              inflation_rate=basis.inflation_rate))
     out = simulate_outcomes(pipe.projects, sel.start_years(), years=years, inflows_usd=path_inflows,
@@ -463,6 +466,10 @@ def portfolio_command(
     discount_rate: Annotated[
         float, typer.Option("--discount-rate", help="Social discount rate, real (SHCP: 10 %).")
     ] = 0.10,
+    resolve_seconds: Annotated[
+        float, typer.Option("--resolve-seconds", help="Time limit of each MILP re-solve that confirms a shadow "
+                                                      "price or a rejection's reason.")
+    ] = 20.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write portfolio.json and the outcome CSVs here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing but errors.")] = False,
@@ -472,7 +479,7 @@ def portfolio_command(
     result = run_portfolio(scenario=scenario, pipeline=pipeline, confidence=confidence,
                            budget_text=budget_usd_by_year, paths=paths, seed=seed, migrant_share=migrant_share,
                            sector_floors=sector_floor, discount_rate=discount_rate,
-                           confidence_basis=confidence_basis)
+                           confidence_basis=confidence_basis, resolve_seconds=resolve_seconds)
     if out is not None:
         files = output_files(result)
         add_deterministic_report(files, scenario=load_scenario(scenario), pdf=pdf,
