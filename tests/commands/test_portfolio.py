@@ -77,6 +77,7 @@ def test_budget_is_the_p80_of_cumulative_inflows(baseline: tuple[dict[str, Any],
     inflows = nominal / 1.02 ** (np.array(years) - 2024)
     assert data["price_basis"]["price_year"] == 2024
     assert data["price_basis"]["discount_rate_kind"] == "real"
+    assert data["price_basis"]["columns"]["enpv_usd"] == "constant 2024 US$, discounted to 2027 at 10.0% real"
     q = np.quantile(np.cumsum(inflows, axis=1), 0.2, axis=0)
     got = np.cumsum([data["budget_usd_by_year"][str(y)] for y in years])
     assert got == pytest.approx(q, rel=1e-9, abs=1e-3)

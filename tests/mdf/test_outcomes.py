@@ -140,3 +140,12 @@ def test_a_dependent_is_never_funded_before_its_prerequisite_is_finished() -> No
     assert on_time[0].all()
     assert not on_time[1].any()
     assert out.all_on_schedule_share() == pytest.approx(1 / 3)
+
+
+def test_the_public_capital_stock_is_the_icsd_ratio_not_a_placeholder() -> None:
+    from naef.mdf.outcomes import public_capital_to_gdp
+
+    year, ratio = public_capital_to_gdp()
+    assert year == 2019
+    assert ratio == pytest.approx(16726.7 / 24203.6)  # IMF ICSD 2021: kgov_n / GDP_n, Mexico 2019
+    assert GdpAssumptions().public_capital_to_gdp == ratio
