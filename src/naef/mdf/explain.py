@@ -248,7 +248,7 @@ def _reason(p: Project, ap: ProjectAppraisal, cols: list[int], model: Model, ent
 
 def explain(model: Model, x: Array, projects: Sequence[Project], appraisals: Mapping[str, ProjectAppraisal],
             years: list[int], budget: Array, chosen: Mapping[int, int], *, time_limit: float,
-            step_usd: float | None = None) -> Explanation:
+            step_usd: float | None = None, base_optimal: bool = True) -> Explanation:
     # ``time_limit``: seconds for each re-solve
     """The binding constraints with confirmed values, the value of money by year and each rejection's reason."""
     x_lp, duals, lp_obj = solve_lp(model)
@@ -282,6 +282,9 @@ def explain(model: Model, x: Array, projects: Sequence[Project], appraisals: Map
         reason = _reason(p, appraisals[p.id], cols_of.get(i, []), model, entered.get(i, []), years, es[p.id], x_lp,
                          selected_ids)
         rejected.append({"id": p.id, "name": p.name, "reason": reason, "excluded_by": entered.get(i, [])})
+    if not base_optimal:  # the values are differences from a portfolio that may not be the optimum
+        for item in (*binding, *values):
+            item["status"] += "; the base portfolio is not proven optimal"
     return Explanation(binding_constraints=binding, budget_marginal_value=values, rejected=rejected,
                        lp_objective_usd=lp_obj)
 

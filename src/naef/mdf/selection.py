@@ -184,7 +184,7 @@ def select_portfolio(
                          "expected_cost_usd": ap.expected_cost_usd,
                          "enpv_usd": ap.enpv_usd(start_year=s, base_year=base)})
     why = explain(model, x, projects, appraisals, yrs, budget, chosen, time_limit=resolve_time_limit,
-                  step_usd=resolve_step_usd)
+                  step_usd=resolve_step_usd, base_optimal=status == 0)
     return Selection(
         selected=selected, objective_usd=float(model.obj @ x) if model.var_p else 0.0, budget_years=yrs,
         budget_usd=[float(b) for b in budget], spend_usd=[float(v) for v in spend],
