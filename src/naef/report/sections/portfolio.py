@@ -57,8 +57,9 @@ def normalise_portfolio(portfolio: Mapping[str, Any]) -> dict[str, Any]:
     ``start_year`` (alias ``start``: a year or an ISO date), optional ``id``, ``name`` and any other columns;
     ``spend_usd_by_year`` and ``budget_usd_by_year``: {year: US$} or [{"year": y, "<amount>_usd": x}];
     ``outcomes_by_state``: list of objects with ``state`` and numeric columns named with units; optional
-    ``objective_usd``, ``confidence``, ``binding_constraints`` (strings or objects with ``name``), ``note``,
-    ``title``. Raises :class:`ReportError` naming the key.
+    ``objective_usd``, ``confidence``, ``confidence_basis`` (``year``/``schedule``), ``joint_probability`` (every
+    year's budget funded on the same path), ``price_basis`` (e.g. "constant 2024 US$"), ``binding_constraints``
+    (strings or objects with ``name``), ``note``, ``title``. Raises :class:`ReportError` naming the key.
     """
     if not isinstance(portfolio, Mapping):
         raise ReportError("portfolio: must be an object (a dict)")
