@@ -41,7 +41,6 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 from numpy.typing import NDArray
@@ -50,6 +49,7 @@ from naef.errors import NaefError
 from naef.mdf.appraisal import ProjectAppraisal, lognormal_params
 from naef.mdf.pipeline import Project
 from naef.mdf.reference_classes import REFERENCE_CLASSES
+from naef.resources import read_data_text
 
 __all__ = [
     "DEFAULT_GDP_USD",
@@ -100,7 +100,7 @@ _CAPITAL_FILE = "mdf_public_capital_stock.csv"
 
 def public_capital_to_gdp() -> tuple[int, float]:
     """(year, kgov_n / GDP_n) of the latest year in the shipped ICSD extract."""
-    text = resources.files("naef").joinpath("data", _CAPITAL_FILE).read_text("utf-8")
+    text = read_data_text(_CAPITAL_FILE)
     rows = list(csv.DictReader(io.StringIO("\n".join(ln for ln in text.splitlines() if not ln.startswith("#")))))
     last = max(rows, key=lambda r: int(r["year"]))
     return int(last["year"]), float(last["kgov_n"]) / float(last["GDP_n"])
