@@ -84,8 +84,8 @@ def violations(projects: Sequence[Project], appraisals: dict[str, ProjectApprais
         by_sector[p.sector] = by_sector.get(p.sector, 0.0) + e
         if p.state in constraints.migrant_states:
             migrant += e
-        for q in p.requires:
-            if q not in starts:
+        for q in p.requires:  # q finished (its last year of spending) before p starts
+            if q not in starts or starts[q] + by_id[q].duration_years > s:
                 out.append(f"{pid} requires {q}")
         for q in p.excludes:
             if q in starts:

@@ -120,3 +120,21 @@ def test_eirr_none_without_a_sign_change() -> None:
     assert eirr([-1.0, -2.0]) is None
     assert eirr([1.0, 2.0]) is None
     assert eirr([-100.0, 110.0]) == pytest.approx(0.10)
+
+
+@settings(max_examples=100, deadline=None)
+@given(project=projects, r1=st.floats(0.0, 0.3), dr=st.floats(0.001, 0.3))
+def test_a_higher_discount_rate_never_raises_a_positive_benefit_projects_enpv(project: Project, r1: float,
+                                                                              dr: float) -> None:
+    """Comparative statics (issue 19), for a project worth doing (ENPV >= 0 at the lower rate) whose net benefits
+    (expected benefits above O&M) are positive: with capex in years 0..d-1 and net benefits after, g(r) =
+    (1 + r)^(d-1) · NPV(r) is strictly decreasing in r, so NPV(r2) <= NPV(r1) whenever NPV(r1) >= 0. (Over a
+    multi-year build a tiny benefit can make a negative ENPV less negative at a higher rate: not a counterexample.)"""
+    rc = REFERENCE_CLASSES[project.reference_class]
+    if rc.benefit_ratio_mean * project.annual_benefit_usd < project.om_usd_per_year:
+        return  # net benefits negative: not a positive-benefit project
+    low = appraise(project, rate=r1).enpv_at_start_usd
+    if low < 0:
+        return
+    high = appraise(project, rate=r1 + dr).enpv_at_start_usd
+    assert high <= low + 1e-6 * max(1.0, abs(low))

@@ -14,7 +14,7 @@ HEADER = ("id,name,sector,state,cost_usd,start_year_min,duration_years,annual_be
 
 
 def _csv(*rows: str) -> str:
-    return "\n".join([HEADER, *rows]) + "\n"
+    return "\n".join([HEADER, *rows, "# cost_price_year: 2024"]) + "\n"
 
 
 def row(ident: str = "a", *, sector: str = "road", state: str = "MX-MIC", cost: str = "1e6", req: str = "",
@@ -102,6 +102,36 @@ def test_a_file_saved_by_excel_with_a_byte_order_mark_loads(tmp_path: Path) -> N
     header = ("id,name,sector,state,cost_usd,start_year_min,duration_years,annual_benefit_usd,benefit_years,jobs\n")
     row = "r1,Road,road,MX-MIC,1e8,2030,2,2e7,20,100\n"
     path = tmp_path / "excel.csv"
-    path.write_bytes("\ufeff".encode() + (header + row).encode())
+    path.write_bytes("\ufeff".encode() + ("# cost_price_year: 2024\n" + header + row).encode())
     pipe = load_pipeline(path)
     assert [p.id for p in pipe.projects] == ["r1"]
+
+
+def test_the_price_year_is_required_and_named_when_missing() -> None:
+    text = "\n".join([HEADER, row("a")]) + "\n"
+    with pytest.raises(PipelineError) as exc:
+        parse_pipeline(text, source_name="p.csv")
+    assert str(exc.value).startswith("p.csv: row 1 (header), column cost_price_year: the price year of the money "
+                                     "columns is not given")
+
+
+def test_the_price_year_from_a_column_must_agree_in_every_row() -> None:
+    header = HEADER + ",cost_price_year"
+    ok = parse_pipeline("\n".join([header, row("a") + ",2020", row("b") + ",2020"]) + "\n", source_name="p.csv")
+    assert ok.cost_price_year == 2020
+    with pytest.raises(PipelineError, match=r"p.csv: row 3 \(id b\), column cost_price_year: 2021 differs from the "
+                                            r"pipeline's price year 2020 \(row 2\)"):
+        parse_pipeline("\n".join([header, row("a") + ",2020", row("b") + ",2021"]) + "\n", source_name="p.csv")
+    with pytest.raises(PipelineError, match=r"row 4, cost_price_year: not a year \('20x4'\)"):
+        parse_pipeline(_csv(row("a")) + "# cost_price_year: 20x4\n", source_name="p.csv")
+
+
+def test_the_default_pipeline_is_in_2024_dollars_with_scholarships_as_human_capital() -> None:
+    pipe = load_pipeline()
+    assert pipe.cost_price_year == 2024
+    human = [p for p in pipe.projects if p.reference_class == "human_capital"]
+    assert {p.id for p in human} >= {"ed-mic-1", "ed-gua-1", "ed-zac-1", "ed-oax-1", "ed-gro-1"}
+    assert sum(p.cost_usd for p in human if "scholarships" in p.name.lower()) == pytest.approx(156e6)
+    # infrastructure jobs: 40 per 2009-US$ 1 m a year = 27.36 per 2024-US$ 1 m (CPI-U 2024 / 2009)
+    road = next(p for p in pipe.projects if p.id == "rd-mic-1")
+    assert road.jobs == round(40 / (313.689 / 214.537) * road.cost_usd / road.duration_years / 1e6)

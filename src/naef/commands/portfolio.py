@@ -39,11 +39,16 @@ HELP = "\n\n".join([
     "rate with reference-class cost overruns and benefit shortfalls), select projects and start years with a MILP "
     "(HiGHS) under the budget, sector floors, a minimum share for migrant-sending states and the pipeline's "
     "requires/excludes links, then run the portfolio along the Monte Carlo paths of MDF inflows.",
+    "One price basis: the pipeline's constant dollars of its cost_price_year; the MDF's nominal inflows are deflated "
+    "to that year at the scenario's mdf.inflation_rate (default 2 %, the Fed's target); the discount rate is real.",
     "The budget is the MDF inflows available with probability --confidence: the (1 - c) quantile of cumulative "
-    "inflows by each year, unspent money carried forward; or give it with --budget-usd-by-year 2030:1e9,2031:2e9. "
+    "inflows by each year (--confidence-basis year), or the per-year level raised until every year is funded "
+    "together with probability c (--confidence-basis schedule); unspent money is carried forward. Or give it with "
+    "--budget-usd-by-year 2030:1e9,2031:2e9 (constant dollars). "
     "--pipeline FILE replaces the shipped ILLUSTRATIVE pipeline (format: docs/portfolio.md).",
-    "--json prints the result (selected, objective_usd, budget_usd_by_year, spend_usd_by_year, "
-    "binding_constraints, rejected, outcomes); --out DIR writes portfolio.json and the outcome tables as CSV. "
+    "--json prints the result (price_basis, budget, selected, objective_usd, budget_usd_by_year, "
+    "spend_usd_by_year, binding_constraints, budget_marginal_value, rejected, outcomes); --out DIR writes "
+    "portfolio.json and the outcome tables as CSV. "
     "Bad input prints one line naming the problem and exits with code 2, writing nothing.",
 ])
 
@@ -53,8 +58,8 @@ class PortfolioOptionError(CliError):
 
 
 def parse_sector_floors(text: str) -> tuple[Any, ...]:
-    """``--sector-floor education:0.05,road:2e9`` (a value <= 1 is a share of spending, above 1 an amount in US$);
-    ``none`` for no floors."""
+    """``--sector-floor education:5%,airport:1.5bn,road:200m``: a share of spending with ``%``, an amount in
+    constant US$ with ``bn`` or ``m``; a bare number is refused as ambiguous; ``none`` for no floors."""
     from naef.mdf.pipeline import SECTORS
     from naef.mdf.selection import SectorFloor
 
@@ -63,20 +68,31 @@ def parse_sector_floors(text: str) -> tuple[Any, ...]:
     floors = []
     for item in (t.strip() for t in text.split(",") if t.strip()):
         sector, sep, value_text = item.partition(":")
-        sector = sector.strip()
+        sector, value_text = sector.strip(), value_text.strip().lower().replace("_", "")
         if not sep:
             raise PortfolioOptionError(f"--sector-floor: {item!r} is not SECTOR:VALUE")
         if sector not in SECTORS:
             raise PortfolioOptionError(f"--sector-floor: unknown sector {sector!r} "
                                        f"(choose one of {', '.join(SECTORS)})")
+        unit = next((u for u in ("%", "bn", "m") if value_text.endswith(u)), None)
+        if unit is None:
+            raise PortfolioOptionError(f"--sector-floor: {sector}:{value_text} is ambiguous: write a share as "
+                                       f"'{sector}:15%' or an amount as '{sector}:1.5bn' or '{sector}:200m' "
+                                       "(constant US$ of the pipeline's price year)")
         try:
-            value = float(value_text.strip().replace("_", ""))
+            value = float(value_text[: -len(unit)])
         except ValueError:
-            raise PortfolioOptionError(f"--sector-floor: {value_text.strip()!r} ({sector}) is not a number") from None
+            raise PortfolioOptionError(f"--sector-floor: {value_text!r} ({sector}) is not a number") from None
         if not math.isfinite(value) or value <= 0:
             raise PortfolioOptionError(f"--sector-floor: the floor of {sector} must be positive (got "
-                                       f"{value_text.strip()!r})")
-        floors.append(SectorFloor(sector, share=value) if value <= 1 else SectorFloor(sector, amount_usd=value))
+                                       f"{value_text!r})")
+        if unit == "%":
+            if value > 100:
+                raise PortfolioOptionError(f"--sector-floor: the share of {sector} must be at most 100% (got "
+                                           f"{value_text!r})")
+            floors.append(SectorFloor(sector, share=value / 100.0))
+        else:
+            floors.append(SectorFloor(sector, amount_usd=value * (1e9 if unit == "bn" else 1e6)))
     if not floors:
         raise PortfolioOptionError("--sector-floor: give SECTOR:VALUE pairs or 'none'")
     return tuple(floors)
@@ -98,13 +114,19 @@ def run_portfolio(
     migrant_share: float,
     sector_floors: str,
     discount_rate: float,
+    confidence_basis: str = "year",
+    resolve_seconds: float = 20.0,
 ) -> dict[str, Any]:
-    """The JSON-ready result of ``naef portfolio`` (raises a NaefError on bad input)."""
+    """The JSON-ready result of ``naef portfolio`` (raises a NaefError on bad input). Every amount is in constant
+    US$ of the pipeline's price year (the Monte Carlo's nominal inflows deflated at the scenario's
+    ``mdf.inflation_rate``); ENPVs are discounted to the scenario's first year at the real discount rate."""
     from naef import __version__
     from naef.engine.montecarlo import check_run_arguments, mdf_inflows_by_year, prepare
     from naef.mdf.appraisal import SOCIAL_DISCOUNT_RATE_SOURCE, appraise_pipeline
-    from naef.mdf.budget import budget_at_confidence, parse_budget
+    from naef.mdf.budget import CONFIDENCE_BASES, budget_for_schedule, joint_probability, parse_budget
     from naef.mdf.outcomes import (
+        DEFAULT_GDP_USD,
+        GDP_PRICE_YEAR,
         GDP_SOURCE,
         OUTPUT_ELASTICITY_SOURCE,
         PUBLIC_CAPITAL_STOCK_SOURCE,
@@ -112,6 +134,7 @@ def run_portfolio(
         simulate_outcomes,
     )
     from naef.mdf.pipeline import STATES, load_pipeline
+    from naef.mdf.prices import INFLATION_RATE_SOURCE, US_CPI_SOURCE, PriceBasis, cpi_ratio
     from naef.mdf.selection import MIGRANT_STATES_SOURCE, Constraints, select_portfolio
     from naef.scenario.load import content_hash, load_scenario
 
@@ -121,6 +144,11 @@ def run_portfolio(
         raise PortfolioOptionError(f"--migrant-share: must be between 0 and 1 (got {migrant_share})")
     if not (math.isfinite(discount_rate) and 0.0 <= discount_rate < 1.0):
         raise PortfolioOptionError(f"--discount-rate: must be in [0, 1) (got {discount_rate})")
+    if confidence_basis not in CONFIDENCE_BASES:
+        raise PortfolioOptionError(f"--confidence-basis: {confidence_basis!r} is not one of "
+                                   f"{', '.join(CONFIDENCE_BASES)}")
+    if not (math.isfinite(resolve_seconds) and resolve_seconds > 0):
+        raise PortfolioOptionError(f"--resolve-seconds: must be a positive number of seconds (got {resolve_seconds})")
     check_run_arguments(n_paths=paths, seed=seed, chunk_size=2_000)
     given = parse_budget(budget_text) if budget_text is not None else None
     floors = parse_sector_floors(sector_floors)
@@ -129,7 +157,10 @@ def run_portfolio(
     sc = load_scenario(scenario)
     pipe = load_pipeline(pipeline)
     appraisals = appraise_pipeline(pipe.projects, rate=discount_rate)
-    mc_years, inflows = mdf_inflows_by_year(prepare(sc), n_paths=paths, seed=seed)
+    basis = PriceBasis(price_year=pipe.cost_price_year, inflation_rate=sc.mdf.inflation_rate)
+    mc_years, nominal = mdf_inflows_by_year(prepare(sc), n_paths=paths, seed=seed)
+    inflows = basis.to_constant(nominal, mc_years)  # one price basis: constant dollars of the pipeline's year
+    budget_info = None
     if given is not None:
         years, budget = given
         outside = [y for y in years if y not in mc_years]
@@ -142,13 +173,16 @@ def run_portfolio(
         cumulative = np.cumsum(inflows, axis=1)[:, cols]
         path_inflows = np.diff(cumulative, axis=1, prepend=0.0)
     else:
-        years, budget = budget_at_confidence(mc_years, inflows, confidence=confidence)
+        budget_info = budget_for_schedule(mc_years, inflows, confidence=confidence, basis=confidence_basis)
+        years, budget = budget_info.years, budget_info.budget_usd
         path_inflows = inflows
     base_year = sc.scenario.start.year
     sel = select_portfolio(pipe.projects, appraisals, years=years, budget_usd=budget, constraints=constraints,
-                           base_year=base_year)
+                           base_year=base_year, resolve_time_limit=resolve_seconds)
+    gdp = GdpAssumptions(gdp_usd=DEFAULT_GDP_USD * cpi_ratio(from_year=GDP_PRICE_YEAR, to_year=basis.price_year,
+                                                             inflation_rate=basis.inflation_rate))
     out = simulate_outcomes(pipe.projects, sel.start_years(), years=years, inflows_usd=path_inflows,
-                            appraisals=appraisals)
+                            appraisals=appraisals, gdp=gdp)
     by_id = pipe.by_id()
     finished = out.finished_by_year()
     invested = out.invested_usd()
@@ -157,7 +191,8 @@ def run_portfolio(
         row: dict[str, Any] = {"year": y, "budget_usd": float(budget[j]), "planned_spend_usd": sel.spend_usd[j]}
         for name, arr in (("inflow_usd", out.inflows_usd[:, j]), ("spent_usd", out.spent_usd[:, j]),
                           ("invested_usd", invested[:, j]), ("projects_finished", finished[:, j]),
-                          ("gdp_effect_usd", out.gdp_effect_usd[:, j])):
+                          ("gdp_effect_usd", out.gdp_effect_usd[:, j]),
+                          ("human_capital_finished_usd", out.human_capital_usd[:, j])):
             p10, p50, p90 = _pct(arr)
             row |= {f"{name}_p10": float(p10), f"{name}_p50": float(p50), f"{name}_p90": float(p90)}
         by_year.append(row)
@@ -175,19 +210,54 @@ def run_portfolio(
         projects_out.append({
             "id": pid, "planned_start_year": starts[pid], "planned_finish_year": starts[pid] + p.duration_years - 1,
             "probability_finished": float(done.mean()),
+            "probability_on_schedule": float(out.on_schedule()[:, k].mean()),
             "finish_year_p50": (int(years[int(np.percentile(fi[done], 50, method="lower"))]) if done.any() else None),
             "cost_usd_p50": float(np.percentile(out.cost_usd[:, k], 50)),
         })
     n_sel = len(sel.selected)
-    gdp = GdpAssumptions()
     last = by_year[-1]
+    money = basis.label
+    rate_text = f"{discount_rate:.1%} real"
+    budget_doc: dict[str, Any] = {
+        "basis": "given" if budget_info is None else budget_info.basis, "confidence": confidence,
+        "price_basis": money,
+        # probability that the planned spending schedule of the selection is covered by the cumulative inflows in
+        # every year on the same path (a direct count over the paths)
+        "schedule_funded_probability": joint_probability(path_inflows, np.cumsum(sel.spend_usd)),
+    }
+    if budget_info is not None:
+        budget_doc |= {
+            "per_year_confidence": budget_info.per_year_confidence,
+            "joint_probability": budget_info.joint_probability,
+            "mc_error_usd": budget_info.mc_error_usd, "paths_below_percentile": budget_info.paths_below,
+            "warning": budget_info.warning,
+        }
     return {
         "naef_version": __version__,
         "scenario": {"name": sc.scenario.name, "content_hash": content_hash(sc)},
         "pipeline": {"source": pipe.source_name, "projects": len(pipe.projects),
                      "illustrative": pipeline is None},
         "run": {"paths": paths, "seed": seed, "budget": "given" if given is not None else "monte_carlo",
-                "confidence": None if given is not None else confidence, "base_year": base_year},
+                "confidence": None if given is not None else confidence, "base_year": base_year,
+                "confidence_basis": None if given is not None else confidence_basis},
+        "price_basis": {
+            "label": money, "price_year": basis.price_year, "inflation_rate": basis.inflation_rate,
+            "inflation_rate_source": INFLATION_RATE_SOURCE, "description": basis.describe(),
+            "discount_rate": discount_rate, "discount_rate_kind": "real",
+            "discounted_to_year": base_year,
+            "columns": {
+                "cost_usd": f"{money}, planned, undiscounted",
+                "expected_cost_usd": f"{money}, planned × the class's mean overrun, undiscounted",
+                "enpv_usd": f"{money}, discounted to {base_year} at {rate_text}",
+                "*_at_start_usd": f"{money}, discounted to the project's start year at {rate_text}",
+                "objective_usd": f"{money}, discounted to {base_year} at {rate_text}",
+                "budget_usd_by_year": f"{money} received in each year, undiscounted",
+                "spend_usd_by_year": f"{money} spent in each year (planned, expected costs), undiscounted",
+                "outcomes": f"{money}, undiscounted",
+            },
+        },
+        "budget": budget_doc,
+        "budget_marginal_value": sel.budget_marginal_value,
         "selected": sel.selected,
         "objective_usd": sel.objective_usd,
         "lp_relaxation_objective_usd": sel.lp_objective_usd,
@@ -215,20 +285,29 @@ def run_portfolio(
                 "projects_finished_p50": last["projects_finished_p50"],
                 "projects_finished_p90": last["projects_finished_p90"],
                 "share_of_paths_all_finished": float((finished[:, -1] == n_sel).mean()) if n_sel else 1.0,
+                "share_of_paths_all_on_schedule": out.all_on_schedule_share(),
                 "invested_usd_p10": last["invested_usd_p10"], "invested_usd_p50": last["invested_usd_p50"],
                 "invested_usd_p90": last["invested_usd_p90"],
                 "gdp_effect_usd_p10": last["gdp_effect_usd_p10"], "gdp_effect_usd_p50": last["gdp_effect_usd_p50"],
                 "gdp_effect_usd_p90": last["gdp_effect_usd_p90"],
                 "gdp_effect_share_of_gdp_p50": last["gdp_effect_usd_p50"] / gdp.gdp_usd,
+                "human_capital_finished_usd_p50": last["human_capital_finished_usd_p50"],
             },
             "jobs_by_state": jobs,
             "projects": projects_out,
             "gdp_assumptions": {
                 "output_elasticity": gdp.output_elasticity, "output_elasticity_source": OUTPUT_ELASTICITY_SOURCE,
-                "gdp_usd": gdp.gdp_usd, "gdp_source": GDP_SOURCE,
+                "gdp_usd": gdp.gdp_usd, "gdp_source": GDP_SOURCE, "gdp_cpi_source": US_CPI_SOURCE,
+                "public_capital_to_gdp": gdp.public_capital_to_gdp,
                 "public_capital_stock_usd": gdp.public_capital_stock_usd,
                 "public_capital_stock_source": PUBLIC_CAPITAL_STOCK_SOURCE,
+                "capital_counted": "the planned cost (constant dollars) of finished projects whose reference class "
+                                   "builds physical capital; overruns add cost and delay, never capital",
+                "price_basis": money,
             },
+            "jobs_basis": ("job-years = jobs × duration × the share of the planned work paid for; the pipeline's jobs "
+                           "column is in the price year's dollars (S12's 40,000 jobs per 2009-US$ 1 bn = 27,357 per "
+                           "2024-US$ 1 bn, US CPI-U 2024/2009 = 1.4622)"),
         },
     }
 
@@ -265,16 +344,39 @@ def _m(x: float) -> str:
     return usd_m(x, unit=False)
 
 
+def _headline(result: dict[str, Any]) -> str:
+    """What the confidence means, in honest words: per year, for the whole schedule, and on the paths."""
+    run, b = result["run"], result["budget"]
+    h = result["outcomes"]["at_horizon"]
+    if run["budget"] == "given":
+        funded = f"the planned schedule is funded on {b['schedule_funded_probability']:.0%} of the Monte Carlo paths"
+    elif b["basis"] == "schedule":
+        funded = (f"the budget is funded in every year together on {b['joint_probability']:.0%} of paths (sized for "
+                  f"{b['confidence']:.0%}: each year's amount at P{(1 - b['per_year_confidence']) * 100:.3g}); the "
+                  f"selection's planned spending on {b['schedule_funded_probability']:.0%}")
+    else:
+        funded = (f"each year's budget is available with probability {b['confidence']:.0%} on its own, every year "
+                  f"together on {b['joint_probability']:.0%} of paths; the selection's planned spending is covered "
+                  f"in every year on {b['schedule_funded_probability']:.0%}")
+    on_time, done = h["share_of_paths_all_on_schedule"], h["share_of_paths_all_finished"]
+    return (f"Funding: {funded}. Every selected project finishes on schedule on {on_time:.0%} of paths, by "
+            f"{h['year']} on {done:.0%}.")
+
+
 def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
-    run, sc = result["run"], result["scenario"]
+    run, sc, pb = result["run"], result["scenario"], result["price_basis"]
+    money = pb["label"]
     budget = ("given with --budget-usd-by-year" if run["budget"] == "given" else
-              f"MDF inflows available with probability {run['confidence']:.0%} ({run['paths']:,} paths, seed "
-              f"{run['seed']}; unspent money carried forward)")
+              f"MDF inflows available with probability {run['confidence']:.0%} "
+              f"({'for the whole schedule' if run['confidence_basis'] == 'schedule' else 'year by year'}; "
+              f"{run['paths']:,} paths, seed {run['seed']}; unspent money carried forward)")
     pipe = result["pipeline"]
     console.print(Text(f"naef {result['naef_version']} — scenario {sc['name']} — pipeline {pipe['source']} "
                        f"({pipe['projects']} projects{', ILLUSTRATIVE' if pipe['illustrative'] else ''}) — budget: "
                        f"{budget}"))
-    t = Table(title=f"Selected projects (ENPV discounted to {run['base_year']}; USD m)", show_edge=False)
+    console.print(Text(f"Price basis: {pb['description']} ({pb['discount_rate']:.1%})."))
+    t = Table(title=f"Selected projects ({money} m; ENPV discounted to {run['base_year']} at "
+                    f"{pb['discount_rate']:.1%} real)", show_edge=False)
     for col in ("id", "start", "sector", "state", "expected cost", "ENPV"):
         t.add_column(col, justify="right" if col in ("start", "expected cost", "ENPV") else "left", no_wrap=True)
     for s in result["selected"]:
@@ -283,18 +385,30 @@ def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
     console.print(t)
     total_cost = sum(s["expected_cost_usd"] for s in result["selected"])
     total_budget = sum(result["budget_usd_by_year"].values())
-    console.print(Text(f"{len(result['selected'])} projects, expected cost USD {bn(total_cost)} bn of a budget of "
-                       f"USD {bn(total_budget)} bn; objective (total ENPV) USD {bn(result['objective_usd'])} bn "
-                       f"(LP relaxation USD {bn(result['lp_relaxation_objective_usd'])} bn)"
+    console.print(Text(f"{len(result['selected'])} projects, expected cost {money} {bn(total_cost)} bn of a budget "
+                       f"of {money} {bn(total_budget)} bn; objective (total ENPV, discounted to {run['base_year']}) "
+                       f"{money} {bn(result['objective_usd'])} bn (LP relaxation "
+                       f"{bn(result['lp_relaxation_objective_usd'])} bn)"
                        + ("" if result["optimal"] else " — time limit reached, not proven optimal")))
-    t = Table(title="Binding constraints (shadow prices from the LP relaxation)", show_edge=False)
-    for col in ("constraint", "binding in MILP", "slack (USD m)", "shadow price"):
-        t.add_column(col, justify="left" if col == "constraint" else "right")
+    console.print(Text(_headline(result)))
+    warning = result["budget"].get("warning")
+    if warning:
+        console.print(Text(f"Warning: {warning}."))
+    t = Table(title="Binding constraints (LP price, confirmed by re-solving the MILP with the constraint relaxed)",
+              show_edge=False)
+    for col in ("constraint", "binding in MILP", "slack (m)", "LP price", "re-solve", "status"):
+        t.add_column(col, justify="left" if col in ("constraint", "status") else "right")
     for b in result["binding_constraints"]:
-        unit = "per US$" if b["shadow_price_unit"].endswith("US$") else "USD m per project"
-        price = b["shadow_price"] if unit == "per US$" else b["shadow_price"] / 1e6
-        t.add_row(Text(b["name"]), "yes" if b["binding_in_milp"] else "no", _m(b["slack"]), f"{price:.4f} {unit}")
+        per_project = b["shadow_price_unit"].endswith("per project")
+        scale = 1e6 if per_project else 1.0
+        lp = b.get("value_of_dollar_received_lp", b["lp_shadow_price"])
+        unit = " m/project" if per_project else ""
+        t.add_row(Text(b["name"]), "yes" if b["binding_in_milp"] else "no", _m(b["slack"]),
+                  f"{lp / scale:.4f}{unit}", f"{b['confirmed_value'] / scale:.4f}{unit}", Text(b["status"]))
     console.print(t)
+    console.print(Text("Budget rows: the value of one more dollar received in that year (it relaxes every later "
+                       "year's cumulative budget: the LP value is the sum of the budget duals from that year on). "
+                       "Floors: ENPV per dollar of shortfall allowed."))
     t = Table(title="Rejected projects", show_edge=False)
     t.add_column("id", no_wrap=True)
     t.add_column("why it lost", overflow="fold")
@@ -304,11 +418,12 @@ def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
     h = result["outcomes"]["at_horizon"]
     console.print(Text(
         f"Along the paths, by {h['year']}: projects finished P10/P50/P90 {h['projects_finished_p10']:.0f} / "
-        f"{h['projects_finished_p50']:.0f} / {h['projects_finished_p90']:.0f} of {h['projects_selected']} (all "
-        f"finished on {h['share_of_paths_all_finished']:.0%} of paths); invested USD {bn(h['invested_usd_p10'])} / "
-        f"{bn(h['invested_usd_p50'])} / {bn(h['invested_usd_p90'])} bn; GDP effect USD "
-        f"{bn(h['gdp_effect_usd_p10'])} / {bn(h['gdp_effect_usd_p50'])} / {bn(h['gdp_effect_usd_p90'])} bn a "
-        f"year ({h['gdp_effect_share_of_gdp_p50']:.2%} of GDP at P50)."))
+        f"{h['projects_finished_p50']:.0f} / {h['projects_finished_p90']:.0f} of {h['projects_selected']}; invested "
+        f"{money} {bn(h['invested_usd_p10'])} / {bn(h['invested_usd_p50'])} / {bn(h['invested_usd_p90'])} bn; "
+        f"GDP effect {money} {bn(h['gdp_effect_usd_p10'])} / {bn(h['gdp_effect_usd_p50'])} / "
+        f"{bn(h['gdp_effect_usd_p90'])} bn a year ({h['gdp_effect_share_of_gdp_p50']:.2%} of GDP at P50; planned "
+        f"physical capital only); human-capital programmes finished {money} "
+        f"{_m(h['human_capital_finished_usd_p50'])} m at P50."))
     t = Table(title="Job-years by state (P10 / P50 / P90)", show_edge=False)
     for col in ("state", "P10", "P50", "P90"):
         t.add_column(col, justify="left" if col == "state" else "right")
@@ -328,8 +443,13 @@ def portfolio_command(
     confidence: Annotated[
         float, typer.Option("--confidence", help="Budget = inflows available with this probability.")
     ] = 0.8,
+    confidence_basis: Annotated[
+        str, typer.Option("--confidence-basis", help="'year': each year's budget on its own; 'schedule': every "
+                                                     "year together (the whole schedule funded).")
+    ] = "year",
     budget_usd_by_year: Annotated[
-        str | None, typer.Option("--budget-usd-by-year", help="Give the budget instead: YEAR:AMOUNT,... (US$).")
+        str | None, typer.Option("--budget-usd-by-year", help="Give the budget instead: YEAR:AMOUNT,... (constant "
+                                                            "US$ of the pipeline's price year).")
     ] = None,
     paths: Annotated[int, typer.Option("--paths", help="Monte Carlo paths of MDF inflows.")] = DEFAULT_PATHS,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the Monte Carlo.")] = 1,
@@ -337,11 +457,16 @@ def portfolio_command(
         float, typer.Option("--migrant-share", help="Minimum share of spending in migrant-sending states (0-1).")
     ] = 0.40,
     sector_floor: Annotated[
-        str, typer.Option("--sector-floor", help="SECTOR:VALUE,... (<= 1 a share, > 1 US$), or 'none'.")
-    ] = "education:0.05,small_enterprise:0.05",
+        str, typer.Option("--sector-floor", help="SECTOR:15%, SECTOR:1.5bn or SECTOR:200m,... (a share of "
+                                                 "spending or constant US$), or 'none'.")
+    ] = "education:5%,small_enterprise:5%",
     discount_rate: Annotated[
-        float, typer.Option("--discount-rate", help="Social discount rate (SHCP: 10 %).")
+        float, typer.Option("--discount-rate", help="Social discount rate, real (SHCP: 10 %).")
     ] = 0.10,
+    resolve_seconds: Annotated[
+        float, typer.Option("--resolve-seconds", help="Time limit of each MILP re-solve that confirms a shadow "
+                                                      "price or a rejection's reason.")
+    ] = 20.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write portfolio.json and the outcome CSVs here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing but errors.")] = False,
@@ -350,7 +475,8 @@ def portfolio_command(
     """Check the options, select and simulate, print tables or JSON, write files with ``--out``."""
     result = run_portfolio(scenario=scenario, pipeline=pipeline, confidence=confidence,
                            budget_text=budget_usd_by_year, paths=paths, seed=seed, migrant_share=migrant_share,
-                           sector_floors=sector_floor, discount_rate=discount_rate)
+                           sector_floors=sector_floor, discount_rate=discount_rate,
+                           confidence_basis=confidence_basis, resolve_seconds=resolve_seconds)
     if out is not None:
         files = output_files(result)
         add_deterministic_report(files, scenario=load_scenario(scenario), pdf=pdf,

@@ -52,11 +52,23 @@ def portfolio_section(result: dict[str, Any]) -> dict[str, Any]:
     pipeline = result.get("pipeline") or {}
     note = (f"ILLUSTRATIVE pipeline ({pipeline.get('source', 'mdf_pipeline.csv')}); see docs/portfolio.md"
             if pipeline.get("illustrative") else f"pipeline {pipeline.get('source', '')}")
+    basis = result.get("price_basis") or {}
+    budget = result.get("budget") or {}
+    horizon = outcomes.get("at_horizon") or {}
+    money = basis.get("label", "US$")
+    if basis:
+        note += f". Money in {basis['description']} ({basis['discount_rate']:.1%})"
+    if budget.get("joint_probability") is not None:
+        note += (f". The budget is funded in every year together on {budget['joint_probability']:.0%} of the Monte "
+                 "Carlo paths")
+    if horizon.get("share_of_paths_all_on_schedule") is not None:
+        note += f"; every selected project finishes on schedule on {horizon['share_of_paths_all_on_schedule']:.0%}"
     return {
         "projects": [
             {"id": s["id"], "name": s.get("name", s["id"]), "sector": s["sector"], "state": s["state"],
              "cost_usd": planned.get(s["id"], s["expected_cost_usd"]), "expected_cost_usd": s["expected_cost_usd"],
-             "start_year": s["start_year"], "enpv_usd": s.get("enpv_usd")}
+             "start_year": s["start_year"], "enpv_usd": s.get("enpv_usd"), "price_basis": money,
+             "enpv_discounted_to_year": (result.get("run") or {}).get("base_year")}
             for s in result["selected"]
         ],
         "spend_usd_by_year": result["spend_usd_by_year"],
@@ -68,6 +80,9 @@ def portfolio_section(result: dict[str, Any]) -> dict[str, Any]:
         ],
         "objective_usd": result["objective_usd"],
         "confidence": (result.get("run") or {}).get("confidence"),
+        "confidence_basis": (result.get("run") or {}).get("confidence_basis"),
+        "joint_probability": budget.get("joint_probability"),
+        "price_basis": money,
         "binding_constraints": [b["name"] for b in result.get("binding_constraints", []) if b.get("binding_in_milp")],
         "note": note,
         "appraisal": (result.get("appraisal") or {}).get("projects", []),

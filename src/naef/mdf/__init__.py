@@ -1,10 +1,15 @@
 """The Mexican Development Fund: project pipeline, appraisal, portfolio selection and outcomes (docs/portfolio.md).
 
-- :mod:`naef.mdf.pipeline`: the project CSV, its validation and the shipped (illustrative) default pipeline;
-- :mod:`naef.mdf.appraisal`: ENPV, EIRR and BCR at the social discount rate with reference-class overruns;
-- :mod:`naef.mdf.budget`: the budget at a confidence from the Monte Carlo's MDF inflows;
-- :mod:`naef.mdf.selection`: the MILP (HiGHS) that chooses projects and start years, with duals and reasons;
-- :mod:`naef.mdf.outcomes`: the chosen portfolio run along the inflow paths (finished projects, jobs, GDP).
+- :mod:`naef.mdf.prices`: the one price basis (constant dollars of the pipeline's price year; inflows deflated);
+- :mod:`naef.mdf.reference_classes`: overrun and benefit-shortfall classes, and which build physical capital;
+- :mod:`naef.mdf.pipeline`: the project CSV, its validation, its price year and the shipped (illustrative) default;
+- :mod:`naef.mdf.appraisal`: ENPV, EIRR and BCR at the real social discount rate with reference-class overruns;
+- :mod:`naef.mdf.budget`: the budget at a confidence (per year or for the whole schedule), its joint probability;
+- :mod:`naef.mdf.milp`: the selection programme's rows (``requires`` in time) and the HiGHS calls;
+- :mod:`naef.mdf.selection`: the MILP that chooses projects and start years;
+- :mod:`naef.mdf.explain`: shadow prices and rejection reasons, each confirmed by re-solving the MILP;
+- :mod:`naef.mdf.outcomes`: the chosen portfolio run along the inflow paths (finished projects, jobs, GDP from
+  planned physical capital).
 """
 
 from __future__ import annotations

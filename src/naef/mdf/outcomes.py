@@ -11,20 +11,33 @@ A project paid less than its planned annual amount is delayed (it keeps drawing 
 by the last year is unfinished. The cost multipliers m_p are drawn per path from the project's reference class
 (the same log-normal as the appraisal, seeded), independently of the inflow paths.
 
+A project that ``requires`` another starts drawing only in a year after its prerequisite is paid for in full on
+that path (the prerequisite is *finished before the dependent starts*, as in the selection), so a dependent is
+never funded on a path where its prerequisite is not finished.
+
+All money is in the pipeline's constant dollars (the inflows deflated first, :mod:`naef.mdf.prices`).
+
 Reported by year as P10/P50/P90 over paths: inflows, spending, money invested (cumulative), projects finished; at
 the horizon, job-years by state and the GDP effect. Jobs: a project supports ``jobs`` full-time jobs per year at
-its planned pace, i.e. jobs_p · d_p / cost_usd_p jobs per dollar spent; its job-years are that times what it
-spent. GDP: the capital of finished public-capital projects (all sectors but ``small_enterprise``, whose money is
-lent, not built) raises output through the output elasticity of public capital θ:
+its planned pace, ``jobs_p · d_p`` job-years when finished; on a path it has delivered the share
+paid_p / C̃_p of its work, so its job-years are jobs_p · d_p · paid_p / C̃_p — an overrun costs money, not extra
+jobs. GDP: the *planned* capital (cost_usd, constant dollars) of finished projects whose reference class builds
+physical capital (not ``small_enterprise``, whose money is lent, nor ``human_capital``, scholarships and
+exchanges) raises output through the output elasticity of public capital θ:
 
-    ΔY_y = θ · ΔK_y / K_g · Y          (ΔK_y: cumulative cost of public-capital projects finished by y)
+    ΔY_y = θ · ΔK_y / K_g · Y = θ · ΔK_y / (K_g / Y)     (ΔK_y: planned cost of physical projects finished by y)
 
-with K_g Mexico's public capital stock and Y its GDP, both held at their base levels (no growth, no
-depreciation of the new capital within the horizon) — a first-order, partial-equilibrium estimate.
+with K_g / Y Mexico's general government capital stock over GDP (IMF ICSD, current prices of the same year, so
+unit-free) and Y the GDP in the pipeline's dollars (only for the share of GDP), both held at their base levels (no
+growth, no depreciation of the new capital within the horizon) — a first-order, partial-equilibrium estimate.
+Overruns cost money and time, never add capital. Human-capital programmes have their own outcome: the planned
+cost of those finished (a measure of student-years delivered), with no GDP effect claimed.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,22 +46,25 @@ import numpy as np
 from numpy.typing import NDArray
 
 from naef.errors import NaefError
-from naef.mdf.appraisal import REFERENCE_CLASSES, ProjectAppraisal, lognormal_params
+from naef.mdf.appraisal import ProjectAppraisal, lognormal_params
 from naef.mdf.pipeline import Project
+from naef.mdf.reference_classes import REFERENCE_CLASSES
+from naef.resources import read_data_text
 
 __all__ = [
-    "CAPITAL_SECTORS",
     "DEFAULT_GDP_USD",
     "DEFAULT_OUTCOME_SEED",
     "DEFAULT_OUTPUT_ELASTICITY",
-    "DEFAULT_PUBLIC_CAPITAL_STOCK_USD",
+    "GDP_PRICE_YEAR",
     "GDP_SOURCE",
     "OUTPUT_ELASTICITY_SOURCE",
     "PUBLIC_CAPITAL_STOCK_SOURCE",
     "GdpAssumptions",
     "OutcomeError",
     "Outcomes",
+    "builds_physical_capital",
     "draw_cost_multipliers",
+    "public_capital_to_gdp",
     "simulate_outcomes",
 ]
 
@@ -67,37 +83,56 @@ OUTPUT_ELASTICITY_SOURCE = (
     "studies: short-run output elasticity of public capital supplied at the central-government level 0.083, "
     "0.122 in the long run, about double for regional/local core infrastructure; average 0.106"
 )
-#: Mexico's GDP, US$ (2023, current prices)
+#: Mexico's GDP, US$ of 2023 (current prices of 2023); converted to the pipeline's dollars by the US CPI-U
 DEFAULT_GDP_USD = 1.81e12
+GDP_PRICE_YEAR = 2023
 GDP_SOURCE = ("IMF World Economic Outlook (October 2023) projection of Mexico's 2023 nominal GDP, US$ 1.81 "
-              "trillion, as reported by Mexico News Daily ('Mexico is now the 12th largest economy in the world')")
-#: Mexico's public capital stock, US$: ILLUSTRATIVE (0.6 × GDP), not read from the IMF dataset
-DEFAULT_PUBLIC_CAPITAL_STOCK_USD = 0.6 * DEFAULT_GDP_USD
+              "trillion, as reported by Mexico News Daily ('Mexico is now the 12th largest economy in the world'); "
+              "converted to the pipeline's price year with the US CPI-U; used only for the GDP effect's share of GDP")
 PUBLIC_CAPITAL_STOCK_SOURCE = (
-    "ILLUSTRATIVE and approximate: 0.6 × the 2023 GDP (US$ 1.09 trillion), chosen by the naef authors as an order "
-    "of magnitude. Replace it with the general government capital stock of the IMF Investment and Capital Stock "
-    "Dataset (ICSD, 2021 update, variable kgov_rppp for MEX, latest year 2019, billions of constant 2017 "
-    "international dollars), converted to the GDP's dollars; the figure could not be read for this release"
+    "IMF Investment and Capital Stock Dataset (ICSD, 2021 update), Mexico 2019: general government capital stock "
+    "kgov_n MXN 16,726.7 bn over GDP_n MXN 24,203.6 bn, both at current prices of 2019 (ratio 0.691; "
+    "src/naef/data/mdf_public_capital_stock.csv); K_g = that ratio x GDP in the pipeline's dollars. Implied gross "
+    "return on public capital θ·Y/K_g = 0.122 / 0.691 = 17.7 % a year"
 )
-#: Sectors whose spending builds public capital (small-enterprise money is lent to firms)
-CAPITAL_SECTORS: frozenset[str] = frozenset({"road", "seaport", "airport", "railway", "education"})
+_CAPITAL_FILE = "mdf_public_capital_stock.csv"
+
+
+def public_capital_to_gdp() -> tuple[int, float]:
+    """(year, kgov_n / GDP_n) of the latest year in the shipped ICSD extract."""
+    text = read_data_text(_CAPITAL_FILE)
+    rows = list(csv.DictReader(io.StringIO("\n".join(ln for ln in text.splitlines() if not ln.startswith("#")))))
+    last = max(rows, key=lambda r: int(r["year"]))
+    return int(last["year"]), float(last["kgov_n"]) / float(last["GDP_n"])
+
+
+def builds_physical_capital(project: Project) -> bool:
+    """True when the project's reference class builds public physical capital (the elasticity's input)."""
+    return REFERENCE_CLASSES[project.reference_class].physical_capital
+
+
 #: Seed of the outcome simulation's cost draws
 DEFAULT_OUTCOME_SEED = 5
 
 
 @dataclass(frozen=True)
 class GdpAssumptions:
-    """θ, K_g and Y of ΔY = θ · ΔK / K_g · Y."""
+    """θ, K_g / Y and Y of ΔY = θ · ΔK / (K_g / Y); ``gdp_usd`` in the pipeline's constant dollars."""
 
     output_elasticity: float = DEFAULT_OUTPUT_ELASTICITY
-    public_capital_stock_usd: float = DEFAULT_PUBLIC_CAPITAL_STOCK_USD
+    public_capital_to_gdp: float = public_capital_to_gdp()[1]
     gdp_usd: float = DEFAULT_GDP_USD
+
+    @property
+    def public_capital_stock_usd(self) -> float:
+        """K_g in the GDP's dollars."""
+        return self.public_capital_to_gdp * self.gdp_usd
 
     def check(self) -> None:
         """Raise :class:`OutcomeError` naming the bad figure."""
         if not (math.isfinite(self.output_elasticity) and 0 <= self.output_elasticity < 1):
             raise OutcomeError(f"output elasticity: must be in [0, 1) (got {self.output_elasticity})")
-        for name, v in (("public capital stock", self.public_capital_stock_usd), ("GDP", self.gdp_usd)):
+        for name, v in (("public capital to GDP", self.public_capital_to_gdp), ("GDP", self.gdp_usd)):
             if not (math.isfinite(v) and v > 0):
                 raise OutcomeError(f"{name}: must be a positive amount (got {v})")
 
@@ -116,6 +151,18 @@ class Outcomes:
     cost_usd: Array  # (paths, projects) the drawn costs
     job_years_by_state: dict[str, Array]  # state -> (paths,)
     gdp_effect_usd: Array  # (paths, years)
+    human_capital_usd: Array  # (paths, years) planned cost of human-capital programmes finished by each year
+    planned_finish_index: NDArray[np.int64]  # (projects,) index of the planned last year of spending
+
+    def on_schedule(self) -> NDArray[np.bool_]:
+        """(paths, projects): paid for in full by its planned finish year."""
+        return np.asarray((self.finish_index >= 0) & (self.finish_index <= self.planned_finish_index[None, :]))
+
+    def all_on_schedule_share(self) -> float:
+        """Share of paths on which every project of the portfolio finishes on schedule."""
+        if not self.project_ids:
+            return 1.0
+        return float(self.on_schedule().all(axis=1).mean())
 
     def finished_by_year(self) -> NDArray[np.int64]:
         """(paths, years): projects paid for in full by the end of each year."""
@@ -165,6 +212,10 @@ def simulate_outcomes(
     if unknown:
         raise OutcomeError(f"portfolio: unknown project id {unknown[0]!r}")
     chosen = [by_id[i] for i in start_years]
+    for p in chosen:
+        for q in p.requires:
+            if q not in start_years:
+                raise OutcomeError(f"portfolio: {p.id} requires {q}, which is not in the portfolio")
 
     def priority(p: Project) -> tuple[int, float, str]:
         value = 0.0
@@ -190,12 +241,17 @@ def simulate_outcomes(
     balances = np.zeros((n_paths, n_years))
     balance = np.zeros(n_paths)
     starts = [start_years[p.id] for p in chosen]
+    position = {p.id: k for k, p in enumerate(chosen)}
+    prereqs = [[position[q] for q in p.requires] for p in chosen]
     for j, y in enumerate(yrs):
         cash = balance + inflows[:, j]
         for k in range(n):
             if starts[k] > y:
                 continue
-            pay = np.minimum(np.minimum(annual[:, k], remaining[:, k]), cash)
+            can = np.ones(n_paths, dtype=bool)
+            for kq in prereqs[k]:  # a prerequisite must be finished in an earlier year
+                can &= (finish[:, kq] >= 0) & (finish[:, kq] < j)
+            pay = np.where(can, np.minimum(np.minimum(annual[:, k], remaining[:, k]), cash), 0.0)
             cash = cash - pay
             remaining[:, k] -= pay
             paid[:, k] += pay
@@ -207,16 +263,22 @@ def simulate_outcomes(
         balances[:, j] = balance
     job_years: dict[str, Array] = {}
     for k, p in enumerate(chosen):
-        per_usd = p.jobs * p.duration_years / p.cost_usd
-        job_years[p.state] = job_years.get(p.state, np.zeros(n_paths)) + per_usd * paid[:, k]
+        progress = np.minimum(paid[:, k] / cost[:, k], 1.0)  # share of the planned work delivered
+        job_years[p.state] = job_years.get(p.state, np.zeros(n_paths)) + p.jobs * p.duration_years * progress
     capital = np.zeros((n_paths, n_years))
+    human = np.zeros((n_paths, n_years))
     for k, p in enumerate(chosen):
-        if p.sector in CAPITAL_SECTORS:
-            done_by = (finish[:, k][:, None] >= 0) & (finish[:, k][:, None] <= np.arange(n_years)[None, :])
-            capital += done_by * cost[:, k][:, None]
-    gdp_effect = gdp.output_elasticity * capital / gdp.public_capital_stock_usd * gdp.gdp_usd
+        done_by = (finish[:, k][:, None] >= 0) & (finish[:, k][:, None] <= np.arange(n_years)[None, :])
+        if builds_physical_capital(p):
+            capital += done_by * p.cost_usd  # the planned capital, never the overrun
+        elif p.reference_class == "human_capital":
+            human += done_by * p.cost_usd
+    gdp_effect = gdp.output_elasticity * capital / gdp.public_capital_to_gdp
+    planned_finish = np.array([starts[k] + chosen[k].duration_years - 1 - yrs[0] for k in range(n)],
+                              dtype=np.int64)
     return Outcomes(
         years=yrs, project_ids=[p.id for p in chosen], inflows_usd=inflows, spent_usd=spent,
         spent_by_project_usd=paid, finish_index=finish, balance_usd=balances, cost_usd=cost,
-        job_years_by_state=dict(sorted(job_years.items())), gdp_effect_usd=gdp_effect,
+        job_years_by_state=dict(sorted(job_years.items())), gdp_effect_usd=gdp_effect, human_capital_usd=human,
+        planned_finish_index=planned_finish,
     )

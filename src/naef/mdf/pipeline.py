@@ -6,7 +6,12 @@ with ``#`` are comments (the shipped file explains each column and its sources i
 ``id, name, sector, state, cost_usd, start_year_min, duration_years, annual_benefit_usd, benefit_years, jobs``
 
 Optional columns: ``reference_class`` (default: the sector), ``requires`` and ``excludes`` (project ids separated
-by ``;``), ``om_usd_per_year`` (default 0), ``source`` (free text: where the row's figures come from).
+by ``;``), ``om_usd_per_year`` (default 0), ``source`` (free text: where the row's figures come from),
+``cost_price_year``.
+
+The money columns are in constant US dollars of one price year, given by a comment line
+(``# cost_price_year: 2024``) or a ``cost_price_year`` column (the same year in every row); a pipeline without it
+is refused, naming the header row and the column.
 
 States are Mexico's 32 federal entities by their ISO 3166-2:MX code (``MX-AGU`` ... ``MX-ZAC``; Mexico City is
 ``MX-CMX``). Every error is a :class:`PipelineError` with one line naming the file, the row (its line number in
@@ -18,10 +23,12 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from naef.errors import NaefError
+from naef.mdf.reference_classes import REFERENCE_CLASSES
 from naef.resources import read_data_text
 
 __all__ = [
@@ -63,7 +70,8 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "id", "name", "sector", "state", "cost_usd", "start_year_min", "duration_years", "annual_benefit_usd",
     "benefit_years", "jobs",
 )
-OPTIONAL_COLUMNS: tuple[str, ...] = ("reference_class", "requires", "excludes", "om_usd_per_year", "source")
+OPTIONAL_COLUMNS: tuple[str, ...] = ("reference_class", "requires", "excludes", "om_usd_per_year", "source",
+                                     "cost_price_year")
 
 #: The shipped, ILLUSTRATIVE default pipeline (src/naef/data/mdf_pipeline.csv; sources in mdf_pipeline_sources.md)
 DEFAULT_PIPELINE = "mdf_pipeline.csv"
@@ -100,20 +108,16 @@ class Project:
 
 @dataclass(frozen=True)
 class Pipeline:
-    """A validated pipeline: the projects in file order and the name of the file they came from."""
+    """A validated pipeline: the projects in file order, the name of the file they came from and the year whose
+    constant US dollars its money columns are in (``cost_price_year``)."""
 
     projects: tuple[Project, ...]
     source_name: str
+    cost_price_year: int
 
     def by_id(self) -> dict[str, Project]:
         """The projects by id."""
         return {p.id: p for p in self.projects}
-
-
-def _reference_classes() -> tuple[str, ...]:
-    from naef.mdf.appraisal import REFERENCE_CLASSES
-
-    return tuple(REFERENCE_CLASSES)
 
 
 class _Row:
@@ -184,7 +188,7 @@ def _parse_row(row: _Row) -> Project:
         raise row.fail("state", f"unknown state code {state!r} (an ISO 3166-2:MX code such as MX-JAL or "
                                 "MX-CMX for Mexico City)")
     ref = row.text("reference_class", required=False) or sector
-    classes = _reference_classes()
+    classes = tuple(REFERENCE_CLASSES)
     if ref not in classes:
         raise row.fail("reference_class", f"unknown reference class {ref!r} (choose one of {', '.join(classes)})")
     return Project(
@@ -234,6 +238,38 @@ def _find_cycle(requires: dict[str, tuple[str, ...]]) -> list[str] | None:
     return None
 
 
+_PRICE_YEAR_RE = re.compile(r"^\s*#\s*cost_price_year\s*[:=]\s*(\S*)\s*$")
+
+
+def _price_year(source_name: str, lines: list[str], header_line: int, rows: list[_Row]) -> int:
+    """The pipeline's price year: a comment line ``# cost_price_year: 2024`` (anywhere in the file), or a
+    ``cost_price_year`` column with the same year in every row (both: they must agree)."""
+    found: tuple[int, int] | None = None  # (year, line)
+    for i, ln in enumerate(lines):
+        m = _PRICE_YEAR_RE.match(ln)
+        if m is None:
+            continue
+        raw = m.group(1)
+        if not raw.isdigit() or not _MIN_YEAR <= int(raw) <= _MAX_YEAR:
+            raise PipelineError(f"{source_name}: row {i + 1}, cost_price_year: not a year ({raw!r})")
+        if found is not None:
+            raise PipelineError(f"{source_name}: row {i + 1}, cost_price_year: given twice (first in row {found[1]})")
+        found = (int(raw), i + 1)
+    for row in rows:
+        if "cost_price_year" not in row.values:
+            break
+        year = row.integer("cost_price_year", low=_MIN_YEAR, high=_MAX_YEAR)
+        if found is not None and year != found[0]:
+            raise row.fail("cost_price_year", f"{year} differs from the pipeline's price year {found[0]} (row "
+                                              f"{found[1]}); convert the row to one price year")
+        found = found or (year, row.line)
+    if found is None:
+        raise PipelineError(f"{source_name}: row {header_line} (header), column cost_price_year: the price year of "
+                            "the money columns is not given; add a comment line '# cost_price_year: 2024' or a "
+                            "cost_price_year column")
+    return found[0]
+
+
 def parse_pipeline(text: str, *, source_name: str) -> Pipeline:
     """Parse and validate pipeline CSV ``text`` (``source_name`` names it in errors)."""
     lines = text.splitlines()
@@ -258,10 +294,12 @@ def parse_pipeline(text: str, *, source_name: str) -> Pipeline:
         raise PipelineError(f"{source_name}: row {header_line} (header), column {dupes[0]}: appears twice")
     projects: list[Project] = []
     lines_of: dict[str, _Row] = {}
+    parsed_rows: list[_Row] = []
     for (line, _), cells in zip(data[1:], rows[1:], strict=True):
         if len(cells) != len(header):
             raise PipelineError(f"{source_name}: row {line}: {len(cells)} fields, the header has {len(header)}")
         row = _Row(source_name, line, dict(zip(header, cells, strict=True)))
+        parsed_rows.append(row)
         project = _parse_row(row)
         if project.id in lines_of:
             raise row.fail("id", f"duplicate id (first used in row {lines_of[project.id].line})")
@@ -282,7 +320,8 @@ def parse_pipeline(text: str, *, source_name: str) -> Pipeline:
     if cycle is not None:
         row = lines_of[cycle[0]]
         raise row.fail("requires", f"a cycle of requirements: {' -> '.join(cycle)}")
-    return Pipeline(projects=tuple(projects), source_name=source_name)
+    price_year = _price_year(source_name, lines, header_line, parsed_rows)
+    return Pipeline(projects=tuple(projects), source_name=source_name, cost_price_year=price_year)
 
 
 def closure_of(ident: str, requires: dict[str, tuple[str, ...]]) -> list[str]:

@@ -425,6 +425,16 @@ class Hedge(_Model):
         return self
 
 
+class Mdf(_Model):
+    """``[mdf]``: the Mexican Development Fund's price basis (docs/portfolio.md §1).
+
+    ``inflation_rate``: US inflation a year that deflates the MDF's nominal US$ inflows to the pipeline's price
+    year (default 2 %: the Federal Reserve's longer-run PCE target; source and reasons in
+    ``naef.mdf.prices.INFLATION_RATE_SOURCE``), between -5 % and 50 %."""
+
+    inflation_rate: Annotated[float, Field(ge=-0.05, le=0.50, allow_inf_nan=False)] = 0.02
+
+
 class Scenario(_Model):
     """One complete, validated set of inputs: the single input of every computation."""
 
@@ -441,6 +451,7 @@ class Scenario(_Model):
     uncertainty: Uncertainty = Uncertainty()
     hedges: tuple[Hedge, ...] = ()
     governance: Governance = Governance()
+    mdf: Mdf = Mdf()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:

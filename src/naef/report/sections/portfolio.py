@@ -58,9 +58,10 @@ def normalise_portfolio(portfolio: Mapping[str, Any]) -> dict[str, Any]:
     ``start_year`` (alias ``start``: a year or an ISO date), optional ``id``, ``name`` and any other columns;
     ``spend_usd_by_year`` and ``budget_usd_by_year``: {year: US$} or [{"year": y, "<amount>_usd": x}];
     ``outcomes_by_state``: list of objects with ``state`` and numeric columns named with units; optional
-    ``objective_usd``, ``confidence``, ``binding_constraints`` (strings or objects with ``name``), ``note``,
-    ``title``; ``appraisal`` and ``rejected`` (lists of objects: the workbook's sheets of the same names). Raises
-    :class:`ReportError` naming the key.
+    ``objective_usd``, ``confidence``, ``confidence_basis`` (``year``/``schedule``), ``joint_probability`` (every
+    year's budget funded on the same path), ``price_basis`` (e.g. "constant 2024 US$"), ``binding_constraints``
+    (strings or objects with ``name``), ``note``, ``title``; ``appraisal`` and ``rejected`` (lists of objects:
+    the workbook's sheets of the same names). Raises :class:`ReportError` naming the key.
     """
     if not isinstance(portfolio, Mapping):
         raise ReportError("portfolio: must be an object (a dict)")
@@ -103,6 +104,9 @@ def normalise_portfolio(portfolio: Mapping[str, Any]) -> dict[str, Any]:
         "note": str(portfolio.get("note") or ""),
         "objective_usd": portfolio.get("objective_usd"),
         "confidence": portfolio.get("confidence"),
+        "confidence_basis": portfolio.get("confidence_basis"),
+        "joint_probability": portfolio.get("joint_probability"),
+        "price_basis": str(portfolio.get("price_basis") or "USD"),
         "projects": projects,
         "spend_usd_by_year": _amounts_by_year(portfolio.get("spend_usd_by_year"), "spend_usd_by_year"),
         "budget_usd_by_year": _amounts_by_year(portfolio.get("budget_usd_by_year"), "budget_usd_by_year"),
@@ -161,8 +165,15 @@ def build(p: dict[str, Any], summary: Doc) -> Section:
     if not is_missing(p["objective_usd"]):
         s.cards.append(Card("Expected NPV of the selection", figure_cell("portfolio", p, "objective_usd", usd_bn)))
     if not is_missing(p["confidence"]):
+        joint = p.get("joint_probability")
+        meaning = ("the whole schedule funded with this probability" if p.get("confidence_basis") == "schedule"
+                   else "each year's funds on their own, not every year together")
         s.cards.append(Card("Budget confidence", figure_cell("portfolio", p, "confidence", lambda x: pct(x, 0)),
-                            "funds available each year at this confidence of the MDF's inflows"))
+                            meaning))
+        if not is_missing(joint):
+            s.cards.append(Card("Every year funded together", figure_cell("portfolio", p, "joint_probability",
+                                                                           lambda x: pct(x, 0)),
+                                "share of the Monte Carlo paths on which the budget of every year is there"))
     if projects:
         first = ["id", "name", "sector", "state", "cost_usd", "start_year"]
         extra = [k for k in projects[0] if k not in first]
@@ -178,23 +189,23 @@ def build(p: dict[str, Any], summary: Doc) -> Section:
                    for k in cols]
         s.blocks.append(Table(tuple(_header(k) if k != "start_year" else "start (year)" for k in cols), tuple(rows),
                               tuple(numeric), title="The selected projects", caption="Planned costs before "
-                              "overruns; start years as selected."))
+                              f"overruns, in {p['price_basis']}; start years as selected."))
     spend, budget = p["spend_usd_by_year"], p["budget_usd_by_year"]
     if spend or budget:
         years = sorted(set(spend) | set(budget))
         spec = fg.bar_chart(categories=[str(y) for y in years],
                             series=[("spending", [spend.get(y) for y in years])],
                             lines=[("funds available", [budget.get(y) for y in years])] if budget else [],
-                            scale=1e9, value_title="USD bn per year", value_format=",.3f")
+                            scale=1e9, value_title=f"{p['price_basis']} bn per year", value_format=",.3f")
         conf = ("" if is_missing(p["confidence"])
                 else f" at the P{round((1.0 - float(p['confidence'])) * 100)} of the MDF's cumulative inflows "
                       f"(available with probability {float(p['confidence']):.0%})")
         s.blocks.append(Chart("chart-portfolio-spend", "The MDF's spending by year",
                               "Money the selected projects spend each year (bars)"
                               + (f" against the funds available{conf} (line), unspent money carried forward"
-                                 if budget else "") + ", in USD bn. Inputs: the project pipeline's costs and "
-                              "durations, the selection, and the MDF's inflows from this scenario's Monte Carlo "
-                              "(or a given budget).", spec_json(spec)))
+                                 if budget else "") + f", in {p['price_basis']} bn. Inputs: the project "
+                              "pipeline's costs and durations, the selection, and the MDF's inflows from this "
+                              "scenario's Monte Carlo (or a given budget).", spec_json(spec)))
     outcomes = p["outcomes_by_state"]
     if outcomes:
         metrics = [k for k in outcomes[0] if k != "state" and k != "state_name"

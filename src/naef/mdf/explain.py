@@ -1,0 +1,290 @@
+"""What binds the MDF's portfolio and why each rejected project lost, each claim checked by re-solving the MILP.
+
+**Shadow prices.** The LP relaxation's duals (``scipy.optimize.linprog``, HiGHS) are a first guess; every
+constraint that is tight in the MILP or priced in the relaxation is then *re-solved* with its right-hand side
+relaxed by a finite step Δ (Δ = 0.1 % of the total budget, at least US$ 1,000):
+
+    confirmed value = (objective with the constraint relaxed by Δ − objective) / Δ
+
+A constraint whose LP price is positive but whose finite step changes nothing is marked ``degenerate``; one whose
+step raises the objective is ``confirmed`` (``confirmed (MILP only)`` without an LP price); a re-solve stopped by
+its time limit gives a ``lower bound (time limit)`` or leaves the price ``unconfirmed (time limit)``. Each
+re-solve carries the original objective as a cutoff row (relaxing can only raise the optimum), which prunes the
+branch and bound without changing its result. A budget row is reported as *the value of one more dollar received in
+year Y*: a dollar received in Y relaxes the cumulative budget of every year from Y on, so its LP value is the sum
+of the budget duals from Y on, Σ_{y >= Y} λ_y, and its finite check adds Δ to year Y's money. Sector floors and
+shares are relaxed by Δ dollars of shortfall; a ``requires``/``excludes`` link is removed (its value: US$ per
+link).
+
+**Rejections.** A rejected project's reason is, in order: it cannot be paid for inside the budget's years (its
+earliest start, after its prerequisites can be finished, is too late); its expected NPV is not positive; else
+the constraint groups (the budget, each sector floor, the migrant share, each link touching it) whose removal
+*alone* brings it into the optimal portfolio — each found by re-solving the MILP without that group. When no
+single removal brings it in, it is crowded out by the constraints together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from naef.mdf.appraisal import ProjectAppraisal
+from naef.mdf.milp import Array, Model, Row, earliest_starts, solve_lp, solve_mip, tol
+from naef.mdf.pipeline import Project
+
+__all__ = ["Explanation", "explain", "finite_step_usd"]
+
+
+@dataclass
+class Explanation:
+    """The binding constraints (with LP and confirmed values), the value of money by year, the rejections."""
+
+    binding_constraints: list[dict[str, Any]]
+    budget_marginal_value: list[dict[str, Any]]
+    rejected: list[dict[str, Any]]
+    lp_objective_usd: float
+
+
+def finite_step_usd(budget: Array) -> float:
+    """Δ of the finite re-solves: 0.1 % of the total budget, at least US$ 1,000."""
+    return max(1e-3 * float(np.sum(budget)), 1e3)
+
+
+class _Resolver:
+    """Re-solves of the MILP with some rows changed or removed (cached by key), each within ``time_limit``
+    seconds; a re-solve stopped by its time limit gives a lower bound on the gain and is marked as such."""
+
+    def __init__(self, model: Model, x: Array, *, time_limit: float) -> None:
+        self.model, self.time_limit = model, time_limit
+        self.objective = float(model.obj @ x) if model.var_p else 0.0
+        self._cache: dict[str, tuple[Array | None, bool]] = {}
+
+    def solve(self, key: str, rows: Sequence[Row]) -> tuple[Array | None, bool]:
+        """(solution or None, proven optimal)."""
+        if key not in self._cache:
+            # every change here only relaxes the programme, so its optimum is at least the original objective:
+            # that bound, as a row, lets the branch and bound prune from the start (it changes no optimum)
+            m = self.model
+            cutoff = Row("objective cutoff", "cutoff", "objective cutoff", -m.obj,
+                         -(self.objective - 1e-7 * abs(self.objective) - 1.0), "US$", {})
+            status, x = solve_mip(m, [*rows, cutoff] if m.var_p else rows, time_limit=self.time_limit)
+            self._cache[key] = (x if status in (0, 1) else None, status == 0)
+        return self._cache[key]
+
+    def gain(self, key: str, rows: Sequence[Row]) -> tuple[float, bool]:
+        """(objective of the changed programme minus the original, 0 when it has no solution; proven)."""
+        x, proven = self.solve(key, rows)
+        if x is None:
+            return 0.0, proven
+        return max(float(self.model.obj @ x) - self.objective, 0.0), proven
+
+
+def _status(lp: float, confirmed: float, *, tight: bool, proven: bool = True) -> str:
+    if not proven:
+        return "lower bound (time limit)" if confirmed > 1e-9 else "unconfirmed (time limit)"
+    if confirmed > 1e-9:
+        return "confirmed" if lp > 1e-12 else "confirmed (MILP only)"
+    if lp > 1e-12:
+        return "degenerate"
+    return "tight, no value" if tight else "slack"
+
+
+def _budget_values(model: Model, duals: Array, lhs: Array, years: list[int], budget: Array, rv: _Resolver,
+                   step: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Per budget year Y: Σ_{y >= Y} λ_y and the finite check of Δ more received in Y; and the binding rows."""
+    idx = [k for k, r in enumerate(model.rows) if r.kind == "budget"]
+    lam = np.array([duals[k] for k in idx])
+    tail = np.cumsum(lam[::-1])[::-1]  # Σ from Y on
+    values: list[dict[str, Any]] = []
+    binding: list[dict[str, Any]] = []
+    for j, k in enumerate(idx):
+        r = model.rows[k]
+        slack = r.rhs - float(lhs[k])
+        tight = slack <= float(tol(np.array([r.rhs]))[0]) + 1e-6 * max(abs(r.rhs), 1.0) and float(lhs[k]) > 0
+        # the first year of a run of equal tail values is the one worth checking; later equal ones share it
+        new_value = j == 0 or abs(tail[j] - tail[j - 1]) > 1e-12
+        confirmed, proven = 0.0, True
+        if tail[j] > 1e-12:
+            if new_value or not values:
+                rows = [replace(rr, rhs=rr.rhs + step) if rr.kind == "budget" and rr.detail["year"] >= years[j]
+                        else rr for rr in model.rows]
+                gain, proven = rv.gain(f"budget+{years[j]}", rows)
+                confirmed = gain / step
+            else:  # the same rows relaxed as the year before: the same value
+                confirmed, proven = values[-1]["confirmed_value_per_usd"], values[-1]["proven"]
+        values.append({"year": years[j], "lp_value_per_usd": float(tail[j]),
+                       "confirmed_value_per_usd": float(confirmed), "step_usd": step, "proven": proven,
+                       "status": _status(float(tail[j]), float(confirmed), tight=tight, proven=proven)})
+        if lam[j] > 1e-12 or tight:
+            binding.append({"name": f"budget by {years[j]}", "kind": "budget", "year": years[j],
+                            "binding_in_milp": bool(tight), "slack": max(slack, 0.0),
+                            "shadow_price": float(lam[j]), "lp_shadow_price": float(lam[j]),
+                            "value_of_dollar_received_lp": float(tail[j]),
+                            "confirmed_value": float(confirmed), "step": step,
+                            "shadow_price_unit": "US$ of ENPV per US$ received in that year",
+                            "status": _status(float(tail[j]), float(confirmed), tight=tight, proven=proven)})
+    return values, binding
+
+
+def _policy_binding(model: Model, duals: Array, lhs: Array, rv: _Resolver, step: float,
+                    selected_ids: set[str]) -> list[dict[str, Any]]:
+    """Floors, shares and links: LP price and a finite re-solve (relaxed by Δ US$, or the link removed)."""
+    out: list[dict[str, Any]] = []
+    links: dict[str, list[int]] = {}
+    for k, r in enumerate(model.rows):
+        if r.kind in ("requires", "excludes"):
+            links.setdefault(r.group, []).append(k)
+    for k, r in enumerate(model.rows):
+        if r.kind not in ("sector_floor", "migrant_share"):
+            continue
+        slack = r.rhs - float(lhs[k])
+        tight = slack <= float(tol(np.array([r.rhs]))[0]) + 1e-6 * max(abs(r.rhs), 1.0)
+        if not (tight or duals[k] > 1e-12):
+            continue
+        if duals[k] > 1e-12 or float(lhs[k]) != 0.0:
+            rows = [replace(rr, rhs=rr.rhs + step) if i == k else rr for i, rr in enumerate(model.rows)]
+            gain, proven = rv.gain(f"relax:{r.name}", rows)
+        else:
+            gain, proven = 0.0, True
+        confirmed = gain / step
+        if not (duals[k] > 1e-12 or confirmed > 1e-9):
+            continue  # tight at an empty or balanced portfolio, but worth nothing
+        out.append({"name": r.name, "kind": r.kind, "binding_in_milp": bool(tight), "slack": max(slack, 0.0),
+                    "shadow_price": float(duals[k]), "lp_shadow_price": float(duals[k]),
+                    "confirmed_value": float(confirmed), "step": step,
+                    "shadow_price_unit": "US$ of ENPV per US$ of shortfall allowed",
+                    "status": _status(float(duals[k]), float(confirmed), tight=tight, proven=proven),
+                    **{k2: v for k2, v in r.detail.items() if v is not None}})
+    for name, ks in links.items():
+        r0 = model.rows[ks[0]]
+        if not ({r0.detail["id"], r0.detail["other"]} & selected_ids):
+            continue
+        lp = float(sum(duals[k] for k in ks))
+        slack = min(model.rows[k].rhs - float(lhs[k]) for k in ks)
+        tight = slack <= 1e-6
+        if lp > 1e-12:  # a priced link: is the price real? (links without a price are listed, not re-solved)
+            confirmed, proven = rv.gain(f"drop:{name}", [rr for i, rr in enumerate(model.rows) if i not in set(ks)])
+        elif tight:
+            confirmed, proven = 0.0, True
+        else:
+            continue
+        out.append({"name": name, "kind": r0.kind, "binding_in_milp": bool(tight), "slack": max(slack, 0.0),
+                    "shadow_price": lp, "lp_shadow_price": lp, "confirmed_value": float(confirmed), "step": 1.0,
+                    "shadow_price_unit": "US$ of ENPV per project",
+                    "status": _status(lp, confirmed, tight=tight, proven=proven) if lp > 1e-12
+                    else "tight, no price", "id": r0.detail["id"],
+                    "other": r0.detail["other"]})
+    return out
+
+
+def _removal_groups(model: Model, rejected: set[int], projects: Sequence[Project]) -> dict[str, list[int]]:
+    # ``rejected``: the projects whose reason needs a re-solve
+    """Constraint groups whose removal may let a rejected project in: the budget, each floor, the migrant share,
+    and each link that touches a rejected project."""
+    groups: dict[str, list[int]] = {}
+    ids = {projects[i].id for i in rejected}
+    for k, r in enumerate(model.rows):
+        links_rejected = r.kind in ("requires", "excludes") and bool({r.detail["id"], r.detail["other"]} & ids)
+        if r.kind in ("budget", "sector_floor", "migrant_share") or links_rejected:
+            groups.setdefault(r.group, []).append(k)
+    return groups
+
+
+def _phrase(group: str, kind: str, p: Project, selected_ids: set[str], model: Model) -> str:
+    """How a constraint group that keeps ``p`` out reads in its reason."""
+    if kind == "requires":
+        q = next(r.detail["other"] for r in model.rows if r.group == group)
+        if q == p.id:  # p is the prerequisite of a dependent
+            return f"the link '{group}'"
+        if q in selected_ids:
+            return f"its requirement that {q} be finished before it starts"
+        return f"its requirement {q}, which was not chosen"
+    if kind == "excludes":
+        r0 = next(r for r in model.rows if r.group == group)
+        other = r0.detail["other"] if r0.detail["id"] == p.id else r0.detail["id"]
+        return f"its exclusion with {other}{' (chosen)' if other in selected_ids else ''}"
+    return group
+
+
+def _reason(p: Project, ap: ProjectAppraisal, cols: list[int], model: Model, entered_by: list[str],
+            years: list[int], earliest: int, x_lp: Array, selected_ids: set[str]) -> str:
+    if not cols:
+        if earliest > max(p.start_year_min, years[0]):
+            return (f"prerequisites too late: {p.id} can start only after {', '.join(p.requires)} "
+                    f"{'is' if len(p.requires) == 1 else 'are'} finished, in {earliest} at the earliest, and would "
+                    f"then be paid for until {earliest + p.duration_years - 1}, after the budget's last year "
+                    f"{years[-1]}")
+        first = max(p.start_year_min, years[0])
+        return (f"earliest start too late: starting in {first} it would be paid for until "
+                f"{first + p.duration_years - 1}, after the budget's last year {years[-1]}")
+    if ap.enpv_at_start_usd <= 0:
+        return (f"negative expected NPV: US$ {ap.enpv_at_start_usd / 1e6:,.1f} m at its start (planned NPV "
+                f"US$ {ap.planned_npv_at_start_usd / 1e6:,.1f} m; expected cost ×{ap.cost_multiplier_mean:.2f}, "
+                f"benefits ×{ap.benefit_ratio_mean:.2f} of plan)")
+    kinds = {r.group: r.kind for r in model.rows}
+    best = max(cols, key=lambda j: float(model.obj[j]))
+    per_usd = float(model.obj[best]) / ap.expected_cost_usd
+    tail = f"ENPV per dollar {per_usd:.3f} if started in {model.var_s[best]}"
+    if entered_by:
+        names = " or ".join(_phrase(g, kinds[g], p, selected_ids, model) for g in entered_by)
+        return (f"excluded by {names}: removing {'that constraint' if len(entered_by) == 1 else 'any one of them'} "
+                f"alone brings it into the optimal portfolio ({tail})")
+    links = [g for g, k in kinds.items() if k in ("requires", "excludes") and any(
+        r.group == g and p.id in (r.detail["id"], r.detail["other"]) for r in model.rows)]
+    blocking = [g for g in links if (kinds[g] == "excludes" and "(chosen)" in _phrase(g, kinds[g], p, selected_ids,
+                                                                                      model))
+                or (kinds[g] == "requires" and "not chosen" in _phrase(g, kinds[g], p, selected_ids, model))]
+    if blocking:
+        names = " and ".join(_phrase(g, kinds[g], p, selected_ids, model) for g in blocking)
+        return (f"excluded by {names}; without it other constraints would still keep it out ({tail})")
+    share_lp = float(sum(x_lp[j] for j in cols))
+    lp_note = (f"; the LP relaxation would fund {share_lp:.0%} of it" if share_lp > 1e-6 else "")
+    return (f"crowded out by the constraints together: no single constraint's removal brings it in "
+            f"({tail}{lp_note})")
+
+
+def explain(model: Model, x: Array, projects: Sequence[Project], appraisals: Mapping[str, ProjectAppraisal],
+            years: list[int], budget: Array, chosen: Mapping[int, int], *, time_limit: float,
+            step_usd: float | None = None, base_optimal: bool = True) -> Explanation:
+    # ``time_limit``: seconds for each re-solve
+    """The binding constraints with confirmed values, the value of money by year and each rejection's reason."""
+    x_lp, duals, lp_obj = solve_lp(model)
+    a = np.vstack([r.coeffs for r in model.rows]) if model.var_p else np.zeros((len(model.rows), 0))
+    lhs = a @ x if model.var_p else np.zeros(len(model.rows))
+    rv = _Resolver(model, x, time_limit=time_limit)
+    step = finite_step_usd(budget) if step_usd is None else float(step_usd)
+    selected_ids = {projects[i].id for i in chosen}
+    values, binding = _budget_values(model, duals, lhs, years, budget, rv, step)
+    binding += _policy_binding(model, duals, lhs, rv, step, selected_ids)
+    rejected_idx = {i for i in range(len(projects)) if i not in chosen}
+    cols_of: dict[int, list[int]] = {}
+    for j, i in enumerate(model.var_p):
+        cols_of.setdefault(i, []).append(j)
+    needs_test = {i for i in rejected_idx if cols_of.get(i) and appraisals[projects[i].id].enpv_at_start_usd > 0}
+    groups = _removal_groups(model, needs_test, projects)
+    entered: dict[int, list[str]] = {i: [] for i in needs_test}
+    if needs_test:
+        for g, ks in groups.items():
+            drop = set(ks)
+            xg, _ = rv.solve(f"without:{g}", [r for k, r in enumerate(model.rows) if k not in drop])
+            if xg is None:
+                continue
+            for i in needs_test:
+                if any(xg[j] > 0.5 for j in cols_of[i]):
+                    entered[i].append(g)
+    es = earliest_starts(projects, years)
+    rejected = []
+    for i in sorted(rejected_idx):
+        p = projects[i]
+        reason = _reason(p, appraisals[p.id], cols_of.get(i, []), model, entered.get(i, []), years, es[p.id], x_lp,
+                         selected_ids)
+        rejected.append({"id": p.id, "name": p.name, "reason": reason, "excluded_by": entered.get(i, [])})
+    if not base_optimal:  # the values are differences from a portfolio that may not be the optimum
+        for item in (*binding, *values):
+            item["status"] += "; the base portfolio is not proven optimal"
+    return Explanation(binding_constraints=binding, budget_marginal_value=values, rejected=rejected,
+                       lp_objective_usd=lp_obj)
+

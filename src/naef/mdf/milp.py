@@ -1,0 +1,309 @@
+"""The MDF's selection programme as matrices: the constraint rows, the HiGHS calls (MILP and LP relaxation) and the
+policy constraints (sector floors, migrant share). :mod:`naef.mdf.selection` states the programme and solves it;
+:mod:`naef.mdf.explain` confirms its shadow prices and explains the rejections by re-solving it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from naef.errors import NaefError
+from naef.mdf.appraisal import ProjectAppraisal
+from naef.mdf.pipeline import SECTORS, STATES, Project
+
+__all__ = [
+    "DEFAULT_MIGRANT_SHARE_MIN",
+    "DEFAULT_MIGRANT_STATES",
+    "DEFAULT_SECTOR_FLOORS",
+    "MIGRANT_STATES_SOURCE",
+    "Constraints",
+    "Model",
+    "Row",
+    "SectorFloor",
+    "SelectionError",
+    "allowed_starts",
+    "build_model",
+    "cumulative_spend",
+    "earliest_starts",
+    "solve_lp",
+    "solve_mip",
+    "tol",
+    "usd_bn",
+]
+
+Array = NDArray[np.float64]
+
+
+class SelectionError(NaefError):
+    """Constraints that cannot all hold, or bad selection settings."""
+
+
+#: Migrant-sending states: CONAPO's "muy alto" and "alto" grades of the México–Estados Unidos migration intensity
+#: index in 2010 or in 2020 (the union of both years).
+DEFAULT_MIGRANT_STATES: frozenset[str] = frozenset({
+    "MX-AGU", "MX-COL", "MX-DUR", "MX-GRO", "MX-GUA", "MX-HID", "MX-JAL", "MX-MIC", "MX-MOR", "MX-NAY", "MX-OAX",
+    "MX-SLP", "MX-ZAC",
+})
+MIGRANT_STATES_SOURCE = (
+    "CONAPO, Índices de intensidad migratoria México-Estados Unidos: 2010 (very high and high: Zacatecas, "
+    "Michoacán, Guanajuato, Nayarit, Durango, Aguascalientes, Jalisco, Colima, San Luis Potosí, Morelos, Guerrero, "
+    "Hidalgo; as listed in CONAPO/OMI, 'El retorno en el nuevo escenario de la migración', p. 100) and 2020 (very "
+    "high: Zacatecas, Michoacán, Nayarit, Guanajuato; high: San Luis Potosí, Aguascalientes, Oaxaca, Durango, "
+    "Guerrero, Hidalgo; as reported by Líder Empresarial from the CONAPO report). The default is the union."
+)
+#: Minimum share of the portfolio's expected cost in migrant-sending states: ILLUSTRATIVE policy choice
+DEFAULT_MIGRANT_SHARE_MIN = 0.40
+
+
+@dataclass(frozen=True)
+class SectorFloor:
+    """A floor on a sector's expected cost in the portfolio: a share of the total (0 < share <= 1) or an amount."""
+
+    sector: str
+    share: float | None = None
+    amount_usd: float | None = None
+
+    def describe(self) -> str:
+        """'sector floor education >= 5 %' or '... >= US$ 1.20 bn'."""
+        if self.share is not None:
+            return f"sector floor {self.sector} >= {self.share:.0%} of spending"
+        assert self.amount_usd is not None
+        return f"sector floor {self.sector} >= {usd_bn(self.amount_usd)}"
+
+
+#: Default sector floors: human capital and small enterprise each at least 5 % of spending (ILLUSTRATIVE policy)
+DEFAULT_SECTOR_FLOORS: tuple[SectorFloor, ...] = (
+    SectorFloor("education", share=0.05),
+    SectorFloor("small_enterprise", share=0.05),
+)
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """The policy constraints of a selection (the budget is an argument of :func:`select_portfolio`)."""
+
+    sector_floors: tuple[SectorFloor, ...] = DEFAULT_SECTOR_FLOORS
+    migrant_share_min: float = DEFAULT_MIGRANT_SHARE_MIN
+    migrant_states: frozenset[str] = DEFAULT_MIGRANT_STATES
+
+    def check(self) -> None:
+        """Raise :class:`SelectionError` naming the bad setting."""
+        if not (math.isfinite(self.migrant_share_min) and 0.0 <= self.migrant_share_min <= 1.0):
+            raise SelectionError(f"migrant share: must be between 0 and 1 (got {self.migrant_share_min})")
+        for st in sorted(self.migrant_states):
+            if st not in STATES:
+                raise SelectionError(f"migrant states: unknown state code {st!r}")
+        seen: set[str] = set()
+        for f in self.sector_floors:
+            if f.sector not in SECTORS:
+                raise SelectionError(f"sector floor: unknown sector {f.sector!r} (choose one of {', '.join(SECTORS)})")
+            if f.sector in seen:
+                raise SelectionError(f"sector floor {f.sector}: given twice")
+            seen.add(f.sector)
+            if (f.share is None) == (f.amount_usd is None):
+                raise SelectionError(f"sector floor {f.sector}: give a share or an amount, not both or neither")
+            if f.share is not None and not (math.isfinite(f.share) and 0.0 < f.share <= 1.0):
+                raise SelectionError(f"sector floor {f.sector}: a share must be in (0, 1] (got {f.share})")
+            if f.amount_usd is not None and not (math.isfinite(f.amount_usd) and f.amount_usd > 0):
+                raise SelectionError(f"sector floor {f.sector}: an amount must be positive (got {f.amount_usd})")
+        total = sum(f.share for f in self.sector_floors if f.share is not None)
+        if total > 1.0 + 1e-12:
+            raise SelectionError(f"sector floors: the shares add up to {total:.0%}, more than 100% of spending")
+
+
+def allowed_starts(project: Project, years: Sequence[int], *, earliest: int | None = None) -> list[int]:
+    """Start years s with max(start_year_min, first year, ``earliest``) <= s and s + duration - 1 <= last year
+    (``earliest``: from :func:`earliest_starts`, after the prerequisites can be finished)."""
+    first, last = years[0], years[-1]
+    lo = max(project.start_year_min, first, earliest if earliest is not None else first)
+    return list(range(lo, last - project.duration_years + 2))
+
+
+def earliest_starts(projects: Sequence[Project], years: Sequence[int]) -> dict[str, int]:
+    """Each project's earliest possible start: max(start_year_min, first year, the year after each prerequisite's
+    earliest finish), through chains of ``requires`` (a prerequisite is finished before the dependent starts)."""
+    by_id = {p.id: p for p in projects}
+    out: dict[str, int] = {}
+
+    def visit(ident: str, depth: int) -> int:
+        if ident in out:
+            return out[ident]
+        if depth > len(projects):
+            raise SelectionError(f"requires: a cycle of requirements through {ident!r}")
+        p = by_id[ident]
+        start = max(p.start_year_min, int(years[0]))
+        for q in p.requires:
+            start = max(start, visit(q, depth + 1) + by_id[q].duration_years)
+        out[ident] = start
+        return start
+
+    for p in projects:
+        visit(p.id, 0)
+    return out
+
+
+def cumulative_spend(*, expected_cost_usd: float, duration_years: int, start_year: int, years: Sequence[int]
+                     ) -> Array:
+    """S(y): spend by the end of each year y (even spending of the expected cost over the duration)."""
+    y = np.asarray(years, dtype=float)
+    done = np.clip(y - start_year + 1, 0, duration_years)
+    return np.asarray(expected_cost_usd / duration_years * done, dtype=float)
+
+
+@dataclass
+class Row:
+    name: str
+    kind: str  # budget, sector_floor, migrant_share, one_start, requires, excludes, nonempty
+    group: str  # the name used in an infeasibility report
+    coeffs: Array
+    rhs: float
+    unit: str
+    detail: dict[str, Any]
+
+
+@dataclass
+class Model:
+    var_p: list[int]
+    var_s: list[int]
+    obj: Array
+    rows: list[Row]
+
+
+def build_model(projects: Sequence[Project], appraisals: Mapping[str, ProjectAppraisal], years: list[int],
+           budget: Array, constraints: Constraints, base_year: int) -> Model:
+    var_p: list[int] = []
+    var_s: list[int] = []
+    es = earliest_starts(projects, years)
+    for i, p in enumerate(projects):
+        for s in allowed_starts(p, years, earliest=es[p.id]):
+            var_p.append(i)
+            var_s.append(s)
+    nv = len(var_p)
+    vp = np.array(var_p, dtype=int)
+    vs = np.array(var_s, dtype=int)
+    cost = np.array([appraisals[p.id].expected_cost_usd for p in projects])
+    obj = np.array([appraisals[projects[i].id].enpv_usd(start_year=s, base_year=base_year)
+                    for i, s in zip(var_p, var_s, strict=True)])
+    ecost = cost[vp] if nv else np.zeros(0)
+    rows: list[Row] = []
+    cum_budget = np.cumsum(budget)
+    if nv:
+        dur = np.array([projects[i].duration_years for i in var_p])
+        spend = (ecost / dur)[:, None] * np.clip(np.asarray(years)[None, :] - vs[:, None] + 1, 0, dur[:, None])
+    else:
+        spend = np.zeros((0, len(years)))
+    for j, y in enumerate(years):
+        rows.append(Row(f"budget by {y}", "budget", "the budget", spend[:, j].copy(), float(cum_budget[j]),
+                         "US$", {"year": y}))
+    sector_of = np.array([SECTORS.index(projects[i].sector) for i in var_p], dtype=int)
+    for f in constraints.sector_floors:
+        in_k = (sector_of == SECTORS.index(f.sector)).astype(float)
+        if f.amount_usd is not None:
+            coeffs, rhs = -in_k * ecost, -f.amount_usd
+        else:
+            assert f.share is not None
+            coeffs, rhs = (f.share - in_k) * ecost, 0.0
+        rows.append(Row(f.describe(), "sector_floor", f.describe(), coeffs, rhs, "US$",
+                         {"sector": f.sector, "share": f.share, "amount_usd": f.amount_usd}))
+    if constraints.migrant_share_min > 0:
+        in_m = np.array([projects[i].state in constraints.migrant_states for i in var_p], dtype=float)
+        desc = f"migrant-sending states >= {constraints.migrant_share_min:.0%} of spending"
+        rows.append(Row(desc, "migrant_share", desc, (constraints.migrant_share_min - in_m) * ecost, 0.0, "US$",
+                         {"share": constraints.migrant_share_min}))
+    index = {p.id: i for i, p in enumerate(projects)}
+    for i, p in enumerate(projects):
+        rows.append(Row(f"one start of {p.id}", "one_start", "one start per project", (vp == i).astype(float), 1.0,
+                         "project", {"id": p.id}))
+    for i, p in enumerate(projects):
+        for q in p.requires:
+            # p may start in s only if q starts in some s' with s' + d_q <= s (q finished before p starts):
+            #     x[p, s] - sum_{s' <= s - d_q} x[q, s'] <= 0        for every allowed start s of p
+            dq = projects[index[q]].duration_years
+            q_cols = vp == index[q]
+            for s in sorted({int(v) for v in vs[vp == i]}):
+                coeffs = ((vp == i) & (vs == s)).astype(float) - (q_cols & (vs + dq <= s)).astype(float)
+                rows.append(Row(f"{p.id} requires {q} (finished before {p.id} starts)", "requires",
+                                f"{p.id} requires {q}", coeffs, 0.0, "project",
+                                {"id": p.id, "other": q, "start_year": s}))
+    pairs: set[tuple[int, int]] = set()
+    for i, p in enumerate(projects):
+        for q in p.excludes:
+            pairs.add((min(i, index[q]), max(i, index[q])))
+    for a, b in sorted(pairs):
+        coeffs = (vp == a).astype(float) + (vp == b).astype(float)
+        name = f"{projects[a].id} excludes {projects[b].id}"
+        rows.append(Row(name, "excludes", name, coeffs, 1.0,
+                         "project", {"id": projects[a].id, "other": projects[b].id}))
+    return Model(var_p=var_p, var_s=var_s, obj=obj, rows=rows)
+
+
+@contextmanager
+def quiet_native_stdout() -> Iterator[None]:
+    """Send file descriptor 1 to the null device while HiGHS runs: its MIP solver can print progress lines from
+    C++ even with ``disp=False``, which would corrupt ``--json`` output. Python's own ``sys.stdout`` is untouched."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def solve_mip(model: Model, rows: Sequence[Row], *, time_limit: float) -> tuple[int, Array | None]:
+    nv = len(model.var_p)
+    if nv == 0:
+        feasible = all(r.rhs >= -1e-9 for r in rows)
+        return (0, np.zeros(0)) if feasible else (2, None)
+    kwargs: dict[str, Any] = {}
+    if rows:
+        a = np.vstack([r.coeffs for r in rows])
+        b = np.array([r.rhs for r in rows])
+        kwargs["constraints"] = LinearConstraint(a, -np.inf, b + tol(b))
+    with quiet_native_stdout():
+        res = milp(-model.obj, integrality=np.ones(nv), bounds=Bounds(0, 1),
+                   options={"disp": False, "mip_rel_gap": 1e-6, "time_limit": time_limit}, **kwargs)
+    x = None if res.x is None else np.round(np.asarray(res.x, dtype=float))
+    return int(res.status), x
+
+
+def tol(b: Array) -> Array:
+    """Feasibility slack allowed on a row: a millionth of the right-hand side plus US$ 1e-3 (rounding only)."""
+    return np.asarray(1e-6 * np.maximum(np.abs(b), 1.0) + 1e-3, dtype=float)
+
+
+def usd_bn(x: float) -> str:
+    """US$ in billions (two decimals) from US$ 1 bn, in millions below."""
+    return f"US$ {x / 1e9:,.2f} bn" if abs(x) >= 1e9 else f"US$ {x / 1e6:,.1f} m"
+
+
+def solve_lp(model: Model) -> tuple[Array, Array, float]:
+    """The LP relaxation: (x, shadow price of each row for the maximisation (>= 0), objective)."""
+    nv = len(model.var_p)
+    if nv == 0:
+        return np.zeros(0), np.zeros(len(model.rows)), 0.0
+    a = np.vstack([r.coeffs for r in model.rows])
+    b = np.array([r.rhs for r in model.rows])
+    with quiet_native_stdout():
+        res = linprog(-model.obj, A_ub=a, b_ub=b + tol(b), bounds=(0, 1), method="highs")
+    if res.status != 0:
+        return np.zeros(nv), np.zeros(len(model.rows)), math.nan
+    duals = -np.asarray(res.ineqlin.marginals, dtype=float)
+    return np.asarray(res.x, dtype=float), np.maximum(duals, 0.0), float(-res.fun)
