@@ -18,9 +18,11 @@ from hypothesis import strategies as st
 from naef.ledger.approvals import (
     ENTRY_APPROVED,
     ENTRY_BENCHMARK_FLAG,
+    ENTRY_BODS,
     ENTRY_EXECUTED,
     ENTRY_GOVERNANCE,
     ENTRY_PROPOSED,
+    ENTRY_RECEIPT,
     ENTRY_REFUSED,
     AlreadyExecutedError,
     AlteredProposalError,
@@ -37,6 +39,7 @@ from naef.ledger.approvals import (
     SelfApprovalError,
     UnknownProposalError,
     UnknownSignerError,
+    admit,
     approval_message,
     canonical_proposal,
     decide_approval,
@@ -44,51 +47,41 @@ from naef.ledger.approvals import (
     decide_execution,
     decide_proposal,
     sign_approval,
+    sign_declaration,
     sign_proposal,
+    sign_statement,
 )
 from naef.ledger.benchmarking import BenchmarkError, UnitCostClaim, load_unit_costs
 from naef.ledger.entries import make_entry
 from naef.ledger.errors import LedgerError
-from naef.ledger.governance import Governance
 from naef.ledger.interests import InterestDeclaration
 from naef.ledger.keys import SignerKey, VerifierKey
 from tests import data_paths
+from tests.ledger.governed import GOVERNANCE, ROLES, bootstrap, entity_statement, key, receipt
 
 EXAMPLES = data_paths.BODS_EXAMPLES
 REFERENCES = load_unit_costs()
 
 
-def key(name: str) -> SignerKey:
-    """A deterministic test key (never a real one)."""
-    return SignerKey(name, hashlib.sha256(b"naef-test-key:" + name.encode()).digest())
-
-
-BOARD = {
-    "mx-1": "mexican_board",
-    "mx-2": "mexican_board",
-    "na-1": "north_american_board",
-    "na-2": "north_american_board",
-    "controller": "independent_controller",
-    "observer": "observer",
-}
-GOVERNANCE = Governance.model_validate(
-    {
-        "stakeholders": [
-            {"name": n, "role": r, "public_key": key(n).verifier().encode()} for n, r in BOARD.items()
-        ]
-    }
-)
+BOARD = ROLES
 
 
 def apply(state: ControlState, entries: list[tuple[str, dict[str, Any]]]) -> None:
-    """Fold entries exactly as they would be stored (validated by the registered payload models)."""
+    """Admit entries exactly as the storage layer would (payload models, then the rules' gate)."""
     for entry_type, payload in entries:
-        state.apply(entry_type, make_entry(entry_type, payload).payload)
+        admit(state, entry_type, make_entry(entry_type, payload).payload, None, strict=True)
+
+
+def signed_statement(statement: dict[str, Any]) -> dict[str, Any]:
+    return sign_statement(statement, key("registrar")).model_dump(mode="json")
 
 
 def new_state() -> ControlState:
+    """Governance, the test payees' BODS records and USD 1 bn received by the MDF."""
     state = ControlState()
     apply(state, [(ENTRY_GOVERNANCE, GOVERNANCE.model_dump(mode="json"))])
+    apply(state, [(ENTRY_BODS, signed_statement(entity_statement(p))) for p in ("ad3f6c2fcc9e", "payee-1")])
+    apply(state, [(ENTRY_RECEIPT, receipt("RCPT-1", "1000000000.00").model_dump(mode="json"))])
     return state
 
 
@@ -266,7 +259,7 @@ def test_observer_cannot_approve() -> None:
 def test_conflict_of_interest_through_bods_chain_is_refused_and_recorded() -> None:
     state = new_state()
     for statement in json.loads((EXAMPLES / "indirect-ownership.json").read_text()):
-        apply(state, [("beneficial_ownership_statement", {"statement": statement})])
+        apply(state, [(ENTRY_BODS, signed_statement(statement))])
     declaration = InterestDeclaration(
         declarant="na-1",
         party="c25d4d612c2c",
@@ -274,7 +267,7 @@ def test_conflict_of_interest_through_bods_chain_is_refused_and_recorded() -> No
         nature="spouse",
         declared_on=date(2030, 1, 2),
     )
-    apply(state, decide_declaration(state, declaration))
+    apply(state, decide_declaration(state, sign_declaration(declaration, key("na-1"))))
     p = proposal()  # payee: Company A
     proposed(state, p)
     payload = refused(state, decide_approval(state, sign_approval(p, key("na-1"))), ConflictOfInterestError)
@@ -295,7 +288,7 @@ def test_conflict_declared_after_approval_removes_it_from_the_quorum() -> None:
     late = InterestDeclaration(
         declarant="mx-2", party="payee-1", nature="brother-in-law", declared_on=date(2030, 2, 1)
     )
-    apply(state, decide_declaration(state, late))
+    apply(state, decide_declaration(state, sign_declaration(late, key("mx-2"))))
     decision = decide_execution(state, p.proposal_id)
     assert isinstance(decision.refusal, QuorumNotMetError)
     assert "mx-2 (conflict of interest)" in str(decision.refusal)
@@ -304,9 +297,8 @@ def test_conflict_declared_after_approval_removes_it_from_the_quorum() -> None:
 def test_declaration_by_a_non_stakeholder_is_bad_input() -> None:
     state = new_state()
     with pytest.raises(LedgerError, match="declarant 'ghost' is not a stakeholder"):
-        decide_declaration(
-            state, InterestDeclaration(declarant="ghost", party="x", nature="n", declared_on=date(2030, 1, 1))
-        )
+        ghost = InterestDeclaration(declarant="ghost", party="x", nature="n", declared_on=date(2030, 1, 1))
+        decide_declaration(state, sign_declaration(ghost, key("ghost")))
 
 
 def test_flagged_disbursement_needs_the_controllers_justification() -> None:
@@ -414,21 +406,19 @@ def test_flow_on_a_real_ledger_records_refusals_and_appends_nothing_on_bad_input
         register_governance,
     )
 
-    register_governance(ledger, GOVERNANCE)
+    bootstrap(ledger, payees=("ad3f6c2fcc9e",))
     with pytest.raises(LedgerError, match="already registered"):
         register_governance(ledger, GOVERNANCE)
     p = proposal(cost_per_km=1_500_000)
-    assert propose(ledger, sign_proposal(p, key("mx-1"))) == [1]
+    assert propose(ledger, sign_proposal(p, key("mx-1"))) == [3]
     assert find_proposal(ledger, p.proposal_id) == p
     size = ledger.size()
     # bad input: nothing appended
     with pytest.raises(LedgerError, match="proposal_id already used"):
         propose(ledger, sign_proposal(p, key("mx-1")))
     with pytest.raises(LedgerError, match="not a stakeholder"):
-        declare_interest(
-            ledger,
-            InterestDeclaration(declarant="ghost", party="x", nature="n", declared_on=date(2030, 1, 1)),
-        )
+        ghost = InterestDeclaration(declarant="ghost", party="x", nature="n", declared_on=date(2030, 1, 1))
+        declare_interest(ledger, sign_declaration(ghost, key("ghost")))
     assert ledger.size() == size
     # a refusal is appended, then raised with its index
     with pytest.raises(SelfApprovalError) as info:
@@ -448,6 +438,8 @@ def test_flow_on_a_real_ledger_records_refusals_and_appends_nothing_on_bad_input
     types = [e.type for e in ledger.entries()]
     assert types == [
         ENTRY_GOVERNANCE,
+        ENTRY_BODS,
+        ENTRY_RECEIPT,
         ENTRY_PROPOSED,
         ENTRY_REFUSED,
         ENTRY_REFUSED,
@@ -506,13 +498,30 @@ def test_cli_propose_approve_execute(tmp_path: Path) -> None:
     (tmp_path / "gov.toml").write_text(toml)
     result = run("ledger", "register-governance", url, str(tmp_path / "gov.toml"))
     assert result.exit_code == 0, result.output
-    assert "6 stakeholders recorded at entry 0" in result.output
+    assert "7 stakeholders recorded at entry 0" in result.output
+    (tmp_path / "payee.json").write_text(json.dumps([entity_statement("ad3f6c2fcc9e")]))
+    registrar = ["--key", str(keys / "registrar.key")]
+    result = run("ledger", "import-bods", url, str(tmp_path / "payee.json"), "--key", str(keys / "na-1.key"))
+    assert result.exit_code == 2  # a board member is not a registrar
+    assert "not_a_registrar" in result.output
+    result = run("ledger", "import-bods", url, str(tmp_path / "payee.json"), *registrar)
+    assert result.exit_code == 0, result.output
+    receipt_args = ["--id", "R-1", "--period", "2030Q1", "--source", "NAEF waterfall", "--recorder", "registrar"]
+    result = run("ledger", "record-receipt", url, "--amount-usd", "12.345", *receipt_args, *registrar)
+    assert result.exit_code == 2
+    assert "receipt.amount_usd" in result.output
+    result = run("ledger", "record-receipt", url, "--amount-usd", "900000000", *receipt_args, *registrar)
+    assert result.exit_code == 0, result.output
+    assert "MDF balance 900000000.00 USD" in result.output
+    result = run("ledger", "record-receipt", url, "--amount-usd", "900000000", *receipt_args, *registrar)
+    assert result.exit_code == 2  # the same receipt twice would double the money
+    assert "duplicate_receipt" in result.output
 
     p = proposal(cost_per_km=9_000_000)  # flagged
     (tmp_path / "p.json").write_text(p.model_dump_json())
     result = run("ledger", "propose", url, str(tmp_path / "p.json"), "--key", str(keys / "mx-1.key"))
     assert result.exit_code == 0, result.output
-    assert "benchmark flag recorded at entry 2" in result.output
+    assert "benchmark flag recorded at entry 4" in result.output
 
     # bad input: one line, exit 2, nothing appended
     before = size()
@@ -534,7 +543,7 @@ def test_cli_propose_approve_execute(tmp_path: Path) -> None:
     result = run("ledger", "approve", url, "MDF-none", "--key", str(keys / "na-1.key"))
     assert result.exit_code == 2
     assert "not in the log" in result.output
-    result = run("ledger", "import-bods", url, str(tmp_path / "p.json"))
+    result = run("ledger", "import-bods", url, str(tmp_path / "p.json"), "--key", str(keys / "registrar.key"))
     assert result.exit_code == 2
     assert "expected a JSON array" in result.output
     assert size() == before
@@ -582,6 +591,8 @@ def test_cli_propose_approve_execute(tmp_path: Path) -> None:
         url,
         "--declarant",
         "na-2",
+        "--key",
+        str(keys / "na-2.key"),
         "--party",
         "ad3f6c2fcc9e",
         "--nature",
@@ -596,6 +607,8 @@ def test_cli_propose_approve_execute(tmp_path: Path) -> None:
         url,
         "--declarant",
         "na-2",
+        "--key",
+        str(keys / "na-2.key"),
         "--party",
         "x",
         "--nature",

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from naef.ledger.approvals import ENTRY_BODS, control_state
-from naef.ledger.bods import BodsError, import_bods, read_statements, validate_statements
+from naef.ledger.approvals import ENTRY_BODS, control_state, import_bods, register_governance
+from naef.ledger.bods import BodsError, read_statements, validate_statements
 from naef.ledger.log import Ledger
 from tests import data_paths
+from tests.ledger.governed import GOVERNANCE, key
 
 EXAMPLES = sorted(data_paths.BODS_EXAMPLES.glob("*.json"))
 
@@ -102,8 +103,9 @@ def test_missing_schema_dir_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_import_all_valid_appends_all(ledger: Ledger) -> None:
     statements = example("multiple-indirect-ownership.json")
-    indexes = import_bods(ledger, statements)
-    assert list(indexes) == list(range(len(statements)))
+    register_governance(ledger, GOVERNANCE)
+    indexes = import_bods(ledger, statements, signer=key("registrar"))
+    assert list(indexes) == list(range(1, 1 + len(statements)))
     stored = [e.payload["statement"] for e in ledger.entries(entry_type=ENTRY_BODS)]
     assert stored == statements  # verbatim
     state = control_state(ledger)
@@ -112,17 +114,19 @@ def test_import_all_valid_appends_all(ledger: Ledger) -> None:
 
 
 def test_any_invalid_statement_appends_nothing(ledger: Ledger) -> None:
-    import_bods(ledger, example("indirect-ownership.json"))
+    register_governance(ledger, GOVERNANCE)
+    signer = key("registrar")
+    import_bods(ledger, example("indirect-ownership.json"), signer=signer)
     size = ledger.size()
     bad = copy.deepcopy(example("joint-ownership.json"))
     bad[6]["recordDetails"]["interestedParty"] = 42
     with pytest.raises(
         BodsError, match=r"statement 6 \(statementId '[^']+'\): recordDetails.interestedParty"
     ):
-        import_bods(ledger, bad)
+        import_bods(ledger, bad, signer=signer)
     assert ledger.size() == size
     # statements already imported are refused as a whole too
     again = example("joint-ownership.json") + example("indirect-ownership.json")[:1]
     with pytest.raises(BodsError, match=r"statement 7 .*statementId already in the log"):
-        import_bods(ledger, again)
+        import_bods(ledger, again, signer=signer)
     assert ledger.size() == size

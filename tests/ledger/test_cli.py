@@ -142,11 +142,20 @@ def test_full_cycle(db_url: str, keys: Path, tmp_path: Path) -> None:
         (["--type", "unknown_thing", "--payload", "{}"], "unknown entry type 'unknown_thing'"),
         # no money moves around the quorum: governed types cannot be appended generically
         (
-            ["--type", "disbursement_executed", "--payload", '{"proposal_id": "p1"}'],
-            "--type: 'disbursement_executed' is recorded only by the commands that check its rules",
+            [
+                "--type",
+                "disbursement_executed",
+                "--payload",
+                '{"proposal_id": "p1", "proposal_sha256": "' + "0" * 64 + '", "payee": "x", "amount_usd": 5, '
+                '"approvals": [], "benchmark_flagged": false}',
+            ],
+            "entry 0 (disbursement_executed): rule unknown_proposal",
         ),
-        (["--type", "disbursement_approved", "--payload", "{}"], "'disbursement_approved' is recorded only by"),
-        (["--type", "governance_registered", "--payload", "{}"], "'governance_registered' is recorded only by"),
+        (["--type", "disbursement_approved", "--payload", "{}"], "entry disbursement_approved: payload.proposal_id"),
+        (
+            ["--type", "governance_registered", "--payload", '{"stakeholders": [{"name": "x"}]}'],
+            "entry governance_registered: payload.stakeholders",
+        ),
         (["--type", "revenue_collected", "--payload", "[]"], "must be a JSON object"),
         (
             [

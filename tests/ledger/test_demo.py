@@ -7,6 +7,7 @@ import os
 import shlex
 import stat
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from naef.demo import (
     illustrative_figures,
     run_demo,
 )
+from naef.ledger.audit import audit
 from naef.ledger.bods import validate_statements
 from naef.ledger.errors import LedgerError
 from naef.ledger.keys import SIG_COSIGNATURE_V1, VerifierKey
@@ -61,7 +63,15 @@ def test_demo_fills_a_verifiable_ledger(db_url: str, tmp_path: Path) -> None:
     assert counts["revenue_collected"] == 12
     assert counts["securities_issued"] == 1
     assert counts["governance_registered"] == 1
-    assert counts["beneficial_ownership_statement"] == 5
+    assert counts["beneficial_ownership_statement"] == 8  # the ownership chain and every payee's record
+    # every waterfall payment to the MDF is a signed receipt; the MDF never spends more than it received
+    residuals = [e.payload for e in entries if e.type == "waterfall_payment" and e.payload["step"] == "mdf_residual"]
+    assert counts["mdf_receipt"] == len(residuals) == 12
+    audited = audit(entries)
+    assert audited.ok, audited.line()
+    assert audited.received_usd == sum(Decimal(r["amount_usd"]) for r in residuals)
+    assert audited.disbursed_usd == Decimal("267000000.00")
+    assert audited.balance_usd >= 0
     assert counts["interest_declaration"] == 1
     assert counts["disbursement_proposed"] == counts["disbursement_executed"] == 4
     assert counts["benchmark_flag"] == 1

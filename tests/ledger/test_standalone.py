@@ -12,7 +12,7 @@ HEAVY = ("numpy", "scipy", "pandas", "numba")
 
 @pytest.mark.parametrize(
     "module",
-    ["naef.ledger", "naef.ledger.approvals", "naef.ledger.bods", "naef.ledger.merkle"],
+    ["naef.ledger", "naef.ledger.approvals", "naef.ledger.bods", "naef.ledger.merkle", "naef.ledger.audit"],
 )
 def test_importing_the_ledger_loads_no_numerical_stack(module: str) -> None:
     code = (

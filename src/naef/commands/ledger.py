@@ -1,4 +1,4 @@
-"""Commands of the log: ``naef ledger init|append|checkpoint|add-witness|cosign|prove|verify|export``.
+"""Commands of the log: ``naef ledger init|append|checkpoint|add-witness|cosign|prove|verify|audit|export``.
 
 The logic lives in :mod:`naef.ledger`; these functions parse arguments, print results and turn a
 :class:`~naef.errors.NaefError` into one line on stderr and exit code 2. See ``docs/ledger.md``.
@@ -17,6 +17,7 @@ import typer
 
 from naef.errors import NaefError
 from naef.ledger.approvals.errors import ApprovalRefusedError
+from naef.ledger.audit import audit
 from naef.ledger.errors import LedgerError
 from naef.ledger.keys import read_signer_key, read_verifier_key
 from naef.ledger.log import Ledger
@@ -103,16 +104,10 @@ def ledger_append(
 ) -> None:
     """Validate and append one entry; prints its index and leaf hash once it is committed.
 
-    Governed types (governance, proposals, approvals, refusals, executions, interest declarations, ownership
-    statements, benchmark flags) are refused here: only the commands that check their rules record them.
+    Governed types (governance, proposals, approvals, refusals, executions, declarations of interest, ownership
+    statements, benchmark flags, the MDF's receipts) pass the control system's rules like any other way in: an
+    entry that breaks one is refused naming the rule, nothing appended.
     """
-    from naef.ledger.approvals import GOVERNED_ENTRY_TYPES
-
-    if entry_type in GOVERNED_ENTRY_TYPES:
-        raise LedgerError(
-            f"--type: {entry_type!r} is recorded only by the commands that check its rules "
-            "(register-governance, propose, approve, execute, declare-interest, import-bods)"
-        )
     data = _read_payload(payload)
     with Ledger.open(url) as ledger:
         index = ledger.append(entry_type, data, time=time)
@@ -211,6 +206,30 @@ def ledger_verify(
         f"ok: {report.entries} entries, {report.nodes} nodes, {report.checkpoints} checkpoints, "
         f"{report.cosignatures} cosignatures; root {report.root_hash.hex()}{extra}"
     )
+
+
+@ledger_app.command("audit")
+@cli_errors
+def ledger_audit(
+    url: UrlArg,
+    key: Annotated[
+        Path | None, typer.Option("--key", help="Trusted log public key (default: the one in the database)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Verify the log, then replay it under the control system's rules: signatures, quorum, conflicts of
+    interest, benchmark justifications, payees, the MDF's balance. Exit 2 naming the first entry that breaks a
+    rule."""
+    trusted = read_verifier_key(key) if key is not None else None
+    with Ledger.open(url) as ledger:
+        ledger.verify(trusted_key=trusted)
+        report = audit(ledger.entries())
+    if as_json:
+        _echo_json(report.to_json())
+    if not report.ok:
+        _fail(report.line())
+    if not as_json:
+        typer.echo(report.line())
 
 
 @ledger_app.command("export")

@@ -1,5 +1,6 @@
 """Commands of the control system's operations, added to ``naef ledger``: governance, proposals, approvals,
-execution, beneficial-ownership import, declarations of interest and the demo.
+execution, signed beneficial-ownership imports, signed declarations of interest, the MDF's receipts and the
+demo.
 
 Approvals are signed on the approver's machine: ``approve`` reads the proposal from the ledger, signs it with
 the local ``--key`` file and submits only the signature. Bad input prints one line ``error: ...`` on stderr,
@@ -22,18 +23,24 @@ from naef.commands.ledger import UrlArg, cli_errors
 from naef.demo import baseline_figures, illustrative_figures, run_demo
 from naef.ledger.approvals import (
     DisbursementProposal,
+    MdfReceipt,
     approve,
     declare_interest,
     execute,
     find_proposal,
+    import_bods,
     parse_model,
     proposal_sha256,
     propose,
+    record_receipt,
     register_governance,
     sign_approval,
+    sign_declaration,
     sign_proposal,
+    sign_receipt,
 )
-from naef.ledger.bods import import_bods, read_statements
+from naef.ledger.approvals import control_state as state_of_ledger
+from naef.ledger.bods import read_statements
 from naef.ledger.errors import LedgerError
 from naef.ledger.governance import load_governance
 from naef.ledger.interests import InterestDeclaration
@@ -143,22 +150,28 @@ def execute_cmd(
 def import_bods_cmd(
     url: UrlArg,
     file: Annotated[Path, typer.Argument(help="JSON array of BODS 0.4 statements")],
+    key: Annotated[
+        Path, typer.Option("--key", help="Your private key (a registrar or the independent controller)")
+    ],
     schema_dir: Annotated[
         Path | None, typer.Option("--schema-dir", help="Directory of the BODS 0.4 schema files")
     ] = None,
 ) -> None:
-    """Validate every statement against the BODS 0.4 schema, then append all (or nothing)."""
+    """Validate every statement against the BODS 0.4 schema, sign each with --key, then append all (or
+    nothing)."""
     statements = read_statements(file)
     if not isinstance(statements, list):
         raise LedgerError(f"{file}: expected a JSON array of BODS statements")
+    signer = read_signer_key(key)
     with Ledger.open(url) as ledger:
-        indexes = import_bods(ledger, statements, schema_dir=schema_dir, source=str(file))
+        indexes = import_bods(ledger, statements, signer=signer, schema_dir=schema_dir, source=str(file))
     typer.echo(f"{len(indexes)} BODS statements recorded at entries {indexes.start}-{indexes.stop - 1}")
 
 
 def declare_interest_cmd(
     url: UrlArg,
     declarant: Annotated[str, typer.Option("--declarant", help="Stakeholder making the declaration")],
+    key: Annotated[Path, typer.Option("--key", help="The declarant's own private key (signs the declaration)")],
     party: Annotated[str, typer.Option("--party", help="BODS recordId of the person or entity")],
     nature: Annotated[str, typer.Option("--nature", help="What the interest is (shareholding, spouse, ...)")],
     party_name: Annotated[str, typer.Option("--party-name", help="Name of the person or entity")] = "",
@@ -175,14 +188,42 @@ def declare_interest_cmd(
         "declared_on": on or date.today().isoformat(),
     }
     declaration = parse_model(InterestDeclaration, data, "declaration")
+    signed = sign_declaration(declaration, read_signer_key(key))
     with Ledger.open(url) as ledger:
-        index = declare_interest(ledger, declaration)
+        index = declare_interest(ledger, signed)
     typer.echo(f"declaration of interest by {declarant} in {party} recorded at entry {index}")
+
+
+def record_receipt_cmd(
+    url: UrlArg,
+    receipt_id: Annotated[str, typer.Option("--id", help="Unique receipt id, e.g. RCPT-2031Q1")],
+    amount_usd: Annotated[str, typer.Option("--amount-usd", help="Amount received, USD (e.g. 1250000.00)")],
+    period: Annotated[str, typer.Option("--period", help="Period or date of the receipt, e.g. 2031Q1")],
+    source: Annotated[str, typer.Option("--source", help="Who paid, e.g. 'NAEF waterfall residual'")],
+    recorder: Annotated[str, typer.Option("--recorder", help="You: a registrar or the independent controller")],
+    key: KeyOpt,
+    reference: Annotated[str | None, typer.Option("--reference", help="Bank or trustee reference")] = None,
+) -> None:
+    """Record money received by the MDF, signed with your key; disbursements never exceed what was received."""
+    data: dict[str, Any] = {
+        "receipt_id": receipt_id,
+        "period": period,
+        "amount_usd": amount_usd,
+        "source": source,
+        "reference": reference,
+        "recorder": recorder,
+    }
+    receipt = parse_model(MdfReceipt, data, "receipt")
+    signed = sign_receipt(receipt, read_signer_key(key))
+    with Ledger.open(url) as ledger:
+        index = record_receipt(ledger, signed)
+        balance = state_of_ledger(ledger).balance_usd
+    typer.echo(f"receipt {receipt_id} of {receipt.amount_usd} USD recorded at entry {index}; MDF balance {balance} USD")
 
 
 def demo_cmd(
     url: UrlArg,
-    years: Annotated[int, typer.Option("--years", min=2, max=30, help="Years of operations")] = 5,
+    years: Annotated[int, typer.Option("--years", min=2, max=30, help="Years of operations")] = 7,
     figures: Annotated[
         str, typer.Option("--figures", help="baseline (deterministic run of the baseline) or illustrative")
     ] = "baseline",
@@ -219,6 +260,7 @@ _COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("execute", execute_cmd),
     ("import-bods", import_bods_cmd),
     ("declare-interest", declare_interest_cmd),
+    ("record-receipt", record_receipt_cmd),
     ("demo", demo_cmd),
 )
 

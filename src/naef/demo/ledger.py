@@ -6,8 +6,11 @@ What it writes, in order and with entry times on the quarter-end dates (so two r
   controller, an observer) and the witnesses (controller and observer cosign checkpoints);
 * the NAEF securities issued in the demo window, then every quarter: revenue collected and the waterfall
   payments (fees, interest and principal by tranche, reserve deposits, the residual to the MDF);
-* beneficial-ownership statements (BODS 0.4, fictional companies) and a board member's declaration of
-  interest;
+* every payment of the waterfall to the MDF as an ``mdf_receipt`` signed by the controller (the MDF spends only
+  what it received: a disbursement waits for the money; with the baseline's figures the MDF receives its
+  first residual in year 6, so the default demo covers 7 years);
+* beneficial-ownership statements (BODS 0.4, fictional companies; signed by the controller) and a board
+  member's signed declaration of interest;
 * MDF disbursements: proposals, approvals, executions — one approval refused for a conflict of interest found
   through a two-step ownership chain, one disbursement flagged by the benchmark and executed only after the
   controller's justification — and project milestones;
@@ -31,6 +34,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +42,20 @@ from naef.demo.figures import DemoFigures, Quarter, baseline_figures, usd
 from naef.ledger.approvals import (
     ApprovalRefusedError,
     DisbursementProposal,
+    MdfReceipt,
     approve,
     declare_interest,
     execute,
+    import_bods,
     propose,
+    record_receipt,
     register_governance,
     sign_approval,
+    sign_declaration,
     sign_proposal,
+    sign_receipt,
 )
 from naef.ledger.benchmarking import UnitCostClaim
-from naef.ledger.bods import import_bods
 from naef.ledger.errors import LedgerError
 from naef.ledger.governance import Governance, Role
 from naef.ledger.interests import InterestDeclaration
@@ -80,6 +88,7 @@ DEMO_STAKEHOLDERS: tuple[tuple[str, Role], ...] = (
     ("observer-1", "observer"),
 )
 _WITNESSES = ("controller", "observer-1")
+_REGISTRAR = "controller"  # signs the BODS imports and the MDF's receipts (independent-controller role)
 _BODS_NAMESPACE = uuid.UUID("6f1c3c8e-0d4e-4c59-9f4e-2f3b8c1d7a10")
 
 
@@ -110,7 +119,8 @@ def _sid(label: str) -> str:
 
 def demo_bods_statements(*, on: date) -> list[dict[str, Any]]:
     """BODS 0.4 statements for FICTIONAL companies: Ana Ejemplo owns 70 % of Grupo Ejemplo Holding, which owns
-    100 % of Constructora Ejemplo (the payee of one demo disbursement) — a two-step ownership chain."""
+    100 % of Constructora Ejemplo (the payee of one demo disbursement) — a two-step ownership chain — and the
+    entity records of the other payees."""
     publication = {
         "publicationDate": on.isoformat(),
         "bodsVersion": "0.4",
@@ -172,6 +182,10 @@ def demo_bods_statements(*, on: date) -> list[dict[str, Any]]:
         ),
         owns("demo-rel-holding-constructora", "demo-holding", "demo-constructora", 100),
         owns("demo-rel-ana-holding", "demo-person-ana", "demo-holding", 70),
+        # the other payees: a payee must be a BODS entity or person in the ledger
+        entity("demo-autopistas-sur", "Autopistas del Sur SA (fictional)", False),
+        entity("demo-escuelas-norte", "Escuelas del Norte SA (fictional)", False),
+        entity("demo-fondo-becas", "Fondo de Becas Ejemplo AC (fictional)", False),
     ]
 
 
@@ -325,7 +339,7 @@ def run_demo(
     url: str,
     *,
     figures: DemoFigures | Callable[[], DemoFigures] | None = None,
-    years: int = 5,
+    years: int = 7,
     schema_dir: Path | None = None,
     keys_dir: Path | None = None,
 ) -> DemoReport:
@@ -442,19 +456,23 @@ def _fill(url: str, chosen: DemoFigures, schema_dir: Path | None) -> DemoReport:
                 time=_stamp(issue.issue_date),
             )
         bods_on = quarters[0].end
-        import_bods(ledger, demo_bods_statements(on=bods_on), schema_dir=schema_dir, time=_stamp(bods_on, 1))
-        declare_interest(
+        import_bods(
             ledger,
-            InterestDeclaration(
-                declarant="na-board-1",
-                party="demo-person-ana",
-                party_name="Ana Ejemplo (fictional)",
-                nature="spouse",
-                declared_on=bods_on,
-            ),
-            time=_stamp(bods_on, 2),
+            demo_bods_statements(on=bods_on),
+            signer=demo_key(_REGISTRAR),
+            schema_dir=schema_dir,
+            time=_stamp(bods_on, 1),
         )
-        plans = {plan.at: plan for plan in _plans(len(quarters))}
+        declaration = InterestDeclaration(
+            declarant="na-board-1",
+            party="demo-person-ana",
+            party_name="Ana Ejemplo (fictional)",
+            nature="spouse",
+            declared_on=bods_on,
+        )
+        declare_interest(ledger, sign_declaration(declaration, demo_key("na-board-1")), time=_stamp(bods_on, 2))
+        waiting = list(_plans(len(quarters)))
+        balance = Decimal("0.00")
         for qi, quarter in enumerate(quarters):
             t = _stamp(quarter.end)
             batch: list[tuple[str, dict[str, Any]]] = [
@@ -474,8 +492,23 @@ def _fill(url: str, chosen: DemoFigures, schema_dir: Path | None) -> DemoReport:
                     payload["tranche"] = pay.tranche
                 batch.append(("waterfall_payment", payload))
             ledger.append_batch(batch, time=t)
-            if qi in plans:
-                _disburse(ledger, plans[qi], quarter, report)
+            for n, pay in enumerate(p for p in quarter.payments if p.step == "mdf_residual"):
+                receipt = MdfReceipt(
+                    receipt_id=f"RCPT-{quarter.period}-{n + 1}",
+                    period=quarter.period,
+                    amount_usd=pay.amount_usd,
+                    source="NAEF waterfall: residual to the MDF",
+                    recorder=_REGISTRAR,
+                )
+                record_receipt(ledger, sign_receipt(receipt, demo_key(_REGISTRAR)), time=_stamp(quarter.end, 5))
+                balance += pay.amount_usd
+            last = qi == len(quarters) - 1
+            # a disbursement waits until the MDF holds the money (on the last quarter it is tried regardless,
+            # and the execution is refused for insufficient funds: the demo shows that rule too)
+            for plan in [p for p in waiting if p.at <= qi and (p.proposal.amount_usd <= balance or last)]:
+                waiting.remove(plan)
+                if _disburse(ledger, plan, quarter, report):
+                    balance -= plan.proposal.amount_usd
             if (qi + 1) % 4 == 0 or qi == len(quarters) - 1:
                 ledger.checkpoint(log_key)
                 stamp = int(_stamp(quarter.end, 600).timestamp())
@@ -487,7 +520,8 @@ def _fill(url: str, chosen: DemoFigures, schema_dir: Path | None) -> DemoReport:
     return report
 
 
-def _disburse(ledger: Ledger, plan: _Plan, quarter: Quarter, report: DemoReport) -> None:
+def _disburse(ledger: Ledger, plan: _Plan, quarter: Quarter, report: DemoReport) -> bool:
+    """Propose, approve and execute one plan at the end of ``quarter``; True when it was executed."""
     p = plan.proposal
     second = 10
     indexes = propose(ledger, sign_proposal(p, demo_key(p.proposer)), time=_stamp(quarter.end, second))
@@ -504,13 +538,17 @@ def _disburse(ledger: Ledger, plan: _Plan, quarter: Quarter, report: DemoReport)
         execute(ledger, p.proposal_id, time=_stamp(quarter.end, second))
     except ApprovalRefusedError as refusal:
         report.refusals.append(f"entry {refusal.index}: {refusal.message}")
-        if plan.justification is None:
-            return
+        if plan.justification is None or refusal.code != "benchmark_unjustified":
+            return False
         second += 1
         justified = sign_approval(p, demo_key("controller"), justification=plan.justification)
         approve(ledger, justified, time=_stamp(quarter.end, second))
         second += 1
-        execute(ledger, p.proposal_id, time=_stamp(quarter.end, second))
+        try:
+            execute(ledger, p.proposal_id, time=_stamp(quarter.end, second))
+        except ApprovalRefusedError as again:
+            report.refusals.append(f"entry {again.index}: {again.message}")
+            return False
     report.executed.append(p.proposal_id)
     ledger.append(
         "project_milestone",
@@ -522,3 +560,4 @@ def _disburse(ledger: Ledger, plan: _Plan, quarter: Quarter, report: DemoReport)
         },
         time=_stamp(quarter.end, second + 1),
     )
+    return True

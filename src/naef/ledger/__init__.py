@@ -9,6 +9,9 @@ trusting its operator. See ``docs/ledger.md``.
 
 from __future__ import annotations
 
+# The control system's rules: loading them installs the gate every governed append passes
+# (naef.ledger.approvals.service); without it the log refuses governed entry types.
+from naef.ledger import approvals
 from naef.ledger.entries import Entry, canonical_json, entry_types, make_entry, register_entry_type
 from naef.ledger.errors import LedgerError, VerificationError
 from naef.ledger.keys import SIG_COSIGNATURE_V1, SIG_ED25519, SignerKey, VerifierKey, generate_key
@@ -37,6 +40,7 @@ __all__ = [
     "VerificationError",
     "VerifierKey",
     "VerifyReport",
+    "approvals",
     "canonical_json",
     "entry_types",
     "generate_key",

@@ -27,7 +27,6 @@ import functools
 import json
 import os
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +34,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
-from naef.ledger.approvals import ENTRY_BODS
 from naef.ledger.errors import LedgerError
-from naef.ledger.log import Ledger
 from naef.resources import broken_install, data_dir
 
 __all__ = [
@@ -45,7 +42,6 @@ __all__ = [
     "BodsError",
     "check_beneficial_flags",
     "default_schema_dir",
-    "import_bods",
     "read_statements",
     "validate_statements",
 ]
@@ -186,31 +182,3 @@ def read_statements(path: Path) -> Any:
     except UnicodeDecodeError:
         raise BodsError(f"{path}: not UTF-8 text") from None
 
-
-def import_bods(
-    ledger: Ledger,
-    statements: Sequence[Any],
-    *,
-    schema_dir: Path | None = None,
-    source: str = "input",
-    time: datetime | str | None = None,
-) -> range:
-    """Validate all statements, then append them all in one transaction; returns their index range.
-
-    Refused (BodsError, nothing appended) when any statement is invalid, its statementId is in the log, or it
-    flags a beneficial owner that is not a natural person (:func:`check_beneficial_flags`).
-    """
-    valid = validate_statements(list(statements), schema_dir=schema_dir, source=source)
-    with ledger.transaction() as tx:
-        logged = [e.payload["statement"] for e in tx.entries(entry_type=ENTRY_BODS)]
-        known = {str(st.get("statementId")) for st in logged}
-        check_beneficial_flags(
-            valid, known={str(st.get("recordId")): str(st.get("recordType")) for st in logged}, source=source
-        )
-        for index, statement in enumerate(valid):
-            if statement["statementId"] in known:
-                raise BodsError(f"{source}: {_label(index, statement)}: statementId already in the log")
-        start = tx.size
-        for statement in valid:
-            tx.append(ENTRY_BODS, {"statement": statement}, time=time)
-        return range(start, tx.size)

@@ -32,6 +32,7 @@ from naef.ledger.merkle import leaf_hash
 
 __all__ = [
     "BASE_ENTRY_TYPES",
+    "GOVERNED_ENTRY_TYPES",
     "BenchmarkFlag",
     "BeneficialOwnershipStatement",
     "DisbursementApproved",
@@ -196,6 +197,22 @@ class GovernanceRegistered(Payload):
     stakeholders: list[dict[str, JsonValue]]
     rules: dict[str, JsonValue] = Field(default_factory=dict)
 
+
+GOVERNED_ENTRY_TYPES: frozenset[str] = frozenset(
+    {
+        "governance_registered",
+        "disbursement_proposed",
+        "disbursement_approved",
+        "disbursement_refused",
+        "disbursement_executed",
+        "benchmark_flag",
+        "beneficial_ownership_statement",
+        "interest_declaration",
+        "mdf_receipt",
+    }
+)
+"""Entry types the storage layer appends only after the control system's rules (:mod:`naef.ledger.approvals`)
+admitted them, whichever way they arrive (:meth:`naef.ledger.log.LedgerTransaction.append`)."""
 
 BASE_ENTRY_TYPES: Mapping[str, type[Payload]] = {
     "securities_issued": SecuritiesIssued,

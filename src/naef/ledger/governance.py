@@ -36,6 +36,7 @@ from naef.ledger.keys import SIG_ED25519, VerifierKey, valid_key_name
 
 __all__ = [
     "APPROVING_ROLES",
+    "RECORDING_ROLES",
     "Governance",
     "GovernanceError",
     "QuorumRule",
@@ -44,8 +45,11 @@ __all__ = [
     "load_governance",
 ]
 
-Role = Literal["mexican_board", "north_american_board", "independent_controller", "observer"]
+Role = Literal["mexican_board", "north_american_board", "independent_controller", "registrar", "observer"]
 APPROVING_ROLES: tuple[Role, ...] = ("mexican_board", "north_american_board", "independent_controller")
+RECORDING_ROLES: tuple[Role, ...] = ("registrar", "independent_controller")
+"""Roles whose signature records facts the fund does not decide: beneficial-ownership statements and the MDF's
+receipts. A registrar never approves disbursements."""
 
 
 class GovernanceError(LedgerError):
@@ -77,8 +81,9 @@ class Stakeholder(BaseModel):
     )
     role: Role = Field(
         description=(
-            "mexican_board | north_american_board | independent_controller | observer. Observers witness "
-            "checkpoints and never approve disbursements."
+            "mexican_board | north_american_board | independent_controller | registrar | observer. Observers "
+            "witness checkpoints; registrars sign beneficial-ownership imports and MDF receipts; neither approves "
+            "disbursements."
         )
     )
     public_key: str = Field(
@@ -137,6 +142,7 @@ class QuorumRule(BaseModel):
             "mexican_board": self.min_mexican_board,
             "north_american_board": self.min_north_american_board,
             "independent_controller": self.min_independent_controller,
+            "registrar": 0,
             "observer": 0,
         }[role]
 

@@ -16,7 +16,7 @@ which reads and appends see one state and commit together — check-then-append 
 from __future__ import annotations
 
 import time as _time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Engine, select
 from naef.ledger import checkpoints as _checkpoints
 from naef.ledger import store
 from naef.ledger.checkpoints import StoredCheckpoint
-from naef.ledger.entries import Entry, decode_entry, format_time, make_entry
+from naef.ledger.entries import GOVERNED_ENTRY_TYPES, Entry, decode_entry, format_time, make_entry
 from naef.ledger.errors import LedgerError, VerificationError
 from naef.ledger.keys import SIG_ED25519, SignerKey, VerifierKey
 from naef.ledger.merkle import EMPTY_ROOT, fold_range, leaf_hash, node_hash, range_nodes
@@ -54,9 +54,23 @@ __all__ = [
     "StoredCheckpoint",
     "StoredEntry",
     "VerifyReport",
+    "install_rules",
 ]
 
 _READ_CHUNK = 2048
+
+RulesHook = Callable[["LedgerTransaction", Entry, int], None]
+"""``hook(tx, entry, index)``: raise a LedgerError unless the governed ``entry`` may be appended at ``index``."""
+
+_RULES: RulesHook | None = None
+
+
+def install_rules(hook: RulesHook) -> None:
+    """Install the control system's rules (done once by :mod:`naef.ledger.approvals.service`, which
+    ``import naef.ledger`` loads): every governed entry appended through a :class:`LedgerTransaction` passes
+    ``hook`` first."""
+    global _RULES
+    _RULES = hook
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,7 @@ class LedgerTransaction:
                 self._stack = [(level, found[(level, idx)]) for level, idx in ids]
             except KeyError as exc:
                 raise VerificationError(f"ledger: right-edge node {exc.args[0]} is missing; run verify") from None
+        self.rule_state: object | None = None  # the control state, folded once per transaction by the rules
         self._entry_rows: list[tuple[int, str, bytes, bytes]] = []
         self._node_rows: list[tuple[int, int, bytes]] = []
         mark = param_mark(conn)
@@ -137,8 +152,18 @@ class LedgerTransaction:
         return self._push(entry)
 
     def _push(self, entry: Entry) -> int:
-        """Append an entry whose leaf hash is known to be right (made by ``make_entry`` in this process)."""
+        """Append an entry whose leaf hash is known to be right (made by ``make_entry`` in this process).
+
+        A governed entry type is admitted only by the control system's rules (:func:`install_rules`); without
+        them it is refused, so nothing can append one around them."""
         i = self._size
+        if entry.type in GOVERNED_ENTRY_TYPES:
+            if _RULES is None:
+                raise LedgerError(
+                    f"entry {entry.type}: a governed entry is appended only under the control system's rules, "
+                    "which are not installed (import naef.ledger)"
+                )
+            _RULES(self, entry, i)
         h = entry.leaf_hash
         self._entry_rows.append((i, entry.type, entry.canonical, h))
         level = 0

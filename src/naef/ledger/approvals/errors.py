@@ -17,9 +17,11 @@ __all__ = [
     "BadSignatureError",
     "BenchmarkUnjustifiedError",
     "ConflictOfInterestError",
+    "InsufficientFundsError",
     "NotAnApproverError",
     "QuorumNotMetError",
     "ReplayedApprovalError",
+    "RuleViolationError",
     "SelfApprovalError",
     "UnknownProposalError",
     "UnknownSignerError",
@@ -106,3 +108,26 @@ class BenchmarkUnjustifiedError(ApprovalRefusedError):
 
     code = "benchmark_unjustified"
 
+
+
+class InsufficientFundsError(ApprovalRefusedError):
+    """Execution refused: the MDF's recorded balance (receipts minus executed disbursements) is below the
+    amount."""
+
+    code = "insufficient_funds"
+
+
+class RuleViolationError(LedgerError):
+    """A governed entry breaks a rule of the control system: refused at append, named by ``audit``.
+
+    ``index`` is the entry's index (None before it has one), ``entry_type`` its type and ``rule`` the rule's
+    machine-readable code (the web API's error code).
+    """
+
+    def __init__(self, rule: str, reason: str, *, entry_type: str, index: int | None = None) -> None:
+        where = f"entry {index} ({entry_type})" if index is not None else f"entry {entry_type}"
+        super().__init__(f"{where}: rule {rule}: {reason}")
+        self.rule = rule
+        self.reason = reason
+        self.entry_type = entry_type
+        self.index = index

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import unicodedata
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
@@ -18,7 +19,7 @@ import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
 from naef.ledger.benchmarking import BenchmarkResult, UnitCostClaim
-from naef.ledger.entries import Usd, register_entry_type
+from naef.ledger.entries import GOVERNED_ENTRY_TYPES, Usd, register_entry_type
 from naef.ledger.errors import LedgerError
 from naef.ledger.governance import Governance, Role
 from naef.ledger.interests import InterestDeclaration
@@ -26,6 +27,7 @@ from naef.ledger.keys import SignerKey
 
 __all__ = [
     "APPROVAL_CONTEXT",
+    "DECLARATION_CONTEXT",
     "ENTRY_APPROVED",
     "ENTRY_BENCHMARK_FLAG",
     "ENTRY_BODS",
@@ -33,23 +35,38 @@ __all__ = [
     "ENTRY_GOVERNANCE",
     "ENTRY_INTEREST",
     "ENTRY_PROPOSED",
+    "ENTRY_RECEIPT",
     "ENTRY_REFUSED",
     "GOVERNED_ENTRY_TYPES",
     "PROPOSAL_CONTEXT",
+    "RECEIPT_CONTEXT",
+    "STATEMENT_CONTEXT",
     "Approval",
     "BenchmarkFlagRecord",
     "DisbursementProposal",
     "ExecutionRecord",
+    "MdfReceipt",
     "RecordedApproval",
     "RefusalRecord",
+    "SignedDeclaration",
     "SignedProposal",
+    "SignedReceipt",
+    "SignedStatement",
     "approval_message",
     "canonical_proposal",
+    "declaration_message",
+    "identifier_key",
+    "identifier_text",
     "parse_model",
     "proposal_message",
     "proposal_sha256",
+    "receipt_message",
     "sign_approval",
+    "sign_declaration",
     "sign_proposal",
+    "sign_receipt",
+    "sign_statement",
+    "statement_message",
 ]
 
 ENTRY_GOVERNANCE = "governance_registered"
@@ -60,9 +77,13 @@ ENTRY_EXECUTED = "disbursement_executed"
 ENTRY_BENCHMARK_FLAG = "benchmark_flag"
 ENTRY_BODS = "beneficial_ownership_statement"
 ENTRY_INTEREST = "interest_declaration"
+ENTRY_RECEIPT = "mdf_receipt"
 
 PROPOSAL_CONTEXT = b"naef disbursement proposal v1\n"
 APPROVAL_CONTEXT = b"naef disbursement approval v1\n"
+DECLARATION_CONTEXT = b"naef interest declaration v1\n"
+STATEMENT_CONTEXT = b"naef bods statement v1\n"
+RECEIPT_CONTEXT = b"naef mdf receipt v1\n"
 
 Payload = dict[str, Any]
 _M = TypeVar("_M", bound=BaseModel)
@@ -90,6 +111,32 @@ class DisbursementProposal(BaseModel):
         if value <= 0:
             raise ValueError("must be greater than 0")
         return value
+
+    @field_validator("payee")
+    @classmethod
+    def _payee_is_an_identifier(cls, value: str) -> str:
+        return identifier_text(value)
+
+
+def identifier_text(value: str) -> str:
+    """An identifier as the rules compare it: refused if it holds any whitespace, control, format (zero-width,
+    byte-order mark, bidirectional) or unassigned character; else returned unchanged (compare with
+    :func:`identifier_key`)."""
+    for position, char in enumerate(value):
+        if char.isspace() or unicodedata.category(char) in _NOT_IN_IDENTIFIERS:
+            raise ValueError(
+                f"character {position} is U+{ord(char):04X} ({unicodedata.name(char, 'unnamed')}): "
+                "identifiers may hold no whitespace, control or zero-width character"
+            )
+    return value
+
+
+def identifier_key(value: str) -> str:
+    """The form two identifiers are compared in: Unicode NFC (UAX #15), exact otherwise (no case folding)."""
+    return unicodedata.normalize("NFC", value)
+
+
+_NOT_IN_IDENTIFIERS = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Co", "Cn", "Cs"})
 
 
 def canonical_proposal(proposal: DisbursementProposal) -> bytes:
@@ -195,6 +242,123 @@ def sign_approval(
     )
 
 
+
+def _signed(context: bytes, body: BaseModel) -> bytes:
+    """``context || JCS(body)`` — what a signer signs (the body without its signature)."""
+    return context + bytes(rfc8785.dumps(body.model_dump(mode="json", exclude={"signature"})))
+
+
+def _b64(key: SignerKey, message: bytes) -> str:
+    return base64.b64encode(key.sign(message)).decode("ascii")
+
+
+class SignedDeclaration(InterestDeclaration):
+    """Payload of ``interest_declaration``: the declaration with the declarant's own signature."""
+
+    signature: str = Field(description="base64 Ed25519 signature by the declarant over declaration_message.")
+
+    @field_validator("signature")
+    @classmethod
+    def _signature_form(cls, value: str) -> str:
+        return _b64_signature(value)
+
+    @property
+    def declaration(self) -> InterestDeclaration:
+        """The declaration without its signature."""
+        return InterestDeclaration.model_validate(self.model_dump(exclude={"signature"}))
+
+
+def declaration_message(declaration: InterestDeclaration) -> bytes:
+    """What a declarant signs: ``DECLARATION_CONTEXT || JCS(declaration)``."""
+    return _signed(DECLARATION_CONTEXT, InterestDeclaration.model_validate(declaration.model_dump()))
+
+
+def sign_declaration(declaration: InterestDeclaration, declarant_key: str | SignerKey) -> SignedDeclaration:
+    """Sign a declaration of interest with the declarant's own key (its name must be the declarant's)."""
+    key = _signer(declarant_key)
+    if key.name != declaration.declarant:
+        raise LedgerError(f"--key: key {key.name!r} does not belong to the declarant {declaration.declarant!r}")
+    signature = _b64(key, declaration_message(declaration))
+    return SignedDeclaration(**declaration.model_dump(), signature=signature)
+
+
+class SignedStatement(BaseModel):
+    """Payload of ``beneficial_ownership_statement``: one BODS 0.4 statement, signed by the registered key of a
+    stakeholder with the registrar or independent-controller role."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    statement: dict[str, JsonValue]
+    signer: str = Field(min_length=1)
+    signature: str = Field(description="base64 Ed25519 signature over statement_message(statement).")
+
+    @field_validator("signature")
+    @classmethod
+    def _signature_form(cls, value: str) -> str:
+        return _b64_signature(value)
+
+
+def statement_message(statement: Any) -> bytes:
+    """What the registrar signs for one statement: ``STATEMENT_CONTEXT || JCS(statement)``."""
+    return STATEMENT_CONTEXT + bytes(rfc8785.dumps(statement))
+
+
+def sign_statement(statement: dict[str, Any], registrar_key: str | SignerKey) -> SignedStatement:
+    """Sign one BODS statement with the registrar's (or controller's) key."""
+    key = _signer(registrar_key)
+    return SignedStatement(statement=statement, signer=key.name, signature=_b64(key, statement_message(statement)))
+
+
+class MdfReceipt(BaseModel):
+    """Money received by the MDF (from the waterfall, a donor, ...), attested by the registrar or controller."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    receipt_id: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$", description="Unique id, e.g. RCPT-2031Q1."
+    )
+    period: str = Field(min_length=1, max_length=40, description="Period or date of the receipt, e.g. 2031Q1.")
+    amount_usd: Usd = Field(description="Amount received, USD exact to the cent (JSON: decimal string).")
+    source: str = Field(min_length=1, max_length=200, description="Who paid, e.g. 'NAEF waterfall residual'.")
+    reference: str | None = Field(default=None, max_length=200, description="Bank or trustee reference.")
+    recorder: str = Field(min_length=1, description="Stakeholder who attests the receipt (and signs it).")
+
+    @field_validator("amount_usd")
+    @classmethod
+    def _positive(cls, value: Decimal) -> Decimal:
+        if value <= 0:
+            raise ValueError("must be greater than 0")
+        return value
+
+
+class SignedReceipt(MdfReceipt):
+    """Payload of ``mdf_receipt``: the receipt with its recorder's signature."""
+
+    signature: str = Field(description="base64 Ed25519 signature by the recorder over receipt_message(receipt).")
+
+    @field_validator("signature")
+    @classmethod
+    def _signature_form(cls, value: str) -> str:
+        return _b64_signature(value)
+
+    @property
+    def receipt(self) -> MdfReceipt:
+        """The receipt without its signature."""
+        return MdfReceipt.model_validate(self.model_dump(exclude={"signature"}))
+
+
+def receipt_message(receipt: MdfReceipt) -> bytes:
+    """What the recorder signs: ``RECEIPT_CONTEXT || JCS(receipt)``."""
+    return _signed(RECEIPT_CONTEXT, MdfReceipt.model_validate(receipt.model_dump()))
+
+
+def sign_receipt(receipt: MdfReceipt, recorder_key: str | SignerKey) -> SignedReceipt:
+    """Sign a receipt with the recorder's key (its name must be the recorder's)."""
+    key = _signer(recorder_key)
+    if key.name != receipt.recorder:
+        raise LedgerError(f"--key: key {key.name!r} does not belong to the recorder {receipt.recorder!r}")
+    return SignedReceipt(**receipt.model_dump(), signature=_b64(key, receipt_message(receipt)))
+
 class RecordedApproval(Approval):
     """Payload of ``disbursement_approved``: the approval and the signer's role when it approved."""
 
@@ -236,20 +400,18 @@ class BenchmarkFlagRecord(BenchmarkResult):
     message: str = Field(min_length=1)
 
 
-GOVERNED_ENTRY_TYPES: frozenset[str] = frozenset(
-    {
-        ENTRY_GOVERNANCE,
-        ENTRY_PROPOSED,
-        ENTRY_APPROVED,
-        ENTRY_REFUSED,
-        ENTRY_EXECUTED,
-        ENTRY_BENCHMARK_FLAG,
-        ENTRY_BODS,
-        ENTRY_INTEREST,
-    }
-)
-"""Entry types that only this module's rules (and :mod:`naef.ledger.bods`) may append; never by generic
-append."""
+if {
+    ENTRY_GOVERNANCE,
+    ENTRY_PROPOSED,
+    ENTRY_APPROVED,
+    ENTRY_REFUSED,
+    ENTRY_EXECUTED,
+    ENTRY_BENCHMARK_FLAG,
+    ENTRY_BODS,
+    ENTRY_INTEREST,
+    ENTRY_RECEIPT,
+} != GOVERNED_ENTRY_TYPES:  # pragma: no cover - one list, checked at import
+    raise RuntimeError("naef.ledger.entries.GOVERNED_ENTRY_TYPES and the approval models disagree")
 
 for _name, _model in (
     (ENTRY_GOVERNANCE, Governance),
@@ -258,7 +420,9 @@ for _name, _model in (
     (ENTRY_REFUSED, RefusalRecord),
     (ENTRY_EXECUTED, ExecutionRecord),
     (ENTRY_BENCHMARK_FLAG, BenchmarkFlagRecord),
-    (ENTRY_INTEREST, InterestDeclaration),
+    (ENTRY_INTEREST, SignedDeclaration),
+    (ENTRY_BODS, SignedStatement),
+    (ENTRY_RECEIPT, SignedReceipt),
 ):
     register_entry_type(_name, _model, replace=True)
 

@@ -12,8 +12,11 @@ a plain :class:`~naef.ledger.errors.LedgerError` and appends nothing.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping
+import functools
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from naef.ledger.approvals.errors import (
@@ -23,9 +26,11 @@ from naef.ledger.approvals.errors import (
     BadSignatureError,
     BenchmarkUnjustifiedError,
     ConflictOfInterestError,
+    InsufficientFundsError,
     NotAnApproverError,
     QuorumNotMetError,
     ReplayedApprovalError,
+    RuleViolationError,
     SelfApprovalError,
     UnknownProposalError,
     UnknownSignerError,
@@ -38,16 +43,21 @@ from naef.ledger.approvals.models import (
     ENTRY_GOVERNANCE,
     ENTRY_INTEREST,
     ENTRY_PROPOSED,
+    ENTRY_RECEIPT,
     ENTRY_REFUSED,
     Approval,
     DisbursementProposal,
     Payload,
+    SignedDeclaration,
     SignedProposal,
     approval_message,
+    declaration_message,
+    identifier_key,
     proposal_message,
     proposal_sha256,
 )
-from naef.ledger.benchmarking import BenchmarkResult, UnitCostReference, check_unit_cost
+from naef.ledger.benchmarking import BenchmarkResult, UnitCostReference, check_unit_cost, load_unit_costs
+from naef.ledger.entries import GOVERNED_ENTRY_TYPES
 from naef.ledger.errors import LedgerError
 from naef.ledger.governance import APPROVING_ROLES, Governance, Role
 from naef.ledger.interests import ConflictChain, InterestDeclaration, OwnershipGraph, find_conflict
@@ -57,6 +67,7 @@ __all__ = [
     "Decision",
     "ProposalRecord",
     "benchmark_flag_payload",
+    "check_proposal",
     "counted_approvers",
     "decide_approval",
     "decide_declaration",
@@ -74,6 +85,13 @@ class ProposalRecord:
     approvals: dict[str, Payload] = field(default_factory=dict)  # signer → disbursement_approved payload
     benchmark: Payload | None = None  # the benchmark_flag payload, if flagged
     executed_index: int | None = None
+    expected_flag: str | None = None  # why the shipped unit-cost references flag it (None: within range)
+
+    @property
+    def flagged(self) -> bool:
+        """Flagged by a ``benchmark_flag`` entry or by the shipped references (a missing flag entry never
+        lets an outlier through)."""
+        return self.benchmark is not None or self.expected_flag is not None
 
     @property
     def proposal(self) -> DisbursementProposal:
@@ -83,40 +101,45 @@ class ProposalRecord:
 
 @dataclass
 class ControlState:
-    """The control system's state, folded from the log's entries in index order (pure; no I/O)."""
+    """The control system's state, folded from the log's entries in index order (pure; no I/O).
+
+    :meth:`apply` applies an entry that the rules admitted (:func:`naef.ledger.approvals.admission.admit`
+    checks first); ``faults`` lists the stored entries the rules did not admit (they are skipped, never
+    applied, so one bad row never blocks the rest of the log).
+    """
 
     governance: Governance = field(default_factory=Governance)
+    governance_index: int | None = None
     proposals: dict[str, ProposalRecord] = field(default_factory=dict)
     graph: OwnershipGraph = field(default_factory=OwnershipGraph)
     declarations: list[InterestDeclaration] = field(default_factory=list)
     statement_ids: set[str] = field(default_factory=set)
+    record_ids: dict[str, str] = field(default_factory=dict)  # NFC recordId → "entity" | "person"
+    record_types: dict[str, str] = field(default_factory=dict)  # recordId → latest recordType (any record)
     signature_owner: dict[bytes, str] = field(default_factory=dict)  # approval signature → proposal id
+    receipts: dict[str, int | None] = field(default_factory=dict)  # receipt id → index
+    received_usd: Decimal = Decimal("0.00")
+    disbursed_usd: Decimal = Decimal("0.00")
+    faults: list[RuleViolationError] = field(default_factory=list)
+    admitted: Counter[str] = field(default_factory=Counter)
+    signatures_checked: int = 0
 
-    RELEVANT_TYPES: ClassVar[tuple[str, ...]] = (
-        ENTRY_GOVERNANCE,
-        ENTRY_PROPOSED,
-        ENTRY_APPROVED,
-        ENTRY_EXECUTED,
-        ENTRY_BENCHMARK_FLAG,
-        ENTRY_BODS,
-        ENTRY_INTEREST,
-    )
+    RELEVANT_TYPES: ClassVar[frozenset[str]] = GOVERNED_ENTRY_TYPES
 
-    @classmethod
-    def from_entries(cls, entries: Iterable[tuple[int | None, str, Mapping[str, Any]]]) -> ControlState:
-        """Fold ``(index, type, payload)`` triples (other types are skipped)."""
-        state = cls()
-        for index, entry_type, payload in entries:
-            state.apply(entry_type, payload, index=index)
-        return state
+    @property
+    def balance_usd(self) -> Decimal:
+        """The MDF's recorded balance: receipts minus executed disbursements."""
+        return self.received_usd - self.disbursed_usd
 
     def apply(self, entry_type: str, payload: Mapping[str, Any], *, index: int | None = None) -> None:
-        """Apply one entry (assumed valid: it passed the decide_* checks before being appended)."""
+        """Apply one entry the rules admitted (other types are ignored)."""
         if entry_type == ENTRY_GOVERNANCE:
             self.governance = Governance.model_validate(dict(payload))
+            self.governance_index = index
         elif entry_type == ENTRY_PROPOSED:
             signed = SignedProposal.model_validate(dict(payload))
-            self.proposals[signed.proposal.proposal_id] = ProposalRecord(signed=signed, index=index)
+            rec = ProposalRecord(signed=signed, index=index, expected_flag=_expected_flag(signed.proposal))
+            self.proposals[signed.proposal.proposal_id] = rec
         elif entry_type == ENTRY_APPROVED:
             rec = self.proposals[str(payload["proposal_id"])]
             rec.approvals[str(payload["signer"])] = dict(payload)
@@ -125,17 +148,50 @@ class ControlState:
             self.proposals[str(payload["proposal_id"])].benchmark = dict(payload)
         elif entry_type == ENTRY_EXECUTED:
             self.proposals[str(payload["proposal_id"])].executed_index = index if index is not None else -1
+            self.disbursed_usd += Decimal(str(payload["amount_usd"]))
         elif entry_type == ENTRY_BODS:
             statement = payload["statement"]
             self.graph.add_statement(statement)
             self.statement_ids.add(str(statement.get("statementId", "")))
+            record_type = statement.get("recordType")
+            self.record_types[str(statement.get("recordId"))] = str(record_type)
+            if record_type in ("entity", "person"):
+                key = identifier_key(str(statement.get("recordId", "")))
+                if statement.get("recordStatus") == "closed":
+                    self.record_ids.pop(key, None)
+                else:
+                    self.record_ids[key] = str(record_type)
         elif entry_type == ENTRY_INTEREST:
-            self.declarations.append(InterestDeclaration.model_validate(dict(payload)))
+            data = {k: v for k, v in payload.items() if k != "signature"}
+            self.declarations.append(InterestDeclaration.model_validate(data))
+        elif entry_type == ENTRY_RECEIPT:
+            self.receipts[str(payload["receipt_id"])] = index
+            self.received_usd += Decimal(str(payload["amount_usd"]))
+        if entry_type in GOVERNED_ENTRY_TYPES:
+            self.admitted[entry_type] += 1
 
     def conflict(self, signer: str, payee: str) -> ConflictChain | None:
         """The ownership chain barring ``signer`` from approving a payment to ``payee`` (None: no
         conflict)."""
         return find_conflict(self.graph, self.declarations, signer=signer, payee=payee)
+
+    def knows_payee(self, payee: str) -> bool:
+        """Whether ``payee`` is the recordId of a BODS entity or person in force (exact match after NFC)."""
+        return identifier_key(payee) in self.record_ids
+
+
+@functools.cache
+def _shipped_references() -> Mapping[str, UnitCostReference]:
+    return load_unit_costs()
+
+
+def _expected_flag(proposal: DisbursementProposal) -> str | None:
+    """Why the shipped unit-cost references flag the proposal (None when within range)."""
+    try:
+        result = check_unit_cost(proposal.unit_cost, _shipped_references())
+    except LedgerError as exc:
+        return exc.message
+    return result.describe() if result.flagged else None
 
 
 @dataclass
@@ -147,15 +203,14 @@ class Decision:
 
 
 
-def decide_proposal(
-    state: ControlState, signed: SignedProposal, references: Mapping[str, UnitCostReference]
-) -> list[tuple[str, Payload]]:
-    """Entries for a new proposal: ``disbursement_proposed`` (+ ``benchmark_flag``). Bad input raises
-    LedgerError.
+def check_proposal(state: ControlState, signed: SignedProposal) -> None:
+    """LedgerError unless the signed proposal may be recorded.
 
     Checks: the proposal id is new; the proposer is a stakeholder; ``proposal_sha256`` is the proposal's hash;
-    the proposer's signature verifies over :func:`proposal_message`; the unit-cost claim names a known project
-    type in its unit (:func:`naef.ledger.benchmarking.check_unit_cost`).
+    the proposer's signature verifies over :func:`proposal_message`; the payee is the recordId of a BODS entity
+    or person in force (exact match after NFC; the model already refused whitespace, control and zero-width
+    characters); the unit-cost claim names a known project type in its unit
+    (:func:`naef.ledger.benchmarking.check_unit_cost`).
     """
     p = signed.proposal
     pid = p.proposal_id
@@ -170,6 +225,21 @@ def decide_proposal(
         raise LedgerError(f"proposal {pid}: proposal_sha256 does not match the proposal's canonical form")
     if not proposer.verifier.verify_raw(proposal_message(p), base64.b64decode(signed.signature)):
         raise LedgerError(f"proposal {pid}: proposer signature does not verify with {p.proposer}'s key")
+    if not state.knows_payee(p.payee):
+        raise LedgerError(
+            f"proposal {pid}: payee {p.payee!r} is not the recordId of a BODS entity or person in the ledger "
+            "(import its beneficial-ownership statement first)"
+        )
+
+
+def decide_proposal(
+    state: ControlState, signed: SignedProposal, references: Mapping[str, UnitCostReference]
+) -> list[tuple[str, Payload]]:
+    """Entries for a new proposal: ``disbursement_proposed`` (+ ``benchmark_flag`` when ``references`` put
+    its unit cost out of range). Bad input raises LedgerError (:func:`check_proposal`)."""
+    check_proposal(state, signed)
+    p = signed.proposal
+    pid = p.proposal_id
     result = check_unit_cost(p.unit_cost, references)
     entries: list[tuple[str, Payload]] = [(ENTRY_PROPOSED, signed.model_dump(mode="json"))]
     if result.flagged:
@@ -287,8 +357,10 @@ def counted_approvers(state: ControlState, rec: ProposalRecord) -> tuple[dict[st
 def decide_execution(state: ControlState, proposal_id: str) -> Decision:
     """Execute (``disbursement_executed``) or refuse (``disbursement_refused``, stage ``execution``).
 
-    Rule: quorum_shortfall(counted approvers) = ∅, and if the proposal carries a ``benchmark_flag``, at least
-    one counted approval by an ``independent_controller`` has a non-empty justification.
+    Rule: quorum_shortfall(counted approvers) = ∅; if the proposal is flagged (a ``benchmark_flag`` entry, or
+    the shipped references put its unit cost out of range), at least one counted approval by an
+    ``independent_controller`` has a non-empty justification; and amount ≤ the MDF's recorded balance
+    (receipts − executed disbursements).
     """
 
     def refuse(cls: type[ApprovalRefusedError], reason: str) -> Decision:
@@ -304,7 +376,7 @@ def decide_execution(state: ControlState, proposal_id: str) -> Decision:
     if missing:
         extra = f"; not counted: {', '.join(ignored)}" if ignored else ""
         return refuse(QuorumNotMetError, f"quorum needs {', '.join(missing)}{extra}")
-    if rec.benchmark is not None:
+    if rec.flagged:
         justified = [
             name
             for name, role in counted.items()
@@ -313,27 +385,46 @@ def decide_execution(state: ControlState, proposal_id: str) -> Decision:
         if not justified:
             return refuse(
                 BenchmarkUnjustifiedError,
-                f"benchmark flag ({rec.benchmark.get('message', 'flagged')}) needs the independent "
-                "controller's approval with a justification",
+                f"benchmark flag ({_flag_message(rec)}) needs the independent controller's approval with a "
+                "justification",
             )
     p = rec.proposal
+    if p.amount_usd > state.balance_usd:
+        return refuse(
+            InsufficientFundsError,
+            f"amount {p.amount_usd} USD exceeds the MDF's recorded balance {state.balance_usd} USD "
+            f"(received {state.received_usd}, disbursed {state.disbursed_usd})",
+        )
     payload: Payload = {
         "proposal_id": proposal_id,
         "proposal_sha256": rec.signed.proposal_sha256,
         "payee": p.payee,
         "amount_usd": str(p.amount_usd),
         "approvals": sorted(counted),
-        "benchmark_flagged": rec.benchmark is not None,
+        "benchmark_flagged": rec.flagged,
     }
     return Decision(entries=[(ENTRY_EXECUTED, payload)])
 
 
-def decide_declaration(state: ControlState, declaration: InterestDeclaration) -> list[tuple[str, Payload]]:
-    """Entries for a declaration of interest; the declarant must be a stakeholder (else LedgerError)."""
-    if state.governance.stakeholder(declaration.declarant) is None:
+def _flag_message(rec: ProposalRecord) -> str:
+    if rec.benchmark is not None:
+        return str(rec.benchmark.get("message", "flagged"))
+    return rec.expected_flag or "flagged"
+
+
+def decide_declaration(state: ControlState, declaration: SignedDeclaration) -> list[tuple[str, Payload]]:
+    """Entries for a declaration of interest; the declarant must be a stakeholder and the signature its own
+    (else LedgerError)."""
+    stakeholder = state.governance.stakeholder(declaration.declarant)
+    if stakeholder is None:
         raise LedgerError(
             f"interest declaration: declarant {declaration.declarant!r} is not a stakeholder of the "
             "governance in force"
+        )
+    sig = base64.b64decode(declaration.signature)
+    if not stakeholder.verifier.verify_raw(declaration_message(declaration.declaration), sig):
+        raise LedgerError(
+            f"interest declaration: signature does not verify with {declaration.declarant}'s registered key"
         )
     return [(ENTRY_INTEREST, declaration.model_dump(mode="json"))]
 

@@ -6,15 +6,23 @@ it appends to (no race between check and append); a refusal is committed first, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
+from naef.ledger.approvals.admission import admit, fold
 from naef.ledger.approvals.models import (
+    ENTRY_BODS,
     ENTRY_GOVERNANCE,
     ENTRY_PROPOSED,
+    ENTRY_RECEIPT,
     Approval,
     DisbursementProposal,
+    SignedDeclaration,
     SignedProposal,
+    SignedReceipt,
+    sign_statement,
 )
 from naef.ledger.approvals.rules import (
     ControlState,
@@ -25,42 +33,59 @@ from naef.ledger.approvals.rules import (
     decide_proposal,
 )
 from naef.ledger.benchmarking import UnitCostReference, load_unit_costs
+from naef.ledger.bods import BodsError, check_beneficial_flags, validate_statements
+from naef.ledger.entries import GOVERNED_ENTRY_TYPES, Entry
 from naef.ledger.errors import LedgerError
 from naef.ledger.governance import Governance
-from naef.ledger.interests import InterestDeclaration
-from naef.ledger.log import Ledger, LedgerTransaction
+from naef.ledger.keys import SignerKey
+from naef.ledger.log import Ledger, LedgerTransaction, install_rules
 
 __all__ = [
     "approve",
+    "audit_state",
     "control_state",
     "declare_interest",
     "execute",
     "find_proposal",
+    "import_bods",
     "propose",
+    "record_receipt",
     "register_governance",
+    "state_of",
 ]
 
 Time = datetime | str | None
 
 
-def _fold(tx: LedgerTransaction) -> ControlState:
-    rows = sorted(
-        (e for t in ControlState.RELEVANT_TYPES for e in tx.entries(entry_type=t)), key=lambda e: e.index
-    )
-    return ControlState.from_entries((e.index, e.type, e.payload) for e in rows)
+def state_of(tx: LedgerTransaction) -> ControlState:
+    """The control state of the transaction's log, folded once (under the writer lock) and kept up to date by
+    every governed append in the transaction."""
+    if tx.rule_state is None:
+        rows = sorted((e for t in GOVERNED_ENTRY_TYPES for e in tx.entries(entry_type=t)), key=lambda e: e.index)
+        tx.rule_state = fold(rows)
+    assert isinstance(tx.rule_state, ControlState)
+    return tx.rule_state
+
+
+def _admit_governed(tx: LedgerTransaction, entry: Entry, index: int) -> None:
+    """The storage layer's gate (installed below): a governed entry is appended only if the rules admit it."""
+    admit(state_of(tx), entry.type, entry.payload, index, strict=True)
+
+
+install_rules(_admit_governed)
 
 
 def control_state(ledger: Ledger) -> ControlState:
     """The control state as of now (read under the writer lock, so it is one consistent snapshot)."""
     with ledger.transaction() as tx:
-        return _fold(tx)
+        return state_of(tx)
 
 
 def _append_decision(ledger: Ledger, decide: Callable[[ControlState], Decision], time: Time) -> list[int]:
     """Decide on the state read under the writer lock, append the decision's entries in the same transaction,
     and raise the refusal (with ``index`` set) only after the refusal entry has been committed."""
     with ledger.transaction() as tx:
-        decision = decide(_fold(tx))
+        decision = decide(state_of(tx))
         indexes = [tx.append(t, p, time=time) for t, p in decision.entries]
     if decision.refusal is not None:
         decision.refusal.index = indexes[0]
@@ -75,7 +100,7 @@ def register_governance(ledger: Ledger, governance: Governance, *, time: Time = 
     governance is registered once, when the ledger is set up.
     """
     with ledger.transaction() as tx:
-        if tx.entries(entry_type=ENTRY_GOVERNANCE):
+        if state_of(tx).governance_index is not None or tx.entries(entry_type=ENTRY_GOVERNANCE):
             raise LedgerError(
                 "governance: already registered in this ledger (amendments are not supported yet)"
             )
@@ -94,7 +119,7 @@ def propose(
     Bad input raises LedgerError and appends nothing."""
     refs = load_unit_costs() if references is None else references
     with ledger.transaction() as tx:
-        entries = decide_proposal(_fold(tx), signed, refs)
+        entries = decide_proposal(state_of(tx), signed, refs)
         return [tx.append(t, p, time=time) for t, p in entries]
 
 
@@ -108,10 +133,11 @@ def execute(ledger: Ledger, proposal_id: str, *, time: Time = None) -> int:
     return _append_decision(ledger, lambda state: decide_execution(state, proposal_id), time)[0]
 
 
-def declare_interest(ledger: Ledger, declaration: InterestDeclaration, *, time: Time = None) -> int:
-    """Record a stakeholder's declaration of interest; the declarant must be a stakeholder."""
+def declare_interest(ledger: Ledger, declaration: SignedDeclaration, *, time: Time = None) -> int:
+    """Record a stakeholder's declaration of interest, signed with its own registered key
+    (:func:`~naef.ledger.approvals.models.sign_declaration`)."""
     with ledger.transaction() as tx:
-        (entry,) = decide_declaration(_fold(tx), declaration)
+        (entry,) = decide_declaration(state_of(tx), declaration)
         return tx.append(*entry, time=time)
 
 
@@ -121,3 +147,48 @@ def find_proposal(ledger: Ledger, proposal_id: str) -> DisbursementProposal:
         if entry.payload.get("proposal", {}).get("proposal_id") == proposal_id:
             return SignedProposal.model_validate(dict(entry.payload)).proposal
     raise LedgerError(f"proposal {proposal_id!r}: not in the log")
+
+
+def import_bods(
+    ledger: Ledger,
+    statements: Sequence[Any],
+    *,
+    signer: SignerKey,
+    schema_dir: Path | None = None,
+    source: str = "input",
+    time: Time = None,
+) -> range:
+    """Validate all BODS 0.4 statements, sign each with ``signer`` (a registered key with the registrar or
+    independent-controller role), then append them all in one transaction; returns their index range.
+
+    Refused (LedgerError naming the statement, nothing appended) when any statement is invalid, its
+    statementId is in the log, it flags a beneficial owner that is not a natural person
+    (:func:`naef.ledger.bods.check_beneficial_flags`), or the signer may not import."""
+    valid = validate_statements(list(statements), schema_dir=schema_dir, source=source)
+    with ledger.transaction() as tx:
+        state = state_of(tx)
+        check_beneficial_flags(valid, known=state.record_types, source=source)
+        known = state.statement_ids
+        for index, statement in enumerate(valid):
+            if statement["statementId"] in known:
+                raise BodsError(
+                    f"{source}: statement {index} (statementId {statement['statementId']!r}): statementId already "
+                    "in the log"
+                )
+        start = tx.size
+        for statement in valid:
+            tx.append(ENTRY_BODS, sign_statement(statement, signer).model_dump(mode="json"), time=time)
+        return range(start, tx.size)
+
+
+def record_receipt(ledger: Ledger, receipt: SignedReceipt, *, time: Time = None) -> int:
+    """Record money received by the MDF (``mdf_receipt``), signed by a registrar or the independent
+    controller (:func:`~naef.ledger.approvals.models.sign_receipt`); a receipt id is recorded once."""
+    with ledger.transaction() as tx:
+        return tx.append(ENTRY_RECEIPT, receipt.model_dump(mode="json"), time=time)
+
+
+def audit_state(ledger: Ledger) -> ControlState:
+    """The control state folded from every committed entry by the rules, with the entries they refuse in
+    ``faults`` (read without the writer lock)."""
+    return fold(e for e in ledger.entries() if e.type in GOVERNED_ENTRY_TYPES)

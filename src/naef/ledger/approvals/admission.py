@@ -1,0 +1,235 @@
+"""Admission of governed entries: the one gate every governed entry passes, whichever way it arrives.
+
+:func:`check_entry` decides whether one stored (or about-to-be-stored) entry of a governed type follows the rules
+given the state of the log before it; :func:`admit` checks and applies it. The storage layer runs
+:func:`admit` on every governed append (:func:`naef.ledger.approvals.service.install`), so the CLI, the web API
+and :meth:`naef.ledger.log.Ledger.append` all go through it; ``naef ledger audit`` replays it over the whole
+log (:mod:`naef.ledger.audit`), so an entry written around it (raw SQL) is named.
+
+Rules, by type (each failure is a :class:`RuleViolationError` naming the entry, the rule and the reason):
+
+* ``governance_registered`` — a valid governance, registered once;
+* ``disbursement_proposed`` — :func:`~naef.ledger.approvals.rules.decide_proposal` accepts it (new id, the
+  proposer's registered key signed it, the payee is a BODS entity or person in the ledger);
+* ``benchmark_flag`` — names a recorded, unexecuted, unflagged proposal;
+* ``disbursement_approved`` — :func:`~naef.ledger.approvals.rules.decide_approval` accepts it as it stands
+  (signature by the signer's registered key, role, not the proposer, no repeat, no conflict of interest as
+  known at that index) and the recorded role is the signer's;
+* ``disbursement_executed`` — :func:`~naef.ledger.approvals.rules.decide_execution` accepts it (quorum,
+  benchmark justification, the MDF's balance) and the entry is exactly what it decides;
+* ``disbursement_refused`` — a well-formed refusal (it moves no money);
+* ``interest_declaration`` — signed by the declarant's registered key;
+* ``beneficial_ownership_statement`` — a valid BODS 0.4 statement with a new statementId, signed by a
+  registered key with the registrar or independent-controller role;
+* ``mdf_receipt`` — a new receipt id, signed by a registered key with the registrar or independent-controller
+  role.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from naef.ledger.approvals.errors import RuleViolationError
+from naef.ledger.approvals.models import (
+    ENTRY_APPROVED,
+    ENTRY_BENCHMARK_FLAG,
+    ENTRY_BODS,
+    ENTRY_EXECUTED,
+    ENTRY_GOVERNANCE,
+    ENTRY_INTEREST,
+    ENTRY_PROPOSED,
+    ENTRY_RECEIPT,
+    ENTRY_REFUSED,
+    Approval,
+    BenchmarkFlagRecord,
+    ExecutionRecord,
+    RecordedApproval,
+    RefusalRecord,
+    SignedDeclaration,
+    SignedProposal,
+    SignedReceipt,
+    SignedStatement,
+    receipt_message,
+    statement_message,
+)
+from naef.ledger.approvals.rules import (
+    ControlState,
+    check_proposal,
+    decide_approval,
+    decide_declaration,
+    decide_execution,
+)
+from naef.ledger.bods import check_beneficial_flags, validate_statements
+from naef.ledger.entries import GOVERNED_ENTRY_TYPES
+from naef.ledger.errors import LedgerError
+from naef.ledger.governance import RECORDING_ROLES, Governance
+
+__all__ = ["GovernedEntry", "admit", "check_entry", "fold"]
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+class GovernedEntry(Protocol):
+    """What the rules read of an entry (a :class:`~naef.ledger.log.StoredEntry` is one)."""
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+
+
+def _parse(model: type[_M], payload: Mapping[str, Any], entry_type: str, index: int | None) -> _M:
+    try:
+        return model.model_validate(dict(payload))
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "payload"
+        reason = f"{loc}: {str(err['msg']).removeprefix('Value error, ')}"
+        raise RuleViolationError("malformed", reason, entry_type=entry_type, index=index) from None
+
+
+def check_entry(state: ControlState, entry_type: str, payload: Mapping[str, Any], index: int | None) -> None:
+    """Raise :class:`RuleViolationError` unless the governed entry follows the rules given ``state`` (the
+    state of the log before it). Non-governed types pass. Never mutates ``state`` except its signature
+    count."""
+
+    def violation(rule: str, reason: str) -> RuleViolationError:
+        return RuleViolationError(rule, reason, entry_type=entry_type, index=index)
+
+    if entry_type not in GOVERNED_ENTRY_TYPES:
+        return
+    if entry_type == ENTRY_GOVERNANCE:
+        _parse(Governance, payload, entry_type, index)
+        if state.governance_index is not None or state.governance.stakeholders:
+            raise violation(
+                "governance_already_registered",
+                f"a governance is already registered (entry {state.governance_index}); amendments are not supported",
+            )
+    elif entry_type == ENTRY_PROPOSED:
+        signed = _parse(SignedProposal, payload, entry_type, index)
+        try:
+            check_proposal(state, signed)
+        except LedgerError as exc:
+            raise violation("proposal", exc.message) from None
+        state.signatures_checked += 1
+    elif entry_type == ENTRY_BENCHMARK_FLAG:
+        flag = _parse(BenchmarkFlagRecord, payload, entry_type, index)
+        rec = state.proposals.get(flag.proposal_id)
+        if rec is None:
+            raise violation("unknown_proposal", f"no proposal {flag.proposal_id!r} before this flag")
+        if rec.benchmark is not None or rec.executed_index is not None:
+            raise violation("benchmark_flag", f"proposal {flag.proposal_id} is already flagged or executed")
+    elif entry_type == ENTRY_APPROVED:
+        recorded = _parse(RecordedApproval, payload, entry_type, index)
+        approval = Approval.model_validate(recorded.model_dump(exclude={"role"}))
+        decision = decide_approval(state, approval)
+        if decision.refusal is not None:
+            raise violation(decision.refusal.code, decision.refusal.message)
+        state.signatures_checked += 1
+        if dict(decision.entries[0][1]) != recorded.model_dump(mode="json"):
+            raise violation("role", f"recorded role {recorded.role!r} is not {approval.signer}'s registered role")
+    elif entry_type == ENTRY_EXECUTED:
+        executed = _parse(ExecutionRecord, payload, entry_type, index)
+        decision = decide_execution(state, executed.proposal_id)
+        if decision.refusal is not None:
+            raise violation(decision.refusal.code, decision.refusal.message)
+        expected = ExecutionRecord.model_validate(decision.entries[0][1])
+        if expected != executed:
+            raise violation(
+                "execution_mismatch",
+                f"the entry differs from the execution the rules decide ({expected.model_dump(mode='json')})",
+            )
+    elif entry_type == ENTRY_REFUSED:
+        _parse(RefusalRecord, payload, entry_type, index)
+    elif entry_type == ENTRY_INTEREST:
+        declaration = _parse(SignedDeclaration, payload, entry_type, index)
+        try:
+            decide_declaration(state, declaration)
+        except LedgerError as exc:
+            raise violation("declaration", exc.message) from None
+        state.signatures_checked += 1
+    elif entry_type == ENTRY_BODS:
+        signed_statement = _parse(SignedStatement, payload, entry_type, index)
+        _check_recorder(state, signed_statement.signer, "statement", violation)
+        sig = base64.b64decode(signed_statement.signature)
+        signer = state.governance.stakeholder(signed_statement.signer)
+        assert signer is not None  # _check_recorder
+        if not signer.verifier.verify_raw(statement_message(signed_statement.statement), sig):
+            raise violation("bad_signature", f"signature does not verify with {signer.name}'s registered key")
+        state.signatures_checked += 1
+        statement = signed_statement.statement
+        try:
+            validate_statements([statement], source="statement")
+        except LedgerError as exc:
+            raise violation("bods_schema", exc.message) from None
+        try:
+            check_beneficial_flags([statement], known=state.record_types, source="statement")
+        except LedgerError as exc:
+            raise violation("bods_beneficial_owner", exc.message) from None
+        sid = str(statement.get("statementId"))
+        if sid in state.statement_ids:
+            raise violation("duplicate_statement", f"statementId {sid} is already in the ledger")
+    elif entry_type == ENTRY_RECEIPT:
+        receipt = _parse(SignedReceipt, payload, entry_type, index)
+        if receipt.receipt_id in state.receipts:
+            raise violation(
+                "duplicate_receipt",
+                f"receipt {receipt.receipt_id} is already recorded (entry {state.receipts[receipt.receipt_id]})",
+            )
+        _check_recorder(state, receipt.recorder, "receipt", violation)
+        recorder = state.governance.stakeholder(receipt.recorder)
+        assert recorder is not None  # _check_recorder
+        if not recorder.verifier.verify_raw(receipt_message(receipt.receipt), base64.b64decode(receipt.signature)):
+            raise violation("bad_signature", f"signature does not verify with {recorder.name}'s registered key")
+        state.signatures_checked += 1
+
+
+def _check_recorder(state: ControlState, name: str, what: str, violation: Any) -> None:
+    stakeholder = state.governance.stakeholder(name)
+    if stakeholder is None:
+        raise violation("unknown_signer", f"{what} signer {name!r} is not a stakeholder of the governance in force")
+    if stakeholder.role not in RECORDING_ROLES:
+        raise violation(
+            "not_a_registrar",
+            f"{name} has role {stakeholder.role}; only {' or '.join(RECORDING_ROLES)} sign a {what}",
+        )
+
+
+def admit(
+    state: ControlState, entry_type: str, payload: Mapping[str, Any], index: int | None, *, strict: bool
+) -> bool:
+    """Check and apply one entry; True when admitted. A violation is raised (``strict``: at append) or
+    recorded in ``state.faults`` and the entry skipped (a fold over stored entries never stops)."""
+    try:
+        check_entry(state, entry_type, payload, index)
+        state.apply(entry_type, payload, index=index)
+    except RuleViolationError as exc:
+        if strict:
+            raise
+        state.faults.append(exc)
+        return False
+    except (KeyError, ValueError, TypeError, LedgerError) as exc:  # a payload the model cannot even read
+        violation = RuleViolationError("malformed", str(exc), entry_type=entry_type, index=index)
+        if strict:
+            raise violation from None
+        state.faults.append(violation)
+        return False
+    return True
+
+
+def fold(entries: Iterable[GovernedEntry]) -> ControlState:
+    """The control state after ``entries`` (index order), admitting each governed entry under the rules;
+    entries that break them are listed in ``faults`` and skipped."""
+    state = ControlState()
+    for e in entries:
+        if e.type in GOVERNED_ENTRY_TYPES:
+            admit(state, e.type, e.payload, e.index, strict=False)
+    return state
