@@ -70,7 +70,7 @@ def test_demo_bundles_verify_offline(bundles: dict[str, Path], log_vkey: Verifie
     assert report.format == fmt
     assert report.records == len(manifest["records"])
     assert report.entries == len(manifest["entries"]) > 0
-    assert report.checkpoint.size == manifest["checkpoint"]["size"] == 162
+    assert report.checkpoint.size == manifest["checkpoint"]["size"] == 249
     assert report.cosigners == ()
     witnesses = [demo_key(name).verifier(SIG_COSIGNATURE_V1) for name in ("controller", "observer-1")]
     assert verify_bundle(bundles[fmt], log_vkey, witnesses=witnesses).cosigners == ("controller", "observer-1")
@@ -78,7 +78,8 @@ def test_demo_bundles_verify_offline(bundles: dict[str, Path], log_vkey: Verifie
     assert "no cosignature by the witness(es) stranger" in fails(bundles[fmt], log_vkey, witnesses=[stranger]).message
     for i in manifest["entries"]:
         assert (bundles[fmt] / "proofs" / "inclusion" / f"{i}.json").is_file()
-    assert sorted(int(p.stem) for p in (bundles[fmt] / "proofs" / "consistency").iterdir()) == [37, 73, 98, 126]
+    consistency = sorted(int(p.stem) for p in (bundles[fmt] / "proofs" / "consistency").iterdir())
+    assert consistency == [27, 48, 73, 101, 137, 209]
     assert report.line().startswith(f"ok: {fmt} bundle")
 
 
@@ -217,7 +218,7 @@ def test_an_entry_changed_in_the_bundle_is_not_in_the_signed_checkpoint(copy_of:
     changed = []
     for line in lines:
         obj = json.loads(line)
-        if obj["index"] == 22:  # the execution of MDF-0001
+        if obj["index"] == 153:  # the execution of MDF-0001
             assert '"amount_usd":"60000000.00"' in obj["entry"]
             obj["entry"] = obj["entry"].replace('"amount_usd":"60000000.00"', '"amount_usd":"70000000.00"')
         changed.append(json.dumps(obj, ensure_ascii=False, sort_keys=True))
@@ -225,14 +226,14 @@ def test_an_entry_changed_in_the_bundle_is_not_in_the_signed_checkpoint(copy_of:
     # ... and the published file changed to match it: the entry still fails its inclusion proof
     xml = (folder / iati.FILE).read_text(encoding="utf-8")
     (folder / iati.FILE).write_text(
-        xml.replace('<value currency="USD" value-date="2027-06-30">60000000.00</value>\n      <description>\n'
+        xml.replace('<value currency="USD" value-date="2032-03-31">60000000.00</value>\n      <description>\n'
                     "        <narrative>disbursement",
-                    '<value currency="USD" value-date="2027-06-30">70000000.00</value>\n      <description>\n'
+                    '<value currency="USD" value-date="2032-03-31">70000000.00</value>\n      <description>\n'
                     "        <narrative>disbursement", 1),
         encoding="utf-8",
     )
     error = fails(folder, log_vkey)
-    assert error.failures[0].startswith("ledger entry 22: not in the signed checkpoint of size 162")
+    assert error.failures[0].startswith("ledger entry 153: not in the signed checkpoint of size 249")
     assert "bytes in entries.jsonl were changed" in error.failures[0]
     assert "iati-activity XE-EXAMPLE-NAEF-MDF-road-oaxaca-coast" in error.failures[0]
     assert "iati-activity XE-EXAMPLE-NAEF-MDF-road-oaxaca-coast" in error.records
@@ -240,21 +241,21 @@ def test_an_entry_changed_in_the_bundle_is_not_in_the_signed_checkpoint(copy_of:
 
 def test_a_changed_proof_fails_and_names_the_entry(copy_of: CopyOf, log_vkey: VerifierKey) -> None:
     folder = copy_of("oc4ids")
-    proof_path = folder / "proofs" / "inclusion" / "35.json"
+    proof_path = folder / "proofs" / "inclusion" / "160.json"
     proof = json.loads(proof_path.read_text(encoding="utf-8"))
     proof["inclusion_path"][0] = "00" * 32
     proof_path.write_text(json.dumps(proof), encoding="utf-8")
     error = fails(folder, log_vkey)
-    assert error.failures[0].startswith("ledger entry 35: not in the signed checkpoint")
+    assert error.failures[0].startswith("ledger entry 160: not in the signed checkpoint")
     assert "inclusion proof does not lead to the signed root" in error.failures[0]
     assert error.records == ("project oc4ids-naefmdf-port-veracruz-terminal",)
 
 
 def test_a_missing_proof_cannot_be_checked(copy_of: CopyOf, log_vkey: VerifierKey) -> None:
     folder = copy_of("iati")
-    (folder / "proofs" / "inclusion" / "22.json").unlink()
-    with pytest.raises(BundleError, match=r"proofs/inclusion/22\.json is missing: the inclusion proof of ledger "
-                                          r"entry 22, used by iati-activity XE-EXAMPLE-NAEF-MDF-road-oaxaca-coast"):
+    (folder / "proofs" / "inclusion" / "153.json").unlink()
+    with pytest.raises(BundleError, match=r"proofs/inclusion/153\.json is missing: the inclusion proof of ledger "
+                                          r"entry 153, used by iati-activity XE-EXAMPLE-NAEF-MDF-road-oaxaca-coast"):
         verify_bundle(folder, log_vkey)
 
 
@@ -274,7 +275,7 @@ def test_the_checkpoint_must_be_signed_by_the_trusted_key(copy_of: CopyOf, log_v
     error = fails(folder, impostor)
     assert error.failures == (f"{CHECKPOINT_FILE}: note: no signature by a known key",)
     note = (folder / CHECKPOINT_FILE).read_text(encoding="utf-8")
-    (folder / CHECKPOINT_FILE).write_text(note.replace("\n162\n", "\n161\n", 1), encoding="utf-8")
+    (folder / CHECKPOINT_FILE).write_text(note.replace("\n249\n", "\n248\n", 1), encoding="utf-8")
     assert fails(folder, log_vkey).failures[0].startswith(f"{CHECKPOINT_FILE}: ")
 
 
@@ -338,14 +339,14 @@ def test_the_rfc_6962_procedure_by_hand(bundles: dict[str, Path]) -> None:
 def test_bundles_of_one_ledger_at_two_sizes_are_consistent(
     demo_url: str, bundles: dict[str, Path], log_vkey: VerifierKey, tmp_path: Path
 ) -> None:
-    older = export_bundle(demo_url, "iati", tmp_path / "older", size=98).folder
-    assert verify_bundle(older, log_vkey).checkpoint.size == 98
+    older = export_bundle(demo_url, "iati", tmp_path / "older", size=209).folder
+    assert verify_bundle(older, log_vkey).checkpoint.size == 209
     report = verify_bundle(bundles["iati"], log_vkey, older=older)
-    assert report.older_size == 98
-    assert "consistent with the older bundle (size 98)" in report.line()
+    assert report.older_size == 209
+    assert "consistent with the older bundle (size 209)" in report.line()
     # consistency is about the log, not the format
-    assert verify_bundle(bundles["eiti"], log_vkey, older=older).older_size == 98
-    assert verify_bundle(bundles["oc4ids"], log_vkey, older=bundles["iati"]).older_size == 162
+    assert verify_bundle(bundles["eiti"], log_vkey, older=older).older_size == 209
+    assert verify_bundle(bundles["oc4ids"], log_vkey, older=bundles["iati"]).older_size == 249
     backwards = fails(older, log_vkey, older=bundles["iati"])
     assert "is newer than this bundle's" in backwards.failures[0]
 

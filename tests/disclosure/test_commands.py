@@ -49,7 +49,7 @@ def test_disclose_then_verify(demo_url: str, log_vkey: VerifierKey, tmp_path: Pa
     res = CliRunner().invoke(app, ["disclose", fmt, "--ledger", demo_url, "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert res.stdout.startswith(f"wrote {fmt} bundle {out}: ")
-    assert "checkpoint demo.naef.example/log size 162" in res.stdout
+    assert "checkpoint demo.naef.example/log size 249" in res.stdout
     pub = tmp_path / "log.pub"
     pub.write_text(log_vkey.encode() + "\n", encoding="utf-8")
     res = CliRunner().invoke(app, ["verify-bundle", str(out), "--key", str(pub)])
@@ -62,7 +62,7 @@ def test_disclose_then_verify(demo_url: str, log_vkey: VerifierKey, tmp_path: Pa
 
 def test_verify_with_an_older_bundle(demo_url: str, log_vkey: VerifierKey, tmp_path: Path) -> None:
     runner = CliRunner()
-    for name, size in (("old", "73"), ("new", "162")):
+    for name, size in (("old", "73"), ("new", "249")):
         res = runner.invoke(app, ["disclose", "eiti", "--ledger", demo_url, "--out", str(tmp_path / name),
                                   "--size", size])
         assert res.exit_code == 0, res.output
@@ -156,7 +156,7 @@ def test_a_bundle_with_a_missing_proof_exits_2(
     shutil.rmtree(out / "proofs" / "inclusion")
     code, stdout, err = run_main(monkeypatch, capsys, "verify-bundle", str(out), "--key", log_vkey.encode())
     assert (code, stdout) == (2, "")
-    assert err.startswith(f"error: bundle {out}: proofs/inclusion/18.json is missing (and 27 more): ")
+    assert err.startswith(f"error: bundle {out}: proofs/inclusion/149.json is missing (and 27 more): ")
     assert err.count("\n") == 1
 
 
@@ -173,7 +173,7 @@ def test_a_changed_value_exits_2_naming_the_record(
     code, stdout, err = run_main(monkeypatch, capsys, "verify-bundle", str(out), "--key", log_vkey.encode())
     assert (code, stdout) == (2, "")
     assert err.startswith(f"error: bundle {out}: verification failed: project oc4ids-naefmdf-schools-chihuahua "
-                          "(ledger entries 48, 49, 50, 51, 52, 53, 54, 55, 56): /parties/1/name: the file has "
+                          "(ledger entries 11, 162, 163, 164, 165, 166, 167, 168, 169, 170): /parties/1/name: the file has "
                           "'Someone Else SA', the ledger gives 'Escuelas del Norte SA (fictional)'")
     assert err.count("\n") == 1
 

@@ -28,7 +28,7 @@ def test_demo_collections_are_pemex_payments_to_naef(demo_url: str) -> None:
     rows = rows_of(rendered.files[eiti.CSV_FILE])
     collected = [e for e in entries if e.type == "revenue_collected"]
     to_naef = [r for r in rows if r["flow"] == "pemex_to_naef"]
-    assert len(to_naef) == len(collected) == 20
+    assert len(to_naef) == len(collected) == 28
     assert sum(Decimal(r["amount_usd"]) for r in to_naef) == sum(Decimal(e.payload["amount_usd"]) for e in collected)
     first = to_naef[0]
     assert (first["period"], first["period_start"], first["period_end"]) == ("2027Q1", "2027-01-01", "2027-03-31")

@@ -92,7 +92,7 @@ def test_activities_carry_the_ledger_values(demo_url: str, export: tuple[bytes, 
     assert txs[0][1] == prop.payload["proposal"]["amount_usd"]
     assert str(prop.index) in str(txs[0][2]).split()
     assert txs[1] == ("4", exe.payload["amount_usd"], str(exe.index))  # works paid: expenditure
-    assert road.findtext("naef:ledger-entries", namespaces=NS) == "18 19 20 21 22 23"
+    assert road.findtext("naef:ledger-entries", namespaces=NS) == "149 150 151 152 153 154"
     # the other sectors of the brief's table
     assert attr(activity(root, "port-veracruz-terminal"), "sector", "code") == "21040"
     schools = activity(root, "schools-chihuahua")

@@ -112,7 +112,7 @@ def test_projects_carry_the_ledger_values(demo_url: str, package: dict[str, Any]
     assert cost["costGroups"][0]["costs"][0]["value"]["amount"] == 180_000_000.0
     assert "benchmark flag" in cost["costGroups"][0]["costs"][0]["classification"]["description"]
     assert schools["milestones"] == [
-        {"id": "1", "title": "disbursement MDF-0003 paid", "status": "met", "dateMet": "2028-06-30T00:00:00Z"}
+        {"id": "1", "title": "disbursement MDF-0003 paid", "status": "met", "dateMet": "2032-03-31T00:00:00Z"}
     ]
 
 

@@ -296,8 +296,8 @@ def test_conflict_declared_after_approval_removes_it_from_the_quorum() -> None:
 
 def test_declaration_by_a_non_stakeholder_is_bad_input() -> None:
     state = new_state()
+    ghost = InterestDeclaration(declarant="ghost", party="x", nature="n", declared_on=date(2030, 1, 1))
     with pytest.raises(LedgerError, match="declarant 'ghost' is not a stakeholder"):
-        ghost = InterestDeclaration(declarant="ghost", party="x", nature="n", declared_on=date(2030, 1, 1))
         decide_declaration(state, sign_declaration(ghost, key("ghost")))
 
 
@@ -416,8 +416,8 @@ def test_flow_on_a_real_ledger_records_refusals_and_appends_nothing_on_bad_input
     # bad input: nothing appended
     with pytest.raises(LedgerError, match="proposal_id already used"):
         propose(ledger, sign_proposal(p, key("mx-1")))
+    ghost = InterestDeclaration(declarant="ghost", party="x", nature="n", declared_on=date(2030, 1, 1))
     with pytest.raises(LedgerError, match="not a stakeholder"):
-        ghost = InterestDeclaration(declarant="ghost", party="x", nature="n", declared_on=date(2030, 1, 1))
         declare_interest(ledger, sign_declaration(ghost, key("ghost")))
     assert ledger.size() == size
     # a refusal is appended, then raised with its index

@@ -20,20 +20,26 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from naef.demo import DEMO_LOG_KEY_NAME, demo_key, run_demo
-from naef.ledger.approvals import DisbursementProposal, sign_approval, sign_proposal
+from naef.ledger.approvals import DisbursementProposal, import_bods, sign_approval, sign_proposal
 from naef.ledger.benchmarking import UnitCostClaim
 from naef.ledger.keys import SignerKey
+from naef.ledger.log import Ledger
 from naef.web import WebConfig, create_app
 from naef.web.signing import sign_request
+from tests.ledger.governed import entity_statement
 
 ORIGIN = DEMO_LOG_KEY_NAME
 
 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo ledger (baseline figures, 5 years), built once."""
+    """A demo ledger (baseline figures, 7 years), built once, with the BODS records of the payees the tests
+    propose to (a payee must be a BODS entity or person in the ledger)."""
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     run_demo(str(path))
+    with Ledger.open(str(path)) as ledger:
+        payees = [entity_statement(p) for p in ("demo-ferrocarril-bajio", "demo-x")]
+        import_bods(ledger, payees, signer=demo_key("controller"))
     return path
 
 

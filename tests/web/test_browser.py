@@ -28,7 +28,7 @@ from naef.ledger.keys import SignerKey  # noqa: E402
 from naef.web.signing import parse_signature_headers, sign_request  # noqa: E402
 from tests.web.conftest import ORIGIN, railway_proposal, signed_proposal_body  # noqa: E402
 
-PAGES = {"/": 1, "/risk": 0, "/mdf": 2, "/ledger": 0, "/ledger/entries/20": 0, "/sign": 0, "/sign/MDF-0003": 0}
+PAGES = {"/": 1, "/risk": 0, "/mdf": 2, "/ledger": 0, "/ledger/entries/150": 0, "/sign": 0, "/sign/MDF-0003": 0}
 """Each page and how many charts it draws (the risk page draws its fan charts once a Monte Carlo has run)."""
 
 
@@ -80,7 +80,7 @@ def test_each_page_opens_without_errors(page: Any, live_server: str, path: str) 
 @pytest.mark.parametrize(
     ("path", "needle"),
     [("/", "Collection account → Mexican Development Fund"), ("/risk", "collapse_2008"), ("/mdf", "Veracruz"),
-     ("/ledger", "conflict_of_interest"), ("/ledger/entries/20", "disbursement_approved"),
+     ("/ledger", "conflict_of_interest"), ("/ledger/entries/150", "disbursement_approved"),
      ("/sign/MDF-0003", "naef disbursement approval v1")],
 )
 def test_reading_pages_work_with_javascript_off(browser: Any, live_server: str, path: str, needle: str) -> None:

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from naef.web.app import plotly_js_path
 
-PAGES = ["/", "/risk", "/mdf", "/ledger", "/ledger/entries/20", "/sign", "/sign/MDF-0003"]
+PAGES = ["/", "/risk", "/mdf", "/ledger", "/ledger/entries/150", "/sign", "/sign/MDF-0003"]
 
 
 def _text(page: str) -> str:
@@ -55,7 +55,7 @@ def test_reading_without_javascript(client: TestClient) -> None:
     assert "demo.naef.example/log" in ledger
     assert "MDF-0002" in ledger
     assert "conflict_of_interest" in ledger
-    entry = _text(client.get("/ledger/entries/20").text)
+    entry = _text(client.get("/ledger/entries/150").text)
     assert "disbursement_approved" in entry
     assert "inclusion_path" in entry
     sign = _text(client.get("/sign/MDF-0003").text)

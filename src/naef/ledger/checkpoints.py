@@ -16,7 +16,7 @@ from naef.ledger.entries import format_time
 from naef.ledger.errors import LedgerError, VerificationError
 from naef.ledger.keys import SIG_COSIGNATURE_V1, SignerKey, VerifierKey
 from naef.ledger.merkle import consistency_plan, is_empty_tree, verify_consistency
-from naef.ledger.note import Checkpoint, cosign_checkpoint, open_checkpoint, sign_checkpoint
+from naef.ledger.note import Checkpoint, cosign_checkpoint, open_checkpoint, parse_note, sign_checkpoint
 from naef.ledger.proofs import fold_plans, root_of, root_plan
 
 __all__ = [
@@ -61,6 +61,8 @@ def store_checkpoint(
             size=size, root_hash=root, note=note, created_at=format_time(datetime.now(UTC))
         )
     )
+    # the head counts the checkpoints stored, so that a deleted row shows in verify
+    conn.execute(store.head.update().where(store.head.c.id == 1).values(checkpoints=store.head.c.checkpoints + 1))
     return note
 
 
@@ -130,4 +132,8 @@ def cosign(conn: Connection, *, log_key: VerifierKey, witness: SignerKey, size: 
         )
     note = cosign_checkpoint(target_note, witness, timestamp=timestamp)
     conn.execute(store.checkpoints.update().where(c.size == target_size).values(note=note))
+    added = len(parse_note(note).signatures) - len(parse_note(target_note).signatures)  # 0: a renewed line
+    if added:
+        h = store.head.c
+        conn.execute(store.head.update().where(h.id == 1).values(cosignatures=h.cosignatures + added))
     return note

@@ -85,8 +85,19 @@ class StoredEntry:
     leaf_hash: bytes
 
 
-def _stored_entry(index: int, canonical: bytes, stored_leaf: bytes) -> StoredEntry:
-    e = decode_entry(bytes(canonical))
+def _stored_entry(index: int, canonical: object, stored_leaf: object) -> StoredEntry:
+    """Decode one stored row; a row of the wrong storage type or undecodable bytes is a VerificationError
+    naming its index (never a TypeError: the web answers it with a 4xx)."""
+    if not isinstance(canonical, bytes | memoryview) or not isinstance(stored_leaf, bytes | memoryview):
+        raise VerificationError(
+            f"entry {index}: stored with the wrong column types (canonical {type(canonical).__name__}, "
+            f"leaf_hash {type(stored_leaf).__name__}); run `naef ledger verify`",
+            index=index,
+        )
+    try:
+        e = decode_entry(bytes(canonical))
+    except LedgerError as exc:
+        raise VerificationError(f"entry {index}: {exc.message}; run `naef ledger verify`", index=index) from None
     return StoredEntry(index, e.type, e.time, e.payload, e.canonical, bytes(stored_leaf))
 
 

@@ -97,6 +97,8 @@ head = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("size", BigInteger, nullable=False),
+    Column("checkpoints", BigInteger, nullable=False, server_default="0"),  # rows ever stored (0002)
+    Column("cosignatures", BigInteger, nullable=False, server_default="0"),  # witness lines ever added (0002)
 )
 
 entries = Table(

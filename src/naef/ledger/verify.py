@@ -52,17 +52,25 @@ class VerifyReport:
 def verify_store(conn: Connection, log_key: VerifierKey, published: Checkpoint | None) -> VerifyReport:
     """Recompute everything from the stored bytes; ``VerificationError`` at the first fault (see the module)."""
     size = store.head_size(conn)
+    hc = store.head.c
+    head_checkpoints, head_cosignatures = conn.execute(select(hc.checkpoints, hc.cosignatures).where(hc.id == 1)).one()
     wkeys = [VerifierKey.parse(v) for v in conn.execute(select(store.witnesses.c.vkey)).scalars()]
     c = store.checkpoints.c
     want_root: dict[int, bytes] = {}
     n_cosig = 0
+    n_lines = 0
     cp_rows = conn.execute(select(c.size, c.root_hash, c.note).order_by(c.size)).all()
     for s, r, note in cp_rows:
-        s = int(s)
+        if not isinstance(s, int) or not isinstance(r, bytes | memoryview) or not isinstance(note, str):
+            raise VerificationError(
+                f"checkpoint row (size {s!r}): stored with the wrong column types "
+                f"({type(s).__name__}, {type(r).__name__}, {type(note).__name__})"
+            )
         try:
-            opened = open_checkpoint(str(note), log_key, wkeys)
+            opened = open_checkpoint(note, log_key, wkeys)
         except LedgerError as exc:
             raise VerificationError(f"checkpoint at size {s}: {exc.message}", checkpoint_size=s) from None
+        n_lines += len(opened.note.signatures) - 1
         cp = opened.checkpoint
         if cp.size != s or cp.root_hash != bytes(r):
             raise VerificationError(
@@ -73,6 +81,16 @@ def verify_store(conn: Connection, log_key: VerifierKey, published: Checkpoint |
             raise VerificationError(f"checkpoint at size {s}: beyond the log size {size}", checkpoint_size=s)
         want_root[s] = cp.root_hash
         n_cosig += len(opened.cosigners)
+    if len(cp_rows) != head_checkpoints:
+        raise VerificationError(
+            f"checkpoints: {len(cp_rows)} stored where the head records {head_checkpoints} "
+            "(a checkpoint row was deleted or inserted)"
+        )
+    if n_lines != head_cosignatures:
+        raise VerificationError(
+            f"cosignatures: the stored checkpoints carry {n_lines} witness cosignature lines where the head "
+            f"records {head_cosignatures} (a cosignature was removed from or added to a stored note)"
+        )
     if published is not None and published.size > size:
         raise VerificationError(
             f"published checkpoint: size {published.size} is beyond the log size {size}",
@@ -99,11 +117,22 @@ def verify_store(conn: Connection, log_key: VerifierKey, published: Checkpoint |
         if levels:
             cond = or_(*(and_(n.level == lv, n.idx >= (pos >> lv), n.idx < (stop >> lv)) for lv in levels))
             for lv, ix, h in conn.execute(select(n.level, n.idx, n.hash).where(cond)):
-                stored_nodes[(int(lv), int(ix))] = bytes(h)
+                if not isinstance(h, bytes | memoryview) or not isinstance(lv, int) or not isinstance(ix, int):
+                    raise VerificationError(
+                        f"node (level {lv!r}, index {ix!r}): stored with the wrong column types "
+                        f"(hash {type(h).__name__})"
+                    )
+                stored_nodes[(lv, ix)] = bytes(h)
         expected = pos
         for idx, etype, canonical, stored_leaf in rows:
             if idx != expected:
                 raise VerificationError(f"entry {expected}: missing from the store", index=expected)
+            if not isinstance(canonical, bytes | memoryview) or not isinstance(stored_leaf, bytes | memoryview):
+                raise VerificationError(
+                    f"entry {idx}: stored with the wrong column types (canonical {type(canonical).__name__}, "
+                    f"leaf_hash {type(stored_leaf).__name__}; both must be bytes)",
+                    index=idx,
+                )
             canonical = bytes(canonical)
             h = leaf_hash(canonical)
             if h != bytes(stored_leaf):
@@ -156,6 +185,14 @@ def verify_store(conn: Connection, log_key: VerifierKey, published: Checkpoint |
     extra_entries = conn.execute(select(func.count()).select_from(store.entries).where(e.idx >= size)).scalar_one()
     if extra_entries:
         raise VerificationError(f"entry {size}: stored beyond the head size {size}", index=size)
+    stray = conn.execute(select(e.idx).where(or_(e.idx < 0, e.idx >= size)).order_by(e.idx).limit(1)).scalar()
+    total_entries = conn.execute(select(func.count()).select_from(store.entries)).scalar_one()
+    if stray is not None or total_entries != size:
+        where = f"an entry row at index {stray!r}" if stray is not None else f"{total_entries} entry rows"
+        raise VerificationError(
+            f"entries: {where} stored outside the log of size {size} (a stray row)",
+            index=stray if isinstance(stray, int) else None,
+        )
     total_nodes = conn.execute(select(func.count()).select_from(store.nodes)).scalar_one()
     if total_nodes != n_nodes:
         raise VerificationError(
