@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from naef.ledger.approvals import ENTRY_BODS
-from naef.ledger.bods import BodsError, check_beneficial_flags, import_bods
+from naef.ledger.approvals import ENTRY_BODS, import_bods, register_governance
+from naef.ledger.bods import BodsError, check_beneficial_flags
 from naef.ledger.interests import InterestDeclaration, OwnershipGraph, find_conflict
 from naef.ledger.keys import generate_key
 from naef.ledger.log import Ledger
 from tests import data_paths
+from tests.ledger.governed import GOVERNANCE, key
 
 PERSON, COMPANY_B, COMPANY_A = "c25d4d612c2c", "d4ab89ea169a", "ad3f6c2fcc9e"
 PRIMARY, B_OWNS_A, PERSON_OWNS_B = "d8d75ccf40e4", "4cf2837bd01f", "05e81af035e4"
@@ -87,23 +88,25 @@ def test_a_beneficial_owner_flag_on_an_entity_is_refused_at_import(tmp_path: Pat
     index = next(n for n, st in enumerate(statements) if st["recordId"] == B_OWNS_A)
     sid = statements[index]["statementId"]
     with Ledger.init(str(tmp_path / "l.db"), generate_key("t.example/log").verifier()) as ledger:
+        register_governance(ledger, GOVERNANCE)
+        registrar = key("registrar")
         with pytest.raises(BodsError) as exc:
-            import_bods(ledger, statements, source="file.json")
+            import_bods(ledger, statements, signer=registrar, source="file.json")
         assert exc.value.message == (
             f"file.json: statement {index} (statementId {sid!r}): recordDetails.interests[0]."
             "beneficialOwnershipOrControl: true needs a natural person as interested party (BODS 0.4), but "
             f"{COMPANY_B!r} is an entity record"
         )
-        assert ledger.size() == 0
+        assert ledger.size() == 1  # the governance only
         # the correct chain imports; a later flagged link from the (logged) entity is refused as well
-        import_bods(ledger, layered(person_flag=True))
+        import_bods(ledger, layered(person_flag=True), signer=registrar)
         size = ledger.size()
         later = copy.deepcopy(statements[index])
         later["statementId"] = "0b9c8f0e-1f6e-4d6a-9a7c-5d1f2e3a4b5c"
         with pytest.raises(BodsError, match=f"but {COMPANY_B!r} is an entity record"):
-            import_bods(ledger, [later])
+            import_bods(ledger, [later], signer=registrar)
         assert ledger.size() == size
-        assert len(list(ledger.entries(entry_type=ENTRY_BODS))) == size
+        assert len(list(ledger.entries(entry_type=ENTRY_BODS))) == size - 1
 
 
 def test_a_flag_on_an_unknown_party_is_refused_and_an_unspecified_one_accepted() -> None:

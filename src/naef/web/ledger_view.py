@@ -13,12 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
 from naef.ledger.approvals import Approval as ApprovalModel
 from naef.ledger.approvals import (
     ApprovalRefusedError,
     ControlState,
+    admit,
     approval_message,
     approve,
     canonical_proposal,
@@ -173,11 +172,10 @@ class LedgerView:
     @staticmethod
     def _apply(f: _Folded, e: StoredEntry) -> None:
         payload = dict(e.payload)
-        if e.type in ControlState.RELEVANT_TYPES:
-            try:
-                f.state.apply(e.type, payload, index=e.index)
-            except (KeyError, ValueError, TypeError, ValidationError, LedgerError) as exc:
-                f.unreadable.append(f"entry {e.index} ({e.type}): not folded into the control state ({exc})")
+        # the same gate as at append and in `naef ledger audit`: an entry that breaks a rule (written around
+        # it, e.g. by raw SQL) is named and skipped, never shown as a fact, and never blocks other writes
+        if e.type in ControlState.RELEVANT_TYPES and not admit(f.state, e.type, payload, e.index, strict=False):
+            f.unreadable.append(f"{f.state.faults[-1].message} (not folded into the control state)")
         if e.type == "disbursement_refused":
             f.refusals.append({"index": e.index, "time": e.time, **payload})
         if e.type in _MDF_TYPES or "project_id" in payload:
@@ -198,6 +196,27 @@ class LedgerView:
         with self._lock:
             out: dict[str, Any] = self._refresh().state.governance.model_dump(mode="json")
             return out
+
+    def audit_status(self) -> dict[str, Any]:
+        """The audit of the committed log under the rules (:func:`naef.ledger.audit.audit`, folded
+        incrementally): ok or the first entry that breaks a rule, with the MDF's received, disbursed and
+        balance."""
+        with self._lock:
+            f = self._refresh()
+            state = f.state
+            first = state.faults[0] if state.faults else None
+            return {
+                "ok": first is None,
+                "size": f.size,
+                "governed_entries": sum(state.admitted.values()) + len(state.faults),
+                "faults": len(state.faults),
+                "first_fault": None if first is None else {
+                    "index": first.index, "type": first.entry_type, "rule": first.rule, "message": first.message
+                },
+                "received_usd": str(state.received_usd),
+                "disbursed_usd": str(state.disbursed_usd),
+                "balance_usd": str(state.balance_usd),
+            }
 
     def unreadable(self) -> list[str]:
         """Entries that could not be folded into the control state (should be none)."""

@@ -86,6 +86,7 @@ def _ledger_summary(state: WebState) -> dict[str, Any] | None:
     info = state.ledger.info()
     latest = state.ledger.ledger.latest_checkpoint()
     info["latest_checkpoint"] = None if latest is None else checkpoint_json(latest)
+    info["audit"] = state.ledger.audit_status()
     return info
 
 
