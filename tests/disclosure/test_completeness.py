@@ -221,7 +221,7 @@ def test_a_changed_or_missing_bods_package_is_named(
     path.write_text(json.dumps(statements), encoding="utf-8")
     error = _fails(folder, log_vkey)
     assert "bods package" in error.records
-    assert any(f.startswith("bods package (ledger entries 5, 6, 7, 8, 9, 10, 11, 12): bods-statements.json: /2/recordDetails/names")
-               for f in error.failures)
+    assert any(f.startswith("bods package (ledger entries 5, 6, 7, 8, 9, 10, 11, 12): bods-statements.json: "
+                            "/2/recordDetails/names") for f in error.failures)
     path.unlink()
     assert "bods-statements.json is missing" in _fails(folder, log_vkey).failures[0]
