@@ -1,0 +1,127 @@
+"""Property (issue 14): random sequences of valid and invalid governed operations, through the service and
+straight through ``Ledger.append``, leave a log whose audit passes; every operation built to be invalid is
+refused, and a refusal appends nothing (or only its recorded ``disbursement_refused`` entry)."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from naef.ledger import generate_key
+from naef.ledger.approvals import (
+    ENTRY_APPROVED,
+    ENTRY_EXECUTED,
+    ENTRY_REFUSED,
+    ApprovalRefusedError,
+    DisbursementProposal,
+    MdfReceipt,
+    approve,
+    execute,
+    proposal_sha256,
+    propose,
+    record_receipt,
+    sign_approval,
+    sign_proposal,
+    sign_receipt,
+)
+from naef.ledger.audit import audit
+from naef.ledger.benchmarking import UnitCostClaim
+from naef.ledger.errors import LedgerError
+from naef.ledger.keys import SignerKey
+from naef.ledger.log import Ledger
+from tests.ledger.governed import ROLES, bootstrap, key
+
+PIDS = ["P-1", "P-2", "P-3"]
+PAYEES = {"known": "payee-1", "unknown": "payee-9"}
+SIGNERS = [*ROLES, "stranger"]
+
+
+def _proposal(pid: str, payee: str, amount: int) -> DisbursementProposal:
+    return DisbursementProposal(
+        proposal_id=pid, payee=payee, amount_usd=f"{amount}.00", project_id="p", purpose="works", proposer="mx-1",
+        unit_cost=UnitCostClaim(project_type="road_new_two_lane", unit="lane_km", quantity=10,
+                                contract_cost_usd="10000000.00"),
+    )
+
+
+operation = st.one_of(
+    st.tuples(st.just("propose"), st.sampled_from(PIDS), st.sampled_from(sorted(PAYEES)),
+              st.sampled_from([10_000_000, 80_000_000, 400_000_000])),
+    st.tuples(st.just("approve"), st.sampled_from(PIDS), st.sampled_from(SIGNERS), st.booleans()),
+    st.tuples(st.just("execute"), st.sampled_from(PIDS)),
+    st.tuples(st.just("receipt"), st.integers(0, 4), st.sampled_from(["registrar", "controller", "mx-1"]),
+              st.booleans()),
+    st.tuples(st.just("forge_execution"), st.sampled_from(PIDS)),
+)
+
+
+def _run(ledger: Ledger, op: tuple[Any, ...], proposals: dict[str, DisbursementProposal]) -> bool:
+    """Apply one operation; True when it was built to be invalid (it must then be refused)."""
+    kind = op[0]
+    if kind == "propose":
+        _, pid, payee_kind, amount = op
+        p = _proposal(pid, PAYEES[payee_kind], amount)
+        invalid = payee_kind == "unknown" or pid in proposals
+        propose(ledger, sign_proposal(p, key("mx-1")))
+        proposals[pid] = p
+        return invalid
+    if kind == "approve":
+        _, pid, signer, genuine = op
+        p = proposals.get(pid, _proposal(pid, PAYEES["known"], 1))
+        approval = sign_approval(p, key(signer))
+        if not genuine:
+            approval = approval.model_copy(update={"signature": base64.b64encode(os.urandom(64)).decode()})
+        approve(ledger, approval)
+        return not genuine or signer in ("stranger", "observer", "registrar", "mx-1")
+    if kind == "execute":
+        execute(ledger, op[1])
+        return False
+    if kind == "receipt":
+        _, n, recorder, genuine = op
+        receipt = MdfReceipt(receipt_id=f"R-{n}", period="2030Q1", amount_usd="50000000.00", source="waterfall",
+                             recorder=recorder)
+        signer = key(recorder) if genuine else SignerKey(recorder, key("na-1").seed)
+        record_receipt(ledger, sign_receipt(receipt, signer))
+        return not genuine or recorder == "mx-1"
+    pid = op[1]  # forge_execution: an execution entry appended with no decision behind it
+    p = proposals.get(pid, _proposal(pid, PAYEES["known"], 1))
+    ledger.append(ENTRY_EXECUTED, {"proposal_id": pid, "proposal_sha256": proposal_sha256(p), "payee": p.payee,
+                                   "amount_usd": str(p.amount_usd), "approvals": [], "benchmark_flagged": False})
+    return True
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(operation, min_size=1, max_size=14))
+def test_random_governed_operations_leave_an_audited_log(tmp_path_factory: Any, ops: list[tuple[Any, ...]]) -> None:
+    folder: Path = tmp_path_factory.mktemp("prop")
+    with Ledger.init(str(folder / "l.db"), generate_key("t.example/log").verifier()) as ledger:
+        bootstrap(ledger, payees=(PAYEES["known"],), funds_usd="0")
+        proposals: dict[str, DisbursementProposal] = {}
+        for op in ops:
+            before = ledger.size()
+            outcome = "accepted"
+            recorded_at: int | None = None
+            try:
+                invalid = _run(ledger, op, proposals)
+            except ApprovalRefusedError as refusal:  # refused and recorded: exactly one refusal entry
+                outcome, recorded_at = "recorded", refusal.index
+            except (LedgerError, ValueError):  # refused: nothing appended
+                outcome = "refused"
+            if outcome == "recorded":
+                assert (recorded_at, ledger.size()) == (before, before + 1)
+                assert ledger.get(before).type == ENTRY_REFUSED
+            elif outcome == "refused":
+                assert ledger.size() == before
+            else:
+                assert not invalid, f"{op} was built to be invalid but was accepted"
+                assert ledger.size() > before
+        report = audit(ledger.entries())
+        assert report.ok, report.line()
+        assert report.disbursed_usd <= report.received_usd
+        approvals = [e for e in ledger.entries(entry_type=ENTRY_APPROVED)]
+        assert all(e.payload["signer"] not in ("stranger", "observer", "registrar") for e in approvals)
