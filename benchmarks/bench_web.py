@@ -43,14 +43,15 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from naef.demo import DEMO_LOG_KEY_NAME, demo_key, illustrative_figures, run_demo
+from naef.demo import DEMO_LOG_KEY_NAME, demo_key, illustrative_figures, payee_statement, run_demo
 from naef.ledger import Ledger
-from naef.ledger.approvals import DisbursementProposal, sign_proposal
+from naef.ledger.approvals import DisbursementProposal, import_bods, sign_proposal
 from naef.ledger.benchmarking import UnitCostClaim
 from naef.ledger.merkle import verify_consistency, verify_inclusion
 from naef.web.signing import sign_request
@@ -242,6 +243,8 @@ def main() -> None:
         db = str(Path(d) / "ledger.db")
         run_demo(db, figures=illustrative_figures())
         with Ledger.open(db) as ledger:
+            payee = payee_statement("demo-load-payee", "Load test payee (fictional)", on=date(2027, 1, 1))
+            import_bods(ledger, [payee], signer=demo_key("controller"))
             for start in range(0, args.prefill, 5_000):
                 ledger.append_batch(
                     [("revenue_collected", {"period": f"P{i}", "amount_usd": 1000 + i, "source": "PEMEX"})

@@ -16,6 +16,7 @@ from naef.demo.ledger import (
     demo_bods_statements,
     demo_governance,
     demo_key,
+    payee_statement,
     run_demo,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "demo_governance",
     "demo_key",
     "illustrative_figures",
+    "payee_statement",
     "run_demo",
 ]

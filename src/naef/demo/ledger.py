@@ -72,6 +72,7 @@ __all__ = [
     "demo_bods_statements",
     "demo_governance",
     "demo_key",
+    "payee_statement",
     "run_demo",
 ]
 
@@ -115,6 +116,29 @@ def demo_governance() -> Governance:
 
 def _sid(label: str) -> str:
     return str(uuid.uuid5(_BODS_NAMESPACE, label))
+
+
+def payee_statement(record_id: str, name: str, *, on: date) -> dict[str, Any]:
+    """A BODS 0.4 entity statement for a FICTIONAL payee (a payee must be a BODS record in the ledger)."""
+    (statement,) = [s for s in _statements(on, record_id, [(record_id, name)]) if s["recordId"] == record_id]
+    return statement
+
+
+def _statements(on: date, subject: str, entities: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    publication = {"publicationDate": on.isoformat(), "bodsVersion": "0.4", "publisher": {"name": "naef demo"}}
+    return [
+        {
+            "statementId": _sid(record_id),
+            "declarationSubject": subject,
+            "statementDate": on.isoformat(),
+            "publicationDetails": publication,
+            "recordId": record_id,
+            "recordStatus": "new",
+            "recordType": "entity",
+            "recordDetails": {"isComponent": False, "entityType": {"type": "registeredEntity"}, "name": name},
+        }
+        for record_id, name in entities
+    ]
 
 
 def demo_bods_statements(*, on: date) -> list[dict[str, Any]]:
