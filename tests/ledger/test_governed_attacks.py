@@ -363,6 +363,9 @@ def test_the_web_api_refuses_answers_4xx_and_keeps_writing(db_url: str, log_key:
         res = signed_post(client, "/api/executions", {"proposal_id": "MDF-1"}, key("na-1"), origin=origin)
         assert res.status_code == 409
         assert res.json()["error"]["code"] == "quorum_not_met"
-        # the portal names the bad row beside the checkpoint
+        # the portal names the bad row beside the checkpoint, and so does the API
         page = client.get("/ledger").text
         assert f"entry {bad} (disbursement_approved): rule unknown_proposal" in page
+        status = client.get("/api/ledger/audit").json()
+        assert status["ok"] is False
+        assert (status["first_fault"]["index"], status["first_fault"]["rule"]) == (bad, "unknown_proposal")

@@ -142,6 +142,24 @@ class LedgerInfo(BaseModel):
     latest_checkpoint_size: int | None
 
 
+class AuditFaultOut(BaseModel):
+    index: int | None
+    type: str
+    rule: str = Field(description="The rule's code, e.g. quorum_not_met, bad_signature, insufficient_funds.")
+    message: str
+
+
+class AuditOut(BaseModel):
+    ok: bool
+    size: int = Field(description="Entries audited: 0 to size - 1.")
+    governed_entries: int
+    faults: int
+    first_fault: AuditFaultOut | None
+    received_usd: str
+    disbursed_usd: str
+    balance_usd: str
+
+
 class EntryOut(BaseModel):
     index: int
     type: str
@@ -352,6 +370,13 @@ def _ledger_call(fn: Any, *args: Any) -> Any:
 def ledger_info(state: State) -> dict[str, Any]:
     """Size, root hash, origin, the log key and witness keys, the latest checkpoint's size."""
     return state.require_ledger().info()
+
+
+@router.get("/ledger/audit", response_model=AuditOut, responses=ERRORS, tags=["ledger"])
+def ledger_audit(state: State) -> dict[str, Any]:
+    """The log replayed under the control system's rules (as ``naef ledger audit``): ok, or the first entry that
+    breaks a rule; the MDF's received, disbursed and balance."""
+    return state.require_ledger().audit_status()
 
 
 @router.get("/ledger/entries", response_model=EntriesPage, responses=ERRORS, tags=["ledger"])
