@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
@@ -14,12 +13,23 @@ import typer
 from rich.table import Table
 
 from naef import __version__
-from naef.commands.common import SchedulerOption, WorkersOption, console, err_console, write_outputs
+from naef.commands.common import (
+    ChunkSizeOption,
+    OptionalPathsOption,
+    SchedulerOption,
+    SeedOption,
+    ThreadsOption,
+    WorkersOption,
+    console,
+    err_console,
+    write_outputs,
+)
 from naef.commands.common import num as _num
 from naef.commands.common import usd_bn as _usd_bn
 from naef.commands.reporting import PdfOption, add_report
 from naef.errors import CliError, NaefError
 from naef.report.format import pct, rate, times
+from naef.studies.settings import DEFAULT_CHUNK_SIZE, DEFAULT_SEED, EngineName
 
 app = typer.Typer(
     name="naef",
@@ -107,16 +117,10 @@ def run(
         bool, typer.Option("--deterministic", help="Run the scenario's deterministic case (its price decks); the "
                            "default unless --paths is given.")
     ] = False,
-    paths: Annotated[
-        int | None, typer.Option("--paths", help="Monte Carlo: number of paths (prices, production, costs).")
-    ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Monte Carlo: the seed of every random stream.")] = 1,
-    chunk_size: Annotated[
-        int, typer.Option("--chunk-size", help="Monte Carlo: paths simulated at once (results do not depend on it).")
-    ] = 20_000,
-    threads: Annotated[
-        int | None, typer.Option("--threads", help="Monte Carlo: threads of the compiled kernel (default: all cores).")
-    ] = None,
+    paths: OptionalPathsOption = None,
+    seed: SeedOption = DEFAULT_SEED,
+    chunk_size: ChunkSizeOption = DEFAULT_CHUNK_SIZE,
+    threads: ThreadsOption = None,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: out/<scenario name>).")] = None,
@@ -133,42 +137,35 @@ def run(
     breakeven price, hedge effect) and percentiles.csv (P5-P95 by period). Both also write report.html (one
     self-contained page, opens offline) and results.xlsx; --pdf adds report.pdf.
     """
-    from naef import load_scenario, simulate
+    from naef.scenario import load_scenario
+    from naef.studies.run import run as run_study
+    from naef.studies.settings import RunSettings
 
-    if engine not in ("vector", "reference"):
-        raise CliError(f"--engine: unknown engine {engine!r} (choose 'vector' or 'reference')")
     if deterministic and paths is not None:
         raise CliError("--deterministic: cannot be combined with --paths (choose one kind of run)")
-    if threads is not None and threads < 1:
-        raise CliError(f"--threads: must be at least 1 (got {threads})")
     if paths is None and (workers is not None or scheduler is not None):
         raise CliError("--workers/--scheduler: only for a Monte Carlo run (add --paths N)")
+    chosen_engine: EngineName = "reference" if engine == "reference" else "vector"
+    if engine not in ("vector", "reference"):
+        raise CliError(f"--engine: unknown engine {engine!r} (choose 'vector' or 'reference')")
     if paths is not None:
-        from naef.engine.montecarlo import check_run_arguments
-
-        check_run_arguments(n_paths=paths, seed=seed, chunk_size=chunk_size)
+        settings = RunSettings(seed=seed, paths=paths, chunk_size=chunk_size, threads=threads, workers=workers,
+                               scheduler=scheduler, engine=chosen_engine)
+    else:
+        settings = RunSettings(threads=threads, engine=chosen_engine)
     sc = load_scenario(scenario)
     folder = out if out is not None else Path("out") / sc.scenario.name
     if paths is not None:
         from naef.commands.montecarlo import run_mc
 
-        run_mc(sc, paths=paths, seed=seed, chunk_size=chunk_size, out=folder, quiet=quiet, threads=threads,
-               engine="reference" if engine == "reference" else "vector", workers=workers, scheduler=scheduler,
-               pdf=pdf)
+        run_mc(sc, settings, out=folder, quiet=quiet, pdf=pdf)
         return
-    result = simulate(sc, engine="reference" if engine == "reference" else "vector")
-    files: dict[str, str | bytes] = {
-        "cashflows.csv": result.table.to_csv(index=False, float_format="%.6f"),
-        "summary.json": json.dumps(result.summary, indent=2, allow_nan=False, default=_json_default) + "\n",
-    }
-    add_report(files, scenario=sc, pdf=pdf, summary=result.summary, cashflows=result.table)
+    result = run_study(sc, settings)
+    files = result.files()
+    add_report(files, scenario=sc, pdf=pdf, summary=result.summary, cashflows=result.cashflows)
     write_outputs(folder, files)
     if not quiet:
         _print_summary(result.summary, folder)
-
-
-def _json_default(obj: object) -> object:
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 @app.command()

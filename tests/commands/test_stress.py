@@ -19,7 +19,8 @@ from typer.testing import CliRunner, Result
 
 from naef import load_scenario
 from naef.analysis.stress import load_episodes
-from naef.commands.stress import register, stress_scenario
+from naef.commands.stress import register
+from naef.studies.stress import stress_scenario
 from tests.cli_main import naef_main
 
 app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)

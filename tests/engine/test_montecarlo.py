@@ -16,8 +16,9 @@ from naef.analysis.mc_summary import implied_quantile, tranche_risk
 from naef.analysis.montecarlo import run_monte_carlo, simulate_paths
 from naef.analysis.sizing import scale_sizes
 from naef.engine.metrics import BLOCK_PATHS
-from naef.engine.montecarlo import MonteCarloError, draw_inputs, prepare, run_chunk
+from naef.engine.montecarlo import draw_inputs, prepare, run_chunk
 from naef.engine.montecarlo_reference import run_chunk_reference
+from naef.engine.run_arguments import MonteCarloError
 from naef.engine.simulate import simulate
 from naef.scenario.load import load_scenario
 from naef.scenario.models import Scenario

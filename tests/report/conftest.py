@@ -13,11 +13,11 @@ import pytest
 
 import naef
 from naef.analysis.montecarlo import run_monte_carlo
-from naef.commands.sensitivity import run_sensitivity
-from naef.commands.stress import stress_scenario
 from naef.engine.montecarlo import median_path, path_table, prepare
 from naef.report import report_files
 from naef.scenario.models import Scenario
+from naef.studies.sensitivity import run_sensitivity
+from naef.studies.stress import stress_scenario
 
 #: an ILLUSTRATIVE portfolio in the shape docs/reports.md gives (the MDF's own code is not used here)
 PORTFOLIO: dict[str, Any] = {

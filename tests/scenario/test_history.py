@@ -79,7 +79,7 @@ def test_header_case_bom_crlf_and_blank_lines(tmp_path: Path) -> None:
         ("Date,Price\n2000-01-15\n", r"^f\.csv:2: expected 2 fields"),
         (
             "Date,Price\n2000-01-15,20\n15/02/2000,21\n",
-            r"^f\.csv:3: bad date '15/02/2000' \(expected YYYY-MM-DD\)$",
+            r"^f\.csv:3: bad date '15/02/2000' \(expected YYYY-MM-DD or YYYY-MM\)$",
         ),
         ("Date,Price\n2000-13-15,20\n", r"^f\.csv:2: bad date '2000-13-15'"),
         ("Date,Price\n2000-01-15,n/a\n", r"^f\.csv:2: bad price 'n/a' \(expected a number\)$"),

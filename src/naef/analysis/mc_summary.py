@@ -28,6 +28,7 @@ from naef.engine.metrics import (
     T_WAL,
 )
 from naef.engine.montecarlo import deterministic_setup_inputs, run_chunk
+from naef.engine.results import tranche_row
 from naef.scenario.load import scenario_identity
 from naef.version import __version__
 
@@ -64,10 +65,7 @@ def tranche_risk(setup: MonteCarloSetup, mt: Array) -> list[dict[str, Any]]:
         wal_mean = float(np.nanmean(wal)) if np.isfinite(wal).any() else math.nan
         legal_years = float(t.legal_final_years_or_maturity)
         rows.append({
-            "name": sch.name,
-            "seniority": sch.seniority,
-            "size_usd": sch.size_usd,
-            "coupon_rate": sch.rate_per_period * ppy,
+            **tranche_row(sch, periods_per_year=ppy),
             "legal_final_years": legal_years,
             "pd": pd_,
             "pd_se": pd_se,

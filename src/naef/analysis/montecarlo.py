@@ -19,7 +19,8 @@ from numpy.typing import NDArray
 from naef.analysis.mc_summary import build_mc_summary, percentiles_table
 from naef.engine.mc_types import MonteCarloSetup
 from naef.engine.metrics import BLOCK_PATHS
-from naef.engine.montecarlo import EngineName, check_run_arguments, prepare, replace_hedges
+from naef.engine.montecarlo import EngineName, prepare, replace_hedges
+from naef.engine.run_arguments import check_run_arguments
 from naef.parallel.runner import InProcessRunner, Runner, chunk_specs
 from naef.scenario.models import Scenario
 

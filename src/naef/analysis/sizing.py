@@ -28,7 +28,8 @@ from typing import Any, Literal
 from naef.analysis.mc_summary import tranche_risk
 from naef.analysis.montecarlo import simulate_paths
 from naef.analysis.ratings import MOODYS_RATINGS, RatingError, rating_at_least
-from naef.engine.montecarlo import check_run_arguments, prepare
+from naef.engine.montecarlo import prepare
+from naef.engine.run_arguments import check_run_arguments
 from naef.errors import NaefError
 from naef.parallel.runner import Runner
 from naef.scenario.models import Scenario

@@ -61,7 +61,6 @@ Per-path results
 from __future__ import annotations
 
 import bisect
-import csv
 import datetime as dt
 import math
 import tomllib
@@ -94,10 +93,12 @@ from naef.engine.metrics import (
 )
 from naef.engine.montecarlo import deterministic_setup_inputs, monte_carlo_collections
 from naef.engine.prices import deck_prices
+from naef.engine.results import tranche_row
 from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import WaterfallResult, run_waterfall, spec_arrays
 from naef.errors import NaefError
 from naef.resources import read_data_text
+from naef.scenario.history import date_price_rows
 from naef.scenario.load import scenario_identity
 from naef.version import __version__
 
@@ -278,18 +279,6 @@ def _grid_end(grid: TimeGrid) -> dt.date:
     return dt.date(total // 12, total % 12 + 1, 1)
 
 
-def _parse_date(text: str) -> dt.date | None:
-    text = text.strip()
-    try:
-        if len(text) == 7:
-            return dt.date.fromisoformat(text + "-01")
-        if len(text) == 10:
-            return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
-    return None
-
-
 def parse_deck_csv(text: str, *, source: str, grid: TimeGrid, name: str | None = None) -> UserDeck:
     """Parse a deck CSV's text (format in the module docstring); errors name ``--deck source:line``."""
     where = f"--deck {source}"
@@ -297,56 +286,17 @@ def parse_deck_csv(text: str, *, source: str, grid: TimeGrid, name: str | None =
     end = _grid_end(grid)
     sums = np.zeros(grid.n)
     counts = np.zeros(grid.n)
-    header_seen = False
-    rows = 0
-    last: dt.date | None = None
-    reader = csv.reader(text.splitlines())
-    try:
-        for line_no, row in enumerate(reader, start=1):
-            if not row or all(not c.strip() for c in row):
-                continue
-            if not header_seen:
-                cells = tuple(c.strip().lower() for c in row)
-                if cells not in _DECK_HEADERS:
-                    raise StressError(f"{where}:{line_no}: expected the header 'Date,Price' or 'period_start,price', "
-                                      f"got {','.join(row)!r}")
-                header_seen = True
-                continue
-            if len(row) != 2:
-                raise StressError(f"{where}:{line_no}: expected 2 fields 'date,price', got {len(row)}: "
-                                  f"{','.join(row)!r}")
-            date = _parse_date(row[0])
-            if date is None:
-                raise StressError(f"{where}:{line_no}: bad date {row[0].strip()!r} (expected YYYY-MM-DD or YYYY-MM)")
-            try:
-                price = float(row[1])
-            except ValueError:
-                price = math.nan
-            if not math.isfinite(price):
-                raise StressError(f"{where}:{line_no}: bad price {row[1].strip()!r} (expected a number, US$/bbl)")
-            if price < 0.0:
-                raise StressError(f"{where}:{line_no}: negative price {price:g} US$/bbl (a benchmark deck must be "
-                                  f">= 0)")
-            if last is not None and date <= last:
-                raise StressError(f"{where}:{line_no}: date {date.isoformat()} is not after the previous row's "
-                                  f"{last.isoformat()} (dates must be strictly increasing)")
-            if not starts[0] <= date < end:
-                raise StressError(f"{where}:{line_no}: date {date.isoformat()} is outside the scenario's horizon "
-                                  f"({starts[0].isoformat()} to {end.isoformat()}, end excluded)")
-            last = date
-            i = bisect.bisect_right(starts, date) - 1
-            sums[i] += price
-            counts[i] += 1.0
-            rows += 1
-    except csv.Error as exc:
-        raise StressError(f"{where}:{reader.line_num}: malformed CSV ({exc})") from None
-    if not header_seen:
-        raise StressError(f"{where}: empty file (expected a header 'Date,Price' and price rows)")
-    if rows == 0:
-        raise StressError(f"{where}: no price rows after the header")
+    rows = date_price_rows(text, where=where, error=StressError, headers=_DECK_HEADERS, allow_negative=False)
+    for line_no, date, price in rows:
+        if not starts[0] <= date < end:
+            raise StressError(f"{where}:{line_no}: date {date.isoformat()} is outside the scenario's horizon "
+                              f"({starts[0].isoformat()} to {end.isoformat()}, end excluded)")
+        i = bisect.bisect_right(starts, date) - 1
+        sums[i] += price
+        counts[i] += 1.0
     with np.errstate(invalid="ignore", divide="ignore"):
         by_period = np.where(counts > 0, sums / np.maximum(counts, 1.0), np.nan)
-    return UserDeck(name=name or Path(source).name, source=source, period_usd_per_bbl=by_period, rows=rows)
+    return UserDeck(name=name or Path(source).name, source=source, period_usd_per_bbl=by_period, rows=len(rows))
 
 
 def read_deck_csv(path: str | Path, *, grid: TimeGrid, name: str | None = None) -> UserDeck:
@@ -543,10 +493,7 @@ def _path_summary(
         owed = wf.tranche["principal_outstanding_usd"][j, p]
         lf = int(legal[j])
         tranches.append({
-            "name": sch.name,
-            "seniority": sch.seniority,
-            "size_usd": sch.size_usd,
-            "coupon_rate": sch.rate_per_period * spec.periods_per_year,
+            **tranche_row(sch, periods_per_year=spec.periods_per_year),
             "legal_final_date": _period_end(grid, lf),
             "defaulted": bool(mt[j, T_DEFAULT] > 0.5),
             "default_date": _date(grid, mt[j, T_DEFAULT_AT]),

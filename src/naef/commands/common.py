@@ -22,7 +22,12 @@ from naef.report.format import bn as usd_bn
 from naef.report.format import plain as num
 
 __all__ = [
+    "ChunkSizeOption",
+    "OptionalPathsOption",
+    "PathsOption",
     "SchedulerOption",
+    "SeedOption",
+    "ThreadsOption",
     "WorkersOption",
     "console",
     "err_console",
@@ -39,6 +44,25 @@ WorkersOption = Annotated[
 #: ``--scheduler ADDRESS``: run on an existing Dask cluster
 SchedulerOption = Annotated[
     str | None, typer.Option("--scheduler", help="Run on an existing Dask cluster (tcp://host:8786).")
+]
+
+# the run arguments (naef.studies.RunSettings validates them): declared once, used by every command that runs paths
+_PATHS = typer.Option("--paths", help="Monte Carlo paths (of each evaluation, where the command makes several).")
+#: ``--paths N``
+PathsOption = Annotated[int, _PATHS]
+#: ``--paths N`` where leaving it out means no Monte Carlo (``naef run``)
+OptionalPathsOption = Annotated[int | None, _PATHS]
+#: ``--seed S``
+SeedOption = Annotated[
+    int, typer.Option("--seed", help="Seed of every random stream (the same seed draws the same paths).")
+]
+#: ``--chunk-size K``
+ChunkSizeOption = Annotated[
+    int, typer.Option("--chunk-size", help="Paths simulated at once (results do not depend on it).")
+]
+#: ``--threads T``
+ThreadsOption = Annotated[
+    int | None, typer.Option("--threads", help="Threads of the compiled kernel (default: all cores).")
 ]
 
 console = Console()

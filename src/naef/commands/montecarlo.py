@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from rich.table import Table
 
@@ -12,6 +11,7 @@ from naef.commands.common import console, num, progress_bar, usd_bn, write_outpu
 from naef.report.format import pct as _pct
 from naef.report.format import pct_se, rate, usd_per_bbl
 from naef.scenario.models import Scenario
+from naef.studies.settings import RunSettings
 
 __all__ = ["print_mc_summary", "run_mc"]
 
@@ -69,45 +69,19 @@ def print_mc_summary(summary: dict[str, Any], out: Path | None) -> None:
                       f"[bold]{out / 'report.html'}[/] and [bold]{out / 'results.xlsx'}[/].")
 
 
-def run_mc(
-    scenario: Scenario,
-    *,
-    paths: int,
-    seed: int,
-    chunk_size: int,
-    engine: Literal["vector", "reference"],
-    out: Path,
-    quiet: bool,
-    threads: int | None = None,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    pdf: bool = False,
-) -> dict[str, Any]:
-    """Run the Monte Carlo (in process, or on Dask with ``workers``/``scheduler``), write ``summary.json`` and
-    ``percentiles.csv`` into ``out``, print the summary."""
-    from naef.analysis.montecarlo import run_monte_carlo
-    from naef.engine.montecarlo import check_run_arguments
-    from naef.parallel import dask_runner
-
-    check_run_arguments(n_paths=paths, seed=seed, chunk_size=chunk_size)
-    total = paths * (2 if scenario.hedges else 1)
-    with dask_runner(workers=workers, scheduler=scheduler) as runner, \
-            progress_bar(total, description="paths", quiet=quiet) as advance:
-        result = run_monte_carlo(scenario, n_paths=paths, seed=seed, chunk_size=chunk_size, engine=engine,
-                                 progress=advance, threads=threads, runner=runner)
+def run_mc(scenario: Scenario, settings: RunSettings, *, out: Path, quiet: bool, pdf: bool = False) -> dict[str, Any]:
+    """Run the Monte Carlo study (in process, or on Dask with ``settings.workers``/``scheduler``), write
+    ``summary.json``, ``percentiles.csv`` and the report into ``out``, print the summary."""
     from naef.commands.reporting import add_report
-    from naef.engine.montecarlo import median_path, path_table, prepare
-    from naef.engine.simulate import simulate
+    from naef.studies.monte_carlo import monte_carlo, monte_carlo_units
 
-    files: dict[str, str | bytes] = {
-        "summary.json": json.dumps(result.summary, indent=2, allow_nan=False) + "\n",
-        "percentiles.csv": result.percentiles.to_csv(index=False, float_format="%.6f"),
-    }
-    det = simulate(scenario)
-    p50 = path_table(prepare(scenario), seed=seed, path=median_path(result.metrics_path))
-    add_report(files, scenario=scenario, pdf=pdf, summary=result.summary, percentiles=result.percentiles,
-               cashflows=det.table, p50_cashflows=p50, deterministic_summary=det.summary)
+    with progress_bar(monte_carlo_units(scenario, settings), description="paths", quiet=quiet) as advance:
+        study = monte_carlo(scenario, settings, progress=advance)
+    files = study.files()
+    add_report(files, scenario=scenario, pdf=pdf, summary=study.summary, percentiles=study.percentiles,
+               cashflows=study.deterministic.table, p50_cashflows=study.p50_cashflows,
+               deterministic_summary=study.deterministic.summary)
     write_outputs(out, files)
     if not quiet:
-        print_mc_summary(result.summary, out)
-    return result.summary
+        print_mc_summary(study.summary, out)
+    return study.summary

@@ -121,7 +121,8 @@ def run_portfolio(
     US$ of the pipeline's price year (the Monte Carlo's nominal inflows deflated at the scenario's
     ``mdf.inflation_rate``); ENPVs are discounted to the scenario's first year at the real discount rate."""
     from naef import __version__
-    from naef.engine.montecarlo import check_run_arguments, mdf_inflows_by_year, prepare
+    from naef.engine.montecarlo import mdf_inflows_by_year, prepare
+    from naef.engine.run_arguments import check_run_arguments
     from naef.mdf.appraisal import SOCIAL_DISCOUNT_RATE_SOURCE, appraise_pipeline
     from naef.mdf.budget import CONFIDENCE_BASES, budget_for_schedule, joint_probability, parse_budget
     from naef.mdf.outcomes import (

@@ -1,62 +1,31 @@
 """``naef sensitivity``: one-at-a-time (tornado) swings and Sobol' indices of senior EL and MDF inflows.
 
-The numbers come from :mod:`naef.analysis.factors` (the named inputs, their ranges and the Monte Carlo outputs)
-and :mod:`naef.analysis.sensitivity` (tornado ordering; SALib's Saltelli sample and Sobol' estimators). This module
-is the command-line edge: it checks the options, runs one Monte Carlo per evaluation with the same seed (common
-random numbers), prints Rich tables or JSON, and writes ``sensitivity.json`` and ``sensitivity.csv`` with
-``--out``. Every bad input is a :class:`naef.errors.NaefError` subclass, which ``naef.cli.main`` prints as one
-line on stderr with exit code 2.
+The numbers come from :mod:`naef.analysis.factors` (the named inputs, their ranges and the Monte Carlo outputs) and
+:mod:`naef.analysis.sensitivity` (tornado ordering; SALib's Saltelli sample and Sobol' estimators). This module is
+the command-line edge over :func:`naef.studies.sensitivity.sensitivity` (one Monte Carlo per evaluation with the
+same seed: common random numbers): it turns the options into the study's arguments, prints Rich tables or JSON, and
+writes ``sensitivity.json`` and ``sensitivity.csv`` with ``--out``. Every bad input is a
+:class:`naef.errors.NaefError` subclass, which ``naef.cli.main`` prints as one line on stderr with exit code 2.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from naef.analysis.factors import (
-    FACTORS,
-    OUTPUTS,
-    available_factors,
-    factor_table,
-    model_outputs,
-    model_outputs_of_json,
-    sobol_analysis,
-    tornado_analysis,
-)
-from naef.commands.common import SchedulerOption, WorkersOption, progress_bar, write_outputs
+from naef.analysis.factors import FACTORS, OUTPUTS
+from naef.commands.common import PathsOption, SchedulerOption, SeedOption, WorkersOption, progress_bar, write_outputs
 from naef.commands.reporting import PdfOption, add_deterministic_report
-from naef.errors import CliError
-from naef.parallel.runner import Runner
 from naef.report import format as fmt
-from naef.scenario.models import Scenario
+from naef.studies.sensitivity import DEFAULT_PATHS, DEFAULT_SAMPLES, parse_inputs, parse_method
+from naef.studies.settings import DEFAULT_SEED, RunSettings
 
-__all__ = [
-    "DEFAULT_PATHS",
-    "DEFAULT_SAMPLES",
-    "SensitivityOptionError",
-    "parse_inputs",
-    "parse_method",
-    "register",
-    "run_sensitivity",
-    "sensitivity_command",
-    "to_csv",
-]
-
-Method = Literal["tornado", "sobol"]
-METHODS: tuple[Method, ...] = ("tornado", "sobol")
-#: Monte Carlo paths per evaluation (a Sobol' run of 12 factors at 64 samples is 896 evaluations)
-DEFAULT_PATHS = 1000
-#: Sobol' base sample size (a power of 2)
-DEFAULT_SAMPLES = 64
+__all__ = ["HELP", "register", "sensitivity_command"]
 
 HELP = "\n\n".join([
     "Sensitivity of the most senior class's expected loss and of the MDF's inflows (mean PV, P50 nominal) to "
@@ -71,115 +40,6 @@ HELP = "\n\n".join([
     "--json prints the result as one JSON object; --out DIR writes sensitivity.json and sensitivity.csv. Bad input "
     "prints one line naming the problem and exits with code 2.",
 ])
-
-
-class SensitivityOptionError(CliError):
-    """A bad option value of ``naef sensitivity``."""
-
-
-def parse_method(text: str) -> Method:
-    """``--method`` as ``"tornado"`` or ``"sobol"``; anything else raises naming the option."""
-    for method in METHODS:
-        if text == method:
-            return method
-    raise SensitivityOptionError(f"--method: unknown method {text!r} (choose 'tornado' or 'sobol')")
-
-
-def parse_inputs(text: str | None, scenario: Scenario) -> list[str]:
-    """``--inputs a,b,...`` as factor names (all that apply to ``scenario`` when ``None``)."""
-    if text is None:
-        return available_factors(scenario)
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise SensitivityOptionError("--inputs: name at least one input")
-    for name in names:
-        if name not in FACTORS:
-            raise SensitivityOptionError(f"--inputs: unknown input {name!r} (valid: {', '.join(FACTORS)})")
-        why = FACTORS[name].unavailable(scenario)
-        if why is not None:
-            raise SensitivityOptionError(f"--inputs: {name} does not apply to scenario "
-                                         f"{scenario.scenario.name!r}: {why}")
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise SensitivityOptionError(f"--inputs: named more than once: {', '.join(dupes)}")
-    return names
-
-
-def _check_samples(samples: int) -> None:
-    if samples < 2 or samples & (samples - 1):
-        raise SensitivityOptionError(f"--samples: must be a power of 2 (>= 2), got {samples}")
-
-
-def run_sensitivity(
-    scenario: Scenario,
-    *,
-    method: Method,
-    names: list[str],
-    paths: int,
-    seed: int,
-    samples: int = DEFAULT_SAMPLES,
-    quiet: bool = True,
-    runner: Runner | None = None,
-) -> dict[str, Any]:
-    """The JSON-ready result of ``naef sensitivity`` (a progress bar on stderr unless ``quiet``). With a
-    ``runner`` (``naef.parallel``) the evaluations are made as a batch there (on Dask: one task each)."""
-    from naef import __version__
-    from naef.scenario.load import content_hash
-
-    def evaluate(variant: Scenario) -> dict[str, float]:
-        return model_outputs(variant, n_paths=paths, seed=seed)
-
-    def evaluate_many(variants: Sequence[Scenario], progress: Callable[[int], None] | None) -> list[dict[str, float]]:
-        assert runner is not None
-        return runner.map_scenarios(model_outputs_of_json, list(variants), paths, seed, progress=progress)
-
-    batch = evaluate_many if runner is not None else None
-
-    d = len(names)
-    total = 2 * d + 1 if method == "tornado" else samples * (d + 2)
-    with progress_bar(total, description=f"{method} evaluations", quiet=quiet) as advance:
-        if method == "tornado":
-            body = tornado_analysis(scenario, names, evaluate, progress=advance, evaluate_many=batch)
-        else:
-            body = sobol_analysis(scenario, names, evaluate, samples=samples, seed=seed, progress=advance,
-                                  evaluate_many=batch)
-    run: dict[str, Any] = {"method": method, "paths": paths, "seed": seed, "evaluations": total,
-                           "common_random_numbers": True}
-    if method == "sobol":
-        run["samples"] = samples
-    return {
-        "naef_version": __version__,
-        "scenario": {"name": scenario.scenario.name, "content_hash": content_hash(scenario)},
-        "run": run,
-        "outputs": [{"name": o.name, "unit": o.unit, "description": o.description} for o in OUTPUTS],
-        "factors": factor_table(scenario, names),
-        **body,
-    }
-
-
-def to_csv(result: dict[str, Any]) -> str:
-    """One row per output and factor: the tornado's swings, or the Sobol' indices."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    if result["run"]["method"] == "tornado":
-        cols = ["factor", "low_value", "high_value", "output_low", "output_high", "swing"]
-        w.writerow(["output", "base_output", *cols])
-        for o in OUTPUTS:
-            for row in result["tornado"][o.name]:
-                w.writerow([o.name, repr(result["base"][o.name]), *(_cell(row[c]) for c in cols)])
-    else:
-        cols = ["factor", "S1", "S1_conf", "ST", "ST_conf"]
-        w.writerow(["output", *cols])
-        for o in OUTPUTS:
-            for row in result["sobol"][o.name]["indices"]:
-                w.writerow([o.name, *(_cell(row[c]) for c in cols)])
-    return buf.getvalue()
-
-
-def _cell(x: Any) -> str:
-    if x is None:
-        return ""
-    return repr(float(x)) if isinstance(x, float | int) and not isinstance(x, bool) else str(x)
 
 
 def _fmt_value(x: float, unit: str) -> str:
@@ -253,8 +113,8 @@ def sensitivity_command(
     inputs: Annotated[
         str | None, typer.Option("--inputs", help="Comma-separated input names (default: all that apply).")
     ] = None,
-    paths: Annotated[int, typer.Option("--paths", help="Monte Carlo paths per evaluation.")] = DEFAULT_PATHS,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of every Monte Carlo and of the Sobol' sample.")] = 1,
+    paths: PathsOption = DEFAULT_PATHS,
+    seed: SeedOption = DEFAULT_SEED,
     samples: Annotated[
         int | None, typer.Option("--samples", help=f"Sobol' base sample size, a power of 2 (default "
                                  f"{DEFAULT_SAMPLES}).")
@@ -267,31 +127,21 @@ def sensitivity_command(
     scheduler: SchedulerOption = None,
 ) -> None:
     """Check the options, run the analysis, print tables or JSON, write files with ``--out``."""
-    from naef.engine.montecarlo import check_run_arguments
     from naef.scenario import load_scenario
+    from naef.studies.sensitivity import check_method_options, sensitivity, sensitivity_units
 
     m = parse_method(method)
-    if samples is not None and m == "tornado":
-        raise SensitivityOptionError("--samples: only used with --method sobol")
-    n = DEFAULT_SAMPLES if samples is None else samples
-    _check_samples(n)
-    if m == "sobol":
-        import importlib.util
-
-        if importlib.util.find_spec("SALib") is None:
-            raise SensitivityOptionError("--method sobol: needs SALib, which is not installed "
-                                         "(pip install 'naef[risk]')")
-    check_run_arguments(n_paths=paths, seed=seed, chunk_size=20_000)
+    n = check_method_options(m, samples)
+    settings = RunSettings(seed=seed, paths=paths, workers=workers, scheduler=scheduler)
     sc = load_scenario(scenario)
     names = parse_inputs(inputs, sc)
-    from naef.parallel import dask_runner
-
-    with dask_runner(workers=workers, scheduler=scheduler) as runner:
-        result = run_sensitivity(sc, method=m, names=names, paths=paths, seed=seed, samples=n,
-                                 quiet=quiet or as_json, runner=runner if (workers or scheduler) else None)
-    text = json.dumps(result, indent=2, allow_nan=False) + "\n"
+    with progress_bar(sensitivity_units(m, len(names), n), description=f"{m} evaluations",
+                      quiet=quiet or as_json) as advance:
+        study = sensitivity(sc, settings, method=m, inputs=names, samples=n, progress=advance)
+    result = study.summary
+    files = study.files()
+    text = str(files["sensitivity.json"])
     if out is not None:
-        files: dict[str, str | bytes] = {"sensitivity.json": text, "sensitivity.csv": to_csv(result)}
         add_deterministic_report(files, scenario=sc, pdf=pdf, sensitivity=result)
         write_outputs(out, files)
     if as_json:

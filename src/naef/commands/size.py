@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +9,10 @@ import typer
 from rich.table import Table
 
 from naef.commands.common import (
+    ChunkSizeOption,
+    PathsOption,
     SchedulerOption,
+    SeedOption,
     WorkersOption,
     console,
     num,
@@ -19,7 +21,8 @@ from naef.commands.common import (
     write_outputs,
 )
 from naef.commands.reporting import PdfOption, add_deterministic_report
-from naef.errors import CliError
+from naef.studies.common import json_text
+from naef.studies.settings import DEFAULT_CHUNK_SIZE, DEFAULT_PATHS, DEFAULT_SEED, RunSettings
 
 __all__ = ["register"]
 
@@ -39,9 +42,9 @@ def register(app: typer.Typer) -> None:
         basis: Annotated[
             str, typer.Option("--basis", help="'el' (expected loss at WAL, default) or 'pd' (default probability).")
         ] = "el",
-        paths: Annotated[int, typer.Option("--paths", help="Monte Carlo paths per evaluation.")] = 4000,
-        seed: Annotated[int, typer.Option("--seed", help="Seed (the same paths at every size).")] = 1,
-        chunk_size: Annotated[int, typer.Option("--chunk-size", help="Paths simulated at once.")] = 20_000,
+        paths: PathsOption = DEFAULT_PATHS,
+        seed: SeedOption = DEFAULT_SEED,
+        chunk_size: ChunkSizeOption = DEFAULT_CHUNK_SIZE,
         workers: WorkersOption = None,
         scheduler: SchedulerOption = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
@@ -56,25 +59,22 @@ def register(app: typer.Typer) -> None:
         Every size is run on the same Monte Carlo paths (common random numbers), so the search is monotone; the
         JSON lists every evaluation (scale, size_usd, pd, expected_loss, implied_rating, passes).
         """
-        from naef import load_scenario
-        from naef.analysis.sizing import size_search
-        from naef.parallel import dask_runner
+        from naef.scenario import load_scenario
+        from naef.studies.size import SIZE_UNITS
+        from naef.studies.size import size as size_study
 
-        if basis not in ("el", "pd"):
-            raise CliError(f"--basis: unknown basis {basis!r} (choose 'el' or 'pd')")
+        settings = RunSettings(seed=seed, paths=paths, chunk_size=chunk_size, workers=workers, scheduler=scheduler)
         sc = load_scenario(scenario)
-        with dask_runner(workers=workers, scheduler=scheduler) as runner, \
-                progress_bar(40, description="sizes", quiet=quiet or as_json) as advance:
-            result = size_search(sc, target_rating=target_rating, tranche=tranche,
-                                 basis="el" if basis == "el" else "pd", n_paths=paths, seed=seed,
-                                 chunk_size=chunk_size, progress=advance, runner=runner)
+        with progress_bar(SIZE_UNITS, description="sizes", quiet=quiet or as_json) as advance:
+            study = size_study(sc, settings, target_rating=target_rating, tranche=tranche, basis=basis,
+                               progress=advance)
+        result = study.result
         if out is not None:
-            files: dict[str, str | bytes] = {"size.json": json.dumps(result.to_dict(), indent=2, allow_nan=False)
-                                             + "\n"}
-            add_deterministic_report(files, scenario=sc, pdf=pdf, sizing=result.to_dict())
+            files = study.files()
+            add_deterministic_report(files, scenario=sc, pdf=pdf, sizing=study.summary)
             write_outputs(out, files)
         if as_json:
-            typer.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+            typer.echo(json_text(study.summary), nl=False)
             return
         what = f"tranche {tranche}" if tranche else "the programme (all tranches pro rata)"
         best = result.best

@@ -1,16 +1,15 @@
 """``naef stress``: replay historical oil-price episodes and user decks through the deterministic chain.
 
 The numbers come from :mod:`naef.analysis.stress` (its docstring states how an episode is laid on the grid, the two
-modes and every per-path figure). This module is the command-line edge: it picks the paths from the options, reads
-the deck files, prints Rich tables or the JSON document, writes ``stress.json`` and ``stress_paths.csv`` with
-``--out``, and lets every bad input surface as a :class:`naef.errors.NaefError` subclass, which ``naef.cli.main``
-prints as one line on stderr with exit code 2.
+modes and every per-path figure), run by :func:`naef.studies.stress.stress`. This module is the command-line edge:
+it turns the options into the study's arguments, prints Rich tables or the JSON document, writes ``stress.json``
+and ``stress_paths.csv`` with ``--out``, and lets every bad input surface as a :class:`naef.errors.NaefError`
+subclass, which ``naef.cli.main`` prints as one line on stderr with exit code 2.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,26 +17,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from naef.analysis.stress import (
-    EpisodeLibrary,
-    Mode,
-    StressError,
-    StressPath,
-    StressResult,
-    deck_path,
-    episode_path,
-    load_episodes,
-    read_deck_csv,
-    run_stress,
-    select_episodes,
-)
 from naef.commands.common import SchedulerOption, WorkersOption, num, usd_bn, write_outputs
 from naef.commands.reporting import PdfOption, add_deterministic_report
-from naef.parallel.runner import Runner
 from naef.report.format import pct, rate, usd_per_bbl
-from naef.scenario.models import Scenario
+from naef.studies.settings import RunSettings
 
-__all__ = ["HELP", "print_stress", "register", "stress_command", "stress_files", "stress_scenario"]
+__all__ = ["HELP", "print_stress", "register", "stress_command"]
 
 HELP = "\n\n".join(
     [
@@ -59,62 +44,6 @@ HELP = "\n\n".join(
         "the horizon) prints one line naming the option, file and line, and exits with code 2.",
     ]
 )
-
-
-def _episode_source(library: EpisodeLibrary, quarters: Sequence[str]) -> str:
-    meta = library.meta
-    span = f"{quarters[0]}–{quarters[-1]}" if quarters else ""
-    return f"{meta.get('source', 'naef/data/stress_episodes.toml')} ({meta.get('source_url', '')}), {span}"
-
-
-def _deck_names(decks: Sequence[Path]) -> list[str]:
-    seen: set[str] = set()
-    for p in decks:
-        if str(p) in seen:
-            raise StressError(f"--deck {p}: given twice")
-        seen.add(str(p))
-    names = [p.name for p in decks]
-    return [n if names.count(n) == 1 else str(p) for n, p in zip(names, decks, strict=True)]
-
-
-def stress_scenario(
-    scenario: Scenario, *, episodes: Sequence[str] = (), decks: Sequence[Path] = (), mode: Mode = "scaled",
-    at_year: int | None = None, runner: Runner | None = None,
-) -> StressResult:
-    """Run the chosen episodes (all shipped ones when neither ``episodes`` nor ``decks`` is given) and the deck
-    files on ``scenario``; on ``runner`` (a Dask cluster) the run is one task there (a handful of paths: the
-    paths are built here, deck files read here, and only prices travel)."""
-    from naef.engine.montecarlo import prepare
-
-    library = load_episodes()
-    chosen = select_episodes(episodes, library) if (episodes or decks) else library.episodes
-    names = _deck_names(decks)
-    setup = prepare(scenario)
-    user = [read_deck_csv(p, grid=setup.grid, name=n) for p, n in zip(decks, names, strict=True)]
-    paths: list[StressPath] = [
-        episode_path(setup, e, mode=mode, source=_episode_source(library, e.quarters), at_year=at_year)
-        for e in chosen
-    ]
-    paths += [deck_path(setup, d) for d in user]
-    if runner is not None:
-        result: StressResult = runner.map_scenarios(run_stress_of_json, [scenario], paths, progress=None)[0]
-        return result
-    return run_stress(setup, paths)
-
-
-def run_stress_of_json(scenario_json: str, paths: Sequence[StressPath]) -> StressResult:
-    """``run_stress`` on a worker: the scenario as JSON, the paths as prices."""
-    from naef.engine.montecarlo import prepare
-
-    return run_stress(prepare(Scenario.model_validate_json(scenario_json)), paths)
-
-
-def stress_files(result: StressResult) -> dict[str, str | bytes]:
-    """The files of ``--out``: ``stress.json`` and ``stress_paths.csv``."""
-    return {
-        "stress.json": json.dumps(result.summary, indent=2, allow_nan=False) + "\n",
-        "stress_paths.csv": result.paths_table.to_csv(index=False, float_format="%.6f"),
-    }
 
 
 def _pct(x: float | None) -> str:
@@ -197,16 +126,16 @@ def stress_command(
     scheduler: SchedulerOption = None,
 ) -> None:
     """Run the stresses; print tables or JSON; write files with --out. Errors are NaefError subclasses."""
-    from naef import load_scenario
-    from naef.parallel import dask_runner
+    from naef.scenario import load_scenario
+    from naef.studies.stress import stress
 
+    settings = RunSettings(workers=workers, scheduler=scheduler)
     sc = load_scenario(scenario)
-    with dask_runner(workers=workers, scheduler=scheduler) as runner:
-        result = stress_scenario(sc, episodes=tuple(episode or ()), decks=tuple(deck or ()),
-                                 mode="scaled" if scale else "levels", at_year=at_year,
-                                 runner=runner if (workers or scheduler) else None)
+    study = stress(sc, settings, episodes=tuple(episode or ()), decks=tuple(deck or ()),
+                   mode="scaled" if scale else "levels", at_year=at_year)
+    result = study.result
     if out is not None:
-        files = stress_files(result)
+        files = study.files()
         add_deterministic_report(files, scenario=sc, pdf=pdf, stress=result.summary)
         write_outputs(out, files)
     if as_json:

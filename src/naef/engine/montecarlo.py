@@ -58,6 +58,7 @@ from naef.engine.montecarlo_reference import run_chunk_reference
 from naef.engine.prices import deck_prices
 from naef.engine.production import arps_cumulative
 from naef.engine.results import build_table
+from naef.engine.run_arguments import MonteCarloError, check_run_arguments
 from naef.engine.simulate import (
     PathInputs,
     _jan1,
@@ -70,7 +71,6 @@ from naef.engine.simulate import (
 )
 from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import run_waterfall, spec_arrays
-from naef.errors import NaefError
 from naef.resources import read_data_text
 from naef.scenario.fiscal import duty_rates
 from naef.scenario.models import Scenario
@@ -78,8 +78,6 @@ from naef.scenario.price_models import BlockBootstrap
 
 __all__ = [
     "EngineName",
-    "MonteCarloError",
-    "check_run_arguments",
     "deterministic_setup_inputs",
     "draw_inputs",
     "draw_random_numbers",
@@ -101,10 +99,6 @@ EngineName = Literal["vector", "reference"]
 _KINDS = ("deepwater", "shallow_water", "onshore", "gas", "other")
 _UNCERTAINTY_KEYS = ("qi_sigma", "reserves_sigma", "capex_overrun_median", "capex_overrun_sigma",
                      "delay_year_probabilities")
-
-
-class MonteCarloError(NaefError):
-    """Bad Monte Carlo arguments (number of paths, chunk size, seed, engine)."""
 
 
 def default_uncertainty() -> dict[str, dict[str, Any]]:
@@ -425,18 +419,6 @@ def mdf_inflows_by_year(
 
 
 # ------------------------------------------------------------------------------------- run arguments, single paths
-
-
-def check_run_arguments(*, n_paths: int, seed: int, chunk_size: int) -> None:
-    """Raise :class:`MonteCarloError` naming the argument when one is out of range."""
-    if n_paths < 1:
-        raise MonteCarloError(f"--paths: must be at least 1 (got {n_paths})")
-    if n_paths > 100_000_000:
-        raise MonteCarloError(f"--paths: at most 100,000,000 in one run (got {n_paths})")
-    if chunk_size < 1:
-        raise MonteCarloError(f"--chunk-size: must be at least 1 (got {chunk_size})")
-    if not 0 <= seed < 2**63:
-        raise MonteCarloError(f"--seed: must be between 0 and 2^63 - 1 (got {seed})")
 
 
 def median_path(metrics_path: Array) -> int:

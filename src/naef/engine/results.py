@@ -16,7 +16,7 @@ from naef.scenario.load import scenario_identity
 from naef.scenario.models import Scenario
 from naef.version import __version__
 
-__all__ = ["build_summary", "build_table", "periodic_irr", "tranche_metrics", "wal_years"]
+__all__ = ["build_summary", "build_table", "periodic_irr", "tranche_metrics", "tranche_row", "wal_years"]
 
 Array = NDArray[np.float64]
 
@@ -118,6 +118,17 @@ def periodic_irr(flows: NDArray[np.float64]) -> float | None:
     return float(brentq(npv, lo, hi, xtol=1e-14, rtol=1e-12, maxiter=500))
 
 
+def tranche_row(sch: TrancheSchedule, *, periods_per_year: int) -> dict[str, Any]:
+    """The keys every per-tranche summary row starts with (``naef run``'s, the Monte Carlo's and the stress
+    document's): name, seniority, size (US$) and annual coupon rate (the period rate × periods per year)."""
+    return {
+        "name": sch.name,
+        "seniority": sch.seniority,
+        "size_usd": sch.size_usd,
+        "coupon_rate": sch.rate_per_period * periods_per_year,
+    }
+
+
 def tranche_metrics(
     spec: WaterfallSpec, grid: TimeGrid, wf: WaterfallResult, *, path: int = 0
 ) -> list[dict[str, Any]]:
@@ -136,10 +147,7 @@ def tranche_metrics(
         principal = wf.tranche["principal_paid_usd"][j, path]
         irr = periodic_irr(_investor_flows(sch, interest, principal))
         rows.append({
-            "name": sch.name,
-            "seniority": sch.seniority,
-            "size_usd": sch.size_usd,
-            "coupon_rate": sch.rate_per_period * spec.periods_per_year,
+            **tranche_row(sch, periods_per_year=spec.periods_per_year),
             "issue_date": grid.starts[sch.issue_period].isoformat(),
             "legal_final_date": _period_end(grid, sch.last_period),
             "wal_years": _finite(wal_years(principal_paid_usd=principal, t_end_years=grid.t_end_years,

@@ -20,11 +20,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
+from naef.errors import NaefError
 from naef.scenario.price_models import (
     GBM,
     BlockBootstrap,
@@ -36,10 +37,13 @@ from naef.scenario.price_models import (
 )
 
 __all__ = [
+    "DatedPrice",
     "MonthlyPrices",
+    "date_price_rows",
     "historical_returns",
     "load_historical_returns",
     "log_prices",
+    "parse_date",
     "parse_monthly_prices",
     "parse_price_table",
     "read_monthly_prices",
@@ -72,7 +76,16 @@ class MonthlyPrices:
         return f"{self.source}:{first}" if first == last else f"{self.source}:lines {first}-{last}"
 
 
-def _parse_date(text: str) -> dt.date | None:
+class DatedPrice(NamedTuple):
+    """One row of a ``Date,Price`` CSV: its line number, date and price (US$/bbl)."""
+
+    line: int
+    date: dt.date
+    price: float
+
+
+def parse_date(text: str) -> dt.date | None:
+    """``YYYY-MM-DD`` or ``YYYY-MM`` (the first of the month) as a date; ``None`` if it is neither."""
     text = text.strip()
     try:
         if len(text) == 7:  # YYYY-MM
@@ -84,72 +97,84 @@ def _parse_date(text: str) -> dt.date | None:
     return None
 
 
-def parse_monthly_prices(text: str, *, source: str) -> MonthlyPrices:
-    """Parse the text of a ``Date,Price`` CSV (``source`` names it in errors) into monthly prices."""
-    rows = csv.reader(text.splitlines())
+def date_price_rows(
+    text: str, *, where: str, error: type[NaefError], headers: tuple[tuple[str, str], ...] = (("date", "price"),),
+    allow_negative: bool = True,
+) -> list[DatedPrice]:
+    """The rows of a ``Date,Price`` CSV's text — the one reader of such files (price histories, stress decks).
+
+    Checked line by line: a header among ``headers`` (any case), two fields per row, a date ``YYYY-MM-DD`` or
+    ``YYYY-MM``, a finite price (and ``>= 0`` unless ``allow_negative``), dates strictly increasing; blank lines
+    are skipped. Any failure raises ``error`` with one line ``{where}:{line}: reason``.
+    """
+    wanted = " or ".join(f"'{a.capitalize() if a == 'date' else a},{b.capitalize() if a == 'date' else b}'"
+                         for a, b in headers)
+    out: list[DatedPrice] = []
     header_seen = False
-    months: list[tuple[int, int]] = []
-    sums: list[float] = []
-    counts: list[int] = []
-    lines: list[tuple[int, int]] = []
-    last_date: dt.date | None = None
+    last: dt.date | None = None
+    reader = csv.reader(text.splitlines())
     try:
-        for line_no, row in enumerate(rows, start=1):
+        for line_no, row in enumerate(reader, start=1):
             if not row or all(not cell.strip() for cell in row):
                 continue
             if not header_seen:
-                cells = [c.strip().lower() for c in row]
-                if cells != ["date", "price"]:
-                    raise PriceModelError(
-                        f"{source}:{line_no}: expected the header 'Date,Price', got {','.join(row)!r}"
-                    )
+                cells = tuple(c.strip().lower() for c in row)
+                if cells not in headers:
+                    raise error(f"{where}:{line_no}: expected the header {wanted}, got {','.join(row)!r}")
                 header_seen = True
                 continue
             if len(row) != 2:
-                raise PriceModelError(
-                    f"{source}:{line_no}: expected 2 fields 'date,price', got {len(row)}: {','.join(row)!r}"
-                )
-            date = _parse_date(row[0])
+                raise error(f"{where}:{line_no}: expected 2 fields 'date,price', got {len(row)}: {','.join(row)!r}")
+            date = parse_date(row[0])
             if date is None:
-                raise PriceModelError(
-                    f"{source}:{line_no}: bad date {row[0].strip()!r} (expected YYYY-MM-DD)"
-                )
+                raise error(f"{where}:{line_no}: bad date {row[0].strip()!r} (expected YYYY-MM-DD or YYYY-MM)")
             try:
                 price = float(row[1])
             except ValueError:
                 price = math.nan
             if not math.isfinite(price):
-                raise PriceModelError(f"{source}:{line_no}: bad price {row[1].strip()!r} (expected a number)")
-            if last_date is not None and date <= last_date:
-                raise PriceModelError(
-                    f"{source}:{line_no}: date {date.isoformat()} is not after the previous row's "
-                    f"{last_date.isoformat()} (dates must be strictly increasing)"
-                )
-            last_date = date
-            key = (date.year, date.month)
-            if months and months[-1] == key:
-                sums[-1] += price
-                counts[-1] += 1
-                lines[-1] = (lines[-1][0], line_no)
-                continue
-            if months:
-                y, m = months[-1]
-                expected = (y + (m == 12), m % 12 + 1)
-                if key != expected:
-                    raise PriceModelError(
-                        f"{source}:{line_no}: month {expected[0]:04d}-{expected[1]:02d} is missing "
-                        f"(the history must cover every month without gaps)"
-                    )
-            months.append(key)
-            sums.append(price)
-            counts.append(1)
-            lines.append((line_no, line_no))
+                raise error(f"{where}:{line_no}: bad price {row[1].strip()!r} (expected a number)")
+            if price < 0.0 and not allow_negative:
+                raise error(f"{where}:{line_no}: negative price {price:g} US$/bbl (a benchmark deck must be >= 0)")
+            if last is not None and date <= last:
+                raise error(f"{where}:{line_no}: date {date.isoformat()} is not after the previous row's "
+                            f"{last.isoformat()} (dates must be strictly increasing)")
+            last = date
+            out.append(DatedPrice(line_no, date, price))
     except csv.Error as exc:
-        raise PriceModelError(f"{source}:{rows.line_num}: malformed CSV ({exc})") from None
+        raise error(f"{where}:{reader.line_num}: malformed CSV ({exc})") from None
     if not header_seen:
-        raise PriceModelError(f"{source}: empty file (expected a header 'Date,Price' and monthly rows)")
-    if not months:
-        raise PriceModelError(f"{source}: no price rows after the header")
+        raise error(f"{where}: empty file (expected a header {wanted} and price rows)")
+    if not out:
+        raise error(f"{where}: no price rows after the header")
+    return out
+
+
+def parse_monthly_prices(text: str, *, source: str) -> MonthlyPrices:
+    """Parse the text of a ``Date,Price`` CSV (``source`` names it in errors) into monthly prices."""
+    months: list[tuple[int, int]] = []
+    sums: list[float] = []
+    counts: list[int] = []
+    lines: list[tuple[int, int]] = []
+    for line_no, date, price in date_price_rows(text, where=source, error=PriceModelError):
+        key = (date.year, date.month)
+        if months and months[-1] == key:
+            sums[-1] += price
+            counts[-1] += 1
+            lines[-1] = (lines[-1][0], line_no)
+            continue
+        if months:
+            y, m = months[-1]
+            expected = (y + (m == 12), m % 12 + 1)
+            if key != expected:
+                raise PriceModelError(
+                    f"{source}:{line_no}: month {expected[0]:04d}-{expected[1]:02d} is missing "
+                    f"(the history must cover every month without gaps)"
+                )
+        months.append(key)
+        sums.append(price)
+        counts.append(1)
+        lines.append((line_no, line_no))
     return MonthlyPrices(
         source=source,
         months=tuple(f"{y:04d}-{m:02d}" for y, m in months),

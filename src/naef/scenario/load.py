@@ -24,82 +24,15 @@ from naef.resources import (
     read_package_text,
     resolve_history,
 )
+from naef.scenario.errors import ScenarioError, first_error
 from naef.scenario.models import Scenario
 
 __all__ = ["ScenarioError", "content_hash", "load_scenario", "scenario_identity", "shipped_scenarios"]
-
-_KEY_PREFIX = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\[\d+\])?(?:\.[A-Za-z_][A-Za-z0-9_]*(?:\[\d+\])?)*): ")
-
-
-class ScenarioError(NaefError):
-    """A scenario that cannot be read or is not valid; ``path`` is the offending key path, if any."""
-
-    def __init__(self, message: str, *, path: str = "") -> None:
-        super().__init__(message)
-        self.path = path
-
 
 def shipped_scenarios() -> list[str]:
     """Names of the scenarios shipped inside the package (``baseline`` is the study's proposal)."""
     folder = resources.files("naef.scenario").joinpath("scenarios")
     return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
-
-
-def _format_loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + part
-    return out
-
-
-#: tables that are tagged unions: pydantic puts the tag into the error location, which the user never wrote
-_UNION_TABLES = ("stochastic", "stochastic_differential")
-
-
-def _user_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
-    """The location as the user wrote it: no validator names, no union tags."""
-    out: list[int | str] = []
-    for part in loc:
-        if isinstance(part, str) and (part.startswith("function-") or part == "[key]"):
-            continue
-        if out and out[-1] in _UNION_TABLES and part in _TAGS:
-            continue
-        out.append(part)
-    return tuple(out)
-
-
-_TAGS = frozenset({"gbm", "ou", "schwartz_smith", "bootstrap", "fixed"})
-
-
-def _first_error(exc: ValidationError) -> tuple[str, str]:
-    err = exc.errors(include_url=False)[0]
-    path = _format_loc(_user_loc(err["loc"]))
-    msg = str(err["msg"])
-    for prefix in ("Value error, ", "Assertion failed, "):
-        msg = msg.removeprefix(prefix)
-    kind = err["type"]
-    if kind == "union_tag_invalid":
-        msg = f"must be one of {err.get('ctx', {}).get('expected_tags', '?')}"
-        path = f"{path}.model"
-    elif kind == "union_tag_not_found":
-        msg = "required key is missing"
-        path = f"{path}.model"
-    elif kind == "extra_forbidden":
-        msg = "unknown key"
-    elif kind == "missing":
-        msg = "required key is missing"
-    elif kind not in ("value_error", "assertion_error") and "input" in err:
-        shown = repr(err["input"])
-        msg = f"{msg} (got {shown[:60]})"
-    match = _KEY_PREFIX.match(msg)
-    if match:
-        sub = match.group(1)
-        path = f"{path}.{sub}" if path and not sub.startswith(path) else sub
-        msg = msg[match.end():]
-    return path, msg
 
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\- ]+?)\s*\]\]?\s*(#.*)?$")
@@ -177,7 +110,7 @@ def _parse(text: str, origin: str, base: Path | None = None) -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        path, msg = _first_error(exc)
+        path, msg = first_error(exc)
         raise ScenarioError(f"{origin}: {path or '(top level)'}: {msg}", path=path) from None
 
 

@@ -20,6 +20,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from naef.ledger.governance import Governance
+from naef.scenario.changes import WithChanges
 from naef.scenario.price_models import DifferentialModel, PriceModel
 
 __all__ = [
@@ -435,7 +436,7 @@ class Mdf(_Model):
     inflation_rate: Annotated[float, Field(ge=-0.05, le=0.50, allow_inf_nan=False)] = 0.02
 
 
-class Scenario(_Model):
+class Scenario(WithChanges, _Model):
     """One complete, validated set of inputs: the single input of every computation."""
 
     scenario: ScenarioHeader

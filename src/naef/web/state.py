@@ -14,6 +14,7 @@ from typing import Any
 
 from naef.errors import NaefError
 from naef.scenario.models import Scenario
+from naef.studies.settings import RunSettings
 from naef.web.config import ApiError, WebConfig
 from naef.web.jobs import Job, JobManager
 from naef.web.ledger_view import LedgerView
@@ -78,42 +79,44 @@ class WebState:
 
     # ------------------------------------------------------------------------------------------ runs
 
-    def _document(self, name: str, mc: tuple[int, int, Any] | None) -> dict[str, Any]:
-        """Deterministic run + stress (+ Monte Carlo when ``mc`` = (paths, seed, progress)) of scenario ``name``."""
-        from naef.commands.stress import stress_scenario
-        from naef.engine.simulate import simulate
+    def _document(self, name: str, mc: tuple[RunSettings, Any] | None) -> dict[str, Any]:
+        """Deterministic run + stress (+ Monte Carlo when ``mc`` = (settings, progress)) of scenario ``name``."""
+        from naef.studies.monte_carlo import monte_carlo
+        from naef.studies.run import run
+        from naef.studies.stress import stress
         from naef.web.results import run_document
 
         sc = self.scenario(name)
-        det = simulate(sc)
+        det = run(sc)
         try:
-            stress: dict[str, Any] | None = stress_scenario(sc).summary
+            stress_summary: dict[str, Any] | None = stress(sc).summary
         except NaefError as exc:  # a scenario whose grid the episodes do not fit: show the rest
             log.warning("stress replay skipped: %s", exc)
-            stress = None
+            stress_summary = None
         mc_summary = percentiles = None
         if mc is not None:
-            from naef.analysis.montecarlo import run_monte_carlo
-
-            paths, seed, progress = mc
-            result = run_monte_carlo(sc, n_paths=paths, seed=seed, chunk_size=self.config.chunk_size,
-                                     progress=progress)
-            mc_summary, percentiles = result.summary, result.percentiles
-        return run_document(deterministic_summary=det.summary, deterministic_cashflows=det.table,
-                            stress=stress, monte_carlo_summary=mc_summary, percentiles=percentiles)
+            settings, progress = mc
+            study = monte_carlo(sc, settings, progress=progress)
+            mc_summary, percentiles = study.summary, study.percentiles
+        return run_document(deterministic_summary=det.summary, deterministic_cashflows=det.cashflows,
+                            stress=stress_summary, monte_carlo_summary=mc_summary, percentiles=percentiles)
 
     def start_run(self, *, scenario: str | None, paths: int | None, seed: int) -> Job:
         """Queue a Monte Carlo run (ApiError 400 for out-of-range inputs, 429 when the queue is full)."""
+        from naef.studies.monte_carlo import monte_carlo_units
+
         name = scenario or self.scenario_label
         sc = self.scenario(name)
         n = self.config.default_paths if paths is None else paths
         if not 1 <= n <= self.config.max_paths:
             raise ApiError(400, "bad_request", f"paths: must be between 1 and {self.config.max_paths} (got {n})")
-        if not 0 <= seed < 2**63:
-            raise ApiError(400, "bad_request", f"seed: must be between 0 and 2^63 - 1 (got {seed})")
-        total = n * (2 if sc.hedges else 1)  # with hedges the same paths run again without them
-        return self.jobs.submit(kind="monte_carlo", scenario=name, paths=n, seed=seed, total_units=total,
-                                work=lambda progress: self._document(name, (n, seed, progress)))
+        try:
+            settings = RunSettings(paths=n, seed=seed, chunk_size=self.config.chunk_size)
+        except NaefError as exc:  # the message names the CLI's option (--seed): the API's field has no dashes
+            raise ApiError(400, "bad_request", str(exc).removeprefix("--")) from None
+        return self.jobs.submit(kind="monte_carlo", scenario=name, paths=n, seed=seed,
+                                total_units=monte_carlo_units(sc, settings),
+                                work=lambda progress: self._document(name, (settings, progress)))
 
     def latest_document(self, *, wait_s: float = 0.0) -> tuple[str, dict[str, Any] | None]:
         """The latest finished run's document, else the start-up overview; (source, document or None if the

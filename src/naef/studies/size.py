@@ -1,0 +1,64 @@
+"""The sizing study: the largest tranche or programme whose implied rating reaches a target (``naef size``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pandas as pd
+
+from naef.analysis.sizing import SizeEvaluation, SizeResult, SizingError, size_search
+from naef.scenario.models import Scenario
+from naef.studies.common import Files, json_text
+from naef.studies.settings import RunSettings
+
+__all__ = ["SIZE_UNITS", "SizeStudy", "size"]
+
+#: the progress bar's total for a search (its evaluations are usually fewer)
+SIZE_UNITS = 40
+
+
+@dataclass(frozen=True)
+class SizeStudy:
+    """A sizing search: the largest passing size and every evaluation made (``size.json``)."""
+
+    scenario: Scenario
+    settings: RunSettings
+    result: SizeResult
+
+    @property
+    def best(self) -> SizeEvaluation | None:
+        return self.result.best
+
+    @property
+    def evaluations(self) -> tuple[SizeEvaluation, ...]:
+        return self.result.evaluations
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """``size.json``: the target, the best size and its risk, every evaluation."""
+        return self.result.to_dict()
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"evaluations": pd.DataFrame(self.summary["evaluations"])}
+
+    def files(self) -> Files:
+        return {"size.json": json_text(self.summary)}
+
+
+def size(scenario: Scenario, settings: RunSettings | None = None, *, target_rating: str = "Baa3",
+         tranche: str | None = None, basis: str = "el",
+         progress: Callable[[int], None] | None = None) -> SizeStudy:
+    """Find the largest size of ``tranche`` (or of the whole programme, pro rata) whose implied rating is at
+    least ``target_rating`` on ``basis`` (``"el"``: expected loss at the WAL; ``"pd"``: default probability),
+    every size on the same ``settings.paths`` paths (common random numbers)."""
+    if basis not in ("el", "pd"):
+        raise SizingError(f"--basis: unknown basis {basis!r} (choose 'el' or 'pd')")
+    chosen = settings if settings is not None else RunSettings()
+    chosen_basis: Literal["el", "pd"] = "el" if basis == "el" else "pd"
+    with chosen.runner() as runner:
+        result = size_search(scenario, target_rating=target_rating, tranche=tranche, basis=chosen_basis,
+                             n_paths=chosen.paths, seed=chosen.seed, chunk_size=chosen.chunk_size,
+                             progress=progress, runner=runner)
+    return SizeStudy(scenario=scenario, settings=chosen, result=result)
