@@ -124,3 +124,16 @@ def test_run_settings_changes_are_validated_again() -> None:
         s.with_changes(paths=-3)
     assert not s.distributed
     assert naef.RunSettings(workers=1).distributed
+
+
+def test_the_flows_of_a_study_are_the_one_builders() -> None:
+    """The study's flows are ``naef.analysis.flows.swap_flows`` of its deterministic table: what report.html and
+    the portal draw."""
+    from naef.analysis.flows import balance_usd, swap_flows
+
+    study = naef.run(BASELINE)
+    flows = study.flows()
+    assert flows == swap_flows(simulate(BASELINE).table)
+    assert all(abs(v) <= 1.0 for v in balance_usd(flows).values())
+    mc = naef.monte_carlo(BASELINE, naef.RunSettings(paths=32, seed=1))
+    assert mc.flows() == flows

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from typing import Any, Protocol
 
 import pandas as pd
+
+from naef.analysis.flows import SwapFlows, swap_flows
 
 __all__ = ["Files", "StudyResult", "csv_text", "json_text", "swap_flows_of"]
 
@@ -28,16 +29,10 @@ def _not_serialisable(obj: object) -> object:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
-def swap_flows_of(cashflows: pd.DataFrame) -> Any:
-    """The swap's flows over the horizon of a deterministic run (``naef.analysis.flows.swap_flows``: the one
-    builder the report and the portal draw).
-
-    Seam: ``naef.analysis.flows`` is written on the "report" branch (issue 16 item 4); until it is merged this
-    imports it by name, so the study layer does not depend on its arrival. Once merged, replace the dynamic import
-    by ``from naef.analysis.flows import SwapFlows, swap_flows`` and type the result.
-    """
-    module = importlib.import_module("naef.analysis.flows")
-    return module.swap_flows(cashflows)
+def swap_flows_of(cashflows: pd.DataFrame) -> SwapFlows:
+    """The swap's flows over the horizon of a deterministic run: :func:`naef.analysis.flows.swap_flows`, the one
+    builder that report.html and the portal draw (the same amounts, names and colours)."""
+    return swap_flows(cashflows)
 
 
 class StudyResult(Protocol):

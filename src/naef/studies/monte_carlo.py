@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from naef.analysis.flows import SwapFlows
 from naef.analysis.montecarlo import MonteCarloResult, run_monte_carlo
 from naef.engine.montecarlo import median_path, path_table, prepare
 from naef.engine.simulate import SimulationResult, simulate
@@ -55,7 +56,7 @@ class MonteCarloStudy:
     def files(self) -> Files:
         return {"summary.json": json_text(self.summary), "percentiles.csv": csv_text(self.percentiles)}
 
-    def flows(self) -> Any:
+    def flows(self) -> SwapFlows:
         """The swap's flows over the horizon of the deterministic case (``naef.analysis.flows``)."""
         return swap_flows_of(self.deterministic.table)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from naef.analysis.flows import SwapFlows
 from naef.engine.simulate import SimulationResult, simulate
 from naef.scenario.models import Scenario
 from naef.studies.common import Files, csv_text, json_text, swap_flows_of
@@ -39,7 +40,7 @@ class RunResult:
     def files(self) -> Files:
         return {"cashflows.csv": csv_text(self.cashflows), "summary.json": json_text(self.summary)}
 
-    def flows(self) -> Any:
+    def flows(self) -> SwapFlows:
         """The swap's flows over the horizon (``naef.analysis.flows``)."""
         return swap_flows_of(self.cashflows)
 
