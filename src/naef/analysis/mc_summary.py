@@ -6,7 +6,7 @@ Pure functions of a prepared setup (``naef.engine.montecarlo.prepare``) and per-
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -32,9 +32,37 @@ from naef.engine.results import tranche_row
 from naef.scenario.load import scenario_identity
 from naef.version import __version__
 
-__all__ = ["breakeven_flat_prices", "build_mc_summary", "implied_quantile", "percentiles_table", "tranche_risk"]
+__all__ = [
+    "RunInfo",
+    "UnhedgedRun",
+    "breakeven_flat_prices",
+    "build_mc_summary",
+    "implied_quantile",
+    "percentiles_table",
+    "tranche_risk",
+]
 
 Array = NDArray[np.float64]
+
+
+class RunInfo(TypedDict):
+    """How a Monte Carlo was run: the first keys of ``summary.json``'s ``run``."""
+
+    kind: str
+    paths: int
+    seed: int
+    chunk_size: int
+    engine: str
+    block_paths: int
+
+
+class UnhedgedRun(NamedTuple):
+    """The same paths run without the scenario's hedges (common random numbers): its set-up and per-path
+    metrics."""
+
+    setup: MonteCarloSetup
+    metrics_tranche: Array
+    metrics_path: Array
 
 
 def _q(values: Array, qs: tuple[int, ...]) -> dict[str, float | None]:
@@ -126,7 +154,8 @@ def breakeven_flat_prices(setup: MonteCarloSetup, *, hi_usd_per_bbl: float = 500
     return out
 
 
-def _hedge_section(setup: MonteCarloSetup, mt: Array, mp: Array, unhedged: Any) -> dict[str, Any] | None:
+def _hedge_section(setup: MonteCarloSetup, mt: Array, mp: Array,
+                   unhedged: UnhedgedRun | None) -> dict[str, Any] | None:
     if unhedged is None:
         return None
     bare, u_mt, u_mp = unhedged
@@ -152,7 +181,7 @@ def _hedge_section(setup: MonteCarloSetup, mt: Array, mp: Array, unhedged: Any) 
 
 
 def build_mc_summary(
-    setup: MonteCarloSetup, mt: Array, mp: Array, *, run_info: dict[str, Any], unhedged: Any = None
+    setup: MonteCarloSetup, mt: Array, mp: Array, *, run_info: RunInfo, unhedged: UnhedgedRun | None = None
 ) -> dict[str, Any]:
     """``summary.json`` of a Monte Carlo run (keys documented in the README, "summary.json (Monte Carlo)")."""
     sc = setup.scenario

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from naef.analysis.mc_summary import build_mc_summary, percentiles_table
+from naef.analysis.mc_summary import RunInfo, UnhedgedRun, build_mc_summary, percentiles_table
 from naef.engine.mc_types import MonteCarloSetup
 from naef.engine.metrics import BLOCK_PATHS
 from naef.engine.montecarlo import EngineName, prepare, replace_hedges
@@ -79,13 +79,13 @@ def run_monte_carlo(
     setup = prepare(scenario)
     mt, mp, hist, timings = simulate_paths(setup, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
                                            engine=engine, progress=progress, threads=threads, runner=runner)
-    unhedged = None
+    unhedged: UnhedgedRun | None = None
     if compare_unhedged and scenario.hedges:
         bare = prepare(replace_hedges(scenario))
         u_mt, u_mp, _, _ = simulate_paths(bare, n_paths=n_paths, seed=seed, chunk_size=chunk_size, engine=engine,
                                           progress=progress, threads=threads, runner=runner)
-        unhedged = (bare, u_mt, u_mp)
-    run_info = {"kind": "monte_carlo", "paths": n_paths, "seed": seed, "chunk_size": chunk_size,
+        unhedged = UnhedgedRun(bare, u_mt, u_mp)
+    run_info: RunInfo = {"kind": "monte_carlo", "paths": n_paths, "seed": seed, "chunk_size": chunk_size,
                 "engine": engine, "block_paths": BLOCK_PATHS}
     summary = build_mc_summary(setup, mt, mp, run_info=run_info, unhedged=unhedged)
     return MonteCarloResult(summary=summary, percentiles=percentiles_table(setup, hist), metrics_tranche=mt,

@@ -9,12 +9,16 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from naef.errors import NaefError
+
+if TYPE_CHECKING:
+    from naef.engine.mc_types import MonteCarloSetup
+    from naef.scenario.models import Scenario
 
 __all__ = ["ChunkSpec", "DaskRunner", "InProcessRunner", "ParallelError", "Runner", "dask_runner"]
 
@@ -43,16 +47,16 @@ class Runner(Protocol):
     evaluations of many scenarios (``map_scenarios``: ``func(scenario_json, *args)`` for each, in order)."""
 
     def run(
-        self, setup: Any, *, seed: int, chunks: list[ChunkSpec], engine: str,
+        self, setup: MonteCarloSetup, *, seed: int, chunks: list[ChunkSpec], engine: str,
         progress: Callable[[int], None] | None,
     ) -> tuple[Array, Array, NDArray[np.int64], dict[str, float]]: ...
 
     def map_scenarios(
-        self, func: Callable[..., Any], scenarios: list[Any], *args: Any, progress: Callable[[int], None] | None
+        self, func: Callable[..., Any], scenarios: list[Scenario], *args: Any, progress: Callable[[int], None] | None
     ) -> list[Any]: ...
 
 
-def scenario_json(scenario: Any) -> str:
+def scenario_json(scenario: Scenario) -> str:
     """What travels to a worker: the validated scenario as canonical-order JSON."""
     return json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
 
@@ -64,7 +68,7 @@ class InProcessRunner:
         self.threads = threads
 
     def run(
-        self, setup: Any, *, seed: int, chunks: list[ChunkSpec], engine: str,
+        self, setup: MonteCarloSetup, *, seed: int, chunks: list[ChunkSpec], engine: str,
         progress: Callable[[int], None] | None,
     ) -> tuple[Array, Array, NDArray[np.int64], dict[str, float]]:
         import time
@@ -94,7 +98,7 @@ class InProcessRunner:
         return mt, mp, hist, {"draw_seconds": t_draw, "rest_seconds": t_rest}
 
     def map_scenarios(
-        self, func: Callable[..., Any], scenarios: list[Any], *args: Any, progress: Callable[[int], None] | None
+        self, func: Callable[..., Any], scenarios: list[Scenario], *args: Any, progress: Callable[[int], None] | None
     ) -> list[Any]:
         out = []
         for sc in scenarios:
@@ -106,11 +110,11 @@ class InProcessRunner:
 
 # ------------------------------------------------------------------------------------------------ worker side
 
-_SETUPS: dict[str, Any] = {}
+_SETUPS: dict[str, MonteCarloSetup] = {}
 _SETUPS_LOCK = threading.Lock()
 
 
-def _worker_setup(scenario_json: str) -> Any:
+def _worker_setup(scenario_json: str) -> MonteCarloSetup:
     """The prepared setup of a scenario, built once per worker process and scenario."""
     key = hashlib.sha256(scenario_json.encode("utf-8")).hexdigest()
     with _SETUPS_LOCK:
@@ -178,7 +182,7 @@ class DaskRunner:
         self.client = client
 
     def run(
-        self, setup: Any, *, seed: int, chunks: list[ChunkSpec], engine: str,
+        self, setup: MonteCarloSetup, *, seed: int, chunks: list[ChunkSpec], engine: str,
         progress: Callable[[int], None] | None,
     ) -> tuple[Array, Array, NDArray[np.int64], dict[str, float]]:
         from distributed import as_completed
@@ -219,7 +223,7 @@ class DaskRunner:
         return mt, mp, hist, {"draw_seconds": t_draw, "rest_seconds": t_rest}
 
     def map_scenarios(
-        self, func: Callable[..., Any], scenarios: list[Any], *args: Any, progress: Callable[[int], None] | None
+        self, func: Callable[..., Any], scenarios: list[Scenario], *args: Any, progress: Callable[[int], None] | None
     ) -> list[Any]:
         from distributed import as_completed
 
