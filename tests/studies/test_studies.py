@@ -91,6 +91,10 @@ def test_sensitivity_from_python() -> None:
     assert study.summary["run"]["evaluations"] == 5
     assert [f["name"] for f in study.summary["factors"]] == ["price_level", "capex_multiplier"]
     assert set(study.files()) == {"sensitivity.json", "sensitivity.csv"}
+    sobol = naef.sensitivity(BASELINE, naef.RunSettings(paths=32, seed=1), method="sobol",
+                             inputs=["price_level", "capex_multiplier"], samples=4)
+    assert sobol.summary["run"]["samples"] == 4
+    assert sobol.summary["run"]["evaluations"] == 4 * (2 + 2)
     with pytest.raises(naef.NaefError, match="--inputs: unknown input 'nope'"):
         naef.sensitivity(BASELINE, naef.RunSettings(paths=64), inputs=["nope"])
     with pytest.raises(naef.NaefError, match="--samples"):

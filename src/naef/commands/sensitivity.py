@@ -137,7 +137,7 @@ def sensitivity_command(
     names = parse_inputs(inputs, sc)
     with progress_bar(sensitivity_units(m, len(names), n), description=f"{m} evaluations",
                       quiet=quiet or as_json) as advance:
-        study = sensitivity(sc, settings, method=m, inputs=names, samples=n, progress=advance)
+        study = sensitivity(sc, settings, method=m, inputs=names, samples=samples, progress=advance)
     result = study.summary
     files = study.files()
     text = str(files["sensitivity.json"])
