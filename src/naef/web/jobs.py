@@ -2,7 +2,7 @@
 
 A run is the Monte Carlo of a scenario (:func:`naef.analysis.montecarlo.run_monte_carlo`) plus its deterministic
 run (:func:`naef.engine.simulate.simulate`, for the Sankey's amounts) and the stress replay of the shipped
-historical episodes (:func:`naef.commands.stress.stress_scenario`). Every engine call of the app goes through the
+historical episodes (:func:`naef.studies.stress.stress`). Every engine call of the app goes through the
 one worker thread, so compiled kernels are never entered by two threads at once, and a long run cannot starve
 the web server's own threads. The result of a run is plain JSON (:func:`naef.web.results.run_document`).
 """
