@@ -56,10 +56,7 @@ NO_PACKAGE_IMPORT = {"scenario", "engine", "parallel", "analysis", "mdf", "studi
 #: after merging their branches. An entry that no longer occurs fails the test, so the list only shrinks.
 PENDING_ARROWS: dict[tuple[str, str], str] = {}
 #: Import circles still present, each broken by the helper named; the lead empties this list after merging.
-PENDING_CIRCLES: dict[frozenset[str], str] = {
-    # helper "mdf" (issue 16 item 1: reference classes into mdf/pipeline)
-    frozenset({"naef.mdf.appraisal", "naef.mdf.pipeline"}): "mdf",
-}
+PENDING_CIRCLES: dict[frozenset[str], str] = {}
 
 
 def _modules() -> dict[str, Path]:
