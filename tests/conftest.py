@@ -16,23 +16,38 @@ from typing import Any
 
 ROOT = os.path.abspath(Path(__file__).resolve().parents[1])
 PARENT = os.path.dirname(ROOT)
+_TMP = os.path.abspath(tempfile.gettempdir())
+
+
+def _inside(path: str, folder: str) -> bool:
+    return (path + os.sep).startswith(folder.rstrip(os.sep) + os.sep)
+
+
+# Only what lies strictly inside the parent folder needs allowing: the checkout, a virtual environment or the
+# temporary folder placed beside it.
 _ALLOWED = tuple(
     {
-        os.path.abspath(p) + os.sep
-        for p in (ROOT, sys.prefix, sys.base_prefix, sys.exec_prefix, tempfile.gettempdir(),
-                  *site.getsitepackages(), site.getusersitepackages())
+        os.path.abspath(p).rstrip(os.sep) + os.sep
+        for p in (ROOT, sys.prefix, sys.base_prefix, sys.exec_prefix, _TMP, *site.getsitepackages(),
+                  site.getusersitepackages())
+        if _inside(os.path.abspath(p), PARENT) and os.path.abspath(p) != PARENT
     }
 )
+#: Off when the parent folder is the file system's root or the temporary folder itself (a checkout at /tmp/x):
+#: there the tests' own temporary files sit beside the checkout and cannot be told apart.
+GUARD_ENABLED = PARENT not in {"", os.sep} and _TMP != PARENT
 
 
 def outside_the_checkout(path: str) -> bool:
     """True for a path in the checkout's parent folder that is not inside the checkout (nor an allowed root)."""
-    full = os.path.abspath(path) + os.sep
-    if not full.startswith(PARENT + os.sep) or PARENT in {"", os.sep}:
+    if not GUARD_ENABLED:
+        return False
+    full = os.path.abspath(path)
+    if not _inside(full, PARENT) or full == PARENT:
         return False
     if full[len(PARENT) + 1:].startswith("."):
         return False  # a hidden folder (a checkout in a home folder: ~/.config, ~/.cache of the libraries)
-    return not full.startswith(_ALLOWED)
+    return not (full + os.sep).startswith(_ALLOWED)
 
 
 def _guard(event: str, args: tuple[Any, ...]) -> None:
