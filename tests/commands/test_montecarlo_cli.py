@@ -133,12 +133,12 @@ def _with(extra: str, old: str = "\n[gas_price]") -> str:
 
 
 @pytest.mark.parametrize(("text", "needle"), [
-    (BASELINE_TOML.replace("sigma = 0.366", "sigma = -0.2"), "price.stochastic.sigma"),
+    (BASELINE_TOML.replace("sigma = 0.47", "sigma = -0.2"), "price.stochastic.sigma"),
     (BASELINE_TOML.replace('model = "ou"\nkappa = 0.20', 'model = "schwartz_smith"\nkappa = 0.20\nsigma_chi = 0.3\n'
                            'sigma_xi = 0.1\nrho = 1.5'), "price.stochastic"),
-    (BASELINE_TOML.replace('model = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 69.1\nsigma = 0.366',
+    (BASELINE_TOML.replace('model = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 66.8\nsigma = 0.47',
                            'model = "bootstrap"\nhistory_csv = "missing.csv"'), "price.stochastic.history_csv"),
-    (BASELINE_TOML.replace('model = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 69.1\nsigma = 0.366',
+    (BASELINE_TOML.replace('model = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 66.8\nsigma = 0.47',
                            'model = "bootstrap"\nhistory_csv = "empty.csv"'), "price.stochastic.history_csv"),
     (BASELINE_TOML.replace('model = "ou"\nkappa = 0.20', 'model = "garch"\nkappa = 0.20'), "price.stochastic.model"),
     (_with("[uncertainty.classes.deepwater]\ndelay_year_probabilities = [0.5, 0.4]"),
@@ -161,7 +161,7 @@ def test_bad_stochastic_inputs_exit_2_naming_the_key(tmp_path: Path, text: str, 
 
 def test_bootstrap_from_the_eia_history_runs(tmp_path: Path) -> None:
     eia = data_paths.BRENT_MONTHLY
-    text = BASELINE_TOML.replace('model = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 69.1\nsigma = 0.366',
+    text = BASELINE_TOML.replace('model = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 66.8\nsigma = 0.47',
                                  f'model = "bootstrap"\nblock_months = 12\nhistory_csv = "{eia}"')
     (tmp_path / "s.toml").write_text(text, encoding="utf-8")
     proc = run_naef("run", "s.toml", "--paths", "300", "--out", "o", "--quiet", cwd=tmp_path)

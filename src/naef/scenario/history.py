@@ -20,7 +20,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -36,12 +36,14 @@ from naef.scenario.price_models import (
 )
 
 __all__ = [
+    "DailyPrices",
     "MonthlyPrices",
     "historical_returns",
     "load_historical_returns",
     "log_prices",
     "parse_monthly_prices",
     "parse_price_table",
+    "read_daily_prices",
     "read_monthly_prices",
 ]
 
@@ -84,14 +86,11 @@ def _parse_date(text: str) -> dt.date | None:
     return None
 
 
-def parse_monthly_prices(text: str, *, source: str) -> MonthlyPrices:
-    """Parse the text of a ``Date,Price`` CSV (``source`` names it in errors) into monthly prices."""
+def _rows(text: str, *, source: str) -> list[tuple[int, dt.date, float]]:
+    """The checked rows (line number, date, price) of a ``Date,Price`` CSV, dates strictly increasing."""
     rows = csv.reader(text.splitlines())
     header_seen = False
-    months: list[tuple[int, int]] = []
-    sums: list[float] = []
-    counts: list[int] = []
-    lines: list[tuple[int, int]] = []
+    out: list[tuple[int, dt.date, float]] = []
     last_date: dt.date | None = None
     try:
         for line_no, row in enumerate(rows, start=1):
@@ -126,48 +125,93 @@ def parse_monthly_prices(text: str, *, source: str) -> MonthlyPrices:
                     f"{last_date.isoformat()} (dates must be strictly increasing)"
                 )
             last_date = date
-            key = (date.year, date.month)
-            if months and months[-1] == key:
-                sums[-1] += price
-                counts[-1] += 1
-                lines[-1] = (lines[-1][0], line_no)
-                continue
-            if months:
-                y, m = months[-1]
-                expected = (y + (m == 12), m % 12 + 1)
-                if key != expected:
-                    raise PriceModelError(
-                        f"{source}:{line_no}: month {expected[0]:04d}-{expected[1]:02d} is missing "
-                        f"(the history must cover every month without gaps)"
-                    )
-            months.append(key)
-            sums.append(price)
-            counts.append(1)
-            lines.append((line_no, line_no))
+            out.append((line_no, date, price))
     except csv.Error as exc:
         raise PriceModelError(f"{source}:{rows.line_num}: malformed CSV ({exc})") from None
     if not header_seen:
         raise PriceModelError(f"{source}: empty file (expected a header 'Date,Price' and monthly rows)")
-    if not months:
+    if not out:
         raise PriceModelError(f"{source}: no price rows after the header")
+    return out
+
+
+def parse_monthly_prices(
+    text: str, *, source: str, sampling: Literal["average", "month-end"] = "average"
+) -> MonthlyPrices:
+    """Parse the text of a ``Date,Price`` CSV (``source`` names it in errors) into monthly prices: each month's
+    average (``sampling="average"``, EIA's monthly series) or its last observation (``"month-end"``, a point
+    price)."""
+    months: list[tuple[int, int]] = []
+    sums: list[float] = []
+    ends: list[float] = []
+    counts: list[int] = []
+    lines: list[tuple[int, int]] = []
+    for line_no, date, price in _rows(text, source=source):
+        key = (date.year, date.month)
+        if months and months[-1] == key:
+            sums[-1] += price
+            ends[-1] = price
+            counts[-1] += 1
+            lines[-1] = (lines[-1][0], line_no)
+            continue
+        if months:
+            y, m = months[-1]
+            expected = (y + (m == 12), m % 12 + 1)
+            if key != expected:
+                raise PriceModelError(
+                    f"{source}:{line_no}: month {expected[0]:04d}-{expected[1]:02d} is missing "
+                    f"(the history must cover every month without gaps)"
+                )
+        months.append(key)
+        sums.append(price)
+        ends.append(price)
+        counts.append(1)
+        lines.append((line_no, line_no))
+    prices = (np.asarray(ends, dtype=np.float64) if sampling == "month-end"
+              else np.asarray(sums, dtype=np.float64) / np.asarray(counts, dtype=np.float64))
     return MonthlyPrices(
         source=source,
         months=tuple(f"{y:04d}-{m:02d}" for y, m in months),
-        prices_usd_per_bbl=np.asarray(sums, dtype=np.float64) / np.asarray(counts, dtype=np.float64),
+        prices_usd_per_bbl=prices,
         lines=tuple(lines),
     )
 
 
-def read_monthly_prices(path: str | Path) -> MonthlyPrices:
-    """Read a ``Date,Price`` CSV file into monthly average prices."""
+@dataclass(frozen=True, eq=False)
+class DailyPrices:
+    """Every observation of a daily ``Date,Price`` file (trading days), with its line number."""
+
+    source: str
+    dates: tuple[str, ...]
+    prices_usd_per_bbl: npt.NDArray[np.float64]
+    lines: tuple[int, ...]
+
+
+def read_daily_prices(path: str | Path) -> DailyPrices:
+    """Every row of a ``Date,Price`` CSV file, unaggregated."""
     p = Path(path)
+    rows = _rows(_read_text(p), source=str(p))
+    return DailyPrices(
+        source=str(p),
+        dates=tuple(d.isoformat() for _, d, _ in rows),
+        prices_usd_per_bbl=np.asarray([x for _, _, x in rows], dtype=np.float64),
+        lines=tuple(n for n, _, _ in rows),
+    )
+
+
+def _read_text(p: Path) -> str:
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        return p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise PriceModelError(f"{p}: not UTF-8 text (expected a 'Date,Price' CSV)") from None
     except OSError as exc:
         raise PriceModelError(f"{p}: cannot read the price history ({exc.strerror or exc})") from None
-    return parse_monthly_prices(text, source=str(p))
+
+
+def read_monthly_prices(path: str | Path, *, sampling: Literal["average", "month-end"] = "average") -> MonthlyPrices:
+    """Read a ``Date,Price`` CSV file into monthly prices (averages, or month-end observations)."""
+    p = Path(path)
+    return parse_monthly_prices(_read_text(p), source=str(p), sampling=sampling)
 
 
 def log_prices(prices: MonthlyPrices) -> npt.NDArray[np.float64]:
