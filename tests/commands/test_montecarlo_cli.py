@@ -102,11 +102,17 @@ def test_size_finds_a_passing_size_with_every_evaluation(tmp_path: Path) -> None
 
 
 def test_size_of_one_tranche(tmp_path: Path) -> None:
-    proc = run_naef("size", "--target-rating", "Baa3", "--tranche", "B", "--paths", "300", "--json", cwd=tmp_path)
+    proc = run_naef("size", "--target-rating", "B3", "--tranche", "B", "--paths", "300", "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout)
     assert r["tranche"] == "B"
-    assert r["implied_rating"] is not None
+    assert r["basis"] == "both"
+    assert r["el"]["implied_rating"] is not None
+    assert r["pd"]["implied_rating"] is not None
+    # the binding basis is the one with the smaller size (none at all counts as the smallest)
+    assert r["size_usd"] == r[r["binding"]]["size_usd"]
+    other = r["pd" if r["binding"] == "el" else "el"]["size_usd"]
+    assert r["size_usd"] is None or (other is not None and r["size_usd"] <= other)
 
 
 @pytest.mark.parametrize(("args", "needle"), [
