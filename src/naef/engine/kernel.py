@@ -237,6 +237,8 @@ def waterfall_path(
                 tout[_PP, j, t] += x
                 prepaid += x
             pool += redeem - prepaid  # only once every note is redeemed
+            if pool < 0.0:
+                pool = 0.0  # rounding dust of the pro-rata split (a few ulps), never a real shortfall
         owed_all = fee_arrears
         for j in range(nt):
             owed_all += outstanding[j] + int_arrears[j]
@@ -293,6 +295,8 @@ def waterfall_path(
                     prepaid += x
                     pool -= x
                     own -= x
+            if pool < to_pemex:
+                pool = to_pemex  # rounding dust of the pro-rata split (a few ulps): nothing negative to the MDF
         elif trap_on:
             trapped = pool
             trap_x += to_pemex

@@ -155,6 +155,7 @@ def _one_path(
                 trows["principal_paid_usd"][j][t] += x
                 prepaid += x
             pool += redeem - prepaid
+            pool = max(pool, 0.0)  # rounding dust of the pro-rata split
         # DSRA (never above the debt owed)
         owed_all = fee_arrears
         for j in range(nt):
@@ -198,6 +199,7 @@ def _one_path(
                     prepaid += x
                     pool -= x
                     own -= x
+            pool = max(pool, to_pemex)  # rounding dust of the pro-rata split: nothing negative to the MDF
         elif trap_on:
             trapped, pool = pool, 0.0
             trap += trapped
