@@ -100,7 +100,7 @@ class DemoLayout:
 def demo_layout(demo_url: str) -> DemoLayout:
     with Ledger.open(demo_url) as ledger:
         sizes = tuple(sorted(cp.size for cp in ledger.checkpoints()))
-        entries = ledger.entries()
+        entries = list(ledger.entries())
     proposed: dict[str, int] = {}
     executed: dict[str, int] = {}
     paid_on: dict[str, str] = {}
