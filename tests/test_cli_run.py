@@ -107,15 +107,16 @@ def test_cashflows_columns_are_those_of_the_issue_in_order(baseline_csv: pd.Data
 
 
 def test_cash_identity_holds_on_the_csv_columns(baseline_csv: pd.DataFrame) -> None:
-    """README / waterfall.py: proceeds + collections + pemex_capex_funding = capex + issuance_costs + fees
-    + Σ interest + Σ principal + to_mdf + returned_to_pemex + Δ(construction + cia + dsra + trap balances)."""
+    """README / waterfall.py: proceeds + collections + pemex_capex_funding + reinvestment_income = capex
+    + issuance_costs + fees + Σ interest + Σ principal + to_mdf + returned_to_pemex
+    + Δ(construction + cia + dsra + trap balances)."""
     df = baseline_csv
     names = [t.name for t in load_scenario("baseline").tranches]
     paid = sum(df[f"interest_paid_usd_{n}"] + df[f"principal_paid_usd_{n}"] for n in names)
     balances = df["construction_balance_usd"] + df["cia_balance_usd"] + df["dsra_balance_usd"] + df["trap_balance_usd"]
     delta = balances.diff().fillna(balances.iloc[0])
     residual = (
-        df["proceeds_usd"] + df["collections_usd"] + df["pemex_capex_funding_usd"]
+        df["proceeds_usd"] + df["collections_usd"] + df["pemex_capex_funding_usd"] + df["reinvestment_income_usd"]
         - df["capex_usd"] - df["issuance_costs_usd"] - df["fees_usd"] - paid
         - df["to_mdf_usd"] - df["returned_to_pemex_usd"] - delta
     )

@@ -189,7 +189,7 @@ def _bootstrap_toml(history: str) -> str:
 
     assert "baseline" in shipped_scenarios()
     base = naef.resources.read_package_text("naef.scenario", "scenarios", "baseline.toml")
-    ou = '[price.stochastic]\nmodel = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 69.1\nsigma = 0.366\n'
+    ou = '[price.stochastic]\nmodel = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 66.8\nsigma = 0.47\n'
     assert ou in base
     return base.replace(ou, f'[price.stochastic]\nmodel = "bootstrap"\nhistory_csv = "{history}"\nblock_months = 12\n')
 

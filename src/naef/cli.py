@@ -69,24 +69,24 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
     for k, v in su["uses"].items():
         t.add_row("  " + k.removesuffix("_usd").replace("_", " "), _usd_bn(v))
     if su["surplus_usd"]:
-        t.add_row("[yellow]surplus (released to the waterfall)[/]", _usd_bn(su["surplus_usd"]))
+        t.add_row("[yellow]surplus (redeems the notes pro rata)[/]", _usd_bn(su["surplus_usd"]))
     if su["shortfall_usd"]:
         t.add_row("[red]shortfall (uses exceed proceeds)[/]", _usd_bn(su["shortfall_usd"]))
     if su["capex_funded_by_pemex_usd"]:
         t.add_row("[yellow]capex funded by PEMEX (timing)[/]", _usd_bn(su["capex_funded_by_pemex_usd"]))
     console.print(t)
-    t = Table(title="NAEF tranches (USD bn; WAL in years; P principal, I interest)", show_edge=False)
-    for col in ("tranche", "rank", "size", "coupon", "WAL", "min DSCR", "mean DSCR", "yield", "unpaid P",
-                "unpaid I"):
+    t = Table(title="NAEF tranches (USD bn; WAL in years, to the legal final)", show_edge=False)
+    for col in ("tranche", "rank", "size", "coupon", "WAL", "min DSCR", "mean DSCR", "yield", "legal final",
+                "defaulted", "unpaid at legal final", "paid after it"):
         t.add_column(col, justify="left" if col == "tranche" else "right")
     for tr in summary["tranches"]:
-        short = tr["principal_outstanding_usd"] > 0.5 or tr["interest_shortfall_usd"] > 0.5
-        style = "red" if short else ""
+        style = "red" if tr["defaulted"] else ""
         t.add_row(
             tr["name"], str(tr["seniority"]), _usd_bn(tr["size_usd"]), pct(tr['coupon_rate']),
             _num(tr["wal_years"]), times(tr["min_dscr"]), times(tr["mean_dscr"]),
-            pct(tr["investor_yield"]), _usd_bn(tr["principal_outstanding_usd"]),
-            _usd_bn(tr["interest_shortfall_usd"]), style=style,
+            pct(tr["investor_yield"]), tr["legal_final_date"],
+            f"yes, {tr['default_date']}" if tr["defaulted"] else "no", _usd_bn(tr["unpaid_at_legal_final_usd"]),
+            _usd_bn(tr["recovered_after_legal_final_usd"]), style=style,
         )
     console.print(t)
     tot, prod = summary["totals"], summary["production"]

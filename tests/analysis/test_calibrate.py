@@ -166,8 +166,8 @@ def test_brent_monthly_gives_plausible_parameters() -> None:
 
 def test_daily_file_calibrates_like_the_monthly_file() -> None:
     """Monthly averages of the daily file (negative WTI day included) give the same volatility."""
-    daily = calibrate_csv(EIA / "wti-daily.csv", model="gbm")
-    monthly = calibrate_csv(EIA / "wti-monthly.csv", model="gbm")
+    daily = calibrate_csv(EIA / "wti-daily.csv", model="gbm", sampling="average")
+    monthly = calibrate_csv(EIA / "wti-monthly.csv", model="gbm", sampling="average")
     assert daily.estimates["sigma"] == pytest.approx(monthly.estimates["sigma"], abs=0.005)
 
 
@@ -226,3 +226,41 @@ def test_constant_prices_and_too_short_histories_are_refused() -> None:
         calibrate(parse_monthly_prices(csv_text([50.0, 51.0, 52.0]), source="x.csv"), model="heston")  # type: ignore[arg-type]
     with pytest.raises(PriceModelError, match=r"^dt_years: must be > 0"):
         fit_gbm(log_prices=np.log([50.0, 51.0, 49.0]), dt_years=0.0)
+
+
+def test_point_prices_against_monthly_averages_on_the_shipped_brent_series() -> None:
+    """Daily Brent returns give a volatility near 0.4 with no autocorrelation; month-end point prices about the
+    same; monthly averages understate it and carry the averaging's autocorrelation (about 0.25), which warns."""
+    from naef.resources import resolve_history
+
+    daily = calibrate_csv(resolve_history("brent-daily"), model="gbm", sampling="daily")
+    month_end = calibrate_csv(resolve_history("brent-daily"), model="gbm", sampling="month-end")
+    average = calibrate_csv(resolve_history("brent-daily"), model="gbm", sampling="average")
+    monthly_file = calibrate_csv(resolve_history("brent-monthly"), model="gbm", sampling="average")
+    assert daily.dt_years == pytest.approx(1 / 252)
+    assert 0.35 < daily.estimates["sigma"] < 0.45
+    assert abs(daily.lag1_autocorrelation or 0.0) < 0.05
+    assert not daily.warnings
+    assert not month_end.warnings
+    assert month_end.estimates["sigma"] > average.estimates["sigma"] * 1.15
+    for avg in (average, monthly_file):
+        assert (avg.lag1_autocorrelation or 0.0) > 0.15
+        assert avg.warnings
+        assert "understated" in avg.warnings[0]
+    d = monthly_file.to_dict()
+    assert d["sampling"] == "average"
+    assert d["lag1_autocorrelation"] == monthly_file.lag1_autocorrelation
+    # a month-end price is the month's last observation of the daily file
+    last = read_monthly_prices(resolve_history("brent-daily"), sampling="month-end")
+    text = resolve_history("brent-daily").read_text()
+    jan_2020 = [line for line in text.splitlines() if line.startswith("2020-01-")]
+    assert last.prices_usd_per_bbl[last.months.index("2020-01")] == float(jan_2020[-1].split(",")[1])
+
+
+def test_lag1_autocorrelation_of_an_averaged_random_walk_is_about_a_quarter() -> None:
+    """Working (1960): first differences of averages of a random walk have lag-1 autocorrelation → 0.25."""
+    from naef.analysis.calibrate import lag1_autocorrelation
+
+    walk = np.cumsum(np.random.default_rng(4).standard_normal(21 * 4000))
+    assert abs(lag1_autocorrelation(walk)) < 0.02
+    assert lag1_autocorrelation(walk.reshape(4000, 21).mean(axis=1)) == pytest.approx(0.25, abs=0.04)

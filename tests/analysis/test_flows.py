@@ -75,6 +75,8 @@ def _scenarios() -> list[tuple[str, Scenario]]:
                          "first_year": 2028, "last_year": 2036, "premium": "collections"}]
     low = base.model_dump()
     low["price"]["deck"] = [[y, 12.0] for y, _ in low["price"]["deck"]]
+    # kept producing below their cash cost (by default they would be shut in), so PEMEX covers the oil fields' losses
+    low["fields"] = [{**f, "shut_in": False} for f in low["fields"]]
     early_capex = base.model_dump()
     early_capex["fields"][0]["capex_usd"] = [40e9, *early_capex["fields"][0]["capex_usd"][1:]]
     return [("baseline", base), ("hedged", Scenario.model_validate(hedged)),

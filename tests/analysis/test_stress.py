@@ -401,12 +401,15 @@ def test_at_year_lays_the_episode_in_the_repayment_years(setup: MonteCarloSetup)
     np.testing.assert_allclose(late.benchmark_usd_per_bbl[k : k + q.size], deck[k] * q / q[0], rtol=1e-12)
     np.testing.assert_array_equal(late.benchmark_usd_per_bbl[k + q.size :], deck[k + q.size :])
     assert late.replay_start_period == k
-    # early in the horizon the pledged exports and the grace periods carry the debt; in 2036 the shock reaches it
+    # early in the horizon the pledged exports and the grace periods carry the debt; in 2036 the shock reaches the
+    # repayment years: it lowers the collections and the DSCR below the base case's (since the lock-up's cash now
+    # prepays the senior notes, the baseline's debt is low enough by then to be paid without a shortfall, and the
+    # pledged export receivables, not the MDF, absorb the fall: PEMEX gets fewer of them back)
     short = [t for p in run_stress(setup, [early]).summary["paths"][1:] for t in p["tranches"]
              if t["first_shortfall_date"]]
     assert not short
-    late_short = [t for p in run_stress(setup, [late]).summary["paths"][1:] for t in p["tranches"]
-                  if t["first_shortfall_date"]]
-    assert late_short
+    base_doc, late_doc = run_stress(setup, [late]).summary["paths"]
+    assert late_doc["min_dscr"] < base_doc["min_dscr"]
+    assert late_doc["collections_usd"] < base_doc["collections_usd"]
     with pytest.raises(StressError, match="--at-year"):
         episode_path(setup, ep, mode="scaled", at_year=1990)

@@ -93,7 +93,8 @@ def test_table_shows_estimates_sample_and_loglikelihood() -> None:
     assert "∞" in rows["half_life_years"]  # kappa's 95 % interval reaches 0 on the full Brent history
     assert "1987-05 to 2026-07" in out
     assert f"{fit.log_likelihood:.3f}" in out
-    assert "470" in rows["monthly returns"]
+    assert "470" in rows["returns"]
+    assert "lag-1 autocorrelation of returns" in rows
     gbm = invoke("--history", str(BRENT), "--model", "gbm").stdout
     assert "mu" in gbm
     assert "kappa" not in gbm
@@ -216,8 +217,15 @@ def test_not_utf8_and_a_folder_are_named(
 
 def test_success_through_main_exits_0(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_main(monkeypatch, capsys, "--history", str(BRENT), "--model", "gbm", "--json")
-    assert (code, err) == (0, "")
+    assert code == 0
     assert json.loads(out) == calibrate_csv(BRENT, model="gbm").to_dict()
+    # EIA's monthly file holds monthly averages: the smoothing is named on stderr, the JSON stays clean
+    assert err.startswith("warning: the returns' lag-1 autocorrelation is 0.2")
+    code, out, err = run_main(monkeypatch, capsys, "--history", "brent-daily", "--model", "gbm", "--sampling", "daily")
+    assert (code, err) == (0, "")
+    code, out, err = run_main(monkeypatch, capsys, "--history", str(BRENT), "--model", "gbm", "--sampling", "weekly")
+    assert code == 2
+    assert err.strip().startswith("naef: --sampling: unknown sampling 'weekly'") or "--sampling" in err
 
 
 # ---- the installed script ----------------------------------------------------------------------------------

@@ -102,11 +102,17 @@ def test_size_finds_a_passing_size_with_every_evaluation(tmp_path: Path) -> None
 
 
 def test_size_of_one_tranche(tmp_path: Path) -> None:
-    proc = run_naef("size", "--target-rating", "Baa3", "--tranche", "B", "--paths", "300", "--json", cwd=tmp_path)
+    proc = run_naef("size", "--target-rating", "B3", "--tranche", "B", "--paths", "300", "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout)
     assert r["tranche"] == "B"
-    assert r["implied_rating"] is not None
+    assert r["basis"] == "both"
+    assert r["el"]["implied_rating"] is not None
+    assert r["pd"]["implied_rating"] is not None
+    # the binding basis is the one with the smaller size (none at all counts as the smallest)
+    assert r["size_usd"] == r[r["binding"]]["size_usd"]
+    other = r["pd" if r["binding"] == "el" else "el"]["size_usd"]
+    assert r["size_usd"] is None or (other is not None and r["size_usd"] <= other)
 
 
 @pytest.mark.parametrize(("args", "needle"), [
@@ -133,12 +139,12 @@ def _with(extra: str, old: str = "\n[gas_price]") -> str:
 
 
 @pytest.mark.parametrize(("text", "needle"), [
-    (BASELINE_TOML.replace("sigma = 0.366", "sigma = -0.2"), "price.stochastic.sigma"),
+    (BASELINE_TOML.replace("sigma = 0.47", "sigma = -0.2"), "price.stochastic.sigma"),
     (BASELINE_TOML.replace('model = "ou"\nkappa = 0.20', 'model = "schwartz_smith"\nkappa = 0.20\nsigma_chi = 0.3\n'
                            'sigma_xi = 0.1\nrho = 1.5'), "price.stochastic"),
-    (BASELINE_TOML.replace('model = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 69.1\nsigma = 0.366',
+    (BASELINE_TOML.replace('model = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 66.8\nsigma = 0.47',
                            'model = "bootstrap"\nhistory_csv = "missing.csv"'), "price.stochastic.history_csv"),
-    (BASELINE_TOML.replace('model = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 69.1\nsigma = 0.366',
+    (BASELINE_TOML.replace('model = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 66.8\nsigma = 0.47',
                            'model = "bootstrap"\nhistory_csv = "empty.csv"'), "price.stochastic.history_csv"),
     (BASELINE_TOML.replace('model = "ou"\nkappa = 0.20', 'model = "garch"\nkappa = 0.20'), "price.stochastic.model"),
     (_with("[uncertainty.classes.deepwater]\ndelay_year_probabilities = [0.5, 0.4]"),
@@ -161,7 +167,7 @@ def test_bad_stochastic_inputs_exit_2_naming_the_key(tmp_path: Path, text: str, 
 
 def test_bootstrap_from_the_eia_history_runs(tmp_path: Path) -> None:
     eia = data_paths.BRENT_MONTHLY
-    text = BASELINE_TOML.replace('model = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 69.1\nsigma = 0.366',
+    text = BASELINE_TOML.replace('model = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 66.8\nsigma = 0.47',
                                  f'model = "bootstrap"\nblock_months = 12\nhistory_csv = "{eia}"')
     (tmp_path / "s.toml").write_text(text, encoding="utf-8")
     proc = run_naef("run", "s.toml", "--paths", "300", "--out", "o", "--quiet", cwd=tmp_path)

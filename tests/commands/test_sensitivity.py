@@ -232,7 +232,7 @@ def _gbm_scenario(tmp_path: Path) -> Path:
     from importlib import resources
 
     text = resources.files("naef.scenario").joinpath("scenarios", "baseline.toml").read_text("utf-8")
-    ou = 'model = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 69.1\nsigma = 0.366\n'
+    ou = 'model = "ou"\nkappa = 0.20\nlong_run_usd_per_bbl = 66.8\nsigma = 0.47\n'
     assert ou in text
     path = tmp_path / "gbm.toml"
     path.write_text(text.replace(ou, 'model = "gbm"\nsigma = 0.366\n'), encoding="utf-8")

@@ -3,7 +3,8 @@ official schemas (``tests/data/``) and a helper that builds small ledgers signed
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,37 @@ def make_ledger(tmp_path: Path, log_signer: SignerKey) -> LedgerFactory:
         return url
 
     return build
+
+
+@dataclass(frozen=True)
+class DemoLayout:
+    """Where things are in the demo ledger (read from it, so the tests follow the demo's figures)."""
+
+    size: int  # the latest checkpoint's size
+    sizes: tuple[int, ...]  # the stored checkpoints' sizes, oldest first
+    proposed: Mapping[str, int]  # proposal id -> index of its disbursement_proposed entry
+    executed: Mapping[str, int]  # proposal id -> index of its disbursement_executed entry
+    paid_on: Mapping[str, str]  # proposal id -> date of its "disbursement ... paid" milestone
+    entries: Mapping[str, tuple[int, ...]]  # proposal id -> indexes of its entries, proposal to milestone
+
+
+@pytest.fixture(scope="session")
+def demo_layout(demo_url: str) -> DemoLayout:
+    with Ledger.open(demo_url) as ledger:
+        sizes = tuple(sorted(cp.size for cp in ledger.checkpoints()))
+        entries = list(ledger.entries())
+    proposed: dict[str, int] = {}
+    executed: dict[str, int] = {}
+    paid_on: dict[str, str] = {}
+    spans: dict[str, list[int]] = {}
+    for e in entries:
+        if e.type == "disbursement_proposed":
+            pid = e.payload["proposal"]["proposal_id"]
+            proposed[pid] = e.index
+        elif e.type == "disbursement_executed":
+            executed[e.payload["proposal_id"]] = e.index
+        elif e.type == "project_milestone" and str(e.payload["milestone"]).startswith("disbursement "):
+            pid = str(e.payload["milestone"]).split()[1]
+            paid_on[pid] = e.payload["on"]
+            spans[pid] = list(range(proposed[pid], e.index + 1))
+    return DemoLayout(sizes[-1], sizes, proposed, executed, paid_on, {k: tuple(v) for k, v in spans.items()})

@@ -32,7 +32,7 @@ from naef.disclosure import (
 from naef.disclosure.bundle import CHECKPOINT_FILE, ENTRIES_FILE, MANIFEST_FILE
 from naef.ledger.keys import SIG_COSIGNATURE_V1, SignerKey, VerifierKey, generate_key
 
-from .conftest import LedgerFactory
+from .conftest import DemoLayout, LedgerFactory
 
 CopyOf = Callable[[str], Path]
 
@@ -64,13 +64,15 @@ def fails(
 
 
 @pytest.mark.parametrize("fmt", ["iati", "oc4ids", "eiti"])
-def test_demo_bundles_verify_offline(bundles: dict[str, Path], log_vkey: VerifierKey, fmt: str) -> None:
+def test_demo_bundles_verify_offline(
+    bundles: dict[str, Path], log_vkey: VerifierKey, demo_layout: DemoLayout, fmt: str
+) -> None:
     report = verify_bundle(bundles[fmt], log_vkey)
     manifest = json.loads((bundles[fmt] / MANIFEST_FILE).read_text(encoding="utf-8"))
     assert report.format == fmt
     assert report.records == len(manifest["records"])
     assert report.entries == len(manifest["entries"]) > 0
-    assert report.checkpoint.size == manifest["checkpoint"]["size"] == 249
+    assert report.checkpoint.size == manifest["checkpoint"]["size"] == demo_layout.size
     assert report.cosigners == ()
     witnesses = [demo_key(name).verifier(SIG_COSIGNATURE_V1) for name in ("controller", "observer-1")]
     assert verify_bundle(bundles[fmt], log_vkey, witnesses=witnesses).cosigners == ("controller", "observer-1")
@@ -79,7 +81,7 @@ def test_demo_bundles_verify_offline(bundles: dict[str, Path], log_vkey: Verifie
     for i in manifest["entries"]:
         assert (bundles[fmt] / "proofs" / "inclusion" / f"{i}.json").is_file()
     consistency = sorted(int(p.stem) for p in (bundles[fmt] / "proofs" / "consistency").iterdir())
-    assert consistency == [27, 48, 73, 101, 137, 209]
+    assert consistency == list(demo_layout.sizes[:-1])
     assert report.line().startswith(f"ok: {fmt} bundle")
 
 
@@ -212,13 +214,17 @@ def test_changing_a_workbook_cell_fails_and_names_the_row_and_sheet(copy_of: Cop
 # ---------------------------------------------------------------------------------------------- entries, proofs
 
 
-def test_an_entry_changed_in_the_bundle_is_not_in_the_signed_checkpoint(copy_of: CopyOf, log_vkey: VerifierKey) -> None:
+def test_an_entry_changed_in_the_bundle_is_not_in_the_signed_checkpoint(
+    copy_of: CopyOf, log_vkey: VerifierKey, demo_layout: DemoLayout
+) -> None:
     folder = copy_of("iati")
+    executed = demo_layout.executed["MDF-0001"]
+    paid_on = demo_layout.paid_on["MDF-0001"]
     lines = (folder / ENTRIES_FILE).read_text(encoding="utf-8").splitlines()
     changed = []
     for line in lines:
         obj = json.loads(line)
-        if obj["index"] == 153:  # the execution of MDF-0001
+        if obj["index"] == executed:  # the execution of MDF-0001
             assert '"amount_usd":"60000000.00"' in obj["entry"]
             obj["entry"] = obj["entry"].replace('"amount_usd":"60000000.00"', '"amount_usd":"70000000.00"')
         changed.append(json.dumps(obj, ensure_ascii=False, sort_keys=True))
@@ -226,36 +232,43 @@ def test_an_entry_changed_in_the_bundle_is_not_in_the_signed_checkpoint(copy_of:
     # ... and the published file changed to match it: the entry still fails its inclusion proof
     xml = (folder / iati.FILE).read_text(encoding="utf-8")
     (folder / iati.FILE).write_text(
-        xml.replace('<value currency="USD" value-date="2032-03-31">60000000.00</value>\n      <description>\n'
+        xml.replace(f'<value currency="USD" value-date="{paid_on}">60000000.00</value>\n      <description>\n'
                     "        <narrative>disbursement",
-                    '<value currency="USD" value-date="2032-03-31">70000000.00</value>\n      <description>\n'
+                    f'<value currency="USD" value-date="{paid_on}">70000000.00</value>\n      <description>\n'
                     "        <narrative>disbursement", 1),
         encoding="utf-8",
     )
     error = fails(folder, log_vkey)
-    assert error.failures[0].startswith("ledger entry 153: not in the signed checkpoint of size 249")
+    assert error.failures[0].startswith(
+        f"ledger entry {executed}: not in the signed checkpoint of size {demo_layout.size}"
+    )
     assert "bytes in entries.jsonl were changed" in error.failures[0]
     assert "iati-activity XE-EXAMPLE-NAEF-MDF-road-oaxaca-coast" in error.failures[0]
     assert "iati-activity XE-EXAMPLE-NAEF-MDF-road-oaxaca-coast" in error.records
 
 
-def test_a_changed_proof_fails_and_names_the_entry(copy_of: CopyOf, log_vkey: VerifierKey) -> None:
+def test_a_changed_proof_fails_and_names_the_entry(
+    copy_of: CopyOf, log_vkey: VerifierKey, demo_layout: DemoLayout
+) -> None:
     folder = copy_of("oc4ids")
-    proof_path = folder / "proofs" / "inclusion" / "160.json"
+    executed = demo_layout.executed["MDF-0002"]
+    proof_path = folder / "proofs" / "inclusion" / f"{executed}.json"
     proof = json.loads(proof_path.read_text(encoding="utf-8"))
     proof["inclusion_path"][0] = "00" * 32
     proof_path.write_text(json.dumps(proof), encoding="utf-8")
     error = fails(folder, log_vkey)
-    assert error.failures[0].startswith("ledger entry 160: not in the signed checkpoint")
+    assert error.failures[0].startswith(f"ledger entry {executed}: not in the signed checkpoint")
     assert "inclusion proof does not lead to the signed root" in error.failures[0]
     assert error.records == ("project oc4ids-naefmdf-port-veracruz-terminal",)
 
 
-def test_a_missing_proof_cannot_be_checked(copy_of: CopyOf, log_vkey: VerifierKey) -> None:
+def test_a_missing_proof_cannot_be_checked(copy_of: CopyOf, log_vkey: VerifierKey, demo_layout: DemoLayout) -> None:
     folder = copy_of("iati")
-    (folder / "proofs" / "inclusion" / "153.json").unlink()
-    with pytest.raises(BundleError, match=r"proofs/inclusion/153\.json is missing: the inclusion proof of ledger "
-                                          r"entry 153, used by iati-activity XE-EXAMPLE-NAEF-MDF-road-oaxaca-coast"):
+    executed = demo_layout.executed["MDF-0001"]
+    (folder / "proofs" / "inclusion" / f"{executed}.json").unlink()
+    with pytest.raises(BundleError, match=rf"proofs/inclusion/{executed}\.json is missing: the inclusion proof of "
+                                          rf"ledger entry {executed}, used by "
+                                          r"iati-activity XE-EXAMPLE-NAEF-MDF-road-oaxaca-coast"):
         verify_bundle(folder, log_vkey)
 
 
@@ -269,13 +282,16 @@ def test_manifest_leaves_must_be_the_records_entries(copy_of: CopyOf, log_vkey: 
                for f in error.failures)
 
 
-def test_the_checkpoint_must_be_signed_by_the_trusted_key(copy_of: CopyOf, log_vkey: VerifierKey) -> None:
+def test_the_checkpoint_must_be_signed_by_the_trusted_key(
+    copy_of: CopyOf, log_vkey: VerifierKey, demo_layout: DemoLayout
+) -> None:
     folder = copy_of("eiti")
     impostor = generate_key(log_vkey.name).verifier()  # same name, another key
     error = fails(folder, impostor)
     assert error.failures == (f"{CHECKPOINT_FILE}: note: no signature by a known key",)
     note = (folder / CHECKPOINT_FILE).read_text(encoding="utf-8")
-    (folder / CHECKPOINT_FILE).write_text(note.replace("\n249\n", "\n248\n", 1), encoding="utf-8")
+    size = demo_layout.size
+    (folder / CHECKPOINT_FILE).write_text(note.replace(f"\n{size}\n", f"\n{size - 1}\n", 1), encoding="utf-8")
     assert fails(folder, log_vkey).failures[0].startswith(f"{CHECKPOINT_FILE}: ")
 
 
@@ -337,16 +353,17 @@ def test_the_rfc_6962_procedure_by_hand(bundles: dict[str, Path]) -> None:
 
 
 def test_bundles_of_one_ledger_at_two_sizes_are_consistent(
-    demo_url: str, bundles: dict[str, Path], log_vkey: VerifierKey, tmp_path: Path
+    demo_url: str, bundles: dict[str, Path], log_vkey: VerifierKey, demo_layout: DemoLayout, tmp_path: Path
 ) -> None:
-    older = export_bundle(demo_url, "iati", tmp_path / "older", size=209).folder
-    assert verify_bundle(older, log_vkey).checkpoint.size == 209
+    previous = demo_layout.sizes[-2]
+    older = export_bundle(demo_url, "iati", tmp_path / "older", size=previous).folder
+    assert verify_bundle(older, log_vkey).checkpoint.size == previous
     report = verify_bundle(bundles["iati"], log_vkey, older=older)
-    assert report.older_size == 209
-    assert "consistent with the older bundle (size 209)" in report.line()
+    assert report.older_size == previous
+    assert f"consistent with the older bundle (size {previous})" in report.line()
     # consistency is about the log, not the format
-    assert verify_bundle(bundles["eiti"], log_vkey, older=older).older_size == 209
-    assert verify_bundle(bundles["oc4ids"], log_vkey, older=bundles["iati"]).older_size == 249
+    assert verify_bundle(bundles["eiti"], log_vkey, older=older).older_size == previous
+    assert verify_bundle(bundles["oc4ids"], log_vkey, older=bundles["iati"]).older_size == demo_layout.size
     backwards = fails(older, log_vkey, older=bundles["iati"])
     assert "is newer than this bundle's" in backwards.failures[0]
 

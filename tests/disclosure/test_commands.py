@@ -21,7 +21,7 @@ from naef.demo import demo_key
 from naef.ledger.keys import SIG_COSIGNATURE_V1, VerifierKey
 from tests.cli_main import naef_main
 
-from .conftest import LedgerFactory
+from .conftest import DemoLayout, LedgerFactory
 
 app = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
 
@@ -44,12 +44,14 @@ def leftovers(folder: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("fmt", ["iati", "oc4ids", "eiti"])
-def test_disclose_then_verify(demo_url: str, log_vkey: VerifierKey, tmp_path: Path, fmt: str) -> None:
+def test_disclose_then_verify(
+    demo_url: str, log_vkey: VerifierKey, demo_layout: DemoLayout, tmp_path: Path, fmt: str
+) -> None:
     out = tmp_path / "bundle"
     res = CliRunner().invoke(app, ["disclose", fmt, "--ledger", demo_url, "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert res.stdout.startswith(f"wrote {fmt} bundle {out}: ")
-    assert "checkpoint demo.naef.example/log size 249" in res.stdout
+    assert f"checkpoint demo.naef.example/log size {demo_layout.size}" in res.stdout
     pub = tmp_path / "log.pub"
     pub.write_text(log_vkey.encode() + "\n", encoding="utf-8")
     res = CliRunner().invoke(app, ["verify-bundle", str(out), "--key", str(pub)])
@@ -60,9 +62,11 @@ def test_disclose_then_verify(demo_url: str, log_vkey: VerifierKey, tmp_path: Pa
     assert res.exit_code == 0, res.output
 
 
-def test_verify_with_an_older_bundle(demo_url: str, log_vkey: VerifierKey, tmp_path: Path) -> None:
+def test_verify_with_an_older_bundle(
+    demo_url: str, log_vkey: VerifierKey, demo_layout: DemoLayout, tmp_path: Path
+) -> None:
     runner = CliRunner()
-    for name, size in (("old", "73"), ("new", "249")):
+    for name, size in (("old", "73"), ("new", str(demo_layout.size))):
         res = runner.invoke(app, ["disclose", "eiti", "--ledger", demo_url, "--out", str(tmp_path / name),
                                   "--size", size])
         assert res.exit_code == 0, res.output
@@ -149,20 +153,22 @@ def test_a_failed_export_leaves_nothing(
 
 def test_a_bundle_with_a_missing_proof_exits_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], demo_url: str, log_vkey: VerifierKey,
-    tmp_path: Path,
+    demo_layout: DemoLayout, tmp_path: Path,
 ) -> None:
     out = tmp_path / "b"
     assert run_main(monkeypatch, capsys, "disclose", "iati", "--ledger", demo_url, "--out", str(out))[0] in (0, None)
     shutil.rmtree(out / "proofs" / "inclusion")
     code, stdout, err = run_main(monkeypatch, capsys, "verify-bundle", str(out), "--key", log_vkey.encode())
     assert (code, stdout) == (2, "")
-    assert err.startswith(f"error: bundle {out}: proofs/inclusion/149.json is missing (and 27 more): ")
+    assert err.startswith(
+        f"error: bundle {out}: proofs/inclusion/{demo_layout.proposed['MDF-0001']}.json is missing (and 27 more): "
+    )
     assert err.count("\n") == 1
 
 
 def test_a_changed_value_exits_2_naming_the_record(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], demo_url: str, log_vkey: VerifierKey,
-    tmp_path: Path,
+    demo_layout: DemoLayout, tmp_path: Path,
 ) -> None:
     out = tmp_path / "b"
     assert run_main(monkeypatch, capsys, "disclose", "oc4ids", "--ledger", demo_url, "--out", str(out))[0] in (0, None)
@@ -172,8 +178,9 @@ def test_a_changed_value_exits_2_naming_the_record(
     path.write_text(json.dumps(package), encoding="utf-8")
     code, stdout, err = run_main(monkeypatch, capsys, "verify-bundle", str(out), "--key", log_vkey.encode())
     assert (code, stdout) == (2, "")
+    schools = ", ".join(map(str, demo_layout.entries["MDF-0003"]))
     assert err.startswith(f"error: bundle {out}: verification failed: project oc4ids-naefmdf-schools-chihuahua "
-                          "(ledger entries 11, 162, 163, 164, 165, 166, 167, 168, 169, 170): /parties/1/name: "
+                          f"(ledger entries 11, {schools}): /parties/1/name: "
                           "the file has 'Someone Else SA', the ledger gives 'Escuelas del Norte SA (fictional)'")
     assert err.count("\n") == 1
 
@@ -192,11 +199,11 @@ def test_verify_bad_key_or_folder_exits_2(
 
 def test_a_stale_or_incomplete_bundle_exits_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], demo_url: str, log_vkey: VerifierKey,
-    tmp_path: Path,
+    demo_layout: DemoLayout, tmp_path: Path,
 ) -> None:
     out = tmp_path / "old"
     assert run_main(monkeypatch, capsys, "disclose", "iati", "--ledger", demo_url, "--out", str(out),
-                    "--size", "209")[0] in (0, None)
+                    "--size", str(demo_layout.sizes[-2]))[0] in (0, None)
     witness = demo_key("controller").verifier(SIG_COSIGNATURE_V1).encode()
     code, stdout, _ = run_main(monkeypatch, capsys, "verify-bundle", str(out), "--key", log_vkey.encode(),
                                "--witness", witness)
@@ -218,7 +225,9 @@ def test_a_stale_or_incomplete_bundle_exits_2(
     (out / "entries.jsonl").write_text("\n".join(lines[:40] + lines[41:]) + "\n", encoding="utf-8")
     code, _, err = run_main(monkeypatch, capsys, "verify-bundle", str(out), "--key", log_vkey.encode())
     assert code == 2
-    assert "ledger entry 40 missing from entries.jsonl: a bundle holds every entry of its checkpoint (0 to 208)" in err
+    last = demo_layout.sizes[-2] - 1
+    assert f"ledger entry 40 missing from entries.jsonl: a bundle holds every entry of its checkpoint (0 to {last})" \
+        in err
     assert err.count("\n") == 1
 
 

@@ -38,6 +38,7 @@ def scenario_dicts(draw: st.DrawFn) -> dict[str, Any]:
             "capex_usd": draw(st.lists(money, min_size=1, max_size=min(4, years))),
             "first_production_year": draw(st.integers(year0 + 1, year0 + 4)),
             "decline": decline,
+            "shut_in": draw(st.booleans()),
         }
         if product == "oil":
             f |= {
@@ -92,12 +93,16 @@ def scenario_dicts(draw: st.DrawFn) -> dict[str, Any]:
             "issuance_pct": draw(st.floats(0.0, 0.03)),
             "trustee_usd_per_year": draw(st.floats(0.0, 5e7)),
         },
-        "reserve": {"dsra_target_periods": draw(st.integers(0, 4))},
+        "reserve": {"dsra_target_periods": draw(st.integers(0, 4)),
+                    "reinvestment_rate": draw(st.sampled_from([0.0, -0.05, 0.03, 0.5]))},
         "triggers": {
             "cash_trap_dscr": draw(st.floats(0.0, 2.0)),
             "lookback_periods": draw(st.integers(1, 4)),
             "distributions_before_first_repayment": draw(st.booleans()),
             "default_grace_periods": draw(st.integers(0, 3)),
+            "default_interest_margin": draw(st.sampled_from([0.0, 0.01, 0.05])),
+            "trap_sweep": draw(st.booleans()),
+            "release_periods": draw(st.integers(1, 4)),
         },
         "uncertainty": {"fields": draw(st.booleans())},
         "fiscal": draw(

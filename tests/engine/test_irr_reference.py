@@ -203,11 +203,14 @@ def test_tranche_paid_in_full_on_time_yields_its_coupon(ppy: int) -> None:
     by_name = {s.name: s for s in result.spec.tranches}
     for row in result.summary["tranches"]:
         sch = by_name[row["name"]]
-        # the premise: every scheduled payment made in its period, nothing short
-        np.testing.assert_allclose(table[f"interest_paid_usd_{sch.name}"], sch.interest_usd, rtol=1e-12, atol=1e-6)
-        np.testing.assert_allclose(table[f"principal_paid_usd_{sch.name}"], sch.principal_usd, rtol=1e-12,
-                                   atol=1e-6)
+        # the premise: the coupon paid in every period on the principal outstanding at its start, nothing short,
+        # principal paid on schedule or earlier (unused proceeds and the lock-up's sweep prepay at par)
+        start_balance = table[f"principal_outstanding_usd_{sch.name}"] + table[f"principal_paid_usd_{sch.name}"]
+        np.testing.assert_allclose(table[f"interest_paid_usd_{sch.name}"], start_balance * sch.rate_per_period,
+                                   rtol=1e-12, atol=1e-6)
+        assert (np.cumsum(table[f"principal_paid_usd_{sch.name}"]) >= np.cumsum(sch.principal_usd) - 1e-6).all()
         assert table[f"interest_shortfall_usd_{sch.name}"].abs().max() < 1e-6
+        assert table[f"principal_shortfall_usd_{sch.name}"].abs().max() < 1e-6
         assert row["principal_outstanding_usd"] < 1e-3
         assert row["investor_yield"] == pytest.approx(row["coupon_rate"], rel=1e-10)
         issue_period = result.grid.starts.index(dt.date.fromisoformat(row["issue_date"]))

@@ -88,6 +88,19 @@ def test_python_api_as_in_the_readme() -> None:
         (("start = 2027-04-01", "start = 2027-05-01"), "scenario.start", "first day of a quarter"),
         (("years = 12", "years = 12\ncolour = 1"), "scenario.colour", "unknown key"),
         (("deck = [[2027, 70.0]]", "deck = [[2028, 70.0], [2027, 60.0]]"), "price.deck", "strictly increasing"),
+        # issue 13: a horizon short of a legal final names the tranche; bad credit keys name the key
+        (("maturity_years = 8", "maturity_years = 8\nlegal_final_years = 14"), "tranches[0].legal_final_years",
+         "tranche A's legal final maturity 2041-04-01 is after the horizon"),
+        (("[[tranches]]", "[reserve]\nreinvestment_rate = -0.06\n\n[[tranches]]"), "reserve.reinvestment_rate",
+         "greater than or equal to -0.05"),
+        (("[[tranches]]", "[reserve]\nreinvestment_rate = 0.51\n\n[[tranches]]"), "reserve.reinvestment_rate",
+         "less than or equal to 0.5"),
+        (("[[tranches]]", "[triggers]\ndefault_interest_margin = -0.01\n\n[[tranches]]"),
+         "triggers.default_interest_margin", "greater than or equal to 0"),
+        (("[[tranches]]", "[triggers]\nrelease_periods = 0\n\n[[tranches]]"), "triggers.release_periods",
+         "greater than or equal to 1"),
+        (("opex_usd_per_bbl = 10", 'opex_usd_per_bbl = 10\nshut_in = "sometimes"'), "fields[0].shut_in",
+         "valid boolean"),
     ],
 )
 def test_errors_name_the_key_and_the_reason(edit: tuple[str, str], path: str, reason: str) -> None:

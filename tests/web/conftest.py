@@ -43,6 +43,14 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def approval_entry(demo_template: Path) -> str:
+    """The page of the demo's first disbursement approval (read from the ledger, so it follows the demo's layout)."""
+    with Ledger.open(str(demo_template)) as ledger:
+        first = next(iter(ledger.entries(entry_type="disbursement_approved")))
+    return f"/ledger/entries/{first.index}"
+
+
 def copy_ledger(src: Path, dest: Path) -> Path:
     """A consistent copy of an SQLite ledger (the backup API copies the WAL's committed pages too)."""
     with sqlite3.connect(src) as a, sqlite3.connect(dest) as b:

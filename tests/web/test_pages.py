@@ -13,7 +13,9 @@ from fastapi.testclient import TestClient
 
 from naef.web.app import plotly_js_path
 
-PAGES = ["/", "/risk", "/mdf", "/ledger", "/ledger/entries/150", "/sign", "/sign/MDF-0003"]
+APPROVAL = "/ledger/entries/{approval}"
+"""The page of the demo's first disbursement approval (fixture ``approval_entry``)."""
+PAGES = ["/", "/risk", "/mdf", "/ledger", APPROVAL, "/sign", "/sign/MDF-0003"]
 
 
 def _text(page: str) -> str:
@@ -23,7 +25,8 @@ def _text(page: str) -> str:
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_pages_render_and_scripts_come_from_this_server(client: TestClient, path: str) -> None:
+def test_pages_render_and_scripts_come_from_this_server(client: TestClient, approval_entry: str, path: str) -> None:
+    path = approval_entry if path == APPROVAL else path
     r = client.get(path)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/html")
@@ -43,7 +46,7 @@ def test_plotly_is_served_from_the_installed_package(client: TestClient) -> None
     assert r.content == plotly_js_path().read_bytes()
 
 
-def test_reading_without_javascript(client: TestClient) -> None:
+def test_reading_without_javascript(client: TestClient, approval_entry: str) -> None:
     index = _text(client.get("/").text)
     assert "NAEF securities issued" in index
     assert "USD 75.00 bn" in index
@@ -55,7 +58,7 @@ def test_reading_without_javascript(client: TestClient) -> None:
     assert "demo.naef.example/log" in ledger
     assert "MDF-0002" in ledger
     assert "conflict_of_interest" in ledger
-    entry = _text(client.get("/ledger/entries/150").text)
+    entry = _text(client.get(approval_entry).text)
     assert "disbursement_approved" in entry
     assert "inclusion_path" in entry
     sign = _text(client.get("/sign/MDF-0003").text)

@@ -1,4 +1,9 @@
-"""Maximum-likelihood calibration of the GBM and mean-reverting (OU) log-price models to monthly prices.
+"""Maximum-likelihood calibration of the GBM and mean-reverting (OU) log-price models to monthly or daily prices.
+
+Sampling: ``daily`` (every row of a daily file, dt = 1/252 year), ``month-end`` (each month's last observation,
+dt = 1/12: a point price) or ``average`` (each month's average, dt = 1/12, as EIA's monthly series). Averaging
+smooths returns (lag-1 autocorrelation about 0.25) and understates volatility, so the result carries the lag-1
+autocorrelation of the returns and a warning above 0.15.
 
 Both models have an exact Gaussian transition density for the log-price x = ln P observed every dt years,
 so the likelihood is exact (no Euler approximation). It is conditioned on the first observation x_0.
@@ -29,12 +34,22 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from naef.scenario.history import MonthlyPrices, log_prices, read_monthly_prices
+from naef.scenario.history import DailyPrices, MonthlyPrices, log_prices, read_daily_prices, read_monthly_prices
 from naef.scenario.price_models import GBM, MeanRevertingOU, PriceModelError
 
-__all__ = ["CalibrationResult", "calibrate", "calibrate_csv", "fit_gbm", "fit_ou"]
+__all__ = ["SAMPLINGS", "CalibrationResult", "calibrate", "calibrate_csv", "fit_gbm", "fit_ou", "lag1_autocorrelation"]
 
 MONTH_YEARS = 1.0 / 12.0
+#: a trading day in years: the EIA daily spot series have one row per trading day, about 252 a year (the usual
+#: convention for annualising daily volatility; Hull, *Options, Futures, and Other Derivatives*, ch. 15)
+TRADING_DAY_YEARS = 1.0 / 252.0
+#: lag-1 autocorrelation of returns above which the volatility is flagged as understated: averaging prices over a
+#: month makes returns positively autocorrelated (an average of a random walk has lag-1 autocorrelation 0.25 in
+#: the limit; Working, "Note on the correlation of first differences of averages in a random chain",
+#: Econometrica 28(4), 1960) and shrinks their variance by about a third
+AUTOCORRELATION_WARNING = 0.15
+Sampling = Literal["daily", "month-end", "average"]
+SAMPLINGS: tuple[Sampling, ...] = ("daily", "month-end", "average")
 SE_METHOD = "inverse observed information (closed form for the Gaussian likelihood) + delta method"
 
 
@@ -52,6 +67,9 @@ class CalibrationResult:
     first_month: str | None = None
     last_month: str | None = None
     notes: tuple[str, ...] = field(default=())
+    sampling: str | None = None
+    lag1_autocorrelation: float | None = None
+    warnings: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (for ``naef calibrate --json``)."""
@@ -67,6 +85,9 @@ class CalibrationResult:
             "last_month": self.last_month,
             "standard_error_method": SE_METHOD,
             "notes": list(self.notes),
+            "sampling": self.sampling,
+            "lag1_autocorrelation": self.lag1_autocorrelation,
+            "warnings": list(self.warnings),
         }
 
     def to_price_model(self) -> GBM | MeanRevertingOU:
@@ -207,15 +228,43 @@ def fit_ou(
     )
 
 
-def calibrate(prices: MonthlyPrices, *, model: Literal["gbm", "ou"]) -> CalibrationResult:
-    """Fit ``model`` to monthly prices (dt = 1/12 year); non-positive prices raise naming the line."""
-    x = log_prices(prices)
+def lag1_autocorrelation(log_prices_: npt.ArrayLike) -> float:
+    """The lag-1 sample autocorrelation of the log-returns, ``Σ (r_t - r̄)(r_{t-1} - r̄) / Σ (r_t - r̄)²``."""
+    r = np.diff(np.asarray(log_prices_, dtype=np.float64))
+    d = r - r.mean()
+    den = float(np.sum(d * d))
+    return float(np.sum(d[1:] * d[:-1]) / den) if den > 0.0 else 0.0
+
+
+def calibrate(
+    prices: MonthlyPrices | DailyPrices, *, model: Literal["gbm", "ou"], sampling: Sampling = "month-end"
+) -> CalibrationResult:
+    """Fit ``model`` to monthly (dt = 1/12 year) or daily (dt = 1/252 year) prices; non-positive prices raise
+    naming the line. ``sampling`` records how ``prices`` were sampled; a lag-1 autocorrelation of the returns
+    above :data:`AUTOCORRELATION_WARNING` adds a warning that the volatility is understated."""
+    if isinstance(prices, DailyPrices):
+        bad = np.flatnonzero(~(prices.prices_usd_per_bbl > 0.0))
+        if bad.size:
+            i = int(bad[0])
+            raise PriceModelError(f"{prices.source}:{prices.lines[i]}: price {prices.prices_usd_per_bbl[i]} is not "
+                                  "positive (a log-price model needs prices > 0)")
+        x = np.log(prices.prices_usd_per_bbl)
+        dt, first, last = TRADING_DAY_YEARS, prices.dates[0], prices.dates[-1]
+    else:
+        x = log_prices(prices)
+        dt, first, last = MONTH_YEARS, prices.first_month, prices.last_month
     if model == "gbm":
-        fit = fit_gbm(log_prices=x, source=prices.source)
+        fit = fit_gbm(log_prices=x, dt_years=dt, source=prices.source)
     elif model == "ou":
-        fit = fit_ou(log_prices=x, source=prices.source)
+        fit = fit_ou(log_prices=x, dt_years=dt, source=prices.source)
     else:
         raise PriceModelError(f"model: must be 'gbm' or 'ou' (got {model!r})")
+    rho = lag1_autocorrelation(x)
+    warnings: tuple[str, ...] = ()
+    if rho > AUTOCORRELATION_WARNING:
+        warnings = (f"the returns' lag-1 autocorrelation is {rho:.2f} (> {AUTOCORRELATION_WARNING}): the prices look "
+                    "averaged (monthly averages smooth returns), so sigma is understated; calibrate on point "
+                    "prices (--sampling daily or month-end of a daily file)",)
     return CalibrationResult(
         model=fit.model,
         estimates=fit.estimates,
@@ -224,12 +273,22 @@ def calibrate(prices: MonthlyPrices, *, model: Literal["gbm", "ou"]) -> Calibrat
         n_observations=fit.n_observations,
         dt_years=fit.dt_years,
         source=prices.source,
-        first_month=prices.first_month,
-        last_month=prices.last_month,
+        first_month=first,
+        last_month=last,
         notes=fit.notes,
+        sampling=sampling,
+        lag1_autocorrelation=rho,
+        warnings=warnings,
     )
 
 
-def calibrate_csv(path: str | Path, *, model: Literal["gbm", "ou"]) -> CalibrationResult:
-    """Read a ``Date,Price`` CSV (daily or monthly) and fit ``model`` to its monthly averages."""
-    return calibrate(read_monthly_prices(path), model=model)
+def calibrate_csv(
+    path: str | Path, *, model: Literal["gbm", "ou"], sampling: Sampling = "month-end"
+) -> CalibrationResult:
+    """Read a ``Date,Price`` CSV (daily or monthly) and fit ``model`` to its daily rows (``"daily"``), its
+    month-end observations (``"month-end"``, the default: point prices) or its monthly averages (``"average"``)."""
+    if sampling == "daily":
+        return calibrate(read_daily_prices(path), model=model, sampling=sampling)
+    if sampling not in ("month-end", "average"):
+        raise PriceModelError(f"--sampling: must be one of {', '.join(SAMPLINGS)} (got {sampling!r})")
+    return calibrate(read_monthly_prices(path, sampling=sampling), model=model, sampling=sampling)

@@ -19,6 +19,8 @@ money passes through, what flows in equals what flows out (to rounding; the test
   (all of ``opex_usd``), **duties to the Federation**, the net hedge premiums of the other periods, and the net
   revenues paid into the collection account (``collections_usd − pledged_exports_usd``). Per period
   ``revenue + hedge⁺ + deficit = opex + duties + hedge⁻ + max(revenue − opex − duties + hedge, 0)``.
+* **Interest on the accounts** (``reinvestment_income_usd``, at ``reserve.reinvestment_rate``): shown flowing into
+  the reserve accounts (the construction account's share included, as its surplus is released through them).
 * **Reserve accounts** (DSRA, capitalised-interest account, cash trap): funded at issuance; over the horizon
   everything they hold is drawn for debt service or released into the waterfall, except the balances left at the
   end. Money moves both ways between them and the collection account (top-ups and trapped cash in; draws and
@@ -100,6 +102,7 @@ NODES: tuple[FlowNode, ...] = (
     FlowNode("sales", "Sales of added oil & gas", _ORANGE),
     FlowNode("hedge_payoffs", "Hedge payoffs (net)", _GREY),
     FlowNode("exports", "Pledged exports (PEMEX)", _TEAL),
+    FlowNode("income", "Interest on the accounts", _GREY),
     FlowNode("naef", "NAEF securities", _NAVY),
     FlowNode("operations", "Field operations", _ORANGE),
     FlowNode("capex", "Field development (capex)", _TEAL),
@@ -189,7 +192,10 @@ def swap_flows(cashflows: pd.DataFrame) -> SwapFlows:
     # interest account): the rest of its sources and uses
     reserves_funded = proceeds - (capex - pemex_capex) - costs - surplus - construction_left
     reserves_left = _last(cf, "dsra_balance_usd") + _last(cf, "cia_balance_usd") + _last(cf, "trap_balance_usd")
-    reserves_net = reserves_funded - reserves_left
+    # interest earned by the accounts (construction, capitalised interest, DSRA, trap) at the reinvestment rate;
+    # shown as flowing into the reserve accounts (the construction account's share included), absent in old tables
+    income = _total(cf, "reinvestment_income_usd") if "reinvestment_income_usd" in cf.columns else 0.0
+    reserves_net = reserves_funded + income - reserves_left
     hedge = cf["hedge_net_usd"].to_numpy(dtype=np.float64)
     hedge_in, hedge_out = float(np.maximum(hedge, 0.0).sum()), float(np.maximum(-hedge, 0.0).sum())
     pledged = _total(cf, "pledged_exports_usd")
@@ -206,7 +212,9 @@ def swap_flows(cashflows: pd.DataFrame) -> SwapFlows:
         FlowLink("naef", "reserves", reserves_funded, "initial DSRA + capitalised-interest account: proceeds − capex "
                  "paid − issuance costs − surplus released − construction balance left"),
         FlowLink("naef", "collection", surplus, "Σ construction_release_usd: unspent proceeds released into the "
-                 "waterfall", "sources_and_uses.surplus_usd"),
+                 "waterfall (they pay that period's debt service, then redeem the notes pro rata)"),
+        FlowLink("income", "reserves", income, "Σ reinvestment_income_usd: interest earned by the accounts",
+                 "totals.reinvestment_income_usd"),
         FlowLink("naef", "closing", construction_left, "construction_balance_usd at the end"),
         FlowLink("sales", "operations", _total(cf, "revenue_usd"), "Σ revenue_usd", "totals.revenue_usd"),
         FlowLink("hedge_payoffs", "operations", hedge_in, "Σ hedge_net_usd over the periods where it is positive"),

@@ -13,6 +13,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from naef.analysis.ratings import BELOW_SCALE, default_probability, expected_loss, implied_rating
+from naef.engine.credit import period_end_date
 from naef.engine.mc_types import MonteCarloSetup
 from naef.engine.metrics import (
     HIST_VARIABLES,
@@ -22,9 +23,12 @@ from naef.engine.metrics import (
     P_MDF,
     P_MDF_PV,
     PERCENTILES,
+    T_AFTER_LF,
     T_DEFAULT,
+    T_DEFAULT_AT,
     T_LOSS,
     T_MIN_DSCR,
+    T_UNPAID_LF,
     T_WAL,
 )
 from naef.engine.montecarlo import deterministic_setup_inputs, run_chunk
@@ -105,8 +109,36 @@ def tranche_risk(setup: MonteCarloSetup, mt: Array) -> list[dict[str, Any]]:
             "implied_rating_pd": _rating_or_none(pd_, legal_years, "moodys_idealized_pd"),
             "wal_years": wal_mean if math.isfinite(wal_mean) else None,
             "min_dscr": _q(mt[:, j, T_MIN_DSCR], (5, 50, 95)),
+            **default_facts(setup, j, mt[:, j]),
         })
     return rows
+
+
+def default_facts(setup: MonteCarloSetup, j: int, mt_j: Array) -> dict[str, Any]:
+    """Tranche ``j``'s defaults over the paths (``mt_j``: paths × N_METRICS_TRANCHE): its ``legal_final_date``
+    (the end of its risk horizon), ``defaulted`` (paths and
+    share), ``default_date`` (P10/P50/P90 of the period of default among defaulting paths, as the period's start
+    date), ``unpaid_at_legal_final_usd`` (mean over all paths, mean over defaulting paths, P90) and
+    ``recovered_after_legal_final_usd`` (mean; paid after the legal final, never netted against the loss)."""
+    grid = setup.grid
+    hit = mt_j[:, T_DEFAULT] > 0.5
+    unpaid = mt_j[:, T_UNPAID_LF]
+    at = mt_j[hit, T_DEFAULT_AT]
+    dates: dict[str, str | None] = {"p10": None, "p50": None, "p90": None}
+    if at.size:
+        for q, k in zip((10, 50, 90), np.quantile(at, [0.1, 0.5, 0.9], method="inverted_cdf"), strict=True):
+            dates[f"p{q}"] = grid.starts[int(k)].isoformat()
+    return {
+        "legal_final_date": period_end_date(grid, setup.spec.legal_finals[j]),
+        "defaulted": {"paths": int(hit.sum()), "share": float(hit.mean())},
+        "default_date": dates,
+        "unpaid_at_legal_final_usd": {
+            "mean": float(unpaid.mean()),
+            "mean_given_default": float(unpaid[hit].mean()) if hit.any() else 0.0,
+            "p90": float(np.quantile(unpaid, 0.9)),
+        },
+        "recovered_after_legal_final_usd": {"mean": float(mt_j[:, T_AFTER_LF].mean())},
+    }
 
 
 def _mdf(setup: MonteCarloSetup, mp: Array) -> dict[str, Any]:

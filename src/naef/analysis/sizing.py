@@ -14,9 +14,11 @@ Method
     bisected to a relative tolerance; every evaluation is returned so that a reader
     can check the monotonicity on the run itself.
 
-The rating is the expected-loss rating (EL at the tranche's WAL against Moody's idealized EL table) or, with
-``basis="pd"``, the default-probability rating (PD at the legal final horizon against the idealized default
-rates) — see ``naef.analysis.ratings`` and ``naef.analysis.mc_summary.tranche_risk``.
+The rating is the expected-loss rating (EL at the tranche's WAL against Moody's idealized EL table) with
+``basis="el"``, the default-probability rating (PD at the legal final against the idealized default rates) with
+``basis="pd"``, or both (``basis="both"``, the default of ``naef size``): the two searches share their evaluations
+(the same paths give both ratings at each size), each finds its largest size, and the smaller one binds — see
+``naef.analysis.ratings`` and ``naef.analysis.mc_summary.tranche_risk``.
 """
 
 from __future__ import annotations
@@ -64,13 +66,21 @@ class SizeResult:
     basis: str
     best: SizeEvaluation | None
     evaluations: tuple[SizeEvaluation, ...]
+    #: with ``basis="both"``: the EL-basis and the PD-basis results, and which one binds (the smaller size)
+    el: SizeResult | None = None
+    pd: SizeResult | None = None
+    binding: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (``naef size --json``)."""
+        """JSON-ready form (``naef size --json``); with both bases, the binding basis's figures at the top level
+        and each basis's result under ``el`` and ``pd``."""
         def row(e: SizeEvaluation) -> dict[str, Any]:
             return {k: getattr(e, k) for k in ("scale", "size_usd", "pd", "pd_se", "expected_loss",
                                                "expected_loss_se", "implied_rating", "passes")}
 
+        extra: dict[str, Any] = {}
+        if self.el is not None and self.pd is not None:
+            extra = {"binding": self.binding, "el": self.el.to_dict(), "pd": self.pd.to_dict()}
         return {
             "target_rating": self.target_rating,
             "tranche": self.tranche,
@@ -83,6 +93,7 @@ class SizeResult:
             "expected_loss_se": None if self.best is None else self.best.expected_loss_se,
             "implied_rating": None if self.best is None else self.best.implied_rating,
             "evaluations": [row(e) for e in self.evaluations],
+            **extra,
         }
 
 
@@ -100,7 +111,7 @@ def size_search(
     *,
     target_rating: str,
     tranche: str | None = None,
-    basis: Literal["el", "pd"] = "el",
+    basis: Literal["el", "pd", "both"] = "el",
     n_paths: int = 4000,
     seed: int = 1,
     chunk_size: int = 20_000,
@@ -115,31 +126,57 @@ def size_search(
     if target_rating not in MOODYS_RATINGS:
         raise SizingError(f"--target-rating: unknown rating {target_rating!r} (Moody's scale: "
                           f"{', '.join(MOODYS_RATINGS)})")
+    if basis not in ("el", "pd", "both"):
+        raise SizingError(f"--basis: unknown basis {basis!r} (choose 'el', 'pd' or 'both')")
     names = [t.name for t in scenario.tranches]
     if tranche is not None and tranche not in names:
         raise SizingError(f"--tranche: no tranche {tranche!r} in the scenario (tranches: {', '.join(names)})")
     base_size = sum(t.size_usd for t in scenario.tranches if tranche is None or t.name == tranche)
-    evaluations: list[SizeEvaluation] = []
+    cache: dict[float, list[dict[str, Any]]] = {}
 
-    def evaluate(scale: float) -> SizeEvaluation:
-        setup = prepare(scale_sizes(scenario, scale=scale, tranche=tranche))
-        mt, _, _, _ = simulate_paths(setup, n_paths=n_paths, seed=seed, chunk_size=chunk_size, runner=runner)
-        rows = tranche_risk(setup, mt)
-        chosen = [r for r in rows if tranche is None or r["name"] == tranche]
-        # the programme passes when every tranche does; report the worst tranche's figures
-        worst = max(chosen, key=lambda r: _rank(r["implied_rating" if basis == "el" else "implied_rating_pd"]))
-        rating = worst["implied_rating" if basis == "el" else "implied_rating_pd"]
-        try:
-            ok = rating_at_least(rating, target_rating)
-        except RatingError as exc:  # pragma: no cover - ratings come from the shipped tables
-            raise SizingError(str(exc)) from None
-        e = SizeEvaluation(scale, base_size * scale, worst["pd"], worst["pd_se"], worst["expected_loss"],
-                           worst["expected_loss_se"], rating, ok)
-        evaluations.append(e)
-        if progress is not None:
-            progress(1)
-        return e
+    def rows_at(scale: float) -> list[dict[str, Any]]:
+        if scale not in cache:
+            setup = prepare(scale_sizes(scenario, scale=scale, tranche=tranche))
+            mt, _, _, _ = simulate_paths(setup, n_paths=n_paths, seed=seed, chunk_size=chunk_size, runner=runner)
+            cache[scale] = [r for r in tranche_risk(setup, mt) if tranche is None or r["name"] == tranche]
+            if progress is not None:
+                progress(1)
+        return cache[scale]
 
+    def search(one: Literal["el", "pd"]) -> SizeResult:
+        key = "implied_rating" if one == "el" else "implied_rating_pd"
+        evaluations: list[SizeEvaluation] = []
+
+        def evaluate(scale: float) -> SizeEvaluation:
+            chosen = rows_at(scale)
+            # the programme passes when every tranche does; report the worst tranche's figures
+            worst = max(chosen, key=lambda r: _rank(r[key]))
+            try:
+                ok = rating_at_least(worst[key], target_rating)
+            except RatingError as exc:  # pragma: no cover - ratings come from the shipped tables
+                raise SizingError(str(exc)) from None
+            e = SizeEvaluation(scale, base_size * scale, worst["pd"], worst["pd_se"], worst["expected_loss"],
+                               worst["expected_loss_se"], worst[key], ok)
+            evaluations.append(e)
+            return e
+
+        best = _bracket_and_bisect(evaluate, rel_tol=rel_tol, max_scale=max_scale, min_scale=min_scale)
+        return SizeResult(target_rating, tranche, one, best, tuple(evaluations))
+
+    if basis != "both":
+        return search(basis)
+    el, pd = search("el"), search("pd")
+    el_size = el.best.size_usd if el.best is not None else -1.0
+    pd_size = pd.best.size_usd if pd.best is not None else -1.0
+    bind = el if el_size <= pd_size else pd
+    return SizeResult(target_rating, tranche, "both", bind.best, bind.evaluations, el=el, pd=pd,
+                      binding=bind.basis)
+
+
+def _bracket_and_bisect(
+    evaluate: Callable[[float], SizeEvaluation], *, rel_tol: float, max_scale: float, min_scale: float
+) -> SizeEvaluation | None:
+    """The largest passing scale: bracket from 1 by doubling or halving, then bisect to ``rel_tol``."""
     first = evaluate(1.0)
     if first.passes:
         lo, hi = first, None
@@ -152,7 +189,7 @@ def size_search(
             lo = e
             scale *= 2.0
         if hi is None:
-            return SizeResult(target_rating, tranche, basis, lo, tuple(evaluations))
+            return lo
     else:
         lo_found: SizeEvaluation | None = None
         hi = first
@@ -165,7 +202,7 @@ def size_search(
             hi = e
             scale /= 2.0
         if lo_found is None:
-            return SizeResult(target_rating, tranche, basis, None, tuple(evaluations))
+            return None
         lo = lo_found
     while (hi.scale - lo.scale) > rel_tol * lo.scale:
         mid = evaluate(0.5 * (lo.scale + hi.scale))
@@ -173,7 +210,7 @@ def size_search(
             lo = mid
         else:
             hi = mid
-    return SizeResult(target_rating, tranche, basis, lo, tuple(evaluations))
+    return lo
 
 
 def _rank(rating: str) -> int:

@@ -73,11 +73,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from naef.engine.kernel import PATH_COL, TRANCHE_COL, tranche_and_path_metrics
+from naef.engine.credit import metric_arrays, waterfall_metrics
 from naef.engine.mc_types import MonteCarloSetup, PathCollections
 from naef.engine.metrics import (
-    N_METRICS_PATH,
-    N_METRICS_TRANCHE,
     P_COLL,
     P_EOD_AT,
     P_GAP,
@@ -85,17 +83,19 @@ from naef.engine.metrics import (
     P_MDF,
     P_MDF_PV,
     P_MIN_DSCR,
+    T_AFTER_LF,
     T_DEFAULT,
     T_DEFAULT_AT,
     T_LOSS,
     T_MIN_DSCR,
+    T_UNPAID_LF,
     T_WAL,
 )
 from naef.engine.montecarlo import deterministic_setup_inputs, monte_carlo_collections
 from naef.engine.prices import deck_prices
 from naef.engine.results import tranche_row
 from naef.engine.timegrid import TimeGrid
-from naef.engine.waterfall import WaterfallResult, run_waterfall, spec_arrays
+from naef.engine.waterfall import WaterfallResult, run_waterfall
 from naef.errors import NaefError
 from naef.resources import read_data_text
 from naef.scenario.history import date_price_rows
@@ -408,22 +408,9 @@ class StressResult:
 def path_metrics(setup: MonteCarloSetup, coll: PathCollections, wf: WaterfallResult) -> tuple[Array, Array]:
     """The Monte Carlo's per-path metrics (``naef.engine.kernel.tranche_and_path_metrics``) of each path of a
     waterfall result: (paths, tranches, N_METRICS_TRANCHE) and (paths, N_METRICS_PATH)."""
-    spec = setup.spec
-    arrays = spec_arrays(spec)
-    issue, size = arrays[0], arrays[1]
-    legal, discount, t_end, t_issue, own, senior, mdf_discount = setup.kernel_metrics
-    n_paths = coll.collections_usd.shape[0]
-    nt = len(spec.tranches)
-    path_names = sorted(PATH_COL, key=PATH_COL.__getitem__)
-    tranche_names = sorted(TRANCHE_COL, key=TRANCHE_COL.__getitem__)
-    mt = np.zeros((n_paths, nt, N_METRICS_TRANCHE))
-    mp = np.zeros((n_paths, N_METRICS_PATH))
-    for p in range(n_paths):
-        pout = np.ascontiguousarray(np.stack([wf.path[c][p] for c in path_names]))
-        tout = np.ascontiguousarray(np.stack([wf.tranche[c][:, p] for c in tranche_names]))
-        tranche_and_path_metrics(pout, tout, size, issue, legal, discount, t_end, t_issue, own, senior, mdf_discount,
-                                 int(spec.default_grace_periods), mt[p], mp[p])
-        mp[p, P_HEDGE] = float(coll.hedge_net_usd[p])
+    arrays = metric_arrays(grid=setup.grid, spec=setup.spec, discount_rate=setup.scenario.scenario.discount_rate)
+    mt, mp = waterfall_metrics(setup.spec, arrays, wf)
+    mp[:, P_HEDGE] = coll.hedge_net_usd
     return mt, mp
 
 
@@ -484,7 +471,7 @@ def _path_summary(
     base_mp: Array,
 ) -> dict[str, Any]:
     grid, spec = setup.grid, setup.spec
-    legal = setup.kernel_metrics[0]
+    legal = setup.spec.legal_finals
     tranches = []
     for j, sch in enumerate(spec.tranches):
         tol = SHORTFALL_TOL * sch.size_usd
@@ -504,6 +491,8 @@ def _path_summary(
             "principal_shortfall_max_usd": float(pshort.max()),
             "principal_unpaid_at_legal_final_usd": float(owed[lf]),
             "interest_unpaid_at_legal_final_usd": float(ishort[lf]),
+            "unpaid_at_legal_final_usd": float(mt[j, T_UNPAID_LF]),
+            "recovered_after_legal_final_usd": float(mt[j, T_AFTER_LF]),
             "wal_years": _finite(float(mt[j, T_WAL])),
             "min_dscr": _finite(float(mt[j, T_MIN_DSCR])),
         })

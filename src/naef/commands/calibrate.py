@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from naef.analysis.calibrate import CalibrationResult, calibrate_csv
+from naef.analysis.calibrate import SAMPLINGS, CalibrationResult, calibrate_csv
 from naef.errors import CliError
 from naef.resources import resolve_history
 
@@ -57,6 +57,9 @@ JSON_KEYS: tuple[str, ...] = (
     "last_month",
     "standard_error_method",
     "notes",
+    "sampling",
+    "lag1_autocorrelation",
+    "warnings",
 )
 ESTIMATE_KEYS: Mapping[Model, tuple[str, ...]] = {
     "gbm": ("mu", "sigma", "log_drift"),
@@ -145,8 +148,9 @@ def _print_table(result: CalibrationResult, console: Console) -> None:
     s.add_column("item")
     s.add_column("value")
     s.add_row(Text("source"), Text(str(result.source)))
-    s.add_row(Text("months"), Text(f"{result.first_month} to {result.last_month}"))
-    s.add_row(Text("monthly returns"), Text(str(result.n_observations)))
+    s.add_row(Text("sample"), Text(f"{result.first_month} to {result.last_month} ({result.sampling})"))
+    s.add_row(Text("returns"), Text(str(result.n_observations)))
+    s.add_row(Text("lag-1 autocorrelation of returns"), Text(f"{result.lag1_autocorrelation:.3f}"))
     s.add_row(Text("dt (years)"), Text(f"{result.dt_years:.6g}"))
     s.add_row(Text("log-likelihood"), Text(f"{result.log_likelihood:.3f}"))
     s.add_row(Text("standard errors"), Text(result.to_dict()["standard_error_method"]))
@@ -172,14 +176,23 @@ def calibrate_command(
         ),
     ],
     model: Annotated[str, typer.Option("--model", help="gbm or ou.", show_default=False)],
+    sampling: Annotated[
+        str, typer.Option("--sampling", help="daily (every row, dt = 1/252 year), month-end (each month's last "
+                          "price: a point price) or average (each month's mean, which understates volatility).")
+    ] = "month-end",
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (keys above).")] = False,
 ) -> None:
     """Fit ``model`` to the history; print a table or JSON. Errors are NaefError subclasses (exit 2 in main)."""
-    fit = calibrate_csv(resolve_history(history), model=parse_model(model))
+    if sampling not in SAMPLINGS:
+        raise CalibrateOptionError(f"--sampling: unknown sampling {sampling!r} (choose daily, month-end or average)")
+    chosen = next(x for x in SAMPLINGS if x == sampling)
+    fit = calibrate_csv(resolve_history(history), model=parse_model(model), sampling=chosen)
     if as_json:
         typer.echo(json.dumps(fit.to_dict(), indent=2, allow_nan=False))
     else:
         _print_table(fit, Console(highlight=False))
+    for warning in fit.warnings:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -26,7 +26,8 @@ def print_mc_summary(summary: dict[str, Any], out: Path | None) -> None:
     )
     t = Table(title="NAEF tranches: risk (± one Monte Carlo standard error)", show_edge=False)
     for col in ("tranche", "rank", "size", "PD", "EL", "rating (EL)", "rating (PD)", "WAL", "min DSCR P5/P50/P95",
-                "breakeven (USD/bbl)"):
+                "breakeven (USD/bbl)", "legal final", "default date P50", "unpaid at LF (mean)",
+                "paid after LF (mean)"):
         t.add_column(col, justify="left" if col == "tranche" else "right")
     for tr in summary["tranches"]:
         d = tr["min_dscr"]
@@ -34,7 +35,9 @@ def print_mc_summary(summary: dict[str, Any], out: Path | None) -> None:
             tr["name"], str(tr["seniority"]), usd_bn(tr["size_usd"]), pct_se(tr["pd"], tr["pd_se"]),
             pct_se(tr["expected_loss"], tr["expected_loss_se"]), tr["implied_rating"], tr["implied_rating_pd"],
             num(tr["wal_years"]), f"{num(d['p5'])} / {num(d['p50'])} / {num(d['p95'])}",
-            num(tr["breakeven_flat_price_usd_per_bbl"]),
+            num(tr["breakeven_flat_price_usd_per_bbl"]), tr["legal_final_date"],
+            tr["default_date"]["p50"] or "none", usd_bn(tr["unpaid_at_legal_final_usd"]["mean"]),
+            usd_bn(tr["recovered_after_legal_final_usd"]["mean"]),
         )
     console.print(t)
     m = summary["mdf"]
@@ -45,7 +48,7 @@ def print_mc_summary(summary: dict[str, Any], out: Path | None) -> None:
     t.add_row(f"PV at {rate(m['discount_rate'])}", *(usd_bn(m["pv_usd"][k]) for k in ("p10", "p50", "p90", "mean")))
     console.print(t)
     eod = summary["event_of_default"]
-    console.print("Event of default (senior interest unpaid beyond the grace): "
+    console.print("Event of default (senior interest unpaid beyond the grace, or debt owed after a legal final): "
                   f"{pct_se(eod['probability'], eod['se'])}; "
                   f"breakeven flat benchmark for full senior service: "
                   f"{usd_per_bbl(summary['breakeven_flat_price_usd_per_bbl']['senior'])}", highlight=False)

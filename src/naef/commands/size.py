@@ -40,8 +40,9 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--tranche", help="Size this tranche (default: the whole programme, pro rata).")
         ] = None,
         basis: Annotated[
-            str, typer.Option("--basis", help="'el' (expected loss at WAL, default) or 'pd' (default probability).")
-        ] = "el",
+            str, typer.Option("--basis", help="'el' (expected loss at the WAL), 'pd' (default probability at the "
+                                              "legal final) or 'both' (default: the smaller size binds).")
+        ] = "both",
         paths: PathsOption = DEFAULT_PATHS,
         seed: SeedOption = DEFAULT_SEED,
         chunk_size: ChunkSizeOption = DEFAULT_CHUNK_SIZE,
@@ -77,17 +78,26 @@ def register(app: typer.Typer) -> None:
             typer.echo(json_text(study.summary), nl=False)
             return
         what = f"tranche {tranche}" if tranche else "the programme (all tranches pro rata)"
-        best = result.best
-        if best is None:
-            console.print(f"No size of {what} reaches {target_rating} (down to 1/1024 of it).", highlight=False)
-        else:
+        parts = [result] if result.el is None or result.pd is None else [result.el, result.pd]
+        for part in parts:
+            best = part.best
+            if best is None:
+                console.print(f"No size of {what} reaches {target_rating} on the {part.basis.upper()} basis (down "
+                              "to 1/1024 of it).", highlight=False)
+                continue
             console.print(
-                f"Largest size of {what} rated at least {target_rating} ({basis.upper()} basis, {paths:,} paths, "
-                f"seed {seed}): [bold]USD {usd_bn(best.size_usd)} bn[/] (× {best.scale:.4f}), PD "
+                f"Largest size of {what} rated at least {target_rating} ({part.basis.upper()} basis, {paths:,} "
+                f"paths, seed {seed}): [bold]USD {usd_bn(best.size_usd)} bn[/] (× {best.scale:.4f}), PD "
                 f"{best.pd:.2%} ± {best.pd_se:.2%}, EL {best.expected_loss:.3%} ± {best.expected_loss_se:.3%}, "
                 f"implied {best.implied_rating}", highlight=False,
             )
-        t = Table(title="Evaluations (in the order made)", show_edge=False)
+        if result.binding is not None:
+            size_txt = "no size" if result.best is None else f"USD {usd_bn(result.best.size_usd)} bn"
+            console.print(f"[bold]Binding: the {result.binding.upper()} basis[/] ({size_txt}; the smaller of the "
+                          "two sizes).", highlight=False)
+        title = "Evaluations (in the order made)" + (
+            f", {result.binding.upper()} basis" if result.binding is not None else "")
+        t = Table(title=title, show_edge=False)
         for col in ("scale", "size (USD bn)", "PD", "EL", "rating", "passes"):
             t.add_column(col, justify="right")
         for e in result.evaluations:

@@ -75,14 +75,15 @@ def print_stress(summary: dict[str, Any], console: Console, out: Path | None = N
     console.print(t)
     t = Table(title="Tranches under stress (USD bn; interest shortfalls are arrears carried)", show_edge=False)
     for col in ("path", "tranche", "default", "loss", "first shortfall", "max I short", "I short at end",
-                "P unpaid at legal final"):
+                "unpaid at legal final", "paid after it"):
         t.add_column(col, justify="left" if col in ("path", "tranche") else "right")
     for p in summary["paths"]:
         for tr in p["tranches"]:
             t.add_row(
                 p["name"], tr["name"], tr["default_date"] or "no", _pct(tr["loss"]), tr["first_shortfall_date"] or "—",
                 usd_bn(tr["interest_shortfall_max_usd"]), usd_bn(tr["interest_shortfall_end_usd"]),
-                usd_bn(tr["principal_unpaid_at_legal_final_usd"]), style="red" if tr["defaulted"] else "",
+                usd_bn(tr["unpaid_at_legal_final_usd"]), usd_bn(tr["recovered_after_legal_final_usd"]),
+                style="red" if tr["defaulted"] else "",
             )
     console.print(t)
     src = summary["episodes_source"]

@@ -120,7 +120,10 @@ def baseline_figures(*, years: int = 5) -> DemoFigures:
     from naef.engine.simulate import simulate
     from naef.scenario.load import load_scenario
 
-    scenario = load_scenario("baseline")
+    # the demo's ledger holds the scheduled payments of the lock-up years: the baseline with its trapped cash held
+    # (triggers.trap_sweep = false) rather than swept to prepay the seniors, so the ledger shows the schedule
+    base = load_scenario("baseline")
+    scenario = base.model_copy(update={"triggers": base.triggers.model_copy(update={"trap_sweep": False})})
     result = simulate(scenario)
     table = result.table
     n = min(years * 4, len(table))

@@ -527,10 +527,12 @@ def _fill(url: str, chosen: DemoFigures, schema_dir: Path | None) -> DemoReport:
                 record_receipt(ledger, sign_receipt(receipt, demo_key(_REGISTRAR)), time=_stamp(quarter.end, 5))
                 balance += pay.amount_usd
             last = qi == len(quarters) - 1
-            # a disbursement waits until the MDF holds the money (on the last quarter it is tried regardless,
-            # and the execution is refused for insufficient funds: the demo shows that rule too)
-            for plan in [p for p in waiting if p.at <= qi and (p.proposal.amount_usd <= balance or last)]:
-                waiting.remove(plan)
+            # the queue is first-in-first-out: a disbursement waits until the MDF holds the money, and the ones
+            # behind it wait too, so the narrative keeps its order (MDF-0001, 0002, ...). On the last quarter the
+            # remaining ones are tried regardless, and an execution is refused for insufficient funds: the demo
+            # shows that rule too
+            while waiting and waiting[0].at <= qi and (waiting[0].proposal.amount_usd <= balance or last):
+                plan = waiting.pop(0)
                 if _disburse(ledger, plan, quarter, report):
                     balance -= plan.proposal.amount_usd
             if (qi + 1) % 4 == 0 or qi == len(quarters) - 1:

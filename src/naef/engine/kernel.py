@@ -30,6 +30,7 @@ PATH_COL = {
         "cfads_usd", "debt_service_due_usd", "dscr", "fees_usd", "fees_shortfall_usd", "dsra_deposit_usd",
         "dsra_draw_usd", "dsra_release_usd", "dsra_balance_usd", "trapped_usd", "trap_draw_usd", "trap_release_usd",
         "trap_balance_usd", "returned_to_pemex_usd", "to_mdf_usd", "event_of_default", "trap_exports_balance_usd",
+        "reinvestment_income_usd", "prepayment_usd",
     ))
 }
 TRANCHE_COL = {
@@ -52,14 +53,14 @@ def _take(due: float, available: float) -> float:
 @njit(cache=True, error_model="numpy")
 def _settled_period(
     t: int, fee: np.ndarray, sched_ds: np.ndarray, collections: np.ndarray, capex: np.ndarray,
-    exports: np.ndarray, eod: bool, pout: np.ndarray, tout: np.ndarray,
+    exports: np.ndarray, pout: np.ndarray, tout: np.ndarray,
 ) -> None:
-    """One period with nothing owed or held (``waterfall_path``'s short path)."""
+    """One period with nothing owed or held (``waterfall_path``'s short path; no debt, so not in default)."""
     pool = collections[t]
     fee_paid = _take(fee[t], pool)
     pool -= fee_paid
     to_pemex = _take(exports[t], pool)
-    cfads = collections[t] - fee[t]
+    cfads = collections[t] - fee[t] if collections[t] > fee[t] else 0.0
     for i in range(pout.shape[0]):
         pout[i, t] = 0.0
     pout[2, t] = capex[t]
@@ -72,7 +73,6 @@ def _settled_period(
     pout[14, t] = fee[t] - fee_paid
     pout[23, t] = to_pemex
     pout[24, t] = pool - to_pemex
-    pout[25, t] = 1.0 if eod else 0.0
     for c in range(tout.shape[0]):
         for j in range(tout.shape[1]):
             tout[c, j, t] = 0.0
@@ -81,11 +81,12 @@ def _settled_period(
 @njit(cache=True, error_model="numpy")
 def waterfall_path(
     issue_period: np.ndarray, size: np.ndarray, rate: np.ndarray, principal: np.ndarray, grace: np.ndarray,
-    active: np.ndarray, class_bounds: np.ndarray, proceeds: np.ndarray, costs: np.ndarray, init_dsra: np.ndarray,
-    cia_funding: np.ndarray, cons_release_period: int, cia_release_period: int, fee: np.ndarray,
-    dsra_target: np.ndarray, sched_ds: np.ndarray, trap_dscr: float, lookback: int, lockup: int,
-    default_grace: int, quiet_after: int, collections: np.ndarray, capex: np.ndarray, exports: np.ndarray,
-    pout: np.ndarray, tout: np.ndarray,
+    legal_final: np.ndarray, default_margin: float, reinvest: float, trap_sweep: bool, release_periods: int,
+    keep_periods: int, class_bounds: np.ndarray, proceeds: np.ndarray,
+    costs: np.ndarray, init_dsra: np.ndarray, cia_funding: np.ndarray, cons_release_period: int,
+    cia_release_period: int, fee: np.ndarray, dsra_target: np.ndarray, sched_ds: np.ndarray, trap_dscr: float,
+    lookback: int, lockup: int, default_grace: int, quiet_after: int, collections: np.ndarray, capex: np.ndarray,
+    exports: np.ndarray, pout: np.ndarray, tout: np.ndarray,
 ) -> None:
     """Run the waterfall of one path, writing every column into ``pout`` (columns, periods) and ``tout``
     (columns, tranches, periods) (see ``PATH_COL`` / ``TRANCHE_COL``).
@@ -110,17 +111,35 @@ def waterfall_path(
     int_paid = np.zeros(nt)
     dues = np.zeros(nt)
     eod = False
+    owed_before = False  # debt (above dust) outstanding at the end of the previous period
+    pass_run = 0  # consecutive periods in which the cash-trap test has passed (release of a held trap balance)
     short_run = 0
     settled = False
     for t in range(n):
         accelerated = eod
         if settled and t > quiet_after and (accelerated or dsra_target[t] == 0.0) and collections[t] >= fee[t]:
-            _settled_period(t, fee, sched_ds, collections, capex, exports, eod, pout, tout)
+            _settled_period(t, fee, sched_ds, collections, capex, exports, pout, tout)
             continue
         for j in range(nt):
             int_paid[j] = 0.0
             if issue_period[j] == t:
                 outstanding[j] = size[j]
+            # default interest: overdue interest compounds at the coupon plus the margin, overdue principal
+            # (already bearing the coupon as principal outstanding) bears the margin on top
+            if int_arrears[j] > 0.0 or pr_arrears[j] > 0.0:
+                int_arrears[j] += int_arrears[j] * (rate[j] + default_margin) + pr_arrears[j] * default_margin
+        # accounts earn the reinvestment rate on their opening balances (credited to each account)
+        income = 0.0
+        if reinvest != 0.0:
+            i_cons = cons * reinvest
+            i_cia = cia * reinvest
+            i_dsra = dsra * reinvest
+            i_trap = trap * reinvest
+            cons += i_cons
+            cia += i_cia
+            dsra += i_dsra
+            trap += i_trap
+            income = i_cons + i_cia + i_dsra + i_trap
         cons += proceeds[t] - costs[t] - init_dsra[t]
         cons -= cia_funding[t]
         cons -= capex[t]
@@ -166,7 +185,7 @@ def waterfall_path(
                 for j in range(lo, hi):
                     if kind == 0:
                         regular = outstanding[j] * rate[j]
-                        if not active[j, t] or grace[j, t]:
+                        if grace[j, t]:
                             regular = 0.0
                         dues[j] = regular + int_arrears[j]
                     elif accelerated:
@@ -198,7 +217,34 @@ def waterfall_path(
                         tout[_PP, j, t] = share
                         pr_arrears[j] = max(dues[j] - share, 0.0)
                         outstanding[j] -= share
+        # unused proceeds, after the period's debt service, redeem the notes pro rata to their principal
+        # outstanding (never distributed)
+        prepaid = 0.0
+        if release > 0.0:
+            redeem = release if release < pool else pool
+            pool -= redeem
+            left = 0.0
+            for j in range(nt):
+                left += outstanding[j]
+            use = redeem if redeem < left else left
+            for j in range(nt):
+                x = use * (outstanding[j] / left) if left > 0.0 else 0.0
+                if x > outstanding[j]:
+                    x = outstanding[j]
+                outstanding[j] -= x
+                if pr_arrears[j] > outstanding[j]:
+                    pr_arrears[j] = outstanding[j]
+                tout[_PP, j, t] += x
+                prepaid += x
+            pool += redeem - prepaid  # only once every note is redeemed
+            if pool < 0.0:
+                pool = 0.0  # rounding dust of the pro-rata split (a few ulps), never a real shortfall
+        owed_all = fee_arrears
+        for j in range(nt):
+            owed_all += outstanding[j] + int_arrears[j]
         target = 0.0 if accelerated else dsra_target[t]
+        if target > owed_all:
+            target = owed_all  # a reserve never holds more than the whole debt
         dsra_rel = dsra - target if dsra > target else 0.0
         dsra -= dsra_rel
         pool += dsra_rel
@@ -213,11 +259,63 @@ def waterfall_path(
         for k in range(lo_k, t + 1):
             if sched_ds[k] > 0:
                 ds_sum += sched_ds[k]
-                cf_sum += collections[k] - fee[k]
+                cf_sum += collections[k] - fee[k] if collections[k] > fee[k] else 0.0
         owed = fee_arrears
         for j in range(nt):
             owed += outstanding[j] + int_arrears[j]
         debt_left = owed > 0.0
+        trap_test = (ds_sum > 0.0 and cf_sum < trap_dscr * ds_sum) or t < lockup or accelerated
+        pass_run = 0 if trap_test else pass_run + 1
+        trap_on = debt_left and trap_test
+        trapped = 0.0
+        trap_rel = 0.0
+        rel_x = 0.0
+        to_pemex = _take(exports[t], pool)
+        if trap_on and trap_sweep:
+            # mandatory prepayment with the fund's own cash (the period's unneeded export receivables go back
+            # to PEMEX): the most senior class with principal outstanding first, pro rata within it
+            own = pool - to_pemex
+            for c in range(nc):
+                if own <= 0.0:
+                    break
+                left = 0.0
+                for j in range(class_bounds[c], class_bounds[c + 1]):
+                    left += outstanding[j]
+                if left <= 0.0:
+                    continue
+                use = own if own < left else left
+                for j in range(class_bounds[c], class_bounds[c + 1]):
+                    x = use * (outstanding[j] / left)
+                    if x > outstanding[j]:
+                        x = outstanding[j]
+                    outstanding[j] -= x
+                    if pr_arrears[j] > outstanding[j]:
+                        pr_arrears[j] = outstanding[j]
+                    tout[_PP, j, t] += x
+                    prepaid += x
+                    pool -= x
+                    own -= x
+            if pool < to_pemex:
+                pool = to_pemex  # rounding dust of the pro-rata split (a few ulps): nothing negative to the MDF
+        elif trap_on:
+            trapped = pool
+            trap_x += to_pemex
+            to_pemex = 0.0
+            pool = 0.0
+            trap += trapped
+        else:
+            if not debt_left:
+                trap_rel = trap
+            elif pass_run >= release_periods:
+                keep = 0.0
+                for k in range(t + 1, min(t + 1 + keep_periods, n)):
+                    keep += sched_ds[k]
+                trap_rel = trap - keep if trap > keep else 0.0
+            rel_x = trap_x if trap_x < trap_rel else trap_rel
+            trap -= trap_rel
+            trap_x -= rel_x
+        to_mdf = pool - to_pemex + (trap_rel - rel_x)
+        to_pemex += rel_x
         # events of default: the most senior class with debt outstanding short of interest
         senior_short = False
         for c in range(nc):
@@ -233,26 +331,17 @@ def waterfall_path(
         short_run = short_run + 1 if senior_short else 0
         if short_run > default_grace:
             eod = True
-        trap_on = debt_left and ((ds_sum > 0.0 and cf_sum < trap_dscr * ds_sum) or t < lockup or accelerated)
-        trapped = 0.0
-        trap_rel = 0.0
-        rel_x = 0.0
-        to_pemex = _take(exports[t], pool)
-        if trap_on:
-            trapped = pool
-            trap_x += to_pemex
-            to_pemex = 0.0
-            pool = 0.0
-            trap += trapped
-        else:
-            trap_rel = trap
-            rel_x = trap_x
-            trap = 0.0
-            trap_x = 0.0
-        to_mdf = pool - to_pemex + (trap_rel - rel_x)
-        to_pemex += rel_x
+        # any principal or interest still owed at the end of a tranche's legal final period is an event of default
+        owed_now = False
+        for j in range(nt):
+            if outstanding[j] > 1e-9 * size[j] or int_arrears[j] > 1e-9 * size[j]:
+                owed_now = True
+                if t >= legal_final[j]:
+                    eod = True
+        in_default = eod and (owed_before or owed_now)
+        owed_before = owed_now
         settled = owed == 0.0 and trap == 0.0 and dsra == 0.0 and cia == 0.0 and cons == 0.0
-        cfads = collections[t] - fee[t]
+        cfads = collections[t] - fee[t] if collections[t] > fee[t] else 0.0
         pout[0, t] = proceeds[t]
         pout[1, t] = costs[t]
         pout[2, t] = capex[t]
@@ -278,8 +367,10 @@ def waterfall_path(
         pout[22, t] = trap
         pout[23, t] = to_pemex
         pout[24, t] = to_mdf
-        pout[25, t] = 1.0 if eod else 0.0
+        pout[25, t] = 1.0 if in_default else 0.0
         pout[26, t] = trap_x
+        pout[27, t] = income
+        pout[28, t] = prepaid
         for j in range(nt):
             tout[_IP, j, t] = int_paid[j]
             tout[_IS, j, t] = int_arrears[j]
@@ -290,19 +381,21 @@ def waterfall_path(
 @njit(cache=True, error_model="numpy")
 def waterfall_paths(
     issue_period: np.ndarray, size: np.ndarray, rate: np.ndarray, principal: np.ndarray, grace: np.ndarray,
-    active: np.ndarray, class_bounds: np.ndarray, proceeds: np.ndarray, costs: np.ndarray, init_dsra: np.ndarray,
-    cia_funding: np.ndarray, cons_release_period: int, cia_release_period: int, fee: np.ndarray,
-    dsra_target: np.ndarray, sched_ds: np.ndarray, trap_dscr: float, lookback: int, lockup: int,
-    default_grace: int, quiet_after: int, collections: np.ndarray, capex: np.ndarray, exports: np.ndarray,
-    pout: np.ndarray, tout: np.ndarray,
+    legal_final: np.ndarray, default_margin: float, reinvest: float, trap_sweep: bool, release_periods: int,
+    keep_periods: int, class_bounds: np.ndarray, proceeds: np.ndarray,
+    costs: np.ndarray, init_dsra: np.ndarray, cia_funding: np.ndarray, cons_release_period: int,
+    cia_release_period: int, fee: np.ndarray, dsra_target: np.ndarray, sched_ds: np.ndarray, trap_dscr: float,
+    lookback: int, lockup: int, default_grace: int, quiet_after: int, collections: np.ndarray, capex: np.ndarray,
+    exports: np.ndarray, pout: np.ndarray, tout: np.ndarray,
 ) -> None:
     """:func:`waterfall_path` on every path: ``pout`` (paths, columns, periods), ``tout`` (paths, columns,
     tranches, periods)."""
     for p in range(collections.shape[0]):
-        waterfall_path(issue_period, size, rate, principal, grace, active, class_bounds, proceeds, costs, init_dsra,
-                       cia_funding, cons_release_period, cia_release_period, fee, dsra_target, sched_ds, trap_dscr,
-                       lookback, lockup, default_grace, quiet_after, collections[p], capex[p], exports[p], pout[p],
-                       tout[p])
+        waterfall_path(issue_period, size, rate, principal, grace, legal_final, default_margin, reinvest,
+                       trap_sweep, release_periods, keep_periods, class_bounds,
+                       proceeds, costs, init_dsra, cia_funding, cons_release_period, cia_release_period, fee,
+                       dsra_target, sched_ds, trap_dscr, lookback, lockup, default_grace, quiet_after, collections[p],
+                       capex[p], exports[p], pout[p], tout[p])
 
 
 @njit(cache=True, error_model="numpy")
@@ -324,36 +417,49 @@ def tranche_and_path_metrics(
     senior_ds: np.ndarray, mdf_discount: np.ndarray, default_grace: int, mt: np.ndarray, mp: np.ndarray,
 ) -> None:
     """Per-path metrics from one path's buffers into ``mt`` (tranches, N_METRICS_TRANCHE) and ``mp``
-    (N_METRICS_PATH,) (the definitions are in ``naef.engine.montecarlo``)."""
+    (N_METRICS_PATH,). Each tranche's risk horizon ends at its legal final period ``L``: default is interest
+    unpaid beyond the grace, or anything owed at the end of ``L``; loss = 1 - PV at the coupon of what was paid
+    up to ``L``, over the size; WAL counts principal paid up to ``L`` and what is unpaid then at ``L``; money paid
+    after ``L`` is reported apart (definitions in ``naef.engine.montecarlo``)."""
     n = pout.shape[1]
     nt = size.shape[0]
     for j in range(nt):
         tol = 1e-9 * size[j]
+        lf = legal_final[j]
         run = 0
         default_at = -1
         pv = 0.0
         wal_num = 0.0
         wal_den = 0.0
+        later = 0.0
         min_dscr = np.inf
         for t in range(n):
             paid = tout[_IP, j, t] + tout[_PP, j, t]
-            pv += paid * tranche_discount[j, t]
-            wal_num += (t_end_years[t] - t_issue_years[j]) * tout[_PP, j, t]
-            wal_den += tout[_PP, j, t]
+            if t <= lf:
+                pv += paid * tranche_discount[j, t]
+                wal_num += (t_end_years[t] - t_issue_years[j]) * tout[_PP, j, t]
+                wal_den += tout[_PP, j, t]
+                if default_at < 0:
+                    run = run + 1 if tout[_IS, j, t] > tol else 0
+                    if run > default_grace or (t == lf and tout[_PO, j, t] + tout[_IS, j, t] > tol):
+                        default_at = t
+            else:
+                later += paid
             if own_ds[j, t] > 0.0:
                 d = pout[10, t] / senior_ds[j, t]
                 if d < min_dscr:
                     min_dscr = d
-            if default_at < 0:
-                run = run + 1 if tout[_IS, j, t] > tol else 0
-                if run > default_grace or (t == legal_final[j] and tout[_PO, j, t] + tout[_IS, j, t] > tol):
-                    default_at = t
+        unpaid_p = tout[_PO, j, lf]
+        wal_num += (t_end_years[lf] - t_issue_years[j]) * unpaid_p
+        wal_den += unpaid_p
         loss = 1.0 - pv / size[j]
         mt[j, 0] = 1.0 if default_at >= 0 else 0.0
         mt[j, 1] = default_at
         mt[j, 2] = loss if loss > 1e-9 else 0.0
         mt[j, 3] = wal_num / wal_den if wal_den > 0 else np.nan
         mt[j, 4] = min_dscr
+        mt[j, 5] = unpaid_p + tout[_IS, j, lf]
+        mt[j, 6] = later
     mdf = 0.0
     mdf_pv = 0.0
     eod_at = -1
@@ -383,7 +489,8 @@ def tranche_and_path_metrics(
 def collections_path(
     bench: np.ndarray, diff: np.ndarray, gas_price: np.ndarray, qi_mult: np.ndarray, res_mult: np.ndarray,
     delay: np.ndarray, capex_mult: np.ndarray, unit_cum: np.ndarray, qi: np.ndarray, reserves: np.ndarray,
-    is_oil: np.ndarray, opex_per_unit: np.ndarray, base_capex: np.ndarray, heat: float, gas_diff: float,
+    is_oil: np.ndarray, opex_per_unit: np.ndarray, shut_in: np.ndarray, base_capex: np.ndarray, heat: float,
+    gas_diff: float,
     oil_rate: float, gas_rate: float, pledged_bbl: np.ndarray, hedge_notional_bbl: np.ndarray,
     put_strike: np.ndarray, call_strike: np.ndarray, hedge_premium: np.ndarray, days: np.ndarray, coll: np.ndarray,
     capex: np.ndarray, exports: np.ndarray, boe_per_day: np.ndarray,
@@ -396,8 +503,11 @@ def collections_path(
     Volumes: cumulative production of field ``f`` at the end of period ``t`` is ``min(q_i m_q F_f,d[t], R m_R)``
     where ``F_f,d`` is the Arps cumulative for a unit initial rate when first production is delayed by ``d``
     periods (the Arps cumulative is proportional to ``q_i``), ``m_q``, ``m_R`` the path's multipliers; a period's
-    volume is the difference of cumulatives. Collections are
-    ``max(revenue - opex - duties + hedge payoff - hedge premium, 0) + pledged export receivables``.
+    volume is the difference of cumulatives. A field with ``shut_in`` whose unit price (realised oil price, or gas
+    price × heat content) less the duty on it is below its opex per unit is shut in for the period (its volume
+    is lost; the decline clock runs on). Each field's operating result ``revenue - duties - opex`` counts only
+    when positive (a loss stays with PEMEX). Collections are
+    ``max(Σ_f max(result_f, 0) + hedge payoff - hedge premium, 0) + pledged export receivables``.
     """
     n = bench.shape[0]
     nf = qi.shape[0]
@@ -425,14 +535,23 @@ def collections_path(
             vol = cum1 - prev[f]
             prev[f] = cum1
             if is_oil[f]:
-                rev = vol * p_oil
-                net += rev - oil_rate * rev
+                unit_price = p_oil
+                duty = oil_rate
+            else:
+                unit_price = heat * p_gas
+                duty = gas_rate
+            # a field selling below its cash cost (opex and duty per unit) is shut in: the period's volume is lost
+            if shut_in[f] and unit_price - duty * unit_price - opex_per_unit[f] < 0.0:
+                vol = 0.0
+            rev = vol * unit_price
+            field_net = rev - duty * rev
+            field_net -= vol * opex_per_unit[f]
+            if field_net > 0.0:  # a field's operating loss stays with PEMEX, never netted against another's
+                net += field_net
+            if is_oil[f]:
                 boe += vol
             else:
-                rev = vol * heat * p_gas
-                net += rev - gas_rate * rev
                 boe += vol / 6.0
-            net -= vol * opex_per_unit[f]
             cx += base_capex[f, t] * capex_mult[f]
         capex[t] = cx
         h = 0.0
@@ -456,14 +575,16 @@ def collections_path(
 def monte_carlo_kernel(
     bench: np.ndarray, diff: np.ndarray, gas_price: np.ndarray, qi_mult: np.ndarray, res_mult: np.ndarray,
     delay: np.ndarray, capex_mult: np.ndarray, unit_cum: np.ndarray, qi: np.ndarray, reserves: np.ndarray,
-    is_oil: np.ndarray, opex_per_unit: np.ndarray, base_capex: np.ndarray, heat: float, gas_diff: float,
+    is_oil: np.ndarray, opex_per_unit: np.ndarray, shut_in: np.ndarray, base_capex: np.ndarray, heat: float,
+    gas_diff: float,
     oil_rate: float, gas_rate: float, pledged_bbl: np.ndarray, hedge_notional_bbl: np.ndarray,
     put_strike: np.ndarray, call_strike: np.ndarray, hedge_premium: np.ndarray, days: np.ndarray,
     issue_period: np.ndarray, size: np.ndarray, rate: np.ndarray, principal: np.ndarray, grace: np.ndarray,
-    active: np.ndarray, class_bounds: np.ndarray, proceeds: np.ndarray, costs: np.ndarray, init_dsra: np.ndarray,
-    cia_funding: np.ndarray, cons_release_period: int, cia_release_period: int, fee: np.ndarray,
-    dsra_target: np.ndarray, sched_ds: np.ndarray, trap_dscr: float, lookback: int, lockup: int,
-    default_grace: int, quiet_after: int, legal_final: np.ndarray, tranche_discount: np.ndarray,
+    legal_final: np.ndarray, default_margin: float, reinvest: float, trap_sweep: bool, release_periods: int,
+    keep_periods: int, class_bounds: np.ndarray, proceeds: np.ndarray,
+    costs: np.ndarray, init_dsra: np.ndarray, cia_funding: np.ndarray, cons_release_period: int,
+    cia_release_period: int, fee: np.ndarray, dsra_target: np.ndarray, sched_ds: np.ndarray, trap_dscr: float,
+    lookback: int, lockup: int, default_grace: int, quiet_after: int, tranche_discount: np.ndarray,
     t_end_years: np.ndarray, t_issue_years: np.ndarray, own_ds: np.ndarray, senior_ds: np.ndarray,
     mdf_discount: np.ndarray, hist_lo: np.ndarray, hist_inv_width: np.ndarray, n_bins: int, n_lanes: int,
     metrics_tranche: np.ndarray, metrics_path: np.ndarray, hist: np.ndarray,
@@ -488,14 +609,16 @@ def monte_carlo_kernel(
         for p in range(lo, hi):
             hedge_net = collections_path(
                 bench[p], diff[p], gas_price, qi_mult[:, p], res_mult[:, p], delay[:, p], capex_mult[:, p],
-                unit_cum, qi, reserves, is_oil, opex_per_unit, base_capex, heat, gas_diff, oil_rate, gas_rate,
+                unit_cum, qi, reserves, is_oil, opex_per_unit, shut_in, base_capex, heat, gas_diff, oil_rate,
+                gas_rate,
                 pledged_bbl, hedge_notional_bbl, put_strike, call_strike, hedge_premium, days, coll, capex, exports,
                 boe,
             )
-            waterfall_path(issue_period, size, rate, principal, grace, active, class_bounds, proceeds, costs,
-                           init_dsra, cia_funding, cons_release_period, cia_release_period, fee, dsra_target,
-                           sched_ds, trap_dscr, lookback, lockup, default_grace, quiet_after, coll, capex, exports,
-                           pout, tout)
+            waterfall_path(issue_period, size, rate, principal, grace, legal_final, default_margin, reinvest,
+                       trap_sweep, release_periods, keep_periods, class_bounds,
+                           proceeds, costs, init_dsra, cia_funding, cons_release_period, cia_release_period, fee,
+                           dsra_target, sched_ds, trap_dscr, lookback, lockup, default_grace, quiet_after, coll, capex,
+                           exports, pout, tout)
             tranche_and_path_metrics(pout, tout, size, issue_period, legal_final, tranche_discount, t_end_years,
                                      t_issue_years, own_ds, senior_ds, mdf_discount, default_grace,
                                      metrics_tranche[p], metrics_path[p])

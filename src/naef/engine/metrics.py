@@ -24,17 +24,22 @@ __all__ = [
     "P_MDF",
     "P_MDF_PV",
     "P_MIN_DSCR",
+    "T_AFTER_LF",
     "T_DEFAULT",
     "T_DEFAULT_AT",
     "T_LOSS",
     "T_MIN_DSCR",
+    "T_UNPAID_LF",
     "T_WAL",
 ]
 
-#: per-tranche metrics of a path: defaulted (0/1), period of default (-1 if none), loss (share of size, PV at the
-#: coupon), WAL (years), minimum DSCR (senior-inclusive, over the tranche's debt-service periods)
-T_DEFAULT, T_DEFAULT_AT, T_LOSS, T_WAL, T_MIN_DSCR = range(5)
-N_METRICS_TRANCHE = 5
+#: per-tranche metrics of a path (each tranche's risk horizon ends at its legal final ``L``; definitions in
+#: ``naef.engine.credit``): defaulted (0/1), period of default (-1 if none), loss (share of size: PV at the coupon of
+#: what was promised and not received by ``L``), WAL (years, to ``L``), minimum DSCR (senior-inclusive, over the
+#: tranche's debt-service periods), principal and interest unpaid at ``L`` (US$), principal and interest paid after
+#: ``L`` (US$, nominal; never netted against the loss)
+T_DEFAULT, T_DEFAULT_AT, T_LOSS, T_WAL, T_MIN_DSCR, T_UNPAID_LF, T_AFTER_LF = range(7)
+N_METRICS_TRANCHE = 7
 #: per-path metrics: MDF inflows nominal, MDF inflows PV, event of default (0/1), its period (-1), minimum DSCR,
 #: collections, capex funded by PEMEX, hedge payoff net of premium paid from collections
 P_MDF, P_MDF_PV, P_EOD, P_EOD_AT, P_MIN_DSCR, P_COLL, P_GAP, P_HEDGE = range(8)

@@ -1,13 +1,14 @@
 """Monte Carlo over prices, production and costs: the whole chain on many paths, in chunks.
 
 Random streams
-    Paths are grouped in fixed blocks of :data:`BLOCK_PATHS` paths. Block ``b`` draws from its own generator,
-    ``numpy.random.Generator(PCG64(SeedSequence(seed, spawn_key=(b,))))`` — the ``b``-th child of
-    ``SeedSequence(seed).spawn`` — in a fixed order: the price model's draws, the differential's, then the fields'
-    (three standard normals and one uniform per field). A chunk of any size draws the blocks it covers and keeps
-    its rows, so every path sees the same numbers whatever ``chunk_size`` is, and since each path's arithmetic
-    depends only on its own numbers, results are bit-identical for any chunk size (and any number of threads or
-    workers).
+    Paths are grouped in fixed blocks of :data:`BLOCK_PATHS` paths. Block ``b`` draws each component from its own
+    generator, ``numpy.random.Generator(PCG64(SeedSequence(seed, spawn_key=(b, c))))`` with ``c`` = 0 for the
+    price model, 1 for the differential and 2 for the fields (three standard normals and one uniform per field);
+    the price and differential models draw period by period, so a longer horizon leaves every path's numbers of
+    the first periods unchanged (and with them every tranche's figures up to its legal final). A chunk of any
+    size draws the blocks it covers and keeps its rows, so every path sees the same numbers whatever
+    ``chunk_size`` is, and since each path's arithmetic depends only on its own numbers, results are bit-identical
+    for any chunk size (and any number of threads or workers).
 
 Per-field uncertainty (``[uncertainty]``)
     For field ``f`` of reference class ``k`` (its ``kind``) on each path: initial rate × ``exp(σq,k Z1)``,
@@ -16,13 +17,17 @@ Per-field uncertainty (``[uncertainty]``)
     Defaults by class ship in ``naef/data/uncertainty.toml`` with their sources; a scenario overrides any key.
 
 Per-path results (definitions)
+    Each tranche's risk horizon ends at its legal final period ``L`` (as rating agencies' cash-flow models end):
     * a tranche **defaults** when its interest stays unpaid for more than ``triggers.default_grace_periods``
-      consecutive periods, or when principal or interest is still owed at the end of its legal final period;
-    * its **loss** is the share of its size not recovered in present value at its own coupon rate:
-      ``1 - Σ_t (interest_t + principal_t) v^(t + 1 - t_issue) / size`` with ``v = 1 / (1 + coupon / ppy)`` —
-      the present value of promised but unpaid (or late) cash flows, since promised flows are worth ``size`` at
-      the coupon rate;
-    * **WAL**: years from issue to each principal payment, weighted by principal actually paid;
+      consecutive periods up to ``L``, or when principal or interest is still owed at the end of ``L``;
+    * its **loss** is the present value at its coupon of what was promised and not received by ``L``, as a share
+      of its size: ``1 - Σ_{t <= L} (interest_t + principal_t) v^(t + 1 - t_issue) / size`` with
+      ``v = 1 / (1 + coupon / ppy)`` (promised flows are worth ``size`` at the coupon; default interest received
+      by ``L`` counts, so a loss below 0 is 0);
+    * **unpaid at the legal final**: principal and interest still owed at the end of ``L`` (US$), and
+      **recovered after the legal final**: what is paid after ``L`` (US$, nominal), reported, never netted;
+    * **WAL**: years from issue to each principal payment up to ``L``, weighted by principal paid, with the
+      principal unpaid at ``L`` counted at ``L``;
     * **minimum DSCR**: the smallest CFADS over the scheduled debt service of the tranche's class and every more
       senior class, over the periods the tranche has debt service due;
     * MDF inflows nominal and at the scenario's discount rate.
@@ -44,6 +49,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from naef.engine.credit import metric_arrays
 from naef.engine.kernel import collections_path, monte_carlo_kernel
 from naef.engine.mc_types import ChunkResult, FieldUncertainty, MonteCarloSetup, PathCollections
 from naef.engine.metrics import (
@@ -176,6 +182,7 @@ def prepare(scenario: Scenario) -> MonteCarloSetup:
         np.array([f.reserves_units for f in fields]),
         np.array([f.product == "oil" for f in fields]),
         np.array([f.opex_usd_per_unit for f in fields]),
+        np.array([f.shut_in for f in fields], dtype=np.bool_),
         np.ascontiguousarray(field_capex_usd(scenario, grid)),
         float(gp.heat_content_mmbtu_per_mcf if gp is not None else 1.0),
         float(gp.differential_usd_per_mmbtu if gp is not None else 0.0),
@@ -188,22 +195,8 @@ def prepare(scenario: Scenario) -> MonteCarloSetup:
         hedge.premium_from_collections_usd,
         np.ascontiguousarray(grid.days, dtype=np.float64),
     )
-    ppy = grid.periods_per_year
-    trs = spec.tranches
-    by_name = {t.name: t for t in scenario.tranches}
-    legal = np.array([t.issue_period + by_name[t.name].legal_final_years_or_maturity * ppy - 1 for t in trs])
-    legal = np.minimum(legal, n - 1).astype(np.int64)
-    steps = np.arange(n, dtype=np.float64)
-    discount = np.array([(1.0 + t.rate_per_period) ** -(steps + 1.0 - t.issue_period) for t in trs])
-    own = np.array([t.debt_service_from_collections_usd for t in trs])
-    senior = np.array([sum((s.debt_service_from_collections_usd for s in trs if s.seniority <= t.seniority),
-                           np.zeros(n)) for t in trs])
-    mdf_discount = (1.0 + scenario.scenario.discount_rate) ** -grid.t_end_years
-    kernel_metrics = (
-        legal, np.ascontiguousarray(discount), grid.t_end_years, np.array([grid.t_start_years[t.issue_period]
-                                                                            for t in trs]),
-        np.ascontiguousarray(own), np.ascontiguousarray(senior), mdf_discount,
-    )
+    kernel_metrics = metric_arrays(grid=grid, spec=spec,
+                                   discount_rate=scenario.scenario.discount_rate).as_kernel_args()
     top = max(float(det.collections_usd.max()), 1.0) * 10.0
     boe = det.oil_bbl[0] + det.gas_mcf[0] / 6.0
     top_boe = max(float((boe / grid.days).max()), 1.0) * 5.0
@@ -241,20 +234,26 @@ class _BlockDraws:
     uniforms: Array  # (fields, paths)
 
 
-def _block_generator(seed: int, block: int) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block,))))
+#: the random streams of a block: one child generator per component, so that no component's draws depend on
+#: another's size (a longer horizon draws more prices, and leaves the fields' numbers unchanged)
+_STREAM_PRICE, _STREAM_DIFFERENTIAL, _STREAM_FIELDS = range(3)
+
+
+def _block_generator(seed: int, block: int, stream: int) -> np.random.Generator:
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block, stream))))
 
 
 def _draw_block(setup: MonteCarloSetup, seed: int, block: int) -> _BlockDraws:
-    rng = _block_generator(seed, block)
     price = setup.scenario.price
     t = setup.price_times_years
     nf = len(setup.scenario.fields)
-    p = (price.stochastic.draw(times_years=t, n_paths=BLOCK_PATHS, rng=rng)
+    p = (price.stochastic.draw(times_years=t, n_paths=BLOCK_PATHS, rng=_block_generator(seed, block, _STREAM_PRICE))
          if price.stochastic is not None else None)
-    d = (price.stochastic_differential.draw(times_years=t, n_paths=BLOCK_PATHS, rng=rng)
+    d = (price.stochastic_differential.draw(times_years=t, n_paths=BLOCK_PATHS,
+                                            rng=_block_generator(seed, block, _STREAM_DIFFERENTIAL))
          if price.stochastic_differential is not None else None)
     if setup.scenario.uncertainty.fields:
+        rng = _block_generator(seed, block, _STREAM_FIELDS)
         normals = rng.standard_normal((3, nf, BLOCK_PATHS))
         uniforms = rng.random((nf, BLOCK_PATHS))
     else:

@@ -34,8 +34,8 @@ def collections_reference(
     """Collections, capex and pledged export receivables (paths, periods), each path's net hedge cash flow and its
     production in boe/d (paths, periods), one path, period and field at a time (the rules of
     ``naef.engine.kernel.collections_path``)."""
-    (gas, unit_cum, qi, reserves, is_oil, opex, base_capex, heat, gas_diff, oil_rate, gas_rate, pledged, notional,
-     put_k, call_k, premium, days) = setup.kernel_fields
+    (gas, unit_cum, qi, reserves, is_oil, opex, shut_in, base_capex, heat, gas_diff, oil_rate, gas_rate, pledged,
+     notional, put_k, call_k, premium, days) = setup.kernel_fields
     n_paths, n = inputs.benchmark_usd_per_bbl.shape
     nf = len(qi)
     ppy = setup.grid.periods_per_year
@@ -63,15 +63,15 @@ def collections_reference(
                 cum1 = min(scale * float(unit_cum[f, dl[f], t]), cap)
                 cum0 = min(scale * float(unit_cum[f, dl[f], t - 1]), cap) if t > 0 else 0.0
                 vol = cum1 - cum0
-                if is_oil[f]:
-                    rev = vol * p_oil
-                    net += rev - oil_rate * rev
-                    boe += vol
-                else:
-                    rev = vol * heat * p_gas
-                    net += rev - gas_rate * rev
-                    boe += vol / 6.0
-                net -= vol * float(opex[f])
+                unit_price = p_oil if is_oil[f] else heat * p_gas
+                duty = oil_rate if is_oil[f] else gas_rate
+                if shut_in[f] and unit_price - duty * unit_price - float(opex[f]) < 0.0:
+                    vol = 0.0  # shut in below its cash cost
+                rev = vol * unit_price
+                result = rev - duty * rev
+                result -= vol * float(opex[f])
+                net += max(result, 0.0)  # a field's loss is PEMEX's, not netted against other fields
+                boe += vol if is_oil[f] else vol / 6.0
                 cx += float(base_capex[f, t]) * cm[f]
             h = 0.0
             if notional[t] > 0.0:
@@ -117,24 +117,28 @@ def run_chunk_reference(setup: MonteCarloSetup, inputs: PathInputs) -> ChunkResu
             owed = wf.tranche["principal_outstanding_usd"][j, p].tolist()
             tol = 1e-9 * sch.size_usd
             default_at, run = -1, 0
-            for t in range(n):
+            for t in range(legal + 1):  # the risk horizon ends at the legal final
                 run = run + 1 if short[t] > tol else 0
                 if run > grace or (t == legal and owed[t] + short[t] > tol):
                     default_at = t
                     break
             v = 1.0 / (1.0 + sch.rate_per_period)
-            pv = sum((ip[t] + pp[t]) * v ** (t + 1 - sch.issue_period) for t in range(n))
+            pv = sum((ip[t] + pp[t]) * v ** (t + 1 - sch.issue_period) for t in range(legal + 1))
             loss = 1.0 - pv / sch.size_usd
             t_issue = float(grid.t_start_years[sch.issue_period])
-            paid = sum(pp)
-            wal = (sum((float(grid.t_end_years[t]) - t_issue) * pp[t] for t in range(n)) / paid
-                   if paid > 0 else math.nan)
+            # principal paid by the legal final, and what is unpaid then counted at the legal final
+            paid_by = [(float(grid.t_end_years[t]) - t_issue, pp[t]) for t in range(legal + 1)]
+            paid_by.append((float(grid.t_end_years[legal]) - t_issue, owed[legal]))
+            total = sum(w for _, w in paid_by)
+            wal = sum(y * w for y, w in paid_by) / total if total > 0 else math.nan
+            unpaid_at_legal = owed[legal] + short[legal]
+            after_legal = sum(ip[t] + pp[t] for t in range(legal + 1, n))
             own = sch.debt_service_from_collections_usd
             senior = np.sum([s.debt_service_from_collections_usd for s in spec.tranches
                              if s.seniority <= sch.seniority], axis=0)
             ratios = [cfads[t] / float(senior[t]) for t in range(n) if own[t] > 0]
             mt[p, j] = [1.0 if default_at >= 0 else 0.0, default_at, loss if loss > 1e-9 else 0.0, wal,
-                        min(ratios) if ratios else math.inf]
+                        min(ratios) if ratios else math.inf, unpaid_at_legal, after_legal]
         to_mdf = wf.path["to_mdf_usd"][p].tolist()
         eod = wf.path["event_of_default"][p].tolist()
         dscr = wf.path["dscr"][p].tolist()

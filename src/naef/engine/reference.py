@@ -38,19 +38,36 @@ def _one_path(
     trows: dict[str, list[list[float]]] = {name: [[0.0] * n for _ in range(nt)] for name in TRANCHE_COLUMNS}
     fee = [float(x) for x in spec.trustee_fee_usd]
     sched_ds = [float(x) for x in spec.scheduled_ds_usd]
-    cfads = [collections[t] - fee[t] for t in range(n)]
+    cfads = [max(collections[t] - fee[t], 0.0) for t in range(n)]  # never negative
     cons = cia = dsra = trap = fee_arrears = 0.0
     trap_exports = 0.0  # PEMEX's export receivables inside the trap account: drawn last, returned to PEMEX
     outstanding = [0.0] * nt
     int_arrears = [0.0] * nt
     pr_arrears = [0.0] * nt
+    legal_final = spec.legal_finals
+    margin = spec.default_interest_margin / spec.periods_per_year
+    reinvest = spec.reinvestment_rate / spec.periods_per_year
     eod = False
+    owed_before = False
+    passed = 0  # consecutive periods the trap test has passed
     short_run = 0
     for t in range(n):
         accelerated = eod
         for j in range(nt):
             if trs[j].issue_period == t:
                 outstanding[j] = trs[j].size_usd
+            # default interest on overdue amounts: interest arrears at coupon + margin, overdue principal at the margin
+            if int_arrears[j] > 0.0 or pr_arrears[j] > 0.0:
+                int_arrears[j] += int_arrears[j] * (trs[j].rate_per_period + margin) + pr_arrears[j] * margin
+        # reinvestment income on each account's opening balance, credited to the account
+        income = 0.0
+        if reinvest != 0.0:
+            earned = [cons * reinvest, cia * reinvest, dsra * reinvest, trap * reinvest]
+            cons += earned[0]
+            cia += earned[1]
+            dsra += earned[2]
+            trap += earned[3]
+            income = earned[0] + earned[1] + earned[2] + earned[3]
         cons += float(spec.proceeds_usd[t]) - float(spec.issuance_costs_usd[t]) - float(spec.initial_dsra_usd[t])
         cons -= float(spec.cia_funding_usd[t])
         cons -= capex[t]
@@ -92,9 +109,8 @@ def _one_path(
                 dues = []
                 for j in members:
                     if kind == "interest":
-                        regular = outstanding[j] * trs[j].rate_per_period
-                        if not trs[j].active[t] or trs[j].grace[t]:
-                            regular = 0.0
+                        # the coupon runs on principal outstanding until it is repaid, past maturity too
+                        regular = 0.0 if trs[j].grace[t] else outstanding[j] * trs[j].rate_per_period
                         dues.append(regular + int_arrears[j])
                     elif accelerated:
                         dues.append(outstanding[j])
@@ -125,8 +141,26 @@ def _one_path(
                         trows["principal_paid_usd"][j][t] = share
                         pr_arrears[j] = max(dues[k] - share, 0.0)
                         outstanding[j] -= share
-        # DSRA
-        target = 0.0 if accelerated else float(spec.dsra_target_usd[t])
+        # unused proceeds left after the period's debt service redeem the notes pro rata to principal outstanding
+        prepaid = 0.0
+        if release > 0.0:
+            redeem = min(release, pool)
+            pool -= redeem
+            left = sum(outstanding)
+            use = min(redeem, left)
+            for j in range(nt):
+                x = min(use * (outstanding[j] / left), outstanding[j]) if left > 0.0 else 0.0
+                outstanding[j] -= x
+                pr_arrears[j] = min(pr_arrears[j], outstanding[j])
+                trows["principal_paid_usd"][j][t] += x
+                prepaid += x
+            pool += redeem - prepaid
+            pool = max(pool, 0.0)  # rounding dust of the pro-rata split
+        # DSRA (never above the debt owed)
+        owed_all = fee_arrears
+        for j in range(nt):
+            owed_all += outstanding[j] + int_arrears[j]
+        target = min(0.0 if accelerated else float(spec.dsra_target_usd[t]), owed_all)
         dsra_rel = dsra - target if dsra > target else 0.0
         dsra -= dsra_rel
         pool += dsra_rel
@@ -141,6 +175,47 @@ def _one_path(
         ds_sum = sum(sched_ds[k] for k in due_periods)
         cf_sum = sum(cfads[k] for k in due_periods)
         debt_left = sum(outstanding) + sum(int_arrears) + fee_arrears > 0.0
+        trap_test = (ds_sum > 0.0 and cf_sum < spec.cash_trap_dscr * ds_sum) or t < spec.lockup_until_period \
+            or accelerated
+        passed = 0 if trap_test else passed + 1
+        trap_on = debt_left and trap_test
+        trapped = trap_rel = released_exports = 0.0
+        # the residual's first dollars are the period's unneeded export receivables (PEMEX's)
+        to_pemex = _take(exports[t], pool)
+        if trap_on and spec.trap_sweep:
+            # mandatory prepayment with the fund's own cash (unneeded export receivables go back to PEMEX): the
+            # most senior class with principal outstanding, pro rata, then the next
+            own = pool - to_pemex
+            for members in spec.classes:
+                left = sum(outstanding[j] for j in members)
+                if own <= 0.0 or left <= 0.0:
+                    continue
+                use = min(own, left)
+                for j in members:
+                    x = min(use * (outstanding[j] / left), outstanding[j])
+                    outstanding[j] -= x
+                    pr_arrears[j] = min(pr_arrears[j], outstanding[j])
+                    trows["principal_paid_usd"][j][t] += x
+                    prepaid += x
+                    pool -= x
+                    own -= x
+            pool = max(pool, to_pemex)  # rounding dust of the pro-rata split: nothing negative to the MDF
+        elif trap_on:
+            trapped, pool = pool, 0.0
+            trap += trapped
+            trap_exports += to_pemex
+            to_pemex = 0.0
+        else:
+            if not debt_left:
+                trap_rel = trap
+            elif passed >= spec.release_periods:
+                keep = sum(sched_ds[k] for k in range(t + 1, min(t + 1 + spec.release_keep_periods, n)))
+                trap_rel = max(trap - keep, 0.0)
+            released_exports = min(trap_exports, trap_rel)  # PEMEX's receivables go back first
+            trap -= trap_rel
+            trap_exports -= released_exports
+        to_mdf = pool - to_pemex + (trap_rel - released_exports)
+        to_pemex += released_exports
         # event of default: the most senior class with debt left is short of interest beyond the grace
         dust = [1e-9 * trs[j].size_usd for j in range(nt)]
         senior = next((m for m in spec.classes
@@ -149,22 +224,11 @@ def _one_path(
         short_run = short_run + 1 if senior_short else 0
         if short_run > spec.default_grace_periods:
             eod = True
-        trap_on = debt_left and (
-            (ds_sum > 0.0 and cf_sum < spec.cash_trap_dscr * ds_sum) or t < spec.lockup_until_period or accelerated
-        )
-        trapped = trap_rel = released_exports = 0.0
-        # the residual's first dollars are the period's unneeded export receivables (PEMEX's)
-        to_pemex = _take(exports[t], pool)
-        if trap_on:
-            trapped, pool = pool, 0.0
-            trap += trapped
-            trap_exports += to_pemex
-            to_pemex = 0.0
-        else:
-            trap_rel, trap = trap, 0.0
-            released_exports, trap_exports = trap_exports, 0.0
-        to_mdf = pool - to_pemex + (trap_rel - released_exports)
-        to_pemex += released_exports
+        owing = [j for j in range(nt) if outstanding[j] > dust[j] or int_arrears[j] > dust[j]]
+        if any(t >= legal_final[j] for j in owing):
+            eod = True  # anything owed after a legal final
+        in_default = eod and (owed_before or bool(owing))
+        owed_before = bool(owing)
         values = {
             "proceeds_usd": float(spec.proceeds_usd[t]),
             "issuance_costs_usd": float(spec.issuance_costs_usd[t]),
@@ -191,8 +255,10 @@ def _one_path(
             "trap_balance_usd": trap,
             "returned_to_pemex_usd": to_pemex,
             "to_mdf_usd": to_mdf,
-            "event_of_default": 1.0 if eod else 0.0,
+            "event_of_default": 1.0 if in_default else 0.0,
             "trap_exports_balance_usd": trap_exports,
+            "reinvestment_income_usd": income,
+            "prepayment_usd": prepaid,
         }
         for name, value in values.items():
             rows[name][t] = value

@@ -9,6 +9,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.optimize import brentq
 
+from naef.engine.credit import metric_arrays, period_end_date, tranche_credit, waterfall_metrics
 from naef.engine.schedules import TrancheSchedule
 from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import WaterfallResult, WaterfallSpec, cash_identity_residual
@@ -28,7 +29,7 @@ _WATERFALL_COLUMNS_BEFORE = (
 _WATERFALL_COLUMNS_AFTER = (
     "dsra_balance_usd", "dsra_draw_usd", "dsra_deposit_usd", "dsra_release_usd", "trapped_usd", "trap_draw_usd",
     "trap_release_usd", "trap_balance_usd", "returned_to_pemex_usd", "to_mdf_usd", "event_of_default",
-    "trap_exports_balance_usd",
+    "trap_exports_balance_usd", "reinvestment_income_usd", "prepayment_usd",
 )
 
 
@@ -149,7 +150,7 @@ def tranche_metrics(
         rows.append({
             **tranche_row(sch, periods_per_year=spec.periods_per_year),
             "issue_date": grid.starts[sch.issue_period].isoformat(),
-            "legal_final_date": _period_end(grid, sch.last_period),
+            "legal_final_date": period_end_date(grid, sch.last_period),
             "wal_years": _finite(wal_years(principal_paid_usd=principal, t_end_years=grid.t_end_years,
                                            t_issue_years=float(grid.t_start_years[sch.issue_period]))),
             "min_dscr": _finite(float(dscr.min())) if dscr.size else None,
@@ -164,33 +165,28 @@ def tranche_metrics(
     return rows
 
 
-def _with_legal_finals(
-    scenario: Scenario, grid: TimeGrid, spec: WaterfallSpec, rows: list[dict[str, Any]]
+def _with_credit(
+    scenario: Scenario, grid: TimeGrid, spec: WaterfallSpec, wf: WaterfallResult, rows: list[dict[str, Any]],
+    *, path: int,
 ) -> list[dict[str, Any]]:
-    """Each row's ``legal_final_date`` from the tranche's ``legal_final_years`` (its scheduled final payment,
-    ``scheduled_final_date``, is kept beside it)."""
-    by_name = {t.name: t for t in scenario.tranches}
-    ppy = grid.periods_per_year
-    for row, sch in zip(rows, spec.tranches, strict=True):
-        t = by_name[sch.name]
+    """Each row with the tranche's credit facts to its legal final (``naef.engine.credit``): ``legal_final_date``
+    (from ``legal_final_years``; the scheduled final payment is kept as ``scheduled_final_date``), ``defaulted``,
+    ``default_date``, ``loss``, ``unpaid_at_legal_final_usd``, ``recovered_after_legal_final_usd``, and the WAL to
+    the legal final (the Monte Carlo's definition)."""
+    arrays = metric_arrays(grid=grid, spec=spec, discount_rate=scenario.scenario.discount_rate)
+    one = WaterfallResult(path={k: v[path : path + 1] for k, v in wf.path.items()},
+                          tranche={k: v[:, path : path + 1] for k, v in wf.tranche.items()})
+    mt, _ = waterfall_metrics(spec, arrays, one)
+    for row, credit in zip(rows, tranche_credit(grid, spec, mt[0]), strict=True):
         row["scheduled_final_date"] = row["legal_final_date"]
-        last = min(sch.issue_period + t.legal_final_years_or_maturity * ppy - 1, grid.n - 1)
-        row["legal_final_date"] = _period_end(grid, last)
+        row.update(credit.as_dict())
+        row["wal_years"] = credit.wal_years
     return rows
 
 
 def _finite(x: float) -> float | None:
     """``x``, or ``None`` where it is not a finite number (JSON has no NaN or infinity)."""
     return x if np.isfinite(x) else None
-
-
-def _period_end(grid: TimeGrid, period: int) -> str:
-    if period + 1 < grid.n:
-        return grid.starts[period + 1].isoformat()
-    last = grid.starts[-1]
-    months = 12 // grid.periods_per_year
-    total = last.year * 12 + last.month - 1 + months
-    return f"{total // 12:04d}-{total % 12 + 1:02d}-01"
 
 
 def build_summary(
@@ -227,11 +223,12 @@ def build_summary(
             "capex_funded_by_pemex_usd": float(p["pemex_capex_funding_usd"][path].sum()),
             "note": (
                 "proceeds = field capex + issuance costs + initial DSRA + capitalised interest; a surplus stays in "
-                "the construction account and is released into the waterfall after the last capex period; capex "
-                "the construction account cannot pay when due is funded by PEMEX and shown here"
+                "the construction account and, after the last capex period, redeems the notes pro rata (it never "
+                "reaches the MDF); capex the construction account cannot pay when due is funded by PEMEX and shown "
+                "here"
             ),
         },
-        "tranches": _with_legal_finals(scenario, grid, spec, tranche_metrics(spec, grid, wf, path=path)),
+        "tranches": _with_credit(scenario, grid, spec, wf, tranche_metrics(spec, grid, wf, path=path), path=path),
         "production": {
             "cumulative_oil_mmbbl": float(ops.oil_bbl[path].sum() / 1e6),
             "cumulative_gas_bcf": float(ops.gas_mcf[path].sum() / 1e6),
@@ -262,6 +259,8 @@ def build_summary(
             "interest_paid_usd": float(wf.tranche["interest_paid_usd"][:, path].sum()),
             "principal_paid_usd": float(wf.tranche["principal_paid_usd"][:, path].sum()),
             "returned_to_pemex_usd": float(p["returned_to_pemex_usd"][path].sum()),
+            "reinvestment_income_usd": float(p["reinvestment_income_usd"][path].sum()),
+            "prepayment_usd": float(p["prepayment_usd"][path].sum()),
             "to_mdf_usd": float(to_mdf.sum()),
             "to_mdf_pv_usd": float((to_mdf * disc).sum()),
             "discount_rate": scenario.scenario.discount_rate,

@@ -121,8 +121,11 @@ def field_capex_usd(scenario: Scenario, grid: TimeGrid) -> Array:
 def operations(scenario: Scenario, grid: TimeGrid, inputs: PathInputs, hedge: HedgePlan | None = None) -> Operations:
     """Volumes, revenue, opex, duties and collections on every path (arrays (paths, periods)).
 
-    Collections are ``max(revenue - opex - duties + hedge payoff - premium paid from collections, 0)`` plus the
-    pledged export receivables.
+    A field with ``shut_in`` produces nothing in a period whose unit price less the duty is below its opex per
+    unit. Collections are ``max(Σ_f max(revenue_f - opex_f - duties_f, 0) + hedge payoff - premium paid from
+    collections, 0)`` plus the pledged export receivables: a field's operating loss is PEMEX's
+    (``pemex_operating_deficit_usd``, with any part of the hedge premium collections cannot pay), never netted
+    against another field's collections.
     """
     n_paths, n = inputs.n_paths, grid.n
     oil_rate, gas_rate = duty_rates(
@@ -142,6 +145,8 @@ def operations(scenario: Scenario, grid: TimeGrid, inputs: PathInputs, hedge: He
     duties = np.zeros((n_paths, n))
     base_capex = field_capex_usd(scenario, grid)
     capex = np.zeros((n_paths, n))
+    positive = np.zeros((n_paths, n))
+    field_losses = np.zeros((n_paths, n))
     for i, f in enumerate(scenario.fields):
         first = grid.period_of(max(grid.start, _jan1(f.first_production_year))) + inputs.delay_periods[i]
         vol = field_volumes(
@@ -154,22 +159,27 @@ def operations(scenario: Scenario, grid: TimeGrid, inputs: PathInputs, hedge: He
             qi_multiplier=inputs.qi_multiplier[i],
             reserves_multiplier=inputs.reserves_multiplier[i],
         )
+        unit_price = realised_oil if f.product == "oil" else heat * realised_gas
+        rate = oil_rate if f.product == "oil" else gas_rate
+        if f.shut_in:  # below its cash cost the field is shut in for the period (the volume is lost)
+            vol = np.where(unit_price - rate * unit_price - f.opex_usd_per_unit < 0.0, 0.0, vol)
+        rev = vol * unit_price
         if f.product == "oil":
             oil_by_field[i] = vol
-            rev = vol * realised_oil
-            duties += oil_rate * rev
         else:
             gas_by_field[i] = vol
-            rev = vol * heat * realised_gas
-            duties += gas_rate * rev
+        duties += rate * rev
         revenue_by_field[i] = rev
         opex += vol * f.opex_usd_per_unit
+        field_net = rev - rate * rev - vol * f.opex_usd_per_unit
+        positive += np.maximum(field_net, 0.0)  # a field's operating loss stays with PEMEX
+        field_losses += np.maximum(-field_net, 0.0)
         capex += base_capex[i][None, :] * inputs.capex_multiplier[i][:, None]
     oil = oil_by_field.sum(axis=0)
     gas = gas_by_field.sum(axis=0)
     oil_rev = (oil_by_field * realised_oil[None]).sum(axis=0)
     revenue = revenue_by_field.sum(axis=0)
-    net = revenue - opex - duties
+    net = positive
     hedge_net = np.zeros((n_paths, n))
     if hedge is not None and hedge.active:
         hedge_net = hedge.payoff_usd(inputs.benchmark_usd_per_bbl) - hedge.premium_from_collections_usd[None, :]
@@ -190,7 +200,7 @@ def operations(scenario: Scenario, grid: TimeGrid, inputs: PathInputs, hedge: He
         revenue_by_field_usd=revenue_by_field,
         opex_usd=opex,
         duties_usd=duties,
-        pemex_operating_deficit_usd=np.maximum(-net, 0.0),
+        pemex_operating_deficit_usd=field_losses + np.maximum(-net, 0.0),
         pledged_exports_usd=pledged,
         collections_usd=np.maximum(net, 0.0) + pledged,
         capex_usd=capex,
@@ -294,6 +304,14 @@ def build_waterfall_spec(
             else max(int(np.argmax(s.principal_usd > 0)) for s in schedules)
         ),
         default_grace_periods=scenario.triggers.default_grace_periods,
+        legal_final_periods=tuple(
+            min(issue[i] + scenario.tranches[i].legal_final_years_or_maturity * ppy - 1, n - 1) for i in order
+        ),
+        default_interest_margin=scenario.triggers.default_interest_margin,
+        reinvestment_rate=scenario.reserve.reinvestment_rate,
+        trap_sweep=scenario.triggers.trap_sweep,
+        release_periods=scenario.triggers.release_periods,
+        release_keep_periods=scenario.reserve.dsra_target_periods,
     )
 
 

@@ -23,16 +23,33 @@ Order of payments each period (``docs/architecture.md`` and README, "Cash identi
    account (``trap_exports_balance_usd``): later draws on the trap account take the fund's own cash first, and on
    release that part goes back to PEMEX, not to the MDF.
 
-Events of default: when the most senior class with debt outstanding (more than 1e-9 of a tranche's size: rounding
-dust left by a repaid tranche does not count) still has interest unpaid at the end of a
-period for more than ``default_grace_periods`` consecutive periods (the pool, the trap account and the DSRA being
-exhausted), an event of default is declared (column ``event_of_default`` = 1 from that period on). From the next
-period the debt is accelerated: every tranche's whole outstanding principal is due, class by class; the DSRA target
-is zero (its balance pays the debt) and nothing is distributed while any debt is left.
+Interest: every tranche bears its coupon on its principal outstanding in every period from issue until it is repaid,
+after its scheduled maturity too. Overdue amounts bear default interest (LMA-style, ``triggers.default_interest_margin``
+``m`` a year): at the start of each period, interest arrears compound at ``(coupon + m) / ppy`` and overdue
+principal (principal arrears, which already bear the coupon as principal outstanding) bears ``m / ppy`` more; both
+are added to the interest arrears.
+
+Events of default: an event of default is declared at the end of a period when (a) the most senior class with debt
+outstanding (more than 1e-9 of a tranche's size: rounding dust left by a repaid tranche does not count) still has
+interest unpaid for more than ``default_grace_periods`` consecutive periods (the pool, the trap account and the DSRA
+being exhausted), or (b) any tranche still owes principal or interest at the end of its legal final period. From the
+next period the debt is accelerated: every tranche's whole outstanding principal is due, class by class; the DSRA
+target is zero (its balance pays the debt) and nothing is distributed while any debt is left. The column
+``event_of_default`` is 1 in the periods in which the debt is in default: from the declaration to the period in
+which the last debt is repaid (0 afterwards).
+
+Unused proceeds (the construction account's balance when it is released) redeem the notes pro rata to their principal
+outstanding, after the period's scheduled payments; they enter the pool (and can reach the MDF) only once every note is
+redeemed. With ``trap_sweep``, cash the trap would hold prepays principal instead (mandatory prepayment): the most
+senior class with principal outstanding first, pro rata within it, then the next; without it, a held trap balance is
+released only after the trap test has passed for ``release_periods`` consecutive periods, and only above the next
+``release_keep_periods`` periods of scheduled debt service (in full once no debt is left). Prepayments are principal
+paid (column ``prepayment_usd``). The DSRA target is capped at the debt owed. Accounts earn the reinvestment rate on
+their opening balances, credited to each account (``reinvestment_income_usd``). CFADS is floored at zero.
 
 The cash identity holds in every period of every path::
 
-    proceeds + collections + pemex_capex_funding
+    proceeds + collections + pemex_capex_funding + reinvestment_income
       = capex + issuance_costs + fees_paid + Σ interest_paid + Σ principal_paid + to_mdf + returned_to_pemex
         + Δ(construction + cia + dsra + trap balances)
 """
@@ -87,6 +104,8 @@ PATH_COLUMNS = (
     "to_mdf_usd",
     "event_of_default",
     "trap_exports_balance_usd",
+    "reinvestment_income_usd",
+    "prepayment_usd",
 )
 #: per-tranche columns, each shaped (tranches, paths, periods)
 TRANCHE_COLUMNS = (
@@ -124,6 +143,24 @@ class WaterfallSpec:
     lookback_periods: int
     lockup_until_period: int = 0
     default_grace_periods: int = 1
+    #: each tranche's legal final period (the period that ends on its legal final date), in payment order; empty:
+    #: each tranche's scheduled final period
+    legal_final_periods: tuple[int, ...] = ()
+    #: default interest: overdue amounts bear the coupon plus this annual margin (``triggers.default_interest_margin``)
+    default_interest_margin: float = 0.0
+    #: annual rate earned by the accounts (construction, capitalised interest, DSRA, trap) on opening balances
+    reinvestment_rate: float = 0.0
+    #: cash trapped (lock-up, DSCR trigger, acceleration) prepays the most senior class instead of being held
+    trap_sweep: bool = False
+    #: without the sweep: consecutive passing periods before a held trap balance is released
+    release_periods: int = 1
+    #: without the sweep: periods of scheduled debt service kept in the trap account on release
+    release_keep_periods: int = 0
+
+    @property
+    def legal_finals(self) -> tuple[int, ...]:
+        """Each tranche's legal final period (payment order)."""
+        return self.legal_final_periods or tuple(t.last_period for t in self.tranches)
 
     @property
     def n_periods(self) -> int:
@@ -155,7 +192,12 @@ def spec_arrays(spec: WaterfallSpec) -> tuple[object, ...]:
         np.array([t.rate_per_period for t in trs], dtype=np.float64),
         np.ascontiguousarray(np.array([t.principal_usd for t in trs], dtype=np.float64)),
         np.ascontiguousarray(np.array([t.grace for t in trs], dtype=np.bool_)),
-        np.ascontiguousarray(np.array([t.active for t in trs], dtype=np.bool_)),
+        np.array(spec.legal_finals, dtype=np.int64),
+        float(spec.default_interest_margin) / spec.periods_per_year,
+        float(spec.reinvestment_rate) / spec.periods_per_year,
+        bool(spec.trap_sweep),
+        int(spec.release_periods),
+        int(spec.release_keep_periods),
         bounds,
         np.asarray(spec.proceeds_usd, dtype=np.float64),
         np.asarray(spec.issuance_costs_usd, dtype=np.float64),
@@ -212,15 +254,15 @@ def run_waterfall(
 def cash_identity_residual(result: WaterfallResult) -> Array:
     """Sources minus uses minus the change in balances, per path and period (zero up to rounding).
 
-    ``proceeds + collections + pemex_capex_funding - capex - issuance_costs - fees - Σ interest - Σ principal
-    - to_mdf - returned_to_pemex - Δ(construction + cia + dsra + trap balances)``.
+    ``proceeds + collections + pemex_capex_funding + reinvestment_income - capex - issuance_costs - fees
+    - Σ interest - Σ principal - to_mdf - returned_to_pemex - Δ(construction + cia + dsra + trap balances)``.
     """
     p = result.path
     balances = p["construction_balance_usd"] + p["cia_balance_usd"] + p["dsra_balance_usd"] + p["trap_balance_usd"]
     delta = np.diff(balances, axis=1, prepend=0.0)
     paid = result.tranche["interest_paid_usd"].sum(axis=0) + result.tranche["principal_paid_usd"].sum(axis=0)
     residual: Array = (
-        p["proceeds_usd"] + p["collections_usd"] + p["pemex_capex_funding_usd"]
+        p["proceeds_usd"] + p["collections_usd"] + p["pemex_capex_funding_usd"] + p["reinvestment_income_usd"]
         - p["capex_usd"] - p["issuance_costs_usd"] - p["fees_usd"] - paid
         - p["to_mdf_usd"] - p["returned_to_pemex_usd"] - delta
     )

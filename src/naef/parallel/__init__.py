@@ -2,7 +2,7 @@
 
 ``naef.analysis.montecarlo.simulate_paths`` splits the paths into chunks; a *runner* computes them and hands back
 each chunk's per-path metrics and histogram counts. Every path's random numbers come from its 256-path block's own
-stream (``SeedSequence(seed, spawn_key=(block,))``, i.e. ``SeedSequence(seed).spawn``'s children), never from the
+stream (``SeedSequence(seed, spawn_key=(block, component))``), never from the
 chunk or the worker, and histogram counts are integers merged by addition — so the summary is bit-identical in
 process, on one worker or on many, for the same seed (and for any chunk size).
 

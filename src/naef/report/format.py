@@ -273,7 +273,7 @@ def lookup(doc: Any, path: str) -> Any:
 #: (pattern on the column or key name, unit), the first match wins; names follow the project's rule of units in
 #: names (README, cashflows.csv and summary.json)
 _UNIT_RULES: tuple[tuple[str, str], ...] = (
-    (r"^period_start$|_date$|^date$|^start$", "date"),
+    (r"^period_start$|_date$|_date_p\d+$|^date$|^start$", "date"),
     (r"^period_days$", "days"),
     (r"_usd_per_bbl", "US$/bbl"),
     (r"_usd_per_mmbtu", "US$/MMBtu"),

@@ -20,7 +20,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +37,7 @@ from naef.scenario.price_models import (
 )
 
 __all__ = [
+    "DailyPrices",
     "DatedPrice",
     "MonthlyPrices",
     "date_price_rows",
@@ -46,6 +47,7 @@ __all__ = [
     "parse_date",
     "parse_monthly_prices",
     "parse_price_table",
+    "read_daily_prices",
     "read_monthly_prices",
 ]
 
@@ -150,16 +152,22 @@ def date_price_rows(
     return out
 
 
-def parse_monthly_prices(text: str, *, source: str) -> MonthlyPrices:
-    """Parse the text of a ``Date,Price`` CSV (``source`` names it in errors) into monthly prices."""
+def parse_monthly_prices(
+    text: str, *, source: str, sampling: Literal["average", "month-end"] = "average"
+) -> MonthlyPrices:
+    """Parse the text of a ``Date,Price`` CSV (``source`` names it in errors) into monthly prices: each month's
+    average (``sampling="average"``, EIA's monthly series) or its last observation (``"month-end"``, a point
+    price)."""
     months: list[tuple[int, int]] = []
     sums: list[float] = []
+    ends: list[float] = []
     counts: list[int] = []
     lines: list[tuple[int, int]] = []
     for line_no, date, price in date_price_rows(text, where=source, error=PriceModelError):
         key = (date.year, date.month)
         if months and months[-1] == key:
             sums[-1] += price
+            ends[-1] = price
             counts[-1] += 1
             lines[-1] = (lines[-1][0], line_no)
             continue
@@ -173,26 +181,54 @@ def parse_monthly_prices(text: str, *, source: str) -> MonthlyPrices:
                 )
         months.append(key)
         sums.append(price)
+        ends.append(price)
         counts.append(1)
         lines.append((line_no, line_no))
+    prices = (np.asarray(ends, dtype=np.float64) if sampling == "month-end"
+              else np.asarray(sums, dtype=np.float64) / np.asarray(counts, dtype=np.float64))
     return MonthlyPrices(
         source=source,
         months=tuple(f"{y:04d}-{m:02d}" for y, m in months),
-        prices_usd_per_bbl=np.asarray(sums, dtype=np.float64) / np.asarray(counts, dtype=np.float64),
+        prices_usd_per_bbl=prices,
         lines=tuple(lines),
     )
 
 
-def read_monthly_prices(path: str | Path) -> MonthlyPrices:
-    """Read a ``Date,Price`` CSV file into monthly average prices."""
+@dataclass(frozen=True, eq=False)
+class DailyPrices:
+    """Every observation of a daily ``Date,Price`` file (trading days), with its line number."""
+
+    source: str
+    dates: tuple[str, ...]
+    prices_usd_per_bbl: npt.NDArray[np.float64]
+    lines: tuple[int, ...]
+
+
+def read_daily_prices(path: str | Path) -> DailyPrices:
+    """Every row of a ``Date,Price`` CSV file, unaggregated."""
     p = Path(path)
+    rows = date_price_rows(_read_text(p), where=str(p), error=PriceModelError)
+    return DailyPrices(
+        source=str(p),
+        dates=tuple(d.isoformat() for _, d, _ in rows),
+        prices_usd_per_bbl=np.asarray([x for _, _, x in rows], dtype=np.float64),
+        lines=tuple(n for n, _, _ in rows),
+    )
+
+
+def _read_text(p: Path) -> str:
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        return p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise PriceModelError(f"{p}: not UTF-8 text (expected a 'Date,Price' CSV)") from None
     except OSError as exc:
         raise PriceModelError(f"{p}: cannot read the price history ({exc.strerror or exc})") from None
-    return parse_monthly_prices(text, source=str(p))
+
+
+def read_monthly_prices(path: str | Path, *, sampling: Literal["average", "month-end"] = "average") -> MonthlyPrices:
+    """Read a ``Date,Price`` CSV file into monthly prices (averages, or month-end observations)."""
+    p = Path(path)
+    return parse_monthly_prices(_read_text(p), source=str(p), sampling=sampling)
 
 
 def log_prices(prices: MonthlyPrices) -> npt.NDArray[np.float64]:

@@ -173,6 +173,9 @@ class FieldSpec(_Model):
     reserves_bcf: PosFloat | None = None
     opex_usd_per_bbl: NonNegFloat | None = None
     opex_usd_per_mcf: NonNegFloat | None = None
+    # a field whose realised price, net of the duty, is below its opex per unit is shut in for the period (its
+    # volume is lost) rather than producing at a loss; with false it produces and PEMEX bears the loss
+    shut_in: bool = True
     source: str = ""
 
     @field_validator("operator")
@@ -338,10 +341,15 @@ class Reserve(_Model):
     """``[reserve]``: the debt-service reserve account (DSRA)."""
 
     dsra_target_periods: Annotated[int, Field(ge=0, le=48)] = 2
+    # annual rate earned on the accounts' balances (construction, capitalised interest, DSRA, trap), credited to
+    # each account. ILLUSTRATIVE default 3 %: trust accounts hold short-term eligible investments (US Treasury
+    # bills); their yields were about 4 % in 2025 (the same basis as hedges' risk_free_rate) and are taken a
+    # point lower for the life of the deal, as rating agencies stress reinvestment income downwards
+    reinvestment_rate: Annotated[float, Field(ge=-0.05, le=0.5, allow_inf_nan=False)] = 0.03
 
 
 class Triggers(_Model):
-    """``[triggers]``: the cash trap."""
+    """``[triggers]``: the cash trap, events of default and default interest."""
 
     cash_trap_dscr: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = 1.2
     lookback_periods: Annotated[int, Field(ge=1, le=48)] = 4
@@ -351,6 +359,19 @@ class Triggers(_Model):
     # ILLUSTRATIVE default: a shortfall cured in the next period is not an event of default (bond indentures give
     # about 30 days, less than one quarter; a quarterly grid cannot express less than one period)
     default_grace_periods: Annotated[int, Field(ge=0, le=48)] = 1
+    # default interest: overdue interest and principal bear the coupon plus this margin a year, compounded each
+    # period. Default 1 %: the Loan Market Association's investment-grade facility agreement, clause 8.3 "Default
+    # interest" ("one per cent. higher than the rate which would have been payable"; e.g. the Gold Fields and
+    # Sibanye credit facility agreements, as collected at https://www.markettransfer.info/clause/default-interest)
+    default_interest_margin: Annotated[float, Field(ge=0.0, le=0.2, allow_inf_nan=False)] = 0.01
+    # cash trapped by the lock-up, the DSCR trigger or an acceleration prepays the most senior class with principal
+    # outstanding (a mandatory prepayment, the early-amortisation rule of future-flow deals) instead of waiting
+    # in the trap account
+    trap_sweep: bool = True
+    # without the sweep: a held trap balance is released only after the trap test has passed this many consecutive
+    # periods, and only above the next reserve.dsra_target_periods of scheduled debt service. ILLUSTRATIVE default
+    # 2: lock-up cures commonly require two consecutive test dates
+    release_periods: Annotated[int, Field(ge=1, le=48)] = 2
 
 
 
@@ -483,14 +504,14 @@ class Scenario(WithChanges, _Model):
             maturity = dt.date(issue.year + t.maturity_years, issue.month, 1)
             if maturity > end:
                 raise ValueError(
-                    f"tranches[{i}].maturity_years: the tranche matures on {maturity}, after the horizon ends on "
+                    f"tranches[{i}].maturity_years: tranche {t.name} matures on {maturity}, after the horizon ends on "
                     f"{end}; lengthen scenario.years"
                 )
             legal = dt.date(issue.year + t.legal_final_years_or_maturity, issue.month, 1)
             if legal > end:
                 raise ValueError(
-                    f"tranches[{i}].legal_final_years: the legal final maturity {legal} is after the horizon ends "
-                    f"on {end}; lengthen scenario.years"
+                    f"tranches[{i}].legal_final_years: tranche {t.name}'s legal final maturity {legal} is after the "
+                    f"horizon ends on {end} (its risk horizon ends at its legal final); lengthen scenario.years"
                 )
         diff = self.price.stochastic_differential
         n_periods = head.years * head.periods_per_year

@@ -10,12 +10,13 @@ One contract for every benchmark model (``GBM``, ``MeanRevertingOU``, ``Schwartz
   spot is the price at time 0);
 * ``simulate(*, spot_usd_per_bbl, times_years, n_paths, rng)`` is ``draw`` then ``simulate_from_draws``.
 
-The Gaussian models (GBM, OU, Schwartz–Smith) draw ``rng.standard_normal((n_paths, n_periods, k))`` with
-``k = normals_needed(n_periods)`` and also expose ``simulate_from_normals(..., z)``. In all three,
-``z[..., 0]`` is the standardised innovation of the log-price over the period, which a correlated
-differential (``simulate_differential``) leans on. Every path depends only on its own draws: simulating
-paths in chunks, each chunk with its own generator from ``SeedSequence.spawn``, gives the same paths as
-simulating the concatenated draws in one go.
+The Gaussian models (GBM, OU, Schwartz–Smith) draw ``rng.standard_normal((n_periods, n_paths, k))``
+(period by period, so that a longer horizon keeps every path's first periods) and return it transposed to
+``(n_paths, n_periods, k)``, with ``k = normals_needed(n_periods)``, and also expose
+``simulate_from_normals(..., z)``. In all three, ``z[..., 0]`` is the standardised innovation of the log-price
+over the period, which a correlated differential (``simulate_differential``) leans on. Every path depends only on
+its own draws: simulating paths in chunks, each chunk with its own generator from ``SeedSequence.spawn``, gives the
+same paths as simulating the concatenated draws in one go.
 
 The arithmetic is vectorised over paths (a loop over periods at most), in float64.
 """
@@ -183,10 +184,13 @@ class _GaussianModel(_Model):
         return 1
 
     def draw(self, *, times_years: npt.ArrayLike, n_paths: int, rng: np.random.Generator) -> FloatArray:
-        """The random numbers alone: ``rng.standard_normal((n_paths, n_periods, k))``."""
+        """The random numbers alone, shaped (n_paths, n_periods, k): drawn period by period
+        (``rng.standard_normal((n_periods, n_paths, k))``, transposed), so that a longer horizon only adds
+        numbers after those of a shorter one and every path's first periods stay the same."""
         n_periods = check_times(times_years).size
         k = self.normals_needed(n_periods)
-        return rng.standard_normal((_check_n_paths(n_paths), n_periods, k))
+        z = rng.standard_normal((n_periods, _check_n_paths(n_paths), k))
+        return np.ascontiguousarray(z.transpose(1, 0, 2))
 
     def simulate_from_normals(
         self, *, spot_usd_per_bbl: float, times_years: npt.ArrayLike, z: npt.ArrayLike
@@ -455,8 +459,10 @@ class BlockBootstrap(_Model):
         return int(_months_of(check_times(times_years))[-1])
 
     def draw(self, *, times_years: npt.ArrayLike, n_paths: int, rng: np.random.Generator) -> FloatArray:
-        """The random numbers alone: uniforms shaped (n_paths, 2, n_months)."""
-        return rng.random((_check_n_paths(n_paths), 2, self.n_months(times_years)))
+        """The random numbers alone: uniforms shaped (n_paths, 2, n_months), drawn month by month
+        (``rng.random((n_months, 2, n_paths))``, transposed: a longer horizon keeps the first months' numbers)."""
+        u = rng.random((self.n_months(times_years), 2, _check_n_paths(n_paths)))
+        return np.ascontiguousarray(u.transpose(2, 1, 0))
 
     def _unwrapped_indices(self, u: FloatArray) -> npt.NDArray[np.int32]:
         """Month indices into the history repeated end to end (< n_hist + n_months), (n_paths, n_months)."""
@@ -605,8 +611,10 @@ class OUDifferential(_Model):
     _v_rho = field_validator("rho")(_correlation)
 
     def draw(self, *, times_years: npt.ArrayLike, n_paths: int, rng: np.random.Generator) -> FloatArray:
-        """The differential's own normals, shaped (n_paths, n_periods, 1)."""
-        return rng.standard_normal((_check_n_paths(n_paths), check_times(times_years).size, 1))
+        """The differential's own normals, shaped (n_paths, n_periods, 1), drawn period by period (as the
+        Gaussian benchmark models draw theirs)."""
+        z = rng.standard_normal((check_times(times_years).size, _check_n_paths(n_paths), 1))
+        return np.ascontiguousarray(z.transpose(1, 0, 2))
 
     def simulate_from_draws(
         self,

@@ -48,15 +48,16 @@ class SizeStudy:
 
 
 def size(scenario: Scenario, settings: RunSettings | None = None, *, target_rating: str = "Baa3",
-         tranche: str | None = None, basis: str = "el",
+         tranche: str | None = None, basis: str = "both",
          progress: Callable[[int], None] | None = None) -> SizeStudy:
     """Find the largest size of ``tranche`` (or of the whole programme, pro rata) whose implied rating is at
-    least ``target_rating`` on ``basis`` (``"el"``: expected loss at the WAL; ``"pd"``: default probability),
-    every size on the same ``settings.paths`` paths (common random numbers)."""
-    if basis not in ("el", "pd"):
-        raise SizingError(f"--basis: unknown basis {basis!r} (choose 'el' or 'pd')")
+    least ``target_rating`` on ``basis`` (``"el"``: expected loss at the WAL; ``"pd"``: default probability at
+    the legal final; ``"both"``: each, the smaller size binding), every size on the same ``settings.paths`` paths
+    (common random numbers)."""
+    if basis not in ("el", "pd", "both"):
+        raise SizingError(f"--basis: unknown basis {basis!r} (choose 'el', 'pd' or 'both')")
     chosen = settings if settings is not None else RunSettings()
-    chosen_basis: Literal["el", "pd"] = "el" if basis == "el" else "pd"
+    chosen_basis: Literal["el", "pd", "both"] = "el" if basis == "el" else "pd" if basis == "pd" else "both"
     with chosen.runner() as runner:
         result = size_search(scenario, target_rating=target_rating, tranche=tranche, basis=chosen_basis,
                              n_paths=chosen.paths, seed=chosen.seed, chunk_size=chosen.chunk_size,

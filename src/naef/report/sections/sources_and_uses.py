@@ -35,13 +35,19 @@ TRANCHE_COLUMNS: tuple[Column, ...] = (
     Column("investor yield (%/yr)", "investor_yield", pct),
     Column("interest paid (USD bn)", "interest_paid_usd", fmt.bn),
     Column("principal paid (USD bn)", "principal_paid_usd", fmt.bn),
-    Column("principal unpaid (USD bn)", "principal_outstanding_usd", fmt.bn),
-    Column("interest unpaid (USD bn)", "interest_shortfall_usd", fmt.bn),
+    Column("defaulted", "defaulted", lambda x: fmt.text(None if x is None else ("yes" if x else "no")),
+           numeric=False),
+    Column("default date", "default_date", fmt.text, numeric=False),
+    Column("unpaid at legal final (USD bn)", "unpaid_at_legal_final_usd", fmt.bn),
+    Column("paid after legal final (USD bn)", "recovered_after_legal_final_usd", fmt.bn),
+    Column("principal unpaid at horizon end (USD bn)", "principal_outstanding_usd", fmt.bn),
+    Column("interest unpaid at horizon end (USD bn)", "interest_shortfall_usd", fmt.bn),
 )
 
 
 def _unpaid(tr: Mapping[str, Any]) -> bool:
-    return bool((tr.get("principal_outstanding_usd") or 0.0) > 0.5 or (tr.get("interest_shortfall_usd") or 0.0) > 0.5)
+    return bool(tr.get("defaulted") or (tr.get("principal_outstanding_usd") or 0.0) > 0.5
+                or (tr.get("interest_shortfall_usd") or 0.0) > 0.5)
 
 
 def build(det: Doc) -> Section:

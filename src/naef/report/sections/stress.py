@@ -67,10 +67,11 @@ def build(stress: Doc) -> Section:
             rows.append((Cell(str(p.get("name")), css="bad" if tr.get("defaulted") else ""), Cell(str(tr.get("name"))),
                          t("default_date", lambda x: x or "no"), t("loss", lambda x: pct(x, 2)),
                          t("first_shortfall_date", lambda x: x or DASH), t("interest_shortfall_max_usd", fmt.bn),
-                         t("principal_unpaid_at_legal_final_usd", fmt.bn)))
+                         t("unpaid_at_legal_final_usd", fmt.bn), t("recovered_after_legal_final_usd", fmt.bn)))
     s.blocks.append(Table(("path", "tranche", "default", "loss (% of size)", "first shortfall",
-                           "max interest shortfall (USD bn)", "principal unpaid at legal final (USD bn)"),
-                          tuple(rows), (False, False, True, True, True, True, True),
+                           "max interest shortfall (USD bn)", "unpaid at legal final (USD bn)",
+                           "paid after legal final (USD bn)"),
+                          tuple(rows), (False, False, True, True, True, True, True, True),
                           title="Tranches under stress", caption="Dates are the first day of the period in which "
                           "the event happens; interest shortfalls are arrears carried to later periods."))
     return s

@@ -40,6 +40,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("mean WAL (years)", "wal_years", fmt.years),
     Column("min DSCR P5 / P50 / P95 (×)", "min_dscr", fmt.number, joined=("p5", "p50", "p95")),
     Column("breakeven flat price (USD/bbl)", "breakeven_flat_price_usd_per_bbl", lambda x: plain(x, "{:,.2f}")),
+    Column("legal final", "legal_final_date", fmt.text, numeric=False),
+    Column("default date P10 / P50 / P90", "default_date", fmt.text, numeric=False, joined=("p10", "p50", "p90")),
+    Column("unpaid at legal final: mean / mean if defaulted (USD bn)", "unpaid_at_legal_final_usd", fmt.bn,
+           joined=("mean", "mean_given_default")),
+    Column("paid after legal final, mean (USD bn)", "recovered_after_legal_final_usd.mean", fmt.bn),
 )
 
 
@@ -52,9 +57,10 @@ def build(summary: Doc) -> Section:
         "summary", summary, "tranches", COLUMNS,
         caption=(f"{plain(run.get('paths'), '{:,}')} paths, seed {run.get('seed', DASH)}. PD: share of paths on "
                  "which the tranche defaults (interest unpaid beyond the grace, or anything owed at the legal "
-                 "final); EL: mean loss as a share of size, in present value at the coupon; ± one Monte Carlo "
-                 f"standard error. Implied rating (EL): {basis or 'EL at the mean WAL'}; implied rating (PD): PD at "
-                 "the legal final against Moody's idealized cumulative default rates. Minimum DSCR: each path's "
+                 "final); EL: mean loss as a share of size, the present value at the coupon of what was promised and "
+                 "not received by the legal final (money paid after it is shown apart, never netted); ± one Monte "
+                 f"Carlo standard error. Implied rating (EL): {basis or 'EL at the mean WAL'}; implied rating (PD): "
+                 "PD at the legal final against Moody's idealized cumulative default rates. Minimum DSCR: each path's "
                  "smallest senior-inclusive DSCR. Breakeven: the lowest flat benchmark at which the tranche is paid "
                  "in full and on time on the deterministic production. Method: docs/risk.md."),
     ))
