@@ -154,6 +154,7 @@ def test_the_diagram_labels_show_amounts_and_never_overlap(browser: Any, run: Ru
                 if other_label["text"] != label["text"]:
                     assert _overlaps([label, {**other_bar, "text": other_label["text"] + " (bar)"}]) == []
         assert all("USD " in b["text"] for b in boxes)
+        page.locator("#chart-sankey").screenshot(path=str(tmp_path / f"sankey-{width}.png"))
         assert _overlaps(boxes) == []
         mdf = [b for b in boxes if b["text"].startswith("Mexican Development Fund")]
         assert len(mdf) == 1

@@ -111,7 +111,7 @@ def size_search(
     *,
     target_rating: str,
     tranche: str | None = None,
-    basis: Literal["el", "pd", "both"] = "el",
+    basis: Literal["el", "pd", "both"] = "both",
     n_paths: int = 4000,
     seed: int = 1,
     chunk_size: int = 20_000,

@@ -115,7 +115,13 @@ def sankey_chart(flows: SwapFlows) -> dict[str, Any]:
 
     def label(node_id: str, name: str) -> str:
         amount = usd_auto(flows.size_usd(node_id))
-        return f"<b>{name}</b><br><b>{amount}</b>" if node_id == "mdf" else f"{name}<br>{amount}"
+        if node_id == "mdf":
+            return f"<b>{name}</b><br><b>{amount}</b>"
+        if flows.inflow_usd(node_id) > 0 and flows.outflow_usd(node_id) > 0:
+            # a node money passes through sits in a middle column with its label to its right, where the next
+            # column's labels end: one word a line keeps it narrow (a long name there met "Returned to PEMEX")
+            name = "<br>".join(name.split())
+        return f"{name}<br>{amount}"
 
     colours = {n.id: n.colour for n in flows.nodes}
     return {

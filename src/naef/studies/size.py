@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import pandas as pd
 
-from naef.analysis.sizing import SizeEvaluation, SizeResult, SizingError, size_search
+from naef.analysis.sizing import SizeEvaluation, SizeResult, size_search
 from naef.scenario.models import Scenario
 from naef.studies.common import Files, json_text
 from naef.studies.settings import RunSettings
@@ -54,10 +54,8 @@ def size(scenario: Scenario, settings: RunSettings | None = None, *, target_rati
     least ``target_rating`` on ``basis`` (``"el"``: expected loss at the WAL; ``"pd"``: default probability at
     the legal final; ``"both"``: each, the smaller size binding), every size on the same ``settings.paths`` paths
     (common random numbers)."""
-    if basis not in ("el", "pd", "both"):
-        raise SizingError(f"--basis: unknown basis {basis!r} (choose 'el', 'pd' or 'both')")
     chosen = settings if settings is not None else RunSettings()
-    chosen_basis: Literal["el", "pd", "both"] = "el" if basis == "el" else "pd" if basis == "pd" else "both"
+    chosen_basis = cast(Literal["el", "pd", "both"], basis)  # size_search names an unknown basis
     with chosen.runner() as runner:
         result = size_search(scenario, target_rating=target_rating, tranche=tranche, basis=chosen_basis,
                              n_paths=chosen.paths, seed=chosen.seed, chunk_size=chosen.chunk_size,
