@@ -11,16 +11,14 @@ import numpy as np
 import pytest
 
 from naef.analysis.calibrate import fit_gbm
+from naef.analysis.factor_analysis import OUTPUTS, model_outputs, senior_el
 from naef.analysis.factors import (
     FACTORS,
-    OUTPUTS,
     VOLATILITY_RANGE,
     FactorError,
     apply_factors,
     available_factors,
     factor_table,
-    model_outputs,
-    senior_el,
 )
 from naef.errors import NaefError
 from naef.scenario import load_scenario

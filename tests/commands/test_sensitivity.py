@@ -20,7 +20,8 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
-from naef.analysis.factors import FACTORS, OUTPUTS, Factor, available_factors, model_outputs
+from naef.analysis.factor_analysis import OUTPUTS, model_outputs
+from naef.analysis.factors import FACTORS, Factor, available_factors
 from naef.commands.sensitivity import HELP, register
 from naef.scenario import load_scenario
 from naef.scenario.models import Scenario

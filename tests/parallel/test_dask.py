@@ -83,7 +83,7 @@ def test_a_worker_killed_mid_run_changes_nothing(client: Any) -> None:
 
 
 def test_map_scenarios_keeps_order(client: Any) -> None:
-    from naef.analysis.factors import model_outputs_of_json
+    from naef.analysis.factor_analysis import model_outputs_of_json
     from naef.analysis.sizing import scale_sizes
 
     variants = [scale_sizes(BASELINE, scale=s, tranche=None) for s in (0.4, 0.8, 1.2)]

@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from naef.analysis.factors import FACTORS, OUTPUTS
+from naef.analysis.factor_analysis import OUTPUTS
+from naef.analysis.factors import FACTORS
 from naef.commands.common import PathsOption, SchedulerOption, SeedOption, WorkersOption, progress_bar, write_outputs
 from naef.commands.reporting import PdfOption, add_deterministic_report
 from naef.report import format as fmt

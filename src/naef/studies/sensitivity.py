@@ -17,16 +17,14 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from naef.analysis.factors import (
-    FACTORS,
+from naef.analysis.factor_analysis import (
     OUTPUTS,
-    available_factors,
-    factor_table,
     model_outputs,
     model_outputs_of_json,
     sobol_analysis,
     tornado_analysis,
 )
+from naef.analysis.factors import FACTORS, available_factors, factor_table
 from naef.errors import CliError
 from naef.parallel.runner import Runner
 from naef.scenario.load import content_hash
