@@ -43,6 +43,8 @@ TRANCHE_COL = {
 _IP, _PP, _IS, _PS, _PO = 0, 1, 2, 3, 4
 _NPC = len(PATH_COL)
 _NTC = len(TRANCHE_COL)
+#: paths whose histogram bins are gathered before they are counted (``monte_carlo_kernel``)
+HIST_BATCH = 64
 
 
 @njit(cache=True, error_model="numpy")
@@ -53,7 +55,7 @@ def _take(due: float, available: float) -> float:
 @njit(cache=True, error_model="numpy")
 def _settled_period(
     t: int, fee: np.ndarray, sched_ds: np.ndarray, collections: np.ndarray, capex: np.ndarray,
-    exports: np.ndarray, pout: np.ndarray, tout: np.ndarray,
+    exports: np.ndarray, pout: np.ndarray, tout: np.ndarray, full: bool,
 ) -> None:
     """One period with nothing owed or held (``waterfall_path``'s short path; no debt, so not in default)."""
     pool = collections[t]
@@ -61,18 +63,20 @@ def _settled_period(
     pool -= fee_paid
     to_pemex = _take(exports[t], pool)
     cfads = collections[t] - fee[t] if collections[t] > fee[t] else 0.0
-    for i in range(pout.shape[0]):
-        pout[i, t] = 0.0
-    pout[2, t] = capex[t]
+    if full:
+        for i in range(pout.shape[0]):
+            pout[i, t] = 0.0
+        pout[2, t] = capex[t]
+        pout[11, t] = sched_ds[t]
+        pout[13, t] = fee_paid
+        pout[14, t] = fee[t] - fee_paid
+        pout[23, t] = to_pemex
     pout[3, t] = capex[t] if capex[t] > 0.0 else 0.0
     pout[9, t] = collections[t]
     pout[10, t] = cfads
-    pout[11, t] = sched_ds[t]
     pout[12, t] = cfads / sched_ds[t] if sched_ds[t] > 0 else np.nan
-    pout[13, t] = fee_paid
-    pout[14, t] = fee[t] - fee_paid
-    pout[23, t] = to_pemex
     pout[24, t] = pool - to_pemex
+    pout[25, t] = 0.0
     for c in range(tout.shape[0]):
         for j in range(tout.shape[1]):
             tout[c, j, t] = 0.0
@@ -86,10 +90,12 @@ def waterfall_path(
     costs: np.ndarray, init_dsra: np.ndarray, cia_funding: np.ndarray, cons_release_period: int,
     cia_release_period: int, fee: np.ndarray, dsra_target: np.ndarray, sched_ds: np.ndarray, trap_dscr: float,
     lookback: int, lockup: int, default_grace: int, quiet_after: int, collections: np.ndarray, capex: np.ndarray,
-    exports: np.ndarray, pout: np.ndarray, tout: np.ndarray,
+    exports: np.ndarray, pout: np.ndarray, tout: np.ndarray, full: bool,
 ) -> None:
-    """Run the waterfall of one path, writing every column into ``pout`` (columns, periods) and ``tout``
-    (columns, tranches, periods) (see ``PATH_COL`` / ``TRANCHE_COL``).
+    """Run the waterfall of one path, writing into ``pout`` (columns, periods) and ``tout`` (columns, tranches,
+    periods) (see ``PATH_COL`` / ``TRANCHE_COL``): every column when ``full``, otherwise only the path columns the
+    Monte Carlo's metrics and histograms read (``gap``, collections, CFADS, DSCR, to the MDF, event of default:
+    rows 3, 9, 10, 12, 24, 25) and every tranche column; the arithmetic is the same either way.
 
     Once nothing is owed or held (no debt, arrears or balances), no proceeds, releases or grace periods remain
     (``t > quiet_after``), the DSRA target is zero and collections cover the trustee fee, a period is computed on
@@ -118,7 +124,7 @@ def waterfall_path(
     for t in range(n):
         accelerated = eod
         if settled and t > quiet_after and (accelerated or dsra_target[t] == 0.0) and collections[t] >= fee[t]:
-            _settled_period(t, fee, sched_ds, collections, capex, exports, pout, tout)
+            _settled_period(t, fee, sched_ds, collections, capex, exports, pout, tout, full)
             continue
         for j in range(nt):
             int_paid[j] = 0.0
@@ -342,35 +348,37 @@ def waterfall_path(
         owed_before = owed_now
         settled = owed == 0.0 and trap == 0.0 and dsra == 0.0 and cia == 0.0 and cons == 0.0
         cfads = collections[t] - fee[t] if collections[t] > fee[t] else 0.0
-        pout[0, t] = proceeds[t]
-        pout[1, t] = costs[t]
-        pout[2, t] = capex[t]
+        # the columns the Monte Carlo reads (per-path metrics and histograms), then the rest when ``full``
         pout[3, t] = gap
-        pout[4, t] = release
-        pout[5, t] = cons
-        pout[6, t] = cia_draw
-        pout[7, t] = cia_rel
-        pout[8, t] = cia
         pout[9, t] = collections[t]
         pout[10, t] = cfads
-        pout[11, t] = sched_ds[t]
         pout[12, t] = cfads / sched_ds[t] if sched_ds[t] > 0 else np.nan
-        pout[13, t] = fee_paid
-        pout[14, t] = fee_arrears
-        pout[15, t] = deposit
-        pout[16, t] = dsra_draw
-        pout[17, t] = dsra_rel
-        pout[18, t] = dsra
-        pout[19, t] = trapped
-        pout[20, t] = trap_draw
-        pout[21, t] = trap_rel
-        pout[22, t] = trap
-        pout[23, t] = to_pemex
         pout[24, t] = to_mdf
         pout[25, t] = 1.0 if in_default else 0.0
-        pout[26, t] = trap_x
-        pout[27, t] = income
-        pout[28, t] = prepaid
+        if full:
+            pout[0, t] = proceeds[t]
+            pout[1, t] = costs[t]
+            pout[2, t] = capex[t]
+            pout[4, t] = release
+            pout[5, t] = cons
+            pout[6, t] = cia_draw
+            pout[7, t] = cia_rel
+            pout[8, t] = cia
+            pout[11, t] = sched_ds[t]
+            pout[13, t] = fee_paid
+            pout[14, t] = fee_arrears
+            pout[15, t] = deposit
+            pout[16, t] = dsra_draw
+            pout[17, t] = dsra_rel
+            pout[18, t] = dsra
+            pout[19, t] = trapped
+            pout[20, t] = trap_draw
+            pout[21, t] = trap_rel
+            pout[22, t] = trap
+            pout[23, t] = to_pemex
+            pout[26, t] = trap_x
+            pout[27, t] = income
+            pout[28, t] = prepaid
         for j in range(nt):
             tout[_IP, j, t] = int_paid[j]
             tout[_IS, j, t] = int_arrears[j]
@@ -395,7 +403,7 @@ def waterfall_paths(
                        trap_sweep, release_periods, keep_periods, class_bounds,
                        proceeds, costs, init_dsra, cia_funding, cons_release_period, cia_release_period, fee,
                        dsra_target, sched_ds, trap_dscr, lookback, lockup, default_grace, quiet_after, collections[p],
-                       capex[p], exports[p], pout[p], tout[p])
+                       capex[p], exports[p], pout[p], tout[p], True)
 
 
 @njit(cache=True, error_model="numpy")
@@ -597,6 +605,7 @@ def monte_carlo_kernel(
     n_paths = bench.shape[0]
     n = bench.shape[1]
     nt = size.shape[0]
+    nv = hist.shape[1]
     for lane in prange(n_lanes):
         lo = lane * n_paths // n_lanes
         hi = (lane + 1) * n_paths // n_lanes
@@ -606,6 +615,10 @@ def monte_carlo_kernel(
         boe = np.empty(n)
         pout = np.empty((_NPC, n))
         tout = np.zeros((_NTC, nt, n))
+        # each path's histogram bins, kept for a batch of paths and added period by period (one period's bins of
+        # a variable stay in cache while a batch's paths are counted, instead of a random write per path-period)
+        bins = np.empty((n, nv, HIST_BATCH), dtype=np.int16)
+        b = 0
         for p in range(lo, hi):
             hedge_net = collections_path(
                 bench[p], diff[p], gas_price, qi_mult[:, p], res_mult[:, p], delay[:, p], capex_mult[:, p],
@@ -615,19 +628,35 @@ def monte_carlo_kernel(
                 boe,
             )
             waterfall_path(issue_period, size, rate, principal, grace, legal_final, default_margin, reinvest,
-                       trap_sweep, release_periods, keep_periods, class_bounds,
+                           trap_sweep, release_periods, keep_periods, class_bounds,
                            proceeds, costs, init_dsra, cia_funding, cons_release_period, cia_release_period, fee,
                            dsra_target, sched_ds, trap_dscr, lookback, lockup, default_grace, quiet_after, coll, capex,
-                           exports, pout, tout)
+                           exports, pout, tout, False)
             tranche_and_path_metrics(pout, tout, size, issue_period, legal_final, tranche_discount, t_end_years,
                                      t_issue_years, own_ds, senior_ds, mdf_discount, default_grace,
                                      metrics_tranche[p], metrics_path[p])
             metrics_path[p, 7] = hedge_net
             for t in range(n):
-                hist[lane, 0, t, _bin(bench[p, t], hist_lo[0], hist_inv_width[0], n_bins)] += 1
-                hist[lane, 1, t, _bin(coll[t], hist_lo[1], hist_inv_width[1], n_bins)] += 1
+                bins[t, 0, b] = _bin(bench[p, t], hist_lo[0], hist_inv_width[0], n_bins)
+                bins[t, 1, b] = _bin(coll[t], hist_lo[1], hist_inv_width[1], n_bins)
                 d = pout[12, t]
-                if d == d:
-                    hist[lane, 2, t, _bin(d, hist_lo[2], hist_inv_width[2], n_bins)] += 1
-                hist[lane, 3, t, _bin(pout[24, t], hist_lo[3], hist_inv_width[3], n_bins)] += 1
-                hist[lane, 4, t, _bin(boe[t], hist_lo[4], hist_inv_width[4], n_bins)] += 1
+                bins[t, 2, b] = _bin(d, hist_lo[2], hist_inv_width[2], n_bins) if d == d else -1
+                bins[t, 3, b] = _bin(pout[24, t], hist_lo[3], hist_inv_width[3], n_bins)
+                bins[t, 4, b] = _bin(boe[t], hist_lo[4], hist_inv_width[4], n_bins)
+            b += 1
+            if b == HIST_BATCH or p == hi - 1:
+                _flush_bins(bins, b, hist[lane])
+                b = 0
+
+
+@njit(cache=True, error_model="numpy")
+def _flush_bins(bins: np.ndarray, k: int, hist: np.ndarray) -> None:
+    """Add the first ``k`` paths' bins (periods, variables, paths; -1: not counted) into ``hist`` (variables,
+    periods, bins)."""
+    for t in range(bins.shape[0]):
+        for v in range(bins.shape[1]):
+            row = hist[v, t]
+            for i in range(k):
+                x = bins[t, v, i]
+                if x >= 0:
+                    row[x] += 1
