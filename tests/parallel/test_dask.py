@@ -146,3 +146,24 @@ def test_bad_distribution_options_exit_2(tmp_path: Path, args: list[str], needle
     assert len(lines) == 1, proc.stderr
     assert needle in lines[0]
     assert not (tmp_path / "o").exists()
+
+
+def test_streamed_run_on_two_workers_equals_the_in_process_stream(client: Any) -> None:
+    """Per-chunk summaries merged on the workers: counts and sketches identical to the in-process stream (integer
+    additions), means equal to rounding; the summary equals the kept run's within the sketch's bound."""
+    from naef.analysis.montecarlo import stream_paths
+
+    setup = prepare(BASELINE)
+    local, l_hist, _ = stream_paths(setup, n_paths=2600, seed=9, chunk_size=300)
+    remote, r_hist, _ = stream_paths(setup, n_paths=2600, seed=9, chunk_size=300, runner=DaskRunner(client))
+    assert np.array_equal(l_hist, r_hist)
+    assert remote.n_paths == local.n_paths == 2600
+    assert np.array_equal(remote.defaults, local.defaults)
+    assert np.array_equal(remote.default_periods, local.default_periods)
+    assert remote.eod == local.eod
+    assert remote.nothing_to_mdf == local.nothing_to_mdf
+    for a, b in zip(remote.path_sketches, local.path_sketches, strict=True):
+        assert np.array_equal(a.counts, b.counts)
+    np.testing.assert_allclose(remote.path_sums, local.path_sums, rtol=1e-12)
+    np.testing.assert_allclose(remote.loss_mean, local.loss_mean, rtol=1e-12, atol=1e-15)
+    assert np.array_equal(remote.head_mdf_pv, local.head_mdf_pv)

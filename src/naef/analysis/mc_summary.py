@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from naef.analysis.ratings import BELOW_SCALE, default_probability, expected_loss, implied_rating
+from naef.analysis.ratings import BELOW_SCALE, RatingError, implied_rating
 from naef.engine.credit import period_end_date
 from naef.engine.mc_types import MonteCarloSetup
 from naef.engine.metrics import (
     HIST_VARIABLES,
-    P_EOD,
+    N_METRICS_PATH,
     P_GAP,
     P_HEDGE,
     P_MDF,
@@ -25,13 +25,12 @@ from naef.engine.metrics import (
     PERCENTILES,
     T_AFTER_LF,
     T_DEFAULT,
-    T_DEFAULT_AT,
     T_LOSS,
     T_MIN_DSCR,
     T_UNPAID_LF,
-    T_WAL,
 )
 from naef.engine.montecarlo import deterministic_setup_inputs, run_chunk
+from naef.engine.path_stats import ExactPaths, PathStats
 from naef.engine.results import tranche_row
 from naef.scenario.load import scenario_identity
 from naef.version import __version__
@@ -62,19 +61,18 @@ class RunInfo(TypedDict):
 
 class UnhedgedRun(NamedTuple):
     """The same paths run without the scenario's hedges (common random numbers): its set-up and per-path
-    metrics."""
+    metrics (or, for a streamed run, its statistics in ``metrics_tranche`` and ``None`` in ``metrics_path``)."""
 
     setup: MonteCarloSetup
-    metrics_tranche: Array
-    metrics_path: Array
+    metrics_tranche: Array | PathStats
+    metrics_path: Array | None
 
 
-def _q(values: Array, qs: tuple[int, ...]) -> dict[str, float | None]:
-    v = values[np.isfinite(values)]
-    if v.size == 0:
-        return {f"p{q}": None for q in qs}
-    out = np.quantile(v, [q / 100.0 for q in qs])
-    return {f"p{q}": float(x) for q, x in zip(qs, out, strict=True)}
+def _stats(x: Array | PathStats, mp: Array | None = None) -> PathStats:
+    """Per-path figures (``mt``, with ``mp`` when given) as statistics; statistics as they are."""
+    if isinstance(x, np.ndarray):
+        return ExactPaths(x, mp if mp is not None else np.zeros((x.shape[0], N_METRICS_PATH)))
+    return x
 
 
 def _rating_or_none(el: float, horizon_years: float, table: str) -> str:
@@ -83,18 +81,25 @@ def _rating_or_none(el: float, horizon_years: float, table: str) -> str:
     return implied_rating(expected_loss=min(max(el, 0.0), 1.0), wal_years=horizon_years, table=table)
 
 
-def tranche_risk(setup: MonteCarloSetup, mt: Array) -> list[dict[str, Any]]:
-    """PD, EL (with standard errors), WAL, implied ratings and minimum-DSCR percentiles of each tranche."""
+def tranche_risk(setup: MonteCarloSetup, mt: Array | PathStats) -> list[dict[str, Any]]:
+    """PD, EL (with standard errors), WAL, implied ratings and minimum-DSCR percentiles of each tranche, from
+    every path's metrics ``mt`` (paths, tranches, N_METRICS_TRANCHE) or from a run's statistics
+    (``naef.engine.path_stats``)."""
+    stats = _stats(mt)
     grid = setup.grid
     ppy = grid.periods_per_year
     by_name = {t.name: t for t in setup.scenario.tranches}
+    n = stats.n_paths
+    if n == 0:
+        raise RatingError("defaulted: needs at least one path")
     rows = []
     for j, sch in enumerate(setup.spec.tranches):
         t = by_name[sch.name]
-        pd_, pd_se = default_probability(mt[:, j, T_DEFAULT] > 0.5)
-        el, el_se = expected_loss(np.clip(mt[:, j, T_LOSS], 0.0, 1.0))
-        wal = mt[:, j, T_WAL]
-        wal_mean = float(np.nanmean(wal)) if np.isfinite(wal).any() else math.nan
+        # PD = k / n with the binomial standard error sqrt(pd (1 - pd) / n) (naef.analysis.ratings)
+        pd_ = stats.default_count(j) / n
+        pd_se = math.sqrt(pd_ * (1.0 - pd_) / n)
+        el, el_se = stats.loss_mean_se(j)
+        wal_mean = stats.wal_mean(j)
         legal_years = float(t.legal_final_years_or_maturity)
         rows.append({
             **tranche_row(sch, periods_per_year=ppy),
@@ -108,45 +113,44 @@ def tranche_risk(setup: MonteCarloSetup, mt: Array) -> list[dict[str, Any]]:
             "implied_rating_basis": "expected loss at the mean WAL, Moody's idealized cumulative EL rates",
             "implied_rating_pd": _rating_or_none(pd_, legal_years, "moodys_idealized_pd"),
             "wal_years": wal_mean if math.isfinite(wal_mean) else None,
-            "min_dscr": _q(mt[:, j, T_MIN_DSCR], (5, 50, 95)),
-            **default_facts(setup, j, mt[:, j]),
+            "min_dscr": stats.tranche_quantiles(j, T_MIN_DSCR, (5, 50, 95)),
+            **default_facts(setup, j, stats),
         })
     return rows
 
 
-def default_facts(setup: MonteCarloSetup, j: int, mt_j: Array) -> dict[str, Any]:
-    """Tranche ``j``'s defaults over the paths (``mt_j``: paths × N_METRICS_TRANCHE): its ``legal_final_date``
-    (the end of its risk horizon), ``defaulted`` (paths and
-    share), ``default_date`` (P10/P50/P90 of the period of default among defaulting paths, as the period's start
-    date), ``unpaid_at_legal_final_usd`` (mean over all paths, mean over defaulting paths, P90) and
-    ``recovered_after_legal_final_usd`` (mean; paid after the legal final, never netted against the loss)."""
+def default_facts(setup: MonteCarloSetup, j: int, stats: PathStats) -> dict[str, Any]:
+    """Tranche ``j``'s defaults over the paths: its ``legal_final_date`` (the end of its risk horizon),
+    ``defaulted`` (paths and share), ``default_date`` (P10/P50/P90 of the period of default among defaulting
+    paths, as the period's start date), ``unpaid_at_legal_final_usd`` (mean over all paths, mean over defaulting
+    paths, P90) and ``recovered_after_legal_final_usd`` (mean; paid after the legal final, never netted against
+    the loss)."""
     grid = setup.grid
-    hit = mt_j[:, T_DEFAULT] > 0.5
-    unpaid = mt_j[:, T_UNPAID_LF]
-    at = mt_j[hit, T_DEFAULT_AT]
+    hits = stats.default_count(j)
     dates: dict[str, str | None] = {"p10": None, "p50": None, "p90": None}
-    if at.size:
-        for q, k in zip((10, 50, 90), np.quantile(at, [0.1, 0.5, 0.9], method="inverted_cdf"), strict=True):
-            dates[f"p{q}"] = grid.starts[int(k)].isoformat()
+    at = stats.default_period_quantiles(j, (0.1, 0.5, 0.9))
+    if at is not None:
+        for q, k in zip((10, 50, 90), at, strict=True):
+            dates[f"p{q}"] = grid.starts[k].isoformat()
     return {
         "legal_final_date": period_end_date(grid, setup.spec.legal_finals[j]),
-        "defaulted": {"paths": int(hit.sum()), "share": float(hit.mean())},
+        "defaulted": {"paths": hits, "share": hits / stats.n_paths},
         "default_date": dates,
         "unpaid_at_legal_final_usd": {
-            "mean": float(unpaid.mean()),
-            "mean_given_default": float(unpaid[hit].mean()) if hit.any() else 0.0,
-            "p90": float(np.quantile(unpaid, 0.9)),
+            "mean": stats.tranche_mean(j, T_UNPAID_LF),
+            "mean_given_default": stats.tranche_mean(j, T_UNPAID_LF, given_default=True),
+            "p90": stats.tranche_quantiles(j, T_UNPAID_LF, (90,))["p90"],
         },
-        "recovered_after_legal_final_usd": {"mean": float(mt_j[:, T_AFTER_LF].mean())},
+        "recovered_after_legal_final_usd": {"mean": stats.tranche_mean(j, T_AFTER_LF)},
     }
 
 
-def _mdf(setup: MonteCarloSetup, mp: Array) -> dict[str, Any]:
+def _mdf(setup: MonteCarloSetup, stats: PathStats) -> dict[str, Any]:
     return {
-        "nominal_usd": {**_q(mp[:, P_MDF], (10, 50, 90)), "mean": float(mp[:, P_MDF].mean())},
-        "pv_usd": {**_q(mp[:, P_MDF_PV], (10, 50, 90)), "mean": float(mp[:, P_MDF_PV].mean())},
+        "nominal_usd": {**stats.path_quantiles(P_MDF, (10, 50, 90)), "mean": stats.path_mean(P_MDF)},
+        "pv_usd": {**stats.path_quantiles(P_MDF_PV, (10, 50, 90)), "mean": stats.path_mean(P_MDF_PV)},
         "discount_rate": setup.scenario.scenario.discount_rate,
-        "probability_nothing": float(np.mean(mp[:, P_MDF] <= 0.0)),
+        "probability_nothing": stats.nothing_to_mdf_count() / stats.n_paths,
     }
 
 
@@ -186,19 +190,20 @@ def breakeven_flat_prices(setup: MonteCarloSetup, *, hi_usd_per_bbl: float = 500
     return out
 
 
-def _hedge_section(setup: MonteCarloSetup, mt: Array, mp: Array,
+def _hedge_section(setup: MonteCarloSetup, stats: PathStats,
                    unhedged: UnhedgedRun | None) -> dict[str, Any] | None:
     if unhedged is None:
         return None
-    bare, u_mt, u_mp = unhedged
-    with_rows = tranche_risk(setup, mt)
-    without_rows = tranche_risk(bare, u_mt)
+    bare = unhedged.setup
+    u_stats = _stats(unhedged.metrics_tranche, unhedged.metrics_path)
+    with_rows = tranche_risk(setup, stats)
+    without_rows = tranche_risk(bare, u_stats)
     return {
         "hedges": list(setup.hedge.rows),
         "premium_value_usd": setup.hedge.premium_value_usd,
         "premium_from_proceeds_usd": setup.hedge.premium_from_proceeds_usd,
         "premium_from_collections_usd": float(setup.hedge.premium_from_collections_usd.sum()),
-        "mean_net_payoff_usd": float(mp[:, P_HEDGE].mean()),
+        "mean_net_payoff_usd": stats.path_mean(P_HEDGE),
         "note": "the same paths (common random numbers) run with and without the hedges",
         "tranches": [
             {"name": w["name"], "with_hedge": {k: w[k] for k in ("pd", "pd_se", "expected_loss", "expected_loss_se",
@@ -207,25 +212,29 @@ def _hedge_section(setup: MonteCarloSetup, mt: Array, mp: Array,
                                                  "implied_rating")}}
             for w, o in zip(with_rows, without_rows, strict=True)
         ],
-        "mdf_with_hedge": _mdf(setup, mp),
-        "mdf_without_hedge": _mdf(bare, u_mp),
+        "mdf_with_hedge": _mdf(setup, stats),
+        "mdf_without_hedge": _mdf(bare, u_stats),
     }
 
 
 def build_mc_summary(
-    setup: MonteCarloSetup, mt: Array, mp: Array, *, run_info: RunInfo, unhedged: UnhedgedRun | None = None
+    setup: MonteCarloSetup, mt: Array | PathStats, mp: Array | None = None, *, run_info: RunInfo,
+    unhedged: UnhedgedRun | None = None,
 ) -> dict[str, Any]:
-    """``summary.json`` of a Monte Carlo run (keys documented in the README, "summary.json (Monte Carlo)")."""
+    """``summary.json`` of a Monte Carlo run (keys documented in the README, "summary.json (Monte Carlo)"), from
+    every path's metrics (``mt``, ``mp``) or from the run's streamed statistics (``mt`` a ``PathStats``)."""
     sc = setup.scenario
-    n_paths = mp.shape[0]
-    tranches = tranche_risk(setup, mt)
+    stats = _stats(mt, mp)
+    n_paths = stats.n_paths
+    tranches = tranche_risk(setup, stats)
     breakevens = breakeven_flat_prices(setup)
     for row, be in zip(tranches, breakevens, strict=True):
         row["breakeven_flat_price_usd_per_bbl"] = be
     senior = min(t.seniority for t in setup.spec.tranches)
     senior_be = [be for sch, be in zip(setup.spec.tranches, breakevens, strict=True) if sch.seniority == senior]
     senior_breakeven = None if any(b is None for b in senior_be) else max(b for b in senior_be if b is not None)
-    eod, eod_se = default_probability(mp[:, P_EOD] > 0.5)
+    eod = stats.eod_count() / n_paths
+    eod_se = math.sqrt(eod * (1.0 - eod) / n_paths)
     model = sc.price.stochastic
     return {
         "scenario": scenario_identity(sc),
@@ -249,9 +258,9 @@ def build_mc_summary(
             "senior": senior_breakeven,
             "basis": "flat benchmark price every period, deterministic production, full and timely service",
         },
-        "mdf": _mdf(setup, mp),
-        "pemex_capex_funding_usd_mean": float(mp[:, P_GAP].mean()),
-        "hedge": _hedge_section(setup, mt, mp, unhedged),
+        "mdf": _mdf(setup, stats),
+        "pemex_capex_funding_usd_mean": stats.path_mean(P_GAP),
+        "hedge": _hedge_section(setup, stats, unhedged),
         "percentiles_file": "percentiles.csv",
         "paths": n_paths,
     }

@@ -19,26 +19,43 @@ from numpy.typing import NDArray
 from naef.analysis.mc_summary import RunInfo, UnhedgedRun, build_mc_summary, percentiles_table
 from naef.engine.mc_types import MonteCarloSetup
 from naef.engine.metrics import BLOCK_PATHS
-from naef.engine.montecarlo import EngineName, prepare, replace_hedges
+from naef.engine.montecarlo import EngineName, median_path, prepare, replace_hedges
+from naef.engine.path_stats import ExactPaths, PathStats, StreamedPaths
 from naef.engine.run_arguments import check_run_arguments
 from naef.parallel.runner import InProcessRunner, Runner, chunk_specs
 from naef.scenario.models import Scenario
 
-__all__ = ["MonteCarloResult", "run_monte_carlo", "simulate_paths"]
+__all__ = ["KEEP_PATHS_LIMIT", "MonteCarloResult", "run_monte_carlo", "simulate_paths", "stream_paths"]
 
 Array = NDArray[np.float64]
 
 
+#: runs of at most this many paths keep every path's metrics by default (224 bytes a path on the baseline, 45 MB
+#: here); larger runs stream them into summaries whose size does not grow with paths (``keep_paths``)
+KEEP_PATHS_LIMIT = 200_000
+
+
 @dataclass
 class MonteCarloResult:
-    """A Monte Carlo run: the summary, the per-period percentiles, and the per-path metrics behind them."""
+    """A Monte Carlo run: the summary, the per-period percentiles, and the per-path metrics behind them (``None``
+    for a streamed run, which keeps only ``stats``)."""
 
     summary: dict[str, Any]
     percentiles: pd.DataFrame
-    metrics_tranche: Array
-    metrics_path: Array
+    metrics_tranche: Array | None
+    metrics_path: Array | None
     hist: NDArray[np.int64]
     timings: dict[str, float] = field(default_factory=dict)
+    stats: PathStats | None = None
+
+    def p50_path(self) -> int:
+        """The run's "P50 path": the path whose MDF inflows (PV) are the median (``median_path``) when every
+        path's metrics are kept; for a streamed run, the path among the first ``HEAD_PATHS`` nearest the
+        sketch's median."""
+        if self.metrics_path is not None:
+            return median_path(self.metrics_path)
+        assert isinstance(self.stats, StreamedPaths)
+        return self.stats.representative_median_path()
 
 
 def simulate_paths(
@@ -70,23 +87,60 @@ def run_monte_carlo(
     threads: int | None = None,
     compare_unhedged: bool = True,
     runner: Runner | None = None,
+    keep_paths: bool | None = None,
 ) -> MonteCarloResult:
     """Run ``n_paths`` paths of ``scenario`` and summarise them.
 
     With hedges in the scenario and ``compare_unhedged``, the same paths (common random numbers) are run again
     without them, and the summary's ``hedge`` section compares PD, EL and MDF inflows with and without.
+
+    ``keep_paths``: keep every path's metrics (exact quantiles; memory grows with paths), or stream them into
+    mergeable summaries (``naef.engine.path_stats``: counts exact, means to rounding, quantiles within the
+    sketch's 0.1 % relative bound; memory flat in paths). Default: keep up to :data:`KEEP_PATHS_LIMIT` paths.
     """
+    keep = n_paths <= KEEP_PATHS_LIMIT if keep_paths is None else keep_paths
     setup = prepare(scenario)
+    run_info: RunInfo = {"kind": "monte_carlo", "paths": n_paths, "seed": seed, "chunk_size": chunk_size,
+                         "engine": engine, "block_paths": BLOCK_PATHS}
+    bare = prepare(replace_hedges(scenario)) if compare_unhedged and scenario.hedges else None
+    if not keep:
+        stats, hist, timings = stream_paths(setup, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
+                                            engine=engine, progress=progress, threads=threads, runner=runner)
+        unhedged: UnhedgedRun | None = None
+        if bare is not None:
+            u_stats, _, _ = stream_paths(bare, n_paths=n_paths, seed=seed, chunk_size=chunk_size, engine=engine,
+                                         progress=progress, threads=threads, runner=runner)
+            unhedged = UnhedgedRun(bare, u_stats, None)
+        summary = build_mc_summary(setup, stats, run_info=run_info, unhedged=unhedged)
+        summary["run"]["per_path_results"] = "streamed"
+        return MonteCarloResult(summary=summary, percentiles=percentiles_table(setup, hist), metrics_tranche=None,
+                                metrics_path=None, hist=hist, timings=timings, stats=stats)
     mt, mp, hist, timings = simulate_paths(setup, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
                                            engine=engine, progress=progress, threads=threads, runner=runner)
-    unhedged: UnhedgedRun | None = None
-    if compare_unhedged and scenario.hedges:
-        bare = prepare(replace_hedges(scenario))
+    unhedged = None
+    if bare is not None:
         u_mt, u_mp, _, _ = simulate_paths(bare, n_paths=n_paths, seed=seed, chunk_size=chunk_size, engine=engine,
                                           progress=progress, threads=threads, runner=runner)
         unhedged = UnhedgedRun(bare, u_mt, u_mp)
-    run_info: RunInfo = {"kind": "monte_carlo", "paths": n_paths, "seed": seed, "chunk_size": chunk_size,
-                "engine": engine, "block_paths": BLOCK_PATHS}
     summary = build_mc_summary(setup, mt, mp, run_info=run_info, unhedged=unhedged)
     return MonteCarloResult(summary=summary, percentiles=percentiles_table(setup, hist), metrics_tranche=mt,
-                            metrics_path=mp, hist=hist, timings=timings)
+                            metrics_path=mp, hist=hist, timings=timings, stats=ExactPaths(mt, mp))
+
+
+def stream_paths(
+    setup: MonteCarloSetup,
+    *,
+    n_paths: int,
+    seed: int,
+    chunk_size: int = 20_000,
+    engine: EngineName = "vector",
+    progress: Callable[[int], None] | None = None,
+    threads: int | None = None,
+    runner: Runner | None = None,
+) -> tuple[StreamedPaths, NDArray[np.int64], dict[str, float]]:
+    """Run every chunk like :func:`simulate_paths`, streaming each chunk's per-path metrics into a
+    ``StreamedPaths`` summary (memory does not grow with paths); returns it, the summed histograms and timings."""
+    check_run_arguments(n_paths=n_paths, seed=seed, chunk_size=chunk_size)
+    chosen = runner if runner is not None else InProcessRunner(threads)
+    return chosen.run_streamed(setup, seed=seed, chunks=chunk_specs(n_paths, chunk_size), engine=engine,
+                               progress=progress)

@@ -18,6 +18,7 @@ from naef.errors import NaefError
 
 if TYPE_CHECKING:
     from naef.engine.mc_types import MonteCarloSetup
+    from naef.engine.path_stats import StreamedPaths
     from naef.scenario.models import Scenario
 
 __all__ = ["ChunkSpec", "DaskRunner", "InProcessRunner", "ParallelError", "Runner", "dask_runner"]
@@ -51,6 +52,11 @@ class Runner(Protocol):
         progress: Callable[[int], None] | None,
     ) -> tuple[Array, Array, NDArray[np.int64], dict[str, float]]: ...
 
+    def run_streamed(
+        self, setup: MonteCarloSetup, *, seed: int, chunks: list[ChunkSpec], engine: str,
+        progress: Callable[[int], None] | None,
+    ) -> tuple[StreamedPaths, NDArray[np.int64], dict[str, float]]: ...
+
     def map_scenarios(
         self, func: Callable[..., Any], scenarios: list[Scenario], *args: Any, progress: Callable[[int], None] | None
     ) -> list[Any]: ...
@@ -71,14 +77,41 @@ class InProcessRunner:
         self, setup: MonteCarloSetup, *, seed: int, chunks: list[ChunkSpec], engine: str,
         progress: Callable[[int], None] | None,
     ) -> tuple[Array, Array, NDArray[np.int64], dict[str, float]]:
-        import time
-
         from naef.engine.metrics import N_METRICS_PATH, N_METRICS_TRANCHE
-        from naef.engine.montecarlo import draw_random_numbers, inputs_from_draws, lane_histograms, run_chunk
 
         n_paths = sum(c.n_paths for c in chunks)
         mt = np.empty((n_paths, setup.n_tranches, N_METRICS_TRANCHE))
         mp = np.empty((n_paths, N_METRICS_PATH))
+
+        def keep(c: ChunkSpec, c_mt: Array, c_mp: Array) -> None:
+            mt[c.first : c.first + c.n_paths] = c_mt
+            mp[c.first : c.first + c.n_paths] = c_mp
+
+        hist, timings = self._chunks(setup, seed, chunks, engine, progress, keep)
+        return mt, mp, hist, timings
+
+    def run_streamed(
+        self, setup: MonteCarloSetup, *, seed: int, chunks: list[ChunkSpec], engine: str,
+        progress: Callable[[int], None] | None,
+    ) -> tuple[StreamedPaths, NDArray[np.int64], dict[str, float]]:
+        from naef.engine.path_stats import StreamedPaths
+
+        stats = StreamedPaths(setup.n_tranches, setup.grid.n)
+
+        def add(c: ChunkSpec, c_mt: Array, c_mp: Array) -> None:
+            stats.add_chunk(c_mt, c_mp, c.first)
+
+        hist, timings = self._chunks(setup, seed, chunks, engine, progress, add)
+        return stats, hist, timings
+
+    def _chunks(
+        self, setup: MonteCarloSetup, seed: int, chunks: list[ChunkSpec], engine: str,
+        progress: Callable[[int], None] | None, sink: Callable[[ChunkSpec, Array, Array], None],
+    ) -> tuple[NDArray[np.int64], dict[str, float]]:
+        import time
+
+        from naef.engine.montecarlo import draw_random_numbers, inputs_from_draws, lane_histograms, run_chunk
+
         lanes_hist = lane_histograms(setup, self.threads)
         t_draw = t_rest = 0.0
         for c in chunks:
@@ -88,14 +121,13 @@ class InProcessRunner:
             inputs = inputs_from_draws(setup, draws, c.n_paths)
             res = run_chunk(setup, inputs, engine="reference" if engine == "reference" else "vector",
                             threads=self.threads, lanes_hist=lanes_hist)
-            mt[c.first : c.first + c.n_paths] = res.metrics_tranche
-            mp[c.first : c.first + c.n_paths] = res.metrics_path
+            sink(c, res.metrics_tranche, res.metrics_path)
             t_draw += t1 - t0
             t_rest += time.perf_counter() - t1
             if progress is not None:
                 progress(c.n_paths)
         hist = lanes_hist.sum(axis=0, dtype=np.int64)
-        return mt, mp, hist, {"draw_seconds": t_draw, "rest_seconds": t_rest}
+        return hist, {"draw_seconds": t_draw, "rest_seconds": t_rest}
 
     def map_scenarios(
         self, func: Callable[..., Any], scenarios: list[Scenario], *args: Any, progress: Callable[[int], None] | None
@@ -144,6 +176,29 @@ def chunk_task(scenario_json: str, seed: int, first: int, n_paths: int, engine: 
                     engine="reference" if engine == "reference" else "vector", threads=1)
     return {"first": first, "mt": res.metrics_tranche, "mp": res.metrics_path, "hist": sparse(res.hist),
             "draw_seconds": t1 - t0, "rest_seconds": time.perf_counter() - t1}
+
+
+def chunk_task_streamed(scenario_json: str, seed: int, first: int, n_paths: int, engine: str) -> dict[str, Any]:
+    """One chunk on a worker, its per-path metrics summarised there (``naef.engine.path_stats``): what comes back
+    does not grow with the chunk's paths."""
+    from naef.engine.path_stats import StreamedPaths
+
+    r = chunk_task(scenario_json, seed, first, n_paths, engine)
+    stats = StreamedPaths(r["mt"].shape[1], r["hist"][0][1])
+    stats.add_chunk(r["mt"], r["mp"], first)
+    return {"stats": stats, "hist": r["hist"], "n_paths": n_paths, "draw_seconds": r["draw_seconds"],
+            "rest_seconds": r["rest_seconds"]}
+
+
+def merge_streamed(*parts: dict[str, Any]) -> dict[str, Any]:
+    """Merge the results of :func:`chunk_task_streamed` (or of earlier merges): statistics merged, histograms
+    added, times added."""
+    stats = parts[0]["stats"]
+    for p in parts[1:]:
+        stats.merge(p["stats"])
+    return {"stats": stats, "hist": sum_histograms(*parts), "n_paths": sum(p["n_paths"] for p in parts),
+            "draw_seconds": sum(p["draw_seconds"] for p in parts),
+            "rest_seconds": sum(p["rest_seconds"] for p in parts)}
 
 
 SparseHist = tuple[tuple[int, ...], NDArray[np.int64], NDArray[np.int64]]
@@ -221,6 +276,41 @@ class DaskRunner:
         total = hist_future.result()
         hist = dense(sum_histograms(total))
         return mt, mp, hist, {"draw_seconds": t_draw, "rest_seconds": t_rest}
+
+    def run_streamed(
+        self, setup: MonteCarloSetup, *, seed: int, chunks: list[ChunkSpec], engine: str,
+        progress: Callable[[int], None] | None,
+    ) -> tuple[StreamedPaths, NDArray[np.int64], dict[str, float]]:
+        """Each chunk summarised on its worker, the summaries merged on the workers in a tree (8 at a time): the
+        client receives one summary and one histogram, whatever the number of paths, and drops each future as it
+        finishes."""
+        from distributed import as_completed
+
+        payload = scenario_json(setup.scenario)
+        run_id = uuid.uuid4().hex[:12]
+        level: list[Any] = [
+            self.client.submit(chunk_task_streamed, payload, seed, c.first, c.n_paths, engine,
+                               key=f"naef-stream-{run_id}-{c.first}", retries=3, pure=False)
+            for c in chunks
+        ]
+        depth = 0
+        while len(level) > 1:
+            nxt = []
+            for i in range(0, len(level), 8):
+                group = level[i : i + 8]
+                nxt.append(self.client.submit(merge_streamed, *group, key=f"naef-merge-{run_id}-{depth}-{i}",
+                                              retries=3, pure=False))
+                if depth == 0 and progress is not None:
+                    for fut in as_completed(group):
+                        progress(chunks[level.index(fut)].n_paths)
+            level = nxt
+            depth += 1
+        if depth == 0 and progress is not None:
+            progress(chunks[0].n_paths)
+        total = level[0].result()
+        del level
+        return total["stats"], dense(total["hist"]), {"draw_seconds": total["draw_seconds"],
+                                                      "rest_seconds": total["rest_seconds"]}
 
     def map_scenarios(
         self, func: Callable[..., Any], scenarios: list[Scenario], *args: Any, progress: Callable[[int], None] | None

@@ -11,7 +11,7 @@ import pandas as pd
 
 from naef.analysis.flows import SwapFlows
 from naef.analysis.montecarlo import MonteCarloResult, run_monte_carlo
-from naef.engine.montecarlo import median_path, path_table, prepare
+from naef.engine.montecarlo import path_table, prepare
 from naef.engine.simulate import SimulationResult, simulate
 from naef.scenario.models import Scenario
 from naef.studies.common import Files, csv_text, json_text, swap_flows_of
@@ -47,7 +47,7 @@ class MonteCarloStudy:
     @cached_property
     def p50_cashflows(self) -> pd.DataFrame:
         """The per-period cash flows of the run's median path (by MDF inflows in present value)."""
-        return path_table(prepare(self.scenario), seed=self.settings.seed, path=median_path(self.result.metrics_path))
+        return path_table(prepare(self.scenario), seed=self.settings.seed, path=self.result.p50_path())
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"percentiles": self.percentiles, "cashflows": self.deterministic.table,
