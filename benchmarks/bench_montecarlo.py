@@ -39,17 +39,30 @@ def _one_size(scenario: str, n_paths: int, chunk_size: int, threads: int | None)
     import numba
 
     from naef.analysis.montecarlo import simulate_paths
-    from naef.engine.montecarlo import prepare
+    from naef.engine.montecarlo import draw_random_numbers, prepare
+    from naef.parallel.runner import chunk_specs
     from naef.scenario.load import load_scenario
 
     setup = prepare(load_scenario(scenario))
     simulate_paths(setup, n_paths=min(n_paths, 2000), seed=99, chunk_size=chunk_size, threads=threads)  # warm up
     t0 = time.perf_counter()
+    c0 = time.process_time()
     _, _, _, timings = simulate_paths(setup, n_paths=n_paths, seed=1, chunk_size=chunk_size, threads=threads)
+    cpu = time.process_time() - c0
     wall = time.perf_counter() - t0
+    # the floor again in CPU time (this process's, all threads): on a shared machine wall time counts the waits
+    # for a core, CPU time does not
+    c0 = time.process_time()
+    for c in chunk_specs(n_paths, chunk_size):
+        draw_random_numbers(setup, seed=1, first_path=c.first, n_paths=c.n_paths)
+    floor_cpu = time.process_time() - c0
     cores = threads or numba.get_num_threads()
     pp = n_paths * setup.grid.n
     return {
+        "cpu_seconds": cpu,
+        "floor_cpu_seconds": floor_cpu,
+        "multiple_of_floor_cpu": cpu / floor_cpu,
+        "path_periods_per_cpu_second": pp / cpu,
         "paths": n_paths,
         "periods": setup.grid.n,
         "chunk_size": chunk_size,
@@ -118,7 +131,10 @@ def main() -> None:
         print(f"{n:>9,} paths x {row['periods']} periods: {row['seconds']:7.2f} s, "
               f"{row['path_periods_per_second'] / 1e6:6.2f} M path-periods/s ({row['threads']} threads, "
               f"{row['path_periods_per_second_per_core'] / 1e6:.2f} M per core), floor {row['floor_seconds']:.2f} s "
-              f"(x{row['multiple_of_floor']:.2f}), peak RSS {row['peak_rss_mb']:,.0f} MB", flush=True)
+              f"(x{row['multiple_of_floor']:.2f}), peak RSS {row['peak_rss_mb']:,.0f} MB; CPU time "
+              f"{row['cpu_seconds']:.2f} s ({row['path_periods_per_cpu_second'] / 1e6:.2f} M path-periods per "
+              f"CPU-second), floor {row['floor_cpu_seconds']:.2f} s CPU (x{row['multiple_of_floor_cpu']:.2f})",
+              flush=True)
     oracle = _oracle(args.scenario, args.oracle_paths)
     print(f"oracle on {oracle['paths']:,} paths: compiled {oracle['compiled_seconds_1_thread']:.3f} s (1 thread), "
           f"reference {oracle['reference_seconds']:.1f} s: x{oracle['speedup']:,.0f}")

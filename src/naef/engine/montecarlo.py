@@ -34,9 +34,10 @@ Per-path results (definitions)
 
 Statistics (``naef.analysis``)
     PD and EL are means over paths with Monte Carlo standard errors (``naef.analysis.ratings``); quantiles of
-    per-path results are exact (order statistics of all paths, ``numpy.quantile``, linear). Percentiles by period
-    (``percentiles.csv``) come from fixed-bin histograms merged by adding integer counts (exact merge, resolution
-    one bin: see :data:`N_BINS` and ``hist_ranges``).
+    per-path results are exact (order statistics of all paths, ``numpy.quantile``, linear) when every path's
+    metrics are kept, and within 0.1 % of them when they are streamed (``naef.engine.path_stats``). Percentiles
+    by period (``percentiles.csv``) come from fixed-bin histograms merged by adding integer counts (exact merge,
+    resolution one bin: see :data:`N_BINS` and ``hist_ranges``).
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ process, on one worker or on many, for the same seed (and for any chunk size).
 * :class:`InProcessRunner` — the chunks one after another in this process (the compiled kernel uses the cores).
 * :class:`DaskRunner` — each chunk a task on a ``distributed`` cluster (one kernel thread per task); the workers
   receive the validated scenario (its JSON, a few kB; a bootstrap history travels inside it), rebuild and cache
-  the path-independent setup once per scenario, and return per-path metrics; histograms are summed on the
-  workers in a reduction tree so only the total travels back. A lost worker's tasks are recomputed by Dask.
+  the path-independent setup once per scenario, and return per-path metrics (or, streamed, each chunk's summary,
+  ``naef.engine.path_stats``); histograms and summaries are merged on the workers in a reduction tree so only the
+  total travels back. A lost worker's tasks are recomputed by Dask.
 
 Dask is optional (``pip install 'naef[dask]'``); :func:`dask_runner` says so in one line when it is missing.
 """

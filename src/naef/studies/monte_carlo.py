@@ -46,7 +46,8 @@ class MonteCarloStudy:
 
     @cached_property
     def p50_cashflows(self) -> pd.DataFrame:
-        """The per-period cash flows of the run's median path (by MDF inflows in present value)."""
+        """The per-period cash flows of the run's median path by MDF inflows in present value (for a streamed run,
+        the path among the first 100,000 nearest the median: ``MonteCarloResult.p50_path``)."""
         return path_table(prepare(self.scenario), seed=self.settings.seed, path=self.result.p50_path())
 
     def tables(self) -> dict[str, pd.DataFrame]:
