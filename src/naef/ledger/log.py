@@ -38,6 +38,7 @@ from naef.ledger.note import Checkpoint, open_checkpoint
 from naef.ledger.proofs import (
     ConsistencyProof,
     InclusionProof,
+    NodeCache,
     consistency_proof,
     inclusion_proof,
     lookup_nodes,
@@ -223,10 +224,14 @@ class LedgerTransaction:
 class Ledger(AbstractContextManager["Ledger"]):
     """A handle on one ledger database. Open with :meth:`init` (first time) or :meth:`open`."""
 
-    def __init__(self, engine: Engine, url: str, log_key: VerifierKey) -> None:
+    def __init__(self, engine: Engine, url: str, log_key: VerifierKey, node_cache: NodeCache | None = None) -> None:
         self._engine = engine
         self.url = url
         self.log_key = log_key
+        self.node_cache = node_cache
+        """Complete-subtree hashes kept in memory for proofs and roots (:class:`~naef.ledger.proofs.NodeCache`);
+        ``None``: every proof reads the database."""
+        self._known_size = 0  # the largest committed size this handle has read (sizes only grow)
 
     # ---------------------------------------------------------------------------- lifecycle
 
@@ -263,8 +268,9 @@ class Ledger(AbstractContextManager["Ledger"]):
         return cls(engine, url, vkey)
 
     @classmethod
-    def open(cls, url: str) -> Ledger:
-        """Open an initialised ledger (runs any newer shipped migration first)."""
+    def open(cls, url: str, *, node_cache: NodeCache | None = None) -> Ledger:
+        """Open an initialised ledger (runs any newer shipped migration first); with ``node_cache``, proofs and
+        roots at a size this handle has seen committed are answered from the nodes it keeps in memory."""
         engine = store.make_engine(url)
         try:
             database = engine.url.database
@@ -287,7 +293,7 @@ class Ledger(AbstractContextManager["Ledger"]):
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, url, vkey)
+        return cls(engine, url, vkey, node_cache)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -372,16 +378,33 @@ class Ledger(AbstractContextManager["Ledger"]):
 
     # ---------------------------------------------------------------------------- reads
 
+    def _head(self, conn: Connection) -> int:
+        current = store.head_size(conn)
+        if current > self._known_size:
+            self._known_size = current
+        return current
+
+    def _cached(self, size: int | None) -> NodeCache | None:
+        """The node cache when an answer at ``size`` may come from memory alone: a size already seen committed
+        (a complete subtree of it can never change)."""
+        cache = self.node_cache
+        return cache if cache is not None and size is not None and 0 <= size <= self._known_size else None
+
     def size(self) -> int:
         """Committed tree size."""
         with store.connect(self._engine) as conn:
-            return store.head_size(conn)
+            return self._head(conn)
 
     def root_hash(self, size: int | None = None) -> bytes:
         """``MTH`` of the tree at ``size`` (default: now), from ``O(log n)`` stored subtree hashes."""
+        if (cache := self._cached(size)) is not None and size is not None:
+            try:
+                return root_at(None, size, self._known_size, cache)
+            except KeyError:
+                pass  # not all in memory: read the rest
         with store.connect(self._engine) as conn:
-            current = store.head_size(conn)
-            return root_at(conn, current if size is None else size, current)
+            current = self._head(conn)
+            return root_at(conn, current if size is None else size, current, self.node_cache)
 
     def get(self, index: int) -> StoredEntry:
         """Entry ``index``."""
@@ -412,15 +435,25 @@ class Ledger(AbstractContextManager["Ledger"]):
     def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
         """RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` (default: now); O(log n)
         reads."""
+        if (cache := self._cached(size)) is not None and size is not None:
+            try:
+                return inclusion_proof(None, index, size, self._known_size, cache)
+            except KeyError:
+                pass  # not all in memory: read the rest
         with store.connect(self._engine) as conn:
-            current = store.head_size(conn)
-            return inclusion_proof(conn, index, current if size is None else size, current)
+            current = self._head(conn)
+            return inclusion_proof(conn, index, current if size is None else size, current, self.node_cache)
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> ConsistencyProof:
         """RFC 9162 consistency proof from ``size1`` to ``size2`` (default: now); O(log n) reads."""
+        if (cache := self._cached(size2)) is not None and size2 is not None:
+            try:
+                return consistency_proof(None, size1, size2, self._known_size, cache)
+            except KeyError:
+                pass  # not all in memory: read the rest
         with store.connect(self._engine) as conn:
-            current = store.head_size(conn)
-            return consistency_proof(conn, size1, current if size2 is None else size2, current)
+            current = self._head(conn)
+            return consistency_proof(conn, size1, current if size2 is None else size2, current, self.node_cache)
 
     # ---------------------------------------------------------------------------- checkpoints
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import time
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
@@ -415,38 +416,83 @@ def ledger_checkpoints(state: State, request: Request, response: Response, offse
 
 
 @router.get("/ledger/checkpoints/latest", response_model=CheckpointOut, responses=ERRORS, tags=["ledger"])
-def ledger_latest_checkpoint(state: State) -> dict[str, Any]:
-    """The latest signed checkpoint."""
+def ledger_latest_checkpoint(state: State, request: Request) -> Response:
+    """The latest signed checkpoint (strong ``ETag``, ``no-cache``: a later checkpoint or a witness's cosignature
+    changes it; ``If-None-Match`` answers 304 while it has not)."""
     cp = state.require_ledger().ledger.latest_checkpoint()
     if cp is None:
         raise ApiError(404, "no_checkpoint", "ledger: no signed checkpoint yet")
-    return checkpoint_json(cp)
+    return cached_json(request, _dumps(checkpoint_json(cp)), immutable=False)
+
+
+@router.get("/ledger/checkpoints/{size}", response_model=CheckpointOut, responses=ERRORS, tags=["ledger"])
+def ledger_checkpoint(size: Annotated[int, Path(ge=0, le=MAX_INDEX)], state: State, request: Request) -> Response:
+    """The stored checkpoint of ``size`` (404 if none). Its size and root never change, but a witness may add a
+    cosignature to its note, so it is served with a strong ``ETag`` and ``no-cache``, never ``immutable``."""
+    cp = state.require_ledger().checkpoint(size)
+    if cp is None:
+        raise ApiError(404, "no_checkpoint", f"size: no checkpoint of size {size}")
+    return cached_json(request, _dumps(checkpoint_json(cp)), immutable=False)
+
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+"""``Cache-Control`` of an answer that can never change (RFC 8246 ``immutable``; a year, RFC 9111 §5.2.2.1)."""
+REVALIDATE = "no-cache"
+"""``Cache-Control`` of an answer that may change: caches keep it but ask again, with ``If-None-Match``, each time
+(RFC 9111 §5.2.2.4)."""
+
+
+def _etag_matches(request: Request, etag: str) -> bool:
+    """RFC 9110 §13.1.2: does ``If-None-Match`` name ``etag`` (or ``*``)? Weak comparison, as the RFC asks there."""
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or etag in tags
+
+
+def cached_json(request: Request, body: bytes, *, immutable: bool) -> Response:
+    """A JSON answer with a strong ``ETag`` (the SHA-256 of its bytes, RFC 9110 §8.8.3) and ``Cache-Control``:
+    ``immutable`` when the answer can never change, else ``no-cache``; ``304 Not Modified`` without a body when
+    ``If-None-Match`` names the ETag (RFC 9110 §15.4.5)."""
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": IMMUTABLE if immutable else REVALIDATE}
+    if _etag_matches(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(content=body, media_type="application/json", headers=headers)
+
+
+def _dumps(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 @router.get("/ledger/proofs/inclusion", response_model=InclusionProofOut, responses=ERRORS, tags=["ledger"])
 def inclusion_proof(
     state: State,
+    request: Request,
     index: Annotated[int, Query(ge=0, le=MAX_INDEX)],
     size: Annotated[int | None, Query(ge=1, le=MAX_INDEX, description="Tree size (default: now).")] = None,
-) -> dict[str, Any]:
-    """RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` entries (hex hashes)."""
+) -> Response:
+    """RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` entries (hex hashes).
+
+    With ``size`` given the answer can never change (``Cache-Control: immutable``); without it, it is the proof in
+    today's tree (``no-cache``). Either way a strong ``ETag``; ``If-None-Match`` with it answers 304."""
     view = state.require_ledger()
     proof = _ledger_call(view.ledger.inclusion_proof, index, size)
-    out: dict[str, Any] = proof.to_json()
-    return out
+    return cached_json(request, _dumps(proof.to_json()), immutable=size is not None)
 
 
 @router.get("/ledger/proofs/consistency", response_model=ConsistencyProofOut, responses=ERRORS, tags=["ledger"])
 def consistency_proof(
     state: State,
+    request: Request,
     from_size: Annotated[int, Query(ge=0, le=MAX_INDEX)],
     size: Annotated[int | None, Query(ge=0, le=MAX_INDEX, description="Tree size (default: now).")] = None,
-) -> dict[str, Any]:
-    """RFC 9162 consistency proof from ``from_size`` to ``size`` (hex hashes)."""
+) -> Response:
+    """RFC 9162 consistency proof from ``from_size`` to ``size`` (hex hashes); caching as for inclusion proofs."""
     view = state.require_ledger()
     proof = _ledger_call(view.ledger.consistency_proof, from_size, size)
-    out: dict[str, Any] = proof.to_json()
-    return out
+    return cached_json(request, _dumps(proof.to_json()), immutable=size is not None)
 
 
 # ------------------------------------------------------------------------------------------------ governance, MDF

@@ -32,6 +32,7 @@ from naef.ledger.governance import Stakeholder
 from naef.ledger.keys import VerifierKey
 from naef.ledger.log import Ledger, StoredCheckpoint, StoredEntry
 from naef.ledger.note import parse_note
+from naef.ledger.proofs import NodeCache
 from naef.web.config import ApiError
 from naef.web.mdf_view import MdfSummary, proposal_fields, summarise
 
@@ -85,8 +86,8 @@ _MDF_TYPES = frozenset({"disbursement_proposed", "disbursement_executed", "proje
 class LedgerView:
     """One open ledger for the web app (thread-safe)."""
 
-    def __init__(self, url: str) -> None:
-        self.ledger = Ledger.open(url)
+    def __init__(self, url: str, *, node_cache_nodes: int = NodeCache.DEFAULT_MAX_NODES) -> None:
+        self.ledger = Ledger.open(url, node_cache=NodeCache(node_cache_nodes) if node_cache_nodes else None)
         self.url = url
         self._lock = threading.Lock()
         self._folded = _Folded(0, ControlState(), [], [], [])
@@ -143,6 +144,10 @@ class LedgerView:
     def checkpoints(self) -> list[StoredCheckpoint]:
         """Stored checkpoints, smallest first."""
         return self.ledger.checkpoints()
+
+    def checkpoint(self, size: int) -> StoredCheckpoint | None:
+        """The stored checkpoint of ``size``, if any."""
+        return next((cp for cp in self.ledger.checkpoints() if cp.size == size), None)
 
     def covering_checkpoint(self, index: int) -> StoredCheckpoint | None:
         """The latest checkpoint that covers entry ``index`` (size > index), if any."""
