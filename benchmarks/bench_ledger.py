@@ -8,13 +8,30 @@ For each backend and each target size (10k, 100k, 1M entries) the log is filled 
 * inclusion and consistency proofs — latency of ``Ledger.inclusion_proof`` / ``consistency_proof`` for random
   arguments (served from stored subtree hashes), median and p95, each proof verified.
 
-Published anchors (issue 6): Trillian on MySQL about 400-500 entries/s; Tessera on a POSIX disk about 10,000
-writes/s. Targets: >= 20,000 batched appends/s on SQLite; a proof in < 2 ms at 1M entries.
+Side by side with Tessera (issue 18): when ``../shared/tools/tesserabench`` exists beside the repository (a
+Tessera v1.0.4 benchmark on its POSIX storage driver, built for this machine; ``/work/shared/tools/README.md``),
+``--tessera`` (the default when it is present) runs it and naef on the same machine in the same run, one after the
+other at each batch size (default 256, Tessera's default, and 10,000), each appending ``--tessera-n`` (default
+100,000) entries of about 300 bytes and stopping when a signed checkpoint covers them all:
+
+* naef: ``Ledger.append_batch`` of ``batch`` typed ``revenue_collected`` entries per transaction (each entry
+  validated, canonicalised (RFC 8785) and hashed; its leaf and the subtrees it closes stored), every transaction
+  committed with ``synchronous=FULL`` (SQLite WAL: the commit is on disk when it returns) or PostgreSQL's default
+  ``synchronous_commit=on``; then ``Ledger.checkpoint`` signs the tree;
+* Tessera: ``tesserabench -n N -size 300 -batch B`` — entries added at once, sequenced in batches of at most ``B``
+  (or 250 ms), files written with ``O_SYNC`` and directories synced, until a published checkpoint covers them.
+
+It prints both figures and naef ÷ Tessera. Without the binary the comparison is skipped and the run says so.
+Published anchors (issue 6): Trillian on MySQL about 400-500 entries/s. Tessera's own
+``storage/posix/PERFORMANCE.md`` (v1.0.x) reports about 2,900 writes/s through its HTTP personality on other
+hardware; that includes HTTP, so it is not comparable with in-process figures. Targets: >= 20,000 batched
+appends/s on SQLite; a proof in < 2 ms at 1M entries; naef ÷ Tessera >= 1.0 at both batch sizes on SQLite.
 
 Usage::
 
     .venv/bin/python benchmarks/bench_ledger.py [--quick] [--sizes 10000,100000,1000000]
         [--backends sqlite,postgres] [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--json out.json]
+        [--tessera | --no-tessera] [--tessera-only] [--tessera-n 100000] [--tessera-batches 256,10000]
 
 PostgreSQL is benchmarked when ``--pg-url`` or ``NAEF_TEST_POSTGRES_URL`` names a reachable server (a fresh schema
 is created and dropped). ``--quick`` runs 10k entries with fewer samples.
@@ -27,7 +44,9 @@ import json
 import os
 import platform
 import random
+import re
 import statistics
+import subprocess
 import tempfile
 import time
 import uuid
@@ -41,6 +60,10 @@ from sqlalchemy import create_engine, make_url, text
 from naef.ledger import Ledger, generate_key
 
 BATCH = 10_000
+TESSERABENCH = Path(__file__).resolve().parents[1].parent / "shared" / "tools" / "tesserabench"
+"""Where the Tessera peer is looked for: ``../shared/tools/tesserabench`` beside the repository (benchmarks only;
+nothing in ``src/`` or ``tests/`` reads ``../shared``)."""
+ENTRY_BYTES = 300
 
 
 def _payload(i: int) -> dict[str, Any]:
@@ -133,6 +156,106 @@ def run_backend(url: str, sizes: list[int], *, proof_samples: int, single_sample
     return rows
 
 
+def _sized_payload(i: int, pad: int) -> dict[str, Any]:
+    return {"period": f"{2031 + i // 4}Q{i % 4 + 1}", "amount_usd": 1_250_000 + i, "source": "P" * pad,
+            "reference": f"coll-{i:08d}"}
+
+
+def _pad_for(entry_bytes: int) -> int:
+    """The length of ``source`` that makes entry 0's canonical bytes ``entry_bytes`` long (the others differ by a
+    few bytes at most: the period and amount have a few more digits)."""
+    from naef.ledger.entries import make_entry
+
+    base = len(make_entry("revenue_collected", _sized_payload(0, 1)).canonical)
+    return max(1, entry_bytes - base + 1)
+
+
+def naef_fill(url: str, n: int, batch: int) -> dict[str, Any]:
+    """Append ``n`` entries of about ``ENTRY_BYTES`` bytes in transactions of ``batch`` and sign a checkpoint
+    covering them; entries/s over the whole (validation, hashing, storage, every commit, the checkpoint)."""
+    key = generate_key("bench.naef.example/log")
+    pad = _pad_for(ENTRY_BYTES)
+    with Ledger.init(url, key.verifier()) as led:
+        warm = 0
+        t0 = time.perf_counter()
+        for start in range(0, n, batch):
+            items = [("revenue_collected", _sized_payload(i, pad)) for i in range(start, min(n, start + batch))]
+            led.append_batch(items)
+        led.checkpoint(key)
+        seconds = time.perf_counter() - t0
+        size = led.size()
+        mean_bytes = statistics.fmean(len(e.canonical) for e in led.entries(warm, min(size, warm + 1000)))
+    if size != warm + n:
+        raise SystemExit(f"naef: ledger size {size} after appending {warm} + {n}")
+    return {"entries_per_s": round(n / seconds), "seconds": round(seconds, 2), "mean_entry_bytes": round(mean_bytes)}
+
+
+def tessera_fill(binary: Path, n: int, batch: int) -> dict[str, Any]:
+    """Run ``tesserabench -n n -size ENTRY_BYTES -batch batch`` in a fresh directory; its RESULT line."""
+    with tempfile.TemporaryDirectory(prefix="tessera-bench-") as d:
+        proc = subprocess.run(
+            [str(binary), "-dir", str(Path(d) / "t"), "-n", str(n), "-size", str(ENTRY_BYTES), "-batch", str(batch)],
+            capture_output=True, text=True, timeout=3600, check=False,
+        )
+    found = re.search(r"RESULT entries_per_s=(\d+)", proc.stdout)
+    if proc.returncode != 0 or found is None:
+        raise SystemExit(f"tesserabench failed (exit {proc.returncode}): {(proc.stderr or proc.stdout)[-500:]}")
+    return {"entries_per_s": int(found.group(1)), "detail": proc.stdout.strip().splitlines()[0]}
+
+
+def _num(x: int | None) -> str:
+    return "—" if x is None else f"{x:,}"
+
+
+DURABILITY = {
+    "naef sqlite": "each transaction committed with synchronous=FULL (WAL fsynced) before the next begins",
+    "naef postgres": "each transaction committed with synchronous_commit=on (WAL flushed) before the next begins",
+    "tessera posix": "tiles and entry bundles written with O_SYNC, directories synced, checkpoint published",
+}
+
+
+def compare_with_tessera(binary: Path | None, *, n: int, batches: list[int], pg_url: str | None,
+                         backends: list[str]) -> dict[str, Any] | None:
+    """naef beside Tessera at each batch size, in this run; prints a table and returns the figures."""
+    if binary is None or not binary.is_file():
+        print(f"# Tessera comparison skipped: {TESSERABENCH} is not present (see /work/shared/tools/README.md)",
+              flush=True)
+        return None
+    rows: list[dict[str, Any]] = []
+    for batch in batches:
+        row: dict[str, Any] = {"batch": batch, "entries": n, "entry_bytes": ENTRY_BYTES,
+                               "load_average_before": os.getloadavg()}
+        row["tessera"] = tessera_fill(binary, n, batch)
+        if "sqlite" in backends:
+            with _sqlite_url() as url:
+                row["naef_sqlite"] = naef_fill(url, n, batch)
+        if "postgres" in backends and pg_url:
+            with _pg_url(pg_url) as url:
+                row["naef_postgres"] = naef_fill(url, n, batch)
+        row["load_average_after"] = os.getloadavg()
+        for k in ("naef_sqlite", "naef_postgres"):
+            if k in row:
+                row[k]["ratio_to_tessera"] = round(row[k]["entries_per_s"] / row["tessera"]["entries_per_s"], 2)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    print()
+    print(f"Side by side, {n:,} entries of ~{ENTRY_BYTES} bytes, until a signed checkpoint covers them:")
+    print("| batch | Tessera v1.0.4 POSIX (entries/s) | naef SQLite (entries/s) | naef ÷ Tessera | "
+          "naef PostgreSQL (entries/s) | naef ÷ Tessera | load average (1 min) before → after |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for r in rows:
+        sq = r.get("naef_sqlite", {})
+        pg = r.get("naef_postgres", {})
+        print(f"| {r['batch']:,} | {r['tessera']['entries_per_s']:,} | {_num(sq.get('entries_per_s'))} | "
+              f"{sq.get('ratio_to_tessera', '—')} | {_num(pg.get('entries_per_s'))} | "
+              f"{pg.get('ratio_to_tessera', '—')} | {r['load_average_before'][0]:.2f} → "
+              f"{r['load_average_after'][0]:.2f} |")
+    print("Durability promised when each figure is counted:")
+    for name, promise in DURABILITY.items():
+        print(f"* {name}: {promise}")
+    return {"rows": rows, "durability": DURABILITY}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10k entries, fewer samples")
@@ -140,15 +263,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--pg-url", default=os.environ.get("NAEF_TEST_POSTGRES_URL"))
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument("--tessera", action=argparse.BooleanOptionalAction, default=None,
+                        help="run the side-by-side comparison with tesserabench (default: when it is present)")
+    parser.add_argument("--tessera-only", action="store_true", help="only the side-by-side comparison")
+    parser.add_argument("--tessera-n", type=int, default=100_000, help="entries per side-by-side run")
+    parser.add_argument("--tessera-batches", default="256,10000", help="batch sizes of the side-by-side runs")
     args = parser.parse_args(argv)
+    binary = TESSERABENCH if TESSERABENCH.is_file() else None
     sizes = [10_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     proof_samples = 200 if args.quick else 1000
     single_samples = 50 if args.quick else 200
     results: dict[str, Any] = {
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
         "backends": {},
+        "load_average_start": os.getloadavg(),
     }
-    for backend in args.backends.split(","):
+    if args.tessera is not False:
+        if args.tessera and binary is None:
+            raise SystemExit(f"--tessera: {TESSERABENCH} is not present")
+        results["tessera_comparison"] = compare_with_tessera(
+            binary, n=args.tessera_n, batches=[int(b) for b in args.tessera_batches.split(",")],
+            pg_url=args.pg_url, backends=args.backends.split(","),
+        )
+    for backend in ([] if args.tessera_only else args.backends.split(",")):
         if backend == "sqlite":
             with _sqlite_url() as url:
                 print(f"# sqlite ({url})", flush=True)
