@@ -30,7 +30,14 @@ from sqlalchemy import Connection, Engine, select
 from naef.ledger import checkpoints as _checkpoints
 from naef.ledger import store
 from naef.ledger.checkpoints import StoredCheckpoint
-from naef.ledger.entries import GOVERNED_ENTRY_TYPES, Entry, decode_entry, format_time, make_entry
+from naef.ledger.entries import (
+    GOVERNED_ENTRY_TYPES,
+    Entry,
+    decode_entry,
+    format_time,
+    make_entries,
+    make_entry,
+)
 from naef.ledger.errors import LedgerError, VerificationError
 from naef.ledger.keys import SIG_ED25519, SignerKey, VerifierKey
 from naef.ledger.merkle import EMPTY_ROOT, fold_range, leaf_hash, node_hash, range_nodes
@@ -355,18 +362,31 @@ class Ledger(AbstractContextManager["Ledger"]):
             if not isinstance(time, str)
             else time
         )
+        pending = list(items)
         prepared: list[Entry] = []
         made: list[bool] = []
-        for n, item in enumerate(items):
+        n = 0
+        while n < len(pending):
+            item = pending[n]
             if isinstance(item, Entry):
                 prepared.append(item)
                 made.append(False)
+                n += 1
                 continue
+            m = n + 1  # a run of pairs of one type is made in one call (make_entries: same bytes and checks)
+            while m < len(pending) and not isinstance(pending[m], Entry) and pending[m][0] == item[0]:  # type: ignore[index]
+                m += 1
             try:
-                prepared.append(make_entry(item[0], item[1], time=stamp))
-            except LedgerError as exc:
-                raise LedgerError(f"batch item {n}: {exc.message}") from None
-            made.append(True)
+                prepared.extend(make_entries(item[0], [p[1] for p in pending[n:m]], time=stamp))  # type: ignore[index]
+            except LedgerError:
+                for k in range(n, m):  # which item, with make_entry's own message
+                    try:
+                        make_entry(pending[k][0], pending[k][1], time=stamp)  # type: ignore[index]
+                    except LedgerError as exc:
+                        raise LedgerError(f"batch item {k}: {exc.message}") from None
+                raise
+            made.extend([True] * (m - n))
+            n = m
         with self.transaction() as tx:
             start = tx.size
             for entry, trusted in zip(prepared, made, strict=True):
