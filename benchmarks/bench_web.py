@@ -1,8 +1,9 @@
 """Load test of the web API on loopback: 50 concurrent readers of proofs while a writer appends, for a bounded time.
 
 Set-up: a demo ledger (``naef ledger demo``) in a temporary folder, optionally grown with ``--prefill`` extra
-entries; ``naef.web`` served by uvicorn in a separate process on a free loopback port (one process, as
-``naef serve`` runs it; write rate limits raised so that the writer is not throttled).
+entries; ``naef.web`` served by uvicorn on a free loopback port as ``naef serve --workers N`` runs it
+(``--workers``, default 2: the machine's cores; each process keeps ``--node-cache`` tree nodes in memory; write
+rate limits raised so that the writer is not throttled).
 
 Load, for ``--seconds``:
 
@@ -24,7 +25,8 @@ Reported: requests/s and latency percentiles (p50, p95, p99) of reads and of wri
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_web.py [--seconds 20] [--readers 50] [--prefill 10000] [--json out.json]
+    .venv/bin/python benchmarks/bench_web.py [--seconds 20] [--readers 50] [--prefill 10000] [--workers 2]
+        [--node-cache 262144] [--json out.json]
 """
 
 from __future__ import annotations
@@ -57,10 +59,19 @@ from naef.ledger.merkle import verify_consistency, verify_inclusion
 from naef.web.signing import sign_request
 
 SERVER = """
-import sys, uvicorn
+import dataclasses, json, os, sys, tempfile, time, uvicorn
 from naef.web import WebConfig, create_app
-app = create_app(WebConfig(ledger_url=sys.argv[1], write_rate_per_minute=1e9, write_burst=1_000_000))
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
+from naef.web.app import CONFIG_ENV
+db, port, workers, cache = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+cfg = dict(ledger_url=db, write_rate_per_minute=1e9, write_burst=1_000_000, node_cache_nodes=cache)
+if workers == 1:
+    uvicorn.run(create_app(WebConfig(**cfg)), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+else:  # as `naef serve --workers N` runs them
+    with tempfile.TemporaryDirectory() as shared:
+        config = WebConfig(**cfg, shared_dir=shared, started_at=time.time())
+        os.environ[CONFIG_ENV] = json.dumps(dataclasses.asdict(config))
+        uvicorn.run("naef.web.app:create_app_from_environment", factory=True, workers=workers, host="127.0.0.1",
+                    port=port, log_level="warning", access_log=False)
 """
 
 
@@ -236,6 +247,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--readers", type=int, default=50)
     parser.add_argument("--prefill", type=int, default=10_000, help="extra entries appended before the load")
+    parser.add_argument("--workers", type=int, default=2, help="server processes (naef serve --workers)")
+    parser.add_argument("--node-cache", type=int, default=262_144, help="nodes each process keeps (0: none)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
@@ -252,7 +265,9 @@ def main() -> None:
                 )
             initial = ledger.size()
         port = _free_port()
-        server = subprocess.Popen([sys.executable, "-c", SERVER, db, str(port)])
+        load_before = os.getloadavg()
+        server = subprocess.Popen([sys.executable, "-c", SERVER, db, str(port), str(args.workers),
+                                   str(args.node_cache)])
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60
@@ -277,9 +292,10 @@ def main() -> None:
 
     result = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-                    "load_average": os.getloadavg()},
+                    "load_average_before": load_before, "load_average_after": os.getloadavg()},
         "setup": {"seconds": round(elapsed, 2), "readers": args.readers, "initial_size": initial,
-                  "server": "uvicorn, 1 process, SQLite ledger (WAL, synchronous=FULL)"},
+                  "server": f"uvicorn, {args.workers} process(es) (naef serve --workers {args.workers}), node cache "
+                            f"{args.node_cache:,} nodes each, SQLite ledger (WAL, synchronous=FULL)"},
         "reads": _summary(shared.read_latency, elapsed),
         "writes": _summary(shared.write_latency, elapsed),
         "errors": shared.errors[:20],

@@ -65,3 +65,40 @@ def test_a_bad_scenario_stops_serve_with_its_message() -> None:
     result = CliRunner().invoke(_app(), ["serve", "--scenario", "no-such-scenario.toml"])
     assert isinstance(result.exception, ScenarioError)
     assert "no such scenario file" in str(result.exception)
+
+
+def test_workers_run_the_factory_over_a_shared_directory(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import os
+
+    import uvicorn
+
+    from naef.web.app import CONFIG_ENV
+
+    calls: list[dict[str, object]] = []
+
+    def fake_run(app: object, **kw: object) -> None:
+        config = json.loads(os.environ[CONFIG_ENV])
+        assert Path(config["shared_dir"]).is_dir()  # made by the parent, alive while the server runs
+        calls.append({"app": app, "config": config, **kw})
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    result = CliRunner().invoke(_app(), ["serve", "--workers", "3", "--node-cache", "0"])
+    assert result.exit_code == 0, result.output
+    assert calls[0]["app"] == "naef.web.app:create_app_from_environment"
+    assert calls[0]["factory"] is True
+    assert calls[0]["workers"] == 3
+    config = calls[0]["config"]
+    assert isinstance(config, dict)
+    assert config["node_cache_nodes"] == 0
+    assert config["started_at"] is not None
+    assert not Path(config["shared_dir"]).exists()  # removed when the server stops
+
+
+@pytest.mark.parametrize(("option", "value"), [("--workers", "0"), ("--workers", "65"), ("--node-cache", "-1")])
+def test_bad_workers_or_cache_are_refused(option: str, value: str) -> None:
+    result = CliRunner().invoke(_app(), ["serve", option, value])
+    assert isinstance(result.exception, CliError)
+    assert option in str(result.exception)
+    assert "\n" not in str(result.exception)

@@ -38,6 +38,14 @@ def serve(
         typer.Option("--public-url", help="The URL clients reach this server at behind a proxy, e.g. "
                      "https://fund.example (checked against form posts' Origin and signed requests' @target-uri)."),
     ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", help="Server processes over the one ledger (SQLite WAL or PostgreSQL); they "
+                          "share signed requests' nonces, rate limits and runs through a private directory.")
+    ] = 1,
+    node_cache: Annotated[
+        int, typer.Option("--node-cache", help="Ledger tree nodes each process keeps in memory for proofs (about "
+                          "200 bytes each; 0: none).")
+    ] = 262_144,
 ) -> None:
     """Serve the JSON API (OpenAPI at /api/openapi.json) and the transparency portal.
 
@@ -63,12 +71,51 @@ def serve(
         parts = urlsplit(public_url)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
             raise CliError(f"--public-url {public_url}: expected http(s)://host[:port] with no path")
+    if not 1 <= workers <= 64:
+        raise CliError(f"--workers: must be between 1 and 64 (got {workers})")
+    if node_cache < 0:
+        raise CliError(f"--node-cache: must be 0 or more (got {node_cache})")
     import uvicorn
 
     from naef.web import WebConfig, create_app
 
-    app = create_app(WebConfig(ledger_url=ledger, scenario=scenario, public_url=public_url))
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+    if workers == 1:
+        app = create_app(WebConfig(ledger_url=ledger, scenario=scenario, public_url=public_url,
+                                   node_cache_nodes=node_cache))
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+        return
+    _serve_workers(workers, ledger=ledger, scenario=scenario, host=host, port=port, public_url=public_url,
+                   node_cache=node_cache)
+
+
+def _serve_workers(workers: int, *, ledger: str | None, scenario: str, host: str, port: int,
+                   public_url: str | None, node_cache: int) -> None:
+    """``workers`` uvicorn processes, each with its own app over the same ledger, sharing a private directory
+    (:mod:`naef.web.shared`) that lives as long as the server."""
+    import dataclasses
+    import json
+    import os
+    import tempfile
+    import time
+
+    import uvicorn
+
+    from naef.ledger import Ledger
+    from naef.scenario.load import load_scenario
+    from naef.web import WebConfig
+    from naef.web.app import CONFIG_ENV
+
+    if ledger is not None and "://" not in ledger:
+        ledger = str(Path(ledger).resolve())
+    with tempfile.TemporaryDirectory(prefix="naef-serve-") as shared:
+        config = WebConfig(ledger_url=ledger, scenario=scenario, public_url=public_url, node_cache_nodes=node_cache,
+                           shared_dir=shared, started_at=time.time())
+        load_scenario(scenario)  # fail here, with one line, on a bad scenario or ledger
+        if ledger is not None:
+            Ledger.open(ledger).close()
+        os.environ[CONFIG_ENV] = json.dumps(dataclasses.asdict(config))
+        uvicorn.run("naef.web.app:create_app_from_environment", factory=True, workers=workers, host=host,
+                    port=port, log_level="info", proxy_headers=False)
 
 
 def register(app: typer.Typer) -> None:

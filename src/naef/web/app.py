@@ -171,6 +171,22 @@ def _install_handlers(app: FastAPI) -> None:
         return _json_error(500, "internal", f"internal error ({type(exc).__name__}); see the server log")
 
 
+CONFIG_ENV = "NAEF_WEB_CONFIG"
+"""The environment variable through which ``naef serve --workers N`` hands its :class:`WebConfig` (JSON) to the
+processes uvicorn starts (:func:`create_app_from_environment`)."""
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app of one process of ``naef serve --workers N``: the :class:`WebConfig` in ``$NAEF_WEB_CONFIG``."""
+    import json
+    import os
+
+    raw = os.environ.get(CONFIG_ENV)
+    if raw is None:
+        raise RuntimeError(f"{CONFIG_ENV} is not set (this factory is for `naef serve --workers N`)")
+    return create_app(WebConfig(**json.loads(raw)))
+
+
 def create_app(config: WebConfig | None = None) -> FastAPI:
     """The app for ``config`` (default: no ledger, the baseline scenario). Loads the scenario (a bad one raises
     its :class:`naef.errors.NaefError`), opens the ledger and starts computing the overview."""

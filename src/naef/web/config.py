@@ -43,6 +43,16 @@ class WebConfig:
     """Largest request body accepted."""
     page_size: int = 50
     """Ledger entries per page."""
+    node_cache_nodes: int = 262_144
+    """Complete-subtree hashes of the ledger kept in memory for proofs (about 200 bytes each, so about 50 MB; 0
+    keeps none): :class:`naef.ledger.proofs.NodeCache`, ``naef serve --node-cache``."""
+    shared_dir: str | None = None
+    """A directory the processes of one ``naef serve --workers N`` share (made by the parent process): the signed
+    requests' nonce memory, the write and run rate limits, and the scenario runs' status and results live there
+    so that any process answers for all. ``None``: one process, all in memory."""
+    started_at: float | None = None
+    """When the server started (Unix seconds), set by ``naef serve --workers N`` so that every process refuses the
+    same requests signed before it; ``None``: when this app was made."""
     public_url: str | None = None
     """The URL browsers and clients reach this server at (``https://fund.example``) when it sits behind a proxy:
     form posts' ``Origin`` and signed requests' ``@target-uri`` are checked against it. Default: what the server

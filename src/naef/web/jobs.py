@@ -16,11 +16,14 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 from naef.errors import NaefError
 from naef.web.config import ApiError
+
+if TYPE_CHECKING:
+    from naef.web.shared import SharedStore
 
 __all__ = ["Job", "JobManager", "JobState"]
 
@@ -75,11 +78,18 @@ Work = Callable[[Callable[[int], None]], dict[str, Any]]
 
 
 class JobManager:
-    """Runs jobs one at a time on a private worker thread; keeps the last ``keep`` finished ones."""
+    """Runs jobs one at a time on a private worker thread; keeps the last ``keep`` finished ones.
 
-    def __init__(self, *, max_queued: int, keep: int) -> None:
+    With ``shared`` (the processes of ``naef serve --workers N``) every job's state, progress (at most once a
+    second) and result are also recorded there, so that any process answers for a run another one computes; each
+    process still runs its own jobs, at most ``max_queued`` at once."""
+
+    _PUBLISH_EVERY_S = 1.0
+
+    def __init__(self, *, max_queued: int, keep: int, shared: SharedStore | None = None) -> None:
         self.max_queued = max_queued
         self.keep = keep
+        self.shared = shared
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="naef-run")
@@ -106,8 +116,13 @@ class JobManager:
                       total_units=total_units)
             self._jobs[job.id] = job
             self._trim()
+        self._publish(job)
         self._live_executor().submit(self._run, job, work)
         return job
+
+    def _publish(self, job: Job) -> None:
+        if self.shared is not None:
+            self.shared.save_run(job.id, asdict(job), job.finished_at, self.keep)
 
     def call(self, fn: Callable[[], Any]) -> Future[Any]:
         """Run ``fn`` on the worker thread (for engine work that is not a job, e.g. the start-up overview)."""
@@ -116,9 +131,14 @@ class JobManager:
     def _run(self, job: Job, work: Work) -> None:
         job.state = "running"
         job.started_at = time.time()
+        self._publish(job)
+        published = [time.monotonic()]
 
         def progress(units: int) -> None:
             job.done_units += units
+            if self.shared is not None and time.monotonic() - published[0] >= self._PUBLISH_EVERY_S:
+                published[0] = time.monotonic()
+                self._publish(job)
 
         try:
             job.result = work(progress)
@@ -134,6 +154,10 @@ class JobManager:
             job.state = "failed"
         finally:
             job.finished_at = time.time()
+            try:
+                self._publish(job)
+            except Exception:  # the shared file is gone (server stopping): the run is still answered here
+                log.exception("run %s: could not record it for the other processes", job.id)
 
     def _trim(self) -> None:
         finished = [j for j in self._jobs.values() if j.state in ("done", "failed")]
@@ -144,17 +168,25 @@ class JobManager:
         """The job ``job_id`` or ApiError 404."""
         with self._lock:
             job = self._jobs.get(job_id)
+        if job is None and self.shared is not None:
+            doc = self.shared.load_run(job_id)
+            job = None if doc is None else Job(**doc)
         if job is None:
             raise ApiError(404, "not_found", f"run {job_id!r}: no such run (finished runs are kept for a while only)")
         return job
 
     def jobs(self) -> list[Job]:
         """All jobs kept, newest first."""
+        if self.shared is not None:
+            return [Job(**doc) for doc in self.shared.runs()]
         with self._lock:
             return list(reversed(self._jobs.values()))
 
     def latest_done(self) -> Job | None:
         """The run that finished last, if any."""
+        if self.shared is not None:
+            doc = self.shared.latest_finished_run()
+            return None if doc is None else Job(**doc)
         with self._lock:
             return self._latest_done
 

@@ -42,10 +42,10 @@ Replay protection (:class:`ReplayGuard`)
     * a (signer, nonce) pair is accepted once: the server remembers it until the request expires;
     * the nonce is remembered only after the signature verified, so nobody can burn another signer's nonces.
 
-    The nonce memory lives in the server process: run one process per ledger (``naef serve`` does). Behind
-    several processes, a replayed request could reach another process within the window — the ledger's own
-    rules would still refuse a replayed approval (and record the refusal), a second proposal with the same id,
-    and a second execution, so no money moves twice.
+    The nonce memory lives in the server process; the processes of one ``naef serve --workers N`` share it
+    (:class:`naef.web.shared.SharedReplayGuard`). Behind two separate servers, a replayed request could reach
+    the other within the window — the ledger's own rules would still refuse a replayed approval (and record the
+    refusal), a second proposal with the same id, and a second execution, so no money moves twice.
 
 All functions here are pure except :class:`ReplayGuard` and :class:`RateLimiter` (in-memory, thread-safe state).
 """

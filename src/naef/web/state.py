@@ -37,11 +37,29 @@ class WebState:
 
         self.config = config
         self.started_at = time.time()
-        self.ledger: LedgerView | None = LedgerView(config.ledger_url) if config.ledger_url else None
-        self.jobs = JobManager(max_queued=config.max_queued_runs, keep=config.keep_runs)
-        self.replay = ReplayGuard(max_skew_s=config.max_skew_s, started_at=self.started_at)
-        self.write_limiter = RateLimiter(rate_per_minute=config.write_rate_per_minute, burst=config.write_burst)
-        self.run_limiter = RateLimiter(rate_per_minute=config.run_rate_per_minute, burst=config.run_burst)
+        self.ledger: LedgerView | None = (
+            LedgerView(config.ledger_url, node_cache_nodes=config.node_cache_nodes) if config.ledger_url else None
+        )
+        self.replay: ReplayGuard
+        self.write_limiter: RateLimiter
+        self.run_limiter: RateLimiter
+        if config.shared_dir is None:  # one process: all in memory
+            self.jobs = JobManager(max_queued=config.max_queued_runs, keep=config.keep_runs)
+            self.replay = ReplayGuard(max_skew_s=config.max_skew_s, started_at=self.started_at)
+            self.write_limiter = RateLimiter(rate_per_minute=config.write_rate_per_minute, burst=config.write_burst)
+            self.run_limiter = RateLimiter(rate_per_minute=config.run_rate_per_minute, burst=config.run_burst)
+        else:  # one of the processes of `naef serve --workers N`: shared through the parent's directory
+            from naef.web.shared import SharedRateLimiter, SharedReplayGuard, SharedStore
+
+            shared = SharedStore(config.shared_dir)
+            if config.started_at is not None:
+                self.started_at = config.started_at
+            self.jobs = JobManager(max_queued=config.max_queued_runs, keep=config.keep_runs, shared=shared)
+            self.replay = SharedReplayGuard(shared, max_skew_s=config.max_skew_s, started_at=self.started_at)
+            self.write_limiter = SharedRateLimiter(shared, "write", rate_per_minute=config.write_rate_per_minute,
+                                                   burst=config.write_burst)
+            self.run_limiter = SharedRateLimiter(shared, "run", rate_per_minute=config.run_rate_per_minute,
+                                                 burst=config.run_burst)
         self._scenarios: dict[str, Scenario] = {}
         self._lock = threading.Lock()
         # the server's scenario is loaded now, so a bad --scenario fails at start-up with its one-line message
