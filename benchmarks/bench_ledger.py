@@ -301,6 +301,10 @@ def main(argv: list[str] | None = None) -> None:
                 results["backends"]["postgres"] = run_backend(
                     url, sizes, proof_samples=proof_samples, single_samples=single_samples
                 )
+    if not results["backends"]:
+        if args.json is not None:
+            args.json.write_text(json.dumps(results, indent=2))
+        return
     print()
     print(
         "| backend | entries | batched appends/s | single append median / p95 (ms) | inclusion proof median / "
