@@ -270,7 +270,7 @@ def main() -> None:
                                    str(args.node_cache)])
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 300  # a busy machine: each process loads the scenario and the ledger
             while True:
                 try:
                     if httpx.get(base + "/api/health", timeout=2).status_code == 200:
@@ -280,6 +280,15 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     raise SystemExit("server did not start")
                 time.sleep(0.2)
+            # each process computes its start-up overview (a deterministic run and the stress replay) on its engine
+            # thread: measure after every process has finished it (fresh connections reach either process)
+            ready = 0
+            while ready < 4 * args.workers:
+                ok = httpx.get(base + "/api/results/latest", timeout=60).status_code == 200
+                ready = ready + 1 if ok else 0
+                if time.monotonic() > deadline:
+                    raise SystemExit("the server's overview was not ready")
+                time.sleep(0.1 if ok else 1.0)
             shared = Shared(size=initial)
             w = threading.Thread(target=writer, args=(base, shared))
             w.start()
