@@ -236,10 +236,33 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """``exc`` (Typer's exit 130) was caused by Ctrl-C: a KeyboardInterrupt in its chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def interrupted_line() -> str:
+    """The one line Ctrl-C prints: nothing written, or the files kept (outputs are moved in at the end, so an
+    interruption leaves either none or the ones already moved)."""
+    from naef.commands.common import WRITTEN
+
+    if not WRITTEN:
+        return "interrupted: nothing written"
+    folders = sorted({str(p.parent) for p in WRITTEN})
+    names = ", ".join(p.name for p in WRITTEN)
+    return f"interrupted: kept {names} (in {', '.join(folders)}); the rest was not written"
+
+
 def main() -> None:
     """Entry point: run the app; a NaefError becomes one line on stderr and exit code 2.
 
-    Usage errors (an unknown option, a missing argument) are Typer's own and also exit with code 2.
+    Usage errors (an unknown option, a missing argument) are Typer's own and also exit with code 2. Ctrl-C prints
+    one line ("interrupted: nothing written", or the files kept) and exits with code 130 (128 + SIGINT).
     """
     if threading.current_thread() is threading.main_thread():
         # SIGTERM (timeout, kill, systemd, containers) unwinds like Ctrl-C: cleanup code runs (an unfinished ledger
@@ -250,3 +273,10 @@ def main() -> None:
     except NaefError as exc:
         err_console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print(interrupted_line(), highlight=False, markup=False, soft_wrap=True)
+        sys.exit(128 + signal.SIGINT)
+    except SystemExit as exc:
+        if exc.code == 128 + signal.SIGINT and _interrupted(exc):
+            err_console.print(interrupted_line(), highlight=False, markup=False, soft_wrap=True)
+        raise

@@ -22,9 +22,11 @@ from naef.report.format import bn as usd_bn
 from naef.report.format import plain as num
 
 __all__ = [
+    "WRITTEN",
     "ChunkSizeOption",
     "OptionalPathsOption",
     "PathsOption",
+    "ProgressHandle",
     "SchedulerOption",
     "SeedOption",
     "ThreadsOption",
@@ -69,8 +71,13 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+#: the files this process has moved into place (what an interruption reports as kept: ``naef.cli.main``)
+WRITTEN: list[Path] = []
+
+
 def write_outputs(out: Path, files: dict[str, str | bytes]) -> None:
-    """Write all files into ``out`` at once: staged in a temporary folder beside them, then moved in."""
+    """Write all files into ``out`` at once: staged in a temporary folder beside them, then moved in (each file
+    moved is recorded in :data:`WRITTEN`)."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -86,19 +93,35 @@ def write_outputs(out: Path, files: dict[str, str | bytes]) -> None:
                 (stage / name).write_text(content, encoding="utf-8")
         for name in files:
             (stage / name).replace(out / name)
+            WRITTEN.append(out / name)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
 
+class ProgressHandle:
+    """What :func:`progress_bar` yields: call it with ``n`` to advance; :meth:`set_total` when the work learns its
+    true bound (a bisection's, ``naef size``), so the bar's count and ETA are never against a made-up total."""
+
+    def __init__(self, advance: Callable[[int], None], set_total: Callable[[int], None]) -> None:
+        self._advance, self._set_total = advance, set_total
+
+    def __call__(self, n: int) -> None:
+        self._advance(n)
+
+    def set_total(self, total: int) -> None:
+        """The work's bound (done plus the most still to do)."""
+        self._set_total(total)
+
+
 @contextmanager
-def progress_bar(total: int, *, description: str, quiet: bool) -> Iterator[Callable[[int], None]]:
-    """A Rich progress bar with ETA on stderr (nothing when ``quiet``); yields ``advance(n)``."""
+def progress_bar(total: int, *, description: str, quiet: bool) -> Iterator[ProgressHandle]:
+    """A Rich progress bar with ETA on stderr (nothing when ``quiet``); yields a :class:`ProgressHandle`."""
     if quiet:
-        yield lambda n: None
+        yield ProgressHandle(lambda n: None, lambda n: None)
         return
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TextColumn("ETA"), TimeRemainingColumn(), console=err_console, transient=True,
     ) as bar:
         task = bar.add_task(description, total=total)
-        yield lambda n: bar.advance(task, n)
+        yield ProgressHandle(lambda n: bar.advance(task, n), lambda n: bar.update(task, total=n))

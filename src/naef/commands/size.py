@@ -68,7 +68,7 @@ def register(app: typer.Typer) -> None:
         sc = load_scenario(scenario)
         with progress_bar(SIZE_UNITS, description="sizes", quiet=quiet or as_json) as advance:
             study = size_study(sc, settings, target_rating=target_rating, tranche=tranche, basis=basis,
-                               progress=advance)
+                               progress=advance, progress_total=advance.set_total)
         result = study.result
         if out is not None:
             files = study.files()
