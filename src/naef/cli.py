@@ -22,6 +22,7 @@ from naef.commands.common import (
     WorkersOption,
     console,
     err_console,
+    print_table,
     write_outputs,
 )
 from naef.commands.common import num as _num
@@ -74,7 +75,7 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
         t.add_row("[red]shortfall (uses exceed proceeds)[/]", _usd_bn(su["shortfall_usd"]))
     if su["capex_funded_by_pemex_usd"]:
         t.add_row("[yellow]capex funded by PEMEX (timing)[/]", _usd_bn(su["capex_funded_by_pemex_usd"]))
-    console.print(t)
+    print_table(t, console)
     t = Table(title="NAEF tranches (USD bn; WAL in years, to the legal final)", show_edge=False)
     for col in ("tranche", "rank", "size", "coupon", "WAL", "min DSCR", "mean DSCR", "yield", "legal final",
                 "defaulted", "unpaid at legal final", "paid after it"):
@@ -88,7 +89,7 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
             f"yes, {tr['default_date']}" if tr["defaulted"] else "no", _usd_bn(tr["unpaid_at_legal_final_usd"]),
             _usd_bn(tr["recovered_after_legal_final_usd"]), style=style,
         )
-    console.print(t)
+    print_table(t, console)
     tot, prod = summary["totals"], summary["production"]
     t = Table(title="Production and the Mexican Development Fund", show_edge=False)
     t.add_column("figure")
@@ -103,7 +104,7 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
     t.add_row("[bold]to the MDF (USD bn, nominal)[/]", _usd_bn(tot["to_mdf_usd"]))
     t.add_row(f"to the MDF (USD bn, PV at {rate(tot['discount_rate'])})", _usd_bn(tot["to_mdf_pv_usd"]))
     t.add_row("first MDF inflow", tot["first_mdf_period"] or "never")
-    console.print(t)
+    print_table(t, console)
     console.print(f"Wrote [bold]{out / 'cashflows.csv'}[/], [bold]{out / 'summary.json'}[/], "
                   f"[bold]{out / 'report.html'}[/] and [bold]{out / 'results.xlsx'}[/].")
 

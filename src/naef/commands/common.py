@@ -12,7 +12,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
 
 from naef.errors import CliError
 
@@ -34,6 +37,7 @@ __all__ = [
     "console",
     "err_console",
     "num",
+    "print_table",
     "progress_bar",
     "usd_bn",
     "write_outputs",
@@ -69,6 +73,57 @@ ThreadsOption = Annotated[
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def _fits(table: Table, to: Console) -> bool:
+    """``table`` at its natural width (every header and cell on one line) fits ``to``'s width."""
+    unbounded = to.options.update_width(1_000_000)  # Rich clamps a measurement to the width it is given
+    return Measurement.get(to, unbounded, table).maximum <= to.width
+
+
+def _compact(table: Table) -> Table:
+    """``table`` with no box lines and one space between columns (Rich's ``box=None``, ``pad_edge=False``)."""
+    table.box = None
+    table.padding = (0, 1)
+    table.pad_edge = False
+    table.show_edge = False
+    return table
+
+
+def _vertical(table: Table) -> Table:
+    """``table`` turned on its side: one block per row, each line a header and its value (a header is never cut;
+    a long value folds onto the next line)."""
+    out = Table.grid(padding=(0, 2))
+    out.add_column("header", no_wrap=True, style="dim")
+    out.add_column("value", overflow="fold")
+    columns = table.columns
+    cells = [list(c.cells) for c in columns]
+    for i in range(table.row_count):
+        style = table.rows[i].style or ""
+        if i:
+            out.add_row("", "")
+        for j, column in enumerate(columns):
+            header = column.header if isinstance(column.header, str | Text) else str(column.header)
+            out.add_row(header, cells[j][i], style=style if j else f"bold {style}".strip())
+    return out
+
+
+def print_table(table: Table, to: Console | None = None) -> None:
+    """Print a command's table so that nothing is cut at any width (an 80-column terminal, or stdout piped to a
+    file, which Rich prints 80 wide): as it is when it fits; else compact (no box lines, one space between columns,
+    Rich's own ``box=None``); else vertically, one block per row with a header and its value on each line.
+
+    Every command prints its tables through here (Rich would otherwise shorten headers to "tran…" and wrap each
+    row over several lines)."""
+    to = to if to is not None else console
+    if not _fits(table, to):
+        _compact(table)
+        if not _fits(table, to):
+            if table.title:
+                to.print(table.title, style="italic")  # the whole width, not the grid's
+            to.print(_vertical(table))
+            return
+    to.print(table)
 
 
 #: the files this process has moved into place (what an interruption reports as kept: ``naef.cli.main``)

@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from naef.commands.common import write_outputs
+from naef.commands.common import print_table, write_outputs
 from naef.commands.reporting import PdfOption, add_deterministic_report, portfolio_section
 from naef.errors import CliError
 from naef.report.format import bn, usd_m
@@ -402,7 +402,7 @@ def _print_rejected(result: dict[str, Any], console: Console) -> None:
     for ids, reason in rejection_groups(rejected):
         label = ids[0] if len(ids) == 1 else f"{len(ids)} projects: {', '.join(ids)}"
         t.add_row(Text(label), Text(reason))
-    console.print(t)
+    print_table(t, console)
 
 
 def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
@@ -424,7 +424,7 @@ def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
     for s in result["selected"]:
         t.add_row(Text(s["id"]), str(s["start_year"]), s["sector"], s["state"], _m(s["expected_cost_usd"]),
                   _m(s["enpv_usd"]))
-    console.print(t)
+    print_table(t, console)
     total_cost = sum(s["expected_cost_usd"] for s in result["selected"])
     total_budget = sum(result["budget_usd_by_year"].values())
     console.print(Text(f"{len(result['selected'])} projects, expected cost {money} {bn(total_cost)} bn of a budget "
@@ -447,7 +447,7 @@ def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
         unit = " m/project" if per_project else ""
         t.add_row(Text(b["name"]), "yes" if b["binding_in_milp"] else "no", _m(b["slack"]),
                   f"{lp / scale:.4f}{unit}", f"{b['confirmed_value'] / scale:.4f}{unit}", Text(b["status"]))
-    console.print(t)
+    print_table(t, console)
     console.print(Text("Budget rows: the value of one more dollar received in that year (it relaxes every later "
                        "year's cumulative budget: the LP value is the sum of the budget duals from that year on). "
                        "Floors: ENPV per dollar of shortfall allowed."))
@@ -467,7 +467,7 @@ def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
     for j in result["outcomes"]["jobs_by_state"]:
         t.add_row(f"{j['state']} {j['state_name']}", f"{j['job_years_p10']:,.0f}", f"{j['job_years_p50']:,.0f}",
                   f"{j['job_years_p90']:,.0f}")
-    console.print(t)
+    print_table(t, console)
     if out is not None:
         console.print(Text(f"Wrote {', '.join(sorted(output_files(result)))} to {out}."))
 
