@@ -110,12 +110,17 @@ def _vertical(table: Table) -> Table:
 
 def print_table(table: Table, to: Console | None = None) -> None:
     """Print a command's table so that nothing is cut at any width (an 80-column terminal, or stdout piped to a
-    file, which Rich prints 80 wide): as it is when it fits; else compact (no box lines, one space between columns,
-    Rich's own ``box=None``); else vertically, one block per row with a header and its value on each line.
+    file, which Rich prints 80 wide): as it is when it fits (or has two columns, a figure and its value); else
+    compact (no box lines, one space between columns, Rich's own ``box=None``); else vertically, one block per row
+    with a header and its value on each line.
 
     Every command prints its tables through here (Rich would otherwise shorten headers to "tran…" and wrap each
     row over several lines)."""
     to = to if to is not None else console
+    if len(table.columns) <= 2:
+        # a figure-and-value table: wrapping its values by words is its natural layout (Rich cuts no word that fits)
+        to.print(table)
+        return
     if not _fits(table, to):
         _compact(table)
         if not _fits(table, to):
