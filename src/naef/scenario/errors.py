@@ -6,7 +6,7 @@ number is expected is refused (``opex_usd_per_bbl = "12"``), TOML integers are s
 expected (``size_usd = 5000000000``). :func:`first_error` turns pydantic's validation error into the one line:
 
 * an unknown key or table names itself and the closest valid key of its table (``difflib``'s ratio >= 0.6):
-  "unknown key `coupon_rte` in tranches[0]; did you mean `coupon_rate`?". Unknown keys are reported before the
+  "unknown key `coupon_rte` in tranches[0]; did you mean `coupon_rate`?". Such a typo is reported before the
   other errors, as a misspelt key also makes the intended one "missing";
 * a rate, share or probability above 1 where the limit is at most 1 adds "rates are fractions: 6.5 % is 0.065";
 * a number written as a string says so: "must be a number, not the string '12' (write 12 without quotes)".
@@ -158,10 +158,12 @@ def _unknown(err: Any, root: type[BaseModel] | None) -> str:
 
 
 def first_error(exc: ValidationError, root: type[BaseModel] | None = None) -> tuple[str, str]:
-    """The first error of ``exc`` as (key path as the user wrote it, reason); an unknown key first, with the
-    closest valid key of ``root``'s table at that place when ``root`` (the validated model) is given."""
+    """The first error of ``exc`` as (key path as the user wrote it, reason); an unknown key with the closest valid
+    key of ``root``'s table at that place (``root``: the validated model) comes first, as the likely cause."""
     errors = exc.errors(include_url=False)
-    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    # an unknown key close to a valid one is a typo, which also makes the intended key "missing": name the typo
+    typo = next((e for e in errors if e["type"] == "extra_forbidden" and "did you mean" in _unknown(e, root)), None)
+    err = typo if typo is not None else errors[0]
     path = _format_loc(_user_loc(err["loc"]))
     msg = str(err["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
