@@ -218,8 +218,8 @@ BAD_INPUTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     # case: (TOML text, key path named, words of the reason)
     "unknown-key": (_edit("issuance_pct = 0.0075", "issuance_pct = 0.0075\nbogus_key = 1"),
                     "fees.bogus_key", ("unknown key",)),
-    "unknown-section": (BASELINE_TOML + "\n[extras]\nx = 1\n", "extras", ("unknown key",)),
-    "wrong-type": (_edit("years = 30", 'years = "thirty"'), "scenario.years", ("integer", "thirty")),
+    "unknown-section": (BASELINE_TOML + "\n[extras]\nx = 1\n", "extras", ("unknown table `extras`",)),
+    "wrong-type": (_edit("years = 30", 'years = "thirty"'), "scenario.years", ("whole number", "'thirty'")),
     "wrong-type-nested": (_edit("decline = { model = \"hyperbolic\", di = 0.15, b = 0.5 }   # ILLUSTRATIVE (no",
                                 "decline = { model = \"hyperbolic\", di = \"fast\", b = 0.5 }   # ILLUSTRATIVE (no"),
                           "fields[0].decline.di", ("number",)),

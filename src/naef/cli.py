@@ -22,6 +22,7 @@ from naef.commands.common import (
     WorkersOption,
     console,
     err_console,
+    print_table,
     write_outputs,
 )
 from naef.commands.common import num as _num
@@ -74,7 +75,7 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
         t.add_row("[red]shortfall (uses exceed proceeds)[/]", _usd_bn(su["shortfall_usd"]))
     if su["capex_funded_by_pemex_usd"]:
         t.add_row("[yellow]capex funded by PEMEX (timing)[/]", _usd_bn(su["capex_funded_by_pemex_usd"]))
-    console.print(t)
+    print_table(t, console)
     t = Table(title="NAEF tranches (USD bn; WAL in years, to the legal final)", show_edge=False)
     for col in ("tranche", "rank", "size", "coupon", "WAL", "min DSCR", "mean DSCR", "yield", "legal final",
                 "defaulted", "unpaid at legal final", "paid after it"):
@@ -88,7 +89,7 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
             f"yes, {tr['default_date']}" if tr["defaulted"] else "no", _usd_bn(tr["unpaid_at_legal_final_usd"]),
             _usd_bn(tr["recovered_after_legal_final_usd"]), style=style,
         )
-    console.print(t)
+    print_table(t, console)
     tot, prod = summary["totals"], summary["production"]
     t = Table(title="Production and the Mexican Development Fund", show_edge=False)
     t.add_column("figure")
@@ -103,7 +104,7 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
     t.add_row("[bold]to the MDF (USD bn, nominal)[/]", _usd_bn(tot["to_mdf_usd"]))
     t.add_row(f"to the MDF (USD bn, PV at {rate(tot['discount_rate'])})", _usd_bn(tot["to_mdf_pv_usd"]))
     t.add_row("first MDF inflow", tot["first_mdf_period"] or "never")
-    console.print(t)
+    print_table(t, console)
     console.print(f"Wrote [bold]{out / 'cashflows.csv'}[/], [bold]{out / 'summary.json'}[/], "
                   f"[bold]{out / 'report.html'}[/] and [bold]{out / 'results.xlsx'}[/].")
 
@@ -236,10 +237,33 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """``exc`` (Typer's exit 130) was caused by Ctrl-C: a KeyboardInterrupt in its chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def interrupted_line() -> str:
+    """The one line Ctrl-C prints: nothing written, or the files kept (outputs are moved in at the end, so an
+    interruption leaves either none or the ones already moved)."""
+    from naef.commands.common import WRITTEN
+
+    if not WRITTEN:
+        return "interrupted: nothing written"
+    folders = sorted({str(p.parent) for p in WRITTEN})
+    names = ", ".join(p.name for p in WRITTEN)
+    return f"interrupted: kept {names} (in {', '.join(folders)}); the rest was not written"
+
+
 def main() -> None:
     """Entry point: run the app; a NaefError becomes one line on stderr and exit code 2.
 
-    Usage errors (an unknown option, a missing argument) are Typer's own and also exit with code 2.
+    Usage errors (an unknown option, a missing argument) are Typer's own and also exit with code 2. Ctrl-C prints
+    one line ("interrupted: nothing written", or the files kept) and exits with code 130 (128 + SIGINT).
     """
     if threading.current_thread() is threading.main_thread():
         # SIGTERM (timeout, kill, systemd, containers) unwinds like Ctrl-C: cleanup code runs (an unfinished ledger
@@ -250,3 +274,10 @@ def main() -> None:
     except NaefError as exc:
         err_console.print(f"error: {exc}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print(interrupted_line(), highlight=False, markup=False, soft_wrap=True)
+        sys.exit(128 + signal.SIGINT)
+    except SystemExit as exc:
+        if exc.code == 128 + signal.SIGINT and _interrupted(exc):
+            err_console.print(interrupted_line(), highlight=False, markup=False, soft_wrap=True)
+        raise

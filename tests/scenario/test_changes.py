@@ -40,7 +40,7 @@ def test_a_whole_table_can_be_replaced() -> None:
     ({"tranches.coupon_rate": 0.07}, "tranches.coupon_rate", "is not a table"),
     ({"scenario[0]": 1}, "scenario[0]", "is not an array"),
     ({"tranches[0].coupon_rate": -0.5}, "tranches[0].coupon_rate", "greater than or equal to 0"),
-    ({"tranches[0].coupon_rate": "seven"}, "tranches[0].coupon_rate", "valid number"),
+    ({"tranches[0].coupon_rate": "seven"}, "tranches[0].coupon_rate", "must be a number"),
     ({"a..b": 1}, "a..b", "not a key path"),
 ])
 def test_a_bad_change_names_the_key(changes: dict[str, object], key: str, reason: str) -> None:

@@ -100,7 +100,7 @@ def test_python_api_as_in_the_readme() -> None:
         (("[[tranches]]", "[triggers]\nrelease_periods = 0\n\n[[tranches]]"), "triggers.release_periods",
          "greater than or equal to 1"),
         (("opex_usd_per_bbl = 10", 'opex_usd_per_bbl = 10\nshut_in = "sometimes"'), "fields[0].shut_in",
-         "valid boolean"),
+         "must be true or false"),
     ],
 )
 def test_errors_name_the_key_and_the_reason(edit: tuple[str, str], path: str, reason: str) -> None:

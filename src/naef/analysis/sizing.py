@@ -14,6 +14,14 @@ Method
     bisected to a relative tolerance; every evaluation is returned so that a reader
     can check the monotonicity on the run itself.
 
+Progress bound
+    The search knows how many evaluations it can still make (``progress_total`` is told the number of simulations
+    made plus that bound after every evaluation, and the number made at the end): bracketing from ``s = 1`` makes at
+    most ``1 + log2(max_scale)`` evaluations upwards or ``1 + log2(1 / min_scale)`` downwards (7 or 11 with the
+    defaults), and bisecting ``[lo, hi]`` to ``hi - lo <= rel_tol × lo`` at most ``ceil(log2((hi - lo) / (rel_tol ×
+    lo)))`` (9 from a doubling bracket at ``rel_tol = 0.002``; ``lo`` only grows, so the bound only tightens). With
+    ``basis="both"`` the second search's evaluations may be the first's (no new simulation): the bound shrinks.
+
 The rating is the expected-loss rating (EL at the tranche's WAL against Moody's idealized EL table) with
 ``basis="el"``, the default-probability rating (PD at the legal final against the idealized default rates) with
 ``basis="pd"``, or both (``basis="both"``, the default of ``naef size``): the two searches share their evaluations
@@ -36,7 +44,7 @@ from naef.errors import NaefError
 from naef.parallel.runner import Runner
 from naef.scenario.models import Scenario
 
-__all__ = ["SizeEvaluation", "SizeResult", "SizingError", "scale_sizes", "size_search"]
+__all__ = ["SizeEvaluation", "SizeResult", "SizingError", "max_evaluations", "scale_sizes", "size_search"]
 
 
 class SizingError(NaefError):
@@ -120,6 +128,7 @@ def size_search(
     min_scale: float = 1.0 / 1024.0,
     progress: Callable[[int], None] | None = None,
     runner: Runner | None = None,
+    progress_total: Callable[[int], None] | None = None,
 ) -> SizeResult:
     """Largest size whose implied rating is at least ``target_rating`` (module docstring)."""
     check_run_arguments(n_paths=n_paths, seed=seed, chunk_size=chunk_size)
@@ -160,12 +169,25 @@ def size_search(
             evaluations.append(e)
             return e
 
-        best = _bracket_and_bisect(evaluate, rel_tol=rel_tol, max_scale=max_scale, min_scale=min_scale)
+        def bound(remaining: int) -> None:
+            if progress_total is not None:
+                progress_total(len(cache) + remaining + searches_after[0] * per_search)
+
+        best = _bracket_and_bisect(evaluate, rel_tol=rel_tol, max_scale=max_scale, min_scale=min_scale,
+                                   bound=bound)
+        searches_after[0] = max(0, searches_after[0] - 1)
         return SizeResult(target_rating, tranche, one, best, tuple(evaluations))
 
+    per_search = max_evaluations(rel_tol=rel_tol, max_scale=max_scale, min_scale=min_scale)
+    searches_after = [1 if basis == "both" else 0]  # searches still to run after the current one
     if basis != "both":
-        return search(basis)
+        result = search(basis)
+        if progress_total is not None:
+            progress_total(len(cache))
+        return result
     el, pd = search("el"), search("pd")
+    if progress_total is not None:
+        progress_total(len(cache))
     el_size = el.best.size_usd if el.best is not None else -1.0
     pd_size = pd.best.size_usd if pd.best is not None else -1.0
     bind = el if el_size <= pd_size else pd
@@ -173,14 +195,44 @@ def size_search(
                       binding=bind.basis)
 
 
+def _bisections(lo: float, hi: float, rel_tol: float) -> int:
+    """Most bisections of ``[lo, hi]`` until ``hi - lo <= rel_tol × lo`` (``lo`` only grows: a bound)."""
+    width, k = hi - lo, 0
+    while width > rel_tol * lo:
+        width *= 0.5
+        k += 1
+    return k
+
+
+def _halvings(start: float, stop: float, factor: float) -> int:
+    """Evaluations of a bracket walking from ``start`` by ``factor`` while within ``stop`` (inclusive)."""
+    n, scale = 0, start
+    while (scale <= stop) if factor > 1 else (scale >= stop):
+        n += 1
+        scale *= factor
+    return n
+
+
+def max_evaluations(*, rel_tol: float, max_scale: float, min_scale: float) -> int:
+    """The most evaluations one search makes: 1 + the longer bracket walk + the bisections of a doubling
+    bracket (20 with the defaults: 1 + 10 halvings + 9 bisections)."""
+    walk = max(_halvings(2.0, max_scale, 2.0), _halvings(0.5, min_scale, 0.5))
+    return 1 + walk + _bisections(1.0, 2.0, rel_tol)
+
+
 def _bracket_and_bisect(
-    evaluate: Callable[[float], SizeEvaluation], *, rel_tol: float, max_scale: float, min_scale: float
+    evaluate: Callable[[float], SizeEvaluation], *, rel_tol: float, max_scale: float, min_scale: float,
+    bound: Callable[[int], None] | None = None,
 ) -> SizeEvaluation | None:
-    """The largest passing scale: bracket from 1 by doubling or halving, then bisect to ``rel_tol``."""
+    """The largest passing scale: bracket from 1 by doubling or halving, then bisect to ``rel_tol``; ``bound`` is
+    told after every evaluation how many more this search can make at most."""
+    tell = bound if bound is not None else (lambda n: None)
+    bracket_bisections = _bisections(1.0, 2.0, rel_tol)
     first = evaluate(1.0)
     if first.passes:
         lo, hi = first, None
         scale = 2.0
+        tell(_halvings(scale, max_scale, 2.0) + bracket_bisections)
         while scale <= max_scale:
             e = evaluate(scale)
             if not e.passes:
@@ -188,12 +240,15 @@ def _bracket_and_bisect(
                 break
             lo = e
             scale *= 2.0
+            tell(_halvings(scale, max_scale, 2.0) + bracket_bisections)
         if hi is None:
+            tell(0)
             return lo
     else:
         lo_found: SizeEvaluation | None = None
         hi = first
         scale = 0.5
+        tell(_halvings(scale, min_scale, 0.5) + bracket_bisections)
         while scale >= min_scale:
             e = evaluate(scale)
             if e.passes:
@@ -201,15 +256,19 @@ def _bracket_and_bisect(
                 break
             hi = e
             scale /= 2.0
+            tell(_halvings(scale, min_scale, 0.5) + bracket_bisections)
         if lo_found is None:
+            tell(0)
             return None
         lo = lo_found
+    tell(_bisections(lo.scale, hi.scale, rel_tol))
     while (hi.scale - lo.scale) > rel_tol * lo.scale:
         mid = evaluate(0.5 * (lo.scale + hi.scale))
         if mid.passes:
             lo = mid
         else:
             hi = mid
+        tell(_bisections(lo.scale, hi.scale, rel_tol))
     return lo
 
 

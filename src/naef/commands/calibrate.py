@@ -28,6 +28,7 @@ from rich.table import Table
 from rich.text import Text
 
 from naef.analysis.calibrate import SAMPLINGS, CalibrationResult, calibrate_csv
+from naef.commands.common import print_table
 from naef.errors import CliError
 from naef.resources import resolve_history
 
@@ -143,7 +144,7 @@ def _print_table(result: CalibrationResult, console: Console) -> None:
             Text(name), Text(UNITS.get(name, "")), Text(_fmt(value)), Text(_fmt(result.standard_errors[name])),
             Text(_fmt(lo)), Text(_fmt(hi)),
         )
-    console.print(t)
+    print_table(t, console)
     s = Table(title="Sample and fit", show_edge=False, show_header=False)
     s.add_column("item")
     s.add_column("value")
@@ -154,7 +155,7 @@ def _print_table(result: CalibrationResult, console: Console) -> None:
     s.add_row(Text("dt (years)"), Text(f"{result.dt_years:.6g}"))
     s.add_row(Text("log-likelihood"), Text(f"{result.log_likelihood:.3f}"))
     s.add_row(Text("standard errors"), Text(result.to_dict()["standard_error_method"]))
-    console.print(s)
+    print_table(s, console)
     console.print(
         Text(f"95 % intervals: estimate ± {Z_95:.3f} SE; long_run_usd_per_bbl = exp(theta interval), "
              "half_life_years = ln 2 / kappa interval.")

@@ -12,7 +12,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
 
 from naef.errors import CliError
 
@@ -22,9 +25,11 @@ from naef.report.format import bn as usd_bn
 from naef.report.format import plain as num
 
 __all__ = [
+    "WRITTEN",
     "ChunkSizeOption",
     "OptionalPathsOption",
     "PathsOption",
+    "ProgressHandle",
     "SchedulerOption",
     "SeedOption",
     "ThreadsOption",
@@ -32,6 +37,7 @@ __all__ = [
     "console",
     "err_console",
     "num",
+    "print_table",
     "progress_bar",
     "usd_bn",
     "write_outputs",
@@ -69,8 +75,69 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def _fits(table: Table, to: Console) -> bool:
+    """``table`` at its natural width (every header and cell on one line) fits ``to``'s width."""
+    unbounded = to.options.update_width(1_000_000)  # Rich clamps a measurement to the width it is given
+    return Measurement.get(to, unbounded, table).maximum <= to.width
+
+
+def _compact(table: Table) -> Table:
+    """``table`` with no box lines and one space between columns (Rich's ``box=None``, ``pad_edge=False``)."""
+    table.box = None
+    table.padding = (0, 1)
+    table.pad_edge = False
+    table.show_edge = False
+    return table
+
+
+def _vertical(table: Table) -> Table:
+    """``table`` turned on its side: one block per row, each line a header and its value (a header is never cut;
+    a long value folds onto the next line)."""
+    out = Table.grid(padding=(0, 2))
+    out.add_column("header", no_wrap=True, style="dim")
+    out.add_column("value", overflow="fold")
+    columns = table.columns
+    cells = [list(c.cells) for c in columns]
+    for i in range(table.row_count):
+        style = table.rows[i].style or ""
+        if i:
+            out.add_row("", "")
+        for j, column in enumerate(columns):
+            header = column.header if isinstance(column.header, str | Text) else str(column.header)
+            out.add_row(header, cells[j][i], style=style if j else f"bold {style}".strip())
+    return out
+
+
+def print_table(table: Table, to: Console | None = None) -> None:
+    """Print a command's table so that nothing is cut at any width (an 80-column terminal, or stdout piped to a
+    file, which Rich prints 80 wide): as it is when it fits (or has two columns, a figure and its value); else
+    compact (no box lines, one space between columns, Rich's own ``box=None``); else vertically, one block per row
+    with a header and its value on each line.
+
+    Every command prints its tables through here (Rich would otherwise shorten headers to "tran…" and wrap each
+    row over several lines)."""
+    to = to if to is not None else console
+    if len(table.columns) <= 2:
+        # a figure-and-value table: wrapping its values by words is its natural layout (Rich cuts no word that fits)
+        to.print(table)
+        return
+    if not _fits(table, to):
+        _compact(table)
+        if not _fits(table, to):
+            if table.title:
+                to.print(table.title, style="italic")  # the whole width, not the grid's
+            to.print(_vertical(table))
+            return
+    to.print(table)
+
+
+#: the files this process has moved into place (what an interruption reports as kept: ``naef.cli.main``)
+WRITTEN: list[Path] = []
+
+
 def write_outputs(out: Path, files: dict[str, str | bytes]) -> None:
-    """Write all files into ``out`` at once: staged in a temporary folder beside them, then moved in."""
+    """Write all files into ``out`` at once: staged in a temporary folder beside them, then moved in (each file
+    moved is recorded in :data:`WRITTEN`)."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -86,19 +153,35 @@ def write_outputs(out: Path, files: dict[str, str | bytes]) -> None:
                 (stage / name).write_text(content, encoding="utf-8")
         for name in files:
             (stage / name).replace(out / name)
+            WRITTEN.append(out / name)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
 
+class ProgressHandle:
+    """What :func:`progress_bar` yields: call it with ``n`` to advance; :meth:`set_total` when the work learns its
+    true bound (a bisection's, ``naef size``), so the bar's count and ETA are never against a made-up total."""
+
+    def __init__(self, advance: Callable[[int], None], set_total: Callable[[int], None]) -> None:
+        self._advance, self._set_total = advance, set_total
+
+    def __call__(self, n: int) -> None:
+        self._advance(n)
+
+    def set_total(self, total: int) -> None:
+        """The work's bound (done plus the most still to do)."""
+        self._set_total(total)
+
+
 @contextmanager
-def progress_bar(total: int, *, description: str, quiet: bool) -> Iterator[Callable[[int], None]]:
-    """A Rich progress bar with ETA on stderr (nothing when ``quiet``); yields ``advance(n)``."""
+def progress_bar(total: int, *, description: str, quiet: bool) -> Iterator[ProgressHandle]:
+    """A Rich progress bar with ETA on stderr (nothing when ``quiet``); yields a :class:`ProgressHandle`."""
     if quiet:
-        yield lambda n: None
+        yield ProgressHandle(lambda n: None, lambda n: None)
         return
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         TextColumn("ETA"), TimeRemainingColumn(), console=err_console, transient=True,
     ) as bar:
         task = bar.add_task(description, total=total)
-        yield lambda n: bar.advance(task, n)
+        yield ProgressHandle(lambda n: bar.advance(task, n), lambda n: bar.update(task, total=n))

@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.table import Table
 
-from naef.commands.common import console, num, progress_bar, usd_bn, write_outputs
+from naef.commands.common import console, num, print_table, progress_bar, usd_bn, write_outputs
 from naef.report.format import pct as _pct
 from naef.report.format import pct_se, rate, usd_per_bbl
 from naef.scenario.models import Scenario
@@ -39,14 +39,14 @@ def print_mc_summary(summary: dict[str, Any], out: Path | None) -> None:
             tr["default_date"]["p50"] or "none", usd_bn(tr["unpaid_at_legal_final_usd"]["mean"]),
             usd_bn(tr["recovered_after_legal_final_usd"]["mean"]),
         )
-    console.print(t)
+    print_table(t, console)
     m = summary["mdf"]
     t = Table(title="The Mexican Development Fund (USD bn)", show_edge=False)
     for col in ("inflows", "P10", "P50", "P90", "mean"):
         t.add_column(col, justify="left" if col == "inflows" else "right")
     t.add_row("nominal", *(usd_bn(m["nominal_usd"][k]) for k in ("p10", "p50", "p90", "mean")))
     t.add_row(f"PV at {rate(m['discount_rate'])}", *(usd_bn(m["pv_usd"][k]) for k in ("p10", "p50", "p90", "mean")))
-    console.print(t)
+    print_table(t, console)
     eod = summary["event_of_default"]
     console.print("Event of default (senior interest unpaid beyond the grace, or debt owed after a legal final): "
                   f"{pct_se(eod['probability'], eod['se'])}; "
@@ -61,7 +61,7 @@ def print_mc_summary(summary: dict[str, Any], out: Path | None) -> None:
             w, o = row["with_hedge"], row["without_hedge"]
             t.add_row(row["name"], _pct(w["pd"]), _pct(o["pd"]), _pct(w["expected_loss"]), _pct(o["expected_loss"]),
                       w["implied_rating"], o["implied_rating"])
-        console.print(t)
+        print_table(t, console)
         console.print(
             f"Premium value {usd_bn(hedge['premium_value_usd'])} bn; MDF P50 nominal "
             f"{usd_bn(hedge['mdf_with_hedge']['nominal_usd']['p50'])} bn with, "

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from naef.commands.common import write_outputs
+from naef.commands.common import print_table, write_outputs
 from naef.commands.reporting import PdfOption, add_deterministic_report, portfolio_section
 from naef.errors import CliError
 from naef.report.format import bn, usd_m
@@ -364,6 +365,46 @@ def _headline(result: dict[str, Any]) -> str:
             f"{h['year']} on {done:.0%}.")
 
 
+_TAIL = re.compile(r" \([^()]*\)$")
+
+
+def rejection_groups(rejected: list[dict[str, Any]]) -> list[tuple[list[str], str]]:
+    """The rejected projects grouped by their reason without its project's own figures (the bracket at the end,
+    such as "(ENPV per dollar 0.212 if started in 2030)"): (ids, reason) in first-seen order; a group of one keeps
+    its whole reason. Repeated identical refusals become one row with a count."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rejected:
+        groups.setdefault(_TAIL.sub("", r["reason"]), []).append(r)
+    return [([r["id"] for r in rs], rs[0]["reason"] if len(rs) == 1 else head) for head, rs in groups.items()]
+
+
+def _print_rejected(result: dict[str, Any], console: Console) -> None:
+    """One line when the budget is zero (the MDF can count on nothing, so nothing could be chosen); otherwise the
+    rejected projects, identical refusals on one row with their count (each project's own reason is in --json and
+    in appraisal.csv)."""
+    run, rejected = result["run"], result["rejected"]
+    if not rejected:
+        return
+    if sum(result["budget_usd_by_year"].values()) <= 0.0:
+        given = run["budget"] == "given"
+        years = sorted(result["budget_usd_by_year"])
+        span = f"{years[0]}-{years[-1]}" if years else "the budget's years"
+        console.print(Text(
+            f"The MDF can count on USD 0 in {span} "
+            + ("(the budget given with --budget-usd-by-year)" if given else
+               f"with probability {run['confidence']:.0%} (--confidence)")
+            + f": all {len(rejected)} projects of the pipeline are rejected, none can be paid for "
+              "(each project's reason is in --json and in appraisal.csv with --out)."))
+        return
+    t = Table(title="Rejected projects", show_edge=False)
+    t.add_column("id", overflow="fold")
+    t.add_column("why it lost", overflow="fold")
+    for ids, reason in rejection_groups(rejected):
+        label = ids[0] if len(ids) == 1 else f"{len(ids)} projects: {', '.join(ids)}"
+        t.add_row(Text(label), Text(reason))
+    print_table(t, console)
+
+
 def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
     run, sc, pb = result["run"], result["scenario"], result["price_basis"]
     money = pb["label"]
@@ -383,7 +424,7 @@ def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
     for s in result["selected"]:
         t.add_row(Text(s["id"]), str(s["start_year"]), s["sector"], s["state"], _m(s["expected_cost_usd"]),
                   _m(s["enpv_usd"]))
-    console.print(t)
+    print_table(t, console)
     total_cost = sum(s["expected_cost_usd"] for s in result["selected"])
     total_budget = sum(result["budget_usd_by_year"].values())
     console.print(Text(f"{len(result['selected'])} projects, expected cost {money} {bn(total_cost)} bn of a budget "
@@ -406,16 +447,11 @@ def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
         unit = " m/project" if per_project else ""
         t.add_row(Text(b["name"]), "yes" if b["binding_in_milp"] else "no", _m(b["slack"]),
                   f"{lp / scale:.4f}{unit}", f"{b['confirmed_value'] / scale:.4f}{unit}", Text(b["status"]))
-    console.print(t)
+    print_table(t, console)
     console.print(Text("Budget rows: the value of one more dollar received in that year (it relaxes every later "
                        "year's cumulative budget: the LP value is the sum of the budget duals from that year on). "
                        "Floors: ENPV per dollar of shortfall allowed."))
-    t = Table(title="Rejected projects", show_edge=False)
-    t.add_column("id", no_wrap=True)
-    t.add_column("why it lost", overflow="fold")
-    for r in result["rejected"]:
-        t.add_row(Text(r["id"]), Text(r["reason"]))
-    console.print(t)
+    _print_rejected(result, console)
     h = result["outcomes"]["at_horizon"]
     console.print(Text(
         f"Along the paths, by {h['year']}: projects finished P10/P50/P90 {h['projects_finished_p10']:.0f} / "
@@ -431,7 +467,7 @@ def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
     for j in result["outcomes"]["jobs_by_state"]:
         t.add_row(f"{j['state']} {j['state_name']}", f"{j['job_years_p10']:,.0f}", f"{j['job_years_p50']:,.0f}",
                   f"{j['job_years_p90']:,.0f}")
-    console.print(t)
+    print_table(t, console)
     if out is not None:
         console.print(Text(f"Wrote {', '.join(sorted(output_files(result)))} to {out}."))
 

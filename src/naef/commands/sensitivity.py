@@ -20,7 +20,15 @@ from rich.text import Text
 
 from naef.analysis.factor_analysis import OUTPUTS
 from naef.analysis.factors import FACTORS
-from naef.commands.common import PathsOption, SchedulerOption, SeedOption, WorkersOption, progress_bar, write_outputs
+from naef.commands.common import (
+    PathsOption,
+    SchedulerOption,
+    SeedOption,
+    WorkersOption,
+    print_table,
+    progress_bar,
+    write_outputs,
+)
 from naef.commands.reporting import PdfOption, add_deterministic_report
 from naef.report import format as fmt
 from naef.studies.sensitivity import DEFAULT_PATHS, DEFAULT_SAMPLES, parse_inputs, parse_method
@@ -68,7 +76,7 @@ def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
     for f in result["factors"]:
         t.add_row(Text(f["name"]), Text(f["unit"]), Text(_fmt_num(f["base"])), Text(_fmt_num(f["low"])),
                   Text(_fmt_num(f["high"])), Text(f["range_source"]))
-    console.print(t)
+    print_table(t, console)
     for o in OUTPUTS:
         console.print(Text(f"{o.name}: {o.description} ({o.unit})"))
     units = {o.name: o.unit for o in OUTPUTS}
@@ -83,7 +91,7 @@ def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
                           Text(_fmt_value(row["output_low"], units[o.name])),
                           Text(_fmt_value(row["output_high"], units[o.name])),
                           Text(_fmt_value(row["swing"], units[o.name])))
-            console.print(t)
+            print_table(t, console)
     else:
         for o in OUTPUTS:
             res = result["sobol"][o.name]
@@ -96,7 +104,7 @@ def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
             for row in rows:
                 t.add_row(Text(row["factor"]), *(Text("—" if row[k] is None else f"{row[k]:.3f}")
                                                  for k in ("S1", "S1_conf", "ST", "ST_conf")))
-            console.print(t)
+            print_table(t, console)
             if res["constant"]:
                 console.print(Text(f"{o.name} did not vary over the sample: its indices are undefined (0 / 0)."))
         console.print(Text("S1: first-order index (share of the output's variance due to the input alone); ST: "

@@ -16,6 +16,7 @@ from naef.commands.common import (
     WorkersOption,
     console,
     num,
+    print_table,
     progress_bar,
     usd_bn,
     write_outputs,
@@ -68,7 +69,7 @@ def register(app: typer.Typer) -> None:
         sc = load_scenario(scenario)
         with progress_bar(SIZE_UNITS, description="sizes", quiet=quiet or as_json) as advance:
             study = size_study(sc, settings, target_rating=target_rating, tranche=tranche, basis=basis,
-                               progress=advance)
+                               progress=advance, progress_total=advance.set_total)
         result = study.result
         if out is not None:
             files = study.files()
@@ -103,4 +104,4 @@ def register(app: typer.Typer) -> None:
         for e in result.evaluations:
             t.add_row(num(e.scale, "{:.4f}"), usd_bn(e.size_usd), f"{e.pd:.2%}", f"{e.expected_loss:.3%}",
                       e.implied_rating, "yes" if e.passes else "no")
-        console.print(t)
+        print_table(t, console)

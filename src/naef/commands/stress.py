@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from naef.commands.common import SchedulerOption, WorkersOption, num, usd_bn, write_outputs
+from naef.commands.common import SchedulerOption, WorkersOption, num, print_table, usd_bn, write_outputs
 from naef.commands.reporting import PdfOption, add_deterministic_report
 from naef.report.format import pct, rate, usd_per_bbl
 from naef.studies.settings import RunSettings
@@ -72,7 +72,7 @@ def print_stress(summary: dict[str, Any], console: Console, out: Path | None = N
             num(p["min_dscr"]), str(p["cash_trap_periods"]), p["event_of_default_date"] or "—",
             style="red" if p["event_of_default_date"] else "",
         )
-    console.print(t)
+    print_table(t, console)
     t = Table(title="Tranches under stress (USD bn; interest shortfalls are arrears carried)", show_edge=False)
     for col in ("path", "tranche", "default", "loss", "first shortfall", "max I short", "I short at end",
                 "unpaid at legal final", "paid after it"):
@@ -85,7 +85,7 @@ def print_stress(summary: dict[str, Any], console: Console, out: Path | None = N
                 usd_bn(tr["unpaid_at_legal_final_usd"]), usd_bn(tr["recovered_after_legal_final_usd"]),
                 style="red" if tr["defaulted"] else "",
             )
-    console.print(t)
+    print_table(t, console)
     src = summary["episodes_source"]
     starts = sorted({p["replay_start_date"] for p in summary["paths"] if p.get("replay_start_date")})
     where = f"on {', '.join(starts)}" if starts else "at the scenario's first quarter"

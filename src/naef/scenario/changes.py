@@ -14,7 +14,7 @@ from typing import Any, Self, cast
 
 from pydantic import BaseModel, ValidationError
 
-from naef.scenario.errors import ScenarioError, first_error
+from naef.scenario.errors import ScenarioError, first_error, validate_strict
 
 __all__ = ["WithChanges", "parse_key"]
 
@@ -84,7 +84,7 @@ class WithChanges:
         for key, value in changes.items():
             _set(data, key, value)
         try:
-            return cast(Self, type(model).model_validate(data))
+            return cast(Self, validate_strict(type(model), data))
         except ValidationError as exc:
-            path, msg = first_error(exc)
+            path, msg = first_error(exc, type(model))
             raise ScenarioError(f"{path or '(top level)'}: {msg}", path=path) from None

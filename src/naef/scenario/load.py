@@ -24,7 +24,7 @@ from naef.resources import (
     read_package_text,
     resolve_history,
 )
-from naef.scenario.errors import ScenarioError, first_error
+from naef.scenario.errors import ScenarioError, first_error, validate_strict
 from naef.scenario.models import Scenario
 
 __all__ = ["ScenarioError", "content_hash", "load_scenario", "scenario_identity", "shipped_scenarios"]
@@ -108,9 +108,9 @@ def _parse(text: str, origin: str, base: Path | None = None) -> Scenario:
         raise ScenarioError(f"{origin}: {where}TOML syntax error: {exc}", path=path) from None
     _attach_history(data, origin, base if base is not None else Path.cwd())
     try:
-        return Scenario.model_validate(data)
+        return validate_strict(Scenario, data)
     except ValidationError as exc:
-        path, msg = first_error(exc)
+        path, msg = first_error(exc, Scenario)
         raise ScenarioError(f"{origin}: {path or '(top level)'}: {msg}", path=path) from None
 
 

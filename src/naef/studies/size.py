@@ -15,7 +15,8 @@ from naef.studies.settings import RunSettings
 
 __all__ = ["SIZE_UNITS", "SizeStudy", "size"]
 
-#: the progress bar's total for a search (its evaluations are usually fewer)
+#: the progress bar's first total: the most simulations of a search on both bases with the default tolerance and
+#: scale limits (2 × 20, ``naef.analysis.sizing.max_evaluations``); the search lowers it as it learns its bound
 SIZE_UNITS = 40
 
 
@@ -49,15 +50,17 @@ class SizeStudy:
 
 def size(scenario: Scenario, settings: RunSettings | None = None, *, target_rating: str = "Baa3",
          tranche: str | None = None, basis: str = "both",
-         progress: Callable[[int], None] | None = None) -> SizeStudy:
+         progress: Callable[[int], None] | None = None,
+         progress_total: Callable[[int], None] | None = None) -> SizeStudy:
     """Find the largest size of ``tranche`` (or of the whole programme, pro rata) whose implied rating is at
     least ``target_rating`` on ``basis`` (``"el"``: expected loss at the WAL; ``"pd"``: default probability at
     the legal final; ``"both"``: each, the smaller size binding), every size on the same ``settings.paths`` paths
-    (common random numbers)."""
+    (common random numbers). ``progress(n)`` counts simulations; ``progress_total(n)`` is told the bound on them as
+    the search learns it (``naef.analysis.sizing``)."""
     chosen = settings if settings is not None else RunSettings()
     chosen_basis = cast(Literal["el", "pd", "both"], basis)  # size_search names an unknown basis
     with chosen.runner() as runner:
         result = size_search(scenario, target_rating=target_rating, tranche=tranche, basis=chosen_basis,
                              n_paths=chosen.paths, seed=chosen.seed, chunk_size=chosen.chunk_size,
-                             progress=progress, runner=runner)
+                             progress=progress, runner=runner, progress_total=progress_total)
     return SizeStudy(scenario=scenario, settings=chosen, result=result)
