@@ -154,6 +154,7 @@ def run(
     else:
         settings = RunSettings(threads=threads, engine=chosen_engine)
     sc = load_scenario(scenario)
+    _warn(sc)
     folder = out if out is not None else Path("out") / sc.scenario.name
     if paths is not None:
         from naef.commands.montecarlo import run_mc
@@ -177,6 +178,15 @@ def validate(
 
     sc = load_scenario(scenario)
     console.print(f"ok: {sc.scenario.name} (sha256 {content_hash(sc)})", soft_wrap=True, highlight=False)
+    _warn(sc)
+
+
+def _warn(sc: Any) -> None:
+    """The scenario's warnings (a valid scenario the naef authors would question), one line each on stderr."""
+    from naef.scenario.exports import pledge_warnings
+
+    for line in pledge_warnings(sc):
+        typer.echo(f"warning: {line}", err=True)
 
 
 @app.command()

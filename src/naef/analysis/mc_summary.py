@@ -33,6 +33,7 @@ from naef.engine.montecarlo import deterministic_setup_inputs, run_chunk
 from naef.engine.originator import cumulative_default_probability
 from naef.engine.path_stats import ExactPaths, PathStats
 from naef.engine.results import tranche_row
+from naef.scenario.exports import pledge_warnings
 from naef.scenario.load import scenario_identity
 from naef.version import __version__
 
@@ -283,6 +284,7 @@ def build_mc_summary(
         },
         "issuance_usd": float(setup.spec.proceeds_usd.sum()),
         "rating_cap": rating_cap(sc).to_dict(),
+        "warnings": pledge_warnings(sc),
         "originator_default": originator_default_facts(setup),
         "tranches": tranches,
         "event_of_default": {"probability": eod, "se": eod_se},
