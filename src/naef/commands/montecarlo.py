@@ -79,7 +79,11 @@ def print_mc_summary(summary: dict[str, Any], out: Path | None) -> None:
                       w["implied_rating"], o["implied_rating"])
         console.print(t)
         console.print(
-            f"Premium value {usd_bn(hedge['premium_value_usd'])} bn; MDF P50 nominal "
+            f"Premium value {usd_bn(hedge['premium_value_usd'])} bn ("
+            + "; ".join(f"{r.get('volatility_basis', 'flat')} volatility, flat {r.get('volatility', 0):.0%}: "
+                        f"{usd_bn(r.get('premium_value_flat_usd', r['premium_value_usd']))} bn; borne by "
+                        f"{r.get('premium_borne_by', r['premium_paid_from'])}" for r in hedge["hedges"])
+            + f"); MDF P50 nominal "
             f"{usd_bn(hedge['mdf_with_hedge']['nominal_usd']['p50'])} bn with, "
             f"{usd_bn(hedge['mdf_without_hedge']['nominal_usd']['p50'])} bn without.", highlight=False,
         )

@@ -20,12 +20,21 @@ import csv
 import functools
 import io
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from naef.resources import read_data_text
 
-if TYPE_CHECKING:
-    from naef.scenario.models import Collateral, Scenario
+
+class Collateral(Protocol):
+    """What the check reads of ``naef.scenario.models.Collateral`` (not imported: models imports this module)."""
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def pledged_exports_profile(self) -> tuple[Any, ...]: ...
+
+    def pledged_bpd_in_year(self, year: int) -> float: ...
 
 __all__ = ["WARN_SHARE", "ExportRow", "check_pledge_limit", "exports_bpd", "pemex_exports", "pledge_warnings"]
 
@@ -79,9 +88,10 @@ def check_pledge_limit(collateral: Collateral, *, first_year: int, last_year: in
                 "naef/data/pemex/crude_exports.csv)")
 
 
-def pledge_warnings(scenario: Scenario) -> list[str]:
-    """One line per run of years whose pledge exceeds half of PEMEX's exports reported or projected for them."""
-    c = scenario.collateral
+def pledge_warnings(scenario: Any) -> list[str]:
+    """One line per run of years whose pledge exceeds half of PEMEX's exports reported or projected for them
+    (``scenario``: a ``naef.scenario.models.Scenario``)."""
+    c: Collateral = scenario.collateral
     if c.source != "incremental_plus_exports":
         return []
     head = scenario.scenario

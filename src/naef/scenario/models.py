@@ -473,6 +473,10 @@ class Hedge(_Model):
     # ILLUSTRATIVE: a round US dollar rate (US Treasury yields were about 4 % in 2025)
     risk_free_rate: Annotated[float, Field(ge=-0.05, le=0.5, allow_inf_nan=False)] = 0.04
     premium: Literal["proceeds", "collections"] = "proceeds"
+    # "model": each expiry's premium uses the variance of the log price at that expiry under the scenario's own
+    # price model ([price.stochastic]: gbm, ou or schwartz_smith; closed forms), the flat-volatility premium shown
+    # beside it; "flat": the flat `volatility` (also what a deck-only or bootstrap scenario uses)
+    volatility_from: Literal["model", "flat"] = "model"
     source: str = ""
 
     @model_validator(mode="after")
