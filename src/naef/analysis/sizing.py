@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from naef.analysis.mc_summary import tranche_risk
 from naef.analysis.montecarlo import simulate_paths
-from naef.analysis.ratings import MOODYS_RATINGS, RatingError, rating_at_least, rating_cap
+from naef.analysis.ratings import MOODYS_RATINGS, RatingError, load_table, rating_at_least, rating_cap
 from naef.engine.montecarlo import prepare
 from naef.engine.run_arguments import check_run_arguments
 from naef.errors import NaefError
@@ -142,6 +142,8 @@ def size_search(
     if tranche is not None and tranche not in names:
         raise SizingError(f"--tranche: no tranche {tranche!r} in the scenario (tranches: {', '.join(names)})")
     base_size = sum(t.size_usd for t in scenario.tranches if tranche is None or t.name == tranche)
+    for table in ("moodys_idealized_el", "moodys_idealized_pd"):
+        load_table(table)  # both bases read them: a broken install says so before anything is decided
     cap = rating_cap(scenario)
     if not rating_at_least(cap.cap, target_rating):
         # no size reaches the target: every implied rating is at most the cap, whatever the structure
