@@ -154,7 +154,6 @@ def run(
     else:
         settings = RunSettings(threads=threads, engine=chosen_engine)
     sc = load_scenario(scenario)
-    _warn(sc)
     folder = out if out is not None else Path("out") / sc.scenario.name
     if paths is not None:
         from naef.commands.montecarlo import run_mc
