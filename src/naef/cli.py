@@ -178,6 +178,15 @@ def validate(
 
     sc = load_scenario(scenario)
     console.print(f"ok: {sc.scenario.name} (sha256 {content_hash(sc)})", soft_wrap=True, highlight=False)
+    _warn(sc)
+
+
+def _warn(sc: Any) -> None:
+    """The scenario's warnings (a valid scenario the naef authors would question), one line each on stderr."""
+    from naef.scenario.exports import pledge_warnings
+
+    for line in pledge_warnings(sc):
+        typer.echo(f"warning: {line}", err=True)
 
 
 @app.command()

@@ -89,3 +89,16 @@ def test_higher_volatility_never_lowers_any_pd() -> None:
     for a, b in zip(base, wild, strict=True):
         se = float(np.hypot(a["pd_se"], b["pd_se"]))  # type: ignore[arg-type]
         assert b["pd"] >= a["pd"] - 2 * se, (a["name"], a["pd"], b["pd"])  # type: ignore[operator]
+
+
+def test_a_better_originator_rating_never_worsens_a_rating() -> None:
+    """PEMEX at Baa1 instead of B1 (the same uniforms give a later default or none, and a higher cap): no
+    tranche's PD or EL rises beyond two standard errors, and no structural or implied rating falls."""
+    from naef.analysis.ratings import rating_at_least
+
+    base, _ = _risk(BASELINE)
+    better, _ = _risk(_with(BASELINE, originator={"rating": "Baa1"}))
+    _no_worse(better, base)
+    for a, b in zip(base, better, strict=True):
+        for key in ("structural_rating", "implied_rating", "implied_rating_pd"):
+            assert rating_at_least(b[key], a[key]), (a["name"], key, a[key], b[key])

@@ -88,8 +88,29 @@ def test_bad_run_options_exit_2_with_one_line_and_write_nothing(tmp_path: Path, 
     assert not (tmp_path / "o").exists()
 
 
+def _structure_only(tmp_path: Path) -> str:
+    """The baseline with an Aaa originator under an Aaa ceiling: no cap and (almost) no originator default, so that
+    the search runs on the structure alone (issue 13 item 4 puts PEMEX's B1 + 2 = Ba2 above every size)."""
+    from naef.resources import read_package_text
+
+    text = read_package_text("naef.scenario", "scenarios", "baseline.toml")
+    path = tmp_path / "structure.toml"
+    path.write_text(text + '\n[originator]\nrating = "Aaa"\n\n[sovereign]\ncountry_ceiling = "Aaa"\n',
+                    encoding="utf-8")
+    return str(path)
+
+
+def test_size_of_the_baseline_names_the_cap_that_binds(tmp_path: Path) -> None:
+    proc = run_naef("size", "--target-rating", "Baa3", "--paths", "200", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = " ".join(proc.stdout.split())  # as one line, however the console wrapped it
+    assert "Rating cap Ba2: PEMEX B1 + 2 notches = Ba2, Mexico's country ceiling A3" in out
+    assert "Binding: the rating cap" in out
+
+
 def test_size_finds_a_passing_size_with_every_evaluation(tmp_path: Path) -> None:
-    proc = run_naef("size", "--target-rating", "A3", "--paths", "400", "--json", cwd=tmp_path)
+    proc = run_naef("size", _structure_only(tmp_path), "--target-rating", "A3", "--paths", "400", "--json",
+                    cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout)
     assert r["target_rating"] == "A3"
@@ -102,7 +123,8 @@ def test_size_finds_a_passing_size_with_every_evaluation(tmp_path: Path) -> None
 
 
 def test_size_of_one_tranche(tmp_path: Path) -> None:
-    proc = run_naef("size", "--target-rating", "B3", "--tranche", "B", "--paths", "300", "--json", cwd=tmp_path)
+    proc = run_naef("size", _structure_only(tmp_path), "--target-rating", "B3", "--tranche", "B", "--paths", "300",
+                    "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout)
     assert r["tranche"] == "B"

@@ -104,7 +104,11 @@ def scenario_dicts(draw: st.DrawFn) -> dict[str, Any]:
             "trap_sweep": draw(st.booleans()),
             "release_periods": draw(st.integers(1, 4)),
         },
-        "uncertainty": {"fields": draw(st.booleans())},
+        "uncertainty": {"fields": draw(st.booleans()), "originator": draw(st.booleans())},
+        # a poor originator defaults on some of a handful of paths: its effect is exercised
+        "originator": {"rating": draw(st.sampled_from(["Aaa", "Baa2", "B1", "B3"])),
+                       "operating_continuity": draw(st.sampled_from([0.0, 0.65, 1.0])),
+                       "exports_stop_on_default": draw(st.booleans())},
         "fiscal": draw(
             st.sampled_from(
                 [
@@ -114,10 +118,18 @@ def scenario_dicts(draw: st.DrawFn) -> dict[str, Any]:
             )
         ),
     }
-    if exports:
+    if exports and draw(st.booleans()):
         data["collateral"] = {
             "source": "incremental_plus_exports",
             "pledged_exports_bpd": draw(st.floats(1e3, 2e5)),
+        }
+    elif exports:  # a profile by year: steps inside the horizon
+        first = draw(st.integers(year0, year0 + years - 1))
+        data["collateral"] = {
+            "source": "incremental_plus_exports",
+            "pledged_exports_profile": [[first, draw(st.floats(1e3, 2e5))],
+                                        [first + 1, draw(st.floats(1e3, 2e5))]][: 1 if first + 1 >= year0 + years
+                                                                                 else 2],
         }
     if has_gas:
         data["gas_price"] = {"deck": deck(0.0, 12.0)}

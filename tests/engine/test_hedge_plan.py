@@ -26,7 +26,7 @@ def hedged(**hedge: object) -> Scenario:
 @pytest.mark.parametrize("premium", ["proceeds", "collections"])
 def test_collar_premium_is_quantlibs_black_price_on_the_deck(premium: str) -> None:
     sc = hedged(kind="collar", put_strike_usd_per_bbl=55.0, call_strike_usd_per_bbl=85.0, volatility=0.32,
-                risk_free_rate=0.035, premium=premium)
+                risk_free_rate=0.035, premium=premium, volatility_from="flat")
     grid = grid_of(sc)
     plan = hedge_plan_of(sc, grid)
     expected_oil = operations(sc, grid, deterministic_inputs(sc, grid)).oil_bbl[0]
@@ -76,3 +76,72 @@ def test_a_put_adds_its_payoff_to_collections_and_a_collar_gives_up_the_upside()
 def test_bad_hedges_are_refused(hedge: dict[str, object], needle: str) -> None:
     with pytest.raises(ValueError, match=needle):
         hedged(**hedge)
+
+
+MODELS = {
+    "gbm": {"model": "gbm", "mu": 0.01, "sigma": 0.35},
+    "ou": {"model": "ou", "kappa": 0.2, "long_run_usd_per_bbl": 66.8, "sigma": 0.47},
+    "schwartz_smith": {"model": "schwartz_smith", "kappa": 0.6, "sigma_chi": 0.35, "sigma_xi": 0.15, "rho": 0.3,
+                       "chi0": 0.05},
+}
+
+
+def _model_var(name: str, t: float) -> float:
+    """Var[ln S_T] by hand (issue 13 item 6): GBM s^2 T; OU s^2 (1 - e^(-2kT)) / (2k); Schwartz-Smith (2000)
+    eq. 3: (1 - e^(-2kT)) sc^2 / (2k) + sx^2 T + 2 (1 - e^(-kT)) rho sc sx / k."""
+    m = MODELS[name]
+    if name == "gbm":
+        return float(m["sigma"]) ** 2 * t
+    k = float(m["kappa"])
+    if name == "ou":
+        return float(m["sigma"]) ** 2 * (1 - math.exp(-2 * k * t)) / (2 * k)
+    sc, sx, rho = float(m["sigma_chi"]), float(m["sigma_xi"]), float(m["rho"])
+    return (1 - math.exp(-2 * k * t)) * sc**2 / (2 * k) + sx**2 * t + 2 * (1 - math.exp(-k * t)) * rho * sc * sx / k
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_model_premium_is_quantlibs_black_price_with_the_models_variance(name: str) -> None:
+    data = hedged(kind="collar", put_strike_usd_per_bbl=55.0, call_strike_usd_per_bbl=85.0, volatility=0.30,
+                  risk_free_rate=0.04, premium="collections").model_dump()
+    data["price"]["stochastic"] = MODELS[name]
+    sc = Scenario.model_validate(data)
+    grid = grid_of(sc)
+    plan = hedge_plan_of(sc, grid)
+    forward = deck_prices(deck=sc.price.deck, decimal_years=grid.mid_decimal_year)
+    total = flat = 0.0
+    for t in range(grid.n):
+        if plan.notional_bbl[t] == 0.0:
+            continue
+        tt = 0.5 * (grid.t_start_years[t] + grid.t_end_years[t])
+        df = math.exp(-0.04 * tt)
+        sd = math.sqrt(_model_var(name, tt))
+        unit = (ql.blackFormula(ql.Option.Put, 55.0, float(forward[t]), sd, df)
+                - ql.blackFormula(ql.Option.Call, 85.0, float(forward[t]), sd, df))
+        assert plan.premium_from_collections_usd[t] == pytest.approx(plan.notional_bbl[t] * unit / df, rel=1e-9)
+        total += plan.notional_bbl[t] * unit
+        sd0 = 0.30 * math.sqrt(tt)
+        flat += plan.notional_bbl[t] * (ql.blackFormula(ql.Option.Put, 55.0, float(forward[t]), sd0, df)
+                                        - ql.blackFormula(ql.Option.Call, 85.0, float(forward[t]), sd0, df))
+    (row,) = plan.rows
+    assert plan.premium_value_usd == pytest.approx(total, rel=1e-9)
+    assert row["premium_value_flat_usd"] == pytest.approx(flat, rel=1e-9)
+    assert row["volatility_basis"] == "price model"
+    assert row["premium_borne_by"].startswith("collections")
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_model_volatility_matches_the_variance_of_simulated_log_prices(name: str) -> None:
+    from naef.engine.hedge_plan import model_volatility
+
+    data = BASE.model_dump()
+    data["price"]["stochastic"] = MODELS[name]
+    sc = Scenario.model_validate(data)
+    model = sc.price.stochastic
+    assert model is not None
+    t = np.array([0.5, 3.0, 5.0, 8.0])
+    paths = model.simulate(spot_usd_per_bbl=70.0, times_years=t, n_paths=40_000, rng=np.random.default_rng(3))
+    var_mc = np.log(paths).var(axis=0, ddof=1)
+    var_model = model_volatility(sc, t) ** 2 * t
+    # the sample variance of n normal draws has a standard error of var sqrt(2 / (n - 1))
+    assert np.all(np.abs(var_mc - var_model) <= 4 * var_model * math.sqrt(2 / 39_999)), (var_mc, var_model)
+    np.testing.assert_allclose(var_model, [_model_var(name, x) for x in t], rtol=1e-12)

@@ -101,6 +101,23 @@ def test_python_api_as_in_the_readme() -> None:
          "greater than or equal to 1"),
         (("opex_usd_per_bbl = 10", 'opex_usd_per_bbl = 10\nshut_in = "sometimes"'), "fields[0].shut_in",
          "must be true or false"),
+        # issue 13 item 4: the originator, the sovereign and the pledge profile
+        (("[[tranches]]", '[originator]\nrating = "BB+"\n\n[[tranches]]'), "originator.rating",
+         "unknown rating 'BB+'"),
+        (("[[tranches]]", '[sovereign]\ncountry_ceiling = "Caa1"\n\n[[tranches]]'), "sovereign.country_ceiling",
+         "unknown rating 'Caa1'"),
+        (("[[tranches]]", "[originator]\nmax_uplift_notches = 11\n\n[[tranches]]"), "originator.max_uplift_notches",
+         "less than or equal to 10"),
+        (("[[tranches]]", "[originator]\nmax_uplift_notches = -1\n\n[[tranches]]"), "originator.max_uplift_notches",
+         "greater than or equal to 0"),
+        (("[[tranches]]", "[originator]\noperating_continuity = 1.2\n\n[[tranches]]"),
+         "originator.operating_continuity", "less than or equal to 1"),
+        (("[[tranches]]", '[collateral]\nsource = "incremental_plus_exports"\n'
+          "pledged_exports_profile = [[2028, 100000], [2030, -5]]\n\n[[tranches]]"),
+         "collateral.pledged_exports_profile[1][1]", "greater than or equal to 0"),
+        (("[[tranches]]", '[collateral]\nsource = "incremental_plus_exports"\npledged_exports_bpd = 900000\n\n'
+          "[[tranches]]"), "collateral.pledged_exports_bpd",
+         "900,000 bbl/d pledged in 2027 is more than PEMEX's crude exports of 2024 (811,000 bbl/d"),
     ],
 )
 def test_errors_name_the_key_and_the_reason(edit: tuple[str, str], path: str, reason: str) -> None:

@@ -40,8 +40,11 @@ def test_monte_carlo_from_python_is_the_analysis_run() -> None:
 def test_size_from_python_is_the_search() -> None:
     settings = naef.RunSettings(seed=2, paths=256)
     senior = BASELINE.tranches[0].name
-    study = naef.size(BASELINE, settings, target_rating="Ba3", tranche=senior)
-    direct = size_search(BASELINE, target_rating="Ba3", tranche=senior, n_paths=256, seed=2)
+    # the structure alone (no originator default, no cap): the search finds a size
+    sc = BASELINE.with_changes({"originator.rating": "Aaa", "sovereign.country_ceiling": "Aaa",
+                                "uncertainty.originator": False})
+    study = naef.size(sc, settings, target_rating="Ba3", tranche=senior)
+    direct = size_search(sc, target_rating="Ba3", tranche=senior, n_paths=256, seed=2)
     assert study.result.basis == direct.basis == "both"  # one default basis for the study and the search
     assert study.result == direct
     assert study.best is not None

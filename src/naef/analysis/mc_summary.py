@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from naef.analysis.ratings import BELOW_SCALE, RatingError, implied_rating
+from naef.analysis.ratings import BELOW_SCALE, RatingError, cap_rating, implied_rating, rating_cap
 from naef.engine.credit import period_end_date
 from naef.engine.mc_types import MonteCarloSetup
 from naef.engine.metrics import (
@@ -30,8 +30,10 @@ from naef.engine.metrics import (
     T_UNPAID_LF,
 )
 from naef.engine.montecarlo import deterministic_setup_inputs, run_chunk
+from naef.engine.originator import cumulative_default_probability
 from naef.engine.path_stats import ExactPaths, PathStats
 from naef.engine.results import tranche_row
+from naef.scenario.exports import pledge_warnings
 from naef.scenario.load import scenario_identity
 from naef.version import __version__
 
@@ -92,6 +94,7 @@ def tranche_risk(setup: MonteCarloSetup, mt: Array | PathStats) -> list[dict[str
     n = stats.n_paths
     if n == 0:
         raise RatingError("defaulted: needs at least one path")
+    cap = rating_cap(setup.scenario)
     rows = []
     for j, sch in enumerate(setup.spec.tranches):
         t = by_name[sch.name]
@@ -101,6 +104,11 @@ def tranche_risk(setup: MonteCarloSetup, mt: Array | PathStats) -> list[dict[str
         el, el_se = stats.loss_mean_se(j)
         wal_mean = stats.wal_mean(j)
         legal_years = float(t.legal_final_years_or_maturity)
+        structural = _rating_or_none(el, wal_mean if math.isfinite(wal_mean) else legal_years,
+                                     "moodys_idealized_el")
+        structural_pd = _rating_or_none(pd_, legal_years, "moodys_idealized_pd")
+        implied, binds = cap_rating(structural, cap)
+        implied_pd, binds_pd = cap_rating(structural_pd, cap)
         rows.append({
             **tranche_row(sch, periods_per_year=ppy),
             "legal_final_years": legal_years,
@@ -108,10 +116,16 @@ def tranche_risk(setup: MonteCarloSetup, mt: Array | PathStats) -> list[dict[str
             "pd_se": pd_se,
             "expected_loss": el,
             "expected_loss_se": el_se,
-            "implied_rating": _rating_or_none(el, wal_mean if math.isfinite(wal_mean) else legal_years,
-                                              "moodys_idealized_el"),
-            "implied_rating_basis": "expected loss at the mean WAL, Moody's idealized cumulative EL rates",
-            "implied_rating_pd": _rating_or_none(pd_, legal_years, "moodys_idealized_pd"),
+            # from the tranche's own losses (EL at the mean WAL; PD at the legal final) ...
+            "structural_rating": structural,
+            "structural_rating_pd": structural_pd,
+            # ... capped by the originator's rating plus its uplift and by the country ceiling
+            "implied_rating": implied,
+            "implied_rating_binds": binds,
+            "implied_rating_basis": ("min(structural rating on expected loss at the mean WAL, Moody's idealized "
+                                     "cumulative EL rates; originator + uplift; country ceiling)"),
+            "implied_rating_pd": implied_pd,
+            "implied_rating_pd_binds": binds_pd,
             "wal_years": wal_mean if math.isfinite(wal_mean) else None,
             "min_dscr": stats.tranche_quantiles(j, T_MIN_DSCR, (5, 50, 95)),
             **default_facts(setup, j, stats),
@@ -142,6 +156,23 @@ def default_facts(setup: MonteCarloSetup, j: int, stats: PathStats) -> dict[str,
             "p90": stats.tranche_quantiles(j, T_UNPAID_LF, (90,))["p90"],
         },
         "recovered_after_legal_final_usd": {"mean": stats.tranche_mean(j, T_AFTER_LF)},
+    }
+
+
+def originator_default_facts(setup: MonteCarloSetup) -> dict[str, Any]:
+    """The originator's default on the run's paths: whether it is drawn, its probability within the horizon and
+    what follows it (``naef.engine.originator``)."""
+    sc = setup.scenario
+    o = sc.originator
+    return {
+        "drawn": sc.uncertainty.originator,
+        "name": o.name,
+        "rating": o.rating,
+        # each path's default time is drawn from this distribution (the share of paths is its sample estimate)
+        "probability_within_horizon": float(
+            cumulative_default_probability(o.rating, setup.grid.t_end_years[-1:])[0]),
+        "exports_stop_on_default": o.exports_stop_on_default,
+        "operating_continuity": o.operating_continuity,
     }
 
 
@@ -252,6 +283,9 @@ def build_mc_summary(
             "field_uncertainty": sc.uncertainty.fields,
         },
         "issuance_usd": float(setup.spec.proceeds_usd.sum()),
+        "rating_cap": rating_cap(sc).to_dict(),
+        "warnings": pledge_warnings(sc),
+        "originator_default": originator_default_facts(setup),
         "tranches": tranches,
         "event_of_default": {"probability": eod, "se": eod_se},
         "breakeven_flat_price_usd_per_bbl": {

@@ -42,6 +42,7 @@ import numpy.typing as npt
 
 from naef.errors import NaefError
 from naef.resources import broken_install, read_data_text
+from naef.scenario.models import MOODYS_SCALE, Scenario
 
 __all__ = [
     "BELOW_SCALE",
@@ -49,7 +50,9 @@ __all__ = [
     "MOODYS_RATINGS",
     "TABLES",
     "IdealizedTable",
+    "RatingCap",
     "RatingError",
+    "cap_rating",
     "default_probability",
     "expected_loss",
     "idealized_value",
@@ -57,7 +60,9 @@ __all__ = [
     "implied_rating",
     "implied_ratings",
     "load_table",
+    "notches_above",
     "rating_at_least",
+    "rating_cap",
 ]
 
 
@@ -65,11 +70,8 @@ class RatingError(NaefError):
     """An unknown rating name, an unknown table, or an input outside what a rating function accepts."""
 
 
-#: Moody's long-term scale as tabulated (best first), down to B3.
-MOODYS_RATINGS: tuple[str, ...] = (
-    "Aaa", "Aa1", "Aa2", "Aa3", "A1", "A2", "A3", "Baa1", "Baa2", "Baa3",
-    "Ba1", "Ba2", "Ba3", "B1", "B2", "B3",
-)  # fmt: skip
+#: Moody's long-term scale as tabulated (best first), down to B3 (one home: ``naef.scenario.models``).
+MOODYS_RATINGS: tuple[str, ...] = MOODYS_SCALE
 
 #: Label for an EL (or PD) worse than the worst tabulated rating's figure (Moody's "Caa-C" category).
 BELOW_SCALE = "Caa-C"
@@ -283,3 +285,52 @@ def expected_loss(loss_fraction: npt.ArrayLike) -> tuple[float, float]:
     el = float(np.mean(x))
     se = float(np.std(x, ddof=1)) / math.sqrt(x.size) if x.size > 1 else 0.0
     return el, se
+
+
+def notches_above(rating: str, notches: int) -> str:
+    """``rating`` raised by ``notches`` on Moody's scale (at most Aaa)."""
+    i = MOODYS_RATINGS.index(_check_rating(rating))
+    return MOODYS_RATINGS[max(i - notches, 0)]
+
+
+@dataclass(frozen=True)
+class RatingCap:
+    """The ceiling on every tranche's implied rating (``[originator]``, ``[sovereign]``): the lower of the
+    originator's rating plus its uplift and the country ceiling."""
+
+    originator: str
+    originator_rating: str
+    uplift_notches: int
+    originator_plus_uplift: str
+    country: str
+    country_ceiling: str
+    cap: str
+    binds: str  # "originator" or "country_ceiling" (the originator on a tie)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"originator": self.originator, "originator_rating": self.originator_rating,
+                "max_uplift_notches": self.uplift_notches, "originator_plus_uplift": self.originator_plus_uplift,
+                "country": self.country, "country_ceiling": self.country_ceiling, "cap": self.cap,
+                "cap_set_by": self.binds}
+
+
+def rating_cap(scenario: Scenario) -> RatingCap:
+    """The scenario's rating cap: ``min(originator + uplift, country ceiling)`` on Moody's scale.
+
+    Future-flow criteria rate a transaction above its originator by a limited number of notches and never above
+    the country ceiling (Fitch, *Future Flow Securitization Rating Criteria*, 2012: PEMEX Finance Ltd. 'A+' over
+    PEMEX's 'A-' and under Mexico's 'A' ceiling; sources in ``naef.scenario.models.Originator``)."""
+    o, s = scenario.originator, scenario.sovereign
+    up = notches_above(o.rating, o.max_uplift_notches)
+    by_originator = _ORDER[up] >= _ORDER[s.country_ceiling]
+    cap = up if by_originator else s.country_ceiling
+    return RatingCap(o.name, o.rating, o.max_uplift_notches, up, s.name, s.country_ceiling, cap,
+                     "originator" if by_originator else "country_ceiling")
+
+
+def cap_rating(structural: str, cap: RatingCap) -> tuple[str, str]:
+    """The implied rating ``min(structural, cap)`` and what sets it: ``"structure"`` when the structural
+    rating is at or below the cap, else the cap's ``originator`` or ``country_ceiling``."""
+    if _ORDER[structural] >= _ORDER[cap.cap]:
+        return structural, "structure"
+    return cap.cap, cap.binds

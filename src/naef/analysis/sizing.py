@@ -27,17 +27,21 @@ The rating is the expected-loss rating (EL at the tranche's WAL against Moody's 
 ``basis="pd"``, or both (``basis="both"``, the default of ``naef size``): the two searches share their evaluations
 (the same paths give both ratings at each size), each finds its largest size, and the smaller one binds — see
 ``naef.analysis.ratings`` and ``naef.analysis.mc_summary.tranche_risk``.
+
+Both ratings are implied ratings, capped by the originator's rating plus its uplift and by the country ceiling
+(``[originator]``, ``[sovereign]``): when that cap is below the target no size can reach it, the search is not
+run and the result names the cap as binding (``binding = "cap"``, ``best = None``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from naef.analysis.mc_summary import tranche_risk
 from naef.analysis.montecarlo import simulate_paths
-from naef.analysis.ratings import MOODYS_RATINGS, RatingError, rating_at_least
+from naef.analysis.ratings import MOODYS_RATINGS, RatingError, load_table, rating_at_least, rating_cap
 from naef.engine.montecarlo import prepare
 from naef.engine.run_arguments import check_run_arguments
 from naef.errors import NaefError
@@ -77,7 +81,11 @@ class SizeResult:
     #: with ``basis="both"``: the EL-basis and the PD-basis results, and which one binds (the smaller size)
     el: SizeResult | None = None
     pd: SizeResult | None = None
+    #: "el" or "pd" with both bases; "cap" when the rating cap (originator + uplift, country ceiling) is below
+    #: the target, so that no size can reach it
     binding: str | None = None
+    #: the rating cap (``naef.analysis.ratings.RatingCap.to_dict``): implied ratings never exceed it
+    cap: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``naef size --json``); with both bases, the binding basis's figures at the top level
@@ -86,9 +94,11 @@ class SizeResult:
             return {k: getattr(e, k) for k in ("scale", "size_usd", "pd", "pd_se", "expected_loss",
                                                "expected_loss_se", "implied_rating", "passes")}
 
-        extra: dict[str, Any] = {}
+        extra: dict[str, Any] = {"rating_cap": self.cap}
         if self.el is not None and self.pd is not None:
-            extra = {"binding": self.binding, "el": self.el.to_dict(), "pd": self.pd.to_dict()}
+            extra |= {"binding": self.binding, "el": self.el.to_dict(), "pd": self.pd.to_dict()}
+        elif self.binding == "cap":
+            extra["binding"] = "cap"
         return {
             "target_rating": self.target_rating,
             "tranche": self.tranche,
@@ -141,6 +151,12 @@ def size_search(
     if tranche is not None and tranche not in names:
         raise SizingError(f"--tranche: no tranche {tranche!r} in the scenario (tranches: {', '.join(names)})")
     base_size = sum(t.size_usd for t in scenario.tranches if tranche is None or t.name == tranche)
+    for table in ("moodys_idealized_el", "moodys_idealized_pd"):
+        load_table(table)  # both bases read them: a broken install says so before anything is decided
+    cap = rating_cap(scenario)
+    if not rating_at_least(cap.cap, target_rating):
+        # no size reaches the target: every implied rating is at most the cap, whatever the structure
+        return SizeResult(target_rating, tranche, basis, None, (), binding="cap", cap=cap.to_dict())
     cache: dict[float, list[dict[str, Any]]] = {}
 
     def rows_at(scale: float) -> list[dict[str, Any]]:
@@ -181,7 +197,7 @@ def size_search(
     per_search = max_evaluations(rel_tol=rel_tol, max_scale=max_scale, min_scale=min_scale)
     searches_after = [1 if basis == "both" else 0]  # searches still to run after the current one
     if basis != "both":
-        result = search(basis)
+        result = replace(search(basis), cap=cap.to_dict())
         if progress_total is not None:
             progress_total(len(cache))
         return result
@@ -192,7 +208,7 @@ def size_search(
     pd_size = pd.best.size_usd if pd.best is not None else -1.0
     bind = el if el_size <= pd_size else pd
     return SizeResult(target_rating, tranche, "both", bind.best, bind.evaluations, el=el, pd=pd,
-                      binding=bind.basis)
+                      binding=bind.basis, cap=cap.to_dict())
 
 
 def _bisections(lo: float, hi: float, rel_tol: float) -> int:

@@ -25,7 +25,8 @@ def print_mc_summary(summary: dict[str, Any], out: Path | None) -> None:
         f"{'on' if run['field_uncertainty'] else 'off'}", highlight=False,
     )
     t = Table(title="NAEF tranches: risk (± one Monte Carlo standard error)", show_edge=False)
-    for col in ("tranche", "rank", "size", "PD", "EL", "rating (EL)", "rating (PD)", "WAL", "min DSCR P5/P50/P95",
+    for col in ("tranche", "rank", "size", "PD", "EL", "structural (EL/PD)", "rating (EL)", "rating (PD)", "binds",
+                "WAL", "min DSCR P5/P50/P95",
                 "breakeven (USD/bbl)", "legal final", "default date P50", "unpaid at LF (mean)",
                 "paid after LF (mean)"):
         t.add_column(col, justify="left" if col == "tranche" else "right")
@@ -33,13 +34,28 @@ def print_mc_summary(summary: dict[str, Any], out: Path | None) -> None:
         d = tr["min_dscr"]
         t.add_row(
             tr["name"], str(tr["seniority"]), usd_bn(tr["size_usd"]), pct_se(tr["pd"], tr["pd_se"]),
-            pct_se(tr["expected_loss"], tr["expected_loss_se"]), tr["implied_rating"], tr["implied_rating_pd"],
+            pct_se(tr["expected_loss"], tr["expected_loss_se"]),
+            f"{tr.get('structural_rating', '-')} / {tr.get('structural_rating_pd', '-')}", tr["implied_rating"],
+            tr["implied_rating_pd"], str(tr.get("implied_rating_binds", "-")).replace("_", " "),
             num(tr["wal_years"]), f"{num(d['p5'])} / {num(d['p50'])} / {num(d['p95'])}",
             num(tr["breakeven_flat_price_usd_per_bbl"]), tr["legal_final_date"],
             tr["default_date"]["p50"] or "none", usd_bn(tr["unpaid_at_legal_final_usd"]["mean"]),
             usd_bn(tr["recovered_after_legal_final_usd"]["mean"]),
         )
     print_table(t, console)
+    cap = summary.get("rating_cap")
+    if cap:
+        od = summary.get("originator_default", {})
+        console.print(
+            f"Rating cap {cap['cap']} (set by the {str(cap['cap_set_by']).replace('_', ' ')}): "
+            f"{cap['originator']} {cap['originator_rating']} + {cap['max_uplift_notches']} notches = "
+            f"{cap['originator_plus_uplift']}; {cap['country']}'s country ceiling {cap['country_ceiling']}. "
+            + (f"{cap['originator']} defaults within the horizon with probability "
+               f"{od.get('probability_within_horizon', 0.0):.1%} (idealized); then pledged exports "
+               f"{'stop' if od.get('exports_stop_on_default') else 'continue'} and the fields run at "
+               f"{od.get('operating_continuity', 1.0):.0%} of plan." if od.get("drawn") else
+               "The originator's default is not drawn (uncertainty.originator = false)."),
+            highlight=False)
     m = summary["mdf"]
     t = Table(title="The Mexican Development Fund (USD bn)", show_edge=False)
     for col in ("inflows", "P10", "P50", "P90", "mean"):
@@ -63,7 +79,11 @@ def print_mc_summary(summary: dict[str, Any], out: Path | None) -> None:
                       w["implied_rating"], o["implied_rating"])
         print_table(t, console)
         console.print(
-            f"Premium value {usd_bn(hedge['premium_value_usd'])} bn; MDF P50 nominal "
+            f"Premium value {usd_bn(hedge['premium_value_usd'])} bn ("
+            + "; ".join(f"{r.get('volatility_basis', 'flat')} volatility, flat {r.get('volatility', 0):.0%}: "
+                        f"{usd_bn(r.get('premium_value_flat_usd', r['premium_value_usd']))} bn; borne by "
+                        f"{r.get('premium_borne_by', r['premium_paid_from'])}" for r in hedge["hedges"])
+            + f"); MDF P50 nominal "
             f"{usd_bn(hedge['mdf_with_hedge']['nominal_usd']['p50'])} bn with, "
             f"{usd_bn(hedge['mdf_without_hedge']['nominal_usd']['p50'])} bn without.", highlight=False,
         )

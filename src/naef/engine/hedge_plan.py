@@ -8,6 +8,22 @@ stands in for the forward curve), expiry at the period's midpoint ``T`` and disc
 premium is paid either at the first issuance from the proceeds (its price today), or from collections when each
 option settles (its price compounded to the settlement: ``price / exp(-r T)``, a deferred premium).
 
+Volatility (``volatility_from``)
+    With ``"model"`` and a Gaussian price model in ``[price.stochastic]`` (GBM, OU, Schwartz-Smith), each
+    expiry's Black-76 volatility is the model's own: ``sigma(T) = sqrt(Var[ln S_T] / T)``, the closed-form
+    variance of the log price at ``T`` from the scenario's start (``log_price_moments``: GBM ``sigma^2 T``; OU
+    ``sigma^2 (1 - e^(-2 kappa T)) / (2 kappa)``; Schwartz-Smith ``(1 - e^(-2 kappa T)) sigma_chi^2 / (2 kappa) +
+    sigma_xi^2 T + 2 (1 - e^(-kappa T)) rho sigma_chi sigma_xi / kappa``, Schwartz & Smith 2000, eq. 3), so a
+    mean-reverting model prices long-dated options cheaper than a flat volatility. The flat-volatility premium
+    (``volatility``) is computed beside it (``premium_value_flat_usd``). Without such a model (a deck, or the
+    bootstrap, whose variance has no closed form) or with ``"flat"``, the flat volatility is the premium's.
+    The model's variance is under the real-world measure (naef has no risk-neutral calibration): it stands for
+    the market's implied variance, as the deck stands for the forward curve.
+
+Who bears the premium
+    From the proceeds: it is an issuance cost, so less of the proceeds reaches capex and PEMEX funds the capex
+    the premium displaces; from collections: it is paid ahead of debt service at each settlement.
+
 Payoffs enter collections (``naef.engine.kernel.collections_path``): ``N (K_put - S)^+ - N (S - K_call)^+`` in
 each hedged period, ``S`` the simulated benchmark price.
 """
@@ -25,8 +41,9 @@ from naef.engine.hedging import black76_call, black76_put
 from naef.engine.prices import deck_prices
 from naef.engine.timegrid import TimeGrid
 from naef.scenario.models import Scenario
+from naef.scenario.price_models import BlockBootstrap
 
-__all__ = ["HedgePlan", "build_hedge_plan", "no_hedge"]
+__all__ = ["HedgePlan", "build_hedge_plan", "model_volatility", "no_hedge"]
 
 Array = NDArray[np.float64]
 
@@ -57,6 +74,19 @@ class HedgePlan:
         return out
 
 
+def model_volatility(scenario: Scenario, expiry_years: Array) -> Array | None:
+    """The scenario's price model's Black volatility to each expiry, ``sqrt(Var[ln S_T] / T)`` (module
+    docstring); None without a Gaussian price model. An expiry at 0 takes the instantaneous volatility."""
+    model = scenario.price.stochastic
+    if model is None or isinstance(model, BlockBootstrap):
+        return None
+    t = np.asarray(expiry_years, dtype=np.float64)
+    tiny = 1e-9
+    _, var = model.log_price_moments(spot_usd_per_bbl=1.0, times_years=np.maximum(t, tiny))
+    out: Array = np.sqrt(np.asarray(var) / np.maximum(t, tiny))
+    return out
+
+
 def no_hedge(n_periods: int) -> HedgePlan:
     """A plan with nothing hedged."""
     zeros = np.zeros(n_periods)
@@ -78,6 +108,7 @@ def build_hedge_plan(scenario: Scenario, grid: TimeGrid, *, expected_oil_bbl: Ar
     rows = []
     t_mid = 0.5 * (grid.t_start_years + grid.t_end_years)
     forward = deck_prices(deck=scenario.price.deck, decimal_years=grid.mid_decimal_year)
+    model_vol = model_volatility(scenario, t_mid)
     years = np.array([d.year for d in grid.starts])
     for h in scenario.hedges:
         mask = (years >= h.first_year) & (years <= h.last_year)
@@ -86,15 +117,26 @@ def build_hedge_plan(scenario: Scenario, grid: TimeGrid, *, expected_oil_bbl: Ar
         # a zero forward (a deck at zero) leaves only intrinsic value: the put pays its strike, the call nothing
         live = forward > 0.0
         f = np.where(live, forward, 1.0)
-        unit = np.where(live, black76_put(forward=f, strike=h.put_strike_usd_per_bbl, vol=h.volatility,
-                                          time_years=t_mid, discount_factor=disc),
-                        disc * h.put_strike_usd_per_bbl)
+
+        def unit_price(vol: float | Array, h: Any = h, f: Array = f, live: NDArray[np.bool_] = live,
+                       disc: Array = disc) -> Array:
+            u: Array = np.where(live, black76_put(forward=f, strike=h.put_strike_usd_per_bbl, vol=vol,
+                                                  time_years=t_mid, discount_factor=disc),
+                                disc * h.put_strike_usd_per_bbl)
+            if h.kind == "collar":
+                u = u - np.where(live, black76_call(forward=f, strike=h.call_strike_usd_per_bbl, vol=vol,
+                                                    time_years=t_mid, discount_factor=disc), 0.0)
+            return u
+
         if h.kind == "collar":
             assert h.call_strike_usd_per_bbl is not None
-            unit = unit - np.where(live, black76_call(forward=f, strike=h.call_strike_usd_per_bbl, vol=h.volatility,
-                                                      time_years=t_mid, discount_factor=disc), 0.0)
             call_k = np.where(mask, h.call_strike_usd_per_bbl, call_k)
+        flat_unit = unit_price(h.volatility)
+        use_model = h.volatility_from == "model" and model_vol is not None
+        unit = unit_price(model_vol) if use_model and model_vol is not None else flat_unit
         value = float((qty * unit).sum())
+        flat_value = float((qty * flat_unit).sum())
+        hedged_vols = model_vol[mask] if model_vol is not None and mask.any() else None
         if h.premium == "proceeds":
             from_proceeds += value
         else:
@@ -111,6 +153,13 @@ def build_hedge_plan(scenario: Scenario, grid: TimeGrid, *, expected_oil_bbl: Ar
             "premium_value_usd": value,
             "premium_usd_per_bbl": value / float(qty.sum()) if qty.sum() > 0 else math.nan,
             "premium_paid_from": h.premium,
+            "premium_borne_by": (
+                "the proceeds (an issuance cost: PEMEX funds the capex it displaces)" if h.premium == "proceeds"
+                else "collections, at each settlement ahead of debt service"),
+            "volatility_basis": "price model" if use_model else "flat",
+            "premium_value_flat_usd": flat_value,
+            "model_volatility_first_last": (None if hedged_vols is None
+                                            else [float(hedged_vols[0]), float(hedged_vols[-1])]),
             "volatility": h.volatility,
             "risk_free_rate": h.risk_free_rate,
         })

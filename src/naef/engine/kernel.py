@@ -500,7 +500,8 @@ def collections_path(
     is_oil: np.ndarray, opex_per_unit: np.ndarray, shut_in: np.ndarray, base_capex: np.ndarray, heat: float,
     gas_diff: float,
     oil_rate: float, gas_rate: float, pledged_bbl: np.ndarray, hedge_notional_bbl: np.ndarray,
-    put_strike: np.ndarray, call_strike: np.ndarray, hedge_premium: np.ndarray, days: np.ndarray, coll: np.ndarray,
+    put_strike: np.ndarray, call_strike: np.ndarray, hedge_premium: np.ndarray, days: np.ndarray,
+    prod_mult: np.ndarray, export_mult: np.ndarray, coll: np.ndarray,
     capex: np.ndarray, exports: np.ndarray, boe_per_day: np.ndarray,
 ) -> float:
     """One path's collections, capex and pledged export receivables (written into ``coll``, ``capex``,
@@ -516,6 +517,8 @@ def collections_path(
     is lost; the decline clock runs on). Each field's operating result ``revenue - duties - opex`` counts only
     when positive (a loss stays with PEMEX). Collections are
     ``max(Σ_f max(result_f, 0) + hedge payoff - hedge premium, 0) + pledged export receivables``.
+    ``prod_mult`` and ``export_mult`` (periods,) scale the fields' volumes and the pledged receivables: the
+    originator's default on this path (``naef.engine.originator``; ones without it).
     """
     n = bench.shape[0]
     nf = qi.shape[0]
@@ -540,7 +543,7 @@ def collections_path(
             cum1 = scale[f] * unit_cum[f, delay[f], t]
             if cum1 > cap[f]:
                 cum1 = cap[f]
-            vol = cum1 - prev[f]
+            vol = (cum1 - prev[f]) * prod_mult[t]  # the originator's operating continuity after its default
             prev[f] = cum1
             if is_oil[f]:
                 unit_price = p_oil
@@ -572,7 +575,7 @@ def collections_path(
         h -= hedge_premium[t]
         hedge_net += h
         net += h
-        ex = pledged_bbl[t] * p_oil
+        ex = pledged_bbl[t] * export_mult[t] * p_oil
         coll[t] = (net if net > 0.0 else 0.0) + ex
         exports[t] = ex
         boe_per_day[t] = boe / days[t]
@@ -587,6 +590,7 @@ def monte_carlo_kernel(
     gas_diff: float,
     oil_rate: float, gas_rate: float, pledged_bbl: np.ndarray, hedge_notional_bbl: np.ndarray,
     put_strike: np.ndarray, call_strike: np.ndarray, hedge_premium: np.ndarray, days: np.ndarray,
+    prod_mult: np.ndarray, export_mult: np.ndarray,
     issue_period: np.ndarray, size: np.ndarray, rate: np.ndarray, principal: np.ndarray, grace: np.ndarray,
     legal_final: np.ndarray, default_margin: float, reinvest: float, trap_sweep: bool, release_periods: int,
     keep_periods: int, class_bounds: np.ndarray, proceeds: np.ndarray,
@@ -624,8 +628,8 @@ def monte_carlo_kernel(
                 bench[p], diff[p], gas_price, qi_mult[:, p], res_mult[:, p], delay[:, p], capex_mult[:, p],
                 unit_cum, qi, reserves, is_oil, opex_per_unit, shut_in, base_capex, heat, gas_diff, oil_rate,
                 gas_rate,
-                pledged_bbl, hedge_notional_bbl, put_strike, call_strike, hedge_premium, days, coll, capex, exports,
-                boe,
+                pledged_bbl, hedge_notional_bbl, put_strike, call_strike, hedge_premium, days, prod_mult[p],
+                export_mult[p], coll, capex, exports, boe,
             )
             waterfall_path(issue_period, size, rate, principal, grace, legal_final, default_margin, reinvest,
                            trap_sweep, release_periods, keep_periods, class_bounds,

@@ -62,6 +62,7 @@ from naef.engine.metrics import (
     P_MDF_PV,
 )
 from naef.engine.montecarlo_reference import run_chunk_reference
+from naef.engine.originator import default_periods, originator_multipliers
 from naef.engine.prices import deck_prices
 from naef.engine.production import arps_cumulative
 from naef.engine.results import build_table
@@ -75,6 +76,7 @@ from naef.engine.simulate import (
     grid_of,
     hedge_plan_of,
     operations,
+    pledged_bbl,
 )
 from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import run_waterfall, spec_arrays
@@ -173,8 +175,7 @@ def prepare(scenario: Scenario) -> MonteCarloSetup:
                                     gas_rate_on_value=scenario.fiscal.gas_rate_on_value)
     gp = scenario.gas_price
     gas = (deck_prices(deck=gp.deck, decimal_years=grid.mid_decimal_year) if gp is not None else np.zeros(n))
-    pledged = (scenario.collateral.pledged_exports_bpd * grid.days
-               if scenario.collateral.source == "incremental_plus_exports" else np.zeros(n))
+    pledged = pledged_bbl(scenario, grid)
     fields = scenario.fields
     kernel_fields = (
         np.ascontiguousarray(gas),
@@ -233,11 +234,12 @@ class _BlockDraws:
     differential: Array | None
     normals: Array  # (3, fields, paths)
     uniforms: Array  # (fields, paths)
+    originator: Array  # (paths,): the uniform of the originator's default time
 
 
 #: the random streams of a block: one child generator per component, so that no component's draws depend on
 #: another's size (a longer horizon draws more prices, and leaves the fields' numbers unchanged)
-_STREAM_PRICE, _STREAM_DIFFERENTIAL, _STREAM_FIELDS = range(3)
+_STREAM_PRICE, _STREAM_DIFFERENTIAL, _STREAM_FIELDS, _STREAM_ORIGINATOR = range(4)
 
 
 def _block_generator(seed: int, block: int, stream: int) -> np.random.Generator:
@@ -260,7 +262,8 @@ def _draw_block(setup: MonteCarloSetup, seed: int, block: int) -> _BlockDraws:
     else:
         normals = np.zeros((3, nf, BLOCK_PATHS))
         uniforms = np.zeros((nf, BLOCK_PATHS))
-    return _BlockDraws(p, d, normals, uniforms)
+    originator = _block_generator(seed, block, _STREAM_ORIGINATOR).random(BLOCK_PATHS)
+    return _BlockDraws(p, d, normals, uniforms, originator)
 
 
 def draw_random_numbers(setup: MonteCarloSetup, *, seed: int, first_path: int, n_paths: int) -> _BlockDraws:
@@ -276,6 +279,7 @@ def draw_random_numbers(setup: MonteCarloSetup, *, seed: int, first_path: int, n
             None if blk.differential is None else blk.differential[lo:hi],
             blk.normals[:, :, lo:hi],
             blk.uniforms[:, lo:hi],
+            blk.originator[lo:hi],
         ))
     if len(parts) == 1:
         return parts[0]
@@ -285,6 +289,7 @@ def draw_random_numbers(setup: MonteCarloSetup, *, seed: int, first_path: int, n
         else np.concatenate([p.differential for p in parts if p.differential is not None]),
         np.concatenate([p.normals for p in parts], axis=2),
         np.concatenate([p.uniforms for p in parts], axis=1),
+        np.concatenate([p.originator for p in parts]),
     )
 
 
@@ -325,6 +330,8 @@ def inputs_from_draws(setup: MonteCarloSetup, draws: _BlockDraws, n_paths: int) 
         reserves_multiplier=np.exp(u.reserves_sigma[:, None] * z[1]),
         delay_periods=delay_years * grid.periods_per_year,
         capex_multiplier=u.capex_median[:, None] * np.exp(u.capex_sigma[:, None] * z[2]),
+        originator_default_period=(default_periods(sc.originator.rating, grid.t_end_years, draws.originator)
+                                   if sc.uncertainty.originator else None),
     )
 
 
@@ -364,11 +371,12 @@ def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName 
     mt = np.empty((n_paths, setup.n_tranches, N_METRICS_TRANCHE))
     mp = np.empty((n_paths, N_METRICS_PATH))
     f = setup.kernel_fields
+    prod_mult, export_mult = originator_multipliers(setup.scenario, inputs.originator_default_period, n_paths, n)
     monte_carlo_kernel(
         inputs.benchmark_usd_per_bbl, inputs.differential_usd_per_bbl, f[0],
         np.ascontiguousarray(inputs.qi_multiplier), np.ascontiguousarray(inputs.reserves_multiplier),
         np.ascontiguousarray(inputs.delay_periods // setup.grid.periods_per_year),
-        np.ascontiguousarray(inputs.capex_multiplier), *f[1:],
+        np.ascontiguousarray(inputs.capex_multiplier), *f[1:], prod_mult, export_mult,
         *setup.kernel_spec, *setup.kernel_metrics,
         setup.hist_lo, 1.0 / setup.hist_width, N_BINS, lanes, mt, mp, hist,
     )
@@ -386,13 +394,15 @@ def monte_carlo_collections(setup: MonteCarloSetup, inputs: PathInputs) -> PathC
     qi_mult = np.ascontiguousarray(inputs.qi_multiplier)
     res_mult = np.ascontiguousarray(inputs.reserves_multiplier)
     capex_mult = np.ascontiguousarray(inputs.capex_multiplier)
+    prod_mult, export_mult = originator_multipliers(setup.scenario, inputs.originator_default_period, k, n)
     coll, capex, exports = np.empty((k, n)), np.empty((k, n)), np.empty((k, n))
     boe = np.empty((k, n))
     hedge = np.empty(k)
     for p in range(k):
         hedge[p] = collections_path(
             inputs.benchmark_usd_per_bbl[p], inputs.differential_usd_per_bbl[p], f[0], qi_mult[:, p],
-            res_mult[:, p], delay_years[:, p], capex_mult[:, p], *f[1:], coll[p], capex[p], exports[p], boe[p],
+            res_mult[:, p], delay_years[:, p], capex_mult[:, p], *f[1:], prod_mult[p], export_mult[p], coll[p],
+            capex[p], exports[p], boe[p],
         )
     return PathCollections(collections_usd=coll, capex_usd=capex, pledged_exports_usd=exports, hedge_net_usd=hedge)
 

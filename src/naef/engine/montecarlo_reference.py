@@ -39,6 +39,9 @@ def collections_reference(
     n_paths, n = inputs.benchmark_usd_per_bbl.shape
     nf = len(qi)
     ppy = setup.grid.periods_per_year
+    o = setup.scenario.originator
+    default_at = ([n] * n_paths if inputs.originator_default_period is None
+                  else [int(x) for x in inputs.originator_default_period])
     coll = np.zeros((n_paths, n))
     capex = np.zeros((n_paths, n))
     exports = np.zeros((n_paths, n))
@@ -50,7 +53,12 @@ def collections_reference(
         rm = [float(inputs.reserves_multiplier[f, p]) for f in range(nf)]
         cm = [float(inputs.capex_multiplier[f, p]) for f in range(nf)]
         dl = [int(inputs.delay_periods[f, p]) // ppy for f in range(nf)]
+        # the originator defaults in this period (none: n); from then on the fields run at its operating
+        # continuity and, if so set, the pledged export receivables stop
+        d_at = default_at[p]
         for t in range(n):
+            continuity = o.operating_continuity if t >= d_at else 1.0
+            exports_on = 0.0 if (t >= d_at and o.exports_stop_on_default) else 1.0
             p_oil = max(float(inputs.benchmark_usd_per_bbl[p, t]) + float(inputs.differential_usd_per_bbl[p, t]),
                         0.0)
             p_gas = max(float(gas[t]) + gas_diff, 0.0)
@@ -62,7 +70,7 @@ def collections_reference(
                 cap = float(reserves[f]) * rm[f]
                 cum1 = min(scale * float(unit_cum[f, dl[f], t]), cap)
                 cum0 = min(scale * float(unit_cum[f, dl[f], t - 1]), cap) if t > 0 else 0.0
-                vol = cum1 - cum0
+                vol = (cum1 - cum0) * continuity
                 unit_price = p_oil if is_oil[f] else heat * p_gas
                 duty = oil_rate if is_oil[f] else gas_rate
                 if shut_in[f] and unit_price - duty * unit_price - float(opex[f]) < 0.0:
@@ -83,7 +91,7 @@ def collections_reference(
             h -= float(premium[t])
             h_total += h
             net += h
-            ex = float(pledged[t]) * p_oil
+            ex = float(pledged[t]) * exports_on * p_oil
             coll[p, t] = (net if net > 0.0 else 0.0) + ex
             capex[p, t] = cx
             exports[p, t] = ex

@@ -16,6 +16,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from naef.engine.hedge_plan import HedgePlan, build_hedge_plan, no_hedge
+from naef.engine.originator import originator_multipliers
 from naef.engine.prices import deck_prices
 from naef.engine.production import field_volumes
 from naef.engine.schedules import TrancheSchedule, build_schedule
@@ -34,6 +35,7 @@ __all__ = [
     "grid_of",
     "hedge_plan_of",
     "operations",
+    "pledged_bbl",
     "simulate",
 ]
 
@@ -52,6 +54,9 @@ class PathInputs:
     reserves_multiplier: Array
     delay_periods: NDArray[np.int64]
     capex_multiplier: Array
+    #: each path's period of the originator's default (the number of periods: none); None: no originator
+    #: default drawn (the deterministic run, stress replays) — ``naef.engine.originator``
+    originator_default_period: NDArray[np.int64] | None = None
 
     @property
     def n_paths(self) -> int:
@@ -108,6 +113,15 @@ def deterministic_inputs(scenario: Scenario, grid: TimeGrid) -> PathInputs:
     )
 
 
+def pledged_bbl(scenario: Scenario, grid: TimeGrid) -> Array:
+    """Barrels of pledged export receivables in each period: the pledge of the period's calendar year (bbl/d,
+    ``Collateral.pledged_bpd_in_year``) times the period's days."""
+    c = scenario.collateral
+    bpd = np.array([c.pledged_bpd_in_year(d.year) for d in grid.starts], dtype=np.float64)
+    out: Array = bpd * grid.days
+    return out
+
+
 def field_capex_usd(scenario: Scenario, grid: TimeGrid) -> Array:
     """Capex of each field by period (fields, periods): each year's amount spread evenly over its periods."""
     ppy = grid.periods_per_year
@@ -144,6 +158,7 @@ def operations(scenario: Scenario, grid: TimeGrid, inputs: PathInputs, hedge: He
     opex = np.zeros((n_paths, n))
     duties = np.zeros((n_paths, n))
     base_capex = field_capex_usd(scenario, grid)
+    prod_mult, export_mult = originator_multipliers(scenario, inputs.originator_default_period, n_paths, n)
     capex = np.zeros((n_paths, n))
     positive = np.zeros((n_paths, n))
     field_losses = np.zeros((n_paths, n))
@@ -158,7 +173,7 @@ def operations(scenario: Scenario, grid: TimeGrid, inputs: PathInputs, hedge: He
             first_period=first,
             qi_multiplier=inputs.qi_multiplier[i],
             reserves_multiplier=inputs.reserves_multiplier[i],
-        )
+        ) * prod_mult  # the originator's operating continuity after its default
         unit_price = realised_oil if f.product == "oil" else heat * realised_gas
         rate = oil_rate if f.product == "oil" else gas_rate
         if f.shut_in:  # below its cash cost the field is shut in for the period (the volume is lost)
@@ -186,7 +201,7 @@ def operations(scenario: Scenario, grid: TimeGrid, inputs: PathInputs, hedge: He
     net = net + hedge_net
     pledged = np.zeros((n_paths, n))
     if scenario.collateral.source == "incremental_plus_exports":
-        pledged = scenario.collateral.pledged_exports_bpd * grid.days[None, :] * realised_oil
+        pledged = pledged_bbl(scenario, grid)[None, :] * export_mult * realised_oil
     return Operations(
         oil_bbl=oil,
         gas_mcf=gas,

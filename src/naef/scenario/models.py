@@ -26,6 +26,7 @@ from naef.scenario.price_models import DifferentialModel, PriceModel
 __all__ = [
     "CONDITION_OPERATOR",
     "CONDITION_REVENUES",
+    "MOODYS_SCALE",
     "Collateral",
     "Decline",
     "Fees",
@@ -33,10 +34,12 @@ __all__ = [
     "Fiscal",
     "GasPrice",
     "Hedge",
+    "Originator",
     "Price",
     "Reserve",
     "Scenario",
     "ScenarioHeader",
+    "Sovereign",
     "Tranche",
     "Triggers",
     "Uncertainty",
@@ -266,12 +269,42 @@ _FORBIDDEN_COLLATERAL = {
 }
 
 
+PledgePoint = tuple[Annotated[int, Field(ge=1900, le=2300)], NonNegFloat]
+
+
 class Collateral(_Model):
-    """``[collateral]``: which revenues are pledged to the NAEF collection account."""
+    """``[collateral]``: which revenues are pledged to the NAEF collection account.
+
+    The pledged export receivables are ``pledged_exports_bpd`` barrels a day in every year, or a profile by year,
+    ``pledged_exports_profile = [[year, bbl_per_day], ...]`` (years strictly increasing): each figure holds from
+    its year until the next listed year, the last one to the horizon's end, and nothing is pledged before the
+    first listed year. Either is checked against PEMEX's crude exports (``naef.scenario.exports``).
+    """
 
     source: str = "incremental"
     pledged_exports_bpd: NonNegFloat = 0.0
+    pledged_exports_profile: tuple[PledgePoint, ...] = ()
     transfers_ownership: bool = False
+
+    @field_validator("pledged_exports_profile")
+    @classmethod
+    def _years_increase(cls, value: tuple[PledgePoint, ...]) -> tuple[PledgePoint, ...]:
+        years = [p[0] for p in value]
+        if any(b <= a for a, b in pairwise(years)):
+            raise ValueError("years must be strictly increasing")
+        return value
+
+    def pledged_bpd_in_year(self, year: int) -> float:
+        """Barrels a day of export receivables pledged in calendar ``year`` (0 without an export pledge)."""
+        if self.source != "incremental_plus_exports":
+            return 0.0
+        if not self.pledged_exports_profile:
+            return self.pledged_exports_bpd
+        value = 0.0
+        for y, bpd in self.pledged_exports_profile:
+            if y <= year:
+                value = bpd
+        return value
 
     @field_validator("source")
     @classmethod
@@ -293,8 +326,15 @@ class Collateral(_Model):
     def _exports_only_when_pledged(self) -> Collateral:
         if self.source == "incremental" and self.pledged_exports_bpd > 0:
             raise ValueError("pledged_exports_bpd: only allowed with source = 'incremental_plus_exports'")
-        if self.source == "incremental_plus_exports" and self.pledged_exports_bpd <= 0:
-            raise ValueError("pledged_exports_bpd: must be > 0 with source = 'incremental_plus_exports'")
+        if self.source == "incremental" and self.pledged_exports_profile:
+            raise ValueError("pledged_exports_profile: only allowed with source = 'incremental_plus_exports'")
+        if self.pledged_exports_profile and self.pledged_exports_bpd > 0:
+            raise ValueError("pledged_exports_profile: give either pledged_exports_bpd (every year) or a profile "
+                             "by year, not both")
+        if self.source == "incremental_plus_exports" and self.pledged_exports_bpd <= 0 and not any(
+                bpd > 0 for _, bpd in self.pledged_exports_profile):
+            raise ValueError("pledged_exports_bpd: must be > 0 with source = 'incremental_plus_exports' (or give "
+                             "pledged_exports_profile)")
         return self
 
 
@@ -408,6 +448,8 @@ class Uncertainty(_Model):
 
     fields: bool = True
     classes: dict[FieldKind, UncertaintyClass] = {}
+    # the originator's default ([originator]) on each path: its rating's idealized default rates
+    originator: bool = True
 
 
 class Hedge(_Model):
@@ -431,6 +473,10 @@ class Hedge(_Model):
     # ILLUSTRATIVE: a round US dollar rate (US Treasury yields were about 4 % in 2025)
     risk_free_rate: Annotated[float, Field(ge=-0.05, le=0.5, allow_inf_nan=False)] = 0.04
     premium: Literal["proceeds", "collections"] = "proceeds"
+    # "model": each expiry's premium uses the variance of the log price at that expiry under the scenario's own
+    # price model ([price.stochastic]: gbm, ou or schwartz_smith; closed forms), the flat-volatility premium shown
+    # beside it; "flat": the flat `volatility` (also what a deck-only or bootstrap scenario uses)
+    volatility_from: Literal["model", "flat"] = "model"
     source: str = ""
 
     @model_validator(mode="after")
@@ -445,6 +491,87 @@ class Hedge(_Model):
         elif self.call_strike_usd_per_bbl is not None:
             raise ValueError("call_strike_usd_per_bbl: only used with kind = 'collar'")
         return self
+
+
+#: Moody's long-term rating scale, best first, down to B3 (the rows of the idealized tables in
+#: ``naef/data/ratings``); ``naef.analysis.ratings`` reads its tables against this scale
+MOODYS_SCALE: tuple[str, ...] = (
+    "Aaa", "Aa1", "Aa2", "Aa3", "A1", "A2", "A3", "Baa1", "Baa2", "Baa3",
+    "Ba1", "Ba2", "Ba3", "B1", "B2", "B3",
+)  # fmt: skip
+
+
+def _moodys(value: str) -> str:
+    if value not in MOODYS_SCALE:
+        raise ValueError(f"unknown rating {value!r} (Moody's scale, Aaa to B3: {', '.join(MOODYS_SCALE)})")
+    return value
+
+
+MoodysRating = Annotated[str, Field(min_length=1, max_length=8)]
+
+
+class Originator(_Model):
+    """``[originator]``: the company whose export receivables are pledged and whose fields the NAEF funds.
+
+    In a Monte Carlo run the originator defaults with the hazard of its rating's idealized cumulative default
+    rates (``naef.engine.originator``); from the period of its default on, the pledged export receivables stop
+    (``exports_stop_on_default``) and the funded fields produce ``operating_continuity`` of their volumes. A
+    tranche's implied rating is at most the originator's rating plus ``max_uplift_notches`` (and at most the
+    sovereign's country ceiling): future-flow criteria rate above the originator only by a few notches.
+
+    Defaults and sources:
+
+    * ``rating = "B1"``: Moody's upgraded Petróleos Mexicanos to B1 (stable) from B3 on 8 Sep 2025
+      (Expansión, "Moody's sube calificación de Pemex", 2025-09-08, https://expansion.mx/economia/2025/09/08/
+      moodys-sube-calificacion-pemex-mayor-compromiso-gobierno), the latest action found for 2026.
+    * ``max_uplift_notches = 2``: Fitch rated the PEMEX Finance Ltd. future-flow notes (Maya crude receivables
+      from designated US, Canadian and Aruban buyers) 'A+' while PEMEX's local-currency IDR was 'A-', two
+      notches, under its *Future Flow Securitization Rating Criteria* (19 Jun 2012), for a programme of about
+      1 % of PEMEX's debt with DSCRs of 77-193x (Fitch, "Fitch Affirms PEMEX Finance Ltd's Ratings at 'A'",
+      Jan 2013; "Fitch Upgrades PEMEX Finance Ltd.'s Ratings to 'A+'", 2013; "Fitch Affirms PEMEX Finance Ltd. at
+      'A+'", 2015). Moody's gave the same notes no uplift ("capped by the rating on Pemex, as the originator of
+      the future receivables", Moody's, 25 Jun 2014 and 1 Apr 2016, as reported by Prospect News); S&P rated
+      them from three building blocks, the corporate performance assessment of PEMEX among them (S&P, "Rating
+      Lowered On Pemex Finance Ltd. Notes Series 1998-A", 20 Dec 2017).
+    * ``operating_continuity = 0.65``: ILLUSTRATIVE, from the one recent default of a national oil company,
+      PDVSA (missed coupons from Nov 2017): Venezuela's crude output by OPEC's secondary sources fell from
+      1.863 million bbl/d in Oct 2017 to 1.235 million bbl/d in Aug 2018 (0.66; OPEC Monthly Oil Market Reports,
+      as reported by Reuters and latam-energy.com); US sanctions weighed on it too, so it is a severe case.
+    * ``exports_stop_on_default = true``: a defaulted originator's export receivables are assumed lost to the
+      notes (its creditors, or the state, take them), the conservative reading of a true sale.
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=100)] = "PEMEX"
+    rating: MoodysRating = "B1"
+    max_uplift_notches: Annotated[int, Field(ge=0, le=10)] = 2
+    exports_stop_on_default: bool = True
+    operating_continuity: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = 0.65
+    source: str = ""
+
+    _rating_known = field_validator("rating")(_moodys)
+
+
+class Sovereign(_Model):
+    """``[sovereign]``: the originator's country, whose country ceiling caps every tranche's implied rating.
+
+    Defaults and sources:
+
+    * ``rating = "Baa2"``: Moody's rating of Mexico, Baa2 since 8 Jul 2022, affirmed with a negative outlook on
+      14 Nov 2024 (Bloomberg, "Mexico's Credit Outlook Cut by Moody's on Constitutional Overhaul",
+      2024-11-14); S&P BBB and Fitch BBB- (affirmed Apr 2025).
+    * ``country_ceiling = "A3"``: ILLUSTRATIVE, the sovereign's rating plus two notches. Moody's placed Mexico's
+      country ceilings three notches above the sovereign in Dec 2012 ("Moody's Changes Mexico's Local Currency
+      Country Ceiling", 21 Dec 2012: A1 over Baa1), and Fitch's Country Ceiling for Mexico was 'A' over a
+      'BBB+' sovereign in 2015 (two notches; "Fitch Affirms PEMEX Finance Ltd. at 'A+'", 2015); the smaller of
+      the two published gaps is taken. Give the agency's current ceiling for real work.
+    """
+
+    name: Annotated[str, Field(min_length=1, max_length=100)] = "Mexico"
+    rating: MoodysRating = "Baa2"
+    country_ceiling: MoodysRating = "A3"
+    source: str = ""
+
+    _ratings_known = field_validator("rating", "country_ceiling")(_moodys)
 
 
 class Mdf(_Model):
@@ -474,6 +601,8 @@ class Scenario(WithChanges, _Model):
     hedges: tuple[Hedge, ...] = ()
     governance: Governance = Governance()
     mdf: Mdf = Mdf()
+    originator: Originator = Originator()
+    sovereign: Sovereign = Sovereign()
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
@@ -513,6 +642,14 @@ class Scenario(WithChanges, _Model):
                     f"tranches[{i}].legal_final_years: tranche {t.name}'s legal final maturity {legal} is after the "
                     f"horizon ends on {end} (its risk horizon ends at its legal final); lengthen scenario.years"
                 )
+        for i, (year, _) in enumerate(self.collateral.pledged_exports_profile):
+            if year < first_year or year >= end.year + (1 if end.month > 1 else 0):
+                raise ValueError(f"collateral.pledged_exports_profile[{i}]: year {year} is outside the horizon "
+                                 f"{head.start} to {end}")
+        if self.collateral.source == "incremental_plus_exports":
+            from naef.scenario.exports import check_pledge_limit
+
+            check_pledge_limit(self.collateral, first_year=first_year, last_year=end.year)
         diff = self.price.stochastic_differential
         n_periods = head.years * head.periods_per_year
         if diff is not None and diff.model == "fixed" and isinstance(diff.usd_per_bbl, tuple) \
