@@ -61,6 +61,7 @@ from naef.disclosure.errors import BundleError, BundleVerificationError, Disclos
 from naef.disclosure.model import MDF_ORG_REF
 from naef.disclosure.orgid import Publisher, publisher
 from naef.ledger import store
+from naef.ledger.audit import AuditReport, audit
 from naef.ledger.entries import decode_entry
 from naef.ledger.errors import LedgerError
 from naef.ledger.keys import VerifierKey, read_verifier_key
@@ -228,6 +229,13 @@ def export_bundle(
                 raise DisclosureError(
                     f"--ledger: entry {e.index}: stored leaf hash does not match its bytes (run `naef ledger verify`)"
                 )
+        rules = audit(log)
+        if not rules.ok:
+            first = rules.faults[0]
+            raise DisclosureError(
+                f"--ledger: the log up to checkpoint size {chosen.size} breaks the control system's rules: "
+                f"{first.message} (run `naef ledger audit`; a bundle of it would fail verify-bundle)"
+            )
         rendered = module.render(entries, checkpoint, publisher=pub)
         used = sorted({i for r in rendered.records for i in r.leaves})
         by_index = {e.index: e for e in log}
@@ -321,10 +329,18 @@ class BundleReport:
     """Recorded time of the last entry of the bundle's (complete) log (the log operator's word)."""
     cosigned_at: tuple[tuple[str, int], ...] = ()
     """(witness name, cosignature time in Unix seconds) of each given witness whose cosignature verified."""
+    audit: AuditReport | None = None
+    """The rule audit (:func:`naef.ledger.audit.audit`) of the bundle's complete log: it passed."""
 
     def line(self) -> str:
         """One line for the command line."""
         extra = f"; last entry recorded {self.as_of}" if self.as_of else ""
+        if self.audit is not None:
+            a = self.audit
+            extra += (
+                f"; rules audited: {a.governed} governed entries follow the rules, {a.signatures} signatures "
+                f"checked, MDF received {a.received_usd} USD, disbursed {a.disbursed_usd} USD"
+            )
         if self.cosigned_at:
             extra += "; cosigned by " + ", ".join(
                 f"{name} at {stamp(datetime.fromtimestamp(t, UTC))}" for name, t in self.cosigned_at
@@ -577,6 +593,11 @@ def verify_bundle(
         file_name=ENTRIES_FILE,
     )
     failures += log.failures
+    # the rules, re-checked from the log alone: every published disbursement was proposed, approved by a quorum
+    # of registered keys without a conflict of interest as known then, justified if flagged, and paid from money
+    # the MDF had received (naef ledger audit on the bundle's log)
+    rules = audit(log.entries)
+    failures += [f"rules: {f.message}" for f in rules.faults]
     unproven = set(b.listed) - {e.index for e in proven}
     inputs = [e for e in log.entries if e.type in b.module.INPUT_TYPES and e.index not in unproven]
     fresh = freshest(log.entries, [t for _, t in cosigned])
@@ -601,6 +622,7 @@ def verify_bundle(
         failures += older_failures
     if failures:
         bad_entries = {int(f.split()[2].rstrip(":")) for f in entry_failures if f.startswith("ledger entry ")}
+        bad_entries |= {f.index for f in rules.faults if f.index is not None}
         records = [
             r.id
             for r in (expected.records if expected else b.records)
@@ -621,4 +643,5 @@ def verify_bundle(
         older_size,
         log.entries[-1].time if log.entries else "",
         cosigned,
+        rules,
     )
