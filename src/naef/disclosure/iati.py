@@ -19,7 +19,7 @@ the IATI 2.03 activity schema (``iati-activities-schema.xsd``, sequence of ``iat
   was executed, else 1 indicative);
 * ``transaction``: for each executed proposal a commitment (type 2, dated when the approvals counted by the
   execution were recorded) and a disbursement (type 3, dated at the execution), value in USD, provider the MDF,
-  receiver the payee;
+  receiver the payee; a commitment also for a proposal approved by a quorum and not yet paid;
 * ``result`` (type 1 output): quantities contracted (from the proposals' unit-cost figures, as targets) and
   milestones reached (actuals).
 
@@ -152,10 +152,14 @@ def _counted_approvals(p: Proposal) -> list[int]:
     return list(latest.values())
 
 
-def _activity(project: Project, org_ref: str) -> etree._Element:
+def _activity(project: Project, pub: Publisher) -> etree._Element:
+    org_ref = pub.ref
+    actual = pub.actual
+    # nothing dated after the publication date is published as a fact (IATI: no actual date in the future)
+    updated = project.last_time if actual(project.last_time) else f"{pub.as_of}T00:00:00Z"
     a = etree.Element(
         "iati-activity",
-        {"default-currency": "USD", "last-updated-datetime": project.last_time, _LANG: "en"},
+        {"default-currency": "USD", "last-updated-datetime": updated, _LANG: "en"},
     )
     _sub(a, "iati-identifier", activity_identifier(project.project_id, org_ref))
     org = _sub(a, "reporting-org", ref=org_ref, type=MDF_ORG_TYPE)
@@ -181,12 +185,21 @@ def _activity(project: Project, org_ref: str) -> etree._Element:
         _narrative(_sub(other, "owner-org", ref=org_ref), "OC4IDS project identifier", "identificador OC4IDS")
 
     executed = project.executed
-    status = "5" if project.cancelled else ("2" if executed else "1")
+    paid = [p for p in executed if p.execution is not None and actual(p.execution.time)]
+    cancelled = project.cancelled and actual(project.milestones[-1].on)
+    status = "5" if cancelled else ("2" if paid else "1")
     _sub(a, "activity-status", code=status)
-    if executed:
-        first = min(p.execution.time for p in executed if p.execution is not None)
+    if paid:
+        first = min(p.execution.time for p in paid if p.execution is not None)
         _narrative(
             _sub(a, "activity-date", type="2", iso_date=first[:10]), "first MDF disbursement", "primer pago del FMD"
+        )
+    elif executed:  # paid only after the publication date: the ledger's date is a plan as of today
+        first = min(p.execution.time for p in executed if p.execution is not None)
+        _narrative(
+            _sub(a, "activity-date", type="1", iso_date=first[:10]),
+            f"first MDF disbursement, dated after the publication date {pub.as_of}: planned",
+            f"primer pago del FMD, con fecha posterior a la publicación {pub.as_of}: previsto",
         )
     else:
         _narrative(
@@ -196,7 +209,9 @@ def _activity(project: Project, org_ref: str) -> etree._Element:
         )
     if project.cancelled:
         _narrative(
-            _sub(a, "activity-date", type="4", iso_date=project.milestones[-1].on), "cancelled", "cancelado"
+            _sub(a, "activity-date", type="4" if cancelled else "3", iso_date=project.milestones[-1].on),
+            "cancelled" if cancelled else "cancellation planned",
+            "cancelado" if cancelled else "cancelación prevista",
         )
 
     state = project.state
@@ -230,9 +245,8 @@ def _activity(project: Project, org_ref: str) -> etree._Element:
     years = sorted({p.time[:4] for p in project.proposals})
     for year in years:
         props = [p for p in project.proposals if p.time[:4] == year]
-        budget = _sub(
-            a, "budget", type="1", status="2" if all(p.execution is not None for p in props) else "1"
-        )
+        done = all(p.execution is not None and actual(p.execution.time) for p in props)
+        budget = _sub(a, "budget", type="1", status="2" if done else "1")
         _sub(budget, "period-start", iso_date=f"{year}-01-01")
         _sub(budget, "period-end", iso_date=f"{year}-12-31")
         _value(budget, sum((p.amount_usd for p in props), Decimal(0)), f"{year}-01-01")
@@ -242,13 +256,34 @@ def _activity(project: Project, org_ref: str) -> etree._Element:
     paid_code, paid_what = (
         ("4", ("expenditure", "gasto")) if project.infrastructure else ("3", ("disbursement", "desembolso"))
     )
+    # a payment dated after the publication date is a planned disbursement (type 1, original), not a transaction
     for p in executed:
         assert p.execution is not None
-        assert p.commitment_time is not None
-        for code, when, amount, leaves, what in (
-            ("2", p.commitment_time, p.amount_usd, [p.index, *_counted_approvals(p)], ("commitment", "compromiso")),
-            (paid_code, p.execution.time, p.execution.amount_usd, [p.execution.index], paid_what),
-        ):
+        if actual(p.execution.time):
+            continue
+        when = p.execution.time[:10]
+        planned = _sub(a, "planned-disbursement", type="1")
+        planned.set(_n("entries"), _entries_attr([p.execution.index]))
+        _sub(planned, "period-start", iso_date=when)
+        _sub(planned, "period-end", iso_date=when)
+        _value(planned, p.execution.amount_usd, when)
+        _narrative(_sub(planned, "provider-org", ref=org_ref, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES)
+        receiver = _sub(planned, "receiver-org")
+        receiver.set(_n("party"), p.payee)
+        _narrative(receiver, p.payee_name or p.payee)
+    for p in project.proposals:
+        flows: list[tuple[str, str, Decimal, list[int], tuple[str, str]]] = []
+        if p.execution is not None:
+            assert p.commitment_time is not None
+            flows = [
+                ("2", p.commitment_time, p.amount_usd, [p.index, *_counted_approvals(p)], ("commitment", "compromiso")),
+                (paid_code, p.execution.time, p.execution.amount_usd, [p.execution.index], paid_what),
+            ]
+        elif p.quorum is not None:  # approved by a quorum, not paid yet: committed all the same
+            flows = [("2", p.quorum[0], p.amount_usd, [p.index, *p.quorum[1]], ("commitment", "compromiso"))]
+        for code, when, amount, leaves, what in flows:
+            if not actual(when):
+                continue
             tx = _sub(a, "transaction", ref=p.proposal_id)
             tx.set(_n("entries"), _entries_attr(leaves))
             _sub(tx, "transaction-type", code=code)
@@ -262,12 +297,12 @@ def _activity(project: Project, org_ref: str) -> etree._Element:
             receiver.set(_n("party"), p.payee)
             _narrative(receiver, p.payee_name or p.payee)
 
-    _results(a, project)
+    _results(a, project, pub)
     _sub(a, _n("ledger-entries"), _entries_attr(project.leaves))
     return a
 
 
-def _results(a: etree._Element, project: Project) -> None:
+def _results(a: etree._Element, project: Project, pub: Publisher) -> None:
     contracted: dict[tuple[str, str], dict[str, float]] = {}
     for p in project.proposals:
         if p.unit_cost is not None and p.unit_cost.quantity > 0:
@@ -284,7 +319,7 @@ def _results(a: etree._Element, project: Project) -> None:
                 _sub(period, "period-start", iso_date=f"{year}-01-01")
                 _sub(period, "period-end", iso_date=f"{year}-12-31")
                 _sub(period, "target", value=_quantity(quantity))
-    reached = [m for m in project.milestones if m.status == "reached"]
+    reached = [m for m in project.milestones if m.status == "reached" and pub.actual(m.on)]
     if reached:
         result = _sub(a, "result", type="1")
         _narrative(_sub(result, "title"), "Project milestones")
@@ -315,7 +350,7 @@ def render(
     root = etree.Element("iati-activities", {"version": IATI_VERSION}, nsmap={"naef": NAEF_NS})
     records = [Record("iati-activities header", (FILE,), ())]
     for project in projects:
-        root.append(_activity(project, publisher.ref))
+        root.append(_activity(project, publisher))
         ident = activity_identifier(project.project_id, publisher.ref)
         records.append(Record(f"iati-activity {ident}", (FILE,), project.leaves))
     cp = etree.SubElement(

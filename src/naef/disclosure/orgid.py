@@ -29,6 +29,13 @@ class Publisher:
     ref: str
     scheme: str
     uid: str
+    as_of: str | None = None
+    """The publication date (``YYYY-MM-DD``): a ledger date after it is published as planned, never as actual
+    (IATI: no actual date in the future). ``None`` (pure renders) treats every recorded date as actual."""
+
+    def actual(self, when: str) -> bool:
+        """True when the date (or time) ``when`` is on or before the publication date."""
+        return self.as_of is None or when[:10] <= self.as_of
 
 
 MDF_PUBLISHER = Publisher(MDF_ORG_REF, MDF_ORG_SCHEME, MDF_ORG_UID)
