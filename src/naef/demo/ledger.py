@@ -118,6 +118,12 @@ def _sid(label: str) -> str:
     return str(uuid.uuid5(_BODS_NAMESPACE, label))
 
 
+def _identifier(record_id: str) -> dict[str, str]:
+    """A BODS identifier of a FICTIONAL company: org-id.guide's example prefix ``XE-EXAMPLE`` (a real one would be
+    e.g. ``MX-RFC`` with the company's tax register number); IATI publishes ``XE-EXAMPLE-<id>`` as its ``@ref``."""
+    return {"id": record_id.upper(), "scheme": "XE-EXAMPLE", "schemeName": "Example identifier (fictional company)"}
+
+
 def payee_statement(record_id: str, name: str, *, on: date) -> dict[str, Any]:
     """A BODS 0.4 entity statement for a FICTIONAL payee (a payee must be a BODS record in the ledger)."""
     (statement,) = [s for s in _statements(on, record_id, [(record_id, name)]) if s["recordId"] == record_id]
@@ -135,7 +141,12 @@ def _statements(on: date, subject: str, entities: list[tuple[str, str]]) -> list
             "recordId": record_id,
             "recordStatus": "new",
             "recordType": "entity",
-            "recordDetails": {"isComponent": False, "entityType": {"type": "registeredEntity"}, "name": name},
+            "recordDetails": {
+                "isComponent": False,
+                "entityType": {"type": "registeredEntity"},
+                "name": name,
+                "identifiers": [_identifier(record_id)],
+            },
         }
         for record_id, name in entities
     ]
@@ -168,7 +179,12 @@ def demo_bods_statements(*, on: date) -> list[dict[str, Any]]:
         return statement(
             record_id,
             "entity",
-            {"isComponent": component, "entityType": {"type": "registeredEntity"}, "name": name},
+            {
+                "isComponent": component,
+                "entityType": {"type": "registeredEntity"},
+                "name": name,
+                "identifiers": [_identifier(record_id)],
+            },
         )
 
     def owns(record_id: str, party: str, company: str, percent: float) -> dict[str, Any]:

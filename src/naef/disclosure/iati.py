@@ -31,7 +31,7 @@ ends with ``naef:checkpoint`` (origin, size, root hash and the signed note text)
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any, cast
@@ -41,6 +41,7 @@ from lxml import etree
 from naef.disclosure.common import ExportCheckpoint, Record, Rendered, format_usd, shown
 from naef.disclosure.errors import DisclosureError
 from naef.disclosure.model import (
+    ENTRY_BODS,
     MDF_NAME,
     MDF_ORG_REF,
     MDF_ORG_TYPE,
@@ -51,7 +52,7 @@ from naef.disclosure.model import (
     Proposal,
     fold_projects,
 )
-from naef.disclosure.orgid import MDF_PUBLISHER, Publisher
+from naef.disclosure.orgid import MDF_PUBLISHER, PartyOrg, Publisher, party_org
 from naef.ledger.log import StoredEntry
 
 __all__ = [
@@ -67,7 +68,7 @@ __all__ = [
 
 NAME = "iati"
 FILE = "iati-activities.xml"
-INPUT_TYPES: frozenset[str] = PROJECT_ENTRY_TYPES
+INPUT_TYPES: frozenset[str] = PROJECT_ENTRY_TYPES | {ENTRY_BODS}
 NAEF_NS = "urn:naef:ledger:1"
 IATI_VERSION = "2.03"
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -138,6 +139,11 @@ def _quantity(q: float) -> str:
     return str(int(q)) if float(q).is_integer() else repr(float(q))
 
 
+def _leaves(project: Project, orgs: Mapping[str, PartyOrg]) -> tuple[int, ...]:
+    """The project's leaves and the BODS statements its payees' identities come from."""
+    return tuple(sorted(set(project.leaves) | {o.index for o in orgs.values() if o.index is not None}))
+
+
 def _entries_attr(indexes: Sequence[int]) -> str:
     return " ".join(str(i) for i in sorted(set(indexes)))
 
@@ -152,7 +158,19 @@ def _counted_approvals(p: Proposal) -> list[int]:
     return list(latest.values())
 
 
-def _activity(project: Project, pub: Publisher) -> etree._Element:
+def _receiver(parent: etree._Element, tag: str, p: Proposal, org: PartyOrg) -> None:
+    """``receiver-org`` (or ``participating-org``) of the payee: ``@ref`` the org-id from its BODS record,
+    ``@type`` its IATI organisation type, ``@naef:party`` the BODS record id."""
+    el = _sub(parent, tag)
+    if org.ref is not None:
+        el.set("ref", org.ref)
+    if org.type is not None:
+        el.set("type", org.type)
+    el.set(_n("party"), p.payee)
+    _narrative(el, p.payee_name or p.payee)
+
+
+def _activity(project: Project, pub: Publisher, orgs: Mapping[str, PartyOrg]) -> etree._Element:
     org_ref = pub.ref
     actual = pub.actual
     # nothing dated after the publication date is published as a fact (IATI: no actual date in the future)
@@ -177,7 +195,12 @@ def _activity(project: Project, pub: Publisher) -> etree._Element:
             _sub(a, "participating-org", ref=org_ref, role=role, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES
         )
     for payee, name in project.payees:
+        party = orgs[payee]
         org = _sub(a, "participating-org", role="4")
+        if party.ref is not None:
+            org.set("ref", party.ref)
+        if party.type is not None:
+            org.set("type", party.type)
         org.set(_n("party"), payee)
         _narrative(org, name)
     if project.infrastructure:  # the same project in the OC4IDS package
@@ -268,9 +291,7 @@ def _activity(project: Project, pub: Publisher) -> etree._Element:
         _sub(planned, "period-end", iso_date=when)
         _value(planned, p.execution.amount_usd, when)
         _narrative(_sub(planned, "provider-org", ref=org_ref, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES)
-        receiver = _sub(planned, "receiver-org")
-        receiver.set(_n("party"), p.payee)
-        _narrative(receiver, p.payee_name or p.payee)
+        _receiver(planned, "receiver-org", p, orgs[p.payee])
     for p in project.proposals:
         flows: list[tuple[str, str, Decimal, list[int], tuple[str, str]]] = []
         if p.execution is not None:
@@ -293,12 +314,10 @@ def _activity(project: Project, pub: Publisher) -> etree._Element:
                 _sub(tx, "description"), f"{what[0]} of {p.proposal_id}: {p.purpose}", f"{what[1]} de {p.proposal_id}"
             )
             _narrative(_sub(tx, "provider-org", ref=org_ref, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES)
-            receiver = _sub(tx, "receiver-org")
-            receiver.set(_n("party"), p.payee)
-            _narrative(receiver, p.payee_name or p.payee)
+            _receiver(tx, "receiver-org", p, orgs[p.payee])
 
     _results(a, project, pub)
-    _sub(a, _n("ledger-entries"), _entries_attr(project.leaves))
+    _sub(a, _n("ledger-entries"), _entries_attr(_leaves(project, orgs)))
     return a
 
 
@@ -342,6 +361,10 @@ def render(
     Raises :class:`DisclosureError` when there is no project (IATI needs at least one ``iati-activity``).
     """
     projects = fold_projects(entries)
+    bods = [
+        (e.index, st) for e in sorted(entries, key=lambda x: x.index)
+        if e.type == ENTRY_BODS and isinstance(st := e.payload.get("statement"), Mapping)
+    ]
     if not projects:
         raise DisclosureError(
             f"ledger: no MDF disbursement proposal up to checkpoint size {checkpoint.size}; "
@@ -350,9 +373,10 @@ def render(
     root = etree.Element("iati-activities", {"version": IATI_VERSION}, nsmap={"naef": NAEF_NS})
     records = [Record("iati-activities header", (FILE,), ())]
     for project in projects:
-        root.append(_activity(project, publisher))
+        orgs = {payee: party_org(bods, payee) for payee, _ in project.payees}
+        root.append(_activity(project, publisher, orgs))
         ident = activity_identifier(project.project_id, publisher.ref)
-        records.append(Record(f"iati-activity {ident}", (FILE,), project.leaves))
+        records.append(Record(f"iati-activity {ident}", (FILE,), _leaves(project, orgs)))
     cp = etree.SubElement(
         root, _n("checkpoint"), {"origin": checkpoint.origin, "size": str(checkpoint.size),
                                  "root-hash": checkpoint.root_hash.hex()}
