@@ -133,6 +133,28 @@ class UnitCost:
 
 
 @dataclass(frozen=True)
+class ProcurementFacts:
+    """How a proposal's contract was procured (``proposal.procurement``): OCDS method, tenderers, period."""
+
+    method: str
+    number_of_tenderers: int
+    contract_start: str
+    contract_end: str
+
+
+def _procurement(raw: Any) -> ProcurementFacts | None:
+    if not isinstance(raw, Mapping):
+        return None
+    n = raw.get("number_of_tenderers")
+    return ProcurementFacts(
+        _text(raw.get("method")),
+        n if isinstance(n, int) and not isinstance(n, bool) else 0,
+        _text(raw.get("contract_start")),
+        _text(raw.get("contract_end")),
+    )
+
+
+@dataclass(frozen=True)
 class Approval:
     """One recorded approval (``disbursement_approved``)."""
 
@@ -205,6 +227,7 @@ class Proposal:
     execution: Execution | None = None
     benchmark: BenchmarkNote | None = None
     refusals: tuple[Refusal, ...] = ()
+    procurement: ProcurementFacts | None = None
     quorum: tuple[str, tuple[int, ...]] | None = None
     """When the recorded approvals first met the governance's quorum (time, and the indexes of the approvals
     and of the governance entry that show it); ``None`` when they never did."""
@@ -490,6 +513,7 @@ def fold_projects(entries: Iterable[StoredEntry]) -> tuple[Project, ...]:
                 purpose=_text(raw.get("purpose")),
                 proposer=_text(raw.get("proposer")),
                 unit_cost=_unit_cost(raw.get("unit_cost")),
+                procurement=_procurement(raw.get("procurement")),
                 time=d.time,
                 index=d.index,
                 approvals=tuple(d.approvals),

@@ -256,6 +256,18 @@ def _project(
             summary["nature"] = ["construction"]
         if payee_id in contract_values:
             summary["contractValue"] = _usd(contract_values[payee_id])
+        procured = [project.proposals[i].procurement for i in props if project.proposals[i].procurement]
+        if procured:  # the latest proposal of the contract that states how it was procured
+            facts = procured[-1]
+            assert facts is not None
+            summary["tender"] = {
+                "procurementMethod": facts.method,
+                "numberOfTenderers": facts.number_of_tenderers,
+            }
+            summary["contractPeriod"] = {
+                "startDate": _date_time(facts.contract_start),
+                "endDate": _date_time(facts.contract_end),
+            }
         done = [i for i in props if (x := project.proposals[i].execution) is not None and pub.actual(x.time)]
         if done:
             summary["transactions"] = [transaction(i) for i in done]

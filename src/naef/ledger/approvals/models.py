@@ -12,11 +12,22 @@ import base64
 import binascii
 import hashlib
 import unicodedata
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 import rfc8785
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from naef.ledger.benchmarking import BenchmarkResult, UnitCostClaim
 from naef.ledger.entries import GOVERNED_ENTRY_TYPES, Usd, register_entry_type
@@ -46,6 +57,8 @@ __all__ = [
     "DisbursementProposal",
     "ExecutionRecord",
     "MdfReceipt",
+    "Procurement",
+    "ProcurementMethod",
     "RecordedApproval",
     "RefusalRecord",
     "SignedDeclaration",
@@ -89,6 +102,33 @@ Payload = dict[str, Any]
 _M = TypeVar("_M", bound=BaseModel)
 
 
+ProcurementMethod = Literal["open", "selective", "limited", "direct"]
+"""The OCDS/OC4IDS ``method`` codelist (tender.procurementMethod): open, selective, limited, direct."""
+
+
+class Procurement(BaseModel):
+    """How the contract a proposal pays was procured (CoST IDS / OC4IDS ``tender`` and ``contractPeriod``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    method: ProcurementMethod = Field(
+        description="Procurement method (OCDS method codelist: open, selective, limited, direct)."
+    )
+    number_of_tenderers: int = Field(ge=0, le=100_000, description="Number of tenderers (bids received).")
+    contract_start: date = Field(description="Contract period start (YYYY-MM-DD).")
+    contract_end: date = Field(description="Contract period end (YYYY-MM-DD), on or after the start.")
+
+    @model_validator(mode="after")
+    def _period_in_order(self) -> Procurement:
+        if self.contract_end < self.contract_start:
+            raise ValueError(
+                f"contract_end {self.contract_end} is before contract_start {self.contract_start}"
+            )
+        if self.method == "direct" and self.number_of_tenderers > 1:
+            raise ValueError(f"number_of_tenderers: a direct award has one tenderer, not {self.number_of_tenderers}")
+        return self
+
+
 class DisbursementProposal(BaseModel):
     """A proposed payment from the MDF (the object every approval signs)."""
 
@@ -104,6 +144,17 @@ class DisbursementProposal(BaseModel):
     purpose: str = Field(min_length=1, description="What the money pays for.")
     proposer: str = Field(min_length=1, description="Stakeholder who proposes (and signs) the disbursement.")
     unit_cost: UnitCostClaim | None = Field(default=None, description="Figures for the benchmark check.")
+    procurement: Procurement | None = Field(
+        default=None, description="How the contract was procured: method, number of tenderers, contract period."
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_absent_procurement(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # a proposal without procurement facts serializes (and is signed) exactly as before the field existed
+        out: dict[str, Any] = handler(self)
+        if out.get("procurement", 0) is None:
+            del out["procurement"]
+        return out
 
     @field_validator("amount_usd")
     @classmethod
