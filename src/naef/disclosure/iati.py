@@ -38,6 +38,7 @@ from typing import Any, cast
 
 from lxml import etree
 
+from naef.disclosure import iati_org
 from naef.disclosure.common import ExportCheckpoint, Record, Rendered, format_usd, shown
 from naef.disclosure.errors import DisclosureError
 from naef.disclosure.model import (
@@ -68,7 +69,7 @@ __all__ = [
 
 NAME = "iati"
 FILE = "iati-activities.xml"
-INPUT_TYPES: frozenset[str] = PROJECT_ENTRY_TYPES | {ENTRY_BODS}
+INPUT_TYPES: frozenset[str] = PROJECT_ENTRY_TYPES | {ENTRY_BODS, iati_org.ENTRY_RECEIPT}
 NAEF_NS = "urn:naef:ledger:1"
 IATI_VERSION = "2.03"
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -383,7 +384,8 @@ def render(
     )
     cp.text = checkpoint.note
     xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    return Rendered({FILE: xml}, tuple(records))
+    org_xml, org_record = iati_org.render(entries, projects, checkpoint, publisher, NAEF_NS)
+    return Rendered({FILE: xml, iati_org.ORG_FILE: org_xml}, (*records, org_record))
 
 
 # ------------------------------------------------------------------------------------------ reading back
@@ -501,6 +503,8 @@ def compare(folder: Path, expected: Rendered) -> list[str]:
     for ident in in_file:
         if ident not in derived:
             failures.append(f"iati-activity {ident or '(no identifier)'}: in {FILE} but not derived from the ledger")
+    org = next(r for r in expected.records if r.id.startswith("iati-organisation "))
+    failures += iati_org.compare(folder, expected.files, org.label())
     return failures
 
 
