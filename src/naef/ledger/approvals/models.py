@@ -14,10 +14,11 @@ import hashlib
 import unicodedata
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import rfc8785
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -221,6 +222,16 @@ def _b64_signature(value: str) -> str:
     return value
 
 
+Signature = Annotated[str, AfterValidator(_b64_signature)]
+"""A base64 Ed25519 signature (64 bytes, standard alphabet, canonical): the one type of every signed payload's
+``signature`` field (proposal, approval, declaration, BODS statement, receipt)."""
+
+
+def _b64(key: SignerKey, message: bytes) -> str:
+    """Sign ``message`` with ``key``: the base64 text a :data:`Signature` field holds."""
+    return base64.b64encode(key.sign(message)).decode("ascii")
+
+
 class SignedProposal(BaseModel):
     """A proposal with its proposer's signature (payload of ``disbursement_proposed``)."""
 
@@ -228,14 +239,9 @@ class SignedProposal(BaseModel):
 
     proposal: DisbursementProposal
     proposal_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    signature: str = Field(
+    signature: Signature = Field(
         description="base64 Ed25519 signature by the proposer over proposal_message(proposal)."
     )
-
-    @field_validator("signature")
-    @classmethod
-    def _signature_form(cls, value: str) -> str:
-        return _b64_signature(value)
 
 
 class Approval(BaseModel):
@@ -249,14 +255,9 @@ class Approval(BaseModel):
     )
     signer: str = Field(min_length=1)
     justification: str | None = Field(default=None, description="Required from the controller when flagged.")
-    signature: str = Field(
+    signature: Signature = Field(
         description="base64 Ed25519 signature over approval_message(proposal, justification)."
     )
-
-    @field_validator("signature")
-    @classmethod
-    def _signature_form(cls, value: str) -> str:
-        return _b64_signature(value)
 
     @property
     def signature_bytes(self) -> bytes:
@@ -274,7 +275,7 @@ def sign_proposal(proposal: DisbursementProposal, proposer_key: str | SignerKey)
     key = _signer(proposer_key)
     if key.name != proposal.proposer:
         raise LedgerError(f"proposer key {key.name!r} does not belong to the proposer {proposal.proposer!r}")
-    signature = base64.b64encode(key.sign(proposal_message(proposal))).decode("ascii")
+    signature = _b64(key, proposal_message(proposal))
     return SignedProposal(proposal=proposal, proposal_sha256=proposal_sha256(proposal), signature=signature)
 
 
@@ -283,7 +284,7 @@ def sign_approval(
 ) -> Approval:
     """Sign an approval locally: the private key never leaves the caller."""
     key = _signer(signer_key)
-    signature = base64.b64encode(key.sign(approval_message(proposal, justification))).decode("ascii")
+    signature = _b64(key, approval_message(proposal, justification))
     return Approval(
         proposal_id=proposal.proposal_id,
         proposal_sha256=proposal_sha256(proposal),
@@ -299,19 +300,10 @@ def _signed(context: bytes, body: BaseModel) -> bytes:
     return context + bytes(rfc8785.dumps(body.model_dump(mode="json", exclude={"signature"})))
 
 
-def _b64(key: SignerKey, message: bytes) -> str:
-    return base64.b64encode(key.sign(message)).decode("ascii")
-
-
 class SignedDeclaration(InterestDeclaration):
     """Payload of ``interest_declaration``: the declaration with the declarant's own signature."""
 
-    signature: str = Field(description="base64 Ed25519 signature by the declarant over declaration_message.")
-
-    @field_validator("signature")
-    @classmethod
-    def _signature_form(cls, value: str) -> str:
-        return _b64_signature(value)
+    signature: Signature = Field(description="base64 Ed25519 signature by the declarant over declaration_message.")
 
     @property
     def declaration(self) -> InterestDeclaration:
@@ -341,12 +333,7 @@ class SignedStatement(BaseModel):
 
     statement: dict[str, JsonValue]
     signer: str = Field(min_length=1)
-    signature: str = Field(description="base64 Ed25519 signature over statement_message(statement).")
-
-    @field_validator("signature")
-    @classmethod
-    def _signature_form(cls, value: str) -> str:
-        return _b64_signature(value)
+    signature: Signature = Field(description="base64 Ed25519 signature over statement_message(statement).")
 
 
 def statement_message(statement: Any) -> bytes:
@@ -385,12 +372,9 @@ class MdfReceipt(BaseModel):
 class SignedReceipt(MdfReceipt):
     """Payload of ``mdf_receipt``: the receipt with its recorder's signature."""
 
-    signature: str = Field(description="base64 Ed25519 signature by the recorder over receipt_message(receipt).")
-
-    @field_validator("signature")
-    @classmethod
-    def _signature_form(cls, value: str) -> str:
-        return _b64_signature(value)
+    signature: Signature = Field(
+        description="base64 Ed25519 signature by the recorder over receipt_message(receipt)."
+    )
 
     @property
     def receipt(self) -> MdfReceipt:
