@@ -85,4 +85,7 @@ def test_a_bundle_with_a_forged_execution_fails_and_names_it(
         f"rules: entry {index} (disbursement_executed): rule quorum_not_met: "
         + failures[0].split("rule quorum_not_met: ", 1)[1]
     ]
-    assert list(info.value.records) == ["iati-activity XE-EXAMPLE-NAEF-MDF-road-1"]
+    # the activity that publishes the payment, and the organisation file that sums it
+    assert list(info.value.records) == [
+        "iati-activity XE-EXAMPLE-NAEF-MDF-road-1", "iati-organisation XE-EXAMPLE-NAEF-MDF"
+    ]
