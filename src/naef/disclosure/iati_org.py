@@ -13,12 +13,12 @@ Other Public Sector; names in English and Spanish), valid against the official `
   executed disbursements, one ``expense-line`` per MDF project (``@ref`` the project id).
 
 The record ``iati-organisation <org-id>`` has as leaves the receipts and executions it sums, so the verifier
-re-derives it like the activities (:func:`compare`).
+re-derives it like the activities (:func:`naef.disclosure.iati.compare`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from naef.disclosure.model import MDF_NAME, MDF_ORG_TYPE, Project
 from naef.disclosure.orgid import Publisher
 from naef.ledger.log import StoredEntry
 
-__all__ = ["ENTRY_RECEIPT", "ORG_FILE", "compare", "render", "validate"]
+__all__ = ["ENTRY_RECEIPT", "ORG_FILE", "render", "validate"]
 
 ORG_FILE = "iati-organisations.xml"
 ENTRY_RECEIPT = "mdf_receipt"
@@ -116,21 +116,6 @@ def render(
     cp.text = checkpoint.note
     xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return xml, Record(f"iati-organisation {pub.ref}", (ORG_FILE,), tuple(sorted(leaves)))
-
-
-def compare(folder: Path, expected: Mapping[str, bytes], label: str) -> list[str]:
-    """Failures where ``folder``'s organisation file differs from the ledger-derived one (one line naming the
-    record and the first differing field)."""
-    from naef.disclosure.iati import _parse, element_difference
-
-    try:
-        actual = _parse((folder / ORG_FILE).read_bytes())
-    except OSError as exc:
-        return [f"{label}: {ORG_FILE}: cannot read ({exc.strerror})"]
-    except etree.XMLSyntaxError as exc:
-        return [f"{label}: {ORG_FILE}: not well-formed XML ({exc})"]
-    diff = element_difference(actual, _parse(expected[ORG_FILE]), "iati-organisations")
-    return [f"{label}: {diff}"] if diff else []
 
 
 def validate(xml: bytes, schema_dir: Path) -> list[str]:
