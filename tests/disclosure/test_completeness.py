@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,9 +23,11 @@ from naef.disclosure.bundle import ENTRIES_FILE, FORMATS, MANIFEST_FILE
 from naef.disclosure.common import ExportCheckpoint
 from naef.disclosure.completeness import parse_instant
 from naef.disclosure.errors import DisclosureError
+from naef.disclosure.orgid import publisher
 from naef.ledger.entries import decode_entry
 from naef.ledger.keys import SIG_COSIGNATURE_V1, VerifierKey
 from naef.ledger.log import StoredEntry
+from naef.ledger.merkle import inclusion_proof, root_hash
 
 from .conftest import DemoLayout, read_ledger
 
@@ -58,11 +61,22 @@ def _rerender(folder: Path, *, drop: int, keep_in_log: bool) -> None:
     cp = manifest["checkpoint"]
     checkpoint = ExportCheckpoint(cp["origin"], cp["size"], bytes.fromhex(cp["root_hash"]), cp["note"])
     log = _log(folder)
-    rendered = module.render([e for e in log if e.index != drop and e.type in module.INPUT_TYPES], checkpoint)
+    pub = replace(publisher(manifest["publisher"]), as_of=manifest["as_of"])
+    rendered = module.render(
+        [e for e in log if e.index != drop and e.type in module.INPUT_TYPES], checkpoint, publisher=pub
+    )
     for name, data in rendered.files.items():
         (folder / name).write_bytes(data)
     manifest["records"] = [r.to_json() for r in rendered.records]
     manifest["entries"] = sorted({i for r in rendered.records for i in r.leaves})
+    leaves = [e.leaf_hash for e in log]
+    for i in manifest["entries"]:  # the publisher holds the log: it can prove any entry the new records use
+        path = folder / "proofs" / "inclusion" / f"{i}.json"
+        if not path.exists():
+            nodes = inclusion_proof(i, len(leaves), lambda want: {
+                (lv, k): root_hash(leaves[k << lv:(k + 1) << lv]) for lv, k in want})
+            path.write_text(json.dumps({"index": i, "size": len(leaves), "leaf_hash": leaves[i].hex(),
+                                        "root_hash": cp["root_hash"], "inclusion_path": [h.hex() for h in nodes]}))
     if not keep_in_log:
         manifest["log"]["counts"][next(e.type for e in log if e.index == drop)] -= 1
         lines = (folder / ENTRIES_FILE).read_text(encoding="utf-8").splitlines()

@@ -89,7 +89,7 @@ def test_the_workbook_has_numbers_as_numbers(make_ledger: LedgerFactory) -> None
     entries, checkpoint = read_ledger(government_ledger(make_ledger), eiti.INPUT_TYPES)
     data = eiti.render(entries, checkpoint).files[eiti.XLSX_FILE]
     wb = load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == [*eiti.FLOWS, "by_period", "by_year", "checkpoint"]
+    assert wb.sheetnames == [*eiti.FLOWS, "by_period", "by_year", "reconciliation", "checkpoint"]
     # fiscal-year totals (the calendar year): 2030 has only the government payment; "not recorded" is empty
     years = {row[0].value: [c.value for c in row[1:5]] for row in wb["by_year"].iter_rows(min_row=2)}
     assert years == {"2030": [7, None, None, None], "2031": [125.5, 900, 5, 40]}

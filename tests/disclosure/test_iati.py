@@ -94,7 +94,12 @@ def test_activities_carry_the_ledger_values(
     assert txs[0][1] == prop.payload["proposal"]["amount_usd"]
     assert str(prop.index) in str(txs[0][2]).split()
     assert txs[1] == ("4", exe.payload["amount_usd"], str(exe.index))  # works paid: expenditure
-    assert road.findtext("naef:ledger-entries", namespaces=NS) == " ".join(map(str, demo_layout.entries["MDF-0001"]))
+    # the project's entries and the BODS statement that identifies its payee (receiver-org/@ref, @type)
+    payee = prop.payload["proposal"]["payee"]
+    bods = [e.index for e in entries if e.type == "beneficial_ownership_statement"
+            and e.payload["statement"]["recordId"] == payee]
+    expected = sorted({*demo_layout.entries["MDF-0001"], bods[-1]})
+    assert road.findtext("naef:ledger-entries", namespaces=NS) == " ".join(map(str, expected))
     # the other sectors of the brief's table
     assert attr(activity(root, "port-veracruz-terminal"), "sector", "code") == "21040"
     schools = activity(root, "schools-chihuahua")

@@ -10,6 +10,7 @@ beside ``--out`` and renamed into place only once it verifies, so a failure leav
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -62,12 +63,31 @@ def disclose_command(
             "(org-id.guide; default XE-EXAMPLE-NAEF-MDF, the example prefix)",
         ),
     ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Publication date YYYY-MM-DD (default today, UTC; not after today): ledger dates after it are "
+            "published as planned, never as actual",
+        ),
+    ] = None,
 ) -> None:
     """Export FORMAT from the ledger into a verifiable bundle."""
     from naef.disclosure import export_bundle
+    from naef.disclosure.errors import DisclosureError
     from naef.disclosure.model import MDF_ORG_REF
 
-    report = export_bundle(ledger, fmt, out, force=force, size=size, org_id=org_id or MDF_ORG_REF)
+    published = None
+    if as_of is not None:
+        try:
+            published = date.fromisoformat(as_of) if len(as_of) == 10 else None
+        except ValueError:
+            published = None
+        if published is None:
+            raise DisclosureError(f"--as-of {as_of!r}: expected a date YYYY-MM-DD")
+    report = export_bundle(
+        ledger, fmt, out, force=force, size=size, org_id=org_id or MDF_ORG_REF, as_of=published
+    )
     typer.echo(report.line())
 
 

@@ -43,6 +43,7 @@ from naef.ledger.approvals import (
     ApprovalRefusedError,
     DisbursementProposal,
     MdfReceipt,
+    Procurement,
     approve,
     declare_interest,
     execute,
@@ -118,6 +119,12 @@ def _sid(label: str) -> str:
     return str(uuid.uuid5(_BODS_NAMESPACE, label))
 
 
+def _identifier(record_id: str) -> dict[str, str]:
+    """A BODS identifier of a FICTIONAL company: org-id.guide's example prefix ``XE-EXAMPLE`` (a real one would be
+    e.g. ``MX-RFC`` with the company's tax register number); IATI publishes ``XE-EXAMPLE-<id>`` as its ``@ref``."""
+    return {"id": record_id.upper(), "scheme": "XE-EXAMPLE", "schemeName": "Example identifier (fictional company)"}
+
+
 def payee_statement(record_id: str, name: str, *, on: date) -> dict[str, Any]:
     """A BODS 0.4 entity statement for a FICTIONAL payee (a payee must be a BODS record in the ledger)."""
     (statement,) = [s for s in _statements(on, record_id, [(record_id, name)]) if s["recordId"] == record_id]
@@ -135,7 +142,12 @@ def _statements(on: date, subject: str, entities: list[tuple[str, str]]) -> list
             "recordId": record_id,
             "recordStatus": "new",
             "recordType": "entity",
-            "recordDetails": {"isComponent": False, "entityType": {"type": "registeredEntity"}, "name": name},
+            "recordDetails": {
+                "isComponent": False,
+                "entityType": {"type": "registeredEntity"},
+                "name": name,
+                "identifiers": [_identifier(record_id)],
+            },
         }
         for record_id, name in entities
     ]
@@ -168,7 +180,12 @@ def demo_bods_statements(*, on: date) -> list[dict[str, Any]]:
         return statement(
             record_id,
             "entity",
-            {"isComponent": component, "entityType": {"type": "registeredEntity"}, "name": name},
+            {
+                "isComponent": component,
+                "entityType": {"type": "registeredEntity"},
+                "name": name,
+                "identifiers": [_identifier(record_id)],
+            },
         )
 
     def owns(record_id: str, party: str, company: str, percent: float) -> dict[str, Any]:
@@ -278,8 +295,17 @@ def _plans(n_quarters: int) -> list[_Plan]:
         purpose: str,
         proposer: str,
         claim: tuple[str, str, float, int],
+        procured: tuple[str, int, str, str] | None = None,
     ) -> DisbursementProposal:
         ptype, unit, quantity, cost = claim
+        # ILLUSTRATIVE procurement facts (method, tenderers, contract period) of the fictional contracts
+        procurement = (
+            Procurement.model_validate(
+                dict(zip(("method", "number_of_tenderers", "contract_start", "contract_end"), procured, strict=True))
+            )
+            if procured is not None
+            else None
+        )
         return DisbursementProposal(
             proposal_id=pid,
             payee=payee,
@@ -291,6 +317,7 @@ def _plans(n_quarters: int) -> list[_Plan]:
             unit_cost=UnitCostClaim(
                 project_type=ptype, unit=unit, quantity=quantity, contract_cost_usd=usd(cost)
             ),
+            procurement=procurement,
         )
 
     plans = [
@@ -305,6 +332,7 @@ def _plans(n_quarters: int) -> list[_Plan]:
                 "first tranche: 120 lane-km of two-lane coastal road",
                 "mx-board-1",
                 ("road_new_two_lane", "lane_km", 120, 180_000_000),
+                ("open", 5, "2027-09-01", "2030-08-31"),
             ),
             ("na-board-1", "mx-board-2", "controller"),
         ),
@@ -319,6 +347,7 @@ def _plans(n_quarters: int) -> list[_Plan]:
                 "container terminal expansion, 800,000 TEU/year",
                 "mx-board-2",
                 ("seaport_container_terminal", "teu_per_year", 800_000, 480_000_000),
+                ("open", 3, "2028-01-15", "2031-12-31"),
             ),
             ("na-board-1", "na-board-2", "mx-board-1", "controller"),  # na-board-1 is refused: conflict
         ),
@@ -333,6 +362,7 @@ def _plans(n_quarters: int) -> list[_Plan]:
                 "12 secondary schools, 6,000 student places",
                 "mx-board-1",
                 ("school_construction", "student_place", 6_000, 180_000_000),
+                ("selective", 4, "2028-06-01", "2030-05-31"),
             ),
             ("mx-board-2", "na-board-2", "controller"),
             "remote sierra sites: materials flown in; cost reviewed against two independent estimates",

@@ -37,8 +37,8 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,7 @@ from naef.disclosure.errors import BundleError, BundleVerificationError, Disclos
 from naef.disclosure.model import MDF_ORG_REF
 from naef.disclosure.orgid import Publisher, publisher
 from naef.ledger import store
+from naef.ledger.audit import AuditReport, audit
 from naef.ledger.entries import decode_entry
 from naef.ledger.errors import LedgerError
 from naef.ledger.keys import VerifierKey, read_verifier_key
@@ -183,6 +184,7 @@ def _manifest(
         "naef_version": __version__,
         "format": fmt,
         "publisher": pub.ref,
+        "as_of": pub.as_of,
         "files": sorted(rendered.files),
         "checkpoint": cp.to_json(),
         "records": [r.to_json() for r in rendered.records],
@@ -201,6 +203,8 @@ def export_bundle(
     force: bool = False,
     size: int | None = None,
     org_id: str = MDF_ORG_REF,
+    as_of: date | None = None,
+    now: datetime | None = None,
 ) -> ExportReport:
     """Export ``fmt`` (``iati``, ``oc4ids`` or ``eiti``) from the ledger at ``url`` into the bundle folder ``out``.
 
@@ -208,9 +212,20 @@ def export_bundle(
     checkpoint covers are published. ``out`` must not exist, be empty, or ``force`` must be given; the bundle is
     staged in a temporary folder beside it, verified with the ledger's key, then renamed into place. ``org_id`` is
     the publisher's organisation identifier (an approved registration-agency prefix, :mod:`naef.disclosure.orgid`).
+    ``as_of`` is the publication date (default: today in UTC, from ``now``, the clock): a ledger date after it is
+    published as planned, never as an actual (the demo's simulated timeline lies in the future); a publication
+    date after today is refused.
     """
     module = format_module(fmt)
-    pub = publisher(org_id)
+    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+    if as_of is None:
+        as_of = today
+    elif as_of > today:
+        raise DisclosureError(
+            f"--as-of {as_of.isoformat()}: after today ({today.isoformat()}); a publication cannot be dated in the "
+            "future"
+        )
+    pub = replace(publisher(org_id), as_of=as_of.isoformat())
     out = Path(out)
     _check_out(out, force)
     with _open_ledger(url) as ledger:
@@ -228,6 +243,13 @@ def export_bundle(
                 raise DisclosureError(
                     f"--ledger: entry {e.index}: stored leaf hash does not match its bytes (run `naef ledger verify`)"
                 )
+        rules = audit(log)
+        if not rules.ok:
+            first = rules.faults[0]
+            raise DisclosureError(
+                f"--ledger: the log up to checkpoint size {chosen.size} breaks the control system's rules: "
+                f"{first.message} (run `naef ledger audit`; a bundle of it would fail verify-bundle)"
+            )
         rendered = module.render(entries, checkpoint, publisher=pub)
         used = sorted({i for r in rendered.records for i in r.leaves})
         by_index = {e.index: e for e in log}
@@ -253,11 +275,11 @@ def export_bundle(
         files[f"{INCLUSION_DIR}/{i}.json"] = (json.dumps(iproof, indent=2) + "\n").encode("ascii")
     for m, cproof in consistency.items():
         files[f"{CONSISTENCY_DIR}/{m}.json"] = (json.dumps(cproof, indent=2) + "\n").encode("ascii")
-    _write(out, files, log_key)
+    _write(out, files, log_key, now)
     return ExportReport(fmt, out, checkpoint, len(rendered.records), len(used), tuple(sizes))
 
 
-def _write(out: Path, files: Mapping[str, bytes], log_key: VerifierKey) -> None:
+def _write(out: Path, files: Mapping[str, bytes], log_key: VerifierKey, now: datetime | None) -> None:
     """Write ``files`` into a temporary folder beside ``out``, verify it as a bundle, then rename it to ``out``."""
     parent = out.resolve().parent
     try:
@@ -271,7 +293,7 @@ def _write(out: Path, files: Mapping[str, bytes], log_key: VerifierKey) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         try:
-            verify_bundle(stage, log_key)
+            verify_bundle(stage, log_key, now=now)
         except DisclosureError as exc:
             raise DisclosureError(f"internal error: the bundle made does not verify ({exc.message})") from None
         stage.chmod(0o755)
@@ -321,10 +343,21 @@ class BundleReport:
     """Recorded time of the last entry of the bundle's (complete) log (the log operator's word)."""
     cosigned_at: tuple[tuple[str, int], ...] = ()
     """(witness name, cosignature time in Unix seconds) of each given witness whose cosignature verified."""
+    audit: AuditReport | None = None
+    published: str = ""
+    """The publication date (manifest ``as_of``): ledger dates after it are published as planned."""
+    """The rule audit (:func:`naef.ledger.audit.audit`) of the bundle's complete log: it passed."""
 
     def line(self) -> str:
         """One line for the command line."""
-        extra = f"; last entry recorded {self.as_of}" if self.as_of else ""
+        extra = f"; published as of {self.published}" if self.published else ""
+        extra += f"; last entry recorded {self.as_of}" if self.as_of else ""
+        if self.audit is not None:
+            a = self.audit
+            extra += (
+                f"; rules audited: {a.governed} governed entries follow the rules, {a.signatures} signatures "
+                f"checked, MDF received {a.received_usd} USD, disbursed {a.disbursed_usd} USD"
+            )
         if self.cosigned_at:
             extra += "; cosigned by " + ", ".join(
                 f"{name} at {stamp(datetime.fromtimestamp(t, UTC))}" for name, t in self.cosigned_at
@@ -388,6 +421,12 @@ def _load(folder: Path) -> _Bundle:
         pub = publisher(str(manifest.get("publisher")), what=f"{where}: {MANIFEST_FILE}: publisher")
     except DisclosureError as exc:
         raise BundleError(exc.message) from None
+    as_of = manifest.get("as_of")
+    try:
+        date.fromisoformat(as_of if isinstance(as_of, str) and len(as_of) == 10 else "")
+    except ValueError:
+        raise BundleError(f"{where}: {MANIFEST_FILE}: as_of: expected the publication date YYYY-MM-DD") from None
+    pub = replace(pub, as_of=as_of)
     raw_records = manifest.get("records")
     if not isinstance(raw_records, list):
         raise BundleError(f"{where}: {MANIFEST_FILE}: records: expected a list")
@@ -550,6 +589,7 @@ def verify_bundle(
     *,
     witnesses: Sequence[VerifierKey] = (),
     not_older_than: datetime | None = None,
+    now: datetime | None = None,
 ) -> BundleReport:
     """Check a bundle offline against the trusted log key; with ``older``, also that its checkpoint extends the
     older bundle's; with ``witnesses`` (``cosignature/v1`` verifier keys), that each of them cosigned it; with
@@ -577,6 +617,17 @@ def verify_bundle(
         file_name=ENTRIES_FILE,
     )
     failures += log.failures
+    today = (now or datetime.now(UTC)).astimezone(UTC).date().isoformat()
+    if b.publisher.as_of is not None and b.publisher.as_of > today:
+        failures.append(
+            f"{MANIFEST_FILE}: as_of {b.publisher.as_of} is after today ({today}): a bundle cannot be published in "
+            "the future"
+        )
+    # the rules, re-checked from the log alone: every published disbursement was proposed, approved by a quorum
+    # of registered keys without a conflict of interest as known then, justified if flagged, and paid from money
+    # the MDF had received (naef ledger audit on the bundle's log)
+    rules = audit(log.entries)
+    failures += [f"rules: {f.message}" for f in rules.faults]
     unproven = set(b.listed) - {e.index for e in proven}
     inputs = [e for e in log.entries if e.type in b.module.INPUT_TYPES and e.index not in unproven]
     fresh = freshest(log.entries, [t for _, t in cosigned])
@@ -601,6 +652,7 @@ def verify_bundle(
         failures += older_failures
     if failures:
         bad_entries = {int(f.split()[2].rstrip(":")) for f in entry_failures if f.startswith("ledger entry ")}
+        bad_entries |= {f.index for f in rules.faults if f.index is not None}
         records = [
             r.id
             for r in (expected.records if expected else b.records)
@@ -621,4 +673,6 @@ def verify_bundle(
         older_size,
         log.entries[-1].time if log.entries else "",
         cosigned,
+        rules,
+        b.publisher.as_of or "",
     )

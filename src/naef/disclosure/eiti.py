@@ -63,7 +63,21 @@ __all__ = [
 NAME = "eiti"
 CSV_FILE = "eiti-revenue.csv"
 XLSX_FILE = "eiti-revenue.xlsx"
-INPUT_TYPES: frozenset[str] = frozenset({"revenue_collected", "waterfall_payment", ENTRY_GOVERNMENT_PAYMENT})
+ENTRY_RECEIPT = "mdf_receipt"
+INPUT_TYPES: frozenset[str] = frozenset(
+    {"revenue_collected", "waterfall_payment", ENTRY_GOVERNMENT_PAYMENT, ENTRY_RECEIPT}
+)
+RECONCILIATION_COLUMNS: tuple[str, ...] = (
+    "period",
+    "paid_by_naef_usd",
+    "received_by_mdf_usd",
+    "difference_usd",
+    "status",
+    "ledger_entries",
+)
+"""The reconciliation sheet: per period, what NAEF reports paying the MDF (``waterfall_payment`` of step
+``mdf_residual``) against what the MDF reports receiving (``mdf_receipt`` of that period, signed by its recorder)
+— the EITI's reconciliation of payer- against recipient-reported figures (EITI Standard 2019, Requirement 4.9)."""
 FLOWS: tuple[str, ...] = ("pemex_to_government", "pemex_to_naef", "other_to_naef", "naef_to_mdf")
 COLUMNS: tuple[str, ...] = (
     "record_id",
@@ -173,7 +187,37 @@ def _csv(rows: Sequence[RevenueRow], checkpoint: ExportCheckpoint) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _sheet_rows(rows: Sequence[RevenueRow], checkpoint: ExportCheckpoint) -> dict[str, list[list[Any]]]:
+def _reconciliation(rows: Sequence[RevenueRow], receipts: Sequence[StoredEntry]) -> list[list[Any]]:
+    """Per period: paid by NAEF to the MDF, received by the MDF, difference (paid − received) and status
+    (``reconciled``, ``difference``, ``reported by NAEF only``, ``reported by the MDF only``); a side that
+    recorded nothing is an empty cell ("not recorded"), never a zero."""
+    paid: dict[str, tuple[Decimal, list[int]]] = {}
+    for r in rows:
+        if r.flow == "naef_to_mdf":
+            total, leaves = paid.get(r.period, (Decimal(0), []))
+            paid[r.period] = (total + r.amount_usd, [*leaves, *r.leaves])
+    got: dict[str, tuple[Decimal, list[int]]] = {}
+    for e in receipts:
+        period = _s(e.payload.get("period"))
+        total, leaves = got.get(period, (Decimal(0), []))
+        got[period] = (total + Decimal(_s(e.payload.get("amount_usd", "0")) or "0"), [*leaves, e.index])
+    out: list[list[Any]] = [list(RECONCILIATION_COLUMNS)]
+    for period in sorted(set(paid) | set(got), key=period_sort_key):
+        a, b = paid.get(period), got.get(period)
+        if a is not None and b is not None:
+            status = "reconciled" if a[0] == b[0] else "difference"
+            difference: Decimal | None = a[0] - b[0]
+        else:
+            status = "reported by NAEF only" if b is None else "reported by the MDF only"
+            difference = None
+        leaves = sorted({*(a[1] if a else []), *(b[1] if b else [])})
+        out.append([period, a[0] if a else None, b[0] if b else None, difference, status, _joined(leaves)])
+    return out
+
+
+def _sheet_rows(
+    rows: Sequence[RevenueRow], checkpoint: ExportCheckpoint, receipts: Sequence[StoredEntry] = ()
+) -> dict[str, list[list[Any]]]:
     """The workbook's cell values, sheet by sheet (header row first)."""
     sheets: dict[str, list[list[Any]]] = {flow: [list(COLUMNS)] for flow in FLOWS}
     for r in rows:
@@ -211,6 +255,7 @@ def _sheet_rows(rows: Sequence[RevenueRow], checkpoint: ExportCheckpoint) -> dic
         ]
         by_year.append([year, *totals, _joined(sorted({i for r in these for i in r.leaves}))])
     sheets["by_year"] = by_year
+    sheets["reconciliation"] = _reconciliation(rows, receipts)
     sheets["checkpoint"] = [
         ["field", "value"],
         ["origin", checkpoint.origin],
@@ -276,8 +321,9 @@ def render(
             f"ledger: no collection, government payment or MDF residual up to checkpoint size {checkpoint.size}; "
             "nothing to publish in the EITI tables"
         )
-    used = {i for r in rows for i in r.leaves}
-    sheets = _sheet_rows(rows, checkpoint)
+    receipts = sorted((e for e in entries if e.type == ENTRY_RECEIPT), key=lambda e: e.index)
+    sheets = _sheet_rows(rows, checkpoint, receipts)
+    used = {i for r in rows for i in r.leaves} | {e.index for e in receipts}
     records = [Record(_HEADER, (CSV_FILE, XLSX_FILE), ())]
     records += [Record(f"row {r.record_id}", (CSV_FILE, XLSX_FILE), r.leaves) for r in rows]
     for values in sheets["by_period"][1:]:
@@ -286,6 +332,9 @@ def render(
     for values in sheets["by_year"][1:]:
         leaves = tuple(int(i) for i in str(values[-1]).split(";") if i)
         records.append(Record(f"fiscal year total {values[0]}", (XLSX_FILE,), leaves))
+    for values in sheets["reconciliation"][1:]:
+        leaves = tuple(int(i) for i in str(values[-1]).split(";") if i)
+        records.append(Record(f"reconciliation {values[0]}", (XLSX_FILE,), leaves))
     files = {
         CSV_FILE: _csv(rows, checkpoint),
         XLSX_FILE: _workbook(sheets, _stamp([e for e in entries if e.index in used])),
@@ -385,6 +434,9 @@ def compare(folder: Path, expected: Rendered) -> list[str]:
         for r in expected.records
         if r.id.startswith("fiscal year total ")
     }
+    reconciled_by_key = {
+        r.id.removeprefix("reconciliation "): r.id for r in expected.records if r.id.startswith("reconciliation ")
+    }
     failures: list[str] = []
     try:
         actual_csv = _read_csv(folder / CSV_FILE)
@@ -414,7 +466,9 @@ def compare(folder: Path, expected: Rendered) -> list[str]:
             if actual_wb[title] != wanted:
                 failures.append(f"{labels[_HEADER]}: {where}: differs from the bundle's signed checkpoint")
             continue
-        record_of = {"by_period": period_by_key, "by_year": year_by_key}.get(title, rows_by_key)
+        record_of = {"by_period": period_by_key, "by_year": year_by_key, "reconciliation": reconciled_by_key}.get(
+            title, rows_by_key
+        )
         failures += _compare_table(where, actual_wb[title], wanted, labels, record_of)
     return failures
 

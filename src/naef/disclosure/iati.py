@@ -19,7 +19,7 @@ the IATI 2.03 activity schema (``iati-activities-schema.xsd``, sequence of ``iat
   was executed, else 1 indicative);
 * ``transaction``: for each executed proposal a commitment (type 2, dated when the approvals counted by the
   execution were recorded) and a disbursement (type 3, dated at the execution), value in USD, provider the MDF,
-  receiver the payee;
+  receiver the payee; a commitment also for a proposal approved by a quorum and not yet paid;
 * ``result`` (type 1 output): quantities contracted (from the proposals' unit-cost figures, as targets) and
   milestones reached (actuals).
 
@@ -31,16 +31,18 @@ ends with ``naef:checkpoint`` (origin, size, root hash and the signed note text)
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any, cast
 
 from lxml import etree
 
+from naef.disclosure import iati_org
 from naef.disclosure.common import ExportCheckpoint, Record, Rendered, format_usd, shown
 from naef.disclosure.errors import DisclosureError
 from naef.disclosure.model import (
+    ENTRY_BODS,
     MDF_NAME,
     MDF_ORG_REF,
     MDF_ORG_TYPE,
@@ -51,7 +53,7 @@ from naef.disclosure.model import (
     Proposal,
     fold_projects,
 )
-from naef.disclosure.orgid import MDF_PUBLISHER, Publisher
+from naef.disclosure.orgid import MDF_PUBLISHER, PartyOrg, Publisher, party_org
 from naef.ledger.log import StoredEntry
 
 __all__ = [
@@ -67,7 +69,7 @@ __all__ = [
 
 NAME = "iati"
 FILE = "iati-activities.xml"
-INPUT_TYPES: frozenset[str] = PROJECT_ENTRY_TYPES
+INPUT_TYPES: frozenset[str] = PROJECT_ENTRY_TYPES | {ENTRY_BODS, iati_org.ENTRY_RECEIPT}
 NAEF_NS = "urn:naef:ledger:1"
 IATI_VERSION = "2.03"
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -138,6 +140,11 @@ def _quantity(q: float) -> str:
     return str(int(q)) if float(q).is_integer() else repr(float(q))
 
 
+def _leaves(project: Project, orgs: Mapping[str, PartyOrg]) -> tuple[int, ...]:
+    """The project's leaves and the BODS statements its payees' identities come from."""
+    return tuple(sorted(set(project.leaves) | {o.index for o in orgs.values() if o.index is not None}))
+
+
 def _entries_attr(indexes: Sequence[int]) -> str:
     return " ".join(str(i) for i in sorted(set(indexes)))
 
@@ -152,10 +159,26 @@ def _counted_approvals(p: Proposal) -> list[int]:
     return list(latest.values())
 
 
-def _activity(project: Project, org_ref: str) -> etree._Element:
+def _receiver(parent: etree._Element, tag: str, p: Proposal, org: PartyOrg) -> None:
+    """``receiver-org`` (or ``participating-org``) of the payee: ``@ref`` the org-id from its BODS record,
+    ``@type`` its IATI organisation type, ``@naef:party`` the BODS record id."""
+    el = _sub(parent, tag)
+    if org.ref is not None:
+        el.set("ref", org.ref)
+    if org.type is not None:
+        el.set("type", org.type)
+    el.set(_n("party"), p.payee)
+    _narrative(el, p.payee_name or p.payee)
+
+
+def _activity(project: Project, pub: Publisher, orgs: Mapping[str, PartyOrg]) -> etree._Element:
+    org_ref = pub.ref
+    actual = pub.actual
+    # nothing dated after the publication date is published as a fact (IATI: no actual date in the future)
+    updated = project.last_time if actual(project.last_time) else f"{pub.as_of}T00:00:00Z"
     a = etree.Element(
         "iati-activity",
-        {"default-currency": "USD", "last-updated-datetime": project.last_time, _LANG: "en"},
+        {"default-currency": "USD", "last-updated-datetime": updated, _LANG: "en"},
     )
     _sub(a, "iati-identifier", activity_identifier(project.project_id, org_ref))
     org = _sub(a, "reporting-org", ref=org_ref, type=MDF_ORG_TYPE)
@@ -173,7 +196,12 @@ def _activity(project: Project, org_ref: str) -> etree._Element:
             _sub(a, "participating-org", ref=org_ref, role=role, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES
         )
     for payee, name in project.payees:
+        party = orgs[payee]
         org = _sub(a, "participating-org", role="4")
+        if party.ref is not None:
+            org.set("ref", party.ref)
+        if party.type is not None:
+            org.set("type", party.type)
         org.set(_n("party"), payee)
         _narrative(org, name)
     if project.infrastructure:  # the same project in the OC4IDS package
@@ -181,12 +209,21 @@ def _activity(project: Project, org_ref: str) -> etree._Element:
         _narrative(_sub(other, "owner-org", ref=org_ref), "OC4IDS project identifier", "identificador OC4IDS")
 
     executed = project.executed
-    status = "5" if project.cancelled else ("2" if executed else "1")
+    paid = [p for p in executed if p.execution is not None and actual(p.execution.time)]
+    cancelled = project.cancelled and actual(project.milestones[-1].on)
+    status = "5" if cancelled else ("2" if paid else "1")
     _sub(a, "activity-status", code=status)
-    if executed:
-        first = min(p.execution.time for p in executed if p.execution is not None)
+    if paid:
+        first = min(p.execution.time for p in paid if p.execution is not None)
         _narrative(
             _sub(a, "activity-date", type="2", iso_date=first[:10]), "first MDF disbursement", "primer pago del FMD"
+        )
+    elif executed:  # paid only after the publication date: the ledger's date is a plan as of today
+        first = min(p.execution.time for p in executed if p.execution is not None)
+        _narrative(
+            _sub(a, "activity-date", type="1", iso_date=first[:10]),
+            f"first MDF disbursement, dated after the publication date {pub.as_of}: planned",
+            f"primer pago del FMD, con fecha posterior a la publicación {pub.as_of}: previsto",
         )
     else:
         _narrative(
@@ -196,7 +233,9 @@ def _activity(project: Project, org_ref: str) -> etree._Element:
         )
     if project.cancelled:
         _narrative(
-            _sub(a, "activity-date", type="4", iso_date=project.milestones[-1].on), "cancelled", "cancelado"
+            _sub(a, "activity-date", type="4" if cancelled else "3", iso_date=project.milestones[-1].on),
+            "cancelled" if cancelled else "cancellation planned",
+            "cancelado" if cancelled else "cancelación prevista",
         )
 
     state = project.state
@@ -230,9 +269,8 @@ def _activity(project: Project, org_ref: str) -> etree._Element:
     years = sorted({p.time[:4] for p in project.proposals})
     for year in years:
         props = [p for p in project.proposals if p.time[:4] == year]
-        budget = _sub(
-            a, "budget", type="1", status="2" if all(p.execution is not None for p in props) else "1"
-        )
+        done = all(p.execution is not None and actual(p.execution.time) for p in props)
+        budget = _sub(a, "budget", type="1", status="2" if done else "1")
         _sub(budget, "period-start", iso_date=f"{year}-01-01")
         _sub(budget, "period-end", iso_date=f"{year}-12-31")
         _value(budget, sum((p.amount_usd for p in props), Decimal(0)), f"{year}-01-01")
@@ -242,13 +280,32 @@ def _activity(project: Project, org_ref: str) -> etree._Element:
     paid_code, paid_what = (
         ("4", ("expenditure", "gasto")) if project.infrastructure else ("3", ("disbursement", "desembolso"))
     )
+    # a payment dated after the publication date is a planned disbursement (type 1, original), not a transaction
     for p in executed:
         assert p.execution is not None
-        assert p.commitment_time is not None
-        for code, when, amount, leaves, what in (
-            ("2", p.commitment_time, p.amount_usd, [p.index, *_counted_approvals(p)], ("commitment", "compromiso")),
-            (paid_code, p.execution.time, p.execution.amount_usd, [p.execution.index], paid_what),
-        ):
+        if actual(p.execution.time):
+            continue
+        when = p.execution.time[:10]
+        planned = _sub(a, "planned-disbursement", type="1")
+        planned.set(_n("entries"), _entries_attr([p.execution.index]))
+        _sub(planned, "period-start", iso_date=when)
+        _sub(planned, "period-end", iso_date=when)
+        _value(planned, p.execution.amount_usd, when)
+        _narrative(_sub(planned, "provider-org", ref=org_ref, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES)
+        _receiver(planned, "receiver-org", p, orgs[p.payee])
+    for p in project.proposals:
+        flows: list[tuple[str, str, Decimal, list[int], tuple[str, str]]] = []
+        if p.execution is not None:
+            assert p.commitment_time is not None
+            flows = [
+                ("2", p.commitment_time, p.amount_usd, [p.index, *_counted_approvals(p)], ("commitment", "compromiso")),
+                (paid_code, p.execution.time, p.execution.amount_usd, [p.execution.index], paid_what),
+            ]
+        elif p.quorum is not None:  # approved by a quorum, not paid yet: committed all the same
+            flows = [("2", p.quorum[0], p.amount_usd, [p.index, *p.quorum[1]], ("commitment", "compromiso"))]
+        for code, when, amount, leaves, what in flows:
+            if not actual(when):
+                continue
             tx = _sub(a, "transaction", ref=p.proposal_id)
             tx.set(_n("entries"), _entries_attr(leaves))
             _sub(tx, "transaction-type", code=code)
@@ -258,16 +315,14 @@ def _activity(project: Project, org_ref: str) -> etree._Element:
                 _sub(tx, "description"), f"{what[0]} of {p.proposal_id}: {p.purpose}", f"{what[1]} de {p.proposal_id}"
             )
             _narrative(_sub(tx, "provider-org", ref=org_ref, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES)
-            receiver = _sub(tx, "receiver-org")
-            receiver.set(_n("party"), p.payee)
-            _narrative(receiver, p.payee_name or p.payee)
+            _receiver(tx, "receiver-org", p, orgs[p.payee])
 
-    _results(a, project)
-    _sub(a, _n("ledger-entries"), _entries_attr(project.leaves))
+    _results(a, project, pub)
+    _sub(a, _n("ledger-entries"), _entries_attr(_leaves(project, orgs)))
     return a
 
 
-def _results(a: etree._Element, project: Project) -> None:
+def _results(a: etree._Element, project: Project, pub: Publisher) -> None:
     contracted: dict[tuple[str, str], dict[str, float]] = {}
     for p in project.proposals:
         if p.unit_cost is not None and p.unit_cost.quantity > 0:
@@ -284,7 +339,7 @@ def _results(a: etree._Element, project: Project) -> None:
                 _sub(period, "period-start", iso_date=f"{year}-01-01")
                 _sub(period, "period-end", iso_date=f"{year}-12-31")
                 _sub(period, "target", value=_quantity(quantity))
-    reached = [m for m in project.milestones if m.status == "reached"]
+    reached = [m for m in project.milestones if m.status == "reached" and pub.actual(m.on)]
     if reached:
         result = _sub(a, "result", type="1")
         _narrative(_sub(result, "title"), "Project milestones")
@@ -307,6 +362,10 @@ def render(
     Raises :class:`DisclosureError` when there is no project (IATI needs at least one ``iati-activity``).
     """
     projects = fold_projects(entries)
+    bods = [
+        (e.index, st) for e in sorted(entries, key=lambda x: x.index)
+        if e.type == ENTRY_BODS and isinstance(st := e.payload.get("statement"), Mapping)
+    ]
     if not projects:
         raise DisclosureError(
             f"ledger: no MDF disbursement proposal up to checkpoint size {checkpoint.size}; "
@@ -315,16 +374,18 @@ def render(
     root = etree.Element("iati-activities", {"version": IATI_VERSION}, nsmap={"naef": NAEF_NS})
     records = [Record("iati-activities header", (FILE,), ())]
     for project in projects:
-        root.append(_activity(project, publisher.ref))
+        orgs = {payee: party_org(bods, payee) for payee, _ in project.payees}
+        root.append(_activity(project, publisher, orgs))
         ident = activity_identifier(project.project_id, publisher.ref)
-        records.append(Record(f"iati-activity {ident}", (FILE,), project.leaves))
+        records.append(Record(f"iati-activity {ident}", (FILE,), _leaves(project, orgs)))
     cp = etree.SubElement(
         root, _n("checkpoint"), {"origin": checkpoint.origin, "size": str(checkpoint.size),
                                  "root-hash": checkpoint.root_hash.hex()}
     )
     cp.text = checkpoint.note
     xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    return Rendered({FILE: xml}, tuple(records))
+    org_xml, org_record = iati_org.render(entries, projects, checkpoint, publisher, NAEF_NS)
+    return Rendered({FILE: xml, iati_org.ORG_FILE: org_xml}, (*records, org_record))
 
 
 # ------------------------------------------------------------------------------------------ reading back
@@ -442,6 +503,16 @@ def compare(folder: Path, expected: Rendered) -> list[str]:
     for ident in in_file:
         if ident not in derived:
             failures.append(f"iati-activity {ident or '(no identifier)'}: in {FILE} but not derived from the ledger")
+    org = next(r for r in expected.records if r.id.startswith("iati-organisation "))
+    try:
+        org_actual = _parse((folder / iati_org.ORG_FILE).read_bytes())
+    except OSError as exc:
+        return [*failures, f"{org.label()}: {iati_org.ORG_FILE}: cannot read ({exc.strerror})"]
+    except etree.XMLSyntaxError as exc:
+        return [*failures, f"{org.label()}: {iati_org.ORG_FILE}: not well-formed XML ({exc})"]
+    diff = element_difference(org_actual, _parse(expected.files[iati_org.ORG_FILE]), "iati-organisations")
+    if diff:
+        failures.append(f"{org.label()}: {diff}")
     return failures
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 from naef.disclosure.reference import (
     MEXICAN_STATES,
@@ -37,6 +37,7 @@ from naef.disclosure.reference import (
     period_sort_key,
     state_of,
 )
+from naef.ledger.governance import APPROVING_ROLES, Governance, Role
 from naef.ledger.interests import OwnershipGraph
 from naef.ledger.log import StoredEntry
 
@@ -83,8 +84,17 @@ ENTRY_BENCHMARK_FLAG = "benchmark_flag"
 ENTRY_MILESTONE = "project_milestone"
 ENTRY_BODS = "beneficial_ownership_statement"
 ENTRY_REFUSED = "disbursement_refused"
+ENTRY_GOVERNANCE = "governance_registered"
 PROJECT_ENTRY_TYPES: frozenset[str] = frozenset(
-    {ENTRY_PROPOSED, ENTRY_APPROVED, ENTRY_EXECUTED, ENTRY_BENCHMARK_FLAG, ENTRY_MILESTONE, ENTRY_REFUSED}
+    {
+        ENTRY_PROPOSED,
+        ENTRY_APPROVED,
+        ENTRY_EXECUTED,
+        ENTRY_BENCHMARK_FLAG,
+        ENTRY_MILESTONE,
+        ENTRY_REFUSED,
+        ENTRY_GOVERNANCE,
+    }
 )
 """Entry types an MDF project is folded from."""
 
@@ -120,6 +130,28 @@ class UnitCost:
     def classification(self) -> ProjectType | None:
         """The project type's classification, if the type is in :data:`PROJECT_TYPES`."""
         return PROJECT_TYPES.get(self.project_type)
+
+
+@dataclass(frozen=True)
+class ProcurementFacts:
+    """How a proposal's contract was procured (``proposal.procurement``): OCDS method, tenderers, period."""
+
+    method: str
+    number_of_tenderers: int
+    contract_start: str
+    contract_end: str
+
+
+def _procurement(raw: Any) -> ProcurementFacts | None:
+    if not isinstance(raw, Mapping):
+        return None
+    n = raw.get("number_of_tenderers")
+    return ProcurementFacts(
+        _text(raw.get("method")),
+        n if isinstance(n, int) and not isinstance(n, bool) else 0,
+        _text(raw.get("contract_start")),
+        _text(raw.get("contract_end")),
+    )
 
 
 @dataclass(frozen=True)
@@ -195,16 +227,22 @@ class Proposal:
     execution: Execution | None = None
     benchmark: BenchmarkNote | None = None
     refusals: tuple[Refusal, ...] = ()
+    procurement: ProcurementFacts | None = None
+    quorum: tuple[str, tuple[int, ...]] | None = None
+    """When the recorded approvals first met the governance's quorum (time, and the indexes of the approvals
+    and of the governance entry that show it); ``None`` when they never did."""
 
     @property
     def leaves(self) -> tuple[int, ...]:
         """Indexes of the entries this proposal's facts come from."""
         out = [self.index, *(a.index for a in self.approvals), *(r.index for r in self.refusals)]
+        if self.quorum is not None:
+            out += self.quorum[1]
         if self.execution is not None:
             out.append(self.execution.index)
         if self.benchmark is not None:
             out.append(self.benchmark.index)
-        return tuple(sorted(out))
+        return tuple(sorted(set(out)))
 
     @property
     def commitment_time(self) -> str | None:
@@ -378,6 +416,26 @@ def _refusal(payload: Mapping[str, Any], time: str, index: int) -> Refusal:
     )
 
 
+def _quorum(
+    approvals: Sequence[Approval], governance: tuple[Governance, int] | None
+) -> tuple[str, tuple[int, ...]] | None:
+    """The first approval (in log order) at which the recorded approvals meet the quorum of the registered
+    governance (:meth:`naef.ledger.governance.Governance.quorum_shortfall` on signer → recorded role): its time,
+    and the indexes of the approvals counted and of the governance entry. ``None`` without a governance or
+    quorum. Every recorded approval was admitted by the rules (a conflicted one is a refusal, not an approval)."""
+    if governance is None:
+        return None
+    rules, gov_index = governance
+    seen: dict[str, Approval] = {}
+    for a in sorted(approvals, key=lambda x: x.index):
+        if a.role not in APPROVING_ROLES:
+            continue
+        seen[a.signer] = a
+        if not rules.quorum_shortfall({n: cast(Role, x.role) for n, x in seen.items()}):
+            return a.time, (*sorted(x.index for x in seen.values()), gov_index)
+    return None
+
+
 def fold_projects(entries: Iterable[StoredEntry]) -> tuple[Project, ...]:
     """MDF projects from the entries (any order; types outside :data:`PROJECT_ENTRY_TYPES` are ignored).
 
@@ -387,9 +445,15 @@ def fold_projects(entries: Iterable[StoredEntry]) -> tuple[Project, ...]:
     """
     drafts: dict[str, _Draft] = {}
     milestones: dict[str, list[Milestone]] = {}
+    governance: tuple[Governance, int] | None = None
     for e in sorted(entries, key=lambda x: x.index):
         p = e.payload
-        if e.type == ENTRY_PROPOSED:
+        if e.type == ENTRY_GOVERNANCE and governance is None:
+            try:
+                governance = (Governance.model_validate(dict(p)), e.index)
+            except ValueError:
+                governance = None
+        elif e.type == ENTRY_PROPOSED:
             proposal = p.get("proposal")
             if isinstance(proposal, Mapping) and isinstance(proposal.get("proposal_id"), str):
                 drafts.setdefault(proposal["proposal_id"], _Draft(dict(proposal), e.time, e.index))
@@ -449,12 +513,14 @@ def fold_projects(entries: Iterable[StoredEntry]) -> tuple[Project, ...]:
                 purpose=_text(raw.get("purpose")),
                 proposer=_text(raw.get("proposer")),
                 unit_cost=_unit_cost(raw.get("unit_cost")),
+                procurement=_procurement(raw.get("procurement")),
                 time=d.time,
                 index=d.index,
                 approvals=tuple(d.approvals),
                 execution=d.execution,
                 benchmark=d.benchmark,
                 refusals=tuple(d.refusals),
+                quorum=_quorum(d.approvals, governance) if d.execution is None else None,
             )
         )
     projects = [

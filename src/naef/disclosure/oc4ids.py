@@ -98,21 +98,29 @@ def _party(payee: Payee, fallback_name: str) -> dict[str, Any]:
     return party
 
 
+def _capped(when: str, pub: Publisher) -> str:
+    """``when``, or the publication date when ``when`` is after it (nothing is dated after the publication)."""
+    return when if pub.actual(when) else f"{pub.as_of}T00:00:00Z"
+
+
 def _project(
-    project: Project, payees: dict[str, Payee], org_ref: str
+    project: Project, payees: dict[str, Payee], pub: Publisher
 ) -> tuple[dict[str, Any], tuple[int, ...]]:
+    org_ref = pub.ref
     mdf = {"id": org_ref, "name": MDF_NAME}
     kinds = [k for k in (p.unit_cost.classification for p in project.proposals if p.unit_cost) if k is not None]
     sectors = list(dict.fromkeys(s for k in kinds for s in k.oc4ids_sector))
     types = list(dict.fromkeys(k.oc4ids_type for k in kinds if k.oc4ids_type))
     executed = project.executed
-    status = "cancelled" if project.cancelled else ("implementation" if executed else "preparation")
+    paid_any = any(p.execution is not None and pub.actual(p.execution.time) for p in executed)
+    cancelled = project.cancelled and pub.actual(project.milestones[-1].on)
+    status = "cancelled" if cancelled else ("implementation" if paid_any else "preparation")
     names = dict(project.payees)
     leaves = set(project.leaves)
 
     out: dict[str, Any] = {
         "id": project_id(project.project_id),
-        "updated": project.last_time,
+        "updated": _capped(project.last_time, pub),
         "language": "en",
         "identifiers": [
             {"id": project.project_id, "scheme": "naef-mdf-project"},
@@ -221,36 +229,70 @@ def _project(
             "naefLedgerEntry": p.execution.index,
         }
 
+    def planned_payment(p_index: int) -> dict[str, Any]:
+        p = project.proposals[p_index]
+        assert p.execution is not None
+        return {
+            "id": f"payment-{p.proposal_id}",
+            "title": f"MDF payment {p.proposal_id}",
+            "type": "payment",
+            "description": f"dated {p.execution.time[:10]} in the ledger (entry {p.execution.index}), after the "
+            f"publication date {pub.as_of}: planned",
+            "dueDate": p.execution.time,
+            "status": "scheduled",
+            "value": _usd(p.execution.amount_usd),
+        }
+
     processes = []
     for payee_id, name in project.payees:
         props = [i for i, p in enumerate(project.proposals) if p.payee == payee_id]
         summary: dict[str, Any] = {
             "title": f"Contract with {name}",
             "description": "; ".join(project.proposals[i].purpose for i in props),
-            "status": "closed" if project.cancelled else "active",
+            "status": "closed" if cancelled else "active",
             "suppliers": [{"id": payee_id, "name": payees[payee_id].name or name}],
         }
         if kinds and all(k.infrastructure for k in kinds):
             summary["nature"] = ["construction"]
         if payee_id in contract_values:
             summary["contractValue"] = _usd(contract_values[payee_id])
-        paid = [transaction(i) for i in props if project.proposals[i].execution is not None]
-        if paid:
-            summary["transactions"] = paid
+        procured = [project.proposals[i].procurement for i in props if project.proposals[i].procurement]
+        if procured:  # the latest proposal of the contract that states how it was procured
+            facts = procured[-1]
+            assert facts is not None
+            summary["tender"] = {
+                "procurementMethod": facts.method,
+                "numberOfTenderers": facts.number_of_tenderers,
+            }
+            summary["contractPeriod"] = {
+                "startDate": _date_time(facts.contract_start),
+                "endDate": _date_time(facts.contract_end),
+            }
+        done = [i for i in props if (x := project.proposals[i].execution) is not None and pub.actual(x.time)]
+        if done:
+            summary["transactions"] = [transaction(i) for i in done]
+        # a payment the ledger dates after the publication date is not a transaction yet: a scheduled payment
+        # milestone with its value
+        planned = [i for i in props if (x := project.proposals[i].execution) is not None and not pub.actual(x.time)]
+        if planned:
+            summary["milestones"] = [planned_payment(i) for i in planned]
         processes.append({"id": _process_id(project, payee_id), "summary": summary})
     out["contractingProcesses"] = processes
     if project.milestones:
         milestones = []
         for n, m in enumerate(project.milestones, start=1):
-            met = _MILESTONE_STATUS.get(m.status, "scheduled")
+            reached = m.status == "reached" and pub.actual(m.on)
+            met = _MILESTONE_STATUS.get(m.status, "scheduled") if pub.actual(m.on) else "scheduled"
             item: dict[str, Any] = {"id": str(n), "title": m.milestone, "status": met}
-            if m.status == "reached":
+            if reached:
                 item["dateMet"] = _date_time(m.on)
-            elif m.status in ("planned", "started"):
+            elif m.status in ("planned", "started") or not pub.actual(m.on):
                 item["dueDate"] = _date_time(m.on)
             else:
                 item["dateModified"] = _date_time(m.on)
             described = m.status if m.status not in ("reached", "planned") else ""
+            if not pub.actual(m.on):
+                described = f"recorded as {m.status}, dated after the publication date {pub.as_of}: planned"
             if m.evidence:
                 described = f"{described}: {m.evidence}" if described else m.evidence
             if described:
@@ -302,14 +344,14 @@ def render(
     records = [Record("package header", (FILE,), ())]
     used: set[int] = set()
     for project in projects:
-        obj, leaves = _project(project, payees, publisher.ref)
+        obj, leaves = _project(project, payees, publisher)
         rendered_projects.append(obj)
         used.update(leaves)
         records.append(Record(f"project {obj['id']}", (FILE,), leaves))
     published = latest_time(e for e in entries if e.index in used)
     package = {
         "uri": f"urn:naef:disclosure:oc4ids:{checkpoint.origin}:{checkpoint.size}",
-        "publishedDate": published,
+        "publishedDate": _capped(published, publisher),
         "publisher": {"name": MDF_NAME, "scheme": publisher.scheme, "uid": publisher.uid},
         "license": LICENSE_URL,
         "version": OC4IDS_VERSION,

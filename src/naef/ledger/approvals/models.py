@@ -12,11 +12,23 @@ import base64
 import binascii
 import hashlib
 import unicodedata
+from datetime import date
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import rfc8785
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from naef.ledger.benchmarking import BenchmarkResult, UnitCostClaim
 from naef.ledger.entries import GOVERNED_ENTRY_TYPES, Usd, register_entry_type
@@ -46,6 +58,8 @@ __all__ = [
     "DisbursementProposal",
     "ExecutionRecord",
     "MdfReceipt",
+    "Procurement",
+    "ProcurementMethod",
     "RecordedApproval",
     "RefusalRecord",
     "SignedDeclaration",
@@ -89,6 +103,33 @@ Payload = dict[str, Any]
 _M = TypeVar("_M", bound=BaseModel)
 
 
+ProcurementMethod = Literal["open", "selective", "limited", "direct"]
+"""The OCDS/OC4IDS ``method`` codelist (tender.procurementMethod): open, selective, limited, direct."""
+
+
+class Procurement(BaseModel):
+    """How the contract a proposal pays was procured (CoST IDS / OC4IDS ``tender`` and ``contractPeriod``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    method: ProcurementMethod = Field(
+        description="Procurement method (OCDS method codelist: open, selective, limited, direct)."
+    )
+    number_of_tenderers: int = Field(ge=0, le=100_000, description="Number of tenderers (bids received).")
+    contract_start: date = Field(description="Contract period start (YYYY-MM-DD).")
+    contract_end: date = Field(description="Contract period end (YYYY-MM-DD), on or after the start.")
+
+    @model_validator(mode="after")
+    def _period_in_order(self) -> Procurement:
+        if self.contract_end < self.contract_start:
+            raise ValueError(
+                f"contract_end {self.contract_end} is before contract_start {self.contract_start}"
+            )
+        if self.method == "direct" and self.number_of_tenderers > 1:
+            raise ValueError(f"number_of_tenderers: a direct award has one tenderer, not {self.number_of_tenderers}")
+        return self
+
+
 class DisbursementProposal(BaseModel):
     """A proposed payment from the MDF (the object every approval signs)."""
 
@@ -104,6 +145,17 @@ class DisbursementProposal(BaseModel):
     purpose: str = Field(min_length=1, description="What the money pays for.")
     proposer: str = Field(min_length=1, description="Stakeholder who proposes (and signs) the disbursement.")
     unit_cost: UnitCostClaim | None = Field(default=None, description="Figures for the benchmark check.")
+    procurement: Procurement | None = Field(
+        default=None, description="How the contract was procured: method, number of tenderers, contract period."
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_absent_procurement(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # a proposal without procurement facts serializes (and is signed) exactly as before the field existed
+        out: dict[str, Any] = handler(self)
+        if out.get("procurement", 0) is None:
+            del out["procurement"]
+        return out
 
     @field_validator("amount_usd")
     @classmethod
@@ -170,6 +222,16 @@ def _b64_signature(value: str) -> str:
     return value
 
 
+Signature = Annotated[str, AfterValidator(_b64_signature)]
+"""A base64 Ed25519 signature (64 bytes, standard alphabet, canonical): the one type of every signed payload's
+``signature`` field (proposal, approval, declaration, BODS statement, receipt)."""
+
+
+def _b64(key: SignerKey, message: bytes) -> str:
+    """Sign ``message`` with ``key``: the base64 text a :data:`Signature` field holds."""
+    return base64.b64encode(key.sign(message)).decode("ascii")
+
+
 class SignedProposal(BaseModel):
     """A proposal with its proposer's signature (payload of ``disbursement_proposed``)."""
 
@@ -177,14 +239,9 @@ class SignedProposal(BaseModel):
 
     proposal: DisbursementProposal
     proposal_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    signature: str = Field(
+    signature: Signature = Field(
         description="base64 Ed25519 signature by the proposer over proposal_message(proposal)."
     )
-
-    @field_validator("signature")
-    @classmethod
-    def _signature_form(cls, value: str) -> str:
-        return _b64_signature(value)
 
 
 class Approval(BaseModel):
@@ -198,14 +255,9 @@ class Approval(BaseModel):
     )
     signer: str = Field(min_length=1)
     justification: str | None = Field(default=None, description="Required from the controller when flagged.")
-    signature: str = Field(
+    signature: Signature = Field(
         description="base64 Ed25519 signature over approval_message(proposal, justification)."
     )
-
-    @field_validator("signature")
-    @classmethod
-    def _signature_form(cls, value: str) -> str:
-        return _b64_signature(value)
 
     @property
     def signature_bytes(self) -> bytes:
@@ -223,7 +275,7 @@ def sign_proposal(proposal: DisbursementProposal, proposer_key: str | SignerKey)
     key = _signer(proposer_key)
     if key.name != proposal.proposer:
         raise LedgerError(f"proposer key {key.name!r} does not belong to the proposer {proposal.proposer!r}")
-    signature = base64.b64encode(key.sign(proposal_message(proposal))).decode("ascii")
+    signature = _b64(key, proposal_message(proposal))
     return SignedProposal(proposal=proposal, proposal_sha256=proposal_sha256(proposal), signature=signature)
 
 
@@ -232,7 +284,7 @@ def sign_approval(
 ) -> Approval:
     """Sign an approval locally: the private key never leaves the caller."""
     key = _signer(signer_key)
-    signature = base64.b64encode(key.sign(approval_message(proposal, justification))).decode("ascii")
+    signature = _b64(key, approval_message(proposal, justification))
     return Approval(
         proposal_id=proposal.proposal_id,
         proposal_sha256=proposal_sha256(proposal),
@@ -248,19 +300,10 @@ def _signed(context: bytes, body: BaseModel) -> bytes:
     return context + bytes(rfc8785.dumps(body.model_dump(mode="json", exclude={"signature"})))
 
 
-def _b64(key: SignerKey, message: bytes) -> str:
-    return base64.b64encode(key.sign(message)).decode("ascii")
-
-
 class SignedDeclaration(InterestDeclaration):
     """Payload of ``interest_declaration``: the declaration with the declarant's own signature."""
 
-    signature: str = Field(description="base64 Ed25519 signature by the declarant over declaration_message.")
-
-    @field_validator("signature")
-    @classmethod
-    def _signature_form(cls, value: str) -> str:
-        return _b64_signature(value)
+    signature: Signature = Field(description="base64 Ed25519 signature by the declarant over declaration_message.")
 
     @property
     def declaration(self) -> InterestDeclaration:
@@ -290,12 +333,7 @@ class SignedStatement(BaseModel):
 
     statement: dict[str, JsonValue]
     signer: str = Field(min_length=1)
-    signature: str = Field(description="base64 Ed25519 signature over statement_message(statement).")
-
-    @field_validator("signature")
-    @classmethod
-    def _signature_form(cls, value: str) -> str:
-        return _b64_signature(value)
+    signature: Signature = Field(description="base64 Ed25519 signature over statement_message(statement).")
 
 
 def statement_message(statement: Any) -> bytes:
@@ -334,12 +372,9 @@ class MdfReceipt(BaseModel):
 class SignedReceipt(MdfReceipt):
     """Payload of ``mdf_receipt``: the receipt with its recorder's signature."""
 
-    signature: str = Field(description="base64 Ed25519 signature by the recorder over receipt_message(receipt).")
-
-    @field_validator("signature")
-    @classmethod
-    def _signature_form(cls, value: str) -> str:
-        return _b64_signature(value)
+    signature: Signature = Field(
+        description="base64 Ed25519 signature by the recorder over receipt_message(receipt)."
+    )
 
     @property
     def receipt(self) -> MdfReceipt:
