@@ -79,7 +79,7 @@ def test_a_worker_killed_mid_run_changes_nothing(client: Any) -> None:
                          progress=progress)
     assert done["killed"]
     assert _same(expected, got)
-    client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker for the other tests
+    client.wait_for_workers(2, timeout=300)  # the nanny restarts the killed worker for the other tests
 
 
 def test_map_scenarios_keeps_order(client: Any) -> None:
