@@ -93,8 +93,10 @@ class _Resolver:
         lhs = self._a[finite] @ x
         return bool(np.all(lhs <= rhs[finite] + tol(rhs[finite])))
 
-    def solve(self, key: str, rhs: Array) -> tuple[Array | None, bool]:
-        """(solution or None, proven optimal) of the programme with right-hand sides ``rhs``."""
+    def solve(self, key: str, rhs: Array, *, inherit_from: str | None = None) -> tuple[Array | None, bool]:
+        """(solution or None, proven optimal) of the programme with right-hand sides ``rhs``. ``inherit_from``: the
+        key of a relaxation of this programme already re-solved; when its solution is feasible here but was not
+        proven optimal (time limit), it is returned as this programme's lower bound without another solve."""
         if key in self._cache:
             return self._cache[key]
         m = self.model
@@ -108,6 +110,11 @@ class _Resolver:
         if best_x is not None and bounds and best_obj >= min(bounds) - 1e-9 * max(1.0, abs(min(bounds))):
             self._cache[key] = (best_x, True)
             return self._cache[key]
+        if inherit_from is not None and inherit_from in self._cache:
+            xi, proven_i = self._cache[inherit_from]
+            if xi is not None and not proven_i and self._feasible(xi, rhs):
+                self._cache[key] = (xi, False)
+                return self._cache[key]
         rows = [replace(r, rhs=float(v)) for r, v in zip(m.rows, rhs, strict=True) if np.isfinite(v)]
         if best_x is not None:
             # a portfolio at least as good as the best known one: a cutoff that prunes without changing the result
@@ -123,9 +130,9 @@ class _Resolver:
         self._cache[key] = (x, proven)
         return self._cache[key]
 
-    def gain(self, key: str, rhs: Array) -> tuple[float, bool]:
+    def gain(self, key: str, rhs: Array, *, inherit_from: str | None = None) -> tuple[float, bool]:
         """(objective of the changed programme minus the original, 0 when it has no solution; proven)."""
-        x, proven = self.solve(key, rhs)
+        x, proven = self.solve(key, rhs, inherit_from=inherit_from)
         if x is None:
             return 0.0, proven
         return max(float(self.model.obj @ x) - self.objective, 0.0), proven
@@ -155,12 +162,15 @@ def _budget_values(model: Model, duals: Array, lhs: Array, years: list[int], bud
         tight = slack <= float(tol(np.array([r.rhs]))[0]) + 1e-6 * max(abs(r.rhs), 1.0) and float(lhs[k]) > 0
         confirmed, proven = 0.0, True
         if tail[j] > 1e-12:
-            # every priced year is re-solved (years that share an LP value relax different rows in the MILP); in
-            # this order each year's programme is contained in the year before's, so an earlier year's proven
-            # optimum often settles a later one without a solve (see _Resolver)
+            # every priced year is checked on its own programme (years that share an LP value relax different rows
+            # of the MILP); in this order each year's programme is contained in the year before's, so an earlier
+            # year's proven optimum often settles a later one without a solve, and when the year before shares the
+            # LP value but its re-solve stopped at the time limit, its portfolio (if feasible here) is this year's
+            # lower bound without spending another time limit (see _Resolver)
             rhs = rv.relaxed({i: rr.rhs + step for i, rr in enumerate(model.rows)
                               if rr.kind == "budget" and rr.detail["year"] >= years[j]})
-            gain, proven = rv.gain(f"budget+{years[j]}", rhs)
+            same = j > 0 and abs(tail[j] - tail[j - 1]) <= 1e-12 and tail[j - 1] > 1e-12
+            gain, proven = rv.gain(f"budget+{years[j]}", rhs, inherit_from=f"budget+{years[j - 1]}" if same else None)
             confirmed = gain / step
         values.append({"year": years[j], "lp_value_per_usd": float(tail[j]),
                        "confirmed_value_per_usd": float(confirmed), "step_usd": step, "proven": proven,
