@@ -120,6 +120,8 @@ def test_budget_value_of_a_dollar_received_is_the_sum_of_later_duals() -> None:
         assert v["lp_value_per_usd"] == pytest.approx(sum(x for y, x in lam.items() if y >= v["year"]), abs=1e-12)
     values = [v["lp_value_per_usd"] for v in sel.budget_marginal_value]
     assert values == sorted(values, reverse=True)  # money earlier is worth at least as much
+    confirmed = [v["confirmed_value_per_usd"] for v in sel.budget_marginal_value]
+    assert all(a >= b - 1e-9 for a, b in zip(confirmed, confirmed[1:], strict=False))  # in the MILP too
     assert np.isfinite(values).all()
 
 

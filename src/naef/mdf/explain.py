@@ -183,6 +183,19 @@ def _budget_values(model: Model, duals: Array, lhs: Array, years: list[int], bud
                             "confirmed_value": float(confirmed), "step": step,
                             "shadow_price_unit": "US$ of ENPV per US$ received in that year",
                             "status": _status(float(tail[j]), float(confirmed), tight=tight, proven=proven)})
+    # a dollar received earlier relaxes a superset of rows, so a later year's portfolio is feasible for every earlier
+    # year's programme: a later year's value is a lower bound for every earlier year (needed when re-solves stopped
+    # at their time limits in a different order)
+    best = 0.0
+    for v in reversed(values):
+        if v["confirmed_value_per_usd"] < best and not v["proven"]:
+            v["confirmed_value_per_usd"] = best
+            v["status"] = _status(v["lp_value_per_usd"], best, tight=True, proven=False)
+        best = max(best, v["confirmed_value_per_usd"])
+    by_year = {v["year"]: v for v in values}
+    for b in binding:
+        v = by_year[b["year"]]
+        b["confirmed_value"], b["status"] = v["confirmed_value_per_usd"], v["status"]
     return values, binding
 
 
