@@ -4,6 +4,8 @@ reason: remove the constraint it names and the project enters."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -121,7 +123,7 @@ def test_budget_value_of_a_dollar_received_is_the_sum_of_later_duals() -> None:
     values = [v["lp_value_per_usd"] for v in sel.budget_marginal_value]
     assert values == sorted(values, reverse=True)  # money earlier is worth at least as much
     confirmed = [v["confirmed_value_per_usd"] for v in sel.budget_marginal_value]
-    assert all(a >= b - 1e-9 for a, b in zip(confirmed, confirmed[1:], strict=False))  # in the MILP too
+    assert all(a >= b - 1e-9 for a, b in itertools.pairwise(confirmed))  # in the MILP too
     assert np.isfinite(values).all()
 
 
