@@ -243,3 +243,46 @@ def test_an_inflation_rate_out_of_bounds_exits_2(monkeypatch: pytest.MonkeyPatch
     assert stdout == ""
     assert "mdf.inflation_rate" in err
     assert err.count("\n") == 1
+
+
+def test_shipped_dependents_start_after_their_prerequisite_is_finished(
+        baseline: tuple[dict[str, Any], Path, float]) -> None:
+    """The issue's case on the shipped pipeline: sp-oax-1, sp-ver-1 and rl-chp-1 require rl-oax-1; each selected
+    dependent starts only after its prerequisite's last year of construction, in the selection and on every path."""
+    from naef.mdf.pipeline import load_pipeline
+
+    data, _, _ = baseline
+    by_id = load_pipeline(None).by_id()
+    starts = {s["id"]: s["start_year"] for s in data["selected"]}
+    checked = 0
+    for pid, start in starts.items():
+        for q in by_id[pid].requires:
+            assert q in starts, (pid, q)
+            assert start >= starts[q] + by_id[q].duration_years, (pid, start, q, starts[q])
+            checked += 1
+    outcome = {p["id"]: p for p in data["outcomes"]["projects"]}
+    for pid in starts:
+        for q in by_id[pid].requires:
+            # the dependent is never finished more often than its prerequisite
+            assert outcome[pid]["probability_finished"] <= outcome[q]["probability_finished"] + 1e-12
+    assert {"sp-oax-1", "sp-ver-1", "rl-chp-1"} & set(starts) or checked == 0
+
+
+def test_the_report_lists_only_confirmed_shadow_prices_with_their_values() -> None:
+    from naef.commands.reporting import portfolio_section
+
+    result = {"selected": [], "spend_usd_by_year": {}, "budget_usd_by_year": {}, "objective_usd": 1.0,
+              "binding_constraints": [
+                  {"name": "budget by 2032", "kind": "budget", "year": 2032, "confirmed_value": 0.45,
+                   "status": "confirmed", "shadow_price_unit": "US$ of ENPV per US$ received in that year"},
+                  {"name": "rd-gua-3 excludes rl-gua-1", "kind": "excludes", "confirmed_value": 0.0,
+                   "status": "degenerate", "shadow_price_unit": "US$ of ENPV per project"},
+                  {"name": "sector floor small_enterprise >= 5% of spending", "kind": "sector_floor",
+                   "confirmed_value": 0.795, "status": "lower bound (time limit)",
+                   "shadow_price_unit": "US$ of ENPV per US$ of shortfall allowed"},
+                  {"name": "budget by 2040", "kind": "budget", "year": 2040, "confirmed_value": 0.0,
+                   "status": "unconfirmed (time limit)", "shadow_price_unit": "US$ of ENPV per US$"}]}
+    assert portfolio_section(result)["binding_constraints"] == [
+        "money received in 2032: 0.450 of ENPV per US$ more received in 2032 (confirmed)",
+        "sector floor small_enterprise >= 5% of spending: 0.795 of ENPV per US$ of shortfall allowed "
+        "(lower bound (time limit))"]

@@ -4,6 +4,8 @@ reason: remove the constraint it names and the project enters."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -120,4 +122,48 @@ def test_budget_value_of_a_dollar_received_is_the_sum_of_later_duals() -> None:
         assert v["lp_value_per_usd"] == pytest.approx(sum(x for y, x in lam.items() if y >= v["year"]), abs=1e-12)
     values = [v["lp_value_per_usd"] for v in sel.budget_marginal_value]
     assert values == sorted(values, reverse=True)  # money earlier is worth at least as much
+    confirmed = [v["confirmed_value_per_usd"] for v in sel.budget_marginal_value]
+    assert all(a >= b - 1e-9 for a, b in itertools.pairwise(confirmed))  # in the MILP too
     assert np.isfinite(values).all()
+
+
+def test_a_priced_budget_that_a_finite_step_does_not_realise_is_degenerate() -> None:
+    """The issue's misreport: an LP price that no finite re-solve confirms is marked 'degenerate', not binding value.
+    Two projects of 10 m and 15 m of budget: the LP funds a and half of b (budget dual = ENPV_b / 10 m > 0); the
+    MILP funds a alone, and 1 m more money buys nothing (b needs 10 m)."""
+    projects = [_p("a", benefit=3e6), _p("b", benefit=2e6)]
+    ap = appraise_pipeline(projects, n_draws=8)
+    sel = select_portfolio(projects, ap, years=[2030], budget_usd=[15e6], constraints=NONE, resolve_step_usd=1e6)
+    assert sel.start_years() == {"a": 2030}
+    value = sel.budget_marginal_value[0]
+    assert value["lp_value_per_usd"] == pytest.approx(_enpv(10e6, 2e6) / 10e6, rel=1e-6)
+    assert value["confirmed_value_per_usd"] == 0.0
+    assert value["status"] == "degenerate"
+    # with 5 m more (a whole b), the re-solve confirms ENPV_b / 5 m per dollar
+    sel5 = select_portfolio(projects, ap, years=[2030], budget_usd=[15e6], constraints=NONE, resolve_step_usd=5e6)
+    assert sel5.budget_marginal_value[0]["confirmed_value_per_usd"] == pytest.approx(_enpv(10e6, 2e6) / 5e6,
+                                                                                       rel=1e-9)
+    assert sel5.budget_marginal_value[0]["status"] == "confirmed"
+
+
+def test_the_migrant_share_is_named_when_it_is_what_keeps_a_project_out() -> None:
+    """The issue's 6-project case: a project 'crowded out by projects with more ENPV' was in fact excluded by the
+    migrant-state share. Three slots of 10 m; at least half of spending in migrant-sending states (MX-MIC): the best
+    plan takes n1, m1 and m2, and n2 (better than m2) is kept out by the share."""
+    def at(ident: str, state: str, benefit: float) -> Project:
+        return Project(**{**_p(ident, benefit=benefit).__dict__, "state": state})
+
+    projects = [at("n1", "MX-NLE", 4.0e6), at("n2", "MX-NLE", 3.6e6), at("m1", "MX-MIC", 3.4e6),
+                at("m2", "MX-MIC", 3.0e6), at("m3", "MX-MIC", 1.0e6), at("n3", "MX-NLE", 1.0e6)]
+    ap = appraise_pipeline(projects, n_draws=8)
+    share = Constraints(sector_floors=(), migrant_share_min=0.5)
+    sel = select_portfolio(projects, ap, years=[2030], budget_usd=[30e6], constraints=share)
+    assert sorted(sel.start_years()) == ["m1", "m2", "n1"]
+    why = {r["id"]: r for r in sel.rejected}
+    assert "migrant-sending states >= 50% of spending" in why["n2"]["excluded_by"]
+    assert "crowded out" not in why["n2"]["reason"]
+    without = select_portfolio(projects, ap, years=[2030], budget_usd=[30e6], constraints=NONE)
+    assert "n2" in without.start_years()
+    assert why["m3"]["reason"].startswith("negative expected NPV")
+    share_row = next(b for b in sel.binding_constraints if b["kind"] == "migrant_share")
+    assert share_row["status"] in ("confirmed", "degenerate")

@@ -54,29 +54,85 @@ def finite_step_usd(budget: Array) -> float:
 
 
 class _Resolver:
-    """Re-solves of the MILP with some rows changed or removed (cached by key), each within ``time_limit``
-    seconds; a re-solve stopped by its time limit gives a lower bound on the gain and is marked as such."""
+    """Re-solves of the MILP with some right-hand sides raised or rows removed (cached by key), each within
+    ``time_limit`` seconds.
 
-    def __init__(self, model: Model, x: Array, *, time_limit: float) -> None:
+    A changed programme is given as its right-hand sides (one per row of the model, ``inf`` for a removed row); every
+    change here only relaxes the programme. Each solution found so far (the base portfolio and every re-solve's) is
+    kept with its right-hand sides, so a re-solve:
+
+    * starts from the best known solution that is feasible for it (its objective is the cutoff row, so the branch
+      and bound prunes everything that cannot beat it — it changes no optimum);
+    * is not run at all when that solution is proven optimal already: when a programme Q whose right-hand sides are
+      all at least as large (Q is a relaxation of this one) was solved to optimality and the known solution reaches
+      Q's optimum, no portfolio of this programme can do better (the relaxations of the budget from year Y on are
+      nested, so one solve often settles several years);
+    * stopped by its time limit gives a lower bound on the gain and is marked as such.
+    """
+
+    def __init__(self, model: Model, x: Array, *, time_limit: float, base_optimal: bool = True) -> None:
         self.model, self.time_limit = model, time_limit
         self.objective = float(model.obj @ x) if model.var_p else 0.0
+        self.base_rhs = np.array([r.rhs for r in model.rows], dtype=float)
+        self._a = (np.vstack([r.coeffs for r in model.rows]) if model.var_p and model.rows
+                   else np.zeros((len(model.rows), len(model.var_p))))
         self._cache: dict[str, tuple[Array | None, bool]] = {}
+        #: (right-hand sides, solution, objective, proven optimal) of every programme solved so far
+        self._pool: list[tuple[Array, Array, float, bool]] = [(self.base_rhs, x, self.objective, base_optimal)]
+        self.solves = 0
 
-    def solve(self, key: str, rows: Sequence[Row]) -> tuple[Array | None, bool]:
-        """(solution or None, proven optimal)."""
-        if key not in self._cache:
-            # every change here only relaxes the programme, so its optimum is at least the original objective:
-            # that bound, as a row, lets the branch and bound prune from the start (it changes no optimum)
-            m = self.model
-            cutoff = Row("objective cutoff", "cutoff", "objective cutoff", -m.obj,
-                         -(self.objective - 1e-7 * abs(self.objective) - 1.0), "US$", {})
-            status, x = solve_mip(m, [*rows, cutoff] if m.var_p else rows, time_limit=self.time_limit)
-            self._cache[key] = (x if status in (0, 1) else None, status == 0)
+    def relaxed(self, changes: Mapping[int, float]) -> Array:
+        """The model's right-hand sides with ``changes`` (row index -> new right-hand side, ``inf`` removes it)."""
+        rhs = self.base_rhs.copy()
+        for k, v in changes.items():
+            rhs[k] = v
+        return rhs
+
+    def _feasible(self, x: Array, rhs: Array) -> bool:
+        finite = np.isfinite(rhs)
+        lhs = self._a[finite] @ x
+        return bool(np.all(lhs <= rhs[finite] + tol(rhs[finite])))
+
+    def solve(self, key: str, rhs: Array, *, inherit_from: str | None = None) -> tuple[Array | None, bool]:
+        """(solution or None, proven optimal) of the programme with right-hand sides ``rhs``. ``inherit_from``: the
+        key of a relaxation of this programme already re-solved; when its solution is feasible here but was not
+        proven optimal (time limit), it is returned as this programme's lower bound without another solve."""
+        if key in self._cache:
+            return self._cache[key]
+        m = self.model
+        if not m.var_p:
+            self._cache[key] = (np.zeros(0), True)
+            return self._cache[key]
+        known = [(obj, xs) for r, xs, obj, _ in self._pool if self._feasible(xs, rhs)]
+        best_obj, best_x = max(known, key=lambda t: t[0]) if known else (-np.inf, None)
+        # an upper bound: the optimum of a relaxation of this programme that was solved to optimality
+        bounds = [obj for r, _, obj, proven in self._pool if proven and np.all(r >= rhs)]
+        if best_x is not None and bounds and best_obj >= min(bounds) - 1e-9 * max(1.0, abs(min(bounds))):
+            self._cache[key] = (best_x, True)
+            return self._cache[key]
+        if inherit_from is not None and inherit_from in self._cache:
+            xi, proven_i = self._cache[inherit_from]
+            if xi is not None and not proven_i and self._feasible(xi, rhs):
+                self._cache[key] = (xi, False)
+                return self._cache[key]
+        rows = [replace(r, rhs=float(v)) for r, v in zip(m.rows, rhs, strict=True) if np.isfinite(v)]
+        if best_x is not None:
+            # a portfolio at least as good as the best known one: a cutoff that prunes without changing the result
+            rows.append(Row("objective cutoff", "cutoff", "objective cutoff", -m.obj,
+                            -(best_obj - 1e-7 * abs(best_obj) - 1.0), "US$", {}))
+        self.solves += 1
+        status, x = solve_mip(m, rows, time_limit=self.time_limit)
+        proven = status == 0
+        if x is None or status not in (0, 1) or (best_x is not None and float(m.obj @ x) < best_obj):
+            x = best_x  # the cutoff's solution is the best there is (or the solver stopped without a better one)
+        if x is not None:
+            self._pool.append((rhs, x, float(m.obj @ x), proven))
+        self._cache[key] = (x, proven)
         return self._cache[key]
 
-    def gain(self, key: str, rows: Sequence[Row]) -> tuple[float, bool]:
+    def gain(self, key: str, rhs: Array, *, inherit_from: str | None = None) -> tuple[float, bool]:
         """(objective of the changed programme minus the original, 0 when it has no solution; proven)."""
-        x, proven = self.solve(key, rows)
+        x, proven = self.solve(key, rhs, inherit_from=inherit_from)
         if x is None:
             return 0.0, proven
         return max(float(self.model.obj @ x) - self.objective, 0.0), proven
@@ -104,17 +160,18 @@ def _budget_values(model: Model, duals: Array, lhs: Array, years: list[int], bud
         r = model.rows[k]
         slack = r.rhs - float(lhs[k])
         tight = slack <= float(tol(np.array([r.rhs]))[0]) + 1e-6 * max(abs(r.rhs), 1.0) and float(lhs[k]) > 0
-        # the first year of a run of equal tail values is the one worth checking; later equal ones share it
-        new_value = j == 0 or abs(tail[j] - tail[j - 1]) > 1e-12
         confirmed, proven = 0.0, True
         if tail[j] > 1e-12:
-            if new_value or not values:
-                rows = [replace(rr, rhs=rr.rhs + step) if rr.kind == "budget" and rr.detail["year"] >= years[j]
-                        else rr for rr in model.rows]
-                gain, proven = rv.gain(f"budget+{years[j]}", rows)
-                confirmed = gain / step
-            else:  # the same rows relaxed as the year before: the same value
-                confirmed, proven = values[-1]["confirmed_value_per_usd"], values[-1]["proven"]
+            # every priced year is checked on its own programme (years that share an LP value relax different rows
+            # of the MILP); in this order each year's programme is contained in the year before's, so an earlier
+            # year's proven optimum often settles a later one without a solve, and when the year before shares the
+            # LP value but its re-solve stopped at the time limit, its portfolio (if feasible here) is this year's
+            # lower bound without spending another time limit (see _Resolver)
+            rhs = rv.relaxed({i: rr.rhs + step for i, rr in enumerate(model.rows)
+                              if rr.kind == "budget" and rr.detail["year"] >= years[j]})
+            same = j > 0 and abs(tail[j] - tail[j - 1]) <= 1e-12 and tail[j - 1] > 1e-12
+            gain, proven = rv.gain(f"budget+{years[j]}", rhs, inherit_from=f"budget+{years[j - 1]}" if same else None)
+            confirmed = gain / step
         values.append({"year": years[j], "lp_value_per_usd": float(tail[j]),
                        "confirmed_value_per_usd": float(confirmed), "step_usd": step, "proven": proven,
                        "status": _status(float(tail[j]), float(confirmed), tight=tight, proven=proven)})
@@ -126,6 +183,19 @@ def _budget_values(model: Model, duals: Array, lhs: Array, years: list[int], bud
                             "confirmed_value": float(confirmed), "step": step,
                             "shadow_price_unit": "US$ of ENPV per US$ received in that year",
                             "status": _status(float(tail[j]), float(confirmed), tight=tight, proven=proven)})
+    # a dollar received earlier relaxes a superset of rows, so a later year's portfolio is feasible for every earlier
+    # year's programme: a later year's value is a lower bound for every earlier year (needed when re-solves stopped
+    # at their time limits in a different order)
+    best = 0.0
+    for v in reversed(values):
+        if v["confirmed_value_per_usd"] < best and not v["proven"]:
+            v["confirmed_value_per_usd"] = best
+            v["status"] = _status(v["lp_value_per_usd"], best, tight=True, proven=False)
+        best = max(best, v["confirmed_value_per_usd"])
+    by_year = {v["year"]: v for v in values}
+    for b in binding:
+        v = by_year[b["year"]]
+        b["confirmed_value"], b["status"] = v["confirmed_value_per_usd"], v["status"]
     return values, binding
 
 
@@ -145,8 +215,7 @@ def _policy_binding(model: Model, duals: Array, lhs: Array, rv: _Resolver, step:
         if not (tight or duals[k] > 1e-12):
             continue
         if duals[k] > 1e-12 or float(lhs[k]) != 0.0:
-            rows = [replace(rr, rhs=rr.rhs + step) if i == k else rr for i, rr in enumerate(model.rows)]
-            gain, proven = rv.gain(f"relax:{r.name}", rows)
+            gain, proven = rv.gain(f"relax:{r.name}", rv.relaxed({k: r.rhs + step}))
         else:
             gain, proven = 0.0, True
         confirmed = gain / step
@@ -166,7 +235,7 @@ def _policy_binding(model: Model, duals: Array, lhs: Array, rv: _Resolver, step:
         slack = min(model.rows[k].rhs - float(lhs[k]) for k in ks)
         tight = slack <= 1e-6
         if lp > 1e-12:  # a priced link: is the price real? (links without a price are listed, not re-solved)
-            confirmed, proven = rv.gain(f"drop:{name}", [rr for i, rr in enumerate(model.rows) if i not in set(ks)])
+            confirmed, proven = rv.gain(f"drop:{name}", rv.relaxed(dict.fromkeys(ks, np.inf)))
         elif tight:
             confirmed, proven = 0.0, True
         else:
@@ -254,7 +323,7 @@ def explain(model: Model, x: Array, projects: Sequence[Project], appraisals: Map
     x_lp, duals, lp_obj = solve_lp(model)
     a = np.vstack([r.coeffs for r in model.rows]) if model.var_p else np.zeros((len(model.rows), 0))
     lhs = a @ x if model.var_p else np.zeros(len(model.rows))
-    rv = _Resolver(model, x, time_limit=time_limit)
+    rv = _Resolver(model, x, time_limit=time_limit, base_optimal=base_optimal)
     step = finite_step_usd(budget) if step_usd is None else float(step_usd)
     selected_ids = {projects[i].id for i in chosen}
     values, binding = _budget_values(model, duals, lhs, years, budget, rv, step)
@@ -268,8 +337,7 @@ def explain(model: Model, x: Array, projects: Sequence[Project], appraisals: Map
     entered: dict[int, list[str]] = {i: [] for i in needs_test}
     if needs_test:
         for g, ks in groups.items():
-            drop = set(ks)
-            xg, _ = rv.solve(f"without:{g}", [r for k, r in enumerate(model.rows) if k not in drop])
+            xg, _ = rv.solve(f"without:{g}", rv.relaxed(dict.fromkeys(ks, np.inf)))
             if xg is None:
                 continue
             for i in needs_test:

@@ -229,7 +229,8 @@ def build(p: dict[str, Any], summary: Doc) -> Section:
                               (False, *([True] * len(metrics))),
                               title="Outcomes by state"))
     if p["binding_constraints"]:
-        s.blocks.append(Text("Binding constraints of the selection: " + "; ".join(p["binding_constraints"]) + "."))
+        s.blocks.append(Text("Binding constraints of the selection (shadow prices confirmed by re-solving the MILP "
+                             "with the constraint relaxed): " + "; ".join(p["binding_constraints"]) + "."))
     return s
 
 
