@@ -18,10 +18,12 @@ from naef.commands.common import (
     OptionalPathsOption,
     SchedulerOption,
     SeedOption,
+    SetOption,
     ThreadsOption,
     WorkersOption,
     console,
     err_console,
+    load_with_sets,
     write_outputs,
 )
 from naef.commands.common import num as _num
@@ -129,6 +131,7 @@ def run(
     ] = "vector",
     quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing but errors (no progress bar).")] = False,
     pdf: PdfOption = False,
+    sets: SetOption = None,
 ) -> None:
     """Run a scenario through the whole chain.
 
@@ -137,7 +140,6 @@ def run(
     breakeven price, hedge effect) and percentiles.csv (P5-P95 by period). Both also write report.html (one
     self-contained page, opens offline) and results.xlsx; --pdf adds report.pdf.
     """
-    from naef.scenario import load_scenario
     from naef.studies.run import run as run_study
     from naef.studies.settings import RunSettings
 
@@ -153,7 +155,7 @@ def run(
                                scheduler=scheduler, engine=chosen_engine)
     else:
         settings = RunSettings(threads=threads, engine=chosen_engine)
-    sc = load_scenario(scenario)
+    sc = load_with_sets(scenario, sets)
     folder = out if out is not None else Path("out") / sc.scenario.name
     if paths is not None:
         from naef.commands.montecarlo import run_mc
@@ -171,11 +173,12 @@ def run(
 @app.command()
 def validate(
     scenario: Annotated[str, typer.Argument(help="Scenario TOML file, or the name of a shipped scenario.")],
+    sets: SetOption = None,
 ) -> None:
     """Check a scenario file: prints its name and content hash, or one line naming the bad key."""
-    from naef.scenario import content_hash, load_scenario
+    from naef.scenario import content_hash
 
-    sc = load_scenario(scenario)
+    sc = load_with_sets(scenario, sets)
     console.print(f"ok: {sc.scenario.name} (sha256 {content_hash(sc)})", soft_wrap=True, highlight=False)
 
 

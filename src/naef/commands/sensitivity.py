@@ -20,7 +20,16 @@ from rich.text import Text
 
 from naef.analysis.factor_analysis import OUTPUTS
 from naef.analysis.factors import FACTORS
-from naef.commands.common import PathsOption, SchedulerOption, SeedOption, WorkersOption, progress_bar, write_outputs
+from naef.commands.common import (
+    PathsOption,
+    SchedulerOption,
+    SeedOption,
+    SetOption,
+    WorkersOption,
+    load_with_sets,
+    progress_bar,
+    write_outputs,
+)
 from naef.commands.reporting import PdfOption, add_deterministic_report
 from naef.report import format as fmt
 from naef.studies.sensitivity import DEFAULT_PATHS, DEFAULT_SAMPLES, parse_inputs, parse_method
@@ -126,15 +135,15 @@ def sensitivity_command(
     pdf: PdfOption = False,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
+    sets: SetOption = None,
 ) -> None:
     """Check the options, run the analysis, print tables or JSON, write files with ``--out``."""
-    from naef.scenario import load_scenario
     from naef.studies.sensitivity import check_method_options, sensitivity, sensitivity_units
 
     m = parse_method(method)
     n = check_method_options(m, samples)
     settings = RunSettings(seed=seed, paths=paths, workers=workers, scheduler=scheduler)
-    sc = load_scenario(scenario)
+    sc = load_with_sets(scenario, sets)
     names = parse_inputs(inputs, sc)
     with progress_bar(sensitivity_units(m, len(names), n), description=f"{m} evaluations",
                       quiet=quiet or as_json) as advance:

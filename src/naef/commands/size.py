@@ -13,8 +13,10 @@ from naef.commands.common import (
     PathsOption,
     SchedulerOption,
     SeedOption,
+    SetOption,
     WorkersOption,
     console,
+    load_with_sets,
     num,
     progress_bar,
     usd_bn,
@@ -54,18 +56,18 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--out", help="Write size.json, report.html and results.xlsx here.")
         ] = None,
         pdf: PdfOption = False,
+        sets: SetOption = None,
     ) -> None:
         """Find the largest size whose implied rating is at least --target-rating.
 
         Every size is run on the same Monte Carlo paths (common random numbers), so the search is monotone; the
         JSON lists every evaluation (scale, size_usd, pd, expected_loss, implied_rating, passes).
         """
-        from naef.scenario import load_scenario
         from naef.studies.size import SIZE_UNITS
         from naef.studies.size import size as size_study
 
         settings = RunSettings(seed=seed, paths=paths, chunk_size=chunk_size, workers=workers, scheduler=scheduler)
-        sc = load_scenario(scenario)
+        sc = load_with_sets(scenario, sets)
         with progress_bar(SIZE_UNITS, description="sizes", quiet=quiet or as_json) as advance:
             study = size_study(sc, settings, target_rating=target_rating, tranche=tranche, basis=basis,
                                progress=advance)

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from naef.commands.common import SchedulerOption, WorkersOption, num, usd_bn, write_outputs
+from naef.commands.common import SchedulerOption, SetOption, WorkersOption, load_with_sets, num, usd_bn, write_outputs
 from naef.commands.reporting import PdfOption, add_deterministic_report
 from naef.report.format import pct, rate, usd_per_bbl
 from naef.studies.settings import RunSettings
@@ -125,13 +125,13 @@ def stress_command(
     pdf: PdfOption = False,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
+    sets: SetOption = None,
 ) -> None:
     """Run the stresses; print tables or JSON; write files with --out. Errors are NaefError subclasses."""
-    from naef.scenario import load_scenario
     from naef.studies.stress import stress
 
     settings = RunSettings(workers=workers, scheduler=scheduler)
-    sc = load_scenario(scenario)
+    sc = load_with_sets(scenario, sets)
     study = stress(sc, settings, episodes=tuple(episode or ()), decks=tuple(deck or ()),
                    mode="scaled" if scale else "levels", at_year=at_year)
     result = study.result

@@ -17,7 +17,7 @@ import datetime as dt
 from itertools import pairwise
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from naef.ledger.governance import Governance
 from naef.scenario.changes import WithChanges
@@ -474,6 +474,8 @@ class Scenario(WithChanges, _Model):
     hedges: tuple[Hedge, ...] = ()
     governance: Governance = Governance()
     mdf: Mdf = Mdf()
+    #: the key paths and values this scenario was derived with (``with_changes``, ``--set``); not an input
+    _changes: tuple[tuple[str, object], ...] = PrivateAttr(default=())
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
