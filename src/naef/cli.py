@@ -24,7 +24,6 @@ from naef.commands.common import (
     console,
     err_console,
     load_with_sets,
-    write_outputs,
 )
 from naef.commands.common import num as _num
 from naef.commands.common import usd_bn as _usd_bn
@@ -107,7 +106,8 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
     t.add_row("first MDF inflow", tot["first_mdf_period"] or "never")
     console.print(t)
     console.print(f"Wrote [bold]{out / 'cashflows.csv'}[/], [bold]{out / 'summary.json'}[/], "
-                  f"[bold]{out / 'report.html'}[/] and [bold]{out / 'results.xlsx'}[/].")
+                  f"[bold]{out / 'report.html'}[/], [bold]{out / 'results.xlsx'}[/] and [bold]{out / 'run.json'}[/].",
+                  soft_wrap=True)
 
 
 @app.command()
@@ -125,7 +125,9 @@ def run(
     threads: ThreadsOption = None,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: out/<scenario name>).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder: empty, or one naef wrote for the same kind "
+                                             "of run (default: out/<scenario>/<run|montecarlo>-<UTC time>/, "
+                                             "with out/<scenario>/latest pointing at it).")] = None,
     engine: Annotated[
         str, typer.Option("--engine", help="'vector' (default) or 'reference' (the pure-Python oracle).")
     ] = "vector",
@@ -140,6 +142,8 @@ def run(
     breakeven price, hedge effect) and percentiles.csv (P5-P95 by period). Both also write report.html (one
     self-contained page, opens offline) and results.xlsx; --pdf adds report.pdf.
     """
+    from naef.commands.run_folder import RunFolder
+    from naef.scenario.changes import changes_of
     from naef.studies.run import run as run_study
     from naef.studies.settings import RunSettings
 
@@ -156,18 +160,19 @@ def run(
     else:
         settings = RunSettings(threads=threads, engine=chosen_engine)
     sc = load_with_sets(scenario, sets)
-    folder = out if out is not None else Path("out") / sc.scenario.name
+    folder = RunFolder("montecarlo" if paths is not None else "run", sc.scenario.name, out)
     if paths is not None:
         from naef.commands.montecarlo import run_mc
 
-        run_mc(sc, settings, out=folder, quiet=quiet, pdf=pdf)
+        run_mc(sc, settings, out=folder, quiet=quiet, pdf=pdf, sets=sets or [])
         return
     result = run_study(sc, settings)
     files = result.files()
     add_report(files, scenario=sc, pdf=pdf, summary=result.summary, cashflows=result.cashflows)
-    write_outputs(folder, files)
+    written = folder.write(files, scenarios=[result.summary["scenario"]], sets=sets or [], changes=changes_of(sc),
+                           inputs=sc.model_dump(mode="json"))
     if not quiet:
-        _print_summary(result.summary, folder)
+        _print_summary(result.summary, written)
 
 
 @app.command()
@@ -218,6 +223,7 @@ def _mount_commands() -> None:
     from naef.commands.calibrate import register as register_calibrate
     from naef.commands.disclose import register as register_disclose
     from naef.commands.portfolio import register as register_portfolio
+    from naef.commands.runs import register as register_runs
     from naef.commands.sensitivity import register as register_sensitivity
     from naef.commands.serve import register as register_serve
     from naef.commands.size import register as register_size
@@ -228,6 +234,7 @@ def _mount_commands() -> None:
     register_stress(app)
     register_sensitivity(app)
     register_portfolio(app)
+    register_runs(app)
     register_disclose(app)
     register_serve(app)
 
@@ -248,6 +255,9 @@ def main() -> None:
         # SIGTERM (timeout, kill, systemd, containers) unwinds like Ctrl-C: cleanup code runs (an unfinished ledger
         # demo removes its staging files), then the process exits with 128 + 15
         signal.signal(signal.SIGTERM, _terminate)
+    from naef.commands.run_folder import set_command_line
+
+    set_command_line(sys.argv[1:])
     try:
         app()
     except NaefError as exc:

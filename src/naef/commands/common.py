@@ -17,6 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from naef.errors import CliError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from naef.commands.run_folder import RunFolder
     from naef.scenario.models import Scenario
 
 # the one number formatter (naef.report.format): US dollars in billions without the unit ("75.00", the column
@@ -40,6 +43,7 @@ __all__ = [
     "progress_bar",
     "usd_bn",
     "write_outputs",
+    "write_sets",
 ]
 
 #: ``--workers N``: run on a local Dask cluster of N worker processes (naef.parallel)
@@ -133,6 +137,17 @@ def write_outputs(out: Path, files: dict[str, str | bytes]) -> None:
             (stage / name).replace(out / name)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def write_sets(folder: RunFolder, files: Mapping[str, str | bytes], scenario: Scenario, sets: list[str] | None, *,
+               seed: int | None = None, paths: int | None = None) -> Path:
+    """Write a study's ``files`` and ``run.json`` into its run folder (``naef.commands.run_folder``), recording the
+    scenario (name, content hash, ``--set`` changes), the seed and paths; returns the folder."""
+    from naef.scenario.changes import changes_of
+    from naef.scenario.load import scenario_identity
+
+    return folder.write(files, scenarios=[scenario_identity(scenario)], seed=seed, paths=paths, sets=sets or [],
+                        changes=changes_of(scenario), inputs=scenario.model_dump(mode="json"))
 
 
 @contextmanager

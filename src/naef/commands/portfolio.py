@@ -22,8 +22,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from naef.commands.common import SetOption, load_with_sets, write_outputs
+from naef.commands.common import SetOption, load_with_sets, write_sets
 from naef.commands.reporting import PdfOption, add_deterministic_report, portfolio_section
+from naef.commands.run_folder import RunFolder
 from naef.errors import CliError
 from naef.report.format import bn, usd_m
 from naef.scenario.changes import changes_of
@@ -479,15 +480,16 @@ def portfolio_command(
 ) -> None:
     """Check the options, select and simulate, print tables or JSON, write files with ``--out``."""
     sc = load_with_sets(scenario, sets)
+    folder = RunFolder("portfolio", sc.scenario.name, out) if out is not None else None
     result = run_portfolio(scenario=sc, pipeline=pipeline, confidence=confidence,
                            budget_text=budget_usd_by_year, paths=paths, seed=seed, migrant_share=migrant_share,
                            sector_floors=sector_floor, discount_rate=discount_rate,
                            confidence_basis=confidence_basis, resolve_seconds=resolve_seconds)
-    if out is not None:
+    if folder is not None:
         files = output_files(result)
         add_deterministic_report(files, scenario=sc, pdf=pdf,
                                  portfolio=portfolio_section(result))
-        write_outputs(out, files)
+        write_sets(folder, files, sc, sets, seed=seed, paths=paths)
     if as_json:
         typer.echo(json.dumps(result, indent=2, allow_nan=False))
     elif not quiet:

@@ -20,9 +20,10 @@ from naef.commands.common import (
     num,
     progress_bar,
     usd_bn,
-    write_outputs,
+    write_sets,
 )
 from naef.commands.reporting import PdfOption, add_deterministic_report
+from naef.commands.run_folder import RunFolder
 from naef.studies.common import json_text
 from naef.studies.settings import DEFAULT_CHUNK_SIZE, DEFAULT_PATHS, DEFAULT_SEED, RunSettings
 
@@ -68,14 +69,15 @@ def register(app: typer.Typer) -> None:
 
         settings = RunSettings(seed=seed, paths=paths, chunk_size=chunk_size, workers=workers, scheduler=scheduler)
         sc = load_with_sets(scenario, sets)
+        folder = RunFolder("size", sc.scenario.name, out) if out is not None else None
         with progress_bar(SIZE_UNITS, description="sizes", quiet=quiet or as_json) as advance:
             study = size_study(sc, settings, target_rating=target_rating, tranche=tranche, basis=basis,
                                progress=advance)
         result = study.result
-        if out is not None:
+        if folder is not None:
             files = study.files()
             add_deterministic_report(files, scenario=sc, pdf=pdf, sizing=study.summary)
-            write_outputs(out, files)
+            write_sets(folder, files, sc, sets, seed=seed, paths=paths)
         if as_json:
             typer.echo(json_text(study.summary), nl=False)
             return
