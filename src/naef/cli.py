@@ -221,6 +221,7 @@ _mount_ledger()
 
 def _mount_commands() -> None:
     from naef.commands.calibrate import register as register_calibrate
+    from naef.commands.compare import register as register_compare
     from naef.commands.disclose import register as register_disclose
     from naef.commands.portfolio import register as register_portfolio
     from naef.commands.runs import register as register_runs
@@ -235,6 +236,7 @@ def _mount_commands() -> None:
     register_sensitivity(app)
     register_portfolio(app)
     register_runs(app)
+    register_compare(app)
     register_disclose(app)
     register_serve(app)
 
