@@ -80,6 +80,7 @@ def test_every_scenario_command_declares_set() -> None:
     takes_scenario = [name for name, cmd in group.commands.items()
                       if name != "serve" and any(p.name == "scenario" for p in cmd.params)]
     assert {"run", "validate", "size", "stress", "sensitivity", "portfolio"} <= set(takes_scenario)
+    takes_scenario.append("compare")  # its arguments are scenarios or run folders
     for name in takes_scenario:
         opts = [o for p in group.commands[name].params for o in getattr(p, "opts", [])]
         assert "--set" in opts, name
@@ -173,6 +174,7 @@ def test_portfolio_takes_set(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     (("sensitivity", "--method", "tornado", "--paths", "100"), "nope.x=1", ("unknown key",)),
     (("portfolio", "--paths", "50"), "mdf.inflation_rate=abc", ("valid number",)),
     (("validate", "baseline"), "tranches[0].coupon_rate", ("KEY=VALUE",)),
+    (("compare", "baseline", "baseline", "--paths", "100"), "tranches[0].coupon_rte=0.07", ("unknown key",)),
 ])
 def test_bad_set_exits_2_naming_the_argument(command: tuple[str, ...], arg: str, words: tuple[str, ...],
                                             tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -18,6 +18,7 @@ from naef.commands.common import (
     SetOption,
     ThreadsOption,
     console,
+    load_with_sets,
     progress_bar,
 )
 from naef.studies.settings import DEFAULT_CHUNK_SIZE, DEFAULT_PATHS, DEFAULT_SEED, RunSettings
@@ -57,7 +58,9 @@ def compare_command(
     settings = RunSettings(seed=seed, paths=paths, chunk_size=chunk_size, threads=threads)
     changes = parse_assignments(sets or [])
     for i, source in enumerate(inputs):  # every argument checked before anything runs
-        resolve_input(source, str(i), changes)
+        item = resolve_input(source, str(i))
+        if item.folder is None and sets:
+            load_with_sets(source, sets)  # a bad --set names itself
     folder = RunFolder("compare", "compare", out)
     with progress_bar(compare_units(inputs, settings), description="paths", quiet=quiet) as advance:
         result = compare(inputs, settings, changes=changes, progress=advance)
