@@ -67,7 +67,7 @@ def test_run_baseline_exits_zero_and_writes_the_two_files(baseline_run: dict[str
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert sorted(p.name for p in baseline_run["out"].iterdir()) == ["cashflows.csv", "report.html", "results.xlsx",
-                                                                    "summary.json"]
+                                                                    "run.json", "summary.json"]
     # the readable summary on the terminal
     for text in ("baseline", "Sources and uses", "A1", "B", "MDF", "cashflows.csv", "summary.json"):
         assert text in proc.stdout
@@ -197,7 +197,9 @@ def test_run_a_scenario_file_and_the_default_output_folder(tmp_path: Path) -> No
     path.write_text(BASELINE_TOML.replace('name = "baseline"', 'name = "mine"'), encoding="utf-8")
     proc = run_naef("run", str(path), "--quiet", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    out = tmp_path / "out" / "mine"
+    out = tmp_path / "out" / "mine" / "latest"  # out/<scenario>/run-<UTC time>/, latest pointing at it
+    assert out.is_symlink()
+    assert str(out.readlink()).startswith("run-")
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["scenario"]["name"] == "mine"
     assert summary["scenario"]["content_hash_sha256"] == content_hash(load_scenario(path))

@@ -18,12 +18,13 @@ from naef.commands.common import (
     OptionalPathsOption,
     SchedulerOption,
     SeedOption,
+    SetOption,
     ThreadsOption,
     WorkersOption,
     console,
     err_console,
+    load_with_sets,
     print_table,
-    write_outputs,
 )
 from naef.commands.common import num as _num
 from naef.commands.common import usd_bn as _usd_bn
@@ -106,7 +107,8 @@ def _print_summary(summary: dict[str, Any], out: Path) -> None:
     t.add_row("first MDF inflow", tot["first_mdf_period"] or "never")
     print_table(t, console)
     console.print(f"Wrote [bold]{out / 'cashflows.csv'}[/], [bold]{out / 'summary.json'}[/], "
-                  f"[bold]{out / 'report.html'}[/] and [bold]{out / 'results.xlsx'}[/].")
+                  f"[bold]{out / 'report.html'}[/], [bold]{out / 'results.xlsx'}[/] and [bold]{out / 'run.json'}[/].",
+                  soft_wrap=True)
 
 
 @app.command()
@@ -124,12 +126,15 @@ def run(
     threads: ThreadsOption = None,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: out/<scenario name>).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder: empty, or one naef wrote for the same kind "
+                                             "of run (default: out/<scenario>/<run|montecarlo>-<UTC time>/, "
+                                             "with out/<scenario>/latest pointing at it).")] = None,
     engine: Annotated[
         str, typer.Option("--engine", help="'vector' (default) or 'reference' (the pure-Python oracle).")
     ] = "vector",
     quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing but errors (no progress bar).")] = False,
     pdf: PdfOption = False,
+    sets: SetOption = None,
 ) -> None:
     """Run a scenario through the whole chain.
 
@@ -138,7 +143,8 @@ def run(
     breakeven price, hedge effect) and percentiles.csv (P5-P95 by period). Both also write report.html (one
     self-contained page, opens offline) and results.xlsx; --pdf adds report.pdf.
     """
-    from naef.scenario import load_scenario
+    from naef.commands.run_folder import RunFolder
+    from naef.scenario.changes import changes_of
     from naef.studies.run import run as run_study
     from naef.studies.settings import RunSettings
 
@@ -154,29 +160,31 @@ def run(
                                scheduler=scheduler, engine=chosen_engine)
     else:
         settings = RunSettings(threads=threads, engine=chosen_engine)
-    sc = load_scenario(scenario)
-    folder = out if out is not None else Path("out") / sc.scenario.name
+    sc = load_with_sets(scenario, sets)
+    folder = RunFolder("montecarlo" if paths is not None else "run", sc.scenario.name, out)
     if paths is not None:
         from naef.commands.montecarlo import run_mc
 
-        run_mc(sc, settings, out=folder, quiet=quiet, pdf=pdf)
+        run_mc(sc, settings, out=folder, quiet=quiet, pdf=pdf, sets=sets or [])
         return
     result = run_study(sc, settings)
     files = result.files()
     add_report(files, scenario=sc, pdf=pdf, summary=result.summary, cashflows=result.cashflows)
-    write_outputs(folder, files)
+    written = folder.write(files, scenarios=[result.summary["scenario"]], sets=sets or [], changes=changes_of(sc),
+                           inputs=sc.model_dump(mode="json"))
     if not quiet:
-        _print_summary(result.summary, folder)
+        _print_summary(result.summary, written)
 
 
 @app.command()
 def validate(
     scenario: Annotated[str, typer.Argument(help="Scenario TOML file, or the name of a shipped scenario.")],
+    sets: SetOption = None,
 ) -> None:
     """Check a scenario file: prints its name and content hash, or one line naming the bad key."""
-    from naef.scenario import content_hash, load_scenario
+    from naef.scenario import content_hash
 
-    sc = load_scenario(scenario)
+    sc = load_with_sets(scenario, sets)
     console.print(f"ok: {sc.scenario.name} (sha256 {content_hash(sc)})", soft_wrap=True, highlight=False)
     _warn(sc)
 
@@ -223,8 +231,10 @@ _mount_ledger()
 
 def _mount_commands() -> None:
     from naef.commands.calibrate import register as register_calibrate
+    from naef.commands.compare import register as register_compare
     from naef.commands.disclose import register as register_disclose
     from naef.commands.portfolio import register as register_portfolio
+    from naef.commands.runs import register as register_runs
     from naef.commands.sensitivity import register as register_sensitivity
     from naef.commands.serve import register as register_serve
     from naef.commands.size import register as register_size
@@ -235,6 +245,8 @@ def _mount_commands() -> None:
     register_stress(app)
     register_sensitivity(app)
     register_portfolio(app)
+    register_runs(app)
+    register_compare(app)
     register_disclose(app)
     register_serve(app)
 
@@ -278,6 +290,9 @@ def main() -> None:
         # SIGTERM (timeout, kill, systemd, containers) unwinds like Ctrl-C: cleanup code runs (an unfinished ledger
         # demo removes its staging files), then the process exits with 128 + 15
         signal.signal(signal.SIGTERM, _terminate)
+    from naef.commands.run_folder import set_command_line
+
+    set_command_line(sys.argv[1:])
     try:
         app()
     except NaefError as exc:

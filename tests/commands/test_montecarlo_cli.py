@@ -27,7 +27,8 @@ def test_run_paths_writes_summary_and_percentiles(tmp_path: Path) -> None:
     proc = run_naef("run", "--paths", "400", "--seed", "3", "--out", "o", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "o"
-    assert sorted(p.name for p in out.iterdir()) == ["percentiles.csv", "report.html", "results.xlsx", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["percentiles.csv", "report.html", "results.xlsx", "run.json",
+                                                     "summary.json"]
     s = json.loads((out / "summary.json").read_text())
     assert s["run"]["kind"] == "monte_carlo"
     assert s["run"]["paths"] == 400

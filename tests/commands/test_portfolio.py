@@ -113,7 +113,7 @@ def test_out_writes_every_table(baseline: tuple[dict[str, Any], Path, float]) ->
     data, out, _ = baseline
     assert sorted(p.name for p in out.iterdir()) == [
         "appraisal.csv", "binding_constraints.csv", "jobs_by_state.csv", "outcomes_by_year.csv", "portfolio.json",
-        "project_outcomes.csv", "report.html", "results.xlsx"]
+        "project_outcomes.csv", "report.html", "results.xlsx", "run.json"]
     assert json.loads((out / "portfolio.json").read_text()) == data
     rows = list(csv.DictReader(io.StringIO((out / "appraisal.csv").read_text())))
     assert len(rows) == data["pipeline"]["projects"]

@@ -12,6 +12,7 @@ from naef.analysis.montecarlo import run_monte_carlo
 from naef.analysis.sizing import size_search
 from naef.engine.run_arguments import MonteCarloError
 from naef.engine.simulate import simulate
+from naef.scenario.load import scenario_identity
 from naef.studies.monte_carlo import monte_carlo_units
 from naef.studies.stress import stress_scenario
 
@@ -50,7 +51,9 @@ def test_size_from_python_is_the_search() -> None:
     assert study.best is not None
     assert study.best.passes
     assert all(e.passes == (e.scale <= study.best.scale) for e in study.evaluations)
-    assert json.loads(study.files()["size.json"]) == direct.to_dict()
+    written = json.loads(study.files()["size.json"])
+    assert written.pop("scenario") == scenario_identity(BASELINE)  # which scenario (and --set changes) was sized
+    assert written == direct.to_dict()
     assert list(study.tables()["evaluations"]["scale"]) == [e.scale for e in direct.evaluations]
 
 

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +18,12 @@ from rich.table import Table
 from rich.text import Text
 
 from naef.errors import CliError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from naef.commands.run_folder import RunFolder
+    from naef.scenario.models import Scenario
 
 # the one number formatter (naef.report.format): US dollars in billions without the unit ("75.00", the column
 # says "USD bn"), and a number in a format string ("—" for none, never "-0.00")
@@ -32,15 +38,18 @@ __all__ = [
     "ProgressHandle",
     "SchedulerOption",
     "SeedOption",
+    "SetOption",
     "ThreadsOption",
     "WorkersOption",
     "console",
     "err_console",
+    "load_with_sets",
     "num",
     "print_table",
     "progress_bar",
     "usd_bn",
     "write_outputs",
+    "write_sets",
 ]
 
 #: ``--workers N``: run on a local Dask cluster of N worker processes (naef.parallel)
@@ -69,6 +78,15 @@ ChunkSizeOption = Annotated[
 #: ``--threads T``
 ThreadsOption = Annotated[
     int | None, typer.Option("--threads", help="Threads of the compiled kernel (default: all cores).")
+]
+
+#: ``--set KEY=VALUE`` (repeatable): every command that takes a scenario
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", metavar="KEY=VALUE", show_default=False, help=(
+        "Change one input of the scenario (repeatable): a key path and a TOML value, e.g. --set "
+        "tranches[0].coupon_rate=0.07 --set price.stochastic.sigma=0.45 --set 'fields[Zama].capex_usd=[1e9,2e9]'. "
+        "Recorded in the summary, the report and run.json; the content hash is the changed scenario's.")),
 ]
 
 console = Console()
@@ -135,6 +153,37 @@ def print_table(table: Table, to: Console | None = None) -> None:
 WRITTEN: list[Path] = []
 
 
+def load_with_sets(source: str, sets: list[str] | None, option: str = "--set") -> Scenario:
+    """Load the scenario ``source`` (a file or a shipped name) and apply the ``--set`` arguments
+    (:meth:`naef.scenario.models.Scenario.with_changes`, validated as a whole). A bad argument (no ``=``, an
+    unknown key, a value of the wrong type or one a rule refuses) raises a ScenarioError naming it."""
+    from naef.scenario import load_scenario
+    from naef.scenario.changes import parse_assignments
+    from naef.scenario.errors import ScenarioError
+
+    scenario = load_scenario(source)
+    if not sets:
+        return scenario
+    changes = parse_assignments(sets, option)
+    try:
+        return scenario.with_changes(changes)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{option} {_argument_of(sets, exc.path)}: {exc}", path=exc.path) from None
+
+
+def _argument_of(sets: list[str], path: str | None) -> str:
+    """The ``--set`` argument an error's key path belongs to (the last one whose key is a prefix of the path, or
+    the path of the key), else all of them."""
+    norm = _norm(path or "")
+    found = [a for a in sets if norm and (norm.startswith(_norm(a.partition("=")[0]))
+                                          or _norm(a.partition("=")[0]).startswith(norm))]
+    return found[-1] if found else " ".join(sets)
+
+
+def _norm(key: str) -> str:
+    return key.strip().replace("[", ".").replace("]", "")
+
+
 def write_outputs(out: Path, files: dict[str, str | bytes]) -> None:
     """Write all files into ``out`` at once: staged in a temporary folder beside them, then moved in (each file
     moved is recorded in :data:`WRITTEN`)."""
@@ -171,6 +220,17 @@ class ProgressHandle:
     def set_total(self, total: int) -> None:
         """The work's bound (done plus the most still to do)."""
         self._set_total(total)
+
+
+def write_sets(folder: RunFolder, files: Mapping[str, str | bytes], scenario: Scenario, sets: list[str] | None, *,
+               seed: int | None = None, paths: int | None = None) -> Path:
+    """Write a study's ``files`` and ``run.json`` into its run folder (``naef.commands.run_folder``), recording the
+    scenario (name, content hash, ``--set`` changes), the seed and paths; returns the folder."""
+    from naef.scenario.changes import changes_of
+    from naef.scenario.load import scenario_identity
+
+    return folder.write(files, scenarios=[scenario_identity(scenario)], seed=seed, paths=paths, sets=sets or [],
+                        changes=changes_of(scenario), inputs=scenario.model_dump(mode="json"))
 
 
 @contextmanager

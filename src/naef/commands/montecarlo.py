@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
-from naef.commands.common import console, num, print_table, progress_bar, usd_bn, write_outputs
+from naef.commands.common import console, num, print_table, progress_bar, usd_bn
 from naef.report.format import pct as _pct
 from naef.report.format import pct_se, rate, usd_per_bbl
 from naef.scenario.models import Scenario
 from naef.studies.settings import RunSettings
+
+if TYPE_CHECKING:
+    from naef.commands.run_folder import RunFolder
 
 __all__ = ["print_mc_summary", "run_mc"]
 
@@ -89,13 +93,16 @@ def print_mc_summary(summary: dict[str, Any], out: Path | None) -> None:
         )
     if out is not None:
         console.print(f"Wrote [bold]{out / 'summary.json'}[/], [bold]{out / 'percentiles.csv'}[/], "
-                      f"[bold]{out / 'report.html'}[/] and [bold]{out / 'results.xlsx'}[/].")
+                      f"[bold]{out / 'report.html'}[/], [bold]{out / 'results.xlsx'}[/] and "
+                      f"[bold]{out / 'run.json'}[/].", soft_wrap=True)
 
 
-def run_mc(scenario: Scenario, settings: RunSettings, *, out: Path, quiet: bool, pdf: bool = False) -> dict[str, Any]:
+def run_mc(scenario: Scenario, settings: RunSettings, *, out: RunFolder, quiet: bool, pdf: bool = False,
+           sets: Sequence[str] = ()) -> dict[str, Any]:
     """Run the Monte Carlo study (in process, or on Dask with ``settings.workers``/``scheduler``), write
-    ``summary.json``, ``percentiles.csv`` and the report into ``out``, print the summary."""
+    ``summary.json``, ``percentiles.csv``, the report and ``run.json`` into the run's folder, print the summary."""
     from naef.commands.reporting import add_report
+    from naef.scenario.changes import changes_of
     from naef.studies.monte_carlo import monte_carlo, monte_carlo_units
 
     with progress_bar(monte_carlo_units(scenario, settings), description="paths", quiet=quiet) as advance:
@@ -104,7 +111,8 @@ def run_mc(scenario: Scenario, settings: RunSettings, *, out: Path, quiet: bool,
     add_report(files, scenario=scenario, pdf=pdf, summary=study.summary, percentiles=study.percentiles,
                cashflows=study.deterministic.table, p50_cashflows=study.p50_cashflows,
                deterministic_summary=study.deterministic.summary)
-    write_outputs(out, files)
+    written = out.write(files, scenarios=[study.summary["scenario"]], seed=settings.seed, paths=settings.paths,
+                        sets=sets, changes=changes_of(scenario), inputs=scenario.model_dump(mode="json"))
     if not quiet:
-        print_mc_summary(study.summary, out)
+        print_mc_summary(study.summary, written)
     return study.summary

@@ -23,11 +23,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from naef.commands.common import print_table, write_outputs
+from naef.commands.common import SetOption, load_with_sets, print_table, write_sets
 from naef.commands.reporting import PdfOption, add_deterministic_report, portfolio_section
+from naef.commands.run_folder import RunFolder
 from naef.errors import CliError
 from naef.report.format import bn, usd_m
-from naef.scenario.load import load_scenario
+from naef.scenario.changes import changes_of
+from naef.scenario.load import scenario_identity
+from naef.scenario.models import Scenario
 
 __all__ = ["DEFAULT_PATHS", "PortfolioOptionError", "parse_sector_floors", "portfolio_command", "register",
            "run_portfolio"]
@@ -106,7 +109,7 @@ def _pct(a: np.ndarray[Any, Any], axis: int = 0) -> tuple[Any, Any, Any]:
 
 def run_portfolio(
     *,
-    scenario: str,
+    scenario: str | Scenario,
     pipeline: Path | None,
     confidence: float,
     budget_text: str | None,
@@ -156,7 +159,7 @@ def run_portfolio(
     floors = parse_sector_floors(sector_floors)
     constraints = Constraints(sector_floors=floors, migrant_share_min=migrant_share)
     constraints.check()
-    sc = load_scenario(scenario)
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     pipe = load_pipeline(pipeline)
     appraisals = appraise_pipeline(pipe.projects, rate=discount_rate)
     basis = PriceBasis(price_year=pipe.cost_price_year, inflation_rate=sc.mdf.inflation_rate)
@@ -236,7 +239,8 @@ def run_portfolio(
         }
     return {
         "naef_version": __version__,
-        "scenario": {"name": sc.scenario.name, "content_hash": content_hash(sc)},
+        "scenario": {"name": sc.scenario.name, "content_hash": content_hash(sc),
+                     **({"changes": scenario_identity(sc)["changes"]} if changes_of(sc) else {})},
         "pipeline": {"source": pipe.source_name, "projects": len(pipe.projects),
                      "illustrative": pipeline is None},
         "run": {"paths": paths, "seed": seed, "budget": "given" if given is not None else "monte_carlo",
@@ -508,17 +512,20 @@ def portfolio_command(
     out: Annotated[Path | None, typer.Option("--out", help="Write portfolio.json and the outcome CSVs here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing but errors.")] = False,
     pdf: PdfOption = False,
+    sets: SetOption = None,
 ) -> None:
     """Check the options, select and simulate, print tables or JSON, write files with ``--out``."""
-    result = run_portfolio(scenario=scenario, pipeline=pipeline, confidence=confidence,
+    sc = load_with_sets(scenario, sets)
+    folder = RunFolder("portfolio", sc.scenario.name, out) if out is not None else None
+    result = run_portfolio(scenario=sc, pipeline=pipeline, confidence=confidence,
                            budget_text=budget_usd_by_year, paths=paths, seed=seed, migrant_share=migrant_share,
                            sector_floors=sector_floor, discount_rate=discount_rate,
                            confidence_basis=confidence_basis, resolve_seconds=resolve_seconds)
-    if out is not None:
+    if folder is not None:
         files = output_files(result)
-        add_deterministic_report(files, scenario=load_scenario(scenario), pdf=pdf,
+        add_deterministic_report(files, scenario=sc, pdf=pdf,
                                  portfolio=portfolio_section(result))
-        write_outputs(out, files)
+        write_sets(folder, files, sc, sets, seed=seed, paths=paths)
     if as_json:
         typer.echo(json.dumps(result, indent=2, allow_nan=False))
     elif not quiet:

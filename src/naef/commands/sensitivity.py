@@ -24,12 +24,15 @@ from naef.commands.common import (
     PathsOption,
     SchedulerOption,
     SeedOption,
+    SetOption,
     WorkersOption,
+    load_with_sets,
     print_table,
     progress_bar,
-    write_outputs,
+    write_sets,
 )
 from naef.commands.reporting import PdfOption, add_deterministic_report
+from naef.commands.run_folder import RunFolder
 from naef.report import format as fmt
 from naef.studies.sensitivity import DEFAULT_PATHS, DEFAULT_SAMPLES, parse_inputs, parse_method
 from naef.studies.settings import DEFAULT_SEED, RunSettings
@@ -134,15 +137,16 @@ def sensitivity_command(
     pdf: PdfOption = False,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
+    sets: SetOption = None,
 ) -> None:
     """Check the options, run the analysis, print tables or JSON, write files with ``--out``."""
-    from naef.scenario import load_scenario
     from naef.studies.sensitivity import check_method_options, sensitivity, sensitivity_units
 
     m = parse_method(method)
     n = check_method_options(m, samples)
     settings = RunSettings(seed=seed, paths=paths, workers=workers, scheduler=scheduler)
-    sc = load_scenario(scenario)
+    sc = load_with_sets(scenario, sets)
+    folder = RunFolder("sensitivity", sc.scenario.name, out) if out is not None else None
     names = parse_inputs(inputs, sc)
     with progress_bar(sensitivity_units(m, len(names), n), description=f"{m} evaluations",
                       quiet=quiet or as_json) as advance:
@@ -150,9 +154,9 @@ def sensitivity_command(
     result = study.summary
     files = study.files()
     text = str(files["sensitivity.json"])
-    if out is not None:
+    if folder is not None:
         add_deterministic_report(files, scenario=sc, pdf=pdf, sensitivity=result)
-        write_outputs(out, files)
+        write_sets(folder, files, sc, sets, seed=seed, paths=paths)
     if as_json:
         typer.echo(text, nl=False)
     elif not quiet:

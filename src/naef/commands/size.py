@@ -13,15 +13,18 @@ from naef.commands.common import (
     PathsOption,
     SchedulerOption,
     SeedOption,
+    SetOption,
     WorkersOption,
     console,
+    load_with_sets,
     num,
     print_table,
     progress_bar,
     usd_bn,
-    write_outputs,
+    write_sets,
 )
 from naef.commands.reporting import PdfOption, add_deterministic_report
+from naef.commands.run_folder import RunFolder
 from naef.studies.common import json_text
 from naef.studies.settings import DEFAULT_CHUNK_SIZE, DEFAULT_PATHS, DEFAULT_SEED, RunSettings
 
@@ -55,26 +58,27 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--out", help="Write size.json, report.html and results.xlsx here.")
         ] = None,
         pdf: PdfOption = False,
+        sets: SetOption = None,
     ) -> None:
         """Find the largest size whose implied rating is at least --target-rating.
 
         Every size is run on the same Monte Carlo paths (common random numbers), so the search is monotone; the
         JSON lists every evaluation (scale, size_usd, pd, expected_loss, implied_rating, passes).
         """
-        from naef.scenario import load_scenario
         from naef.studies.size import SIZE_UNITS
         from naef.studies.size import size as size_study
 
         settings = RunSettings(seed=seed, paths=paths, chunk_size=chunk_size, workers=workers, scheduler=scheduler)
-        sc = load_scenario(scenario)
+        sc = load_with_sets(scenario, sets)
+        folder = RunFolder("size", sc.scenario.name, out) if out is not None else None
         with progress_bar(SIZE_UNITS, description="sizes", quiet=quiet or as_json) as advance:
             study = size_study(sc, settings, target_rating=target_rating, tranche=tranche, basis=basis,
                                progress=advance, progress_total=advance.set_total)
         result = study.result
-        if out is not None:
+        if folder is not None:
             files = study.files()
             add_deterministic_report(files, scenario=sc, pdf=pdf, sizing=study.summary)
-            write_outputs(out, files)
+            write_sets(folder, files, sc, sets, seed=seed, paths=paths)
         if as_json:
             typer.echo(json_text(study.summary), nl=False)
             return

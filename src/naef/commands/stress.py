@@ -17,8 +17,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from naef.commands.common import SchedulerOption, WorkersOption, num, print_table, usd_bn, write_outputs
+from naef.commands.common import (
+    SchedulerOption,
+    SetOption,
+    WorkersOption,
+    load_with_sets,
+    num,
+    print_table,
+    usd_bn,
+    write_sets,
+)
 from naef.commands.reporting import PdfOption, add_deterministic_report
+from naef.commands.run_folder import RunFolder
 from naef.report.format import pct, rate, usd_per_bbl
 from naef.studies.settings import RunSettings
 
@@ -125,20 +135,21 @@ def stress_command(
     pdf: PdfOption = False,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
+    sets: SetOption = None,
 ) -> None:
     """Run the stresses; print tables or JSON; write files with --out. Errors are NaefError subclasses."""
-    from naef.scenario import load_scenario
     from naef.studies.stress import stress
 
     settings = RunSettings(workers=workers, scheduler=scheduler)
-    sc = load_scenario(scenario)
+    sc = load_with_sets(scenario, sets)
+    folder = RunFolder("stress", sc.scenario.name, out) if out is not None else None
     study = stress(sc, settings, episodes=tuple(episode or ()), decks=tuple(deck or ()),
                    mode="scaled" if scale else "levels", at_year=at_year)
     result = study.result
-    if out is not None:
+    if folder is not None:
         files = study.files()
         add_deterministic_report(files, scenario=sc, pdf=pdf, stress=result.summary)
-        write_outputs(out, files)
+        write_sets(folder, files, sc, sets)
     if as_json:
         typer.echo(json.dumps(result.summary, indent=2, allow_nan=False))
     else:

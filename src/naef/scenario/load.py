@@ -6,6 +6,7 @@ one line naming the key path (``fields[2].decline.di``) and the reason.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import tomllib
@@ -24,6 +25,7 @@ from naef.resources import (
     read_package_text,
     resolve_history,
 )
+from naef.scenario.changes import changes_of
 from naef.scenario.errors import ScenarioError, first_error, validate_strict
 from naef.scenario.models import Scenario
 
@@ -150,10 +152,26 @@ def content_hash(scenario: Scenario) -> str:
 def scenario_identity(scenario: Scenario) -> dict[str, Any]:
     """The ``scenario`` block every summary starts with: name, content hash and time grid."""
     head = scenario.scenario
-    return {
+    identity: dict[str, Any] = {
         "name": head.name,
         "content_hash_sha256": content_hash(scenario),
         "start": head.start.isoformat(),
         "years": head.years,
         "periods_per_year": head.periods_per_year,
     }
+    changes = changes_of(scenario)
+    if changes:
+        # the --set / with_changes key paths and values the scenario was derived with (the hash covers the result)
+        identity["changes"] = {key: _jsonable(value) for key, value in changes.items()}
+    return identity
+
+
+def _jsonable(value: object) -> object:
+    """A --set value as JSON: TOML dates and times as ISO text, arrays and tables element by element."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return value

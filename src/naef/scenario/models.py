@@ -17,7 +17,7 @@ import datetime as dt
 from itertools import pairwise
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from naef.ledger.governance import Governance
 from naef.scenario.changes import WithChanges
@@ -603,6 +603,8 @@ class Scenario(WithChanges, _Model):
     mdf: Mdf = Mdf()
     originator: Originator = Originator()
     sovereign: Sovereign = Sovereign()
+    #: the key paths and values this scenario was derived with (``with_changes``, ``--set``); not an input
+    _changes: tuple[tuple[str, object], ...] = PrivateAttr(default=())
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:

@@ -27,7 +27,7 @@ from naef.analysis.factor_analysis import (
 from naef.analysis.factors import FACTORS, available_factors, factor_table
 from naef.errors import CliError
 from naef.parallel.runner import Runner
-from naef.scenario.load import content_hash
+from naef.scenario.load import content_hash, scenario_identity
 from naef.scenario.models import Scenario
 from naef.studies.common import Files, json_text
 from naef.studies.settings import RunSettings
@@ -142,7 +142,8 @@ def run_sensitivity(
         run["samples"] = samples
     return {
         "naef_version": __version__,
-        "scenario": {"name": scenario.scenario.name, "content_hash": content_hash(scenario)},
+        "scenario": {"name": scenario.scenario.name, "content_hash": content_hash(scenario),
+                     **({"changes": changes} if (changes := scenario_identity(scenario).get("changes")) else {})},
         "run": run,
         "outputs": [{"name": o.name, "unit": o.unit, "description": o.description} for o in OUTPUTS],
         "factors": factor_table(scenario, names),

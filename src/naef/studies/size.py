@@ -9,6 +9,7 @@ from typing import Any, Literal, cast
 import pandas as pd
 
 from naef.analysis.sizing import SizeEvaluation, SizeResult, size_search
+from naef.scenario.load import scenario_identity
 from naef.scenario.models import Scenario
 from naef.studies.common import Files, json_text
 from naef.studies.settings import RunSettings
@@ -38,8 +39,9 @@ class SizeStudy:
 
     @property
     def summary(self) -> dict[str, Any]:
-        """``size.json``: the target, the best size and its risk, every evaluation."""
-        return self.result.to_dict()
+        """``size.json``: the scenario (name, content hash, ``--set`` changes), the target, the best size and its
+        risk, every evaluation."""
+        return {"scenario": scenario_identity(self.scenario), **self.result.to_dict()}
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"evaluations": pd.DataFrame(self.summary["evaluations"])}

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from naef import __version__
 from naef.errors import NaefError
-from naef.web import api, pages
+from naef.web import api, compare_view, pages
 from naef.web.config import ApiError, WebConfig
 from naef.web.csrf import same_origin_only
 from naef.web.state import WebState
@@ -225,6 +225,7 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=static_dir), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(compare_view.router)
     _install_handlers(app)
     app.add_middleware(GuardMiddleware, max_body_bytes=cfg.max_body_bytes)
     return app

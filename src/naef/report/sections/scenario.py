@@ -7,6 +7,7 @@ import urllib.parse
 
 from naef.report.blocks import Code, Section, Text
 from naef.report.sections.common import Doc, kind
+from naef.scenario.changes import changes_of
 from naef.scenario.models import Scenario
 
 __all__ = ["build"]
@@ -27,6 +28,11 @@ def build(scenario: Scenario, summary: Doc, scenario_hash: str, version: str,
         f"Written by naef {version} (Plotly.js {plotly_version} inlined). Scenario '{name}', content hash "
         f"(SHA-256 of its RFC 8785 canonical JSON):"))
     s.blocks.append(Code(scenario_hash, title="content hash"))
+    changes = changes_of(scenario)
+    if changes:
+        listed = "; ".join(f"{key} = {_toml_value(value)}" for key, value in changes.items())
+        s.blocks.append(Text(f"Changed from the scenario as loaded (--set, applied before the run; the content hash "
+                             f"and the scenario below are the changed ones): {listed}."))
     toml = scenario_toml(scenario, header=f"naef scenario '{name}', written by naef {version} from the validated "
                                           f"scenario\ncontent hash sha256 {scenario_hash}")
     js = scenario_json(scenario)
@@ -44,3 +50,16 @@ def build(scenario: Scenario, summary: Doc, scenario_hash: str, version: str,
                              download_href="data:application/json;charset=utf-8," + urllib.parse.quote(js)))
     return s
 
+
+
+def _toml_value(value: object) -> str:
+    """A --set value as it would be typed (TOML)."""
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return str(value)
