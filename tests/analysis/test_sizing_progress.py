@@ -48,8 +48,21 @@ def test_the_bisection_bound_is_the_hand_count() -> None:
 def test_size_search_ends_its_total_at_the_simulations_made() -> None:
     done: list[int] = []
     totals: list[int] = []
-    size_search(load_scenario("baseline"), target_rating="A2", basis="both", n_paths=200, seed=2, rel_tol=0.05,
+    uncapped = load_scenario("baseline").with_changes({"originator.rating": "Aaa", "sovereign.country_ceiling": "Aaa",
+                                                       "uncertainty.originator": False})
+    size_search(uncapped, target_rating="A2", basis="both", n_paths=200, seed=2, rel_tol=0.05,
                 progress=done.append, progress_total=totals.append)
     assert totals[-1] == sum(done)
     assert all(b <= a for a, b in itertools.pairwise(totals)), totals
     assert totals[0] <= 2 * max_evaluations(rel_tol=0.05, max_scale=64.0, min_scale=1 / 1024)
+
+
+def test_a_search_the_rating_cap_stops_reports_a_total_of_nothing() -> None:
+    # the baseline's PEMEX (B1) caps every rating at Ba2: no simulation is made, and the bar is told so
+    done: list[int] = []
+    totals: list[int] = []
+    result = size_search(load_scenario("baseline"), target_rating="A2", basis="both", n_paths=200, seed=2,
+                         progress=done.append, progress_total=totals.append)
+    assert result.binding == "cap"
+    assert done == []
+    assert totals == [0]

@@ -147,15 +147,17 @@ def size_search(
                           f"{', '.join(MOODYS_RATINGS)})")
     if basis not in ("el", "pd", "both"):
         raise SizingError(f"--basis: unknown basis {basis!r} (choose 'el', 'pd' or 'both')")
-    names = [t.name for t in scenario.tranches]
-    if tranche is not None and tranche not in names:
-        raise SizingError(f"--tranche: no tranche {tranche!r} in the scenario (tranches: {', '.join(names)})")
     base_size = sum(t.size_usd for t in scenario.tranches if tranche is None or t.name == tranche)
     for table in ("moodys_idealized_el", "moodys_idealized_pd"):
         load_table(table)  # both bases read them: a broken install says so before anything is decided
+    names = [t.name for t in scenario.tranches]
+    if tranche is not None and tranche not in names:
+        raise SizingError(f"--tranche: no tranche {tranche!r} in the scenario (tranches: {', '.join(names)})")
     cap = rating_cap(scenario)
     if not rating_at_least(cap.cap, target_rating):
         # no size reaches the target: every implied rating is at most the cap, whatever the structure
+        if progress_total is not None:
+            progress_total(0)  # no simulation is made: the bar ends at 0 of 0
         return SizeResult(target_rating, tranche, basis, None, (), binding="cap", cap=cap.to_dict())
     cache: dict[float, list[dict[str, Any]]] = {}
 
