@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from naef.commands.kept import WRITTEN
 from naef.errors import CliError
 
 if TYPE_CHECKING:
@@ -149,8 +150,7 @@ def print_table(table: Table, to: Console | None = None) -> None:
     to.print(table)
 
 
-#: the files this process has moved into place (what an interruption reports as kept: ``naef.cli.main``)
-WRITTEN: list[Path] = []
+
 
 
 def load_with_sets(source: str, sets: list[str] | None, option: str = "--set") -> Scenario:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from naef.commands.kept import WRITTEN
 from naef.errors import CliError
 from naef.studies.runs import KINDS, RUN_FILE, RunFolderError, read_run, run_document
 
@@ -156,6 +157,7 @@ class RunFolder:
                 (stage / RUN_FILE).replace(folder / RUN_FILE)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
+        WRITTEN.extend([folder / name for name in files] + [folder / RUN_FILE])
         if self.out is None:
             point_latest(self.group_folder, folder.name)
         return folder
