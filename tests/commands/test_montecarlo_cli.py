@@ -107,6 +107,11 @@ def test_size_of_the_baseline_names_the_cap_that_binds(tmp_path: Path) -> None:
     out = " ".join(proc.stdout.split())  # as one line, however the console wrapped it
     assert "Rating cap Ba2: PEMEX B1 + 2 notches = Ba2, Mexico's country ceiling A3" in out
     assert "Binding: the rating cap" in out
+    # and both bases of what the structure alone would support, the structure's binding one named (issue 13)
+    assert "What the structure alone would support (structural ratings, before the cap):" in out
+    assert "EL basis" in out
+    assert "PD basis" in out
+    assert "The structure's binding basis:" in out
 
 
 def test_size_finds_a_passing_size_with_every_evaluation(tmp_path: Path) -> None:

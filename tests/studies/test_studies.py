@@ -52,7 +52,7 @@ def test_size_from_python_is_the_search() -> None:
     assert study.best.passes
     assert all(e.passes == (e.scale <= study.best.scale) for e in study.evaluations)
     written = json.loads(study.files()["size.json"])
-    assert written.pop("scenario") == scenario_identity(BASELINE)  # which scenario (and --set changes) was sized
+    assert written.pop("scenario") == scenario_identity(sc)  # which scenario (and its changes) was sized
     assert written == direct.to_dict()
     assert list(study.tables()["evaluations"]["scale"]) == [e.scale for e in direct.evaluations]
 

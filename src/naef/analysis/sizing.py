@@ -29,8 +29,10 @@ The rating is the expected-loss rating (EL at the tranche's WAL against Moody's 
 ``naef.analysis.ratings`` and ``naef.analysis.mc_summary.tranche_risk``.
 
 Both ratings are implied ratings, capped by the originator's rating plus its uplift and by the country ceiling
-(``[originator]``, ``[sovereign]``): when that cap is below the target no size can reach it, the search is not
-run and the result names the cap as binding (``binding = "cap"``, ``best = None``).
+(``[originator]``, ``[sovereign]``): when that cap is below the target no size can reach it, and the result
+names the cap as binding (``binding = "cap"``, ``best = None``); the same search is then run on the structural
+ratings (before the cap) and reported beside it as ``structural`` — what the structure alone would support on each
+basis, which is what a stronger originator or sponsor would unlock.
 """
 
 from __future__ import annotations
@@ -86,6 +88,9 @@ class SizeResult:
     binding: str | None = None
     #: the rating cap (``naef.analysis.ratings.RatingCap.to_dict``): implied ratings never exceed it
     cap: dict[str, Any] | None = None
+    #: with ``binding = "cap"``: what the structure alone supports, the same search on the structural ratings
+    #: (before the cap; both bases when ``basis = "both"``) — a figure beside the answer, never the answer
+    structural: SizeResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``naef size --json``); with both bases, the binding basis's figures at the top level
@@ -99,6 +104,8 @@ class SizeResult:
             extra |= {"binding": self.binding, "el": self.el.to_dict(), "pd": self.pd.to_dict()}
         elif self.binding == "cap":
             extra["binding"] = "cap"
+        if self.structural is not None:
+            extra["structural"] = self.structural.to_dict()
         return {
             "target_rating": self.target_rating,
             "tranche": self.tranche,
@@ -154,11 +161,7 @@ def size_search(
     if tranche is not None and tranche not in names:
         raise SizingError(f"--tranche: no tranche {tranche!r} in the scenario (tranches: {', '.join(names)})")
     cap = rating_cap(scenario)
-    if not rating_at_least(cap.cap, target_rating):
-        # no size reaches the target: every implied rating is at most the cap, whatever the structure
-        if progress_total is not None:
-            progress_total(0)  # no simulation is made: the bar ends at 0 of 0
-        return SizeResult(target_rating, tranche, basis, None, (), binding="cap", cap=cap.to_dict())
+    capped = not rating_at_least(cap.cap, target_rating)
     cache: dict[float, list[dict[str, Any]]] = {}
 
     def rows_at(scale: float) -> list[dict[str, Any]]:
@@ -171,7 +174,8 @@ def size_search(
         return cache[scale]
 
     def search(one: Literal["el", "pd"]) -> SizeResult:
-        key = "implied_rating" if one == "el" else "implied_rating_pd"
+        # under a binding cap the search runs on the structural ratings: what the structure alone would support
+        key = ("structural_rating" if capped else "implied_rating") + ("" if one == "el" else "_pd")
         evaluations: list[SizeEvaluation] = []
 
         def evaluate(scale: float) -> SizeEvaluation:
@@ -200,17 +204,20 @@ def size_search(
     searches_after = [1 if basis == "both" else 0]  # searches still to run after the current one
     if basis != "both":
         result = replace(search(basis), cap=cap.to_dict())
-        if progress_total is not None:
-            progress_total(len(cache))
-        return result
-    el, pd = search("el"), search("pd")
+    else:
+        el, pd = search("el"), search("pd")
+        el_size = el.best.size_usd if el.best is not None else -1.0
+        pd_size = pd.best.size_usd if pd.best is not None else -1.0
+        bind = el if el_size <= pd_size else pd
+        result = SizeResult(target_rating, tranche, "both", bind.best, bind.evaluations, el=el, pd=pd,
+                            binding=bind.basis, cap=cap.to_dict())
     if progress_total is not None:
         progress_total(len(cache))
-    el_size = el.best.size_usd if el.best is not None else -1.0
-    pd_size = pd.best.size_usd if pd.best is not None else -1.0
-    bind = el if el_size <= pd_size else pd
-    return SizeResult(target_rating, tranche, "both", bind.best, bind.evaluations, el=el, pd=pd,
-                      binding=bind.basis, cap=cap.to_dict())
+    if capped:
+        # no size reaches the target: every implied rating is at most the cap, whatever the structure
+        return SizeResult(target_rating, tranche, basis, None, (), binding="cap", cap=cap.to_dict(),
+                          structural=result)
+    return result
 
 
 def _bisections(lo: float, hi: float, rel_tol: float) -> int:

@@ -90,11 +90,16 @@ def register(app: typer.Typer) -> None:
                 f"{cap['max_uplift_notches']} notches = {cap['originator_plus_uplift']}, {cap['country']}'s country "
                 f"ceiling {cap['country_ceiling']} (the lower binds; no implied rating is above it).",
                 highlight=False)
+        shown = result
         if result.binding == "cap":
             console.print(f"[bold]Binding: the rating cap[/] — no size of {what} reaches {target_rating}, since "
                           f"the cap {cap.get('cap')} is below it.", highlight=False)
-            return
-        parts = [result] if result.el is None or result.pd is None else [result.el, result.pd]
+            if result.structural is None:
+                return
+            shown = result.structural
+            console.print("What the structure alone would support (structural ratings, before the cap):",
+                          highlight=False)
+        parts = [shown] if shown.el is None or shown.pd is None else [shown.el, shown.pd]
         for part in parts:
             best = part.best
             if best is None:
@@ -105,18 +110,20 @@ def register(app: typer.Typer) -> None:
                 f"Largest size of {what} rated at least {target_rating} ({part.basis.upper()} basis, {paths:,} "
                 f"paths, seed {seed}): [bold]USD {usd_bn(best.size_usd)} bn[/] (× {best.scale:.4f}), PD "
                 f"{best.pd:.2%} ± {best.pd_se:.2%}, EL {best.expected_loss:.3%} ± {best.expected_loss_se:.3%}, "
-                f"implied {best.implied_rating}", highlight=False,
+                f"{'structural' if shown is not result else 'implied'} {best.implied_rating}", highlight=False,
             )
-        if result.binding is not None:
-            size_txt = "no size" if result.best is None else f"USD {usd_bn(result.best.size_usd)} bn"
-            console.print(f"[bold]Binding: the {result.binding.upper()} basis[/] ({size_txt}; the smaller of the "
+        if shown.binding is not None:
+            size_txt = "no size" if shown.best is None else f"USD {usd_bn(shown.best.size_usd)} bn"
+            label = "structure's binding" if shown is not result else "binding"
+            console.print(f"[bold]The {label} basis: {shown.binding.upper()}[/] ({size_txt}; the smaller of the "
                           "two sizes).", highlight=False)
         title = "Evaluations (in the order made)" + (
-            f", {result.binding.upper()} basis" if result.binding is not None else "")
+            f", {shown.binding.upper()} basis" if shown.binding is not None else "") + (
+            ", structural ratings" if shown is not result else "")
         t = Table(title=title, show_edge=False)
         for col in ("scale", "size (USD bn)", "PD", "EL", "rating", "passes"):
             t.add_column(col, justify="right")
-        for e in result.evaluations:
+        for e in shown.evaluations:
             t.add_row(num(e.scale, "{:.4f}"), usd_bn(e.size_usd), f"{e.pd:.2%}", f"{e.expected_loss:.3%}",
                       e.implied_rating, "yes" if e.passes else "no")
         print_table(t, console)
