@@ -113,6 +113,46 @@ def test_a_run_started_from_the_page_draws_its_fan_charts(page: Any, live_server
     assert page.locator("#tranche-table tbody tr").count() == 4
 
 
+
+_TITLE_UNDER_TOOLBAR = """() => Array.from(document.querySelectorAll('[id^=fan-][data-drawn]')).map(div => {
+    // the chart's title is the nearest heading before it; the toolbar (modebar) must never cover it, nor may the
+    // plot carry a title of its own under the toolbar
+    let h = div.previousElementSibling;
+    while (h && !/^H[1-6]$/.test(h.tagName)) h = h.previousElementSibling;
+    const bar = div.querySelector('.modebar');
+    const a = h ? h.getBoundingClientRect() : null, b = bar ? bar.getBoundingClientRect() : null;
+    const overlap = !!(a && b && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom);
+    return {id: div.id, heading: h ? h.innerText : null, overlap, inPlotTitle: !!div.querySelector('.gtitle'),
+            unit: (div.querySelector('.ytitle') || {}).textContent || ''};
+})"""
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_fan_chart_titles_are_never_under_the_toolbar_and_money_is_usd_m(page: Any, live_server: str,
+                                                                       tmp_path: Path, width: int) -> None:
+    """Issue 17: on the portal's fan charts the Plotly toolbar covered the titles, and MDF inflows were in US$ million
+    per period where the report says USD m per quarter. At 1,400 and 800 px each fan chart is headed in HTML, clear
+    of the toolbar (hovered, so the toolbar shows), and the MDF chart's axis reads "USD m per quarter" as report.html
+    does. Screenshots are kept in the test's folder."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(live_server + "/risk")
+    page.fill("#run-paths", "200")
+    page.fill("#run-seed", "12")
+    page.click("#run-submit")
+    page.wait_for_url("**/risk?run=*")
+    for column in ("benchmark_usd_per_bbl", "dscr", "to_mdf_usd"):
+        page.locator(f"#fan-{column}[data-drawn]").wait_for()
+    page.locator("#fan-to_mdf_usd").hover()
+    charts = page.evaluate(_TITLE_UNDER_TOOLBAR)
+    page.locator("#fan-to_mdf_usd").screenshot(path=str(tmp_path / f"fan-mdf-{width}.png"))
+    assert [c["id"] for c in charts] == ["fan-benchmark_usd_per_bbl", "fan-dscr", "fan-to_mdf_usd"]
+    for c in charts:
+        assert c["heading"], c
+        assert not c["overlap"], c
+        assert not c["inPlotTitle"], c
+    assert charts[2]["unit"] == "USD m per quarter"
+
+
 def _check(page: Any) -> tuple[str, str]:
     page.click("#proof-check")
     page.wait_for_selector("#proof-result[data-outcome]")
