@@ -127,6 +127,13 @@ def test_a_run_folder_is_read_back(compared: dict[str, Any], monkeypatch: pytest
     assert doc["results"][0]["tranches"] == doc["results"][1]["tranches"]
     assert doc["common_random_numbers"] is True
     assert "Common random numbers: yes" in out
+    # two run folders only: nothing is simulated, so run.json records no seed or paths it did not use
+    code, _, err = naef_main(monkeypatch, capsys, "compare", str(root / "r"), str(root / "r"), "--out",
+                             str(root / "c3"), "--quiet")
+    assert code in (0, None), err
+    run = json.loads((root / "c3" / "run.json").read_text("utf-8"))
+    assert run["seed"] is None
+    assert run["paths"] is None
 
 
 @pytest.mark.parametrize("case", ["unknown", "one", "schema", "kind"])

@@ -57,8 +57,10 @@ def compare_command(
 
     settings = RunSettings(seed=seed, paths=paths, chunk_size=chunk_size, threads=threads)
     changes = parse_assignments(sets or [])
+    simulated = False  # whether any input is simulated here (run folders are read back, not re-run)
     for i, source in enumerate(inputs):  # every argument checked before anything runs
         item = resolve_input(source, str(i))
+        simulated = simulated or item.folder is None
         if item.folder is None and sets:
             load_with_sets(source, sets)  # a bad --set names itself
     folder = RunFolder("compare", "compare", out)
@@ -67,7 +69,9 @@ def compare_command(
     doc = result.summary
     files = result.files()
     files.update(compare_files(doc, result.tables()))
-    written = folder.write(files, scenarios=[i["scenario"] for i in doc["inputs"]], seed=seed, paths=paths,
+    # run.json records the seed and paths only when this command simulated something with them
+    written = folder.write(files, scenarios=[i["scenario"] for i in doc["inputs"]], seed=seed if simulated else None,
+                           paths=paths if simulated else None,
                            sets=sets or [], changes=changes)
     if quiet:
         return
