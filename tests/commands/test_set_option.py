@@ -165,14 +165,14 @@ def test_portfolio_takes_set(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
 
 @pytest.mark.parametrize(("command", "arg", "words"), [
     (("run",), "tranches[0].coupon_rte=0.07", ("unknown key", "coupon_rate")),
-    (("run",), "tranches[0].coupon_rate=abc", ("valid number",)),
+    (("run",), "tranches[0].coupon_rate=abc", ("must be a number, not the string 'abc'",)),
     (("run",), "tranches[9].coupon_rate=0.07", ("out of range",)),
     (("run",), "fields[Nope].capex_usd=[1]", ("no entry named 'Nope'",)),
     (("run", "--paths", "100"), "price.stochastic.sigma=[1]", ("price.stochastic.sigma",)),
     (("size", "--paths", "100"), "bogus=1", ("unknown key",)),
-    (("stress",), "tranches[0].coupon_rate=abc", ("valid number",)),
+    (("stress",), "tranches[0].coupon_rate=abc", ("must be a number, not the string 'abc'",)),
     (("sensitivity", "--method", "tornado", "--paths", "100"), "nope.x=1", ("unknown key",)),
-    (("portfolio", "--paths", "50"), "mdf.inflation_rate=abc", ("valid number",)),
+    (("portfolio", "--paths", "50"), "mdf.inflation_rate=abc", ("must be a number, not the string 'abc'",)),
     (("validate", "baseline"), "tranches[0].coupon_rate", ("KEY=VALUE",)),
     (("compare", "baseline", "baseline", "--paths", "100"), "tranches[0].coupon_rte=0.07", ("unknown key",)),
 ])
