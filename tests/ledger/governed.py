@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from naef.ledger import log as log_module
 from naef.ledger.approvals import (
     MdfReceipt,
     import_bods,
@@ -79,3 +80,14 @@ def bootstrap(ledger: Ledger, *, payees: tuple[str, ...] = ("payee-1",), funds_u
         import_bods(ledger, [entity_statement(p) for p in payees], signer=key("registrar"))
     if Decimal(funds_usd) > 0:
         record_receipt(ledger, receipt("RCPT-1", funds_usd))
+
+
+def around_the_rules(ledger: Ledger, entry_type: str, payload: dict[str, Any]) -> int:
+    """What an adversary with write access to the database does: append a consistent tree (leaf, nodes, head)
+    without the rules — the same bytes as a raw SQL writer would compute."""
+    saved = log_module._RULES
+    log_module._RULES = lambda tx, entry, index: None
+    try:
+        return ledger.append(entry_type, payload)
+    finally:
+        log_module._RULES = saved

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from naef.ledger import log as log_module
 from naef.ledger.approvals import (
     ENTRY_APPROVED,
     ENTRY_EXECUTED,
@@ -44,7 +43,7 @@ from naef.ledger.interests import InterestDeclaration
 from naef.ledger.keys import SIG_COSIGNATURE_V1, SignerKey, write_key_pair
 from naef.ledger.log import Ledger
 from tests.cli_main import naef_main
-from tests.ledger.governed import bootstrap, entity_statement, key
+from tests.ledger.governed import around_the_rules, bootstrap, entity_statement, key
 
 PAYEE = "demo-constructora"
 
@@ -65,17 +64,6 @@ def governed(db_url: str, log_key: SignerKey) -> Iterator[Ledger]:
         bootstrap(ledger, payees=(PAYEE,), funds_usd="100000000.00")
         propose(ledger, sign_proposal(proposal(), key("mx-1")))
         yield ledger
-
-
-def around_the_rules(ledger: Ledger, entry_type: str, payload: dict[str, Any]) -> int:
-    """What an adversary with write access to the database does: append a consistent tree (leaf, nodes, head)
-    without the rules — the same bytes as a raw SQL writer would compute."""
-    saved = log_module._RULES
-    log_module._RULES = lambda tx, entry, index: None
-    try:
-        return ledger.append(entry_type, payload)
-    finally:
-        log_module._RULES = saved
 
 
 def forged_execution(amount: str = "25000000.00") -> dict[str, Any]:

@@ -24,8 +24,11 @@ from naef.demo import baseline_figures, illustrative_figures, run_demo
 from naef.ledger.approvals import (
     DisbursementProposal,
     MdfReceipt,
+    SignedAmendment,
+    amend_governance,
     approve,
     declare_interest,
+    draft_amendment,
     execute,
     find_proposal,
     import_bods,
@@ -34,6 +37,7 @@ from naef.ledger.approvals import (
     propose,
     record_receipt,
     register_governance,
+    sign_amendment,
     sign_approval,
     sign_declaration,
     sign_proposal,
@@ -43,7 +47,7 @@ from naef.ledger.approvals import control_state as state_of_ledger
 from naef.ledger.bods import read_statements
 from naef.ledger.errors import LedgerError
 from naef.ledger.governance import load_governance
-from naef.ledger.interests import InterestDeclaration
+from naef.ledger.interests import ConflictReach, InterestDeclaration
 from naef.ledger.keys import read_signer_key
 from naef.ledger.log import Ledger
 
@@ -82,6 +86,41 @@ def register_governance_cmd(
     with Ledger.open(url) as ledger:
         index = register_governance(ledger, governance)
     typer.echo(f"governance with {len(governance.stakeholders)} stakeholders recorded at entry {index}")
+
+
+def amend_governance_cmd(
+    url: UrlArg,
+    directions: Annotated[
+        str,
+        typer.Option(
+            "--reach", help="Conflict screen directions, comma-separated: upward (always), downward, sideways"
+        ),
+    ],
+    keys: Annotated[
+        list[Path],
+        typer.Option("--key", help="An approver's private key; repeat until the governance's quorum signs"),
+    ],
+    max_links: Annotated[
+        int | None, typer.Option("--max-links", help="Most links per downward or sideways leg (default 3)")
+    ] = None,
+) -> None:
+    """Amend the governance's conflict-of-interest reach; signed by a quorum of approvers (one --key each).
+
+    Signatures gathered on the approvers' own machines can instead be recorded with
+    `naef ledger append --type governance_amended --payload @signed.json`."""
+    data: dict[str, Any] = {"directions": [d.strip() for d in directions.split(",") if d.strip()]}
+    if max_links is not None:
+        data["max_links"] = max_links
+    reach = parse_model(ConflictReach, data, "--reach")
+    signers = [read_signer_key(k) for k in keys]
+    with Ledger.open(url) as ledger:
+        amendment = draft_amendment(state_of_ledger(ledger), reach)
+        signed = SignedAmendment(amendment=amendment, signatures=[sign_amendment(amendment, k) for k in signers])
+        index = amend_governance(ledger, signed)
+    typer.echo(
+        f"governance amendment {amendment.sequence} recorded at entry {index}: conflict screen reaches "
+        f"{reach.describe()}"
+    )
 
 
 def propose_cmd(
@@ -255,6 +294,7 @@ def demo_cmd(
 
 _COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("register-governance", register_governance_cmd),
+    ("amend-governance", amend_governance_cmd),
     ("propose", propose_cmd),
     ("approve", approve_cmd),
     ("execute", execute_cmd),

@@ -211,6 +211,7 @@ GOVERNED_ENTRY_TYPES: frozenset[str] = frozenset(
         "beneficial_ownership_statement",
         "interest_declaration",
         "mdf_receipt",
+        "governance_amended",
     }
 )
 """Entry types the storage layer appends only after the control system's rules (:mod:`naef.ledger.approvals`)

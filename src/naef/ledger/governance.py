@@ -20,6 +20,13 @@ Example (TOML)::
     min_mexican_board = 1
     min_north_american_board = 1
     min_independent_controller = 1
+
+    [governance.conflict_reach]          # optional; default: upward only
+    directions = ["upward", "downward", "sideways"]
+    max_links = 3
+
+``conflict_reach`` (:class:`naef.ledger.interests.ConflictReach`) sets how far the conflict-of-interest screen
+reaches; a ``governance_amended`` entry signed by a quorum of approvers may change it later.
 """
 
 from __future__ import annotations
@@ -29,9 +36,19 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from naef.ledger.errors import LedgerError
+from naef.ledger.interests import ConflictReach
 from naef.ledger.keys import SIG_ED25519, VerifierKey, valid_key_name
 
 __all__ = [
@@ -174,6 +191,18 @@ class Governance(BaseModel):
         default=(), description="Everyone who approves disbursements or witnesses checkpoints."
     )
     quorum: QuorumRule = Field(default_factory=QuorumRule, description="Approvals a disbursement needs.")
+    conflict_reach: ConflictReach = Field(
+        default_factory=ConflictReach,
+        description="How far the conflict-of-interest screen reaches (default: upward only).",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_default_reach(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # a governance with the default reach is recorded exactly as before the setting existed
+        out: dict[str, Any] = handler(self)
+        if self.conflict_reach.is_default:
+            out.pop("conflict_reach", None)
+        return out
 
     @model_validator(mode="after")
     def _consistent(self) -> Governance:
@@ -259,6 +288,7 @@ def load_governance(data: Mapping[str, Any], *, prefix: str = "governance") -> G
             "quorum",
             "public_key",
             "min_total",
+            "conflict_reach",
         }:
             sub, msg = m.group(1), m.group(2)
             path = f"{path}.{sub}"

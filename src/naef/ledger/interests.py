@@ -9,11 +9,22 @@ whose subject or interested party is an Unspecified Record object are ignored: t
 without a ``type`` is recorded in chains as ``unknownInterest`` (the codelist's catch-all).
 
 Rule (DESIGN.md §5): a stakeholder has a conflict of interest in a payment to ``payee`` when one of the
-parties it declared an interest in *is* the payee or holds an interest in it through a chain of relationships
-of any length, i.e. when there is a directed path ``party → … → payee`` in the graph. The chain found is a
-shortest one (breadth-first search; ties broken by record ids, so the result is deterministic; a BODS primary
-indirect relationship gives way to its components so that every intermediary shows) and is recorded with the
-refusal.
+parties it declared an interest in *is* the payee or is linked to it in one of the directions the governance's
+:class:`ConflictReach` enables (write ``a → b`` for "a holds an interest in b", i.e. a path of BODS
+relationships interestedParty → subject):
+
+* ``upward`` (always on; the only direction before the setting existed): ``party → … → payee``, any length —
+  the party owns or controls the payee, directly or through intermediaries;
+* ``downward``: ``payee → … → party``, at most ``max_links`` links — the party is one of the payee's
+  subsidiaries (or anything the payee holds an interest in);
+* ``sideways``: a third record ``a`` with ``a → … → party`` and ``a → … → payee``, each leg 1..``max_links``
+  links and neither leg passing through the other's end — sister companies under a common parent, or two
+  companies with a common ultimate owner (a subsidiary of the payee is downward, not sideways).
+
+The chain found is a shortest one (breadth-first search; ties broken by record ids, so the result is
+deterministic; a BODS primary indirect relationship gives way to its components so that every intermediary
+shows, when that stays within the bound) and is recorded with the refusal. Directions are tried in the order
+upward, downward, sideways.
 
 Beneficial owners (:meth:`OwnershipGraph.beneficial_owners`, BODS 0.4 "Beneficial ownership or control" and
 "Representing indirect relationships"): ``beneficialOwnershipOrControl: true`` may only be said of a natural
@@ -36,12 +47,15 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = [
+    "DEFAULT_MAX_LINKS",
     "ConflictChain",
+    "ConflictReach",
+    "Direction",
     "InterestDeclaration",
     "OwnerChain",
     "OwnershipGraph",
@@ -69,6 +83,64 @@ class InterestDeclaration(BaseModel):
         min_length=1, description="What the interest is: shareholding, family, employment, ..."
     )
     declared_on: date = Field(description="Date of the declaration (YYYY-MM-DD).")
+
+
+Direction = Literal["upward", "downward", "sideways"]
+"""How a declared party may be linked to a payee (module docstring)."""
+
+_DIRECTION_ORDER: tuple[Direction, ...] = ("upward", "downward", "sideways")
+
+DEFAULT_MAX_LINKS = 3
+"""Bound on the downward and sideways chains (links per leg). naef's choice, not a figure from a source: it
+reaches a parent's parent and a subsidiary's subsidiary's subsidiary, while a common owner far up a
+conglomerate (a state holding, a pension fund at the top of many groups) does not bar every approver whose
+declared company shares it. The upward screen stays unbounded, as it always was."""
+
+MAX_LINKS_LIMIT = 32
+"""Largest ``max_links`` a governance may set (a chain of 32 holding companies is beyond any real group)."""
+
+
+class ConflictReach(BaseModel):
+    """How far the conflict-of-interest screen reaches (the governance's ``conflict_reach`` setting).
+
+    ``upward`` is always on, so the setting can only widen the screen of a log written before it existed; a
+    governance without the setting screens upward only, exactly as before.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    directions: tuple[Direction, ...] = Field(
+        default=("upward",),
+        description="Directions screened: upward (always), downward (the payee's subsidiaries), sideways "
+        "(sister companies under a common parent or ultimate owner).",
+    )
+    max_links: int = Field(
+        default=DEFAULT_MAX_LINKS,
+        ge=1,
+        le=MAX_LINKS_LIMIT,
+        description="Most links per leg of a downward or sideways chain (upward chains are unbounded).",
+    )
+
+    @field_validator("directions")
+    @classmethod
+    def _upward_and_ordered(cls, value: tuple[Direction, ...]) -> tuple[Direction, ...]:
+        if "upward" not in value:
+            raise ValueError("must include 'upward' (the screen can be widened, never narrowed)")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a direction twice")
+        return tuple(d for d in _DIRECTION_ORDER if d in value)
+
+    @property
+    def is_default(self) -> bool:
+        """True for the screen as it was before the setting existed (upward only, default bound)."""
+        return self == ConflictReach()
+
+    def describe(self) -> str:
+        """One line, e.g. ``upward, downward (≤ 3 links)``."""
+        wider = [d for d in self.directions if d != "upward"]
+        if not wider:
+            return "upward"
+        return f"upward, {', '.join(wider)} (≤ {self.max_links} links)"
 
 
 @dataclass(frozen=True)
@@ -105,29 +177,46 @@ class OwnershipLink:
 
 @dataclass(frozen=True)
 class ConflictChain:
-    """Why a signer cannot approve: its declaration and the links from the declared party down to the
-    payee."""
+    """Why a signer cannot approve: its declaration and the links that join the declared party to the payee,
+    in order from the party to the payee (each link joins two consecutive records of :attr:`path`, whichever
+    way its interest points)."""
 
     declaration: InterestDeclaration
     links: tuple[OwnershipLink, ...]
     names: Mapping[str, str] = field(default_factory=dict)
+    direction: Direction = "upward"
 
     @property
     def path(self) -> tuple[str, ...]:
         """Record ids from the declared party to the payee (one id when the party is the payee)."""
-        return (self.declaration.party, *(link.subject for link in self.links))
+        path = [self.declaration.party]
+        for link in self.links:
+            path.append(link.subject if link.interested_party == path[-1] else link.interested_party)
+        return tuple(path)
 
     def describe(self) -> str:
-        """One line: ``a (Name A) → b (Name B) → payee``."""
-        return " → ".join(f"{rid} ({self.names[rid]})" if self.names.get(rid) else rid for rid in self.path)
+        """One line: ``a (Name A) → b (Name B) → payee``; an arrow points from the holder of an interest to its
+        subject, so a downward chain reads ``party ← … ← payee``."""
+        path = self.path
+        out = self._label(path[0])
+        for link, rid in zip(self.links, path[1:], strict=True):
+            out += f" {'→' if link.subject == rid else '←'} {self._label(rid)}"
+        return out
+
+    def _label(self, rid: str) -> str:
+        return f"{rid} ({self.names[rid]})" if self.names.get(rid) else rid
 
     def as_json(self) -> dict[str, Any]:
-        """JSON form recorded in the refusal entry (``chain`` field)."""
-        return {
+        """JSON form recorded in the refusal entry (``chain`` field; ``direction`` only when not upward, so an
+        upward refusal is recorded exactly as before the setting existed)."""
+        out: dict[str, Any] = {
             "declaration": self.declaration.model_dump(mode="json"),
             "path": list(self.path),
             "links": [link.as_json(self.names) for link in self.links],
         }
+        if self.direction != "upward":
+            out["direction"] = self.direction
+        return out
 
 
 def _record_name(statement: Mapping[str, Any]) -> str:
@@ -312,6 +401,33 @@ class OwnershipGraph:
             starts, target, self.adjacency()
         )
 
+    def chains_within(
+        self, start: str, max_links: int, *, reverse: bool, detailed: bool, avoid: str | None = None
+    ) -> dict[str, tuple[OwnershipLink, ...]]:
+        """Every record reachable from ``start`` in 1..``max_links`` links, with a shortest chain to it (links in
+        order from ``start``): along interests (``start → …``) or, with ``reverse``, against them (``… → start``,
+        i.e. ``start``'s owners and their owners); never through ``avoid``. Breadth first, links in record-id
+        order (deterministic)."""
+        step: dict[str, list[tuple[str, OwnershipLink]]] = {}
+        for link in self.adjacency(detailed=detailed).values():
+            for e in link:
+                a, b = (e.subject, e.interested_party) if reverse else (e.interested_party, e.subject)
+                step.setdefault(a, []).append((b, e))
+        for nexts in step.values():
+            nexts.sort(key=lambda x: (x[0], x[1].record_id))
+        found: dict[str, tuple[OwnershipLink, ...]] = {start: ()}
+        frontier = [start]
+        for _ in range(max_links):
+            later: list[str] = []
+            for node in frontier:
+                for nxt, e in step.get(node, ()):
+                    if nxt not in found and nxt != avoid:
+                        found[nxt] = (*found[node], e)
+                        later.append(nxt)
+            frontier = later
+        del found[start]
+        return found
+
     @staticmethod
     def _bfs(
         starts: list[str], target: str, adjacency: Mapping[str, list[OwnershipLink]]
@@ -339,20 +455,58 @@ class OwnershipGraph:
 
 
 def find_conflict(
-    graph: OwnershipGraph, declarations: Iterable[InterestDeclaration], *, signer: str, payee: str
+    graph: OwnershipGraph,
+    declarations: Iterable[InterestDeclaration],
+    *,
+    signer: str,
+    payee: str,
+    reach: ConflictReach | None = None,
 ) -> ConflictChain | None:
     """The chain that bars ``signer`` from approving a payment to ``payee``, or None if there is none.
 
-    Rule: conflict ⇔ ∃ declaration d by ``signer`` and a directed path d.party → … → payee (length ≥ 0).
+    Rule (``L`` = ``reach.max_links``; default reach: upward only): conflict ⇔ ∃ declaration d by ``signer``
+    with d.party = payee, or a directed path d.party → … → payee (any length), or, when enabled, payee → … →
+    d.party (1..L links, downward) or a record a ∉ {d.party, payee} with a → … → d.party avoiding payee and
+    a → … → payee avoiding d.party (1..L links each, sideways).
     """
+    reach = reach or ConflictReach()
     own: dict[str, InterestDeclaration] = {}
     for d in sorted(declarations, key=lambda d: (d.party, d.declared_on)):
         if d.declarant == signer:
             own.setdefault(d.party, d)  # the earliest declaration of each party
     if not own:
         return None
+    names = dict(graph.names)
     found = graph.shortest_chain(own, payee)
-    if found is None:
+    if found is not None:
+        source, links = found
+        return ConflictChain(declaration=own[source], links=links, names=names)
+    for direction in reach.directions[1:]:
+        best: tuple[int, str, tuple[OwnershipLink, ...]] | None = None
+        for detailed in (True, False):  # components first, so every intermediary shows, if within the bound
+            for party in sorted(own):
+                wider = _wider_chain(graph, party, payee, direction, reach.max_links, detailed=detailed)
+                if wider is not None and (best is None or len(wider) < best[0]):
+                    best = (len(wider), party, wider)
+            if best is not None:
+                return ConflictChain(
+                    declaration=own[best[1]], links=best[2], names=names, direction=direction
+                )
+    return None
+
+
+def _wider_chain(
+    graph: OwnershipGraph, party: str, payee: str, direction: Direction, max_links: int, *, detailed: bool
+) -> tuple[OwnershipLink, ...] | None:
+    """A shortest downward (payee → … → party) or sideways (party ← … ← a → … → payee) chain, links in order
+    from ``party`` to ``payee``; None when there is none within ``max_links`` links (per leg)."""
+    if direction == "downward":
+        below = graph.chains_within(payee, max_links, reverse=False, detailed=detailed)
+        return tuple(reversed(below[party])) if party in below else None
+    up_party = graph.chains_within(party, max_links, reverse=True, detailed=detailed, avoid=payee)
+    up_payee = graph.chains_within(payee, max_links, reverse=True, detailed=detailed, avoid=party)
+    common = [a for a in up_party if a in up_payee]
+    if not common:
         return None
-    source, links = found
-    return ConflictChain(declaration=own[source], links=links, names=dict(graph.names))
+    a = min(common, key=lambda r: (len(up_party[r]) + len(up_payee[r]), r))
+    return (*up_party[a], *reversed(up_payee[a]))

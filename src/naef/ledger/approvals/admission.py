@@ -9,6 +9,9 @@ log (:mod:`naef.ledger.audit`), so an entry written around it (raw SQL) is named
 Rules, by type (each failure is a :class:`RuleViolationError` naming the entry, the rule and the reason):
 
 * ``governance_registered`` — a valid governance, registered once;
+* ``governance_amended`` — amends the registered governance (its ``governance_sha256``) at the next
+  ``sequence``, signed over :func:`~naef.ledger.approvals.models.amendment_message` by distinct approvers whose
+  registered keys verify and who meet the governance's quorum; only the conflict screen's reach is amendable;
 * ``disbursement_proposed`` — :func:`~naef.ledger.approvals.rules.decide_proposal` accepts it (new id, the
   proposer's registered key signed it, the payee is a BODS entity or person in the ledger);
 * ``benchmark_flag`` — names a recorded, unexecuted, unflagged proposal;
@@ -35,6 +38,7 @@ from pydantic import BaseModel, ValidationError
 
 from naef.ledger.approvals.errors import RuleViolationError
 from naef.ledger.approvals.models import (
+    ENTRY_AMENDED,
     ENTRY_APPROVED,
     ENTRY_BENCHMARK_FLAG,
     ENTRY_BODS,
@@ -49,10 +53,12 @@ from naef.ledger.approvals.models import (
     ExecutionRecord,
     RecordedApproval,
     RefusalRecord,
+    SignedAmendment,
     SignedDeclaration,
     SignedProposal,
     SignedReceipt,
     SignedStatement,
+    amendment_message,
     receipt_message,
     statement_message,
 )
@@ -66,7 +72,7 @@ from naef.ledger.approvals.rules import (
 from naef.ledger.bods import check_beneficial_flags, validate_statements
 from naef.ledger.entries import GOVERNED_ENTRY_TYPES
 from naef.ledger.errors import LedgerError
-from naef.ledger.governance import RECORDING_ROLES, Governance
+from naef.ledger.governance import APPROVING_ROLES, RECORDING_ROLES, Governance, Role
 
 __all__ = ["GovernedEntry", "admit", "check_entry", "fold"]
 
@@ -113,6 +119,8 @@ def check_entry(state: ControlState, entry_type: str, payload: Mapping[str, Any]
                 "governance_already_registered",
                 f"a governance is already registered (entry {state.governance_index}); amendments are not supported",
             )
+    elif entry_type == ENTRY_AMENDED:
+        _check_amendment(state, _parse(SignedAmendment, payload, entry_type, index), violation)
     elif entry_type == ENTRY_PROPOSED:
         signed = _parse(SignedProposal, payload, entry_type, index)
         try:
@@ -190,6 +198,40 @@ def check_entry(state: ControlState, entry_type: str, payload: Mapping[str, Any]
         if not recorder.verifier.verify_raw(receipt_message(receipt.receipt), base64.b64decode(receipt.signature)):
             raise violation("bad_signature", f"signature does not verify with {recorder.name}'s registered key")
         state.signatures_checked += 1
+
+
+def _check_amendment(state: ControlState, signed: SignedAmendment, violation: Any) -> None:
+    """Rule of ``governance_amended`` (module docstring): right governance, next sequence, a quorum of distinct
+    approvers whose registered keys signed :func:`amendment_message`."""
+    amendment = signed.amendment
+    if state.governance_sha256 is None:
+        raise violation("no_governance", "no governance is registered to amend")
+    if amendment.governance_sha256 != state.governance_sha256:
+        raise violation(
+            "amendment",
+            f"amends governance {amendment.governance_sha256[:16]}…, the registered one is "
+            f"{state.governance_sha256[:16]}… (entry {state.governance_index})",
+        )
+    expected = len(state.amendments) + 1
+    if amendment.sequence != expected:
+        raise violation("amendment_sequence", f"sequence {amendment.sequence}; the next amendment is {expected}")
+    message = amendment_message(amendment)
+    signers: dict[str, Role] = {}
+    for i, item in enumerate(signed.signatures):
+        stakeholder = state.governance.stakeholder(item.signer)
+        if stakeholder is None:
+            raise violation("unknown_signer", f"signatures[{i}]: {item.signer!r} is not a stakeholder")
+        if stakeholder.role not in APPROVING_ROLES:
+            raise violation("not_an_approver", f"signatures[{i}]: role {stakeholder.role} does not approve")
+        if item.signer in signers:
+            raise violation("replayed_approval", f"signatures[{i}]: {item.signer} signed twice")
+        if not stakeholder.verifier.verify_raw(message, base64.b64decode(item.signature)):
+            raise violation("bad_signature", f"signatures[{i}]: does not verify with {item.signer}'s key")
+        state.signatures_checked += 1
+        signers[item.signer] = stakeholder.role
+    missing = state.governance.quorum_shortfall(signers)
+    if missing:
+        raise violation("quorum_not_met", f"an amendment needs the quorum: {', '.join(missing)}")
 
 
 def _check_recorder(state: ControlState, name: str, what: str, violation: Any) -> None:

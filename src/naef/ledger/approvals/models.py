@@ -34,12 +34,14 @@ from naef.ledger.benchmarking import BenchmarkResult, UnitCostClaim
 from naef.ledger.entries import GOVERNED_ENTRY_TYPES, Usd, register_entry_type
 from naef.ledger.errors import LedgerError
 from naef.ledger.governance import Governance, Role
-from naef.ledger.interests import InterestDeclaration
+from naef.ledger.interests import ConflictReach, InterestDeclaration
 from naef.ledger.keys import SignerKey
 
 __all__ = [
+    "AMENDMENT_CONTEXT",
     "APPROVAL_CONTEXT",
     "DECLARATION_CONTEXT",
+    "ENTRY_AMENDED",
     "ENTRY_APPROVED",
     "ENTRY_BENCHMARK_FLAG",
     "ENTRY_BODS",
@@ -53,28 +55,34 @@ __all__ = [
     "PROPOSAL_CONTEXT",
     "RECEIPT_CONTEXT",
     "STATEMENT_CONTEXT",
+    "AmendmentSignature",
     "Approval",
     "BenchmarkFlagRecord",
     "DisbursementProposal",
     "ExecutionRecord",
+    "GovernanceAmendment",
     "MdfReceipt",
     "Procurement",
     "ProcurementMethod",
     "RecordedApproval",
     "RefusalRecord",
+    "SignedAmendment",
     "SignedDeclaration",
     "SignedProposal",
     "SignedReceipt",
     "SignedStatement",
+    "amendment_message",
     "approval_message",
     "canonical_proposal",
     "declaration_message",
+    "governance_sha256",
     "identifier_key",
     "identifier_text",
     "parse_model",
     "proposal_message",
     "proposal_sha256",
     "receipt_message",
+    "sign_amendment",
     "sign_approval",
     "sign_declaration",
     "sign_proposal",
@@ -92,12 +100,14 @@ ENTRY_BENCHMARK_FLAG = "benchmark_flag"
 ENTRY_BODS = "beneficial_ownership_statement"
 ENTRY_INTEREST = "interest_declaration"
 ENTRY_RECEIPT = "mdf_receipt"
+ENTRY_AMENDED = "governance_amended"
 
 PROPOSAL_CONTEXT = b"naef disbursement proposal v1\n"
 APPROVAL_CONTEXT = b"naef disbursement approval v1\n"
 DECLARATION_CONTEXT = b"naef interest declaration v1\n"
 STATEMENT_CONTEXT = b"naef bods statement v1\n"
 RECEIPT_CONTEXT = b"naef mdf receipt v1\n"
+AMENDMENT_CONTEXT = b"naef governance amendment v1\n"
 
 Payload = dict[str, Any]
 _M = TypeVar("_M", bound=BaseModel)
@@ -278,7 +288,6 @@ def sign_proposal(proposal: DisbursementProposal, proposer_key: str | SignerKey)
     signature = _b64(key, proposal_message(proposal))
     return SignedProposal(proposal=proposal, proposal_sha256=proposal_sha256(proposal), signature=signature)
 
-
 def sign_approval(
     proposal: DisbursementProposal, signer_key: str | SignerKey, *, justification: str | None = None
 ) -> Approval:
@@ -294,10 +303,25 @@ def sign_approval(
     )
 
 
-
 def _signed(context: bytes, body: BaseModel) -> bytes:
     """``context || JCS(body)`` — what a signer signs (the body without its signature)."""
     return context + bytes(rfc8785.dumps(body.model_dump(mode="json", exclude={"signature"})))
+
+
+def _unsigned(model: type[_M], body: BaseModel) -> _M:
+    """``body`` as ``model``, without its signature: what was signed of a signed payload."""
+    return model.model_validate(body.model_dump(exclude={"signature"}))
+
+
+def _sign_own(
+    signed_model: type[_M], body: BaseModel, message: bytes, key: str | SignerKey, *, owner: str, role: str
+) -> _M:
+    """``body`` with ``key``'s signature over ``message`` as ``signed_model``; the key must be the ``role``'s
+    own (its name is ``owner``)."""
+    signer = _signer(key)
+    if signer.name != owner:
+        raise LedgerError(f"--key: key {signer.name!r} does not belong to the {role} {owner!r}")
+    return signed_model.model_validate({**body.model_dump(), "signature": _b64(signer, message)})
 
 
 class SignedDeclaration(InterestDeclaration):
@@ -308,21 +332,20 @@ class SignedDeclaration(InterestDeclaration):
     @property
     def declaration(self) -> InterestDeclaration:
         """The declaration without its signature."""
-        return InterestDeclaration.model_validate(self.model_dump(exclude={"signature"}))
+        return _unsigned(InterestDeclaration, self)
 
 
 def declaration_message(declaration: InterestDeclaration) -> bytes:
     """What a declarant signs: ``DECLARATION_CONTEXT || JCS(declaration)``."""
-    return _signed(DECLARATION_CONTEXT, InterestDeclaration.model_validate(declaration.model_dump()))
+    return _signed(DECLARATION_CONTEXT, _unsigned(InterestDeclaration, declaration))
 
 
 def sign_declaration(declaration: InterestDeclaration, declarant_key: str | SignerKey) -> SignedDeclaration:
     """Sign a declaration of interest with the declarant's own key (its name must be the declarant's)."""
-    key = _signer(declarant_key)
-    if key.name != declaration.declarant:
-        raise LedgerError(f"--key: key {key.name!r} does not belong to the declarant {declaration.declarant!r}")
-    signature = _b64(key, declaration_message(declaration))
-    return SignedDeclaration(**declaration.model_dump(), signature=signature)
+    message = declaration_message(declaration)
+    return _sign_own(
+        SignedDeclaration, declaration, message, declarant_key, owner=declaration.declarant, role="declarant"
+    )
 
 
 class SignedStatement(BaseModel):
@@ -379,20 +402,71 @@ class SignedReceipt(MdfReceipt):
     @property
     def receipt(self) -> MdfReceipt:
         """The receipt without its signature."""
-        return MdfReceipt.model_validate(self.model_dump(exclude={"signature"}))
+        return _unsigned(MdfReceipt, self)
 
 
 def receipt_message(receipt: MdfReceipt) -> bytes:
     """What the recorder signs: ``RECEIPT_CONTEXT || JCS(receipt)``."""
-    return _signed(RECEIPT_CONTEXT, MdfReceipt.model_validate(receipt.model_dump()))
+    return _signed(RECEIPT_CONTEXT, _unsigned(MdfReceipt, receipt))
 
 
 def sign_receipt(receipt: MdfReceipt, recorder_key: str | SignerKey) -> SignedReceipt:
     """Sign a receipt with the recorder's key (its name must be the recorder's)."""
-    key = _signer(recorder_key)
-    if key.name != receipt.recorder:
-        raise LedgerError(f"--key: key {key.name!r} does not belong to the recorder {receipt.recorder!r}")
-    return SignedReceipt(**receipt.model_dump(), signature=_b64(key, receipt_message(receipt)))
+    return _sign_own(
+        SignedReceipt, receipt, receipt_message(receipt), recorder_key, owner=receipt.recorder, role="recorder"
+    )
+
+
+class GovernanceAmendment(BaseModel):
+    """A change to the governance in force, as its approvers sign it (``governance_amended``).
+
+    Only the conflict-of-interest screen's reach may be amended so far. ``governance_sha256`` binds the
+    amendment to one registered governance and ``sequence`` (1, 2, ...) to one place in its history, so a
+    signed amendment cannot be replayed in another log or after a later one.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    governance_sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="SHA-256 of JCS(the registered governance payload)."
+    )
+    sequence: int = Field(ge=1, description="1 for the first amendment, then 2, 3, ...")
+    conflict_reach: ConflictReach = Field(description="The conflict screen's reach from this entry on.")
+
+
+class AmendmentSignature(BaseModel):
+    """One approver's signature over :func:`amendment_message`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    signer: str = Field(min_length=1)
+    signature: Signature = Field(description="base64 Ed25519 signature over amendment_message(amendment).")
+
+
+class SignedAmendment(BaseModel):
+    """Payload of ``governance_amended``: the amendment and its approvers' signatures (a quorum)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    amendment: GovernanceAmendment
+    signatures: list[AmendmentSignature] = Field(min_length=1)
+
+
+def governance_sha256(governance: Any) -> str:
+    """Hex SHA-256 of JCS(the governance payload as recorded)."""
+    return hashlib.sha256(bytes(rfc8785.dumps(governance))).hexdigest()
+
+
+def amendment_message(amendment: GovernanceAmendment) -> bytes:
+    """What each approver signs: ``AMENDMENT_CONTEXT || JCS(amendment)``."""
+    return _signed(AMENDMENT_CONTEXT, amendment)
+
+
+def sign_amendment(amendment: GovernanceAmendment, approver_key: str | SignerKey) -> AmendmentSignature:
+    """One approver's signature on an amendment (the private key never leaves the caller)."""
+    key = _signer(approver_key)
+    return AmendmentSignature(signer=key.name, signature=_b64(key, amendment_message(amendment)))
+
 
 class RecordedApproval(Approval):
     """Payload of ``disbursement_approved``: the approval and the signer's role when it approved."""
@@ -445,6 +519,7 @@ if {
     ENTRY_BODS,
     ENTRY_INTEREST,
     ENTRY_RECEIPT,
+    ENTRY_AMENDED,
 } != GOVERNED_ENTRY_TYPES:  # pragma: no cover - one list, checked at import
     raise RuntimeError("naef.ledger.entries.GOVERNED_ENTRY_TYPES and the approval models disagree")
 
@@ -458,6 +533,7 @@ for _name, _model in (
     (ENTRY_INTEREST, SignedDeclaration),
     (ENTRY_BODS, SignedStatement),
     (ENTRY_RECEIPT, SignedReceipt),
+    (ENTRY_AMENDED, SignedAmendment),
 ):
     register_entry_type(_name, _model, replace=True)
 

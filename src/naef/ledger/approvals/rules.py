@@ -36,6 +36,7 @@ from naef.ledger.approvals.errors import (
     UnknownSignerError,
 )
 from naef.ledger.approvals.models import (
+    ENTRY_AMENDED,
     ENTRY_APPROVED,
     ENTRY_BENCHMARK_FLAG,
     ENTRY_BODS,
@@ -47,11 +48,14 @@ from naef.ledger.approvals.models import (
     ENTRY_REFUSED,
     Approval,
     DisbursementProposal,
+    GovernanceAmendment,
     Payload,
+    SignedAmendment,
     SignedDeclaration,
     SignedProposal,
     approval_message,
     declaration_message,
+    governance_sha256,
     identifier_key,
     proposal_message,
     proposal_sha256,
@@ -60,7 +64,7 @@ from naef.ledger.benchmarking import BenchmarkResult, UnitCostReference, check_u
 from naef.ledger.entries import GOVERNED_ENTRY_TYPES
 from naef.ledger.errors import LedgerError
 from naef.ledger.governance import APPROVING_ROLES, Governance, Role
-from naef.ledger.interests import ConflictChain, InterestDeclaration, OwnershipGraph, find_conflict
+from naef.ledger.interests import ConflictChain, ConflictReach, InterestDeclaration, OwnershipGraph, find_conflict
 
 __all__ = [
     "ControlState",
@@ -73,6 +77,7 @@ __all__ = [
     "decide_declaration",
     "decide_execution",
     "decide_proposal",
+    "draft_amendment",
 ]
 
 
@@ -110,6 +115,8 @@ class ControlState:
 
     governance: Governance = field(default_factory=Governance)
     governance_index: int | None = None
+    governance_sha256: str | None = None  # SHA-256 of JCS(the registered governance payload)
+    amendments: list[int | None] = field(default_factory=list)  # indexes of the governance_amended entries
     proposals: dict[str, ProposalRecord] = field(default_factory=dict)
     graph: OwnershipGraph = field(default_factory=OwnershipGraph)
     declarations: list[InterestDeclaration] = field(default_factory=list)
@@ -136,6 +143,11 @@ class ControlState:
         if entry_type == ENTRY_GOVERNANCE:
             self.governance = Governance.model_validate(dict(payload))
             self.governance_index = index
+            self.governance_sha256 = governance_sha256(dict(payload))
+        elif entry_type == ENTRY_AMENDED:
+            amendment = SignedAmendment.model_validate(dict(payload)).amendment
+            self.governance = self.governance.model_copy(update={"conflict_reach": amendment.conflict_reach})
+            self.amendments.append(index)
         elif entry_type == ENTRY_PROPOSED:
             signed = SignedProposal.model_validate(dict(payload))
             rec = ProposalRecord(signed=signed, index=index, expected_flag=_expected_flag(signed.proposal))
@@ -172,8 +184,10 @@ class ControlState:
 
     def conflict(self, signer: str, payee: str) -> ConflictChain | None:
         """The ownership chain barring ``signer`` from approving a payment to ``payee`` (None: no
-        conflict)."""
-        return find_conflict(self.graph, self.declarations, signer=signer, payee=payee)
+        conflict), as far as the governance in force reaches (``conflict_reach``)."""
+        return find_conflict(
+            self.graph, self.declarations, signer=signer, payee=payee, reach=self.governance.conflict_reach
+        )
 
     def knows_payee(self, payee: str) -> bool:
         """Whether ``payee`` is the recordId of a BODS entity or person in force (exact match after NFC)."""
@@ -329,7 +343,8 @@ def decide_approval(state: ControlState, approval: Approval) -> Decision:
         return refuse(AlreadyExecutedError, "the disbursement was already executed")
     chain = state.conflict(signer, rec.proposal.payee)
     if chain is not None:
-        reason = f"declared interest reaches the payee: {chain.describe()}"
+        how = "" if chain.direction == "upward" else f" ({chain.direction})"
+        reason = f"declared interest reaches the payee{how}: {chain.describe()}"
         return refuse(ConflictOfInterestError, reason, chain)
     payload: Payload = {**approval.model_dump(mode="json"), "role": stakeholder.role}
     return Decision(entries=[(ENTRY_APPROVED, payload)])
@@ -428,3 +443,14 @@ def decide_declaration(state: ControlState, declaration: SignedDeclaration) -> l
         )
     return [(ENTRY_INTEREST, declaration.model_dump(mode="json"))]
 
+
+
+def draft_amendment(state: ControlState, reach: ConflictReach) -> GovernanceAmendment:
+    """The next amendment of the governance in force, setting the conflict screen's reach to ``reach`` (what the
+    approvers then sign with :func:`~naef.ledger.approvals.models.sign_amendment`); LedgerError when no
+    governance is registered."""
+    if state.governance_sha256 is None:
+        raise LedgerError("governance: none registered in this ledger; nothing to amend")
+    return GovernanceAmendment(
+        governance_sha256=state.governance_sha256, sequence=len(state.amendments) + 1, conflict_reach=reach
+    )

@@ -13,12 +13,14 @@ from typing import Any
 
 from naef.ledger.approvals.admission import admit, fold
 from naef.ledger.approvals.models import (
+    ENTRY_AMENDED,
     ENTRY_BODS,
     ENTRY_GOVERNANCE,
     ENTRY_PROPOSED,
     ENTRY_RECEIPT,
     Approval,
     DisbursementProposal,
+    SignedAmendment,
     SignedDeclaration,
     SignedProposal,
     SignedReceipt,
@@ -41,6 +43,7 @@ from naef.ledger.keys import SignerKey
 from naef.ledger.log import Ledger, LedgerTransaction, install_rules
 
 __all__ = [
+    "amend_governance",
     "approve",
     "audit_state",
     "control_state",
@@ -105,6 +108,13 @@ def register_governance(ledger: Ledger, governance: Governance, *, time: Time = 
                 "governance: already registered in this ledger (amendments are not supported yet)"
             )
         return tx.append(ENTRY_GOVERNANCE, governance.model_dump(mode="json"), time=time)
+
+
+def amend_governance(ledger: Ledger, signed: SignedAmendment, *, time: Time = None) -> int:
+    """Record an amendment of the governance (``governance_amended``), signed by a quorum of approvers; the
+    rules refuse it (RuleViolationError, nothing appended) otherwise."""
+    with ledger.transaction() as tx:
+        return tx.append(ENTRY_AMENDED, signed.model_dump(mode="json"), time=time)
 
 
 def propose(
