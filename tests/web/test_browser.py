@@ -276,3 +276,37 @@ def test_signer_page_submits_signatures_made_elsewhere_and_in_the_browser(
     shown = httpx.get(f"{live_server}/api/proposals/MDF-0200").json()
     assert shown["status"] == "executed"
     assert sorted(a["signer"] for a in shown["approvals"]) == ["controller", "mx-board-2", "na-board-2"]
+
+
+def test_paging_through_the_ledger_reaches_every_entry(page: Any, live_server: str, tmp_path: Path) -> None:
+    """Issue 14 item 8: the ledger page shows one page of entries (the newest first); clicking "older" walks back to
+    entry 0, every entry shown, and "newer" walks forward again. A screenshot of a middle page is kept."""
+    limit = 25
+    page.goto(live_server + f"/ledger?limit={limit}")
+    size = int(page.inner_text("#ledger-size"))
+    assert size > 3 * limit
+    rows = "#entry-table tbody tr td:first-child"
+    seen: list[int] = []
+    clicks = 0
+    while True:
+        shown = [int(t) for t in page.locator(rows).all_inner_texts()]
+        assert 0 < len(shown) <= limit
+        assert shown == sorted(shown)
+        seen += shown
+        older = page.locator('#entry-pager a[rel="prev"]')
+        if older.count() == 0:
+            break
+        older.click()
+        page.wait_for_load_state("networkidle")
+        clicks += 1
+        if clicks == 2:
+            page.locator("#entry-pager").scroll_into_view_if_needed()
+            page.screenshot(path=str(tmp_path / "ledger-paged.png"), full_page=False)
+            assert "offset=" in page.url
+    assert set(seen) == set(range(size))
+    assert clicks == -(-size // limit) - 1
+    assert [int(t) for t in page.locator(rows).all_inner_texts()] == list(range(limit))
+    page.locator('#entry-pager a[rel="next"]').click()
+    page.wait_for_load_state("networkidle")
+    assert [int(t) for t in page.locator(rows).all_inner_texts()] == list(range(limit, 2 * limit))
+    assert (tmp_path / "ledger-paged.png").stat().st_size > 10_000

@@ -197,9 +197,13 @@ class LedgerView:
             return list(self._refresh().state.governance.stakeholders)
 
     def governance_json(self) -> dict[str, Any]:
-        """The governance in force (stakeholders with roles and public keys, quorum) as JSON."""
+        """The governance in force (stakeholders with roles and public keys, quorum, the conflict screen's reach
+        as amended so far, and the indexes of the amendments) as JSON."""
         with self._lock:
-            out: dict[str, Any] = self._refresh().state.governance.model_dump(mode="json")
+            state = self._refresh().state
+            out: dict[str, Any] = state.governance.model_dump(mode="json")
+            out["conflict_reach"] = state.governance.conflict_reach.model_dump(mode="json")
+            out["amendments"] = list(state.amendments)
             return out
 
     def audit_status(self) -> dict[str, Any]:

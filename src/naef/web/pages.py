@@ -15,7 +15,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
@@ -28,6 +28,7 @@ from naef.report import format as fmt
 from naef.web.api import MAX_INDEX, client_address, web_state
 from naef.web.config import ApiError
 from naef.web.ledger_view import checkpoint_json, entry_json
+from naef.web.paging import MAX_HTML_PAGE, HtmlOffset, PageWindow, html_limit
 from naef.web.results import fan_series
 from naef.web.signing import SigningError
 from naef.web.state import WebState
@@ -178,25 +179,50 @@ def mdf(request: Request) -> HTMLResponse:
 # ------------------------------------------------------------------------------------------------ ledger
 
 
+EntriesLimit = Annotated[int | None, html_limit("Entries")]
+CHECKPOINTS_PER_PAGE = 20
+PROPOSALS_PER_PAGE = 50
+
+
 @router.api_route("/ledger", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def ledger(request: Request, start: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None) -> HTMLResponse:
-    """Entries (a page at a time, newest page first), checkpoints, proposals and approvals."""
+def ledger(
+    request: Request,
+    offset: HtmlOffset = None,
+    limit: EntriesLimit = None,
+    start: HtmlOffset = None,
+    checkpoints_offset: HtmlOffset = None,
+    checkpoints_limit: Annotated[int, html_limit("Checkpoints")] = CHECKPOINTS_PER_PAGE,
+    proposals_offset: HtmlOffset = None,
+    proposals_limit: Annotated[int, html_limit("Proposals")] = PROPOSALS_PER_PAGE,
+) -> HTMLResponse:
+    """Entries (a page at a time, the newest page first; ``offset``/``limit``, ``start`` the older name of
+    ``offset``), checkpoints (newest first; ``checkpoints_offset``/``checkpoints_limit``), proposals and approvals
+    (in the order made; ``proposals_offset``/``proposals_limit``)."""
     state = web_state(request)
     if state.ledger is None:
         return _page(request, "ledger.html", title="The ledger", ledger=None)
     view = state.ledger
     info = _ledger_summary(state)
     size = int(info["size"]) if info else 0
-    page = state.config.page_size
-    first = max(0, size - page) if start is None else min(start, max(0, size - 1))
-    _, rows = view.entries(start=first, limit=page, entry_type=None)
+    page = min(limit or state.config.page_size, MAX_HTML_PAGE)
+    chosen = offset if offset is not None else start
+    entries_window = PageWindow.check(
+        total=size, offset=max(0, size - page) if chosen is None else chosen, limit=page, what="entries"
+    )
+    _, rows = view.entries(start=entries_window.offset, limit=page, entry_type=None)
+    all_checkpoints = view.checkpoints()[::-1]
+    cp_window = PageWindow.check(total=len(all_checkpoints), offset=checkpoints_offset or 0,
+                                 limit=checkpoints_limit, param="checkpoints_", what="checkpoints")
+    n_proposals, proposals = view.proposals_page(offset=proposals_offset or 0, limit=proposals_limit)
+    p_window = PageWindow.check(total=n_proposals, offset=proposals_offset or 0, limit=proposals_limit,
+                                param="proposals_", what="proposals")
     return _page(
         request, "ledger.html", title="The ledger", ledger=info,
-        entries=[entry_json(e) for e in rows], start=first, page=page,
-        prev_start=max(0, first - page) if first > 0 else None,
-        next_start=first + page if first + page < size else None,
-        checkpoints=[checkpoint_json(cp) for cp in reversed(view.checkpoints())],
-        proposals=view.proposals(), unreadable=view.unreadable(),
+        entries=[entry_json(e) for e in rows], entries_page=entries_window.links(request),
+        latest_url=f"{request.url.path}?{urlencode({'limit': page})}" if limit else request.url.path,
+        checkpoints=[checkpoint_json(cp) for cp in all_checkpoints[cp_window.offset:cp_window.stop]],
+        checkpoints_page=cp_window.links(request),
+        proposals=proposals, proposals_page=p_window.links(request), unreadable=view.unreadable(),
     )
 
 
@@ -227,11 +253,18 @@ def ledger_entry(request: Request, index: Annotated[int, PathParam(ge=0, le=MAX_
 
 
 @router.api_route("/sign", methods=["GET", "HEAD"], response_class=HTMLResponse)
-def sign_list(request: Request) -> HTMLResponse:
-    """Proposals a stakeholder may review and sign."""
+def sign_list(
+    request: Request,
+    offset: HtmlOffset = None,
+    limit: Annotated[int, html_limit("Proposals")] = PROPOSALS_PER_PAGE,
+) -> HTMLResponse:
+    """Proposals a stakeholder may review and sign, in the order made, a page at a time."""
     state = web_state(request)
-    proposals = state.ledger.proposals() if state.ledger is not None else None
-    return _page(request, "sign_list.html", title="Sign", proposals=proposals)
+    if state.ledger is None:
+        return _page(request, "sign_list.html", title="Sign", proposals=None)
+    total, proposals = state.ledger.proposals_page(offset=offset or 0, limit=limit)
+    window = PageWindow.check(total=total, offset=offset or 0, limit=limit, what="proposals")
+    return _page(request, "sign_list.html", title="Sign", proposals=proposals, proposals_page=window.links(request))
 
 
 @router.api_route("/sign/{proposal_id:path}", methods=["GET", "HEAD"], response_class=HTMLResponse)
