@@ -28,6 +28,7 @@ from pathlib import Path
 from types import ModuleType
 
 from naef.errors import NaefError
+from naef.ledger.errors import VerificationError
 from naef.ledger.log import StoredCheckpoint
 from naef.web.config import ApiError
 from naef.web.ledger_view import LedgerView
@@ -76,9 +77,16 @@ def _latest(view: LedgerView) -> StoredCheckpoint:
 
 
 def _jsonl(view: LedgerView, size: int) -> Iterator[bytes]:
-    for e in view.ledger.entries(0, size):
-        line = {"index": e.index, "entry": e.canonical.decode("utf-8"), "leaf_hash": e.leaf_hash.hex()}
-        yield (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    """The lines of ``ledger.jsonl``. A row that cannot be read (changed in the database after the server last
+    folded it) ends the stream with one line ``{"error": "entry N: ..."}``: the status line has been sent, so the
+    download says where it stopped rather than breaking the connection."""
+    try:
+        for e in view.ledger.entries(0, size):
+            line = {"index": e.index, "entry": e.canonical.decode("utf-8"), "leaf_hash": e.leaf_hash.hex()}
+            yield (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+    except VerificationError as exc:
+        log.warning("ledger.jsonl stopped: %s", exc.message)
+        yield (json.dumps({"error": exc.message}, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def _standard(view: LedgerView, name: str, module: ModuleType, cp: StoredCheckpoint) -> bytes:
@@ -103,6 +111,7 @@ def export(view: LedgerView, name: str) -> tuple[bytes | Iterator[bytes], str, s
     if name == "checkpoint.txt":
         return cp.note.encode("utf-8"), media, filename
     if name == "ledger.jsonl":
+        view.unreadable()  # folds every entry not yet read: a bad row answers 400 before anything is sent
         return _jsonl(view, cp.size), media, filename
     module = _bundle_module()
     if module is None:

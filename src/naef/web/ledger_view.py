@@ -178,18 +178,26 @@ class LedgerView:
     def _apply(f: _Folded, e: StoredEntry) -> None:
         payload = dict(e.payload)
         # the same gate as at append and in `naef ledger audit`: an entry that breaks a rule (written around
-        # it, e.g. by raw SQL) is named and skipped, never shown as a fact, and never blocks other writes
+        # it, e.g. by raw SQL) is named and skipped, never shown as a fact (not on the MDF page either), and
+        # never blocks other writes
         if e.type in ControlState.RELEVANT_TYPES and not admit(f.state, e.type, payload, e.index, strict=False):
             f.unreadable.append(f"{f.state.faults[-1].message} (not folded into the control state)")
+            return
         if e.type == "disbursement_refused":
             f.refusals.append({"index": e.index, "time": e.time, **payload})
         if e.type in _MDF_TYPES or "project_id" in payload:
             f.mdf_entries.append((e.type, payload))
 
     def mdf(self) -> MdfSummary:
-        """The MDF's projects by sector and state (:func:`naef.web.mdf_view.summarise`)."""
+        """The MDF's projects by sector and state (:func:`naef.web.mdf_view.summarise`) over the entries the rules
+        admitted; received, disbursed and balance are the control state's (the fold ``audit`` makes: receipts
+        and executions), so the page and ``naef ledger audit`` agree at every index."""
         with self._lock:
-            return summarise(self._refresh().mdf_entries)
+            f = self._refresh()
+            summary = summarise(f.mdf_entries)
+            summary.received_usd = f.state.received_usd
+            summary.disbursed_usd = f.state.disbursed_usd
+            return summary
 
     def stakeholders(self) -> list[Stakeholder]:
         """The governance's stakeholders in force."""

@@ -112,6 +112,11 @@ class MdfSummary:
     received_usd: Decimal
     disbursed_usd: Decimal
 
+    @property
+    def balance_usd(self) -> Decimal:
+        """Received − disbursed."""
+        return self.received_usd - self.disbursed_usd
+
     def as_json(self) -> dict[str, Any]:
         """JSON form."""
         return {
@@ -120,6 +125,7 @@ class MdfSummary:
             "by_state": self.by_state,
             "received_usd": f"{self.received_usd:.2f}",
             "disbursed_usd": f"{self.disbursed_usd:.2f}",
+            "balance_usd": f"{self.balance_usd:.2f}",
         }
 
 
