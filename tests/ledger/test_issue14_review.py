@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,9 +94,14 @@ def test_an_unsigned_amendment_cannot_be_appended_any_way(governed: Ledger) -> N
     assert governed.size() == size
 
 
+@pytest.fixture
+def naef(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[Any, str, str]]:
+    """``naef *argv`` in process: (exit code, stdout, stderr)."""
+    return lambda *argv: naef_main(monkeypatch, capsys, *argv)
+
+
 def test_a_closing_bods_statement_through_the_cli_needs_a_registrar(
-    db_url: str, log_key: SignerKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    db_url: str, log_key: SignerKey, tmp_path: Path, naef: Callable[..., tuple[Any, str, str]]
 ) -> None:
     with Ledger.init(db_url, log_key.verifier()) as ledger:
         bootstrap(ledger, payees=(PAYEE,))
@@ -104,8 +110,7 @@ def test_a_closing_bods_statement_through_the_cli_needs_a_registrar(
     statements = tmp_path / "close.json"
     statements.write_text(json.dumps([closing]))
     write_key_pair(key("na-1"), tmp_path)
-    code, _, err = naef_main(monkeypatch, capsys, "ledger", "import-bods", db_url, str(statements),
-                             "--key", str(tmp_path / "na-1.key"))
+    code, _, err = naef("ledger", "import-bods", db_url, str(statements), "--key", str(tmp_path / "na-1.key"))
     assert code == 2
     assert err.count("\n") == 1
     assert "rule not_a_registrar" in err
@@ -181,8 +186,7 @@ def test_the_portals_mdf_figures_equal_the_audit_at_every_index(governed: Ledger
 
 
 def test_a_row_of_the_wrong_storage_type_never_answers_500(
-    sqlite_url: str, log_key: SignerKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    sqlite_url: str, log_key: SignerKey, naef: Callable[..., tuple[Any, str, str]]
 ) -> None:
     with Ledger.init(sqlite_url, log_key.verifier()) as ledger:
         bootstrap(ledger, payees=(PAYEE,))
@@ -201,7 +205,7 @@ def test_a_row_of_the_wrong_storage_type_never_answers_500(
         assert r.status_code == 400
         assert "entry 1: stored with the wrong column types" in r.json()["error"]["message"]
     for command in ("verify", "audit"):
-        code, _, err = naef_main(monkeypatch, capsys, "ledger", command, sqlite_url)
+        code, _, err = naef("ledger", command, sqlite_url)
         assert code == 2
         assert err.count("\n") == 1
         assert "entry 1: stored with the wrong column types" in err
