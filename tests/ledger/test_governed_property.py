@@ -1,4 +1,5 @@
-"""Property (issue 14): random sequences of valid and invalid governed operations, through the service and
+"""Property (issue 14): random sequences of valid and invalid governed operations (amendments of the conflict
+screen's reach among them), through the service and
 straight through ``Ledger.append``, leave a log whose audit passes; every operation built to be invalid is
 refused, and a refusal appends nothing (or only its recorded ``disbursement_refused`` entry)."""
 
@@ -14,17 +15,23 @@ from hypothesis import strategies as st
 
 from naef.ledger import generate_key
 from naef.ledger.approvals import (
+    ENTRY_AMENDED,
     ENTRY_APPROVED,
     ENTRY_EXECUTED,
     ENTRY_REFUSED,
     ApprovalRefusedError,
     DisbursementProposal,
     MdfReceipt,
+    SignedAmendment,
+    amend_governance,
     approve,
+    control_state,
+    draft_amendment,
     execute,
     proposal_sha256,
     propose,
     record_receipt,
+    sign_amendment,
     sign_approval,
     sign_proposal,
     sign_receipt,
@@ -32,6 +39,7 @@ from naef.ledger.approvals import (
 from naef.ledger.audit import audit
 from naef.ledger.benchmarking import UnitCostClaim
 from naef.ledger.errors import LedgerError
+from naef.ledger.interests import ConflictReach
 from naef.ledger.keys import SignerKey
 from naef.ledger.log import Ledger
 from tests.ledger.governed import ROLES, bootstrap, key
@@ -57,7 +65,11 @@ operation = st.one_of(
     st.tuples(st.just("receipt"), st.integers(0, 4), st.sampled_from(["registrar", "controller", "mx-1"]),
               st.booleans()),
     st.tuples(st.just("forge_execution"), st.sampled_from(PIDS)),
+    st.tuples(st.just("amend"), st.sets(st.sampled_from(("downward", "sideways"))),
+              st.sets(st.sampled_from(["mx-1", "na-1", "controller", "observer", "stranger"]), min_size=1),
+              st.booleans()),
 )
+QUORUM = {"mx-1", "na-1", "controller"}  # one of each approving role: the default quorum
 
 
 def _run(ledger: Ledger, op: tuple[Any, ...], proposals: dict[str, DisbursementProposal]) -> bool:
@@ -88,6 +100,16 @@ def _run(ledger: Ledger, op: tuple[Any, ...], proposals: dict[str, DisbursementP
         signer = key(recorder) if genuine else SignerKey(recorder, key("na-1").seed)
         record_receipt(ledger, sign_receipt(receipt, signer))
         return not genuine or recorder == "mx-1"
+    if kind == "amend":  # widen the conflict screen, signed by some stakeholders; or replay the last amendment
+        _, wider, signers, replay = op
+        state = control_state(ledger)
+        if replay and state.amendments:
+            ledger.append(ENTRY_AMENDED, dict(ledger.get(state.amendments[-1]).payload))
+            return True
+        draft = draft_amendment(state, ConflictReach(directions=("upward", *sorted(wider))))
+        signed = SignedAmendment(amendment=draft, signatures=[sign_amendment(draft, key(n)) for n in sorted(signers)])
+        amend_governance(ledger, signed)
+        return signers != QUORUM  # the choices beyond the quorum (observer, stranger) may not sign
     pid = op[1]  # forge_execution: an execution entry appended with no decision behind it
     p = proposals.get(pid, _proposal(pid, PAYEES["known"], 1))
     ledger.append(ENTRY_EXECUTED, {"proposal_id": pid, "proposal_sha256": proposal_sha256(p), "payee": p.payee,
