@@ -25,6 +25,7 @@ from naef.ledger.approvals import (
     ENTRY_EXECUTED,
     RuleViolationError,
     approve,
+    control_state,
     execute,
     propose,
     record_receipt,
@@ -227,3 +228,24 @@ def test_a_row_changed_after_the_server_read_it_ends_the_download_with_a_named_l
         lines = [json.loads(line) for line in r.text.splitlines()]
         assert all(line["index"] < 1 for line in lines[:-1])  # rows are read in chunks: it stops at or before 1
         assert lines[-1]["error"].startswith("entry 1: stored with the wrong column types")
+
+
+def test_an_unreadable_governed_row_is_a_named_fault_and_never_blocks_later_writes(
+    sqlite_url: str, log_key: SignerKey
+) -> None:
+    # "A bad row found while folding state ... never blocks other writes": the proposal row 3 is changed to
+    # another storage type in the database; the fold names it (rule 'unreadable', index 3) and skips it, and the
+    # next proposal and its approvals are still admitted through the storage layer's gate
+    with Ledger.init(sqlite_url, log_key.verifier()) as ledger:
+        bootstrap(ledger, payees=(PAYEE,))
+        assert propose(ledger, sign_proposal(proposal("MDF-1"), key("mx-1"))) == [3]
+        with ledger.engine.begin() as conn:
+            conn.execute(text("UPDATE ledger_entries SET canonical = CAST(canonical AS TEXT) WHERE idx = 3"))
+        state = control_state(ledger)
+        assert [(f.index, f.rule) for f in state.faults] == [(3, "unreadable")]
+        assert "entry 3: stored with the wrong column types" in state.faults[0].reason
+        assert "MDF-1" not in state.proposals
+        index = propose(ledger, sign_proposal(proposal("MDF-2"), key("mx-1")))
+        assert index == [4]
+        assert "MDF-2" in control_state(ledger).proposals
+        assert ledger.size() == 5

@@ -117,6 +117,23 @@ def _read_entries(conn: Connection, start: int, end: int, entry_type: str | None
     return [_stored_entry(i, c, h) for i, c, h in conn.execute(q.order_by(e.idx))]
 
 
+def _read_entries_or_faults(
+    conn: Connection, start: int, end: int, entry_type: str
+) -> tuple[list[StoredEntry], list[VerificationError]]:
+    """As :func:`_read_entries` for one type, but a row that cannot be decoded is returned as its named
+    :class:`VerificationError` instead of stopping the read (a fold over the log never stops at one bad row)."""
+    e = store.entries.c
+    q = select(e.idx, e.canonical, e.leaf_hash).where(e.idx >= start, e.idx < end, e.entry_type == entry_type)
+    good: list[StoredEntry] = []
+    bad: list[VerificationError] = []
+    for i, c, h in conn.execute(q.order_by(e.idx)):
+        try:
+            good.append(_stored_entry(i, c, h))
+        except VerificationError as exc:
+            bad.append(exc)
+    return good, bad
+
+
 
 class LedgerTransaction:
     """Reads and appends under the writer lock; everything commits together when the block exits cleanly."""
@@ -226,6 +243,12 @@ class LedgerTransaction:
         """Entries with ``start <= index < end`` (optionally of one type), in index order."""
         self._flush()
         return _read_entries(self._conn, start, self._size if end is None else end, entry_type)
+
+    def entries_or_faults(self, entry_type: str) -> tuple[list[StoredEntry], list[VerificationError]]:
+        """Every entry of one type in index order, and the rows of that type that could not be decoded (each a
+        :class:`VerificationError` naming its index)."""
+        self._flush()
+        return _read_entries_or_faults(self._conn, 0, self._size, entry_type)
 
 
 class Ledger(AbstractContextManager["Ledger"]):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from naef.ledger.approvals.admission import admit, fold
+from naef.ledger.approvals.errors import RuleViolationError
 from naef.ledger.approvals.models import (
     ENTRY_AMENDED,
     ENTRY_BODS,
@@ -40,7 +41,7 @@ from naef.ledger.entries import GOVERNED_ENTRY_TYPES, Entry
 from naef.ledger.errors import LedgerError
 from naef.ledger.governance import Governance
 from naef.ledger.keys import SignerKey
-from naef.ledger.log import Ledger, LedgerTransaction, install_rules
+from naef.ledger.log import Ledger, LedgerTransaction, StoredEntry, install_rules
 
 __all__ = [
     "amend_governance",
@@ -64,8 +65,19 @@ def state_of(tx: LedgerTransaction) -> ControlState:
     """The control state of the transaction's log, folded once (under the writer lock) and kept up to date by
     every governed append in the transaction."""
     if tx.rule_state is None:
-        rows = sorted((e for t in GOVERNED_ENTRY_TYPES for e in tx.entries(entry_type=t)), key=lambda e: e.index)
-        tx.rule_state = fold(rows)
+        rows: list[StoredEntry] = []
+        unreadable: list[RuleViolationError] = []
+        for t in GOVERNED_ENTRY_TYPES:
+            good, bad = tx.entries_or_faults(t)
+            rows.extend(good)
+            # a row that cannot even be decoded (changed in the database around the gate) is a fault named by its
+            # index and skipped, like a row that breaks a rule: it never blocks the writes after it
+            unreadable.extend(RuleViolationError("unreadable", exc.message, entry_type=t, index=exc.index)
+                              for exc in bad)
+        state = fold(sorted(rows, key=lambda e: e.index))
+        state.faults.extend(unreadable)
+        state.faults.sort(key=lambda f: -1 if f.index is None else f.index)
+        tx.rule_state = state
     assert isinstance(tx.rule_state, ControlState)
     return tx.rule_state
 
