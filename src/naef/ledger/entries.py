@@ -26,10 +26,11 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import rfc8785
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
 from naef.ledger.errors import LedgerError
 from naef.ledger.merkle import leaf_hash
+from naef.ledger.orgids import check_org_id
 
 __all__ = [
     "BASE_ENTRY_TYPES",
@@ -105,6 +106,14 @@ class RevenueCollected(Payload):
     source: Name
     volume_bbl: Decimal | None = Field(default=None, ge=0)
     reference: Name | None = None
+    source_id: Name | None = None
+    """The payer's organisation identifier (:mod:`naef.ledger.orgids`); ``source`` is its name as stated. Optional
+    (entries before it existed have none: the EITI tables then show the payer's identity as not recorded)."""
+
+    @field_validator("source_id")
+    @classmethod
+    def _an_identity(cls, value: str | None) -> str | None:
+        return None if value is None else check_org_id(value)
 
 
 class WaterfallPayment(Payload):
