@@ -10,7 +10,8 @@ A bundle is a folder::
                              every entry 0..n-1 of the checkpoint's tree (the whole log)
     proofs/inclusion/I.json  RFC 9162 inclusion proof of entry I in the checkpoint's tree
     proofs/consistency/M.json  RFC 9162 consistency proof from the ledger's stored checkpoint of size M to this one
-    <the export's files>     iati-activities.xml | oc4ids-project-package.json | eiti-revenue.csv + .xlsx
+    <the export's files>     iati-activities.xml + iati-organisations.xml | oc4ids-project-package.json +
+                             bods-statements.json | eiti-revenue.csv + .xlsx + eiti-summary-data.json
 
 :func:`verify_bundle` checks, in order: the checkpoint's signature by the trusted log key (and that the manifest
 agrees with it); every entry's inclusion proof against the signed root (``leaf = SHA-256(0x00 || bytes)``,

@@ -21,6 +21,13 @@ columns (amounts and sizes as numbers, ``#,##0.00``; period dates as dates), a `
 totals per period (an empty cell where a flow has no entry in the period: "not recorded", not zero), and a
 ``checkpoint`` sheet (origin, size, root hash, signed note). The workbook is byte-for-byte reproducible (fixed
 document properties and zip timestamps).
+
+The **EITI Summary Data Template** (version 2; :mod:`naef.disclosure.eiti_template`): the workbook also carries its
+parts — ``part_1_about``, ``part_2_checklist``, ``part_3_entities`` (reporting entities by org-id),
+``part_4_gov_revenues`` (by government entity and GFS 2014 code), ``part_5_company_data`` (by company), each per
+fiscal year with its quarters and volumes — and ``out_of_scope`` (every entry read that no part publishes, with
+the reason); ``eiti-summary-data.json`` carries the same parts, the reconciliation and the fiscal-year totals
+(amounts exact decimal strings, ``null`` = not recorded). Every row is a record re-derived by ``verify-bundle``.
 """
 
 from __future__ import annotations
