@@ -11,16 +11,20 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from typer.testing import CliRunner
 
+from naef.commands.ledger import ledger_app
+from naef.commands.ledger_ops import register
 from naef.disclosure import eiti, iati, oc4ids
 from naef.disclosure.common import ExportCheckpoint
 from naef.disclosure.model import MDF_ORG_REF
-from naef.ledger.log import StoredEntry
+from naef.ledger.log import Ledger, StoredEntry
 
-from .conftest import read_ledger
+from .conftest import LedgerFactory, read_ledger
 
 
 def test_an_sme_credit_programme_is_a_loan_paid_as_disbursements(demo_url: str) -> None:
@@ -57,6 +61,32 @@ def test_the_oc4ids_uri_is_a_name_and_the_description_carries_the_integrity_sign
     assert "approval by na-board-1 refused (conflict_of_interest)" in text
     assert "declaration: na-board-1 declared an interest in demo-person-ana" in text
     assert "chain: demo-person-ana → demo-holding → demo-constructora" in text
+
+
+def test_the_iati_description_carries_the_declaration_of_interest(demo_url: str) -> None:
+    entries, checkpoint = read_ledger(demo_url, iati.INPUT_TYPES)
+    root = etree.fromstring(iati.render(entries, checkpoint).files[iati.FILE])
+    (port,) = [a for a in root.iterfind("iati-activity")
+               if a.findtext("iati-identifier") == f"{MDF_ORG_REF}-port-veracruz-terminal"]
+    notes = port.findtext("description[@type='4']/narrative") or ""
+    assert "declaration: na-board-1 declared an interest in demo-person-ana (spouse, " in notes
+
+
+@pytest.mark.parametrize("code", ["banana", "1499"])
+def test_the_cli_refuses_an_unknown_gfs_code_with_exit_2(make_ledger: LedgerFactory, code: str) -> None:
+    url = make_ledger("cli", [])
+    register(ledger_app)
+    payload = {"period": "2031Q1", "payer": "XE-EXAMPLE-PEMEX", "payee": "XE-EXAMPLE-TESOFE", "stream": "duty",
+               "amount_usd": "1.00", "gfs_code": code}
+    result = CliRunner().invoke(ledger_app, ["append", url, "--type", "government_payment",
+                                             "--payload", json.dumps(payload)])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert "payload.gfs_code" in lines[0]
+    assert f"{code!r} is not a GFSM 2014 revenue code" in lines[0]
+    with Ledger.open(url) as ledger:
+        assert ledger.size() == 0
 
 
 _CP = ExportCheckpoint("example.org/log", 1, b"\x00" * 32, "note")

@@ -38,7 +38,7 @@ from typing import Any, cast
 
 from lxml import etree
 
-from naef.disclosure import iati_org
+from naef.disclosure import bods_package, iati_org
 from naef.disclosure.common import ExportCheckpoint, Record, Rendered, format_usd, shown
 from naef.disclosure.errors import DisclosureError
 from naef.disclosure.iati_xml import LANG, MDF_NAME_ES, narrative, sub
@@ -372,7 +372,7 @@ def render(
     cp.text = checkpoint.note
     xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     org_xml, org_record = iati_org.render(entries, projects, checkpoint, publisher, NAEF_NS)
-    return Rendered({FILE: xml, iati_org.ORG_FILE: org_xml}, (*records, org_record))
+    return bods_package.rendered_with(entries, {FILE: xml, iati_org.ORG_FILE: org_xml}, [*records, org_record])
 
 
 # ------------------------------------------------------------------------------------------ reading back
@@ -500,7 +500,7 @@ def compare(folder: Path, expected: Rendered) -> list[str]:
     diff = element_difference(org_actual, _parse(expected.files[iati_org.ORG_FILE]), "iati-organisations")
     if diff:
         failures.append(f"{org.label()}: {diff}")
-    return failures
+    return failures + bods_package.labelled_compare(folder, expected)
 
 
 def _copy(el: etree._Element) -> etree._Element:

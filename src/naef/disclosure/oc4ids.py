@@ -364,12 +364,7 @@ def render(
         },
     }
     text = json.dumps(package, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    files = {FILE: text.encode("utf-8")}
-    bods = bods_package.render(statements)
-    if bods is not None:
-        files[bods_package.FILE] = bods[0]
-        records.append(bods[1])
-    return Rendered(files, tuple(records))
+    return bods_package.rendered_with(statements, {FILE: text.encode("utf-8")}, records)
 
 
 def compare(folder: Path, expected: Rendered) -> list[str]:
@@ -377,7 +372,7 @@ def compare(folder: Path, expected: Rendered) -> list[str]:
     differing record (project, or the package header), naming the record, its ledger entries and the JSON
     pointer of the first differing field."""
     labels = {r.id: r.label() for r in expected.records}
-    failures = bods_package.compare(folder, expected.files, labels.get(bods_package.RECORD, bods_package.RECORD))
+    failures = bods_package.labelled_compare(folder, expected)
     try:
         actual = json.loads((folder / FILE).read_text(encoding="utf-8"))
     except OSError as exc:

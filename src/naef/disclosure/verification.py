@@ -115,6 +115,16 @@ def _read_json(path: Path, what: str) -> Any:
         raise BundleError(f"{what}: not JSON ({exc})") from None
 
 
+def _read_text(folder: Path, name: str, where: str) -> str:
+    """The UTF-8 text of the bundle's file ``name``; :class:`BundleError` naming it when missing or unreadable."""
+    try:
+        return (folder / name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BundleError(f"{where}: {name} is missing") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BundleError(f"{where}: {name}: cannot read ({exc})") from None
+
+
 def _int_list(value: Any, what: str) -> list[int]:
     if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
         raise BundleError(f"{what}: expected a list of integers")
@@ -159,20 +169,10 @@ def _load(folder: Path) -> _Bundle:
     listed = _int_list(manifest.get("entries"), f"{where}: {MANIFEST_FILE}: entries")
     if not isinstance(manifest.get("checkpoint"), dict):
         raise BundleError(f"{where}: {MANIFEST_FILE}: checkpoint: expected an object")
-    try:
-        note = (folder / CHECKPOINT_FILE).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BundleError(f"{where}: {CHECKPOINT_FILE} is missing") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BundleError(f"{where}: {CHECKPOINT_FILE}: cannot read ({exc})") from None
+    note = _read_text(folder, CHECKPOINT_FILE, where)
     lines: dict[int, str] = {}
     line_errors: list[str] = []
-    try:
-        text = (folder / ENTRIES_FILE).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BundleError(f"{where}: {ENTRIES_FILE} is missing") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BundleError(f"{where}: {ENTRIES_FILE}: cannot read ({exc})") from None
+    text = _read_text(folder, ENTRIES_FILE, where)
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
