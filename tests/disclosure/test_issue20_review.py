@@ -61,6 +61,10 @@ def test_the_oc4ids_uri_is_a_name_and_the_description_carries_the_integrity_sign
     assert "approval by na-board-1 refused (conflict_of_interest)" in text
     assert "declaration: na-board-1 declared an interest in demo-person-ana" in text
     assert "chain: demo-person-ana → demo-holding → demo-constructora" in text
+    # CoST IDS party identifiers: the MDF's org-id, and each payee's from its BODS record (as IATI's @ref)
+    parties = {p["id"]: p for p in port["parties"]}
+    assert parties[MDF_ORG_REF]["identifier"] == {"scheme": "XE-EXAMPLE", "id": "NAEF-MDF"}
+    assert parties["demo-constructora"]["identifier"] == {"scheme": "XE-EXAMPLE", "id": "DEMO-CONSTRUCTORA"}
 
 
 def test_the_iati_description_carries_the_declaration_of_interest(demo_url: str) -> None:
