@@ -180,6 +180,9 @@ def test_every_collection_of_the_demo_is_published_or_listed_out_of_scope(demo_u
     out = sum(Decimal(o["amount_usd"]) for o in data["out_of_scope"] if o["entry_type"] == "revenue_collected")
     assert part4 == part5 == collected - out
     assert out == 0
+    # the demo records the payer's identity on its collections: one company, by org-id
+    assert {(r["company_id"], r["company_identity"]) for r in data["part_5_company_data"]} == {
+        ("XE-EXAMPLE-PEMEX", "org-id")}
     # the partition: company payments, MDF flows (reconciliation) and out of scope cover every entry read
     payments, excluded, mdf = classify(entries)
     indexes = [p.index for p in payments] + [o.index for o in excluded] + mdf
