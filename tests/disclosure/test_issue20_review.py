@@ -6,6 +6,7 @@ Part 4 = Part 5 = the in-scope payments; quarters + other periods = the fiscal-y
 from __future__ import annotations
 
 import copy
+import csv
 import json
 from dataclasses import replace
 from decimal import Decimal
@@ -22,9 +23,10 @@ from naef.commands.ledger_ops import register
 from naef.disclosure import eiti, iati, oc4ids
 from naef.disclosure.common import ExportCheckpoint
 from naef.disclosure.model import MDF_ORG_REF
+from naef.ledger.errors import LedgerError
 from naef.ledger.log import Ledger, StoredEntry
 
-from .conftest import LedgerFactory, read_ledger
+from .conftest import OC4IDS_DIR, LedgerFactory, read_ledger
 
 
 def test_an_sme_credit_programme_is_a_loan_paid_as_disbursements(demo_url: str) -> None:
@@ -91,6 +93,21 @@ def test_the_cli_refuses_an_unknown_gfs_code_with_exit_2(make_ledger: LedgerFact
     assert f"{code!r} is not a GFSM 2014 revenue code" in lines[0]
     with Ledger.open(url) as ledger:
         assert ledger.size() == 0
+
+
+def test_milestones_carry_their_type(demo_url: str, make_ledger: LedgerFactory) -> None:
+    """CoST IDS 'milestone types': a milestone recorded with its OC4IDS milestoneType is published with it (the
+    demo's payment milestones are ``payment``); an unknown type is refused at append."""
+    entries, checkpoint = read_ledger(demo_url, oc4ids.INPUT_TYPES)
+    package = json.loads(oc4ids.render(entries, checkpoint).files[oc4ids.FILE])
+    with (OC4IDS_DIR / "codelists" / "milestoneType.csv").open(encoding="utf-8") as fh:
+        codes = {row["Code"] for row in csv.DictReader(fh)}
+    types = [m.get("type") for p in package["projects"] for m in p.get("milestones", [])]
+    assert types
+    assert set(types) == {"payment"} <= codes
+    with pytest.raises(LedgerError, match=r"payload\.milestone_type"):
+        make_ledger("bad", [("project_milestone", {"project_id": "p", "milestone": "m", "status": "reached",
+                                                   "on": "2031-01-01", "milestone_type": "ribbon cutting"})])
 
 
 _CP = ExportCheckpoint("example.org/log", 1, b"\x00" * 32, "note")

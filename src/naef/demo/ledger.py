@@ -617,6 +617,7 @@ def _disburse(ledger: Ledger, plan: _Plan, quarter: Quarter, report: DemoReport)
             "milestone": f"disbursement {p.proposal_id} paid",
             "status": "reached",
             "on": quarter.end.isoformat(),
+            "milestone_type": "payment",
         },
         time=_stamp(quarter.end, second + 1),
     )

@@ -291,6 +291,8 @@ def _project(
             reached = m.status == "reached" and pub.actual(m.on)
             met = _MILESTONE_STATUS.get(m.status, "scheduled") if pub.actual(m.on) else "scheduled"
             item: dict[str, Any] = {"id": str(n), "title": m.milestone, "status": met}
+            if m.milestone_type:
+                item["type"] = m.milestone_type
             if reached:
                 item["dateMet"] = _date_time(m.on)
             elif m.status in ("planned", "started") or not pub.actual(m.on):

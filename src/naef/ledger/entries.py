@@ -165,6 +165,14 @@ class DisbursementExecuted(Payload):
     reference: Name | None = None
 
 
+MilestoneType = Literal[
+    "preProcurement", "approval", "engagement", "assessment", "delivery", "reporting", "financing", "payment",
+    "procurement", "contractClose",
+]
+"""The OC4IDS 0.9.4 ``milestoneType`` codelist (``codelists/milestoneType.csv``: OCDS core codes plus ``procurement``
+and ``contractClose`` of the OCDS for PPPs extension)."""
+
+
 class ProjectMilestone(Payload):
     """Progress of an MDF project."""
 
@@ -173,6 +181,9 @@ class ProjectMilestone(Payload):
     status: Literal["planned", "started", "reached", "missed", "cancelled"]
     on: date
     evidence: Text | None = None
+    milestone_type: MilestoneType | None = None
+    """What kind of milestone, a code of the OC4IDS 0.9.4 / OCDS ``milestoneType`` codelist (CoST IDS publishes it);
+    optional — a milestone recorded without it is published without a type."""
 
 
 class InterestDeclaration(Payload):
