@@ -12,6 +12,7 @@ import pytest
 
 from naef.disclosure import BundleVerificationError, export_bundle, verify_bundle
 from naef.disclosure import bundle as bundle_module
+from naef.disclosure import verification as verification_module
 from naef.disclosure.errors import DisclosureError
 from naef.ledger import log as log_module
 from naef.ledger.approvals import ENTRY_EXECUTED, propose, sign_proposal
@@ -75,6 +76,7 @@ def test_a_bundle_with_a_forged_execution_fails_and_names_it(
     out = tmp_path / "out"
     with monkeypatch.context() as m:  # a publisher whose tool does not audit: the bundle is written
         m.setattr(bundle_module, "audit", lambda entries: audit([]))
+        m.setattr(verification_module, "audit", lambda entries: audit([]))  # its staged check too
         export_bundle(url, "iati", out)
     # the forged payment is published, every proof holds, the files re-derive — but the rules do not
     assert b'<transaction-type code="4"/>' in (out / "iati-activities.xml").read_bytes()

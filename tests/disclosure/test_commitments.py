@@ -71,5 +71,6 @@ def test_a_quorum_commits_before_the_payment(tmp_path: Path, log_signer: SignerK
     assert [x for x in txs if x[0] == "MDF-3"] == []
     # the bundle re-derives it (published in 2040, after the ledger's dates)
     export_bundle(url, "iati", tmp_path / "b", now=LATER)
-    assert verify_bundle(tmp_path / "b", log_signer.verifier(), now=LATER).records == 3  # header, activity, org
+    # header, activity, organisation file, BODS package (the payee's statement)
+    assert verify_bundle(tmp_path / "b", log_signer.verifier(), now=LATER).records == 4
     assert ("MDF-1", "2", "25000000.00") in [x[:3] for x in _transactions((tmp_path / "b" / iati.FILE).read_bytes())]

@@ -225,10 +225,13 @@ def test_not_older_than_takes_a_date_or_a_time() -> None:
         parse_instant("yesterday")
 
 
+@pytest.mark.parametrize("fmt", ["oc4ids", "iati"])
 def test_a_changed_or_missing_bods_package_is_named(
-    bundles: dict[str, Path], log_vkey: VerifierKey, tmp_path: Path
+    bundles: dict[str, Path], log_vkey: VerifierKey, tmp_path: Path, fmt: str
 ) -> None:
-    folder = _copy(bundles, "oc4ids", tmp_path)
+    """Both bundles rely on the BODS statements (OC4IDS beneficial owners; IATI payees' identities and the
+    conflict-of-interest chains), so both carry them as a BODS 0.4 package."""
+    folder = _copy(bundles, fmt, tmp_path)
     path = folder / "bods-statements.json"
     statements = json.loads(path.read_text(encoding="utf-8"))
     statements[2]["recordDetails"]["names"][0]["fullName"] = "Someone Else"

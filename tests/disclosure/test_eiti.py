@@ -50,14 +50,18 @@ def test_mdf_residuals_are_naef_payments_to_the_mdf(illustrative_url: str) -> No
     assert {r["flow"] for r in rows} == {"pemex_to_naef", "naef_to_mdf"}
 
 
+PEMEX, TESOFE, SAT = "XE-EXAMPLE-PEMEX", "XE-EXAMPLE-TESOFE", "XE-EXAMPLE-SAT"
+"""Illustrative org-ids (payers and payees are identities: :mod:`naef.ledger.orgids`)."""
+
+
 def government_ledger(make_ledger: LedgerFactory) -> str:
     pay = "government_payment"
     return make_ledger("gov", [
-        (pay, {"period": "2031Q1", "payer": "PEMEX", "payee": "Tesorería de la Federación", "stream": "duty",
+        (pay, {"period": "2031Q1", "payer": PEMEX, "payee": TESOFE, "stream": "duty",
                "amount_usd": "100.00", "gfs_code": "1415E1"}),
-        (pay, {"period": "2031Q1", "payer": "PEMEX", "payee": "Tesorería de la Federación", "stream": "duty",
+        (pay, {"period": "2031Q1", "payer": PEMEX, "payee": TESOFE, "stream": "duty",
                "amount_usd": "25.50", "gfs_code": "1415E1"}),
-        (pay, {"period": "2030Q4", "payer": "PEMEX", "payee": "SAT", "stream": "income tax", "amount_usd": "7.00"}),
+        (pay, {"period": "2030Q4", "payer": PEMEX, "payee": SAT, "stream": "income tax", "amount_usd": "7.00"}),
         ("revenue_collected", {"period": "2031Q1", "amount_usd": "900.00", "source": "PEMEX"}),
         ("revenue_collected", {"period": "2031Q1", "amount_usd": "5.00", "source": "other buyer"}),
         ("waterfall_payment", {"period": "2031Q1", "step": "interest", "payee": "holders", "amount_usd": "50.00"}),
@@ -73,8 +77,8 @@ def test_government_payments_are_summed_by_period_and_stream(make_ledger: Ledger
     rows = rows_of(rendered.files[eiti.CSV_FILE])
     assert [(r["flow"], r["period"], r["payee"], r["revenue_stream"], r["gfs_code"], r["amount_usd"],
              r["ledger_entries"]) for r in rows] == [
-        ("pemex_to_government", "2030Q4", "SAT", "income tax", "", "7.00", "2"),
-        ("pemex_to_government", "2031Q1", "Tesorería de la Federación", "duty", "1415E1", "125.50", "0;1"),
+        ("pemex_to_government", "2030Q4", SAT, "income tax", "", "7.00", "2"),
+        ("pemex_to_government", "2031Q1", TESOFE, "duty", "1415E1", "125.50", "0;1"),
         ("pemex_to_naef", "2031Q1", "NAEF collection account", "net revenue collected", "", "900.00", "3"),
         ("other_to_naef", "2031Q1", "NAEF collection account", "net revenue collected", "", "5.00", "4"),
         ("naef_to_mdf", "2031Q1", "Mexican Development Fund", "mdf_residual", "", "40.00", "6"),
@@ -89,7 +93,7 @@ def test_the_workbook_has_numbers_as_numbers(make_ledger: LedgerFactory) -> None
     entries, checkpoint = read_ledger(government_ledger(make_ledger), eiti.INPUT_TYPES)
     data = eiti.render(entries, checkpoint).files[eiti.XLSX_FILE]
     wb = load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == [*eiti.FLOWS, "by_period", "by_year", "reconciliation", "checkpoint"]
+    assert wb.sheetnames == [*eiti.FLOWS, "by_period", "by_year", "reconciliation", *eiti.PART_SHEETS, "checkpoint"]
     # fiscal-year totals (the calendar year): 2030 has only the government payment; "not recorded" is empty
     years = {row[0].value: [c.value for c in row[1:5]] for row in wb["by_year"].iter_rows(min_row=2)}
     assert years == {"2030": [7, None, None, None], "2031": [125.5, 900, 5, 40]}
@@ -120,7 +124,7 @@ def test_the_workbook_is_reproducible(demo_url: str) -> None:
 
 def test_government_payments_are_validated_like_every_entry(make_ledger: LedgerFactory) -> None:
     with pytest.raises(LedgerError, match=r"payload\.amount_usd"):
-        make_ledger("bad", [("government_payment", {"period": "2031Q1", "payer": "PEMEX", "payee": "SAT",
+        make_ledger("bad", [("government_payment", {"period": "2031Q1", "payer": PEMEX, "payee": SAT,
                                                     "stream": "tax", "amount_usd": "1.001"})])
 
 
@@ -148,7 +152,7 @@ def test_a_collection_under_another_payer_name_is_not_dropped(make_ledger: Ledge
 @pytest.mark.parametrize("code", ["banana", "1499", "9", "1415E12", "1415e1", ""])
 def test_an_unknown_gfs_code_is_refused_at_append(make_ledger: LedgerFactory, code: str) -> None:
     with pytest.raises(LedgerError, match=r"payload\.gfs_code") as exc:
-        make_ledger("bad", [("government_payment", {"period": "2031Q1", "payer": "PEMEX", "payee": "SAT",
+        make_ledger("bad", [("government_payment", {"period": "2031Q1", "payer": PEMEX, "payee": SAT,
                                                     "stream": "tax", "amount_usd": "1.00", "gfs_code": code})])
     assert "\n" not in exc.value.message
 

@@ -113,7 +113,7 @@ def test_projects_carry_the_ledger_values(demo_url: str, demo_layout: DemoLayout
     assert "benchmark flag" in cost["costGroups"][0]["costs"][0]["classification"]["description"]
     assert schools["milestones"] == [
         {"id": "1", "title": "disbursement MDF-0003 paid", "status": "met",
-         "dateMet": f"{demo_layout.paid_on['MDF-0003']}T00:00:00Z"}
+         "type": "payment", "dateMet": f"{demo_layout.paid_on['MDF-0003']}T00:00:00Z"}
     ]
 
 

@@ -91,6 +91,9 @@ DEMO_STAKEHOLDERS: tuple[tuple[str, Role], ...] = (
 )
 _WITNESSES = ("controller", "observer-1")
 _REGISTRAR = "controller"  # signs the BODS imports and the MDF's receipts (independent-controller role)
+DEMO_PEMEX_ID = "XE-EXAMPLE-PEMEX"
+"""The payer's organisation identifier on the demo's collections (illustrative: ``XE-EXAMPLE`` is org-id.guide's
+prefix for examples; a real ledger records PEMEX's registered identifier, e.g. ``MX-RFC-…``)."""
 _BODS_NAMESPACE = uuid.UUID("6f1c3c8e-0d4e-4c59-9f4e-2f3b8c1d7a10")
 
 
@@ -532,7 +535,8 @@ def _fill(url: str, chosen: DemoFigures, schema_dir: Path | None) -> DemoReport:
             batch: list[tuple[str, dict[str, Any]]] = [
                 (
                     "revenue_collected",
-                    {"period": quarter.period, "amount_usd": str(quarter.collections_usd), "source": "PEMEX"},
+                    {"period": quarter.period, "amount_usd": str(quarter.collections_usd), "source": "PEMEX",
+                     "source_id": DEMO_PEMEX_ID},
                 )
             ]
             for pay in quarter.payments:
@@ -613,6 +617,7 @@ def _disburse(ledger: Ledger, plan: _Plan, quarter: Quarter, report: DemoReport)
             "milestone": f"disbursement {p.proposal_id} paid",
             "status": "reached",
             "on": quarter.end.isoformat(),
+            "milestone_type": "payment",
         },
         time=_stamp(quarter.end, second + 1),
     )

@@ -1,8 +1,9 @@
 """The BODS 0.4 statements a disclosure relies on, published beside it as a BODS package
 (``bods-statements.json``).
 
-BODS 0.4 data is a JSON array of statements. The OC4IDS package's ``parties[].beneficialOwners`` are derived from
-the ``beneficial_ownership_statement`` entries of the ledger, so its bundle carries all of them, as recorded and
+BODS 0.4 data is a JSON array of statements. The OC4IDS package's ``parties[].beneficialOwners`` and the IATI
+payees' ``@ref``/``@type`` and conflict-of-interest chains are derived from the ``beneficial_ownership_statement``
+entries of the ledger, so their bundles carry all of them, as recorded and
 in log order (BODS statements are immutable and a later statement about a ``recordId`` supersedes the earlier
 ones, so a reader needs the history, not only the latest). Every statement was validated against the official
 BODS 0.4 schema when it was imported (:mod:`naef.ledger.bods`); the tests validate the exported package again.
@@ -16,11 +17,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from naef.disclosure.common import Record, first_difference
+from naef.disclosure.common import Record, Rendered, first_difference
 from naef.disclosure.model import ENTRY_BODS
 from naef.ledger.log import StoredEntry
 
-__all__ = ["FILE", "RECORD", "compare", "render"]
+__all__ = ["FILE", "RECORD", "compare", "labelled_compare", "render", "rendered_with"]
 
 FILE = "bods-statements.json"
 RECORD = "bods package"
@@ -35,6 +36,21 @@ def render(entries: Sequence[StoredEntry]) -> tuple[bytes, Record] | None:
         return None
     text = json.dumps(statements, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     return text.encode("utf-8"), Record(RECORD, (FILE,), tuple(e.index for e in used))
+
+
+def rendered_with(entries: Sequence[StoredEntry], files: Mapping[str, bytes], records: Sequence[Record]) -> Rendered:
+    """An export's files and records with the BODS package of ``entries`` beside them (when there is one): every
+    bundle whose files rely on BODS statements carries them."""
+    package = render(entries)
+    if package is None:
+        return Rendered(dict(files), tuple(records))
+    return Rendered({**files, FILE: package[0]}, (*records, package[1]))
+
+
+def labelled_compare(folder: Path, expected: Rendered) -> list[str]:
+    """:func:`compare` with the record's label from ``expected``."""
+    label = next((r.label() for r in expected.records if r.id == RECORD), RECORD)
+    return compare(folder, expected.files, label)
 
 
 def compare(folder: Path, expected: Mapping[str, bytes], label: str) -> list[str]:

@@ -21,12 +21,20 @@ columns (amounts and sizes as numbers, ``#,##0.00``; period dates as dates), a `
 totals per period (an empty cell where a flow has no entry in the period: "not recorded", not zero), and a
 ``checkpoint`` sheet (origin, size, root hash, signed note). The workbook is byte-for-byte reproducible (fixed
 document properties and zip timestamps).
+
+The **EITI Summary Data Template** (version 2; :mod:`naef.disclosure.eiti_template`): the workbook also carries its
+parts — ``part_1_about``, ``part_2_checklist``, ``part_3_entities`` (reporting entities by org-id),
+``part_4_gov_revenues`` (by government entity and GFS 2014 code), ``part_5_company_data`` (by company), each per
+fiscal year with its quarters and volumes — and ``out_of_scope`` (every entry read that no part publishes, with
+the reason); ``eiti-summary-data.json`` carries the same parts, the reconciliation and the fiscal-year totals
+(amounts exact decimal strings, ``null`` = not recorded). Every row is a record re-derived by ``verify-bundle``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import zipfile
 from collections.abc import Sequence
@@ -40,7 +48,16 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.writer.excel import ExcelWriter
 
-from naef.disclosure.common import ExportCheckpoint, Record, Rendered, format_usd, latest_time, shown
+from naef.disclosure.common import (
+    ExportCheckpoint,
+    Record,
+    Rendered,
+    first_difference,
+    format_usd,
+    latest_time,
+    shown,
+)
+from naef.disclosure.eiti_template import TEMPLATE, Parts, derive_parts
 from naef.disclosure.errors import DisclosureError
 from naef.disclosure.model import parse_period, period_sort_key
 from naef.disclosure.orgid import MDF_PUBLISHER, Publisher
@@ -52,7 +69,9 @@ __all__ = [
     "CSV_FILE",
     "FLOWS",
     "INPUT_TYPES",
+    "JSON_FILE",
     "NAME",
+    "PART_SHEETS",
     "XLSX_FILE",
     "RevenueRow",
     "compare",
@@ -63,6 +82,19 @@ __all__ = [
 NAME = "eiti"
 CSV_FILE = "eiti-revenue.csv"
 XLSX_FILE = "eiti-revenue.xlsx"
+JSON_FILE = "eiti-summary-data.json"
+PART_SHEETS: dict[str, str] = {
+    "part_1_about": "part_1_about",
+    "part_2_checklist": "part_2_disclosure_checklist",
+    "part_3_entities": "part_3_reporting_entities",
+    "part_4_gov_revenues": "part_4_government_revenues",
+    "part_5_company_data": "part_5_company_data",
+    "out_of_scope": "out_of_scope",
+}
+"""The EITI Summary Data Template's parts (:mod:`naef.disclosure.eiti_template`): workbook sheet → JSON member."""
+_TABLE_RECORD = {"part_3_entities": "part 3 ", "part_4_gov_revenues": "part 4 ", "part_5_company_data": "part 5 ",
+                 "out_of_scope": "out of scope "}
+_WHOLE = {"part_1_about": "eiti part 1 about", "part_2_checklist": "eiti part 2 checklist"}
 ENTRY_RECEIPT = "mdf_receipt"
 INPUT_TYPES: frozenset[str] = frozenset(
     {"revenue_collected", "waterfall_payment", ENTRY_GOVERNMENT_PAYMENT, ENTRY_RECEIPT}
@@ -216,7 +248,10 @@ def _reconciliation(rows: Sequence[RevenueRow], receipts: Sequence[StoredEntry])
 
 
 def _sheet_rows(
-    rows: Sequence[RevenueRow], checkpoint: ExportCheckpoint, receipts: Sequence[StoredEntry] = ()
+    rows: Sequence[RevenueRow],
+    checkpoint: ExportCheckpoint,
+    receipts: Sequence[StoredEntry] = (),
+    parts: Parts | None = None,
 ) -> dict[str, list[list[Any]]]:
     """The workbook's cell values, sheet by sheet (header row first)."""
     sheets: dict[str, list[list[Any]]] = {flow: [list(COLUMNS)] for flow in FLOWS}
@@ -256,6 +291,10 @@ def _sheet_rows(
         by_year.append([year, *totals, _joined(sorted({i for r in these for i in r.leaves}))])
     sheets["by_year"] = by_year
     sheets["reconciliation"] = _reconciliation(rows, receipts)
+    if parts is not None:
+        tables = (parts.about, parts.checklist, parts.entities, parts.government_revenues, parts.company_data,
+                  parts.out_of_scope)
+        sheets.update(zip(PART_SHEETS, tables, strict=True))
     sheets["checkpoint"] = [
         ["field", "value"],
         ["origin", checkpoint.origin],
@@ -301,6 +340,33 @@ def _workbook(sheets: dict[str, list[list[Any]]], stamp: datetime) -> bytes:
     return fixed.getvalue()
 
 
+def _json_cell(column: str, value: Any) -> Any:
+    """A cell as JSON: amounts (``*_usd``) exact decimal strings with two decimals, other decimals (volumes) as
+    recorded, dates ISO 8601, ``None`` as ``null`` (not recorded)."""
+    if isinstance(value, Decimal):
+        return format_usd(value) if column.endswith("_usd") else f"{value:f}"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _json_table(table: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    return [{str(k): _json_cell(str(k), v) for k, v in zip(table[0], row, strict=True)} for row in table[1:]]
+
+
+def _summary_json(sheets: dict[str, list[list[Any]]], checkpoint: ExportCheckpoint) -> bytes:
+    """``eiti-summary-data.json``: the template's parts, the reconciliation, the fiscal-year totals and the
+    checkpoint — the workbook's parts as JSON (amounts exact decimal strings, ``null`` = not recorded)."""
+    doc: dict[str, Any] = {"template": TEMPLATE}
+    for sheet, member in PART_SHEETS.items():
+        table = sheets[sheet]
+        doc[member] = dict(table[1:]) if sheet == "part_1_about" else _json_table(table)
+    doc["reconciliation"] = _json_table(sheets["reconciliation"])
+    doc["fiscal_year_totals"] = _json_table(sheets["by_year"])
+    doc["checkpoint"] = checkpoint.to_json()
+    return (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
 def _stamp(entries: Sequence[StoredEntry]) -> datetime:
     last = latest_time(entries)
     if not last:
@@ -322,22 +388,30 @@ def render(
             "nothing to publish in the EITI tables"
         )
     receipts = sorted((e for e in entries if e.type == ENTRY_RECEIPT), key=lambda e: e.index)
-    sheets = _sheet_rows(rows, checkpoint, receipts)
-    used = {i for r in rows for i in r.leaves} | {e.index for e in receipts}
-    records = [Record(_HEADER, (CSV_FILE, XLSX_FILE), ())]
+    parts = derive_parts(entries, publisher, (checkpoint.origin, checkpoint.size, checkpoint.root_hash.hex()))
+    sheets = _sheet_rows(rows, checkpoint, receipts, parts)
+    used = {i for r in rows for i in r.leaves} | {e.index for e in receipts} | {o.index for o in parts.excluded}
+    both = (XLSX_FILE, JSON_FILE)
+    records = [Record(_HEADER, (CSV_FILE, XLSX_FILE, JSON_FILE), ())]
+    records += [Record(rid, both, ()) for rid in _WHOLE.values()]
+    for sheet, prefix in _TABLE_RECORD.items():
+        for values in sheets[sheet][1:]:
+            leaves = tuple(int(i) for i in str(values[-1] if sheet != "out_of_scope" else values[1]).split(";") if i)
+            records.append(Record(f"{prefix}{values[0]}", both, leaves))
     records += [Record(f"row {r.record_id}", (CSV_FILE, XLSX_FILE), r.leaves) for r in rows]
     for values in sheets["by_period"][1:]:
         leaves = tuple(int(i) for i in str(values[-1]).split(";") if i)
         records.append(Record(f"period total {values[0]}", (XLSX_FILE,), leaves))
     for values in sheets["by_year"][1:]:
         leaves = tuple(int(i) for i in str(values[-1]).split(";") if i)
-        records.append(Record(f"fiscal year total {values[0]}", (XLSX_FILE,), leaves))
+        records.append(Record(f"fiscal year total {values[0]}", both, leaves))
     for values in sheets["reconciliation"][1:]:
         leaves = tuple(int(i) for i in str(values[-1]).split(";") if i)
-        records.append(Record(f"reconciliation {values[0]}", (XLSX_FILE,), leaves))
+        records.append(Record(f"reconciliation {values[0]}", both, leaves))
     files = {
         CSV_FILE: _csv(rows, checkpoint),
         XLSX_FILE: _workbook(sheets, _stamp([e for e in entries if e.index in used])),
+        JSON_FILE: _summary_json(sheets, checkpoint),
     }
     return Rendered(files, tuple(records))
 
@@ -466,9 +540,60 @@ def compare(folder: Path, expected: Rendered) -> list[str]:
             if actual_wb[title] != wanted:
                 failures.append(f"{labels[_HEADER]}: {where}: differs from the bundle's signed checkpoint")
             continue
+        if title in _WHOLE:
+            if actual_wb[title] != wanted:
+                failures.append(f"{labels[_WHOLE[title]]}: {where}: differs from the derivation")
+            continue
         record_of = {"by_period": period_by_key, "by_year": year_by_key, "reconciliation": reconciled_by_key}.get(
             title, rows_by_key
         )
+        if title in _TABLE_RECORD:
+            prefix = _TABLE_RECORD[title]
+            record_of = {r.id.removeprefix(prefix): r.id for r in expected.records if r.id.startswith(prefix)}
         failures += _compare_table(where, actual_wb[title], wanted, labels, record_of)
+    return failures + _compare_json(folder, expected, labels)
+
+
+def _compare_json(folder: Path, expected: Rendered, labels: dict[str, str]) -> list[str]:
+    """Failures where ``eiti-summary-data.json`` differs from its derivation: per table item (keyed by its
+    ``record_id``, or period / fiscal year) the record and the first differing member; other members whole."""
+    try:
+        actual = json.loads((folder / JSON_FILE).read_text(encoding="utf-8"))
+    except OSError as exc:
+        return [f"{JSON_FILE}: cannot read ({exc.strerror})"]
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return [f"{JSON_FILE}: not a UTF-8 JSON file ({exc})"]
+    wanted = json.loads(expected.files[JSON_FILE].decode("utf-8"))
+    if not isinstance(actual, dict):
+        return [f"{labels[_HEADER]}: {JSON_FILE}: not a JSON object"]
+    failures: list[str] = []
+    keyed = {"part_3_reporting_entities": ("record_id", "part 3 "), "part_4_government_revenues": ("record_id",
+             "part 4 "), "part_5_company_data": ("record_id", "part 5 "), "out_of_scope": ("record_id",
+             "out of scope "), "reconciliation": ("period", "reconciliation "), "fiscal_year_totals": ("fiscal_year",
+             "fiscal year total ")}
+    whole = {"part_1_about": _WHOLE["part_1_about"], "part_2_disclosure_checklist": _WHOLE["part_2_checklist"]}
+    for member in set(actual) - set(wanted):
+        failures.append(f"{labels[_HEADER]}: {JSON_FILE}: /{member} is not derived from the ledger")
+    for member, value in wanted.items():
+        where = f"{JSON_FILE} /{member}"
+        got = actual.get(member)
+        if member not in keyed or not isinstance(got, list):
+            found = first_difference(got, value, f"/{member}")
+            if found:
+                failures.append(f"{labels[whole.get(member, _HEADER)]}: {JSON_FILE}: {found}")
+            continue
+        field, prefix = keyed[member]
+        have = {str(item.get(field)): item for item in got if isinstance(item, dict)}
+        for item in value:
+            key = str(item[field])
+            label = labels.get(prefix + key, prefix + key)
+            if key not in have:
+                failures.append(f"{label}: missing from {where}")
+            elif found := first_difference(have[key], item):
+                failures.append(f"{label}: {where}: {found}")
+        extra = set(have) - {str(item[field]) for item in value}
+        failures += [f"{where}: item {shown(k)} is not derived from the ledger" for k in sorted(extra)]
+        if len(got) != len(have):
+            failures.append(f"{labels[_HEADER]}: {where}: items that are not objects or appear twice")
     return failures
 

@@ -38,9 +38,10 @@ from typing import Any, cast
 
 from lxml import etree
 
-from naef.disclosure import iati_org
+from naef.disclosure import bods_package, iati_org
 from naef.disclosure.common import ExportCheckpoint, Record, Rendered, format_usd, shown
 from naef.disclosure.errors import DisclosureError
+from naef.disclosure.iati_xml import LANG, MDF_NAME_ES, narrative, sub
 from naef.disclosure.model import (
     ENTRY_BODS,
     MDF_NAME,
@@ -73,9 +74,7 @@ INPUT_TYPES: frozenset[str] = PROJECT_ENTRY_TYPES | {ENTRY_BODS, iati_org.ENTRY_
 NAEF_NS = "urn:naef:ledger:1"
 IATI_VERSION = "2.03"
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
-_LANG = f"{{{_XML_NS}}}lang"
 _CENT = Decimal("0.01")
-MDF_NAME_ES = "Fondo Mexicano de Desarrollo (FMD)"
 FLOW_TYPE = "50"
 """IATI FlowType 50 "Other flows": the MDF's money is Mexico's own oil revenue, neither ODA (10) nor other
 official flows from a donor (20) nor private flows (30-37)."""
@@ -103,22 +102,10 @@ def _n(tag: str) -> str:
     return f"{{{NAEF_NS}}}{tag}"
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
-    el = etree.SubElement(parent, tag, {k.replace("_", "-"): v for k, v in attrs.items()})
-    if text is not None:
-        el.text = text
-    return el
-
-
-def _narrative(parent: etree._Element, text: str, spanish: str | None = None) -> None:
-    """An English narrative (the activity's default language) and, when given, its Spanish one beside it."""
-    _sub(parent, "narrative", text)
-    if spanish is not None:
-        _sub(parent, "narrative", spanish, **{_LANG: "es"})
 
 
 def _value(parent: etree._Element, amount: Decimal, on: str) -> None:
-    _sub(parent, "value", format_usd(amount), currency="USD", value_date=on)
+    sub(parent, "value", format_usd(amount), currency="USD", value_date=on)
 
 
 def _percentages(weights: dict[str, Decimal]) -> dict[str, Decimal]:
@@ -162,13 +149,13 @@ def _counted_approvals(p: Proposal) -> list[int]:
 def _receiver(parent: etree._Element, tag: str, p: Proposal, org: PartyOrg) -> None:
     """``receiver-org`` (or ``participating-org``) of the payee: ``@ref`` the org-id from its BODS record,
     ``@type`` its IATI organisation type, ``@naef:party`` the BODS record id."""
-    el = _sub(parent, tag)
+    el = sub(parent, tag)
     if org.ref is not None:
         el.set("ref", org.ref)
     if org.type is not None:
         el.set("type", org.type)
     el.set(_n("party"), p.payee)
-    _narrative(el, p.payee_name or p.payee)
+    narrative(el, p.payee_name or p.payee)
 
 
 def _activity(project: Project, pub: Publisher, orgs: Mapping[str, PartyOrg]) -> etree._Element:
@@ -178,77 +165,77 @@ def _activity(project: Project, pub: Publisher, orgs: Mapping[str, PartyOrg]) ->
     updated = project.last_time if actual(project.last_time) else f"{pub.as_of}T00:00:00Z"
     a = etree.Element(
         "iati-activity",
-        {"default-currency": "USD", "last-updated-datetime": updated, _LANG: "en"},
+        {"default-currency": "USD", "last-updated-datetime": updated, LANG: "en"},
     )
-    _sub(a, "iati-identifier", activity_identifier(project.project_id, org_ref))
-    org = _sub(a, "reporting-org", ref=org_ref, type=MDF_ORG_TYPE)
-    _narrative(org, MDF_NAME, MDF_NAME_ES)
-    _narrative(_sub(a, "title"), f"MDF project {project.project_id}", f"Proyecto del FMD {project.project_id}")
-    _narrative(
-        _sub(a, "description", type="1"),
+    sub(a, "iati-identifier", activity_identifier(project.project_id, org_ref))
+    org = sub(a, "reporting-org", ref=org_ref, type=MDF_ORG_TYPE)
+    narrative(org, MDF_NAME, MDF_NAME_ES)
+    narrative(sub(a, "title"), f"MDF project {project.project_id}", f"Proyecto del FMD {project.project_id}")
+    narrative(
+        sub(a, "description", type="1"),
         "; ".join(f"{p.proposal_id}: {p.purpose}" for p in project.proposals),
     )
     notes = [note for p in project.proposals for note in p.control_notes()]
     if notes:
-        _narrative(_sub(a, "description", type="4"), "; ".join(notes))
+        narrative(sub(a, "description", type="4"), "; ".join(notes))
     for role in ("1", "2"):
-        _narrative(
-            _sub(a, "participating-org", ref=org_ref, role=role, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES
+        narrative(
+            sub(a, "participating-org", ref=org_ref, role=role, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES
         )
     for payee, name in project.payees:
         party = orgs[payee]
-        org = _sub(a, "participating-org", role="4")
+        org = sub(a, "participating-org", role="4")
         if party.ref is not None:
             org.set("ref", party.ref)
         if party.type is not None:
             org.set("type", party.type)
         org.set(_n("party"), payee)
-        _narrative(org, name)
+        narrative(org, name)
     if project.infrastructure:  # the same project in the OC4IDS package
-        other = _sub(a, "other-identifier", ref=oc4ids_project_id(project.project_id), type="A9")
-        _narrative(_sub(other, "owner-org", ref=org_ref), "OC4IDS project identifier", "identificador OC4IDS")
+        other = sub(a, "other-identifier", ref=oc4ids_project_id(project.project_id), type="A9")
+        narrative(sub(other, "owner-org", ref=org_ref), "OC4IDS project identifier", "identificador OC4IDS")
 
     executed = project.executed
     paid = [p for p in executed if p.execution is not None and actual(p.execution.time)]
     cancelled = project.cancelled and actual(project.milestones[-1].on)
     status = "5" if cancelled else ("2" if paid else "1")
-    _sub(a, "activity-status", code=status)
+    sub(a, "activity-status", code=status)
     if paid:
         first = min(p.execution.time for p in paid if p.execution is not None)
-        _narrative(
-            _sub(a, "activity-date", type="2", iso_date=first[:10]), "first MDF disbursement", "primer pago del FMD"
+        narrative(
+            sub(a, "activity-date", type="2", iso_date=first[:10]), "first MDF disbursement", "primer pago del FMD"
         )
     elif executed:  # paid only after the publication date: the ledger's date is a plan as of today
         first = min(p.execution.time for p in executed if p.execution is not None)
-        _narrative(
-            _sub(a, "activity-date", type="1", iso_date=first[:10]),
+        narrative(
+            sub(a, "activity-date", type="1", iso_date=first[:10]),
             f"first MDF disbursement, dated after the publication date {pub.as_of}: planned",
             f"primer pago del FMD, con fecha posterior a la publicación {pub.as_of}: previsto",
         )
     else:
-        _narrative(
-            _sub(a, "activity-date", type="1", iso_date=project.first_time[:10]),
+        narrative(
+            sub(a, "activity-date", type="1", iso_date=project.first_time[:10]),
             "date of the first MDF disbursement proposal",
             "fecha de la primera propuesta de pago del FMD",
         )
     if project.cancelled:
-        _narrative(
-            _sub(a, "activity-date", type="4" if cancelled else "3", iso_date=project.milestones[-1].on),
+        narrative(
+            sub(a, "activity-date", type="4" if cancelled else "3", iso_date=project.milestones[-1].on),
             "cancelled" if cancelled else "cancellation planned",
             "cancelado" if cancelled else "cancelación prevista",
         )
 
     state = project.state
-    _sub(a, "activity-scope", code="6" if state is not None else "4")
-    _sub(a, "recipient-country", code="MX", percentage="100")
+    sub(a, "activity-scope", code="6" if state is not None else "4")
+    sub(a, "recipient-country", code="MX", percentage="100")
     if state is not None:
-        loc = _sub(a, "location", ref=state.code)
-        _sub(loc, "location-reach", code="1")
-        _narrative(_sub(loc, "name"), state.name)
-        _sub(loc, "administrative", vocabulary="A4", level="0", code="MX")
-        _sub(loc, "exactness", code="2")
-        _sub(loc, "location-class", code="1")
-        _sub(loc, "feature-designation", code="ADM1")
+        loc = sub(a, "location", ref=state.code)
+        sub(loc, "location-reach", code="1")
+        narrative(sub(loc, "name"), state.name)
+        sub(loc, "administrative", vocabulary="A4", level="0", code="MX")
+        sub(loc, "exactness", code="2")
+        sub(loc, "location-class", code="1")
+        sub(loc, "feature-designation", code="ADM1")
 
     weights: dict[str, Decimal] = {}
     for p in project.proposals:
@@ -257,22 +244,22 @@ def _activity(project: Project, pub: Publisher, orgs: Mapping[str, PartyOrg]) ->
             weights[kind.dac_code] = weights.get(kind.dac_code, Decimal(0)) + p.amount_usd
     if weights:
         for code, share in _percentages(weights).items():
-            _sub(a, "sector", vocabulary="1", code=code, percentage=f"{share:f}")
+            sub(a, "sector", vocabulary="1", code=code, percentage=f"{share:f}")
     else:
-        sector = _sub(a, "sector", vocabulary="99", code="unclassified", percentage="100")
-        _narrative(sector, "not classified: no proposal states a known project type")
+        sector = sub(a, "sector", vocabulary="99", code="unclassified", percentage="100")
+        narrative(sector, "not classified: no proposal states a known project type")
     loans = bool(project.project_types) and set(project.project_types) <= _LOAN_TYPES
-    _sub(a, "default-flow-type", code=FLOW_TYPE)
-    _sub(a, "default-finance-type", code=FINANCE_LOAN if loans else FINANCE_GRANT)
-    _sub(a, "default-aid-type", code=AID_TYPE, vocabulary="1")
+    sub(a, "default-flow-type", code=FLOW_TYPE)
+    sub(a, "default-finance-type", code=FINANCE_LOAN if loans else FINANCE_GRANT)
+    sub(a, "default-aid-type", code=AID_TYPE, vocabulary="1")
 
     years = sorted({p.time[:4] for p in project.proposals})
     for year in years:
         props = [p for p in project.proposals if p.time[:4] == year]
         done = all(p.execution is not None and actual(p.execution.time) for p in props)
-        budget = _sub(a, "budget", type="1", status="2" if done else "1")
-        _sub(budget, "period-start", iso_date=f"{year}-01-01")
-        _sub(budget, "period-end", iso_date=f"{year}-12-31")
+        budget = sub(a, "budget", type="1", status="2" if done else "1")
+        sub(budget, "period-start", iso_date=f"{year}-01-01")
+        sub(budget, "period-end", iso_date=f"{year}-12-31")
         _value(budget, sum((p.amount_usd for p in props), Decimal(0)), f"{year}-01-01")
 
     # works paid to contractors are expenditure (4: funds spent on goods and services for the activity); money
@@ -286,12 +273,12 @@ def _activity(project: Project, pub: Publisher, orgs: Mapping[str, PartyOrg]) ->
         if actual(p.execution.time):
             continue
         when = p.execution.time[:10]
-        planned = _sub(a, "planned-disbursement", type="1")
+        planned = sub(a, "planned-disbursement", type="1")
         planned.set(_n("entries"), _entries_attr([p.execution.index]))
-        _sub(planned, "period-start", iso_date=when)
-        _sub(planned, "period-end", iso_date=when)
+        sub(planned, "period-start", iso_date=when)
+        sub(planned, "period-end", iso_date=when)
         _value(planned, p.execution.amount_usd, when)
-        _narrative(_sub(planned, "provider-org", ref=org_ref, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES)
+        narrative(sub(planned, "provider-org", ref=org_ref, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES)
         _receiver(planned, "receiver-org", p, orgs[p.payee])
     for p in project.proposals:
         flows: list[tuple[str, str, Decimal, list[int], tuple[str, str]]] = []
@@ -306,19 +293,19 @@ def _activity(project: Project, pub: Publisher, orgs: Mapping[str, PartyOrg]) ->
         for code, when, amount, leaves, what in flows:
             if not actual(when):
                 continue
-            tx = _sub(a, "transaction", ref=p.proposal_id)
+            tx = sub(a, "transaction", ref=p.proposal_id)
             tx.set(_n("entries"), _entries_attr(leaves))
-            _sub(tx, "transaction-type", code=code)
-            _sub(tx, "transaction-date", iso_date=when[:10])
+            sub(tx, "transaction-type", code=code)
+            sub(tx, "transaction-date", iso_date=when[:10])
             _value(tx, amount, when[:10])
-            _narrative(
-                _sub(tx, "description"), f"{what[0]} of {p.proposal_id}: {p.purpose}", f"{what[1]} de {p.proposal_id}"
+            narrative(
+                sub(tx, "description"), f"{what[0]} of {p.proposal_id}: {p.purpose}", f"{what[1]} de {p.proposal_id}"
             )
-            _narrative(_sub(tx, "provider-org", ref=org_ref, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES)
+            narrative(sub(tx, "provider-org", ref=org_ref, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES)
             _receiver(tx, "receiver-org", p, orgs[p.payee])
 
     _results(a, project, pub)
-    _sub(a, _n("ledger-entries"), _entries_attr(_leaves(project, orgs)))
+    sub(a, _n("ledger-entries"), _entries_attr(_leaves(project, orgs)))
     return a
 
 
@@ -329,29 +316,29 @@ def _results(a: etree._Element, project: Project, pub: Publisher) -> None:
             by_year = contracted.setdefault((p.unit_cost.project_type, p.unit_cost.unit), {})
             by_year[p.time[:4]] = by_year.get(p.time[:4], 0.0) + p.unit_cost.quantity
     if contracted:
-        result = _sub(a, "result", type="1")
-        _narrative(_sub(result, "title"), "Outputs contracted with MDF funding")
+        result = sub(a, "result", type="1")
+        narrative(sub(result, "title"), "Outputs contracted with MDF funding")
         for (kind, unit), by_year in contracted.items():
-            indicator = _sub(result, "indicator", measure="1", ascending="1")
-            _narrative(_sub(indicator, "title"), f"{unit} contracted ({kind})")
+            indicator = sub(result, "indicator", measure="1", ascending="1")
+            narrative(sub(indicator, "title"), f"{unit} contracted ({kind})")
             for year, quantity in sorted(by_year.items()):
-                period = _sub(indicator, "period")
-                _sub(period, "period-start", iso_date=f"{year}-01-01")
-                _sub(period, "period-end", iso_date=f"{year}-12-31")
-                _sub(period, "target", value=_quantity(quantity))
+                period = sub(indicator, "period")
+                sub(period, "period-start", iso_date=f"{year}-01-01")
+                sub(period, "period-end", iso_date=f"{year}-12-31")
+                sub(period, "target", value=_quantity(quantity))
     reached = [m for m in project.milestones if m.status == "reached" and pub.actual(m.on)]
     if reached:
-        result = _sub(a, "result", type="1")
-        _narrative(_sub(result, "title"), "Project milestones")
-        indicator = _sub(result, "indicator", measure="1", ascending="1")
-        _narrative(_sub(indicator, "title"), "Milestones reached")
+        result = sub(a, "result", type="1")
+        narrative(sub(result, "title"), "Project milestones")
+        indicator = sub(result, "indicator", measure="1", ascending="1")
+        narrative(sub(indicator, "title"), "Milestones reached")
         for year in sorted({m.on[:4] for m in reached}):
             these = [m for m in reached if m.on[:4] == year]
-            period = _sub(indicator, "period")
-            _sub(period, "period-start", iso_date=f"{year}-01-01")
-            _sub(period, "period-end", iso_date=f"{year}-12-31")
-            actual = _sub(period, "actual", value=str(len(these)))
-            _narrative(_sub(actual, "comment"), "; ".join(f"{m.milestone} ({m.on})" for m in these))
+            period = sub(indicator, "period")
+            sub(period, "period-start", iso_date=f"{year}-01-01")
+            sub(period, "period-end", iso_date=f"{year}-12-31")
+            actual = sub(period, "actual", value=str(len(these)))
+            narrative(sub(actual, "comment"), "; ".join(f"{m.milestone} ({m.on})" for m in these))
 
 
 def render(
@@ -385,7 +372,7 @@ def render(
     cp.text = checkpoint.note
     xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     org_xml, org_record = iati_org.render(entries, projects, checkpoint, publisher, NAEF_NS)
-    return Rendered({FILE: xml, iati_org.ORG_FILE: org_xml}, (*records, org_record))
+    return bods_package.rendered_with(entries, {FILE: xml, iati_org.ORG_FILE: org_xml}, [*records, org_record])
 
 
 # ------------------------------------------------------------------------------------------ reading back
@@ -513,7 +500,7 @@ def compare(folder: Path, expected: Rendered) -> list[str]:
     diff = element_difference(org_actual, _parse(expected.files[iati_org.ORG_FILE]), "iati-organisations")
     if diff:
         failures.append(f"{org.label()}: {diff}")
-    return failures
+    return failures + bods_package.labelled_compare(folder, expected)
 
 
 def _copy(el: etree._Element) -> etree._Element:

@@ -25,6 +25,7 @@ from pathlib import Path
 from lxml import etree
 
 from naef.disclosure.common import ExportCheckpoint, Record, format_usd
+from naef.disclosure.iati_xml import LANG, MDF_NAME_ES, narrative, sub
 from naef.disclosure.model import MDF_NAME, MDF_ORG_TYPE, Project
 from naef.disclosure.orgid import Publisher
 from naef.ledger.log import StoredEntry
@@ -33,27 +34,14 @@ __all__ = ["ENTRY_RECEIPT", "ORG_FILE", "render", "validate"]
 
 ORG_FILE = "iati-organisations.xml"
 ENTRY_RECEIPT = "mdf_receipt"
-_MDF_NAME_ES = "Fondo Mexicano de Desarrollo (FMD)"
-_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
-    el = etree.SubElement(parent, tag, {k if k.startswith("{") else k.replace("_", "-"): v for k, v in attrs.items()})
-    if text is not None:
-        el.text = text
-    return el
-
-
-def _narrative(parent: etree._Element, text: str, spanish: str | None = None) -> None:
-    _sub(parent, "narrative", text)
-    if spanish is not None:
-        _sub(parent, "narrative", spanish, **{_LANG: "es"})
 
 
 def _period(parent: etree._Element, year: str, amount: Decimal) -> None:
-    _sub(parent, "period-start", iso_date=f"{year}-01-01")
-    _sub(parent, "period-end", iso_date=f"{year}-12-31")
-    _sub(parent, "value", format_usd(amount), currency="USD", value_date=f"{year}-01-01")
+    sub(parent, "period-start", iso_date=f"{year}-01-01")
+    sub(parent, "period-end", iso_date=f"{year}-12-31")
+    sub(parent, "value", format_usd(amount), currency="USD", value_date=f"{year}-01-01")
 
 
 def render(
@@ -70,25 +58,25 @@ def render(
     root = etree.Element("iati-organisations", {"version": "2.03"}, nsmap={"naef": ns})
     last = max([e.time for e in receipts] + [p.last_time for p in projects], default="")
     updated = last if pub.actual(last) or not last else f"{pub.as_of}T00:00:00Z"
-    org = _sub(root, "iati-organisation", **{_LANG: "en", "default-currency": "USD"})
+    org = sub(root, "iati-organisation", **{LANG: "en", "default-currency": "USD"})
     if updated:
         org.set("last-updated-datetime", updated)
-    _sub(org, "organisation-identifier", pub.ref)
-    _narrative(_sub(org, "name"), MDF_NAME, _MDF_NAME_ES)
-    _narrative(_sub(org, "reporting-org", ref=pub.ref, type=MDF_ORG_TYPE), MDF_NAME, _MDF_NAME_ES)
+    sub(org, "organisation-identifier", pub.ref)
+    narrative(sub(org, "name"), MDF_NAME, MDF_NAME_ES)
+    narrative(sub(org, "reporting-org", ref=pub.ref, type=MDF_ORG_TYPE), MDF_NAME, MDF_NAME_ES)
     by_year: dict[str, list[StoredEntry]] = {}
     for e in receipts:
         by_year.setdefault(e.time[:4], []).append(e)
     for year, these in sorted(by_year.items()):
         done = all(pub.actual(e.time) for e in these)
-        budget = _sub(org, "total-budget", status="2" if done else "1")
+        budget = sub(org, "total-budget", status="2" if done else "1")
         _period(budget, year, sum((Decimal(str(e.payload.get("amount_usd", "0"))) for e in these), Decimal(0)))
         for e in these:
-            line = _sub(budget, "budget-line", ref=str(e.payload.get("receipt_id", "")))
+            line = sub(budget, "budget-line", ref=str(e.payload.get("receipt_id", "")))
             line.set(n("entries"), str(e.index))
-            _sub(line, "value", format_usd(Decimal(str(e.payload.get("amount_usd", "0")))), currency="USD",
+            sub(line, "value", format_usd(Decimal(str(e.payload.get("amount_usd", "0")))), currency="USD",
                  value_date=e.time[:10])
-            _narrative(
+            narrative(
                 line,
                 f"incoming funds from {e.payload.get('source', '')} for {e.payload.get('period', '')}",
                 f"fondos recibidos de {e.payload.get('source', '')} por {e.payload.get('period', '')}",
@@ -102,14 +90,14 @@ def render(
                 spent.setdefault(x.time[:4], {}).setdefault(project.project_id, []).append((x.amount_usd, x.index))
     for year, per_project in sorted(spent.items()):
         total = sum((a for rows in per_project.values() for a, _ in rows), Decimal(0))
-        exp = _sub(org, "total-expenditure")
+        exp = sub(org, "total-expenditure")
         _period(exp, year, total)
         for project_id, rows in per_project.items():
-            line = _sub(exp, "expense-line", ref=project_id)
+            line = sub(exp, "expense-line", ref=project_id)
             line.set(n("entries"), " ".join(str(i) for _, i in sorted(rows, key=lambda r: r[1])))
-            _sub(line, "value", format_usd(sum((a for a, _ in rows), Decimal(0))), currency="USD",
+            sub(line, "value", format_usd(sum((a for a, _ in rows), Decimal(0))), currency="USD",
                  value_date=f"{year}-01-01")
-            _narrative(line, f"MDF payments to project {project_id}", f"pagos del FMD al proyecto {project_id}")
+            narrative(line, f"MDF payments to project {project_id}", f"pagos del FMD al proyecto {project_id}")
             leaves.update(i for _, i in rows)
     cp = etree.SubElement(root, n("checkpoint"), {"origin": checkpoint.origin, "size": str(checkpoint.size),
                                                   "root-hash": checkpoint.root_hash.hex()})

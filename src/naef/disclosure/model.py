@@ -283,6 +283,8 @@ class Milestone:
     evidence: str | None
     time: str
     index: int
+    milestone_type: str | None = None
+    """The OC4IDS ``milestoneType`` code recorded with the milestone, if any."""
 
 
 @dataclass(frozen=True)
@@ -497,6 +499,7 @@ def fold_projects(entries: Iterable[StoredEntry]) -> tuple[Project, ...]:
                     p.get("evidence") if isinstance(p.get("evidence"), str) else None,
                     e.time,
                     e.index,
+                    p.get("milestone_type") if isinstance(p.get("milestone_type"), str) else None,
                 )
             )
     by_project: dict[str, list[Proposal]] = {}

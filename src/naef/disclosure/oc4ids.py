@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -57,8 +57,9 @@ from naef.disclosure.model import (
     beneficial_owners,
     fold_projects,
 )
-from naef.disclosure.orgid import MDF_PUBLISHER, Publisher
+from naef.disclosure.orgid import MDF_PUBLISHER, PartyOrg, Publisher, party_org
 from naef.ledger.log import StoredEntry
+from naef.ledger.orgids import split_org_id
 
 __all__ = ["FILE", "INPUT_TYPES", "NAME", "compare", "project_id", "render", "validate"]
 
@@ -91,8 +92,11 @@ def _date_time(day: str) -> str:
     return f"{day}T00:00:00Z"
 
 
-def _party(payee: Payee, fallback_name: str) -> dict[str, Any]:
+def _party(payee: Payee, fallback_name: str, org: PartyOrg) -> dict[str, Any]:
     party: dict[str, Any] = {"id": payee.record_id, "name": payee.name or fallback_name, "roles": ["supplier", "payee"]}
+    split = split_org_id(org.ref) if org.ref else None
+    if split is not None:  # the org-id of the payee's BODS record identifiers (as IATI's @ref); a name is none
+        party["identifier"] = {"scheme": split[0], "id": split[1]}
     if payee.owners:
         party["beneficialOwners"] = [{"id": o.record_id, "name": o.name} for o in payee.owners]
     return party
@@ -104,7 +108,7 @@ def _capped(when: str, pub: Publisher) -> str:
 
 
 def _project(
-    project: Project, payees: dict[str, Payee], pub: Publisher
+    project: Project, payees: dict[str, Payee], pub: Publisher, orgs: dict[str, PartyOrg]
 ) -> tuple[dict[str, Any], tuple[int, ...]]:
     org_ref = pub.ref
     mdf = {"id": org_ref, "name": MDF_NAME}
@@ -171,11 +175,14 @@ def _project(
             }
         ],
     }
-    parties = [{**mdf, "roles": ["publicAuthority", "funder", "payer"]}]
+    parties = [{**mdf, "identifier": {"scheme": pub.scheme, "id": pub.uid},
+                "roles": ["publicAuthority", "funder", "payer"]}]
     for payee_id, name in project.payees:
         payee = payees[payee_id]
-        parties.append(_party(payee, name))
+        parties.append(_party(payee, name, orgs[payee_id]))
         leaves.update(payee.leaves)
+        if (statement := orgs[payee_id].index) is not None:
+            leaves.add(statement)
     out["parties"] = parties
 
     costs = []
@@ -284,6 +291,8 @@ def _project(
             reached = m.status == "reached" and pub.actual(m.on)
             met = _MILESTONE_STATUS.get(m.status, "scheduled") if pub.actual(m.on) else "scheduled"
             item: dict[str, Any] = {"id": str(n), "title": m.milestone, "status": met}
+            if m.milestone_type:
+                item["type"] = m.milestone_type
             if reached:
                 item["dateMet"] = _date_time(m.on)
             elif m.status in ("planned", "started") or not pub.actual(m.on):
@@ -336,15 +345,18 @@ def render(
         )
     statements = [e for e in entries if e.type == ENTRY_BODS]
     payees: dict[str, Payee] = {}
+    orgs: dict[str, PartyOrg] = {}
+    indexed = [(e.index, st) for e in statements if isinstance(st := e.payload.get("statement"), Mapping)]
     for project in projects:
         for payee_id, _ in project.payees:
             if payee_id not in payees:
                 payees[payee_id] = beneficial_owners(statements, payee_id)
+                orgs[payee_id] = party_org(indexed, payee_id)
     rendered_projects = []
     records = [Record("package header", (FILE,), ())]
     used: set[int] = set()
     for project in projects:
-        obj, leaves = _project(project, payees, publisher)
+        obj, leaves = _project(project, payees, publisher, orgs)
         rendered_projects.append(obj)
         used.update(leaves)
         records.append(Record(f"project {obj['id']}", (FILE,), leaves))
@@ -364,12 +376,7 @@ def render(
         },
     }
     text = json.dumps(package, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    files = {FILE: text.encode("utf-8")}
-    bods = bods_package.render(statements)
-    if bods is not None:
-        files[bods_package.FILE] = bods[0]
-        records.append(bods[1])
-    return Rendered(files, tuple(records))
+    return bods_package.rendered_with(statements, {FILE: text.encode("utf-8")}, records)
 
 
 def compare(folder: Path, expected: Rendered) -> list[str]:
@@ -377,7 +384,7 @@ def compare(folder: Path, expected: Rendered) -> list[str]:
     differing record (project, or the package header), naming the record, its ledger entries and the JSON
     pointer of the first differing field."""
     labels = {r.id: r.label() for r in expected.records}
-    failures = bods_package.compare(folder, expected.files, labels.get(bods_package.RECORD, bods_package.RECORD))
+    failures = bods_package.labelled_compare(folder, expected)
     try:
         actual = json.loads((folder / FILE).read_text(encoding="utf-8"))
     except OSError as exc:

@@ -10,16 +10,13 @@ name; only ``active`` codes are approved).
 
 from __future__ import annotations
 
-import csv
-import functools
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from naef.disclosure.errors import DisclosureError
 from naef.disclosure.model import MDF_ORG_REF, MDF_ORG_SCHEME, MDF_ORG_UID
-from naef.resources import read_data_text
+from naef.ledger.orgids import approved_prefixes, split_org_id
 
 __all__ = ["MDF_PUBLISHER", "PartyOrg", "Publisher", "approved_prefixes", "party_org", "publisher"]
 
@@ -44,23 +41,12 @@ MDF_PUBLISHER = Publisher(MDF_ORG_REF, MDF_ORG_SCHEME, MDF_ORG_UID)
 """The demo's (illustrative) MDF identifier, ``XE-EXAMPLE-NAEF-MDF``."""
 
 
-@functools.cache
-def approved_prefixes() -> frozenset[str]:
-    """The active codes of the IATI OrganisationRegistrationAgency codelist (shipped copy)."""
-    text = read_data_text("iati", "OrganisationRegistrationAgency.csv")
-    return frozenset(row["code"] for row in csv.DictReader(io.StringIO(text)) if row["status"] == "active")
-
-
 def publisher(ref: str, *, what: str = "--org-id") -> Publisher:
     """The :class:`Publisher` of ``ref``; :class:`DisclosureError` naming ``what`` when no approved prefix starts
     it (the longest matching prefix wins: ``XE-EXAMPLE`` before ``XE``)."""
-    prefixes = approved_prefixes()
-    parts = ref.split("-")
-    for n in range(len(parts) - 1, 0, -1):
-        scheme = "-".join(parts[:n])
-        uid = "-".join(parts[n:])
-        if scheme in prefixes and uid:
-            return Publisher(ref, scheme, uid)
+    split = split_org_id(ref)
+    if split is not None:
+        return Publisher(ref, *split)
     raise DisclosureError(
         f"{what} {ref!r}: does not start with an approved registration-agency prefix (IATI "
         "OrganisationRegistrationAgency, org-id.guide), e.g. XE-EXAMPLE-… for examples or MX-RFC-… for Mexico's "

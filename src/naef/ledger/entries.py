@@ -26,10 +26,11 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import rfc8785
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
 from naef.ledger.errors import LedgerError
 from naef.ledger.merkle import leaf_hash
+from naef.ledger.orgids import check_org_id
 
 __all__ = [
     "BASE_ENTRY_TYPES",
@@ -105,6 +106,14 @@ class RevenueCollected(Payload):
     source: Name
     volume_bbl: Decimal | None = Field(default=None, ge=0)
     reference: Name | None = None
+    source_id: Name | None = None
+    """The payer's organisation identifier (:mod:`naef.ledger.orgids`); ``source`` is its name as stated. Optional
+    (entries before it existed have none: the EITI tables then show the payer's identity as not recorded)."""
+
+    @field_validator("source_id")
+    @classmethod
+    def _an_identity(cls, value: str | None) -> str | None:
+        return None if value is None else check_org_id(value)
 
 
 class WaterfallPayment(Payload):
@@ -156,6 +165,14 @@ class DisbursementExecuted(Payload):
     reference: Name | None = None
 
 
+MilestoneType = Literal[
+    "preProcurement", "approval", "engagement", "assessment", "delivery", "reporting", "financing", "payment",
+    "procurement", "contractClose",
+]
+"""The OC4IDS 0.9.4 ``milestoneType`` codelist (``codelists/milestoneType.csv``: OCDS core codes plus ``procurement``
+and ``contractClose`` of the OCDS for PPPs extension)."""
+
+
 class ProjectMilestone(Payload):
     """Progress of an MDF project."""
 
@@ -164,6 +181,9 @@ class ProjectMilestone(Payload):
     status: Literal["planned", "started", "reached", "missed", "cancelled"]
     on: date
     evidence: Text | None = None
+    milestone_type: MilestoneType | None = None
+    """What kind of milestone, a code of the OC4IDS 0.9.4 / OCDS ``milestoneType`` codelist (CoST IDS publishes it);
+    optional — a milestone recorded without it is published without a type."""
 
 
 class InterestDeclaration(Payload):

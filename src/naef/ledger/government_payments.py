@@ -7,8 +7,19 @@ period and revenue stream, so this module adds one entry type through the ledger
 (:func:`naef.ledger.entries.register_entry_type`; it is one of the ledger's extension modules, loaded with the
 entry types)::
 
-    {"period": "2031Q1", "payer": "PEMEX", "payee": "Tesorería de la Federación",
-     "stream": "hydrocarbon duty", "amount_usd": "812000000.00", "gfs_code": "1415E1"}
+    {"period": "2031Q1", "payer": "XE-EXAMPLE-PEMEX", "payer_name": "Petróleos Mexicanos",
+     "payee": "XE-EXAMPLE-TESOFE", "payee_name": "Tesorería de la Federación",
+     "stream": "hydrocarbon duty", "amount_usd": "812000000.00", "gfs_code": "1415E1", "volume_bbl": "1200000"}
+
+``payer`` and ``payee`` are **identities**, not names: organisation identifiers (org-ids,
+:mod:`naef.ledger.orgids`: an approved registration-agency prefix of the IATI OrganisationRegistrationAgency
+codelist, e.g. ``MX-RFC-`` and the taxpayer number for a Mexican company or agency; ``XE-EXAMPLE-`` for
+examples), compared in Unicode NFC — so "PEMEX" and "Pemex Exploración" aggregate in the EITI reporting entities
+exactly when they are one identifier, never by their names. A payer or payee that is not an org-id (a free-text
+name such as ``"Pemex Exploración"``) is refused at append, naming the field. ``payer_name`` and ``payee_name``
+are the names as stated (shown beside the identifier, never used to aggregate); ``volume_bbl`` the volume
+(barrels) the payment is levied on, when the payer states it (EITI Requirement 4.2 / summary data template's
+in-kind and production volumes) — absent means "not recorded", never zero.
 
 ``gfs_code`` is the optional IMF *Government Finance Statistics Manual 2014* classification of the stream, which
 the EITI summary data template asks for. It is checked at append (:func:`check_gfs_code`): a code of the GFSM 2014
@@ -21,12 +32,20 @@ imports it with its other extension modules); an already registered ``government
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from naef.ledger.entries import Name, Payload, Usd, entry_types, register_entry_type
+from naef.ledger.orgids import check_org_id
 
-__all__ = ["ENTRY_GOVERNMENT_PAYMENT", "GFS_2014_REVENUE", "GovernmentPayment", "check_gfs_code", "register"]
+__all__ = [
+    "ENTRY_GOVERNMENT_PAYMENT",
+    "GFS_2014_REVENUE",
+    "GovernmentPayment",
+    "check_gfs_code",
+    "register",
+]
 
 GFS_2014_REVENUE: dict[str, str] = {
     # IMF, Government Finance Statistics Manual 2014, Chapter 5 "Revenue", Table 5.1 "Classification of revenue"
@@ -123,11 +142,13 @@ def check_gfs_code(code: str) -> str:
         )
     return code
 
+
 ENTRY_GOVERNMENT_PAYMENT = "government_payment"
 
 
 class GovernmentPayment(Payload):
-    """A payment by PEMEX (or another payer) to a government entity, for one period and revenue stream."""
+    """A payment by PEMEX (or another payer) to a government entity, for one period and revenue stream; payer
+    and payee by organisation identifier."""
 
     period: Name
     payer: Name
@@ -136,6 +157,14 @@ class GovernmentPayment(Payload):
     amount_usd: Usd
     gfs_code: Name | None = None
     reference: Name | None = None
+    payer_name: Name | None = None
+    payee_name: Name | None = None
+    volume_bbl: Decimal | None = Field(default=None, ge=0, allow_inf_nan=False)
+
+    @field_validator("payer", "payee")
+    @classmethod
+    def _an_identity(cls, value: str) -> str:
+        return check_org_id(value)
 
     @field_validator("gfs_code")
     @classmethod
