@@ -11,6 +11,7 @@ returns a typed result that knows its summary, its tables and its files::
     mc = naef.monte_carlo(variant, settings)                # mc.summary (summary.json), mc.percentiles
     best = naef.size(scenario, settings, target_rating="A2")  # best.best.size_usd, best.evaluations
     naef.stress(scenario), naef.sensitivity(scenario, settings, method="tornado")
+    mdf = naef.portfolio(scenario, naef.RunSettings(paths=2000))  # mdf.selection, mdf.horizon, mdf.summary
     mc.files()                                              # {"summary.json": ..., "percentiles.csv": ...}
 
 Importing ``naef`` loads none of NumPy, Numba, SciPy or pandas: the names below are loaded on first use (PEP 562).
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from naef.engine.simulate import SimulationResult, simulate
     from naef.scenario import Scenario, ScenarioError, load_scenario
     from naef.studies.monte_carlo import MonteCarloStudy, monte_carlo
+    from naef.studies.portfolio import PortfolioStudy, portfolio
     from naef.studies.run import RunResult, run
     from naef.studies.sensitivity import SensitivityStudy, sensitivity
     from naef.studies.settings import RunSettings
@@ -50,6 +52,8 @@ _LAZY: dict[str, str] = {
     "StressStudy": "naef.studies.stress",
     "sensitivity": "naef.studies.sensitivity",
     "SensitivityStudy": "naef.studies.sensitivity",
+    "portfolio": "naef.studies.portfolio",
+    "PortfolioStudy": "naef.studies.portfolio",
     "simulate": "naef.engine.simulate",
     "SimulationResult": "naef.engine.simulate",
 }
@@ -57,6 +61,7 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "MonteCarloStudy",
     "NaefError",
+    "PortfolioStudy",
     "RunResult",
     "RunSettings",
     "Scenario",
@@ -68,6 +73,7 @@ __all__ = [
     "__version__",
     "load_scenario",
     "monte_carlo",
+    "portfolio",
     "run",
     "sensitivity",
     "simulate",

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import NotRequired, TypedDict
 
 import numpy as np
 
@@ -35,16 +35,62 @@ from naef.mdf.appraisal import ProjectAppraisal
 from naef.mdf.milp import Array, Model, Row, earliest_starts, solve_lp, solve_mip, tol
 from naef.mdf.pipeline import Project
 
-__all__ = ["Explanation", "explain", "finite_step_usd"]
+__all__ = ["BindingConstraint", "BudgetMarginalValue", "Explanation", "RejectedProject", "explain",
+           "finite_step_usd"]
+
+
+class BindingConstraint(TypedDict):
+    """A binding (or priced) constraint of the selection: its LP shadow price and the finite re-solve that
+    confirms it (``confirmed_value`` per ``step``, in ``shadow_price_unit``); ``slack`` in the row's unit (US$, or
+    projects for links). Budget rows carry ``year`` and ``value_of_dollar_received_lp``; floors and shares their
+    ``sector`` / ``share`` / ``amount_usd``; links their project ``id`` and ``other``."""
+
+    name: str
+    kind: str
+    year: NotRequired[int]
+    binding_in_milp: bool
+    slack: float
+    shadow_price: float
+    lp_shadow_price: float
+    value_of_dollar_received_lp: NotRequired[float]
+    confirmed_value: float
+    step: float
+    shadow_price_unit: str
+    status: str
+    sector: NotRequired[str]
+    share: NotRequired[float]
+    amount_usd: NotRequired[float]
+    id: NotRequired[str]
+    other: NotRequired[str]
+
+
+class BudgetMarginalValue(TypedDict):
+    """The value of one more US$ received in ``year`` (US$ of ENPV per US$): the LP's and the re-solve's."""
+
+    year: int
+    lp_value_per_usd: float
+    confirmed_value_per_usd: float
+    step_usd: float
+    proven: bool
+    status: str
+
+
+class RejectedProject(TypedDict):
+    """A project left out and why (``excluded_by``: the constraint groups whose removal alone brings it in)."""
+
+    id: str
+    name: str
+    reason: str
+    excluded_by: list[str]
 
 
 @dataclass
 class Explanation:
     """The binding constraints (with LP and confirmed values), the value of money by year, the rejections."""
 
-    binding_constraints: list[dict[str, Any]]
-    budget_marginal_value: list[dict[str, Any]]
-    rejected: list[dict[str, Any]]
+    binding_constraints: list[BindingConstraint]
+    budget_marginal_value: list[BudgetMarginalValue]
+    rejected: list[RejectedProject]
     lp_objective_usd: float
 
 
@@ -149,13 +195,13 @@ def _status(lp: float, confirmed: float, *, tight: bool, proven: bool = True) ->
 
 
 def _budget_values(model: Model, duals: Array, lhs: Array, years: list[int], budget: Array, rv: _Resolver,
-                   step: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+                   step: float) -> tuple[list[BudgetMarginalValue], list[BindingConstraint]]:
     """Per budget year Y: Σ_{y >= Y} λ_y and the finite check of Δ more received in Y; and the binding rows."""
     idx = [k for k, r in enumerate(model.rows) if r.kind == "budget"]
     lam = np.array([duals[k] for k in idx])
     tail = np.cumsum(lam[::-1])[::-1]  # Σ from Y on
-    values: list[dict[str, Any]] = []
-    binding: list[dict[str, Any]] = []
+    values: list[BudgetMarginalValue] = []
+    binding: list[BindingConstraint] = []
     for j, k in enumerate(idx):
         r = model.rows[k]
         slack = r.rhs - float(lhs[k])
@@ -200,9 +246,9 @@ def _budget_values(model: Model, duals: Array, lhs: Array, years: list[int], bud
 
 
 def _policy_binding(model: Model, duals: Array, lhs: Array, rv: _Resolver, step: float,
-                    selected_ids: set[str]) -> list[dict[str, Any]]:
+                    selected_ids: set[str]) -> list[BindingConstraint]:
     """Floors, shares and links: LP price and a finite re-solve (relaxed by Δ US$, or the link removed)."""
-    out: list[dict[str, Any]] = []
+    out: list[BindingConstraint] = []
     links: dict[str, list[int]] = {}
     for k, r in enumerate(model.rows):
         if r.kind in ("requires", "excludes"):
@@ -221,12 +267,22 @@ def _policy_binding(model: Model, duals: Array, lhs: Array, rv: _Resolver, step:
         confirmed = gain / step
         if not (duals[k] > 1e-12 or confirmed > 1e-9):
             continue  # tight at an empty or balanced portfolio, but worth nothing
-        out.append({"name": r.name, "kind": r.kind, "binding_in_milp": bool(tight), "slack": max(slack, 0.0),
-                    "shadow_price": float(duals[k]), "lp_shadow_price": float(duals[k]),
-                    "confirmed_value": float(confirmed), "step": step,
-                    "shadow_price_unit": "US$ of ENPV per US$ of shortfall allowed",
-                    "status": _status(float(duals[k]), float(confirmed), tight=tight, proven=proven),
-                    **{k2: v for k2, v in r.detail.items() if v is not None}})
+        row: BindingConstraint = {
+            "name": r.name, "kind": r.kind, "binding_in_milp": bool(tight), "slack": max(slack, 0.0),
+            "shadow_price": float(duals[k]), "lp_shadow_price": float(duals[k]),
+            "confirmed_value": float(confirmed), "step": step,
+            "shadow_price_unit": "US$ of ENPV per US$ of shortfall allowed",
+            "status": _status(float(duals[k]), float(confirmed), tight=tight, proven=proven)}
+        # the row's own figures, in the model's order (sector, share, amount_usd), where given
+        detail = r.detail
+        if "sector" in detail:
+            row["sector"] = detail["sector"]
+        share, amount_usd = detail.get("share"), detail.get("amount_usd")
+        if share is not None:
+            row["share"] = share
+        if amount_usd is not None:
+            row["amount_usd"] = amount_usd
+        out.append(row)
     for name, ks in links.items():
         r0 = model.rows[ks[0]]
         if not ({r0.detail["id"], r0.detail["other"]} & selected_ids):
@@ -344,7 +400,7 @@ def explain(model: Model, x: Array, projects: Sequence[Project], appraisals: Map
                 if any(xg[j] > 0.5 for j in cols_of[i]):
                     entered[i].append(g)
     es = earliest_starts(projects, years)
-    rejected = []
+    rejected: list[RejectedProject] = []
     for i in sorted(rejected_idx):
         p = projects[i]
         reason = _reason(p, appraisals[p.id], cols_of.get(i, []), model, entered.get(i, []), years, es[p.id], x_lp,

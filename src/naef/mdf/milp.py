@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
@@ -160,6 +160,19 @@ def cumulative_spend(*, expected_cost_usd: float, duration_years: int, start_yea
     return np.asarray(expected_cost_usd / duration_years * done, dtype=float)
 
 
+class RowDetail(TypedDict, total=False):
+    """What a row of the programme is about: its budget ``year``; a floor's ``sector`` and ``share`` or
+    ``amount_usd`` (US$); a link's project ``id``, the ``other`` project and the ``start_year`` it binds."""
+
+    year: int
+    sector: str
+    share: float | None
+    amount_usd: float | None
+    id: str
+    other: str
+    start_year: int
+
+
 @dataclass
 class Row:
     name: str
@@ -168,7 +181,7 @@ class Row:
     coeffs: Array
     rhs: float
     unit: str
-    detail: dict[str, Any]
+    detail: RowDetail
 
 
 @dataclass
@@ -272,14 +285,14 @@ def solve_mip(model: Model, rows: Sequence[Row], *, time_limit: float) -> tuple[
     if nv == 0:
         feasible = all(r.rhs >= -1e-9 for r in rows)
         return (0, np.zeros(0)) if feasible else (2, None)
-    kwargs: dict[str, Any] = {}
+    constraints = None
     if rows:
         a = np.vstack([r.coeffs for r in rows])
         b = np.array([r.rhs for r in rows])
-        kwargs["constraints"] = LinearConstraint(a, -np.inf, b + tol(b))
+        constraints = LinearConstraint(a, -np.inf, b + tol(b))
     with quiet_native_stdout():
-        res = milp(-model.obj, integrality=np.ones(nv), bounds=Bounds(0, 1),
-                   options={"disp": False, "mip_rel_gap": 1e-6, "time_limit": time_limit}, **kwargs)
+        res = milp(-model.obj, integrality=np.ones(nv), bounds=Bounds(0, 1), constraints=constraints,
+                   options={"disp": False, "mip_rel_gap": 1e-6, "time_limit": time_limit})
     x = None if res.x is None else np.round(np.asarray(res.x, dtype=float))
     return int(res.status), x
 

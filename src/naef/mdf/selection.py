@@ -27,12 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 
 from naef.mdf.appraisal import ProjectAppraisal
-from naef.mdf.explain import explain
+from naef.mdf.explain import BindingConstraint, BudgetMarginalValue, RejectedProject, explain
 from naef.mdf.milp import (
     DEFAULT_MIGRANT_SHARE_MIN,
     DEFAULT_MIGRANT_STATES,
@@ -59,8 +59,10 @@ __all__ = [
     "MIGRANT_STATES_SOURCE",
     "Constraints",
     "SectorFloor",
+    "SelectedProject",
     "Selection",
     "SelectionError",
+    "SelectionSettings",
     "allowed_starts",
     "cumulative_spend",
     "select_portfolio",
@@ -70,24 +72,53 @@ __all__ = [
 DEFAULT_CONSTRAINTS = Constraints()
 
 
+class SelectedProject(TypedDict):
+    """A chosen project: its start year, expected cost (constant US$, undiscounted) and ENPV discounted to the
+    base year."""
+
+    id: str
+    start_year: int
+    name: str
+    sector: str
+    state: str
+    expected_cost_usd: float
+    enpv_usd: float
+
+
+class SectorFloorSetting(TypedDict):
+    """A sector floor as a share of spending or an amount (constant US$)."""
+
+    sector: str
+    share: float | None
+    amount_usd: float | None
+
+
+class SelectionSettings(TypedDict):
+    """The policy constraints the selection was made under."""
+
+    sector_floors: list[SectorFloorSetting]
+    migrant_share_min: float
+    migrant_states: list[str]
+
+
 @dataclass
 class Selection:
     """The chosen portfolio and what explains it."""
 
-    selected: list[dict[str, Any]]
+    selected: list[SelectedProject]
     objective_usd: float
     budget_years: list[int]
     budget_usd: list[float]
     spend_usd: list[float]
-    binding_constraints: list[dict[str, Any]]
-    rejected: list[dict[str, Any]]
+    binding_constraints: list[BindingConstraint]
+    rejected: list[RejectedProject]
     lp_objective_usd: float
     optimal: bool
     base_year: int
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: SelectionSettings
     #: per budget year Y: the value of one more dollar received in Y (LP: Σ of the budget duals from Y on; and
     #: the finite re-solve that confirms it)
-    budget_marginal_value: list[dict[str, Any]] = field(default_factory=list)
+    budget_marginal_value: list[BudgetMarginalValue] = field(default_factory=list)
 
     def start_years(self) -> dict[str, int]:
         """Selected project id -> start year."""
@@ -175,7 +206,7 @@ def select_portfolio(
                              + " can only all hold by funding nothing")
     chosen = {model.var_p[j]: model.var_s[j] for j in range(len(model.var_p)) if x[j] > 0.5}
     spend = np.zeros(len(yrs))
-    selected: list[dict[str, Any]] = []
+    selected: list[SelectedProject] = []
     for i in sorted(chosen, key=lambda i: (chosen[i], i)):
         p, ap, s = projects[i], appraisals[projects[i].id], chosen[i]
         spend += np.diff(cumulative_spend(expected_cost_usd=ap.expected_cost_usd, duration_years=p.duration_years,
