@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -17,9 +17,44 @@ from naef.scenario.load import scenario_identity
 from naef.scenario.models import Scenario
 from naef.version import __version__
 
-__all__ = ["build_summary", "build_table", "periodic_irr", "tranche_metrics", "tranche_row", "wal_years"]
+__all__ = ["DeterministicTranche", "TrancheRowHead", "build_summary", "build_table", "periodic_irr",
+           "tranche_metrics", "tranche_row", "wal_years"]
 
 Array = NDArray[np.float64]
+
+
+class TrancheRowHead(TypedDict):
+    """The keys every per-tranche summary row starts with: name, seniority (1 = most senior), size (US$) and the
+    annual coupon rate (a fraction)."""
+
+    name: str
+    seniority: int
+    size_usd: float
+    coupon_rate: float
+
+
+class DeterministicTranche(TrancheRowHead):
+    """One tranche on one path (``summary.json``'s ``tranches`` of ``naef run``): dates ISO 8601, WAL in years,
+    DSCRs as ratios, amounts in US$ (``None`` where a figure is not a finite number); the credit facts to the legal
+    final (``naef.engine.credit``) are the last six keys."""
+
+    issue_date: str
+    legal_final_date: str
+    wal_years: float | None
+    min_dscr: float | None
+    mean_dscr: float | None
+    interest_paid_usd: float
+    principal_paid_usd: float
+    interest_shortfall_usd: float
+    principal_outstanding_usd: float
+    investor_yield: float | None
+    capitalised_interest_usd: float
+    scheduled_final_date: str
+    defaulted: bool
+    default_date: str | None
+    loss: float
+    unpaid_at_legal_final_usd: float
+    recovered_after_legal_final_usd: float
 
 _WATERFALL_COLUMNS_BEFORE = (
     "proceeds_usd", "issuance_costs_usd", "capex_usd", "pemex_capex_funding_usd", "construction_release_usd",
@@ -119,7 +154,7 @@ def periodic_irr(flows: NDArray[np.float64]) -> float | None:
     return float(brentq(npv, lo, hi, xtol=1e-14, rtol=1e-12, maxiter=500))
 
 
-def tranche_row(sch: TrancheSchedule, *, periods_per_year: int) -> dict[str, Any]:
+def tranche_row(sch: TrancheSchedule, *, periods_per_year: int) -> TrancheRowHead:
     """The keys every per-tranche summary row starts with (``naef run``'s, the Monte Carlo's and the stress
     document's): name, seniority, size (US$) and annual coupon rate (the period rate × periods per year)."""
     return {
@@ -131,12 +166,20 @@ def tranche_row(sch: TrancheSchedule, *, periods_per_year: int) -> dict[str, Any
 
 
 def tranche_metrics(
-    spec: WaterfallSpec, grid: TimeGrid, wf: WaterfallResult, *, path: int = 0
-) -> list[dict[str, Any]]:
-    """Per-tranche figures of one path: WAL, DSCR (senior-inclusive), amounts paid and short, investor yield."""
+    scenario: Scenario, spec: WaterfallSpec, grid: TimeGrid, wf: WaterfallResult, *, path: int = 0
+) -> list[DeterministicTranche]:
+    """Per-tranche figures of one path: DSCR (senior-inclusive), amounts paid and short, investor yield, and the
+    tranche's credit facts to its legal final (``naef.engine.credit``): ``legal_final_date`` (from
+    ``legal_final_years``; the scheduled final payment is ``scheduled_final_date``), ``defaulted``,
+    ``default_date``, ``loss``, ``unpaid_at_legal_final_usd``, ``recovered_after_legal_final_usd``, and the WAL to
+    the legal final (the Monte Carlo's definition)."""
     cfads = wf.path["cfads_usd"][path]
-    rows = []
-    for j, sch in enumerate(spec.tranches):
+    arrays = metric_arrays(grid=grid, spec=spec, discount_rate=scenario.scenario.discount_rate)
+    one = WaterfallResult(path={k: v[path : path + 1] for k, v in wf.path.items()},
+                          tranche={k: v[:, path : path + 1] for k, v in wf.tranche.items()})
+    mt, _ = waterfall_metrics(spec, arrays, one)
+    rows: list[DeterministicTranche] = []
+    for j, (sch, credit) in enumerate(zip(spec.tranches, tranche_credit(grid, spec, mt[0]), strict=True)):
         senior_ds = sum(
             (s.debt_service_from_collections_usd for s in spec.tranches if s.seniority <= sch.seniority),
             np.zeros(grid.n),
@@ -150,9 +193,8 @@ def tranche_metrics(
         rows.append({
             **tranche_row(sch, periods_per_year=spec.periods_per_year),
             "issue_date": grid.starts[sch.issue_period].isoformat(),
-            "legal_final_date": period_end_date(grid, sch.last_period),
-            "wal_years": _finite(wal_years(principal_paid_usd=principal, t_end_years=grid.t_end_years,
-                                           t_issue_years=float(grid.t_start_years[sch.issue_period]))),
+            "legal_final_date": credit.legal_final_date,
+            "wal_years": credit.wal_years,
             "min_dscr": _finite(float(dscr.min())) if dscr.size else None,
             "mean_dscr": _finite(float(dscr.mean())) if dscr.size else None,
             "interest_paid_usd": float(interest.sum()),
@@ -161,26 +203,13 @@ def tranche_metrics(
             "principal_outstanding_usd": float(wf.tranche["principal_outstanding_usd"][j, path, -1]),
             "investor_yield": None if irr is None else irr * spec.periods_per_year,
             "capitalised_interest_usd": sch.capitalised_interest_usd,
+            "scheduled_final_date": period_end_date(grid, sch.last_period),
+            "defaulted": credit.defaulted,
+            "default_date": credit.default_date,
+            "loss": credit.loss,
+            "unpaid_at_legal_final_usd": credit.unpaid_at_legal_final_usd,
+            "recovered_after_legal_final_usd": credit.recovered_after_legal_final_usd,
         })
-    return rows
-
-
-def _with_credit(
-    scenario: Scenario, grid: TimeGrid, spec: WaterfallSpec, wf: WaterfallResult, rows: list[dict[str, Any]],
-    *, path: int,
-) -> list[dict[str, Any]]:
-    """Each row with the tranche's credit facts to its legal final (``naef.engine.credit``): ``legal_final_date``
-    (from ``legal_final_years``; the scheduled final payment is kept as ``scheduled_final_date``), ``defaulted``,
-    ``default_date``, ``loss``, ``unpaid_at_legal_final_usd``, ``recovered_after_legal_final_usd``, and the WAL to
-    the legal final (the Monte Carlo's definition)."""
-    arrays = metric_arrays(grid=grid, spec=spec, discount_rate=scenario.scenario.discount_rate)
-    one = WaterfallResult(path={k: v[path : path + 1] for k, v in wf.path.items()},
-                          tranche={k: v[:, path : path + 1] for k, v in wf.tranche.items()})
-    mt, _ = waterfall_metrics(spec, arrays, one)
-    for row, credit in zip(rows, tranche_credit(grid, spec, mt[0]), strict=True):
-        row["scheduled_final_date"] = row["legal_final_date"]
-        row.update(credit.as_dict())
-        row["wal_years"] = credit.wal_years
     return rows
 
 
@@ -228,7 +257,7 @@ def build_summary(
                 "here"
             ),
         },
-        "tranches": _with_credit(scenario, grid, spec, wf, tranche_metrics(spec, grid, wf, path=path), path=path),
+        "tranches": tranche_metrics(scenario, spec, grid, wf, path=path),
         "production": {
             "cumulative_oil_mmbbl": float(ops.oil_bbl[path].sum() / 1e6),
             "cumulative_gas_bcf": float(ops.gas_mcf[path].sum() / 1e6),
