@@ -269,10 +269,9 @@ def test_shipped_dependents_start_after_their_prerequisite_is_finished(
 
 
 def test_the_report_lists_only_confirmed_shadow_prices_with_their_values() -> None:
-    from naef.commands.reporting import portfolio_section
+    from naef.commands.reporting import confirmed_prices
 
-    result = {"selected": [], "spend_usd_by_year": {}, "budget_usd_by_year": {}, "objective_usd": 1.0,
-              "binding_constraints": [
+    result: dict[str, Any] = {"binding_constraints": [
                   {"name": "budget by 2032", "kind": "budget", "year": 2032, "confirmed_value": 0.45,
                    "status": "confirmed", "shadow_price_unit": "US$ of ENPV per US$ received in that year"},
                   {"name": "rd-gua-3 excludes rl-gua-1", "kind": "excludes", "confirmed_value": 0.0,
@@ -282,7 +281,7 @@ def test_the_report_lists_only_confirmed_shadow_prices_with_their_values() -> No
                    "shadow_price_unit": "US$ of ENPV per US$ of shortfall allowed"},
                   {"name": "budget by 2040", "kind": "budget", "year": 2040, "confirmed_value": 0.0,
                    "status": "unconfirmed (time limit)", "shadow_price_unit": "US$ of ENPV per US$"}]}
-    assert portfolio_section(result)["binding_constraints"] == [
+    assert confirmed_prices(result["binding_constraints"]) == [
         "money received in 2032: 0.450 of ENPV per US$ more received in 2032 (confirmed)",
         "sector floor small_enterprise >= 5% of spending: 0.795 of ENPV per US$ of shortfall allowed "
         "(lower bound (time limit))"]

@@ -14,7 +14,7 @@ from naef.mdf.explain import BindingConstraint
 from naef.scenario.models import Scenario
 from naef.studies.portfolio import PortfolioStudy
 
-__all__ = ["PdfOption", "add_deterministic_report", "add_report", "portfolio_section"]
+__all__ = ["PdfOption", "add_deterministic_report", "add_report", "confirmed_prices", "portfolio_section"]
 
 #: ``--pdf``: also print the report to PDF with headless Chromium
 PdfOption = Annotated[
@@ -49,7 +49,7 @@ def add_deterministic_report(files: dict[str, str | bytes], *, scenario: Scenari
     add_report(files, scenario=scenario, pdf=pdf, summary=det.summary, cashflows=det.table, **documents)
 
 
-def _confirmed_prices(binding: Sequence[BindingConstraint]) -> list[str]:
+def confirmed_prices(binding: Sequence[BindingConstraint]) -> list[str]:
     """The constraints whose shadow price a MILP re-solve confirmed (or bounded from below), with that value:
     "sector floor small_enterprise >= 5% of spending: 0.47 of ENPV per US$ (confirmed)". Budget rows read as the
     value of one more dollar received in that year; degenerate LP prices and unconfirmed ones are left out."""
@@ -102,7 +102,7 @@ def portfolio_section(study: PortfolioStudy) -> dict[str, object]:
         "confidence_basis": None if study.budget_given else study.confidence_basis,
         "joint_probability": joint,
         "price_basis": money,
-        "binding_constraints": _confirmed_prices(sel.binding_constraints),
+        "binding_constraints": confirmed_prices(sel.binding_constraints),
         "note": note,
         "appraisal": study.appraisal_rows(),
         "rejected": sel.rejected,
