@@ -32,13 +32,19 @@ from naef.engine.metrics import (
 from naef.engine.montecarlo import deterministic_setup_inputs, run_chunk
 from naef.engine.originator import cumulative_default_probability
 from naef.engine.path_stats import ExactPaths, PathStats
-from naef.engine.results import tranche_row
+from naef.engine.results import TrancheRowHead, tranche_row
 from naef.scenario.exports import pledge_warnings
 from naef.scenario.load import scenario_identity
 from naef.version import __version__
 
 __all__ = [
+    "DefaultFacts",
+    "HedgeSection",
+    "MdfInflows",
+    "MonteCarloTranche",
+    "OriginatorDefault",
     "RunInfo",
+    "TrancheRisk",
     "UnhedgedRun",
     "breakeven_flat_prices",
     "build_mc_summary",
@@ -59,6 +65,116 @@ class RunInfo(TypedDict):
     chunk_size: int
     engine: str
     block_paths: int
+
+
+class DefaultedPaths(TypedDict):
+    """Paths on which a tranche defaults: their count and share of all paths."""
+
+    paths: int
+    share: float
+
+
+class UnpaidAtLegalFinal(TypedDict):
+    """What is owed at the legal final (US$): mean over all paths, mean over defaulting paths, P90."""
+
+    mean: float
+    mean_given_default: float
+    p90: float | None
+
+
+class RecoveredAfterLegalFinal(TypedDict):
+    """Paid after the legal final (US$, mean over all paths)."""
+
+    mean: float
+
+
+class DefaultFacts(TypedDict):
+    """A tranche's defaults over the paths (:func:`default_facts`)."""
+
+    legal_final_date: str
+    defaulted: DefaultedPaths
+    #: P10/P50/P90 of the period of default among defaulting paths (its start date, ISO 8601)
+    default_date: dict[str, str | None]
+    unpaid_at_legal_final_usd: UnpaidAtLegalFinal
+    recovered_after_legal_final_usd: RecoveredAfterLegalFinal
+
+
+class TrancheRisk(TrancheRowHead, DefaultFacts):
+    """A tranche's risk over the paths (:func:`tranche_risk`): PD to the legal final and EL (fractions, with
+    their standard errors), ratings on Moody's scale, WAL (years), minimum DSCR P5/P50/P95 (ratios)."""
+
+    legal_final_years: float
+    pd: float
+    pd_se: float
+    expected_loss: float
+    expected_loss_se: float
+    structural_rating: str
+    structural_rating_pd: str
+    implied_rating: str
+    implied_rating_binds: str
+    implied_rating_basis: str
+    implied_rating_pd: str
+    implied_rating_pd_binds: str
+    wal_years: float | None
+    min_dscr: dict[str, float | None]
+
+
+class MonteCarloTranche(TrancheRisk):
+    """A row of ``summary.json``'s ``tranches``: its risk and the lowest flat benchmark price (US$/bbl) that
+    serves it in full (``None``: not even at the search's top)."""
+
+    breakeven_flat_price_usd_per_bbl: float | None
+
+
+class OriginatorDefault(TypedDict):
+    """The originator's default on the run's paths (:func:`originator_default_facts`)."""
+
+    drawn: bool
+    name: str
+    rating: str
+    probability_within_horizon: float
+    exports_stop_on_default: bool
+    operating_continuity: float
+
+
+class MdfInflows(TypedDict):
+    """The MDF's inflows over the horizon (US$; P10/P50/P90 and mean; nominal and in present value at
+    ``discount_rate``) and the share of paths on which it receives nothing."""
+
+    nominal_usd: dict[str, float | None]
+    pv_usd: dict[str, float | None]
+    discount_rate: float
+    probability_nothing: float
+
+
+class HedgeRisk(TypedDict):
+    pd: float
+    pd_se: float
+    expected_loss: float
+    expected_loss_se: float
+    implied_rating: str
+
+
+class HedgeTranche(TypedDict):
+    """A tranche's risk on the same paths with and without the hedges."""
+
+    name: str
+    with_hedge: HedgeRisk
+    without_hedge: HedgeRisk
+
+
+class HedgeSection(TypedDict):
+    """``summary.json``'s ``hedge``: premiums (US$), the mean net payoff, and risk with and without hedges."""
+
+    hedges: list[dict[str, object]]
+    premium_value_usd: float
+    premium_from_proceeds_usd: float
+    premium_from_collections_usd: float
+    mean_net_payoff_usd: float
+    note: str
+    tranches: list[HedgeTranche]
+    mdf_with_hedge: MdfInflows
+    mdf_without_hedge: MdfInflows
 
 
 class UnhedgedRun(NamedTuple):
@@ -83,7 +199,7 @@ def _rating_or_none(el: float, horizon_years: float, table: str) -> str:
     return implied_rating(expected_loss=min(max(el, 0.0), 1.0), wal_years=horizon_years, table=table)
 
 
-def tranche_risk(setup: MonteCarloSetup, mt: Array | PathStats) -> list[dict[str, Any]]:
+def tranche_risk(setup: MonteCarloSetup, mt: Array | PathStats) -> list[TrancheRisk]:
     """PD, EL (with standard errors), WAL, implied ratings and minimum-DSCR percentiles of each tranche, from
     every path's metrics ``mt`` (paths, tranches, N_METRICS_TRANCHE) or from a run's statistics
     (``naef.engine.path_stats``)."""
@@ -95,7 +211,7 @@ def tranche_risk(setup: MonteCarloSetup, mt: Array | PathStats) -> list[dict[str
     if n == 0:
         raise RatingError("defaulted: needs at least one path")
     cap = rating_cap(setup.scenario)
-    rows = []
+    rows: list[TrancheRisk] = []
     for j, sch in enumerate(setup.spec.tranches):
         t = by_name[sch.name]
         # PD = k / n with the binomial standard error sqrt(pd (1 - pd) / n) (naef.analysis.ratings)
@@ -133,7 +249,7 @@ def tranche_risk(setup: MonteCarloSetup, mt: Array | PathStats) -> list[dict[str
     return rows
 
 
-def default_facts(setup: MonteCarloSetup, j: int, stats: PathStats) -> dict[str, Any]:
+def default_facts(setup: MonteCarloSetup, j: int, stats: PathStats) -> DefaultFacts:
     """Tranche ``j``'s defaults over the paths: its ``legal_final_date`` (the end of its risk horizon),
     ``defaulted`` (paths and share), ``default_date`` (P10/P50/P90 of the period of default among defaulting
     paths, as the period's start date), ``unpaid_at_legal_final_usd`` (mean over all paths, mean over defaulting
@@ -159,7 +275,7 @@ def default_facts(setup: MonteCarloSetup, j: int, stats: PathStats) -> dict[str,
     }
 
 
-def originator_default_facts(setup: MonteCarloSetup) -> dict[str, Any]:
+def originator_default_facts(setup: MonteCarloSetup) -> OriginatorDefault:
     """The originator's default on the run's paths: whether it is drawn, its probability within the horizon and
     what follows it (``naef.engine.originator``)."""
     sc = setup.scenario
@@ -176,7 +292,7 @@ def originator_default_facts(setup: MonteCarloSetup) -> dict[str, Any]:
     }
 
 
-def _mdf(setup: MonteCarloSetup, stats: PathStats) -> dict[str, Any]:
+def _mdf(setup: MonteCarloSetup, stats: PathStats) -> MdfInflows:
     return {
         "nominal_usd": {**stats.path_quantiles(P_MDF, (10, 50, 90)), "mean": stats.path_mean(P_MDF)},
         "pv_usd": {**stats.path_quantiles(P_MDF_PV, (10, 50, 90)), "mean": stats.path_mean(P_MDF_PV)},
@@ -221,8 +337,13 @@ def breakeven_flat_prices(setup: MonteCarloSetup, *, hi_usd_per_bbl: float = 500
     return out
 
 
+def _hedge_risk(row: TrancheRisk) -> HedgeRisk:
+    return {"pd": row["pd"], "pd_se": row["pd_se"], "expected_loss": row["expected_loss"],
+            "expected_loss_se": row["expected_loss_se"], "implied_rating": row["implied_rating"]}
+
+
 def _hedge_section(setup: MonteCarloSetup, stats: PathStats,
-                   unhedged: UnhedgedRun | None) -> dict[str, Any] | None:
+                   unhedged: UnhedgedRun | None) -> HedgeSection | None:
     if unhedged is None:
         return None
     bare = unhedged.setup
@@ -237,10 +358,7 @@ def _hedge_section(setup: MonteCarloSetup, stats: PathStats,
         "mean_net_payoff_usd": stats.path_mean(P_HEDGE),
         "note": "the same paths (common random numbers) run with and without the hedges",
         "tranches": [
-            {"name": w["name"], "with_hedge": {k: w[k] for k in ("pd", "pd_se", "expected_loss", "expected_loss_se",
-                                                              "implied_rating")},
-             "without_hedge": {k: o[k] for k in ("pd", "pd_se", "expected_loss", "expected_loss_se",
-                                                 "implied_rating")}}
+            {"name": w["name"], "with_hedge": _hedge_risk(w), "without_hedge": _hedge_risk(o)}
             for w, o in zip(with_rows, without_rows, strict=True)
         ],
         "mdf_with_hedge": _mdf(setup, stats),
@@ -257,10 +375,9 @@ def build_mc_summary(
     sc = setup.scenario
     stats = _stats(mt, mp)
     n_paths = stats.n_paths
-    tranches = tranche_risk(setup, stats)
     breakevens = breakeven_flat_prices(setup)
-    for row, be in zip(tranches, breakevens, strict=True):
-        row["breakeven_flat_price_usd_per_bbl"] = be
+    tranches: list[MonteCarloTranche] = [{**row, "breakeven_flat_price_usd_per_bbl": be}
+                                         for row, be in zip(tranche_risk(setup, stats), breakevens, strict=True)]
     senior = min(t.seniority for t in setup.spec.tranches)
     senior_be = [be for sch, be in zip(setup.spec.tranches, breakevens, strict=True) if sch.seniority == senior]
     senior_breakeven = None if any(b is None for b in senior_be) else max(b for b in senior_be if b is not None)

@@ -38,12 +38,19 @@ basis, which is what a stronger originator or sponsor would unlock.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any, Literal
+from dataclasses import asdict, dataclass, replace
+from typing import Literal
 
-from naef.analysis.mc_summary import tranche_risk
+from naef.analysis.mc_summary import TrancheRisk, tranche_risk
 from naef.analysis.montecarlo import simulate_paths
-from naef.analysis.ratings import MOODYS_RATINGS, RatingError, load_table, rating_at_least, rating_cap
+from naef.analysis.ratings import (
+    MOODYS_RATINGS,
+    RatingCap,
+    RatingError,
+    load_table,
+    rating_at_least,
+    rating_cap,
+)
 from naef.engine.montecarlo import prepare
 from naef.engine.run_arguments import check_run_arguments
 from naef.errors import NaefError
@@ -86,20 +93,16 @@ class SizeResult:
     #: "el" or "pd" with both bases; "cap" when the rating cap (originator + uplift, country ceiling) is below
     #: the target, so that no size can reach it
     binding: str | None = None
-    #: the rating cap (``naef.analysis.ratings.RatingCap.to_dict``): implied ratings never exceed it
-    cap: dict[str, Any] | None = None
+    #: the rating cap (``naef.analysis.ratings.RatingCap``): implied ratings never exceed it
+    cap: RatingCap | None = None
     #: with ``binding = "cap"``: what the structure alone supports, the same search on the structural ratings
     #: (before the cap; both bases when ``basis = "both"``) — a figure beside the answer, never the answer
     structural: SizeResult | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (``naef size --json``); with both bases, the binding basis's figures at the top level
-        and each basis's result under ``el`` and ``pd``."""
-        def row(e: SizeEvaluation) -> dict[str, Any]:
-            return {k: getattr(e, k) for k in ("scale", "size_usd", "pd", "pd_se", "expected_loss",
-                                               "expected_loss_se", "implied_rating", "passes")}
-
-        extra: dict[str, Any] = {"rating_cap": self.cap}
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form (``naef size --json``, ``size.json``); with both bases, the binding basis's figures at
+        the top level and each basis's result under ``el`` and ``pd``."""
+        extra: dict[str, object] = {"rating_cap": None if self.cap is None else self.cap.to_dict()}
         if self.el is not None and self.pd is not None:
             extra |= {"binding": self.binding, "el": self.el.to_dict(), "pd": self.pd.to_dict()}
         elif self.binding == "cap":
@@ -117,7 +120,7 @@ class SizeResult:
             "expected_loss": None if self.best is None else self.best.expected_loss,
             "expected_loss_se": None if self.best is None else self.best.expected_loss_se,
             "implied_rating": None if self.best is None else self.best.implied_rating,
-            "evaluations": [row(e) for e in self.evaluations],
+            "evaluations": [asdict(e) for e in self.evaluations],
             **extra,
         }
 
@@ -162,9 +165,9 @@ def size_search(
         raise SizingError(f"--tranche: no tranche {tranche!r} in the scenario (tranches: {', '.join(names)})")
     cap = rating_cap(scenario)
     capped = not rating_at_least(cap.cap, target_rating)
-    cache: dict[float, list[dict[str, Any]]] = {}
+    cache: dict[float, list[TrancheRisk]] = {}
 
-    def rows_at(scale: float) -> list[dict[str, Any]]:
+    def rows_at(scale: float) -> list[TrancheRisk]:
         if scale not in cache:
             setup = prepare(scale_sizes(scenario, scale=scale, tranche=tranche))
             mt, _, _, _ = simulate_paths(setup, n_paths=n_paths, seed=seed, chunk_size=chunk_size, runner=runner)
@@ -175,7 +178,11 @@ def size_search(
 
     def search(one: Literal["el", "pd"]) -> SizeResult:
         # under a binding cap the search runs on the structural ratings: what the structure alone would support
-        key = ("structural_rating" if capped else "implied_rating") + ("" if one == "el" else "_pd")
+        key: Literal["structural_rating", "structural_rating_pd", "implied_rating", "implied_rating_pd"]
+        if capped:
+            key = "structural_rating" if one == "el" else "structural_rating_pd"
+        else:
+            key = "implied_rating" if one == "el" else "implied_rating_pd"
         evaluations: list[SizeEvaluation] = []
 
         def evaluate(scale: float) -> SizeEvaluation:
@@ -203,19 +210,19 @@ def size_search(
     per_search = max_evaluations(rel_tol=rel_tol, max_scale=max_scale, min_scale=min_scale)
     searches_after = [1 if basis == "both" else 0]  # searches still to run after the current one
     if basis != "both":
-        result = replace(search(basis), cap=cap.to_dict())
+        result = replace(search(basis), cap=cap)
     else:
         el, pd = search("el"), search("pd")
         el_size = el.best.size_usd if el.best is not None else -1.0
         pd_size = pd.best.size_usd if pd.best is not None else -1.0
         bind = el if el_size <= pd_size else pd
         result = SizeResult(target_rating, tranche, "both", bind.best, bind.evaluations, el=el, pd=pd,
-                            binding=bind.basis, cap=cap.to_dict())
+                            binding=bind.basis, cap=cap)
     if progress_total is not None:
         progress_total(len(cache))
     if capped:
         # no size reaches the target: every implied rating is at most the cap, whatever the structure
-        return SizeResult(target_rating, tranche, basis, None, (), binding="cap", cap=cap.to_dict(),
+        return SizeResult(target_rating, tranche, basis, None, (), binding="cap", cap=cap,
                           structural=result)
     return result
 

@@ -83,17 +83,17 @@ def register(app: typer.Typer) -> None:
             typer.echo(json_text(study.summary), nl=False)
             return
         what = f"tranche {tranche}" if tranche else "the programme (all tranches pro rata)"
-        cap = result.cap or {}
-        if cap:
+        cap = result.cap
+        if cap is not None:
             console.print(
-                f"Rating cap {cap['cap']}: {cap['originator']} {cap['originator_rating']} + "
-                f"{cap['max_uplift_notches']} notches = {cap['originator_plus_uplift']}, {cap['country']}'s country "
-                f"ceiling {cap['country_ceiling']} (the lower binds; no implied rating is above it).",
+                f"Rating cap {cap.cap}: {cap.originator} {cap.originator_rating} + "
+                f"{cap.uplift_notches} notches = {cap.originator_plus_uplift}, {cap.country}'s country "
+                f"ceiling {cap.country_ceiling} (the lower binds; no implied rating is above it).",
                 highlight=False)
         shown = result
         if result.binding == "cap":
             console.print(f"[bold]Binding: the rating cap[/] — no size of {what} reaches {target_rating}, since "
-                          f"the cap {cap.get('cap')} is below it.", highlight=False)
+                          f"the cap {None if cap is None else cap.cap} is below it.", highlight=False)
             if result.structural is None:
                 return
             shown = result.structural
