@@ -101,9 +101,9 @@ def compare_rows(doc: Mapping[str, Any]) -> list[CompareRow]:
 
 
 def _fan_overlay(labels: Sequence[str], frames: Sequence[pd.DataFrame], var: str, scale: float,
-                 y_title: str) -> dict[str, Any] | None:
+                 y_title: str) -> fg.Figure | None:
     """Each run's P10–P90 band and P50 line of ``var`` by period, in its own colour, on one chart."""
-    data: list[dict[str, Any]] = []
+    data: list[fg.Trace] = []
     for i, (label, df) in enumerate(zip(labels, frames, strict=True)):
         cols = [f"{var}_p{q}" for q in (10, 50, 90)]
         if any(c not in df.columns for c in cols):

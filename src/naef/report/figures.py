@@ -8,14 +8,18 @@ with the Plotly.js bundled in the report (``naef.report.html``). Values are in d
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TypedDict
 
 from naef.analysis.flows import SwapFlows
 from naef.report.format import usd_auto
 
 __all__ = [
     "COLORS",
+    "Axis",
+    "Figure",
+    "Layout",
+    "Trace",
     "bar_chart",
     "fan_chart",
     "finite_or_none",
@@ -29,6 +33,45 @@ COLORS = ("#1f3b73", "#2a9d8f", "#e76f51", "#e9c46a", "#6c757d", "#8e5572")
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
 
+#: a Plotly trace or shape (keys as Plotly.js names them)
+Trace = dict[str, object]
+
+
+class Axis(TypedDict, total=False):
+    """A Plotly axis: its title, grid and how its categories are laid out."""
+
+    title: dict[str, str]
+    gridcolor: str
+    zeroline: bool
+    type: str
+    autorange: str
+    automargin: bool
+
+
+class Layout(TypedDict, total=False):
+    """A Plotly layout (pixels for sizes and margins)."""
+
+    height: int
+    margin: dict[str, int]
+    font: dict[str, object]
+    paper_bgcolor: str
+    plot_bgcolor: str
+    xaxis: Axis
+    yaxis: Axis
+    legend: dict[str, object]
+    hovermode: str
+    barmode: str
+    shapes: list[Trace]
+    annotations: list[Trace]
+
+
+class Figure(TypedDict):
+    """A Plotly figure: what ``Plotly.newPlot`` draws (report.html, the portal)."""
+
+    data: list[Trace]
+    layout: Layout
+
+
 def finite_or_none(x: object, scale: float = 1.0) -> float | None:
     """``x / scale`` as a float, or ``None`` when it is missing or not finite (JSON has no NaN)."""
     if x is None or isinstance(x, bool) or not isinstance(x, int | float):
@@ -37,8 +80,10 @@ def finite_or_none(x: object, scale: float = 1.0) -> float | None:
     return v / scale if math.isfinite(v) else None
 
 
-def _layout(*, y_title: str, x_title: str = "", height: int = 380, **extra: Any) -> dict[str, Any]:
-    layout: dict[str, Any] = {
+def _layout(*, y_title: str, x_title: str = "", height: int = 380, hovermode: str = "x unified",
+            barmode: str | None = None, shapes: list[Trace] | None = None,
+            annotations: list[Trace] | None = None) -> Layout:
+    layout: Layout = {
         "height": height,
         "margin": {"l": 70, "r": 20, "t": 36, "b": 50},
         "font": {"family": _FONT, "size": 12, "color": "#222"},
@@ -47,10 +92,22 @@ def _layout(*, y_title: str, x_title: str = "", height: int = 380, **extra: Any)
         "xaxis": {"title": {"text": x_title}, "gridcolor": "#e5e5e5", "zeroline": False},
         "yaxis": {"title": {"text": y_title}, "gridcolor": "#e5e5e5", "zeroline": False},
         "legend": {"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom"},
-        "hovermode": "x unified",
+        "hovermode": hovermode,
     }
-    layout.update(extra)
+    if barmode is not None:
+        layout["barmode"] = barmode
+    if shapes is not None:
+        layout["shapes"] = shapes
+    if annotations is not None:
+        layout["annotations"] = annotations
     return layout
+
+
+def _float(x: object) -> float:
+    """A number of a document's row as a float (a missing one is an error: the row was built wrong)."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        raise TypeError(f"not a number: {x!r}")
+    return float(x)
 
 
 def fan_chart(
@@ -63,7 +120,7 @@ def fan_chart(
     deterministic: Sequence[object] | None = None,
     deterministic_name: str = "deterministic run",
     reference_lines: Sequence[tuple[float, str]] = (),
-) -> dict[str, Any]:
+) -> Figure:
     """A fan chart: the P5–P95 and P25–P75 bands shaded, the P50 as a line, optionally the deterministic run
     dashed, and horizontal reference lines (value, label). ``bands`` maps a percentile (5, 25, 50, 75, 95) to its
     values by period; values are divided by ``scale``."""
@@ -73,7 +130,7 @@ def fan_chart(
     x = list(dates)
     band = "rgba(31,59,115,{a})"
     hover = f"%{{y:{value_format}}}"
-    data: list[dict[str, Any]] = []
+    data: list[Trace] = []
     for lo, hi, alpha in ((5, 95, 0.15), (25, 75, 0.30)):
         data.append({"type": "scatter", "mode": "lines", "x": x, "y": series(bands[hi]), "name": f"P{hi}",
                      "line": {"width": 0, "color": band.format(a=alpha)}, "showlegend": False,
@@ -88,8 +145,8 @@ def fan_chart(
         data.append({"type": "scatter", "mode": "lines", "x": x, "y": series(deterministic),
                      "name": deterministic_name, "line": {"width": 1.5, "dash": "dash", "color": COLORS[2]},
                      "hovertemplate": hover})
-    shapes = []
-    annotations = []
+    shapes: list[Trace] = []
+    annotations: list[Trace] = []
     for i, (value, label) in enumerate(reference_lines):
         shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": value, "y1": value,
                        "line": {"color": COLORS[4], "width": 1, "dash": "dot"}})
@@ -105,7 +162,7 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({int(c[0:2], 16)},{int(c[2:4], 16)},{int(c[4:6], 16)},{alpha})"
 
 
-def sankey_chart(flows: SwapFlows) -> dict[str, Any]:
+def sankey_chart(flows: SwapFlows) -> Figure:
     """The swap as a Sankey diagram (``naef.analysis.flows``): link widths in USD bn, every node labelled with its
     name and amount, the Mexican Development Fund's node, label and inflow drawn in bold gold.
 
@@ -158,14 +215,14 @@ def bar_chart(
     horizontal: bool = False,
     lines: Sequence[tuple[str, Sequence[object]]] = (),
     height: int = 380,
-) -> dict[str, Any]:
+) -> Figure:
     """Grouped bars (one trace per series), optionally with line traces over the same categories (e.g. a
     budget); values divided by ``scale``."""
     cats = list(categories)
-    data: list[dict[str, Any]] = []
+    data: list[Trace] = []
     for i, (name, values) in enumerate(series):
         vals = [finite_or_none(v, scale) for v in values]
-        trace: dict[str, Any] = {"type": "bar", "name": name, "marker": {"color": COLORS[i % len(COLORS)]}}
+        trace: Trace = {"type": "bar", "name": name, "marker": {"color": COLORS[i % len(COLORS)]}}
         if horizontal:
             trace.update({"orientation": "h", "y": cats, "x": vals,
                           "hovertemplate": f"%{{y}}: %{{x:{value_format}}}<extra>{name}</extra>"})
@@ -188,23 +245,23 @@ def bar_chart(
 
 def tornado_chart(
     *,
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[Mapping[str, object]],
     base: float,
     scale: float,
     value_title: str,
     value_format: str,
-) -> dict[str, Any]:
+) -> Figure:
     """A tornado: for each input (largest swing on top), a bar from the base case to the output with the input at
     the low end of its range and one to the output at the high end; values divided by ``scale``."""
     names = [str(r["factor"]) for r in rows]
     b = base / scale
-    data = []
+    data: list[Trace] = []
     for key, value_key, name, color in (("output_low", "low_value", "input at the low end", COLORS[1]),
                                         ("output_high", "high_value", "input at the high end", COLORS[2])):
         data.append({
             "type": "bar", "orientation": "h", "name": name, "y": names,
-            "x": [(float(r[key]) / scale - b) for r in rows], "base": [b] * len(rows),
-            "customdata": [[float(r[key]) / scale, r[value_key]] for r in rows],
+            "x": [(_float(r[key]) / scale - b) for r in rows], "base": [b] * len(rows),
+            "customdata": [[_float(r[key]) / scale, r[value_key]] for r in rows],
             "marker": {"color": color},
             "hovertemplate": (f"%{{y}} = %{{customdata[1]:.4g}}: %{{customdata[0]:{value_format}}}"
                               f"<extra>{name}</extra>"),
@@ -218,12 +275,12 @@ def tornado_chart(
     return {"data": data, "layout": layout}
 
 
-def sobol_chart(*, indices: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def sobol_chart(*, indices: Sequence[Mapping[str, object]]) -> Figure:
     """First-order (S1) and total-order (ST) Sobol' indices by input, with their 95 % half-widths as error
     bars, sorted by ST."""
     rows = sorted(indices, key=lambda r: -(finite_or_none(r.get("ST")) or 0.0))
     names = [str(r["factor"]) for r in rows]
-    data = []
+    data: list[Trace] = []
     for i, (k, conf, name) in enumerate((("S1", "S1_conf", "first order S1"), ("ST", "ST_conf", "total order ST"))):
         data.append({
             "type": "bar", "orientation": "h", "name": name, "y": names,
