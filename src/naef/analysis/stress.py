@@ -67,7 +67,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -93,7 +93,7 @@ from naef.engine.metrics import (
 )
 from naef.engine.montecarlo import deterministic_setup_inputs, monte_carlo_collections
 from naef.engine.prices import deck_prices
-from naef.engine.results import tranche_row
+from naef.engine.results import TrancheRowHead, tranche_row
 from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import WaterfallResult, run_waterfall
 from naef.errors import NaefError
@@ -111,7 +111,9 @@ __all__ = [
     "Mode",
     "StressError",
     "StressPath",
+    "StressPathSummary",
     "StressResult",
+    "StressTranche",
     "UserDeck",
     "base_path",
     "deck_path",
@@ -392,6 +394,72 @@ def deck_path(setup: MonteCarloSetup, deck: UserDeck) -> StressPath:
 # ------------------------------------------------------------------------------------------------ running
 
 
+class StressTranche(TrancheRowHead):
+    """A tranche on one stress path: default (and its date, ISO 8601: the start of the period), loss (a fraction
+    of principal), shortfalls and what is unpaid at the legal final (US$), WAL (years), minimum DSCR (ratio)."""
+
+    legal_final_date: str
+    defaulted: bool
+    default_date: str | None
+    loss: float
+    first_shortfall_date: str | None
+    interest_shortfall_max_usd: float
+    interest_shortfall_end_usd: float
+    principal_shortfall_max_usd: float
+    principal_unpaid_at_legal_final_usd: float
+    interest_unpaid_at_legal_final_usd: float
+    unpaid_at_legal_final_usd: float
+    recovered_after_legal_final_usd: float
+    wal_years: float | None
+    min_dscr: float | None
+
+
+class BenchmarkPrices(TypedDict):
+    """The path's benchmark price (US$/bbl): first, lowest (and when), mean."""
+
+    first: float
+    min: float
+    min_date: str
+    mean: float
+
+
+class StressMdf(TypedDict):
+    """The MDF on one path: inflows (US$, nominal and in present value), the loss against the base case (US$ and
+    as a share of the base's; ``None`` when the base has none) and its first inflow's date."""
+
+    inflows_usd: float
+    inflows_pv_usd: float
+    loss_vs_base_usd: float
+    loss_vs_base_share: float | None
+    loss_vs_base_pv_usd: float
+    loss_vs_base_pv_share: float | None
+    first_inflow_date: str | None
+
+
+class StressPathSummary(TypedDict):
+    """One path of ``stress.json``'s ``paths`` (the base case first)."""
+
+    name: str
+    kind: str
+    title: str
+    source: str
+    mode: str | None
+    scale_factor: float | None
+    quarters: list[str]
+    replay_periods: int
+    replay_start_date: str | None
+    deck_resumes_date: str | None
+    benchmark_usd_per_bbl: BenchmarkPrices
+    tranches: list[StressTranche]
+    event_of_default_date: str | None
+    cash_trap_periods: int
+    min_dscr: float | None
+    collections_usd: float
+    pemex_capex_funding_usd: float
+    hedge_net_usd: float
+    mdf: StressMdf
+
+
 @dataclass(frozen=True)
 class StressResult:
     """The stress run: the JSON document, the per-period table and the arrays behind them (row 0: base case)."""
@@ -469,10 +537,10 @@ def _share(loss: float, base: float) -> float | None:
 def _path_summary(
     setup: MonteCarloSetup, path: StressPath, p: int, wf: WaterfallResult, mt: Array, mp: Array,
     base_mp: Array,
-) -> dict[str, Any]:
+) -> StressPathSummary:
     grid, spec = setup.grid, setup.spec
     legal = setup.spec.legal_finals
-    tranches = []
+    tranches: list[StressTranche] = []
     for j, sch in enumerate(spec.tranches):
         tol = SHORTFALL_TOL * sch.size_usd
         ishort = wf.tranche["interest_shortfall_usd"][j, p]
@@ -537,7 +605,7 @@ def _path_summary(
     }
 
 
-def _document(setup: MonteCarloSetup, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _document(setup: MonteCarloSetup, rows: list[StressPathSummary]) -> dict[str, Any]:
     sc = setup.scenario
     lib = load_episodes()
     modes = sorted({r["mode"] for r in rows if r["mode"] is not None})
