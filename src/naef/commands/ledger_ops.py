@@ -219,7 +219,7 @@ def declare_interest_cmd(
     ] = None,
 ) -> None:
     """Record a stakeholder's declaration of interest in a person or entity."""
-    data: dict[str, Any] = {
+    data: dict[str, object] = {
         "declarant": declarant,
         "party": party,
         "party_name": party_name,
@@ -244,7 +244,7 @@ def record_receipt_cmd(
     reference: Annotated[str | None, typer.Option("--reference", help="Bank or trustee reference")] = None,
 ) -> None:
     """Record money received by the MDF, signed with your key; disbursements never exceed what was received."""
-    data: dict[str, Any] = {
+    data: dict[str, object] = {
         "receipt_id": receipt_id,
         "period": period,
         "amount_usd": amount_usd,

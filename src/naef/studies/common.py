@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import Protocol
 
 import pandas as pd
 
@@ -40,7 +41,7 @@ class StudyResult(Protocol):
     deterministic run, the swap's flows)."""
 
     @property
-    def summary(self) -> dict[str, Any]: ...
+    def summary(self) -> Mapping[str, object]: ...
 
     def tables(self) -> dict[str, pd.DataFrame]: ...
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal, cast
+from dataclasses import asdict, dataclass
+from typing import Literal, cast
 
 import pandas as pd
 
@@ -38,13 +38,13 @@ class SizeStudy:
         return self.result.evaluations
 
     @property
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> dict[str, object]:
         """``size.json``: the scenario (name, content hash, ``--set`` changes), the target, the best size and its
         risk, every evaluation."""
         return {"scenario": scenario_identity(self.scenario), **self.result.to_dict()}
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"evaluations": pd.DataFrame(self.summary["evaluations"])}
+        return {"evaluations": pd.DataFrame([asdict(e) for e in self.result.evaluations])}
 
     def files(self) -> Files:
         return {"size.json": json_text(self.summary)}
