@@ -28,7 +28,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 from pydantic import ValidationError
@@ -42,7 +42,7 @@ from naef.studies.runs import RUN_FILE, RunFolderError, read_run
 from naef.studies.settings import RunSettings
 from naef.version import __version__
 
-__all__ = ["CompareError", "CompareInput", "CompareResult", "ComparedRun", "compare", "compare_results",
+__all__ = ["CompareError", "CompareInput", "CompareResult", "ComparedRun", "Difference", "compare", "compare_results",
            "compare_units", "differences", "flatten", "headline", "resolve_input"]
 
 
@@ -165,10 +165,10 @@ def _read_json(path: Path, source: str) -> dict[str, Any]:
     return doc
 
 
-def flatten(doc: Any, prefix: str = "") -> dict[str, Any]:
+def flatten(doc: object, prefix: str = "") -> dict[str, object]:
     """A scenario's JSON as key path → value: tables by dots, arrays of tables by ``[i]``; an array of plain
     values is one value (``capex_usd``)."""
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     if isinstance(doc, Mapping):
         for k, v in doc.items():
             out.update(flatten(v, f"{prefix}.{k}" if prefix else str(k)))
@@ -183,14 +183,21 @@ def flatten(doc: Any, prefix: str = "") -> dict[str, Any]:
 _MISSING = object()
 
 
-def differences(scenarios: Sequence[Scenario]) -> list[dict[str, Any]]:
+class Difference(TypedDict):
+    """An input that differs: its key path and each scenario's value (``None`` where it has no such key)."""
+
+    key: str
+    values: list[object]
+
+
+def differences(scenarios: Sequence[Scenario]) -> list[Difference]:
     """The key paths whose values differ between ``scenarios``: ``{"key", "values"}`` (``None`` where a
     scenario has no such key), in the order the keys first appear."""
     flat = [flatten(s.model_dump(mode="json")) for s in scenarios]
     keys: dict[str, None] = {}
     for f in flat:
         keys.update(dict.fromkeys(f))
-    out = []
+    out: list[Difference] = []
     for key in keys:
         values = [f.get(key, _MISSING) for f in flat]
         if any(v != values[0] for v in values[1:]):
