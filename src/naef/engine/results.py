@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypedDict
 
 import numpy as np
@@ -17,8 +18,8 @@ from naef.scenario.load import scenario_identity
 from naef.scenario.models import Scenario
 from naef.version import __version__
 
-__all__ = ["DeterministicTranche", "TrancheRowHead", "build_summary", "build_table", "periodic_irr",
-           "tranche_metrics", "tranche_row", "wal_years"]
+__all__ = ["DeterministicSummary", "DeterministicTranche", "TrancheRowHead", "build_summary", "build_table",
+           "periodic_irr", "tranche_metrics", "tranche_row", "wal_years"]
 
 Array = NDArray[np.float64]
 
@@ -55,6 +56,83 @@ class DeterministicTranche(TrancheRowHead):
     loss: float
     unpaid_at_legal_final_usd: float
     recovered_after_legal_final_usd: float
+
+class SourcesAndUses(TypedDict):
+    """Proceeds against their uses (US$): field capex, issuance costs, initial DSRA, capitalised interest; the
+    surplus or shortfall, and the capex PEMEX funds because the construction account could not."""
+
+    sources: dict[str, float]
+    uses: dict[str, float]
+    total_uses_usd: float
+    surplus_usd: float
+    shortfall_usd: float
+    balanced: bool
+    capex_funded_by_pemex_usd: float
+    note: str
+
+
+class ProductionTotals(TypedDict):
+    """Cumulative volumes (million barrels, bcf) and peak rates (barrels a day, million cubic feet a day)."""
+
+    cumulative_oil_mmbbl: float
+    cumulative_gas_bcf: float
+    peak_oil_bpd: float
+    peak_gas_mmcfd: float
+
+
+class FieldTotals(TypedDict):
+    """One field over the horizon: capex and revenue (US$), cumulative volume in ``volume_unit``."""
+
+    name: str
+    product: str
+    capex_usd: float
+    cumulative_volume: float
+    volume_unit: str
+    revenue_usd: float
+
+
+class Totals(TypedDict):
+    """Sums over the horizon (US$, nominal; ``to_mdf_pv_usd`` at ``discount_rate``), the MDF's first inflow
+    (ISO date) and the accounts' closing balances (US$)."""
+
+    revenue_usd: float
+    opex_usd: float
+    duties_usd: float
+    pemex_operating_deficit_usd: float
+    collections_usd: float
+    fees_usd: float
+    interest_paid_usd: float
+    principal_paid_usd: float
+    returned_to_pemex_usd: float
+    reinvestment_income_usd: float
+    prepayment_usd: float
+    to_mdf_usd: float
+    to_mdf_pv_usd: float
+    discount_rate: float
+    first_mdf_period: str | None
+    closing_balances_usd: dict[str, float]
+
+
+class DeterministicRun(TypedDict):
+    kind: str
+    paths: int
+
+
+class DeterministicSummary(TypedDict):
+    """``summary.json`` of a deterministic run (:func:`build_summary`; keys documented in the README)."""
+
+    scenario: Mapping[str, object]
+    naef_version: str
+    run: DeterministicRun
+    issuance_usd: float
+    sources_and_uses: SourcesAndUses
+    tranches: list[DeterministicTranche]
+    production: ProductionTotals
+    fields: list[FieldTotals]
+    totals: Totals
+    min_dscr: float | None
+    cash_identity_max_abs_error_usd: float
+
 
 _WATERFALL_COLUMNS_BEFORE = (
     "proceeds_usd", "issuance_costs_usd", "capex_usd", "pemex_capex_funding_usd", "construction_release_usd",
@@ -220,7 +298,7 @@ def _finite(x: float) -> float | None:
 
 def build_summary(
     scenario: Scenario, grid: TimeGrid, spec: WaterfallSpec, ops: Any, wf: WaterfallResult, *, path: int = 0
-) -> dict[str, Any]:
+) -> DeterministicSummary:
     """The summary of one path (``summary.json``): inputs' identity, sources and uses, tranches, totals."""
     p = wf.path
     capex_total = float(ops.capex_usd[path].sum())

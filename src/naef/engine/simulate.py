@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,9 @@ from naef.engine.timegrid import TimeGrid, make_grid
 from naef.engine.waterfall import WaterfallResult, WaterfallSpec, run_waterfall
 from naef.scenario.fiscal import duty_rates
 from naef.scenario.models import Scenario
+
+if TYPE_CHECKING:
+    from naef.engine.results import DeterministicSummary
 
 __all__ = [
     "Operations",
@@ -350,7 +353,7 @@ class SimulationResult:
     ops: Operations
     waterfall: WaterfallResult
     table: pd.DataFrame
-    summary: dict[str, Any]
+    summary: DeterministicSummary
 
 
 def simulate(scenario: Scenario, *, engine: EngineName = "vector") -> SimulationResult:

@@ -26,8 +26,10 @@ class RunResult:
 
     @property
     def summary(self) -> dict[str, Any]:
-        """``summary.json`` (keys documented in the README, "summary.json (deterministic)")."""
-        return self.simulation.summary
+        """``summary.json`` (keys documented in the README, "summary.json (deterministic)") as a plain JSON
+        document; the typed one is ``simulation.summary`` (:class:`naef.engine.results.DeterministicSummary`).
+        (Plain because ``naef.cli._print_summary`` still takes ``dict[str, Any]``.)"""
+        return dict(self.simulation.summary)
 
     @property
     def cashflows(self) -> pd.DataFrame:
