@@ -28,7 +28,7 @@ class RunResult:
     def summary(self) -> dict[str, Any]:
         """``summary.json`` (keys documented in the README, "summary.json (deterministic)") as a plain JSON
         document; the typed one is ``simulation.summary`` (:class:`naef.engine.results.DeterministicSummary`).
-        (Plain because ``naef.cli._print_summary`` still takes ``dict[str, Any]``.)"""
+        (Plain because ``naef.cli._print_summary`` still takes an untyped dict.)"""
         return dict(self.simulation.summary)
 
     @property
