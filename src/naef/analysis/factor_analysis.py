@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,7 +32,8 @@ from numpy.typing import NDArray
 from naef.analysis.factors import FACTORS, Factor, FactorError, apply_factors
 from naef.scenario.models import Scenario
 
-__all__ = ["OUTPUTS", "OutputSpec", "model_outputs", "model_outputs_of_json", "senior_el", "sobol_analysis",
+__all__ = ["OUTPUTS", "OutputSpec", "SobolAnalysis", "SobolIndex", "SobolOutput", "SobolSample", "TornadoAnalysis",
+           "TornadoRow", "model_outputs", "model_outputs_of_json", "senior_el", "sobol_analysis",
            "tornado_analysis"]
 
 # --------------------------------------------------------------------------------------------- the outputs
@@ -120,6 +121,54 @@ def _check_names(scenario: Scenario, names: Sequence[str], reg: Mapping[str, Fac
         raise FactorError(f"inputs: a factor is named twice ({', '.join(names)})")
 
 
+class TornadoRow(TypedDict):
+    """One factor's swing of an output: the factor at the low and high end of its range (its unit) and the output
+    there (the output's unit); ``swing = |output_high - output_low|``."""
+
+    factor: str
+    low_value: float
+    high_value: float
+    output_low: float
+    output_high: float
+    swing: float
+
+
+class TornadoAnalysis(TypedDict):
+    """The base case's outputs and each output's rows, largest swing first."""
+
+    base: dict[str, float]
+    tornado: dict[str, list[TornadoRow]]
+
+
+class SobolIndex(TypedDict):
+    """First- and total-order Sobol' indices of one factor (shares of the output's variance) with their 95 %
+    confidence half-widths; ``None`` for an output that does not vary."""
+
+    factor: str
+    S1: float | None
+    S1_conf: float | None
+    ST: float | None
+    ST_conf: float | None
+
+
+class SobolOutput(TypedDict):
+    constant: bool
+    indices: list[SobolIndex]
+
+
+class SobolSample(TypedDict):
+    """The sample's size and each output's mean and standard deviation over it."""
+
+    rows: int
+    output_mean: dict[str, float]
+    output_sd: dict[str, float]
+
+
+class SobolAnalysis(TypedDict):
+    sample: SobolSample
+    sobol: dict[str, SobolOutput]
+
+
 def tornado_analysis(
     scenario: Scenario,
     names: Sequence[str],
@@ -128,7 +177,7 @@ def tornado_analysis(
     registry: Mapping[str, Factor] | None = None,
     progress: Callable[[int], None] | None = None,
     evaluate_many: BatchEvaluator | None = None,
-) -> dict[str, Any]:
+) -> TornadoAnalysis:
     """Base case and each factor at the low and high end of its default range (``2 d + 1`` evaluations, made
     as one batch: ``evaluate_many`` if given, else ``evaluate`` one by one).
 
@@ -161,7 +210,7 @@ def tornado_analysis(
         return lambda values: run(values)[name]
 
     base_out = run(base)
-    table = {}
+    table: dict[str, list[TornadoRow]] = {}
     for out in OUTPUTS:
         rows = tornado(output_of(out.name), base, swings)
         table[out.name] = [{"factor": r.name, "low_value": r.low_value, "high_value": r.high_value,
@@ -180,7 +229,7 @@ def sobol_analysis(
     registry: Mapping[str, Factor] | None = None,
     progress: Callable[[int], None] | None = None,
     evaluate_many: BatchEvaluator | None = None,
-) -> dict[str, Any]:
+) -> SobolAnalysis:
     """First- and total-order Sobol' indices of each output over the factors' default ranges (uniform).
 
     ``samples`` (a power of 2) base points give ``samples (d + 2)`` evaluations. An output that does not vary
@@ -207,7 +256,7 @@ def sobol_analysis(
     outs = _batch(evaluate, evaluate_many)(variants, progress)
     y = np.array([[out[o.name] for o in OUTPUTS] for out in outs], dtype=np.float64).reshape(x.shape[0],
                                                                                               len(OUTPUTS))
-    result: dict[str, Any] = {}
+    result: dict[str, SobolOutput] = {}
     for k, o in enumerate(OUTPUTS):
         col = y[:, k]
         if float(np.ptp(col)) == 0.0:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 from pydantic import ValidationError
@@ -31,6 +31,7 @@ __all__ = [
     "VOLATILITY_RANGE",
     "Factor",
     "FactorError",
+    "FactorRow",
     "apply_factors",
     "available_factors",
     "factor_table",
@@ -470,11 +471,26 @@ def apply_factors(scenario: Scenario, values: Mapping[str, float],
     return out
 
 
+class FactorRow(TypedDict):
+    """A factor as ``sensitivity.json`` lists it: its base value and default range (in ``unit``), the range's
+    source, and whether it is ILLUSTRATIVE (no published range)."""
+
+    name: str
+    description: str
+    unit: str
+    base: float
+    low: float
+    high: float
+    integer: bool
+    range_source: str
+    illustrative: bool
+
+
 def factor_table(scenario: Scenario, names: Iterable[str],
-                 registry: Mapping[str, Factor] | None = None) -> list[dict[str, Any]]:
+                 registry: Mapping[str, Factor] | None = None) -> list[FactorRow]:
     """Name, description, unit, base, default range and its source of each factor (JSON-ready)."""
     reg = FACTORS if registry is None else registry
-    rows = []
+    rows: list[FactorRow] = []
     for name in names:
         f = reg[name]
         low, high = f.default_range(scenario)

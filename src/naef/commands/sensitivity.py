@@ -11,7 +11,7 @@ writes ``sensitivity.json`` and ``sensitivity.csv`` with ``--out``. Every bad in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -34,7 +34,13 @@ from naef.commands.common import (
 from naef.commands.reporting import PdfOption, add_deterministic_report
 from naef.commands.run_folder import RunFolder
 from naef.report import format as fmt
-from naef.studies.sensitivity import DEFAULT_PATHS, DEFAULT_SAMPLES, parse_inputs, parse_method
+from naef.studies.sensitivity import (
+    DEFAULT_PATHS,
+    DEFAULT_SAMPLES,
+    SensitivityDocument,
+    parse_inputs,
+    parse_method,
+)
 from naef.studies.settings import DEFAULT_SEED, RunSettings
 
 __all__ = ["HELP", "register", "sensitivity_command"]
@@ -66,7 +72,7 @@ def _fmt_num(x: float) -> str:
     return fmt.number(x, 0) if abs(x) >= 1e4 else fmt.sig4(x)
 
 
-def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
+def _print(result: SensitivityDocument, console: Console, out: Path | None) -> None:
     sc, run = result["scenario"], result["run"]
     extra = f", {run['samples']} samples" if run["method"] == "sobol" else ""
     console.print(Text(f"naef {result['naef_version']} — scenario {sc['name']} — {run['method']}: "
@@ -104,9 +110,9 @@ def _print(result: dict[str, Any], console: Console, out: Path | None) -> None:
             for col in ("input", "S1", "± conf", "ST", "± conf "):
                 t.add_column(col, justify="left" if col == "input" else "right", no_wrap=True)
             rows = sorted(res["indices"], key=lambda r: -(r["ST"] or 0.0))
-            for row in rows:
-                t.add_row(Text(row["factor"]), *(Text("—" if row[k] is None else f"{row[k]:.3f}")
-                                                 for k in ("S1", "S1_conf", "ST", "ST_conf")))
+            for ix in rows:
+                t.add_row(Text(ix["factor"]), *(Text("—" if v is None else f"{v:.3f}")
+                                                for v in (ix["S1"], ix["S1_conf"], ix["ST"], ix["ST_conf"])))
             print_table(t, console)
             if res["constant"]:
                 console.print(Text(f"{o.name} did not vary over the sample: its indices are undefined (0 / 0)."))

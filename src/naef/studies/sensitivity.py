@@ -13,18 +13,21 @@ import importlib.util
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal, NotRequired, TypedDict
 
 import pandas as pd
 
 from naef.analysis.factor_analysis import (
     OUTPUTS,
+    SobolOutput,
+    SobolSample,
+    TornadoRow,
     model_outputs,
     model_outputs_of_json,
     sobol_analysis,
     tornado_analysis,
 )
-from naef.analysis.factors import FACTORS, available_factors, factor_table
+from naef.analysis.factors import FACTORS, FactorRow, available_factors, factor_table
 from naef.errors import CliError
 from naef.parallel.runner import Runner
 from naef.scenario.load import content_hash, scenario_identity
@@ -107,6 +110,45 @@ def sensitivity_units(method: Method, n_inputs: int, samples: int) -> int:
     return 2 * n_inputs + 1 if method == "tornado" else samples * (n_inputs + 2)
 
 
+class SensitivityScenario(TypedDict):
+    name: str
+    content_hash: str
+    changes: NotRequired[object]
+
+
+class SensitivityRun(TypedDict):
+    """How the study ran: ``evaluations`` Monte Carlos of ``paths`` paths with ``seed`` (``samples`` base points
+    for Sobol')."""
+
+    method: str
+    paths: int
+    seed: int
+    evaluations: int
+    common_random_numbers: bool
+    samples: NotRequired[int]
+
+
+class OutputRow(TypedDict):
+    name: str
+    unit: str
+    description: str
+
+
+class SensitivityDocument(TypedDict):
+    """``sensitivity.json``: a tornado's ``base`` and ``tornado``, or Sobol's ``sample`` and ``sobol``
+    (``naef.analysis.factor_analysis``)."""
+
+    naef_version: str
+    scenario: SensitivityScenario
+    run: SensitivityRun
+    outputs: list[OutputRow]
+    factors: list[FactorRow]
+    base: NotRequired[dict[str, float]]
+    tornado: NotRequired[dict[str, list[TornadoRow]]]
+    sample: NotRequired[SobolSample]
+    sobol: NotRequired[dict[str, SobolOutput]]
+
+
 def run_sensitivity(
     scenario: Scenario,
     *,
@@ -117,7 +159,7 @@ def run_sensitivity(
     samples: int = DEFAULT_SAMPLES,
     progress: Callable[[int], None] | None = None,
     runner: Runner | None = None,
-) -> dict[str, Any]:
+) -> SensitivityDocument:
     """The JSON-ready result (``sensitivity.json``). With a ``runner`` (``naef.parallel``) the evaluations are
     made as a batch there (on Dask: one task each)."""
 
@@ -130,28 +172,35 @@ def run_sensitivity(
 
     batch = evaluate_many if runner is not None else None
     advance = progress if progress is not None else (lambda n: None)
+    tornado = sobol = None
     if method == "tornado":
-        body = tornado_analysis(scenario, names, evaluate, progress=advance, evaluate_many=batch)
+        tornado = tornado_analysis(scenario, names, evaluate, progress=advance, evaluate_many=batch)
     else:
-        body = sobol_analysis(scenario, names, evaluate, samples=samples, seed=seed, progress=advance,
-                              evaluate_many=batch)
-    run: dict[str, Any] = {"method": method, "paths": paths, "seed": seed,
+        sobol = sobol_analysis(scenario, names, evaluate, samples=samples, seed=seed, progress=advance,
+                               evaluate_many=batch)
+    run: SensitivityRun = {"method": method, "paths": paths, "seed": seed,
                            "evaluations": sensitivity_units(method, len(names), samples),
                            "common_random_numbers": True}
     if method == "sobol":
         run["samples"] = samples
-    return {
+    identity: SensitivityScenario = {"name": scenario.scenario.name, "content_hash": content_hash(scenario)}
+    if changes := scenario_identity(scenario).get("changes"):
+        identity["changes"] = changes
+    doc: SensitivityDocument = {
         "naef_version": __version__,
-        "scenario": {"name": scenario.scenario.name, "content_hash": content_hash(scenario),
-                     **({"changes": changes} if (changes := scenario_identity(scenario).get("changes")) else {})},
+        "scenario": identity,
         "run": run,
         "outputs": [{"name": o.name, "unit": o.unit, "description": o.description} for o in OUTPUTS],
         "factors": factor_table(scenario, names),
-        **body,
     }
+    if tornado is not None:
+        doc["base"], doc["tornado"] = tornado["base"], tornado["tornado"]
+    if sobol is not None:
+        doc["sample"], doc["sobol"] = sobol["sample"], sobol["sobol"]
+    return doc
 
 
-def to_csv(result: dict[str, Any]) -> str:
+def to_csv(result: SensitivityDocument) -> str:
     """One row per output and factor: the tornado's swings, or the Sobol' indices."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -160,17 +209,20 @@ def to_csv(result: dict[str, Any]) -> str:
         w.writerow(["output", "base_output", *cols])
         for o in OUTPUTS:
             for row in result["tornado"][o.name]:
-                w.writerow([o.name, repr(result["base"][o.name]), *(_cell(row[c]) for c in cols)])
+                cells = (row["factor"], row["low_value"], row["high_value"], row["output_low"], row["output_high"],
+                         row["swing"])
+                w.writerow([o.name, repr(result["base"][o.name]), *(_cell(c) for c in cells)])
     else:
         cols = ["factor", "S1", "S1_conf", "ST", "ST_conf"]
         w.writerow(["output", *cols])
         for o in OUTPUTS:
-            for row in result["sobol"][o.name]["indices"]:
-                w.writerow([o.name, *(_cell(row[c]) for c in cols)])
+            for ix in result["sobol"][o.name]["indices"]:
+                w.writerow([o.name, *(_cell(c) for c in (ix["factor"], ix["S1"], ix["S1_conf"], ix["ST"],
+                                                          ix["ST_conf"]))])
     return buf.getvalue()
 
 
-def _cell(x: Any) -> str:
+def _cell(x: object) -> str:
     if x is None:
         return ""
     return repr(float(x)) if isinstance(x, float | int) and not isinstance(x, bool) else str(x)
@@ -182,7 +234,7 @@ class SensitivityStudy:
 
     scenario: Scenario
     settings: RunSettings
-    summary: dict[str, Any]
+    summary: SensitivityDocument
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"sensitivity": pd.read_csv(io.StringIO(to_csv(self.summary)))}
