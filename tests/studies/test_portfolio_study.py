@@ -15,16 +15,19 @@ from naef.studies.portfolio import PortfolioHorizon, PortfolioStudy
 
 BASELINE = naef.load_scenario("baseline")
 SETTINGS = naef.RunSettings(paths=200, seed=3)
+#: seconds for each MILP re-solve: generous, so that a busy machine does not stop one early (a re-solve stopped by
+#: its time limit reads "unconfirmed (time limit)", and the two runs would differ for that reason alone)
+RESOLVE = "120"
 
 
 @pytest.fixture(scope="module")
 def study() -> PortfolioStudy:
-    return naef.portfolio(BASELINE, SETTINGS, resolve_seconds=5)
+    return naef.portfolio(BASELINE, SETTINGS, resolve_seconds=float(RESOLVE))
 
 
 def test_the_python_api_writes_what_the_cli_writes(study: PortfolioStudy, tmp_path: Path) -> None:
     out = tmp_path / "pf"
-    res = CliRunner().invoke(app, ["portfolio", "--paths", "200", "--seed", "3", "--resolve-seconds", "5",
+    res = CliRunner().invoke(app, ["portfolio", "--paths", "200", "--seed", "3", "--resolve-seconds", RESOLVE,
                                    "--json", "--out", str(out)])
     assert res.exit_code == 0, res.output
     files = study.files()

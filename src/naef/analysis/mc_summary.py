@@ -439,7 +439,7 @@ def implied_quantile(counts: NDArray[np.int64], q: float, *, lo: float, width: f
 
 def percentiles_table(setup: MonteCarloSetup, hist: NDArray[np.int64]) -> pd.DataFrame:
     """P5–P95 by period of the benchmark price, collections, DSCR and MDF inflows (``percentiles.csv``)."""
-    cols: dict[str, Any] = {"period_start": [d.isoformat() for d in setup.grid.starts]}
+    cols: dict[str, object] = {"period_start": [d.isoformat() for d in setup.grid.starts]}
     for v, (name, _unit) in enumerate(HIST_VARIABLES):
         lo, width = float(setup.hist_lo[v]), float(setup.hist_width[v])
         for q in PERCENTILES:

@@ -154,7 +154,7 @@ def _print_table(result: CalibrationResult, console: Console) -> None:
     s.add_row(Text("lag-1 autocorrelation of returns"), Text(f"{result.lag1_autocorrelation:.3f}"))
     s.add_row(Text("dt (years)"), Text(f"{result.dt_years:.6g}"))
     s.add_row(Text("log-likelihood"), Text(f"{result.log_likelihood:.3f}"))
-    s.add_row(Text("standard errors"), Text(result.to_dict()["standard_error_method"]))
+    s.add_row(Text("standard errors"), Text(str(result.to_dict()["standard_error_method"])))
     print_table(s, console)
     console.print(
         Text(f"95 % intervals: estimate ± {Z_95:.3f} SE; long_run_usd_per_bbl = exp(theta interval), "

@@ -158,7 +158,7 @@ def build_table(
 ) -> pd.DataFrame:
     """One row per period of one path, columns documented in the README ("cashflows.csv")."""
     days = grid.days
-    cols: dict[str, Any] = {
+    cols: dict[str, object] = {
         "period_start": [d.isoformat() for d in grid.starts],
         "period_days": days.astype(np.int64),
         "production_bpd": ops.oil_bbl[path] / days,
