@@ -3,6 +3,7 @@ type naming a key the document lacks) fails here, so mypy's check of the contrac
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,8 +19,11 @@ BASELINE = naef.load_scenario("baseline")
 
 
 def keys_of(typed: Any) -> tuple[frozenset[str], frozenset[str]]:
-    """A TypedDict's required and optional keys."""
-    return frozenset(typed.__required_keys__), frozenset(typed.__optional_keys__)
+    """A TypedDict's required and optional keys (``NotRequired[...]`` read from the evaluated hints: under
+    ``from __future__ import annotations`` Python 3.11's ``__optional_keys__`` does not see it)."""
+    hints = typing.get_type_hints(typed, include_extras=True)
+    optional = frozenset(k for k, h in hints.items() if typing.get_origin(h) is typing.NotRequired)
+    return frozenset(hints) - optional, optional
 
 
 def assert_shape(doc: Mapping[str, object], typed: Any) -> None:
