@@ -53,6 +53,7 @@ def compare_command(
     from naef.commands.run_folder import RunFolder
     from naef.report.compare import compare_files, compare_rows
     from naef.scenario.changes import parse_assignments
+    from naef.scenario.load import scenario_identity
     from naef.studies.compare import compare, compare_units, resolve_input
 
     settings = RunSettings(seed=seed, paths=paths, chunk_size=chunk_size, threads=threads)
@@ -70,12 +71,13 @@ def compare_command(
     files = result.files()
     files.update(compare_files(doc, result.tables()))
     # run.json records the seed and paths only when this command simulated something with them
-    written = folder.write(files, scenarios=[i["scenario"] for i in doc["inputs"]], seed=seed if simulated else None,
+    written = folder.write(files, scenarios=[scenario_identity(r.input.scenario) for r in result.runs],
+                           seed=seed if simulated else None,
                            paths=paths if simulated else None,
                            sets=sets or [], changes=changes)
     if quiet:
         return
-    labels = [r["label"] for r in doc["results"]]
+    labels = [r.input.label for r in result.runs]
     t = Table(title="Comparison (highlighted: values that differ)", show_edge=False)
     t.add_column("", overflow="fold")
     for label in labels:

@@ -42,7 +42,8 @@ from naef.studies.runs import RUN_FILE, RunFolderError, read_run
 from naef.studies.settings import RunSettings
 from naef.version import __version__
 
-__all__ = ["CompareError", "CompareInput", "CompareResult", "ComparedRun", "Difference", "compare", "compare_results",
+__all__ = ["BindingHeadline", "CompareError", "CompareInput", "CompareResult", "ComparedRun", "Difference", "Headline",
+           "HeadlineMdf", "HeadlineTranche", "compare", "compare_results",
            "compare_units", "differences", "flatten", "headline", "resolve_input"]
 
 
@@ -78,7 +79,7 @@ class CompareResult:
     """The comparison (module docstring); :attr:`summary` is ``compare.json``."""
 
     runs: tuple[ComparedRun, ...]
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, object] = field(default_factory=dict)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {r.input.label: r.percentiles for r in self.runs if r.percentiles is not None}
@@ -214,13 +215,60 @@ def _get(doc: Mapping[str, Any] | None, *keys: str) -> Any:
     return node
 
 
-def headline(summary: Mapping[str, Any], deterministic: Mapping[str, Any] | None) -> dict[str, Any]:
+class HeadlineTranche(TypedDict):
+    """A tranche's headline: size (US$), implied rating (EL basis), PD and EL (fractions; Monte Carlo only), WAL
+    (years) and the P50 of the minimum DSCR (the deterministic run's minimum for a deterministic input)."""
+
+    name: str | None
+    seniority: int | None
+    size_usd: float | None
+    implied_rating: str | None
+    pd: float | None
+    expected_loss: float | None
+    wal_years: float | None
+    min_dscr_p50: float | None
+
+
+class HeadlineMdf(TypedDict):
+    """The MDF's inflows (US$): P10/P50/P90 nominal and P50 in present value at ``discount_rate``."""
+
+    nominal_p10_usd: float | None
+    nominal_p50_usd: float | None
+    nominal_p90_usd: float | None
+    pv_p50_usd: float | None
+    discount_rate: float | None
+
+
+class BindingHeadline(TypedDict):
+    """The tranche that limits the programme and why (``basis``)."""
+
+    tranche: str | None
+    basis: str
+    implied_rating: str | None
+    expected_loss: float | None
+
+
+class Headline(TypedDict):
+    """One input's headline results (module docstring)."""
+
+    kind: str
+    seed: int | None
+    paths: int | None
+    issuance_usd: float | None
+    tranches: list[HeadlineTranche]
+    mdf: HeadlineMdf
+    pemex_capex_funding_usd: float | None
+    pemex_capex_funding_usd_mean: float | None
+    binding_constraint: BindingHeadline | None
+
+
+def headline(summary: Mapping[str, Any], deterministic: Mapping[str, Any] | None) -> Headline:
     """The headline results of one run (module docstring) from its summary (Monte Carlo or deterministic) and
     its deterministic run's summary."""
     run_kind = _get(summary, "run", "kind")
     mc = run_kind == "monte_carlo"
     det = summary if run_kind == "deterministic" else deterministic
-    tranches = []
+    tranches: list[HeadlineTranche] = []
     for tr in summary.get("tranches") or []:
         d = tr.get("min_dscr")
         tranches.append({
@@ -230,6 +278,7 @@ def headline(summary: Mapping[str, Any], deterministic: Mapping[str, Any] | None
             "wal_years": tr.get("wal_years"),
             "min_dscr_p50": d.get("p50") if isinstance(d, Mapping) else d,
         })
+    mdf: HeadlineMdf
     if mc:
         mdf = {"nominal_p10_usd": _get(summary, "mdf", "nominal_usd", "p10"),
                "nominal_p50_usd": _get(summary, "mdf", "nominal_usd", "p50"),
@@ -243,6 +292,7 @@ def headline(summary: Mapping[str, Any], deterministic: Mapping[str, Any] | None
     issuance = summary.get("issuance_usd")
     if issuance is None:
         issuance = sum(float(t.get("size_usd") or 0.0) for t in summary.get("tranches") or [])
+    binding: BindingHeadline | None
     if mc and tranches:
         worst = max(tranches, key=lambda t: (t["expected_loss"] or 0.0, t["seniority"] or 0))
         binding = {"tranche": worst["name"], "basis": "highest expected loss",
@@ -309,7 +359,7 @@ def compare_units(sources: Sequence[str], settings: RunSettings) -> int:
     return 2 * settings.paths * len(sources)
 
 
-def _document(result: CompareResult, settings: RunSettings) -> dict[str, Any]:
+def _document(result: CompareResult, settings: RunSettings) -> dict[str, object]:
     heads = [headline(r.summary, r.deterministic_summary) for r in result.runs]
     seeds = [h["seed"] for h in heads]
     mc = [h for h in heads if h["kind"] == "monte_carlo"]
