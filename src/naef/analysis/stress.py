@@ -64,7 +64,7 @@ import bisect
 import datetime as dt
 import math
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypedDict
@@ -109,10 +109,12 @@ __all__ = [
     "Episode",
     "EpisodeLibrary",
     "Mode",
+    "StressDocument",
     "StressError",
     "StressPath",
     "StressPathSummary",
     "StressResult",
+    "StressRun",
     "StressTranche",
     "UserDeck",
     "base_path",
@@ -460,11 +462,36 @@ class StressPathSummary(TypedDict):
     mdf: StressMdf
 
 
+class StressRun(TypedDict):
+    """How the stress ran: the episodes' modes, the spot (US$/bbl) episodes are scaled to, the discount rate, and
+    what the paths hold besides the benchmark."""
+
+    kind: str
+    modes: list[str]
+    spot_usd_per_bbl: float
+    discount_rate: float
+    after_episode: str
+    inputs: str
+    dates: str
+
+
+class StressDocument(TypedDict):
+    """``stress.json``: the scenario (its identity and benchmark), the run, the episodes' source, every path (the
+    base case first) and the per-period table's name."""
+
+    scenario: Mapping[str, object]
+    naef_version: str
+    run: StressRun
+    episodes_source: dict[str, object]
+    paths: list[StressPathSummary]
+    paths_file: str
+
+
 @dataclass(frozen=True)
 class StressResult:
     """The stress run: the JSON document, the per-period table and the arrays behind them (row 0: base case)."""
 
-    summary: dict[str, Any]
+    summary: StressDocument
     paths_table: pd.DataFrame
     paths: tuple[StressPath, ...]
     collections: PathCollections
@@ -605,7 +632,7 @@ def _path_summary(
     }
 
 
-def _document(setup: MonteCarloSetup, rows: list[StressPathSummary]) -> dict[str, Any]:
+def _document(setup: MonteCarloSetup, rows: list[StressPathSummary]) -> StressDocument:
     sc = setup.scenario
     lib = load_episodes()
     modes = sorted({r["mode"] for r in rows if r["mode"] is not None})

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from naef.analysis.stress import StressDocument
 from naef.commands.common import (
     SchedulerOption,
     SetOption,
@@ -60,7 +61,7 @@ def _pct(x: float | None) -> str:
     return pct(x, 1)
 
 
-def print_stress(summary: dict[str, Any], console: Console, out: Path | None = None) -> None:
+def print_stress(summary: StressDocument, console: Console, out: Path | None = None) -> None:
     """The stress document as tables."""
     sc, run = summary["scenario"], summary["run"]
     modes = f"{sc['benchmark']} episodes {' and '.join(run['modes'])}" if run["modes"] else "user decks"
@@ -97,7 +98,7 @@ def print_stress(summary: dict[str, Any], console: Console, out: Path | None = N
             )
     print_table(t, console)
     src = summary["episodes_source"]
-    starts = sorted({p["replay_start_date"] for p in summary["paths"] if p.get("replay_start_date")})
+    starts = sorted({d for d in (p["replay_start_date"] for p in summary["paths"]) if d})
     where = f"on {', '.join(starts)}" if starts else "at the scenario's first quarter"
     console.print(
         f"Episodes: {src.get('source', '')}, {src.get('derivation', '')} ({src.get('source_url', '')}); each starts "

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -44,8 +43,10 @@ class StressStudy:
     result: StressResult
 
     @property
-    def summary(self) -> dict[str, Any]:
-        return self.result.summary
+    def summary(self) -> dict[str, object]:
+        """``stress.json`` as a plain JSON document (the portal stores it untyped); the typed one is
+        ``result.summary`` (:class:`naef.analysis.stress.StressDocument`)."""
+        return dict(self.result.summary)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"stress_paths": self.result.paths_table}
