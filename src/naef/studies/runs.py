@@ -54,7 +54,7 @@ def run_document(
     finished: dt.datetime,
     files: Sequence[str],
     inputs: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """``run.json``: ``scenarios`` are the summaries' ``scenario`` blocks (name, content_hash_sha256, ...; one
     for every command but ``compare``); ``sets`` the ``--set`` arguments as typed and ``changes`` what they
     parsed to; ``files`` the names written beside it."""
