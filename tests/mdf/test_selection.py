@@ -193,5 +193,13 @@ def test_more_budget_never_lowers_the_objective(problem: dict[str, object]) -> N
     except SelectionError:
         return
     more = {**problem, "budget": np.asarray(problem["budget"]) * 1.5}
-    _, sel2 = _select(more)
+    try:
+        _, sel2 = _select(more)
+    except SelectionError as exc:
+        # raised only when the optimum is the empty portfolio (objective 0) although a positive-ENPV project now
+        # fits the budget on its own — more money made the policy constraints' emptiness visible, not the answer
+        # worse (found by hypothesis: p2 requires p0, and 1.5x the budget fits p2 alone but not both)
+        assert "can only all hold by funding nothing" in str(exc), exc
+        assert sel.objective_usd <= 1e-6, (sel.objective_usd, exc)
+        return
     assert sel2.objective_usd >= sel.objective_usd - 1e-6 * max(1.0, abs(sel.objective_usd))
