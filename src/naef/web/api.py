@@ -16,17 +16,40 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from naef import __version__
 from naef.ledger.approvals import Approval, SignedProposal
 from naef.ledger.errors import LedgerError
 from naef.web import disclosures
+from naef.web.api_models import (
+    ERRORS,
+    WRITE_ERRORS,
+    ApprovalMessage,
+    AuditOut,
+    CheckpointOut,
+    CheckpointsPage,
+    ConsistencyProofOut,
+    DisclosureFormat,
+    EntriesPage,
+    EntryOut,
+    ErrorBody,
+    ExecuteRequest,
+    Health,
+    InclusionProofOut,
+    LedgerInfo,
+    ProposalsPage,
+    RunRequest,
+    RunsPage,
+    RunStatus,
+    ScenarioList,
+    SigningScheme,
+    WriteResult,
+)
+from naef.web.auth import Signer, Writer
 from naef.web.config import ApiError
-from naef.web.csrf import normalise_origin
+from naef.web.deps import State, client_address, web_state
 from naef.web.ledger_view import checkpoint_json, entry_json
 from naef.web.signing import (
     ALGORITHM,
@@ -36,234 +59,12 @@ from naef.web.signing import (
     REQUIRED_COMPONENTS,
     SCHEME,
     SigningError,
-    parse_signature_headers,
-    verify_signature,
 )
-from naef.web.state import WebState
 
-__all__ = ["client_address", "router", "web_state"]
+__all__ = ["MAX_INDEX", "MAX_PAGE", "cached_json", "client_address", "router", "web_state"]
 
 router = APIRouter(prefix="/api")
 MAX_INDEX = 2**62
-_PROPOSAL_ID = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$"
-
-
-def web_state(request: Request) -> WebState:
-    """The app's :class:`WebState`."""
-    state: WebState = request.app.state.naef
-    return state
-
-
-def client_address(request: Request) -> str:
-    """The client's address as the server sees it (what per-address limits count)."""
-    return request.client.host if request.client is not None else "unknown"
-
-
-State = Annotated[WebState, Depends(web_state)]
-
-
-# ------------------------------------------------------------------------------------------------ models
-
-
-class ErrorDetail(BaseModel):
-    status: int
-    code: str = Field(description="Machine-readable reason, e.g. not_found, bad_signature, rate_limited.")
-    message: str = Field(description="One line naming the input and the reason.")
-    refusal_index: int | None = Field(default=None, description="Ledger entry recording a refusal (409 only).")
-
-
-class ErrorBody(BaseModel):
-    error: ErrorDetail
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody, "description": text}
-    for code, text in (
-        (400, "Bad input (names the field and the reason)"),
-        (404, "Not found"),
-        (422, "Request does not match the schema"),
-        (429, "Rate limited or queue full (see Retry-After)"),
-        (503, "Not available on this server (no ledger configured)"),
-    )
-}
-WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    **ERRORS,
-    401: {"model": ErrorBody, "description": "Missing, malformed, stale, replayed or invalid request signature"},
-    403: {"model": ErrorBody, "description": "The signer may not make this request, or a cross-site request"},
-    409: {"model": ErrorBody, "description": "Refused by the control system's rules; the refusal is recorded"},
-}
-
-
-class Health(BaseModel):
-    status: Literal["ok"]
-    naef_version: str
-    scenario: str
-    ledger: bool
-    ledger_size: int | None
-
-
-class ScenarioList(BaseModel):
-    server_scenario: str
-    runnable: list[str]
-
-
-class RunRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    paths: int | None = Field(default=None, ge=1, le=100_000_000,
-                              description="Monte Carlo paths (the server caps them; default 2,000).")
-    seed: int = Field(default=1, ge=0, le=2**63 - 1, description="Seed of every random stream.")
-    scenario: str | None = Field(default=None, max_length=200,
-                                 description="A scenario this server offers (GET /api/scenarios); default: its own.")
-
-
-class RunStatus(BaseModel):
-    id: str
-    kind: str
-    scenario: str
-    paths: int
-    seed: int
-    state: Literal["queued", "running", "done", "failed"]
-    progress: float = Field(description="Share of paths done, 0 to 1.")
-    paths_done: int
-    paths_total: int
-    created_at: str | None
-    started_at: str | None
-    finished_at: str | None
-    error: str | None
-    result_url: str | None
-
-
-class LedgerInfo(BaseModel):
-    origin: str
-    size: int
-    root_hash: str
-    log_key: str = Field(description="The log's Ed25519 verifier key (C2SP vkey) as stored; pin a published copy.")
-    witness_keys: list[str]
-    latest_checkpoint_size: int | None
-
-
-class AuditFaultOut(BaseModel):
-    index: int | None
-    type: str
-    rule: str = Field(description="The rule's code, e.g. quorum_not_met, bad_signature, insufficient_funds.")
-    message: str
-
-
-class AuditOut(BaseModel):
-    ok: bool
-    size: int = Field(description="Entries audited: 0 to size - 1.")
-    governed_entries: int
-    faults: int
-    first_fault: AuditFaultOut | None
-    received_usd: str
-    disbursed_usd: str
-    balance_usd: str
-
-
-class EntryOut(BaseModel):
-    index: int
-    type: str
-    time: str
-    payload: dict[str, Any]
-    canonical: str = Field(description="The entry's RFC 8785 canonical JSON; its UTF-8 bytes are the leaf.")
-    leaf_hash: str
-
-
-class EntriesPage(BaseModel):
-    size: int
-    start: int
-    entries: list[EntryOut]
-    next_start: int | None
-    next: str | None = Field(description="URL of the next page (also in the Link header), or null on the last.")
-
-
-class PageInfo(BaseModel):
-    total: int = Field(description="Items in the whole list.")
-    offset: int
-    limit: int
-    next: str | None = Field(description="URL of the next page (also in the Link header), or null on the last.")
-
-
-class SignatureLine(BaseModel):
-    name: str
-    key_id: str
-
-
-class CheckpointOut(BaseModel):
-    size: int
-    root_hash: str
-    note: str = Field(description="The signed checkpoint (C2SP signed note), cosignatures included.")
-    created_at: str
-    signature_lines: list[SignatureLine]
-
-
-class CheckpointsPage(PageInfo):
-    checkpoints: list[CheckpointOut]
-
-
-class RunsPage(PageInfo):
-    runs: list[RunStatus]
-
-
-class ProposalsPage(PageInfo):
-    proposals: list[dict[str, Any]]
-
-
-class InclusionProofOut(BaseModel):
-    index: int
-    size: int
-    leaf_hash: str
-    root_hash: str
-    inclusion_path: list[str]
-
-
-class ConsistencyProofOut(BaseModel):
-    size1: int
-    size2: int
-    root1: str
-    root2: str
-    consistency_path: list[str]
-
-
-class ApprovalMessage(BaseModel):
-    proposal_id: str
-    justification: str | None
-    message_b64: str = Field(description="The exact bytes to sign (base64).")
-    message_sha256: str
-
-
-class ExecuteRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    proposal_id: str = Field(pattern=_PROPOSAL_ID)
-
-
-class WriteResult(BaseModel):
-    indexes: list[int] = Field(description="Ledger indexes of the entries appended.")
-    signer: str
-
-
-class SigningScheme(BaseModel):
-    scheme: str
-    origin: str | None = Field(description="The ledger's origin: the `tag` parameter every signature must carry.")
-    algorithm: str
-    headers: list[str]
-    covered_components: list[str] = Field(description="Components every signature must cover (at least).")
-    parameters: list[str] = Field(description="Signature parameters every signature must carry.")
-    max_skew_s: int
-    server_time: int
-    not_before: int
-    docs: str
-
-
-class DisclosureFormat(BaseModel):
-    name: str
-    media_type: str
-    file_name: str
-    description: str
-    available: bool
-    url: str
 
 
 # ------------------------------------------------------------------------------------------------ pagination
@@ -570,54 +371,6 @@ def disclosure(name: DisclosureName, state: State) -> Response:
 
 
 # ------------------------------------------------------------------------------------------------ signed writes
-
-
-class Signer(BaseModel):
-    name: str
-    role: str
-
-
-def target_uri(request: Request, public_url: str | None) -> str:
-    """The request's ``@target-uri`` as this server knows itself (RFC 9421 §2.2.2): the configured public URL's
-    scheme and authority (behind a proxy), else the connection's scheme and the ``Host`` header; then the path
-    and query exactly as received."""
-    own = normalise_origin(public_url) if public_url else None
-    base = f"{own[0]}://{own[1]}" if own else f"{request.url.scheme}://{request.headers.get('host', '')}"
-    raw_path = request.scope.get("raw_path") or request.url.path.encode("utf-8")
-    uri = base + raw_path.decode("latin-1")
-    query = request.scope.get("query_string", b"")
-    return uri + ("?" + query.decode("latin-1") if query else "")
-
-
-async def signed_writer(request: Request) -> Signer:
-    """Authenticate a write request (``naef.web.signing``): address rate limit, RFC 9421 headers, time window,
-    registered key, Ed25519 signature over the signature base and the body's Content-Digest (verified by
-    ``http-message-signatures``), single-use nonce, per-signer rate limit."""
-    state = web_state(request)
-    view = state.require_ledger()
-    try:
-        state.write_limiter.take(f"ip:{client_address(request)}", what="signed writes from this address")
-        sig = parse_signature_headers(dict(request.headers))
-        state.replay.check_fresh(sig.created, sig.expires)
-        try:
-            key, role = await run_in_threadpool(view.signer_key, sig.signer)
-        except ApiError as exc:  # an unknown signer is unauthenticated like the rest: same header
-            raise SigningError(exc.message, code=exc.code, status=exc.status) from None
-        body = await request.body()
-        verify_signature(sig, key, origin=view.origin, method=request.method,
-                         url=target_uri(request, state.config.public_url),
-                         header_lines=list(request.headers.items()), body=body)
-        state.replay.remember(sig.signer, sig.nonce, sig.created, sig.expires)
-        state.write_limiter.take(f"signer:{sig.signer}", what=f"signed writes by {sig.signer}")
-    except SigningError as exc:
-        headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s is not None else {}
-        if exc.status == 401:
-            headers["WWW-Authenticate"] = f'Signature realm="naef", alg="{ALGORITHM}"'
-        raise ApiError(exc.status, exc.code, exc.message, headers=headers) from None
-    return Signer(name=sig.signer, role=role)
-
-
-Writer = Annotated[Signer, Depends(signed_writer)]
 
 
 def _same(who: Signer, claimed: str, what: str) -> None:
