@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 from naef.ledger.governance import Governance
 from naef.scenario.changes import WithChanges
-from naef.scenario.price_models import DifferentialModel, PriceModel
+from naef.scenario.differentials import DifferentialModel
+from naef.scenario.price_models import PriceModel
 
 __all__ = [
     "CONDITION_OPERATOR",
