@@ -36,6 +36,7 @@ __all__ = [
     "ChunkSizeOption",
     "OptionalPathsOption",
     "PathsOption",
+    "PdfOption",
     "ProgressHandle",
     "SchedulerOption",
     "SeedOption",
@@ -88,6 +89,11 @@ SetOption = Annotated[
         "Change one input of the scenario (repeatable): a key path and a TOML value, e.g. --set "
         "tranches[0].coupon_rate=0.07 --set price.stochastic.sigma=0.45 --set 'fields[Zama].capex_usd=[1e9,2e9]'. "
         "Recorded in the summary, the report and run.json; the content hash is the changed scenario's.")),
+]
+
+#: ``--pdf``: also print the report to PDF with headless Chromium
+PdfOption = Annotated[
+    bool, typer.Option("--pdf", help="Also write report.pdf (needs Chromium: Debian's chromium package).")
 ]
 
 console = Console()
