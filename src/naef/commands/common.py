@@ -4,7 +4,6 @@ the progress bar."""
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from naef.commands.kept import WRITTEN
+from naef.commands.kept import WRITTEN, stage_files
 from naef.errors import CliError
 
 if TYPE_CHECKING:
@@ -199,13 +198,8 @@ def write_outputs(out: Path, files: dict[str, str | bytes]) -> None:
         raise CliError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
     if not out.is_dir():
         raise CliError(f"--out {out}: not a folder")
-    stage = Path(tempfile.mkdtemp(prefix=".naef-", dir=out))
+    stage = stage_files(files, beside=out)
     try:
-        for name, content in files.items():
-            if isinstance(content, bytes):
-                (stage / name).write_bytes(content)
-            else:
-                (stage / name).write_text(content, encoding="utf-8")
         for name in files:
             (stage / name).replace(out / name)
             WRITTEN.append(out / name)
