@@ -160,33 +160,10 @@ def print_table(table: Table, to: Console | None = None) -> None:
 
 def load_with_sets(source: str, sets: list[str] | None, option: str = "--set") -> Scenario:
     """Load the scenario ``source`` (a file or a shipped name) and apply the ``--set`` arguments
-    (:meth:`naef.scenario.models.Scenario.with_changes`, validated as a whole). A bad argument (no ``=``, an
-    unknown key, a value of the wrong type or one a rule refuses) raises a ScenarioError naming it."""
-    from naef.scenario import load_scenario
-    from naef.scenario.changes import parse_assignments
-    from naef.scenario.errors import ScenarioError
+    (:func:`naef.scenario.load.load_with_assignments`); a bad argument raises a ScenarioError naming it."""
+    from naef.scenario.load import load_with_assignments
 
-    scenario = load_scenario(source)
-    if not sets:
-        return scenario
-    changes = parse_assignments(sets, option)
-    try:
-        return scenario.with_changes(changes)
-    except ScenarioError as exc:
-        raise ScenarioError(f"{option} {_argument_of(sets, exc.path)}: {exc}", path=exc.path) from None
-
-
-def _argument_of(sets: list[str], path: str | None) -> str:
-    """The ``--set`` argument an error's key path belongs to (the last one whose key is a prefix of the path, or
-    the path of the key), else all of them."""
-    norm = _norm(path or "")
-    found = [a for a in sets if norm and (norm.startswith(_norm(a.partition("=")[0]))
-                                          or _norm(a.partition("=")[0]).startswith(norm))]
-    return found[-1] if found else " ".join(sets)
-
-
-def _norm(key: str) -> str:
-    return key.strip().replace("[", ".").replace("]", "")
+    return load_with_assignments(source, sets, option)
 
 
 def write_outputs(out: Path, files: dict[str, str | bytes]) -> None:

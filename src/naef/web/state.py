@@ -33,7 +33,7 @@ class WebState:
     """The app's state (``app.state.naef``)."""
 
     def __init__(self, config: WebConfig) -> None:
-        from naef.scenario.load import load_scenario, shipped_scenarios
+        from naef.scenario.load import load_with_assignments, shipped_scenarios
 
         self.config = config
         self.started_at = time.time()
@@ -62,9 +62,10 @@ class WebState:
                                                  burst=config.run_burst)
         self._scenarios: dict[str, Scenario] = {}
         self._lock = threading.Lock()
-        # the server's scenario is loaded now, so a bad --scenario fails at start-up with its one-line message
+        # the server's scenario (with its --set changes) is loaded now, so a bad --scenario or --set fails at
+        # start-up with its one-line message
         self.scenario_label = _scenario_label(config.scenario)
-        self._scenarios[self.scenario_label] = load_scenario(config.scenario)
+        self._scenarios[self.scenario_label] = load_with_assignments(config.scenario, config.scenario_sets)
         self.shipped = [n for n in shipped_scenarios() if n != self.scenario_label]
         self.overview: Future[dict[str, Any]] = self.jobs.call(lambda: self._document(self.scenario_label, None))
         if self.ledger is not None:  # fold the log once now, so the first write or proposals page does not wait
