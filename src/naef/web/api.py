@@ -51,6 +51,8 @@ from naef.web.auth import Signer, Writer
 from naef.web.config import ApiError
 from naef.web.deps import State, client_address, web_state
 from naef.web.ledger_view import checkpoint_json, entry_json
+from naef.web.mdf_view import MdfJson
+from naef.web.results import RunDocument
 from naef.web.signing import (
     ALGORITHM,
     HEADER_CONTENT_DIGEST,
@@ -95,22 +97,22 @@ def _paged(request: Request, response: Response, *, total: int, offset: int, lim
 
 
 @router.get("/health", response_model=Health, tags=["server"])
-def health(state: State) -> dict[str, Any]:
+def health(state: State) -> Health:
     """Liveness, version, scenario, whether a ledger is attached and its size."""
     size = state.ledger.ledger.size() if state.ledger is not None else None
-    return {"status": "ok", "naef_version": __version__, "scenario": state.scenario_label,
-            "ledger": state.ledger is not None, "ledger_size": size}
+    return Health(status="ok", naef_version=__version__, scenario=state.scenario_label,
+                  ledger=state.ledger is not None, ledger_size=size)
 
 
 @router.get("/scenarios", response_model=ScenarioList, tags=["runs"])
-def scenarios(state: State) -> dict[str, Any]:
+def scenarios(state: State) -> ScenarioList:
     """The scenarios a run may name (the server's own first; uploads are not accepted)."""
-    return {"server_scenario": state.scenario_label, "runnable": state.scenario_names()}
+    return ScenarioList(server_scenario=state.scenario_label, runnable=state.scenario_names())
 
 
 @router.post("/runs", response_model=RunStatus, status_code=202, tags=["runs"],
              responses={**ERRORS, 403: {"model": ErrorBody, "description": "Cross-site request (Origin)"}})
-def start_run(body: RunRequest, request: Request, state: State, response: Response) -> dict[str, Any]:
+def start_run(body: RunRequest, request: Request, state: State, response: Response) -> RunStatus:
     """Start a Monte Carlo run as a job; follow it at ``/api/runs/{id}``. Rate-limited per client address."""
     try:
         state.run_limiter.take(f"ip:{client_address(request)}", what="runs")
@@ -131,14 +133,14 @@ def list_runs(state: State, request: Request, response: Response, offset: Offset
 
 
 @router.get("/runs/{run_id}", response_model=RunStatus, responses=ERRORS, tags=["runs"])
-def run_status(run_id: Annotated[str, Path(max_length=64)], state: State) -> dict[str, Any]:
+def run_status(run_id: Annotated[str, Path(max_length=64)], state: State) -> RunStatus:
     """A run's state and progress (share of paths done)."""
     return state.jobs.get(run_id).status()
 
 
 @router.get("/runs/{run_id}/result", responses={**ERRORS, 409: {"model": ErrorBody, "description": "Not done"}},
             tags=["runs"])
-def run_result(run_id: Annotated[str, Path(max_length=64)], state: State) -> dict[str, Any]:
+def run_result(run_id: Annotated[str, Path(max_length=64)], state: State) -> RunDocument:
     """A finished run: deterministic summary and Sankey, stress rows, Monte Carlo summary and percentiles."""
     job = state.jobs.get(run_id)
     if job.state != "done" or job.result is None:
@@ -325,18 +327,19 @@ def approval_message(
     state: State,
     proposal_id: Annotated[str, Query(max_length=100)],
     justification: Annotated[str | None, Query(max_length=10_000)] = None,
-) -> dict[str, Any]:
+) -> ApprovalMessage:
     """The exact bytes an approver signs for this proposal and justification (``naef disbursement approval v1``).
 
     Review the proposal first; sign on your own machine (docs/web.md)."""
     j = justification if justification else None
     msg = state.require_ledger().approval_message(proposal_id, j)
-    return {"proposal_id": proposal_id, "justification": j, "message_b64": base64.b64encode(msg).decode("ascii"),
-            "message_sha256": hashlib.sha256(msg).hexdigest()}
+    return ApprovalMessage(proposal_id=proposal_id, justification=j,
+                           message_b64=base64.b64encode(msg).decode("ascii"),
+                           message_sha256=hashlib.sha256(msg).hexdigest())
 
 
 @router.get("/mdf", responses=ERRORS, tags=["mdf"])
-def mdf(state: State) -> dict[str, Any]:
+def mdf(state: State) -> MdfJson:
     """The MDF's projects from the ledger: by sector and by state, status, proposed and disbursed amounts."""
     return state.require_ledger().mdf().as_json()
 
@@ -345,12 +348,12 @@ def mdf(state: State) -> dict[str, Any]:
 
 
 @router.get("/disclosures", response_model=list[DisclosureFormat], tags=["disclosure"])
-def disclosure_formats() -> list[dict[str, Any]]:
+def disclosure_formats() -> list[DisclosureFormat]:
     """The downloads this server offers (IATI, OC4IDS and EITI only when naef.disclosure is installed)."""
     avail = disclosures.available()
     return [
-        {"name": name, "media_type": media, "file_name": fname, "description": what, "available": avail[name],
-         "url": f"/api/disclosures/{name}"}
+        DisclosureFormat(name=name, media_type=media, file_name=fname, description=what, available=avail[name],
+                         url=f"/api/disclosures/{name}")
         for name, (media, fname, what) in disclosures.FORMATS.items()
     ]
 
@@ -379,44 +382,44 @@ def _same(who: Signer, claimed: str, what: str) -> None:
 
 
 @router.post("/proposals", response_model=WriteResult, status_code=201, responses=WRITE_ERRORS, tags=["governance"])
-def post_proposal(body: SignedProposal, who: Writer, state: State) -> dict[str, Any]:
+def post_proposal(body: SignedProposal, who: Writer, state: State) -> WriteResult:
     """Record a proposal signed by its proposer (``proposal_message``), in a request signed by the same
     stakeholder. A benchmark flag is recorded with it when the unit cost is out of range."""
     _same(who, body.proposal.proposer, "proposal.proposer")
     indexes = state.require_ledger().propose(body)
-    return {"indexes": indexes, "signer": who.name}
+    return WriteResult(indexes=indexes, signer=who.name)
 
 
 @router.post("/approvals", response_model=WriteResult, status_code=201, responses=WRITE_ERRORS, tags=["governance"])
-def post_approval(body: Approval, who: Writer, state: State) -> dict[str, Any]:
+def post_approval(body: Approval, who: Writer, state: State) -> WriteResult:
     """Record an approval (an Ed25519 signature over ``approval_message``), in a request signed by the approver.
     A refused approval is recorded too and answered 409 with the refusal's index."""
     _same(who, body.signer, "signer")
-    return {"indexes": [state.require_ledger().approve(body)], "signer": who.name}
+    return WriteResult(indexes=[state.require_ledger().approve(body)], signer=who.name)
 
 
 @router.post("/executions", response_model=WriteResult, status_code=201, responses=WRITE_ERRORS,
              tags=["governance"])
-def post_execution(body: ExecuteRequest, who: Writer, state: State) -> dict[str, Any]:
+def post_execution(body: ExecuteRequest, who: Writer, state: State) -> WriteResult:
     """Execute a disbursement whose approvals meet the quorum; the request must be signed by a stakeholder with
     an approving role. A refusal (e.g. quorum not met) is recorded and answered 409."""
     if who.role == "observer":
         raise ApiError(403, "forbidden", f"{who.name}: observers do not execute disbursements")
-    return {"indexes": [state.require_ledger().execute(body.proposal_id)], "signer": who.name}
+    return WriteResult(indexes=[state.require_ledger().execute(body.proposal_id)], signer=who.name)
 
 
 @router.get("/signing", response_model=SigningScheme, tags=["governance"])
-def signing_scheme(state: State) -> dict[str, Any]:
+def signing_scheme(state: State) -> SigningScheme:
     """How to sign a write request (docs/web.md): RFC 9421 with Ed25519, what must be covered, the clock."""
-    return {
-        "scheme": SCHEME,
-        "origin": state.ledger.origin if state.ledger is not None else None,
-        "algorithm": ALGORITHM,
-        "headers": [HEADER_CONTENT_DIGEST, HEADER_SIGNATURE_INPUT, HEADER_SIGNATURE],
-        "covered_components": list(REQUIRED_COMPONENTS),
-        "parameters": ["keyid", "created", "expires", "nonce", "tag"],
-        "max_skew_s": state.replay.max_skew_s,
-        "server_time": int(time.time()),
-        "not_before": state.replay.started_at,
-        "docs": "docs/web.md#signed-requests",
-    }
+    return SigningScheme(
+        scheme=SCHEME,
+        origin=state.ledger.origin if state.ledger is not None else None,
+        algorithm=ALGORITHM,
+        headers=[HEADER_CONTENT_DIGEST, HEADER_SIGNATURE_INPUT, HEADER_SIGNATURE],
+        covered_components=list(REQUIRED_COMPONENTS),
+        parameters=["keyid", "created", "expires", "nonce", "tag"],
+        max_skew_s=state.replay.max_skew_s,
+        server_time=int(time.time()),
+        not_before=state.replay.started_at,
+        docs="docs/web.md#signed-requests",
+    )
