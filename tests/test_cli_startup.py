@@ -60,6 +60,11 @@ def _probe(*argv: str, cwd: Path) -> dict[str, object]:
     ("ledger", "verify", "sqlite:///missing.db"),
     ("keys", "--help"),
     ("keys", "new", "--help"),
+    # a command's own help loads its module only; these load no numerics either (sensitivity's help names the
+    # factors of naef.analysis.factors and its defaults live in naef.studies.sensitivity, which load NumPy and
+    # pandas; portfolio's module is being reworked)
+    *((name, "--help") for name in ("calibrate", "size", "stress", "runs", "compare", "disclose", "verify-bundle",
+                                    "serve")),
 ], ids=lambda a: " ".join(a) or "import")
 def test_starting_the_cli_loads_no_numerics(argv: tuple[str, ...], tmp_path: Path) -> None:
     result = _probe(*argv, cwd=tmp_path)
