@@ -159,3 +159,10 @@ def test_ctrl_c_while_a_command_loads_is_one_line_and_130(monkeypatch: pytest.Mo
     assert exc.value.code == 128 + signal.SIGINT
     assert err == "interrupted: nothing written\n"
     assert out == ""
+
+
+def test_a_mistyped_command_is_answered_with_the_close_ones() -> None:
+    """Typer's "Did you mean …?" sees the lazy commands too (exit code 2, as any usage error)."""
+    res = CliRunner().invoke(naef.cli.app, ["sizee"], env={"COLUMNS": "200"}, terminal_width=200)
+    assert res.exit_code == 2
+    assert "No such command 'sizee'. Did you mean 'size', 'serve'?" in res.output

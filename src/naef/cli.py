@@ -154,15 +154,13 @@ class _LazyCommand(TyperCommand):
 
 
 class _NaefGroup(TyperGroup):
-    """``naef``'s group: the commands defined here, then :data:`LAZY_COMMANDS`, each loaded when it is used."""
+    """``naef``'s group: the commands defined here, then a stand-in for each of :data:`LAZY_COMMANDS` (listed,
+    suggested for a typo, loaded when used)."""
 
-    def list_commands(self, ctx: _click.Context) -> list[str]:
-        return [*super().list_commands(ctx), *(n for n in LAZY_COMMANDS if n not in self.commands)]
-
-    def get_command(self, ctx: _click.Context, cmd_name: str) -> _click.Command | None:
-        if cmd_name in self.commands or cmd_name not in LAZY_COMMANDS:
-            return super().get_command(ctx, cmd_name)
-        return _LOADED.get(cmd_name) or _LazyCommand(cmd_name)
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for name in LAZY_COMMANDS:
+            self.commands.setdefault(name, _LazyCommand(name))
 
 
 
