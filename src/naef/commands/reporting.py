@@ -6,12 +6,14 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from naef.commands.common import PdfOption
-from naef.mdf.explain import BindingConstraint
-from naef.scenario.models import Scenario
-from naef.studies.portfolio import PortfolioStudy
+
+if TYPE_CHECKING:  # types only: the commands that import this module keep their --help light
+    from naef.mdf.explain import BindingConstraint
+    from naef.scenario.models import Scenario
+    from naef.studies.portfolio import PortfolioStudy
 
 __all__ = ["PdfOption", "add_deterministic_report", "add_report", "confirmed_prices", "portfolio_section"]
 

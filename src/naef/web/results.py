@@ -154,7 +154,9 @@ def sankey(summary: Mapping[str, Any], cashflows: pd.DataFrame) -> SankeyDocumen
         "node_colours": [n.colour for n in flows.nodes],
         "links": [{"source": index[x.source], "target": index[x.target], "value_usd": x.amount_usd,
                    "label": flows.label(x), "basis": x.basis} for x in flows.links],
-        "figure": sankey_chart(flows),
+        # report.figures.Figure is a typing.TypedDict, which pydantic does not read on Python 3.11: the API
+        # documents the figure as an object
+        "figure": dict(sankey_chart(flows)),
         "unit": "USD (nominal, whole horizon)",
         "revenue_usd": float(tot["revenue_usd"]),
         "to_mdf_usd": float(tot["to_mdf_usd"]),
