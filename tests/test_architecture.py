@@ -42,7 +42,7 @@ LAYERS: dict[str, int] = {
     "studies": 5,
     "report": 6, "disclosure": 6, "demo": 6,
     "commands": 7, "web": 7,
-    "cli": 8,
+    "cli": 8, "__main__": 8,
 }
 #: who may import the ledger (besides the ledger itself): scenario only its governance rules
 LEDGER_USERS = {"report", "disclosure", "demo", "commands", "web", "cli"}

@@ -10,12 +10,16 @@ from types import FrameType
 from typing import Annotated, Any
 
 import typer
+import typer.main
 from rich.table import Table
+from typer import _click  # Typer (0.29+) carries its own Click: its commands and contexts are these classes
+from typer.core import TyperCommand, TyperGroup
 
 from naef import __version__
 from naef.commands.common import (
     ChunkSizeOption,
     OptionalPathsOption,
+    PdfOption,
     SchedulerOption,
     SeedOption,
     SetOption,
@@ -28,10 +32,138 @@ from naef.commands.common import (
 )
 from naef.commands.common import num as _num
 from naef.commands.common import usd_bn as _usd_bn
-from naef.commands.reporting import PdfOption, add_report
 from naef.errors import CliError, NaefError
 from naef.report.format import pct, rate, times
 from naef.studies.settings import DEFAULT_CHUNK_SIZE, DEFAULT_SEED, EngineName
+
+#: The commands and groups of ``naef`` after run, validate and scenarios, in the order ``naef --help`` lists them,
+#: each with its summary (the first paragraph of its help; tests/test_cli_startup.py checks that they agree). Each
+#: is imported only when it runs or its own help is shown (:func:`load_command`), so starting the CLI and
+#: ``naef --help`` load no NumPy, SciPy, pandas or Numba.
+LAZY_COMMANDS: dict[str, str] = {
+    "calibrate": "Fit a log-price model to a Date,Price CSV of crude prices (US$/bbl) by maximum likelihood.",
+    "size": "Find the largest size whose implied rating is at least --target-rating.",
+    "stress": (
+        "Replay historical oil-price episodes and your own price decks through the scenario's deterministic "
+        "chain and report, for each path and the base case (the scenario's deck), shortfalls and defaults by "
+        "tranche and the Mexican Development Fund's inflows and loss against the base case."
+    ),
+    "sensitivity": (
+        "Sensitivity of the most senior class's expected loss and of the MDF's inflows (mean PV, P50 "
+        "nominal) to named scenario inputs."
+    ),
+    "portfolio": (
+        "Choose the Mexican Development Fund's portfolio: appraise a project pipeline (ENPV at the social "
+        "discount rate with reference-class cost overruns and benefit shortfalls), select projects and "
+        "start years with a MILP (HiGHS) under the budget, sector floors, a minimum share for "
+        "migrant-sending states and the pipeline's requires/excludes links, then run the portfolio along "
+        "the Monte Carlo paths of MDF inflows."
+    ),
+    "runs": (
+        "List the runs naef wrote under FOLDER: when, what kind, which scenario (and its --set changes), seed, "
+        "paths\nand the folder."
+    ),
+    "compare": (
+        "Compare two or more designs side by side. Each argument is a scenario file, a shipped scenario's "
+        "name, or the folder of an earlier `naef run` (read back, not re-run; out/<scenario>/latest works)."
+    ),
+    "disclose": "Export the ledger in a disclosure format, as a bundle verifiable offline.",
+    "verify-bundle": "Verify a disclosure bundle offline, without the database.",
+    "serve": "Serve the JSON API (OpenAPI at /api/openapi.json) and the transparency portal.",
+    "ledger": "The control system's tamper-evident ledger.",
+    "keys": "Ed25519 keys (C2SP signed-note key strings).",
+}
+
+
+def _typer_app(name: str) -> typer.Typer:
+    """A Typer app holding the command ``name`` of :data:`LAZY_COMMANDS` (or, for a group, the group's app).
+    Plain import statements, so that the import graph (tests/test_architecture.py) sees every command."""
+    holder = typer.Typer()
+    match name:
+        case "calibrate":
+            from naef.commands.calibrate import register as register_calibrate
+            register_calibrate(holder)
+        case "size":
+            from naef.commands.size import register as register_size
+            register_size(holder)
+        case "stress":
+            from naef.commands.stress import register as register_stress
+            register_stress(holder)
+        case "sensitivity":
+            from naef.commands.sensitivity import register as register_sensitivity
+            register_sensitivity(holder)
+        case "portfolio":
+            from naef.commands.portfolio import register as register_portfolio
+            register_portfolio(holder)
+        case "runs":
+            from naef.commands.runs import register as register_runs
+            register_runs(holder)
+        case "compare":
+            from naef.commands.compare import register as register_compare
+            register_compare(holder)
+        case "disclose" | "verify-bundle":
+            from naef.commands.disclose import register as register_disclose
+            register_disclose(holder)
+        case "serve":
+            from naef.commands.serve import register as register_serve
+            register_serve(holder)
+        case "ledger":
+            from naef.commands.ledger import ledger_app
+            from naef.commands.ledger_ops import register as register_ledger_ops
+
+            register_ledger_ops(ledger_app)
+            return ledger_app
+        case "keys":
+            from naef.commands.keys import keys_app
+
+            return keys_app
+        case _:
+            raise KeyError(name)
+    return holder
+
+
+def load_command(name: str) -> _click.Command:
+    """The real click command (or group) ``name`` of :data:`LAZY_COMMANDS`, its module imported (once per
+    process)."""
+    if name not in _LOADED:
+        group = typer.main.get_group(_typer_app(name))
+        command: _click.Command
+        if name in ("ledger", "keys"):
+            command = group
+            command.help = LAZY_COMMANDS[name]
+        else:
+            command = group.commands[name]
+        command.name = name
+        _LOADED[name] = command
+    return _LOADED[name]
+
+
+_LOADED: dict[str, _click.Command] = {}
+
+
+class _LazyCommand(TyperCommand):
+    """Stands for a command of :data:`LAZY_COMMANDS` in ``naef``'s listing (its name and summary); parsing its
+    arguments (running it, or ``--help``) loads the real command and hands over to it."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, help=LAZY_COMMANDS[name], add_help_option=False)
+
+    def make_context(self, info_name: str | None, args: list[str], parent: _click.Context | None = None,
+                     **extra: Any) -> _click.Context:
+        return load_command(self.name or "").make_context(info_name, args, parent=parent, **extra)
+
+
+class _NaefGroup(TyperGroup):
+    """``naef``'s group: the commands defined here, then a stand-in for each of :data:`LAZY_COMMANDS` (listed,
+    suggested for a typo, loaded when used)."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for name in LAZY_COMMANDS:
+            self.commands.setdefault(name, _LazyCommand(name))
+
+
+
 
 app = typer.Typer(
     name="naef",
@@ -39,6 +171,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_NaefGroup,
 )
 
 
@@ -143,6 +276,7 @@ def run(
     breakeven price, hedge effect) and percentiles.csv (P5-P95 by period). Both also write report.html (one
     self-contained page, opens offline) and results.xlsx; --pdf adds report.pdf.
     """
+    from naef.commands.reporting import add_report
     from naef.commands.run_folder import RunFolder
     from naef.scenario.changes import changes_of
     from naef.studies.run import run as run_study
@@ -216,42 +350,6 @@ def scenarios(
     sys.stdout.write(resources.files("naef.scenario").joinpath("scenarios", f"{name}.toml").read_text("utf-8"))
 
 
-def _mount_ledger() -> None:
-    from naef.commands.keys import keys_app
-    from naef.commands.ledger import ledger_app
-    from naef.commands.ledger_ops import register
-
-    register(ledger_app)
-    app.add_typer(ledger_app, name="ledger", help="The control system's tamper-evident ledger.")
-    app.add_typer(keys_app, name="keys", help="Ed25519 keys (C2SP signed-note key strings).")
-
-
-_mount_ledger()
-
-
-def _mount_commands() -> None:
-    from naef.commands.calibrate import register as register_calibrate
-    from naef.commands.compare import register as register_compare
-    from naef.commands.disclose import register as register_disclose
-    from naef.commands.portfolio import register as register_portfolio
-    from naef.commands.runs import register as register_runs
-    from naef.commands.sensitivity import register as register_sensitivity
-    from naef.commands.serve import register as register_serve
-    from naef.commands.size import register as register_size
-    from naef.commands.stress import register as register_stress
-
-    register_calibrate(app)
-    register_size(app)
-    register_stress(app)
-    register_sensitivity(app)
-    register_portfolio(app)
-    register_runs(app)
-    register_compare(app)
-    register_disclose(app)
-    register_serve(app)
-
-
-_mount_commands()
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

@@ -22,10 +22,11 @@ from naef.analysis.factors import (
 )
 from naef.errors import NaefError
 from naef.scenario import load_scenario
+from naef.scenario.differentials import FixedDifferential, OUDifferential
 from naef.scenario.fiscal import duty_rates
 from naef.scenario.history import log_prices, read_monthly_prices
 from naef.scenario.models import Scenario
-from naef.scenario.price_models import GBM, FixedDifferential, MeanRevertingOU, OUDifferential, SchwartzSmith
+from naef.scenario.price_models import GBM, MeanRevertingOU, SchwartzSmith
 from tests import data_paths
 
 BRENT = data_paths.BRENT_MONTHLY

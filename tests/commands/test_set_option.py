@@ -76,13 +76,14 @@ def _run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *a
 def test_every_scenario_command_declares_set() -> None:
     group = get_command(naef.cli.app)
     assert hasattr(group, "commands")
+    commands = {**group.commands, **{name: naef.cli.load_command(name) for name in naef.cli.LAZY_COMMANDS}}
     # serve's --scenario is the portal's scenario for the runs it starts, not a run of this command
-    takes_scenario = [name for name, cmd in group.commands.items()
+    takes_scenario = [name for name, cmd in commands.items()
                       if name != "serve" and any(p.name == "scenario" for p in cmd.params)]
     assert {"run", "validate", "size", "stress", "sensitivity", "portfolio"} <= set(takes_scenario)
     takes_scenario.append("compare")  # its arguments are scenarios or run folders
     for name in takes_scenario:
-        opts = [o for p in group.commands[name].params for o in getattr(p, "opts", [])]
+        opts = [o for p in commands[name].params for o in getattr(p, "opts", [])]
         assert "--set" in opts, name
 
 

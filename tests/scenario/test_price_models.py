@@ -20,18 +20,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from naef.scenario.bootstrap import HistoricalReturns
+from naef.scenario.differentials import (
+    FixedDifferential,
+    OUDifferential,
+    parse_differential_model,
+    simulate_differential,
+)
 from naef.scenario.price_models import (
     GBM,
     BlockBootstrap,
-    FixedDifferential,
-    HistoricalReturns,
     MeanRevertingOU,
-    OUDifferential,
     PriceModelError,
     SchwartzSmith,
-    parse_differential_model,
     parse_price_model,
-    simulate_differential,
 )
 
 N_PATHS = 40_000

@@ -102,3 +102,60 @@ def test_bad_workers_or_cache_are_refused(option: str, value: str) -> None:
     assert isinstance(result.exception, CliError)
     assert option in str(result.exception)
     assert "\n" not in str(result.exception)
+
+
+def test_set_changes_the_servers_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``naef serve --set KEY=VALUE`` changes the scenario the portal and its runs use, as every command's --set."""
+    calls: list[dict[str, object]] = []
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
+    result = CliRunner().invoke(_app(), ["serve", "--set", "tranches[0].coupon_rate=0.0725"])
+    assert result.exit_code == 0, result.output
+    state = calls[0]["app"].state.naef  # type: ignore[attr-defined]
+    try:
+        assert state.config.scenario_sets == ("tranches[0].coupon_rate=0.0725",)
+        scenario = state.scenario(state.scenario_label)
+        assert scenario.tranches[0].coupon_rate == 0.0725
+        from naef.scenario.changes import changes_of
+
+        assert changes_of(scenario) == {"tranches[0].coupon_rate": 0.0725}
+    finally:
+        state.close()
+
+
+def test_a_bad_set_stops_serve_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    from naef.scenario import ScenarioError
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: pytest.fail("started with a bad --set"))
+    result = CliRunner().invoke(_app(), ["serve", "--set", "tranches[0].coupon_rate=high"])
+    assert isinstance(result.exception, ScenarioError)
+    message = str(result.exception)
+    assert message.startswith("--set tranches[0].coupon_rate=high: ")
+    assert "\n" not in message
+
+
+def test_workers_carry_the_set_to_every_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import os
+
+    import uvicorn
+
+    from naef.web.app import CONFIG_ENV, create_app_from_environment
+
+    configs: list[str] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: configs.append(os.environ[CONFIG_ENV]))
+    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    result = CliRunner().invoke(_app(), ["serve", "--workers", "2", "--set", "scenario.discount_rate=0.12"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(configs[0])["scenario_sets"] == ["scenario.discount_rate=0.12"]
+    monkeypatch.setenv(CONFIG_ENV, json.dumps({**json.loads(configs[0]), "shared_dir": None}))
+    app = create_app_from_environment()
+    state = app.state.naef
+    try:
+        assert state.config.scenario_sets == ("scenario.discount_rate=0.12",)
+        assert state.scenario(state.scenario_label).scenario.discount_rate == 0.12
+    finally:
+        state.close()

@@ -64,7 +64,7 @@ def test_a_run_started_in_one_process_is_answered_by_another(tmp_path: Path) -> 
         time.sleep(0.05)
     seen = other.get(job.id)
     assert seen.result == {"answer": 42}
-    assert seen.status()["progress"] == 1.0
+    assert seen.status().progress == 1.0
     assert [j.id for j in other.jobs()] == [job.id]
     latest = other.latest_done()
     assert latest is not None

@@ -20,17 +20,19 @@ import json
 import math
 from collections.abc import Mapping
 from statistics import NormalDist
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from naef.analysis.calibrate import SAMPLINGS, CalibrationResult, calibrate_csv
 from naef.commands.common import print_table
 from naef.errors import CliError
 from naef.resources import resolve_history
+
+if TYPE_CHECKING:
+    from naef.analysis.calibrate import CalibrationResult
 
 __all__ = [
     "ESTIMATE_KEYS",
@@ -184,6 +186,8 @@ def calibrate_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (keys above).")] = False,
 ) -> None:
     """Fit ``model`` to the history; print a table or JSON. Errors are NaefError subclasses (exit 2 in main)."""
+    from naef.analysis.calibrate import SAMPLINGS, calibrate_csv
+
     if sampling not in SAMPLINGS:
         raise CalibrateOptionError(f"--sampling: unknown sampling {sampling!r} (choose daily, month-end or average)")
     chosen = next(x for x in SAMPLINGS if x == sampling)

@@ -4,7 +4,6 @@ the progress bar."""
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from naef.commands.kept import WRITTEN
+from naef.commands.kept import WRITTEN, stage_files
 from naef.errors import CliError
 
 if TYPE_CHECKING:
@@ -36,6 +35,7 @@ __all__ = [
     "ChunkSizeOption",
     "OptionalPathsOption",
     "PathsOption",
+    "PdfOption",
     "ProgressHandle",
     "SchedulerOption",
     "SeedOption",
@@ -88,6 +88,11 @@ SetOption = Annotated[
         "Change one input of the scenario (repeatable): a key path and a TOML value, e.g. --set "
         "tranches[0].coupon_rate=0.07 --set price.stochastic.sigma=0.45 --set 'fields[Zama].capex_usd=[1e9,2e9]'. "
         "Recorded in the summary, the report and run.json; the content hash is the changed scenario's.")),
+]
+
+#: ``--pdf``: also print the report to PDF with headless Chromium
+PdfOption = Annotated[
+    bool, typer.Option("--pdf", help="Also write report.pdf (needs Chromium: Debian's chromium package).")
 ]
 
 console = Console()
@@ -155,33 +160,10 @@ def print_table(table: Table, to: Console | None = None) -> None:
 
 def load_with_sets(source: str, sets: list[str] | None, option: str = "--set") -> Scenario:
     """Load the scenario ``source`` (a file or a shipped name) and apply the ``--set`` arguments
-    (:meth:`naef.scenario.models.Scenario.with_changes`, validated as a whole). A bad argument (no ``=``, an
-    unknown key, a value of the wrong type or one a rule refuses) raises a ScenarioError naming it."""
-    from naef.scenario import load_scenario
-    from naef.scenario.changes import parse_assignments
-    from naef.scenario.errors import ScenarioError
+    (:func:`naef.scenario.load.load_with_assignments`); a bad argument raises a ScenarioError naming it."""
+    from naef.scenario.load import load_with_assignments
 
-    scenario = load_scenario(source)
-    if not sets:
-        return scenario
-    changes = parse_assignments(sets, option)
-    try:
-        return scenario.with_changes(changes)
-    except ScenarioError as exc:
-        raise ScenarioError(f"{option} {_argument_of(sets, exc.path)}: {exc}", path=exc.path) from None
-
-
-def _argument_of(sets: list[str], path: str | None) -> str:
-    """The ``--set`` argument an error's key path belongs to (the last one whose key is a prefix of the path, or
-    the path of the key), else all of them."""
-    norm = _norm(path or "")
-    found = [a for a in sets if norm and (norm.startswith(_norm(a.partition("=")[0]))
-                                          or _norm(a.partition("=")[0]).startswith(norm))]
-    return found[-1] if found else " ".join(sets)
-
-
-def _norm(key: str) -> str:
-    return key.strip().replace("[", ".").replace("]", "")
+    return load_with_assignments(source, sets, option)
 
 
 def write_outputs(out: Path, files: dict[str, str | bytes]) -> None:
@@ -193,13 +175,8 @@ def write_outputs(out: Path, files: dict[str, str | bytes]) -> None:
         raise CliError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
     if not out.is_dir():
         raise CliError(f"--out {out}: not a folder")
-    stage = Path(tempfile.mkdtemp(prefix=".naef-", dir=out))
+    stage = stage_files(files, beside=out)
     try:
-        for name, content in files.items():
-            if isinstance(content, bytes):
-                (stage / name).write_bytes(content)
-            else:
-                (stage / name).write_text(content, encoding="utf-8")
         for name in files:
             (stage / name).replace(out / name)
             WRITTEN.append(out / name)

@@ -6,20 +6,16 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
+from naef.commands.common import PdfOption
 
-from naef.mdf.explain import BindingConstraint
-from naef.scenario.models import Scenario
-from naef.studies.portfolio import PortfolioStudy
+if TYPE_CHECKING:  # types only: the commands that import this module keep their --help light
+    from naef.mdf.explain import BindingConstraint
+    from naef.scenario.models import Scenario
+    from naef.studies.portfolio import PortfolioStudy
 
 __all__ = ["PdfOption", "add_deterministic_report", "add_report", "confirmed_prices", "portfolio_section"]
-
-#: ``--pdf``: also print the report to PDF with headless Chromium
-PdfOption = Annotated[
-    bool, typer.Option("--pdf", help="Also write report.pdf (needs Chromium: Debian's chromium package).")
-]
 
 
 def add_report(files: dict[str, str | bytes], *, scenario: Scenario, pdf: bool, **documents: Any) -> None:

@@ -17,13 +17,12 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from naef.commands.kept import WRITTEN
+from naef.commands.kept import WRITTEN, stage_files
 from naef.errors import CliError
 from naef.studies.runs import KINDS, RUN_FILE, RunFolderError, read_run, run_document
 
@@ -128,13 +127,8 @@ class RunFolder:
         except OSError as exc:
             raise CliError(f"{self.option} {folder}: cannot create the folder ({exc.strerror})") from None
         stage_parent = folder if self.out is not None else folder.parent
-        stage = Path(tempfile.mkdtemp(prefix=".naef-", dir=stage_parent))
+        stage = stage_files(files, beside=stage_parent)
         try:
-            for name, content in files.items():
-                if isinstance(content, bytes):
-                    (stage / name).write_bytes(content)
-                else:
-                    (stage / name).write_text(content, encoding="utf-8")
             doc = run_document(
                 kind=self.kind, command_line=command_line(), version=__version__, scenarios=scenarios, seed=seed,
                 paths=paths, sets=sets, changes=changes or {}, started=self.started,

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from naef.commands.common import SetOption
 from naef.errors import CliError
 
 __all__ = ["register", "serve"]
@@ -46,6 +47,7 @@ def serve(
         int, typer.Option("--node-cache", help="Ledger tree nodes each process keeps in memory for proofs (about "
                           "200 bytes each; 0: none).")
     ] = 262_144,
+    sets: SetOption = None,
 ) -> None:
     """Serve the JSON API (OpenAPI at /api/openapi.json) and the transparency portal.
 
@@ -80,15 +82,15 @@ def serve(
     from naef.web import WebConfig, create_app
 
     if workers == 1:
-        app = create_app(WebConfig(ledger_url=ledger, scenario=scenario, public_url=public_url,
-                                   node_cache_nodes=node_cache))
+        app = create_app(WebConfig(ledger_url=ledger, scenario=scenario, scenario_sets=tuple(sets or ()),
+                                   public_url=public_url, node_cache_nodes=node_cache))
         uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
         return
-    _serve_workers(workers, ledger=ledger, scenario=scenario, host=host, port=port, public_url=public_url,
-                   node_cache=node_cache)
+    _serve_workers(workers, ledger=ledger, scenario=scenario, sets=tuple(sets or ()), host=host, port=port,
+                   public_url=public_url, node_cache=node_cache)
 
 
-def _serve_workers(workers: int, *, ledger: str | None, scenario: str, host: str, port: int,
+def _serve_workers(workers: int, *, ledger: str | None, scenario: str, sets: tuple[str, ...], host: str, port: int,
                    public_url: str | None, node_cache: int) -> None:
     """``workers`` uvicorn processes, each with its own app over the same ledger, sharing a private directory
     (:mod:`naef.web.shared`) that lives as long as the server."""
@@ -101,16 +103,16 @@ def _serve_workers(workers: int, *, ledger: str | None, scenario: str, host: str
     import uvicorn
 
     from naef.ledger import Ledger
-    from naef.scenario.load import load_scenario
+    from naef.scenario.load import load_with_assignments
     from naef.web import WebConfig
     from naef.web.app import CONFIG_ENV
 
     if ledger is not None and "://" not in ledger:
         ledger = str(Path(ledger).resolve())
     with tempfile.TemporaryDirectory(prefix="naef-serve-") as shared:
-        config = WebConfig(ledger_url=ledger, scenario=scenario, public_url=public_url, node_cache_nodes=node_cache,
-                           shared_dir=shared, started_at=time.time())
-        load_scenario(scenario)  # fail here, with one line, on a bad scenario or ledger
+        config = WebConfig(ledger_url=ledger, scenario=scenario, scenario_sets=sets, public_url=public_url,
+                           node_cache_nodes=node_cache, shared_dir=shared, started_at=time.time())
+        load_with_assignments(scenario, sets)  # fail here, with one line, on a bad scenario, --set or ledger
         if ledger is not None:
             Ledger.open(ledger).close()
         os.environ[CONFIG_ENV] = json.dumps(dataclasses.asdict(config))

@@ -25,7 +25,6 @@ from naef.commands.common import (
 )
 from naef.commands.reporting import PdfOption, add_deterministic_report
 from naef.commands.run_folder import RunFolder
-from naef.studies.common import json_text
 from naef.studies.settings import DEFAULT_CHUNK_SIZE, DEFAULT_PATHS, DEFAULT_SEED, RunSettings
 
 __all__ = ["register"]
@@ -80,6 +79,8 @@ def register(app: typer.Typer) -> None:
             add_deterministic_report(files, scenario=sc, pdf=pdf, sizing=study.summary)
             write_sets(folder, files, sc, sets, seed=seed, paths=paths)
         if as_json:
+            from naef.studies.common import json_text
+
             typer.echo(json_text(study.summary), nl=False)
             return
         what = f"tranche {tranche}" if tranche else "the programme (all tranches pro rata)"

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from naef.analysis.stress import StressDocument
 from naef.commands.common import (
     SchedulerOption,
     SetOption,
@@ -32,6 +31,9 @@ from naef.commands.reporting import PdfOption, add_deterministic_report
 from naef.commands.run_folder import RunFolder
 from naef.report.format import pct, rate, usd_per_bbl
 from naef.studies.settings import RunSettings
+
+if TYPE_CHECKING:  # the type only: naef stress --help stays light
+    from naef.analysis.stress import StressDocument
 
 __all__ = ["HELP", "print_stress", "register", "stress_command"]
 

@@ -7,18 +7,10 @@ It lives outside :mod:`naef.ledger` because its default figures come from the si
 
 from __future__ import annotations
 
+from naef.demo.bods import demo_bods_statements, payee_statement
 from naef.demo.figures import DemoFigures, Issuance, Payment, Quarter, baseline_figures, illustrative_figures
-from naef.demo.ledger import (
-    DEMO_LOG_KEY_NAME,
-    DEMO_SEED,
-    DEMO_STAKEHOLDERS,
-    DemoReport,
-    demo_bods_statements,
-    demo_governance,
-    demo_key,
-    payee_statement,
-    run_demo,
-)
+from naef.demo.keys import DEMO_LOG_KEY_NAME, DEMO_SEED, DEMO_STAKEHOLDERS, demo_governance, demo_key
+from naef.demo.ledger import DemoReport, run_demo
 
 __all__ = [
     "DEMO_LOG_KEY_NAME",

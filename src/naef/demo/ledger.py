@@ -26,11 +26,9 @@ numbers that need no engine; any sequence of quarters can be passed.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shlex
 import tempfile
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -38,7 +36,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from naef.demo.bods import demo_bods_statements
 from naef.demo.figures import DemoFigures, Quarter, baseline_figures, usd
+from naef.demo.keys import (
+    DEMO_LOG_KEY_NAME,
+    REGISTRAR,
+    WITNESSES,
+    demo_governance,
+    demo_key,
+    demo_public_keys,
+)
 from naef.ledger.approvals import (
     ApprovalRefusedError,
     DisbursementProposal,
@@ -58,180 +65,17 @@ from naef.ledger.approvals import (
 )
 from naef.ledger.benchmarking import UnitCostClaim
 from naef.ledger.errors import LedgerError
-from naef.ledger.governance import Governance, Role
 from naef.ledger.interests import InterestDeclaration
-from naef.ledger.keys import SIG_COSIGNATURE_V1, SignerKey
+from naef.ledger.keys import SIG_COSIGNATURE_V1
 from naef.ledger.log import Ledger
 from naef.ledger.staging import build_atomically, default_file_mode
 from naef.ledger.store import normalize_url
 
-__all__ = [
-    "DEMO_LOG_KEY_NAME",
-    "DEMO_SEED",
-    "DEMO_STAKEHOLDERS",
-    "DemoReport",
-    "demo_bods_statements",
-    "demo_governance",
-    "demo_key",
-    "payee_statement",
-    "run_demo",
-]
+__all__ = ["DEMO_PEMEX_ID", "DemoReport", "run_demo"]
 
-DEMO_SEED = b"naef demo keys v1 - public seed, NOT SECRET"
-"""Seed of the demo keys: key(name) = Ed25519 seed SHA-256(DEMO_SEED || 0x0A || name). Public on purpose."""
-
-DEMO_LOG_KEY_NAME = "demo.naef.example/log"
-DEMO_STAKEHOLDERS: tuple[tuple[str, Role], ...] = (
-    ("mx-board-1", "mexican_board"),
-    ("mx-board-2", "mexican_board"),
-    ("na-board-1", "north_american_board"),
-    ("na-board-2", "north_american_board"),
-    ("controller", "independent_controller"),
-    ("observer-1", "observer"),
-)
-_WITNESSES = ("controller", "observer-1")
-_REGISTRAR = "controller"  # signs the BODS imports and the MDF's receipts (independent-controller role)
 DEMO_PEMEX_ID = "XE-EXAMPLE-PEMEX"
 """The payer's organisation identifier on the demo's collections (illustrative: ``XE-EXAMPLE`` is org-id.guide's
 prefix for examples; a real ledger records PEMEX's registered identifier, e.g. ``MX-RFC-…``)."""
-_BODS_NAMESPACE = uuid.UUID("6f1c3c8e-0d4e-4c59-9f4e-2f3b8c1d7a10")
-
-
-def demo_key(name: str) -> SignerKey:
-    """The deterministic demo key of ``name`` (public seed: for demonstrations only)."""
-    return SignerKey(name, hashlib.sha256(DEMO_SEED + b"\n" + name.encode("utf-8")).digest())
-
-
-def demo_governance() -> Governance:
-    """The demo stakeholders with their demo keys and the default quorum (1 MX + 1 NA + controller)."""
-    return Governance.model_validate(
-        {
-            "stakeholders": [
-                {"name": name, "role": role, "public_key": demo_key(name).verifier().encode()}
-                for name, role in DEMO_STAKEHOLDERS
-            ]
-        }
-    )
-
-
-
-# ----------------------------------------------------------------------------------------------- BODS
-
-
-def _sid(label: str) -> str:
-    return str(uuid.uuid5(_BODS_NAMESPACE, label))
-
-
-def _identifier(record_id: str) -> dict[str, str]:
-    """A BODS identifier of a FICTIONAL company: org-id.guide's example prefix ``XE-EXAMPLE`` (a real one would be
-    e.g. ``MX-RFC`` with the company's tax register number); IATI publishes ``XE-EXAMPLE-<id>`` as its ``@ref``."""
-    return {"id": record_id.upper(), "scheme": "XE-EXAMPLE", "schemeName": "Example identifier (fictional company)"}
-
-
-def payee_statement(record_id: str, name: str, *, on: date) -> dict[str, Any]:
-    """A BODS 0.4 entity statement for a FICTIONAL payee (a payee must be a BODS record in the ledger)."""
-    (statement,) = [s for s in _statements(on, record_id, [(record_id, name)]) if s["recordId"] == record_id]
-    return statement
-
-
-def _statements(on: date, subject: str, entities: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    publication = {"publicationDate": on.isoformat(), "bodsVersion": "0.4", "publisher": {"name": "naef demo"}}
-    return [
-        {
-            "statementId": _sid(record_id),
-            "declarationSubject": subject,
-            "statementDate": on.isoformat(),
-            "publicationDetails": publication,
-            "recordId": record_id,
-            "recordStatus": "new",
-            "recordType": "entity",
-            "recordDetails": {
-                "isComponent": False,
-                "entityType": {"type": "registeredEntity"},
-                "name": name,
-                "identifiers": [_identifier(record_id)],
-            },
-        }
-        for record_id, name in entities
-    ]
-
-
-def demo_bods_statements(*, on: date) -> list[dict[str, Any]]:
-    """BODS 0.4 statements for FICTIONAL companies: Ana Ejemplo owns 70 % of Grupo Ejemplo Holding, which owns
-    100 % of Constructora Ejemplo (the payee of one demo disbursement) — a two-step ownership chain — and the
-    entity records of the other payees."""
-    publication = {
-        "publicationDate": on.isoformat(),
-        "bodsVersion": "0.4",
-        "publisher": {"name": "naef demo"},
-    }
-    subject = "demo-constructora"
-
-    def statement(record_id: str, record_type: str, details: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "statementId": _sid(record_id),
-            "declarationSubject": subject,
-            "statementDate": on.isoformat(),
-            "publicationDetails": publication,
-            "recordId": record_id,
-            "recordStatus": "new",
-            "recordType": record_type,
-            "recordDetails": details,
-        }
-
-    def entity(record_id: str, name: str, component: bool) -> dict[str, Any]:
-        return statement(
-            record_id,
-            "entity",
-            {
-                "isComponent": component,
-                "entityType": {"type": "registeredEntity"},
-                "name": name,
-                "identifiers": [_identifier(record_id)],
-            },
-        )
-
-    def owns(record_id: str, party: str, company: str, percent: float) -> dict[str, Any]:
-        return statement(
-            record_id,
-            "relationship",
-            {
-                "isComponent": False,
-                "subject": company,
-                "interestedParty": party,
-                "interests": [
-                    {
-                        "type": "shareholding",
-                        "directOrIndirect": "direct",
-                        # BODS 0.4: only a natural person can be a beneficial owner (the entity link is false)
-                        "beneficialOwnershipOrControl": percent > 25 and party.startswith("demo-person-"),
-                        "share": {"exact": percent},
-                        "startDate": "2020-01-01",
-                    }
-                ],
-            },
-        )
-
-    return [
-        entity("demo-constructora", "Constructora Ejemplo SA de CV (fictional)", False),
-        entity("demo-holding", "Grupo Ejemplo Holding SA de CV (fictional)", False),
-        statement(
-            "demo-person-ana",
-            "person",
-            {
-                "isComponent": False,
-                "personType": "knownPerson",
-                "names": [{"type": "legal", "fullName": "Ana Ejemplo (fictional)"}],
-            },
-        ),
-        owns("demo-rel-holding-constructora", "demo-holding", "demo-constructora", 100),
-        owns("demo-rel-ana-holding", "demo-person-ana", "demo-holding", 70),
-        # the other payees: a payee must be a BODS entity or person in the ledger
-        entity("demo-autopistas-sur", "Autopistas del Sur SA (fictional)", False),
-        entity("demo-escuelas-norte", "Escuelas del Norte SA (fictional)", False),
-        entity("demo-fondo-becas", "Fondo de Becas Ejemplo AC (fictional)", False),
-    ]
-
 
 # ----------------------------------------------------------------------------------------------- run
 
@@ -267,7 +111,7 @@ class DemoReport:
         return [
             f"demo ledger {self.url}: {self.size} entries, root {self.root_hash_hex}",
             f"figures: {self.figures_source}",
-            f"checkpoints: {self.checkpoints}, cosigned by {', '.join(_WITNESSES)}",
+            f"checkpoints: {self.checkpoints}, cosigned by {', '.join(WITNESSES)}",
             f"disbursements executed: {', '.join(self.executed) or 'none'}",
             f"benchmark flags: {', '.join(self.flagged) or 'none'}",
             *[f"refused: {r}" for r in self.refusals],
@@ -444,19 +288,6 @@ def run_demo(
     return report
 
 
-def demo_public_keys() -> dict[str, str]:
-    """File name → content of the demo's public key files: the log's Ed25519 verifier key, then each witness's
-    ``cosignature/v1`` key (one line each, as ``naef keys new`` writes them)."""
-    keys = {_pub_name(DEMO_LOG_KEY_NAME): demo_key(DEMO_LOG_KEY_NAME).verifier().encode() + "\n"}
-    for name in _WITNESSES:
-        keys[_pub_name(name)] = demo_key(name).verifier(SIG_COSIGNATURE_V1).encode() + "\n"
-    return keys
-
-
-def _pub_name(key_name: str) -> str:
-    return f"{key_name.replace('/', '_')}.pub"
-
-
 def _default_keys_dir(url: str) -> Path:
     full = normalize_url(url)
     if full.startswith("sqlite:///"):
@@ -498,7 +329,7 @@ def _fill(url: str, chosen: DemoFigures, schema_dir: Path | None) -> DemoReport:
     with Ledger.init(url, log_key) as ledger:
         t0 = _stamp(quarters[0].end - timedelta(days=95))
         register_governance(ledger, demo_governance(), time=t0)
-        for name in _WITNESSES:
+        for name in WITNESSES:
             ledger.add_witness(demo_key(name).verifier(SIG_COSIGNATURE_V1))
         for issue in chosen.issuances:
             ledger.append(
@@ -516,7 +347,7 @@ def _fill(url: str, chosen: DemoFigures, schema_dir: Path | None) -> DemoReport:
         import_bods(
             ledger,
             demo_bods_statements(on=bods_on),
-            signer=demo_key(_REGISTRAR),
+            signer=demo_key(REGISTRAR),
             schema_dir=schema_dir,
             time=_stamp(bods_on, 1),
         )
@@ -556,9 +387,9 @@ def _fill(url: str, chosen: DemoFigures, schema_dir: Path | None) -> DemoReport:
                     period=quarter.period,
                     amount_usd=pay.amount_usd,
                     source="NAEF waterfall: residual to the MDF",
-                    recorder=_REGISTRAR,
+                    recorder=REGISTRAR,
                 )
-                record_receipt(ledger, sign_receipt(receipt, demo_key(_REGISTRAR)), time=_stamp(quarter.end, 5))
+                record_receipt(ledger, sign_receipt(receipt, demo_key(REGISTRAR)), time=_stamp(quarter.end, 5))
                 balance += pay.amount_usd
             last = qi == len(quarters) - 1
             # the queue is first-in-first-out: a disbursement waits until the MDF holds the money, and the ones
@@ -572,7 +403,7 @@ def _fill(url: str, chosen: DemoFigures, schema_dir: Path | None) -> DemoReport:
             if (qi + 1) % 4 == 0 or qi == len(quarters) - 1:
                 ledger.checkpoint(log_key)
                 stamp = int(_stamp(quarter.end, 600).timestamp())
-                for name in _WITNESSES:
+                for name in WITNESSES:
                     ledger.cosign(demo_key(name), timestamp=stamp)
                 report.checkpoints += 1
         report.size = ledger.size()

@@ -26,10 +26,10 @@ import numpy as np
 import numpy.typing as npt
 
 from naef.errors import NaefError
+from naef.scenario.bootstrap import HistoricalReturns
 from naef.scenario.price_models import (
     GBM,
     BlockBootstrap,
-    HistoricalReturns,
     MeanRevertingOU,
     PriceModelError,
     SchwartzSmith,

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import re
 import tomllib
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,18 @@ from naef.resources import (
     read_package_text,
     resolve_history,
 )
-from naef.scenario.changes import changes_of
+from naef.scenario.changes import changes_of, parse_assignments
 from naef.scenario.errors import ScenarioError, first_error, validate_strict
 from naef.scenario.models import Scenario
 
-__all__ = ["ScenarioError", "content_hash", "load_scenario", "scenario_identity", "shipped_scenarios"]
+__all__ = [
+    "ScenarioError",
+    "content_hash",
+    "load_scenario",
+    "load_with_assignments",
+    "scenario_identity",
+    "shipped_scenarios",
+]
 
 def shipped_scenarios() -> list[str]:
     """Names of the scenarios shipped inside the package (``baseline`` is the study's proposal)."""
@@ -130,6 +138,35 @@ def load_scenario(source: str | Path) -> Scenario:
         text = read_package_text("naef.scenario", "scenarios", f"{source}.toml")
         return _parse(text, f"{source}.toml")
     return _parse(_read(Path(source)), source, Path(source).parent)
+
+
+def load_with_assignments(source: str | Path, assignments: Sequence[str] | None, option: str = "--set") -> Scenario:
+    """Load the scenario ``source`` (:func:`load_scenario`) and apply ``KEY=VALUE`` assignments (a key path and a
+    TOML value: ``--set`` of every command and of ``naef serve``), validated as a whole
+    (:meth:`naef.scenario.models.Scenario.with_changes`). A bad assignment (no ``=``, an unknown key, a value of the
+    wrong type or one a rule refuses) raises a ScenarioError naming ``option`` and the assignment."""
+    scenario = load_scenario(source)
+    if not assignments:
+        return scenario
+    sets = list(assignments)
+    changes = parse_assignments(sets, option)
+    try:
+        return scenario.with_changes(changes)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{option} {_argument_of(sets, exc.path)}: {exc}", path=exc.path) from None
+
+
+def _argument_of(sets: list[str], path: str | None) -> str:
+    """The ``--set`` argument an error's key path belongs to (the last one whose key is a prefix of the path, or
+    the path of the key), else all of them."""
+    norm = _norm(path or "")
+    found = [a for a in sets if norm and (norm.startswith(_norm(a.partition("=")[0]))
+                                          or _norm(a.partition("=")[0]).startswith(norm))]
+    return found[-1] if found else " ".join(sets)
+
+
+def _norm(key: str) -> str:
+    return key.strip().replace("[", ".").replace("]", "")
 
 
 def _read(path: Path) -> str:

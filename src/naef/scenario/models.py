@@ -17,53 +17,32 @@ import datetime as dt
 from itertools import pairwise
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from naef.ledger.governance import Governance
 from naef.scenario.changes import WithChanges
-from naef.scenario.price_models import DifferentialModel, PriceModel
+from naef.scenario.credit import MOODYS_SCALE, Originator, Sovereign
+from naef.scenario.differentials import DifferentialModel
+from naef.scenario.fields import FieldSpec, Uncertainty
+from naef.scenario.price_models import PriceModel
+from naef.scenario.section_base import CONDITION_REVENUES, NonNegFloat, PosFloat, Rate, SectionModel
 
 __all__ = [
-    "CONDITION_OPERATOR",
-    "CONDITION_REVENUES",
     "MOODYS_SCALE",
     "Collateral",
-    "Decline",
     "Fees",
-    "FieldSpec",
     "Fiscal",
     "GasPrice",
     "Hedge",
-    "Originator",
     "Price",
     "Reserve",
     "Scenario",
     "ScenarioHeader",
-    "Sovereign",
     "Tranche",
     "Triggers",
-    "Uncertainty",
-    "UncertaintyClass",
 ]
 
-CONDITION_REVENUES = (
-    "the study's condition: NAEF securities are 'backed by oil revenues (not by the oil itself)'"
-)
-CONDITION_OPERATOR = (
-    "the study's condition: the plan must 'be carried out by PEMEX' and be 'consistent with Mexico's current "
-    "political constitution' (no privatization)"
-)
-
-NonNegFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
-PosFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
-Rate = Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, validate_default=True)
-
-
-class ScenarioHeader(_Model):
+class ScenarioHeader(SectionModel):
     """``[scenario]``: name and time grid."""
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -96,7 +75,7 @@ def _check_deck(deck: tuple[DeckPoint, ...]) -> tuple[DeckPoint, ...]:
     return deck
 
 
-class Price(_Model):
+class Price(SectionModel):
     """``[price]``: the oil benchmark and the Mexican export mix differential.
 
     ``deck`` drives the deterministic run (and sculpting, hedge volumes and forwards). ``stochastic`` is the price
@@ -116,7 +95,7 @@ class Price(_Model):
     _deck_sorted = field_validator("deck")(_check_deck)
 
 
-class GasPrice(_Model):
+class GasPrice(SectionModel):
     """``[gas_price]``: the natural-gas deck (Henry Hub, USD/MMBtu) for non-associated gas fields."""
 
     model: Literal["deck"] = "deck"
@@ -129,112 +108,7 @@ class GasPrice(_Model):
     _deck_sorted = field_validator("deck")(_check_deck)
 
 
-class Decline(_Model):
-    """Arps decline: ``model``, nominal initial annual decline ``di`` (1/year) and hyperbolic exponent ``b``."""
-
-    model: Literal["exponential", "hyperbolic", "harmonic"]
-    di: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)]
-    b: Annotated[float | None, Field(default=None, ge=0.0, le=2.0)] = None
-
-    @model_validator(mode="after")
-    def _b_matches_model(self) -> Decline:
-        if self.model == "hyperbolic" and (self.b is None or self.b == 0.0):
-            raise ValueError("b: required for a hyperbolic decline (0 < b <= 2)")
-        if self.model == "exponential" and self.b not in (None, 0.0):
-            raise ValueError("b: an exponential decline has no b (remove it or use model = 'hyperbolic')")
-        if self.model == "harmonic" and self.b not in (None, 1.0):
-            raise ValueError("b: a harmonic decline has b = 1")
-        return self
-
-    @property
-    def b_exponent(self) -> float:
-        """The Arps exponent: 0 exponential, 1 harmonic, ``b`` hyperbolic."""
-        if self.model == "exponential":
-            return 0.0
-        if self.model == "harmonic":
-            return 1.0
-        assert self.b is not None
-        return self.b
-
-
-FieldKind = Literal["deepwater", "shallow_water", "onshore", "gas", "other"]
-
-
-class FieldSpec(_Model):
-    """``[[fields]]``: one PEMEX development funded by the NAEF."""
-
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    kind: FieldKind = "other"
-    operator: str = "PEMEX"
-    product: Literal["oil", "gas"] = "oil"
-    capex_usd: Annotated[tuple[NonNegFloat, ...], Field(min_length=1)]
-    first_production_year: Annotated[int, Field(ge=1900, le=2300)]
-    initial_rate_bpd: PosFloat | None = None
-    initial_rate_mmcfd: PosFloat | None = None
-    decline: Decline
-    reserves_mmbbl: PosFloat | None = None
-    reserves_bcf: PosFloat | None = None
-    opex_usd_per_bbl: NonNegFloat | None = None
-    opex_usd_per_mcf: NonNegFloat | None = None
-    # a field whose realised price, net of the duty, is below its opex per unit is shut in for the period (its
-    # volume is lost) rather than producing at a loss; with false it produces and PEMEX bears the loss
-    shut_in: bool = True
-    source: str = ""
-
-    @field_validator("operator")
-    @classmethod
-    def _pemex_operates(cls, value: str) -> str:
-        if value.strip().upper() != "PEMEX":
-            raise ValueError(f"{value!r} is not allowed: {CONDITION_OPERATOR}")
-        return "PEMEX"
-
-    @model_validator(mode="after")
-    def _units_match_product(self) -> FieldSpec:
-        if self.product == "oil":
-            required = {"initial_rate_bpd": self.initial_rate_bpd, "reserves_mmbbl": self.reserves_mmbbl,
-                        "opex_usd_per_bbl": self.opex_usd_per_bbl}
-            foreign = {"initial_rate_mmcfd": self.initial_rate_mmcfd, "reserves_bcf": self.reserves_bcf,
-                       "opex_usd_per_mcf": self.opex_usd_per_mcf}
-        else:
-            required = {"initial_rate_mmcfd": self.initial_rate_mmcfd, "reserves_bcf": self.reserves_bcf,
-                        "opex_usd_per_mcf": self.opex_usd_per_mcf}
-            foreign = {"initial_rate_bpd": self.initial_rate_bpd, "reserves_mmbbl": self.reserves_mmbbl,
-                       "opex_usd_per_bbl": self.opex_usd_per_bbl}
-        for key, value in required.items():
-            if value is None:
-                raise ValueError(f"{key}: required for product = {self.product!r}")
-        for key, value in foreign.items():
-            if value is not None:
-                raise ValueError(f"{key}: not allowed for product = {self.product!r}")
-        return self
-
-    @property
-    def initial_rate_per_day(self) -> float:
-        """Initial rate in the field's own unit per day (bbl/d for oil, Mcf/d for gas)."""
-        if self.product == "oil":
-            assert self.initial_rate_bpd is not None
-            return self.initial_rate_bpd
-        assert self.initial_rate_mmcfd is not None
-        return self.initial_rate_mmcfd * 1000.0
-
-    @property
-    def reserves_units(self) -> float:
-        """Recoverable volume in the field's own unit (bbl for oil, Mcf for gas)."""
-        if self.product == "oil":
-            assert self.reserves_mmbbl is not None
-            return self.reserves_mmbbl * 1e6
-        assert self.reserves_bcf is not None
-        return self.reserves_bcf * 1e6
-
-    @property
-    def opex_usd_per_unit(self) -> float:
-        """Operating cost per barrel (oil) or per thousand cubic feet (gas)."""
-        value = self.opex_usd_per_bbl if self.product == "oil" else self.opex_usd_per_mcf
-        assert value is not None
-        return value
-
-
-class Fiscal(_Model):
+class Fiscal(SectionModel):
     """``[fiscal]``: the duty PEMEX pays on the added production (a preset or ``custom`` rates)."""
 
     regime: str = "mx_dpb_2025"
@@ -272,7 +146,7 @@ _FORBIDDEN_COLLATERAL = {
 PledgePoint = tuple[Annotated[int, Field(ge=1900, le=2300)], NonNegFloat]
 
 
-class Collateral(_Model):
+class Collateral(SectionModel):
     """``[collateral]``: which revenues are pledged to the NAEF collection account.
 
     The pledged export receivables are ``pledged_exports_bpd`` barrels a day in every year, or a profile by year,
@@ -338,7 +212,7 @@ class Collateral(_Model):
         return self
 
 
-class Tranche(_Model):
+class Tranche(SectionModel):
     """``[[tranches]]``: one class of NAEF securities."""
 
     name: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
@@ -370,14 +244,14 @@ class Tranche(_Model):
         return self
 
 
-class Fees(_Model):
+class Fees(SectionModel):
     """``[fees]``: issuance costs (share of the size, paid from proceeds) and the trustee's annual fee."""
 
     issuance_pct: Annotated[float, Field(ge=0.0, le=0.2, allow_inf_nan=False)] = 0.01
     trustee_usd_per_year: NonNegFloat = 0.0
 
 
-class Reserve(_Model):
+class Reserve(SectionModel):
     """``[reserve]``: the debt-service reserve account (DSRA)."""
 
     dsra_target_periods: Annotated[int, Field(ge=0, le=48)] = 2
@@ -388,7 +262,7 @@ class Reserve(_Model):
     reinvestment_rate: Annotated[float, Field(ge=-0.05, le=0.5, allow_inf_nan=False)] = 0.03
 
 
-class Triggers(_Model):
+class Triggers(SectionModel):
     """``[triggers]``: the cash trap, events of default and default interest."""
 
     cash_trap_dscr: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = 1.2
@@ -414,45 +288,7 @@ class Triggers(_Model):
     release_periods: Annotated[int, Field(ge=1, le=48)] = 2
 
 
-
-class UncertaintyClass(_Model):
-    """``[uncertainty.classes.<kind>]``: per-field uncertainty of one reference class (a field ``kind``).
-
-    Every key is optional; a missing key takes the shipped default of the class (``naef/data/uncertainty.toml``).
-    """
-
-    qi_sigma: Annotated[float | None, Field(default=None, ge=0.0, le=3.0, allow_inf_nan=False)] = None
-    reserves_sigma: Annotated[float | None, Field(default=None, ge=0.0, le=3.0, allow_inf_nan=False)] = None
-    capex_overrun_median: Annotated[float | None, Field(default=None, gt=0.0, le=10.0, allow_inf_nan=False)] = None
-    capex_overrun_sigma: Annotated[float | None, Field(default=None, ge=0.0, le=3.0, allow_inf_nan=False)] = None
-    delay_year_probabilities: Annotated[
-        tuple[Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)], ...] | None,
-        Field(default=None, min_length=1, max_length=11),
-    ] = None
-
-    @field_validator("delay_year_probabilities")
-    @classmethod
-    def _sums_to_one(cls, value: tuple[float, ...] | None) -> tuple[float, ...] | None:
-        if value is not None and abs(sum(value) - 1.0) > 1e-6:
-            raise ValueError(f"probabilities of 0, 1, 2, ... years of delay must sum to 1 (they sum to {sum(value)})")
-        return value
-
-
-class Uncertainty(_Model):
-    """``[uncertainty]``: per-field uncertainty in a Monte Carlo run (independent across fields and paths).
-
-    On each path, each field draws log-normal multipliers (median 1) on its initial rate and its reserves, a
-    log-normal capex multiplier, and a whole-year delay of first production (capex is not delayed: it is spent
-    as planned, production comes later).
-    """
-
-    fields: bool = True
-    classes: dict[FieldKind, UncertaintyClass] = {}
-    # the originator's default ([originator]) on each path: its rating's idealized default rates
-    originator: bool = True
-
-
-class Hedge(_Model):
+class Hedge(SectionModel):
     """``[[hedges]]``: European puts or collars on the benchmark, settled each period on that period's price.
 
     The notional is ``share_of_expected_production`` of the deterministic case's oil production of each period
@@ -493,88 +329,7 @@ class Hedge(_Model):
         return self
 
 
-#: Moody's long-term rating scale, best first, down to B3 (the rows of the idealized tables in
-#: ``naef/data/ratings``); ``naef.analysis.ratings`` reads its tables against this scale
-MOODYS_SCALE: tuple[str, ...] = (
-    "Aaa", "Aa1", "Aa2", "Aa3", "A1", "A2", "A3", "Baa1", "Baa2", "Baa3",
-    "Ba1", "Ba2", "Ba3", "B1", "B2", "B3",
-)  # fmt: skip
-
-
-def _moodys(value: str) -> str:
-    if value not in MOODYS_SCALE:
-        raise ValueError(f"unknown rating {value!r} (Moody's scale, Aaa to B3: {', '.join(MOODYS_SCALE)})")
-    return value
-
-
-MoodysRating = Annotated[str, Field(min_length=1, max_length=8)]
-
-
-class Originator(_Model):
-    """``[originator]``: the company whose export receivables are pledged and whose fields the NAEF funds.
-
-    In a Monte Carlo run the originator defaults with the hazard of its rating's idealized cumulative default
-    rates (``naef.engine.originator``); from the period of its default on, the pledged export receivables stop
-    (``exports_stop_on_default``) and the funded fields produce ``operating_continuity`` of their volumes. A
-    tranche's implied rating is at most the originator's rating plus ``max_uplift_notches`` (and at most the
-    sovereign's country ceiling): future-flow criteria rate above the originator only by a few notches.
-
-    Defaults and sources:
-
-    * ``rating = "B1"``: Moody's upgraded Petróleos Mexicanos to B1 (stable) from B3 on 8 Sep 2025
-      (Expansión, "Moody's sube calificación de Pemex", 2025-09-08, https://expansion.mx/economia/2025/09/08/
-      moodys-sube-calificacion-pemex-mayor-compromiso-gobierno), the latest action found for 2026.
-    * ``max_uplift_notches = 2``: Fitch rated the PEMEX Finance Ltd. future-flow notes (Maya crude receivables
-      from designated US, Canadian and Aruban buyers) 'A+' while PEMEX's local-currency IDR was 'A-', two
-      notches, under its *Future Flow Securitization Rating Criteria* (19 Jun 2012), for a programme of about
-      1 % of PEMEX's debt with DSCRs of 77-193x (Fitch, "Fitch Affirms PEMEX Finance Ltd's Ratings at 'A'",
-      Jan 2013; "Fitch Upgrades PEMEX Finance Ltd.'s Ratings to 'A+'", 2013; "Fitch Affirms PEMEX Finance Ltd. at
-      'A+'", 2015). Moody's gave the same notes no uplift ("capped by the rating on Pemex, as the originator of
-      the future receivables", Moody's, 25 Jun 2014 and 1 Apr 2016, as reported by Prospect News); S&P rated
-      them from three building blocks, the corporate performance assessment of PEMEX among them (S&P, "Rating
-      Lowered On Pemex Finance Ltd. Notes Series 1998-A", 20 Dec 2017).
-    * ``operating_continuity = 0.65``: ILLUSTRATIVE, from the one recent default of a national oil company,
-      PDVSA (missed coupons from Nov 2017): Venezuela's crude output by OPEC's secondary sources fell from
-      1.863 million bbl/d in Oct 2017 to 1.235 million bbl/d in Aug 2018 (0.66; OPEC Monthly Oil Market Reports,
-      as reported by Reuters and latam-energy.com); US sanctions weighed on it too, so it is a severe case.
-    * ``exports_stop_on_default = true``: a defaulted originator's export receivables are assumed lost to the
-      notes (its creditors, or the state, take them), the conservative reading of a true sale.
-    """
-
-    name: Annotated[str, Field(min_length=1, max_length=100)] = "PEMEX"
-    rating: MoodysRating = "B1"
-    max_uplift_notches: Annotated[int, Field(ge=0, le=10)] = 2
-    exports_stop_on_default: bool = True
-    operating_continuity: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = 0.65
-    source: str = ""
-
-    _rating_known = field_validator("rating")(_moodys)
-
-
-class Sovereign(_Model):
-    """``[sovereign]``: the originator's country, whose country ceiling caps every tranche's implied rating.
-
-    Defaults and sources:
-
-    * ``rating = "Baa2"``: Moody's rating of Mexico, Baa2 since 8 Jul 2022, affirmed with a negative outlook on
-      14 Nov 2024 (Bloomberg, "Mexico's Credit Outlook Cut by Moody's on Constitutional Overhaul",
-      2024-11-14); S&P BBB and Fitch BBB- (affirmed Apr 2025).
-    * ``country_ceiling = "A3"``: ILLUSTRATIVE, the sovereign's rating plus two notches. Moody's placed Mexico's
-      country ceilings three notches above the sovereign in Dec 2012 ("Moody's Changes Mexico's Local Currency
-      Country Ceiling", 21 Dec 2012: A1 over Baa1), and Fitch's Country Ceiling for Mexico was 'A' over a
-      'BBB+' sovereign in 2015 (two notches; "Fitch Affirms PEMEX Finance Ltd. at 'A+'", 2015); the smaller of
-      the two published gaps is taken. Give the agency's current ceiling for real work.
-    """
-
-    name: Annotated[str, Field(min_length=1, max_length=100)] = "Mexico"
-    rating: MoodysRating = "Baa2"
-    country_ceiling: MoodysRating = "A3"
-    source: str = ""
-
-    _ratings_known = field_validator("rating", "country_ceiling")(_moodys)
-
-
-class Mdf(_Model):
+class Mdf(SectionModel):
     """``[mdf]``: the Mexican Development Fund's price basis (docs/portfolio.md §1).
 
     ``inflation_rate``: US inflation a year that deflates the MDF's nominal US$ inflows to the pipeline's price
@@ -584,7 +339,7 @@ class Mdf(_Model):
     inflation_rate: Annotated[float, Field(ge=-0.05, le=0.50, allow_inf_nan=False)] = 0.02
 
 
-class Scenario(WithChanges, _Model):
+class Scenario(WithChanges, SectionModel):
     """One complete, validated set of inputs: the single input of every computation."""
 
     scenario: ScenarioHeader

@@ -16,18 +16,43 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from naef import __version__
 from naef.ledger.approvals import Approval, SignedProposal
 from naef.ledger.errors import LedgerError
 from naef.web import disclosures
+from naef.web.api_models import (
+    ERRORS,
+    WRITE_ERRORS,
+    ApprovalMessage,
+    AuditOut,
+    CheckpointOut,
+    CheckpointsPage,
+    ConsistencyProofOut,
+    DisclosureFormat,
+    EntriesPage,
+    EntryOut,
+    ErrorBody,
+    ExecuteRequest,
+    Health,
+    InclusionProofOut,
+    LedgerInfo,
+    ProposalsPage,
+    RunRequest,
+    RunsPage,
+    RunStatus,
+    ScenarioList,
+    SigningScheme,
+    WriteResult,
+)
+from naef.web.auth import Signer, Writer
 from naef.web.config import ApiError
-from naef.web.csrf import normalise_origin
+from naef.web.deps import State, client_address, web_state
 from naef.web.ledger_view import checkpoint_json, entry_json
+from naef.web.mdf_view import MdfJson
+from naef.web.results import RunDocument
 from naef.web.signing import (
     ALGORITHM,
     HEADER_CONTENT_DIGEST,
@@ -36,234 +61,12 @@ from naef.web.signing import (
     REQUIRED_COMPONENTS,
     SCHEME,
     SigningError,
-    parse_signature_headers,
-    verify_signature,
 )
-from naef.web.state import WebState
 
-__all__ = ["client_address", "router", "web_state"]
+__all__ = ["MAX_INDEX", "MAX_PAGE", "cached_json", "client_address", "router", "web_state"]
 
 router = APIRouter(prefix="/api")
 MAX_INDEX = 2**62
-_PROPOSAL_ID = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,99}$"
-
-
-def web_state(request: Request) -> WebState:
-    """The app's :class:`WebState`."""
-    state: WebState = request.app.state.naef
-    return state
-
-
-def client_address(request: Request) -> str:
-    """The client's address as the server sees it (what per-address limits count)."""
-    return request.client.host if request.client is not None else "unknown"
-
-
-State = Annotated[WebState, Depends(web_state)]
-
-
-# ------------------------------------------------------------------------------------------------ models
-
-
-class ErrorDetail(BaseModel):
-    status: int
-    code: str = Field(description="Machine-readable reason, e.g. not_found, bad_signature, rate_limited.")
-    message: str = Field(description="One line naming the input and the reason.")
-    refusal_index: int | None = Field(default=None, description="Ledger entry recording a refusal (409 only).")
-
-
-class ErrorBody(BaseModel):
-    error: ErrorDetail
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody, "description": text}
-    for code, text in (
-        (400, "Bad input (names the field and the reason)"),
-        (404, "Not found"),
-        (422, "Request does not match the schema"),
-        (429, "Rate limited or queue full (see Retry-After)"),
-        (503, "Not available on this server (no ledger configured)"),
-    )
-}
-WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    **ERRORS,
-    401: {"model": ErrorBody, "description": "Missing, malformed, stale, replayed or invalid request signature"},
-    403: {"model": ErrorBody, "description": "The signer may not make this request, or a cross-site request"},
-    409: {"model": ErrorBody, "description": "Refused by the control system's rules; the refusal is recorded"},
-}
-
-
-class Health(BaseModel):
-    status: Literal["ok"]
-    naef_version: str
-    scenario: str
-    ledger: bool
-    ledger_size: int | None
-
-
-class ScenarioList(BaseModel):
-    server_scenario: str
-    runnable: list[str]
-
-
-class RunRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    paths: int | None = Field(default=None, ge=1, le=100_000_000,
-                              description="Monte Carlo paths (the server caps them; default 2,000).")
-    seed: int = Field(default=1, ge=0, le=2**63 - 1, description="Seed of every random stream.")
-    scenario: str | None = Field(default=None, max_length=200,
-                                 description="A scenario this server offers (GET /api/scenarios); default: its own.")
-
-
-class RunStatus(BaseModel):
-    id: str
-    kind: str
-    scenario: str
-    paths: int
-    seed: int
-    state: Literal["queued", "running", "done", "failed"]
-    progress: float = Field(description="Share of paths done, 0 to 1.")
-    paths_done: int
-    paths_total: int
-    created_at: str | None
-    started_at: str | None
-    finished_at: str | None
-    error: str | None
-    result_url: str | None
-
-
-class LedgerInfo(BaseModel):
-    origin: str
-    size: int
-    root_hash: str
-    log_key: str = Field(description="The log's Ed25519 verifier key (C2SP vkey) as stored; pin a published copy.")
-    witness_keys: list[str]
-    latest_checkpoint_size: int | None
-
-
-class AuditFaultOut(BaseModel):
-    index: int | None
-    type: str
-    rule: str = Field(description="The rule's code, e.g. quorum_not_met, bad_signature, insufficient_funds.")
-    message: str
-
-
-class AuditOut(BaseModel):
-    ok: bool
-    size: int = Field(description="Entries audited: 0 to size - 1.")
-    governed_entries: int
-    faults: int
-    first_fault: AuditFaultOut | None
-    received_usd: str
-    disbursed_usd: str
-    balance_usd: str
-
-
-class EntryOut(BaseModel):
-    index: int
-    type: str
-    time: str
-    payload: dict[str, Any]
-    canonical: str = Field(description="The entry's RFC 8785 canonical JSON; its UTF-8 bytes are the leaf.")
-    leaf_hash: str
-
-
-class EntriesPage(BaseModel):
-    size: int
-    start: int
-    entries: list[EntryOut]
-    next_start: int | None
-    next: str | None = Field(description="URL of the next page (also in the Link header), or null on the last.")
-
-
-class PageInfo(BaseModel):
-    total: int = Field(description="Items in the whole list.")
-    offset: int
-    limit: int
-    next: str | None = Field(description="URL of the next page (also in the Link header), or null on the last.")
-
-
-class SignatureLine(BaseModel):
-    name: str
-    key_id: str
-
-
-class CheckpointOut(BaseModel):
-    size: int
-    root_hash: str
-    note: str = Field(description="The signed checkpoint (C2SP signed note), cosignatures included.")
-    created_at: str
-    signature_lines: list[SignatureLine]
-
-
-class CheckpointsPage(PageInfo):
-    checkpoints: list[CheckpointOut]
-
-
-class RunsPage(PageInfo):
-    runs: list[RunStatus]
-
-
-class ProposalsPage(PageInfo):
-    proposals: list[dict[str, Any]]
-
-
-class InclusionProofOut(BaseModel):
-    index: int
-    size: int
-    leaf_hash: str
-    root_hash: str
-    inclusion_path: list[str]
-
-
-class ConsistencyProofOut(BaseModel):
-    size1: int
-    size2: int
-    root1: str
-    root2: str
-    consistency_path: list[str]
-
-
-class ApprovalMessage(BaseModel):
-    proposal_id: str
-    justification: str | None
-    message_b64: str = Field(description="The exact bytes to sign (base64).")
-    message_sha256: str
-
-
-class ExecuteRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    proposal_id: str = Field(pattern=_PROPOSAL_ID)
-
-
-class WriteResult(BaseModel):
-    indexes: list[int] = Field(description="Ledger indexes of the entries appended.")
-    signer: str
-
-
-class SigningScheme(BaseModel):
-    scheme: str
-    origin: str | None = Field(description="The ledger's origin: the `tag` parameter every signature must carry.")
-    algorithm: str
-    headers: list[str]
-    covered_components: list[str] = Field(description="Components every signature must cover (at least).")
-    parameters: list[str] = Field(description="Signature parameters every signature must carry.")
-    max_skew_s: int
-    server_time: int
-    not_before: int
-    docs: str
-
-
-class DisclosureFormat(BaseModel):
-    name: str
-    media_type: str
-    file_name: str
-    description: str
-    available: bool
-    url: str
 
 
 # ------------------------------------------------------------------------------------------------ pagination
@@ -294,22 +97,22 @@ def _paged(request: Request, response: Response, *, total: int, offset: int, lim
 
 
 @router.get("/health", response_model=Health, tags=["server"])
-def health(state: State) -> dict[str, Any]:
+def health(state: State) -> Health:
     """Liveness, version, scenario, whether a ledger is attached and its size."""
     size = state.ledger.ledger.size() if state.ledger is not None else None
-    return {"status": "ok", "naef_version": __version__, "scenario": state.scenario_label,
-            "ledger": state.ledger is not None, "ledger_size": size}
+    return Health(status="ok", naef_version=__version__, scenario=state.scenario_label,
+                  ledger=state.ledger is not None, ledger_size=size)
 
 
 @router.get("/scenarios", response_model=ScenarioList, tags=["runs"])
-def scenarios(state: State) -> dict[str, Any]:
+def scenarios(state: State) -> ScenarioList:
     """The scenarios a run may name (the server's own first; uploads are not accepted)."""
-    return {"server_scenario": state.scenario_label, "runnable": state.scenario_names()}
+    return ScenarioList(server_scenario=state.scenario_label, runnable=state.scenario_names())
 
 
 @router.post("/runs", response_model=RunStatus, status_code=202, tags=["runs"],
              responses={**ERRORS, 403: {"model": ErrorBody, "description": "Cross-site request (Origin)"}})
-def start_run(body: RunRequest, request: Request, state: State, response: Response) -> dict[str, Any]:
+def start_run(body: RunRequest, request: Request, state: State, response: Response) -> RunStatus:
     """Start a Monte Carlo run as a job; follow it at ``/api/runs/{id}``. Rate-limited per client address."""
     try:
         state.run_limiter.take(f"ip:{client_address(request)}", what="runs")
@@ -330,14 +133,14 @@ def list_runs(state: State, request: Request, response: Response, offset: Offset
 
 
 @router.get("/runs/{run_id}", response_model=RunStatus, responses=ERRORS, tags=["runs"])
-def run_status(run_id: Annotated[str, Path(max_length=64)], state: State) -> dict[str, Any]:
+def run_status(run_id: Annotated[str, Path(max_length=64)], state: State) -> RunStatus:
     """A run's state and progress (share of paths done)."""
     return state.jobs.get(run_id).status()
 
 
 @router.get("/runs/{run_id}/result", responses={**ERRORS, 409: {"model": ErrorBody, "description": "Not done"}},
             tags=["runs"])
-def run_result(run_id: Annotated[str, Path(max_length=64)], state: State) -> dict[str, Any]:
+def run_result(run_id: Annotated[str, Path(max_length=64)], state: State) -> RunDocument:
     """A finished run: deterministic summary and Sankey, stress rows, Monte Carlo summary and percentiles."""
     job = state.jobs.get(run_id)
     if job.state != "done" or job.result is None:
@@ -524,18 +327,19 @@ def approval_message(
     state: State,
     proposal_id: Annotated[str, Query(max_length=100)],
     justification: Annotated[str | None, Query(max_length=10_000)] = None,
-) -> dict[str, Any]:
+) -> ApprovalMessage:
     """The exact bytes an approver signs for this proposal and justification (``naef disbursement approval v1``).
 
     Review the proposal first; sign on your own machine (docs/web.md)."""
     j = justification if justification else None
     msg = state.require_ledger().approval_message(proposal_id, j)
-    return {"proposal_id": proposal_id, "justification": j, "message_b64": base64.b64encode(msg).decode("ascii"),
-            "message_sha256": hashlib.sha256(msg).hexdigest()}
+    return ApprovalMessage(proposal_id=proposal_id, justification=j,
+                           message_b64=base64.b64encode(msg).decode("ascii"),
+                           message_sha256=hashlib.sha256(msg).hexdigest())
 
 
 @router.get("/mdf", responses=ERRORS, tags=["mdf"])
-def mdf(state: State) -> dict[str, Any]:
+def mdf(state: State) -> MdfJson:
     """The MDF's projects from the ledger: by sector and by state, status, proposed and disbursed amounts."""
     return state.require_ledger().mdf().as_json()
 
@@ -544,12 +348,12 @@ def mdf(state: State) -> dict[str, Any]:
 
 
 @router.get("/disclosures", response_model=list[DisclosureFormat], tags=["disclosure"])
-def disclosure_formats() -> list[dict[str, Any]]:
+def disclosure_formats() -> list[DisclosureFormat]:
     """The downloads this server offers (IATI, OC4IDS and EITI only when naef.disclosure is installed)."""
     avail = disclosures.available()
     return [
-        {"name": name, "media_type": media, "file_name": fname, "description": what, "available": avail[name],
-         "url": f"/api/disclosures/{name}"}
+        DisclosureFormat(name=name, media_type=media, file_name=fname, description=what, available=avail[name],
+                         url=f"/api/disclosures/{name}")
         for name, (media, fname, what) in disclosures.FORMATS.items()
     ]
 
@@ -572,98 +376,50 @@ def disclosure(name: DisclosureName, state: State) -> Response:
 # ------------------------------------------------------------------------------------------------ signed writes
 
 
-class Signer(BaseModel):
-    name: str
-    role: str
-
-
-def target_uri(request: Request, public_url: str | None) -> str:
-    """The request's ``@target-uri`` as this server knows itself (RFC 9421 §2.2.2): the configured public URL's
-    scheme and authority (behind a proxy), else the connection's scheme and the ``Host`` header; then the path
-    and query exactly as received."""
-    own = normalise_origin(public_url) if public_url else None
-    base = f"{own[0]}://{own[1]}" if own else f"{request.url.scheme}://{request.headers.get('host', '')}"
-    raw_path = request.scope.get("raw_path") or request.url.path.encode("utf-8")
-    uri = base + raw_path.decode("latin-1")
-    query = request.scope.get("query_string", b"")
-    return uri + ("?" + query.decode("latin-1") if query else "")
-
-
-async def signed_writer(request: Request) -> Signer:
-    """Authenticate a write request (``naef.web.signing``): address rate limit, RFC 9421 headers, time window,
-    registered key, Ed25519 signature over the signature base and the body's Content-Digest (verified by
-    ``http-message-signatures``), single-use nonce, per-signer rate limit."""
-    state = web_state(request)
-    view = state.require_ledger()
-    try:
-        state.write_limiter.take(f"ip:{client_address(request)}", what="signed writes from this address")
-        sig = parse_signature_headers(dict(request.headers))
-        state.replay.check_fresh(sig.created, sig.expires)
-        try:
-            key, role = await run_in_threadpool(view.signer_key, sig.signer)
-        except ApiError as exc:  # an unknown signer is unauthenticated like the rest: same header
-            raise SigningError(exc.message, code=exc.code, status=exc.status) from None
-        body = await request.body()
-        verify_signature(sig, key, origin=view.origin, method=request.method,
-                         url=target_uri(request, state.config.public_url),
-                         header_lines=list(request.headers.items()), body=body)
-        state.replay.remember(sig.signer, sig.nonce, sig.created, sig.expires)
-        state.write_limiter.take(f"signer:{sig.signer}", what=f"signed writes by {sig.signer}")
-    except SigningError as exc:
-        headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s is not None else {}
-        if exc.status == 401:
-            headers["WWW-Authenticate"] = f'Signature realm="naef", alg="{ALGORITHM}"'
-        raise ApiError(exc.status, exc.code, exc.message, headers=headers) from None
-    return Signer(name=sig.signer, role=role)
-
-
-Writer = Annotated[Signer, Depends(signed_writer)]
-
-
 def _same(who: Signer, claimed: str, what: str) -> None:
     if who.name != claimed:
         raise ApiError(403, "forbidden", f"{what}: {claimed!r} must sign this request, not {who.name!r}")
 
 
 @router.post("/proposals", response_model=WriteResult, status_code=201, responses=WRITE_ERRORS, tags=["governance"])
-def post_proposal(body: SignedProposal, who: Writer, state: State) -> dict[str, Any]:
+def post_proposal(body: SignedProposal, who: Writer, state: State) -> WriteResult:
     """Record a proposal signed by its proposer (``proposal_message``), in a request signed by the same
     stakeholder. A benchmark flag is recorded with it when the unit cost is out of range."""
     _same(who, body.proposal.proposer, "proposal.proposer")
     indexes = state.require_ledger().propose(body)
-    return {"indexes": indexes, "signer": who.name}
+    return WriteResult(indexes=indexes, signer=who.name)
 
 
 @router.post("/approvals", response_model=WriteResult, status_code=201, responses=WRITE_ERRORS, tags=["governance"])
-def post_approval(body: Approval, who: Writer, state: State) -> dict[str, Any]:
+def post_approval(body: Approval, who: Writer, state: State) -> WriteResult:
     """Record an approval (an Ed25519 signature over ``approval_message``), in a request signed by the approver.
     A refused approval is recorded too and answered 409 with the refusal's index."""
     _same(who, body.signer, "signer")
-    return {"indexes": [state.require_ledger().approve(body)], "signer": who.name}
+    return WriteResult(indexes=[state.require_ledger().approve(body)], signer=who.name)
 
 
 @router.post("/executions", response_model=WriteResult, status_code=201, responses=WRITE_ERRORS,
              tags=["governance"])
-def post_execution(body: ExecuteRequest, who: Writer, state: State) -> dict[str, Any]:
+def post_execution(body: ExecuteRequest, who: Writer, state: State) -> WriteResult:
     """Execute a disbursement whose approvals meet the quorum; the request must be signed by a stakeholder with
     an approving role. A refusal (e.g. quorum not met) is recorded and answered 409."""
     if who.role == "observer":
         raise ApiError(403, "forbidden", f"{who.name}: observers do not execute disbursements")
-    return {"indexes": [state.require_ledger().execute(body.proposal_id)], "signer": who.name}
+    return WriteResult(indexes=[state.require_ledger().execute(body.proposal_id)], signer=who.name)
 
 
 @router.get("/signing", response_model=SigningScheme, tags=["governance"])
-def signing_scheme(state: State) -> dict[str, Any]:
+def signing_scheme(state: State) -> SigningScheme:
     """How to sign a write request (docs/web.md): RFC 9421 with Ed25519, what must be covered, the clock."""
-    return {
-        "scheme": SCHEME,
-        "origin": state.ledger.origin if state.ledger is not None else None,
-        "algorithm": ALGORITHM,
-        "headers": [HEADER_CONTENT_DIGEST, HEADER_SIGNATURE_INPUT, HEADER_SIGNATURE],
-        "covered_components": list(REQUIRED_COMPONENTS),
-        "parameters": ["keyid", "created", "expires", "nonce", "tag"],
-        "max_skew_s": state.replay.max_skew_s,
-        "server_time": int(time.time()),
-        "not_before": state.replay.started_at,
-        "docs": "docs/web.md#signed-requests",
-    }
+    return SigningScheme(
+        scheme=SCHEME,
+        origin=state.ledger.origin if state.ledger is not None else None,
+        algorithm=ALGORITHM,
+        headers=[HEADER_CONTENT_DIGEST, HEADER_SIGNATURE_INPUT, HEADER_SIGNATURE],
+        covered_components=list(REQUIRED_COMPONENTS),
+        parameters=["keyid", "created", "expires", "nonce", "tag"],
+        max_skew_s=state.replay.max_skew_s,
+        server_time=int(time.time()),
+        not_before=state.replay.started_at,
+        docs="docs/web.md#signed-requests",
+    )

@@ -184,7 +184,9 @@ def create_app_from_environment() -> FastAPI:
     raw = os.environ.get(CONFIG_ENV)
     if raw is None:
         raise RuntimeError(f"{CONFIG_ENV} is not set (this factory is for `naef serve --workers N`)")
-    return create_app(WebConfig(**json.loads(raw)))
+    settings = json.loads(raw)
+    settings["scenario_sets"] = tuple(settings.get("scenario_sets", ()))
+    return create_app(WebConfig(**settings))
 
 
 def create_app(config: WebConfig | None = None) -> FastAPI:

@@ -11,8 +11,8 @@ import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from naef.web.api import web_state
 from naef.web.config import ApiError
+from naef.web.deps import web_state
 
 __all__ = ["router"]
 

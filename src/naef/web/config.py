@@ -21,6 +21,8 @@ class WebConfig:
     """The control system's ledger (SQLite file path or database URL); without it the ledger pages say so."""
     scenario: str = "baseline"
     """The scenario runs use: a shipped scenario's name or a TOML file on the server (chosen by the operator)."""
+    scenario_sets: tuple[str, ...] = ()
+    """``KEY=VALUE`` changes to that scenario (``naef serve --set``, as every command's ``--set``)."""
     max_paths: int = 200_000
     """Most Monte Carlo paths one web run may ask for."""
     default_paths: int = 2_000

@@ -20,9 +20,11 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from naef.errors import NaefError
+from naef.web.api_models import RunStatus
 from naef.web.config import ApiError
 
 if TYPE_CHECKING:
+    from naef.web.results import RunDocument
     from naef.web.shared import SharedStore
 
 __all__ = ["Job", "JobManager", "JobState"]
@@ -47,34 +49,34 @@ class Job:
     started_at: float | None = None
     finished_at: float | None = None
     error: str | None = None
-    result: dict[str, Any] | None = None
+    result: RunDocument | None = None
 
-    def status(self) -> dict[str, Any]:
-        """The JSON status (what ``GET /api/runs/{id}`` returns)."""
+    def status(self) -> RunStatus:
+        """The status (what ``GET /api/runs/{id}`` returns)."""
         fraction = 1.0 if self.state == "done" else min(1.0, self.done_units / max(self.total_units, 1))
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "scenario": self.scenario,
-            "paths": self.paths,
-            "seed": self.seed,
-            "state": self.state,
-            "progress": round(fraction, 4),
-            "paths_done": min(self.done_units, self.total_units),
-            "paths_total": self.total_units,
-            "created_at": _iso(self.created_at),
-            "started_at": _iso(self.started_at),
-            "finished_at": _iso(self.finished_at),
-            "error": self.error,
-            "result_url": f"/api/runs/{self.id}/result" if self.state == "done" else None,
-        }
+        return RunStatus(
+            id=self.id,
+            kind=self.kind,
+            scenario=self.scenario,
+            paths=self.paths,
+            seed=self.seed,
+            state=self.state,
+            progress=round(fraction, 4),
+            paths_done=min(self.done_units, self.total_units),
+            paths_total=self.total_units,
+            created_at=_iso(self.created_at),
+            started_at=_iso(self.started_at),
+            finished_at=_iso(self.finished_at),
+            error=self.error,
+            result_url=f"/api/runs/{self.id}/result" if self.state == "done" else None,
+        )
 
 
 def _iso(t: float | None) -> str | None:
     return None if t is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
-Work = Callable[[Callable[[int], None]], dict[str, Any]]
+Work = Callable[[Callable[[int], None]], "RunDocument"]
 
 
 class JobManager:

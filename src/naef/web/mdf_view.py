@@ -24,9 +24,72 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from typing_extensions import TypedDict  # pydantic reads typing_extensions' TypedDict on Python < 3.12
+
 from naef.mdf.pipeline import STATES
 
-__all__ = ["STATES", "MdfProject", "MdfSummary", "proposal_fields", "sector_of", "state_from_id", "summarise"]
+__all__ = [
+    "STATES",
+    "MdfJson",
+    "MdfProject",
+    "MdfSummary",
+    "ProjectJson",
+    "ProposalFields",
+    "Totals",
+    "proposal_fields",
+    "sector_of",
+    "state_from_id",
+    "summarise",
+]
+
+
+class ProjectJson(TypedDict):
+    """One project as ``GET /api/mdf`` returns it (money as decimal strings with two decimals)."""
+
+    project_id: str
+    sector: str
+    state: str
+    state_name: str
+    state_inferred: bool
+    proposed_usd: str
+    disbursed_usd: str
+    proposals: list[str]
+    payees: list[str]
+    purposes: list[str]
+    status: str
+    last_milestone: str | None
+
+
+class Totals(TypedDict):
+    """The projects of one sector or one state: how many, proposed and disbursed (decimal strings)."""
+
+    projects: int
+    proposed_usd: str
+    disbursed_usd: str
+
+
+class MdfJson(TypedDict):
+    """``GET /api/mdf``: the projects, totals by sector and by state, the MDF's receipts and disbursements."""
+
+    projects: list[ProjectJson]
+    by_sector: dict[str, Totals]
+    by_state: dict[str, Totals]
+    received_usd: str
+    disbursed_usd: str
+    balance_usd: str
+
+
+class ProposalFields(TypedDict):
+    """The fields of a disbursement proposal the MDF's views show (:func:`proposal_fields`)."""
+
+    proposal_id: str
+    project_id: str
+    payee: str
+    payee_name: str
+    amount_usd: str
+    purpose: str
+    proposer: str
+    project_type: str | None
 
 _SECTOR_PREFIXES: tuple[tuple[str, str], ...] = (
     ("road", "road"), ("railway", "railway"), ("rail", "railway"), ("seaport", "seaport"), ("port", "seaport"),
@@ -84,7 +147,7 @@ class MdfProject:
     status: str = "proposed"
     last_milestone: str | None = None
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> ProjectJson:
         """JSON form (money as decimal strings with two decimals)."""
         return {
             "project_id": self.project_id,
@@ -107,8 +170,8 @@ class MdfSummary:
     """Projects, totals by sector and by state, and the MDF's recorded inflows."""
 
     projects: list[MdfProject]
-    by_sector: dict[str, dict[str, Any]]
-    by_state: dict[str, dict[str, Any]]
+    by_sector: dict[str, Totals]
+    by_state: dict[str, Totals]
     received_usd: Decimal
     disbursed_usd: Decimal
 
@@ -117,7 +180,7 @@ class MdfSummary:
         """Received − disbursed."""
         return self.received_usd - self.disbursed_usd
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> MdfJson:
         """JSON form."""
         return {
             "projects": [p.as_json() for p in self.projects],
@@ -137,7 +200,7 @@ def _dec(value: Any) -> Decimal:
     return d if d.is_finite() else Decimal("0")
 
 
-def proposal_fields(payload: Mapping[str, Any]) -> dict[str, Any]:
+def proposal_fields(payload: Mapping[str, Any]) -> ProposalFields:
     """The proposal inside a ``disbursement_proposed`` payload, whichever of the two recorded shapes it has
     (the signed proposal of :mod:`naef.ledger.approvals`, or the flat base payload of
     :mod:`naef.ledger.entries`)."""
@@ -231,7 +294,7 @@ def summarise(entries: Iterable[tuple[str, Mapping[str, Any]]]) -> MdfSummary:
     )
 
 
-def _totals(projects: list[MdfProject], key: Callable[[MdfProject], str]) -> dict[str, dict[str, Any]]:
+def _totals(projects: list[MdfProject], key: Callable[[MdfProject], str]) -> dict[str, Totals]:
     counts: dict[str, int] = {}
     proposed: dict[str, Decimal] = {}
     disbursed: dict[str, Decimal] = {}

@@ -15,9 +15,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from typing_extensions import TypedDict  # pydantic reads typing_extensions' TypedDict on Python < 3.12
 
 __all__ = [
     "FAN_VARIABLES",
+    "FanVariable",
+    "RunDocument",
+    "SankeyDocument",
+    "SankeyLink",
+    "StressBlock",
+    "StressRow",
     "fan_series",
     "jsonable",
     "percentiles_json",
@@ -33,6 +40,80 @@ FAN_VARIABLES: tuple[tuple[str, str, str, float], ...] = (
     ("dscr", "Debt-service coverage ratio (DSCR)", "×", 1.0),
     ("to_mdf_usd", "Inflows to the Mexican Development Fund", "USD m per {period}", 1e-6),
 )
+
+
+class SankeyLink(TypedDict):
+    """One flow of the Sankey: ``source`` and ``target`` index ``SankeyDocument.nodes``."""
+
+    source: int
+    target: int
+    value_usd: float
+    label: str
+    basis: str
+
+
+class SankeyDocument(TypedDict):
+    """The swap's flows of a deterministic run as the portal draws them (:func:`sankey`)."""
+
+    nodes: list[str]
+    node_ids: list[str]
+    node_colours: list[str]
+    links: list[SankeyLink]
+    figure: dict[str, Any]
+    """The Plotly figure (``naef.report.figures.sankey_chart``), as Plotly's JSON."""
+    unit: str
+    revenue_usd: float
+    to_mdf_usd: float
+    to_mdf_pv_usd: float
+    discount_rate: float
+    issuance_usd: float
+    first_mdf_period: str | None
+
+
+class StressRow(TypedDict):
+    """One stress path in the portal's table (:func:`stress_rows`)."""
+
+    name: str
+    title: str
+    min_price_usd_per_bbl: float | None
+    min_price_date: str | None
+    mdf_inflows_usd: float | None
+    mdf_loss_vs_base_share: float | None
+    min_dscr: float | None
+    event_of_default_date: str | None
+    defaulted_tranches: list[str]
+    cash_trap_periods: int
+
+
+class StressBlock(TypedDict):
+    """A run's stress replay: the study's document (``stress.json``) and the portal's rows."""
+
+    document: dict[str, Any]
+    rows: list[StressRow]
+
+
+class FanVariable(TypedDict):
+    """A fan chart of the portal: a column prefix of ``percentiles.csv``, its title, unit and scale."""
+
+    column: str
+    title: str
+    unit: str
+    scale: float
+
+
+class RunDocument(TypedDict):
+    """Everything one web run returns (:func:`run_document`; ``GET /api/runs/{id}/result``). The summaries are the
+    studies' own documents (``summary.json``), with non-finite numbers as null."""
+
+    scenario: dict[str, Any]
+    naef_version: str
+    deterministic: dict[str, Any]
+    sankey: SankeyDocument
+    stress: StressBlock | None
+    monte_carlo: dict[str, Any] | None
+    percentiles: dict[str, list[Any]] | None
+    fan_variables: list[FanVariable]
+
 
 def jsonable(value: Any) -> Any:
     """``value`` with NumPy scalars as Python numbers and non-finite floats as ``None`` (strict JSON)."""
@@ -52,7 +133,7 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def sankey(summary: Mapping[str, Any], cashflows: pd.DataFrame) -> dict[str, Any]:
+def sankey(summary: Mapping[str, Any], cashflows: pd.DataFrame) -> SankeyDocument:
     """The study's diagram with the amounts (nominal US$, whole horizon) of a deterministic run: the flows of
     :func:`naef.analysis.flows.swap_flows` (the same names, amounts and colours as ``report.html``'s Sankey).
 
@@ -73,7 +154,9 @@ def sankey(summary: Mapping[str, Any], cashflows: pd.DataFrame) -> dict[str, Any
         "node_colours": [n.colour for n in flows.nodes],
         "links": [{"source": index[x.source], "target": index[x.target], "value_usd": x.amount_usd,
                    "label": flows.label(x), "basis": x.basis} for x in flows.links],
-        "figure": sankey_chart(flows),
+        # report.figures.Figure is a typing.TypedDict, which pydantic does not read on Python 3.11: the API
+        # documents the figure as an object
+        "figure": dict(sankey_chart(flows)),
         "unit": "USD (nominal, whole horizon)",
         "revenue_usd": float(tot["revenue_usd"]),
         "to_mdf_usd": float(tot["to_mdf_usd"]),
@@ -96,9 +179,9 @@ def percentiles_json(table: pd.DataFrame) -> dict[str, list[Any]]:
     return out
 
 
-def stress_rows(stress: Mapping[str, Any]) -> list[dict[str, Any]]:
+def stress_rows(stress: Mapping[str, Any]) -> list[StressRow]:
     """One row per stress path: price low point, MDF inflows and loss against the base case, DSCR, defaults."""
-    rows = []
+    rows: list[StressRow] = []
     for p in stress["paths"]:
         bench, mdf = p["benchmark_usd_per_bbl"], p["mdf"]
         rows.append({
@@ -123,13 +206,13 @@ def run_document(
     stress: Mapping[str, Any] | None,
     monte_carlo_summary: Mapping[str, Any] | None,
     percentiles: pd.DataFrame | None,
-) -> dict[str, Any]:
+) -> RunDocument:
     """The JSON of one run: the deterministic summary and Sankey, the stress rows, and (for a Monte Carlo) its
     summary and percentiles by period."""
     from naef.report.format import period_name
 
     period = period_name(int(deterministic_summary["scenario"]["periods_per_year"]))
-    doc: dict[str, Any] = {
+    doc: RunDocument = {
         "scenario": jsonable(deterministic_summary["scenario"]),
         "naef_version": deterministic_summary["naef_version"],
         "deterministic": jsonable(deterministic_summary),
@@ -144,8 +227,10 @@ def run_document(
     return doc
 
 
-def fan_series(percentiles: Mapping[str, Sequence[Any]], column: str, scale: float) -> dict[str, list[Any]]:
-    """One variable's P5…P95 by period, scaled (for the no-JavaScript table under a fan chart)."""
+def fan_series(percentiles: Mapping[str, Sequence[Any]] | None, column: str, scale: float) -> dict[str, list[Any]]:
+    """One variable's P5…P95 by period, scaled (for the no-JavaScript table under a fan chart); no periods when a
+    run has no percentiles (``RunDocument.percentiles`` is null for a deterministic run)."""
+    percentiles = percentiles or {"period_start": []}
     out: dict[str, list[Any]] = {"period_start": list(percentiles["period_start"])}
     for q in (5, 10, 25, 50, 75, 90, 95):
         vals = percentiles.get(f"{column}_p{q}", [])

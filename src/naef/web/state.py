@@ -8,9 +8,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from naef.errors import NaefError
 from naef.scenario.models import Scenario
@@ -19,6 +20,9 @@ from naef.web.config import ApiError, WebConfig
 from naef.web.jobs import Job, JobManager
 from naef.web.ledger_view import LedgerView
 from naef.web.signing import RateLimiter, ReplayGuard
+
+if TYPE_CHECKING:
+    from naef.web.results import RunDocument
 
 __all__ = ["WebState"]
 
@@ -33,7 +37,7 @@ class WebState:
     """The app's state (``app.state.naef``)."""
 
     def __init__(self, config: WebConfig) -> None:
-        from naef.scenario.load import load_scenario, shipped_scenarios
+        from naef.scenario.load import load_with_assignments, shipped_scenarios
 
         self.config = config
         self.started_at = time.time()
@@ -62,11 +66,12 @@ class WebState:
                                                  burst=config.run_burst)
         self._scenarios: dict[str, Scenario] = {}
         self._lock = threading.Lock()
-        # the server's scenario is loaded now, so a bad --scenario fails at start-up with its one-line message
+        # the server's scenario (with its --set changes) is loaded now, so a bad --scenario or --set fails at
+        # start-up with its one-line message
         self.scenario_label = _scenario_label(config.scenario)
-        self._scenarios[self.scenario_label] = load_scenario(config.scenario)
+        self._scenarios[self.scenario_label] = load_with_assignments(config.scenario, config.scenario_sets)
         self.shipped = [n for n in shipped_scenarios() if n != self.scenario_label]
-        self.overview: Future[dict[str, Any]] = self.jobs.call(lambda: self._document(self.scenario_label, None))
+        self.overview: Future[RunDocument] = self.jobs.call(lambda: self._document(self.scenario_label, None))
         if self.ledger is not None:  # fold the log once now, so the first write or proposals page does not wait
             threading.Thread(target=self._warm, args=(self.ledger,), name="naef-ledger-fold", daemon=True).start()
 
@@ -97,7 +102,7 @@ class WebState:
 
     # ------------------------------------------------------------------------------------------ runs
 
-    def _document(self, name: str, mc: tuple[RunSettings, Any] | None) -> dict[str, Any]:
+    def _document(self, name: str, mc: tuple[RunSettings, Callable[[int], None]] | None) -> RunDocument:
         """Deterministic run + stress (+ Monte Carlo when ``mc`` = (settings, progress)) of scenario ``name``."""
         from naef.studies.monte_carlo import monte_carlo
         from naef.studies.run import run
@@ -136,7 +141,7 @@ class WebState:
                                 total_units=monte_carlo_units(sc, settings),
                                 work=lambda progress: self._document(name, (settings, progress)))
 
-    def latest_document(self, *, wait_s: float = 0.0) -> tuple[str, dict[str, Any] | None]:
+    def latest_document(self, *, wait_s: float = 0.0) -> tuple[str, RunDocument | None]:
         """The latest finished run's document, else the start-up overview; (source, document or None if the
         overview is still being computed or failed)."""
         job = self.jobs.latest_done()
