@@ -79,6 +79,8 @@ def test_reference_engine_agrees_with_the_compiled_one(tmp_path: Path) -> None:
     (["--paths", "10", "--deterministic"], "--deterministic"),
     (["--paths", "10", "--engine", "fast"], "--engine"),
     (["--paths", "10", "--threads", "0"], "--threads"),
+    (["--paths", "10", "--per-path", "all"], "--per-path"),
+    (["--deterministic", "--per-path", "stream"], "--per-path"),
 ])
 def test_bad_run_options_exit_2_with_one_line_and_write_nothing(tmp_path: Path, args: list[str], needle: str) -> None:
     proc = run_naef("run", *args, "--out", "o", cwd=tmp_path)
@@ -87,6 +89,41 @@ def test_bad_run_options_exit_2_with_one_line_and_write_nothing(tmp_path: Path, 
     assert len(lines) == 1, proc.stderr
     assert needle in lines[0], proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_per_path_stream_agrees_with_keep(tmp_path: Path) -> None:
+    """``--per-path stream`` (mergeable summaries) against ``--per-path keep`` (every path's metrics) on the same
+    paths: counts and PD equal, EL and means to rounding, quantiles within the sketch's 0.1 %; the streamed run
+    says so in summary.json; the percentiles by period (histograms) are the same bytes."""
+    a = run_naef("run", "--paths", "600", "--per-path", "keep", "--chunk-size", "250", "--out", "a", "--quiet",
+                 cwd=tmp_path)
+    b = run_naef("run", "--paths", "600", "--per-path", "stream", "--chunk-size", "250", "--out", "b", "--quiet",
+                 cwd=tmp_path)
+    assert a.returncode == b.returncode == 0, a.stderr + b.stderr
+    sa = json.loads((tmp_path / "a" / "summary.json").read_text())
+    sb = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert sb["run"]["per_path_results"] == "streamed"
+    assert "per_path_results" not in sa["run"]
+    for ta, tb in zip(sa["tranches"], sb["tranches"], strict=True):
+        assert ta["pd"] == tb["pd"]
+        assert ta["expected_loss"] == pytest.approx(tb["expected_loss"], rel=1e-12, abs=1e-15)
+    for key in ("p10", "p50", "p90"):
+        assert sb["mdf"]["pv_usd"][key] == pytest.approx(sa["mdf"]["pv_usd"][key], rel=2e-3)
+    assert (tmp_path / "a" / "percentiles.csv").read_bytes() == (tmp_path / "b" / "percentiles.csv").read_bytes()
+
+
+def test_per_path_help_states_the_memory_trade_off() -> None:
+    from naef.analysis.montecarlo import KEEP_PATHS_LIMIT
+    from naef.cli import PER_PATH_HELP
+    from naef.engine.metrics import N_METRICS_PATH, N_METRICS_TRANCHE
+    from naef.scenario import load_scenario
+
+    assert f"{KEEP_PATHS_LIMIT:,}" in PER_PATH_HELP
+    assert "(7 per tranche + 8)" in PER_PATH_HELP
+    assert (N_METRICS_TRANCHE, N_METRICS_PATH) == (7, 8)
+    per_path_bytes = 8 * (len(load_scenario("baseline").tranches) * N_METRICS_TRANCHE + N_METRICS_PATH)
+    assert f"{per_path_bytes} MB per million paths" in PER_PATH_HELP
+    assert "flat in paths" in PER_PATH_HELP
 
 
 def _structure_only(tmp_path: Path) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -22,10 +22,17 @@ from naef.engine.metrics import BLOCK_PATHS
 from naef.engine.montecarlo import EngineName, median_path, prepare, replace_hedges
 from naef.engine.path_stats import ExactPaths, PathStats, StreamedPaths
 from naef.engine.run_arguments import check_run_arguments
-from naef.parallel.runner import InProcessRunner, Runner, chunk_specs
+from naef.parallel.runner import ChunkSpec, InProcessRunner, Runner, chunk_specs
 from naef.scenario.models import Scenario
 
-__all__ = ["KEEP_PATHS_LIMIT", "MonteCarloResult", "run_monte_carlo", "simulate_paths", "stream_paths"]
+__all__ = [
+    "KEEP_PATHS_LIMIT",
+    "MonteCarloResult",
+    "PathRunOptions",
+    "run_monte_carlo",
+    "simulate_paths",
+    "stream_paths",
+]
 
 Array = NDArray[np.float64]
 
@@ -33,6 +40,8 @@ Array = NDArray[np.float64]
 #: runs of at most this many paths keep every path's metrics by default (224 bytes a path on the baseline, 45 MB
 #: here); larger runs stream them into summaries whose size does not grow with paths (``keep_paths``)
 KEEP_PATHS_LIMIT = 200_000
+#: paths per chunk when none is given (results do not depend on it; ``naef.studies.settings`` has the CLI's)
+CHUNK_SIZE = 20_000
 
 
 @dataclass
@@ -58,22 +67,35 @@ class MonteCarloResult:
         return self.stats.representative_median_path()
 
 
-def simulate_paths(
-    setup: MonteCarloSetup,
-    *,
-    n_paths: int,
-    seed: int,
-    chunk_size: int = 20_000,
-    engine: EngineName = "vector",
-    progress: Callable[[int], None] | None = None,
-    threads: int | None = None,
-    runner: Runner | None = None,
-) -> tuple[Array, Array, NDArray[np.int64], dict[str, float]]:
-    """Run every chunk (in this process, or on ``runner``); returns per-path metrics, summed histograms and
-    timings (the time spent drawing random numbers, and the rest)."""
+class PathRunOptions(TypedDict, total=False):
+    """How the chunks of a run are computed (results never depend on them, except ``engine``, whose two engines
+    agree to rounding): paths per chunk, the engine, a progress callback (paths done), kernel threads in this
+    process, or the runner (``naef.parallel``; default: in this process)."""
+
+    chunk_size: int
+    engine: EngineName
+    progress: Callable[[int], None] | None
+    threads: int | None
+    runner: Runner | None
+
+
+def _plan(n_paths: int, seed: int, options: PathRunOptions) -> tuple[Runner, list[ChunkSpec]]:
+    """The one chunk driver's plan: the arguments checked, the runner chosen, the paths cut into chunks."""
+    chunk_size = options.get("chunk_size", CHUNK_SIZE)
     check_run_arguments(n_paths=n_paths, seed=seed, chunk_size=chunk_size)
-    chosen = runner if runner is not None else InProcessRunner(threads)
-    return chosen.run(setup, seed=seed, chunks=chunk_specs(n_paths, chunk_size), engine=engine, progress=progress)
+    runner = options.get("runner")
+    chosen = runner if runner is not None else InProcessRunner(options.get("threads"))
+    return chosen, chunk_specs(n_paths, chunk_size)
+
+
+def simulate_paths(
+    setup: MonteCarloSetup, *, n_paths: int, seed: int, **options: Unpack[PathRunOptions],
+) -> tuple[Array, Array, NDArray[np.int64], dict[str, float]]:
+    """Run every chunk (in this process, or on ``options["runner"]``); returns per-path metrics, summed
+    histograms and timings (the time spent drawing random numbers, and the rest)."""
+    runner, chunks = _plan(n_paths, seed, options)
+    return runner.run(setup, seed=seed, chunks=chunks, engine=options.get("engine", "vector"),
+                      progress=options.get("progress"))
 
 
 def run_monte_carlo(
@@ -81,7 +103,7 @@ def run_monte_carlo(
     *,
     n_paths: int,
     seed: int,
-    chunk_size: int = 20_000,
+    chunk_size: int = CHUNK_SIZE,
     engine: EngineName = "vector",
     progress: Callable[[int], None] | None = None,
     threads: int | None = None,
@@ -99,28 +121,26 @@ def run_monte_carlo(
     sketch's 0.1 % relative bound; memory flat in paths). Default: keep up to :data:`KEEP_PATHS_LIMIT` paths.
     """
     keep = n_paths <= KEEP_PATHS_LIMIT if keep_paths is None else keep_paths
+    options: PathRunOptions = {"chunk_size": chunk_size, "engine": engine, "progress": progress, "threads": threads,
+                               "runner": runner}
     setup = prepare(scenario)
     run_info: RunInfo = {"kind": "monte_carlo", "paths": n_paths, "seed": seed, "chunk_size": chunk_size,
                          "engine": engine, "block_paths": BLOCK_PATHS}
     bare = prepare(replace_hedges(scenario)) if compare_unhedged and scenario.hedges else None
     if not keep:
-        stats, hist, timings = stream_paths(setup, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
-                                            engine=engine, progress=progress, threads=threads, runner=runner)
+        stats, hist, timings = stream_paths(setup, n_paths=n_paths, seed=seed, **options)
         unhedged: UnhedgedRun | None = None
         if bare is not None:
-            u_stats, _, _ = stream_paths(bare, n_paths=n_paths, seed=seed, chunk_size=chunk_size, engine=engine,
-                                         progress=progress, threads=threads, runner=runner)
+            u_stats, _, _ = stream_paths(bare, n_paths=n_paths, seed=seed, **options)
             unhedged = UnhedgedRun(bare, u_stats, None)
         summary = build_mc_summary(setup, stats, run_info=run_info, unhedged=unhedged)
         summary["run"]["per_path_results"] = "streamed"
         return MonteCarloResult(summary=summary, percentiles=percentiles_table(setup, hist), metrics_tranche=None,
                                 metrics_path=None, hist=hist, timings=timings, stats=stats)
-    mt, mp, hist, timings = simulate_paths(setup, n_paths=n_paths, seed=seed, chunk_size=chunk_size,
-                                           engine=engine, progress=progress, threads=threads, runner=runner)
+    mt, mp, hist, timings = simulate_paths(setup, n_paths=n_paths, seed=seed, **options)
     unhedged = None
     if bare is not None:
-        u_mt, u_mp, _, _ = simulate_paths(bare, n_paths=n_paths, seed=seed, chunk_size=chunk_size, engine=engine,
-                                          progress=progress, threads=threads, runner=runner)
+        u_mt, u_mp, _, _ = simulate_paths(bare, n_paths=n_paths, seed=seed, **options)
         unhedged = UnhedgedRun(bare, u_mt, u_mp)
     summary = build_mc_summary(setup, mt, mp, run_info=run_info, unhedged=unhedged)
     return MonteCarloResult(summary=summary, percentiles=percentiles_table(setup, hist), metrics_tranche=mt,
@@ -128,19 +148,10 @@ def run_monte_carlo(
 
 
 def stream_paths(
-    setup: MonteCarloSetup,
-    *,
-    n_paths: int,
-    seed: int,
-    chunk_size: int = 20_000,
-    engine: EngineName = "vector",
-    progress: Callable[[int], None] | None = None,
-    threads: int | None = None,
-    runner: Runner | None = None,
+    setup: MonteCarloSetup, *, n_paths: int, seed: int, **options: Unpack[PathRunOptions],
 ) -> tuple[StreamedPaths, NDArray[np.int64], dict[str, float]]:
     """Run every chunk like :func:`simulate_paths`, streaming each chunk's per-path metrics into a
     ``StreamedPaths`` summary (memory does not grow with paths); returns it, the summed histograms and timings."""
-    check_run_arguments(n_paths=n_paths, seed=seed, chunk_size=chunk_size)
-    chosen = runner if runner is not None else InProcessRunner(threads)
-    return chosen.run_streamed(setup, seed=seed, chunks=chunk_specs(n_paths, chunk_size), engine=engine,
-                               progress=progress)
+    runner, chunks = _plan(n_paths, seed, options)
+    return runner.run_streamed(setup, seed=seed, chunks=chunks, engine=options.get("engine", "vector"),
+                               progress=options.get("progress"))

@@ -29,20 +29,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from naef.engine.metrics import (
-    P_EOD,
-    P_GAP,
-    P_HEDGE,
-    P_MDF,
-    P_MDF_PV,
-    T_AFTER_LF,
-    T_DEFAULT,
-    T_DEFAULT_AT,
-    T_LOSS,
-    T_MIN_DSCR,
-    T_UNPAID_LF,
-    T_WAL,
-)
+from naef.engine import metrics as col
 
 __all__ = ["SKETCH_ALPHA", "ExactPaths", "PathStats", "QuantileSketch", "StreamedPaths", "linear_quantiles"]
 
@@ -186,15 +173,15 @@ class ExactPaths:
         return int(self.mt.shape[0])
 
     def default_count(self, j: int) -> int:
-        return int(np.count_nonzero(self.mt[:, j, T_DEFAULT] > 0.5))
+        return int(np.count_nonzero(self.mt[:, j, col.T_DEFAULT] > 0.5))
 
     def loss_mean_se(self, j: int) -> tuple[float, float]:
-        x = np.clip(self.mt[:, j, T_LOSS], 0.0, 1.0)
+        x = np.clip(self.mt[:, j, col.T_LOSS], 0.0, 1.0)
         se = float(np.std(x, ddof=1)) / math.sqrt(x.size) if x.size > 1 else 0.0
         return float(np.mean(x)), se
 
     def wal_mean(self, j: int) -> float:
-        wal = self.mt[:, j, T_WAL]
+        wal = self.mt[:, j, col.T_WAL]
         return float(np.nanmean(wal)) if np.isfinite(wal).any() else math.nan
 
     def tranche_quantiles(self, j: int, metric: int, qs: tuple[int, ...]) -> dict[str, float | None]:
@@ -203,12 +190,12 @@ class ExactPaths:
     def tranche_mean(self, j: int, metric: int, *, given_default: bool = False) -> float:
         x = self.mt[:, j, metric]
         if given_default:
-            hit = self.mt[:, j, T_DEFAULT] > 0.5
+            hit = self.mt[:, j, col.T_DEFAULT] > 0.5
             return float(x[hit].mean()) if hit.any() else 0.0
         return float(x.mean())
 
     def default_period_quantiles(self, j: int, qs: tuple[float, ...]) -> list[int] | None:
-        at = self.mt[self.mt[:, j, T_DEFAULT] > 0.5, j, T_DEFAULT_AT]
+        at = self.mt[self.mt[:, j, col.T_DEFAULT] > 0.5, j, col.T_DEFAULT_AT]
         if at.size == 0:
             return None
         return [int(k) for k in np.quantile(at, list(qs), method="inverted_cdf")]
@@ -220,16 +207,16 @@ class ExactPaths:
         return float(self.mp[:, metric].mean())
 
     def eod_count(self) -> int:
-        return int(np.count_nonzero(self.mp[:, P_EOD] > 0.5))
+        return int(np.count_nonzero(self.mp[:, col.P_EOD] > 0.5))
 
     def nothing_to_mdf_count(self) -> int:
-        return int(np.count_nonzero(self.mp[:, P_MDF] <= 0.0))
+        return int(np.count_nonzero(self.mp[:, col.P_MDF] <= 0.0))
 
 
-_SKETCHED_TRANCHE = (T_MIN_DSCR, T_UNPAID_LF)
-_SKETCHED_PATH = (P_MDF, P_MDF_PV)
-_SUMMED_PATH = (P_MDF, P_MDF_PV, P_GAP, P_HEDGE)
-_SUMMED_TRANCHE = (T_UNPAID_LF, T_AFTER_LF)
+_SKETCHED_TRANCHE = (col.T_MIN_DSCR, col.T_UNPAID_LF)
+_SKETCHED_PATH = (col.P_MDF, col.P_MDF_PV)
+_SUMMED_PATH = (col.P_MDF, col.P_MDF_PV, col.P_GAP, col.P_HEDGE)
+_SUMMED_TRANCHE = (col.T_UNPAID_LF, col.T_AFTER_LF)
 
 
 @dataclass
@@ -276,32 +263,32 @@ class StreamedPaths:
         m = int(mp.shape[0])
         other.n = m
         for j in range(self.n_tranches):
-            hit = mt[:, j, T_DEFAULT] > 0.5
+            hit = mt[:, j, col.T_DEFAULT] > 0.5
             other.defaults[j] = int(np.count_nonzero(hit))
-            loss = np.clip(mt[:, j, T_LOSS], 0.0, 1.0)
+            loss = np.clip(mt[:, j, col.T_LOSS], 0.0, 1.0)
             other.loss_mean[j] = float(np.mean(loss)) if m else 0.0
             other.loss_m2[j] = float(np.sum((loss - other.loss_mean[j]) ** 2))
-            wal = mt[:, j, T_WAL]
+            wal = mt[:, j, col.T_WAL]
             ok = np.isfinite(wal)
             other.wal_sum[j] = float(wal[ok].sum())
             other.wal_count[j] = int(np.count_nonzero(ok))
             for i, metric in enumerate(_SUMMED_TRANCHE):
                 other.tranche_sums[j, i] = float(mt[:, j, metric].sum())
-            other.unpaid_given_default_sum[j] = float(mt[hit, j, T_UNPAID_LF].sum())
-            at = mt[hit, j, T_DEFAULT_AT].astype(np.int64)
+            other.unpaid_given_default_sum[j] = float(mt[hit, j, col.T_UNPAID_LF].sum())
+            at = mt[hit, j, col.T_DEFAULT_AT].astype(np.int64)
             other.default_periods[j] = np.bincount(at, minlength=self.n_periods)[: self.n_periods]
             for i, metric in enumerate(_SKETCHED_TRANCHE):
                 other.tranche_sketches[j][i].add(mt[:, j, metric])
         for i, metric in enumerate(_SUMMED_PATH):
             other.path_sums[i] = float(mp[:, metric].sum())
-        other.eod = int(np.count_nonzero(mp[:, P_EOD] > 0.5))
-        other.nothing_to_mdf = int(np.count_nonzero(mp[:, P_MDF] <= 0.0))
+        other.eod = int(np.count_nonzero(mp[:, col.P_EOD] > 0.5))
+        other.nothing_to_mdf = int(np.count_nonzero(mp[:, col.P_MDF] <= 0.0))
         for i, metric in enumerate(_SKETCHED_PATH):
             other.path_sketches[i].add(mp[:, metric])
         if first < HEAD_PATHS:
             k = min(m, HEAD_PATHS - first)
             other.head_mdf_pv = np.full(first + k, np.nan)
-            other.head_mdf_pv[first:] = mp[:k, P_MDF_PV]
+            other.head_mdf_pv[first:] = mp[:k, col.P_MDF_PV]
         self.merge(other)
 
     def merge(self, other: StreamedPaths) -> None:
@@ -359,7 +346,7 @@ class StreamedPaths:
 
     def tranche_mean(self, j: int, metric: int, *, given_default: bool = False) -> float:
         if given_default:
-            if metric != T_UNPAID_LF:
+            if metric != col.T_UNPAID_LF:
                 raise ValueError("tranche_mean: a streamed summary keeps the mean given default of the unpaid only")
             return float(self.unpaid_given_default_sum[j] / self.defaults[j]) if self.defaults[j] else 0.0
         return float(self.tranche_sums[j, _SUMMED_TRANCHE.index(metric)] / self.n)
@@ -388,7 +375,7 @@ class StreamedPaths:
     def representative_median_path(self) -> int:
         """Among the first :data:`HEAD_PATHS` paths, the one whose MDF inflows (PV) are nearest the run's median
         (the sketch's; ties: the lower index)."""
-        med = self.path_quantiles(P_MDF_PV, (50,))["p50"]
+        med = self.path_quantiles(col.P_MDF_PV, (50,))["p50"]
         head = self.head_mdf_pv
         if med is None or head.size == 0:
             return 0

@@ -227,16 +227,16 @@ def run_waterfall(
 
     ``collections_usd`` already includes the pledged export receivables; ``pledged_exports_usd`` says how much of
     it they are, so that what the waterfall does not need of them returns to PEMEX. The work is done by the
-    compiled kernel (``naef.engine.kernel.waterfall_paths``), every column of every path kept.
+    compiled kernel (``naef.engine.waterfall_kernel.waterfall_paths``), every column of every path kept.
     """
-    from naef.engine.kernel import PATH_COL, TRANCHE_COL, waterfall_paths
+    from naef.engine.waterfall_kernel import PATH_COL, TRANCHE_COL, waterfall_paths
 
     n_paths, n = collections_usd.shape
     nt = len(spec.tranches)
     pout = np.zeros((n_paths, len(PATH_COL), n))
     tout = np.zeros((n_paths, len(TRANCHE_COL), nt, n))
     waterfall_paths(
-        *spec_arrays(spec),
+        spec_arrays(spec),
         np.ascontiguousarray(collections_usd, dtype=np.float64),
         np.ascontiguousarray(capex_usd, dtype=np.float64),
         np.ascontiguousarray(pledged_exports_usd, dtype=np.float64),

@@ -79,5 +79,6 @@ def monte_carlo(scenario: Scenario, settings: RunSettings | None = None, *,
     with chosen.runner() as runner:
         result = run_monte_carlo(scenario, n_paths=chosen.paths, seed=chosen.seed, chunk_size=chosen.chunk_size,
                                  engine=chosen.engine, progress=progress, threads=chosen.threads,
-                                 compare_unhedged=compare_unhedged, runner=runner)
+                                 compare_unhedged=compare_unhedged, runner=runner,
+                                 keep_paths=chosen.keep_paths)
     return MonteCarloStudy(scenario=scenario, settings=chosen, result=result, timings=result.timings)

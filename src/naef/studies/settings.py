@@ -33,7 +33,9 @@ DEFAULT_CHUNK_SIZE = 20_000
 class RunSettings:
     """The run arguments of a study: ``seed``, ``paths``, ``chunk_size``, ``threads`` (of the compiled kernel;
     ``None``: all cores), ``workers`` (a local Dask cluster of that many processes) or ``scheduler`` (an existing
-    Dask cluster's address), and ``engine`` (``"vector"`` or ``"reference"``).
+    Dask cluster's address), ``engine`` (``"vector"`` or ``"reference"``) and ``keep_paths`` (keep every path's
+    metrics, or stream them into mergeable summaries; ``None``: keep up to
+    ``naef.analysis.montecarlo.KEEP_PATHS_LIMIT`` paths).
 
     Constructing one validates it (raising :class:`naef.engine.montecarlo.MonteCarloError`, a ``NaefError``,
     whose message names the CLI option): this is the only place run arguments are checked.
@@ -46,6 +48,7 @@ class RunSettings:
     workers: int | None = None
     scheduler: str | None = None
     engine: EngineName = "vector"
+    keep_paths: bool | None = None
 
     def __post_init__(self) -> None:
         for name in ("seed", "paths", "chunk_size"):
@@ -62,6 +65,8 @@ class RunSettings:
         if self.workers is not None and self.scheduler is not None:
             raise MonteCarloError("--workers: give --workers (a local cluster) or --scheduler (an existing one), "
                                   "not both")
+        if self.keep_paths is not None and not isinstance(self.keep_paths, bool):
+            raise MonteCarloError(f"--per-path: must be keep or stream (got {self.keep_paths!r})")
         if self.engine not in ("vector", "reference"):
             raise MonteCarloError(f"--engine: unknown engine {self.engine!r} (choose 'vector' or 'reference')")
 

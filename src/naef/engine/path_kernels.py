@@ -1,0 +1,183 @@
+"""The compiled per-path steps around the waterfall (Numba): one path's collections from its prices and field
+multipliers (:func:`collections_path`), and one path's metrics from the waterfall's buffers
+(:func:`tranche_and_path_metrics`). The Monte Carlo's fused kernel (``naef.engine.kernel``) runs both on every
+path; the stress replays and ``monte_carlo_collections`` call them directly, so every caller shares one
+arithmetic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from naef.engine.waterfall_kernel import TRANCHE_COL
+
+__all__ = ["collections_path", "tranche_and_path_metrics"]
+
+_IP, _PP, _IS, _PO = (TRANCHE_COL[k] for k in ("interest_paid_usd", "principal_paid_usd", "interest_shortfall_usd",
+                                               "principal_outstanding_usd"))
+
+
+@njit(cache=True, error_model="numpy")
+def tranche_and_path_metrics(
+    pout: np.ndarray, tout: np.ndarray, size: np.ndarray, issue_period: np.ndarray, legal_final: np.ndarray,
+    tranche_discount: np.ndarray, t_end_years: np.ndarray, t_issue_years: np.ndarray, own_ds: np.ndarray,
+    senior_ds: np.ndarray, mdf_discount: np.ndarray, default_grace: int, mt: np.ndarray, mp: np.ndarray,
+) -> None:
+    """Per-path metrics from one path's buffers into ``mt`` (tranches, N_METRICS_TRANCHE) and ``mp``
+    (N_METRICS_PATH,). Each tranche's risk horizon ends at its legal final period ``L``: default is interest
+    unpaid beyond the grace, or anything owed at the end of ``L``; loss = 1 - PV at the coupon of what was paid
+    up to ``L``, over the size; WAL counts principal paid up to ``L`` and what is unpaid then at ``L``; money paid
+    after ``L`` is reported apart (definitions in ``naef.engine.montecarlo``)."""
+    n = pout.shape[1]
+    nt = size.shape[0]
+    for j in range(nt):
+        tol = 1e-9 * size[j]
+        lf = legal_final[j]
+        run = 0
+        default_at = -1
+        pv = 0.0
+        wal_num = 0.0
+        wal_den = 0.0
+        later = 0.0
+        min_dscr = np.inf
+        for t in range(n):
+            paid = tout[_IP, j, t] + tout[_PP, j, t]
+            if t <= lf:
+                pv += paid * tranche_discount[j, t]
+                wal_num += (t_end_years[t] - t_issue_years[j]) * tout[_PP, j, t]
+                wal_den += tout[_PP, j, t]
+                if default_at < 0:
+                    run = run + 1 if tout[_IS, j, t] > tol else 0
+                    if run > default_grace or (t == lf and tout[_PO, j, t] + tout[_IS, j, t] > tol):
+                        default_at = t
+            else:
+                later += paid
+            if own_ds[j, t] > 0.0:
+                d = pout[10, t] / senior_ds[j, t]
+                if d < min_dscr:
+                    min_dscr = d
+        unpaid_p = tout[_PO, j, lf]
+        wal_num += (t_end_years[lf] - t_issue_years[j]) * unpaid_p
+        wal_den += unpaid_p
+        loss = 1.0 - pv / size[j]
+        mt[j, 0] = 1.0 if default_at >= 0 else 0.0
+        mt[j, 1] = default_at
+        mt[j, 2] = loss if loss > 1e-9 else 0.0
+        mt[j, 3] = wal_num / wal_den if wal_den > 0 else np.nan
+        mt[j, 4] = min_dscr
+        mt[j, 5] = unpaid_p + tout[_IS, j, lf]
+        mt[j, 6] = later
+    mdf = 0.0
+    mdf_pv = 0.0
+    eod_at = -1
+    min_dscr = np.inf
+    coll = 0.0
+    gap = 0.0
+    for t in range(n):
+        mdf += pout[24, t]
+        mdf_pv += pout[24, t] * mdf_discount[t]
+        coll += pout[9, t]
+        gap += pout[3, t]
+        if eod_at < 0 and pout[25, t] > 0:
+            eod_at = t
+        d = pout[12, t]
+        if d == d and d < min_dscr:
+            min_dscr = d
+    mp[0] = mdf
+    mp[1] = mdf_pv
+    mp[2] = 1.0 if eod_at >= 0 else 0.0
+    mp[3] = eod_at
+    mp[4] = min_dscr
+    mp[5] = coll
+    mp[6] = gap
+
+
+@njit(cache=True, error_model="numpy")
+def collections_path(
+    bench: np.ndarray, diff: np.ndarray, gas_price: np.ndarray, qi_mult: np.ndarray, res_mult: np.ndarray,
+    delay: np.ndarray, capex_mult: np.ndarray, unit_cum: np.ndarray, qi: np.ndarray, reserves: np.ndarray,
+    is_oil: np.ndarray, opex_per_unit: np.ndarray, shut_in: np.ndarray, base_capex: np.ndarray, heat: float,
+    gas_diff: float,
+    oil_rate: float, gas_rate: float, pledged_bbl: np.ndarray, hedge_notional_bbl: np.ndarray,
+    put_strike: np.ndarray, call_strike: np.ndarray, hedge_premium: np.ndarray, days: np.ndarray,
+    prod_mult: np.ndarray, export_mult: np.ndarray, coll: np.ndarray,
+    capex: np.ndarray, exports: np.ndarray, boe_per_day: np.ndarray,
+) -> float:
+    """One path's collections, capex and pledged export receivables (written into ``coll``, ``capex``,
+    ``exports``) and production in barrels of oil equivalent per day (``boe_per_day``: oil barrels plus gas at
+    6 Mcf per boe, the SEC's energy-equivalence convention, Regulation S-X 4-10); returns the hedge's payoff net of
+    premiums paid from collections.
+
+    Volumes: cumulative production of field ``f`` at the end of period ``t`` is ``min(q_i m_q F_f,d[t], R m_R)``
+    where ``F_f,d`` is the Arps cumulative for a unit initial rate when first production is delayed by ``d``
+    periods (the Arps cumulative is proportional to ``q_i``), ``m_q``, ``m_R`` the path's multipliers; a period's
+    volume is the difference of cumulatives. A field with ``shut_in`` whose unit price (realised oil price, or gas
+    price × heat content) less the duty on it is below its opex per unit is shut in for the period (its volume
+    is lost; the decline clock runs on). Each field's operating result ``revenue - duties - opex`` counts only
+    when positive (a loss stays with PEMEX). Collections are
+    ``max(Σ_f max(result_f, 0) + hedge payoff - hedge premium, 0) + pledged export receivables``.
+    ``prod_mult`` and ``export_mult`` (periods,) scale the fields' volumes and the pledged receivables: the
+    originator's default on this path (``naef.engine.originator``; ones without it).
+    """
+    n = bench.shape[0]
+    nf = qi.shape[0]
+    # field by field, each field's periods in one run (contiguous rows of ``unit_cum`` and ``base_capex``; the
+    # compiler vectorises the loop over periods); per period the fields are still added in order 0 .. nf - 1, so
+    # every sum is the one the period-by-period order gives. ``coll``, ``capex`` and ``boe_per_day`` hold the
+    # period's running sums (operating results, capex, boe) and ``exports`` the realised oil price until the end.
+    for t in range(n):
+        p_oil = bench[t] + diff[t]
+        exports[t] = 0.0 if p_oil < 0.0 else p_oil
+        coll[t] = 0.0
+        capex[t] = 0.0
+        boe_per_day[t] = 0.0
+    for f in range(nf):
+        scale = qi[f] * qi_mult[f]
+        cap = reserves[f] * res_mult[f]
+        d = delay[f]
+        oil = is_oil[f]
+        duty = oil_rate if oil else gas_rate
+        opex = opex_per_unit[f]
+        shut = shut_in[f]
+        cm = capex_mult[f]
+        prev = 0.0
+        for t in range(n):
+            cum1 = scale * unit_cum[f, d, t]
+            if cum1 > cap:
+                cum1 = cap
+            vol = (cum1 - prev) * prod_mult[t]  # the originator's operating continuity after its default
+            prev = cum1
+            if oil:
+                unit_price = exports[t]
+            else:
+                p_gas = gas_price[t] + gas_diff
+                unit_price = heat * (0.0 if p_gas < 0.0 else p_gas)
+            # a field selling below its cash cost (opex and duty per unit) is shut in: the period's volume is lost
+            if shut and unit_price - duty * unit_price - opex < 0.0:
+                vol = 0.0
+            rev = vol * unit_price
+            field_net = rev - duty * rev
+            field_net -= vol * opex
+            if field_net > 0.0:  # a field's operating loss stays with PEMEX, never netted against another's
+                coll[t] += field_net
+            boe_per_day[t] += vol if oil else vol / 6.0
+            capex[t] += base_capex[f, t] * cm
+    hedge_net = 0.0
+    for t in range(n):
+        h = 0.0
+        if hedge_notional_bbl[t] > 0.0:
+            s = bench[t]
+            if put_strike[t] > s:
+                h += hedge_notional_bbl[t] * (put_strike[t] - s)
+            if s > call_strike[t]:
+                h -= hedge_notional_bbl[t] * (s - call_strike[t])
+        h -= hedge_premium[t]
+        hedge_net += h
+        net = coll[t] + h
+        ex = pledged_bbl[t] * export_mult[t] * exports[t]
+        coll[t] = (net if net > 0.0 else 0.0) + ex
+        exports[t] = ex
+        boe_per_day[t] = boe_per_day[t] / days[t]
+    return hedge_net
+

@@ -1,0 +1,399 @@
+"""The compiled waterfall of one path (and of many, kept whole for the deterministic run and the stress replays),
+compiled with Numba; the Monte Carlo's fused kernel (``naef.engine.kernel``) calls :func:`waterfall_path`.
+
+The rules are those of ``naef.engine.waterfall`` (its docstring is the specification); the pure-Python oracle
+``naef.engine.reference`` follows the same rules and the same order of arithmetic, and the tests hold the two
+together on random scenarios and paths. Nothing here does I/O or allocates per period; arrays are float64.
+
+Events of default (``default_grace_periods``): when the most senior class with debt outstanding still has
+interest unpaid at the end of a period (the pool, the trap account and the DSRA being exhausted) for more than
+``default_grace_periods`` consecutive periods, an event of default is declared; from the next period the debt is
+accelerated (every tranche's whole outstanding principal is due, in order of seniority), the DSRA target is zero
+and nothing is distributed while any debt is left.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["N_PATH_COLUMNS", "N_TRANCHE_COLUMNS", "PATH_COL", "TRANCHE_COL", "waterfall_path", "waterfall_paths"]
+
+#: row index of each per-path column in the kernel's (columns, periods) buffer; order = waterfall.PATH_COLUMNS
+PATH_COL = {
+    name: i
+    for i, name in enumerate((
+        "proceeds_usd", "issuance_costs_usd", "capex_usd", "pemex_capex_funding_usd", "construction_release_usd",
+        "construction_balance_usd", "cia_draw_usd", "cia_release_usd", "cia_balance_usd", "collections_usd",
+        "cfads_usd", "debt_service_due_usd", "dscr", "fees_usd", "fees_shortfall_usd", "dsra_deposit_usd",
+        "dsra_draw_usd", "dsra_release_usd", "dsra_balance_usd", "trapped_usd", "trap_draw_usd", "trap_release_usd",
+        "trap_balance_usd", "returned_to_pemex_usd", "to_mdf_usd", "event_of_default", "trap_exports_balance_usd",
+        "reinvestment_income_usd", "prepayment_usd",
+    ))
+}
+TRANCHE_COL = {
+    name: i
+    for i, name in enumerate((
+        "interest_paid_usd", "principal_paid_usd", "interest_shortfall_usd", "principal_shortfall_usd",
+        "principal_outstanding_usd",
+    ))
+}
+_IP, _PP, _IS, _PS, _PO = 0, 1, 2, 3, 4
+#: rows of the kernel's per-path and per-tranche buffers
+N_PATH_COLUMNS = len(PATH_COL)
+N_TRANCHE_COLUMNS = len(TRANCHE_COL)
+
+
+@njit(cache=True, error_model="numpy")
+def _take(due: float, available: float) -> float:
+    return due if due < available else available
+
+
+@njit(cache=True, error_model="numpy")
+def _settled_period(
+    t: int, fee: np.ndarray, sched_ds: np.ndarray, collections: np.ndarray, capex: np.ndarray,
+    exports: np.ndarray, pout: np.ndarray, tout: np.ndarray, full: bool,
+) -> None:
+    """One period with nothing owed or held (``waterfall_path``'s short path; no debt, so not in default)."""
+    pool = collections[t]
+    fee_paid = _take(fee[t], pool)
+    pool -= fee_paid
+    to_pemex = _take(exports[t], pool)
+    cfads = collections[t] - fee[t] if collections[t] > fee[t] else 0.0
+    if full:
+        for i in range(pout.shape[0]):
+            pout[i, t] = 0.0
+        pout[2, t] = capex[t]
+        pout[11, t] = sched_ds[t]
+        pout[13, t] = fee_paid
+        pout[14, t] = fee[t] - fee_paid
+        pout[23, t] = to_pemex
+    pout[3, t] = capex[t] if capex[t] > 0.0 else 0.0
+    pout[9, t] = collections[t]
+    pout[10, t] = cfads
+    pout[12, t] = cfads / sched_ds[t] if sched_ds[t] > 0 else np.nan
+    pout[24, t] = pool - to_pemex
+    pout[25, t] = 0.0
+    for c in range(tout.shape[0]):
+        for j in range(tout.shape[1]):
+            tout[c, j, t] = 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def _prepay_pro_rata(
+    cash: float, lo: int, hi: int, outstanding: np.ndarray, pr_arrears: np.ndarray, tout: np.ndarray, t: int,
+    prepaid: float, pool: float, own: float, from_pool: bool,
+) -> tuple[float, float, float]:
+    """Prepay ``u = min(cash, L)`` of tranches ``lo .. hi - 1``, ``L`` their principal outstanding, pro rata:
+    tranche ``j`` repays ``min(u O_j / L, O_j)`` (arrears of principal capped at what is left outstanding).
+    Returns ``prepaid`` plus what was repaid and, when ``from_pool``, ``pool`` and ``own`` less it (each figure
+    added or taken one tranche at a time, in order: the arithmetic of the oracle)."""
+    left = 0.0
+    for j in range(lo, hi):
+        left += outstanding[j]
+    if left <= 0.0:
+        return prepaid, pool, own
+    use = cash if cash < left else left
+    for j in range(lo, hi):
+        x = use * (outstanding[j] / left)
+        if x > outstanding[j]:
+            x = outstanding[j]
+        outstanding[j] -= x
+        if pr_arrears[j] > outstanding[j]:
+            pr_arrears[j] = outstanding[j]
+        tout[_PP, j, t] += x
+        prepaid += x
+        if from_pool:
+            pool -= x
+            own -= x
+    return prepaid, pool, own
+
+
+@njit(cache=True, error_model="numpy")
+def waterfall_path(
+    issue_period: np.ndarray, size: np.ndarray, rate: np.ndarray, principal: np.ndarray, grace: np.ndarray,
+    legal_final: np.ndarray, default_margin: float, reinvest: float, trap_sweep: bool, release_periods: int,
+    keep_periods: int, class_bounds: np.ndarray, proceeds: np.ndarray,
+    costs: np.ndarray, init_dsra: np.ndarray, cia_funding: np.ndarray, cons_release_period: int,
+    cia_release_period: int, fee: np.ndarray, dsra_target: np.ndarray, sched_ds: np.ndarray, trap_dscr: float,
+    lookback: int, lockup: int, default_grace: int, quiet_after: int, collections: np.ndarray, capex: np.ndarray,
+    exports: np.ndarray, pout: np.ndarray, tout: np.ndarray, full: bool,
+) -> None:
+    """Run the waterfall of one path, writing into ``pout`` (columns, periods) and ``tout`` (columns, tranches,
+    periods) (see ``PATH_COL`` / ``TRANCHE_COL``): every column when ``full``, otherwise only the path columns the
+    Monte Carlo's metrics and histograms read (``gap``, collections, CFADS, DSCR, to the MDF, event of default:
+    rows 3, 9, 10, 12, 24, 25) and every tranche column; the arithmetic is the same either way.
+
+    Once nothing is owed or held (no debt, arrears or balances), no proceeds, releases or grace periods remain
+    (``t > quiet_after``), the DSRA target is zero and collections cover the trustee fee, a period is computed on
+    a short path that gives exactly what the full rules give in that state: fee, then export receivables back
+    to PEMEX, the rest to the MDF.
+    """
+    n = collections.shape[0]
+    nt = size.shape[0]
+    nc = class_bounds.shape[0] - 1
+    cons = 0.0
+    cia = 0.0
+    dsra = 0.0
+    trap = 0.0
+    trap_x = 0.0  # the part of the trap account that is PEMEX's export receivables (drawn last, returned to PEMEX)
+    fee_arrears = 0.0
+    outstanding = np.zeros(nt)
+    int_arrears = np.zeros(nt)
+    pr_arrears = np.zeros(nt)
+    int_paid = np.zeros(nt)
+    dues = np.zeros(nt)
+    eod = False
+    owed_before = False  # debt (above dust) outstanding at the end of the previous period
+    pass_run = 0  # consecutive periods in which the cash-trap test has passed (release of a held trap balance)
+    short_run = 0
+    settled = False
+    for t in range(n):
+        accelerated = eod
+        if settled and t > quiet_after and (accelerated or dsra_target[t] == 0.0) and collections[t] >= fee[t]:
+            _settled_period(t, fee, sched_ds, collections, capex, exports, pout, tout, full)
+            continue
+        for j in range(nt):
+            int_paid[j] = 0.0
+            if issue_period[j] == t:
+                outstanding[j] = size[j]
+            # default interest: overdue interest compounds at the coupon plus the margin, overdue principal
+            # (already bearing the coupon as principal outstanding) bears the margin on top
+            if int_arrears[j] > 0.0 or pr_arrears[j] > 0.0:
+                int_arrears[j] += int_arrears[j] * (rate[j] + default_margin) + pr_arrears[j] * default_margin
+        # accounts earn the reinvestment rate on their opening balances (credited to each account)
+        income = 0.0
+        if reinvest != 0.0:
+            i_cons = cons * reinvest
+            i_cia = cia * reinvest
+            i_dsra = dsra * reinvest
+            i_trap = trap * reinvest
+            cons += i_cons
+            cia += i_cia
+            dsra += i_dsra
+            trap += i_trap
+            income = i_cons + i_cia + i_dsra + i_trap
+        cons += proceeds[t] - costs[t] - init_dsra[t]
+        cons -= cia_funding[t]
+        cons -= capex[t]
+        gap = -cons if cons < 0 else 0.0
+        cons += gap
+        release = 0.0
+        if t == cons_release_period:
+            release = cons
+            cons = 0.0
+        dsra += init_dsra[t]
+        deposit = init_dsra[t]
+        cia += cia_funding[t]
+        cia_draw = 0.0
+        for j in range(nt):
+            if grace[j, t]:
+                due = outstanding[j] * rate[j]
+                paid = _take(due, cia)
+                cia -= paid
+                cia_draw += paid
+                int_paid[j] += paid
+                int_arrears[j] += due - paid
+        cia_rel = 0.0
+        if t == cia_release_period:
+            cia_rel = cia
+            cia = 0.0
+        pool = collections[t] + release + cia_rel
+        trap_draw = 0.0
+        dsra_draw = 0.0
+        fee_due = fee[t] + fee_arrears
+        a = _take(fee_due, pool)
+        pool -= a
+        b = _take(fee_due - a, trap)
+        trap -= b
+        trap_x = min(trap_x, trap)
+        trap_draw += b
+        fee_paid = a + b
+        fee_arrears = fee_due - fee_paid
+        for c in range(nc):
+            lo = class_bounds[c]
+            hi = class_bounds[c + 1]
+            for kind in range(2):
+                total = 0.0
+                for j in range(lo, hi):
+                    if kind == 0:
+                        regular = outstanding[j] * rate[j]
+                        if grace[j, t]:
+                            regular = 0.0
+                        dues[j] = regular + int_arrears[j]
+                    elif accelerated:
+                        dues[j] = outstanding[j]
+                    else:
+                        dues[j] = min(principal[j, t] + pr_arrears[j], outstanding[j])
+                    total += dues[j]
+                x = _take(total, pool)
+                pool -= x
+                y = _take(total - x, trap)
+                trap -= y
+                trap_x = min(trap_x, trap)
+                z = _take(total - x - y, dsra)
+                dsra -= z
+                trap_draw += y
+                dsra_draw += z
+                paid_total = x + y + z
+                for j in range(lo, hi):
+                    if paid_total >= total:
+                        share = dues[j]
+                    elif total > 0:
+                        share = dues[j] * (paid_total / total)
+                    else:
+                        share = 0.0
+                    if kind == 0:
+                        int_paid[j] += share
+                        int_arrears[j] = dues[j] - share
+                    else:
+                        tout[_PP, j, t] = share
+                        pr_arrears[j] = max(dues[j] - share, 0.0)
+                        outstanding[j] -= share
+        # unused proceeds, after the period's debt service, redeem the notes pro rata to their principal
+        # outstanding (never distributed)
+        prepaid = 0.0
+        if release > 0.0:
+            redeem = release if release < pool else pool
+            pool -= redeem
+            prepaid, _, _ = _prepay_pro_rata(redeem, 0, nt, outstanding, pr_arrears, tout, t, prepaid, 0.0, 0.0,
+                                             False)
+            pool += redeem - prepaid  # only once every note is redeemed
+            if pool < 0.0:
+                pool = 0.0  # rounding dust of the pro-rata split (a few ulps), never a real shortfall
+        owed_all = fee_arrears
+        for j in range(nt):
+            owed_all += outstanding[j] + int_arrears[j]
+        target = 0.0 if accelerated else dsra_target[t]
+        if target > owed_all:
+            target = owed_all  # a reserve never holds more than the whole debt
+        dsra_rel = dsra - target if dsra > target else 0.0
+        dsra -= dsra_rel
+        pool += dsra_rel
+        need = target - dsra if target > dsra else 0.0
+        topup = _take(need, pool)
+        dsra += topup
+        pool -= topup
+        deposit += topup
+        lo_k = max(t - lookback + 1, 0)
+        ds_sum = 0.0
+        cf_sum = 0.0
+        for k in range(lo_k, t + 1):
+            if sched_ds[k] > 0:
+                ds_sum += sched_ds[k]
+                cf_sum += collections[k] - fee[k] if collections[k] > fee[k] else 0.0
+        owed = fee_arrears
+        for j in range(nt):
+            owed += outstanding[j] + int_arrears[j]
+        debt_left = owed > 0.0
+        trap_test = (ds_sum > 0.0 and cf_sum < trap_dscr * ds_sum) or t < lockup or accelerated
+        pass_run = 0 if trap_test else pass_run + 1
+        trap_on = debt_left and trap_test
+        trapped = 0.0
+        trap_rel = 0.0
+        rel_x = 0.0
+        to_pemex = _take(exports[t], pool)
+        if trap_on and trap_sweep:
+            # mandatory prepayment with the fund's own cash (the period's unneeded export receivables go back
+            # to PEMEX): the most senior class with principal outstanding first, pro rata within it
+            own = pool - to_pemex
+            for c in range(nc):
+                if own <= 0.0:
+                    break
+                prepaid, pool, own = _prepay_pro_rata(own, class_bounds[c], class_bounds[c + 1], outstanding,
+                                                      pr_arrears, tout, t, prepaid, pool, own, True)
+            if pool < to_pemex:
+                pool = to_pemex  # rounding dust of the pro-rata split (a few ulps): nothing negative to the MDF
+        elif trap_on:
+            trapped = pool
+            trap_x += to_pemex
+            to_pemex = 0.0
+            pool = 0.0
+            trap += trapped
+        else:
+            if not debt_left:
+                trap_rel = trap
+            elif pass_run >= release_periods:
+                keep = 0.0
+                for k in range(t + 1, min(t + 1 + keep_periods, n)):
+                    keep += sched_ds[k]
+                trap_rel = trap - keep if trap > keep else 0.0
+            rel_x = trap_x if trap_x < trap_rel else trap_rel
+            trap -= trap_rel
+            trap_x -= rel_x
+        to_mdf = pool - to_pemex + (trap_rel - rel_x)
+        to_pemex += rel_x
+        # events of default: the most senior class with debt outstanding short of interest
+        senior_short = False
+        for c in range(nc):
+            any_debt = False
+            for j in range(class_bounds[c], class_bounds[c + 1]):
+                # dust (rounding residue of a repaid tranche) is not debt outstanding
+                if outstanding[j] > 1e-9 * size[j] or int_arrears[j] > 1e-9 * size[j]:
+                    any_debt = True
+                if int_arrears[j] > 1e-9 * size[j]:
+                    senior_short = True
+            if any_debt:
+                break
+        short_run = short_run + 1 if senior_short else 0
+        if short_run > default_grace:
+            eod = True
+        # any principal or interest still owed at the end of a tranche's legal final period is an event of default
+        owed_now = False
+        for j in range(nt):
+            if outstanding[j] > 1e-9 * size[j] or int_arrears[j] > 1e-9 * size[j]:
+                owed_now = True
+                if t >= legal_final[j]:
+                    eod = True
+        in_default = eod and (owed_before or owed_now)
+        owed_before = owed_now
+        settled = owed == 0.0 and trap == 0.0 and dsra == 0.0 and cia == 0.0 and cons == 0.0
+        cfads = collections[t] - fee[t] if collections[t] > fee[t] else 0.0
+        # the columns the Monte Carlo reads (per-path metrics and histograms), then the rest when ``full``
+        pout[3, t] = gap
+        pout[9, t] = collections[t]
+        pout[10, t] = cfads
+        pout[12, t] = cfads / sched_ds[t] if sched_ds[t] > 0 else np.nan
+        pout[24, t] = to_mdf
+        pout[25, t] = 1.0 if in_default else 0.0
+        if full:
+            pout[0, t] = proceeds[t]
+            pout[1, t] = costs[t]
+            pout[2, t] = capex[t]
+            pout[4, t] = release
+            pout[5, t] = cons
+            pout[6, t] = cia_draw
+            pout[7, t] = cia_rel
+            pout[8, t] = cia
+            pout[11, t] = sched_ds[t]
+            pout[13, t] = fee_paid
+            pout[14, t] = fee_arrears
+            pout[15, t] = deposit
+            pout[16, t] = dsra_draw
+            pout[17, t] = dsra_rel
+            pout[18, t] = dsra
+            pout[19, t] = trapped
+            pout[20, t] = trap_draw
+            pout[21, t] = trap_rel
+            pout[22, t] = trap
+            pout[23, t] = to_pemex
+            pout[26, t] = trap_x
+            pout[27, t] = income
+            pout[28, t] = prepaid
+        for j in range(nt):
+            tout[_IP, j, t] = int_paid[j]
+            tout[_IS, j, t] = int_arrears[j]
+            tout[_PS, j, t] = pr_arrears[j]
+            tout[_PO, j, t] = outstanding[j]
+
+
+@njit(cache=True, error_model="numpy")
+def waterfall_paths(
+    spec: tuple[object, ...], collections: np.ndarray, capex: np.ndarray, exports: np.ndarray, pout: np.ndarray,
+    tout: np.ndarray,
+) -> None:
+    """:func:`waterfall_path` on every path, every column kept: ``spec`` is ``naef.engine.waterfall.spec_arrays``
+    (the arguments before ``collections``), ``pout`` (paths, columns, periods), ``tout`` (paths, columns,
+    tranches, periods)."""
+    for p in range(collections.shape[0]):
+        waterfall_path(*spec, collections[p], capex[p], exports[p], pout[p], tout[p], True)
