@@ -148,11 +148,16 @@ def waterfall_path(
     pass_run = 0  # consecutive periods in which the cash-trap test has passed (release of a held trap balance)
     short_run = 0
     settled = False
+    tol = np.empty(nt)  # dust (rounding residue of a repaid tranche) is not debt outstanding
+    for j in range(nt):
+        tol[j] = 1e-9 * size[j]
     for t in range(n):
         accelerated = eod
         if settled and t > quiet_after and (accelerated or dsra_target[t] == 0.0) and collections[t] >= fee[t]:
             _settled_period(t, fee, sched_ds, collections, capex, exports, pout, tout, full)
             continue
+        cfads = collections[t] - fee[t] if collections[t] > fee[t] else 0.0
+        pout[10, t] = cfads  # read by the cash-trap test's look-back below (and in later periods)
         for j in range(nt):
             int_paid[j] = 0.0
             if issue_period[j] == t:
@@ -281,10 +286,8 @@ def waterfall_path(
         for k in range(lo_k, t + 1):
             if sched_ds[k] > 0:
                 ds_sum += sched_ds[k]
-                cf_sum += collections[k] - fee[k] if collections[k] > fee[k] else 0.0
-        owed = fee_arrears
-        for j in range(nt):
-            owed += outstanding[j] + int_arrears[j]
+                cf_sum += pout[10, k]  # CFADS of period k (this period's written at its start)
+        owed = owed_all  # nothing owed has changed since
         debt_left = owed > 0.0
         trap_test = (ds_sum > 0.0 and cf_sum < trap_dscr * ds_sum) or t < lockup or accelerated
         pass_run = 0 if trap_test else pass_run + 1
@@ -329,9 +332,9 @@ def waterfall_path(
             any_debt = False
             for j in range(class_bounds[c], class_bounds[c + 1]):
                 # dust (rounding residue of a repaid tranche) is not debt outstanding
-                if outstanding[j] > 1e-9 * size[j] or int_arrears[j] > 1e-9 * size[j]:
+                if outstanding[j] > tol[j] or int_arrears[j] > tol[j]:
                     any_debt = True
-                if int_arrears[j] > 1e-9 * size[j]:
+                if int_arrears[j] > tol[j]:
                     senior_short = True
             if any_debt:
                 break
@@ -341,18 +344,16 @@ def waterfall_path(
         # any principal or interest still owed at the end of a tranche's legal final period is an event of default
         owed_now = False
         for j in range(nt):
-            if outstanding[j] > 1e-9 * size[j] or int_arrears[j] > 1e-9 * size[j]:
+            if outstanding[j] > tol[j] or int_arrears[j] > tol[j]:
                 owed_now = True
                 if t >= legal_final[j]:
                     eod = True
         in_default = eod and (owed_before or owed_now)
         owed_before = owed_now
         settled = owed == 0.0 and trap == 0.0 and dsra == 0.0 and cia == 0.0 and cons == 0.0
-        cfads = collections[t] - fee[t] if collections[t] > fee[t] else 0.0
         # the columns the Monte Carlo reads (per-path metrics and histograms), then the rest when ``full``
         pout[3, t] = gap
         pout[9, t] = collections[t]
-        pout[10, t] = cfads
         pout[12, t] = cfads / sched_ds[t] if sched_ds[t] > 0 else np.nan
         pout[24, t] = to_mdf
         pout[25, t] = 1.0 if in_default else 0.0
