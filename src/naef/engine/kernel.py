@@ -16,6 +16,10 @@ from naef.engine.waterfall_kernel import (
     N_PATH_COLUMNS,
     N_TRANCHE_COLUMNS,
     PATH_COL,
+    SPEC_DEFAULT_GRACE,
+    SPEC_ISSUE_PERIOD,
+    SPEC_LEGAL_FINAL,
+    SPEC_SIZE,
     TRANCHE_COL,
     waterfall_path,
     waterfall_paths,
@@ -52,28 +56,22 @@ def _bin(x: float, lo: float, inv_width: float, n_bins: int) -> int:
 
 @njit(parallel=True, cache=True, error_model="numpy")
 def monte_carlo_kernel(
-    bench: np.ndarray, diff: np.ndarray, gas_price: np.ndarray, qi_mult: np.ndarray, res_mult: np.ndarray,
-    delay: np.ndarray, capex_mult: np.ndarray, unit_cum: np.ndarray, qi: np.ndarray, reserves: np.ndarray,
-    is_oil: np.ndarray, opex_per_unit: np.ndarray, shut_in: np.ndarray, base_capex: np.ndarray, heat: float,
-    gas_diff: float,
-    oil_rate: float, gas_rate: float, pledged_bbl: np.ndarray, hedge_notional_bbl: np.ndarray,
-    put_strike: np.ndarray, call_strike: np.ndarray, hedge_premium: np.ndarray, days: np.ndarray,
-    prod_mult: np.ndarray, export_mult: np.ndarray,
-    issue_period: np.ndarray, size: np.ndarray, rate: np.ndarray, principal: np.ndarray, grace: np.ndarray,
-    legal_final: np.ndarray, default_margin: float, reinvest: float, trap_sweep: bool, release_periods: int,
-    keep_periods: int, class_bounds: np.ndarray, proceeds: np.ndarray,
-    costs: np.ndarray, init_dsra: np.ndarray, cia_funding: np.ndarray, cons_release_period: int,
-    cia_release_period: int, fee: np.ndarray, dsra_target: np.ndarray, sched_ds: np.ndarray, trap_dscr: float,
-    lookback: int, lockup: int, default_grace: int, quiet_after: int, tranche_discount: np.ndarray,
-    t_end_years: np.ndarray, t_issue_years: np.ndarray, own_ds: np.ndarray, senior_ds: np.ndarray,
-    mdf_discount: np.ndarray, hist_lo: np.ndarray, hist_inv_width: np.ndarray, n_bins: int, n_lanes: int,
-    metrics_tranche: np.ndarray, metrics_path: np.ndarray, hist: np.ndarray,
+    bench: np.ndarray, diff: np.ndarray, qi_mult: np.ndarray, res_mult: np.ndarray, delay: np.ndarray,
+    capex_mult: np.ndarray, prod_mult: np.ndarray, export_mult: np.ndarray, fields: tuple[object, ...],
+    spec: tuple[object, ...], metric_args: tuple[np.ndarray, ...], hist_lo: np.ndarray, hist_inv_width: np.ndarray,
+    n_bins: int, n_lanes: int, metrics_tranche: np.ndarray, metrics_path: np.ndarray, hist: np.ndarray,
 ) -> None:
     """The whole chain on every path of a chunk. Paths are split into ``n_lanes`` contiguous lanes run in
     parallel, each with its own scratch buffers and its own histogram ``hist[lane]`` (variables: benchmark price,
     collections, DSCR, MDF inflows, production in boe/d; (5, periods, n_bins + 2) counts). Per-path results do not
     depend on the lanes, and histogram counts are integers, so results are identical for any number of lanes or
-    chunks."""
+    chunks. ``fields`` is ``MonteCarloSetup.kernel_fields`` (``collections_path``), ``spec`` the waterfall's
+    ``spec_arrays`` (``waterfall_path``), ``metric_args`` ``MetricArrays.as_kernel_args``
+    (``tranche_and_path_metrics``)."""
+    issue_period = spec[SPEC_ISSUE_PERIOD]
+    size = spec[SPEC_SIZE]
+    legal_final = spec[SPEC_LEGAL_FINAL]
+    default_grace = spec[SPEC_DEFAULT_GRACE]
     n_paths = bench.shape[0]
     n = bench.shape[1]
     nt = size.shape[0]
@@ -92,20 +90,10 @@ def monte_carlo_kernel(
         bins = np.empty((n, nv, HIST_BATCH), dtype=np.int16)
         b = 0
         for p in range(lo, hi):
-            hedge_net = collections_path(
-                bench[p], diff[p], gas_price, qi_mult[:, p], res_mult[:, p], delay[:, p], capex_mult[:, p],
-                unit_cum, qi, reserves, is_oil, opex_per_unit, shut_in, base_capex, heat, gas_diff, oil_rate,
-                gas_rate,
-                pledged_bbl, hedge_notional_bbl, put_strike, call_strike, hedge_premium, days, prod_mult[p],
-                export_mult[p], coll, capex, exports, boe,
-            )
-            waterfall_path(issue_period, size, rate, principal, grace, legal_final, default_margin, reinvest,
-                           trap_sweep, release_periods, keep_periods, class_bounds,
-                           proceeds, costs, init_dsra, cia_funding, cons_release_period, cia_release_period, fee,
-                           dsra_target, sched_ds, trap_dscr, lookback, lockup, default_grace, quiet_after, coll, capex,
-                           exports, pout, tout, False)
-            tranche_and_path_metrics(pout, tout, size, issue_period, legal_final, tranche_discount, t_end_years,
-                                     t_issue_years, own_ds, senior_ds, mdf_discount, default_grace,
+            hedge_net = collections_path(fields, bench[p], diff[p], qi_mult[:, p], res_mult[:, p], delay[:, p],
+                                         capex_mult[:, p], prod_mult[p], export_mult[p], coll, capex, exports, boe)
+            waterfall_path(*spec, coll, capex, exports, pout, tout, False)
+            tranche_and_path_metrics(pout, tout, size, issue_period, legal_final, *metric_args, default_grace,
                                      metrics_tranche[p], metrics_path[p])
             metrics_path[p, 7] = hedge_net
             for t in range(n):

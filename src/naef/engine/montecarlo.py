@@ -373,12 +373,11 @@ def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName 
     f = setup.kernel_fields
     prod_mult, export_mult = originator_multipliers(setup.scenario, inputs.originator_default_period, n_paths, n)
     monte_carlo_kernel(
-        inputs.benchmark_usd_per_bbl, inputs.differential_usd_per_bbl, f[0],
+        inputs.benchmark_usd_per_bbl, inputs.differential_usd_per_bbl,
         np.ascontiguousarray(inputs.qi_multiplier), np.ascontiguousarray(inputs.reserves_multiplier),
         np.ascontiguousarray(inputs.delay_periods // setup.grid.periods_per_year),
-        np.ascontiguousarray(inputs.capex_multiplier), *f[1:], prod_mult, export_mult,
-        *setup.kernel_spec, *setup.kernel_metrics,
-        setup.hist_lo, 1.0 / setup.hist_width, N_BINS, lanes, mt, mp, hist,
+        np.ascontiguousarray(inputs.capex_multiplier), prod_mult, export_mult, f, setup.kernel_spec,
+        setup.kernel_metrics, setup.hist_lo, 1.0 / setup.hist_width, N_BINS, lanes, mt, mp, hist,
     )
     summed = (hist.sum(axis=0, dtype=np.int64) if own
               else np.zeros((len(HIST_VARIABLES), n, N_BINS + 2), dtype=np.int64))
@@ -400,9 +399,8 @@ def monte_carlo_collections(setup: MonteCarloSetup, inputs: PathInputs) -> PathC
     hedge = np.empty(k)
     for p in range(k):
         hedge[p] = collections_path(
-            inputs.benchmark_usd_per_bbl[p], inputs.differential_usd_per_bbl[p], f[0], qi_mult[:, p],
-            res_mult[:, p], delay_years[:, p], capex_mult[:, p], *f[1:], prod_mult[p], export_mult[p], coll[p],
-            capex[p], exports[p], boe[p],
+            f, inputs.benchmark_usd_per_bbl[p], inputs.differential_usd_per_bbl[p], qi_mult[:, p], res_mult[:, p],
+            delay_years[:, p], capex_mult[:, p], prod_mult[p], export_mult[p], coll[p], capex[p], exports[p], boe[p],
         )
     return PathCollections(collections_usd=coll, capex_usd=capex, pledged_exports_usd=exports, hedge_net_usd=hedge)
 

@@ -95,13 +95,8 @@ def tranche_and_path_metrics(
 
 @njit(cache=True, error_model="numpy")
 def collections_path(
-    bench: np.ndarray, diff: np.ndarray, gas_price: np.ndarray, qi_mult: np.ndarray, res_mult: np.ndarray,
-    delay: np.ndarray, capex_mult: np.ndarray, unit_cum: np.ndarray, qi: np.ndarray, reserves: np.ndarray,
-    is_oil: np.ndarray, opex_per_unit: np.ndarray, shut_in: np.ndarray, base_capex: np.ndarray, heat: float,
-    gas_diff: float,
-    oil_rate: float, gas_rate: float, pledged_bbl: np.ndarray, hedge_notional_bbl: np.ndarray,
-    put_strike: np.ndarray, call_strike: np.ndarray, hedge_premium: np.ndarray, days: np.ndarray,
-    prod_mult: np.ndarray, export_mult: np.ndarray, coll: np.ndarray,
+    fields: tuple[object, ...], bench: np.ndarray, diff: np.ndarray, qi_mult: np.ndarray, res_mult: np.ndarray,
+    delay: np.ndarray, capex_mult: np.ndarray, prod_mult: np.ndarray, export_mult: np.ndarray, coll: np.ndarray,
     capex: np.ndarray, exports: np.ndarray, boe_per_day: np.ndarray,
 ) -> float:
     """One path's collections, capex and pledged export receivables (written into ``coll``, ``capex``,
@@ -118,8 +113,14 @@ def collections_path(
     when positive (a loss stays with PEMEX). Collections are
     ``max(Σ_f max(result_f, 0) + hedge payoff - hedge premium, 0) + pledged export receivables``.
     ``prod_mult`` and ``export_mult`` (periods,) scale the fields' volumes and the pledged receivables: the
-    originator's default on this path (``naef.engine.originator``; ones without it).
+    originator's default on this path (``naef.engine.originator``; ones without it). ``fields`` is the
+    path-independent part, ``MonteCarloSetup.kernel_fields``: the gas price by period, the fields' unit Arps
+    cumulatives by delay, initial rates, reserves, products, opex, shut-in flags and capex, the gas heat content
+    and differential, the duty rates, the pledged barrels, the hedge's notional, strikes and premiums, and the
+    days of each period.
     """
+    (gas_price, unit_cum, qi, reserves, is_oil, opex_per_unit, shut_in, base_capex, heat, gas_diff, oil_rate,
+     gas_rate, pledged_bbl, hedge_notional_bbl, put_strike, call_strike, hedge_premium, days) = fields
     n = bench.shape[0]
     nf = qi.shape[0]
     # field by field, each field's periods in one run (contiguous rows of ``unit_cum`` and ``base_capex``; the

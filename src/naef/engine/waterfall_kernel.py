@@ -17,7 +17,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["N_PATH_COLUMNS", "N_TRANCHE_COLUMNS", "PATH_COL", "TRANCHE_COL", "waterfall_path", "waterfall_paths"]
+__all__ = [
+    "N_PATH_COLUMNS",
+    "N_TRANCHE_COLUMNS",
+    "PATH_COL",
+    "SPEC_DEFAULT_GRACE",
+    "SPEC_ISSUE_PERIOD",
+    "SPEC_LEGAL_FINAL",
+    "SPEC_SIZE",
+    "TRANCHE_COL",
+    "waterfall_path",
+    "waterfall_paths",
+]
 
 #: row index of each per-path column in the kernel's (columns, periods) buffer; order = waterfall.PATH_COLUMNS
 PATH_COL = {
@@ -39,6 +50,8 @@ TRANCHE_COL = {
     ))
 }
 _IP, _PP, _IS, _PS, _PO = 0, 1, 2, 3, 4
+#: positions in ``naef.engine.waterfall.spec_arrays`` (``waterfall_path``'s arguments) the metrics also read
+SPEC_ISSUE_PERIOD, SPEC_SIZE, SPEC_LEGAL_FINAL, SPEC_DEFAULT_GRACE = 0, 1, 5, 24
 #: rows of the kernel's per-path and per-tranche buffers
 N_PATH_COLUMNS = len(PATH_COL)
 N_TRANCHE_COLUMNS = len(TRANCHE_COL)
