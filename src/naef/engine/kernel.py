@@ -7,6 +7,8 @@ default), collections and per-path metrics in ``naef.engine.path_kernels``; the 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit, prange
 
@@ -57,8 +59,8 @@ def _bin(x: float, lo: float, inv_width: float, n_bins: int) -> int:
 @njit(parallel=True, cache=True, error_model="numpy")
 def monte_carlo_kernel(
     bench: np.ndarray, diff: np.ndarray, qi_mult: np.ndarray, res_mult: np.ndarray, delay: np.ndarray,
-    capex_mult: np.ndarray, prod_mult: np.ndarray, export_mult: np.ndarray, fields: tuple[object, ...],
-    spec: tuple[object, ...], metric_args: tuple[np.ndarray, ...], hist_lo: np.ndarray, hist_inv_width: np.ndarray,
+    capex_mult: np.ndarray, prod_mult: np.ndarray, export_mult: np.ndarray, fields: tuple[Any, ...],
+    spec: tuple[Any, ...], metric_args: tuple[np.ndarray, ...], hist_lo: np.ndarray, hist_inv_width: np.ndarray,
     n_bins: int, n_lanes: int, metrics_tranche: np.ndarray, metrics_path: np.ndarray, hist: np.ndarray,
 ) -> None:
     """The whole chain on every path of a chunk. Paths are split into ``n_lanes`` contiguous lanes run in

@@ -7,6 +7,8 @@ arithmetic.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
 
@@ -95,7 +97,7 @@ def tranche_and_path_metrics(
 
 @njit(cache=True, error_model="numpy")
 def collections_path(
-    fields: tuple[object, ...], bench: np.ndarray, diff: np.ndarray, qi_mult: np.ndarray, res_mult: np.ndarray,
+    fields: tuple[Any, ...], bench: np.ndarray, diff: np.ndarray, qi_mult: np.ndarray, res_mult: np.ndarray,
     delay: np.ndarray, capex_mult: np.ndarray, prod_mult: np.ndarray, export_mult: np.ndarray, coll: np.ndarray,
     capex: np.ndarray, exports: np.ndarray, boe_per_day: np.ndarray,
 ) -> float:
