@@ -4,7 +4,7 @@ functions alike (an import inside a function hides a dependency from start-up ti
 
 Layers, lowest first; a module may import its own layer and the ones below it:
 
-    errors, version, resources   (the base: anyone)
+    errors, version, resources, format (the base: anyone)
     scenario                     (the inputs; may use ledger.governance for its [governance] keys)
     engine                       (computes: the chain, the kernel, the oracles)
     parallel                     (runners of the engine's chunks)
@@ -34,7 +34,7 @@ PACKAGE = SRC / "naef"
 
 #: rank of each top-level part of the package (a module may import ranks <= its own)
 LAYERS: dict[str, int] = {
-    "errors": 0, "version": 0, "resources": 0,
+    "errors": 0, "version": 0, "resources": 0, "format": 0,
     "scenario": 1,
     "engine": 2,
     "parallel": 3,
@@ -48,7 +48,7 @@ LAYERS: dict[str, int] = {
 LEDGER_USERS = {"report", "disclosure", "demo", "commands", "web", "cli"}
 SCENARIO_MAY_USE = {"naef.ledger.governance"}
 #: the base modules the ledger may import
-LEDGER_MAY_USE = {"errors", "version", "resources", "ledger"}
+LEDGER_MAY_USE = {"errors", "version", "resources", "format", "ledger"}
 #: modules that must not import the ``naef`` package itself (its __init__): they use naef.version / naef.errors
 NO_PACKAGE_IMPORT = {"scenario", "engine", "parallel", "analysis", "mdf", "studies", "ledger"}
 

@@ -33,7 +33,7 @@ from naef.commands.common import (
 from naef.commands.common import num as _num
 from naef.commands.common import usd_bn as _usd_bn
 from naef.errors import CliError, NaefError
-from naef.report.format import pct, rate, times
+from naef.format import pct, rate, times
 from naef.studies.settings import DEFAULT_CHUNK_SIZE, DEFAULT_SEED, EngineName
 
 #: The commands and groups of ``naef`` after run, validate and scenarios, in the order ``naef --help`` lists them,

@@ -12,7 +12,7 @@ import pytest
 
 import naef
 from naef.analysis.flows import FLOW_COLUMNS, FlowsError, SwapFlows, balance_usd, swap_flows
-from naef.report.format import lookup
+from naef.format import lookup
 from naef.scenario.models import Scenario
 
 

@@ -152,10 +152,10 @@ def _pipeline(tmp_path: Path, *rows: str) -> Path:
     (("a,A,road,MX-MIC,1e6,2030,1,1e5,10,1,b", "b,B,road,MX-MIC,1e6,2030,1,1e5,10,1,a"), (),
      "error: pipe.csv: row 2 (id a), column requires: a cycle of requirements: a -> b -> a"),
     (("a,A,road,MX-MIC,1e6,2030,1,1e5,10,1,",), ("--sector-floor", "education:5bn", "--migrant-share", "0"),
-     "error: portfolio: infeasible: sector floor education >= US$ 5.00 bn cannot be met"),
+     "error: portfolio: infeasible: sector floor education >= USD 5.00 bn cannot be met"),
     (("a,A,road,MX-MIC,1e6,2030,1,1e5,10,1,", "e,E,education,MX-MIC,1e6,2030,1,1e5,10,1,"),
      ("--sector-floor", "education:1m,road:1m", "--budget-usd-by-year", "2030:1e6", "--migrant-share", "0"),
-     "error: portfolio: infeasible: the budget (US$ 1.0 m by 2030) and sector floor"),
+     "error: portfolio: infeasible: the budget (USD 1.0 m by 2030) and sector floor"),
 ])
 def test_bad_pipelines_and_constraints_exit_2_with_one_line_and_write_nothing(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from naef.report.format import lookup, pct, pct_se, times, unit_of, usd_auto, usd_bn, usd_m, usd_per_bbl, value_json
+from naef.format import lookup, pct, pct_se, times, unit_of, usd_auto, usd_bn, usd_m, usd_per_bbl, value_json
 
 
 def test_money_and_shares() -> None:
@@ -58,7 +58,7 @@ def test_lookup_and_values() -> None:
 
 def test_no_negative_zero_anywhere() -> None:
     """A value that rounds to zero reads "0.00", never "-0.00" (issue 17: a minimum DSCR of "−0.00")."""
-    from naef.report import format as f
+    import naef.format as f
 
     assert times(-0.001) == "0.00×"
     assert times(-1e-12, 3) == "0.000×"
@@ -79,7 +79,7 @@ def test_no_negative_zero_anywhere() -> None:
 def test_the_other_formats_against_hand_written_cases() -> None:
     from decimal import Decimal
 
-    from naef.report import format as f
+    import naef.format as f
 
     assert f.bn(43.30149e9) == "43.30"
     assert f.usd(1234567.891) == "1,234,567.89"

@@ -13,8 +13,8 @@ import pytest
 
 import naef
 from naef.analysis.montecarlo import run_monte_carlo
+from naef.format import lookup
 from naef.report import ReportError, render_report
-from naef.report.format import lookup
 from naef.report.html import normalise_portfolio
 from naef.scenario.load import content_hash
 from naef.scenario.models import Scenario

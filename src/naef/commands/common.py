@@ -1,4 +1,4 @@
-"""What every command shares: consoles, number formats (from ``naef.report.format``), atomic output folders and
+"""What every command shares: consoles, number formats (from ``naef.format``), atomic output folders and
 the progress bar."""
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ if TYPE_CHECKING:
     from naef.commands.run_folder import RunFolder
     from naef.scenario.models import Scenario
 
-# the one number formatter (naef.report.format): US dollars in billions without the unit ("75.00", the column
+# the one number formatter (naef.format): US dollars in billions without the unit ("75.00", the column
 # says "USD bn"), and a number in a format string ("—" for none, never "-0.00")
-from naef.report.format import bn as usd_bn
-from naef.report.format import plain as num
+from naef.format import bn as usd_bn
+from naef.format import plain as num
 
 __all__ = [
     "WRITTEN",

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 
 from naef.commands.common import console, num, print_table, progress_bar, usd_bn
-from naef.report.format import pct as _pct
-from naef.report.format import pct_se, rate, usd_per_bbl
+from naef.format import pct as _pct
+from naef.format import pct_se, rate, usd_per_bbl
 from naef.scenario.models import Scenario
 from naef.studies.settings import RunSettings
 

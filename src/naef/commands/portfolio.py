@@ -22,8 +22,8 @@ from rich.text import Text
 from naef.commands.common import SetOption, load_with_sets, print_table, write_sets
 from naef.commands.reporting import PdfOption, add_deterministic_report, portfolio_section
 from naef.commands.run_folder import RunFolder
+from naef.format import bn, usd_m
 from naef.mdf.explain import RejectedProject
-from naef.report.format import bn, usd_m
 from naef.studies.portfolio import (
     DEFAULT_PATHS,
     DEFAULT_SECTOR_FLOORS,

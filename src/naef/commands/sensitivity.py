@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+import naef.format as fmt
 from naef.analysis.factor_analysis import OUTPUTS
 from naef.analysis.factors import FACTORS
 from naef.commands.common import (
@@ -33,7 +34,6 @@ from naef.commands.common import (
 )
 from naef.commands.reporting import PdfOption, add_deterministic_report
 from naef.commands.run_folder import RunFolder
-from naef.report import format as fmt
 from naef.studies.sensitivity import (
     DEFAULT_PATHS,
     DEFAULT_SAMPLES,

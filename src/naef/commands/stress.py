@@ -29,7 +29,7 @@ from naef.commands.common import (
 )
 from naef.commands.reporting import PdfOption, add_deterministic_report
 from naef.commands.run_folder import RunFolder
-from naef.report.format import pct, rate, usd_per_bbl
+from naef.format import pct, rate, usd_per_bbl
 from naef.studies.settings import RunSettings
 
 if TYPE_CHECKING:  # the type only: naef stress --help stays light

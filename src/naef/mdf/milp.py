@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from naef.errors import NaefError
+from naef.format import usd_auto
 from naef.mdf.appraisal import ProjectAppraisal
 from naef.mdf.pipeline import SECTORS, STATES, Project
 
@@ -38,7 +39,6 @@ __all__ = [
     "solve_lp",
     "solve_mip",
     "tol",
-    "usd_bn",
 ]
 
 Array = NDArray[np.float64]
@@ -78,7 +78,7 @@ class SectorFloor:
         if self.share is not None:
             return f"sector floor {self.sector} >= {self.share:.0%} of spending"
         assert self.amount_usd is not None
-        return f"sector floor {self.sector} >= {usd_bn(self.amount_usd)}"
+        return f"sector floor {self.sector} >= {usd_auto(self.amount_usd)}"
 
 
 #: Default sector floors: human capital and small enterprise each at least 5 % of spending (ILLUSTRATIVE policy)
@@ -300,11 +300,6 @@ def solve_mip(model: Model, rows: Sequence[Row], *, time_limit: float) -> tuple[
 def tol(b: Array) -> Array:
     """Feasibility slack allowed on a row: a millionth of the right-hand side plus US$ 1e-3 (rounding only)."""
     return np.asarray(1e-6 * np.maximum(np.abs(b), 1.0) + 1e-3, dtype=float)
-
-
-def usd_bn(x: float) -> str:
-    """US$ in billions (two decimals) from US$ 1 bn, in millions below."""
-    return f"US$ {x / 1e9:,.2f} bn" if abs(x) >= 1e9 else f"US$ {x / 1e6:,.1f} m"
 
 
 def solve_lp(model: Model) -> tuple[Array, Array, float]:

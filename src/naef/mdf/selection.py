@@ -31,6 +31,7 @@ from typing import TypedDict
 
 import numpy as np
 
+from naef.format import usd_auto
 from naef.mdf.appraisal import ProjectAppraisal
 from naef.mdf.explain import BindingConstraint, BudgetMarginalValue, RejectedProject, explain
 from naef.mdf.milp import (
@@ -48,7 +49,6 @@ from naef.mdf.milp import (
     build_model,
     cumulative_spend,
     solve_mip,
-    usd_bn,
 )
 from naef.mdf.pipeline import Project
 
@@ -150,7 +150,7 @@ def _describe_groups(names: Sequence[str], years: list[int], budget: Array) -> s
     out = []
     for g in names:
         if g == "the budget":
-            out.append(f"the budget ({usd_bn(float(budget.sum()))} by {years[-1]})")
+            out.append(f"the budget ({usd_auto(float(budget.sum()))} by {years[-1]})")
         elif g in ("requires", "excludes"):
             out.append(f"the pipeline's '{g}' links")
         else:
@@ -246,7 +246,7 @@ def _infeasible_message(names: list[str], model: Model, projects: Sequence[Proje
         sector = row.detail["sector"]
         total = sum(_sector_costs(model, row))
         return (f"portfolio: infeasible: {names[0]} cannot be met: the {sector} projects that can be paid for by "
-                f"{years[-1]} cost {usd_bn(total)} in all")
+                f"{years[-1]} cost {usd_auto(total)} in all")
     return f"portfolio: infeasible: {_describe_groups(names, years, budget)} cannot all hold"
 
 

@@ -8,10 +8,11 @@ workbook) and, through headless Chromium, ``report.pdf``.
   portfolio), numbers as numbers with units in the headers;
 * :func:`render_pdf` (``naef.report.pdf``): the HTML printed to PDF by headless Chromium;
 * :func:`report_files`: both files of an output folder at once, for ``naef.commands.common.write_outputs``;
-* ``naef.report.format``: the one number formatter of naef (report, workbook, portal and terminal).
+* the one number formatter of naef (report, workbook, portal, terminal and the MDF's messages) is ``naef.format``,
+  at the base of the package so that every layer formats through it.
 
-The names are loaded on first use, so that ``import naef.report.format`` (the commands' and the portal's
-formatter) does not load pandas, Jinja2 or openpyxl. What each file contains: ``docs/reports.md``.
+The names are loaded on first use, so that importing one of them does not load pandas, Jinja2 or openpyxl.
+What each file contains: ``docs/reports.md``.
 """
 
 from __future__ import annotations

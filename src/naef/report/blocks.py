@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from naef.report.format import DASH, lookup, value_json
+from naef.format import DASH, lookup, value_json
 
 __all__ = ["Card", "Cell", "Chart", "Code", "Section", "Table", "Text", "figure_cell"]
 

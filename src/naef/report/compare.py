@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
+from naef.format import bn, pct, plain, times, usd_auto
 from naef.report import figures as fg
 from naef.report.blocks import Cell, Chart, Section, Table, Text
-from naef.report.format import bn, pct, plain, times, usd_auto
 from naef.report.sections.common import spec_json
 
 __all__ = ["CompareRow", "compare_files", "compare_rows", "compare_workbook", "render_compare"]

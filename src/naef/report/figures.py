@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TypedDict
 
 from naef.analysis.flows import SwapFlows
-from naef.report.format import usd_auto
+from naef.format import usd_auto
 
 __all__ = [
     "COLORS",

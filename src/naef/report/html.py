@@ -34,9 +34,9 @@ from typing import Any
 
 import pandas as pd
 
+from naef.format import plain, usd_auto, value_json
 from naef.report.blocks import Cell, Chart, Section
 from naef.report.errors import ReportError
-from naef.report.format import plain, usd_auto, value_json
 from naef.report.sections import fan_charts as fan_sec
 from naef.report.sections import hedge as hedge_sec
 from naef.report.sections import key_figures as key_sec

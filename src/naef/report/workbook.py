@@ -14,7 +14,7 @@ Sheets (each only when its data is given):
   appraisal), ``rejected`` (the projects not selected and why) — the MDF portfolio (``naef.report.html``'s
   ``normalise_portfolio`` shape).
 
-Every header names its unit (``collections_usd [US$]``; units follow the names, ``naef.report.format.unit_of``);
+Every header names its unit (``collections_usd [US$]``; units follow the names, ``naef.format.unit_of``);
 numbers are stored as numbers and dates as dates, with a display format by unit (US$ with thousands separators,
 shares as %); the header row (and the first column of tables) is frozen, columns are sized to their contents and
 filters are on.
@@ -35,7 +35,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from naef.report.format import unit_of
+from naef.format import unit_of
 from naef.scenario.load import content_hash
 from naef.scenario.models import Scenario
 

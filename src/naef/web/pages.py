@@ -22,9 +22,9 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+import naef.format as fmt
 from naef import __version__
 from naef.ledger.errors import LedgerError
-from naef.report import format as fmt
 from naef.web.api import MAX_INDEX, client_address, web_state
 from naef.web.config import ApiError
 from naef.web.ledger_view import checkpoint_json, entry_json
@@ -52,7 +52,7 @@ def _number_or_none(x: Any) -> float | Decimal | None:
 
 
 def _lenient(f: Callable[..., str]) -> Callable[..., str]:
-    """A formatter of ``naef.report.format`` as a template filter: strings and Decimals read as numbers, anything
+    """A formatter of ``naef.format`` as a template filter: strings and Decimals read as numbers, anything
     else as missing ("—")."""
     def filt(x: Any, *args: Any) -> str:
         v = _number_or_none(x)
@@ -63,7 +63,7 @@ def _lenient(f: Callable[..., str]) -> Callable[..., str]:
     return filt
 
 
-#: every number on the portal goes through naef.report.format, as in report.html and the workbook
+#: every number on the portal goes through naef.format, as in report.html and the workbook
 templates.env.filters.update(
     usd_bn=_lenient(fmt.usd_bn), bn=_lenient(fmt.bn), usd_m=_lenient(fmt.usd_m), usd=_lenient(fmt.usd),
     num=_lenient(fmt.number), pct=_lenient(fmt.pct), rate=_lenient(fmt.rate), times=_lenient(fmt.times),

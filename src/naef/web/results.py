@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 #: (column prefix in percentiles.csv, title, unit, scale) of the portal's fan charts; money per period in USD m as
-#: in report.html (``naef.report.format``'s convention), ``{period}`` named by the scenario's grid
+#: in report.html (``naef.format``'s convention), ``{period}`` named by the scenario's grid
 FAN_VARIABLES: tuple[tuple[str, str, str, float], ...] = (
     ("benchmark_usd_per_bbl", "Benchmark oil price", "USD/bbl", 1.0),
     ("dscr", "Debt-service coverage ratio (DSCR)", "×", 1.0),
@@ -209,7 +209,7 @@ def run_document(
 ) -> RunDocument:
     """The JSON of one run: the deterministic summary and Sankey, the stress rows, and (for a Monte Carlo) its
     summary and percentiles by period."""
-    from naef.report.format import period_name
+    from naef.format import period_name
 
     period = period_name(int(deterministic_summary["scenario"]["periods_per_year"]))
     doc: RunDocument = {

@@ -11,8 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from naef.format import is_missing, lookup, suffixed
 from naef.report.blocks import Cell, Table, figure_cell
-from naef.report.format import is_missing, lookup, suffixed
 
 __all__ = [
     "MCF_PER_BOE",

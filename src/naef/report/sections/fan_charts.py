@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from naef.report import figures as fg
-from naef.report.blocks import Chart, Section
-from naef.report.format import (
+from naef.format import (
     plain,
 )
+from naef.report import figures as fg
+from naef.report.blocks import Chart, Section
 from naef.report.sections.common import MCF_PER_BOE, PERIOD_NAME, Doc, column, dates, kind, spec_json
 from naef.scenario.models import Scenario
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from naef.report import format as fmt
-from naef.report.blocks import Card, Section, figure_cell
-from naef.report.format import (
+import naef.format as fmt
+from naef.format import (
     DASH,
     bpd,
     pct,
@@ -17,6 +16,7 @@ from naef.report.format import (
     usd_bn,
     usd_per_bbl,
 )
+from naef.report.blocks import Card, Section, figure_cell
 from naef.report.sections.common import Doc, kind
 
 __all__ = ["build"]

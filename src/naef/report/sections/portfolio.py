@@ -7,11 +7,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from naef.mdf.pipeline import STATES
-from naef.report import figures as fg
-from naef.report.blocks import Card, Cell, Chart, Section, Table, Text, figure_cell
-from naef.report.errors import ReportError
-from naef.report.format import (
+from naef.format import (
     DASH,
     is_missing,
     pct,
@@ -19,6 +15,10 @@ from naef.report.format import (
     usd_bn,
     usd_m,
 )
+from naef.mdf.pipeline import STATES
+from naef.report import figures as fg
+from naef.report.blocks import Card, Cell, Chart, Section, Table, Text, figure_cell
+from naef.report.errors import ReportError
 from naef.report.sections.common import Doc, spec_json
 
 __all__ = ["build", "normalise_portfolio", "state_label"]

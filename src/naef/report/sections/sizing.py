@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from naef.report import format as fmt
-from naef.report.blocks import Card, Cell, Section, Table, figure_cell
-from naef.report.format import (
+import naef.format as fmt
+from naef.format import (
     DASH,
     pct,
     plain,
     usd_bn,
 )
+from naef.report.blocks import Card, Cell, Section, Table, figure_cell
 from naef.report.sections.common import Doc
 
 __all__ = ["build"]

@@ -8,13 +8,13 @@ from typing import Any
 
 import pandas as pd
 
-from naef.report import figures as fg
-from naef.report import format as fmt
-from naef.report.blocks import Cell, Chart, Section, Table, Text, figure_cell
-from naef.report.format import (
+import naef.format as fmt
+from naef.format import (
     DASH,
     pct,
 )
+from naef.report import figures as fg
+from naef.report.blocks import Cell, Chart, Section, Table, Text, figure_cell
 from naef.report.sections.common import PERIOD_NAME, Column, Doc, cells, item_table, spec_json
 
 __all__ = ["TRANCHE_COLUMNS", "annual_chart", "build"]

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from naef.report import figures as fg
-from naef.report import format as fmt
-from naef.report.blocks import Cell, Chart, Section, Table, figure_cell
-from naef.report.format import (
+import naef.format as fmt
+from naef.format import (
     DASH,
     pct,
     plain,
 )
+from naef.report import figures as fg
+from naef.report.blocks import Cell, Chart, Section, Table, figure_cell
 from naef.report.sections.common import Doc, spec_json
 
 __all__ = ["build"]

@@ -11,11 +11,11 @@ import math
 
 import pandas as pd
 
+import naef.format as fmt
 from naef.analysis.flows import SwapFlows, swap_flows
+from naef.format import lookup
 from naef.report import figures as fg
-from naef.report import format as fmt
 from naef.report.blocks import Cell, Chart, Section, Table, figure_cell
-from naef.report.format import lookup
 from naef.report.sections.common import Doc, cells, spec_json
 
 __all__ = ["build"]

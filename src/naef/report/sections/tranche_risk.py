@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from naef.report import format as fmt
-from naef.report.blocks import Section, Table, figure_cell
-from naef.report.format import (
+import naef.format as fmt
+from naef.format import (
     DASH,
     pct,
     plain,
 )
+from naef.report.blocks import Section, Table, figure_cell
 from naef.report.sections.common import Column, Doc, cells, item_table
 
 __all__ = ["COLUMNS", "build"]
