@@ -15,6 +15,7 @@ which reads and appends see one state and commit together — check-then-append 
 
 from __future__ import annotations
 
+import hashlib
 import time as _time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
@@ -33,6 +34,7 @@ from naef.ledger.checkpoints import StoredCheckpoint
 from naef.ledger.entries import (
     GOVERNED_ENTRY_TYPES,
     Entry,
+    canonical_rows,
     decode_entry,
     format_time,
     make_entries,
@@ -212,6 +214,29 @@ class LedgerTransaction:
         self._size = i + 1
         return i
 
+    def _push_rows(self, entry_type: str, rows: Iterable[tuple[object, bytes, bytes]]) -> None:
+        """Append ``(payload, canonical, leaf hash)`` rows of one *ungoverned* type made in this process by
+        :func:`~naef.ledger.entries.canonical_rows`: what :meth:`_push` does for each, in one loop (no
+        :class:`Entry` objects). The tree as in :meth:`_push`: leaf ``i`` closes one complete subtree per trailing
+        one bit of ``i``, each ``node_hash(left, right)`` (RFC 9162 §2.1.1)."""
+        if entry_type in GOVERNED_ENTRY_TYPES:  # never: append_batch sends governed types through _push
+            raise LedgerError(f"entry {entry_type}: a governed entry is appended only under the rules")
+        i = self._size
+        stack = self._stack
+        entry_rows = self._entry_rows
+        node_rows = self._node_rows
+        sha256 = hashlib.sha256
+        for _, canonical, h in rows:
+            entry_rows.append((i, entry_type, canonical, h))
+            level = 0
+            while stack and stack[-1][0] == level:
+                h = sha256(b"\x01" + stack.pop()[1] + h).digest()
+                level += 1
+                node_rows.append((level, i >> level, h))
+            stack.append((level, h))
+            i += 1
+        self._size = i
+
     def append_entries(self, items: Iterable[Entry]) -> range:
         """Append prepared entries in order; returns their index range."""
         start = self._size
@@ -386,21 +411,25 @@ class Ledger(AbstractContextManager["Ledger"]):
             else time
         )
         pending = list(items)
-        prepared: list[Entry] = []
-        made: list[bool] = []
+        # prepared or governed Entries (leaf hash checked again, rules applied on append), or runs of rows of one
+        # ungoverned type made here by canonical_rows
+        runs: list[Entry | tuple[str, list[tuple[Mapping[str, Any], bytes, bytes]]]] = []
         n = 0
         while n < len(pending):
             item = pending[n]
             if isinstance(item, Entry):
-                prepared.append(item)
-                made.append(False)
+                runs.append(item)
                 n += 1
                 continue
-            m = n + 1  # a run of pairs of one type is made in one call (make_entries: same bytes and checks)
+            m = n + 1  # a run of pairs of one type is made in one call (canonical_rows: same bytes and checks)
             while m < len(pending) and not isinstance(pending[m], Entry) and pending[m][0] == item[0]:  # type: ignore[index]
                 m += 1
+            entry_type, payloads = item[0], [p[1] for p in pending[n:m]]  # type: ignore[index]
             try:
-                prepared.extend(make_entries(item[0], [p[1] for p in pending[n:m]], time=stamp))  # type: ignore[index]
+                if entry_type in GOVERNED_ENTRY_TYPES:  # Entries: each goes through the rules
+                    runs.extend(make_entries(entry_type, payloads, time=stamp))
+                else:
+                    runs.append((entry_type, canonical_rows(entry_type, payloads, time=stamp)))
             except LedgerError:
                 for k in range(n, m):  # which item, with make_entry's own message
                     try:
@@ -408,15 +437,14 @@ class Ledger(AbstractContextManager["Ledger"]):
                     except LedgerError as exc:
                         raise LedgerError(f"batch item {k}: {exc.message}") from None
                 raise
-            made.extend([True] * (m - n))
             n = m
         with self.transaction() as tx:
             start = tx.size
-            for entry, trusted in zip(prepared, made, strict=True):
-                if trusted:
-                    tx._push(entry)
+            for run in runs:
+                if isinstance(run, Entry):
+                    tx.append_entry(run)
                 else:
-                    tx.append_entry(entry)
+                    tx._push_rows(run[0], run[1])
             return range(start, tx.size)
 
     # ---------------------------------------------------------------------------- reads
