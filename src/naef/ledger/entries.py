@@ -37,6 +37,7 @@ __all__ = [
     "GOVERNED_ENTRY_TYPES",
     "BenchmarkFlag",
     "BeneficialOwnershipStatement",
+    "CanonicalRows",
     "DisbursementApproved",
     "DisbursementExecuted",
     "DisbursementProposed",
@@ -51,6 +52,7 @@ __all__ = [
     "Usd",
     "WaterfallPayment",
     "canonical_json",
+    "canonical_rows",
     "decode_entry",
     "entry_model",
     "entry_types",
@@ -526,11 +528,24 @@ def _textual_fields(model: type[BaseModel]) -> frozenset[str]:
     return known
 
 
+@dataclass(frozen=True, slots=True)
+class CanonicalRows:
+    """Entries of one type and time as columns: ``payloads[k]`` (JSON form), ``canonicals[k]`` (bytes) and
+    ``leaves[k]`` (``leaf_hash(canonicals[k])``) are entry ``k``'s."""
+
+    entry_type: str
+    time: str
+    payloads: list[Mapping[str, Any]]
+    canonicals: list[bytes]
+    leaves: list[bytes]
+
+
 def canonical_rows(
     entry_type: str, payloads: Sequence[Mapping[str, Any] | BaseModel], *, time: str
-) -> list[tuple[Mapping[str, Any], bytes, bytes]]:
-    """``(payload JSON form, canonical bytes, leaf hash)`` of each payload, exactly as :func:`make_entry` makes
-    them (same bytes, same checks, same errors) at less cost per entry — the batch path of ``append_batch``.
+) -> CanonicalRows:
+    """The payload JSON forms, canonical bytes and leaf hashes of ``payloads``, exactly as :func:`make_entry`
+    makes them (same bytes, same checks, same errors) at less cost per entry — the batch path of
+    ``append_batch``.
 
     The model, validator, serializer and time are looked up once, and the RFC 8785 test of :func:`canonical_json`
     is cut short: the sorted, compact ``json`` output *is* the RFC 8785 form when it is ASCII and every field
@@ -547,25 +562,29 @@ def canonical_rows(
     simple = _simple
     stamp = _parse_time(time)
     tail = b',"time":"%s","type":"%s"}' % (stamp.encode(), entry_type.encode())
-    sha256 = hashlib.sha256
-    out: list[tuple[Mapping[str, Any], bytes, bytes]] = []
-    append = out.append
+    data_out: list[Mapping[str, Any]] = []
+    canonicals: list[bytes] = []
+    keep = data_out.append
+    append = canonicals.append
     for payload in payloads:
         if type(payload) is not dict:
             e = make_entry(entry_type, payload, time=stamp)
-            append((e.payload, e.canonical, e.leaf_hash))
+            keep(e.payload)
+            append(e.canonical)
             continue
         try:
             data = to_python(validate(payload), mode="json", exclude_none=True)
         except ValidationError as exc:
             raise LedgerError(f"entry {entry_type}: {_error_location(exc)}") from None
+        keep(data)
         text = encode(data)
         if text.isascii() and all(simple(data[k]) for k in data.keys() - textual):
-            canonical = b'{"payload":' + text.encode("ascii") + tail
+            append(b'{"payload":' + text.encode("ascii") + tail)
         else:
-            canonical = b'{"payload":' + canonical_json(data) + tail
-        append((data, canonical, sha256(b"\x00" + canonical).digest()))
-    return out
+            append(b'{"payload":' + canonical_json(data) + tail)
+    sha256 = hashlib.sha256
+    leaves = [sha256(b"\x00" + c).digest() for c in canonicals]  # leaf_hash, RFC 9162 §2.1.1
+    return CanonicalRows(entry_type, stamp, data_out, canonicals, leaves)
 
 
 def make_entries(
@@ -573,8 +592,8 @@ def make_entries(
 ) -> list[Entry]:
     """``[make_entry(entry_type, p, time=time) for p in payloads]`` with the same bytes, the same checks and the
     same errors, at less cost per entry (:func:`canonical_rows`)."""
-    stamp = _parse_time(time)
-    return [Entry(entry_type, stamp, d, c, h) for d, c, h in canonical_rows(entry_type, payloads, time=stamp)]
+    rows = canonical_rows(entry_type, payloads, time=time)
+    return [Entry(entry_type, rows.time, *row) for row in zip(rows.payloads, rows.canonicals, rows.leaves, strict=True)]
 
 
 def decode_entry(canonical: bytes) -> Entry:

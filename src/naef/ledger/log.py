@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import time as _time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import repeat
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from naef.ledger import store
 from naef.ledger.checkpoints import StoredCheckpoint
 from naef.ledger.entries import (
     GOVERNED_ENTRY_TYPES,
+    CanonicalRows,
     Entry,
     canonical_rows,
     decode_entry,
@@ -137,6 +139,12 @@ def _read_entries_or_faults(
 
 
 
+def _edge_levels(size: int) -> list[int]:
+    """Levels of the right-edge complete subtrees of a tree of ``size`` leaves, left to right: its one bits,
+    highest first (the subtrees :func:`naef.ledger.merkle.range_nodes` names for ``[0, size)``)."""
+    return [b for b in range(size.bit_length() - 1, -1, -1) if size >> b & 1]
+
+
 class LedgerTransaction:
     """Reads and appends under the writer lock; everything commits together when the block exits cleanly."""
 
@@ -214,27 +222,27 @@ class LedgerTransaction:
         self._size = i + 1
         return i
 
-    def _push_rows(self, entry_type: str, rows: Iterable[tuple[object, bytes, bytes]]) -> None:
-        """Append ``(payload, canonical, leaf hash)`` rows of one *ungoverned* type made in this process by
-        :func:`~naef.ledger.entries.canonical_rows`: what :meth:`_push` does for each, in one loop (no
-        :class:`Entry` objects). The tree as in :meth:`_push`: leaf ``i`` closes one complete subtree per trailing
-        one bit of ``i``, each ``node_hash(left, right)`` (RFC 9162 §2.1.1)."""
-        if entry_type in GOVERNED_ENTRY_TYPES:  # never: append_batch sends governed types through _push
-            raise LedgerError(f"entry {entry_type}: a governed entry is appended only under the rules")
-        i = self._size
-        stack = self._stack
-        entry_rows = self._entry_rows
+    def _push_rows(self, rows: CanonicalRows) -> None:
+        """Append entries of one *ungoverned* type made in this process by :func:`canonical_rows`: what
+        :meth:`_push` does for each, in one loop (no :class:`Entry` objects). The right edge of a tree of ``i``
+        leaves holds one complete subtree per one bit of ``i``, so leaf ``i`` closes one subtree per trailing one
+        bit of ``i``, each ``node_hash(left, right)`` (RFC 9162 §2.1.1)."""
+        if rows.entry_type in GOVERNED_ENTRY_TYPES:  # never: append_batch sends governed types through _push
+            raise LedgerError(f"entry {rows.entry_type}: a governed entry is appended only under the rules")
+        start = i = self._size
+        edge = [h for _, h in self._stack]
         node_rows = self._node_rows
         sha256 = hashlib.sha256
-        for _, canonical, h in rows:
-            entry_rows.append((i, entry_type, canonical, h))
-            level = 0
-            while stack and stack[-1][0] == level:
-                h = sha256(b"\x01" + stack.pop()[1] + h).digest()
-                level += 1
+        for h in rows.leaves:
+            closes = (i ^ (i + 1)).bit_length() - 1  # trailing one bits of i
+            for level in range(1, closes + 1):
+                h = sha256(b"\x01" + edge.pop() + h).digest()
                 node_rows.append((level, i >> level, h))
-            stack.append((level, h))
+            edge.append(h)
             i += 1
+        self._entry_rows.extend(zip(range(start, i), repeat(rows.entry_type), rows.canonicals, rows.leaves,
+                                    strict=False))
+        self._stack = [(level, h) for level, h in zip(_edge_levels(i), edge, strict=True)]
         self._size = i
 
     def append_entries(self, items: Iterable[Entry]) -> range:
@@ -413,7 +421,7 @@ class Ledger(AbstractContextManager["Ledger"]):
         pending = list(items)
         # prepared or governed Entries (leaf hash checked again, rules applied on append), or runs of rows of one
         # ungoverned type made here by canonical_rows
-        runs: list[Entry | tuple[str, list[tuple[Mapping[str, Any], bytes, bytes]]]] = []
+        runs: list[Entry | CanonicalRows] = []
         n = 0
         while n < len(pending):
             item = pending[n]
@@ -429,7 +437,7 @@ class Ledger(AbstractContextManager["Ledger"]):
                 if entry_type in GOVERNED_ENTRY_TYPES:  # Entries: each goes through the rules
                     runs.extend(make_entries(entry_type, payloads, time=stamp))
                 else:
-                    runs.append((entry_type, canonical_rows(entry_type, payloads, time=stamp)))
+                    runs.append(canonical_rows(entry_type, payloads, time=stamp))
             except LedgerError:
                 for k in range(n, m):  # which item, with make_entry's own message
                     try:
@@ -444,7 +452,7 @@ class Ledger(AbstractContextManager["Ledger"]):
                 if isinstance(run, Entry):
                     tx.append_entry(run)
                 else:
-                    tx._push_rows(run[0], run[1])
+                    tx._push_rows(run)
             return range(start, tx.size)
 
     # ---------------------------------------------------------------------------- reads
