@@ -18,10 +18,10 @@ from __future__ import annotations
 import hashlib
 import time as _time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import repeat
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import repeat
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -514,25 +514,40 @@ class Ledger(AbstractContextManager["Ledger"]):
     def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
         """RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` (default: now); O(log n)
         reads."""
-        if (cache := self._cached(size)) is not None and size is not None:
-            try:
-                return inclusion_proof(None, index, size, self._known_size, cache)
-            except KeyError:
-                pass  # not all in memory: read the rest
+        if size is not None and (proof := self.inclusion_proof_from_memory(index, size)) is not None:
+            return proof
         with store.connect(self._engine) as conn:
             current = self._head(conn)
             return inclusion_proof(conn, index, current if size is None else size, current, self.node_cache)
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> ConsistencyProof:
         """RFC 9162 consistency proof from ``size1`` to ``size2`` (default: now); O(log n) reads."""
-        if (cache := self._cached(size2)) is not None and size2 is not None:
-            try:
-                return consistency_proof(None, size1, size2, self._known_size, cache)
-            except KeyError:
-                pass  # not all in memory: read the rest
+        if size2 is not None and (proof := self.consistency_proof_from_memory(size1, size2)) is not None:
+            return proof
         with store.connect(self._engine) as conn:
             current = self._head(conn)
             return consistency_proof(conn, size1, current if size2 is None else size2, current, self.node_cache)
+
+    def inclusion_proof_from_memory(self, index: int, size: int) -> InclusionProof | None:
+        """:meth:`inclusion_proof` answered from the node cache alone — the same proof — or ``None`` when that is
+        not possible (no cache, ``size`` not yet seen committed by this handle, a node not in memory); never reads
+        the database, so it may run on an event loop. Bad arguments: ``LedgerError`` as :meth:`inclusion_proof`."""
+        if (cache := self._cached(size)) is None:
+            return None
+        try:
+            return inclusion_proof(None, index, size, self._known_size, cache)
+        except KeyError:
+            return None
+
+    def consistency_proof_from_memory(self, size1: int, size2: int) -> ConsistencyProof | None:
+        """:meth:`consistency_proof` from the node cache alone, or ``None`` (as
+        :meth:`inclusion_proof_from_memory`)."""
+        if (cache := self._cached(size2)) is None:
+            return None
+        try:
+            return consistency_proof(None, size1, size2, self._known_size, cache)
+        except KeyError:
+            return None
 
     # ---------------------------------------------------------------------------- checkpoints
 
