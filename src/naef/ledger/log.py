@@ -70,6 +70,9 @@ __all__ = [
 ]
 
 _READ_CHUNK = 2048
+_COPY_MIN_ROWS = 64
+"""Rows from which a PostgreSQL append uses COPY rather than executemany (a choice: below it the difference is
+lost in the round trips)."""
 
 RulesHook = Callable[["LedgerTransaction", Entry, int], None]
 """``hook(tx, entry, index)``: raise a LedgerError unless the governed ``entry`` may be appended at ``index``."""
@@ -253,13 +256,23 @@ class LedgerTransaction:
         return range(start, self._size)
 
     def _flush(self) -> None:
-        # Plain DB-API executemany (no per-row SQLAlchemy processing): the append hot path.
+        # The append hot path, without per-row SQLAlchemy processing: plain DB-API executemany on SQLite; on
+        # PostgreSQL a COPY into the same transaction once there are more than a few rows (psycopg's executemany
+        # adapts and sends each row as its own statement).
         if self._entry_rows:
-            self._conn.exec_driver_sql(self._sql_entries, self._entry_rows)
+            self._insert("ledger_entries (idx, entry_type, canonical, leaf_hash)", self._sql_entries, self._entry_rows)
             self._entry_rows = []
         if self._node_rows:
-            self._conn.exec_driver_sql(self._sql_nodes, self._node_rows)
+            self._insert("ledger_nodes (level, idx, hash)", self._sql_nodes, self._node_rows)
             self._node_rows = []
+
+    def _insert(self, target: str, sql: str, rows: list[Any]) -> None:
+        if len(rows) < _COPY_MIN_ROWS or self._conn.dialect.name != "postgresql":
+            self._conn.exec_driver_sql(sql, rows)
+            return
+        with self._conn.connection.dbapi_connection.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN") as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
 
     def _finish(self) -> None:
         self._flush()
