@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import time as _time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,6 +71,9 @@ __all__ = [
 ]
 
 _READ_CHUNK = 2048
+_PIPELINE_CHUNK = 2048
+"""Entries ``append_batch`` prepares at a time in a large batch; each chunk's rows are inserted by a helper thread
+while the next is prepared (a choice: large enough that a hand-over costs little per entry)."""
 _COPY_MIN_ROWS = 64
 """Rows from which a PostgreSQL append uses COPY rather than executemany (a choice: below it the difference is
 lost in the round trips)."""
@@ -170,6 +174,8 @@ class LedgerTransaction:
         self.rule_state: object | None = None  # the control state, folded once per transaction by the rules
         self._entry_rows: list[tuple[int, str, bytes, bytes]] = []
         self._node_rows: list[tuple[int, int, bytes]] = []
+        self._inserter: ThreadPoolExecutor | None = None  # made by _flush_behind, for large batches only
+        self._inserting: Future[None] | None = None
         mark = param_mark(conn)
         self._sql_entries = (
             "INSERT INTO ledger_entries (idx, entry_type, canonical, leaf_hash) "
@@ -255,16 +261,44 @@ class LedgerTransaction:
             self.append_entry(entry)
         return range(start, self._size)
 
+    def _flush_behind(self) -> None:
+        """Hand the rows made so far to one helper thread that inserts them, in this transaction, while this thread
+        prepares the next ones (the driver leaves Python's lock while SQLite or the server works). One insert at a
+        time, in order; every read or write of this transaction's connection waits for it first (:meth:`_flush`),
+        and the transaction ends only after it (:meth:`_close`)."""
+        entry_rows, node_rows = self._entry_rows, self._node_rows
+        self._entry_rows, self._node_rows = [], []
+        self._wait()
+        if self._inserter is None:
+            self._inserter = ThreadPoolExecutor(1, thread_name_prefix="naef-ledger-insert")
+        self._inserting = self._inserter.submit(self._insert_rows, entry_rows, node_rows)
+
+    def _wait(self) -> None:
+        """Wait for the helper's insert; its error, if any, is raised here."""
+        if self._inserting is not None:
+            inserting, self._inserting = self._inserting, None
+            inserting.result()
+
+    def _close(self) -> None:
+        """Wait for the helper thread and stop it (before the transaction commits or rolls back)."""
+        if self._inserter is not None:
+            self._inserter.shutdown(wait=True)
+            self._inserter = None
+
+    def _insert_rows(self, entry_rows: list[Any], node_rows: list[Any]) -> None:
+        if entry_rows:
+            self._insert("ledger_entries (idx, entry_type, canonical, leaf_hash)", self._sql_entries, entry_rows)
+        if node_rows:
+            self._insert("ledger_nodes (level, idx, hash)", self._sql_nodes, node_rows)
+
     def _flush(self) -> None:
+        self._wait()
         # The append hot path, without per-row SQLAlchemy processing: plain DB-API executemany on SQLite; on
         # PostgreSQL a COPY into the same transaction once there are more than a few rows (psycopg's executemany
         # adapts and sends each row as its own statement).
-        if self._entry_rows:
-            self._insert("ledger_entries (idx, entry_type, canonical, leaf_hash)", self._sql_entries, self._entry_rows)
-            self._entry_rows = []
-        if self._node_rows:
-            self._insert("ledger_nodes (level, idx, hash)", self._sql_nodes, self._node_rows)
-            self._node_rows = []
+        entry_rows, node_rows = self._entry_rows, self._node_rows
+        self._entry_rows, self._node_rows = [], []
+        self._insert_rows(entry_rows, node_rows)
 
     def _insert(self, target: str, sql: str, rows: list[Any]) -> None:
         if len(rows) < _COPY_MIN_ROWS or self._conn.dialect.name != "postgresql":
@@ -398,8 +432,11 @@ class Ledger(AbstractContextManager["Ledger"]):
         nothing)."""
         with store.write_transaction(self._engine) as conn:
             tx = LedgerTransaction(conn)
-            yield tx
-            tx._finish()
+            try:
+                yield tx
+                tx._finish()
+            finally:
+                tx._close()
 
     def append(
         self, entry_type: str, payload: Mapping[str, Any] | BaseModel, *, time: datetime | str | None = None
@@ -432,9 +469,9 @@ class Ledger(AbstractContextManager["Ledger"]):
             else time
         )
         pending = list(items)
-        # prepared or governed Entries (leaf hash checked again, rules applied on append), or runs of rows of one
-        # ungoverned type made here by canonical_rows
-        runs: list[Entry | CanonicalRows] = []
+        # runs: a prepared Entry (its leaf hash checked again on append), or (first item, type, payloads) of
+        # same-type pairs, made below with canonical_rows (governed types as Entries, through the rules)
+        runs: list[Entry | tuple[int, str, list[Mapping[str, Any] | BaseModel]]] = []
         n = 0
         while n < len(pending):
             item = pending[n]
@@ -442,30 +479,41 @@ class Ledger(AbstractContextManager["Ledger"]):
                 runs.append(item)
                 n += 1
                 continue
-            m = n + 1  # a run of pairs of one type is made in one call (canonical_rows: same bytes and checks)
+            m = n + 1
             while m < len(pending) and not isinstance(pending[m], Entry) and pending[m][0] == item[0]:  # type: ignore[index]
                 m += 1
-            entry_type, payloads = item[0], [p[1] for p in pending[n:m]]  # type: ignore[index]
-            try:
-                if entry_type in GOVERNED_ENTRY_TYPES:  # Entries: each goes through the rules
-                    runs.extend(make_entries(entry_type, payloads, time=stamp))
-                else:
-                    runs.append(canonical_rows(entry_type, payloads, time=stamp))
-            except LedgerError:
-                for k in range(n, m):  # which item, with make_entry's own message
-                    try:
-                        make_entry(pending[k][0], pending[k][1], time=stamp)  # type: ignore[index]
-                    except LedgerError as exc:
-                        raise LedgerError(f"batch item {k}: {exc.message}") from None
-                raise
+            runs.append((n, item[0], [p[1] for p in pending[n:m]]))  # type: ignore[index]
             n = m
         with self.transaction() as tx:
             start = tx.size
             for run in runs:
                 if isinstance(run, Entry):
+                    tx._flush()  # the rules and the checks read this transaction's state
                     tx.append_entry(run)
-                else:
-                    tx._push_rows(run)
+                    continue
+                first, entry_type, payloads = run
+                for lo in range(0, len(payloads), _PIPELINE_CHUNK):
+                    chunk = payloads[lo:lo + _PIPELINE_CHUNK]
+                    try:
+                        if entry_type in GOVERNED_ENTRY_TYPES:
+                            made = make_entries(entry_type, chunk, time=stamp)
+                        else:
+                            rows = canonical_rows(entry_type, chunk, time=stamp)
+                    except LedgerError:
+                        for k, payload in enumerate(chunk, start=first + lo):  # which item, make_entry's message
+                            try:
+                                make_entry(entry_type, payload, time=stamp)
+                            except LedgerError as exc:
+                                raise LedgerError(f"batch item {k}: {exc.message}") from None
+                        raise
+                    if entry_type in GOVERNED_ENTRY_TYPES:
+                        tx._flush()
+                        for entry in made:
+                            tx._push(entry)
+                    else:
+                        tx._push_rows(rows)
+                        if len(payloads) > _PIPELINE_CHUNK:
+                            tx._flush_behind()
             return range(start, tx.size)
 
     # ---------------------------------------------------------------------------- reads
