@@ -1,0 +1,58 @@
+"""Large ``append_batch`` calls are prepared in chunks while a helper thread inserts the previous chunk (issue 18):
+the stored log is the one small batches give, and a bad item anywhere leaves nothing — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from naef.ledger import Ledger, LedgerError, SignerKey
+from naef.ledger.entries import make_entry
+from naef.ledger.log import _PIPELINE_CHUNK
+from naef.ledger.merkle import root_hash
+
+STAMP = "2031-03-31T00:00:00Z"
+N = 2 * _PIPELINE_CHUNK + 321  # three chunks, the last one partial
+
+
+def _payload(i: int) -> dict[str, Any]:
+    return {"period": f"P{i}", "amount_usd": 1000 + i, "source": "PEMEX", "reference": f"r-{i}"}
+
+
+def test_large_batch_stores_what_small_batches_store(ledger: Ledger, log_key: SignerKey) -> None:
+    ledger.append("revenue_collected", _payload(-1), time=STAMP)  # a tree that does not start empty
+    r = ledger.append_batch([("revenue_collected", _payload(i)) for i in range(N)], time=STAMP)
+    assert r == range(1, N + 1)
+    stored = list(ledger.entries())
+    expected = [make_entry("revenue_collected", _payload(i), time=STAMP) for i in range(-1, N)]
+    assert [e.canonical for e in stored] == [e.canonical for e in expected]
+    assert [e.leaf_hash for e in stored] == [e.leaf_hash for e in expected]
+    assert ledger.root_hash() == root_hash([e.leaf_hash for e in expected])  # RFC 9162 MTH from the leaves
+    for size in (1, 2, _PIPELINE_CHUNK, _PIPELINE_CHUNK + 1, N):
+        assert ledger.root_hash(size) == root_hash([e.leaf_hash for e in expected[:size]])
+        assert ledger.inclusion_proof(size - 1, size).verify()
+    ledger.checkpoint(log_key)
+    assert ledger.verify().entries == N + 1
+
+
+@pytest.mark.parametrize("bad", [0, _PIPELINE_CHUNK - 1, _PIPELINE_CHUNK, N - 1])
+def test_a_bad_item_in_any_chunk_appends_nothing(ledger: Ledger, bad: int) -> None:
+    ledger.append("revenue_collected", _payload(-1), time=STAMP)
+    items: list[Any] = [("revenue_collected", _payload(i)) for i in range(N)]
+    items[bad] = ("revenue_collected", {**_payload(bad), "amount_usd": "1.001"})
+    with pytest.raises(LedgerError, match=rf"^batch item {bad}: entry revenue_collected: payload.amount_usd: "):
+        ledger.append_batch(items, time=STAMP)
+    assert ledger.size() == 1
+    assert ledger.verify().entries == 1
+    assert ledger.append_batch([("revenue_collected", _payload(i)) for i in range(3)]) == range(1, 4)  # lock released
+
+
+def test_prepared_entries_between_large_runs(ledger: Ledger) -> None:
+    first = [("revenue_collected", _payload(i)) for i in range(_PIPELINE_CHUNK + 5)]
+    middle = make_entry("revenue_collected", _payload(-7), time=STAMP)
+    last = [("revenue_collected", _payload(i)) for i in range(_PIPELINE_CHUNK + 5, 2 * _PIPELINE_CHUNK + 9)]
+    r = ledger.append_batch([*first, middle, *last], time=STAMP)
+    assert len(r) == len(first) + 1 + len(last)
+    assert ledger.get(len(first)).canonical == middle.canonical
+    assert ledger.verify().entries == len(r)
