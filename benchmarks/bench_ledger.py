@@ -21,7 +21,9 @@ other at each batch size (default 256, Tessera's default, and 10,000), each appe
 * Tessera: ``tesserabench -n N -size 300 -batch B`` — entries added at once, sequenced in batches of at most ``B``
   (or 250 ms), files written with ``O_SYNC`` and directories synced, until a published checkpoint covers them.
 
-It prints both figures and naef ÷ Tessera. Without the binary the comparison is skipped and the run says so.
+The naef items are built before the clock starts, as tesserabench builds its entries. It prints both figures, the
+CPU each side spent per entry, and naef ÷ Tessera; ``--repeat K`` runs each side K times, interleaved, and keeps the
+fastest. Without the binary the comparison is skipped and the run says so.
 Published anchors (issue 6): Trillian on MySQL about 400-500 entries/s. Tessera's own
 ``storage/posix/PERFORMANCE.md`` (v1.0.x) reports about 2,900 writes/s through its HTTP personality on other
 hardware; that includes HTTP, so it is not comparable with in-process figures. Targets: >= 20,000 batched
@@ -31,7 +33,7 @@ Usage::
 
     .venv/bin/python benchmarks/bench_ledger.py [--quick] [--sizes 10000,100000,1000000]
         [--backends sqlite,postgres] [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--json out.json]
-        [--tessera | --no-tessera] [--tessera-only] [--tessera-n 100000] [--tessera-batches 256,10000]
+        [--tessera | --no-tessera] [--tessera-only] [--tessera-n 100000] [--tessera-batches 256,10000] [--repeat 1]
 
 PostgreSQL is benchmarked when ``--pg-url`` or ``NAEF_TEST_POSTGRES_URL`` names a reachable server (a fresh schema
 is created and dropped). ``--quick`` runs 10k entries with fewer samples.
