@@ -52,9 +52,9 @@ WRITER = textwrap.dedent(
 ).replace("BATCH_SIZE", str(BATCH))
 
 
-def _run_and_kill(url: str, run: int, rng: random.Random) -> list[str]:
+def _run_and_kill(url: str, run: int, rng: random.Random, writer: str = WRITER) -> list[str]:
     proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, url, str(run)],
+        [sys.executable, "-c", writer, url, str(run)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -3,6 +3,8 @@ the stored log is the one small batches give, and a bad item anywhere leaves not
 
 from __future__ import annotations
 
+import random
+import textwrap
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from naef.ledger import Ledger, LedgerError, SignerKey
 from naef.ledger.entries import make_entry
 from naef.ledger.log import _PIPELINE_CHUNK
 from naef.ledger.merkle import root_hash
+from tests.ledger.test_crash import _run_and_kill
 
 STAMP = "2031-03-31T00:00:00Z"
 N = 2 * _PIPELINE_CHUNK + 321  # three chunks, the last one partial
@@ -56,3 +59,44 @@ def test_prepared_entries_between_large_runs(ledger: Ledger) -> None:
     assert len(r) == len(first) + 1 + len(last)
     assert ledger.get(len(first)).canonical == middle.canonical
     assert ledger.verify().entries == len(r)
+
+
+LARGE_WRITER = textwrap.dedent(
+    """
+    import sys
+    from naef.ledger import Ledger
+    url, run = sys.argv[1], sys.argv[2]
+    led = Ledger.open(url)
+    seq = 0
+    while True:
+        tag = f"{run}:L{seq}"
+        r = led.append_batch([("revenue_collected", {"period": tag, "amount_usd": k, "source": "crash-test",
+                                                     "reference": f"{tag}:{k}"}) for k in range(SIZE)])
+        print(f"B {r.start} {r.stop} {tag}", flush=True)
+        seq += 1
+        if seq == 1:
+            print("READY", flush=True)
+    """
+).replace("SIZE", str(N))
+
+
+@pytest.mark.slow
+def test_sigkill_during_large_batches_leaves_whole_batches(ledger: Ledger) -> None:
+    """A writer of large (pipelined) batches killed at random moments: every acknowledged batch is there whole,
+    every stored batch is whole (nothing torn while the helper thread was inserting), verify passes."""
+    rng = random.Random(18)
+    acked: dict[str, range] = {}
+    for run in range(5):
+        for line in _run_and_kill(ledger.url, run, rng, LARGE_WRITER):
+            _, start, stop, tag = line.split(" ")
+            acked[tag] = range(int(start), int(stop))
+        size = ledger.size()
+        stored = [e.payload["reference"] for e in ledger.entries(0, size)]
+        assert len(stored) == size
+        assert size % N == 0  # whole batches only
+        for tag, r in acked.items():
+            assert [stored[i] for i in r] == [f"{tag}:{k}" for k in range(N)]
+        for first in range(0, size, N):
+            tag = stored[first].rsplit(":", 1)[0]
+            assert stored[first:first + N] == [f"{tag}:{k}" for k in range(N)]
+        ledger.verify()

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from itertools import repeat
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, select
@@ -77,6 +77,8 @@ while the next is prepared (a choice: large enough that a hand-over costs little
 _COPY_MIN_ROWS = 64
 """Rows from which a PostgreSQL append uses COPY rather than executemany (a choice: below it the difference is
 lost in the round trips)."""
+
+_P = TypeVar("_P", InclusionProof, ConsistencyProof)
 
 RulesHook = Callable[["LedgerTransaction", Entry, int], None]
 """``hook(tx, entry, index)``: raise a LedgerError unless the governed ``entry`` may be appended at ``index``."""
@@ -593,21 +595,19 @@ class Ledger(AbstractContextManager["Ledger"]):
         """:meth:`inclusion_proof` answered from the node cache alone — the same proof — or ``None`` when that is
         not possible (no cache, ``size`` not yet seen committed by this handle, a node not in memory); never reads
         the database, so it may run on an event loop. Bad arguments: ``LedgerError`` as :meth:`inclusion_proof`."""
-        if (cache := self._cached(size)) is None:
-            return None
-        try:
-            return inclusion_proof(None, index, size, self._known_size, cache)
-        except KeyError:
-            return None
+        return self._from_memory(inclusion_proof, index, size)
 
     def consistency_proof_from_memory(self, size1: int, size2: int) -> ConsistencyProof | None:
         """:meth:`consistency_proof` from the node cache alone, or ``None`` (as
         :meth:`inclusion_proof_from_memory`)."""
-        if (cache := self._cached(size2)) is None:
+        return self._from_memory(consistency_proof, size1, size2)
+
+    def _from_memory(self, prove: Callable[[None, int, int, int, NodeCache], _P], first: int, size: int) -> _P | None:
+        if (cache := self._cached(size)) is None:
             return None
         try:
-            return consistency_proof(None, size1, size2, self._known_size, cache)
-        except KeyError:
+            return prove(None, first, size, self._known_size, cache)
+        except KeyError:  # a node not in memory
             return None
 
     # ---------------------------------------------------------------------------- checkpoints
