@@ -490,7 +490,7 @@ class Ledger(AbstractContextManager["Ledger"]):
             start = tx.size
             for run in runs:
                 if isinstance(run, Entry):
-                    tx._flush()  # the rules and the checks read this transaction's state
+                    tx._wait()  # the helper thread is done before the rules may use the connection
                     tx.append_entry(run)
                     continue
                 first, entry_type, payloads = run
@@ -509,7 +509,7 @@ class Ledger(AbstractContextManager["Ledger"]):
                                 raise LedgerError(f"batch item {k}: {exc.message}") from None
                         raise
                     if entry_type in GOVERNED_ENTRY_TYPES:
-                        tx._flush()
+                        tx._wait()
                         for entry in made:
                             tx._push(entry)
                     else:
