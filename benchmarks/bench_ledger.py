@@ -264,13 +264,17 @@ def compare_with_tessera(binary: Path | None, *, n: int, batches: list[int], pg_
         for k in ("naef_sqlite", "naef_postgres"):
             if k in row:
                 row[k]["ratio_to_tessera"] = round(row[k]["entries_per_s"] / row["tessera"]["entries_per_s"], 2)
+                row[k]["median_ratio_to_tessera"] = round(statistics.median(row[k]["runs_entries_per_s"])
+                                                          / statistics.median(row["tessera"]["runs_entries_per_s"]), 2)
         rows.append(row)
         print(json.dumps(row), flush=True)
     print()
     print(f"Side by side, {n:,} entries of ~{ENTRY_BYTES} bytes, until a signed checkpoint covers them "
-          f"(best of {repeat}; CPU: µs of CPU per entry, the client side only for PostgreSQL):")
-    print("| batch | Tessera v1.0.4 POSIX entries/s (CPU) | naef SQLite entries/s (CPU) | naef ÷ Tessera | "
-          "naef PostgreSQL entries/s (CPU) | naef ÷ Tessera | load average (1 min) before → after |")
+          f"(best of {repeat}, ratio of the bests and, in brackets, of the medians; CPU: µs of CPU per entry, "
+          "the client side only for PostgreSQL):")
+    print("| batch | Tessera v1.0.4 POSIX entries/s (CPU) | naef SQLite entries/s (CPU) | "
+          "naef ÷ Tessera (of medians) | "
+          "naef PostgreSQL entries/s (CPU) | naef ÷ Tessera (of medians) | load average (1 min) before → after |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 
     def cell(side: dict[str, Any]) -> str:
@@ -279,8 +283,9 @@ def compare_with_tessera(binary: Path | None, *, n: int, batches: list[int], pg_
     for r in rows:
         sq = r.get("naef_sqlite", {})
         pg = r.get("naef_postgres", {})
-        print(f"| {r['batch']:,} | {cell(r['tessera'])} | {cell(sq)} | {sq.get('ratio_to_tessera', '—')} | "
-              f"{cell(pg)} | {pg.get('ratio_to_tessera', '—')} | {r['load_average_before'][0]:.2f} → "
+        print(f"| {r['batch']:,} | {cell(r['tessera'])} | {cell(sq)} | {sq.get('ratio_to_tessera', '—')} "
+              f"({sq.get('median_ratio_to_tessera', '—')}) | {cell(pg)} | {pg.get('ratio_to_tessera', '—')} "
+              f"({pg.get('median_ratio_to_tessera', '—')}) | {r['load_average_before'][0]:.2f} → "
               f"{r['load_average_after'][0]:.2f} |")
     print("Durability promised when each figure is counted:")
     for name, promise in DURABILITY.items():
