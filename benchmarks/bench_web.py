@@ -21,12 +21,17 @@ initial size plus the acknowledged entries (nothing lost, nothing extra); every 
 the root the final ledger gives for that size, and every leaf hash the one stored at that index (history never
 changed under the readers); ``Ledger.verify()`` passes.
 
-Reported: requests/s and latency percentiles (p50, p95, p99) of reads and of writes.
+Reported: verified proof reads/s and latency percentiles (p50, p95, p99) of reads and of signed writes, the load
+average before and after, then a summary table with the issue 18 targets (>= 3,000 verified proof reads/s, read
+p95 < 50 ms with 50 concurrent readers, signed write p95 < 100 ms) marked met or not, and the no-loss checks.
 
 Usage::
 
     .venv/bin/python benchmarks/bench_web.py [--seconds 20] [--readers 50] [--prefill 10000] [--workers 2]
-        [--node-cache 262144] [--json out.json]
+        [--node-cache 262144] [--backend sqlite|postgres] [--pg-url URL] [--json out.json]
+
+``--backend postgres`` builds the demo ledger in a fresh schema of ``--pg-url`` (default ``NAEF_TEST_POSTGRES_URL``),
+dropped afterwards; the server's processes share it.
 """
 
 from __future__ import annotations
@@ -57,6 +62,9 @@ from naef.ledger.approvals import DisbursementProposal, import_bods, sign_propos
 from naef.ledger.benchmarking import UnitCostClaim
 from naef.ledger.merkle import verify_consistency, verify_inclusion
 from naef.web.signing import sign_request
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_ledger import _pg_url, _sqlite_url  # the same fresh SQLite file / PostgreSQL schema
 
 SERVER = """
 import dataclasses, json, os, sys, tempfile, time, uvicorn
@@ -242,6 +250,44 @@ def _check(db: str, shared: Shared, initial: int) -> dict[str, Any]:
             "leaves_checked": len(shared.leaves), "verify_entries": report.entries, "problems": problems}
 
 
+TARGETS = {"reads_per_s": 3000.0, "read_p95_ms": 50.0, "write_p95_ms": 100.0}
+"""Issue 18's targets with 50 concurrent readers."""
+
+
+def _table(result: dict[str, Any]) -> str:
+    reads, writes, setup = result["reads"], result["writes"], result["setup"]
+    load = result["machine"]
+    met = {
+        "reads": reads["per_second"] >= TARGETS["reads_per_s"],
+        "read_p95": reads["p95_ms"] < TARGETS["read_p95_ms"],
+        "write_p95": writes["p95_ms"] < TARGETS["write_p95_ms"],
+    }
+    checks = result["checks"]
+    lines = [
+        f"Web load, {setup['backend']}, {setup['workers']} worker(s), {setup['readers']} readers + 1 signed writer, "
+        f"{setup['seconds']} s, ledger of {setup['initial_size']:,} entries; load average (1 min) "
+        f"{load['load_average_before'][0]:.2f} → {load['load_average_after'][0]:.2f} on {load['cpus']} CPUs; the "
+        f"load generator itself (readers verifying proofs, the signing writer) used "
+        f"{setup['load_generator_cpu_cores']:.2f} cores",
+        "| measure | value | target | met |",
+        "| --- | ---: | ---: | --- |",
+        f"| verified proof reads/s | {reads['per_second']:,.0f} | ≥ {TARGETS['reads_per_s']:,.0f} | "
+        f"{'yes' if met['reads'] else 'no'} |",
+        f"| read p50 / p95 / p99 (ms) | {reads['p50_ms']:.1f} / {reads['p95_ms']:.1f} / {reads['p99_ms']:.1f} | "
+        f"p95 < {TARGETS['read_p95_ms']:.0f} | {'yes' if met['read_p95'] else 'no'} |",
+        f"| signed writes/s | {writes['per_second']:,.1f} | — | — |",
+        f"| write p50 / p95 / p99 (ms) | {writes['p50_ms']:.1f} / {writes['p95_ms']:.1f} / {writes['p99_ms']:.1f} | "
+        f"p95 < {TARGETS['write_p95_ms']:.0f} | {'yes' if met['write_p95'] else 'no'} |",
+        f"| errors (non-2xx or unverified proofs) | {result['error_count']} | 0 | "
+        f"{'yes' if not result['error_count'] else 'no'} |",
+        f"| no-loss checks: {checks['acknowledged_writes']} acknowledged writes at their indexes, final size "
+        f"{checks['final_size']:,} = initial + acknowledged, {checks['roots_checked']:,} roots and "
+        f"{checks['leaves_checked']:,} leaves served = final ledger's, verify of {checks['verify_entries']:,} entries "
+        f"| {len(checks['problems'])} problems | 0 | {'yes' if not checks['problems'] else 'no'} |",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=20.0)
@@ -249,12 +295,17 @@ def main() -> None:
     parser.add_argument("--prefill", type=int, default=10_000, help="extra entries appended before the load")
     parser.add_argument("--workers", type=int, default=2, help="server processes (naef serve --workers)")
     parser.add_argument("--node-cache", type=int, default=262_144, help="nodes each process keeps (0: none)")
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--pg-url", default=os.environ.get("NAEF_TEST_POSTGRES_URL"),
+                        help="PostgreSQL server for --backend postgres (a fresh schema is made and dropped)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
+    if args.backend == "postgres" and not args.pg_url:
+        raise SystemExit("--pg-url: needed with --backend postgres (or set NAEF_TEST_POSTGRES_URL)")
 
-    with tempfile.TemporaryDirectory(prefix="naef-bench-web-") as d:
-        db = str(Path(d) / "ledger.db")
-        run_demo(db, figures=illustrative_figures())
+    with tempfile.TemporaryDirectory(prefix="naef-bench-web-") as d, \
+            (_pg_url(args.pg_url) if args.backend == "postgres" else _sqlite_url()) as db:
+        run_demo(db, figures=illustrative_figures(), keys_dir=Path(d))
         with Ledger.open(db) as ledger:
             payee = payee_statement("demo-load-payee", "Load test payee (fictional)", on=date(2027, 1, 1))
             import_bods(ledger, [payee], signer=demo_key("controller"))
@@ -292,19 +343,26 @@ def main() -> None:
             shared = Shared(size=initial)
             w = threading.Thread(target=writer, args=(base, shared))
             w.start()
+            cpu0 = time.process_time()
             elapsed = asyncio.run(_readers(port, shared, args.readers, args.seconds))
             w.join()
+            client_cpu = time.process_time() - cpu0
         finally:
             server.terminate()
             server.wait(timeout=30)
+        load_after = os.getloadavg()
         checks = _check(db, shared, initial)
 
+    store = ("PostgreSQL (synchronous_commit=on)" if args.backend == "postgres"
+             else "SQLite (WAL, synchronous=FULL)")
     result = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-                    "load_average_before": load_before, "load_average_after": os.getloadavg()},
+                    "load_average_before": load_before, "load_average_after": load_after},
         "setup": {"seconds": round(elapsed, 2), "readers": args.readers, "initial_size": initial,
+                  "load_generator_cpu_cores": round(client_cpu / elapsed, 2),
+                  "backend": store, "workers": args.workers,
                   "server": f"uvicorn, {args.workers} process(es) (naef serve --workers {args.workers}), node cache "
-                            f"{args.node_cache:,} nodes each, SQLite ledger (WAL, synchronous=FULL)"},
+                            f"{args.node_cache:,} nodes each, {store} ledger"},
         "reads": _summary(shared.read_latency, elapsed),
         "writes": _summary(shared.write_latency, elapsed),
         "errors": shared.errors[:20],
@@ -312,6 +370,8 @@ def main() -> None:
         "checks": checks,
     }
     print(json.dumps(result, indent=2))
+    print()
+    print(_table(result))
     if args.json is not None:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     if shared.errors or checks["problems"]:

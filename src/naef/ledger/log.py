@@ -15,14 +15,17 @@ which reads and appends see one state and commit together — check-then-append 
 
 from __future__ import annotations
 
+import hashlib
 import time as _time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import repeat
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, select
@@ -32,7 +35,9 @@ from naef.ledger import store
 from naef.ledger.checkpoints import StoredCheckpoint
 from naef.ledger.entries import (
     GOVERNED_ENTRY_TYPES,
+    CanonicalRows,
     Entry,
+    canonical_rows,
     decode_entry,
     format_time,
     make_entries,
@@ -66,6 +71,14 @@ __all__ = [
 ]
 
 _READ_CHUNK = 2048
+_PIPELINE_CHUNK = 2048
+"""Entries ``append_batch`` prepares at a time in a large batch; each chunk's rows are inserted by a helper thread
+while the next is prepared (a choice: large enough that a hand-over costs little per entry)."""
+_COPY_MIN_ROWS = 64
+"""Rows from which a PostgreSQL append uses COPY rather than executemany (a choice: below it the difference is
+lost in the round trips)."""
+
+_P = TypeVar("_P", InclusionProof, ConsistencyProof)
 
 RulesHook = Callable[["LedgerTransaction", Entry, int], None]
 """``hook(tx, entry, index)``: raise a LedgerError unless the governed ``entry`` may be appended at ``index``."""
@@ -135,6 +148,12 @@ def _read_entries_or_faults(
 
 
 
+def _edge_levels(size: int) -> list[int]:
+    """Levels of the right-edge complete subtrees of a tree of ``size`` leaves, left to right: its one bits,
+    highest first (the subtrees :func:`naef.ledger.merkle.range_nodes` names for ``[0, size)``)."""
+    return [b for b in range(size.bit_length() - 1, -1, -1) if size >> b & 1]
+
+
 class LedgerTransaction:
     """Reads and appends under the writer lock; everything commits together when the block exits cleanly."""
 
@@ -157,6 +176,8 @@ class LedgerTransaction:
         self.rule_state: object | None = None  # the control state, folded once per transaction by the rules
         self._entry_rows: list[tuple[int, str, bytes, bytes]] = []
         self._node_rows: list[tuple[int, int, bytes]] = []
+        self._inserter: ThreadPoolExecutor | None = None  # made by _flush_behind, for large batches only
+        self._inserting: Future[None] | None = None
         mark = param_mark(conn)
         self._sql_entries = (
             "INSERT INTO ledger_entries (idx, entry_type, canonical, leaf_hash) "
@@ -212,6 +233,29 @@ class LedgerTransaction:
         self._size = i + 1
         return i
 
+    def _push_rows(self, rows: CanonicalRows) -> None:
+        """Append entries of one *ungoverned* type made in this process by :func:`canonical_rows`: what
+        :meth:`_push` does for each, in one loop (no :class:`Entry` objects). The right edge of a tree of ``i``
+        leaves holds one complete subtree per one bit of ``i``, so leaf ``i`` closes one subtree per trailing one
+        bit of ``i``, each ``node_hash(left, right)`` (RFC 9162 §2.1.1)."""
+        if rows.entry_type in GOVERNED_ENTRY_TYPES:  # never: append_batch sends governed types through _push
+            raise LedgerError(f"entry {rows.entry_type}: a governed entry is appended only under the rules")
+        start = i = self._size
+        edge = [h for _, h in self._stack]
+        node_rows = self._node_rows
+        sha256 = hashlib.sha256
+        for h in rows.leaves:
+            closes = (i ^ (i + 1)).bit_length() - 1  # trailing one bits of i
+            for level in range(1, closes + 1):
+                h = sha256(b"\x01" + edge.pop() + h).digest()
+                node_rows.append((level, i >> level, h))
+            edge.append(h)
+            i += 1
+        self._entry_rows.extend(zip(range(start, i), repeat(rows.entry_type), rows.canonicals, rows.leaves,
+                                    strict=False))
+        self._stack = [(level, h) for level, h in zip(_edge_levels(i), edge, strict=True)]
+        self._size = i
+
     def append_entries(self, items: Iterable[Entry]) -> range:
         """Append prepared entries in order; returns their index range."""
         start = self._size
@@ -219,14 +263,52 @@ class LedgerTransaction:
             self.append_entry(entry)
         return range(start, self._size)
 
+    def _flush_behind(self) -> None:
+        """Hand the rows made so far to one helper thread that inserts them, in this transaction, while this thread
+        prepares the next ones (the driver leaves Python's lock while SQLite or the server works). One insert at a
+        time, in order; every read or write of this transaction's connection waits for it first (:meth:`_flush`),
+        and the transaction ends only after it (:meth:`_close`)."""
+        entry_rows, node_rows = self._entry_rows, self._node_rows
+        self._entry_rows, self._node_rows = [], []
+        self._wait()
+        if self._inserter is None:
+            self._inserter = ThreadPoolExecutor(1, thread_name_prefix="naef-ledger-insert")
+        self._inserting = self._inserter.submit(self._insert_rows, entry_rows, node_rows)
+
+    def _wait(self) -> None:
+        """Wait for the helper's insert; its error, if any, is raised here."""
+        if self._inserting is not None:
+            inserting, self._inserting = self._inserting, None
+            inserting.result()
+
+    def _close(self) -> None:
+        """Wait for the helper thread and stop it (before the transaction commits or rolls back)."""
+        if self._inserter is not None:
+            self._inserter.shutdown(wait=True)
+            self._inserter = None
+
+    def _insert_rows(self, entry_rows: list[Any], node_rows: list[Any]) -> None:
+        if entry_rows:
+            self._insert("ledger_entries (idx, entry_type, canonical, leaf_hash)", self._sql_entries, entry_rows)
+        if node_rows:
+            self._insert("ledger_nodes (level, idx, hash)", self._sql_nodes, node_rows)
+
     def _flush(self) -> None:
-        # Plain DB-API executemany (no per-row SQLAlchemy processing): the append hot path.
-        if self._entry_rows:
-            self._conn.exec_driver_sql(self._sql_entries, self._entry_rows)
-            self._entry_rows = []
-        if self._node_rows:
-            self._conn.exec_driver_sql(self._sql_nodes, self._node_rows)
-            self._node_rows = []
+        self._wait()
+        # The append hot path, without per-row SQLAlchemy processing: plain DB-API executemany on SQLite; on
+        # PostgreSQL a COPY into the same transaction once there are more than a few rows (psycopg's executemany
+        # adapts and sends each row as its own statement).
+        entry_rows, node_rows = self._entry_rows, self._node_rows
+        self._entry_rows, self._node_rows = [], []
+        self._insert_rows(entry_rows, node_rows)
+
+    def _insert(self, target: str, sql: str, rows: list[Any]) -> None:
+        if len(rows) < _COPY_MIN_ROWS or self._conn.dialect.name != "postgresql":
+            self._conn.exec_driver_sql(sql, rows)
+            return
+        with self._conn.connection.dbapi_connection.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN") as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
 
     def _finish(self) -> None:
         self._flush()
@@ -352,8 +434,11 @@ class Ledger(AbstractContextManager["Ledger"]):
         nothing)."""
         with store.write_transaction(self._engine) as conn:
             tx = LedgerTransaction(conn)
-            yield tx
-            tx._finish()
+            try:
+                yield tx
+                tx._finish()
+            finally:
+                tx._close()
 
     def append(
         self, entry_type: str, payload: Mapping[str, Any] | BaseModel, *, time: datetime | str | None = None
@@ -386,37 +471,51 @@ class Ledger(AbstractContextManager["Ledger"]):
             else time
         )
         pending = list(items)
-        prepared: list[Entry] = []
-        made: list[bool] = []
+        # runs: a prepared Entry (its leaf hash checked again on append), or (first item, type, payloads) of
+        # same-type pairs, made below with canonical_rows (governed types as Entries, through the rules)
+        runs: list[Entry | tuple[int, str, list[Mapping[str, Any] | BaseModel]]] = []
         n = 0
         while n < len(pending):
             item = pending[n]
             if isinstance(item, Entry):
-                prepared.append(item)
-                made.append(False)
+                runs.append(item)
                 n += 1
                 continue
-            m = n + 1  # a run of pairs of one type is made in one call (make_entries: same bytes and checks)
+            m = n + 1
             while m < len(pending) and not isinstance(pending[m], Entry) and pending[m][0] == item[0]:  # type: ignore[index]
                 m += 1
-            try:
-                prepared.extend(make_entries(item[0], [p[1] for p in pending[n:m]], time=stamp))  # type: ignore[index]
-            except LedgerError:
-                for k in range(n, m):  # which item, with make_entry's own message
-                    try:
-                        make_entry(pending[k][0], pending[k][1], time=stamp)  # type: ignore[index]
-                    except LedgerError as exc:
-                        raise LedgerError(f"batch item {k}: {exc.message}") from None
-                raise
-            made.extend([True] * (m - n))
+            runs.append((n, item[0], [p[1] for p in pending[n:m]]))  # type: ignore[index]
             n = m
         with self.transaction() as tx:
             start = tx.size
-            for entry, trusted in zip(prepared, made, strict=True):
-                if trusted:
-                    tx._push(entry)
-                else:
-                    tx.append_entry(entry)
+            for run in runs:
+                if isinstance(run, Entry):
+                    tx._wait()  # the helper thread is done before the rules may use the connection
+                    tx.append_entry(run)
+                    continue
+                first, entry_type, payloads = run
+                for lo in range(0, len(payloads), _PIPELINE_CHUNK):
+                    chunk = payloads[lo:lo + _PIPELINE_CHUNK]
+                    try:
+                        if entry_type in GOVERNED_ENTRY_TYPES:
+                            made = make_entries(entry_type, chunk, time=stamp)
+                        else:
+                            rows = canonical_rows(entry_type, chunk, time=stamp)
+                    except LedgerError:
+                        for k, payload in enumerate(chunk, start=first + lo):  # which item, make_entry's message
+                            try:
+                                make_entry(entry_type, payload, time=stamp)
+                            except LedgerError as exc:
+                                raise LedgerError(f"batch item {k}: {exc.message}") from None
+                        raise
+                    if entry_type in GOVERNED_ENTRY_TYPES:
+                        tx._wait()
+                        for entry in made:
+                            tx._push(entry)
+                    else:
+                        tx._push_rows(rows)
+                        if len(payloads) > _PIPELINE_CHUNK:
+                            tx._flush_behind()
             return range(start, tx.size)
 
     # ---------------------------------------------------------------------------- reads
@@ -478,25 +577,38 @@ class Ledger(AbstractContextManager["Ledger"]):
     def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
         """RFC 9162 inclusion proof of entry ``index`` in the tree of ``size`` (default: now); O(log n)
         reads."""
-        if (cache := self._cached(size)) is not None and size is not None:
-            try:
-                return inclusion_proof(None, index, size, self._known_size, cache)
-            except KeyError:
-                pass  # not all in memory: read the rest
+        if size is not None and (proof := self.inclusion_proof_from_memory(index, size)) is not None:
+            return proof
         with store.connect(self._engine) as conn:
             current = self._head(conn)
             return inclusion_proof(conn, index, current if size is None else size, current, self.node_cache)
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> ConsistencyProof:
         """RFC 9162 consistency proof from ``size1`` to ``size2`` (default: now); O(log n) reads."""
-        if (cache := self._cached(size2)) is not None and size2 is not None:
-            try:
-                return consistency_proof(None, size1, size2, self._known_size, cache)
-            except KeyError:
-                pass  # not all in memory: read the rest
+        if size2 is not None and (proof := self.consistency_proof_from_memory(size1, size2)) is not None:
+            return proof
         with store.connect(self._engine) as conn:
             current = self._head(conn)
             return consistency_proof(conn, size1, current if size2 is None else size2, current, self.node_cache)
+
+    def inclusion_proof_from_memory(self, index: int, size: int) -> InclusionProof | None:
+        """:meth:`inclusion_proof` answered from the node cache alone — the same proof — or ``None`` when that is
+        not possible (no cache, ``size`` not yet seen committed by this handle, a node not in memory); never reads
+        the database, so it may run on an event loop. Bad arguments: ``LedgerError`` as :meth:`inclusion_proof`."""
+        return self._from_memory(inclusion_proof, index, size)
+
+    def consistency_proof_from_memory(self, size1: int, size2: int) -> ConsistencyProof | None:
+        """:meth:`consistency_proof` from the node cache alone, or ``None`` (as
+        :meth:`inclusion_proof_from_memory`)."""
+        return self._from_memory(consistency_proof, size1, size2)
+
+    def _from_memory(self, prove: Callable[[None, int, int, int, NodeCache], _P], first: int, size: int) -> _P | None:
+        if (cache := self._cached(size)) is None:
+            return None
+        try:
+            return prove(None, first, size, self._known_size, cache)
+        except KeyError:  # a node not in memory
+            return None
 
     # ---------------------------------------------------------------------------- checkpoints
 

@@ -22,6 +22,7 @@ from fastapi.responses import StreamingResponse
 from naef import __version__
 from naef.ledger.approvals import Approval, SignedProposal
 from naef.ledger.errors import LedgerError
+from naef.ledger.proofs import ConsistencyProof, InclusionProof
 from naef.web import disclosures
 from naef.web.api_models import (
     ERRORS,
@@ -258,7 +259,7 @@ def cached_json(request: Request, body: bytes, *, immutable: bool) -> Response:
     """A JSON answer with a strong ``ETag`` (the SHA-256 of its bytes, RFC 9110 §8.8.3) and ``Cache-Control``:
     ``immutable`` when the answer can never change, else ``no-cache``; ``304 Not Modified`` without a body when
     ``If-None-Match`` names the ETag (RFC 9110 §15.4.5)."""
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    etag = strong_etag(body)
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE if immutable else REVALIDATE}
     if _etag_matches(request, etag):
         return Response(status_code=304, headers=headers)
@@ -267,6 +268,16 @@ def cached_json(request: Request, body: bytes, *, immutable: bool) -> Response:
 
 def _dumps(value: dict[str, Any]) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
+
+
+def strong_etag(body: bytes) -> str:
+    """A strong ``ETag`` for ``body``: the first 128 bits of its SHA-256 in hex, quoted (RFC 9110 §8.8.3)."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def proof_json_bytes(proof: InclusionProof | ConsistencyProof) -> bytes:
+    """The bytes the proof routes answer with (also :mod:`naef.web.fastpath`'s, which must be the same)."""
+    return _dumps(proof.to_json())
 
 
 @router.get("/ledger/proofs/inclusion", response_model=InclusionProofOut, responses=ERRORS, tags=["ledger"])
@@ -282,7 +293,7 @@ def inclusion_proof(
     today's tree (``no-cache``). Either way a strong ``ETag``; ``If-None-Match`` with it answers 304."""
     view = state.require_ledger()
     proof = _ledger_call(view.ledger.inclusion_proof, index, size)
-    return cached_json(request, _dumps(proof.to_json()), immutable=size is not None)
+    return cached_json(request, proof_json_bytes(proof), immutable=size is not None)
 
 
 @router.get("/ledger/proofs/consistency", response_model=ConsistencyProofOut, responses=ERRORS, tags=["ledger"])
@@ -295,7 +306,7 @@ def consistency_proof(
     """RFC 9162 consistency proof from ``from_size`` to ``size`` (hex hashes); caching as for inclusion proofs."""
     view = state.require_ledger()
     proof = _ledger_call(view.ledger.consistency_proof, from_size, size)
-    return cached_json(request, _dumps(proof.to_json()), immutable=size is not None)
+    return cached_json(request, proof_json_bytes(proof), immutable=size is not None)
 
 
 # ------------------------------------------------------------------------------------------------ governance, MDF

@@ -24,6 +24,7 @@ from naef.errors import NaefError
 from naef.web import api, compare_view, pages
 from naef.web.config import ApiError, WebConfig
 from naef.web.csrf import same_origin_only
+from naef.web.fastpath import FastPathStats, ProofFastPath
 from naef.web.state import WebState
 
 __all__ = ["create_app", "plotly_js_path"]
@@ -229,5 +230,8 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(compare_view.router)
     _install_handlers(app)
+    app.state.proof_fast_path = FastPathStats()
+    # proofs at a given size from memory, before routing (fastpath.py); inside the guard: same security headers
+    app.add_middleware(ProofFastPath, state=state, stats=app.state.proof_fast_path)
     app.add_middleware(GuardMiddleware, max_body_bytes=cfg.max_body_bytes)
     return app
