@@ -161,3 +161,35 @@ def test_the_parts_add_up_and_nothing_is_lost(entries: list[StoredEntry]) -> Non
     for row in [*part4, *part5]:
         cells = [row[c] for c in ("q1_usd", "q2_usd", "q3_usd", "q4_usd", "other_periods_usd")]
         assert sum((Decimal(c) for c in cells if c is not None), Decimal(0)) == Decimal(row["fiscal_year_total_usd"])
+
+
+def test_the_budget_approval_date_is_when_the_quorum_was_met(demo_url: str) -> None:
+    """CoST IDS 'budget approval date': each MDF budget entry (a proposal) carries ``approvalDate`` = the time its
+    recorded approvals first met the quorum (executed: the latest approval its execution counted) — the same date
+    as its IATI commitment (transaction type 2) — and none for a proposal neither approved nor executed."""
+    entries, checkpoint = read_ledger(demo_url, sorted(set(oc4ids.INPUT_TYPES) | set(iati.INPUT_TYPES)))
+    oc_entries = [e for e in entries if e.type in oc4ids.INPUT_TYPES]
+    package = json.loads(oc4ids.render(oc_entries, checkpoint).files[oc4ids.FILE])
+    root = etree.fromstring(iati.render([e for e in entries if e.type in iati.INPUT_TYPES], checkpoint)
+                            .files[iati.FILE])
+    commitments = {
+        (a.findtext("iati-identifier"), t.find("transaction-date").get("iso-date"), t.find("value").text)
+        for a in root.iterfind("iati-activity") for t in a.iterfind("transaction")
+        if t.find("transaction-type").get("code") == "2"
+    }
+    published = {i["id"] for project in package["projects"] for i in project["identifiers"] if i["scheme"] == "IATI"}
+    commitments = {c for c in commitments if c[0] in published}  # OC4IDS publishes the infrastructure projects
+    dated = 0
+    for project in package["projects"]:
+        (iati_id,) = [i["id"] for i in project["identifiers"] if i["scheme"] == "IATI"]
+        for entry in project["budget"]["budgetBreakdowns"][0]["budgetBreakdown"]:
+            if "approvalDate" in entry:
+                dated += 1
+                amount = entry["amount"]["amount"]
+                assert any(c[0] == iati_id and c[1] == entry["approvalDate"][:10]
+                           and Decimal(c[2]) == Decimal(str(amount)) for c in commitments), (entry, iati_id)
+    assert dated == len(commitments) > 0
+    without = [e for e in oc_entries if e.type not in ("disbursement_approved", "disbursement_executed")]
+    package = json.loads(oc4ids.render(without, checkpoint).files[oc4ids.FILE])
+    assert not any("approvalDate" in entry for project in package["projects"]
+                   for b in project["budget"]["budgetBreakdowns"] for entry in b["budgetBreakdown"])

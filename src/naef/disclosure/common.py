@@ -34,7 +34,7 @@ __all__ = [
     "shown",
 ]
 
-DERIVATION = "naef.disclosure/3"
+DERIVATION = "naef.disclosure/4"
 """Version of the derivation rules (field mappings): a verifier re-derives only bundles of the same version."""
 
 

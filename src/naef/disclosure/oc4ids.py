@@ -54,6 +54,7 @@ from naef.disclosure.model import (
     PROJECT_ENTRY_TYPES,
     Payee,
     Project,
+    Proposal,
     beneficial_owners,
     fold_projects,
 )
@@ -167,11 +168,7 @@ def _project(
             {
                 "id": "mdf-share",
                 "description": "MDF share: the disbursement proposals recorded in the ledger",
-                "budgetBreakdown": [
-                    {"id": p.proposal_id, "description": p.purpose, "amount": _usd(p.amount_usd),
-                     "sourceParty": dict(mdf)}
-                    for p in project.proposals
-                ],
+                "budgetBreakdown": [_breakdown(p, mdf, pub) for p in project.proposals],
             }
         ],
     }
@@ -315,6 +312,19 @@ def _project(
 
 def _process_id(project: Project, payee_id: str) -> str:
     return f"{project.project_id}/{payee_id}"
+
+
+def _breakdown(p: Proposal, mdf: Mapping[str, Any], pub: Publisher) -> dict[str, Any]:
+    """One proposal as a budget entry of the MDF's share; ``approvalDate`` is the IATI commitment date — for an
+    executed proposal the latest of the approvals its execution counted, else when the recorded approvals first met
+    the governance's quorum (those entries are leaves of the proposal) — when it is on or before the publication
+    date."""
+    out: dict[str, Any] = {"id": p.proposal_id, "description": p.purpose, "amount": _usd(p.amount_usd),
+                           "sourceParty": dict(mdf)}
+    approved = p.commitment_time if p.execution is not None else (p.quorum[0] if p.quorum is not None else None)
+    if approved is not None and pub.actual(approved):
+        out["approvalDate"] = approved
+    return out
 
 
 def _contract_values(project: Project) -> dict[str, Decimal]:
