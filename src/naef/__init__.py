@@ -9,7 +9,7 @@ returns a typed result that knows its summary, its tables and its files::
     settings = naef.RunSettings(seed=1, paths=4000)         # validated once, here
     det = naef.run(scenario)                                # the deterministic run: det.cashflows, det.summary
     mc = naef.monte_carlo(variant, settings)                # mc.summary (summary.json), mc.percentiles
-    best = naef.size(scenario, settings, target_rating="A2")  # best.best.size_usd, best.evaluations
+    best = naef.size(scenario, settings, target_rating="Ba2")  # .best (None if no size reaches it)
     naef.stress(scenario), naef.sensitivity(scenario, settings, method="tornado")
     mdf = naef.portfolio(scenario, naef.RunSettings(paths=2000))  # mdf.selection, mdf.horizon, mdf.summary
     mc.files()                                              # {"summary.json": ..., "percentiles.csv": ...}

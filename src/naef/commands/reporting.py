@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from naef.commands.common import PdfOption
+from naef.format import usd_m
 
 if TYPE_CHECKING:  # types only: the commands that import this module keep their --help light
     from naef.mdf.explain import BindingConstraint
@@ -56,7 +57,7 @@ def confirmed_prices(binding: Sequence[BindingConstraint]) -> list[str]:
             continue
         value = float(b["confirmed_value"])
         if b["shadow_price_unit"].endswith("per project"):
-            what = f"US$ {value / 1e6:,.1f} m of ENPV for the link removed"
+            what = f"{usd_m(value)} of ENPV for the link removed"
         elif b["kind"] == "budget":
             what = f"{value:.3f} of ENPV per US$ more received in {b.get('year')}"
         else:

@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from naef.errors import NaefError
+from naef.format import usd_bn
 
 __all__ = ["CONFIDENCE_BASES", "Budget", "BudgetError", "budget_at_confidence", "budget_for_schedule",
            "joint_probability", "parse_budget"]
@@ -129,7 +130,7 @@ def budget_for_schedule(years: Sequence[int], inflows_usd: Array, *, confidence:
     warning = None
     if below < _MIN_PATHS_BELOW or (total > 0 and err > _MAX_RELATIVE_ERROR * total):
         warning = (f"only {n:,} paths ({below} below the P{q * 100:.3g} percentile): the budget's Monte Carlo "
-                   f"error is about US$ {err / 1e9:,.2f} bn (95 %) on US$ {total / 1e9:,.2f} bn; use more --paths")
+                   f"error is about {usd_bn(err)} (95 %) on {usd_bn(total)}; use more --paths")
     return Budget(years=yrs, budget_usd=amounts, confidence=confidence, basis=basis, per_year_confidence=level,
                   joint_probability=joint_probability(a, np.cumsum(amounts)), mc_error_usd=err, paths=n,
                   paths_below=below, warning=warning)

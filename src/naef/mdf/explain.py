@@ -31,6 +31,7 @@ from typing import NotRequired, TypedDict
 
 import numpy as np
 
+from naef.format import usd_m
 from naef.mdf.appraisal import ProjectAppraisal
 from naef.mdf.milp import Array, Model, Row, earliest_starts, solve_lp, solve_mip, tol
 from naef.mdf.pipeline import Project
@@ -346,8 +347,8 @@ def _reason(p: Project, ap: ProjectAppraisal, cols: list[int], model: Model, ent
         return (f"earliest start too late: starting in {first} it would be paid for until "
                 f"{first + p.duration_years - 1}, after the budget's last year {years[-1]}")
     if ap.enpv_at_start_usd <= 0:
-        return (f"negative expected NPV: US$ {ap.enpv_at_start_usd / 1e6:,.1f} m at its start (planned NPV "
-                f"US$ {ap.planned_npv_at_start_usd / 1e6:,.1f} m; expected cost ×{ap.cost_multiplier_mean:.2f}, "
+        return (f"negative expected NPV: {usd_m(ap.enpv_at_start_usd)} at its start (planned NPV "
+                f"{usd_m(ap.planned_npv_at_start_usd)}; expected cost ×{ap.cost_multiplier_mean:.2f}, "
                 f"benefits ×{ap.benefit_ratio_mean:.2f} of plan)")
     kinds = {r.group: r.kind for r in model.rows}
     best = max(cols, key=lambda j: float(model.obj[j]))

@@ -74,7 +74,7 @@ class SectorFloor:
     amount_usd: float | None = None
 
     def describe(self) -> str:
-        """'sector floor education >= 5 %' or '... >= US$ 1.20 bn'."""
+        """'sector floor education >= 5 %' or '... >= USD 1.20 bn'."""
         if self.share is not None:
             return f"sector floor {self.sector} >= {self.share:.0%} of spending"
         assert self.amount_usd is not None
