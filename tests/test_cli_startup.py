@@ -166,3 +166,22 @@ def test_a_mistyped_command_is_answered_with_the_close_ones() -> None:
     res = CliRunner().invoke(naef.cli.app, ["sizee"], env={"COLUMNS": "200"}, terminal_width=200)
     assert res.exit_code == 2
     assert "No such command 'sizee'. Did you mean 'size', 'serve'?" in res.output
+
+
+def test_each_invocation_reports_only_what_it_wrote(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Files an earlier command wrote in this process (tests, a notebook calling ``naef.cli.main`` twice) are not
+    reported as kept by a later interrupted one."""
+    from naef.commands.kept import WRITTEN
+
+    def interrupted(name: str) -> typer.Typer:
+        raise KeyboardInterrupt
+
+    WRITTEN.append(tmp_path / "summary.json")  # what a previous command in this process moved into place
+    monkeypatch.setattr(naef.cli, "_LOADED", {})
+    monkeypatch.setattr(naef.cli, "_typer_app", interrupted)
+    monkeypatch.setattr(sys, "argv", ["naef", "size", "--help"])
+    with pytest.raises(SystemExit):
+        naef.cli.main()
+    assert capsys.readouterr().err == "interrupted: nothing written\n"
+    assert WRITTEN == []

@@ -410,8 +410,10 @@ def main() -> None:
         # SIGTERM (timeout, kill, systemd, containers) unwinds like Ctrl-C: cleanup code runs (an unfinished ledger
         # demo removes its staging files), then the process exits with 128 + 15
         signal.signal(signal.SIGTERM, _terminate)
+    from naef.commands.kept import WRITTEN
     from naef.commands.run_folder import set_command_line
 
+    WRITTEN.clear()  # one invocation, one list: what an earlier call in this process wrote is not this one's
     set_command_line(sys.argv[1:])
     try:
         app()
