@@ -18,16 +18,16 @@ import pytest
 from sqlalchemy import text
 
 from naef.ledger import store
-from naef.ledger.approvals import propose, sign_proposal
+from naef.ledger.approvals import sign_proposal
 from naef.ledger.checkpoints import chain_of
 from naef.ledger.errors import LedgerError, VerificationError
 from naef.ledger.keys import SignerKey
 from naef.ledger.log import Ledger
 from naef.ledger.note import Checkpoint, parse_note, sign_checkpoint
 from naef.ledger.orgids import check_org_id, unusable_character
-from tests.ledger.governed import bootstrap, key
-from tests.ledger.test_governed_attacks import PAYEE, proposal
-from tests.ledger.test_issue14_review import _client, naef
+from tests.ledger.governed import key
+from tests.ledger.test_governed_attacks import proposal
+from tests.ledger.test_issue14_review import _client, naef, proposal_stored_as_text
 
 __all__ = ["naef"]  # the fixture, imported for these tests
 
@@ -38,10 +38,7 @@ def test_an_unreadable_row_never_blocks_a_signed_web_write(
     from tests.web.conftest import signed_post
 
     with Ledger.init(sqlite_url, log_key.verifier()) as ledger:
-        bootstrap(ledger, payees=(PAYEE,))
-        assert propose(ledger, sign_proposal(proposal("MDF-1"), key("mx-1"))) == [3]
-        with ledger.engine.begin() as conn:
-            conn.execute(text("UPDATE ledger_entries SET canonical = CAST(canonical AS TEXT) WHERE idx = 3"))
+        proposal_stored_as_text(ledger)
     caplog.set_level(logging.ERROR)
     with _client(sqlite_url) as client:
         body = sign_proposal(proposal("MDF-2"), key("mx-1")).model_dump(mode="json")

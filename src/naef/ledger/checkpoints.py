@@ -22,8 +22,8 @@ from naef.ledger.proofs import fold_plans, root_of, root_plan
 __all__ = [
     "CHAIN_EXTENSION",
     "StoredCheckpoint",
-    "chain_of",
     "add_witness",
+    "chain_of",
     "cosign",
     "store_checkpoint",
     "stored_checkpoints",
