@@ -2,12 +2,12 @@
 
 Checks, in order: the log key (against a trusted key if given); every stored checkpoint's signature (log key;
 cosignatures of registered witnesses), root column and signed chain line (it names the previous stored checkpoint
-and its own number: a deleted checkpoint row shows even when the head's counters were edited too; only the
-latest one's deletion needs a copy kept outside, given as the published checkpoint); then, streaming the
-entries in index order: indexes contiguous, ``leaf_hash(bytes)`` equals the stored leaf hash, the bytes decode
-to an envelope whose type matches the type column, every complete subtree hash equals ``node_hash`` of the
-recomputed children (RFC 9162 §2.1.1), and at each checkpoint's size the recomputed root equals the signed root; finally no entry or node row lies
-beyond the head. A published checkpoint must verify with the (trusted) log key, its root must equal the
+and its own number: a deleted checkpoint row shows even when the head's counters were edited too; only the latest
+one's deletion needs a copy kept outside, given as the published checkpoint); then, streaming the entries in index
+order: indexes contiguous, ``leaf_hash(bytes)`` equals the stored leaf hash, the bytes decode to an envelope whose
+type matches the type column, every complete subtree hash equals ``node_hash`` of the recomputed children (RFC 9162
+§2.1.1), and at each checkpoint's size the recomputed root equals the signed root; finally no entry or node row
+lies beyond the head. A published checkpoint must verify with the (trusted) log key, its root must equal the
 recomputed root at its size, an RFC 9162 consistency proof from it to the current tree must verify, and when it
 carries a chain line (this log signed it) it must still be stored.
 """
