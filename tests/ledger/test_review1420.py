@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from naef.ledger import store
@@ -167,3 +171,28 @@ def test_an_org_id_with_whitespace_is_named_for_it(ref: str, named: str) -> None
         check_org_id(ref)
     assert unusable_character("XE-EXAMPLE-MDF") is None
     assert check_org_id("XE-EXAMPLE-MDF") == "XE-EXAMPLE-MDF"
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(2, 5).flatmap(lambda n: st.tuples(st.just(n), st.sets(st.integers(0, n - 1), min_size=1))))
+def test_deleting_any_checkpoints_but_only_the_latest_is_named(
+    tmp_path: Path, log_key: SignerKey, case: tuple[int, set[int]]
+) -> None:
+    # invariant: whichever stored checkpoints are deleted (head counters edited to match), verify names it unless
+    # the deleted ones are exactly a run at the end (the latest ones: the documented limit)
+    n, deleted = case
+    url = f"sqlite:///{tmp_path / f'cp-{uuid.uuid4().hex}.db'}"  # a fresh file per example
+    with Ledger.init(url, log_key.verifier()) as ledger:
+        for i in range(n):
+            ledger.append("revenue_collected", {"period": f"2030Q{i % 4 + 1}", "amount_usd": "1.00",
+                                                "source": "PEMEX"})
+            ledger.checkpoint(log_key)
+    for k in deleted:
+        _delete_checkpoint(url, k + 1)
+    at_the_end = deleted == set(range(n - len(deleted), n))
+    with Ledger.open(url) as ledger:
+        if at_the_end:
+            assert ledger.verify().checkpoints == n - len(deleted)
+        else:
+            with pytest.raises(VerificationError, match="a checkpoint row was deleted"):
+                ledger.verify()
