@@ -247,6 +247,13 @@ def test_an_organisation_identifier_needs_an_approved_prefix(
     assert err.startswith("error: --org-id 'XX-NAEF-MDF': does not start with an approved registration-agency prefix")
     assert err.count("\n") == 1
     assert not out.exists()
+    # a trailing space is named as such, not as a missing prefix
+    code, stdout, err = run_main(monkeypatch, capsys, "disclose", "iati", "--ledger", demo_url, "--out", str(out),
+                                 "--org-id", "XE-EXAMPLE-MDF ")
+    assert (code, stdout) == (2, "")
+    assert err == ("error: --org-id 'XE-EXAMPLE-MDF ': holds U+0020 SPACE at position 14; an org-id has no "
+                   "whitespace, control or invisible characters\n")
+    assert not out.exists()
     # a Mexican taxpayer-register identifier is approved; the bundle records it and verifies
     code, _, _ = run_main(monkeypatch, capsys, "disclose", "iati", "--ledger", demo_url, "--out", str(out),
                           "--org-id", "MX-RFC-FMD270101AB1")

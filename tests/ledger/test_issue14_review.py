@@ -230,6 +230,14 @@ def test_a_row_changed_after_the_server_read_it_ends_the_download_with_a_named_l
         assert lines[-1]["error"].startswith("entry 1: stored with the wrong column types")
 
 
+def proposal_stored_as_text(ledger: Ledger) -> None:
+    """The governance, then proposal MDF-1 at index 3, whose row is then changed to TEXT in the database."""
+    bootstrap(ledger, payees=(PAYEE,))
+    assert propose(ledger, sign_proposal(proposal("MDF-1"), key("mx-1"))) == [3]
+    with ledger.engine.begin() as conn:
+        conn.execute(text("UPDATE ledger_entries SET canonical = CAST(canonical AS TEXT) WHERE idx = 3"))
+
+
 def test_an_unreadable_governed_row_is_a_named_fault_and_never_blocks_later_writes(
     sqlite_url: str, log_key: SignerKey
 ) -> None:
@@ -237,10 +245,7 @@ def test_an_unreadable_governed_row_is_a_named_fault_and_never_blocks_later_writ
     # another storage type in the database; the fold names it (rule 'unreadable', index 3) and skips it, and the
     # next proposal and its approvals are still admitted through the storage layer's gate
     with Ledger.init(sqlite_url, log_key.verifier()) as ledger:
-        bootstrap(ledger, payees=(PAYEE,))
-        assert propose(ledger, sign_proposal(proposal("MDF-1"), key("mx-1"))) == [3]
-        with ledger.engine.begin() as conn:
-            conn.execute(text("UPDATE ledger_entries SET canonical = CAST(canonical AS TEXT) WHERE idx = 3"))
+        proposal_stored_as_text(ledger)
         state = control_state(ledger)
         assert [(f.index, f.rule) for f in state.faults] == [(3, "unreadable")]
         assert "entry 3: stored with the wrong column types" in state.faults[0].reason

@@ -359,7 +359,9 @@ def test_checkpoints_sign_and_verify(ledger: Ledger, log_key: SignerKey) -> None
     ledger.append_batch([("revenue_collected", revenue(i)) for i in range(10)], time=T0)
     note = ledger.checkpoint(log_key)
     opened = open_checkpoint(note, log_key.verifier())
-    assert opened.checkpoint == Checkpoint("naef.test/fund-log", 10, ledger.root_hash())
+    # the note signs its place among the log's checkpoints (the first; none before it)
+    assert opened.checkpoint == Checkpoint("naef.test/fund-log", 10, ledger.root_hash(),
+                                           ("naef-checkpoint 1 previous none",))
     assert ledger.checkpoint(log_key) == note  # same size: the stored one
     with pytest.raises(LedgerError, match="is not this log's key"):
         ledger.checkpoint(generate_key("naef.test/fund-log"))

@@ -82,6 +82,10 @@ def test_runs_list_is_paginated(client: TestClient) -> None:
         {"Origin": "not a url"},
         {"Sec-Fetch-Site": "cross-site"},
         {"Sec-Fetch-Site": "same-site", "Origin": "http://testserver"},
+        {"Referer": "https://evil.example/page.html"},  # no Origin, no Sec-Fetch-Site: the Referer's origin counts
+        {"Referer": "http://testserver.evil.example/"},
+        {"Referer": "not a url"},
+        {"Referer": "http://testserver/runs", "Origin": "https://evil.example"},  # Origin, when present, decides
     ],
 )
 def test_cross_site_form_post_is_refused_with_nothing_started(client: TestClient, headers: dict[str, str]) -> None:
@@ -102,7 +106,7 @@ def test_cross_site_form_post_is_refused_with_nothing_started(client: TestClient
 @pytest.mark.parametrize(
     "headers",
     [{}, {"Origin": "http://testserver"}, {"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"},
-     {"Sec-Fetch-Site": "none"}, {"Origin": "https://testserver"}],
+     {"Sec-Fetch-Site": "none"}, {"Origin": "https://testserver"}, {"Referer": "http://testserver/runs?x=1"}],
 )
 def test_same_origin_and_non_browser_posts_pass(client: TestClient, headers: dict[str, str]) -> None:
     r = client.post("/runs", content=b"paths=10&seed=1", follow_redirects=False,
@@ -128,6 +132,10 @@ def test_rule_as_a_pure_function() -> None:
     assert cross_site_reason(method="POST", headers=h, public_url=None) is None
     assert cross_site_reason(method="GET", headers={"origin": "https://evil.example"}, public_url=None) is None
     assert cross_site_reason(method="DELETE", headers={"host": "a", "origin": "https://b"}, public_url=None)
+    referer = cross_site_reason(method="POST", headers={"host": "a", "referer": "https://b/form"}, public_url=None)
+    assert referer == "Referer: 'https://b/form' is not this server's origin (Host: 'a')"
+    assert cross_site_reason(method="POST", headers={"referer": "https://fund.example/runs"},
+                             public_url="https://fund.example") is None
     assert normalise_origin("https://x.example:443/") == ("https", "x.example")
     assert normalise_origin("http://[::1]:8000") == ("http", "[::1]:8000")
     assert normalise_origin("ftp://x") is None

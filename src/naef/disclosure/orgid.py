@@ -16,7 +16,7 @@ from typing import Any
 
 from naef.disclosure.errors import DisclosureError
 from naef.disclosure.model import MDF_ORG_REF, MDF_ORG_SCHEME, MDF_ORG_UID
-from naef.ledger.orgids import approved_prefixes, split_org_id
+from naef.ledger.orgids import approved_prefixes, split_org_id, unusable_character
 
 __all__ = ["MDF_PUBLISHER", "PartyOrg", "Publisher", "approved_prefixes", "party_org", "publisher"]
 
@@ -47,6 +47,9 @@ def publisher(ref: str, *, what: str = "--org-id") -> Publisher:
     split = split_org_id(ref)
     if split is not None:
         return Publisher(ref, *split)
+    if (bad := unusable_character(ref)) is not None:
+        raise DisclosureError(f"{what} {ref!r}: holds {bad}; an org-id has no whitespace, control or invisible "
+                              "characters")
     raise DisclosureError(
         f"{what} {ref!r}: does not start with an approved registration-agency prefix (IATI "
         "OrganisationRegistrationAgency, org-id.guide), e.g. XE-EXAMPLE-… for examples or MX-RFC-… for Mexico's "

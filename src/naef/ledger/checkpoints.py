@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from naef.ledger import store
 from naef.ledger.entries import format_time
@@ -20,8 +20,10 @@ from naef.ledger.note import Checkpoint, cosign_checkpoint, open_checkpoint, par
 from naef.ledger.proofs import fold_plans, root_of, root_plan
 
 __all__ = [
+    "CHAIN_EXTENSION",
     "StoredCheckpoint",
     "add_witness",
+    "chain_of",
     "cosign",
     "store_checkpoint",
     "stored_checkpoints",
@@ -37,6 +39,34 @@ class StoredCheckpoint:
     root_hash: bytes
     note: str
     created_at: str
+
+
+CHAIN_EXTENSION = "naef-checkpoint"
+"""The first word of the extension line (c2sp.org/tlog-checkpoint: lines after the root hash, ignored by clients
+that do not know them) by which each checkpoint's signed note names its place among the log's checkpoints:
+``naef-checkpoint <n> previous <size|none>`` — it is the log's ``n``-th checkpoint and the one before it has that
+tree size. The log key signs it, so deleting a stored checkpoint row (with the head's counters edited too) leaves
+a later checkpoint naming a size that is not stored, or a number larger than the rows stored up to it; ``verify``
+names either (docs/ledger.md: "What verify proves")."""
+
+
+def _chain_line(number: int, previous: int | None) -> str:
+    return f"{CHAIN_EXTENSION} {number} previous {'none' if previous is None else previous}"
+
+
+def chain_of(checkpoint: Checkpoint) -> tuple[int, int | None] | None:
+    """``(n, previous size or None)`` of a checkpoint's chain line (:data:`CHAIN_EXTENSION`); ``None`` when its
+    note has none (a checkpoint signed before the line existed); LedgerError when the line is malformed."""
+    for line in checkpoint.extensions:
+        words = line.split(" ")
+        if words[0] != CHAIN_EXTENSION:
+            continue
+        ok = (len(words) == 4 and words[1].isdigit() and words[2] == "previous"
+              and (words[3] == "none" or words[3].isdigit()))
+        if not ok:
+            raise LedgerError(f"checkpoint at size {checkpoint.size}: malformed chain line {line[:80]!r}")
+        return int(words[1]), None if words[3] == "none" else int(words[3])
+    return None
 
 
 def store_checkpoint(
@@ -55,7 +85,12 @@ def store_checkpoint(
     existing = conn.execute(select(c.note).where(c.size == size)).scalar()
     if existing is not None:
         return str(existing)
-    note = sign_checkpoint(Checkpoint(log_key.name, size, root), log_signer)
+    # the log key signs this checkpoint's place among the stored ones (CHAIN_EXTENSION): the number of rows
+    # stored before it plus one, and the size of the latest one (checkpoints are made at the current size, so the
+    # latest stored is the one before it)
+    count, previous = conn.execute(select(func.count(), func.max(c.size)).select_from(store.checkpoints)).one()
+    chain = _chain_line(int(count) + 1, None if previous is None else int(previous))
+    note = sign_checkpoint(Checkpoint(log_key.name, size, root, (chain,)), log_signer)
     conn.execute(
         store.checkpoints.insert().values(
             size=size, root_hash=root, note=note, created_at=format_time(datetime.now(UTC))

@@ -66,8 +66,8 @@ __all__ = [
     "LedgerTransaction",
     "StoredCheckpoint",
     "StoredEntry",
+    "UnreadableEntry",
     "VerifyReport",
-    "install_rules",
 ]
 
 _READ_CHUNK = 2048
@@ -86,11 +86,18 @@ RulesHook = Callable[["LedgerTransaction", Entry, int], None]
 _RULES: RulesHook | None = None
 
 
-def install_rules(hook: RulesHook) -> None:
+def _install_rules(hook: RulesHook) -> None:
     """Install the control system's rules (done once by :mod:`naef.ledger.approvals.service`, which
     ``import naef.ledger`` loads): every governed entry appended through a :class:`LedgerTransaction` passes
-    ``hook`` first."""
+    ``hook`` first.
+
+    Private and install-once: a second call raises (LedgerError), so no public call switches the gate off. It
+    guards against mistakes, not against code in this process, which can rebind anything (write access to the
+    process is write access to the database); ``naef ledger audit`` re-judges every stored entry and names what
+    such code appended (docs/ledger.md)."""
     global _RULES
+    if _RULES is not None:
+        raise LedgerError("ledger: the control system's rules are installed once; a second install is refused")
     _RULES = hook
 
 
@@ -122,30 +129,51 @@ def _stored_entry(index: int, canonical: object, stored_leaf: object) -> StoredE
     return StoredEntry(index, e.type, e.time, e.payload, e.canonical, bytes(stored_leaf))
 
 
-def _read_entries(conn: Connection, start: int, end: int, entry_type: str | None) -> list[StoredEntry]:
+@dataclass(frozen=True)
+class UnreadableEntry:
+    """A stored row that could not be decoded (changed in the database around the storage layer): its index, the
+    type its ``entry_type`` column names, and the :class:`VerificationError` naming it."""
+
+    index: int
+    type: str
+    error: VerificationError
+
+
+def _read_rows(
+    conn: Connection, start: int, end: int, entry_type: str | None
+) -> list[StoredEntry | UnreadableEntry]:
+    """Rows with ``start <= idx < end`` (optionally of one type) in index order, each decoded or, when it cannot
+    be, an :class:`UnreadableEntry` (the read never stops at one bad row)."""
     e = store.entries.c
-    q = select(e.idx, e.canonical, e.leaf_hash).where(e.idx >= start, e.idx < end)
+    q = select(e.idx, e.entry_type, e.canonical, e.leaf_hash).where(e.idx >= start, e.idx < end)
     if entry_type is not None:
         q = q.where(e.entry_type == entry_type)
-    return [_stored_entry(i, c, h) for i, c, h in conn.execute(q.order_by(e.idx))]
+    out: list[StoredEntry | UnreadableEntry] = []
+    for i, t, c, h in conn.execute(q.order_by(e.idx)):
+        try:
+            out.append(_stored_entry(i, c, h))
+        except VerificationError as exc:
+            out.append(UnreadableEntry(i, str(t), exc))
+    return out
+
+
+def _read_entries(conn: Connection, start: int, end: int, entry_type: str | None) -> list[StoredEntry]:
+    """As :func:`_read_rows`, but the first row that cannot be decoded raises its :class:`VerificationError`."""
+    rows = _read_rows(conn, start, end, entry_type)
+    for r in rows:
+        if isinstance(r, UnreadableEntry):
+            raise r.error
+    return [r for r in rows if isinstance(r, StoredEntry)]
 
 
 def _read_entries_or_faults(
     conn: Connection, start: int, end: int, entry_type: str
 ) -> tuple[list[StoredEntry], list[VerificationError]]:
-    """As :func:`_read_entries` for one type, but a row that cannot be decoded is returned as its named
-    :class:`VerificationError` instead of stopping the read (a fold over the log never stops at one bad row)."""
-    e = store.entries.c
-    q = select(e.idx, e.canonical, e.leaf_hash).where(e.idx >= start, e.idx < end, e.entry_type == entry_type)
-    good: list[StoredEntry] = []
-    bad: list[VerificationError] = []
-    for i, c, h in conn.execute(q.order_by(e.idx)):
-        try:
-            good.append(_stored_entry(i, c, h))
-        except VerificationError as exc:
-            bad.append(exc)
-    return good, bad
-
+    """As :func:`_read_rows` for one type, split into the decoded entries and the errors naming the rows that
+    could not be decoded."""
+    rows = _read_rows(conn, start, end, entry_type)
+    return ([r for r in rows if isinstance(r, StoredEntry)],
+            [r.error for r in rows if isinstance(r, UnreadableEntry)])
 
 
 def _edge_levels(size: int) -> list[int]:
@@ -211,7 +239,7 @@ class LedgerTransaction:
     def _push(self, entry: Entry) -> int:
         """Append an entry whose leaf hash is known to be right (made by ``make_entry`` in this process).
 
-        A governed entry type is admitted only by the control system's rules (:func:`install_rules`); without
+        A governed entry type is admitted only by the control system's rules (:func:`_install_rules`); without
         them it is refused, so nothing can append one around them."""
         i = self._size
         if entry.type in GOVERNED_ENTRY_TYPES:
@@ -561,14 +589,27 @@ class Ledger(AbstractContextManager["Ledger"]):
     ) -> Iterator[StoredEntry]:
         """Committed entries with ``start <= index < end`` (optionally of one type), streamed in index
         order."""
+        for row in self._stream(start, end, entry_type, tolerant=False):
+            assert isinstance(row, StoredEntry)
+            yield row
+
+    def entries_or_faults(self, start: int = 0, end: int | None = None) -> Iterator[StoredEntry | UnreadableEntry]:
+        """As :meth:`entries`, but a row that cannot be decoded is yielded as an :class:`UnreadableEntry` naming
+        it instead of ending the read (a fold over the log never stops at one bad row)."""
+        return self._stream(start, end, None, tolerant=True)
+
+    def _stream(
+        self, start: int, end: int | None, entry_type: str | None, *, tolerant: bool
+    ) -> Iterator[StoredEntry | UnreadableEntry]:
         with store.connect(self._engine) as conn:
             size = store.head_size(conn)
         end = size if end is None else min(end, size)
         pos = max(start, 0)
+        read = _read_rows if tolerant else _read_entries
         while pos < end:
             stop = min(pos + _READ_CHUNK, end)
             with store.connect(self._engine) as conn:
-                chunk = _read_entries(conn, pos, stop, entry_type)
+                chunk: list[StoredEntry | UnreadableEntry] = list(read(conn, pos, stop, entry_type))
             yield from chunk
             pos = stop
 

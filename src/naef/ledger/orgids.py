@@ -17,7 +17,7 @@ import unicodedata
 
 from naef.resources import read_data_text
 
-__all__ = ["approved_prefixes", "check_org_id", "org_id_key", "split_org_id"]
+__all__ = ["approved_prefixes", "check_org_id", "org_id_key", "split_org_id", "unusable_character"]
 
 
 @functools.cache
@@ -31,7 +31,7 @@ def split_org_id(ref: str) -> tuple[str, str] | None:
     """``(scheme, uid)`` of the org-id ``ref`` — the longest approved prefix that leaves a non-empty identifier
     (``XE-EXAMPLE`` before ``XE``) — or ``None`` when no approved prefix starts it, or when ``ref`` holds
     whitespace, control or zero-width characters (an identifier, not a name)."""
-    if not ref or any(c.isspace() or unicodedata.category(c)[0] in "CZ" for c in ref):
+    if not ref or unusable_character(ref) is not None:
         return None
     prefixes = approved_prefixes()
     parts = ref.split("-")
@@ -43,6 +43,16 @@ def split_org_id(ref: str) -> tuple[str, str] | None:
     return None
 
 
+def unusable_character(ref: str) -> str | None:
+    """The first whitespace, control or invisible character of ``ref`` (Unicode general categories Z* and C*),
+    named with its code point and position (``"U+0020 SPACE at position 16"``), or ``None`` when there is
+    none."""
+    for pos, c in enumerate(ref):
+        if c.isspace() or unicodedata.category(c)[0] in "CZ":
+            return f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed')} at position {pos}"
+    return None
+
+
 def org_id_key(ref: str) -> str:
     """The form two identifiers are compared in: Unicode NFC (UAX #15), exact otherwise."""
     return unicodedata.normalize("NFC", ref)
@@ -51,6 +61,9 @@ def org_id_key(ref: str) -> str:
 def check_org_id(value: str) -> str:
     """``value`` when it is an organisation identifier (:func:`naef.ledger.orgids.split_org_id`);
     :class:`ValueError` otherwise (a name is no identifier)."""
+    if (bad := unusable_character(value)) is not None:
+        raise ValueError(f"{value!r} is not an organisation identifier: it holds {bad} (an org-id has no "
+                         "whitespace, control or invisible characters)")
     if split_org_id(value) is None:
         raise ValueError(
             f"{value!r} is not an organisation identifier: give the org-id (an approved registration-agency "

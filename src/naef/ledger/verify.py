@@ -1,12 +1,15 @@
 """``verify``: recompute every leaf, node and checkpoint of the store and name the first fault.
 
 Checks, in order: the log key (against a trusted key if given); every stored checkpoint's signature (log key;
-cosignatures of registered witnesses) and root column; then, streaming the entries in index order: indexes
-contiguous, ``leaf_hash(bytes)`` equals the stored leaf hash, the bytes decode to an envelope whose type matches
-the type column, every complete subtree hash equals ``node_hash`` of the recomputed children (RFC 9162 §2.1.1),
-and at each checkpoint's size the recomputed root equals the signed root; finally no entry or node row lies
-beyond the head. A published checkpoint must verify with the (trusted) log key, its root must equal the
-recomputed root at its size, and an RFC 9162 consistency proof from it to the current tree must verify.
+cosignatures of registered witnesses), root column and signed chain line (it names the previous stored checkpoint
+and its own number: a deleted checkpoint row shows even when the head's counters were edited too; only the latest
+one's deletion needs a copy kept outside, given as the published checkpoint); then, streaming the entries in index
+order: indexes contiguous, ``leaf_hash(bytes)`` equals the stored leaf hash, the bytes decode to an envelope whose
+type matches the type column, every complete subtree hash equals ``node_hash`` of the recomputed children (RFC 9162
+§2.1.1), and at each checkpoint's size the recomputed root equals the signed root; finally no entry or node row
+lies beyond the head. A published checkpoint must verify with the (trusted) log key, its root must equal the
+recomputed root at its size, an RFC 9162 consistency proof from it to the current tree must verify, and when it
+carries a chain line (this log signed it) it must still be stored.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, and_, func, or_, select
 
 from naef.ledger import store
+from naef.ledger.checkpoints import chain_of
 from naef.ledger.entries import decode_entry
 from naef.ledger.errors import LedgerError, VerificationError
 from naef.ledger.keys import VerifierKey
@@ -49,6 +53,37 @@ class VerifyReport:
     published_checkpoint_size: int | None = None
 
 
+def _chain(cp: Checkpoint) -> tuple[int, int | None] | None:
+    try:
+        return chain_of(cp)
+    except LedgerError as exc:
+        raise VerificationError(exc.message, checkpoint_size=cp.size) from None
+
+
+def _check_chain(cp: Checkpoint, *, stored_before: int, previous: int | None) -> None:
+    """The checkpoint's signed chain line (:data:`naef.ledger.checkpoints.CHAIN_EXTENSION`) against the rows
+    stored before it: it names the previous stored checkpoint's size and is number ``stored_before + 1``; a note
+    without the line (signed before it existed) is not checked."""
+    chain = _chain(cp)
+    if chain is None:
+        return
+    number, named = chain
+    if named != previous:
+        missing = "no earlier checkpoint" if named is None else f"the checkpoint at size {named}"
+        raise VerificationError(
+            f"checkpoint at size {cp.size}: its signed note names {missing} as the one before it, but the stored "
+            f"one before it is {'none' if previous is None else f'at size {previous}'} (a checkpoint row was "
+            "deleted)",
+            checkpoint_size=cp.size if named is None else named,
+        )
+    if number != stored_before + 1:
+        raise VerificationError(
+            f"checkpoint at size {cp.size}: its signed note makes it the log's checkpoint number {number}, but "
+            f"{stored_before} are stored before it (a checkpoint row was deleted)",
+            checkpoint_size=cp.size,
+        )
+
+
 def verify_store(conn: Connection, log_key: VerifierKey, published: Checkpoint | None) -> VerifyReport:
     """Recompute everything from the stored bytes; ``VerificationError`` at the first fault (see the module)."""
     size = store.head_size(conn)
@@ -79,6 +114,7 @@ def verify_store(conn: Connection, log_key: VerifierKey, published: Checkpoint |
             )
         if s > size:
             raise VerificationError(f"checkpoint at size {s}: beyond the log size {size}", checkpoint_size=s)
+        _check_chain(cp, stored_before=len(want_root), previous=max(want_root, default=None))
         want_root[s] = cp.root_hash
         n_cosig += len(opened.cosigners)
     if len(cp_rows) != head_checkpoints:
@@ -94,6 +130,12 @@ def verify_store(conn: Connection, log_key: VerifierKey, published: Checkpoint |
     if published is not None and published.size > size:
         raise VerificationError(
             f"published checkpoint: size {published.size} is beyond the log size {size}",
+            checkpoint_size=published.size,
+        )
+    if published is not None and published.size not in want_root and _chain(published) is not None:
+        raise VerificationError(
+            f"published checkpoint (size {published.size}): this log signed it, but it is not stored (a "
+            "checkpoint row was deleted)",
             checkpoint_size=published.size,
         )
     capture = set(want_root)

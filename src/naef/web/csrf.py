@@ -15,7 +15,10 @@ Rule, for ``POST``/``PUT``/``PATCH``/``DELETE`` (:func:`cross_site_reason`):
    (``WebConfig.public_url``), else the ``Host`` header the request came with (any scheme: behind a TLS proxy the
    server sees ``http`` while the browser says ``https``). ``Origin: null`` (sandboxed frames, some redirects) is
    refused.
-3. Neither header: not a browser (``curl``, ``httpx``, the signing tool) — nothing to protect against; passes.
+3. No ``Origin`` but a ``Referer``: the referring page's origin must be this server's, by the same test (a
+   browser that leaves ``Origin`` out still names the page the form was posted from; OWASP, "Identifying the
+   source origin (via Origin/Referer header)"). A ``Referer`` that is no http(s) URL is refused.
+4. None of the three: not a browser (``curl``, ``httpx``, the signing tool) — nothing to protect against; passes.
 
 A refusal is ``403`` with code ``cross_site``: JSON under ``/api``, an HTML error page elsewhere.
 """
@@ -67,20 +70,29 @@ def cross_site_reason(
     if fetch_site is not None and fetch_site.strip().lower() not in ("same-origin", "none"):
         return f"Sec-Fetch-Site: {fetch_site[:40]!r} — only same-origin requests may change anything here"
     origin = headers.get("origin")
-    if origin is None:
-        return None
-    given = normalise_origin(origin) if origin.strip().lower() != "null" else None
+    if origin is not None:
+        return _foreign_origin("Origin", origin, headers, public_url)
+    referer = headers.get("referer")
+    if referer is not None:
+        return _foreign_origin("Referer", referer, headers, public_url)
+    return None
+
+
+def _foreign_origin(field: str, value: str, headers: Mapping[str, str], public_url: str | None) -> str | None:
+    """Why the origin of ``value`` (header ``field``: ``Origin`` or ``Referer``) is not this server's, or
+    ``None`` when it is: the configured public URL's scheme, host and port, else the ``Host`` header's host."""
+    given = normalise_origin(value) if value.strip().lower() != "null" else None
     if given is None:
-        return f"Origin: {origin[:80]!r} is not this server's origin"
+        return f"{field}: {value[:80]!r} is not this server's origin"
     if public_url is not None:
         own = normalise_origin(public_url)
         if own is None or given != own:
-            return f"Origin: {origin[:80]!r} is not this server's origin {public_url}"
+            return f"{field}: {value[:80]!r} is not this server's origin {public_url}"
         return None
     host = headers.get("host", "")
     own_host = normalise_origin(f"{given[0]}://{host}") if host else None
     if own_host is None or own_host[1] != given[1]:
-        return f"Origin: {origin[:80]!r} is not this server's origin (Host: {host[:80]!r})"
+        return f"{field}: {value[:80]!r} is not this server's origin (Host: {host[:80]!r})"
     return None
 
 

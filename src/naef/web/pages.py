@@ -25,9 +25,10 @@ from fastapi.templating import Jinja2Templates
 import naef.format as fmt
 from naef import __version__
 from naef.ledger.errors import LedgerError
+from naef.ledger.log import StoredEntry
 from naef.web.api import MAX_INDEX, client_address, web_state
 from naef.web.config import ApiError
-from naef.web.ledger_view import checkpoint_json, entry_json
+from naef.web.ledger_view import checkpoint_json, entry_json, unreadable_json
 from naef.web.paging import MAX_HTML_PAGE, HtmlOffset, PageWindow, html_limit
 from naef.web.results import fan_series
 from naef.web.signing import SigningError
@@ -209,7 +210,7 @@ def ledger(
     entries_window = PageWindow.check(
         total=size, offset=max(0, size - page) if chosen is None else chosen, limit=page, what="entries"
     )
-    _, rows = view.entries(start=entries_window.offset, limit=page, entry_type=None)
+    rows = view.entries_or_faults(start=entries_window.offset, limit=page)
     all_checkpoints = view.checkpoints()[::-1]
     cp_window = PageWindow.check(total=len(all_checkpoints), offset=checkpoints_offset or 0,
                                  limit=checkpoints_limit, param="checkpoints_", what="checkpoints")
@@ -218,7 +219,8 @@ def ledger(
                                 param="proposals_", what="proposals")
     return _page(
         request, "ledger.html", title="The ledger", ledger=info,
-        entries=[entry_json(e) for e in rows], entries_page=entries_window.links(request),
+        entries=[entry_json(e) if isinstance(e, StoredEntry) else unreadable_json(e) for e in rows],
+        entries_page=entries_window.links(request),
         latest_url=f"{request.url.path}?{urlencode({'limit': page})}" if limit else request.url.path,
         checkpoints=[checkpoint_json(cp) for cp in all_checkpoints[cp_window.offset:cp_window.stop]],
         checkpoints_page=cp_window.links(request),

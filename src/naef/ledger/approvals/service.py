@@ -41,7 +41,7 @@ from naef.ledger.entries import GOVERNED_ENTRY_TYPES, Entry
 from naef.ledger.errors import LedgerError
 from naef.ledger.governance import Governance
 from naef.ledger.keys import SignerKey
-from naef.ledger.log import Ledger, LedgerTransaction, StoredEntry, install_rules
+from naef.ledger.log import Ledger, LedgerTransaction, StoredEntry, _install_rules
 
 __all__ = [
     "amend_governance",
@@ -87,7 +87,7 @@ def _admit_governed(tx: LedgerTransaction, entry: Entry, index: int) -> None:
     admit(state_of(tx), entry.type, entry.payload, index, strict=True)
 
 
-install_rules(_admit_governed)
+_install_rules(_admit_governed)
 
 
 def control_state(ledger: Ledger) -> ControlState:
