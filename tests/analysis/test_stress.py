@@ -17,18 +17,20 @@ import pytest
 
 from naef import load_scenario, simulate
 from naef.analysis.stress import (
-    StressError,
     StressResult,
-    UserDeck,
     base_path,
     deck_path,
     episode_path,
+    run_stress,
+    scenario_deck_usd_per_bbl,
+)
+from naef.analysis.stress_inputs import (
+    StressError,
+    UserDeck,
     load_episodes,
     parse_deck_csv,
     read_deck_csv,
     replay_usd_per_bbl,
-    run_stress,
-    scenario_deck_usd_per_bbl,
     select_episodes,
 )
 from naef.engine.mc_types import MonteCarloSetup

@@ -18,7 +18,7 @@ import typer
 from typer.testing import CliRunner, Result
 
 from naef import load_scenario
-from naef.analysis.stress import load_episodes
+from naef.analysis.stress_inputs import load_episodes
 from naef.commands.stress import register
 from naef.studies.stress import stress_scenario
 from tests.cli_main import naef_main

@@ -13,19 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from naef.analysis.stress import (
-    EpisodeLibrary,
-    Mode,
-    StressError,
-    StressPath,
-    StressResult,
-    deck_path,
-    episode_path,
-    load_episodes,
-    read_deck_csv,
-    run_stress,
-    select_episodes,
-)
+from naef.analysis.stress import Mode, StressPath, StressResult, deck_path, episode_path, run_stress
+from naef.analysis.stress_inputs import EpisodeLibrary, StressError, load_episodes, read_deck_csv, select_episodes
 from naef.engine.montecarlo import prepare
 from naef.parallel.runner import Runner
 from naef.scenario.models import Scenario
