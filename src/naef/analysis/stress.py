@@ -38,7 +38,6 @@ Per-path results
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypedDict
@@ -47,8 +46,15 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from naef.analysis.stress_inputs import Episode, StressError, UserDeck, _grid_end, load_episodes, replay_usd_per_bbl
-from naef.engine.credit import metric_arrays, waterfall_metrics
+from naef.analysis.stress_inputs import Episode, StressError, UserDeck, load_episodes, replay_usd_per_bbl
+from naef.engine.credit import (
+    finite_or_none,
+    metric_arrays,
+    period_end_date,
+    period_start_date,
+    tranche_credit,
+    waterfall_metrics,
+)
 from naef.engine.mc_types import MonteCarloSetup, PathCollections
 from naef.engine.metrics import (
     P_COLL,
@@ -58,18 +64,11 @@ from naef.engine.metrics import (
     P_MDF,
     P_MDF_PV,
     P_MIN_DSCR,
-    T_AFTER_LF,
-    T_DEFAULT,
-    T_DEFAULT_AT,
-    T_LOSS,
     T_MIN_DSCR,
-    T_UNPAID_LF,
-    T_WAL,
 )
 from naef.engine.montecarlo import deterministic_setup_inputs, monte_carlo_collections
 from naef.engine.prices import deck_prices
 from naef.engine.results import TrancheRowHead, tranche_row
-from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import WaterfallResult, run_waterfall
 from naef.scenario.load import scenario_identity
 from naef.version import __version__
@@ -328,19 +327,6 @@ def run_stress(setup: MonteCarloSetup, paths: Sequence[StressPath]) -> StressRes
 # ------------------------------------------------------------------------------------------------ summaries
 
 
-def _finite(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
-
-
-def _date(grid: TimeGrid, period: int | float) -> str | None:
-    k = int(period)
-    return grid.starts[k].isoformat() if 0 <= k < grid.n else None
-
-
-def _period_end(grid: TimeGrid, period: int) -> str:
-    return grid.starts[period + 1].isoformat() if period + 1 < grid.n else _grid_end(grid).isoformat()
-
-
 def _first(mask: NDArray[np.bool_]) -> int:
     idx = np.flatnonzero(mask)
     return int(idx[0]) if idx.size else -1
@@ -355,30 +341,29 @@ def _path_summary(
     base_mp: Array,
 ) -> StressPathSummary:
     grid, spec = setup.grid, setup.spec
-    legal = setup.spec.legal_finals
     tranches: list[StressTranche] = []
-    for j, sch in enumerate(spec.tranches):
+    for j, (sch, credit) in enumerate(zip(spec.tranches, tranche_credit(grid, spec, mt), strict=True)):
         tol = SHORTFALL_TOL * sch.size_usd
         ishort = wf.tranche["interest_shortfall_usd"][j, p]
         pshort = wf.tranche["principal_shortfall_usd"][j, p]
         owed = wf.tranche["principal_outstanding_usd"][j, p]
-        lf = int(legal[j])
+        lf = int(spec.legal_finals[j])
         tranches.append({
             **tranche_row(sch, periods_per_year=spec.periods_per_year),
-            "legal_final_date": _period_end(grid, lf),
-            "defaulted": bool(mt[j, T_DEFAULT] > 0.5),
-            "default_date": _date(grid, mt[j, T_DEFAULT_AT]),
-            "loss": float(mt[j, T_LOSS]),
-            "first_shortfall_date": _date(grid, _first((ishort > tol) | (pshort > tol))),
+            "legal_final_date": credit.legal_final_date,
+            "defaulted": credit.defaulted,
+            "default_date": credit.default_date,
+            "loss": credit.loss,
+            "first_shortfall_date": period_start_date(grid, _first((ishort > tol) | (pshort > tol))),
             "interest_shortfall_max_usd": float(ishort.max()),
             "interest_shortfall_end_usd": float(ishort[-1]),
             "principal_shortfall_max_usd": float(pshort.max()),
             "principal_unpaid_at_legal_final_usd": float(owed[lf]),
             "interest_unpaid_at_legal_final_usd": float(ishort[lf]),
-            "unpaid_at_legal_final_usd": float(mt[j, T_UNPAID_LF]),
-            "recovered_after_legal_final_usd": float(mt[j, T_AFTER_LF]),
-            "wal_years": _finite(float(mt[j, T_WAL])),
-            "min_dscr": _finite(float(mt[j, T_MIN_DSCR])),
+            "unpaid_at_legal_final_usd": credit.unpaid_at_legal_final_usd,
+            "recovered_after_legal_final_usd": credit.recovered_after_legal_final_usd,
+            "wal_years": credit.wal_years,
+            "min_dscr": finite_or_none(float(mt[j, T_MIN_DSCR])),
         })
     bench = path.benchmark_usd_per_bbl
     to_mdf = wf.path["to_mdf_usd"][p]
@@ -394,7 +379,7 @@ def _path_summary(
         "quarters": list(path.quarters),
         "replay_periods": path.replay_periods,
         "replay_start_date": grid.starts[path.replay_start_period].isoformat() if path.kind == "episode" else None,
-        "deck_resumes_date": (_period_end(grid, path.replay_start_period + path.replay_periods - 1)
+        "deck_resumes_date": (period_end_date(grid, path.replay_start_period + path.replay_periods - 1)
                               if path.kind == "episode" and path.replay_periods else None),
         "benchmark_usd_per_bbl": {
             "first": float(bench[0]),
@@ -403,9 +388,9 @@ def _path_summary(
             "mean": float(bench.mean()),
         },
         "tranches": tranches,
-        "event_of_default_date": _date(grid, mp[P_EOD_AT]),
+        "event_of_default_date": period_start_date(grid, float(mp[P_EOD_AT])),
         "cash_trap_periods": int((wf.path["trapped_usd"][p] > CENT_HALF_USD).sum()),
-        "min_dscr": _finite(float(mp[P_MIN_DSCR])),
+        "min_dscr": finite_or_none(float(mp[P_MIN_DSCR])),
         "collections_usd": float(mp[P_COLL]),
         "pemex_capex_funding_usd": float(mp[P_GAP]),
         "hedge_net_usd": float(mp[P_HEDGE]),
@@ -416,7 +401,7 @@ def _path_summary(
             "loss_vs_base_share": _share(loss, float(base_mp[P_MDF])),
             "loss_vs_base_pv_usd": loss_pv,
             "loss_vs_base_pv_share": _share(loss_pv, float(base_mp[P_MDF_PV])),
-            "first_inflow_date": _date(grid, _first(to_mdf > CENT_HALF_USD)),
+            "first_inflow_date": period_start_date(grid, _first(to_mdf > CENT_HALF_USD)),
         },
     }
 

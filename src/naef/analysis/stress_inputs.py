@@ -35,7 +35,6 @@ User decks (``read_deck_csv``)
 from __future__ import annotations
 
 import bisect
-import datetime as dt
 import math
 import tomllib
 from collections.abc import Sequence
@@ -46,6 +45,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from naef.engine.credit import horizon_end_date
 from naef.engine.timegrid import TimeGrid
 from naef.errors import NaefError
 from naef.resources import read_data_text
@@ -202,17 +202,11 @@ class UserDeck:
         return int(np.isfinite(self.period_usd_per_bbl).sum())
 
 
-def _grid_end(grid: TimeGrid) -> dt.date:
-    last = grid.starts[-1]
-    total = last.year * 12 + last.month - 1 + 12 // grid.periods_per_year
-    return dt.date(total // 12, total % 12 + 1, 1)
-
-
 def parse_deck_csv(text: str, *, source: str, grid: TimeGrid, name: str | None = None) -> UserDeck:
     """Parse a deck CSV's text (format in the module docstring); errors name ``--deck source:line``."""
     where = f"--deck {source}"
     starts = grid.starts
-    end = _grid_end(grid)
+    end = horizon_end_date(grid)
     sums = np.zeros(grid.n)
     counts = np.zeros(grid.n)
     rows = date_price_rows(text, where=where, error=StressError, headers=_DECK_HEADERS, allow_negative=False)

@@ -23,6 +23,8 @@ and to the stress replays, and turns one path's row into typed facts.
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,8 +47,11 @@ from naef.engine.waterfall import WaterfallResult, WaterfallSpec, spec_arrays
 __all__ = [
     "MetricArrays",
     "TrancheCredit",
+    "finite_or_none",
+    "horizon_end_date",
     "metric_arrays",
     "period_end_date",
+    "period_start_date",
     "tranche_credit",
     "waterfall_metrics",
 ]
@@ -110,14 +115,29 @@ def waterfall_metrics(spec: WaterfallSpec, arrays: MetricArrays, wf: WaterfallRe
     return mt, mp
 
 
+def horizon_end_date(grid: TimeGrid) -> dt.date:
+    """The day after the horizon: the last period's start plus one period (``12 / periods_per_year`` months)."""
+    last = grid.starts[-1]
+    total = last.year * 12 + last.month - 1 + 12 // grid.periods_per_year
+    return dt.date(total // 12, total % 12 + 1, 1)
+
+
 def period_end_date(grid: TimeGrid, period: int) -> str:
     """The ISO date on which ``period`` ends (the next period's start, or the horizon's end)."""
     if period + 1 < grid.n:
         return grid.starts[period + 1].isoformat()
-    last = grid.starts[-1]
-    months = 12 // grid.periods_per_year
-    total = last.year * 12 + last.month - 1 + months
-    return f"{total // 12:04d}-{total % 12 + 1:02d}-01"
+    return horizon_end_date(grid).isoformat()
+
+
+def period_start_date(grid: TimeGrid, period: float) -> str | None:
+    """The ISO date on which ``period`` starts; ``None`` outside the grid (the metrics' ``-1``: never)."""
+    k = int(period)
+    return grid.starts[k].isoformat() if 0 <= k < grid.n else None
+
+
+def finite_or_none(x: float) -> float | None:
+    """``x`` as a float, or ``None`` where it is not a finite number (JSON has no NaN or infinity)."""
+    return float(x) if math.isfinite(x) else None
 
 
 @dataclass(frozen=True)
@@ -150,16 +170,14 @@ def tranche_credit(grid: TimeGrid, spec: WaterfallSpec, mt: Array) -> list[Tranc
     """Typed facts of each tranche (payment order) from one path's metrics ``mt`` (tranches, N_METRICS_TRANCHE)."""
     out = []
     for j, sch in enumerate(spec.tranches):
-        at = int(mt[j, T_DEFAULT_AT])
-        wal = float(mt[j, T_WAL])
         out.append(TrancheCredit(
             name=sch.name,
             legal_final_date=period_end_date(grid, spec.legal_finals[j]),
             defaulted=bool(mt[j, T_DEFAULT] > 0.5),
-            default_date=grid.starts[at].isoformat() if 0 <= at < grid.n else None,
+            default_date=period_start_date(grid, float(mt[j, T_DEFAULT_AT])),
             loss=float(mt[j, T_LOSS]),
             unpaid_at_legal_final_usd=float(mt[j, T_UNPAID_LF]),
             recovered_after_legal_final_usd=float(mt[j, T_AFTER_LF]),
-            wal_years=wal if np.isfinite(wal) else None,
+            wal_years=finite_or_none(float(mt[j, T_WAL])),
         ))
     return out

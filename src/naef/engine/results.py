@@ -10,7 +10,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy.optimize import brentq
 
-from naef.engine.credit import metric_arrays, period_end_date, tranche_credit, waterfall_metrics
+from naef.engine.credit import finite_or_none, metric_arrays, period_end_date, tranche_credit, waterfall_metrics
 from naef.engine.schedules import TrancheSchedule
 from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import WaterfallResult, WaterfallSpec, cash_identity_residual
@@ -273,8 +273,8 @@ def tranche_metrics(
             "issue_date": grid.starts[sch.issue_period].isoformat(),
             "legal_final_date": credit.legal_final_date,
             "wal_years": credit.wal_years,
-            "min_dscr": _finite(float(dscr.min())) if dscr.size else None,
-            "mean_dscr": _finite(float(dscr.mean())) if dscr.size else None,
+            "min_dscr": finite_or_none(float(dscr.min())) if dscr.size else None,
+            "mean_dscr": finite_or_none(float(dscr.mean())) if dscr.size else None,
             "interest_paid_usd": float(interest.sum()),
             "principal_paid_usd": float(principal.sum()),
             "interest_shortfall_usd": float(wf.tranche["interest_shortfall_usd"][j, path, -1]),
@@ -289,11 +289,6 @@ def tranche_metrics(
             "recovered_after_legal_final_usd": credit.recovered_after_legal_final_usd,
         })
     return rows
-
-
-def _finite(x: float) -> float | None:
-    """``x``, or ``None`` where it is not a finite number (JSON has no NaN or infinity)."""
-    return x if np.isfinite(x) else None
 
 
 def build_summary(
