@@ -7,7 +7,7 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import typer.main
@@ -35,6 +35,9 @@ from naef.commands.common import usd_bn as _usd_bn
 from naef.errors import CliError, NaefError
 from naef.format import pct, rate, times
 from naef.studies.settings import DEFAULT_CHUNK_SIZE, DEFAULT_SEED, EngineName
+
+if TYPE_CHECKING:  # the type only: importing naef.cli stays light
+    from naef.engine.results import DeterministicSummary
 
 #: The commands and groups of ``naef`` after run, validate and scenarios, in the order ``naef --help`` lists them,
 #: each with its summary (the first paragraph of its help; tests/test_cli_startup.py checks that they agree). Each
@@ -190,7 +193,7 @@ def _root(
     """naef: the North American Energy Fund / Mexican Development Fund model and control system."""
 
 
-def _print_summary(summary: dict[str, Any], out: Path) -> None:
+def _print_summary(summary: DeterministicSummary, out: Path) -> None:
     sc = summary["scenario"]
     console.print(
         f"[bold]naef {summary['naef_version']}[/] — scenario [bold]{sc['name']}[/] "

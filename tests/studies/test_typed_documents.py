@@ -10,8 +10,17 @@ from typing import Any
 import pytest
 
 import naef
-from naef.analysis.mc_summary import HedgeSection, MdfInflows, MonteCarloTranche, OriginatorDefault
-from naef.analysis.stress import StressMdf, StressPathSummary, StressTranche
+from naef.analysis.mc_summary import (
+    EventOfDefault,
+    HedgeSection,
+    MdfInflows,
+    MonteCarloRun,
+    MonteCarloSummary,
+    MonteCarloTranche,
+    OriginatorDefault,
+    SeniorBreakeven,
+)
+from naef.analysis.stress import StressDocument, StressMdf, StressPathSummary, StressRun, StressTranche
 from naef.engine.results import DeterministicSummary, DeterministicTranche, SourcesAndUses, Totals
 from naef.studies.sensitivity import SensitivityDocument
 
@@ -33,7 +42,9 @@ def assert_shape(doc: Mapping[str, object], typed: Any) -> None:
 
 
 def test_the_deterministic_summary_is_its_type() -> None:
-    summary = naef.run(BASELINE).simulation.summary
+    result = naef.run(BASELINE)
+    summary = result.simulation.summary
+    assert result.summary is summary  # the study hands on the typed document itself
     assert_shape(summary, DeterministicSummary)
     assert_shape(summary["sources_and_uses"], SourcesAndUses)
     assert_shape(summary["totals"], Totals)
@@ -48,6 +59,11 @@ def test_the_monte_carlo_sections_are_their_types() -> None:
                        "risk_free_rate": 0.035, "premium": "proceeds", "volatility_from": "flat"}]
     sc = naef.Scenario.model_validate(data)
     summary = naef.monte_carlo(sc, naef.RunSettings(paths=64, seed=1)).summary
+    assert_shape(summary, MonteCarloSummary)
+    assert_shape(summary["run"], MonteCarloRun)
+    assert "per_path_results" not in summary["run"]  # every path kept: not a streamed run
+    assert_shape(summary["event_of_default"], EventOfDefault)
+    assert_shape(summary["breakeven_flat_price_usd_per_bbl"], SeniorBreakeven)
     for row in summary["tranches"]:
         assert_shape(row, MonteCarloTranche)
     assert_shape(summary["mdf"], MdfInflows)
@@ -55,8 +71,20 @@ def test_the_monte_carlo_sections_are_their_types() -> None:
     assert_shape(summary["hedge"], HedgeSection)  # the hedged run beside the unhedged one
 
 
+def test_a_streamed_monte_carlo_summary_is_its_type() -> None:
+    from naef.analysis.montecarlo import run_monte_carlo
+
+    summary = run_monte_carlo(BASELINE, n_paths=64, seed=1, keep_paths=False, threads=1).summary
+    assert_shape(summary, MonteCarloSummary)
+    assert_shape(summary["run"], MonteCarloRun)
+    assert summary["run"]["per_path_results"] == "streamed"
+    assert list(summary["run"])[-1] == "per_path_results"  # summary.json's key order: added last, as before
+
+
 def test_the_stress_paths_are_their_types() -> None:
     summary = naef.stress(BASELINE, episodes=["crash_2020"]).summary
+    assert_shape(summary, StressDocument)
+    assert_shape(summary["run"], StressRun)
     for path in summary["paths"]:
         assert_shape(path, StressPathSummary)
         assert_shape(path["mdf"], StressMdf)

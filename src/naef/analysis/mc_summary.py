@@ -6,7 +6,8 @@ Pure functions of a prepared setup (``naef.engine.montecarlo.prepare``) and per-
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple, TypedDict
+from collections.abc import Mapping
+from typing import NamedTuple, NotRequired, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -39,11 +40,15 @@ from naef.version import __version__
 
 __all__ = [
     "DefaultFacts",
+    "EventOfDefault",
     "HedgeSection",
     "MdfInflows",
+    "MonteCarloRun",
+    "MonteCarloSummary",
     "MonteCarloTranche",
     "OriginatorDefault",
     "RunInfo",
+    "SeniorBreakeven",
     "TrancheRisk",
     "UnhedgedRun",
     "breakeven_flat_prices",
@@ -175,6 +180,54 @@ class HedgeSection(TypedDict):
     tranches: list[HedgeTranche]
     mdf_with_hedge: MdfInflows
     mdf_without_hedge: MdfInflows
+
+
+class MonteCarloRun(RunInfo):
+    """``summary.json``'s ``run``: how it was run (:class:`RunInfo`), the price model (and its parameters; ``None``
+    for a deck), the spot it starts from (US$/bbl), the differential's model and whether fields are uncertain."""
+
+    price_model: str
+    price_model_parameters: dict[str, object] | None
+    spot_usd_per_bbl: float
+    differential_model: str
+    field_uncertainty: bool
+    #: ``"streamed"`` when the run kept only streamed statistics (``naef.analysis.montecarlo.KEEP_PATHS_LIMIT``)
+    per_path_results: NotRequired[str]
+
+
+class EventOfDefault(TypedDict):
+    """The share of paths with an event of default and its Monte Carlo standard error, ``sqrt(p (1 - p) / n)``."""
+
+    probability: float
+    se: float
+
+
+class SeniorBreakeven(TypedDict):
+    """The lowest flat benchmark price (US$/bbl) that serves every most-senior tranche in full, and its basis."""
+
+    senior: float | None
+    basis: str
+
+
+class MonteCarloSummary(TypedDict):
+    """``summary.json`` of a Monte Carlo run (:func:`build_mc_summary`; keys documented in the README, "summary.json
+    (Monte Carlo)")."""
+
+    scenario: Mapping[str, object]
+    naef_version: str
+    run: MonteCarloRun
+    issuance_usd: float
+    rating_cap: dict[str, object]
+    warnings: list[str]
+    originator_default: OriginatorDefault
+    tranches: list[MonteCarloTranche]
+    event_of_default: EventOfDefault
+    breakeven_flat_price_usd_per_bbl: SeniorBreakeven
+    mdf: MdfInflows
+    pemex_capex_funding_usd_mean: float
+    hedge: HedgeSection | None
+    percentiles_file: str
+    paths: int
 
 
 class UnhedgedRun(NamedTuple):
@@ -369,7 +422,7 @@ def _hedge_section(setup: MonteCarloSetup, stats: PathStats,
 def build_mc_summary(
     setup: MonteCarloSetup, mt: Array | PathStats, mp: Array | None = None, *, run_info: RunInfo,
     unhedged: UnhedgedRun | None = None,
-) -> dict[str, Any]:
+) -> MonteCarloSummary:
     """``summary.json`` of a Monte Carlo run (keys documented in the README, "summary.json (Monte Carlo)"), from
     every path's metrics (``mt``, ``mp``) or from the run's streamed statistics (``mt`` a ``PathStats``)."""
     sc = setup.scenario
@@ -388,7 +441,12 @@ def build_mc_summary(
         "scenario": scenario_identity(sc),
         "naef_version": __version__,
         "run": {
-            **run_info,
+            "kind": run_info["kind"],
+            "paths": run_info["paths"],
+            "seed": run_info["seed"],
+            "chunk_size": run_info["chunk_size"],
+            "engine": run_info["engine"],
+            "block_paths": run_info["block_paths"],
             "price_model": model.model if model is not None else "deck (no price uncertainty)",
             "price_model_parameters": (
                 {k: v for k, v in model.model_dump().items() if k not in ("model", "history")}

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypedDict, Unpack
+from typing import TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from naef.analysis.mc_summary import RunInfo, UnhedgedRun, build_mc_summary, percentiles_table
+from naef.analysis.mc_summary import MonteCarloSummary, RunInfo, UnhedgedRun, build_mc_summary, percentiles_table
 from naef.engine.mc_types import MonteCarloSetup
 from naef.engine.metrics import BLOCK_PATHS
 from naef.engine.montecarlo import EngineName, median_path, prepare, replace_hedges
@@ -49,7 +49,7 @@ class MonteCarloResult:
     """A Monte Carlo run: the summary, the per-period percentiles, and the per-path metrics behind them (``None``
     for a streamed run, which keeps only ``stats``)."""
 
-    summary: dict[str, Any]
+    summary: MonteCarloSummary
     percentiles: pd.DataFrame
     metrics_tranche: Array | None
     metrics_path: Array | None

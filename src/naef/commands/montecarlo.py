@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
@@ -15,12 +15,13 @@ from naef.scenario.models import Scenario
 from naef.studies.settings import RunSettings
 
 if TYPE_CHECKING:
+    from naef.analysis.mc_summary import MonteCarloSummary
     from naef.commands.run_folder import RunFolder
 
 __all__ = ["print_mc_summary", "run_mc"]
 
 
-def print_mc_summary(summary: dict[str, Any], out: Path | None) -> None:
+def print_mc_summary(summary: MonteCarloSummary, out: Path | None) -> None:
     """The summary of a Monte Carlo run as tables."""
     sc, run = summary["scenario"], summary["run"]
     console.print(
@@ -98,7 +99,7 @@ def print_mc_summary(summary: dict[str, Any], out: Path | None) -> None:
 
 
 def run_mc(scenario: Scenario, settings: RunSettings, *, out: RunFolder, quiet: bool, pdf: bool = False,
-           sets: Sequence[str] = ()) -> dict[str, Any]:
+           sets: Sequence[str] = ()) -> MonteCarloSummary:
     """Run the Monte Carlo study (in process, or on Dask with ``settings.workers``/``scheduler``), write
     ``summary.json``, ``percentiles.csv``, the report and ``run.json`` into the run's folder, print the summary."""
     from naef.commands.reporting import add_report

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from naef.report.html import render_report
 from naef.report.workbook import build_workbook
 from naef.scenario.models import Scenario
+
+if TYPE_CHECKING:  # the documents' types only
+    from naef.analysis.mc_summary import MonteCarloSummary
+    from naef.analysis.stress import StressDocument
+    from naef.engine.results import DeterministicSummary
+    from naef.studies.sensitivity import SensitivityDocument
 
 __all__ = ["REPORT_HTML", "RESULTS_XLSX", "report_files"]
 
@@ -20,14 +26,14 @@ RESULTS_XLSX = "results.xlsx"
 def report_files(
     *,
     scenario: Scenario,
-    summary: Mapping[str, Any],
+    summary: DeterministicSummary | MonteCarloSummary,
     percentiles: pd.DataFrame | None = None,
     cashflows: pd.DataFrame | None = None,
     p50_cashflows: pd.DataFrame | None = None,
-    stress: Mapping[str, Any] | None = None,
-    sensitivity: Mapping[str, Any] | None = None,
+    stress: StressDocument | None = None,
+    sensitivity: SensitivityDocument | None = None,
     portfolio: Mapping[str, Any] | None = None,
-    deterministic_summary: Mapping[str, Any] | None = None,
+    deterministic_summary: DeterministicSummary | None = None,
     sizing: Mapping[str, Any] | None = None,
     title: str | None = None,
 ) -> dict[str, str | bytes]:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -53,6 +53,12 @@ from naef.report.sections.portfolio import normalise_portfolio
 from naef.resources import broken_install
 from naef.scenario.load import content_hash
 from naef.scenario.models import Scenario
+
+if TYPE_CHECKING:  # the documents' types only
+    from naef.analysis.mc_summary import MonteCarloSummary
+    from naef.analysis.stress import StressDocument
+    from naef.engine.results import DeterministicSummary
+    from naef.studies.sensitivity import SensitivityDocument
 
 __all__ = ["ReportError", "normalise_portfolio", "plotly_js", "render_report"]
 
@@ -92,14 +98,14 @@ def _environment() -> Any:
 def render_report(
     *,
     scenario: Scenario,
-    summary: Mapping[str, Any],
+    summary: DeterministicSummary | MonteCarloSummary,
     percentiles: pd.DataFrame | None = None,
     cashflows: pd.DataFrame | None = None,
-    stress: Mapping[str, Any] | None = None,
-    sensitivity: Mapping[str, Any] | None = None,
+    stress: StressDocument | None = None,
+    sensitivity: SensitivityDocument | None = None,
     portfolio: Mapping[str, Any] | None = None,
     title: str | None = None,
-    deterministic_summary: Mapping[str, Any] | None = None,
+    deterministic_summary: DeterministicSummary | None = None,
     sizing: Mapping[str, Any] | None = None,
 ) -> str:
     """The report as one self-contained HTML document (module docstring).

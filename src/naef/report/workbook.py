@@ -27,7 +27,7 @@ import io
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -38,6 +38,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from naef.format import unit_of
 from naef.scenario.load import content_hash
 from naef.scenario.models import Scenario
+
+if TYPE_CHECKING:  # the documents' types only
+    from naef.analysis.mc_summary import MonteCarloSummary
+    from naef.engine.results import DeterministicSummary
 
 __all__ = ["build_workbook", "flatten", "header_of", "number_format_of"]
 
@@ -230,12 +234,12 @@ def _records_sheet(wb: Workbook, title: str, records: Sequence[Mapping[str, Any]
 def build_workbook(
     *,
     scenario: Scenario,
-    summary: Mapping[str, Any],
+    summary: DeterministicSummary | MonteCarloSummary,
     percentiles: pd.DataFrame | None = None,
     cashflows: pd.DataFrame | None = None,
     p50_cashflows: pd.DataFrame | None = None,
     portfolio: Mapping[str, Any] | None = None,
-    deterministic_summary: Mapping[str, Any] | None = None,
+    deterministic_summary: DeterministicSummary | None = None,
 ) -> bytes:
     """The workbook's bytes (``.xlsx``; sheets in the module docstring). ``portfolio`` is checked and shaped
     by ``naef.report.html.normalise_portfolio`` (a :class:`naef.report.html.ReportError` names a bad key)."""

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 import pandas as pd
 
 from naef.analysis.flows import SwapFlows
+from naef.analysis.mc_summary import MonteCarloSummary
 from naef.analysis.montecarlo import MonteCarloResult, run_monte_carlo
 from naef.engine.montecarlo import path_table, prepare
 from naef.engine.simulate import SimulationResult, simulate
@@ -30,7 +30,7 @@ class MonteCarloStudy:
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> MonteCarloSummary:
         """``summary.json`` (keys documented in the README, "summary.json (Monte Carlo)")."""
         return self.result.summary
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 
 from naef.analysis.flows import SwapFlows
+from naef.engine.results import DeterministicSummary
 from naef.engine.simulate import SimulationResult, simulate
 from naef.scenario.models import Scenario
 from naef.studies.common import Files, csv_text, json_text, swap_flows_of
@@ -25,11 +25,10 @@ class RunResult:
     simulation: SimulationResult
 
     @property
-    def summary(self) -> dict[str, Any]:
-        """``summary.json`` (keys documented in the README, "summary.json (deterministic)") as a plain JSON
-        document; the typed one is ``simulation.summary`` (:class:`naef.engine.results.DeterministicSummary`).
-        (Plain because ``naef.cli._print_summary`` still takes an untyped dict.)"""
-        return dict(self.simulation.summary)
+    def summary(self) -> DeterministicSummary:
+        """``summary.json`` (keys documented in the README, "summary.json (deterministic)"): the simulation's
+        :class:`naef.engine.results.DeterministicSummary`."""
+        return self.simulation.summary
 
     @property
     def cashflows(self) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from naef.analysis.stress import Mode, StressPath, StressResult, deck_path, episode_path, run_stress
+from naef.analysis.stress import Mode, StressDocument, StressPath, StressResult, deck_path, episode_path, run_stress
 from naef.analysis.stress_inputs import EpisodeLibrary, StressError, load_episodes, read_deck_csv, select_episodes
 from naef.engine.montecarlo import prepare
 from naef.parallel.runner import Runner
@@ -32,10 +32,9 @@ class StressStudy:
     result: StressResult
 
     @property
-    def summary(self) -> dict[str, object]:
-        """``stress.json`` as a plain JSON document (the portal stores it untyped); the typed one is
-        ``result.summary`` (:class:`naef.analysis.stress.StressDocument`)."""
-        return dict(self.result.summary)
+    def summary(self) -> StressDocument:
+        """``stress.json``: ``result.summary`` (:class:`naef.analysis.stress.StressDocument`)."""
+        return self.result.summary
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"stress_paths": self.result.paths_table}

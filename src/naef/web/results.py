@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from typing_extensions import TypedDict  # pydantic reads typing_extensions' TypedDict on Python < 3.12
+
+if TYPE_CHECKING:  # the studies' documents' types only
+    from naef.analysis.mc_summary import MonteCarloSummary
+    from naef.analysis.stress import StressDocument
+    from naef.engine.results import DeterministicSummary
 
 __all__ = [
     "FAN_VARIABLES",
@@ -103,7 +108,10 @@ class FanVariable(TypedDict):
 
 class RunDocument(TypedDict):
     """Everything one web run returns (:func:`run_document`; ``GET /api/runs/{id}/result``). The summaries are the
-    studies' own documents (``summary.json``), with non-finite numbers as null."""
+    studies' own documents (``summary.json``: :class:`~naef.engine.results.DeterministicSummary`,
+    :class:`~naef.analysis.mc_summary.MonteCarloSummary`), with non-finite numbers as null. They stay JSON objects
+    here: FastAPI validates this return type with pydantic, which would reject those nulls and drop keys it does
+    not know if the fields were the documents' TypedDicts; :func:`run_document`'s arguments are typed."""
 
     scenario: dict[str, Any]
     naef_version: str
@@ -133,7 +141,7 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def sankey(summary: Mapping[str, Any], cashflows: pd.DataFrame) -> SankeyDocument:
+def sankey(summary: DeterministicSummary, cashflows: pd.DataFrame) -> SankeyDocument:
     """The study's diagram with the amounts (nominal US$, whole horizon) of a deterministic run: the flows of
     :func:`naef.analysis.flows.swap_flows` (the same names, amounts and colours as ``report.html``'s Sankey).
 
@@ -179,7 +187,7 @@ def percentiles_json(table: pd.DataFrame) -> dict[str, list[Any]]:
     return out
 
 
-def stress_rows(stress: Mapping[str, Any]) -> list[StressRow]:
+def stress_rows(stress: StressDocument) -> list[StressRow]:
     """One row per stress path: price low point, MDF inflows and loss against the base case, DSCR, defaults."""
     rows: list[StressRow] = []
     for p in stress["paths"]:
@@ -201,17 +209,19 @@ def stress_rows(stress: Mapping[str, Any]) -> list[StressRow]:
 
 def run_document(
     *,
-    deterministic_summary: Mapping[str, Any],
+    deterministic_summary: DeterministicSummary,
     deterministic_cashflows: pd.DataFrame,
-    stress: Mapping[str, Any] | None,
-    monte_carlo_summary: Mapping[str, Any] | None,
+    stress: StressDocument | None,
+    monte_carlo_summary: MonteCarloSummary | None,
     percentiles: pd.DataFrame | None,
 ) -> RunDocument:
     """The JSON of one run: the deterministic summary and Sankey, the stress rows, and (for a Monte Carlo) its
     summary and percentiles by period."""
     from naef.format import period_name
 
-    period = period_name(int(deterministic_summary["scenario"]["periods_per_year"]))
+    periods_per_year = deterministic_summary["scenario"]["periods_per_year"]
+    assert isinstance(periods_per_year, int)  # scenario_identity: the scenario's integer periods_per_year
+    period = period_name(periods_per_year)
     doc: RunDocument = {
         "scenario": jsonable(deterministic_summary["scenario"]),
         "naef_version": deterministic_summary["naef_version"],

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from naef.errors import NaefError
 from naef.scenario.models import Scenario
@@ -22,6 +22,7 @@ from naef.web.ledger_view import LedgerView
 from naef.web.signing import RateLimiter, ReplayGuard
 
 if TYPE_CHECKING:
+    from naef.analysis.stress import StressDocument
     from naef.web.results import RunDocument
 
 __all__ = ["WebState"]
@@ -112,7 +113,7 @@ class WebState:
         sc = self.scenario(name)
         det = run(sc)
         try:
-            stress_summary: dict[str, Any] | None = stress(sc).summary
+            stress_summary: StressDocument | None = stress(sc).summary
         except NaefError as exc:  # a scenario whose grid the episodes do not fit: show the rest
             log.warning("stress replay skipped: %s", exc)
             stress_summary = None
