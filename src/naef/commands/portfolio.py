@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from naef.commands.common import SetOption, load_with_sets, print_table, write_sets
+from naef.commands.common import PathsOption, SeedOption, SetOption, load_with_sets, print_table, write_sets
 from naef.commands.reporting import PdfOption, add_deterministic_report, portfolio_section
 from naef.commands.run_folder import RunFolder
 from naef.format import bn, usd_m
@@ -32,7 +32,7 @@ from naef.studies.portfolio import (
     parse_sector_floors,
     portfolio,
 )
-from naef.studies.settings import RunSettings
+from naef.studies.settings import DEFAULT_SEED, RunSettings
 
 __all__ = ["DEFAULT_PATHS", "PortfolioOptionError", "parse_sector_floors", "portfolio_command", "register",
            "rejection_groups"]
@@ -200,8 +200,8 @@ def portfolio_command(
         str | None, typer.Option("--budget-usd-by-year", help="Give the budget instead: YEAR:AMOUNT,... (constant "
                                                             "US$ of the pipeline's price year).")
     ] = None,
-    paths: Annotated[int, typer.Option("--paths", help="Monte Carlo paths of MDF inflows.")] = DEFAULT_PATHS,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the Monte Carlo.")] = 1,
+    paths: PathsOption = DEFAULT_PATHS,
+    seed: SeedOption = DEFAULT_SEED,
     migrant_share: Annotated[
         float, typer.Option("--migrant-share", help="Minimum share of spending in migrant-sending states (0-1).")
     ] = 0.40,
