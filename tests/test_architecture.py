@@ -34,7 +34,7 @@ PACKAGE = SRC / "naef"
 
 #: rank of each top-level part of the package (a module may import ranks <= its own)
 LAYERS: dict[str, int] = {
-    "errors": 0, "version": 0, "resources": 0, "format": 0,
+    "errors": 0, "version": 0, "resources": 0, "format": 0, "lazy": 0,
     "scenario": 1,
     "engine": 2,
     "parallel": 3,
@@ -48,7 +48,7 @@ LAYERS: dict[str, int] = {
 LEDGER_USERS = {"report", "disclosure", "demo", "commands", "web", "cli"}
 SCENARIO_MAY_USE = {"naef.ledger.governance"}
 #: the base modules the ledger may import
-LEDGER_MAY_USE = {"errors", "version", "resources", "format", "ledger"}
+LEDGER_MAY_USE = {"errors", "version", "resources", "format", "lazy", "ledger"}
 #: modules that must not import the ``naef`` package itself (its __init__): they use naef.version / naef.errors
 NO_PACKAGE_IMPORT = {"scenario", "engine", "parallel", "analysis", "mdf", "studies", "ledger"}
 
@@ -267,11 +267,14 @@ def test_naef_init_imports_only_the_base() -> None:
     ("naef", ("numpy", "numba", "scipy", "pandas", "pydantic")),
     ("naef.ledger", ("numpy", "numba", "scipy", "pandas")),
     ("naef.studies.settings", ("numpy", "numba", "scipy", "pandas")),
+    ("naef.cli", ("numpy", "numba", "scipy", "pandas")),
+    ("naef.scenario", ("sqlalchemy", "naef.ledger.log", "naef.ledger.approvals")),
 ])
 def test_importing_loads_nothing_heavy(module: str, heavy: tuple[str, ...]) -> None:
-    """``import naef`` loads no NumPy, Numba, SciPy, pandas (nor pydantic); ``import naef.ledger`` and the run
-    settings (read by the CLI at start-up) no NumPy, Numba, SciPy or pandas. ``python -X importtime -c "import
-    naef"`` shows the same."""
+    """``import naef`` loads no NumPy, Numba, SciPy, pandas (nor pydantic); ``import naef.ledger``, the CLI and the
+    run settings (read by the CLI at start-up) no NumPy, Numba, SciPy or pandas; ``import naef.scenario`` (which
+    reads the ledger's governance rules) not the ledger's storage (SQLAlchemy, the log, the approvals).
+    ``python -X importtime -c "import naef"`` shows the same."""
     code = f"import sys; import {module}; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", f"import {module} loads {out.stdout.strip()}"

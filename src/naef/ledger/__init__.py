@@ -5,25 +5,33 @@ hashed as an RFC 9162 Merkle leaf — appended to a :class:`~naef.ledger.log.Led
 (SQLite file or PostgreSQL). Checkpoints are C2SP signed notes (Ed25519), cosigned by witnesses; inclusion
 and consistency proofs follow RFC 9162, so anyone holding a published checkpoint can check the log without
 trusting its operator. See ``docs/ledger.md``.
+
+The names are loaded on first use (PEP 562), so that importing one module of the package (``naef.ledger.governance``,
+which the scenario reads) does not load SQLAlchemy and the whole log. The control system's rules, the gate every
+governed append passes (:mod:`naef.ledger.approvals.service`), are installed by the log itself before it appends
+its first governed entry (``LedgerTransaction._push`` in :mod:`naef.ledger.log`), whatever was imported first.
 """
 
 from __future__ import annotations
 
-# The control system's rules: loading them installs the gate every governed append passes
-# (naef.ledger.approvals.service); without it the log refuses governed entry types.
-from naef.ledger import approvals
-from naef.ledger.entries import Entry, canonical_json, entry_types, make_entry, register_entry_type
-from naef.ledger.errors import LedgerError, VerificationError
-from naef.ledger.keys import SIG_COSIGNATURE_V1, SIG_ED25519, SignerKey, VerifierKey, generate_key
-from naef.ledger.log import (
-    ConsistencyProof,
-    InclusionProof,
-    Ledger,
-    LedgerTransaction,
-    StoredCheckpoint,
-    StoredEntry,
-    VerifyReport,
-)
+from typing import TYPE_CHECKING
+
+from naef.lazy import lazy_names
+
+if TYPE_CHECKING:
+    from naef.ledger import approvals
+    from naef.ledger.entries import Entry, canonical_json, entry_types, make_entry, register_entry_type
+    from naef.ledger.errors import LedgerError, VerificationError
+    from naef.ledger.keys import SIG_COSIGNATURE_V1, SIG_ED25519, SignerKey, VerifierKey, generate_key
+    from naef.ledger.log import (
+        ConsistencyProof,
+        InclusionProof,
+        Ledger,
+        LedgerTransaction,
+        StoredCheckpoint,
+        StoredEntry,
+        VerifyReport,
+    )
 
 __all__ = [
     "SIG_COSIGNATURE_V1",
@@ -47,3 +55,30 @@ __all__ = [
     "make_entry",
     "register_entry_type",
 ]
+
+_HOME = {
+    "approvals": "naef.ledger.approvals",
+    "SIG_COSIGNATURE_V1": "naef.ledger.keys",
+    "SIG_ED25519": "naef.ledger.keys",
+    "ConsistencyProof": "naef.ledger.log",
+    "Entry": "naef.ledger.entries",
+    "InclusionProof": "naef.ledger.log",
+    "Ledger": "naef.ledger.log",
+    "LedgerError": "naef.ledger.errors",
+    "LedgerTransaction": "naef.ledger.log",
+    "SignerKey": "naef.ledger.keys",
+    "StoredCheckpoint": "naef.ledger.log",
+    "StoredEntry": "naef.ledger.log",
+    "VerificationError": "naef.ledger.errors",
+    "VerifierKey": "naef.ledger.keys",
+    "VerifyReport": "naef.ledger.log",
+    "canonical_json": "naef.ledger.entries",
+    "entry_types": "naef.ledger.entries",
+    "generate_key": "naef.ledger.keys",
+    "make_entry": "naef.ledger.entries",
+    "register_entry_type": "naef.ledger.entries",
+}
+
+
+#: the public names' modules (PEP 562, :func:`naef.lazy.lazy_names`); ``approvals`` is the subpackage itself
+__getattr__ = lazy_names(__name__, _HOME)

@@ -57,6 +57,7 @@ __all__ = [
     "entry_model",
     "entry_types",
     "format_time",
+    "load_extensions",
     "make_entries",
     "make_entry",
     "register_entry_type",
@@ -281,7 +282,7 @@ _EXTENSION_MODULES = (
 _extensions_loaded = False
 
 
-def _load_extensions() -> None:
+def load_extensions() -> None:
     """Import the sibling modules that register entry types (once), so a lookup by name finds them."""
     global _extensions_loaded
     if _extensions_loaded:
@@ -297,7 +298,7 @@ def _load_extensions() -> None:
 
 def entry_types() -> Mapping[str, type[BaseModel]]:
     """The registered entry types, including those of the sibling modules that register their own."""
-    _load_extensions()
+    load_extensions()
     return dict(_REGISTRY)
 
 
@@ -307,7 +308,7 @@ def entry_model(name: str) -> type[BaseModel]:
     The sibling modules that register (or refine) payload models are always loaded first, so a type's model does
     not depend on which modules the process happened to import before.
     """
-    _load_extensions()
+    load_extensions()
     try:
         return _REGISTRY[name]
     except KeyError:

@@ -40,6 +40,7 @@ from naef.ledger.entries import (
     canonical_rows,
     decode_entry,
     format_time,
+    load_extensions,
     make_entries,
     make_entry,
 )
@@ -87,9 +88,9 @@ _RULES: RulesHook | None = None
 
 
 def _install_rules(hook: RulesHook) -> None:
-    """Install the control system's rules (done once by :mod:`naef.ledger.approvals.service`, which
-    ``import naef.ledger`` loads): every governed entry appended through a :class:`LedgerTransaction` passes
-    ``hook`` first.
+    """Install the control system's rules (done once by :mod:`naef.ledger.approvals.service` when it is imported;
+    ``LedgerTransaction._push`` imports it before its first governed entry): every governed entry appended
+    through a :class:`LedgerTransaction` passes ``hook`` first.
 
     Private and install-once: a second call raises (LedgerError), so no public call switches the gate off. It
     guards against mistakes, not against code in this process, which can rebind anything (write access to the
@@ -239,14 +240,18 @@ class LedgerTransaction:
     def _push(self, entry: Entry) -> int:
         """Append an entry whose leaf hash is known to be right (made by ``make_entry`` in this process).
 
-        A governed entry type is admitted only by the control system's rules (:func:`_install_rules`); without
-        them it is refused, so nothing can append one around them."""
+        A governed entry type is admitted only by the control system's rules (:func:`_install_rules`). They are
+        loaded here when nothing has loaded them yet (:func:`naef.ledger.entries.load_extensions` imports
+        :mod:`naef.ledger.approvals`, whose service installs them), so a governed entry never goes in without them,
+        whatever was imported first; if they still are not installed, it is refused."""
         i = self._size
         if entry.type in GOVERNED_ENTRY_TYPES:
             if _RULES is None:
+                load_extensions()
+            if _RULES is None:
                 raise LedgerError(
                     f"entry {entry.type}: a governed entry is appended only under the control system's rules, "
-                    "which are not installed (import naef.ledger)"
+                    "which are not installed (naef.ledger.approvals.service installs them)"
                 )
             _RULES(self, entry, i)
         h = entry.leaf_hash

@@ -17,8 +17,9 @@ What each file contains: ``docs/reports.md``.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from naef.lazy import lazy_names
 
 if TYPE_CHECKING:
     from naef.report.errors import ReportError
@@ -50,11 +51,5 @@ _HOME = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The public names, imported from their modules on first use (PEP 562)."""
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module 'naef.report' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+#: the public names' modules (PEP 562, :func:`naef.lazy.lazy_names`)
+__getattr__ = lazy_names(__name__, _HOME)
