@@ -38,6 +38,7 @@ from naef.ledger.approvals.admission import (
     GovernedEntry,
     admit,
     check_entry,
+    finish,
     fold,
 )
 from naef.ledger.approvals.errors import (
@@ -119,6 +120,7 @@ from naef.ledger.approvals.rules import (
     decide_declaration,
     decide_execution,
     decide_proposal,
+    derived_flag,
     draft_amendment,
 )
 from naef.ledger.approvals.service import (
@@ -205,9 +207,11 @@ __all__ = [
     "decide_proposal",
     "declaration_message",
     "declare_interest",
+    "derived_flag",
     "draft_amendment",
     "execute",
     "find_proposal",
+    "finish",
     "fold",
     "governance_sha256",
     "identifier_key",

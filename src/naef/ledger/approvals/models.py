@@ -487,6 +487,18 @@ class RefusalRecord(BaseModel):
     chain: dict[str, JsonValue] | None = Field(
         default=None, description="Ownership chain (conflicts of interest)."
     )
+    approval: Approval | None = Field(
+        default=None,
+        description="The refused approval as submitted (stage approval): what the rules re-decide at this index.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_absent_approval(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # an execution refusal has no request but its proposal id: serialized exactly as before the field existed
+        out: dict[str, Any] = handler(self)
+        if out.get("approval", 0) is None:
+            del out["approval"]
+        return out
 
 
 class ExecutionRecord(BaseModel):
