@@ -210,7 +210,7 @@ def test_the_cli_refuses_forged_flags_and_refusals(
         assert err.startswith(f"error: entry {size} ({entry_type}): rule {rule}")
         assert err.count("\n") == 1
     # a flagged proposal appended through the CLI gets its flag from the gate
-    code, out, err = naef_main(monkeypatch, capsys, "ledger", "append", db_url, "--type", ENTRY_PROPOSED,
+    code, _, err = naef_main(monkeypatch, capsys, "ledger", "append", db_url, "--type", ENTRY_PROPOSED,
                                "--payload", json.dumps(signed_payload(flagged_proposal())))
     assert code in (0, None), err
     with Ledger.open(db_url) as ledger:
@@ -218,7 +218,7 @@ def test_the_cli_refuses_forged_flags_and_refusals(
         index = around_the_rules(ledger, ENTRY_REFUSED, forged_refusal())
     pub = tmp_path / "log.pub"
     pub.write_text(log_key.verifier().encode() + "\n")
-    code, out, err = naef_main(monkeypatch, capsys, "ledger", "audit", db_url, "--key", str(pub))
+    code, _, err = naef_main(monkeypatch, capsys, "ledger", "audit", db_url, "--key", str(pub))
     assert code == 2
     assert err.startswith(f"error: audit failed: entry {index} (disbursement_refused): rule refusal_not_derived")
 
