@@ -111,13 +111,12 @@ def _forged_red_flag_ledger(tmp_path: Path, log_signer: SignerKey, forgery: str)
         propose(ledger, sign_proposal(proposal(), key("mx-1")))
         if forgery == "refusal":
             index = around_the_rules(ledger, ENTRY_REFUSED, forged_refusal())
+        elif forgery == "flag":  # a red flag on a proposal within range, right after it
+            index = around_the_rules(ledger, ENTRY_BENCHMARK_FLAG, forged_flag("MDF-1"))
         else:
             payload = sign_proposal(flagged_proposal(), key("mx-1")).model_dump(mode="json")
-            index = around_the_rules(ledger, ENTRY_PROPOSED, payload)
-            if forgery == "flag":
-                index = around_the_rules(ledger, ENTRY_BENCHMARK_FLAG, forged_flag("MDF-9"))
-            else:  # the flag left out; a later entry seals it
-                propose(ledger, sign_proposal(proposal("MDF-2"), key("mx-1")))
+            index = around_the_rules(ledger, ENTRY_PROPOSED, payload)  # its flag left out; a later entry seals it
+            propose(ledger, sign_proposal(proposal("MDF-2"), key("mx-1")))
         ledger.checkpoint(log_signer)
     return url, index
 

@@ -135,7 +135,7 @@ def test_a_caller_written_flag_is_refused(governed: Ledger, target: str, variant
 def test_a_forged_flag_written_around_the_gate_is_named(governed: Ledger) -> None:
     proposed = around_the_rules(governed, ENTRY_PROPOSED, signed_payload(flagged_proposal()))
     flag = around_the_rules(governed, ENTRY_BENCHMARK_FLAG, forged_flag("MDF-9"))
-    assert faults(governed) == [(flag, "benchmark_mismatch"), (proposed, "missing_benchmark_flag")]
+    assert faults(governed) == [(proposed, "missing_benchmark_flag"), (flag, "benchmark_mismatch")]
     # the rules' own flag, but not right after its proposal
     other = around_the_rules(governed, ENTRY_PROPOSED, signed_payload(flagged_proposal("MDF-8")))
     approve(governed, sign_approval(proposal(), key("mx-2")))
@@ -230,3 +230,19 @@ def test_a_refusal_recorded_by_the_service_is_refused_as_a_plain_approval_too(go
         approve(governed, own)
     with pytest.raises(RuleViolationError, match="rule self_approval"):
         governed.append(ENTRY_APPROVED, {**own.model_dump(mode="json"), "role": "mexican_board"})
+
+
+def test_the_portal_names_a_flag_left_out_at_the_end_of_the_log(db_url: str, log_key: SignerKey) -> None:
+    pytest.importorskip("fastapi", reason="the web extra is not installed")
+    from naef.web.ledger_view import LedgerView
+
+    with Ledger.init(db_url, log_key.verifier()) as ledger:
+        bootstrap(ledger, payees=(PAYEE,))
+        index = around_the_rules(ledger, ENTRY_PROPOSED, signed_payload(flagged_proposal()))
+    view = LedgerView(db_url)
+    try:
+        status = view.audit_status()
+        assert (status["ok"], status["faults"], status["governed_entries"]) == (False, 1, index + 1)
+        assert (status["first_fault"]["index"], status["first_fault"]["rule"]) == (index, "missing_benchmark_flag")
+    finally:
+        view.close()

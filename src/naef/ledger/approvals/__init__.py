@@ -40,6 +40,7 @@ from naef.ledger.approvals.admission import (
     check_entry,
     finish,
     fold,
+    pending_faults,
 )
 from naef.ledger.approvals.errors import (
     AlreadyExecutedError,
@@ -218,6 +219,7 @@ __all__ = [
     "identifier_text",
     "import_bods",
     "parse_model",
+    "pending_faults",
     "proposal_message",
     "proposal_sha256",
     "propose",

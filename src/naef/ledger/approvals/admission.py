@@ -86,7 +86,7 @@ from naef.ledger.entries import GOVERNED_ENTRY_TYPES
 from naef.ledger.errors import LedgerError
 from naef.ledger.governance import APPROVING_ROLES, RECORDING_ROLES, Governance, Role
 
-__all__ = ["GovernedEntry", "admit", "check_entry", "finish", "fold"]
+__all__ = ["GovernedEntry", "admit", "check_entry", "finish", "fold", "pending_faults"]
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -335,19 +335,24 @@ def admit(
             raise _missing_flag(waiting)
         state.faults.append(_missing_flag(waiting))
         state.awaiting_flag = waiting = None
+    before = len(state.faults)
     admitted = _admit(state, entry_type, payload, index, strict=strict)
     if waiting is not None and state.awaiting_flag is waiting:  # the entry right after it was not its flag
-        state.faults.append(_missing_flag(waiting))
+        state.faults.insert(before, _missing_flag(waiting))  # in index order: the proposal, then this entry
         state.awaiting_flag = None
     return admitted
 
 
+def pending_faults(state: ControlState) -> list[RuleViolationError]:
+    """The faults that ending the log here would add (state unchanged): a flagged proposal that is the last
+    governed entry has no flag after it (``missing_benchmark_flag``)."""
+    return [] if state.awaiting_flag is None else [_missing_flag(state.awaiting_flag)]
+
+
 def finish(state: ControlState) -> ControlState:
-    """End of the log: a flagged proposal that is its last governed entry has no flag after it
-    (``missing_benchmark_flag``)."""
-    if state.awaiting_flag is not None:
-        state.faults.append(_missing_flag(state.awaiting_flag))
-        state.awaiting_flag = None
+    """End of the log: add :func:`pending_faults` to ``state.faults``."""
+    state.faults.extend(pending_faults(state))
+    state.awaiting_flag = None
     return state
 
 
