@@ -41,7 +41,7 @@ from naef.ledger.keys import SignerKey
 from naef.ledger.log import Ledger
 from tests.cli_main import naef_main
 from tests.ledger.governed import around_the_rules, bootstrap, key
-from tests.ledger.test_governed_attacks import PAYEE, governed, proposal
+from tests.ledger.test_governed_attacks import PAYEE, governed, proposal, proposed_ledger
 
 __all__ = ["governed"]  # the fixture, shared with test_governed_attacks
 
@@ -196,10 +196,7 @@ def test_the_cli_refuses_forged_flags_and_refusals(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
     log_key: SignerKey,
 ) -> None:
-    with Ledger.init(db_url, log_key.verifier()) as ledger:
-        bootstrap(ledger, payees=(PAYEE,))
-        propose(ledger, sign_proposal(proposal(), key("mx-1")))
-        size = ledger.size()
+    size = proposed_ledger(db_url, log_key)
     for entry_type, payload, rule in (
         (ENTRY_BENCHMARK_FLAG, forged_flag("MDF-1"), "benchmark_mismatch"),
         (ENTRY_REFUSED, forged_refusal(), "refusal_not_derived"),
