@@ -98,6 +98,18 @@ def test_the_gate_writes_the_derived_flag_right_after_a_flagged_proposal(governe
     assert propose(governed, sign_proposal(proposal("MDF-11"), key("mx-1"))) == [size + 4]
 
 
+def test_a_batch_of_flagged_proposals_gets_each_flag_right_after_its_proposal(governed: Ledger) -> None:
+    start = governed.size()
+    batch = [(ENTRY_PROPOSED, signed_payload(flagged_proposal(pid))) for pid in ("MDF-9", "MDF-10")]
+    written = governed.append_batch([*batch, (ENTRY_PROPOSED, signed_payload(proposal("MDF-11")))])
+    assert written == range(start, start + 5)
+    assert [(e.type, e.payload.get("proposal_id") or e.payload["proposal"]["proposal_id"])
+            for e in governed.entries(start)] == [
+        (ENTRY_PROPOSED, "MDF-9"), (ENTRY_BENCHMARK_FLAG, "MDF-9"), (ENTRY_PROPOSED, "MDF-10"),
+        (ENTRY_BENCHMARK_FLAG, "MDF-10"), (ENTRY_PROPOSED, "MDF-11")]
+    assert audit(governed.entries()).ok
+
+
 def test_a_flagged_proposal_written_without_its_flag_is_named_and_never_blocks_writes(governed: Ledger) -> None:
     index = around_the_rules(governed, ENTRY_PROPOSED, signed_payload(flagged_proposal()))
     assert faults(governed) == [(index, "missing_benchmark_flag")]  # the last entry of the log
