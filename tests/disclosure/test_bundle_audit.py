@@ -15,7 +15,14 @@ from naef.disclosure import bundle as bundle_module
 from naef.disclosure import verification as verification_module
 from naef.disclosure.errors import DisclosureError
 from naef.ledger import log as log_module
-from naef.ledger.approvals import ENTRY_EXECUTED, propose, sign_proposal
+from naef.ledger.approvals import (
+    ENTRY_BENCHMARK_FLAG,
+    ENTRY_EXECUTED,
+    ENTRY_PROPOSED,
+    ENTRY_REFUSED,
+    propose,
+    sign_proposal,
+)
 from naef.ledger.audit import audit
 from naef.ledger.keys import SignerKey, VerifierKey
 from naef.ledger.log import Ledger
@@ -91,3 +98,52 @@ def test_a_bundle_with_a_forged_execution_fails_and_names_it(
     assert list(info.value.records) == [
         "iati-activity XE-EXAMPLE-NAEF-MDF-road-1", "iati-organisation XE-EXAMPLE-NAEF-MDF"
     ]
+
+
+def _forged_red_flag_ledger(tmp_path: Path, log_signer: SignerKey, forgery: str) -> tuple[str, int]:
+    """A log with one of the review's red-flag forgeries (F1, F3, F4) written around the gate, then checkpointed."""
+    from tests.ledger.governed import around_the_rules
+    from tests.ledger.test_derived_entries import flagged_proposal, forged_flag, forged_refusal
+
+    url = str(tmp_path / "forged.db")
+    with Ledger.init(url, log_signer.verifier()) as ledger:
+        bootstrap(ledger, payees=(PAYEE,), funds_usd="100000000.00")
+        propose(ledger, sign_proposal(proposal(), key("mx-1")))
+        if forgery == "refusal":
+            index = around_the_rules(ledger, ENTRY_REFUSED, forged_refusal())
+        elif forgery == "flag":  # a red flag on a proposal within range, right after it
+            index = around_the_rules(ledger, ENTRY_BENCHMARK_FLAG, forged_flag("MDF-1"))
+        else:
+            payload = sign_proposal(flagged_proposal(), key("mx-1")).model_dump(mode="json")
+            index = around_the_rules(ledger, ENTRY_PROPOSED, payload)  # its flag left out; a later entry seals it
+            propose(ledger, sign_proposal(proposal("MDF-2"), key("mx-1")))
+        ledger.checkpoint(log_signer)
+    return url, index
+
+
+@pytest.mark.parametrize(
+    ("forgery", "rule"),
+    [("flag", "benchmark_mismatch"), ("missing_flag", "missing_benchmark_flag"), ("refusal", "refusal_not_derived")],
+)
+def test_a_bundle_of_a_forged_red_flag_is_refused_and_fails_verify_bundle(
+    tmp_path: Path, log_signer: SignerKey, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    forgery: str, rule: str,
+) -> None:
+    from tests.cli_main import naef_main
+
+    url, index = _forged_red_flag_ledger(tmp_path, log_signer, forgery)
+    out = tmp_path / "out"
+    breaks = rf"breaks the control system's rules: entry {index} \(\w+\): rule {rule}"
+    with pytest.raises(DisclosureError, match=breaks):
+        export_bundle(url, "iati", out)
+    assert not out.exists()
+    with monkeypatch.context() as m:  # a publisher whose tool does not audit: the bundle is written
+        m.setattr(bundle_module, "audit", lambda entries: audit([]))
+        m.setattr(verification_module, "audit", lambda entries: audit([]))
+        export_bundle(url, "iati", out)
+    pub = tmp_path / "log.pub"
+    pub.write_text(log_signer.verifier().encode() + "\n")
+    code, _, err = naef_main(monkeypatch, capsys, "verify-bundle", str(out), "--key", str(pub))
+    assert code == 2
+    assert f"rules: entry {index} (" in err
+    assert f"rule {rule}" in err

@@ -280,15 +280,21 @@ def test_a_row_of_the_wrong_storage_type_is_named_everywhere(sqlite_url: str, lo
 # ------------------------------------------------------------------------------------------- the CLI
 
 
+def proposed_ledger(db_url: str, log_key: SignerKey) -> int:
+    """A new governed ledger at ``db_url`` with the payee's record, funds and proposal MDF-1; its size."""
+    with Ledger.init(db_url, log_key.verifier()) as ledger:
+        bootstrap(ledger, payees=(PAYEE,))
+        propose(ledger, sign_proposal(proposal(), key("mx-1")))
+        return ledger.size()
+
+
 def test_the_cli_refuses_and_audits(
     db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
     log_key: SignerKey,
 ) -> None:
     import json
 
-    with Ledger.init(db_url, log_key.verifier()) as ledger:
-        bootstrap(ledger, payees=(PAYEE,))
-        propose(ledger, sign_proposal(proposal(), key("mx-1")))
+    proposed_ledger(db_url, log_key)
     code, _, err = naef_main(monkeypatch, capsys, "ledger", "append", db_url, "--type", ENTRY_EXECUTED,
                              "--payload", json.dumps(forged_execution()))
     assert code == 2

@@ -1,7 +1,10 @@
 """Property (issue 14): random sequences of valid and invalid governed operations (amendments of the conflict
 screen's reach among them), through the service and
 straight through ``Ledger.append``, leave a log whose audit passes; every operation built to be invalid is
-refused, and a refusal appends nothing (or only its recorded ``disbursement_refused`` entry)."""
+refused, and a refusal appends nothing (or only its recorded ``disbursement_refused`` entry). Forged red flags
+(review of issues 14/20, F1, F3, F4) are drawn too: caller-written benchmark flags (forged or the rules' own) and
+refusals the rules never decided are refused; a flagged proposal always has its flag right after it; and a
+recorded refusal appended again is admitted only while the rules still decide it the same way."""
 
 from __future__ import annotations
 
@@ -17,7 +20,9 @@ from naef.ledger import generate_key
 from naef.ledger.approvals import (
     ENTRY_AMENDED,
     ENTRY_APPROVED,
+    ENTRY_BENCHMARK_FLAG,
     ENTRY_EXECUTED,
+    ENTRY_PROPOSED,
     ENTRY_REFUSED,
     ApprovalRefusedError,
     DisbursementProposal,
@@ -26,6 +31,7 @@ from naef.ledger.approvals import (
     amend_governance,
     approve,
     control_state,
+    derived_flag,
     draft_amendment,
     execute,
     proposal_sha256,
@@ -49,17 +55,43 @@ PAYEES = {"known": "payee-1", "unknown": "payee-9"}
 SIGNERS = [*ROLES, "stranger"]
 
 
-def _proposal(pid: str, payee: str, amount: int) -> DisbursementProposal:
+def _proposal(pid: str, payee: str, amount: int, *, flagged: bool = False) -> DisbursementProposal:
+    """Unit cost 1,000,000 USD/lane_km (within road_new_two_lane's range) or, ``flagged``, 10,000,000 (above it)."""
     return DisbursementProposal(
         proposal_id=pid, payee=payee, amount_usd=f"{amount}.00", project_id="p", purpose="works", proposer="mx-1",
-        unit_cost=UnitCostClaim(project_type="road_new_two_lane", unit="lane_km", quantity=10,
+        unit_cost=UnitCostClaim(project_type="road_new_two_lane", unit="lane_km", quantity=1 if flagged else 10,
                                 contract_cost_usd="10000000.00"),
     )
 
 
+def _forged_flag(pid: str, p: DisbursementProposal, how: str) -> dict[str, Any]:
+    """A caller-written flag: the rules' own (``derived``), one saying 'within range', or one with its figures
+    changed."""
+    own = derived_flag(p) or derived_flag(_proposal(pid, p.payee, 1, flagged=True))
+    assert own is not None
+    if how == "derived":
+        return own
+    if how == "within":
+        return {**own, "flagged": False, "reason": "within_range", "message": "within range"}
+    return {**own, "unit_cost_usd": 1.0, "message": "unit cost 1.00 USD/lane_km"}
+
+
+def _forged_refusal(pid: str, signer: str, stage: str, approval: DisbursementProposal | None) -> dict[str, Any]:
+    """A refusal nobody's rules decided: a made-up reason, with or without a genuinely signed approval."""
+    payload: dict[str, Any] = {"proposal_id": pid, "stage": stage, "signer": signer if stage == "approval" else None,
+                               "reason_code": "conflict_of_interest", "reason": f"{signer} is paid by the payee"}
+    if approval is not None and stage == "approval":
+        payload["approval"] = sign_approval(approval, key(signer)).model_dump(mode="json")
+    return payload
+
+
 operation = st.one_of(
     st.tuples(st.just("propose"), st.sampled_from(PIDS), st.sampled_from(sorted(PAYEES)),
-              st.sampled_from([10_000_000, 80_000_000, 400_000_000])),
+              st.sampled_from([10_000_000, 80_000_000, 400_000_000]), st.booleans(), st.booleans()),
+    st.tuples(st.just("forge_flag"), st.sampled_from(PIDS), st.sampled_from(["derived", "within", "figures"])),
+    st.tuples(st.just("forge_refusal"), st.sampled_from(PIDS), st.sampled_from(SIGNERS),
+              st.sampled_from(["approval", "execution"]), st.booleans()),
+    st.tuples(st.just("replay_refusal"),),
     st.tuples(st.just("approve"), st.sampled_from(PIDS), st.sampled_from(SIGNERS), st.booleans()),
     st.tuples(st.just("execute"), st.sampled_from(PIDS)),
     st.tuples(st.just("receipt"), st.integers(0, 4), st.sampled_from(["registrar", "controller", "mx-1"]),
@@ -75,13 +107,35 @@ QUORUM = {"mx-1", "na-1", "controller"}  # one of each approving role: the defau
 def _run(ledger: Ledger, op: tuple[Any, ...], proposals: dict[str, DisbursementProposal]) -> bool:
     """Apply one operation; True when it was built to be invalid (it must then be refused)."""
     kind = op[0]
-    if kind == "propose":
-        _, pid, payee_kind, amount = op
-        p = _proposal(pid, PAYEES[payee_kind], amount)
+    if kind == "propose":  # through the service, or straight through Ledger.append (the gate adds the flag)
+        _, pid, payee_kind, amount, flagged, direct = op
+        p = _proposal(pid, PAYEES[payee_kind], amount, flagged=flagged)
         invalid = payee_kind == "unknown" or pid in proposals
-        propose(ledger, sign_proposal(p, key("mx-1")))
+        before = ledger.size()
+        if direct:
+            ledger.append(ENTRY_PROPOSED, sign_proposal(p, key("mx-1")).model_dump(mode="json"))
+        else:
+            propose(ledger, sign_proposal(p, key("mx-1")))
+        assert ledger.size() == before + (2 if flagged else 1)
+        if flagged:
+            assert dict(ledger.get(before + 1).payload) == derived_flag(p)
         proposals[pid] = p
         return invalid
+    if kind == "forge_flag":  # callers never write flags
+        _, pid, how = op
+        p = proposals.get(pid, _proposal(pid, PAYEES["known"], 1))
+        ledger.append(ENTRY_BENCHMARK_FLAG, _forged_flag(pid, p, how))
+        return True
+    if kind == "forge_refusal":
+        _, pid, signer, stage, with_approval = op
+        ledger.append(ENTRY_REFUSED, _forged_refusal(pid, signer, stage, proposals.get(pid) if with_approval else None))
+        return True
+    if kind == "replay_refusal":  # a recorded refusal again: admitted only if the rules still decide it so
+        recorded = list(ledger.entries(entry_type=ENTRY_REFUSED))
+        if not recorded:
+            raise LedgerError("no refusal recorded yet")  # nothing to replay: nothing appended
+        ledger.append(ENTRY_REFUSED, dict(recorded[-1].payload))
+        return False
     if kind == "approve":
         _, pid, signer, genuine = op
         p = proposals.get(pid, _proposal(pid, PAYEES["known"], 1))

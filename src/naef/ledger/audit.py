@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from naef.ledger.approvals.admission import GovernedEntry, admit
+from naef.ledger.approvals.admission import GovernedEntry, admit, finish
 from naef.ledger.approvals.rules import ControlState
 from naef.ledger.entries import GOVERNED_ENTRY_TYPES
 
@@ -109,6 +109,7 @@ def audit(entries: Iterable[GovernedEntry]) -> AuditReport:
         if e.type in GOVERNED_ENTRY_TYPES:
             governed += 1
             admit(state, e.type, e.payload, e.index, strict=False)
+    finish(state)
     faults = tuple(AuditFault(f.index, f.entry_type, f.rule, f.message) for f in state.faults)
     return AuditReport(
         entries=n,

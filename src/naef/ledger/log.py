@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import time as _time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -81,8 +81,10 @@ lost in the round trips)."""
 
 _P = TypeVar("_P", InclusionProof, ConsistencyProof)
 
-RulesHook = Callable[["LedgerTransaction", Entry, int], None]
-"""``hook(tx, entry, index)``: raise a LedgerError unless the governed ``entry`` may be appended at ``index``."""
+RulesHook = Callable[["LedgerTransaction", Entry, int], Sequence[Entry] | None]
+"""``hook(tx, entry, index)``: raise a LedgerError unless the governed ``entry`` may be appended at ``index``; it may
+return entries the rules derive from it (a proposal's benchmark flag), appended right after it in the same
+transaction, each through the hook again."""
 
 _RULES: RulesHook | None = None
 
@@ -253,7 +255,9 @@ class LedgerTransaction:
                     f"entry {entry.type}: a governed entry is appended only under the control system's rules, "
                     "which are not installed (naef.ledger.approvals.service installs them)"
                 )
-            _RULES(self, entry, i)
+            derived = _RULES(self, entry, i)
+        else:
+            derived = None
         h = entry.leaf_hash
         self._entry_rows.append((i, entry.type, entry.canonical, h))
         level = 0
@@ -264,6 +268,8 @@ class LedgerTransaction:
             self._node_rows.append((level, i >> level, h))
         stack.append((level, h))
         self._size = i + 1
+        for follower in derived or ():
+            self._push(follower)
         return i
 
     def _push_rows(self, rows: CanonicalRows) -> None:

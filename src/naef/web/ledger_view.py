@@ -24,6 +24,7 @@ from naef.ledger.approvals import (
     counted_approvers,
     decide_execution,
     execute,
+    pending_faults,
     propose,
 )
 from naef.ledger.approvals import SignedProposal as SignedProposalModel
@@ -231,12 +232,13 @@ class LedgerView:
         with self._lock:
             f = self._refresh()
             state = f.state
-            first = state.faults[0] if state.faults else None
+            faults = [*state.faults, *pending_faults(state)]  # a flagged proposal that ends the log lacks its flag
+            first = faults[0] if faults else None
             return {
                 "ok": first is None,
                 "size": f.size,
-                "governed_entries": sum(state.admitted.values()) + len(state.faults),
-                "faults": len(state.faults),
+                "governed_entries": sum(state.admitted.values()) + len(f.unreadable),  # admitted + skipped entries
+                "faults": len(faults),
                 "first_fault": None if first is None else {
                     "index": first.index, "type": first.entry_type, "rule": first.rule, "message": first.message
                 },

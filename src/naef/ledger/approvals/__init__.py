@@ -38,7 +38,9 @@ from naef.ledger.approvals.admission import (
     GovernedEntry,
     admit,
     check_entry,
+    finish,
     fold,
+    pending_faults,
 )
 from naef.ledger.approvals.errors import (
     AlreadyExecutedError,
@@ -119,6 +121,7 @@ from naef.ledger.approvals.rules import (
     decide_declaration,
     decide_execution,
     decide_proposal,
+    derived_flag,
     draft_amendment,
 )
 from naef.ledger.approvals.service import (
@@ -205,15 +208,18 @@ __all__ = [
     "decide_proposal",
     "declaration_message",
     "declare_interest",
+    "derived_flag",
     "draft_amendment",
     "execute",
     "find_proposal",
+    "finish",
     "fold",
     "governance_sha256",
     "identifier_key",
     "identifier_text",
     "import_bods",
     "parse_model",
+    "pending_faults",
     "proposal_message",
     "proposal_sha256",
     "propose",

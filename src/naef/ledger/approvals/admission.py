@@ -13,14 +13,23 @@ Rules, by type (each failure is a :class:`RuleViolationError` naming the entry, 
   ``sequence``, signed over :func:`~naef.ledger.approvals.models.amendment_message` by distinct approvers whose
   registered keys verify and who meet the governance's quorum; only the conflict screen's reach is amendable;
 * ``disbursement_proposed`` — :func:`~naef.ledger.approvals.rules.decide_proposal` accepts it (new id, the
-  proposer's registered key signed it, the payee is a BODS entity or person in the ledger);
-* ``benchmark_flag`` — names a recorded, unexecuted, unflagged proposal;
+  proposer's registered key signed it, the payee is a BODS entity or person in the ledger, its unit cost names a
+  known project type in its unit). When the shipped references flag it, the gate itself appends the derived
+  ``benchmark_flag`` (:func:`~naef.ledger.approvals.rules.derived_flag`) right after it, in the same transaction;
+* ``benchmark_flag`` — exactly the flag the rules derive for its proposal (else ``benchmark_mismatch``), and the
+  entry right after that proposal (else ``not_derived``: callers never write flags, the gate does). A flagged
+  proposal whose flag is not the next entry is named ``missing_benchmark_flag``;
 * ``disbursement_approved`` — :func:`~naef.ledger.approvals.rules.decide_approval` accepts it as it stands
   (signature by the signer's registered key, role, not the proposer, no repeat, no conflict of interest as
   known at that index) and the recorded role is the signer's;
 * ``disbursement_executed`` — :func:`~naef.ledger.approvals.rules.decide_execution` accepts it (quorum,
   benchmark justification, the MDF's balance) and the entry is exactly what it decides;
-* ``disbursement_refused`` — a well-formed refusal (it moves no money);
+* ``disbursement_refused`` — exactly the refusal the rules record at that index (else ``refusal_not_derived``):
+  an approval refusal carries the refused approval as submitted, and
+  :func:`~naef.ledger.approvals.rules.decide_approval` re-decided on it must refuse it with the same code,
+  signer, reason and chain; an execution refusal is re-decided by
+  :func:`~naef.ledger.approvals.rules.decide_execution`. So a refusal naming a signer's conduct (a conflict of
+  interest, a repeat, an approval by the proposer) needs that signer's own signature on the refused approval;
 * ``interest_declaration`` — signed by the declarant's registered key;
 * ``beneficial_ownership_statement`` — a valid BODS 0.4 statement with a new statementId, signed by a
   registered key with the registrar or independent-controller role;
@@ -64,17 +73,20 @@ from naef.ledger.approvals.models import (
 )
 from naef.ledger.approvals.rules import (
     ControlState,
+    Decision,
+    ProposalRecord,
     check_proposal,
     decide_approval,
     decide_declaration,
     decide_execution,
+    derived_flag,
 )
 from naef.ledger.bods import check_beneficial_flags, validate_statements
 from naef.ledger.entries import GOVERNED_ENTRY_TYPES
 from naef.ledger.errors import LedgerError
 from naef.ledger.governance import APPROVING_ROLES, RECORDING_ROLES, Governance, Role
 
-__all__ = ["GovernedEntry", "admit", "check_entry", "fold"]
+__all__ = ["GovernedEntry", "admit", "check_entry", "finish", "fold", "pending_faults"]
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -128,13 +140,12 @@ def check_entry(state: ControlState, entry_type: str, payload: Mapping[str, Any]
         except LedgerError as exc:
             raise violation("proposal", exc.message) from None
         state.signatures_checked += 1
+        try:
+            derived_flag(signed.proposal)
+        except LedgerError as exc:
+            raise violation("unit_cost", f"proposal {signed.proposal.proposal_id}: {exc.message}") from None
     elif entry_type == ENTRY_BENCHMARK_FLAG:
-        flag = _parse(BenchmarkFlagRecord, payload, entry_type, index)
-        rec = state.proposals.get(flag.proposal_id)
-        if rec is None:
-            raise violation("unknown_proposal", f"no proposal {flag.proposal_id!r} before this flag")
-        if rec.benchmark is not None or rec.executed_index is not None:
-            raise violation("benchmark_flag", f"proposal {flag.proposal_id} is already flagged or executed")
+        _check_flag(state, _parse(BenchmarkFlagRecord, payload, entry_type, index), index, violation)
     elif entry_type == ENTRY_APPROVED:
         recorded = _parse(RecordedApproval, payload, entry_type, index)
         approval = Approval.model_validate(recorded.model_dump(exclude={"role"}))
@@ -156,7 +167,7 @@ def check_entry(state: ControlState, entry_type: str, payload: Mapping[str, Any]
                 f"the entry differs from the execution the rules decide ({expected.model_dump(mode='json')})",
             )
     elif entry_type == ENTRY_REFUSED:
-        _parse(RefusalRecord, payload, entry_type, index)
+        _check_refusal(state, _parse(RefusalRecord, payload, entry_type, index), violation)
     elif entry_type == ENTRY_INTEREST:
         declaration = _parse(SignedDeclaration, payload, entry_type, index)
         try:
@@ -198,6 +209,56 @@ def check_entry(state: ControlState, entry_type: str, payload: Mapping[str, Any]
         if not recorder.verifier.verify_raw(receipt_message(receipt.receipt), base64.b64decode(receipt.signature)):
             raise violation("bad_signature", f"signature does not verify with {recorder.name}'s registered key")
         state.signatures_checked += 1
+
+
+def _check_flag(state: ControlState, flag: BenchmarkFlagRecord, index: int | None, violation: Any) -> None:
+    """Rule of ``benchmark_flag`` (module docstring): the rules' own flag for its proposal, right after it."""
+    pid = flag.proposal_id
+    rec = state.proposals.get(pid)
+    if rec is None:
+        raise violation("unknown_proposal", f"no proposal {pid!r} before this flag")
+    if rec.derived_flag is None:
+        raise violation(
+            "benchmark_mismatch", f"the rules flag nothing for proposal {pid}: its unit cost is within range"
+        )
+    expected = BenchmarkFlagRecord.model_validate(rec.derived_flag)
+    if flag != expected:
+        raise violation("benchmark_mismatch", f"the flag differs from the rules' flag for {pid}: {expected.message}")
+    if state.awaiting_flag is not rec or (index is not None and rec.index is not None and index != rec.index + 1):
+        raise violation(
+            "not_derived",
+            f"proposal {pid}'s flag is written by the rules right after the proposal (entry {rec.index}), "
+            "never by a caller",
+        )
+
+
+def _check_refusal(state: ControlState, refusal: RefusalRecord, violation: Any) -> None:
+    """Rule of ``disbursement_refused`` (module docstring): the refusal the rules record at this index."""
+    decision: Decision
+    if refusal.stage == "approval":
+        if refusal.approval is None:
+            raise violation(
+                "refusal_not_derived",
+                "an approval refusal carries the refused approval as submitted; without it the rules cannot "
+                "re-decide it",
+            )
+        decision = decide_approval(state, refusal.approval)
+        state.signatures_checked += 1
+    else:
+        if refusal.approval is not None:
+            raise violation("refusal_not_derived", "an execution refusal carries no approval")
+        decision = decide_execution(state, refusal.proposal_id)
+    if decision.refusal is None:
+        raise violation(
+            "refusal_not_derived", f"the rules accept this {refusal.stage} of proposal {refusal.proposal_id} here"
+        )
+    expected = RefusalRecord.model_validate(decision.entries[0][1])
+    if expected != refusal:
+        raise violation(
+            "refusal_not_derived",
+            f"the rules refuse it otherwise: {decision.refusal.code}: {expected.reason}"
+            + (f" (signer {expected.signer})" if expected.signer != refusal.signer else ""),
+        )
 
 
 def _check_amendment(state: ControlState, signed: SignedAmendment, violation: Any) -> None:
@@ -245,11 +306,59 @@ def _check_recorder(state: ControlState, name: str, what: str, violation: Any) -
         )
 
 
+def _missing_flag(rec: ProposalRecord) -> RuleViolationError:
+    pid = rec.proposal.proposal_id
+    where = "" if rec.index is None else f" at entry {rec.index + 1}"
+    return RuleViolationError(
+        "missing_benchmark_flag",
+        f"proposal {pid} is flagged ({rec.expected_flag}) but its benchmark flag does not follow it{where}",
+        entry_type=ENTRY_PROPOSED,
+        index=rec.index,
+    )
+
+
+def _is_its_flag(rec: ProposalRecord, entry_type: str, index: int | None) -> bool:
+    return entry_type == ENTRY_BENCHMARK_FLAG and (index is None or rec.index is None or index == rec.index + 1)
+
+
 def admit(
     state: ControlState, entry_type: str, payload: Mapping[str, Any], index: int | None, *, strict: bool
 ) -> bool:
     """Check and apply one entry; True when admitted. A violation is raised (``strict``: at append) or
-    recorded in ``state.faults`` and the entry skipped (a fold over stored entries never stops)."""
+    recorded in ``state.faults`` and the entry skipped (a fold over stored entries never stops).
+
+    A flagged proposal must be followed by its flag: any other entry after it (or a flag the rules refuse) adds
+    ``missing_benchmark_flag`` naming the proposal (at append, the entry is refused)."""
+    waiting = state.awaiting_flag
+    if waiting is not None and not _is_its_flag(waiting, entry_type, index):
+        if strict:
+            raise _missing_flag(waiting)
+        state.faults.append(_missing_flag(waiting))
+        state.awaiting_flag = waiting = None
+    before = len(state.faults)
+    admitted = _admit(state, entry_type, payload, index, strict=strict)
+    if waiting is not None and state.awaiting_flag is waiting:  # the entry right after it was not its flag
+        state.faults.insert(before, _missing_flag(waiting))  # in index order: the proposal, then this entry
+        state.awaiting_flag = None
+    return admitted
+
+
+def pending_faults(state: ControlState) -> list[RuleViolationError]:
+    """The faults that ending the log here would add (state unchanged): a flagged proposal that is the last
+    governed entry has no flag after it (``missing_benchmark_flag``)."""
+    return [] if state.awaiting_flag is None else [_missing_flag(state.awaiting_flag)]
+
+
+def finish(state: ControlState) -> ControlState:
+    """End of the log: add :func:`pending_faults` to ``state.faults``."""
+    state.faults.extend(pending_faults(state))
+    state.awaiting_flag = None
+    return state
+
+
+def _admit(
+    state: ControlState, entry_type: str, payload: Mapping[str, Any], index: int | None, *, strict: bool
+) -> bool:
     try:
         check_entry(state, entry_type, payload, index)
         state.apply(entry_type, payload, index=index)
@@ -274,4 +383,4 @@ def fold(entries: Iterable[GovernedEntry]) -> ControlState:
     for e in entries:
         if e.type in GOVERNED_ENTRY_TYPES:
             admit(state, e.type, e.payload, e.index, strict=False)
-    return state
+    return finish(state)

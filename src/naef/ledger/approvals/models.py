@@ -140,6 +140,14 @@ class Procurement(BaseModel):
         return self
 
 
+def _without_null(out: dict[str, Any], field_name: str) -> dict[str, Any]:
+    """``out`` without ``field_name`` when it is null: an optional field added later leaves the serialized (and
+    signed) form of the objects without it as it was."""
+    if out.get(field_name, 0) is None:
+        del out[field_name]
+    return out
+
+
 class DisbursementProposal(BaseModel):
     """A proposed payment from the MDF (the object every approval signs)."""
 
@@ -162,10 +170,7 @@ class DisbursementProposal(BaseModel):
     @model_serializer(mode="wrap")
     def _without_absent_procurement(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # a proposal without procurement facts serializes (and is signed) exactly as before the field existed
-        out: dict[str, Any] = handler(self)
-        if out.get("procurement", 0) is None:
-            del out["procurement"]
-        return out
+        return _without_null(handler(self), "procurement")
 
     @field_validator("amount_usd")
     @classmethod
@@ -487,6 +492,15 @@ class RefusalRecord(BaseModel):
     chain: dict[str, JsonValue] | None = Field(
         default=None, description="Ownership chain (conflicts of interest)."
     )
+    approval: Approval | None = Field(
+        default=None,
+        description="The refused approval as submitted (stage approval): what the rules re-decide at this index.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_absent_approval(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # an execution refusal has no request but its proposal id: serialized exactly as before the field existed
+        return _without_null(handler(self), "approval")
 
 
 class ExecutionRecord(BaseModel):

@@ -77,6 +77,7 @@ __all__ = [
     "decide_declaration",
     "decide_execution",
     "decide_proposal",
+    "derived_flag",
     "draft_amendment",
 ]
 
@@ -91,6 +92,7 @@ class ProposalRecord:
     benchmark: Payload | None = None  # the benchmark_flag payload, if flagged
     executed_index: int | None = None
     expected_flag: str | None = None  # why the shipped unit-cost references flag it (None: within range)
+    derived_flag: Payload | None = None  # the benchmark_flag payload the rules derive for it (None: within range)
 
     @property
     def flagged(self) -> bool:
@@ -128,6 +130,7 @@ class ControlState:
     received_usd: Decimal = Decimal("0.00")
     disbursed_usd: Decimal = Decimal("0.00")
     faults: list[RuleViolationError] = field(default_factory=list)
+    awaiting_flag: ProposalRecord | None = None  # a flagged proposal whose derived flag must be the next entry
     admitted: Counter[str] = field(default_factory=Counter)
     signatures_checked: int = 0
 
@@ -150,14 +153,22 @@ class ControlState:
             self.amendments.append(index)
         elif entry_type == ENTRY_PROPOSED:
             signed = SignedProposal.model_validate(dict(payload))
-            rec = ProposalRecord(signed=signed, index=index, expected_flag=_expected_flag(signed.proposal))
+            flag = derived_flag(signed.proposal)
+            rec = ProposalRecord(
+                signed=signed,
+                index=index,
+                expected_flag=None if flag is None else str(flag["message"]),
+                derived_flag=flag,
+            )
             self.proposals[signed.proposal.proposal_id] = rec
+            self.awaiting_flag = None if flag is None else rec
         elif entry_type == ENTRY_APPROVED:
             rec = self.proposals[str(payload["proposal_id"])]
             rec.approvals[str(payload["signer"])] = dict(payload)
             self.signature_owner[base64.b64decode(str(payload["signature"]))] = rec.proposal.proposal_id
         elif entry_type == ENTRY_BENCHMARK_FLAG:
             self.proposals[str(payload["proposal_id"])].benchmark = dict(payload)
+            self.awaiting_flag = None
         elif entry_type == ENTRY_EXECUTED:
             self.proposals[str(payload["proposal_id"])].executed_index = index if index is not None else -1
             self.disbursed_usd += Decimal(str(payload["amount_usd"]))
@@ -199,13 +210,14 @@ def _shipped_references() -> Mapping[str, UnitCostReference]:
     return load_unit_costs()
 
 
-def _expected_flag(proposal: DisbursementProposal) -> str | None:
-    """Why the shipped unit-cost references flag the proposal (None when within range)."""
-    try:
-        result = check_unit_cost(proposal.unit_cost, _shipped_references())
-    except LedgerError as exc:
-        return exc.message
-    return result.describe() if result.flagged else None
+def derived_flag(proposal: DisbursementProposal) -> Payload | None:
+    """The ``benchmark_flag`` payload the rules derive for ``proposal`` from the shipped unit-cost references
+    (:func:`benchmark_flag_payload` of :func:`naef.ledger.benchmarking.check_unit_cost`), or None when its unit
+    cost is within range: flagged ⇔ no unit-cost figures, or unit cost < low_usd, or unit cost > high_usd. The
+    storage gate writes exactly this entry right after the proposal; no caller writes a flag. Raises
+    :class:`~naef.ledger.benchmarking.BenchmarkError` for an unknown project type or unit."""
+    result = check_unit_cost(proposal.unit_cost, _shipped_references())
+    return benchmark_flag_payload(proposal.proposal_id, result) if result.flagged else None
 
 
 @dataclass
@@ -274,6 +286,7 @@ def _refusal(
     signer: str | None,
     reason: str,
     chain: ConflictChain | None = None,
+    approval: Approval | None = None,
 ) -> Decision:
     who = f" by {signer}" if signer else ""
     message = f"{stage} of proposal {proposal_id}{who} refused ({cls.code}): {reason}"
@@ -285,6 +298,8 @@ def _refusal(
         "reason": reason,
         "chain": chain.as_json() if chain else None,
     }
+    if approval is not None:  # the refused request itself, signed (or not) as submitted: admission re-decides it
+        payload["approval"] = approval.model_dump(mode="json")
     return Decision(entries=[(ENTRY_REFUSED, payload)], refusal=cls(message, chain=chain))
 
 
@@ -300,7 +315,9 @@ def decide_approval(state: ControlState, approval: Approval) -> Decision:
     pid, signer = approval.proposal_id, approval.signer
 
     def refuse(cls: type[ApprovalRefusedError], reason: str, chain: ConflictChain | None = None) -> Decision:
-        return _refusal(cls, proposal_id=pid, stage="approval", signer=signer, reason=reason, chain=chain)
+        return _refusal(
+            cls, proposal_id=pid, stage="approval", signer=signer, reason=reason, chain=chain, approval=approval
+        )
 
     rec = state.proposals.get(pid)
     if rec is None:

@@ -6,7 +6,7 @@ it appends to (no race between check and append); a refusal is committed first, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from naef.ledger.approvals.admission import admit, fold
 from naef.ledger.approvals.errors import RuleViolationError
 from naef.ledger.approvals.models import (
     ENTRY_AMENDED,
+    ENTRY_BENCHMARK_FLAG,
     ENTRY_BODS,
     ENTRY_GOVERNANCE,
     ENTRY_PROPOSED,
@@ -35,9 +36,9 @@ from naef.ledger.approvals.rules import (
     decide_execution,
     decide_proposal,
 )
-from naef.ledger.benchmarking import UnitCostReference, load_unit_costs
+from naef.ledger.benchmarking import load_unit_costs
 from naef.ledger.bods import BodsError, check_beneficial_flags, validate_statements
-from naef.ledger.entries import GOVERNED_ENTRY_TYPES, Entry
+from naef.ledger.entries import GOVERNED_ENTRY_TYPES, Entry, make_entry
 from naef.ledger.errors import LedgerError
 from naef.ledger.governance import Governance
 from naef.ledger.keys import SignerKey
@@ -82,9 +83,19 @@ def state_of(tx: LedgerTransaction) -> ControlState:
     return tx.rule_state
 
 
-def _admit_governed(tx: LedgerTransaction, entry: Entry, index: int) -> None:
-    """The storage layer's gate (installed below): a governed entry is appended only if the rules admit it."""
-    admit(state_of(tx), entry.type, entry.payload, index, strict=True)
+def _admit_governed(tx: LedgerTransaction, entry: Entry, index: int) -> list[Entry]:
+    """The storage layer's gate (installed below): a governed entry is appended only if the rules admit it.
+
+    A proposal the shipped references flag is followed, in the same transaction, by the flag the rules derive
+    (returned here; the storage layer appends it right after, through this gate again), so a flagged proposal
+    never exists without its flag and no caller writes one."""
+    state = state_of(tx)
+    admit(state, entry.type, entry.payload, index, strict=True)
+    if entry.type == ENTRY_PROPOSED and state.awaiting_flag is not None and state.awaiting_flag.index == index:
+        flag = state.awaiting_flag.derived_flag
+        assert flag is not None  # awaiting_flag is set only for a flagged proposal
+        return [make_entry(ENTRY_BENCHMARK_FLAG, flag, time=entry.time)]
+    return []
 
 
 _install_rules(_admit_governed)
@@ -129,20 +140,15 @@ def amend_governance(ledger: Ledger, signed: SignedAmendment, *, time: Time = No
         return tx.append(ENTRY_AMENDED, signed.model_dump(mode="json"), time=time)
 
 
-def propose(
-    ledger: Ledger,
-    signed: SignedProposal,
-    *,
-    references: Mapping[str, UnitCostReference] | None = None,
-    time: Time = None,
-) -> list[int]:
-    """Record a signed proposal (and its benchmark flag, if any); returns the indexes.
+def propose(ledger: Ledger, signed: SignedProposal, *, time: Time = None) -> list[int]:
+    """Record a signed proposal; the storage gate appends its benchmark flag right after it when the shipped
+    unit-cost references flag it. Returns the indexes (proposal, then flag if any).
 
     Bad input raises LedgerError and appends nothing."""
-    refs = load_unit_costs() if references is None else references
     with ledger.transaction() as tx:
-        entries = decide_proposal(state_of(tx), signed, refs)
-        return [tx.append(t, p, time=time) for t, p in entries]
+        decide_proposal(state_of(tx), signed, load_unit_costs())  # LedgerError, naming the field, before appending
+        first = tx.append(ENTRY_PROPOSED, signed.model_dump(mode="json"), time=time)
+        return list(range(first, tx.size))
 
 
 def approve(ledger: Ledger, approval: Approval, *, time: Time = None) -> int:
