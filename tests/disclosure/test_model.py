@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from naef.disclosure.model import (
     MEXICAN_STATES,
     PROJECT_TYPES,
+    Refusal,
     beneficial_owners,
     fold_projects,
     parse_period,
@@ -182,3 +184,14 @@ def test_beneficial_owners_follow_flagged_chains() -> None:
     kept = [s for s in statements if s.index in payee.leaves]
     assert beneficial_owners(kept, "co") == payee
     assert beneficial_owners(statements, "unknown").owners == ()
+
+
+@pytest.mark.parametrize("code", ["bad_signature", "unknown_signer", "altered_proposal", "replayed_approval"])
+def test_a_refusal_not_shown_to_come_from_its_signer_says_in_the_name_of(code: str) -> None:
+    """Review of issue 14/20: anyone can make the rules record such a refusal (a random signature in mx-board-2's
+    name), so the published signal must not read as mx-board-2's act."""
+    refusal = Refusal(stage="approval", signer="mx-board-2", reason_code=code, reason="x", chain=(),
+                      declaration=None, time="2030-01-01T00:00:00Z", index=7)
+    assert refusal.describe() == f"approval in the name of mx-board-2 refused ({code}): x"
+    proven = replace(refusal, reason_code="conflict_of_interest")
+    assert proven.describe() == "approval by mx-board-2 refused (conflict_of_interest): x"

@@ -58,6 +58,7 @@ __all__ = [
     "OC4IDS_PREFIX",
     "PROJECT_ENTRY_TYPES",
     "PROJECT_TYPES",
+    "UNPROVEN_SIGNER_CODES",
     "Approval",
     "BenchmarkNote",
     "BeneficialOwner",
@@ -184,6 +185,10 @@ class BenchmarkNote:
     index: int
 
 
+UNPROVEN_SIGNER_CODES = frozenset({"bad_signature", "unknown_signer", "altered_proposal", "replayed_approval"})
+"""Refusal codes of requests the named signer was not shown to have made (``naef.ledger.approvals.errors``)."""
+
+
 @dataclass(frozen=True)
 class Refusal:
     """A ``disbursement_refused`` entry: an approval or execution the control system refused, and why (with the
@@ -199,8 +204,18 @@ class Refusal:
     index: int
 
     def describe(self) -> str:
-        """``approval by na-board-1 refused (conflict_of_interest): ...; declared: ...; chain: a → b → c``."""
-        who = f" by {self.signer}" if self.signer else ""
+        """``approval by na-board-1 refused (conflict_of_interest): ...; declared: ...; chain: a → b → c``.
+
+        A refusal whose request was not shown to come from the signer it names (its signature did not verify, the
+        signer is not a stakeholder, the signed text was altered, or a real approval was submitted again by
+        anyone) reads "in the name of": anyone can make the control system record one, so it says nothing about
+        that person."""
+        if not self.signer:
+            who = ""
+        elif self.reason_code in UNPROVEN_SIGNER_CODES:
+            who = f" in the name of {self.signer}"
+        else:
+            who = f" by {self.signer}"
         text = f"{self.stage}{who} refused ({self.reason_code}): {self.reason}"
         if self.declaration:
             text += f"; declaration: {self.declaration}"
