@@ -14,7 +14,7 @@ from naef.disclosure import BundleVerificationError, export_bundle, verify_bundl
 from naef.disclosure import bundle as bundle_module
 from naef.disclosure import verification as verification_module
 from naef.disclosure.errors import DisclosureError
-from naef.ledger import log as log_module
+from naef.ledger import transaction as log_module
 from naef.ledger.approvals import (
     ENTRY_BENCHMARK_FLAG,
     ENTRY_EXECUTED,

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from naef.ledger import log as log_module
+from naef.ledger import transaction as log_module
 from naef.ledger.approvals import (
     MdfReceipt,
     import_bods,

@@ -11,7 +11,7 @@ import pytest
 
 from naef.ledger import Ledger, LedgerError, SignerKey
 from naef.ledger.entries import make_entry
-from naef.ledger.log import _PIPELINE_CHUNK
+from naef.ledger.transaction import PIPELINE_CHUNK as _PIPELINE_CHUNK
 from naef.ledger.merkle import root_hash
 from tests.ledger.test_crash import _run_and_kill
 

@@ -153,7 +153,7 @@ def test_a_checkpoint_without_the_chain_line_still_verifies(db_url: str, log_key
 
 def test_the_rules_hook_is_installed_once() -> None:
     import naef.ledger.approvals  # noqa: F401  (its service installs the rules)
-    from naef.ledger import log as log_module
+    from naef.ledger import transaction as log_module
 
     assert "install_rules" not in log_module.__all__
     before = log_module._RULES

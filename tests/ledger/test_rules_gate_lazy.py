@@ -9,7 +9,7 @@ from pathlib import Path
 
 GATE_CHECK = """
 import sys
-from naef.ledger import log
+from naef.ledger import transaction as log
 from naef.ledger.errors import LedgerError
 from naef.ledger.keys import generate_key
 from naef.ledger.log import Ledger

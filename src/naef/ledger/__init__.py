@@ -9,7 +9,7 @@ trusting its operator. See ``docs/ledger.md``.
 The names are loaded on first use (PEP 562), so that importing one module of the package (``naef.ledger.governance``,
 which the scenario reads) does not load SQLAlchemy and the whole log. The control system's rules, the gate every
 governed append passes (:mod:`naef.ledger.approvals.service`), are installed by the log itself before it appends
-its first governed entry (``LedgerTransaction._push`` in :mod:`naef.ledger.log`), whatever was imported first.
+its first governed entry (``LedgerTransaction._push`` in :mod:`naef.ledger.transaction`), whatever was imported first.
 """
 
 from __future__ import annotations

@@ -42,7 +42,8 @@ from naef.ledger.entries import GOVERNED_ENTRY_TYPES, Entry, make_entry
 from naef.ledger.errors import LedgerError
 from naef.ledger.governance import Governance
 from naef.ledger.keys import SignerKey
-from naef.ledger.log import Ledger, LedgerTransaction, StoredEntry, _install_rules
+from naef.ledger.log import Ledger, LedgerTransaction, StoredEntry
+from naef.ledger.transaction import _install_rules
 
 __all__ = [
     "amend_governance",
