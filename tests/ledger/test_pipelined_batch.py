@@ -11,8 +11,8 @@ import pytest
 
 from naef.ledger import Ledger, LedgerError, SignerKey
 from naef.ledger.entries import make_entry
-from naef.ledger.transaction import PIPELINE_CHUNK as _PIPELINE_CHUNK
 from naef.ledger.merkle import root_hash
+from naef.ledger.transaction import PIPELINE_CHUNK as _PIPELINE_CHUNK
 from tests.ledger.test_crash import _run_and_kill
 
 STAMP = "2031-03-31T00:00:00Z"
