@@ -24,66 +24,44 @@ def _identifier(record_id: str) -> dict[str, str]:
 
 def payee_statement(record_id: str, name: str, *, on: date) -> dict[str, Any]:
     """A BODS 0.4 entity statement for a FICTIONAL payee (a payee must be a BODS record in the ledger)."""
-    (statement,) = [s for s in _statements(on, record_id, [(record_id, name)]) if s["recordId"] == record_id]
-    return statement
+    return _statement(on, record_id, record_id, "entity", _entity_details(record_id, name, component=False))
 
 
-def _statements(on: date, subject: str, entities: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    publication = {"publicationDate": on.isoformat(), "bodsVersion": "0.4", "publisher": {"name": "naef demo"}}
-    return [
-        {
-            "statementId": _sid(record_id),
-            "declarationSubject": subject,
-            "statementDate": on.isoformat(),
-            "publicationDetails": publication,
-            "recordId": record_id,
-            "recordStatus": "new",
-            "recordType": "entity",
-            "recordDetails": {
-                "isComponent": False,
-                "entityType": {"type": "registeredEntity"},
-                "name": name,
-                "identifiers": [_identifier(record_id)],
-            },
-        }
-        for record_id, name in entities
-    ]
+def _statement(on: date, subject: str, record_id: str, record_type: str, details: dict[str, Any]) -> dict[str, Any]:
+    """One BODS 0.4 statement of the demo, published on ``on`` by "naef demo" about ``subject``."""
+    return {
+        "statementId": _sid(record_id),
+        "declarationSubject": subject,
+        "statementDate": on.isoformat(),
+        "publicationDetails": {"publicationDate": on.isoformat(), "bodsVersion": "0.4",
+                               "publisher": {"name": "naef demo"}},
+        "recordId": record_id,
+        "recordStatus": "new",
+        "recordType": record_type,
+        "recordDetails": details,
+    }
+
+
+def _entity_details(record_id: str, name: str, *, component: bool) -> dict[str, Any]:
+    return {
+        "isComponent": component,
+        "entityType": {"type": "registeredEntity"},
+        "name": name,
+        "identifiers": [_identifier(record_id)],
+    }
 
 
 def demo_bods_statements(*, on: date) -> list[dict[str, Any]]:
     """BODS 0.4 statements for FICTIONAL companies: Ana Ejemplo owns 70 % of Grupo Ejemplo Holding, which owns
     100 % of Constructora Ejemplo (the payee of one demo disbursement) — a two-step ownership chain — and the
     entity records of the other payees."""
-    publication = {
-        "publicationDate": on.isoformat(),
-        "bodsVersion": "0.4",
-        "publisher": {"name": "naef demo"},
-    }
     subject = "demo-constructora"
 
     def statement(record_id: str, record_type: str, details: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "statementId": _sid(record_id),
-            "declarationSubject": subject,
-            "statementDate": on.isoformat(),
-            "publicationDetails": publication,
-            "recordId": record_id,
-            "recordStatus": "new",
-            "recordType": record_type,
-            "recordDetails": details,
-        }
+        return _statement(on, subject, record_id, record_type, details)
 
     def entity(record_id: str, name: str, component: bool) -> dict[str, Any]:
-        return statement(
-            record_id,
-            "entity",
-            {
-                "isComponent": component,
-                "entityType": {"type": "registeredEntity"},
-                "name": name,
-                "identifiers": [_identifier(record_id)],
-            },
-        )
+        return statement(record_id, "entity", _entity_details(record_id, name, component=component))
 
     def owns(record_id: str, party: str, company: str, percent: float) -> dict[str, Any]:
         return statement(
