@@ -59,7 +59,8 @@ def _bin(x: float, lo: float, inv_width: float, n_bins: int) -> int:
 @njit(parallel=True, cache=True, error_model="numpy")
 def monte_carlo_kernel(
     bench: np.ndarray, diff: np.ndarray, qi_mult: np.ndarray, res_mult: np.ndarray, delay: np.ndarray,
-    capex_mult: np.ndarray, prod_mult: np.ndarray, export_mult: np.ndarray, fields: tuple[Any, ...],
+    capex_mult: np.ndarray, default_period: np.ndarray, continuity: float, exports_after: float,
+    fields: tuple[Any, ...],
     spec: tuple[Any, ...], metric_args: tuple[np.ndarray, ...], hist_lo: np.ndarray, hist_inv_width: np.ndarray,
     n_bins: int, n_lanes: int, metrics_tranche: np.ndarray, metrics_path: np.ndarray, hist: np.ndarray,
 ) -> None:
@@ -67,9 +68,11 @@ def monte_carlo_kernel(
     parallel, each with its own scratch buffers and its own histogram ``hist[lane]`` (variables: benchmark price,
     collections, DSCR, MDF inflows, production in boe/d; (5, periods, n_bins + 2) counts). Per-path results do not
     depend on the lanes, and histogram counts are integers, so results are identical for any number of lanes or
-    chunks. ``fields`` is ``MonteCarloSetup.kernel_fields`` (``collections_path``), ``spec`` the waterfall's
-    ``spec_arrays`` (``waterfall_path``), ``metric_args`` ``MetricArrays.as_kernel_args``
-    (``tranche_and_path_metrics``)."""
+    chunks. ``diff`` holds one row per path, or one row for every path (a constant differential: no (paths,
+    periods) copy); ``default_period``, ``continuity`` and ``exports_after`` are the originator's default
+    (``naef.engine.originator.originator_terms``). ``fields`` is ``MonteCarloSetup.kernel_fields``
+    (``collections_path``), ``spec`` the waterfall's ``spec_arrays`` (``waterfall_path``), ``metric_args``
+    ``MetricArrays.as_kernel_args`` (``tranche_and_path_metrics``)."""
     issue_period = spec[SPEC_ISSUE_PERIOD]
     size = spec[SPEC_SIZE]
     legal_final = spec[SPEC_LEGAL_FINAL]
@@ -78,6 +81,7 @@ def monte_carlo_kernel(
     n = bench.shape[1]
     nt = size.shape[0]
     nv = hist.shape[1]
+    diff_per_path = diff.shape[0] > 1
     for lane in prange(n_lanes):
         lo = lane * n_paths // n_lanes
         hi = (lane + 1) * n_paths // n_lanes
@@ -92,8 +96,9 @@ def monte_carlo_kernel(
         bins = np.empty((n, nv, HIST_BATCH), dtype=np.int16)
         b = 0
         for p in range(lo, hi):
-            hedge_net = collections_path(fields, bench[p], diff[p], qi_mult[:, p], res_mult[:, p], delay[:, p],
-                                         capex_mult[:, p], prod_mult[p], export_mult[p], coll, capex, exports, boe)
+            hedge_net = collections_path(fields, bench[p], diff[p if diff_per_path else 0], qi_mult[:, p],
+                                         res_mult[:, p], delay[:, p], capex_mult[:, p], default_period[p],
+                                         continuity, exports_after, coll, capex, exports, boe)
             waterfall_path(*spec, coll, capex, exports, pout, tout, False)
             tranche_and_path_metrics(pout, tout, size, issue_period, legal_final, *metric_args, default_grace,
                                      metrics_tranche[p], metrics_path[p])

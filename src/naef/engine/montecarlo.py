@@ -62,7 +62,7 @@ from naef.engine.metrics import (
     P_MDF_PV,
 )
 from naef.engine.montecarlo_reference import run_chunk_reference
-from naef.engine.originator import default_periods, originator_multipliers
+from naef.engine.originator import default_periods, originator_terms
 from naef.engine.prices import deck_prices
 from naef.engine.production import arps_cumulative
 from naef.engine.results import build_table
@@ -313,8 +313,8 @@ def inputs_from_draws(setup: MonteCarloSetup, draws: _BlockDraws, n_paths: int) 
             assert draws.price is not None
             shocks = model.log_price_shocks(draws.price)
         diff = dmodel.simulate_from_draws(times_years=t, draws=draws.differential, benchmark_shocks=shocks)
-    else:
-        diff = np.full((n_paths, grid.n), sc.price.differential_usd_per_bbl)
+    else:  # the same for every path: a read-only view, no (paths, periods) copy
+        diff = np.broadcast_to(np.full(grid.n, sc.price.differential_usd_per_bbl), (n_paths, grid.n))
     gas = setup.kernel_fields[0]
     u = setup.uncertainty
     z = draws.normals
@@ -324,7 +324,7 @@ def inputs_from_draws(setup: MonteCarloSetup, draws: _BlockDraws, n_paths: int) 
                                     u.max_delay_years)
     return PathInputs(
         benchmark_usd_per_bbl=np.ascontiguousarray(bench),
-        differential_usd_per_bbl=np.ascontiguousarray(diff),
+        differential_usd_per_bbl=diff,
         gas_usd_per_mmbtu=np.broadcast_to(gas, (n_paths, grid.n)),
         qi_multiplier=np.exp(u.qi_sigma[:, None] * z[0]),
         reserves_multiplier=np.exp(u.reserves_sigma[:, None] * z[1]),
@@ -352,6 +352,20 @@ def lane_histograms(setup: MonteCarloSetup, threads: int | None = None) -> NDArr
     return np.zeros((lanes, len(HIST_VARIABLES), setup.grid.n, N_BINS + 2), dtype=np.int32)
 
 
+def _path_rows(a: Array) -> Array:
+    """A (paths, periods) input as the kernel reads it: one row when every path has the same (a broadcast view,
+    stride 0 over paths: no (paths, periods) copy is made), else the paths' rows, C-contiguous."""
+    return np.ascontiguousarray(a[:1] if a.strides[0] == 0 else a)
+
+
+def _field_multipliers(setup: MonteCarloSetup, inputs: PathInputs) -> tuple[Array, Array, NDArray[np.int64], Array]:
+    """The per-field draws as the kernel reads them, C-contiguous (fields, paths): initial-rate and reserves
+    multipliers, delay in whole years, capex multiplier."""
+    return (np.ascontiguousarray(inputs.qi_multiplier), np.ascontiguousarray(inputs.reserves_multiplier),
+            np.ascontiguousarray(inputs.delay_periods // setup.grid.periods_per_year),
+            np.ascontiguousarray(inputs.capex_multiplier))
+
+
 def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName = "vector",
               threads: int | None = None, lanes_hist: NDArray[np.int32] | None = None) -> ChunkResult:
     """The whole chain on a chunk of paths: the compiled kernel, or the pure-Python oracle.
@@ -370,14 +384,13 @@ def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName 
     lanes = int(hist.shape[0])
     mt = np.empty((n_paths, setup.n_tranches, N_METRICS_TRANCHE))
     mp = np.empty((n_paths, N_METRICS_PATH))
-    f = setup.kernel_fields
-    prod_mult, export_mult = originator_multipliers(setup.scenario, inputs.originator_default_period, n_paths, n)
+    default_at, continuity, exports_after = originator_terms(setup.scenario, inputs.originator_default_period,
+                                                             n_paths, n)
     monte_carlo_kernel(
-        inputs.benchmark_usd_per_bbl, inputs.differential_usd_per_bbl,
-        np.ascontiguousarray(inputs.qi_multiplier), np.ascontiguousarray(inputs.reserves_multiplier),
-        np.ascontiguousarray(inputs.delay_periods // setup.grid.periods_per_year),
-        np.ascontiguousarray(inputs.capex_multiplier), prod_mult, export_mult, f, setup.kernel_spec,
-        setup.kernel_metrics, setup.hist_lo, 1.0 / setup.hist_width, N_BINS, lanes, mt, mp, hist,
+        np.ascontiguousarray(inputs.benchmark_usd_per_bbl), _path_rows(inputs.differential_usd_per_bbl),
+        *_field_multipliers(setup, inputs), default_at, continuity, exports_after, setup.kernel_fields,
+        setup.kernel_spec, setup.kernel_metrics, setup.hist_lo, 1.0 / setup.hist_width, N_BINS, lanes, mt, mp,
+        hist,
     )
     summed = (hist.sum(axis=0, dtype=np.int64) if own
               else np.zeros((len(HIST_VARIABLES), n, N_BINS + 2), dtype=np.int64))
@@ -389,18 +402,17 @@ def monte_carlo_collections(setup: MonteCarloSetup, inputs: PathInputs) -> PathC
     function, arguments and order of arithmetic as ``naef.engine.montecarlo.run_chunk``)."""
     f = setup.kernel_fields
     k, n = inputs.benchmark_usd_per_bbl.shape
-    delay_years = np.ascontiguousarray(inputs.delay_periods // setup.grid.periods_per_year)
-    qi_mult = np.ascontiguousarray(inputs.qi_multiplier)
-    res_mult = np.ascontiguousarray(inputs.reserves_multiplier)
-    capex_mult = np.ascontiguousarray(inputs.capex_multiplier)
-    prod_mult, export_mult = originator_multipliers(setup.scenario, inputs.originator_default_period, k, n)
+    bench = np.ascontiguousarray(inputs.benchmark_usd_per_bbl)
+    diff = _path_rows(inputs.differential_usd_per_bbl)
+    qi_mult, res_mult, delay_years, capex_mult = _field_multipliers(setup, inputs)
+    default_at, continuity, exports_after = originator_terms(setup.scenario, inputs.originator_default_period, k, n)
     coll, capex, exports = np.empty((k, n)), np.empty((k, n)), np.empty((k, n))
     boe = np.empty((k, n))
     hedge = np.empty(k)
     for p in range(k):
         hedge[p] = collections_path(
-            f, inputs.benchmark_usd_per_bbl[p], inputs.differential_usd_per_bbl[p], qi_mult[:, p], res_mult[:, p],
-            delay_years[:, p], capex_mult[:, p], prod_mult[p], export_mult[p], coll[p], capex[p], exports[p], boe[p],
+            f, bench[p], diff[p if diff.shape[0] > 1 else 0], qi_mult[:, p], res_mult[:, p], delay_years[:, p],
+            capex_mult[:, p], int(default_at[p]), continuity, exports_after, coll[p], capex[p], exports[p], boe[p],
         )
     return PathCollections(collections_usd=coll, capex_usd=capex, pledged_exports_usd=exports, hedge_net_usd=hedge)
 
@@ -452,16 +464,16 @@ def replace_hedges(scenario: Scenario) -> Scenario:
 
 
 def deterministic_setup_inputs(setup: MonteCarloSetup, benchmark_usd_per_bbl: Array) -> PathInputs:
-    """Inputs with the given benchmark paths (paths, periods), the scenario's differential and gas deck and no
-    field uncertainty (stress replays, breakevens)."""
+    """Inputs with the given benchmark paths (paths, periods), the scenario's differential and gas deck (read-only
+    views, the same row for every path) and no field uncertainty (stress replays, breakevens)."""
     base = deterministic_inputs(setup.scenario, setup.grid)
     k = benchmark_usd_per_bbl.shape[0]
     nf = len(setup.scenario.fields)
     return replace(
         base,
         benchmark_usd_per_bbl=np.ascontiguousarray(benchmark_usd_per_bbl, dtype=np.float64),
-        differential_usd_per_bbl=np.repeat(base.differential_usd_per_bbl, k, axis=0),
-        gas_usd_per_mmbtu=np.repeat(base.gas_usd_per_mmbtu, k, axis=0),
+        differential_usd_per_bbl=np.broadcast_to(base.differential_usd_per_bbl, (k, setup.grid.n)),
+        gas_usd_per_mmbtu=np.broadcast_to(base.gas_usd_per_mmbtu, (k, setup.grid.n)),
         qi_multiplier=np.ones((nf, k)),
         reserves_multiplier=np.ones((nf, k)),
         delay_periods=np.zeros((nf, k), dtype=np.int64),

@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from naef.resources import read_data_text
 from naef.scenario.models import Scenario
 
-__all__ = ["cumulative_default_probability", "default_periods", "originator_multipliers"]
+__all__ = ["cumulative_default_probability", "default_periods", "originator_multipliers", "originator_terms"]
 
 Array = NDArray[np.float64]
 
@@ -69,19 +69,28 @@ def default_periods(rating: str, t_end_years: Array, uniforms: Array) -> NDArray
     return np.searchsorted(cdf, np.asarray(uniforms), side="left").astype(np.int64)
 
 
+def originator_terms(
+    scenario: Scenario, default_period: NDArray[np.int64] | None, n_paths: int, n_periods: int
+) -> tuple[NDArray[np.int64], float, float]:
+    """What the originator's default does on each path, as the compiled kernel takes it: each path's period of
+    default (``n_periods``: none; ``default_period`` None: no default on any path), the multiplier on the funded
+    fields' volumes from that period on (``operating_continuity``) and the one on the pledged export receivables
+    (0 when ``exports_stop_on_default``, else 1). Before the period of default both multipliers are 1."""
+    o = scenario.originator
+    at = (np.full(n_paths, n_periods, dtype=np.int64) if default_period is None
+          else np.ascontiguousarray(default_period, dtype=np.int64))
+    return at, float(o.operating_continuity), 0.0 if o.exports_stop_on_default else 1.0
+
+
 def originator_multipliers(
     scenario: Scenario, default_period: NDArray[np.int64] | None, n_paths: int, n_periods: int
 ) -> tuple[Array, Array]:
     """Per-path, per-period multipliers (paths, periods) on the funded fields' volumes and on the pledged export
-    receivables: 1 before the originator's default period, ``operating_continuity`` and 0 (or 1 when exports do
-    not stop) from it on. ``default_period`` None: no default (ones)."""
-    prod = np.ones((n_paths, n_periods))
-    exports = np.ones((n_paths, n_periods))
-    if default_period is None:
-        return prod, exports
-    o = scenario.originator
-    after = np.arange(n_periods)[None, :] >= np.asarray(default_period)[:, None]
-    prod[after] = o.operating_continuity
-    if o.exports_stop_on_default:
-        exports[after] = 0.0
+    receivables (:func:`originator_terms` laid out by period): 1 before the originator's default period,
+    ``operating_continuity`` and 0 (or 1 when exports do not stop) from it on. ``default_period`` None: no default
+    (ones)."""
+    at, continuity, exports_after = originator_terms(scenario, default_period, n_paths, n_periods)
+    after = np.arange(n_periods)[None, :] >= at[:, None]
+    prod = np.where(after, continuity, 1.0)
+    exports = np.where(after, exports_after, 1.0)
     return prod, exports

@@ -48,7 +48,8 @@ EngineName = Literal["vector", "reference"]
 
 @dataclass(frozen=True)
 class PathInputs:
-    """The inputs that vary by path; arrays (paths, periods), per-field arrays (fields, paths)."""
+    """The inputs that vary by path; arrays (paths, periods), per-field arrays (fields, paths). An input that is the
+    same on every path (a fixed differential, the gas deck) may be a read-only broadcast view of one row."""
 
     benchmark_usd_per_bbl: Array
     differential_usd_per_bbl: Array
