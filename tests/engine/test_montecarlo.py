@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from naef.analysis.mc_summary import implied_quantile, tranche_risk
 from naef.analysis.montecarlo import run_monte_carlo, simulate_paths
 from naef.analysis.sizing import scale_sizes
+from naef.engine.kernel import path_bins
 from naef.engine.metrics import BLOCK_PATHS
 from naef.engine.montecarlo import draw_inputs, prepare, run_chunk
 from naef.engine.montecarlo_reference import run_chunk_reference
@@ -119,6 +120,17 @@ def test_histogram_percentiles_match_exact_quantiles_within_a_bin() -> None:
             exact = float(np.quantile(bench[:, t], q / 100.0, method="inverted_cdf"))
             got = result.percentiles[f"benchmark_usd_per_bbl_p{q}"].iloc[t]
             assert abs(got - exact) <= width + 1e-9, (t, q, got, exact)
+
+
+def test_histogram_bins_by_hand_at_the_edges() -> None:
+    # range [0, 20) in 10 bins of 2: bin 0 at or below the bottom (and NaN, except the DSCR's: -1, not counted),
+    # bin k for [2 (k - 1), 2 k), bin 11 from the top up, however far (no overflow of int())
+    x = np.array([-np.inf, -1.0, 0.0, 1e-300, 1.9, 2.0, 19.99, 20.0, 1e300, np.inf, np.nan])
+    expected = [0, 0, 0, 1, 1, 2, 10, 11, 11, 11, 0]
+    out = np.empty((5, x.size), dtype=np.int16)
+    path_bins(x, x, x, x, x, np.zeros(5), np.full(5, 0.5), 10, out)
+    for v in range(5):
+        assert out[v].tolist() == ([*expected[:-1], -1] if v == 2 else expected), v
 
 
 def test_implied_quantile_interpolates_within_bins() -> None:

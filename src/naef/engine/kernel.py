@@ -35,6 +35,7 @@ __all__ = [
     "TRANCHE_COL",
     "collections_path",
     "monte_carlo_kernel",
+    "path_bins",
     "tranche_and_path_metrics",
     "waterfall_path",
     "waterfall_paths",
@@ -45,15 +46,30 @@ HIST_BATCH = 64
 
 
 @njit(cache=True, error_model="numpy")
-def _bin(x: float, lo: float, inv_width: float, n_bins: int) -> int:
-    """Histogram bin of ``x``: 0 for ``x <= lo`` (and NaN), ``k`` for ``lo + (k-1) w <= x < lo + k w`` (``x > lo``),
-    ``n_bins + 1`` from the top of the range up."""
-    if not x > lo:
-        return 0
-    y = (x - lo) * inv_width
-    if y >= n_bins:  # also keeps huge values (a DSCR over a tiny debt service) from overflowing int()
-        return n_bins + 1
-    return int(y) + 1
+def _bin_row(x: np.ndarray, lo: float, inv_width: float, n_bins: int, nan_bin: int, out: np.ndarray) -> None:
+    """Histogram bin of each value of ``x`` into ``out``: 0 for ``x <= lo``, ``k`` for ``lo + (k-1) w <= x < lo +
+    k w`` (``x > lo``), ``n_bins + 1`` from the top of the range up, ``nan_bin`` for NaN (0: counted at the
+    bottom; -1: not counted). Each value's bin is a select between the cases, never a branch, so the loop over
+    periods runs in SIMD lanes; ``int(y)`` of a value far above the range (a DSCR over a tiny debt service) is
+    computed but never selected."""
+    for t in range(x.shape[0]):
+        v = x[t]
+        y = (v - lo) * inv_width
+        k = n_bins + 1 if y >= n_bins else int(y) + 1
+        out[t] = k if v > lo else (0 if v == v else nan_bin)
+
+
+@njit(cache=True, error_model="numpy")
+def path_bins(bench: np.ndarray, coll: np.ndarray, dscr: np.ndarray, to_mdf: np.ndarray, boe: np.ndarray,
+              hist_lo: np.ndarray, hist_inv_width: np.ndarray, n_bins: int, out: np.ndarray) -> None:
+    """One path's histogram bins by variable and period into ``out`` (variables, periods): the benchmark price,
+    collections, DSCR (NaN, no debt service due: not counted), MDF inflows and production in boe/d, in the order
+    of ``naef.engine.metrics.HIST_VARIABLES``; each variable's periods in one contiguous run."""
+    _bin_row(bench, hist_lo[0], hist_inv_width[0], n_bins, 0, out[0])
+    _bin_row(coll, hist_lo[1], hist_inv_width[1], n_bins, 0, out[1])
+    _bin_row(dscr, hist_lo[2], hist_inv_width[2], n_bins, -1, out[2])
+    _bin_row(to_mdf, hist_lo[3], hist_inv_width[3], n_bins, 0, out[3])
+    _bin_row(boe, hist_lo[4], hist_inv_width[4], n_bins, 0, out[4])
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -93,7 +109,7 @@ def monte_carlo_kernel(
         tout = np.zeros((N_TRANCHE_COLUMNS, nt, n))
         # each path's histogram bins, kept for a batch of paths and added period by period (one period's bins of
         # a variable stay in cache while a batch's paths are counted, instead of a random write per path-period)
-        bins = np.empty((n, nv, HIST_BATCH), dtype=np.int16)
+        bins = np.empty((HIST_BATCH, nv, n), dtype=np.int16)
         b = 0
         for p in range(lo, hi):
             hedge_net = collections_path(fields, bench[p], diff[p if diff_per_path else 0], qi_mult[:, p],
@@ -103,13 +119,7 @@ def monte_carlo_kernel(
             tranche_and_path_metrics(pout, tout, size, issue_period, legal_final, *metric_args, default_grace,
                                      metrics_tranche[p], metrics_path[p])
             metrics_path[p, 7] = hedge_net
-            for t in range(n):
-                bins[t, 0, b] = _bin(bench[p, t], hist_lo[0], hist_inv_width[0], n_bins)
-                bins[t, 1, b] = _bin(coll[t], hist_lo[1], hist_inv_width[1], n_bins)
-                d = pout[12, t]
-                bins[t, 2, b] = _bin(d, hist_lo[2], hist_inv_width[2], n_bins) if d == d else -1
-                bins[t, 3, b] = _bin(pout[24, t], hist_lo[3], hist_inv_width[3], n_bins)
-                bins[t, 4, b] = _bin(boe[t], hist_lo[4], hist_inv_width[4], n_bins)
+            path_bins(bench[p], coll, pout[12], pout[24], boe, hist_lo, hist_inv_width, n_bins, bins[b])
             b += 1
             if b == HIST_BATCH or p == hi - 1:
                 _flush_bins(bins, b, hist[lane])
@@ -118,12 +128,12 @@ def monte_carlo_kernel(
 
 @njit(cache=True, error_model="numpy")
 def _flush_bins(bins: np.ndarray, k: int, hist: np.ndarray) -> None:
-    """Add the first ``k`` paths' bins (periods, variables, paths; -1: not counted) into ``hist`` (variables,
-    periods, bins)."""
-    for t in range(bins.shape[0]):
-        for v in range(bins.shape[1]):
+    """Add the first ``k`` paths' bins (paths, variables, periods; -1: not counted) into ``hist`` (variables,
+    periods, bins), one period's row of a variable at a time."""
+    for v in range(bins.shape[1]):
+        for t in range(bins.shape[2]):
             row = hist[v, t]
             for i in range(k):
-                x = bins[t, v, i]
+                x = bins[i, v, t]
                 if x >= 0:
                     row[x] += 1
