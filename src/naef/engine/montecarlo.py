@@ -266,31 +266,34 @@ def _draw_block(setup: MonteCarloSetup, seed: int, block: int) -> _BlockDraws:
     return _BlockDraws(p, d, normals, uniforms, originator)
 
 
+#: the axis along paths of each of ``_BlockDraws``'s arrays, in field order
+_PATH_AXES = (0, 0, 2, 1, 0)
+
+
 def draw_random_numbers(setup: MonteCarloSetup, *, seed: int, first_path: int, n_paths: int) -> _BlockDraws:
-    """The random numbers of paths ``first_path .. first_path + n_paths - 1`` (the Monte Carlo's floor)."""
+    """The random numbers of paths ``first_path .. first_path + n_paths - 1`` (the Monte Carlo's floor): each
+    block's rows copied into the chunk's arrays as soon as it is drawn, so one block's draws are in memory at a
+    time (and its freed buffers are reused, still in cache, by the next block's)."""
     last = first_path + n_paths
-    parts = []
+    out: list[Array | None] = []
     for b in range(first_path // BLOCK_PATHS, (last - 1) // BLOCK_PATHS + 1):
         lo = max(first_path - b * BLOCK_PATHS, 0)
         hi = min(last - b * BLOCK_PATHS, BLOCK_PATHS)
+        at = b * BLOCK_PATHS + lo - first_path
         blk = _draw_block(setup, seed, b)
-        parts.append(_BlockDraws(
-            None if blk.price is None else blk.price[lo:hi],
-            None if blk.differential is None else blk.differential[lo:hi],
-            blk.normals[:, :, lo:hi],
-            blk.uniforms[:, lo:hi],
-            blk.originator[lo:hi],
-        ))
-    if len(parts) == 1:
-        return parts[0]
-    return _BlockDraws(
-        None if parts[0].price is None else np.concatenate([p.price for p in parts if p.price is not None]),
-        None if parts[0].differential is None
-        else np.concatenate([p.differential for p in parts if p.differential is not None]),
-        np.concatenate([p.normals for p in parts], axis=2),
-        np.concatenate([p.uniforms for p in parts], axis=1),
-        np.concatenate([p.originator for p in parts]),
-    )
+        parts = (blk.price, blk.differential, blk.normals, blk.uniforms, blk.originator)
+        if not out:
+            out = [None if x is None else np.empty((*x.shape[:axis], n_paths, *x.shape[axis + 1:]))
+                   for x, axis in zip(parts, _PATH_AXES, strict=True)]
+        for x, axis, dest in zip(parts, _PATH_AXES, out, strict=True):
+            if x is not None and dest is not None:
+                dest[(slice(None),) * axis + (slice(at, at + hi - lo),)] = x[(slice(None),) * axis + (slice(lo, hi),)]
+        del blk, parts
+    price, differential, normals, uniforms, originator = out
+    assert normals is not None
+    assert uniforms is not None
+    assert originator is not None
+    return _BlockDraws(price, differential, normals, uniforms, originator)
 
 
 def inputs_from_draws(setup: MonteCarloSetup, draws: _BlockDraws, n_paths: int) -> PathInputs:
