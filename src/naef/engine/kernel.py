@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from naef.engine.metrics import N_METRICS_PATH, N_METRICS_TRANCHE
-from naef.engine.path_kernels import collections_path, tranche_and_path_metrics
+from naef.engine.path_kernels import collections_path, originator_rows, tranche_and_path_metrics
 from naef.engine.waterfall_kernel import (
     N_PATH_COLUMNS,
     N_TRANCHE_COLUMNS,
@@ -35,6 +35,7 @@ __all__ = [
     "TRANCHE_COL",
     "collections_path",
     "monte_carlo_kernel",
+    "originator_rows",
     "path_bins",
     "tranche_and_path_metrics",
     "waterfall_path",
@@ -105,6 +106,9 @@ def monte_carlo_kernel(
         capex = np.empty(n)
         exports = np.empty(n)
         boe = np.empty(n)
+        prod_mult = np.empty(n)
+        export_mult = np.empty(n)
+        rows_at = -1
         pout = np.empty((N_PATH_COLUMNS, n))
         tout = np.zeros((N_TRANCHE_COLUMNS, nt, n))
         # each path's histogram bins, kept for a batch of paths and added period by period (one period's bins of
@@ -112,9 +116,12 @@ def monte_carlo_kernel(
         bins = np.empty((HIST_BATCH, nv, n), dtype=np.int16)
         b = 0
         for p in range(lo, hi):
+            if default_period[p] != rows_at:  # the rows of the previous path's default period (most: none)
+                rows_at = default_period[p]
+                originator_rows(rows_at, continuity, exports_after, prod_mult, export_mult)
             hedge_net = collections_path(fields, bench[p], diff[p if diff_per_path else 0], qi_mult[:, p],
-                                         res_mult[:, p], delay[:, p], capex_mult[:, p], default_period[p],
-                                         continuity, exports_after, coll, capex, exports, boe)
+                                         res_mult[:, p], delay[:, p], capex_mult[:, p], prod_mult, export_mult,
+                                         coll, capex, exports, boe)
             waterfall_path(*spec, coll, capex, exports, pout, tout, False)
             tranche_and_path_metrics(pout, tout, size, issue_period, legal_final, *metric_args, default_grace,
                                      metrics_tranche[p], metrics_path[p])

@@ -51,7 +51,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from naef.engine.credit import metric_arrays
-from naef.engine.kernel import collections_path, monte_carlo_kernel
+from naef.engine.kernel import collections_path, monte_carlo_kernel, originator_rows
 from naef.engine.mc_types import ChunkResult, FieldUncertainty, MonteCarloSetup, PathCollections
 from naef.engine.metrics import (
     BLOCK_PATHS,
@@ -412,10 +412,12 @@ def monte_carlo_collections(setup: MonteCarloSetup, inputs: PathInputs) -> PathC
     coll, capex, exports = np.empty((k, n)), np.empty((k, n)), np.empty((k, n))
     boe = np.empty((k, n))
     hedge = np.empty(k)
+    prod_mult, export_mult = np.empty(n), np.empty(n)
     for p in range(k):
+        originator_rows(int(default_at[p]), continuity, exports_after, prod_mult, export_mult)
         hedge[p] = collections_path(
             f, bench[p], diff[p if diff.shape[0] > 1 else 0], qi_mult[:, p], res_mult[:, p], delay_years[:, p],
-            capex_mult[:, p], int(default_at[p]), continuity, exports_after, coll[p], capex[p], exports[p], boe[p],
+            capex_mult[:, p], prod_mult, export_mult, coll[p], capex[p], exports[p], boe[p],
         )
     return PathCollections(collections_usd=coll, capex_usd=capex, pledged_exports_usd=exports, hedge_net_usd=hedge)
 

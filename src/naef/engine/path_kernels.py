@@ -14,7 +14,7 @@ from numba import njit
 
 from naef.engine.waterfall_kernel import TRANCHE_COL
 
-__all__ = ["collections_path", "tranche_and_path_metrics"]
+__all__ = ["collections_path", "originator_rows", "tranche_and_path_metrics"]
 
 _IP, _PP, _IS, _PO = (TRANCHE_COL[k] for k in ("interest_paid_usd", "principal_paid_usd", "interest_shortfall_usd",
                                                "principal_outstanding_usd"))
@@ -96,10 +96,22 @@ def tranche_and_path_metrics(
 
 
 @njit(cache=True, error_model="numpy")
+def originator_rows(default_period: int, continuity: float, exports_after: float, prod_mult: np.ndarray,
+                    export_mult: np.ndarray) -> None:
+    """One path's row of ``naef.engine.originator.originator_multipliers`` from its ``originator_terms``: 1 before
+    ``default_period``, then ``continuity`` on the fields' volumes (``prod_mult``) and ``exports_after`` on the
+    pledged receivables (``export_mult``)."""
+    for t in range(prod_mult.shape[0]):
+        after = t >= default_period
+        prod_mult[t] = continuity if after else 1.0
+        export_mult[t] = exports_after if after else 1.0
+
+
+@njit(cache=True, error_model="numpy")
 def collections_path(
     fields: tuple[Any, ...], bench: np.ndarray, diff: np.ndarray, qi_mult: np.ndarray, res_mult: np.ndarray,
-    delay: np.ndarray, capex_mult: np.ndarray, default_period: int, continuity: float, exports_after: float,
-    coll: np.ndarray, capex: np.ndarray, exports: np.ndarray, boe_per_day: np.ndarray,
+    delay: np.ndarray, capex_mult: np.ndarray, prod_mult: np.ndarray, export_mult: np.ndarray, coll: np.ndarray,
+    capex: np.ndarray, exports: np.ndarray, boe_per_day: np.ndarray,
 ) -> float:
     """One path's collections, capex and pledged export receivables (written into ``coll``, ``capex``,
     ``exports``) and production in barrels of oil equivalent per day (``boe_per_day``: oil barrels plus gas at
@@ -114,9 +126,8 @@ def collections_path(
     is lost; the decline clock runs on). Each field's operating result ``revenue - duties - opex`` counts only
     when positive (a loss stays with PEMEX). Collections are
     ``max(Σ_f max(result_f, 0) + hedge payoff - hedge premium, 0) + pledged export receivables``.
-    The originator's default on this path (``naef.engine.originator.originator_terms``): from
-    ``default_period`` on (the number of periods: never) the fields' volumes are multiplied by ``continuity``
-    and the pledged receivables by ``exports_after``, before it both by 1. ``fields`` is the
+    ``prod_mult`` and ``export_mult`` (periods,) scale the fields' volumes and the pledged receivables: the
+    originator's default on this path (:func:`originator_rows`; ones without it). ``fields`` is the
     path-independent part, ``MonteCarloSetup.kernel_fields``: the gas price by period, the fields' unit Arps
     cumulatives by delay, initial rates, reserves, products, opex, shut-in flags and capex, the gas heat content
     and differential, the duty rates, the pledged barrels, the hedge's notional, strikes and premiums, and the
@@ -150,7 +161,7 @@ def collections_path(
             cum1 = scale * unit_cum[f, d, t]
             if cum1 > cap:
                 cum1 = cap
-            vol = (cum1 - prev) * (continuity if t >= default_period else 1.0)  # the originator's default
+            vol = (cum1 - prev) * prod_mult[t]  # the originator's operating continuity after its default
             prev = cum1
             if oil:
                 unit_price = exports[t]
@@ -179,7 +190,7 @@ def collections_path(
         h -= hedge_premium[t]
         hedge_net += h
         net = coll[t] + h
-        ex = pledged_bbl[t] * (exports_after if t >= default_period else 1.0) * exports[t]
+        ex = pledged_bbl[t] * export_mult[t] * exports[t]
         coll[t] = (net if net > 0.0 else 0.0) + ex
         exports[t] = ex
         boe_per_day[t] = boe_per_day[t] / days[t]
