@@ -77,9 +77,9 @@ def path_bins(bench: np.ndarray, coll: np.ndarray, dscr: np.ndarray, to_mdf: np.
 def monte_carlo_kernel(
     bench: np.ndarray, diff: np.ndarray, qi_mult: np.ndarray, res_mult: np.ndarray, delay: np.ndarray,
     capex_mult: np.ndarray, default_period: np.ndarray, continuity: float, exports_after: float,
-    fields: tuple[Any, ...],
-    spec: tuple[Any, ...], metric_args: tuple[np.ndarray, ...], hist_lo: np.ndarray, hist_inv_width: np.ndarray,
-    n_bins: int, n_lanes: int, metrics_tranche: np.ndarray, metrics_path: np.ndarray, hist: np.ndarray,
+    fields: tuple[Any, ...], spec: tuple[Any, ...], metric_args: tuple[np.ndarray, ...], hist_lo: np.ndarray,
+    hist_inv_width: np.ndarray, n_bins: int, n_lanes: int, metrics_tranche: np.ndarray, metrics_path: np.ndarray,
+    hist: np.ndarray,
 ) -> None:
     """The whole chain on every path of a chunk. Paths are split into ``n_lanes`` contiguous lanes run in
     parallel, each with its own scratch buffers and its own histogram ``hist[lane]`` (variables: benchmark price,
@@ -116,7 +116,7 @@ def monte_carlo_kernel(
         bins = np.empty((HIST_BATCH, nv, n), dtype=np.int16)
         b = 0
         for p in range(lo, hi):
-            if default_period[p] != rows_at:  # the rows of the previous path's default period (most: none)
+            if default_period[p] != rows_at:  # refilled only when the default period changes (most paths: none)
                 rows_at = default_period[p]
                 originator_rows(rows_at, continuity, exports_after, prod_mult, export_mult)
             hedge_net = collections_path(fields, bench[p], diff[p if diff_per_path else 0], qi_mult[:, p],

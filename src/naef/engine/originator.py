@@ -86,9 +86,9 @@ def originator_multipliers(
     scenario: Scenario, default_period: NDArray[np.int64] | None, n_paths: int, n_periods: int
 ) -> tuple[Array, Array]:
     """Per-path, per-period multipliers (paths, periods) on the funded fields' volumes and on the pledged export
-    receivables (:func:`originator_terms` laid out by period): 1 before the originator's default period,
-    ``operating_continuity`` and 0 (or 1 when exports do not stop) from it on. ``default_period`` None: no default
-    (ones)."""
+    receivables: 1 before the originator's default period, ``operating_continuity`` and 0 (or 1 when exports do
+    not stop) from it on; ``default_period`` None: no default (ones). The :func:`originator_terms` laid out by
+    period, as ``naef.engine.path_kernels.originator_rows`` lays out one path's in the compiled kernel."""
     at, continuity, exports_after = originator_terms(scenario, default_period, n_paths, n_periods)
     after = np.arange(n_periods)[None, :] >= at[:, None]
     prod = np.where(after, continuity, 1.0)
