@@ -63,33 +63,43 @@ def _take(due: float, available: float) -> float:
 
 
 @njit(cache=True, error_model="numpy")
-def _settled_period(
-    t: int, fee: np.ndarray, sched_ds: np.ndarray, collections: np.ndarray, capex: np.ndarray,
+def _settled_periods(
+    t0: int, t1: int, fee: np.ndarray, sched_ds: np.ndarray, collections: np.ndarray, capex: np.ndarray,
     exports: np.ndarray, pout: np.ndarray, tout: np.ndarray, full: bool,
 ) -> None:
-    """One period with nothing owed or held (``waterfall_path``'s short path; no debt, so not in default)."""
-    pool = collections[t]
-    fee_paid = _take(fee[t], pool)
-    pool -= fee_paid
-    to_pemex = _take(exports[t], pool)
-    cfads = collections[t] - fee[t] if collections[t] > fee[t] else 0.0
+    """Periods ``t0 .. t1 - 1`` with nothing owed or held (``waterfall_path``'s short path; no debt, so not in
+    default): each period's fee, then export receivables back to PEMEX, the rest to the MDF. The short path
+    leaves the state as it is, so the periods are independent of one another and each column is written in one
+    pass over them (loops without branches or calls, which the compiler vectorises; ``_take`` is written out)."""
+    for t in range(t0, t1):
+        pool = collections[t]
+        due = fee[t]
+        fee_paid = due if due < pool else pool
+        pool -= fee_paid
+        ex = exports[t]
+        to_pemex = ex if ex < pool else pool
+        cfads = collections[t] - fee[t] if collections[t] > fee[t] else 0.0
+        pout[3, t] = capex[t] if capex[t] > 0.0 else 0.0
+        pout[9, t] = collections[t]
+        pout[10, t] = cfads
+        pout[12, t] = cfads / sched_ds[t] if sched_ds[t] > 0 else np.nan
+        pout[24, t] = pool - to_pemex
+        pout[25, t] = 0.0
+        if full:
+            pout[13, t] = fee_paid
+            pout[14, t] = fee[t] - fee_paid
+            pout[23, t] = to_pemex
     if full:
-        for i in range(pout.shape[0]):
-            pout[i, t] = 0.0
-        pout[2, t] = capex[t]
-        pout[11, t] = sched_ds[t]
-        pout[13, t] = fee_paid
-        pout[14, t] = fee[t] - fee_paid
-        pout[23, t] = to_pemex
-    pout[3, t] = capex[t] if capex[t] > 0.0 else 0.0
-    pout[9, t] = collections[t]
-    pout[10, t] = cfads
-    pout[12, t] = cfads / sched_ds[t] if sched_ds[t] > 0 else np.nan
-    pout[24, t] = pool - to_pemex
-    pout[25, t] = 0.0
+        for i in (0, 1, 4, 5, 6, 7, 8, 15, 16, 17, 18, 19, 20, 21, 22, 26, 27, 28):
+            for t in range(t0, t1):
+                pout[i, t] = 0.0
+        for t in range(t0, t1):
+            pout[2, t] = capex[t]
+            pout[11, t] = sched_ds[t]
     for c in range(tout.shape[0]):
         for j in range(tout.shape[1]):
-            tout[c, j, t] = 0.0
+            for t in range(t0, t1):
+                tout[c, j, t] = 0.0
 
 
 @njit(cache=True, error_model="numpy")
@@ -164,10 +174,18 @@ def waterfall_path(
     tol = np.empty(nt)  # dust (rounding residue of a repaid tranche) is not debt outstanding
     for j in range(nt):
         tol[j] = 1e-9 * size[j]
+    short_until = 0  # periods before this one were computed on the short path
     for t in range(n):
+        if t < short_until:
+            continue
         accelerated = eod
         if settled and t > quiet_after and (accelerated or dsra_target[t] == 0.0) and collections[t] >= fee[t]:
-            _settled_period(t, fee, sched_ds, collections, capex, exports, pout, tout, full)
+            # the short path leaves the state as it is: so do the following periods until one fails the test
+            short_until = t + 1
+            while short_until < n and (accelerated or dsra_target[short_until] == 0.0) and (
+                    collections[short_until] >= fee[short_until]):
+                short_until += 1
+            _settled_periods(t, short_until, fee, sched_ds, collections, capex, exports, pout, tout, full)
             continue
         cfads = collections[t] - fee[t] if collections[t] > fee[t] else 0.0
         pout[10, t] = cfads  # read by the cash-trap test's look-back below (and in later periods)
