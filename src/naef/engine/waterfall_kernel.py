@@ -148,9 +148,11 @@ def waterfall_path(
     rows 3, 9, 10, 12, 24, 25) and every tranche column; the arithmetic is the same either way.
 
     Once nothing is owed or held (no debt, arrears or balances), no proceeds, releases or grace periods remain
-    (``t > quiet_after``), the DSRA target is zero and collections cover the trustee fee, a period is computed on
-    a short path that gives exactly what the full rules give in that state: fee, then export receivables back
-    to PEMEX, the rest to the MDF.
+    (``t > quiet_after``) and collections cover the trustee fee, a period is computed on a short path that gives
+    exactly what the full rules give in that state: fee, then export receivables back to PEMEX, the rest to the
+    MDF. (The DSRA target does not matter there: the rules cap it at the debt owed after the period's payments,
+    which is zero, so nothing is deposited or released.) The short path leaves the state as it is, so a run of
+    such periods is computed in one pass (``_settled_periods``).
     """
     n = collections.shape[0]
     nt = size.shape[0]
@@ -179,11 +181,10 @@ def waterfall_path(
         if t < short_until:
             continue
         accelerated = eod
-        if settled and t > quiet_after and (accelerated or dsra_target[t] == 0.0) and collections[t] >= fee[t]:
+        if settled and t > quiet_after and collections[t] >= fee[t]:
             # the short path leaves the state as it is: so do the following periods until one fails the test
             short_until = t + 1
-            while short_until < n and (accelerated or dsra_target[short_until] == 0.0) and (
-                    collections[short_until] >= fee[short_until]):
+            while short_until < n and collections[short_until] >= fee[short_until]:
                 short_until += 1
             _settled_periods(t, short_until, fee, sched_ds, collections, capex, exports, pout, tout, full)
             continue
