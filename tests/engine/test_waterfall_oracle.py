@@ -168,3 +168,27 @@ def test_baseline_cash_identity_and_closing_balances(engine: str) -> None:
         + sum(tot["closing_balances_usd"].values())
     )
     assert sources == pytest.approx(uses, rel=1e-12)
+
+
+def test_a_path_repaid_early_takes_the_short_path_under_a_positive_dsra_target_as_the_oracle_does() -> None:
+    """Collections many times the baseline's: the lock-up's trap sweep prepays every note within the first years,
+    so the path is settled while the DSRA target (sized on the schedule) is still positive; the kernel then
+    computes such periods on its short path. A period without collections (fee unpaid) brings the full rules
+    back for a while. Every column equals the oracle's (which always runs the full rules)."""
+    from naef import load_scenario
+
+    scenario = load_scenario("baseline")
+    grid = grid_of(scenario)
+    ops = operations(scenario, grid, deterministic_inputs(scenario, grid))
+    spec = build_waterfall_spec(scenario, grid, base_collections_usd=ops.collections_usd[0])
+    collections = ops.collections_usd * np.array([[20.0], [5.0]])
+    collections[1, 40] = 0.0
+    arrays = {"collections_usd": collections, "capex_usd": np.repeat(ops.capex_usd, 2, axis=0),
+              "pledged_exports_usd": np.repeat(ops.pledged_exports_usd, 2, axis=0)}
+    fast = run_waterfall(spec, **arrays)
+    _assert_same(fast, run_waterfall_reference(spec, **arrays))
+    settled = fast.tranche["principal_outstanding_usd"].sum(axis=1) == 0.0  # (paths, periods)
+    late = np.arange(grid.n) > 40
+    assert (settled[:, 30] & (spec.dsra_target_usd[30] > 0.0)).all()  # the case the test is about
+    assert fast.path["fees_shortfall_usd"][1, 40] > 0.0
+    assert settled[:, late].all()
