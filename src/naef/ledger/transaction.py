@@ -7,13 +7,13 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from itertools import repeat
+from functools import cache
+from itertools import chain, repeat
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Connection
 
-from naef.ledger import store
 from naef.ledger.entries import (
     GOVERNED_ENTRY_TYPES,
     CanonicalRows,
@@ -37,6 +37,10 @@ while the next is prepared (a choice: large enough that a hand-over costs little
 _COPY_MIN_ROWS = 64
 """Rows from which a PostgreSQL append uses COPY rather than executemany (a choice: below it the difference is
 lost in the round trips)."""
+_GROUP_ROWS = 128
+"""Rows per ``INSERT … VALUES (…), (…), …`` statement on SQLite: one statement step per group instead of per row
+(a choice, measured: groups of 16 to 256 rows all cost about 0.5 µs less per row than single-row statements;
+128 rows of 4 columns stay far below SQLite's 32,766 bound parameters)."""
 
 RulesHook = Callable[["LedgerTransaction", Entry, int], Sequence[Entry] | None]
 """``hook(tx, entry, index)``: raise a LedgerError unless the governed ``entry`` may be appended at ``index``; it may
@@ -60,6 +64,13 @@ def _install_rules(hook: RulesHook) -> None:
         raise LedgerError("ledger: the control system's rules are installed once; a second install is refused")
     _RULES = hook
 
+
+
+@cache
+def _values_sql(target: str, width: int, rows: int, mark: str) -> str:
+    """``INSERT INTO target VALUES (m, …), …`` with ``rows`` groups of ``width`` parameter marks ``mark``."""
+    group = "(" + ", ".join([mark] * width) + ")"
+    return f"INSERT INTO {target} VALUES " + ", ".join([group] * rows)
 
 
 def _edge_levels(size: int) -> list[int]:
@@ -93,11 +104,7 @@ class LedgerTransaction:
         self._inserter: ThreadPoolExecutor | None = None  # made by _flush_behind, for large batches only
         self._inserting: Future[None] | None = None
         mark = param_mark(conn)
-        self._sql_entries = (
-            "INSERT INTO ledger_entries (idx, entry_type, canonical, leaf_hash) "
-            f"VALUES ({mark}, {mark}, {mark}, {mark})"
-        )
-        self._sql_nodes = f"INSERT INTO ledger_nodes (level, idx, hash) VALUES ({mark}, {mark}, {mark})"
+        self._sql_head = f"UPDATE ledger_head SET size = {mark} WHERE id = 1"
 
     @property
     def size(self) -> int:
@@ -211,9 +218,9 @@ class LedgerTransaction:
 
     def _insert_rows(self, entry_rows: list[Any], node_rows: list[Any]) -> None:
         if entry_rows:
-            self._insert("ledger_entries (idx, entry_type, canonical, leaf_hash)", self._sql_entries, entry_rows)
+            self._insert("ledger_entries (idx, entry_type, canonical, leaf_hash)", 4, entry_rows)
         if node_rows:
-            self._insert("ledger_nodes (level, idx, hash)", self._sql_nodes, node_rows)
+            self._insert("ledger_nodes (level, idx, hash)", 3, node_rows)
 
     def _flush(self) -> None:
         self._wait()
@@ -224,17 +231,33 @@ class LedgerTransaction:
         self._entry_rows, self._node_rows = [], []
         self._insert_rows(entry_rows, node_rows)
 
-    def _insert(self, target: str, sql: str, rows: list[Any]) -> None:
-        if len(rows) < _COPY_MIN_ROWS or self._conn.dialect.name != "postgresql":
-            self._conn.exec_driver_sql(sql, rows)
+    def _insert(self, target: str, width: int, rows: list[Any]) -> None:
+        """Insert ``rows`` (tuples of ``width`` values) into ``target`` (``table (columns)``) in this transaction:
+        on PostgreSQL by COPY from ``_COPY_MIN_ROWS`` rows, else by executemany; on SQLite in statements of
+        ``_GROUP_ROWS`` rows each (executemany of one multi-row INSERT over the rows flattened), the rest one row
+        per statement."""
+        mark = param_mark(self._conn)
+        one = _values_sql(target, width, 1, mark)
+        if self._conn.dialect.name == "postgresql":
+            if len(rows) < _COPY_MIN_ROWS:
+                self._conn.exec_driver_sql(one, rows)
+                return
+            with self._conn.connection.dbapi_connection.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN") as copy:  # type: ignore[union-attr]
+                for row in rows:
+                    copy.write_row(row)
             return
-        with self._conn.connection.dbapi_connection.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN") as copy:  # type: ignore[union-attr]
-            for row in rows:
-                copy.write_row(row)
+        grouped = len(rows) // _GROUP_ROWS * _GROUP_ROWS
+        if grouped:
+            flat = tuple(chain.from_iterable(rows[:grouped]))
+            step = width * _GROUP_ROWS
+            self._conn.exec_driver_sql(_values_sql(target, width, _GROUP_ROWS, mark),
+                                       [flat[k:k + step] for k in range(0, len(flat), step)])
+        if grouped < len(rows):
+            self._conn.exec_driver_sql(one, rows[grouped:])
 
     def _finish(self) -> None:
         self._flush()
-        self._conn.execute(store.head.update().where(store.head.c.id == 1).values(size=self._size))
+        self._conn.exec_driver_sql(self._sql_head, (self._size,))
 
     def get(self, index: int) -> StoredEntry:
         """Entry ``index`` (appends of this transaction included)."""
