@@ -13,7 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from naef.ledger import Ledger, LedgerError, generate_key
-from naef.ledger.entries import Entry, RevenueCollected, _schema_is_textual, canonical_rows, make_entries, make_entry
+from naef.ledger.entries import (
+    Entry,
+    RevenueCollected,
+    _schema_is_textual,
+    canonical_rows,
+    make_entries,
+    make_entry,
+)
 
 STAMP = "2031-03-31T00:00:00Z"
 TEXTS = ["PEMEX", "Bajío", "tab\there", 'quote " and \\ back', "\x00\x1f\x7f", "€ 1", "😀 ok", "line\nbreak", "/slash/"]
@@ -42,7 +49,7 @@ def test_same_bytes_as_make_entry_and_as_rfc8785() -> None:
 
 
 _NAMES = st.text(st.characters(codec="utf-8"), min_size=1, max_size=12) | st.text(
-    st.characters(max_codepoint=0x7F), min_size=1, max_size=12)
+    st.characters(max_codepoint=0x7F), min_size=1, max_size=12) | st.sampled_from(["},{", "x},{y", "{", "}", ","])
 _AMOUNTS = st.integers(0, 10**12) | st.decimals(0, 10**9, places=2).map(str) | st.sampled_from(
     ["0.005", "-1", "NaN", "1e16", "x"])
 _PAYLOADS = st.fixed_dictionaries(
