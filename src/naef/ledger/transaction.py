@@ -4,10 +4,11 @@ and the complete subtrees it closes)."""
 
 
 import hashlib
+import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from functools import cache
+from functools import lru_cache
 from itertools import chain, repeat
 from typing import Any
 
@@ -37,10 +38,12 @@ while the next is prepared (a choice: large enough that a hand-over costs little
 _COPY_MIN_ROWS = 64
 """Rows from which a PostgreSQL append uses COPY rather than executemany (a choice: below it the difference is
 lost in the round trips)."""
-_GROUP_ROWS = 128
-"""Rows per ``INSERT … VALUES (…), (…), …`` statement on SQLite: one statement step per group instead of per row
-(a choice, measured: groups of 16 to 256 rows all cost about 0.5 µs less per row than single-row statements;
-128 rows of 4 columns stay far below SQLite's 32,766 bound parameters)."""
+_STATEMENT_ROWS = 2048
+"""Most rows per ``INSERT … VALUES (…), (…), …`` statement on SQLite (fewer when the library binds fewer
+parameters). One multi-row statement costs about 0.5 µs less per row than single-row statements (measured: groups of
+16 to 1,024 rows alike), and the insert helper needs Python's lock only to bind each statement — while SQLite steps
+through it the lock is free, so a whole chunk (:data:`PIPELINE_CHUNK`) in one statement overlaps best with the
+preparation of the next."""
 
 RulesHook = Callable[["LedgerTransaction", Entry, int], Sequence[Entry] | None]
 """``hook(tx, entry, index)``: raise a LedgerError unless the governed ``entry`` may be appended at ``index``; it may
@@ -66,11 +69,22 @@ def _install_rules(hook: RulesHook) -> None:
 
 
 
-@cache
+@lru_cache(maxsize=256)
 def _values_sql(target: str, width: int, rows: int, mark: str) -> str:
-    """``INSERT INTO target VALUES (m, …), …`` with ``rows`` groups of ``width`` parameter marks ``mark``."""
+    """``INSERT INTO target VALUES (m, …), …`` with ``rows`` groups of ``width`` parameter marks ``mark`` (cached:
+    the row counts of successive chunks repeat, and SQLite's statement cache then finds them prepared)."""
     group = "(" + ", ".join([mark] * width) + ")"
     return f"INSERT INTO {target} VALUES " + ", ".join([group] * rows)
+
+
+def _statement_rows(dbapi_connection: Any, width: int) -> int:
+    """Rows of ``width`` values per SQLite INSERT: :data:`_STATEMENT_ROWS`, or fewer when the library binds fewer
+    parameters per statement (``SQLITE_LIMIT_VARIABLE_NUMBER``: 32,766 since SQLite 3.32, 999 before)."""
+    try:
+        limit = int(dbapi_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    except (AttributeError, sqlite3.Error):  # pragma: no cover - a driver without getlimit
+        limit = 999
+    return max(1, min(_STATEMENT_ROWS, limit // width))
 
 
 def _edge_levels(size: int) -> list[int]:
@@ -233,27 +247,21 @@ class LedgerTransaction:
 
     def _insert(self, target: str, width: int, rows: list[Any]) -> None:
         """Insert ``rows`` (tuples of ``width`` values) into ``target`` (``table (columns)``) in this transaction:
-        on PostgreSQL by COPY from ``_COPY_MIN_ROWS`` rows, else by executemany; on SQLite in statements of
-        ``_GROUP_ROWS`` rows each (executemany of one multi-row INSERT over the rows flattened), the rest one row
-        per statement."""
+        on PostgreSQL by COPY from ``_COPY_MIN_ROWS`` rows, else by executemany; on SQLite by multi-row INSERT
+        statements of at most :func:`_statement_rows` rows each, over the rows flattened."""
         mark = param_mark(self._conn)
-        one = _values_sql(target, width, 1, mark)
         if self._conn.dialect.name == "postgresql":
             if len(rows) < _COPY_MIN_ROWS:
-                self._conn.exec_driver_sql(one, rows)
+                self._conn.exec_driver_sql(_values_sql(target, width, 1, mark), rows)
                 return
             with self._conn.connection.dbapi_connection.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN") as copy:  # type: ignore[union-attr]
                 for row in rows:
                     copy.write_row(row)
             return
-        grouped = len(rows) // _GROUP_ROWS * _GROUP_ROWS
-        if grouped:
-            flat = tuple(chain.from_iterable(rows[:grouped]))
-            step = width * _GROUP_ROWS
-            self._conn.exec_driver_sql(_values_sql(target, width, _GROUP_ROWS, mark),
-                                       [flat[k:k + step] for k in range(0, len(flat), step)])
-        if grouped < len(rows):
-            self._conn.exec_driver_sql(one, rows[grouped:])
+        most = _statement_rows(self._conn.connection.dbapi_connection, width)
+        for lo in range(0, len(rows), most):
+            part = rows[lo:lo + most]
+            self._conn.exec_driver_sql(_values_sql(target, width, len(part), mark), tuple(chain.from_iterable(part)))
 
     def _finish(self) -> None:
         self._flush()
