@@ -185,14 +185,17 @@ class LedgerTransaction:
             raise LedgerError(f"entry {rows.entry_type}: a governed entry is appended only under the rules")
         start = i = self._size
         edge = [h for _, h in self._stack]
-        node_rows = self._node_rows
+        add_node = self._node_rows.append
+        pop, push = edge.pop, edge.append
         sha256 = hashlib.sha256
         for h in rows.leaves:
-            closes = (i ^ (i + 1)).bit_length() - 1  # trailing one bits of i
-            for level in range(1, closes + 1):
-                h = sha256(b"\x01" + edge.pop() + h).digest()
-                node_rows.append((level, i >> level, h))
-            edge.append(h)
+            j, level = i, 0
+            while j & 1:  # one closed subtree per trailing one bit of i: (level, i >> level)
+                level += 1
+                j >>= 1
+                h = sha256(b"\x01" + pop() + h).digest()
+                add_node((level, j, h))
+            push(h)
             i += 1
         self._entry_rows.extend(zip(range(start, i), repeat(rows.entry_type), rows.canonicals, rows.leaves,
                                     strict=False))
