@@ -40,12 +40,15 @@ of CPU per entry with chunks of 512 or 1,024, 11.2–11.7 with 2,048, 12.1–12.
 _COPY_MIN_ROWS = 64
 """Rows from which a PostgreSQL append uses COPY rather than executemany (a choice: below it the difference is
 lost in the round trips)."""
-_STATEMENT_ROWS = 2048
+_STATEMENT_ROWS = 1024
 """Most rows per ``INSERT … VALUES (…), (…), …`` statement on SQLite (fewer when the library binds fewer
 parameters). One multi-row statement costs about 0.5 µs less per row than single-row statements (measured: groups of
 16 to 1,024 rows alike), and the insert helper needs Python's lock only to bind each statement — while SQLite steps
-through it the lock is free, so a whole chunk (:data:`PIPELINE_CHUNK`) in one statement overlaps best with the
+through it the lock is free, so a whole chunk (:data:`PIPELINE_CHUNK`) in few statements overlaps best with the
 preparation of the next."""
+_STATEMENT_STEP = 128
+"""Statement sizes are multiples of this many rows, plus one statement for the rest (fewer rows), so that a
+connection prepares and caches few distinct statements (about 0.4 MB each per 1,000 rows of four columns)."""
 
 RulesHook = Callable[["LedgerTransaction", Entry, int], Sequence[Entry] | None]
 """``hook(tx, entry, index)``: raise a LedgerError unless the governed ``entry`` may be appended at ``index``; it may
@@ -71,7 +74,7 @@ def _install_rules(hook: RulesHook) -> None:
 
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=512)
 def _values_sql(target: str, width: int, rows: int, mark: str) -> str:
     """``INSERT INTO target VALUES (m, …), …`` with ``rows`` groups of ``width`` parameter marks ``mark`` (cached:
     the row counts of successive chunks repeat, and SQLite's statement cache then finds them prepared)."""
@@ -253,7 +256,8 @@ class LedgerTransaction:
     def _insert(self, target: str, width: int, rows: list[Any]) -> None:
         """Insert ``rows`` (tuples of ``width`` values) into ``target`` (``table (columns)``) in this transaction:
         on PostgreSQL by COPY from ``_COPY_MIN_ROWS`` rows, else by executemany; on SQLite by multi-row INSERT
-        statements of at most :func:`_statement_rows` rows each, over the rows flattened."""
+        statements over the rows flattened: as many rows as :func:`_statement_rows` allows, rounded down to a
+        multiple of :data:`_STATEMENT_STEP`, then the rest in one statement."""
         mark = param_mark(self._conn)
         if self._conn.dialect.name == "postgresql":
             if len(rows) < _COPY_MIN_ROWS:
@@ -264,9 +268,14 @@ class LedgerTransaction:
                     copy.write_row(row)
             return
         most = _statement_rows(self._conn.connection.dbapi_connection, width)
-        for lo in range(0, len(rows), most):
-            part = rows[lo:lo + most]
-            self._conn.exec_driver_sql(_values_sql(target, width, len(part), mark), tuple(chain.from_iterable(part)))
+        lo = 0
+        while lo < len(rows):
+            n = min(most, len(rows) - lo)
+            if n >= _STATEMENT_STEP:
+                n -= n % _STATEMENT_STEP
+            part = rows[lo:lo + n]
+            self._conn.exec_driver_sql(_values_sql(target, width, n, mark), tuple(chain.from_iterable(part)))
+            lo += n
 
     def _finish(self) -> None:
         self._flush()
