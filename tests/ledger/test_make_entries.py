@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
 
 import pytest
 import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from naef.ledger import Ledger, LedgerError, generate_key
-from naef.ledger.entries import _schema_is_textual, make_entries, make_entry
+from naef.ledger.entries import (
+    Entry,
+    RevenueCollected,
+    _schema_is_textual,
+    canonical_rows,
+    make_entries,
+    make_entry,
+)
 
 STAMP = "2031-03-31T00:00:00Z"
 TEXTS = ["PEMEX", "Bajío", "tab\there", 'quote " and \\ back', "\x00\x1f\x7f", "€ 1", "😀 ok", "line\nbreak", "/slash/"]
@@ -36,6 +46,44 @@ def test_same_bytes_as_make_entry_and_as_rfc8785() -> None:
     assert batch == single
     for e in batch:
         assert e.canonical == rfc8785.dumps(json.loads(e.canonical))
+
+
+_NAMES = st.text(st.characters(codec="utf-8"), min_size=1, max_size=12) | st.text(
+    st.characters(max_codepoint=0x7F), min_size=1, max_size=12) | st.sampled_from(["},{", "x},{y", "{", "}", ","])
+_AMOUNTS = st.integers(0, 10**12) | st.decimals(0, 10**9, places=2).map(str) | st.sampled_from(
+    ["0.005", "-1", "NaN", "1e16", "x"])
+_PAYLOADS = st.fixed_dictionaries(
+    {"period": _NAMES, "amount_usd": _AMOUNTS, "source": _NAMES},
+    optional={"reference": _NAMES, "volume_bbl": st.integers(0, 2**60) | st.floats(0, 1e22) | st.none(),
+              "source_id": st.sampled_from(["XI-LEI-529900T8BM49AURSDO55", "bad id"])},
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_PAYLOADS | st.builds(RevenueCollected, period=_NAMES, amount_usd=st.integers(0, 10**6),
+                                      source=_NAMES), min_size=1, max_size=6))
+def test_batch_rows_are_make_entry_and_rfc8785_for_any_payloads(payloads: list[Any]) -> None:
+    """Whatever the payloads (any text, big and fractional numbers, bad items, models among dicts), the batch path
+    gives each entry ``make_entry``'s bytes, JSON form and leaf hash — or ``make_entry``'s error for the first bad
+    item — and the bytes are RFC 8785 as the ``rfc8785`` package writes them."""
+    single: list[Entry] = []
+    error: str | None = None
+    for p in payloads:
+        try:
+            single.append(make_entry("revenue_collected", p, time=STAMP))
+        except LedgerError as exc:
+            error = exc.message
+            break
+    if error is not None:
+        with pytest.raises(LedgerError) as batch:
+            canonical_rows("revenue_collected", payloads, time=STAMP)
+        assert batch.value.message == error
+        return
+    rows = canonical_rows("revenue_collected", payloads, time=STAMP)
+    assert [(e.payload, e.canonical, e.leaf_hash) for e in single] == list(
+        zip(rows.payloads, rows.canonicals, rows.leaves, strict=True))
+    for c in rows.canonicals:
+        assert c == rfc8785.dumps(json.loads(c))
 
 
 def test_types_with_any_json_take_the_general_path() -> None:

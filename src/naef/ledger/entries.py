@@ -26,7 +26,16 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import rfc8785
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
 from naef.ledger.errors import LedgerError
 from naef.ledger.merkle import leaf_hash
@@ -67,11 +76,13 @@ _CENT = Decimal("0.01")
 
 
 def _to_cents(value: Decimal) -> Decimal:
+    """``value`` with exactly two decimals; refused unless finite and a whole number of cents (one quantize)."""
     if not value.is_finite():
         raise ValueError("must be a finite amount")
-    if value != value.quantize(_CENT):
+    cents = value.quantize(_CENT)
+    if value != cents:
         raise ValueError("must have at most two decimal places")
-    return value.quantize(_CENT)
+    return cents
 
 
 Usd = Annotated[Decimal, Field(ge=0, le=Decimal("1e15")), AfterValidator(_to_cents)]
@@ -529,6 +540,18 @@ def _textual_fields(model: type[BaseModel]) -> frozenset[str]:
     return known
 
 
+_LIST_ADAPTERS: dict[type[BaseModel], TypeAdapter[list[Any]]] = {}
+
+
+def _list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
+    """``TypeAdapter(list[model])``, cached: validates a list of dicts in one call, each item by ``model``'s own
+    validator."""
+    adapter = _LIST_ADAPTERS.get(model)
+    if adapter is None:
+        adapter = _LIST_ADAPTERS[model] = TypeAdapter(list[model])  # type: ignore[valid-type]
+    return adapter
+
+
 @dataclass(frozen=True, slots=True)
 class CanonicalRows:
     """Entries of one type and time as columns: ``payloads[k]`` (JSON form), ``canonicals[k]`` (bytes) and
@@ -548,12 +571,15 @@ def canonical_rows(
     makes them (same bytes, same checks, same errors) at less cost per entry — the batch path of
     ``append_batch``.
 
-    The model, validator, serializer and time are looked up once, and the RFC 8785 test of :func:`canonical_json`
-    is cut short: the sorted, compact ``json`` output *is* the RFC 8785 form when it is ASCII and every field
-    outside :func:`_textual_fields` (numbers) passes :func:`_simple` — RFC 8785 §3.2.2.2: ASCII strings take JSON's
-    short escapes and ``\\u00xx`` in lower case, as ``json`` writes them; §3.2.2.3: integers of magnitude at most
-    2**53 - 1 print as integers; §3.2.3: keys sorted by UTF-16 code units, which for ASCII is ``sorted``.
-    Anything else takes :func:`canonical_json`. A payload that is not a ``dict`` goes through :func:`make_entry`.
+    The model, validator, serializer and time are looked up once; a list of dicts is validated and put in its
+    JSON form in one call each of ``TypeAdapter(list[model])`` (each item by the model's own validator and
+    serializer; on any validation error, item by item again, so the error is the first bad item's, worded as
+    :func:`make_entry` words it); and the RFC 8785 test of :func:`canonical_json` is cut short: the sorted,
+    compact ``json`` output *is* the RFC 8785 form when it is ASCII and every field outside :func:`_textual_fields`
+    (numbers) passes :func:`_simple` — RFC 8785 §3.2.2.2: ASCII strings take JSON's short escapes and ``\\u00xx``
+    in lower case, as ``json`` writes them; §3.2.2.3: integers of magnitude at most 2**53 - 1 print as integers;
+    §3.2.3: keys sorted by UTF-16 code units, which for ASCII is ``sorted``. Anything else takes
+    :func:`canonical_json`. A payload that is not a ``dict`` goes through :func:`make_entry`.
     """
     model = entry_model(entry_type)
     validate = model.__pydantic_validator__.validate_python
@@ -563,23 +589,33 @@ def canonical_rows(
     simple = _simple
     stamp = _parse_time(time)
     tail = b',"time":"%s","type":"%s"}' % (stamp.encode(), entry_type.encode())
+    forms: list[Any] | None = None  # the JSON forms of all the payloads, when all are dicts and all valid
+    if all(type(p) is dict for p in payloads):
+        adapter = _list_adapter(model)
+        try:
+            forms = adapter.dump_python(adapter.validate_python(payloads), mode="json", exclude_none=True)
+        except ValidationError:
+            forms = None  # item by item below: the first bad item's error, worded as make_entry words it
     data_out: list[Mapping[str, Any]] = []
     canonicals: list[bytes] = []
     keep = data_out.append
     append = canonicals.append
-    for payload in payloads:
-        if type(payload) is not dict:
+    for k, payload in enumerate(payloads):
+        if forms is not None:
+            data = forms[k]
+        elif type(payload) is not dict:
             e = make_entry(entry_type, payload, time=stamp)
             keep(e.payload)
             append(e.canonical)
             continue
-        try:
-            data = to_python(validate(payload), mode="json", exclude_none=True)
-        except ValidationError as exc:
-            raise LedgerError(f"entry {entry_type}: {_error_location(exc)}") from None
+        else:
+            try:
+                data = to_python(validate(payload), mode="json", exclude_none=True)
+            except ValidationError as exc:
+                raise LedgerError(f"entry {entry_type}: {_error_location(exc)}") from None
         keep(data)
         text = encode(data)
-        if text.isascii() and all(simple(data[k]) for k in data.keys() - textual):
+        if text.isascii() and (data.keys() <= textual or all(simple(data[name]) for name in data.keys() - textual)):
             append(b'{"payload":' + text.encode("ascii") + tail)
         else:
             append(b'{"payload":' + canonical_json(data) + tail)
