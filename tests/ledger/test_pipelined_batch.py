@@ -100,3 +100,30 @@ def test_sigkill_during_large_batches_leaves_whole_batches(ledger: Ledger) -> No
             tag = stored[first].rsplit(":", 1)[0]
             assert stored[first:first + N] == [f"{tag}:{k}" for k in range(N)]
         ledger.verify()
+
+
+def test_a_row_planted_in_the_way_fails_the_batch_in_one_short_line(ledger: Ledger, db_url: str) -> None:
+    """A row written into the log's table behind the ledger's back (an adversary with database access) makes the
+    next large batch fail whole, with one line naming the database and the driver's reason — not the multi-row
+    statement and its thousands of parameters."""
+    from sqlalchemy import create_engine, text
+
+    ledger.append("revenue_collected", _payload(-1), time=STAMP)
+    planted = make_entry("revenue_collected", _payload(-2), time=STAMP)
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO ledger_entries (idx, entry_type, canonical, leaf_hash) "
+                              "VALUES (:i, :t, :c, :h)"),
+                         {"i": _PIPELINE_CHUNK + 7, "t": planted.type, "c": planted.canonical, "h": planted.leaf_hash})
+    finally:
+        engine.dispose()
+    with pytest.raises(LedgerError) as caught:
+        ledger.append_batch([("revenue_collected", _payload(i)) for i in range(N)], time=STAMP)
+    message = str(caught.value)
+    assert message.startswith("database "), message
+    assert "\n" not in message, message
+    assert len(message) < 400, message
+    assert "duplicate" in message.lower() or "unique" in message.lower(), message
+    assert "SQL" not in message
+    assert ledger.size() == 1

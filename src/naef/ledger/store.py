@@ -51,7 +51,7 @@ from sqlalchemy import (
     inspect,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from naef.ledger.errors import LedgerError
 
@@ -195,6 +195,14 @@ def make_engine(url: str) -> Engine:
         raise LedgerError(f"URL {url!r}: cannot create an engine ({exc})") from exc
 
 
+def _database_error(engine: Engine, exc: SQLAlchemyError) -> str:
+    """One line naming the database (password hidden) and the driver's reason: for a driver error its own first
+    line, without the statement and parameters SQLAlchemy appends (a multi-row INSERT quotes thousands of them)."""
+    reason = str(exc.orig) if isinstance(exc, DBAPIError) and exc.orig is not None else str(exc)
+    first = reason.strip().splitlines()[0] if reason.strip() else type(exc).__name__
+    return f"database {engine.url.render_as_string(hide_password=True)}: {first}"
+
+
 @contextmanager
 def connect(engine: Engine) -> Iterator[Connection]:
     """A read transaction (deferred on SQLite; a snapshot per statement on PostgreSQL)."""
@@ -202,7 +210,7 @@ def connect(engine: Engine) -> Iterator[Connection]:
         with engine.connect() as conn, conn.begin():
             yield conn
     except SQLAlchemyError as exc:
-        raise LedgerError(f"database {engine.url.render_as_string(hide_password=True)}: {exc}") from exc
+        raise LedgerError(_database_error(engine, exc)) from exc
 
 
 def head_size(conn: Connection) -> int:
@@ -250,7 +258,7 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             with conn.begin():
                 yield conn
     except SQLAlchemyError as exc:
-        raise LedgerError(f"database {engine.url.render_as_string(hide_password=True)}: {exc}") from exc
+        raise LedgerError(_database_error(engine, exc)) from exc
 
 
 # ------------------------------------------------------------------------------------------ migrations

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from naef.ledger.entries import (
     GOVERNED_ENTRY_TYPES,
@@ -263,9 +264,14 @@ class LedgerTransaction:
             if len(rows) < _COPY_MIN_ROWS:
                 self._conn.exec_driver_sql(_values_sql(target, width, 1, mark), rows)
                 return
-            with self._conn.connection.dbapi_connection.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN") as copy:  # type: ignore[union-attr]
-                for row in rows:
-                    copy.write_row(row)
+            statement = f"COPY {target} FROM STDIN"
+            driver_error = self._conn.dialect.loaded_dbapi.Error
+            try:
+                with self._conn.connection.dbapi_connection.cursor() as cur, cur.copy(statement) as copy:  # type: ignore[union-attr]
+                    for row in rows:
+                        copy.write_row(row)
+            except driver_error as exc:  # the raw cursor is outside SQLAlchemy: wrap as its own statements are
+                raise DBAPIError.instance(statement, None, exc, driver_error) from exc
             return
         most = _statement_rows(self._conn.connection.dbapi_connection, width)
         lo = 0
