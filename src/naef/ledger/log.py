@@ -51,7 +51,7 @@ from naef.ledger.proofs import (
     root_at,
 )
 from naef.ledger.rows import StoredEntry, UnreadableEntry, read_entries, read_rows
-from naef.ledger.transaction import PIPELINE_CHUNK, LedgerTransaction
+from naef.ledger.transaction import PIPELINE_CHUNK, LedgerTransaction, RuleStateMemo
 from naef.ledger.verify import VerifyReport, verify_store
 
 __all__ = [
@@ -82,6 +82,9 @@ class Ledger(AbstractContextManager["Ledger"]):
         """Complete-subtree hashes kept in memory for proofs and roots (:class:`~naef.ledger.proofs.NodeCache`);
         ``None``: every proof reads the database."""
         self._known_size = 0  # the largest committed size this handle has read (sizes only grow)
+        self._rule_memo = RuleStateMemo()
+        """The rules' state folded from the committed log by this handle's last write transaction (each write
+        folds only what was committed since; :class:`~naef.ledger.transaction.RuleStateMemo`)."""
 
     # ---------------------------------------------------------------------------- lifecycle
 
@@ -170,13 +173,21 @@ class Ledger(AbstractContextManager["Ledger"]):
     def transaction(self) -> Iterator[LedgerTransaction]:
         """Hold the writer lock: reads see one state, appends commit together on a clean exit (else
         nothing)."""
-        with store.write_transaction(self._engine) as conn:
-            tx = LedgerTransaction(conn)
-            try:
-                yield tx
-                tx._finish()
-            finally:
-                tx._close()
+        tx: LedgerTransaction | None = None
+        try:
+            with store.write_transaction(self._engine) as conn:
+                tx = LedgerTransaction(conn, memo=self._rule_memo)
+                try:
+                    yield tx
+                    tx._finish()
+                finally:
+                    tx._close()
+        except BaseException:
+            if tx is not None:
+                tx._return_rule_state(committed=False)
+            raise
+        assert tx is not None
+        tx._return_rule_state(committed=True)  # here the commit has returned
 
     def append(
         self, entry_type: str, payload: Mapping[str, Any] | BaseModel, *, time: datetime | str | None = None

@@ -57,14 +57,16 @@ class UnreadableEntry:
 
 
 def read_rows(
-    conn: Connection, start: int, end: int, entry_type: str | None
+    conn: Connection, start: int, end: int, entry_type: str | frozenset[str] | None
 ) -> list[StoredEntry | UnreadableEntry]:
-    """Rows with ``start <= idx < end`` (optionally of one type) in index order, each decoded or, when it cannot
-    be, an :class:`UnreadableEntry` (the read never stops at one bad row)."""
+    """Rows with ``start <= idx < end`` (optionally of one type, or of any of a set of types) in index order,
+    each decoded or, when it cannot be, an :class:`UnreadableEntry` (the read never stops at one bad row)."""
     e = store.entries.c
     q = select(e.idx, e.entry_type, e.canonical, e.leaf_hash).where(e.idx >= start, e.idx < end)
-    if entry_type is not None:
+    if isinstance(entry_type, str):
         q = q.where(e.entry_type == entry_type)
+    elif entry_type is not None:
+        q = q.where(e.entry_type.in_(sorted(entry_type)))
     out: list[StoredEntry | UnreadableEntry] = []
     for i, t, c, h in conn.execute(q.order_by(e.idx)):
         try:

@@ -5,6 +5,7 @@ and the complete subtrees it closes)."""
 
 import hashlib
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -29,9 +30,9 @@ from naef.ledger.proofs import (
     lookup_nodes,
     param_mark,
 )
-from naef.ledger.rows import StoredEntry, read_entries, read_entries_or_faults
+from naef.ledger.rows import StoredEntry, UnreadableEntry, read_entries, read_entries_or_faults, read_rows
 
-__all__ = ["PIPELINE_CHUNK", "LedgerTransaction", "RulesHook"]
+__all__ = ["PIPELINE_CHUNK", "LedgerTransaction", "RuleStateMemo", "RulesHook"]
 
 PIPELINE_CHUNK = 1024
 """Entries ``append_batch`` prepares at a time in a large batch; each chunk's rows are inserted by a helper thread
@@ -93,6 +94,41 @@ def _statement_rows(dbapi_connection: Any, width: int) -> int:
     return max(1, min(_STATEMENT_ROWS, limit // width))
 
 
+class RuleStateMemo:
+    """The rules' state as folded from a *committed* prefix ``[0, size)`` of the log, kept by one
+    :class:`~naef.ledger.log.Ledger` handle between its write transactions, so that the next transaction folds only
+    the entries committed since (by this process or any other) instead of the whole log again.
+
+    Why that is the same state: the log is append-only and its first ``size`` entries are immutable (RFC 9162
+    leaves), and the rules' fold is a left fold in index order, so ``fold([0, n)) = fold([size, n))`` applied to
+    ``fold([0, size))``. A row changed in the database around the storage layer is not re-read here; it is what
+    ``naef ledger verify`` (hashes) and ``naef ledger audit`` (every stored entry re-judged) find, as before.
+
+    Ownership, not sharing: a transaction *takes* the state (the memo is then empty) and mutates it as the rules
+    admit its entries; :meth:`Ledger.transaction <naef.ledger.log.Ledger.transaction>` gives it back only after
+    the commit (size = the committed size), or after a rollback in which the rules' gate never ran (the state is
+    then still the fold of the prefix it was made from). Any other ending — a rollback after the gate ran, a state
+    handed out to a caller (:func:`naef.ledger.approvals.state_of`) — leaves the memo empty: the next transaction
+    folds the whole log, exactly as without the memo. The state's type is the rules' business (``object`` here).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: tuple[int, object] | None = None
+
+    def take(self) -> tuple[int, object] | None:
+        """``(size, state)`` and the memo empty, or ``None`` when it holds nothing."""
+        with self._lock:
+            kept, self._kept = self._kept, None
+            return kept
+
+    def keep(self, size: int, state: object) -> None:
+        """Hold ``state``, the fold of the committed entries ``[0, size)`` (a larger size already held wins)."""
+        with self._lock:
+            if self._kept is None or self._kept[0] <= size:
+                self._kept = (size, state)
+
+
 def _edge_levels(size: int) -> list[int]:
     """Levels of the right-edge complete subtrees of a tree of ``size`` leaves, left to right: its one bits,
     highest first (the subtrees :func:`naef.ledger.merkle.range_nodes` names for ``[0, size)``)."""
@@ -102,7 +138,7 @@ def _edge_levels(size: int) -> list[int]:
 class LedgerTransaction:
     """Reads and appends under the writer lock; everything commits together when the block exits cleanly."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, memo: RuleStateMemo | None = None) -> None:
         self._conn = conn
         # the head row is the writers' lock on PostgreSQL (SQLite is already the one writer: BEGIN IMMEDIATE)
         lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
@@ -119,6 +155,12 @@ class LedgerTransaction:
             except KeyError as exc:
                 raise VerificationError(f"ledger: right-edge node {exc.args[0]} is missing; run verify") from None
         self.rule_state: object | None = None  # the control state, folded once per transaction by the rules
+        self.rule_state_size = 0
+        """The log size whose governed entries ``rule_state`` covers (set by the rules when they fold)."""
+        self.rule_state_lent = False
+        """Set when the state was handed to a caller outside the rules: it is then never kept for reuse."""
+        self._memo = memo
+        self._gate_ran = False
         self._entry_rows: list[tuple[int, str, bytes, bytes]] = []
         self._node_rows: list[tuple[int, int, bytes]] = []
         self._inserter: ThreadPoolExecutor | None = None  # made by _flush_behind, for large batches only
@@ -165,6 +207,7 @@ class LedgerTransaction:
                     f"entry {entry.type}: a governed entry is appended only under the control system's rules, "
                     "which are not installed (naef.ledger.approvals.service installs them)"
                 )
+            self._gate_ran = True  # from here on the state may be changed: reusable only once committed
             derived = _RULES(self, entry, i)
         else:
             derived = None
@@ -283,6 +326,23 @@ class LedgerTransaction:
             self._conn.exec_driver_sql(_values_sql(target, width, n, mark), tuple(chain.from_iterable(part)))
             lo += n
 
+    def take_rule_memo(self) -> tuple[int, object] | None:
+        """For the rules: ``(size, state)`` folded from the committed prefix ``[0, size)`` by an earlier
+        transaction of this handle (:class:`RuleStateMemo`), now owned by this transaction; ``None``: fold from
+        the start."""
+        return None if self._memo is None else self._memo.take()
+
+    def _return_rule_state(self, *, committed: bool) -> None:
+        """Give the rules' state back to the memo when it is the fold of a committed prefix (class docstring of
+        :class:`RuleStateMemo`): after the commit it covers every entry of this transaction; after a rollback only
+        if the gate never ran (it still covers the prefix it was folded from)."""
+        if self._memo is None or self.rule_state is None or self.rule_state_lent:
+            return
+        if committed:
+            self._memo.keep(self._size, self.rule_state)
+        elif not self._gate_ran:
+            self._memo.keep(self.rule_state_size, self.rule_state)
+
     def _finish(self) -> None:
         self._flush()
         self._conn.exec_driver_sql(self._sql_head, (self._size,))
@@ -304,4 +364,10 @@ class LedgerTransaction:
         :class:`VerificationError` naming its index)."""
         self._flush()
         return read_entries_or_faults(self._conn, 0, self._size, entry_type)
+
+    def rows(self, entry_types: frozenset[str], *, start: int = 0) -> list[StoredEntry | UnreadableEntry]:
+        """The rows of any of ``entry_types`` from index ``start`` on, in index order (one query), each decoded or,
+        when it cannot be, the :class:`~naef.ledger.rows.UnreadableEntry` naming it."""
+        self._flush()
+        return read_rows(self._conn, start, self._size, entry_types)
 

@@ -376,10 +376,16 @@ def _admit(
     return True
 
 
-def fold(entries: Iterable[GovernedEntry]) -> ControlState:
+def fold(entries: Iterable[GovernedEntry], *, state: ControlState | None = None) -> ControlState:
     """The control state after ``entries`` (index order), admitting each governed entry under the rules;
-    entries that break them are listed in ``faults`` and skipped."""
-    state = ControlState()
+    entries that break them are listed in ``faults`` and skipped.
+
+    ``state``: go on from this state (changed in place), the fold of the entries before ``entries`` — a finished
+    one with no flag pending, so that ending it there added nothing (:func:`finish`); default: the empty state."""
+    if state is None:
+        state = ControlState()
+    elif state.awaiting_flag is not None:
+        raise LedgerError("fold: the state to go on from must not wait for a benchmark flag")
     for e in entries:
         if e.type in GOVERNED_ENTRY_TYPES:
             admit(state, e.type, e.payload, e.index, strict=False)

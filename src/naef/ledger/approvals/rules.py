@@ -79,6 +79,7 @@ __all__ = [
     "decide_proposal",
     "derived_flag",
     "draft_amendment",
+    "shipped_references",
 ]
 
 
@@ -206,7 +207,9 @@ class ControlState:
 
 
 @functools.cache
-def _shipped_references() -> Mapping[str, UnitCostReference]:
+def shipped_references() -> Mapping[str, UnitCostReference]:
+    """The shipped unit-cost references (:func:`naef.ledger.benchmarking.load_unit_costs`), read once per process:
+    the one table both the proposal's decision and the gate's derived flag use (package data)."""
     return load_unit_costs()
 
 
@@ -216,7 +219,7 @@ def derived_flag(proposal: DisbursementProposal) -> Payload | None:
     cost is within range: flagged ⇔ no unit-cost figures, or unit cost < low_usd, or unit cost > high_usd. The
     storage gate writes exactly this entry right after the proposal; no caller writes a flag. Raises
     :class:`~naef.ledger.benchmarking.BenchmarkError` for an unknown project type or unit."""
-    result = check_unit_cost(proposal.unit_cost, _shipped_references())
+    result = check_unit_cost(proposal.unit_cost, shipped_references())
     return benchmark_flag_payload(proposal.proposal_id, result) if result.flagged else None
 
 

@@ -35,8 +35,8 @@ from naef.ledger.approvals.rules import (
     decide_declaration,
     decide_execution,
     decide_proposal,
+    shipped_references,
 )
-from naef.ledger.benchmarking import load_unit_costs
 from naef.ledger.bods import BodsError, check_beneficial_flags, validate_statements
 from naef.ledger.entries import GOVERNED_ENTRY_TYPES, Entry, make_entry
 from naef.ledger.errors import LedgerError
@@ -65,21 +65,41 @@ Time = datetime | str | None
 
 def state_of(tx: LedgerTransaction) -> ControlState:
     """The control state of the transaction's log, folded once (under the writer lock) and kept up to date by
-    every governed append in the transaction."""
+    every governed append in the transaction. The caller may keep it: it is then never reused by a later
+    transaction (:class:`~naef.ledger.transaction.RuleStateMemo`)."""
+    state = _rules_state(tx)
+    tx.rule_state_lent = True
+    return state
+
+
+def _rules_state(tx: LedgerTransaction) -> ControlState:
+    """:func:`state_of` for the rules' own use (the gate, the decisions of the writes below): the state stays the
+    transaction's, so once committed it is the next transaction's starting point.
+
+    The fold starts from the state an earlier transaction of this ledger handle left (the fold of the committed
+    prefix ``[0, start)``, :meth:`~naef.ledger.log.LedgerTransaction.take_rule_memo`), else from the empty state at
+    0, and folds the governed entries ``[start, size)`` in index order exactly as :func:`fold` does — the fold is a
+    left fold, so both give the same state."""
     if tx.rule_state is None:
+        memo = tx.take_rule_memo()
+        start, state = (0, ControlState()) if memo is None else memo
+        if not isinstance(state, ControlState) or state.awaiting_flag is not None:  # not a finished fold: refold
+            start, state = 0, ControlState()
         rows: list[StoredEntry] = []
         unreadable: list[RuleViolationError] = []
-        for t in GOVERNED_ENTRY_TYPES:
-            good, bad = tx.entries_or_faults(t)
-            rows.extend(good)
-            # a row that cannot even be decoded (changed in the database around the gate) is a fault named by its
-            # index and skipped, like a row that breaks a rule: it never blocks the writes after it
-            unreadable.extend(RuleViolationError("unreadable", exc.message, entry_type=t, index=exc.index)
-                              for exc in bad)
-        state = fold(sorted(rows, key=lambda e: e.index))
+        for row in tx.rows(GOVERNED_ENTRY_TYPES, start=start):  # in index order
+            if isinstance(row, StoredEntry):
+                rows.append(row)
+            else:
+                # a row that cannot even be decoded (changed in the database around the gate) is a fault named by
+                # its index and skipped, like a row that breaks a rule: it never blocks the writes after it
+                unreadable.append(RuleViolationError("unreadable", row.error.message, entry_type=row.type,
+                                                     index=row.index))
+        fold(rows, state=state)
         state.faults.extend(unreadable)
         state.faults.sort(key=lambda f: -1 if f.index is None else f.index)
         tx.rule_state = state
+        tx.rule_state_size = tx.size
     assert isinstance(tx.rule_state, ControlState)
     return tx.rule_state
 
@@ -90,7 +110,7 @@ def _admit_governed(tx: LedgerTransaction, entry: Entry, index: int) -> list[Ent
     A proposal the shipped references flag is followed, in the same transaction, by the flag the rules derive
     (returned here; the storage layer appends it right after, through this gate again), so a flagged proposal
     never exists without its flag and no caller writes one."""
-    state = state_of(tx)
+    state = _rules_state(tx)
     admit(state, entry.type, entry.payload, index, strict=True)
     if entry.type == ENTRY_PROPOSED and state.awaiting_flag is not None and state.awaiting_flag.index == index:
         flag = state.awaiting_flag.derived_flag
@@ -112,7 +132,7 @@ def _append_decision(ledger: Ledger, decide: Callable[[ControlState], Decision],
     """Decide on the state read under the writer lock, append the decision's entries in the same transaction,
     and raise the refusal (with ``index`` set) only after the refusal entry has been committed."""
     with ledger.transaction() as tx:
-        decision = decide(state_of(tx))
+        decision = decide(_rules_state(tx))
         indexes = [tx.append(t, p, time=time) for t, p in decision.entries]
     if decision.refusal is not None:
         decision.refusal.index = indexes[0]
@@ -127,7 +147,7 @@ def register_governance(ledger: Ledger, governance: Governance, *, time: Time = 
     governance is registered once, when the ledger is set up.
     """
     with ledger.transaction() as tx:
-        if state_of(tx).governance_index is not None or tx.entries(entry_type=ENTRY_GOVERNANCE):
+        if _rules_state(tx).governance_index is not None or tx.entries(entry_type=ENTRY_GOVERNANCE):
             raise LedgerError(
                 "governance: already registered in this ledger (amendments are not supported yet)"
             )
@@ -147,7 +167,8 @@ def propose(ledger: Ledger, signed: SignedProposal, *, time: Time = None) -> lis
 
     Bad input raises LedgerError and appends nothing."""
     with ledger.transaction() as tx:
-        decide_proposal(state_of(tx), signed, load_unit_costs())  # LedgerError, naming the field, before appending
+        # LedgerError, naming the field, before appending
+        decide_proposal(_rules_state(tx), signed, shipped_references())
         first = tx.append(ENTRY_PROPOSED, signed.model_dump(mode="json"), time=time)
         return list(range(first, tx.size))
 
@@ -166,7 +187,7 @@ def declare_interest(ledger: Ledger, declaration: SignedDeclaration, *, time: Ti
     """Record a stakeholder's declaration of interest, signed with its own registered key
     (:func:`~naef.ledger.approvals.models.sign_declaration`)."""
     with ledger.transaction() as tx:
-        (entry,) = decide_declaration(state_of(tx), declaration)
+        (entry,) = decide_declaration(_rules_state(tx), declaration)
         return tx.append(*entry, time=time)
 
 
@@ -195,7 +216,7 @@ def import_bods(
     (:func:`naef.ledger.bods.check_beneficial_flags`), or the signer may not import."""
     valid = validate_statements(list(statements), schema_dir=schema_dir, source=source)
     with ledger.transaction() as tx:
-        state = state_of(tx)
+        state = _rules_state(tx)
         check_beneficial_flags(valid, known=state.record_types, source=source)
         known = state.statement_ids
         for index, statement in enumerate(valid):

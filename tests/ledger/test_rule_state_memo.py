@@ -1,0 +1,118 @@
+"""The rules' state kept between write transactions (:class:`naef.ledger.transaction.RuleStateMemo`, issue 18):
+a write folds only the entries committed since the handle's last write, and the state it decides on is the one a
+fold of the whole log gives — after approvals, refusals, executions, flagged proposals, rollbacks, entries written
+by another handle and entries written around the rules — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from naef.ledger.approvals import (
+    ENTRY_EXECUTED,
+    ApprovalRefusedError,
+    ControlState,
+    RuleViolationError,
+    approve,
+    control_state,
+    execute,
+    propose,
+    sign_approval,
+    sign_proposal,
+    state_of,
+)
+from naef.ledger.errors import LedgerError
+from naef.ledger.log import Ledger
+from tests.ledger.governed import around_the_rules, key
+from tests.ledger.test_derived_entries import flagged_proposal
+from tests.ledger.test_governed_attacks import forged_execution, governed, proposal
+
+__all__ = ["governed"]  # the fixture, shared with test_governed_attacks
+
+
+def _facts(state: ControlState) -> dict[str, Any]:
+    """Every field of the state, the faults as (rule, index, message) (exceptions compare by identity)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(state):
+        value = getattr(state, f.name)
+        if f.name == "faults":
+            value = [(v.rule, v.index, v.message) for v in value]
+        elif f.name == "graph":
+            value = repr(vars(value))
+        out[f.name] = value
+    return out
+
+
+def _full_fold(url: str) -> dict[str, Any]:
+    """The state a fresh handle folds from index 0."""
+    with Ledger.open(url) as fresh:
+        return _facts(control_state(fresh))
+
+
+def _kept(ledger: Ledger) -> tuple[int, ControlState]:
+    """What the handle keeps for its next write (and keeps it)."""
+    kept = ledger._rule_memo.take()
+    assert kept is not None, "nothing kept"
+    size, state = kept
+    assert isinstance(state, ControlState)
+    ledger._rule_memo.keep(size, state)
+    return size, state
+
+
+def _same_as_full_fold(ledger: Ledger) -> None:
+    size, state = _kept(ledger)
+    assert size == ledger.size()
+    assert _facts(state) == _full_fold(ledger.url)
+
+
+def test_the_kept_state_is_the_full_fold_after_every_kind_of_write(governed: Ledger) -> None:
+    _same_as_full_fold(governed)
+    approve(governed, sign_approval(proposal(), key("mx-2")))
+    _same_as_full_fold(governed)
+    with pytest.raises(ApprovalRefusedError):  # self-approval: the refusal is committed, then raised
+        approve(governed, sign_approval(proposal(), key("mx-1")))
+    _same_as_full_fold(governed)
+    for signer in ("na-1", "controller"):
+        approve(governed, sign_approval(proposal(), key(signer)))
+    execute(governed, "MDF-1")
+    _same_as_full_fold(governed)
+    propose(governed, sign_proposal(flagged_proposal(), key("mx-1")))  # + the derived benchmark flag
+    _same_as_full_fold(governed)
+
+
+def test_a_refused_input_keeps_the_state_and_a_refused_entry_drops_it(governed: Ledger) -> None:
+    size = governed.size()
+    with pytest.raises(LedgerError):  # decided before the gate ran: rolled back, the state is still the fold
+        propose(governed, sign_proposal(proposal(), key("mx-1")))  # MDF-1 again
+    assert governed.size() == size
+    _same_as_full_fold(governed)
+    with pytest.raises(RuleViolationError, match="quorum_not_met"):  # the gate ran, then refused: dropped
+        governed.append(ENTRY_EXECUTED, forged_execution())
+    assert governed._rule_memo.take() is None
+    propose(governed, sign_proposal(proposal("MDF-2"), key("mx-1")))  # folds the whole log again
+    _same_as_full_fold(governed)
+
+
+def test_entries_from_another_handle_and_around_the_rules_are_folded(governed: Ledger) -> None:
+    with Ledger.open(governed.url) as other:  # another process of `naef serve --workers N`, say
+        propose(other, sign_proposal(proposal("MDF-2"), key("mx-1")))
+    with pytest.raises(LedgerError, match="MDF-2"):  # this handle's next write sees it
+        propose(governed, sign_proposal(proposal("MDF-2"), key("mx-1")))
+    index = around_the_rules(governed, ENTRY_EXECUTED, forged_execution())
+    approve(governed, sign_approval(proposal(), key("mx-2")))
+    _, state = _kept(governed)
+    assert [(f.index, f.rule) for f in state.faults][-1:] == [(index, "quorum_not_met")]
+    assert state.proposals["MDF-1"].executed_index is None  # never taken as a fact
+    _same_as_full_fold(governed)
+
+
+def test_a_state_handed_to_a_caller_is_never_reused(governed: Ledger) -> None:
+    with governed.transaction() as tx:
+        lent = state_of(tx)
+    assert governed._rule_memo.take() is None
+    approve(governed, sign_approval(proposal(), key("mx-2")))
+    _, kept = _kept(governed)
+    assert kept is not lent
+    assert "mx-2" not in lent.proposals["MDF-1"].approvals  # the caller's copy is not changed under it
