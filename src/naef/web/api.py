@@ -12,12 +12,14 @@ import base64
 import hashlib
 import json
 import time
-from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from naef import __version__
 from naef.ledger.approvals import Approval, SignedProposal
@@ -48,7 +50,7 @@ from naef.web.api_models import (
     SigningScheme,
     WriteResult,
 )
-from naef.web.auth import Signer, Writer
+from naef.web.auth import SignedWrite, Signer, signed_write
 from naef.web.config import ApiError
 from naef.web.deps import State, client_address, web_state
 from naef.web.ledger_view import checkpoint_json, entry_json
@@ -63,6 +65,7 @@ from naef.web.signing import (
     SCHEME,
     SigningError,
 )
+from naef.web.state import WebState
 
 __all__ = ["MAX_INDEX", "MAX_PAGE", "cached_json", "client_address", "router", "web_state"]
 
@@ -392,31 +395,63 @@ def _same(who: Signer, claimed: str, what: str) -> None:
         raise ApiError(403, "forbidden", f"{what}: {claimed!r} must sign this request, not {who.name!r}")
 
 
-@router.post("/proposals", response_model=WriteResult, status_code=201, responses=WRITE_ERRORS, tags=["governance"])
-def post_proposal(body: SignedProposal, who: Writer, state: State) -> WriteResult:
-    """Record a proposal signed by its proposer (``proposal_message``), in a request signed by the same
-    stakeholder. A benchmark flag is recorded with it when the unit cost is out of range."""
+_B = TypeVar("_B", bound=BaseModel)
+
+
+def _propose(state: WebState, body: SignedProposal, who: Signer) -> WriteResult:
     _same(who, body.proposal.proposer, "proposal.proposer")
-    indexes = state.require_ledger().propose(body)
-    return WriteResult(indexes=indexes, signer=who.name)
+    return WriteResult(indexes=state.require_ledger().propose(body), signer=who.name)
 
 
-@router.post("/approvals", response_model=WriteResult, status_code=201, responses=WRITE_ERRORS, tags=["governance"])
-def post_approval(body: Approval, who: Writer, state: State) -> WriteResult:
-    """Record an approval (an Ed25519 signature over ``approval_message``), in a request signed by the approver.
-    A refused approval is recorded too and answered 409 with the refusal's index."""
+def _approve(state: WebState, body: Approval, who: Signer) -> WriteResult:
     _same(who, body.signer, "signer")
     return WriteResult(indexes=[state.require_ledger().approve(body)], signer=who.name)
 
 
-@router.post("/executions", response_model=WriteResult, status_code=201, responses=WRITE_ERRORS,
-             tags=["governance"])
-def post_execution(body: ExecuteRequest, who: Writer, state: State) -> WriteResult:
-    """Execute a disbursement whose approvals meet the quorum; the request must be signed by a stakeholder with
-    an approving role. A refusal (e.g. quorum not met) is recorded and answered 409."""
+def _execute(state: WebState, body: ExecuteRequest, who: Signer) -> WriteResult:
     if who.role == "observer":
         raise ApiError(403, "forbidden", f"{who.name}: observers do not execute disbursements")
     return WriteResult(indexes=[state.require_ledger().execute(body.proposal_id)], signer=who.name)
+
+
+async def _written(done: SignedWrite[WriteResult], state: WebState, body: _B,
+                   action: Callable[[WebState, _B, Signer], WriteResult]) -> WriteResult:
+    """The write's result: done already by the dependency (:func:`naef.web.auth.signed_write`), or now, when the
+    dependency left the body to FastAPI's validation."""
+    if done.result is not None:
+        return done.result
+    return await run_in_threadpool(action, state, body, done.signer)
+
+
+@router.post("/proposals", response_model=WriteResult, status_code=201, responses=WRITE_ERRORS, tags=["governance"])
+async def post_proposal(
+    body: SignedProposal, done: Annotated[SignedWrite[WriteResult], Depends(signed_write(SignedProposal, _propose))],
+    state: State,
+) -> WriteResult:
+    """Record a proposal signed by its proposer (``proposal_message``), in a request signed by the same
+    stakeholder. A benchmark flag is recorded with it when the unit cost is out of range."""
+    return await _written(done, state, body, _propose)
+
+
+@router.post("/approvals", response_model=WriteResult, status_code=201, responses=WRITE_ERRORS, tags=["governance"])
+async def post_approval(
+    body: Approval, done: Annotated[SignedWrite[WriteResult], Depends(signed_write(Approval, _approve))],
+    state: State,
+) -> WriteResult:
+    """Record an approval (an Ed25519 signature over ``approval_message``), in a request signed by the approver.
+    A refused approval is recorded too and answered 409 with the refusal's index."""
+    return await _written(done, state, body, _approve)
+
+
+@router.post("/executions", response_model=WriteResult, status_code=201, responses=WRITE_ERRORS,
+             tags=["governance"])
+async def post_execution(
+    body: ExecuteRequest, done: Annotated[SignedWrite[WriteResult], Depends(signed_write(ExecuteRequest, _execute))],
+    state: State,
+) -> WriteResult:
+    """Execute a disbursement whose approvals meet the quorum; the request must be signed by a stakeholder with
+    an approving role. A refusal (e.g. quorum not met) is recorded and answered 409."""
+    return await _written(done, state, body, _execute)
 
 
 @router.get("/signing", response_model=SigningScheme, tags=["governance"])
