@@ -97,3 +97,46 @@ def test_node_cache_bound() -> None:
     assert missing == [(0, 0), (1, 0)]
     with pytest.raises(ValueError, match="max_nodes"):
         NodeCache(-1)
+
+
+@pytest.mark.parametrize("bound", [7, 100, 100_000])
+def test_a_warmed_cache_gives_the_database_proofs_from_memory(db_url: str, bound: int) -> None:
+    n = 613
+    _fill(db_url, n)
+    rng = random.Random(bound)
+    with Ledger.open(db_url) as plain, Ledger.open(db_url, node_cache=NodeCache(bound)) as cached:
+        kept = cached.warm_node_cache()
+        assert cached.known_size == n
+        assert cached.node_cache is not None
+        stored = sum(n >> level for level in range(n.bit_length()))  # complete subtrees of every level
+        assert kept == len(cached.node_cache) == min(bound, stored)  # every stored node when they fit
+        from_memory = 0
+        for _ in range(100):
+            size = rng.randrange(1, n + 1)
+            index = rng.randrange(size)
+            proof = cached.inclusion_proof_from_memory(index, size)
+            if proof is not None:
+                from_memory += 1
+                assert proof == plain.inclusion_proof(index, size)
+            s1 = rng.randrange(1, size + 1)
+            consistency = cached.consistency_proof_from_memory(s1, size)
+            if consistency is not None:
+                assert consistency == plain.consistency_proof(s1, size)
+        if bound >= stored:
+            assert from_memory == 100
+        if bound == 7:  # the upper levels kept: the root of the largest complete subtree is in memory
+            assert (9, 0) in cached.node_cache.get_many([(9, 0)])[0]
+
+
+def test_refresh_reads_the_new_size_and_its_right_edge(db_url: str) -> None:
+    n = 300
+    _fill(db_url, n)
+    with Ledger.open(db_url) as plain, Ledger.open(db_url, node_cache=NodeCache()) as cached:
+        cached.warm_node_cache()
+        assert cached.inclusion_proof_from_memory(5, n + 1) is None  # not seen committed
+        plain.append("revenue_collected", {"period": "P-new", "amount_usd": 1, "source": "PEMEX"})
+        assert cached.known_size == n
+        assert cached.refresh() == n + 1 == cached.known_size
+        for index in range(0, n, 7):  # every earlier entry's proof at the new size, from memory
+            assert cached.inclusion_proof_from_memory(index, n + 1) == plain.inclusion_proof(index, n + 1)
+        assert cached.consistency_proof_from_memory(17, n + 1) == plain.consistency_proof(17, n + 1)

@@ -41,6 +41,7 @@ from naef.ledger.entries import (
 )
 from naef.ledger.errors import LedgerError, VerificationError
 from naef.ledger.keys import SIG_ED25519, SignerKey, VerifierKey
+from naef.ledger.merkle import range_nodes
 from naef.ledger.note import Checkpoint, open_checkpoint
 from naef.ledger.proofs import (
     ConsistencyProof,
@@ -48,6 +49,8 @@ from naef.ledger.proofs import (
     NodeCache,
     consistency_proof,
     inclusion_proof,
+    lookup_nodes,
+    param_mark,
     root_at,
 )
 from naef.ledger.rows import StoredEntry, UnreadableEntry, read_entries, read_rows
@@ -280,6 +283,51 @@ class Ledger(AbstractContextManager["Ledger"]):
         (a complete subtree of it can never change)."""
         cache = self.node_cache
         return cache if cache is not None and size is not None and 0 <= size <= self._known_size else None
+
+    @property
+    def known_size(self) -> int:
+        """The largest committed size this handle has read (it only grows): answers at a size up to it may come
+        from the node cache alone."""
+        return self._known_size
+
+    def refresh(self) -> int:
+        """Read the committed size (one small query) and, with a node cache, keep the right-edge subtree hashes of
+        that tree in it (one more query for those not in memory yet); returns the size.
+
+        Those ``O(log n)`` nodes are what every proof at the new size needs beyond the nodes of smaller trees: the
+        hash of each part of the tree right of a proof's path is folded from a suffix of them (RFC 9162 §2.1.3,
+        §2.1.4), so after one refresh the proofs of earlier entries at the new size come from memory."""
+        with store.connect(self._engine) as conn:
+            current = self._head(conn)
+            if self.node_cache is not None and current:
+                _, missing = self.node_cache.get_many(range_nodes(0, current))
+                if missing:
+                    self.node_cache.put_many(lookup_nodes(conn, missing))
+        return current
+
+    def warm_node_cache(self) -> int:
+        """Fill the node cache from the database in two sequential reads, up to its bound: the complete subtrees
+        above the leaves first (the upper levels are shared by the most proofs), then the leaf hashes from index 0
+        on; returns the number of hashes kept. Every stored node is committed and never changes, so these are the
+        hashes the proofs would read one request at a time (a cold cache sends most of the first proofs over a
+        large log to the database). Also reads the committed size (:attr:`known_size`)."""
+        cache = self.node_cache
+        if cache is None or not cache.max_nodes:
+            return 0
+        budget = cache.max_nodes
+        with store.connect(self._engine) as conn:
+            self._head(conn)
+            m = param_mark(conn)
+            inner = conn.exec_driver_sql(
+                f"SELECT level, idx, hash FROM ledger_nodes ORDER BY level DESC, idx LIMIT {m}", (budget,)
+            ).all()
+            leaves = conn.exec_driver_sql(
+                f"SELECT idx, leaf_hash FROM ledger_entries ORDER BY idx LIMIT {m}", (budget - len(inner),)
+            ).all() if len(inner) < budget else []
+        read: dict[tuple[int, int], bytes] = {(0, int(i)): bytes(h) for i, h in leaves}  # least kept first
+        read.update(((int(level), int(i)), bytes(h)) for level, i, h in reversed(inner))
+        cache.put_many(read)
+        return len(read)
 
     def size(self) -> int:
         """Committed tree size."""

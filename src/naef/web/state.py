@@ -82,6 +82,10 @@ class WebState:
             view.unreadable()
         except Exception:  # the same error will surface, with its message, on the request that needs the state
             log.exception("folding the ledger at start-up failed")
+        try:
+            view.ledger.warm_node_cache()  # proofs from memory from the first requests on (issue 18)
+        except Exception:  # proofs then read what they need, as without the cache
+            log.exception("filling the node cache at start-up failed")
 
     # ------------------------------------------------------------------------------------------ scenarios
 
