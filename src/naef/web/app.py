@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -194,6 +195,8 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     """The app for ``config`` (default: no ledger, the baseline scenario). Loads the scenario (a bad one raises
     its :class:`naef.errors.NaefError`), opens the ledger and starts computing the overview."""
     cfg = config or WebConfig()
+    if cfg.thread_switch_interval_ms is not None:
+        sys.setswitchinterval(cfg.thread_switch_interval_ms / 1000.0)
     state = WebState(cfg)
 
     @asynccontextmanager
