@@ -140,3 +140,10 @@ def test_refresh_reads_the_new_size_and_its_right_edge(db_url: str) -> None:
         for index in range(0, n, 7):  # every earlier entry's proof at the new size, from memory
             assert cached.inclusion_proof_from_memory(index, n + 1) == plain.inclusion_proof(index, n + 1)
         assert cached.consistency_proof_from_memory(17, n + 1) == plain.consistency_proof(17, n + 1)
+        plain.append_batch([("revenue_collected", {"period": f"P-{i}", "amount_usd": i, "source": "PEMEX"})
+                            for i in range(37)])
+        size = cached.refresh()
+        for index in range(n - 3, size):  # the new entries too: every node they added was read
+            assert cached.inclusion_proof_from_memory(index, size) == plain.inclusion_proof(index, size)
+        for s1 in range(n, size):
+            assert cached.consistency_proof_from_memory(s1, size) == plain.consistency_proof(s1, size)

@@ -113,6 +113,31 @@ def test_head_and_post_are_not_taken_over(served: tuple[TestClient, Ledger]) -> 
     assert stats.served == before
 
 
+def test_a_size_written_elsewhere_is_answered_after_one_shared_read(demo_db: Path) -> None:
+    """Another process appends (here another handle): the first request at the new size waits for one read of the
+    committed size and its new nodes, then it and the next ones are answered from memory — the database's proofs;
+    a size beyond the committed one still goes to the route, which refuses it."""
+    with TestClient(create_app(web_config(demo_db))) as c, Ledger.open(str(demo_db)) as led:
+        stats = _stats(c)
+        assert c.get("/api/ledger").status_code == 200
+        led.append_batch([("revenue_collected", {"period": f"P{i}", "amount_usd": i, "source": "PEMEX"})
+                          for i in range(5)])
+        size = led.size()
+        refreshes, served = stats.refreshes, stats.served
+        for index in (0, size // 2, size - 1):  # an old entry, and the newest
+            r = c.get(f"/api/ledger/proofs/inclusion?index={index}&size={size}")
+            assert r.status_code == 200
+            assert r.json() == led.inclusion_proof(index, size).to_json()
+        r = c.get(f"/api/ledger/proofs/consistency?from_size={size - 2}&size={size}")
+        assert r.json() == led.consistency_proof(size - 2, size).to_json()
+        assert stats.served == served + 4
+        assert stats.refreshes == refreshes + 1
+        r = c.get(f"/api/ledger/proofs/inclusion?index=1&size={size + 1}")
+        assert r.status_code == 400
+        assert stats.refreshes == refreshes + 2
+        assert stats.served == served + 4
+
+
 def test_without_a_node_cache_the_route_answers(demo_db: Path) -> None:
     with TestClient(create_app(web_config(demo_db, node_cache_nodes=0))) as c, Ledger.open(str(demo_db)) as led:
         size = led.size()

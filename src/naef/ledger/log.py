@@ -70,6 +70,10 @@ __all__ = [
 
 
 _READ_CHUNK = 2048
+REFRESH_CATCH_UP = 256
+"""Entries appended since the size a handle knew up to which :meth:`Ledger.refresh` reads every node they added
+(about twice as many hashes, in one query; a choice: a few writes' worth — after a large batch only the right
+edge is read, and the proofs read the rest as they need it)."""
 
 _P = TypeVar("_P", InclusionProof, ConsistencyProof)
 
@@ -291,16 +295,22 @@ class Ledger(AbstractContextManager["Ledger"]):
         return self._known_size
 
     def refresh(self) -> int:
-        """Read the committed size (one small query) and, with a node cache, keep the right-edge subtree hashes of
-        that tree in it (one more query for those not in memory yet); returns the size.
+        """Read the committed size (one small query) and, with a node cache, keep in it the hashes the proofs at
+        that size need beyond those of the trees this handle had seen (one more query); returns the size.
 
-        Those ``O(log n)`` nodes are what every proof at the new size needs beyond the nodes of smaller trees: the
-        hash of each part of the tree right of a proof's path is folded from a suffix of them (RFC 9162 §2.1.3,
-        §2.1.4), so after one refresh the proofs of earlier entries at the new size come from memory."""
+        Those are the ``O(log n)`` right-edge subtrees of the new tree — the hash of each part of the tree right of
+        a proof's path is folded from a suffix of them (RFC 9162 §2.1.3, §2.1.4) — and, when at most
+        :data:`REFRESH_CATCH_UP` entries were appended since the size this handle knew, every leaf and complete
+        subtree they added (the proofs of the new entries themselves)."""
+        before = self._known_size
         with store.connect(self._engine) as conn:
             current = self._head(conn)
             if self.node_cache is not None and current:
-                _, missing = self.node_cache.get_many(range_nodes(0, current))
+                wanted = list(range_nodes(0, current))
+                if 0 < current - before <= REFRESH_CATCH_UP:
+                    wanted += [(level, idx) for level in range(current.bit_length())
+                               for idx in range(before >> level, current >> level)]
+                _, missing = self.node_cache.get_many(list(dict.fromkeys(wanted)))
                 if missing:
                     self.node_cache.put_many(lookup_nodes(conn, missing))
         return current
