@@ -110,8 +110,8 @@ def test_entries_from_another_handle_and_around_the_rules_are_folded(governed: L
 
 def test_a_state_handed_to_a_caller_is_never_reused(governed: Ledger) -> None:
     with governed.transaction() as tx:
-        lent = state_of(tx)
-    assert governed._rule_memo.take() is None
+        lent = state_of(tx)  # folded from index 0, not from the kept state
+    assert _kept(governed)[1] is not lent
     approve(governed, sign_approval(proposal(), key("mx-2")))
     _, kept = _kept(governed)
     assert kept is not lent

@@ -101,8 +101,10 @@ class RuleStateMemo:
 
     Why that is the same state: the log is append-only and its first ``size`` entries are immutable (RFC 9162
     leaves), and the rules' fold is a left fold in index order, so ``fold([0, n)) = fold([size, n))`` applied to
-    ``fold([0, size))``. A row changed in the database around the storage layer is not re-read here; it is what
-    ``naef ledger verify`` (hashes) and ``naef ledger audit`` (every stored entry re-judged) find, as before.
+    ``fold([0, size))``. What this gives up: a row changed in the database around the storage layer *after* it was
+    folded is not re-read by this handle's next writes (they decide on the entry as it was admitted); it is what
+    ``naef ledger verify`` (hashes), ``naef ledger audit`` and :func:`~naef.ledger.approvals.control_state` (every
+    stored row read again and re-judged) find, and what a new handle (a restarted server) folds.
 
     Ownership, not sharing: a transaction *takes* the state (the memo is then empty) and mutates it as the rules
     admit its entries; :meth:`Ledger.transaction <naef.ledger.log.Ledger.transaction>` gives it back only after

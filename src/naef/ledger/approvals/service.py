@@ -65,23 +65,25 @@ Time = datetime | str | None
 
 def state_of(tx: LedgerTransaction) -> ControlState:
     """The control state of the transaction's log, folded once (under the writer lock) and kept up to date by
-    every governed append in the transaction. The caller may keep it: it is then never reused by a later
-    transaction (:class:`~naef.ledger.transaction.RuleStateMemo`)."""
-    state = _rules_state(tx)
+    every governed append in the transaction. When it is the transaction's first use of the state, it is folded
+    from index 0, every stored row read again (a row changed in the database since it was admitted shows here as
+    the fault it now is). The caller may keep it: it is never
+    reused by a later transaction (:class:`~naef.ledger.transaction.RuleStateMemo`)."""
+    state = _rules_state(tx, reuse=False)
     tx.rule_state_lent = True
     return state
 
 
-def _rules_state(tx: LedgerTransaction) -> ControlState:
+def _rules_state(tx: LedgerTransaction, *, reuse: bool = True) -> ControlState:
     """:func:`state_of` for the rules' own use (the gate, the decisions of the writes below): the state stays the
     transaction's, so once committed it is the next transaction's starting point.
 
     The fold starts from the state an earlier transaction of this ledger handle left (the fold of the committed
-    prefix ``[0, start)``, :meth:`~naef.ledger.log.LedgerTransaction.take_rule_memo`), else from the empty state at
-    0, and folds the governed entries ``[start, size)`` in index order exactly as :func:`fold` does — the fold is a
-    left fold, so both give the same state."""
+    prefix ``[0, start)``, :meth:`~naef.ledger.log.LedgerTransaction.take_rule_memo`; not with ``reuse=False``),
+    else from the empty state at 0, and folds the governed entries ``[start, size)`` in index order exactly as
+    :func:`fold` does — the fold is a left fold, so both give the same state over the same stored rows."""
     if tx.rule_state is None:
-        memo = tx.take_rule_memo()
+        memo = tx.take_rule_memo() if reuse else None
         start, state = (0, ControlState()) if memo is None else memo
         if not isinstance(state, ControlState) or state.awaiting_flag is not None:  # not a finished fold: refold
             start, state = 0, ControlState()
