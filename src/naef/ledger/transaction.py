@@ -148,6 +148,7 @@ class LedgerTransaction:
         if size is None:
             raise LedgerError("ledger: not initialised (run `naef ledger init URL --key KEYFILE`)")
         self._size = int(size)
+        self._committed_size = self._size  # the size before this transaction's appends
         self._stack: list[tuple[int, bytes]] = []
         if self._size:
             ids = range_nodes(0, self._size)
@@ -342,8 +343,8 @@ class LedgerTransaction:
             return
         if committed:
             self._memo.keep(self._size, self.rule_state)
-        elif not self._gate_ran:
-            self._memo.keep(self.rule_state_size, self.rule_state)
+        elif not self._gate_ran:  # no governed entry of this transaction in it: the fold of [0, committed size)
+            self._memo.keep(min(self.rule_state_size, self._committed_size), self.rule_state)
 
     def _finish(self) -> None:
         self._flush()
