@@ -377,6 +377,14 @@ class Ledger(AbstractContextManager["Ledger"]):
         it instead of ending the read (a fold over the log never stops at one bad row)."""
         return self._stream(start, end, None, tolerant=True)
 
+    def size_and_rows(self, start: int) -> tuple[int, list[StoredEntry | UnreadableEntry]]:
+        """The committed size and the rows from index ``start`` on (at most one read chunk; as
+        :meth:`entries_or_faults`), read on one connection: what a reader that folds the log as it grows needs,
+        in one checkout (each checkout of a PostgreSQL connection costs a round trip more)."""
+        with store.connect(self._engine) as conn:
+            size = self._head(conn)
+            return size, (read_rows(conn, start, min(size, start + _READ_CHUNK), None) if start < size else [])
+
     def _stream(
         self, start: int, end: int | None, entry_type: str | None, *, tolerant: bool
     ) -> Iterator[StoredEntry | UnreadableEntry]:

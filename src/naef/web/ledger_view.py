@@ -169,11 +169,14 @@ class LedgerView:
     def _refresh(self) -> _Folded:
         """Fold the entries appended since the last call; the caller holds ``self._lock`` while it reads the
         result (a concurrent refresh would change it underneath)."""
-        size = self.ledger.size()
         f = self._folded
+        size, first = self.ledger.size_and_rows(f.size)  # the usual case: a few new rows, one read
         if size > f.size:
-            for e in self.ledger.entries_or_faults(f.size, size):
+            for e in first:
                 self._apply(f, e)
+            if f.size + len(first) < size:  # more than one read chunk behind (at start-up)
+                for e in self.ledger.entries_or_faults(f.size + len(first), size):
+                    self._apply(f, e)
             f.size = size
         return f
 
