@@ -187,3 +187,32 @@ def test_signing_scheme_is_published(client: TestClient) -> None:
     assert s["headers"] == ["Content-Digest", "Signature-Input", "Signature"]
     assert s["covered_components"] == ["@method", "@target-uri", "content-digest"]
     assert abs(s["server_time"] - time.time()) < 5
+
+
+def test_authentication_first_then_the_body_then_the_write(client: TestClient) -> None:
+    """The write is done in the authenticating dependency (naef.web.auth.signed_write, one worker-thread trip):
+    the answers keep their order — a bad signature is 401 whatever the body, a signed but invalid body is
+    FastAPI's own 422, a body FastAPI does not read as JSON is left to it (422) — and none of them appends."""
+    key = demo_key("mx-board-1")
+    before = _size(client)
+    invalid = json.dumps({"proposal": {"proposal_id": "MDF-0104"}}).encode()  # not a signed proposal
+
+    r = signed_post(client, "/api/proposals", invalid, key, origin="another.example/log")
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "bad_signature"
+
+    r = signed_post(client, "/api/proposals", invalid, key)
+    assert r.status_code == 422
+    assert r.json()["error"]["code"] == "invalid"
+    r = signed_post(client, "/api/proposals", b"{not json", key)
+    assert r.status_code == 422
+
+    body = json.dumps(signed_proposal_body(railway_proposal("MDF-0105"))).encode()
+    headers = sign_request(key, origin=ORIGIN, method="POST", url=f"{BASE}/api/proposals", body=body)
+    r = client.post("/api/proposals", content=body, headers={**headers, "Content-Type": "text/plain"})
+    assert r.status_code == 422, r.text
+    assert _size(client) == before
+
+    r = signed_post(client, "/api/proposals", body, key)  # the same body, as JSON: written once
+    assert r.status_code == 201, r.text
+    assert _size(client) == before + 1
