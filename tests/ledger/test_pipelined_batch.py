@@ -127,3 +127,26 @@ def test_a_row_planted_in_the_way_fails_the_batch_in_one_short_line(ledger: Ledg
     assert "duplicate" in message.lower() or "unique" in message.lower(), message
     assert "SQL" not in message
     assert ledger.size() == 1
+
+
+def test_a_row_planted_in_a_single_appends_way_fails_it_in_one_short_line(ledger: Ledger, db_url: str) -> None:
+    """The same for an append of one entry (on PostgreSQL its rows and the head's new size go in one pipeline)."""
+    from sqlalchemy import create_engine, text
+
+    ledger.append("revenue_collected", _payload(-1), time=STAMP)
+    planted = make_entry("revenue_collected", _payload(-2), time=STAMP)
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO ledger_entries (idx, entry_type, canonical, leaf_hash) "
+                              "VALUES (:i, :t, :c, :h)"),
+                         {"i": 1, "t": planted.type, "c": planted.canonical, "h": planted.leaf_hash})
+    finally:
+        engine.dispose()
+    with pytest.raises(LedgerError) as caught:
+        ledger.append("revenue_collected", _payload(0), time=STAMP)
+    message = str(caught.value)
+    assert message.startswith("database "), message
+    assert "\n" not in message, message
+    assert "duplicate" in message.lower() or "unique" in message.lower(), message
+    assert ledger.size() == 1
