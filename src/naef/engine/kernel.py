@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from naef.engine.kernel_cache import ensure_fresh
 from naef.engine.metrics import N_METRICS_PATH, N_METRICS_TRANCHE
 from naef.engine.path_kernels import collections_path, originator_rows, tranche_and_path_metrics
 from naef.engine.waterfall_kernel import (
@@ -144,3 +145,6 @@ def _flush_bins(bins: np.ndarray, k: int, hist: np.ndarray) -> None:
                 x = bins[i, v, t]
                 if x >= 0:
                     row[x] += 1
+
+
+ensure_fresh(monte_carlo_kernel)  # nothing cached from other sources than these (naef.engine.kernel_cache)

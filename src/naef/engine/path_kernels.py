@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from naef.engine.kernel_cache import ensure_fresh
 from naef.engine.waterfall_kernel import TRANCHE_COL
 
 __all__ = ["collections_path", "originator_rows", "tranche_and_path_metrics"]
@@ -196,3 +197,5 @@ def collections_path(
         boe_per_day[t] = boe_per_day[t] / days[t]
     return hedge_net
 
+
+ensure_fresh(collections_path)  # nothing cached from other sources than these (naef.engine.kernel_cache)

@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from naef.engine.kernel_cache import ensure_fresh
+
 __all__ = [
     "N_PATH_COLUMNS",
     "N_TRANCHE_COLUMNS",
@@ -430,3 +432,6 @@ def waterfall_paths(
     tranches, periods)."""
     for p in range(collections.shape[0]):
         waterfall_path(*spec, collections[p], capex[p], exports[p], pout[p], tout[p], True)
+
+
+ensure_fresh(waterfall_path)  # nothing cached from other sources than these (naef.engine.kernel_cache)
