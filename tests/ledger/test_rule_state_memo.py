@@ -194,3 +194,25 @@ def test_a_kept_state_ending_on_a_flagged_proposal_goes_on_as_the_full_fold(gove
     assert state.faults == []
     assert state.proposals[flagged.proposal_id].benchmark is not None
     _same_as_full_fold(governed)
+
+
+def _taken_again(ledger: Ledger) -> int:
+    """Take the kept state in a write transaction as the rules do, put it back; returns its size."""
+    with ledger.transaction() as tx:
+        taken = tx.take_rule_memo()
+        assert taken is not None, "the kept state was discarded"
+        size, state = taken
+    ledger._rule_memo.keep(size, ledger.root_hash(size), state)
+    return size
+
+
+def test_a_kept_state_is_reused_when_the_stored_prefix_is_the_one_it_was_folded_from(governed: Ledger) -> None:
+    """The root check discards only a changed prefix: after this handle's own write (the kept size is the
+    committed size: the root from the right edge read under the lock) and after entries another handle committed
+    (below it: the root from the stored subtrees), the kept state is taken again."""
+    approve(governed, sign_approval(proposal(), key("mx-2")))
+    size = governed.size()
+    assert _taken_again(governed) == size
+    with Ledger.open(governed.url) as other:
+        other.append("revenue_collected", {"period": "Q1", "amount_usd": "1.00", "source": "x"})
+    assert _taken_again(governed) == size < governed.size()
