@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import threading
 import time
 import zipfile
@@ -14,10 +15,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from naef.demo import demo_key
+from naef.errors import NaefError
 from naef.ledger import Ledger
 from naef.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from naef.ledger.note import open_checkpoint
 from naef.web import create_app
+from naef.web.config import WebConfig
 from tests.web.conftest import web_config
 
 
@@ -300,3 +303,22 @@ def test_an_app_serving_again_after_a_shutdown_still_runs_jobs(demo_db: Path) ->
     with TestClient(app) as again:
         r = again.post("/api/runs", json={"paths": 50, "seed": 3})
         assert r.status_code == 202, r.text
+
+
+@pytest.mark.parametrize("interval", [0, -0.5, float("nan"), float("inf"), "0.5"])
+def test_a_bad_thread_switch_interval_is_refused_naming_the_field(interval: Any) -> None:
+    """Review of wt-web: ``sys.setswitchinterval`` raises on 0 or less from inside ``create_app``; the config
+    refuses such a value when it is made, with the field's name."""
+    with pytest.raises(NaefError, match="thread_switch_interval_ms: must be a positive number"):
+        WebConfig(thread_switch_interval_ms=interval)
+
+
+def test_the_thread_switch_interval_is_set_when_the_app_is_made() -> None:
+    before = sys.getswitchinterval()
+    try:
+        create_app(WebConfig(thread_switch_interval_ms=2.0))
+        assert sys.getswitchinterval() == pytest.approx(0.002)
+        create_app(WebConfig(thread_switch_interval_ms=None))  # None leaves it
+        assert sys.getswitchinterval() == pytest.approx(0.002)
+    finally:
+        sys.setswitchinterval(before)

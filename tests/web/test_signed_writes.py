@@ -8,6 +8,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from naef.demo import demo_key
@@ -215,4 +216,31 @@ def test_authentication_first_then_the_body_then_the_write(client: TestClient) -
 
     r = signed_post(client, "/api/proposals", body, key)  # the same body, as JSON: written once
     assert r.status_code == 201, r.text
+    assert _size(client) == before + 1
+
+
+@pytest.mark.parametrize(("content_type", "raw"), [
+    (None, None),  # FastAPI (strict_content_type) does not read a body without a Content-Type as JSON
+    ("text/plain", None),
+    ("application/x-www-form-urlencoded", None),
+    ("application/json", b'{"proposal": '),  # not JSON
+    ("application/json", b'{"proposal": {}}'),  # JSON the model refuses
+], ids=["no-content-type", "text", "form", "bad-json", "bad-body"])
+def test_a_body_fastapi_refuses_is_never_written(client: TestClient, content_type: str | None,
+                                                 raw: bytes | None) -> None:
+    """Review of wt-web, item 2: a correctly signed write whose body FastAPI's validation refuses answers 4xx and
+    appends nothing (the dependency that authenticates and writes must not read it otherwise); the same request
+    with its JSON Content-Type is then written as any other."""
+    p = railway_proposal("MDF-0777")
+    body = raw if raw is not None else json.dumps(signed_proposal_body(p)).encode("utf-8")
+    before = _size(client)
+    url = BASE + "/api/proposals"
+    headers = sign_request(demo_key("mx-board-1"), origin=ORIGIN, method="POST", url=url, body=body)
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    r = client.post("/api/proposals", content=body, headers=headers)
+    assert 400 <= r.status_code < 500, r.text
+    assert _size(client) == before
+    r = signed_post(client, "/api/proposals", signed_proposal_body(p), demo_key("mx-board-1"))
+    assert r.status_code == 201, r.text  # not "already proposed": nothing was written
     assert _size(client) == before + 1

@@ -318,21 +318,27 @@ class Ledger(AbstractContextManager["Ledger"]):
     def warm_node_cache(self) -> int:
         """Fill the node cache from the database in two sequential reads, up to its bound: the complete subtrees
         above the leaves first (the upper levels are shared by the most proofs), then the leaf hashes from index 0
-        on; returns the number of hashes kept. Every stored node is committed and never changes, so these are the
-        hashes the proofs would read one request at a time (a cold cache sends most of the first proofs over a
-        large log to the database). Also reads the committed size (:attr:`known_size`)."""
+        on; returns the number of hashes kept. Both reads are bounded by the committed size read first (kept as
+        :attr:`known_size`): leaves ``idx < size`` and the nodes of complete subtrees of that tree,
+        ``(idx + 1) << level <= size`` (node ``(level, idx)`` covers the leaves ``[idx << level, (idx + 1) <<
+        level)``). Those are committed and never change, so they are the hashes the proofs would read one request at
+        a time (a cold cache sends most of the first proofs over a large log to the database); a row stored beyond
+        the head (a writer's leftover, or planted) is in no committed tree and is not cached — the cache trusts a
+        hash it holds at every later size."""
         cache = self.node_cache
         if cache is None or not cache.max_nodes:
             return 0
         budget = cache.max_nodes
         with store.connect(self._engine) as conn:
-            self._head(conn)
+            size = self._head(conn)
             m = param_mark(conn)
             inner = conn.exec_driver_sql(
-                f"SELECT level, idx, hash FROM ledger_nodes ORDER BY level DESC, idx LIMIT {m}", (budget,)
+                f"SELECT level, idx, hash FROM ledger_nodes WHERE ((idx + 1) << level) <= {m} "
+                f"ORDER BY level DESC, idx LIMIT {m}", (size, budget)
             ).all()
             leaves = conn.exec_driver_sql(
-                f"SELECT idx, leaf_hash FROM ledger_entries ORDER BY idx LIMIT {m}", (budget - len(inner),)
+                f"SELECT idx, leaf_hash FROM ledger_entries WHERE idx < {m} ORDER BY idx LIMIT {m}",
+                (size, budget - len(inner)),
             ).all() if len(inner) < budget else []
         read: dict[tuple[int, int], bytes] = {(0, int(i)): bytes(h) for i, h in leaves}  # least kept first
         read.update(((int(level), int(i)), bytes(h)) for level, i, h in reversed(inner))

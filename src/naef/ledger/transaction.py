@@ -100,39 +100,49 @@ def _statement_rows(dbapi_connection: Any, width: int) -> int:
 
 class RuleStateMemo:
     """The rules' state as folded from a *committed* prefix ``[0, size)`` of the log, kept by one
-    :class:`~naef.ledger.log.Ledger` handle between its write transactions, so that the next transaction folds only
-    the entries committed since (by this process or any other) instead of the whole log again.
+    :class:`~naef.ledger.log.Ledger` handle between its write transactions with the root hash of that prefix's tree,
+    so that the next transaction folds only the entries committed since (by this process or any other) instead of
+    the whole log again.
 
-    Why that is the same state: the log is append-only and its first ``size`` entries are immutable (RFC 9162
-    leaves), and the rules' fold is a left fold in index order, so ``fold([0, n)) = fold([size, n))`` applied to
-    ``fold([0, size))``. What this gives up: a row changed in the database around the storage layer *after* it was
-    folded is not re-read by this handle's next writes (they decide on the entry as it was admitted); it is what
-    ``naef ledger verify`` (hashes), ``naef ledger audit`` and :func:`~naef.ledger.approvals.control_state` (every
-    stored row read again and re-judged) find, and what a new handle (a restarted server) folds.
+    Why that is the same state: the rules' fold is a left fold in index order, so ``fold([0, n)) = fold([size, n))``
+    applied to ``fold([0, size))`` — provided the stored log still begins with the ``size`` entries the state was
+    folded from. The log is append-only, but a writer with access to the database can move the head back (a
+    truncation, a fail-over to a replica that lacks the last commits, a restore under a running server) and even
+    refill it to the same size with other entries, a consistent tree that ``verify`` accepts. So the state is
+    reused only when ``size`` is at most the committed size and the root of the stored tree at ``size``
+    (:meth:`LedgerTransaction.take_rule_memo`) is the root kept with it: the root commits to every leaf hash of the
+    prefix (RFC 9162 §2.1.1), so any other prefix — shorter, replaced, or rewritten with its hashes recomputed —
+    makes the next write fold the whole log again. What this still gives up: a row whose stored bytes were changed
+    while its leaf hash and the nodes were left alone is not re-read by this handle's next writes (they decide on
+    the entry as it was admitted); ``naef ledger verify`` fails on it, and ``naef ledger audit`` and
+    :func:`~naef.ledger.approvals.control_state` (every stored row read again and re-judged) name it.
 
     Ownership, not sharing: a transaction *takes* the state (the memo is then empty) and mutates it as the rules
     admit its entries; :meth:`Ledger.transaction <naef.ledger.log.Ledger.transaction>` gives it back only after
     the commit (size = the committed size), or after a rollback in which the rules' gate never ran (the state is
-    then still the fold of the prefix it was made from). Any other ending — a rollback after the gate ran, a state
-    handed out to a caller (:func:`naef.ledger.approvals.state_of`) — leaves the memo empty: the next transaction
-    folds the whole log, exactly as without the memo. The state's type is the rules' business (``object`` here).
+    then still the fold of the prefix it was made from), and the transaction then drops its own reference. Any other
+    ending — a rollback after the gate ran, a state handed out to a caller (:func:`naef.ledger.approvals.state_of`),
+    a fold whose end the rules could not close (:meth:`LedgerTransaction._hold_rule_state`) — leaves the memo empty:
+    the next transaction folds the whole log, exactly as without the memo. The state's type is the rules' business
+    (``object`` here).
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._kept: tuple[int, object] | None = None
+        self._kept: tuple[int, bytes, object] | None = None
 
-    def take(self) -> tuple[int, object] | None:
-        """``(size, state)`` and the memo empty, or ``None`` when it holds nothing."""
+    def take(self) -> tuple[int, bytes, object] | None:
+        """``(size, root, state)`` and the memo empty, or ``None`` when it holds nothing."""
         with self._lock:
             kept, self._kept = self._kept, None
             return kept
 
-    def keep(self, size: int, state: object) -> None:
-        """Hold ``state``, the fold of the committed entries ``[0, size)`` (a larger size already held wins)."""
+    def keep(self, size: int, root: bytes, state: object) -> None:
+        """Hold ``state``, the fold of the committed entries ``[0, size)`` whose tree has root ``root`` (a larger
+        size already held wins)."""
         with self._lock:
             if self._kept is None or self._kept[0] <= size:
-                self._kept = (size, state)
+                self._kept = (size, root, state)
 
 
 def _edge_levels(size: int) -> list[int]:
@@ -152,7 +162,7 @@ class LedgerTransaction:
         if size is None:
             raise LedgerError("ledger: not initialised (run `naef ledger init URL --key KEYFILE`)")
         self._size = int(size)
-        self._committed_size = self._size  # the size before this transaction's appends
+        self._committed_size = self._size  # the size before this transaction's appends (the head read under the lock)
         self._stack: list[tuple[int, bytes]] = []
         if self._size:
             ids = range_nodes(0, self._size)
@@ -161,13 +171,15 @@ class LedgerTransaction:
                 self._stack = [(level, found[(level, idx)]) for level, idx in ids]
             except KeyError as exc:
                 raise VerificationError(f"ledger: right-edge node {exc.args[0]} is missing; run verify") from None
-        self.rule_state: object | None = None  # the control state, folded once per transaction by the rules
-        self.rule_state_size = 0
-        """The log size whose governed entries ``rule_state`` covers (set by the rules when they fold)."""
-        self.rule_state_lent = False
-        """Set when the state was handed to a caller outside the rules: it is then never kept for reuse."""
+        self._committed_edge = [h for _, h in self._stack]  # the stored right edge at the committed size
+        # The rules' state (the rules' business: :mod:`naef.ledger.approvals.service`), private to the rules and
+        # to this transaction; dropped when the transaction ends (:meth:`_return_rule_state`).
+        self._rule_state: object | None = None
+        self._rule_state_open_end = False  # the fold's end added a fault a later entry could still take back
+        self._rule_state_lent = False  # handed to a caller outside the rules: never kept for reuse
         self._memo = memo
         self._gate_ran = False
+        self._gate_admitted = False  # a governed entry passed the gate in this transaction
         self._entry_rows: list[tuple[int, str, bytes, bytes]] = []
         self._node_rows: list[tuple[int, int, bytes]] = []
         self._inserter: ThreadPoolExecutor | None = None  # made by _flush_behind, for large batches only
@@ -216,6 +228,7 @@ class LedgerTransaction:
                 )
             self._gate_ran = True  # from here on the state may be changed: reusable only once committed
             derived = _RULES(self, entry, i)
+            self._gate_admitted = True
         else:
             derived = None
         h = entry.leaf_hash
@@ -336,19 +349,60 @@ class LedgerTransaction:
     def take_rule_memo(self) -> tuple[int, object] | None:
         """For the rules: ``(size, state)`` folded from the committed prefix ``[0, size)`` by an earlier
         transaction of this handle (:class:`RuleStateMemo`), now owned by this transaction; ``None``: fold from
-        the start."""
-        return None if self._memo is None else self._memo.take()
+        the start — nothing kept, or what was kept is not the fold of the stored log's prefix (``size`` beyond the
+        committed size, or the stored tree's root at ``size`` not the root kept with it: the head was moved back
+        or the prefix replaced)."""
+        kept = None if self._memo is None else self._memo.take()
+        if kept is None:
+            return None
+        size, root, state = kept
+        if size > self._committed_size or self._stored_root(size) != root:
+            return None
+        return size, state
+
+    def _stored_root(self, size: int) -> bytes | None:
+        """``MTH`` of the stored tree of ``size <= `` the committed size: at the committed size from the right edge
+        read under the lock, else from the ``O(log n)`` stored subtrees of ``[0, size)`` (one query); ``None``
+        when one of those is missing."""
+        if size == self._committed_size:
+            return self._committed_root()
+        if size == 0:
+            return EMPTY_ROOT
+        ids = range_nodes(0, size)
+        self._wait()  # the helper thread is done with the connection
+        found = lookup_nodes(self._conn, ids)
+        if any(i not in found for i in ids):
+            return None
+        return fold_range([found[i] for i in ids])
+
+    def _committed_root(self) -> bytes:
+        """``MTH`` of the committed tree this transaction started from (its right edge read under the lock)."""
+        return fold_range(self._committed_edge) if self._committed_edge else EMPTY_ROOT
+
+    def _hold_rule_state(self, state: object, *, open_end: bool) -> None:
+        """For the rules: ``state`` is the fold of the log ``[0, size)`` as this transaction sees it now.
+        ``open_end``: ending the fold there added a fault that the next entry could still take back (a flagged
+        proposal whose flag may be the next entry, ``naef.ledger.approvals.admission.finish``); such a state is the
+        fold of this prefix *as a whole log*, not a prefix of a longer one, so it is kept for reuse only once a
+        governed entry admitted after it has settled that question (:meth:`_return_rule_state`)."""
+        self._rule_state = state
+        self._rule_state_open_end = open_end
 
     def _return_rule_state(self, *, committed: bool) -> None:
         """Give the rules' state back to the memo when it is the fold of a committed prefix (class docstring of
         :class:`RuleStateMemo`): after the commit it covers every entry of this transaction; after a rollback only
-        if the gate never ran (it still covers the prefix it was folded from)."""
-        if self._memo is None or self.rule_state is None or self.rule_state_lent:
+        if the gate never ran (no governed entry of this transaction is in it: it is the fold of the committed
+        prefix, kept at the committed size and root). Either way the transaction lets go of it: the memo's state is
+        never reachable through a finished transaction."""
+        state, self._rule_state = self._rule_state, None
+        if self._memo is None or state is None or self._rule_state_lent:
+            return
+        if self._rule_state_open_end and not self._gate_admitted:
             return
         if committed:
-            self._memo.keep(self._size, self.rule_state)
+            self._memo.keep(self._size, self.root_hash(), state)
         elif not self._gate_ran:  # no governed entry of this transaction in it: the fold of [0, committed size)
-            self._memo.keep(min(self.rule_state_size, self._committed_size), self.rule_state)
+            self._memo.keep(self._committed_size, self._committed_root(), state)
 
     def _finish(self) -> None:
         if self._conn.dialect.name == "postgresql" and not self._inserting and \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from naef.errors import NaefError
@@ -55,7 +56,8 @@ class WebConfig:
     the interpreter lock and must wait up to one interval to get it back from the busy loop, so a write of ten
     round trips waited up to 50 ms for nothing. Measured (issue 18, a signed proposal on PostgreSQL beside a
     busy thread, on a shared 2-core machine): 49-77 ms at 5 ms, 16-27 ms at 0.5 ms. The interval only matters
-    while two threads want the lock: a lone busy loop is never interrupted."""
+    while two threads want the lock: a lone busy loop is never interrupted. A positive finite number (checked
+    when the config is made: ``sys.setswitchinterval`` refuses 0 and less)."""
     shared_dir: str | None = None
     """A directory the processes of one ``naef serve --workers N`` share (made by the parent process): the signed
     requests' nonce memory, the write and run rate limits, and the scenario runs' status and results live there
@@ -67,6 +69,13 @@ class WebConfig:
     """The URL browsers and clients reach this server at (``https://fund.example``) when it sits behind a proxy:
     form posts' ``Origin`` and signed requests' ``@target-uri`` are checked against it. Default: what the server
     sees (the connection's scheme and the ``Host`` header)."""
+
+    def __post_init__(self) -> None:
+        interval = self.thread_switch_interval_ms
+        if interval is not None and not (isinstance(interval, int | float) and math.isfinite(interval)
+                                         and interval > 0):
+            raise NaefError(f"thread_switch_interval_ms: must be a positive number of milliseconds or None, "
+                            f"not {interval!r}")
 
 
 class ApiError(NaefError):

@@ -376,9 +376,19 @@ def _admit(
     return True
 
 
+def fold_on(entries: Iterable[GovernedEntry], state: ControlState) -> ControlState:
+    """``state`` (changed in place and returned) after ``entries`` in index order, admitting each governed entry
+    under the rules; entries that break them are listed in ``faults`` and skipped. Not finished
+    (:func:`finish`): ``state`` is the *open* fold of the entries before ``entries``, so this is a left fold —
+    ``fold_on(b, fold_on(a, s))`` is ``fold_on(a + b, s)``."""
+    for e in entries:
+        if e.type in GOVERNED_ENTRY_TYPES:
+            admit(state, e.type, e.payload, e.index, strict=False)
+    return state
+
+
 def fold(entries: Iterable[GovernedEntry], *, state: ControlState | None = None) -> ControlState:
-    """The control state after ``entries`` (index order), admitting each governed entry under the rules;
-    entries that break them are listed in ``faults`` and skipped.
+    """The control state after ``entries`` (index order) as a whole log: :func:`fold_on` then :func:`finish`.
 
     ``state``: go on from this state (changed in place), the fold of the entries before ``entries`` — a finished
     one with no flag pending, so that ending it there added nothing (:func:`finish`); default: the empty state."""
@@ -386,7 +396,4 @@ def fold(entries: Iterable[GovernedEntry], *, state: ControlState | None = None)
         state = ControlState()
     elif state.awaiting_flag is not None:
         raise LedgerError("fold: the state to go on from must not wait for a benchmark flag")
-    for e in entries:
-        if e.type in GOVERNED_ENTRY_TYPES:
-            admit(state, e.type, e.payload, e.index, strict=False)
-    return finish(state)
+    return finish(fold_on(entries, state))

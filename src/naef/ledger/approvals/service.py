@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from naef.ledger.approvals.admission import admit, fold
+from naef.ledger.approvals.admission import admit, finish, fold, fold_on
 from naef.ledger.approvals.errors import RuleViolationError
 from naef.ledger.approvals.models import (
     ENTRY_AMENDED,
@@ -70,7 +70,7 @@ def state_of(tx: LedgerTransaction) -> ControlState:
     the fault it now is). The caller may keep it: it is never
     reused by a later transaction (:class:`~naef.ledger.transaction.RuleStateMemo`)."""
     state = _rules_state(tx, reuse=False)
-    tx.rule_state_lent = True
+    tx._rule_state_lent = True
     return state
 
 
@@ -79,13 +79,18 @@ def _rules_state(tx: LedgerTransaction, *, reuse: bool = True) -> ControlState:
     transaction's, so once committed it is the next transaction's starting point.
 
     The fold starts from the state an earlier transaction of this ledger handle left (the fold of the committed
-    prefix ``[0, start)``, :meth:`~naef.ledger.log.LedgerTransaction.take_rule_memo`; not with ``reuse=False``),
-    else from the empty state at 0, and folds the governed entries ``[start, size)`` in index order exactly as
-    :func:`fold` does — the fold is a left fold, so both give the same state over the same stored rows."""
-    if tx.rule_state is None:
+    prefix ``[0, start)``, checked against the stored tree's root by
+    :meth:`~naef.ledger.log.LedgerTransaction.take_rule_memo`; not with ``reuse=False``), else from the empty state
+    at 0, and folds the governed entries ``[start, size)`` in index order exactly as :func:`fold` does — the fold
+    is a left fold, so both give the same state over the same stored rows. The state the rules decide on is then
+    finished (:func:`finish`: a flagged proposal last in the log without its flag is a fault); when that added a
+    fault the transaction is told (``open_end``), since the next stored entry could be the flag a full fold of the
+    longer log accepts: such a state is not kept as the start of a longer log's fold until a governed entry
+    admitted after it settles it."""
+    if tx._rule_state is None:
         memo = tx.take_rule_memo() if reuse else None
         start, state = (0, ControlState()) if memo is None else memo
-        if not isinstance(state, ControlState) or state.awaiting_flag is not None:  # not a finished fold: refold
+        if not isinstance(state, ControlState) or state.awaiting_flag is not None:  # not a kept fold: refold
             start, state = 0, ControlState()
         rows: list[StoredEntry] = []
         unreadable: list[RuleViolationError] = []
@@ -97,13 +102,14 @@ def _rules_state(tx: LedgerTransaction, *, reuse: bool = True) -> ControlState:
                 # its index and skipped, like a row that breaks a rule: it never blocks the writes after it
                 unreadable.append(RuleViolationError("unreadable", row.error.message, entry_type=row.type,
                                                      index=row.index))
-        fold(rows, state=state)
+        fold_on(rows, state)
+        open_end = state.awaiting_flag is not None
+        finish(state)
         state.faults.extend(unreadable)
         state.faults.sort(key=lambda f: -1 if f.index is None else f.index)
-        tx.rule_state = state
-        tx.rule_state_size = tx.size
-    assert isinstance(tx.rule_state, ControlState)
-    return tx.rule_state
+        tx._hold_rule_state(state, open_end=open_end)
+    assert isinstance(tx._rule_state, ControlState)
+    return tx._rule_state
 
 
 def _admit_governed(tx: LedgerTransaction, entry: Entry, index: int) -> list[Entry]:
