@@ -20,6 +20,7 @@ from __future__ import annotations
 import time as _time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -58,6 +59,7 @@ from naef.ledger.transaction import PIPELINE_CHUNK, LedgerTransaction, RuleState
 from naef.ledger.verify import VerifyReport, verify_store
 
 __all__ = [
+    "CatchUp",
     "ConsistencyProof",
     "InclusionProof",
     "Ledger",
@@ -76,6 +78,18 @@ REFRESH_CATCH_UP = 256
 edge is read, and the proofs read the rest as they need it)."""
 
 _P = TypeVar("_P", InclusionProof, ConsistencyProof)
+
+
+
+@dataclass(frozen=True)
+class CatchUp:
+    """What :meth:`Ledger.catch_up` read: the committed ``size``, the stored root at the reader's ``start``
+    (``None``: beyond the size, or a node missing), the ``root`` at ``size``, and the ``rows`` from ``start`` on."""
+
+    size: int
+    root_at_start: bytes | None
+    root: bytes
+    rows: list[StoredEntry | UnreadableEntry]
 
 
 class Ledger(AbstractContextManager["Ledger"]):
@@ -383,13 +397,23 @@ class Ledger(AbstractContextManager["Ledger"]):
         it instead of ending the read (a fold over the log never stops at one bad row)."""
         return self._stream(start, end, None, tolerant=True)
 
-    def size_and_rows(self, start: int) -> tuple[int, list[StoredEntry | UnreadableEntry]]:
-        """The committed size and the rows from index ``start`` on (at most one read chunk; as
-        :meth:`entries_or_faults`), read on one connection: what a reader that folds the log as it grows needs,
-        in one checkout (each checkout of a PostgreSQL connection costs a round trip more)."""
+    def catch_up(self, start: int) -> CatchUp:
+        """For a reader that folds the log as it grows and has folded ``[0, start)``, on one connection (each
+        checkout of a PostgreSQL connection costs a round trip more): the committed size; the root of the stored
+        tree of ``start`` leaves read from the database itself, not from the node cache — the point is to see
+        that the log folded is still the stored one (``None`` when ``start`` is beyond the committed size or a
+        node is missing); the root at the committed size; and the rows from ``start`` on (at most one read
+        chunk; as :meth:`entries_or_faults`)."""
         with store.connect(self._engine) as conn:
             size = self._head(conn)
-            return size, (read_rows(conn, start, min(size, start + _READ_CHUNK), None) if start < size else [])
+            if start > size:
+                return CatchUp(size, None, root_at(conn, size, size, self.node_cache), [])
+            try:
+                stored: bytes | None = root_at(conn, start, size)
+            except LedgerError:
+                stored = None
+            rows = read_rows(conn, start, min(size, start + _READ_CHUNK), None) if start < size else []
+            return CatchUp(size, stored, root_at(conn, size, size, self.node_cache), rows)
 
     def _stream(
         self, start: int, end: int | None, entry_type: str | None, *, tolerant: bool

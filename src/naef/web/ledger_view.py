@@ -32,6 +32,7 @@ from naef.ledger.errors import LedgerError
 from naef.ledger.governance import Stakeholder
 from naef.ledger.keys import VerifierKey
 from naef.ledger.log import Ledger, StoredCheckpoint, StoredEntry, UnreadableEntry
+from naef.ledger.merkle import EMPTY_ROOT
 from naef.ledger.note import parse_note
 from naef.ledger.proofs import NodeCache
 from naef.web.config import ApiError
@@ -79,6 +80,7 @@ class _Folded:
     """What the fold of entries ``[0, size)`` gives."""
 
     size: int
+    root: bytes  # of the stored tree of ``size`` leaves when they were folded
     state: ControlState
     mdf_entries: list[tuple[str, dict[str, Any]]]
     refusals: list[dict[str, Any]]
@@ -95,7 +97,7 @@ class LedgerView:
         self.ledger = Ledger.open(url, node_cache=NodeCache(node_cache_nodes) if node_cache_nodes else None)
         self.url = url
         self._lock = threading.Lock()
-        self._folded = _Folded(0, ControlState(), [], [], [])
+        self._folded = _Folded(0, EMPTY_ROOT, ControlState(), [], [], [])
 
     def close(self) -> None:
         """Release the database handle."""
@@ -168,16 +170,24 @@ class LedgerView:
 
     def _refresh(self) -> _Folded:
         """Fold the entries appended since the last call; the caller holds ``self._lock`` while it reads the
-        result (a concurrent refresh would change it underneath)."""
+        result (a concurrent refresh would change it underneath). The fold goes on from where it stopped only
+        while the stored tree still has, at that size, the root it had when it was folded; a log that went back
+        (a fail-over to a replica behind, a restore, a truncation) or was refilled or rewritten with its hashes
+        recomputed is folded again from the start, so no page and no signer lookup shows an entry the log no
+        longer holds."""
         f = self._folded
-        size, first = self.ledger.size_and_rows(f.size)  # the usual case: a few new rows, one read
-        if size > f.size:
-            for e in first:
+        read = self.ledger.catch_up(f.size)  # the usual case: a few new rows, one connection
+        if read.root_at_start != f.root:
+            f = self._folded = _Folded(0, EMPTY_ROOT, ControlState(), [], [], [])
+            read = self.ledger.catch_up(0)
+        if read.size > f.size:
+            for e in read.rows:
                 self._apply(f, e)
-            if f.size + len(first) < size:  # more than one read chunk behind (at start-up)
-                for e in self.ledger.entries_or_faults(f.size + len(first), size):
+            if f.size + len(read.rows) < read.size:  # more than one read chunk behind (at start-up)
+                for e in self.ledger.entries_or_faults(f.size + len(read.rows), read.size):
                     self._apply(f, e)
-            f.size = size
+            f.size = read.size
+            f.root = read.root
         return f
 
     @staticmethod
