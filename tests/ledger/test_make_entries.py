@@ -16,8 +16,11 @@ from naef.ledger import Ledger, LedgerError, generate_key
 from naef.ledger.entries import (
     Entry,
     RevenueCollected,
+    _ascii_rows,
     _schema_is_textual,
+    _textual_fields,
     canonical_rows,
+    entry_model,
     make_entries,
     make_entry,
 )
@@ -84,6 +87,46 @@ def test_batch_rows_are_make_entry_and_rfc8785_for_any_payloads(payloads: list[A
         zip(rows.payloads, rows.canonicals, rows.leaves, strict=True))
     for c in rows.canonicals:
         assert c == rfc8785.dumps(json.loads(c))
+
+
+_ASCII_TEXTS = [t for t in TEXTS if t.isascii()] + ["\n", "a\r\nb", "\x00{\"payload\":", "\x1b[0m"]
+
+
+@pytest.mark.parametrize("number", [None, 0, 10**6, 2**53 - 1, -(2**53 - 1), 0.1, 1.5, 1e22])
+def test_the_chunk_shortcut_is_make_entry(number: float | None) -> None:
+    """A chunk of ASCII payloads (control characters, quotes and line feeds in the text included) takes the
+    one-string shortcut (``_ascii_rows``) unless a JSON number is not RFC 8785 as ``json`` writes it (a float; an
+    integer beyond 2**53 - 1 is refused by both); either way each entry is ``make_entry``'s, bytes and leaf hash."""
+    rng = random.Random(1803)
+    revenue: list[dict[str, object]] = []
+    refused: list[dict[str, object]] = []
+    for i in range(300):
+        revenue.append({"period": rng.choice(_ASCII_TEXTS) + str(i), "amount_usd": rng.randrange(10**9),
+                        "source": rng.choice(_ASCII_TEXTS), "reference": rng.choice(_ASCII_TEXTS),
+                        **({"volume_bbl": abs(number)} if number is not None and i % 3 == 0 else {})})
+        refused.append({"proposal_id": f"P-{i}", "stage": "approval", "reason_code": "conflict",
+                        "reason": rng.choice(_ASCII_TEXTS),
+                        "chain": {"n": [True, None, rng.choice(_ASCII_TEXTS)],
+                                  **({"x": number} if i % 3 == 0 else {})}})
+    for entry_type, payloads in (("revenue_collected", revenue), ("disbursement_refused", refused)):
+        rows = canonical_rows(entry_type, payloads, time=STAMP)
+        single = [make_entry(entry_type, p, time=STAMP) for p in payloads]
+        assert [(e.payload, e.canonical, e.leaf_hash) for e in single] == list(
+            zip(rows.payloads, rows.canonicals, rows.leaves, strict=True))
+        tail = f',"time":"{STAMP}","type":"{entry_type}"}}'
+        shortcut = _ascii_rows(list(rows.payloads), _textual_fields(entry_model(entry_type)), tail)
+        # revenue's numbers are decimals, written as strings; the chain's are JSON numbers
+        simple = entry_type == "revenue_collected" or number is None or type(number) is int
+        assert (shortcut is not None) == simple
+        if shortcut is not None:
+            assert shortcut == (rows.canonicals, rows.leaves)
+
+
+def test_a_non_ascii_chunk_takes_each_entry_alone() -> None:
+    payloads = [{"period": "Q1", "amount_usd": 5, "source": "Bajío"}, {"period": "Q2", "amount_usd": 6, "source": "x"}]
+    rows = canonical_rows("revenue_collected", payloads, time=STAMP)
+    assert _ascii_rows(list(rows.payloads), _textual_fields(RevenueCollected), ',"time":"x","type":"y"}') is None
+    assert rows.canonicals == [make_entry("revenue_collected", p, time=STAMP).canonical for p in payloads]
 
 
 def test_types_with_any_json_take_the_general_path() -> None:

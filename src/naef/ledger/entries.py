@@ -19,10 +19,13 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from itertools import repeat
+from operator import itemgetter
+from types import NoneType
 from typing import Annotated, Any, Literal
 
 import rfc8785
@@ -369,7 +372,7 @@ _FAST_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=
 def canonical_json(value: Any) -> bytes:
     """RFC 8785 canonical JSON of ``value`` (dicts, lists, str, int, float, bool, None) as UTF-8 bytes."""
     if _simple(value):
-        return _SORTED_COMPACT(value).encode("utf-8")
+        return _sorted_compact(value).encode("utf-8")
     try:
         return bytes(rfc8785.dumps(value))
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
@@ -495,22 +498,35 @@ def _no_default(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _compact_sorted_encoder() -> Callable[[Any], str]:
-    """``_FAST_ENCODER.encode`` without rebuilding its C encoder on every call (``JSONEncoder.iterencode`` makes a
-    new one each time): the same C encoder with the same settings, made once; no circular-reference check (the
-    values are pydantic's JSON form, a tree)."""
+def _c_sorted_compact() -> Callable[[Any, int], Sequence[str]] | None:
+    """The C encoder behind ``_FAST_ENCODER`` with the same settings, made once (``JSONEncoder.iterencode`` makes a
+    new one on every call); no circular-reference check (the values are pydantic's JSON form, a tree). ``None``
+    on a CPython without its ``_json`` accelerator."""
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:  # pragma: no cover - CPython without its _json accelerator
-        return _FAST_ENCODER.encode
-    encoder = make(None, _no_default, json.encoder.encode_basestring, None, ":", ",", True, False, True)
-
-    def encode(value: Any) -> str:
-        return "".join(encoder(value, 0))
-
-    return encode
+        return None
+    encoder: Callable[[Any, int], Sequence[str]] = make(
+        None, _no_default, json.encoder.encode_basestring, None, ":", ",", True, False, True)
+    return encoder
 
 
-_SORTED_COMPACT = _compact_sorted_encoder()
+_C_SORTED_COMPACT = _c_sorted_compact()
+
+
+def _encode_each(values: Iterable[Any]) -> Iterator[str]:
+    """``_FAST_ENCODER.encode(v)`` for each of ``values``, lazily; with the C encoder the loop runs in C (``map``:
+    no Python frame per value)."""
+    if _C_SORTED_COMPACT is None:  # pragma: no cover - CPython without its _json accelerator
+        return map(_FAST_ENCODER.encode, values)
+    return map("".join, map(_C_SORTED_COMPACT, values, repeat(0)))
+
+
+def _sorted_compact(value: Any) -> str:
+    """``_FAST_ENCODER.encode(value)``, by the C encoder made once (:func:`_c_sorted_compact`)."""
+    if _C_SORTED_COMPACT is None:  # pragma: no cover - CPython without its _json accelerator
+        return _FAST_ENCODER.encode(value)
+    return "".join(_C_SORTED_COMPACT(value, 0))
+
 
 _TEXTUAL_FIELDS: dict[type[BaseModel], frozenset[str]] = {}
 
@@ -552,6 +568,40 @@ def _list_adapter(model: type[BaseModel]) -> TypeAdapter[list[Any]]:
     return adapter
 
 
+_HASH_DIGEST = type(hashlib.sha256()).digest
+_AFTER_FIRST_BYTE = itemgetter(slice(1, None))
+_TEXT_TYPES = frozenset({str, bool, NoneType})
+
+
+def _ascii_rows(forms: list[Any], textual: frozenset[str], tail: str) -> tuple[list[bytes], list[bytes]] | None:
+    """The canonical bytes and leaf hashes of the JSON forms ``forms`` (each a ``dict``) with the envelope's
+    ``tail`` (``,"time":…,"type":…}``), when the whole chunk is on the fast path of :func:`canonical_rows` —
+    sorted, compact ``json`` output all ASCII and every value outside ``textual`` passing :func:`_simple` — else
+    ``None`` (the caller then takes each entry on its own).
+
+    The same bytes at less cost per entry: one string for the chunk — for each form the byte 0x00,
+    ``{"payload":``, its text and the tail, joined by line feeds — tested once for ASCII, encoded once and split at
+    the line feeds. ``json`` writes a control character in a string or key only escaped (a short escape or
+    ``u00xx`` after a backslash) and no line feed between tokens without ``indent``, and the tail is ASCII without
+    one, so the pieces are the entries, each with the leaf prefix 0x00 in front: its SHA-256 is the leaf hash
+    (RFC 9162 §2.1.1) and the rest the canonical bytes. Encoding, splitting and hashing run through ``map`` (no
+    Python frame per entry)."""
+    if not all(type(f) is dict for f in forms):
+        return None
+    head = '\x00{"payload":'
+    text = head + (tail + "\n" + head).join(_encode_each(forms)) + tail
+    if not text.isascii():  # a string or key outside ASCII: RFC 8785 orders and escapes it otherwise (§3.2.3)
+        return None
+    for name in set().union(*forms) - textual:  # numbers: §3.2.2.3 (ASCII text and booleans pass _simple)
+        values = list(map(dict.get, forms, repeat(name)))
+        if not set(map(type, values)) <= _TEXT_TYPES and not all(map(_simple, values)):
+            return None
+    prefixed = text.encode("ascii").split(b"\n")
+    if len(prefixed) != len(forms):  # pragma: no cover - json never writes a bare line feed (docstring)
+        return None
+    return list(map(_AFTER_FIRST_BYTE, prefixed)), list(map(_HASH_DIGEST, map(hashlib.sha256, prefixed)))
+
+
 @dataclass(frozen=True, slots=True)
 class CanonicalRows:
     """Entries of one type and time as columns: ``payloads[k]`` (JSON form), ``canonicals[k]`` (bytes) and
@@ -585,7 +635,7 @@ def canonical_rows(
     validate = model.__pydantic_validator__.validate_python
     to_python = model.__pydantic_serializer__.to_python
     textual = _textual_fields(model)
-    encode = _SORTED_COMPACT
+    encode = _sorted_compact
     simple = _simple
     stamp = _parse_time(time)
     tail = b',"time":"%s","type":"%s"}' % (stamp.encode(), entry_type.encode())
@@ -596,6 +646,10 @@ def canonical_rows(
             forms = adapter.dump_python(adapter.validate_python(payloads), mode="json", exclude_none=True)
         except ValidationError:
             forms = None  # item by item below: the first bad item's error, worded as make_entry words it
+        if forms is not None:
+            made = _ascii_rows(forms, textual, tail.decode("ascii")) if tail.isascii() else None
+            if made is not None:
+                return CanonicalRows(entry_type, stamp, forms, *made)
     data_out: list[Mapping[str, Any]] = []
     canonicals: list[bytes] = []
     keep = data_out.append
