@@ -34,11 +34,15 @@ from naef.ledger.rows import StoredEntry, UnreadableEntry, read_entries, read_en
 
 __all__ = ["PIPELINE_CHUNK", "LedgerTransaction", "RuleStateMemo", "RulesHook"]
 
-PIPELINE_CHUNK = 1024
+PIPELINE_CHUNK = 256
 """Entries ``append_batch`` prepares at a time in a large batch; each chunk's rows are inserted by a helper thread
 while the next is prepared (a choice: large enough that a hand-over costs little per entry, small enough that a
-chunk's objects stay in the CPU's caches — measured at batch 10,000 on SQLite, one process, alternately: about 10 µs
-of CPU per entry with chunks of 512 or 1,024, 11.2–11.7 with 2,048, 12.1–12.5 with none)."""
+chunk's objects stay in the CPU's caches and die young: a chunk's validated models and JSON forms that are still
+alive when Python's collector runs its middle generation are moved to the oldest, and enough of them start a full
+collection, which walks every object of the process. Measured at batch 10,000 on SQLite, 100,000 entries, one
+process, alternately, best of 5: 10.3–10.6 µs of CPU per entry with chunks of 256, 10.5–11.1 with 1,024 (one full
+collection per run instead of none; the main thread's CPU 6.3–6.5 against 7.1–7.7), 10.8 with 128; earlier: 11.2–11.7
+with 2,048, 12.1–12.5 with no chunks)."""
 _COPY_MIN_ROWS = 64
 """Rows from which a PostgreSQL append uses COPY rather than executemany (a choice: below it the difference is
 lost in the round trips)."""
