@@ -12,11 +12,12 @@ import pytest
 from naef.ledger import Ledger, LedgerError, SignerKey
 from naef.ledger.entries import make_entry
 from naef.ledger.merkle import root_hash
+from naef.ledger.transaction import _HANDOVER_ROWS
 from naef.ledger.transaction import PIPELINE_CHUNK as _PIPELINE_CHUNK
 from tests.ledger.test_crash import _run_and_kill
 
 STAMP = "2031-03-31T00:00:00Z"
-N = 2 * _PIPELINE_CHUNK + 321  # three chunks, the last one partial
+N = 2 * _HANDOVER_ROWS + 321  # two hand-overs to the insert thread, then a partial rest; chunks in each
 
 
 def _payload(i: int) -> dict[str, Any]:

@@ -43,6 +43,11 @@ collection, which walks every object of the process. Measured at batch 10,000 on
 process, alternately, best of 5: 10.3–10.6 µs of CPU per entry with chunks of 256, 10.5–11.1 with 1,024 (one full
 collection per run instead of none; the main thread's CPU 6.3–6.5 against 7.1–7.7), 10.8 with 128; earlier: 11.2–11.7
 with 2,048, 12.1–12.5 with no chunks)."""
+_HANDOVER_ROWS = 1024
+"""Entry rows gathered before :meth:`LedgerTransaction._flush_behind` hands them to the insert thread (a choice:
+chunks of :data:`PIPELINE_CHUNK` are prepared, but the thread gets about 1,024 rows at a time, so its statements stay
+as large as before — with chunks of 256 handed over one by one, the insert thread's CPU rose by about 0.5 µs per
+entry and took back most of what the smaller chunks saved)."""
 _COPY_MIN_ROWS = 64
 """Rows from which a PostgreSQL append uses COPY rather than executemany (a choice: below it the difference is
 lost in the round trips)."""
@@ -286,7 +291,10 @@ class LedgerTransaction:
         """Hand the rows made so far to one helper thread that inserts them, in this transaction, while this thread
         prepares the next ones (the driver leaves Python's lock while SQLite or the server works). One insert at a
         time, in order; every read or write of this transaction's connection waits for it first (:meth:`_flush`),
-        and the transaction ends only after it (:meth:`_close`)."""
+        and the transaction ends only after it (:meth:`_close`). Rows are kept until at least
+        :data:`_HANDOVER_ROWS` entries are waiting (the rest goes in with :meth:`_flush`)."""
+        if len(self._entry_rows) < _HANDOVER_ROWS:
+            return
         entry_rows, node_rows = self._entry_rows, self._node_rows
         self._entry_rows, self._node_rows = [], []
         self._wait()
