@@ -17,7 +17,8 @@ import pytest
 
 from naef.analysis.montecarlo import run_monte_carlo, simulate_paths
 from naef.engine.montecarlo import prepare
-from naef.parallel import DaskRunner, InProcessRunner, ParallelError, dask_runner
+from naef.parallel import DaskRunner, InProcessRunner, ParallelError, dask_runner, local_cluster
+from naef.parallel.runner import WORKER_MALLOC_ENV
 from naef.scenario.load import load_scenario
 
 distributed = pytest.importorskip("distributed")
@@ -28,8 +29,7 @@ NAEF = Path(sys.executable).parent / "naef"
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                       silence_logs=40)
+    cluster = local_cluster(2)
     c = distributed.Client(cluster)
     try:
         yield c
@@ -60,6 +60,16 @@ def test_one_worker_gives_the_same_result() -> None:
         assert isinstance(runner, DaskRunner)
         remote = simulate_paths(setup, n_paths=1200, seed=3, chunk_size=400, runner=runner)
     assert _same(local, remote)
+
+
+def test_local_workers_keep_the_allocators_dynamic_thresholds(client: Any) -> None:
+    """Not Dask's MALLOC_TRIM_THRESHOLD_=65536 (every array >= 128 kB mmap-ed afresh, page faults per chunk) but the
+    thresholds glibc reaches in a plain process, in every worker."""
+    import os
+
+    envs = client.run(lambda: {k: os.environ.get(k) for k in WORKER_MALLOC_ENV})
+    assert len(envs) == 2
+    assert all(env == WORKER_MALLOC_ENV for env in envs.values())
 
 
 def test_a_worker_killed_mid_run_changes_nothing(client: Any) -> None:

@@ -11,11 +11,20 @@ process, on one worker or on many, for the same seed (and for any chunk size).
   receive the validated scenario (its JSON, a few kB; a bootstrap history travels inside it), rebuild and cache
   the path-independent setup once per scenario, and return per-path metrics (or, streamed, each chunk's summary,
   ``naef.engine.path_stats``); histograms and summaries are merged on the workers in a reduction tree so only the
-  total travels back. A lost worker's tasks are recomputed by Dask.
+  total travels back. A lost worker's tasks are recomputed by Dask. :func:`local_cluster` (``--workers N``) starts
+  its workers with glibc's allocator thresholds at their plain-process values, not Dask's (page faults per chunk).
 
 Dask is optional (``pip install 'naef[dask]'``); :func:`dask_runner` says so in one line when it is missing.
 """
 
-from naef.parallel.runner import ChunkSpec, DaskRunner, InProcessRunner, ParallelError, Runner, dask_runner
+from naef.parallel.runner import (
+    ChunkSpec,
+    DaskRunner,
+    InProcessRunner,
+    ParallelError,
+    Runner,
+    dask_runner,
+    local_cluster,
+)
 
-__all__ = ["ChunkSpec", "DaskRunner", "InProcessRunner", "ParallelError", "Runner", "dask_runner"]
+__all__ = ["ChunkSpec", "DaskRunner", "InProcessRunner", "ParallelError", "Runner", "dask_runner", "local_cluster"]
