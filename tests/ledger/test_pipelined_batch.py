@@ -103,51 +103,36 @@ def test_sigkill_during_large_batches_leaves_whole_batches(ledger: Ledger) -> No
         ledger.verify()
 
 
-def test_a_row_planted_in_the_way_fails_the_batch_in_one_short_line(ledger: Ledger, db_url: str) -> None:
-    """A row written into the log's table behind the ledger's back (an adversary with database access) makes the
-    next large batch fail whole, with one line naming the database and the driver's reason — not the multi-row
-    statement and its thousands of parameters."""
+def _plant_entry_row(db_url: str, index: int) -> None:
+    """Write an entry row at ``index`` into the log's table behind the ledger's back (an adversary with database
+    access)."""
     from sqlalchemy import create_engine, text
 
-    ledger.append("revenue_collected", _payload(-1), time=STAMP)
     planted = make_entry("revenue_collected", _payload(-2), time=STAMP)
     engine = create_engine(db_url)
     try:
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO ledger_entries (idx, entry_type, canonical, leaf_hash) "
                               "VALUES (:i, :t, :c, :h)"),
-                         {"i": _PIPELINE_CHUNK + 7, "t": planted.type, "c": planted.canonical, "h": planted.leaf_hash})
+                         {"i": index, "t": planted.type, "c": planted.canonical, "h": planted.leaf_hash})
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("large", [True, False])
+def test_a_row_planted_in_the_way_fails_the_append_in_one_short_line(ledger: Ledger, db_url: str, large: bool) -> None:
+    """A planted row makes the next append fail whole — a large batch (pipelined chunks; COPY on PostgreSQL) or one
+    entry (on PostgreSQL its rows and the head's new size in one pipeline) — with one line naming the database and
+    the driver's reason, not the multi-row statement and its thousands of parameters."""
+    ledger.append("revenue_collected", _payload(-1), time=STAMP)
+    _plant_entry_row(db_url, _PIPELINE_CHUNK + 7 if large else 1)
+    items = [("revenue_collected", _payload(i)) for i in range(N if large else 1)]
     with pytest.raises(LedgerError) as caught:
-        ledger.append_batch([("revenue_collected", _payload(i)) for i in range(N)], time=STAMP)
+        ledger.append_batch(items, time=STAMP) if large else ledger.append(*items[0], time=STAMP)
     message = str(caught.value)
     assert message.startswith("database "), message
     assert "\n" not in message, message
     assert len(message) < 400, message
     assert "duplicate" in message.lower() or "unique" in message.lower(), message
     assert "SQL" not in message
-    assert ledger.size() == 1
-
-
-def test_a_row_planted_in_a_single_appends_way_fails_it_in_one_short_line(ledger: Ledger, db_url: str) -> None:
-    """The same for an append of one entry (on PostgreSQL its rows and the head's new size go in one pipeline)."""
-    from sqlalchemy import create_engine, text
-
-    ledger.append("revenue_collected", _payload(-1), time=STAMP)
-    planted = make_entry("revenue_collected", _payload(-2), time=STAMP)
-    engine = create_engine(db_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO ledger_entries (idx, entry_type, canonical, leaf_hash) "
-                              "VALUES (:i, :t, :c, :h)"),
-                         {"i": 1, "t": planted.type, "c": planted.canonical, "h": planted.leaf_hash})
-    finally:
-        engine.dispose()
-    with pytest.raises(LedgerError) as caught:
-        ledger.append("revenue_collected", _payload(0), time=STAMP)
-    message = str(caught.value)
-    assert message.startswith("database "), message
-    assert "\n" not in message, message
-    assert "duplicate" in message.lower() or "unique" in message.lower(), message
     assert ledger.size() == 1
