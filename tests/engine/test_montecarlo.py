@@ -17,7 +17,7 @@ from naef.analysis.montecarlo import run_monte_carlo, simulate_paths
 from naef.analysis.sizing import scale_sizes
 from naef.engine.kernel import path_bins
 from naef.engine.metrics import BLOCK_PATHS
-from naef.engine.montecarlo import draw_inputs, prepare, run_chunk
+from naef.engine.montecarlo import _delay_years, draw_inputs, prepare, run_chunk
 from naef.engine.montecarlo_reference import run_chunk_reference
 from naef.engine.run_arguments import MonteCarloError
 from naef.engine.simulate import simulate
@@ -275,3 +275,23 @@ def test_the_p50_path_is_recomputed_with_its_own_figures() -> None:
     table = path_table(prepare(BASELINE), seed=8, path=i)
     assert table["to_mdf_usd"].sum() == pytest.approx(result.metrics_path[i, 0], rel=1e-9)
     assert table["collections_usd"].sum() == pytest.approx(result.metrics_path[i, 5], rel=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(probabilities=st.lists(st.lists(st.integers(0, 8), min_size=1, max_size=11).filter(any), min_size=1,
+                              max_size=6),
+       seed=st.integers(0, 2**32))
+def test_delay_years_are_the_inverse_cdf_by_binary_search(probabilities: list[list[int]], seed: int) -> None:
+    """The counted comparisons give each field's ``searchsorted(cdf, u, side="right")`` (the inverse CDF), on CDFs
+    with ties (zero probabilities), rows of different lengths padded with 1, and uniforms drawn on the CDF's steps."""
+    width = max(len(p) for p in probabilities)
+    cdf = np.ones((len(probabilities), width))
+    for i, p in enumerate(probabilities):
+        c = np.cumsum(np.asarray(p, dtype=np.float64) / sum(p))
+        cdf[i, : c.size] = c
+        cdf[i, c.size - 1 :] = 1.0
+    rng = np.random.default_rng(seed)
+    uniforms = rng.random((len(probabilities), 500))
+    uniforms[:, :width] = np.where(cdf < 1.0, cdf, 0.0)  # exactly on a step: counted (side="right")
+    expected = np.stack([np.searchsorted(cdf[i], uniforms[i], side="right") for i in range(cdf.shape[0])])
+    np.testing.assert_array_equal(_delay_years(cdf, uniforms), expected)

@@ -296,6 +296,20 @@ def draw_random_numbers(setup: MonteCarloSetup, *, seed: int, first_path: int, n
     return _BlockDraws(price, differential, normals, uniforms, originator)
 
 
+def _delay_years(delay_cdf: Array, uniforms: Array) -> NDArray[np.int64]:
+    """Inverse CDF of each field's delay (fields, paths): the number of the field's CDF values <= its uniform.
+
+    That count is ``searchsorted(cdf, u, side="right")`` whenever the values <= u come before the others (each row
+    is a cumulative sum of probabilities >= 0, with its tail set to 1 > u); counted with one vectorised comparison
+    per CDF column over every field and path at once, instead of one binary search per field."""
+    counts = np.zeros(uniforms.shape, dtype=np.int64)
+    at_or_below = np.empty(uniforms.shape, dtype=np.bool_)
+    for j in range(delay_cdf.shape[1]):
+        np.greater_equal(uniforms, delay_cdf[:, j : j + 1], out=at_or_below)
+        counts += at_or_below
+    return counts
+
+
 def inputs_from_draws(setup: MonteCarloSetup, draws: _BlockDraws, n_paths: int) -> PathInputs:
     """Prices and field multipliers of a chunk of paths from its random numbers."""
     sc, grid = setup.scenario, setup.grid
@@ -321,10 +335,8 @@ def inputs_from_draws(setup: MonteCarloSetup, draws: _BlockDraws, n_paths: int) 
     gas = setup.kernel_fields[0]
     u = setup.uncertainty
     z = draws.normals
-    delay_years = np.empty(draws.uniforms.shape, dtype=np.int64)
-    for i in range(u.delay_cdf.shape[0]):
-        delay_years[i] = np.minimum(np.searchsorted(u.delay_cdf[i], draws.uniforms[i], side="right"),
-                                    u.max_delay_years)
+    delay_years = _delay_years(u.delay_cdf, draws.uniforms)
+    np.minimum(delay_years, u.max_delay_years, out=delay_years)
     return PathInputs(
         benchmark_usd_per_bbl=np.ascontiguousarray(bench),
         differential_usd_per_bbl=diff,

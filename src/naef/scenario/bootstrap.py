@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias
 
 from pydantic import Field, field_validator
 
+from naef.scenario.path_blocks import accumulate_periods, in_path_blocks
 from naef.scenario.price_checks import PriceModelError, SpecModel, check_n_paths, check_spot, check_times
 
 if TYPE_CHECKING:
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
 __all__ = ["MONTHS_PER_YEAR", "BlockBootstrap", "HistoricalReturns"]
 
 MONTHS_PER_YEAR = 12
+#: paths simulated together (``naef.scenario.path_blocks``): a path's months need about 15 KiB of uniforms,
+#: indices and returns, so 2,048 paths (30 MiB) keep the block's steps in the L3 cache; measured on 20,000 paths x
+#: 360 months, 2,048 beat 512, 1,024 and 4,096 (CPU 4.6 µs a path against 6.6 µs unblocked)
+BOOTSTRAP_BLOCK_PATHS = 2048
 
 
 
@@ -113,7 +118,7 @@ class BlockBootstrap(SpecModel):
         # Month m belongs to the block that started at the last month b <= m with a restart (month 0 always
         # starts one); its index is starts[b] + (m - b).
         block_first = np.where(u[:, 0, :] < 1.0 / self.block_months, months, np.int32(0))
-        np.maximum.accumulate(block_first, axis=1, out=block_first)
+        accumulate_periods(block_first, np.maximum)
         rows = (np.arange(n_paths, dtype=np.int32) * np.int32(n_months))[:, None]
         idx = starts.ravel()[(block_first + rows).ravel()].reshape(n_paths, n_months)
         idx += months
@@ -141,12 +146,16 @@ class BlockBootstrap(SpecModel):
         hist = self.history.as_array()
         # the history repeated end to end, long enough for any block to run on without a modulo
         extended = np.tile(hist, n_months // hist.size + 2)
-        monthly = extended[self._unwrapped_indices(u)]
-        np.cumsum(monthly, axis=1, out=monthly)
-        out = monthly[:, months - 1]
-        out += x0
-        np.exp(out, out=out)
-        return out
+        last_month = months - 1
+
+        def fill(rows: slice, out: FloatArray) -> None:  # ln S(t) = x0 + the sum of the months up to t's
+            monthly = extended[self._unwrapped_indices(u[rows])]
+            accumulate_periods(monthly, np.add)
+            np.take(monthly, last_month, axis=1, out=out)
+            out += x0
+            np.exp(out, out=out)
+
+        return in_path_blocks(n_paths=u.shape[0], n_periods=t.size, fill=fill, paths_per_block=BOOTSTRAP_BLOCK_PATHS)
 
     def simulate(
         self, *, spot_usd_per_bbl: float, times_years: npt.ArrayLike, n_paths: int, rng: np.random.Generator

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import Field, TypeAdapter, ValidationError, field_validator
 
+from naef.scenario.path_blocks import in_path_blocks, mean_revert
 from naef.scenario.price_checks import (
     Number,
     PriceModelError,
@@ -140,19 +141,24 @@ class OUDifferential(SpecModel):
             zb = np.asarray(benchmark_shocks, dtype=np.float64)
             if zb.shape != w.shape:
                 raise PriceModelError(f"benchmark_shocks: expected shape {w.shape}, got {zb.shape}")
-            eps = zb * self.rho
-            eps += w * math.sqrt(1.0 - self.rho**2)
+            own = math.sqrt(1.0 - self.rho**2)
+
+            def innovations(rows: slice, out: FloatArray) -> None:  # e = (rho zb + sqrt(1 - rho^2) w) sd
+                np.multiply(zb[rows], self.rho, out=out)
+                out += w[rows] * own
+                out *= sd
         else:
-            eps = w.copy()
-        eps *= sd
+
+            def innovations(rows: slice, out: FloatArray) -> None:  # e = w sd
+                np.multiply(w[rows], sd, out=out)
+
         theta = self.long_run_usd_per_bbl
-        prev = np.full(eps.shape[0], self.initial_usd_per_bbl - theta)
-        for i in range(t.size):
-            col = eps[:, i]
-            col += prev * decay[i]
-            prev = col
-        eps += theta
-        return eps
+
+        def fill(rows: slice, out: FloatArray) -> None:
+            innovations(rows, out)
+            mean_revert(out, decay=decay, start=self.initial_usd_per_bbl - theta, theta=theta)
+
+        return in_path_blocks(n_paths=w.shape[0], n_periods=t.size, fill=fill)
 
     def moments(self, *, times_years: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
         """Closed-form mean and variance of D(t)."""

@@ -24,12 +24,13 @@ The arithmetic is vectorised over paths (a loop over periods at most), in float6
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import Field, TypeAdapter, ValidationError, field_validator
 
 from naef.scenario.bootstrap import BlockBootstrap
+from naef.scenario.path_blocks import accumulate_periods, in_path_blocks, mean_revert
 from naef.scenario.price_checks import (
     Number,
     PriceModelError,
@@ -93,9 +94,13 @@ class _GaussianModel(SpecModel):
         import numpy as np
         t = check_times(times_years)
         normals = check_normals(z, n_periods=t.size, k=self.normals_needed(t.size))
-        log_price = self._log_price_from_normals(math.log(check_spot(spot_usd_per_bbl)), t, normals)
-        np.exp(log_price, out=log_price)
-        return log_price
+        log_price = self._log_price_writer(math.log(check_spot(spot_usd_per_bbl)), t)
+
+        def fill(rows: slice, out: FloatArray) -> None:
+            log_price(normals[rows], out)
+            np.exp(out, out=out)
+
+        return in_path_blocks(n_paths=normals.shape[0], n_periods=t.size, fill=fill)
 
     def simulate_from_draws(
         self, *, spot_usd_per_bbl: float, times_years: npt.ArrayLike, draws: npt.ArrayLike
@@ -123,7 +128,9 @@ class _GaussianModel(SpecModel):
         t = check_times(times_years)
         return self._log_moments(math.log(check_spot(spot_usd_per_bbl)), t)
 
-    def _log_price_from_normals(self, x0: float, t: FloatArray, z: FloatArray) -> FloatArray:
+    def _log_price_writer(self, x0: float, t: FloatArray) -> Callable[[FloatArray, FloatArray], None]:
+        """A function ``write(z, out)`` that writes into ``out`` (paths, periods) the log-prices of the paths whose
+        normals are ``z`` (paths, periods, k), from ln S(0) = ``x0`` (called on blocks of paths)."""
         raise NotImplementedError
 
     def _log_moments(self, x0: float, t: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -145,16 +152,19 @@ class GBM(_GaussianModel):
     _v_mu = field_validator("mu")(finite)
     _v_sigma = field_validator("sigma")(positive)
 
-    def _log_price_from_normals(self, x0: float, t: FloatArray, z: FloatArray) -> FloatArray:
+    def _log_price_writer(self, x0: float, t: FloatArray) -> Callable[[FloatArray, FloatArray], None]:
         import numpy as np
         dt = period_steps(t)
         drift = (self.mu - 0.5 * self.sigma**2) * dt
         scale = self.sigma * np.sqrt(dt)
-        out = z[..., 0] * scale
-        out += drift
-        np.cumsum(out, axis=1, out=out)
-        out += x0
-        return out
+
+        def write(z: FloatArray, out: FloatArray) -> None:
+            np.multiply(z[..., 0], scale, out=out)
+            out += drift
+            accumulate_periods(out, np.add)
+            out += x0
+
+        return write
 
     def _log_moments(self, x0: float, t: FloatArray) -> tuple[FloatArray, FloatArray]:
         return x0 + (self.mu - 0.5 * self.sigma**2) * t, self.sigma**2 * t
@@ -190,18 +200,16 @@ class MeanRevertingOU(_GaussianModel):
         sd = self.sigma * np.sqrt(decay_integral(2.0 * self.kappa, dt))
         return decay, sd
 
-    def _log_price_from_normals(self, x0: float, t: FloatArray, z: FloatArray) -> FloatArray:
+    def _log_price_writer(self, x0: float, t: FloatArray) -> Callable[[FloatArray, FloatArray], None]:
         import numpy as np
         decay, sd = self._coefficients(period_steps(t))
         theta = self.theta
-        out = z[..., 0] * sd
-        prev = np.full(out.shape[0], x0 - theta)
-        for i in range(t.size):
-            col = out[:, i]
-            col += prev * decay[i]
-            prev = col
-        out += theta
-        return out
+
+        def write(z: FloatArray, out: FloatArray) -> None:  # X_i - theta = sd_i z_i + (X_{i-1} - theta) decay_i
+            np.multiply(z[..., 0], sd, out=out)
+            mean_revert(out, decay=decay, start=x0 - theta, theta=theta)
+
+        return write
 
     def _log_moments(self, x0: float, t: FloatArray) -> tuple[FloatArray, FloatArray]:
         import numpy as np
@@ -251,7 +259,7 @@ class SchwartzSmith(_GaussianModel):
         cov = self.rho * self.sigma_chi * self.sigma_xi * decay_integral(self.kappa, dt)
         return var_chi, var_xi, cov
 
-    def _log_price_from_normals(self, x0: float, t: FloatArray, z: FloatArray) -> FloatArray:
+    def _log_price_writer(self, x0: float, t: FloatArray) -> Callable[[FloatArray, FloatArray], None]:
         import numpy as np
         dt = period_steps(t)
         decay = np.exp(-self.kappa * dt)
@@ -262,23 +270,27 @@ class SchwartzSmith(_GaussianModel):
         c = np.divide(cov_x_xi, sd_x, out=np.zeros_like(sd_x), where=sd_x > 0.0)
         d = np.sqrt(np.maximum(var_xi - c * c, 0.0))
         drift_xi = self.mu_xi * dt
-        n = z.shape[0]
-        out = np.empty((n, t.size))
-        chi = np.full(n, self.chi0)
-        xi = np.full(n, x0 - self.chi0)
-        for i in range(t.size):
-            z0 = z[:, i, 0]
-            e_x = z0 * sd_x[i]
-            e_xi = z0 * c[i]
-            e_xi += z[:, i, 1] * d[i]
-            # chi_i = chi decay + e_chi, xi_i = xi + drift + e_xi; x_i = chi_i + xi_i
-            chi *= decay[i]
-            chi += e_x
-            chi -= e_xi
-            xi += e_xi
-            xi += drift_xi[i]
-            np.add(chi, xi, out=out[:, i])
-        return out
+
+        def write(z: FloatArray, out: FloatArray) -> None:
+            n = z.shape[0]
+            chi = np.full(n, self.chi0)
+            xi = np.full(n, x0 - self.chi0)
+            e_x, e_xi, own = np.empty(n), np.empty(n), np.empty(n)
+            for i in range(t.size):
+                z0 = z[:, i, 0]
+                np.multiply(z0, sd_x[i], out=e_x)
+                np.multiply(z0, c[i], out=e_xi)
+                np.multiply(z[:, i, 1], d[i], out=own)
+                e_xi += own
+                # chi_i = chi decay + e_chi, xi_i = xi + drift + e_xi; x_i = chi_i + xi_i
+                chi *= decay[i]
+                chi += e_x
+                chi -= e_xi
+                xi += e_xi
+                xi += drift_xi[i]
+                np.add(chi, xi, out=out[:, i])
+
+        return write
 
     def _log_moments(self, x0: float, t: FloatArray) -> tuple[FloatArray, FloatArray]:
         # Schwartz & Smith (2000), eq. (3): E[ln S_t] and Var[ln S_t] given chi0, xi0.

@@ -1,0 +1,74 @@
+"""Path-by-path arithmetic of the price models computed in cache-sized blocks of paths.
+
+The models' outputs are C-ordered (paths, periods) arrays: a path is a row. A chunk of tens of thousands of paths
+is tens of megabytes, larger than the caches, so every whole-array step (scale the normals, add a drift, take
+``exp``) streams it from and to memory again, and a recursion over periods, which walks the columns (one element
+per path and period, each in its own 64-byte cache line), has a column's lines evicted before the next seven
+columns come back to them, so each line is fetched eight times. :func:`in_path_blocks` runs all of a model's steps
+on :data:`PATHS_PER_BLOCK` paths at a time instead, while they are in cache.
+
+Each element still sees the same floating-point operations in the same order as the whole-array formulas (every
+step is elementwise, or a recursion or cumulative sum along one path's periods), so the results are bit-identical
+to them: pinned in ``tests/scenario/test_price_models.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    FloatArray: TypeAlias = npt.NDArray[np.float64]
+
+__all__ = ["PATHS_PER_BLOCK", "accumulate_periods", "in_path_blocks", "mean_revert"]
+
+#: paths computed together: a column of a block touches one 64-byte cache line per path, 4,096 lines = 256 KiB,
+#: which stays in a core's L2 cache (with a few scratch rows of 32 KiB) while the next columns reuse the lines; a
+#: block of 120 periods is 3.75 MiB, within the L3 cache for the block's whole-array steps
+PATHS_PER_BLOCK = 4096
+
+
+def in_path_blocks(
+    *, n_paths: int, n_periods: int, fill: Callable[[slice, FloatArray], None], paths_per_block: int | None = None
+) -> FloatArray:
+    """A (n_paths, n_periods) array whose rows ``rows`` (a slice of at most ``paths_per_block`` paths, by default
+    :data:`PATHS_PER_BLOCK`) are written by ``fill(rows, out)``, ``out`` being those rows (C-contiguous). ``fill``
+    must compute each path from that path's numbers alone, so that the blocks' bounds change no bit."""
+    import numpy as np
+
+    step = PATHS_PER_BLOCK if paths_per_block is None else paths_per_block
+    out = np.empty((n_paths, n_periods))
+    for lo in range(0, n_paths, step):
+        hi = min(n_paths, lo + step)
+        fill(slice(lo, hi), out[lo:hi])
+    return out
+
+
+def mean_revert(levels: FloatArray, *, decay: FloatArray, start: float, theta: float) -> None:
+    """In place, the mean-reverting (AR(1)) recursion of the Ornstein–Uhlenbeck models on a (paths, periods)
+    array holding each period's scaled innovation ``e_i``: ``y_i = e_i + y_{i-1} decay_i`` from ``y_0 = start``,
+    then ``levels_i = y_i + theta``."""
+    import numpy as np
+
+    prev = np.full(levels.shape[0], start)
+    carried = np.empty(levels.shape[0])
+    for i in range(levels.shape[1]):
+        col = levels[:, i]
+        np.multiply(prev, decay[i], out=carried)
+        col += carried
+        prev = col
+    levels += theta
+
+
+def accumulate_periods(values: npt.NDArray[Any], ufunc: np.ufunc) -> None:
+    """In place along each path's periods (axis 1), ``values_i = ufunc(values_i, values_{i-1})``: the same results
+    as ``ufunc.accumulate(values, axis=1, out=values)`` for a commutative ``ufunc`` (``np.add``, ``np.maximum``):
+    numpy accumulates sequentially, ``values_{i-1} op values_i``, and commutativity keeps every bit. One vectorised
+    operation per period over all the paths, where numpy runs one short inner loop per path (about four times
+    slower on 4,096 paths x 120 periods)."""
+    for i in range(1, values.shape[1]):
+        col = values[:, i]
+        ufunc(col, values[:, i - 1], out=col)
