@@ -159,3 +159,17 @@ def test_exp_in_blocks_of_rows_equals_exp_of_the_whole_array() -> None:
                 part = blocks[lo : lo + rows]
                 np.exp(part, out=part)
             assert blocks.tobytes() == whole.tobytes()
+
+
+@pytest.mark.parametrize(("shape", "kept_axis", "axes"), [
+    ((120, 256, 1), 2, (1, 0, 2)),  # a Gaussian model's block: (periods, paths, normals)
+    ((37, 5, 2), 2, (1, 0, 2)),  # periods not a multiple of the tile
+    ((361, 2, 9), 1, (2, 1, 0)),  # the bootstrap's: (months, 2, paths)
+])
+def test_paths_first_is_the_contiguous_transpose(shape: tuple[int, ...], kept_axis: int,
+                                                 axes: tuple[int, ...]) -> None:
+    values = np.random.default_rng(10).standard_normal(shape)
+    got = path_blocks.paths_first(values, kept_axis=kept_axis)
+    assert got.flags.c_contiguous
+    assert got.shape == tuple(shape[a] for a in axes)
+    assert got.tobytes() == np.ascontiguousarray(values.transpose(axes)).tobytes()

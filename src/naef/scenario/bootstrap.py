@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias
 
 from pydantic import Field, field_validator
 
-from naef.scenario.path_blocks import accumulate_periods, in_path_blocks
+from naef.scenario.path_blocks import accumulate_periods, in_path_blocks, paths_first
 from naef.scenario.price_checks import PriceModelError, SpecModel, check_n_paths, check_spot, check_times
 
 if TYPE_CHECKING:
@@ -100,9 +100,8 @@ class BlockBootstrap(SpecModel):
     def draw(self, *, times_years: npt.ArrayLike, n_paths: int, rng: np.random.Generator) -> FloatArray:
         """The random numbers alone: uniforms shaped (n_paths, 2, n_months), drawn month by month
         (``rng.random((n_months, 2, n_paths))``, transposed: a longer horizon keeps the first months' numbers)."""
-        import numpy as np
         u = rng.random((self.n_months(times_years), 2, check_n_paths(n_paths)))
-        return np.ascontiguousarray(u.transpose(2, 1, 0))
+        return paths_first(u, kept_axis=1)
 
     def _unwrapped_indices(self, u: FloatArray) -> npt.NDArray[np.int32]:
         """Month indices into the history repeated end to end (< n_hist + n_months), (n_paths, n_months)."""

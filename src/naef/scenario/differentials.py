@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import Field, TypeAdapter, ValidationError, field_validator
 
-from naef.scenario.path_blocks import in_path_blocks, mean_revert
+from naef.scenario.path_blocks import in_path_blocks, mean_revert, paths_first
 from naef.scenario.price_checks import (
     Number,
     PriceModelError,
@@ -115,9 +115,8 @@ class OUDifferential(SpecModel):
     def draw(self, *, times_years: npt.ArrayLike, n_paths: int, rng: np.random.Generator) -> FloatArray:
         """The differential's own normals, shaped (n_paths, n_periods, 1), drawn period by period (as the
         Gaussian benchmark models draw theirs)."""
-        import numpy as np
         z = rng.standard_normal((check_times(times_years).size, check_n_paths(n_paths), 1))
-        return np.ascontiguousarray(z.transpose(1, 0, 2))
+        return paths_first(z, kept_axis=2)
 
     def simulate_from_draws(
         self,

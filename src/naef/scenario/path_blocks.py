@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     FloatArray: TypeAlias = npt.NDArray[np.float64]
 
-__all__ = ["PATHS_PER_BLOCK", "accumulate_periods", "in_path_blocks", "mean_revert"]
+__all__ = ["PATHS_PER_BLOCK", "accumulate_periods", "in_path_blocks", "mean_revert", "paths_first"]
 
 #: paths computed together: a column of a block touches one 64-byte cache line per path, 4,096 lines = 256 KiB,
 #: which stays in a core's L2 cache (with a few scratch rows of 32 KiB) while the next columns reuse the lines; a
@@ -72,3 +72,30 @@ def accumulate_periods(values: npt.NDArray[Any], ufunc: np.ufunc) -> None:
     for i in range(1, values.shape[1]):
         col = values[:, i]
         ufunc(col, values[:, i - 1], out=col)
+
+
+#: periods :func:`paths_first` copies at a time
+TRANSPOSE_TILE = 16
+
+
+def paths_first(values: FloatArray, *, kept_axis: int) -> FloatArray:
+    """A C-contiguous copy of the 3-d ``values`` (periods first, paths in the other axis than ``kept_axis``) with
+    its periods and paths axes swapped: ``np.ascontiguousarray(np.swapaxes(values, *others))``, the same numbers.
+
+    The models draw period by period and hand out (paths, periods, ...) arrays. Numpy's one strided copy of a
+    whole 120 x 256 block reads across all 120 periods' rows for every path; copied :data:`TRANSPOSE_TILE` periods
+    at a time (for each index of ``kept_axis``: 2-d slices, whose inner loops are long), the tile's rows stay in
+    cache: measured 0.12 against 0.41 µs a path on the floor's blocks of 256 paths x 120 periods x 1 normal, and
+    0.33 against 0.67 with 2 normals."""
+    import numpy as np
+
+    periods_axis, paths_axis = (a for a in range(3) if a != kept_axis)
+    shape = list(values.shape)
+    shape[periods_axis], shape[paths_axis] = shape[paths_axis], shape[periods_axis]
+    out = np.empty(shape, dtype=values.dtype)
+    for j in range(values.shape[kept_axis]):
+        at = (slice(None),) * kept_axis + (j,)
+        source, dest = values[at], out[at]  # (periods, paths) and (paths, periods)
+        for lo in range(0, source.shape[0], TRANSPOSE_TILE):
+            dest[:, lo : lo + TRANSPOSE_TILE] = source[lo : lo + TRANSPOSE_TILE].T
+    return out

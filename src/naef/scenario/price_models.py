@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 from pydantic import Field, TypeAdapter, ValidationError, field_validator
 
 from naef.scenario.bootstrap import BlockBootstrap
-from naef.scenario.path_blocks import accumulate_periods, in_path_blocks, mean_revert
+from naef.scenario.path_blocks import accumulate_periods, in_path_blocks, mean_revert, paths_first
 from naef.scenario.price_checks import (
     Number,
     PriceModelError,
@@ -81,11 +81,10 @@ class _GaussianModel(SpecModel):
         """The random numbers alone, shaped (n_paths, n_periods, k): drawn period by period
         (``rng.standard_normal((n_periods, n_paths, k))``, transposed), so that a longer horizon only adds
         numbers after those of a shorter one and every path's first periods stay the same."""
-        import numpy as np
         n_periods = check_times(times_years).size
         k = self.normals_needed(n_periods)
         z = rng.standard_normal((n_periods, check_n_paths(n_paths), k))
-        return np.ascontiguousarray(z.transpose(1, 0, 2))
+        return paths_first(z, kept_axis=2)
 
     def simulate_from_normals(
         self, *, spot_usd_per_bbl: float, times_years: npt.ArrayLike, z: npt.ArrayLike
