@@ -107,7 +107,7 @@ class BlockBootstrap(SpecModel):
         """Month indices into the history repeated end to end (< n_hist + n_months), (n_paths, n_months)."""
         import numpy as np
         n_hist = len(self.history.log_returns)
-        n_paths, n_months = u.shape[0], u.shape[2]
+        n_months = u.shape[2]
         months = np.arange(n_months, dtype=np.int32)
         starts = (u[:, 1, :] * n_hist).astype(np.int32)
         np.minimum(starts, n_hist - 1, out=starts)
@@ -115,13 +115,15 @@ class BlockBootstrap(SpecModel):
             block_first = months - months % self.block_months
             return np.asarray(starts[:, block_first] + (months - block_first), dtype=np.int32)
         # Month m belongs to the block that started at the last month b <= m with a restart (month 0 always
-        # starts one); its index is starts[b] + (m - b).
-        block_first = np.where(u[:, 0, :] < 1.0 / self.block_months, months, np.int32(0))
-        accumulate_periods(block_first, np.maximum)
-        rows = (np.arange(n_paths, dtype=np.int32) * np.int32(n_months))[:, None]
-        idx = starts.ravel()[(block_first + rows).ravel()].reshape(n_paths, n_months)
+        # starts one); its index is starts[b] + (m - b) = (starts[b] - b) + m: carry starts[b] - b forward over
+        # the months that continue a block (one vectorised copy per month over the paths), then add m.
+        idx = starts
+        idx -= months
+        continues = u[:, 0, :] < 1.0 / self.block_months  # a restart this month ...
+        np.logical_not(continues, out=continues)  # ... or not (written so, NaN counts as before: no restart)
+        for m in range(1, n_months):
+            np.copyto(idx[:, m], idx[:, m - 1], where=continues[:, m])
         idx += months
-        idx -= block_first
         return idx
 
     def monthly_indices(self, draws: npt.ArrayLike) -> npt.NDArray[np.int64]:
