@@ -18,7 +18,8 @@ over the period, which a correlated differential (``simulate_differential``) lea
 its own draws: simulating paths in chunks, each chunk with its own generator from ``SeedSequence.spawn``, gives the
 same paths as simulating the concatenated draws in one go.
 
-The arithmetic is vectorised over paths (a loop over periods at most), in float64.
+The arithmetic is vectorised over paths (a loop over periods at most), in float64, and runs on cache-sized blocks
+of paths (``naef.scenario.path_blocks``; bit-identical to the whole-array formulas).
 """
 
 from __future__ import annotations
