@@ -13,14 +13,18 @@ import numpy as np
 from numba import njit, prange
 
 from naef.engine.kernel_cache import ensure_fresh
+from naef.engine.metric_kernels import N_ACC
 from naef.engine.metrics import N_METRICS_PATH, N_METRICS_TRANCHE
-from naef.engine.path_kernels import collections_path, originator_rows, tranche_and_path_metrics
+from naef.engine.path_kernels import (
+    collections_path,
+    metrics_from_accumulators,
+    originator_rows,
+    tranche_and_path_metrics,
+)
 from naef.engine.waterfall_kernel import (
     N_PATH_COLUMNS,
     N_TRANCHE_COLUMNS,
     PATH_COL,
-    SPEC_DEFAULT_GRACE,
-    SPEC_ISSUE_PERIOD,
     SPEC_LEGAL_FINAL,
     SPEC_SIZE,
     TRANCHE_COL,
@@ -91,10 +95,9 @@ def monte_carlo_kernel(
     (``naef.engine.originator.originator_terms``). ``fields`` is ``MonteCarloSetup.kernel_fields``
     (``collections_path``), ``spec`` the waterfall's ``spec_arrays`` (``waterfall_path``), ``metric_args``
     ``MetricArrays.as_kernel_args`` (``tranche_and_path_metrics``)."""
-    issue_period = spec[SPEC_ISSUE_PERIOD]
     size = spec[SPEC_SIZE]
     legal_final = spec[SPEC_LEGAL_FINAL]
-    default_grace = spec[SPEC_DEFAULT_GRACE]
+    tranche_discount, t_end_years, t_issue_years, own_ds, senior_ds, mdf_discount = metric_args
     n_paths = bench.shape[0]
     n = bench.shape[1]
     nt = size.shape[0]
@@ -111,7 +114,8 @@ def monte_carlo_kernel(
         export_mult = np.empty(n)
         rows_at = -1
         pout = np.empty((N_PATH_COLUMNS, n))
-        tout = np.zeros((N_TRANCHE_COLUMNS, nt, n))
+        tout = np.zeros((N_TRANCHE_COLUMNS, nt, n))  # the waterfall's scratch for principal paid
+        acc = np.empty((nt, N_ACC))
         # each path's histogram bins, kept for a batch of paths and added period by period (one period's bins of
         # a variable stay in cache while a batch's paths are counted, instead of a random write per path-period)
         bins = np.empty((HIST_BATCH, nv, n), dtype=np.int16)
@@ -123,9 +127,10 @@ def monte_carlo_kernel(
             hedge_net = collections_path(fields, bench[p], diff[p if diff_per_path else 0], qi_mult[:, p],
                                          res_mult[:, p], delay[:, p], capex_mult[:, p], prod_mult, export_mult,
                                          coll, capex, exports, boe)
-            waterfall_path(*spec, coll, capex, exports, pout, tout, False)
-            tranche_and_path_metrics(pout, tout, size, issue_period, legal_final, *metric_args, default_grace,
-                                     metrics_tranche[p], metrics_path[p])
+            waterfall_path(*spec, coll, capex, exports, pout, tout, False, acc, tranche_discount, t_end_years,
+                           t_issue_years)
+            metrics_from_accumulators(acc, pout, size, legal_final, t_end_years, t_issue_years, own_ds, senior_ds,
+                                      mdf_discount, metrics_tranche[p], metrics_path[p])
             metrics_path[p, 7] = hedge_net
             path_bins(bench[p], coll, pout[12], pout[24], boe, hist_lo, hist_inv_width, n_bins, bins[b])
             b += 1

@@ -33,6 +33,7 @@ KERNEL_MODULES = (
     "naef.engine.kernel",
     "naef.engine.path_kernels",
     "naef.engine.waterfall_kernel",
+    "naef.engine.metric_kernels",
     "naef.engine.metrics",
 )
 #: the file in the cache directory holding the digest the cached kernels were built from

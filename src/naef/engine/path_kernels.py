@@ -13,9 +13,10 @@ import numpy as np
 from numba import njit
 
 from naef.engine.kernel_cache import ensure_fresh
+from naef.engine.metric_kernels import N_ACC, start_tranches, tranche_finish, tranche_period
 from naef.engine.waterfall_kernel import TRANCHE_COL
 
-__all__ = ["collections_path", "originator_rows", "tranche_and_path_metrics"]
+__all__ = ["collections_path", "metrics_from_accumulators", "originator_rows", "tranche_and_path_metrics"]
 
 _IP, _PP, _IS, _PO = (TRANCHE_COL[k] for k in ("interest_paid_usd", "principal_paid_usd", "interest_shortfall_usd",
                                                "principal_outstanding_usd"))
@@ -31,46 +32,42 @@ def tranche_and_path_metrics(
     (N_METRICS_PATH,). Each tranche's risk horizon ends at its legal final period ``L``: default is interest
     unpaid beyond the grace, or anything owed at the end of ``L``; loss = 1 - PV at the coupon of what was paid
     up to ``L``, over the size; WAL counts principal paid up to ``L`` and what is unpaid then at ``L``; money paid
-    after ``L`` is reported apart (definitions in ``naef.engine.montecarlo``)."""
+    after ``L`` is reported apart (definitions in ``naef.engine.montecarlo``). The steps are those the Monte
+    Carlo's waterfall takes period by period (``naef.engine.metric_kernels``)."""
     n = pout.shape[1]
     nt = size.shape[0]
+    acc = np.empty((nt, N_ACC))
+    start_tranches(acc)
     for j in range(nt):
         tol = 1e-9 * size[j]
-        lf = legal_final[j]
-        run = 0
-        default_at = -1
-        pv = 0.0
-        wal_num = 0.0
-        wal_den = 0.0
-        later = 0.0
+        for t in range(n):
+            tranche_period(acc[j], t, tout[_IP, j, t], tout[_PP, j, t], tout[_IS, j, t], tout[_PO, j, t],
+                           legal_final[j], tranche_discount[j, t], t_end_years[t], t_issue_years[j], tol,
+                           default_grace)
+    metrics_from_accumulators(acc, pout, size, legal_final, t_end_years, t_issue_years, own_ds, senior_ds,
+                              mdf_discount, mt, mp)
+
+
+@njit(cache=True, error_model="numpy")
+def metrics_from_accumulators(
+    acc: np.ndarray, pout: np.ndarray, size: np.ndarray, legal_final: np.ndarray, t_end_years: np.ndarray,
+    t_issue_years: np.ndarray, own_ds: np.ndarray, senior_ds: np.ndarray, mdf_discount: np.ndarray,
+    mt: np.ndarray, mp: np.ndarray,
+) -> None:
+    """The per-path metrics once every period of every tranche is in ``acc`` (``naef.engine.metric_kernels``):
+    each tranche's row, with its minimum DSCR (CFADS over the debt service of it and the classes senior to it, in
+    the periods it has debt service of its own), and the path's: MDF inflows and their PV, event of default and
+    its period, minimum DSCR, collections and the funding gap, each summed over periods in increasing order."""
+    n = pout.shape[1]
+    for j in range(size.shape[0]):
         min_dscr = np.inf
         for t in range(n):
-            paid = tout[_IP, j, t] + tout[_PP, j, t]
-            if t <= lf:
-                pv += paid * tranche_discount[j, t]
-                wal_num += (t_end_years[t] - t_issue_years[j]) * tout[_PP, j, t]
-                wal_den += tout[_PP, j, t]
-                if default_at < 0:
-                    run = run + 1 if tout[_IS, j, t] > tol else 0
-                    if run > default_grace or (t == lf and tout[_PO, j, t] + tout[_IS, j, t] > tol):
-                        default_at = t
-            else:
-                later += paid
             if own_ds[j, t] > 0.0:
                 d = pout[10, t] / senior_ds[j, t]
                 if d < min_dscr:
                     min_dscr = d
-        unpaid_p = tout[_PO, j, lf]
-        wal_num += (t_end_years[lf] - t_issue_years[j]) * unpaid_p
-        wal_den += unpaid_p
-        loss = 1.0 - pv / size[j]
-        mt[j, 0] = 1.0 if default_at >= 0 else 0.0
-        mt[j, 1] = default_at
-        mt[j, 2] = loss if loss > 1e-9 else 0.0
-        mt[j, 3] = wal_num / wal_den if wal_den > 0 else np.nan
-        mt[j, 4] = min_dscr
-        mt[j, 5] = unpaid_p + tout[_IS, j, lf]
-        mt[j, 6] = later
+        lf = legal_final[j]
+        tranche_finish(acc[j], size[j], t_end_years[lf] - t_issue_years[j], min_dscr, mt[j])
     mdf = 0.0
     mdf_pv = 0.0
     eod_at = -1

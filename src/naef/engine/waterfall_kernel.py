@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 
 from naef.engine.kernel_cache import ensure_fresh
+from naef.engine.metric_kernels import start_tranches, tranche_period, tranche_quiet_periods
 
 __all__ = [
     "N_PATH_COLUMNS",
@@ -98,10 +99,10 @@ def _settled_periods(
         for t in range(t0, t1):
             pout[2, t] = capex[t]
             pout[11, t] = sched_ds[t]
-    for c in range(tout.shape[0]):
-        for j in range(tout.shape[1]):
-            for t in range(t0, t1):
-                tout[c, j, t] = 0.0
+        for c in range(tout.shape[0]):
+            for j in range(tout.shape[1]):
+                for t in range(t0, t1):
+                    tout[c, j, t] = 0.0
 
 
 @njit(cache=True, error_model="numpy")
@@ -142,12 +143,16 @@ def waterfall_path(
     costs: np.ndarray, init_dsra: np.ndarray, cia_funding: np.ndarray, cons_release_period: int,
     cia_release_period: int, fee: np.ndarray, dsra_target: np.ndarray, sched_ds: np.ndarray, trap_dscr: float,
     lookback: int, lockup: int, default_grace: int, quiet_after: int, collections: np.ndarray, capex: np.ndarray,
-    exports: np.ndarray, pout: np.ndarray, tout: np.ndarray, full: bool,
+    exports: np.ndarray, pout: np.ndarray, tout: np.ndarray, full: bool, acc: np.ndarray,
+    tranche_discount: np.ndarray, t_end_years: np.ndarray, t_issue_years: np.ndarray,
 ) -> None:
     """Run the waterfall of one path, writing into ``pout`` (columns, periods) and ``tout`` (columns, tranches,
     periods) (see ``PATH_COL`` / ``TRANCHE_COL``): every column when ``full``, otherwise only the path columns the
     Monte Carlo's metrics and histograms read (``gap``, collections, CFADS, DSCR, to the MDF, event of default:
-    rows 3, 9, 10, 12, 24, 25) and every tranche column; the arithmetic is the same either way.
+    rows 3, 9, 10, 12, 24, 25), no tranche column (principal paid is scratch: read only within its period) and,
+    instead, each tranche's per-path metric accumulators (``acc``, tranches × ``metric_kernels.N_ACC``) period by
+    period, in the order ``path_kernels.tranche_and_path_metrics`` reads the tranche columns (``tranche_discount``,
+    ``t_end_years``, ``t_issue_years``: its arrays; unused when ``full``). The arithmetic is the same either way.
 
     Once nothing is owed or held (no debt, arrears or balances), no proceeds, releases or grace periods remain
     (``t > quiet_after``) and collections cover the trustee fee, a period is computed on a short path that gives
@@ -179,6 +184,8 @@ def waterfall_path(
     for j in range(nt):
         tol[j] = 1e-9 * size[j]
     short_until = 0  # periods before this one were computed on the short path
+    if not full:
+        start_tranches(acc)
     for t in range(n):
         if t < short_until:
             continue
@@ -189,6 +196,8 @@ def waterfall_path(
             while short_until < n and collections[short_until] >= fee[short_until]:
                 short_until += 1
             _settled_periods(t, short_until, fee, sched_ds, collections, capex, exports, pout, tout, full)
+            if not full:
+                tranche_quiet_periods(acc, t, legal_final)
             continue
         cfads = collections[t] - fee[t] if collections[t] > fee[t] else 0.0
         pout[10, t] = cfads  # read by the cash-trap test's look-back below (and in later periods)
@@ -416,10 +425,15 @@ def waterfall_path(
             pout[27, t] = income
             pout[28, t] = prepaid
         for j in range(nt):
-            tout[_IP, j, t] = int_paid[j]
-            tout[_IS, j, t] = int_arrears[j]
-            tout[_PS, j, t] = pr_arrears[j]
-            tout[_PO, j, t] = outstanding[j]
+            if full:
+                tout[_IP, j, t] = int_paid[j]
+                tout[_IS, j, t] = int_arrears[j]
+                tout[_PS, j, t] = pr_arrears[j]
+                tout[_PO, j, t] = outstanding[j]
+            else:
+                tranche_period(acc[j], t, int_paid[j], tout[_PP, j, t], int_arrears[j], outstanding[j],
+                               legal_final[j], tranche_discount[j, t], t_end_years[t], t_issue_years[j], tol[j],
+                               default_grace)
 
 
 @njit(cache=True, error_model="numpy")
@@ -430,8 +444,11 @@ def waterfall_paths(
     """:func:`waterfall_path` on every path, every column kept: ``spec`` is ``naef.engine.waterfall.spec_arrays``
     (the arguments before ``collections``), ``pout`` (paths, columns, periods), ``tout`` (paths, columns,
     tranches, periods)."""
+    none_2d = np.empty((0, 0))  # no metric accumulators when every column is kept
+    none_1d = np.empty(0)
     for p in range(collections.shape[0]):
-        waterfall_path(*spec, collections[p], capex[p], exports[p], pout[p], tout[p], True)
+        waterfall_path(*spec, collections[p], capex[p], exports[p], pout[p], tout[p], True, none_2d, none_2d,
+                       none_1d, none_1d)
 
 
 ensure_fresh(waterfall_path)  # nothing cached from other sources than these (naef.engine.kernel_cache)
