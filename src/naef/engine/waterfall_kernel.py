@@ -66,6 +66,32 @@ def _take(due: float, available: float) -> float:
 
 
 @njit(cache=True, error_model="numpy")
+def _pay_class(
+    total: float, pool: float, trap: float, trap_x: float, dsra: float, trap_draw: float, dsra_draw: float,
+) -> tuple[float, float, float, float, float, float, float]:
+    """A class's dues ``total`` paid from the pool, then the trap account (its export part capped at what is left
+    in it), then the DSRA: returns what was paid and the new pool, trap, trap exports, DSRA, trap draws and DSRA
+    draws."""
+    x = _take(total, pool)
+    pool -= x
+    y = _take(total - x, trap)
+    trap -= y
+    trap_x = min(trap_x, trap)
+    z = _take(total - x - y, dsra)
+    dsra -= z
+    return x + y + z, pool, trap, trap_x, dsra, trap_draw + y, dsra_draw + z
+
+
+@njit(cache=True, error_model="numpy")
+def _share(due: float, paid_total: float, total: float) -> float:
+    """A tranche's part of what its class was paid: its whole due when the class is paid in full, else pro rata
+    to the dues."""
+    if paid_total >= total:
+        return due
+    return due * (paid_total / total) if total > 0 else 0.0
+
+
+@njit(cache=True, error_model="numpy")
 def _settled_periods(
     t0: int, t1: int, fee: np.ndarray, sched_ds: np.ndarray, collections: np.ndarray, capex: np.ndarray,
     exports: np.ndarray, pout: np.ndarray, tout: np.ndarray, full: bool,
@@ -261,43 +287,31 @@ def waterfall_path(
         for c in range(nc):
             lo = class_bounds[c]
             hi = class_bounds[c + 1]
-            for kind in range(2):
-                total = 0.0
-                for j in range(lo, hi):
-                    if kind == 0:
-                        regular = outstanding[j] * rate[j]
-                        if grace[j, t]:
-                            regular = 0.0
-                        dues[j] = regular + int_arrears[j]
-                    elif accelerated:
-                        dues[j] = outstanding[j]
-                    else:
-                        dues[j] = min(principal[j, t] + pr_arrears[j], outstanding[j])
-                    total += dues[j]
-                x = _take(total, pool)
-                pool -= x
-                y = _take(total - x, trap)
-                trap -= y
-                trap_x = min(trap_x, trap)
-                z = _take(total - x - y, dsra)
-                dsra -= z
-                trap_draw += y
-                dsra_draw += z
-                paid_total = x + y + z
-                for j in range(lo, hi):
-                    if paid_total >= total:
-                        share = dues[j]
-                    elif total > 0:
-                        share = dues[j] * (paid_total / total)
-                    else:
-                        share = 0.0
-                    if kind == 0:
-                        int_paid[j] += share
-                        int_arrears[j] = dues[j] - share
-                    else:
-                        tout[_PP, j, t] = share
-                        pr_arrears[j] = max(dues[j] - share, 0.0)
-                        outstanding[j] -= share
+            # interest (the regular coupon, none in grace, plus arrears), then principal (scheduled plus arrears,
+            # capped at what is outstanding; all of it once accelerated), each from the pool, the trap account and
+            # the DSRA in that order and shared pro rata to the dues when short (``_pay_class``)
+            total = 0.0
+            for j in range(lo, hi):
+                regular = 0.0 if grace[j, t] else outstanding[j] * rate[j]
+                dues[j] = regular + int_arrears[j]
+                total += dues[j]
+            paid_total, pool, trap, trap_x, dsra, trap_draw, dsra_draw = _pay_class(
+                total, pool, trap, trap_x, dsra, trap_draw, dsra_draw)
+            for j in range(lo, hi):
+                share = _share(dues[j], paid_total, total)
+                int_paid[j] += share
+                int_arrears[j] = dues[j] - share
+            total = 0.0
+            for j in range(lo, hi):
+                dues[j] = outstanding[j] if accelerated else min(principal[j, t] + pr_arrears[j], outstanding[j])
+                total += dues[j]
+            paid_total, pool, trap, trap_x, dsra, trap_draw, dsra_draw = _pay_class(
+                total, pool, trap, trap_x, dsra, trap_draw, dsra_draw)
+            for j in range(lo, hi):
+                share = _share(dues[j], paid_total, total)
+                tout[_PP, j, t] = share
+                pr_arrears[j] = max(dues[j] - share, 0.0)
+                outstanding[j] -= share
         # unused proceeds, after the period's debt service, redeem the notes pro rata to their principal
         # outstanding (never distributed)
         prepaid = 0.0
