@@ -138,6 +138,9 @@ def test_bootstrap_equals_the_whole_array_formula(scheme: str) -> None:
 @pytest.mark.parametrize(("ufunc", "dtype"), [(np.add, np.float64), (np.maximum, np.float64), (np.maximum, np.int32)])
 def test_accumulate_periods_equals_numpy_accumulate(ufunc: np.ufunc, dtype: type) -> None:
     values: np.ndarray = (np.random.default_rng(8).standard_normal((301, 97)) * 1e3).astype(dtype)
+    if dtype is np.float64:  # ties whose result numpy picks by operand order: signed zeros, NaNs of two payloads
+        values[0, :6] = [0.0, -0.0, 0.0, -0.0, -0.0, 0.0]
+        values[1, :4] = [np.nan, -np.nan, np.nan, 1.0]
     got = values.copy()
     path_blocks.accumulate_periods(got, ufunc)
     assert got.tobytes() == ufunc.accumulate(values, axis=1, dtype=values.dtype).tobytes()
@@ -164,6 +167,8 @@ def test_exp_in_blocks_of_rows_equals_exp_of_the_whole_array() -> None:
 @pytest.mark.parametrize(("shape", "kept_axis", "axes"), [
     ((120, 256, 1), 2, (1, 0, 2)),  # a Gaussian model's block: (periods, paths, normals)
     ((37, 5, 2), 2, (1, 0, 2)),  # periods not a multiple of the tile
+    ((1, 3, 1), 2, (1, 0, 2)),  # one period: a lone, partial tile
+    ((17, 4, 2), 2, (1, 0, 2)),  # one period past a whole tile
     ((361, 2, 9), 1, (2, 1, 0)),  # the bootstrap's: (months, 2, paths)
 ])
 def test_paths_first_is_the_contiguous_transpose(shape: tuple[int, ...], kept_axis: int,
