@@ -6,6 +6,7 @@ and the complete subtrees it closes)."""
 import hashlib
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -293,7 +294,18 @@ class LedgerTransaction:
         prepares the next ones (the driver leaves Python's lock while SQLite or the server works). One insert at a
         time, in order; every read or write of this transaction's connection waits for it first (:meth:`_flush`),
         and the transaction ends only after it (:meth:`_close`). Rows are kept until at least
-        :data:`_HANDOVER_ROWS` entries are waiting (the rest goes in with :meth:`_flush`)."""
+        :data:`_HANDOVER_ROWS` entries are waiting (the rest goes in with :meth:`_flush`).
+
+        While an insert is under way this thread first lets go of Python's lock for a moment (``time.sleep(0)``): the
+        helper needs the lock briefly between its statements (to bind one, and on the way back from SQLite), and a
+        thread running Python code gives it up to a waiting one only after the switch interval (5 ms), so without
+        the yield the helper sat waiting for the lock and this thread then waited for the helper (measured at batch
+        10,000: 23 ms per transaction spent waiting here, about 1 ms with the yield; 100,000 entries in transactions
+        of 10,000, pairs of runs in alternating order on a loaded machine: 7 of 10 pairs faster with the yield,
+        median ratio 1.09, best run 98,017 against 88,996 entries/s)."""
+        inserting = self._inserting
+        if inserting is not None and not inserting.done():
+            time.sleep(0)
         if len(self._entry_rows) < _HANDOVER_ROWS:
             return
         entry_rows, node_rows = self._entry_rows, self._node_rows
