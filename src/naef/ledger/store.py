@@ -199,7 +199,7 @@ does by default."""
         """Checkpoint the log soon (after a commit): start the thread, or tell the running one to go again."""
         with self._cond:
             self._pending = True
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():  # not alive: a forked child's copy
                 self._thread = threading.Thread(target=self._run, name="naef-ledger-checkpoint", daemon=True)
                 self._thread.start()
 
@@ -210,40 +210,47 @@ does by default."""
         with self._cond:
             if self.log_pages < WAL_SETTLE_PAGES:
                 return
-            while self._thread is not None:
-                self._cond.wait()
+            self._wait_idle()
 
     def close(self) -> None:
         """Wait until no checkpoint is pending or running (the engine's ``dispose``: afterwards no connection of this
         engine is open)."""
         with self._cond:
-            while self._thread is not None:
-                self._cond.wait()
+            self._wait_idle()
+
+    def _wait_idle(self) -> None:
+        """With the condition held: until the thread has ended (it notifies; a thread that is not alive — the copy
+        in a forked child of a thread of the parent — counts as ended)."""
+        while self._thread is not None and self._thread.is_alive():
+            self._cond.wait(timeout=1.0)
+        self._thread = None
 
     def _run(self) -> None:
+        """Checkpoint while requests are pending; the decision to end, the closing of the connection and the thread's
+        removal happen under one hold of the condition, so a request made meanwhile always finds a thread to run it
+        or starts one."""
+        con: sqlite3.Connection | None = None
         try:
-            con = sqlite3.connect(self._database, timeout=120, isolation_level=None, check_same_thread=False)
-        except sqlite3.Error as exc:
-            con = None
-            self.error = str(exc)
-        try:
-            while con is not None:
+            while True:
                 with self._cond:
                     if not self._pending:
-                        break
+                        if con is not None:
+                            con.close()
+                        self._thread = None
+                        self._cond.notify_all()
+                        return
                     self._pending = False
-                try:
+                if con is None:
+                    con = sqlite3.connect(self._database, timeout=120, isolation_level=None, check_same_thread=False)
                     con.execute("PRAGMA synchronous=FULL")
-                    row = con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                    self.log_pages = int(row[1]) if row and row[1] > 0 else 0
-                    self.error = None
-                except sqlite3.Error as exc:  # the writer's own auto-checkpoint still bounds the log
-                    self.error = str(exc)
-                    break
-        finally:
-            if con is not None:
-                con.close()
+                row = con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                self.log_pages = int(row[1]) if row and row[1] > 0 else 0
+                self.error = None
+        except sqlite3.Error as exc:  # the writer's own auto-checkpoint still bounds the log
+            self.error = str(exc)
             with self._cond:
+                if con is not None:
+                    con.close()
                 self._pending = False
                 self._thread = None
                 self._cond.notify_all()
