@@ -181,9 +181,8 @@ class WalCheckpointer:
 
     One per SQLite engine (:func:`make_engine`); its thread exists only while there is a checkpoint to run (started
     by :meth:`request`, ending when nothing is pending), with its own connection for that time, so an idle engine
-    holds no thread and no extra connection; :meth:`close` (at the engine's ``dispose``) waits for it. The only
-connections it serves are the large batches of :func:`defer_checkpoint`; every other commit checkpoints as SQLite
-does by default."""
+    holds no thread and no extra connection; :meth:`close` (at the engine's ``dispose``) waits for it. It serves
+    only the large batches of :func:`defer_checkpoint`; every other commit checkpoints as SQLite does by default."""
 
     def __init__(self, database: str) -> None:
         self._database = database
