@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import struct
 from typing import Any
 
 import pytest
@@ -22,13 +23,14 @@ def _payload(i: int) -> dict[str, Any]:
 
 
 def _wal_pages(database: str) -> tuple[int, int]:
-    """``(pages in the log, pages of it copied into the database)`` as a fresh connection sees them."""
-    con = sqlite3.connect(database, isolation_level=None)
-    try:
-        _, log, copied = con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        return int(log), int(copied)
-    finally:
-        con.close()
+    """``(pages in the log, pages of it copied into the database)``, read from the WAL index (the ``-shm`` file)
+    without touching the database (a ``wal_checkpoint`` to ask would copy the log itself): ``mxFrame`` at byte 16
+    of the index header and ``nBackfill`` at byte 96, 32-bit integers in the machine's order (SQLite, "WAL-mode File
+    Format", https://www.sqlite.org/walformat.html, §2.2)."""
+    with open(f"{database}-shm", "rb") as f:
+        index = f.read(136)
+    log, copied = struct.unpack_from("=I", index, 16)[0], struct.unpack_from("=I", index, 96)[0]
+    return int(log), int(copied)
 
 
 @pytest.fixture
@@ -47,7 +49,9 @@ def test_a_large_batch_is_checkpointed_behind_the_commit(sqlite_ledger: Ledger) 
     checkpointer.close()  # wait for the background checkpoint
     assert checkpointer.error is None
     assert checkpointer.log_pages > 0  # it ran, and saw the batch's pages
-    assert _wal_pages(database)[0] == _wal_pages(database)[1]  # every page of the log is in the database file
+    log, copied = _wal_pages(database)
+    assert log > 0
+    assert copied == log
     with led.engine.connect() as conn:  # the writer's connection is back to SQLite's default
         dbapi = conn.connection.dbapi_connection
         assert dbapi is not None
@@ -57,6 +61,51 @@ def test_a_large_batch_is_checkpointed_behind_the_commit(sqlite_ledger: Ledger) 
     assert led.root_hash() == root_hash([e.leaf_hash for e in stored])
     assert r == range(N)
     led.verify()
+
+
+def test_the_commit_of_a_large_batch_does_not_checkpoint(sqlite_ledger: Ledger,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch whose log passes SQLite's auto-checkpoint (1,000 pages) commits without copying it (the raised
+    backstop): with the background checkpoint held back, nothing of the log is in the database file after the
+    commit, and the writer's setting is SQLite's default again."""
+    led = sqlite_ledger
+    database = led.engine.url.database
+    assert database is not None
+    checkpointer = store._CHECKPOINTERS[led.engine]
+    monkeypatch.setattr(checkpointer, "request", lambda: None)
+    n = 12 * N
+    led.append_batch([("revenue_collected", _payload(i)) for i in range(n)])
+    log, copied = _wal_pages(database)
+    assert log > store._SQLITE_AUTOCHECKPOINT_PAGES, log  # large enough that SQLite's default would have copied it
+    assert copied == 0
+    with led.engine.connect() as conn:
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        assert dbapi.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == store._SQLITE_AUTOCHECKPOINT_PAGES
+    assert led.size() == n
+    led.verify()
+
+
+def test_the_checkpoint_follows_the_file_not_the_working_directory(
+        tmp_path: Any, log_key: SignerKey, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ledger opened by a relative path is checkpointed in its own file after a change of directory (and no
+    empty database appears in the new one)."""
+    monkeypatch.chdir(tmp_path)
+    Ledger.init("sqlite:///ledger.db", log_key.verifier()).close()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with Ledger.open("sqlite:///ledger.db") as led:
+        led.append("revenue_collected", _payload(-1))  # the pool's connection is open before the move
+        monkeypatch.chdir(elsewhere)
+        checkpointer = store._CHECKPOINTERS[led.engine]
+        led.append_batch([("revenue_collected", _payload(i)) for i in range(N)])
+        checkpointer.close()
+        assert checkpointer.error is None
+        assert checkpointer.log_pages > 0
+        assert not (elsewhere / "ledger.db").exists()
+        log, copied = _wal_pages(str(tmp_path / "ledger.db"))
+        assert log > 0
+        assert copied == log
 
 
 def test_a_small_write_is_checkpointed_as_sqlite_does(sqlite_ledger: Ledger) -> None:

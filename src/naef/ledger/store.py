@@ -18,6 +18,7 @@ row with ``SELECT ... FOR UPDATE``. A transaction either commits whole or leaves
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -26,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 try:
     import fcntl
@@ -153,6 +155,8 @@ def normalize_url(url: str) -> str:
     return url
 
 
+_log = logging.getLogger("naef.ledger")
+
 _SQLITE_AUTOCHECKPOINT_PAGES = 1000
 """SQLite's default ``wal_autocheckpoint``: a commit that leaves at least this many pages in the write-ahead log
 checkpoints it (in the committing thread) — what every write but a large batch keeps."""
@@ -185,14 +189,18 @@ class WalCheckpointer:
     only the large batches of :func:`defer_checkpoint`; every other commit checkpoints as SQLite does by default."""
 
     def __init__(self, database: str) -> None:
-        self._database = database
+        # the file resolved now, opened read-write only: a later change of directory cannot point the checkpoint
+        # at (or create) another file
+        self._uri = f"file:{quote(str(Path(database).resolve()))}?mode=rw"
         self._cond = threading.Condition()
         self._pending = False
         self._thread: threading.Thread | None = None
         self.log_pages = 0
-        """Pages in the write-ahead log when the last checkpoint ran (SQLite's own count, ``wal_checkpoint``)."""
+        """Pages in the write-ahead log when the last checkpoint ran (SQLite's own count, ``wal_checkpoint``); left as
+        it was when that checkpoint found another one running (SQLite answers "busy" and counts nothing)."""
         self.error: str | None = None
-        """The last checkpoint's error, if it failed (the log is then checkpointed by the writer, as by default)."""
+        """The last checkpoint's error, if it failed (also logged as a warning on ``naef.ledger``; the log is then
+        checkpointed by the writer at :data:`_WAL_BACKSTOP_PAGES`)."""
 
     def request(self) -> None:
         """Checkpoint the log soon (after a commit): start the thread, or tell the running one to go again."""
@@ -240,13 +248,17 @@ class WalCheckpointer:
                         return
                     self._pending = False
                 if con is None:
-                    con = sqlite3.connect(self._database, timeout=120, isolation_level=None, check_same_thread=False)
+                    con = sqlite3.connect(self._uri, uri=True, timeout=120, isolation_level=None,
+                                          check_same_thread=False)
                     con.execute("PRAGMA synchronous=FULL")
-                row = con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                self.log_pages = int(row[1]) if row and row[1] > 0 else 0
+                busy, log, _ = con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if not busy:
+                    self.log_pages = max(int(log), 0)
                 self.error = None
         except sqlite3.Error as exc:  # the writer's own auto-checkpoint still bounds the log
             self.error = str(exc)
+            _log.warning("ledger %s: background checkpoint failed (%s); the writer checkpoints instead", self._uri,
+                         exc)
             with self._cond:
                 if con is not None:
                     con.close()
@@ -260,9 +272,9 @@ _CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, WalCheckpointer] = weakref.Wea
 
 def defer_checkpoint(conn: Connection) -> None:
     """In a write transaction on SQLite that wrote a large batch, before its commit: the committing connection's
-    auto-checkpoint is raised to :data:`_WAL_BACKSTOP_PAGES` for this commit, and :func:`write_transaction` asks the
-    engine's :class:`WalCheckpointer` to checkpoint once the commit has returned (then puts SQLite's default back).
-    Elsewhere: nothing."""
+    auto-checkpoint is raised to :data:`_WAL_BACKSTOP_PAGES` for this commit; once the commit has returned,
+    :func:`write_transaction` puts SQLite's default back and then asks the engine's :class:`WalCheckpointer` to
+    checkpoint. Elsewhere: nothing."""
     if conn.dialect.name != "sqlite" or conn.engine not in _CHECKPOINTERS:
         return
     dbapi = conn.connection.dbapi_connection
