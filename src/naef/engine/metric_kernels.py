@@ -6,9 +6,10 @@ not ``full``: the Monte Carlo, whose kernel then never writes or re-reads the tr
 A tranche's running figures live in one row of an accumulator array (``A_*`` positions): each period calls
 :func:`tranche_period` with that period's interest paid, principal paid, interest unpaid and principal
 outstanding, in increasing period order, so every sum is accumulated in the same order either way (bit-identical
-results). A period in which a tranche has nothing paid, owed or outstanding adds ``+0.0`` to each sum (``x +
-0.0 == x`` bit for bit for every ``x`` but ``-0.0``, which none of these sums can be: they start at ``+0.0`` and
-add products of non-negative payments) and leaves the default run at zero, so such periods may be skipped
+results). A period in which a tranche has nothing paid, owed or outstanding adds ``±0.0`` (a zero payment times a
+finite discount factor or year fraction) to each sum, which changes nothing: ``x + (±0.0) == x`` bit for bit for
+every ``x`` but ``-0.0``, and none of these sums can be ``-0.0`` (each starts at ``+0.0``, and in round-to-nearest a
+sum is ``-0.0`` only when both addends are). It also leaves the default run at zero, so such periods may be skipped
 (:func:`tranche_quiet_periods`).
 """
 
@@ -72,7 +73,10 @@ def tranche_period(
 def tranche_quiet_periods(acc: np.ndarray, t0: int, legal_final: np.ndarray) -> None:
     """Periods from ``t0`` on in which no tranche has anything paid, owed or outstanding: the sums are unchanged
     (module docstring) and a tranche not yet in default whose horizon is not over has its run of unpaid interest
-    reset, as :func:`tranche_period` would do with zero interest unpaid."""
+    reset, as :func:`tranche_period` would do with zero interest unpaid. (A path reaches such periods only after a
+    period with nothing owed, which has already reset the run: the reset is kept so that the state is right by
+    itself, not by that argument; a reviewer found no case, of 1,440 random ones, where dropping it changed a
+    result.)"""
     for j in range(acc.shape[0]):
         if acc[j, A_DEFAULT_AT] < 0 and t0 <= legal_final[j]:
             acc[j, A_RUN] = 0.0
