@@ -133,6 +133,28 @@ def test_histogram_bins_by_hand_at_the_edges() -> None:
         assert out[v].tolist() == ([*expected[:-1], -1] if v == 2 else expected), v
 
 
+def test_histogram_bins_equal_the_formula_on_random_values() -> None:
+    # path_bins clamps (x - lo) / w before truncating it (a SIMD truncation to int32); the bins must still be the
+    # formula's: 0 at or below lo, floor((x - lo) / w) + 1 inside, n_bins + 1 from the top up, NaN 0 (DSCR: -1),
+    # on rows whose length is not a multiple of the SIMD width, with values far outside the range mixed in
+    rng = np.random.default_rng(7)
+    lo, inv_width, n_bins = -3.0, 1.0 / 0.006, 1000
+    for n in (1, 3, 7, 120, 123):
+        x = rng.normal(0.0, 4.0, (5, n))
+        x[rng.random((5, n)) < 0.1] = np.nan
+        x[rng.random((5, n)) < 0.05] = 1e300
+        x[rng.random((5, n)) < 0.05] = -1e300
+        x[rng.random((5, n)) < 0.05] = lo
+        out = np.empty((5, n), dtype=np.int16)
+        path_bins(x[0], x[1], x[2], x[3], x[4], np.full(5, lo), np.full(5, inv_width), n_bins, out)
+        with np.errstate(invalid="ignore", over="ignore"):
+            y = (x - lo) * inv_width
+            inside = np.minimum(np.floor(np.where(y < n_bins, y, n_bins)) + 1, n_bins + 1)
+        expected = np.where(x > lo, inside, 0).astype(np.int64)
+        expected[2][np.isnan(x[2])] = -1
+        assert np.array_equal(out.astype(np.int64), expected), n
+
+
 def test_implied_quantile_interpolates_within_bins() -> None:
     counts = np.array([0, 2, 2, 0, 0], dtype=np.int64)  # two values in (0, 1], two in (1, 2]
     assert implied_quantile(counts, 0.5, lo=0.0, width=1.0) == pytest.approx(1.0)
