@@ -122,6 +122,27 @@ def test_histogram_percentiles_match_exact_quantiles_within_a_bin() -> None:
             assert abs(got - exact) <= width + 1e-9, (t, q, got, exact)
 
 
+def test_run_chunk_writes_into_given_rows_the_same_bytes() -> None:
+    # out=: the kernel (and the oracle) write a chunk's metrics into a run's rows, byte for byte what run_chunk
+    # returns on its own; anything but the chunk's shapes, C-contiguous, is refused
+    setup = prepare(BASELINE)
+    inputs = draw_inputs(setup, seed=3, first_path=5, n_paths=40)
+    for engine in ("vector", "reference"):
+        alone = run_chunk(setup, inputs, engine=engine, threads=1)
+        mt = np.full((50, *alone.metrics_tranche.shape[1:]), np.nan)
+        mp = np.full((50, alone.metrics_path.shape[1]), np.nan)
+        res = run_chunk(setup, inputs, engine=engine, threads=1, out=(mt[10:], mp[10:]))
+        assert mt[10:].tobytes() == alone.metrics_tranche.tobytes()
+        assert mp[10:].tobytes() == alone.metrics_path.tobytes()
+        assert res.metrics_tranche.tobytes() == alone.metrics_tranche.tobytes()
+        assert np.isnan(mt[:10]).all()
+        assert np.isnan(mp[:10]).all()
+    with pytest.raises(MonteCarloError, match="out must be"):
+        run_chunk(setup, inputs, threads=1, out=(mt[11:], mp[10:]))
+    with pytest.raises(MonteCarloError, match="out must be"):
+        run_chunk(setup, inputs, threads=1, out=(np.asfortranarray(mt[10:]), mp[10:]))
+
+
 def test_histogram_bins_by_hand_at_the_edges() -> None:
     # range [0, 20) in 10 bins of 2: bin 0 at or below the bottom (and NaN, except the DSCR's: -1, not counted),
     # bin k for [2 (k - 1), 2 k), bin 11 from the top up, however far (no overflow of int())

@@ -382,23 +382,36 @@ def _field_multipliers(setup: MonteCarloSetup, inputs: PathInputs) -> tuple[Arra
 
 
 def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName = "vector",
-              threads: int | None = None, lanes_hist: NDArray[np.int32] | None = None) -> ChunkResult:
+              threads: int | None = None, lanes_hist: NDArray[np.int32] | None = None,
+              out: tuple[Array, Array] | None = None) -> ChunkResult:
     """The whole chain on a chunk of paths: the compiled kernel, or the pure-Python oracle.
 
     ``lanes_hist`` (from :func:`lane_histograms`) accumulates the histogram counts across chunks without a new
     allocation per chunk; the result's ``hist`` is then empty and the caller sums the lanes at the end.
+    ``out``: C-contiguous (paths, tranches, N_METRICS_TRANCHE) and (paths, N_METRICS_PATH) arrays the kernel
+    writes the per-path metrics into (a run's rows of this chunk: no chunk-sized arrays, no copy into the run's);
+    the result holds them.
     """
     if engine == "reference":
         res = run_chunk_reference(setup, inputs)
         if lanes_hist is not None:
             lanes_hist[0] += res.hist.astype(np.int32)
+        if out is not None:
+            out[0][...] = res.metrics_tranche
+            out[1][...] = res.metrics_path
         return res
     n_paths, n = inputs.benchmark_usd_per_bbl.shape
     own = lanes_hist is None
     hist = lane_histograms(setup, threads) if lanes_hist is None else lanes_hist
     lanes = int(hist.shape[0])
-    mt = np.empty((n_paths, setup.n_tranches, N_METRICS_TRANCHE))
-    mp = np.empty((n_paths, N_METRICS_PATH))
+    if out is None:
+        mt = np.empty((n_paths, setup.n_tranches, N_METRICS_TRANCHE))
+        mp = np.empty((n_paths, N_METRICS_PATH))
+    else:
+        mt, mp = out
+        if (mt.shape != (n_paths, setup.n_tranches, N_METRICS_TRANCHE) or mp.shape != (n_paths, N_METRICS_PATH)
+                or not (mt.flags.c_contiguous and mp.flags.c_contiguous)):
+            raise MonteCarloError("run_chunk: out must be C-contiguous arrays of the chunk's per-path metrics")
     default_at, continuity, exports_after = originator_terms(setup.scenario, inputs.originator_default_period,
                                                              n_paths, n)
     monte_carlo_kernel(

@@ -83,11 +83,10 @@ class InProcessRunner:
         mt = np.empty((n_paths, setup.n_tranches, N_METRICS_TRANCHE))
         mp = np.empty((n_paths, N_METRICS_PATH))
 
-        def keep(c: ChunkSpec, c_mt: Array, c_mp: Array) -> None:
-            mt[c.first : c.first + c.n_paths] = c_mt
-            mp[c.first : c.first + c.n_paths] = c_mp
+        def rows(c: ChunkSpec) -> tuple[Array, Array]:  # the kernel writes each chunk's metrics in place
+            return mt[c.first : c.first + c.n_paths], mp[c.first : c.first + c.n_paths]
 
-        hist, timings = self._chunks(setup, seed, chunks, engine, progress, keep)
+        hist, timings = self._chunks(setup, seed, chunks, engine, progress, None, rows)
         return mt, mp, hist, timings
 
     def run_streamed(
@@ -101,13 +100,16 @@ class InProcessRunner:
         def add(c: ChunkSpec, c_mt: Array, c_mp: Array) -> None:
             stats.add_chunk(c_mt, c_mp, c.first)
 
-        hist, timings = self._chunks(setup, seed, chunks, engine, progress, add)
+        hist, timings = self._chunks(setup, seed, chunks, engine, progress, add, None)
         return stats, hist, timings
 
     def _chunks(
         self, setup: MonteCarloSetup, seed: int, chunks: list[ChunkSpec], engine: str,
-        progress: Callable[[int], None] | None, sink: Callable[[ChunkSpec, Array, Array], None],
+        progress: Callable[[int], None] | None, sink: Callable[[ChunkSpec, Array, Array], None] | None,
+        rows: Callable[[ChunkSpec], tuple[Array, Array]] | None,
     ) -> tuple[NDArray[np.int64], dict[str, float]]:
+        """Every chunk through the engine: its per-path metrics handed to ``sink``, or written by the kernel
+        straight into the arrays ``rows`` gives (a kept run: no chunk-sized copy)."""
         import time
 
         from naef.engine.montecarlo import draw_random_numbers, inputs_from_draws, lane_histograms, run_chunk
@@ -120,8 +122,9 @@ class InProcessRunner:
             t1 = time.perf_counter()
             inputs = inputs_from_draws(setup, draws, c.n_paths)
             res = run_chunk(setup, inputs, engine="reference" if engine == "reference" else "vector",
-                            threads=self.threads, lanes_hist=lanes_hist)
-            sink(c, res.metrics_tranche, res.metrics_path)
+                            threads=self.threads, lanes_hist=lanes_hist, out=None if rows is None else rows(c))
+            if sink is not None:
+                sink(c, res.metrics_tranche, res.metrics_path)
             t_draw += t1 - t0
             t_rest += time.perf_counter() - t1
             if progress is not None:
