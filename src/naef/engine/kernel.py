@@ -56,7 +56,7 @@ def _bin_row(x: np.ndarray, lo: float, inv_width: float, n_bins: int, nan_bin: i
     """Histogram bin of each value of ``x`` into ``out``: 0 for ``x <= lo``, ``k`` for ``lo + (k-1) w <= x < lo +
     k w`` (``x > lo``), ``n_bins + 1`` from the top of the range up, ``nan_bin`` for NaN (0: counted at the
     bottom; -1: not counted). Each value's bin is a select between the cases, never a branch, so the loop over
-    periods runs in SIMD lanes: ``y = (x - lo) / w`` is clamped to ``[0, n_bins]`` (NaN to 0) before it is
+    periods runs in SIMD lanes: ``y = (x - lo) / w`` is clamped to ``[0, n_bins]`` (NaN to ``n_bins``) before it is
     truncated, so the truncation is to int32, which AVX2 has for four doubles at once (``vcvttpd2dq``; a
     truncation to int64, ``int(y)``, has no AVX2 instruction and kept the loop scalar: 0.65 against 0.37 µs a
     path for the five variables' 600 values in cache; ``tests/engine/test_montecarlo.py`` pins the bins to the
