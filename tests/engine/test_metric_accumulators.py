@@ -17,6 +17,7 @@ from naef.engine.path_kernels import metrics_from_accumulators
 from naef.engine.simulate import build_waterfall_spec, deterministic_inputs, grid_of, operations
 from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import spec_arrays
+from naef.engine.waterfall_kernel import waterfall_setup
 from naef.scenario.models import Scenario
 from tests.engine.strategies import scenarios
 from tests.engine.test_waterfall_oracle import SETTINGS, _multi_path
@@ -38,11 +39,12 @@ def _both_ways(spec: object, grid: TimeGrid, arrays: dict[str, np.ndarray]) -> t
     after = (np.zeros((n_paths, nt, N_METRICS_TRANCHE)), np.zeros((n_paths, N_METRICS_PATH)))
     inside = (np.zeros((n_paths, nt, N_METRICS_TRANCHE)), np.zeros((n_paths, N_METRICS_PATH)))
     acc = np.empty((nt, N_ACC))
-    one_pout, one_tout = np.empty((29, grid_n)), np.zeros((5, nt, grid_n))
+    one_pout, one_tout = np.empty((29, grid_n)), np.empty((5, 0, 0))
+    wf = waterfall_setup(*ks)
     for p in range(n_paths):
         tranche_and_path_metrics(pout[p], tout[p], ks[_SPEC_SIZE], ks[_SPEC_ISSUE], ks[_SPEC_LEGAL_FINAL], *args,
                                  ks[_SPEC_DEFAULT_GRACE], after[0][p], after[1][p])
-        waterfall_path(*ks, coll[p], capex[p], ex[p], one_pout, one_tout, False, acc, *args[:3])
+        waterfall_path(wf, coll[p], capex[p], ex[p], one_pout, one_tout, False, acc, *args[:3])
         metrics_from_accumulators(acc, one_pout, ks[_SPEC_SIZE], ks[_SPEC_LEGAL_FINAL], *args[1:],
                                   inside[0][p], inside[1][p])
     return after[0], after[1], inside[0], inside[1], tout

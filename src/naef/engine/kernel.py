@@ -30,6 +30,7 @@ from naef.engine.waterfall_kernel import (
     TRANCHE_COL,
     waterfall_path,
     waterfall_paths,
+    waterfall_setup,
 )
 
 __all__ = [
@@ -121,7 +122,8 @@ def monte_carlo_kernel(
         export_mult = np.empty(n)
         rows_at = -1
         pout = np.empty((N_PATH_COLUMNS, n))
-        tout = np.zeros((N_TRANCHE_COLUMNS, nt, n))  # the waterfall's scratch for principal paid
+        tout = np.empty((N_TRANCHE_COLUMNS, 0, 0))  # no tranche columns when not ``full``
+        wf = waterfall_setup(*spec)  # the spec packed, and the waterfall's scratch state
         acc = np.empty((nt, N_ACC))
         # each path's histogram bins, kept for a batch of paths and added period by period (one period's bins of
         # a variable stay in cache while a batch's paths are counted, instead of a random write per path-period)
@@ -134,7 +136,7 @@ def monte_carlo_kernel(
             hedge_net = collections_path(fields, bench[p], diff[p if diff_per_path else 0], qi_mult[:, p],
                                          res_mult[:, p], delay[:, p], capex_mult[:, p], prod_mult, export_mult,
                                          coll, capex, exports, boe)
-            waterfall_path(*spec, coll, capex, exports, pout, tout, False, acc, tranche_discount, t_end_years,
+            waterfall_path(wf, coll, capex, exports, pout, tout, False, acc, tranche_discount, t_end_years,
                            t_issue_years)
             metrics_from_accumulators(acc, pout, size, legal_final, t_end_years, t_issue_years, own_ds, senior_ds,
                                       mdf_discount, metrics_tranche[p], metrics_path[p])

@@ -45,28 +45,29 @@ def start_tranches(acc: np.ndarray) -> None:
 
 @njit(cache=True, error_model="numpy")
 def tranche_period(
-    a: np.ndarray, t: int, interest_paid: float, principal_paid: float, interest_unpaid: float,
+    acc: np.ndarray, j: int, t: int, interest_paid: float, principal_paid: float, interest_unpaid: float,
     principal_outstanding: float, legal_final: int, discount: float, t_end_years: float, t_issue_years: float,
     tol: float, default_grace: int,
 ) -> None:
-    """One period ``t`` of one tranche into its accumulator row ``a``. Up to the legal final period ``L``: PV +=
-    paid × discount, WAL numerator += (t_end - t_issue) × principal paid, denominator += principal paid; default
-    at the first ``t`` where interest has been unpaid (above ``tol``) for more than ``default_grace`` periods in a
-    row, or anything is owed at the end of ``L``. After ``L``: the money paid is added apart."""
+    """One period ``t`` of tranche ``j`` into its accumulator row ``acc[j]`` (indexed in place, no row view made
+    per call). Up to the legal final period ``L``: PV += paid × discount, WAL numerator += (t_end - t_issue) ×
+    principal paid, denominator += principal paid; default at the first ``t`` where interest has been unpaid
+    (above ``tol``) for more than ``default_grace`` periods in a row, or anything is owed at the end of ``L``.
+    After ``L``: the money paid is added apart."""
     paid = interest_paid + principal_paid
     if t <= legal_final:
-        a[A_PV] += paid * discount
-        a[A_WAL_NUM] += (t_end_years - t_issue_years) * principal_paid
-        a[A_WAL_DEN] += principal_paid
-        if a[A_DEFAULT_AT] < 0:
-            a[A_RUN] = a[A_RUN] + 1.0 if interest_unpaid > tol else 0.0
-            if a[A_RUN] > default_grace or (t == legal_final and principal_outstanding + interest_unpaid > tol):
-                a[A_DEFAULT_AT] = t
+        acc[j, A_PV] += paid * discount
+        acc[j, A_WAL_NUM] += (t_end_years - t_issue_years) * principal_paid
+        acc[j, A_WAL_DEN] += principal_paid
+        if acc[j, A_DEFAULT_AT] < 0:
+            acc[j, A_RUN] = acc[j, A_RUN] + 1.0 if interest_unpaid > tol else 0.0
+            if acc[j, A_RUN] > default_grace or (t == legal_final and principal_outstanding + interest_unpaid > tol):
+                acc[j, A_DEFAULT_AT] = t
         if t == legal_final:
-            a[A_PO_LF] = principal_outstanding
-            a[A_IS_LF] = interest_unpaid
+            acc[j, A_PO_LF] = principal_outstanding
+            acc[j, A_IS_LF] = interest_unpaid
     else:
-        a[A_LATER] += paid
+        acc[j, A_LATER] += paid
 
 
 @njit(cache=True, error_model="numpy")

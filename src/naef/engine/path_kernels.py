@@ -41,7 +41,7 @@ def tranche_and_path_metrics(
     for j in range(nt):
         tol = 1e-9 * size[j]
         for t in range(n):
-            tranche_period(acc[j], t, tout[_IP, j, t], tout[_PP, j, t], tout[_IS, j, t], tout[_PO, j, t],
+            tranche_period(acc, j, t, tout[_IP, j, t], tout[_PP, j, t], tout[_IS, j, t], tout[_PO, j, t],
                            legal_final[j], tranche_discount[j, t], t_end_years[t], t_issue_years[j], tol,
                            default_grace)
     metrics_from_accumulators(acc, pout, size, legal_final, t_end_years, t_issue_years, own_ds, senior_ds,

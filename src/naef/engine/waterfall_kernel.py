@@ -14,6 +14,8 @@ and nothing is distributed while any debt is left.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit
 
@@ -31,6 +33,7 @@ __all__ = [
     "TRANCHE_COL",
     "waterfall_path",
     "waterfall_paths",
+    "waterfall_setup",
 ]
 
 #: row index of each per-path column in the kernel's (columns, periods) buffer; order = waterfall.PATH_COLUMNS
@@ -53,6 +56,13 @@ TRANCHE_COL = {
     ))
 }
 _IP, _PP, _IS, _PS, _PO = 0, 1, 2, 3, 4
+#: rows of ``waterfall_setup``'s per-period array, per-tranche float and integer arrays, and scratch state
+_PROCEEDS, _COSTS, _INIT_DSRA, _CIA_FUNDING, _FEE, _DSRA_TARGET, _SCHED_DS = range(7)
+N_PERIOD_ROWS = 7
+_SIZE, _RATE, _TOL = range(3)
+_ISSUE, _LF = range(2)
+_OUT, _IA, _PA, _IPAID, _DUES, _PPAID = range(6)
+N_STATE = 6
 #: positions in ``naef.engine.waterfall.spec_arrays`` (``waterfall_path``'s arguments) the metrics also read
 SPEC_ISSUE_PERIOD, SPEC_SIZE, SPEC_LEGAL_FINAL, SPEC_DEFAULT_GRACE = 0, 1, 5, 24
 #: rows of the kernel's per-path and per-tranche buffers
@@ -93,8 +103,8 @@ def _share(due: float, paid_total: float, total: float) -> float:
 
 @njit(cache=True, error_model="numpy")
 def _settled_periods(
-    t0: int, t1: int, fee: np.ndarray, sched_ds: np.ndarray, collections: np.ndarray, capex: np.ndarray,
-    exports: np.ndarray, pout: np.ndarray, tout: np.ndarray, full: bool,
+    t0: int, t1: int, per: np.ndarray, collections: np.ndarray, capex: np.ndarray, exports: np.ndarray,
+    pout: np.ndarray, tout: np.ndarray, full: bool,
 ) -> None:
     """Periods ``t0 .. t1 - 1`` with nothing owed or held (``waterfall_path``'s short path; no debt, so not in
     default): each period's fee, then export receivables back to PEMEX, the rest to the MDF. The short path
@@ -102,21 +112,21 @@ def _settled_periods(
     pass over them (loops without branches or calls, which the compiler vectorises; ``_take`` is written out)."""
     for t in range(t0, t1):
         pool = collections[t]
-        due = fee[t]
+        due = per[_FEE, t]
         fee_paid = due if due < pool else pool
         pool -= fee_paid
         ex = exports[t]
         to_pemex = ex if ex < pool else pool
-        cfads = collections[t] - fee[t] if collections[t] > fee[t] else 0.0
+        cfads = collections[t] - per[_FEE, t] if collections[t] > per[_FEE, t] else 0.0
         pout[3, t] = capex[t] if capex[t] > 0.0 else 0.0
         pout[9, t] = collections[t]
         pout[10, t] = cfads
-        pout[12, t] = cfads / sched_ds[t] if sched_ds[t] > 0 else np.nan
+        pout[12, t] = cfads / per[_SCHED_DS, t] if per[_SCHED_DS, t] > 0 else np.nan
         pout[24, t] = pool - to_pemex
         pout[25, t] = 0.0
         if full:
             pout[13, t] = fee_paid
-            pout[14, t] = fee[t] - fee_paid
+            pout[14, t] = per[_FEE, t] - fee_paid
             pout[23, t] = to_pemex
     if full:
         for i in (0, 1, 4, 5, 6, 7, 8, 15, 16, 17, 18, 19, 20, 21, 22, 26, 27, 28):
@@ -124,7 +134,7 @@ def _settled_periods(
                 pout[i, t] = 0.0
         for t in range(t0, t1):
             pout[2, t] = capex[t]
-            pout[11, t] = sched_ds[t]
+            pout[11, t] = per[_SCHED_DS, t]
         for c in range(tout.shape[0]):
             for j in range(tout.shape[1]):
                 for t in range(t0, t1):
@@ -133,28 +143,28 @@ def _settled_periods(
 
 @njit(cache=True, error_model="numpy")
 def _prepay_pro_rata(
-    cash: float, lo: int, hi: int, outstanding: np.ndarray, pr_arrears: np.ndarray, tout: np.ndarray, t: int,
-    prepaid: float, pool: float, own: float, from_pool: bool,
+    cash: float, lo: int, hi: int, st: np.ndarray, prepaid: float, pool: float, own: float, from_pool: bool,
 ) -> tuple[float, float, float]:
     """Prepay ``u = min(cash, L)`` of tranches ``lo .. hi - 1``, ``L`` their principal outstanding, pro rata:
-    tranche ``j`` repays ``min(u O_j / L, O_j)`` (arrears of principal capped at what is left outstanding).
-    Returns ``prepaid`` plus what was repaid and, when ``from_pool``, ``pool`` and ``own`` less it (each figure
-    added or taken one tranche at a time, in order: the arithmetic of the oracle)."""
+    tranche ``j`` repays ``min(u O_j / L, O_j)`` (arrears of principal capped at what is left outstanding), added
+    to its principal paid in the period (``st``: ``waterfall_path``'s state rows). Returns ``prepaid`` plus what
+    was repaid and, when ``from_pool``, ``pool`` and ``own`` less it (each figure added or taken one tranche at a
+    time, in order: the arithmetic of the oracle)."""
     lo_u, hi_u = np.uint64(lo), np.uint64(hi)  # unsigned tranche indices (``waterfall_path``'s docstring)
     left = 0.0
     for j in range(lo_u, hi_u):
-        left += outstanding[j]
+        left += st[_OUT, j]
     if left <= 0.0:
         return prepaid, pool, own
     use = cash if cash < left else left
     for j in range(lo_u, hi_u):
-        x = use * (outstanding[j] / left)
-        if x > outstanding[j]:
-            x = outstanding[j]
-        outstanding[j] -= x
-        if pr_arrears[j] > outstanding[j]:
-            pr_arrears[j] = outstanding[j]
-        tout[_PP, j, t] += x
+        x = use * (st[_OUT, j] / left)
+        if x > st[_OUT, j]:
+            x = st[_OUT, j]
+        st[_OUT, j] -= x
+        if st[_PA, j] > st[_OUT, j]:
+            st[_PA, j] = st[_OUT, j]
+        st[_PPAID, j] += x
         prepaid += x
         if from_pool:
             pool -= x
@@ -163,23 +173,55 @@ def _prepay_pro_rata(
 
 
 @njit(cache=True, error_model="numpy")
-def waterfall_path(
+def waterfall_setup(
     issue_period: np.ndarray, size: np.ndarray, rate: np.ndarray, principal: np.ndarray, grace: np.ndarray,
     legal_final: np.ndarray, default_margin: float, reinvest: float, trap_sweep: bool, release_periods: int,
     keep_periods: int, class_bounds: np.ndarray, proceeds: np.ndarray,
     costs: np.ndarray, init_dsra: np.ndarray, cia_funding: np.ndarray, cons_release_period: int,
     cia_release_period: int, fee: np.ndarray, dsra_target: np.ndarray, sched_ds: np.ndarray, trap_dscr: float,
-    lookback: int, lockup: int, default_grace: int, quiet_after: int, collections: np.ndarray, capex: np.ndarray,
-    exports: np.ndarray, pout: np.ndarray, tout: np.ndarray, full: bool, acc: np.ndarray,
-    tranche_discount: np.ndarray, t_end_years: np.ndarray, t_issue_years: np.ndarray,
+    lookback: int, lockup: int, default_grace: int, quiet_after: int,
+) -> tuple[Any, ...]:
+    """``waterfall_path``'s first argument from ``naef.engine.waterfall.spec_arrays`` (its arguments), built once
+    per lane of paths: the per-period arrays as the rows of one (``N_PERIOD_ROWS``, periods) array, the
+    per-tranche ones as the rows of one float and one integer array (with each tranche's dust tolerance
+    ``1e-9 × size``, computed here once instead of on every path), the scalars, and the path's scratch state
+    (``N_STATE`` rows by tranche: principal outstanding, interest and principal in arrears, interest paid, dues,
+    principal paid), which every path starts afresh. Fewer arrays: fewer pointers, sizes and strides live in
+    the period loop and passed (and reference-counted) on each call."""
+    n = fee.shape[0]
+    nt = size.shape[0]
+    per = np.empty((N_PERIOD_ROWS, n))
+    for i, row in enumerate((proceeds, costs, init_dsra, cia_funding, fee, dsra_target, sched_ds)):
+        for t in range(n):
+            per[i, t] = row[t]
+    trf = np.empty((3, nt))
+    tri = np.empty((2, nt), dtype=np.int64)
+    for j in range(nt):
+        trf[_SIZE, j] = size[j]
+        trf[_RATE, j] = rate[j]
+        trf[_TOL, j] = 1e-9 * size[j]  # dust (rounding residue of a repaid tranche) is not debt outstanding
+        tri[_ISSUE, j] = issue_period[j]
+        tri[_LF, j] = legal_final[j]
+    st = np.zeros((N_STATE, nt))
+    return (tri, trf, np.ascontiguousarray(principal), np.ascontiguousarray(grace), class_bounds, per, st,
+            default_margin, reinvest, trap_sweep, release_periods, keep_periods, cons_release_period,
+            cia_release_period, trap_dscr, lookback, lockup, default_grace, quiet_after)
+
+
+@njit(cache=True, error_model="numpy")
+def waterfall_path(
+    wf: tuple[Any, ...], collections: np.ndarray, capex: np.ndarray, exports: np.ndarray, pout: np.ndarray,
+    tout: np.ndarray, full: bool, acc: np.ndarray, tranche_discount: np.ndarray, t_end_years: np.ndarray,
+    t_issue_years: np.ndarray,
 ) -> None:
     """Run the waterfall of one path, writing into ``pout`` (columns, periods) and ``tout`` (columns, tranches,
     periods) (see ``PATH_COL`` / ``TRANCHE_COL``): every column when ``full``, otherwise only the path columns the
     Monte Carlo's metrics and histograms read (``gap``, collections, CFADS, DSCR, to the MDF, event of default:
-    rows 3, 9, 10, 12, 24, 25), no tranche column (principal paid is scratch: read only within its period) and,
-    instead, each tranche's per-path metric accumulators (``acc``, tranches × ``metric_kernels.N_ACC``) period by
-    period, in the order ``path_kernels.tranche_and_path_metrics`` reads the tranche columns (``tranche_discount``,
-    ``t_end_years``, ``t_issue_years``: its arrays; unused when ``full``). The arithmetic is the same either way.
+    rows 3, 9, 10, 12, 24, 25), no tranche column (``tout`` is not touched) and, instead, each tranche's per-path
+    metric accumulators (``acc``, tranches × ``metric_kernels.N_ACC``) period by period, in the order
+    ``path_kernels.tranche_and_path_metrics`` reads the tranche columns (``tranche_discount``, ``t_end_years``,
+    ``t_issue_years``: its arrays; unused when ``full``). The arithmetic is the same either way. ``wf`` is
+    :func:`waterfall_setup` of the spec (its scratch state is overwritten).
 
     Once nothing is owed or held (no debt, arrears or balances), no proceeds, releases or grace periods remain
     (``t > quiet_after``) and collections cover the trustee fee, a period is computed on a short path that gives
@@ -193,8 +235,11 @@ def waterfall_path(
     a shift, a mask and an add on every access, which the compiler cannot drop when it cannot prove the bound
     non-negative; an unsigned index has no such code (measured: a sixth of the waterfall's instructions).
     """
+    (tri, trf, principal, grace, class_bounds, per, st, default_margin, reinvest, trap_sweep, release_periods,
+     keep_periods, cons_release_period, cia_release_period, trap_dscr, lookback, lockup, default_grace,
+     quiet_after) = wf
     n = collections.shape[0]
-    nt = size.shape[0]
+    nt = trf.shape[1]
     nc = class_bounds.shape[0] - 1
     cons = 0.0
     cia = 0.0
@@ -202,19 +247,14 @@ def waterfall_path(
     trap = 0.0
     trap_x = 0.0  # the part of the trap account that is PEMEX's export receivables (drawn last, returned to PEMEX)
     fee_arrears = 0.0
-    outstanding = np.zeros(nt)
-    int_arrears = np.zeros(nt)
-    pr_arrears = np.zeros(nt)
-    int_paid = np.zeros(nt)
-    dues = np.zeros(nt)
+    for i in range(N_STATE):
+        for j in range(nt):
+            st[i, j] = 0.0
     eod = False
     owed_before = False  # debt (above dust) outstanding at the end of the previous period
     pass_run = 0  # consecutive periods in which the cash-trap test has passed (release of a held trap balance)
     short_run = 0
     settled = False
-    tol = np.empty(nt)  # dust (rounding residue of a repaid tranche) is not debt outstanding
-    for j in range(nt):
-        tol[j] = 1e-9 * size[j]
     short_until = 0  # periods before this one were computed on the short path
     if not full:
         start_tranches(acc)
@@ -222,25 +262,25 @@ def waterfall_path(
         if t < short_until:
             continue
         accelerated = eod
-        if settled and t > quiet_after and collections[t] >= fee[t]:
+        if settled and t > quiet_after and collections[t] >= per[_FEE, t]:
             # the short path leaves the state as it is: so do the following periods until one fails the test
             short_until = t + 1
-            while short_until < n and collections[short_until] >= fee[short_until]:
+            while short_until < n and collections[short_until] >= per[_FEE, short_until]:
                 short_until += 1
-            _settled_periods(t, short_until, fee, sched_ds, collections, capex, exports, pout, tout, full)
+            _settled_periods(t, short_until, per, collections, capex, exports, pout, tout, full)
             if not full:
-                tranche_quiet_periods(acc, t, legal_final)
+                tranche_quiet_periods(acc, t, tri[_LF])
             continue
-        cfads = collections[t] - fee[t] if collections[t] > fee[t] else 0.0
+        cfads = collections[t] - per[_FEE, t] if collections[t] > per[_FEE, t] else 0.0
         pout[10, t] = cfads  # read by the cash-trap test's look-back below (and in later periods)
         for j in range(nt):
-            int_paid[j] = 0.0
-            if issue_period[j] == t:
-                outstanding[j] = size[j]
+            st[_IPAID, j] = 0.0
+            if tri[_ISSUE, j] == t:
+                st[_OUT, j] = trf[_SIZE, j]
             # default interest: overdue interest compounds at the coupon plus the margin, overdue principal
             # (already bearing the coupon as principal outstanding) bears the margin on top
-            if int_arrears[j] > 0.0 or pr_arrears[j] > 0.0:
-                int_arrears[j] += int_arrears[j] * (rate[j] + default_margin) + pr_arrears[j] * default_margin
+            if st[_IA, j] > 0.0 or st[_PA, j] > 0.0:
+                st[_IA, j] += st[_IA, j] * (trf[_RATE, j] + default_margin) + st[_PA, j] * default_margin
         # accounts earn the reinvestment rate on their opening balances (credited to each account)
         income = 0.0
         if reinvest != 0.0:
@@ -253,8 +293,8 @@ def waterfall_path(
             dsra += i_dsra
             trap += i_trap
             income = i_cons + i_cia + i_dsra + i_trap
-        cons += proceeds[t] - costs[t] - init_dsra[t]
-        cons -= cia_funding[t]
+        cons += per[_PROCEEDS, t] - per[_COSTS, t] - per[_INIT_DSRA, t]
+        cons -= per[_CIA_FUNDING, t]
         cons -= capex[t]
         gap = -cons if cons < 0 else 0.0
         cons += gap
@@ -262,18 +302,18 @@ def waterfall_path(
         if t == cons_release_period:
             release = cons
             cons = 0.0
-        dsra += init_dsra[t]
-        deposit = init_dsra[t]
-        cia += cia_funding[t]
+        dsra += per[_INIT_DSRA, t]
+        deposit = per[_INIT_DSRA, t]
+        cia += per[_CIA_FUNDING, t]
         cia_draw = 0.0
         for j in range(nt):
             if grace[j, t]:
-                due = outstanding[j] * rate[j]
+                due = st[_OUT, j] * trf[_RATE, j]
                 paid = _take(due, cia)
                 cia -= paid
                 cia_draw += paid
-                int_paid[j] += paid
-                int_arrears[j] += due - paid
+                st[_IPAID, j] += paid
+                st[_IA, j] += due - paid
         cia_rel = 0.0
         if t == cia_release_period:
             cia_rel = cia
@@ -281,7 +321,7 @@ def waterfall_path(
         pool = collections[t] + release + cia_rel
         trap_draw = 0.0
         dsra_draw = 0.0
-        fee_due = fee[t] + fee_arrears
+        fee_due = per[_FEE, t] + fee_arrears
         a = _take(fee_due, pool)
         pool -= a
         b = _take(fee_due - a, trap)
@@ -298,41 +338,41 @@ def waterfall_path(
             # the DSRA in that order and shared pro rata to the dues when short (``_pay_class``)
             total = 0.0
             for j in range(lo, hi):
-                regular = 0.0 if grace[j, t] else outstanding[j] * rate[j]
-                dues[j] = regular + int_arrears[j]
-                total += dues[j]
+                regular = 0.0 if grace[j, t] else st[_OUT, j] * trf[_RATE, j]
+                st[_DUES, j] = regular + st[_IA, j]
+                total += st[_DUES, j]
             paid_total, pool, trap, trap_x, dsra, trap_draw, dsra_draw = _pay_class(
                 total, pool, trap, trap_x, dsra, trap_draw, dsra_draw)
             for j in range(lo, hi):
-                share = _share(dues[j], paid_total, total)
-                int_paid[j] += share
-                int_arrears[j] = dues[j] - share
+                share = _share(st[_DUES, j], paid_total, total)
+                st[_IPAID, j] += share
+                st[_IA, j] = st[_DUES, j] - share
             total = 0.0
             for j in range(lo, hi):
-                dues[j] = outstanding[j] if accelerated else min(principal[j, t] + pr_arrears[j], outstanding[j])
-                total += dues[j]
+                st[_DUES, j] = (st[_OUT, j] if accelerated
+                                else min(principal[j, t] + st[_PA, j], st[_OUT, j]))
+                total += st[_DUES, j]
             paid_total, pool, trap, trap_x, dsra, trap_draw, dsra_draw = _pay_class(
                 total, pool, trap, trap_x, dsra, trap_draw, dsra_draw)
             for j in range(lo, hi):
-                share = _share(dues[j], paid_total, total)
-                tout[_PP, j, t] = share
-                pr_arrears[j] = max(dues[j] - share, 0.0)
-                outstanding[j] -= share
+                share = _share(st[_DUES, j], paid_total, total)
+                st[_PPAID, j] = share
+                st[_PA, j] = max(st[_DUES, j] - share, 0.0)
+                st[_OUT, j] -= share
         # unused proceeds, after the period's debt service, redeem the notes pro rata to their principal
         # outstanding (never distributed)
         prepaid = 0.0
         if release > 0.0:
             redeem = release if release < pool else pool
             pool -= redeem
-            prepaid, _, _ = _prepay_pro_rata(redeem, 0, nt, outstanding, pr_arrears, tout, t, prepaid, 0.0, 0.0,
-                                             False)
+            prepaid, _, _ = _prepay_pro_rata(redeem, 0, nt, st, prepaid, 0.0, 0.0, False)
             pool += redeem - prepaid  # only once every note is redeemed
             if pool < 0.0:
                 pool = 0.0  # rounding dust of the pro-rata split (a few ulps), never a real shortfall
         owed_all = fee_arrears
         for j in range(nt):
-            owed_all += outstanding[j] + int_arrears[j]
-        target = 0.0 if accelerated else dsra_target[t]
+            owed_all += st[_OUT, j] + st[_IA, j]
+        target = 0.0 if accelerated else per[_DSRA_TARGET, t]
         if target > owed_all:
             target = owed_all  # a reserve never holds more than the whole debt
         dsra_rel = dsra - target if dsra > target else 0.0
@@ -352,8 +392,8 @@ def waterfall_path(
             ds_sum = 0.0
             cf_sum = 0.0
             for k in range(np.uint64(max(t - lookback + 1, 0)), np.uint64(t + 1)):
-                if sched_ds[k] > 0:
-                    ds_sum += sched_ds[k]
+                if per[_SCHED_DS, k] > 0:
+                    ds_sum += per[_SCHED_DS, k]
                     cf_sum += pout[10, k]  # CFADS of period k (this period's written at its start)
             trap_test = ds_sum > 0.0 and cf_sum < trap_dscr * ds_sum
         pass_run = 0 if trap_test else pass_run + 1
@@ -369,8 +409,8 @@ def waterfall_path(
             for c in range(nc):
                 if own <= 0.0:
                     break
-                prepaid, pool, own = _prepay_pro_rata(own, class_bounds[c], class_bounds[c + 1], outstanding,
-                                                      pr_arrears, tout, t, prepaid, pool, own, True)
+                prepaid, pool, own = _prepay_pro_rata(own, class_bounds[c], class_bounds[c + 1], st, prepaid,
+                                                      pool, own, True)
             if pool < to_pemex:
                 pool = to_pemex  # rounding dust of the pro-rata split (a few ulps): nothing negative to the MDF
         elif trap_on:
@@ -385,7 +425,7 @@ def waterfall_path(
             elif pass_run >= release_periods:
                 keep = 0.0
                 for k in range(np.uint64(t + 1), np.uint64(min(t + 1 + keep_periods, n))):
-                    keep += sched_ds[k]
+                    keep += per[_SCHED_DS, k]
                 trap_rel = trap - keep if trap > keep else 0.0
             rel_x = trap_x if trap_x < trap_rel else trap_rel
             trap -= trap_rel
@@ -398,9 +438,9 @@ def waterfall_path(
             any_debt = False
             for j in range(np.uint64(class_bounds[c]), np.uint64(class_bounds[c + 1])):
                 # dust (rounding residue of a repaid tranche) is not debt outstanding
-                if outstanding[j] > tol[j] or int_arrears[j] > tol[j]:
+                if st[_OUT, j] > trf[_TOL, j] or st[_IA, j] > trf[_TOL, j]:
                     any_debt = True
-                if int_arrears[j] > tol[j]:
+                if st[_IA, j] > trf[_TOL, j]:
                     senior_short = True
             if any_debt:
                 break
@@ -410,9 +450,9 @@ def waterfall_path(
         # any principal or interest still owed at the end of a tranche's legal final period is an event of default
         owed_now = False
         for j in range(nt):
-            if outstanding[j] > tol[j] or int_arrears[j] > tol[j]:
+            if st[_OUT, j] > trf[_TOL, j] or st[_IA, j] > trf[_TOL, j]:
                 owed_now = True
-                if t >= legal_final[j]:
+                if t >= tri[_LF, j]:
                     eod = True
         in_default = eod and (owed_before or owed_now)
         owed_before = owed_now
@@ -420,19 +460,19 @@ def waterfall_path(
         # the columns the Monte Carlo reads (per-path metrics and histograms), then the rest when ``full``
         pout[3, t] = gap
         pout[9, t] = collections[t]
-        pout[12, t] = cfads / sched_ds[t] if sched_ds[t] > 0 else np.nan
+        pout[12, t] = cfads / per[_SCHED_DS, t] if per[_SCHED_DS, t] > 0 else np.nan
         pout[24, t] = to_mdf
         pout[25, t] = 1.0 if in_default else 0.0
         if full:
-            pout[0, t] = proceeds[t]
-            pout[1, t] = costs[t]
+            pout[0, t] = per[_PROCEEDS, t]
+            pout[1, t] = per[_COSTS, t]
             pout[2, t] = capex[t]
             pout[4, t] = release
             pout[5, t] = cons
             pout[6, t] = cia_draw
             pout[7, t] = cia_rel
             pout[8, t] = cia
-            pout[11, t] = sched_ds[t]
+            pout[11, t] = per[_SCHED_DS, t]
             pout[13, t] = fee_paid
             pout[14, t] = fee_arrears
             pout[15, t] = deposit
@@ -447,30 +487,32 @@ def waterfall_path(
             pout[26, t] = trap_x
             pout[27, t] = income
             pout[28, t] = prepaid
-        for j in range(nt):
-            if full:
-                tout[_IP, j, t] = int_paid[j]
-                tout[_IS, j, t] = int_arrears[j]
-                tout[_PS, j, t] = pr_arrears[j]
-                tout[_PO, j, t] = outstanding[j]
-            else:
-                tranche_period(acc[j], t, int_paid[j], tout[_PP, j, t], int_arrears[j], outstanding[j],
-                               legal_final[j], tranche_discount[j, t], t_end_years[t], t_issue_years[j], tol[j],
+            for j in range(nt):
+                tout[_IP, j, t] = st[_IPAID, j]
+                tout[_PP, j, t] = st[_PPAID, j]
+                tout[_IS, j, t] = st[_IA, j]
+                tout[_PS, j, t] = st[_PA, j]
+                tout[_PO, j, t] = st[_OUT, j]
+        else:
+            for j in range(nt):
+                tranche_period(acc, j, t, st[_IPAID, j], st[_PPAID, j], st[_IA, j], st[_OUT, j], tri[_LF, j],
+                               tranche_discount[j, t], t_end_years[t], t_issue_years[j], trf[_TOL, j],
                                default_grace)
 
 
 @njit(cache=True, error_model="numpy")
 def waterfall_paths(
-    spec: tuple[object, ...], collections: np.ndarray, capex: np.ndarray, exports: np.ndarray, pout: np.ndarray,
+    spec: tuple[Any, ...], collections: np.ndarray, capex: np.ndarray, exports: np.ndarray, pout: np.ndarray,
     tout: np.ndarray,
 ) -> None:
     """:func:`waterfall_path` on every path, every column kept: ``spec`` is ``naef.engine.waterfall.spec_arrays``
-    (the arguments before ``collections``), ``pout`` (paths, columns, periods), ``tout`` (paths, columns,
+    (:func:`waterfall_setup`'s arguments), ``pout`` (paths, columns, periods), ``tout`` (paths, columns,
     tranches, periods)."""
+    wf = waterfall_setup(*spec)
     none_2d = np.empty((0, 0))  # no metric accumulators when every column is kept
     none_1d = np.empty(0)
     for p in range(collections.shape[0]):
-        waterfall_path(*spec, collections[p], capex[p], exports[p], pout[p], tout[p], True, none_2d, none_2d,
+        waterfall_path(wf, collections[p], capex[p], exports[p], pout[p], tout[p], True, none_2d, none_2d,
                        none_1d, none_1d)
 
 
