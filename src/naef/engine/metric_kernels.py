@@ -24,6 +24,7 @@ __all__ = [
     "start_tranches",
     "tranche_finish",
     "tranche_period",
+    "tranche_quiet_period",
     "tranche_quiet_periods",
 ]
 
@@ -71,16 +72,25 @@ def tranche_period(
 
 
 @njit(cache=True, error_model="numpy")
+def tranche_quiet_period(acc: np.ndarray, j: int, t: int, legal_final: int) -> None:
+    """Period ``t`` of tranche ``j`` when it has nothing paid, owed or outstanding and ``t`` is not its legal final
+    period (whose figures :func:`tranche_period` records as they are): the sums are unchanged (module docstring),
+    and a tranche not yet in default whose horizon is not over has its run of unpaid interest reset, as
+    :func:`tranche_period` would do with zero interest unpaid (which cannot start a default: the run is then 0,
+    never above the grace)."""
+    if acc[j, A_DEFAULT_AT] < 0 and t <= legal_final:
+        acc[j, A_RUN] = 0.0
+
+
+@njit(cache=True, error_model="numpy")
 def tranche_quiet_periods(acc: np.ndarray, t0: int, legal_final: np.ndarray) -> None:
-    """Periods from ``t0`` on in which no tranche has anything paid, owed or outstanding: the sums are unchanged
-    (module docstring) and a tranche not yet in default whose horizon is not over has its run of unpaid interest
-    reset, as :func:`tranche_period` would do with zero interest unpaid. (A path reaches such periods only after a
-    period with nothing owed, which has already reset the run: the reset is kept so that the state is right by
-    itself, not by that argument; a reviewer found no case, of 1,440 random ones, where dropping it changed a
-    result.)"""
+    """Periods from ``t0`` on in which no tranche has anything paid, owed or outstanding: each tranche's
+    :func:`tranche_quiet_period` of ``t0`` (later periods change nothing more). (A path reaches such periods only
+    after a period with nothing owed, which has already reset the run: the reset is kept so that the state is
+    right by itself, not by that argument; a reviewer found no case, of 1,440 random ones, where dropping it
+    changed a result.)"""
     for j in range(acc.shape[0]):
-        if acc[j, A_DEFAULT_AT] < 0 and t0 <= legal_final[j]:
-            acc[j, A_RUN] = 0.0
+        tranche_quiet_period(acc, j, t0, legal_final[j])
 
 
 @njit(cache=True, error_model="numpy")

@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from naef.engine.kernel_cache import ensure_fresh
-from naef.engine.metric_kernels import start_tranches, tranche_period, tranche_quiet_periods
+from naef.engine.metric_kernels import start_tranches, tranche_period, tranche_quiet_period, tranche_quiet_periods
 
 __all__ = [
     "N_PATH_COLUMNS",
@@ -495,9 +495,14 @@ def waterfall_path(
                 tout[_PO, j, t] = st[_OUT, j]
         else:
             for j in range(nt):
-                tranche_period(acc, j, t, st[_IPAID, j], st[_PPAID, j], st[_IA, j], st[_OUT, j], tri[_LF, j],
-                               tranche_discount[j, t], t_end_years[t], t_issue_years[j], trf[_TOL, j],
-                               default_grace)
+                ip, pp, ia, po, lf = st[_IPAID, j], st[_PPAID, j], st[_IA, j], st[_OUT, j], tri[_LF, j]
+                if ip == 0.0 and pp == 0.0 and ia == 0.0 and po == 0.0 and t != lf:
+                    # a tranche not yet issued or repaid: its sums would only add zeros (measured on 4,000
+                    # baseline paths, CPU time best of 21, alternated in one process: 0.5-3.9 % of the waterfall)
+                    tranche_quiet_period(acc, j, t, lf)
+                else:
+                    tranche_period(acc, j, t, ip, pp, ia, po, lf, tranche_discount[j, t], t_end_years[t],
+                                   t_issue_years[j], trf[_TOL, j], default_grace)
 
 
 @njit(cache=True, error_model="numpy")
