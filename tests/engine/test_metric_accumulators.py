@@ -83,3 +83,43 @@ def test_settled_and_defaulting_paths_give_the_same_metrics_both_ways() -> None:
     mt, tout = out[0], out[4]
     assert (tout[:2, 4].sum(axis=1)[:, 60:] == 0.0).all()  # the first two paths settle before period 60
     assert mt[2, :, 0].any()  # the third path's tranches default
+
+
+def test_the_scratch_state_starts_afresh_on_every_path() -> None:
+    """``waterfall_path`` reuses one scratch state (``waterfall_setup``) and one accumulator array for every path
+    of a lane: each path's metrics are those it gets with a fresh setup, whatever paths ran before it (a path in
+    default with interest in arrears, one repaid early, one short of its fee), in either order."""
+    from naef import load_scenario
+
+    scenario = load_scenario("baseline")
+    grid = grid_of(scenario)
+    ops = operations(scenario, grid, deterministic_inputs(scenario, grid))
+    spec = build_waterfall_spec(scenario, grid, base_collections_usd=ops.collections_usd[0])
+    ks = spec_arrays(spec)
+    args = metric_arrays(grid=grid, spec=spec, discount_rate=0.1).as_kernel_args()
+    nt = ks[_SPEC_SIZE].shape[0]  # type: ignore[union-attr]
+    collections = ops.collections_usd * np.array([[0.3], [20.0], [1.0], [0.0], [5.0], [1.0]])
+    collections[4, 40] = 0.0
+
+    def metrics(order: list[int], fresh: bool) -> list[bytes]:
+        wf = waterfall_setup(*ks)
+        acc = np.empty((nt, N_ACC))
+        pout = np.empty((29, grid.n))
+        out = []
+        for p in order:
+            if fresh:
+                wf = waterfall_setup(*ks)
+                acc = np.full((nt, N_ACC), np.nan)
+            waterfall_path(wf, np.ascontiguousarray(collections[p]), np.ascontiguousarray(ops.capex_usd[0]),
+                           np.ascontiguousarray(ops.pledged_exports_usd[0]), pout, np.empty((5, 0, 0)), False,
+                           acc, *args[:3])
+            mt, mp = np.zeros((nt, N_METRICS_TRANCHE)), np.zeros(N_METRICS_PATH)
+            metrics_from_accumulators(acc, pout, ks[_SPEC_SIZE], ks[_SPEC_LEGAL_FINAL], *args[1:], mt, mp)
+            out.append(mt.tobytes() + mp.tobytes())
+        return out
+
+    order = [0, 1, 2, 3, 4, 5]
+    alone = metrics(order, fresh=True)
+    assert metrics(order, fresh=False) == alone
+    assert metrics(order[::-1], fresh=False) == alone[::-1]
+    assert len(set(alone)) == 5  # the paths differ (the two at x 1.0 alike), so a leaked state would show

@@ -124,7 +124,8 @@ def test_histogram_percentiles_match_exact_quantiles_within_a_bin() -> None:
 
 def test_run_chunk_writes_into_given_rows_the_same_bytes() -> None:
     # out=: the kernel (and the oracle) write a chunk's metrics into a run's rows, byte for byte what run_chunk
-    # returns on its own; anything but the chunk's shapes, C-contiguous, is refused
+    # returns on its own; anything but separate, writable, C-contiguous float64 arrays of the chunk's shapes is
+    # refused by either engine before anything is written
     setup = prepare(BASELINE)
     inputs = draw_inputs(setup, seed=3, first_path=5, n_paths=40)
     for engine in ("vector", "reference"):
@@ -137,10 +138,27 @@ def test_run_chunk_writes_into_given_rows_the_same_bytes() -> None:
         assert res.metrics_tranche.tobytes() == alone.metrics_tranche.tobytes()
         assert np.isnan(mt[:10]).all()
         assert np.isnan(mp[:10]).all()
-    with pytest.raises(MonteCarloError, match="out must be"):
-        run_chunk(setup, inputs, threads=1, out=(mt[11:], mp[10:]))
-    with pytest.raises(MonteCarloError, match="out must be"):
-        run_chunk(setup, inputs, threads=1, out=(np.asfortranarray(mt[10:]), mp[10:]))
+        assert np.shares_memory(res.metrics_tranche, mt)
+        assert np.shares_memory(res.metrics_path, mp)
+    frozen = mt[10:].copy()
+    frozen.flags.writeable = False
+    # two C-contiguous arrays over one buffer, the second starting inside the first
+    n_mt, n_mp = 40 * mt.shape[1] * mt.shape[2], 40 * mp.shape[1]
+    buf = np.zeros(n_mt + n_mp)
+    wrong = {
+        "shape": (mt[11:], mp[10:]),
+        "order": (np.asfortranarray(mt[10:]), mp[10:]),
+        "dtype": (mt[10:].astype(np.float32), mp[10:]),
+        "int": (mt[10:].astype(np.int64), mp[10:]),
+        "read-only": (frozen, mp[10:]),
+        "overlap": (buf[:n_mt].reshape(40, *mt.shape[1:]), buf[n_mt - 8 : n_mt - 8 + n_mp].reshape(40, -1)),
+    }
+    for engine in ("vector", "reference"):
+        for name, bad in wrong.items():
+            before = tuple(a.copy() for a in bad)
+            with pytest.raises(MonteCarloError, match="out must be"):
+                run_chunk(setup, inputs, engine=engine, threads=1, out=bad)
+            assert all(a.tobytes() == b.tobytes() for a, b in zip(bad, before, strict=True)), name
 
 
 def test_histogram_bins_by_hand_at_the_edges() -> None:

@@ -381,6 +381,18 @@ def _field_multipliers(setup: MonteCarloSetup, inputs: PathInputs) -> tuple[Arra
             np.ascontiguousarray(inputs.capex_multiplier))
 
 
+def _check_out(out: tuple[Array, Array], n_paths: int, n_tranches: int) -> None:
+    """``run_chunk``'s ``out``: float64, writable, C-contiguous, the chunk's shapes, the two arrays apart (an
+    int or float32 array would truncate the metrics, overlapping views would overwrite each other's rows)."""
+    mt, mp = out
+    if (mt.dtype != np.float64 or mp.dtype != np.float64
+            or mt.shape != (n_paths, n_tranches, N_METRICS_TRANCHE) or mp.shape != (n_paths, N_METRICS_PATH)
+            or not (mt.flags.c_contiguous and mp.flags.c_contiguous)
+            or not (mt.flags.writeable and mp.flags.writeable) or np.shares_memory(mt, mp)):
+        raise MonteCarloError("run_chunk: out must be writable, C-contiguous, separate float64 arrays of the "
+                              "chunk's per-path metrics")
+
+
 def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName = "vector",
               threads: int | None = None, lanes_hist: NDArray[np.int32] | None = None,
               out: tuple[Array, Array] | None = None) -> ChunkResult:
@@ -388,10 +400,13 @@ def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName 
 
     ``lanes_hist`` (from :func:`lane_histograms`) accumulates the histogram counts across chunks without a new
     allocation per chunk; the result's ``hist`` is then empty and the caller sums the lanes at the end.
-    ``out``: C-contiguous (paths, tranches, N_METRICS_TRANCHE) and (paths, N_METRICS_PATH) arrays the kernel
-    writes the per-path metrics into (a run's rows of this chunk: no chunk-sized arrays, no copy into the run's);
-    the result holds them.
+    ``out``: writable, C-contiguous, non-overlapping float64 (paths, tranches, N_METRICS_TRANCHE) and (paths,
+    N_METRICS_PATH) arrays the per-path metrics are written into (a run's rows of this chunk: no chunk-sized
+    arrays, no copy into the run's); the result holds them (:func:`_check_out`).
     """
+    n_paths, n = inputs.benchmark_usd_per_bbl.shape
+    if out is not None:
+        _check_out(out, n_paths, setup.n_tranches)
     if engine == "reference":
         res = run_chunk_reference(setup, inputs)
         if lanes_hist is not None:
@@ -399,8 +414,8 @@ def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName 
         if out is not None:
             out[0][...] = res.metrics_tranche
             out[1][...] = res.metrics_path
+            res = ChunkResult(out[0], out[1], res.hist)
         return res
-    n_paths, n = inputs.benchmark_usd_per_bbl.shape
     own = lanes_hist is None
     hist = lane_histograms(setup, threads) if lanes_hist is None else lanes_hist
     lanes = int(hist.shape[0])
@@ -409,9 +424,6 @@ def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName 
         mp = np.empty((n_paths, N_METRICS_PATH))
     else:
         mt, mp = out
-        if (mt.shape != (n_paths, setup.n_tranches, N_METRICS_TRANCHE) or mp.shape != (n_paths, N_METRICS_PATH)
-                or not (mt.flags.c_contiguous and mp.flags.c_contiguous)):
-            raise MonteCarloError("run_chunk: out must be C-contiguous arrays of the chunk's per-path metrics")
     default_at, continuity, exports_after = originator_terms(setup.scenario, inputs.originator_default_period,
                                                              n_paths, n)
     monte_carlo_kernel(
