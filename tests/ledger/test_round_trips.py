@@ -148,3 +148,17 @@ def test_the_hashes_kept_after_a_write_are_the_stored_ones(pg_governed: Ledger) 
             consistency = ledger.consistency_proof_from_memory(size - 1, size)
             assert consistency is not None
             assert consistency == fresh.consistency_proof(size - 1, size)
+
+
+def test_a_write_whose_hashes_are_not_kept_leaves_the_known_size(sqlite_url: str, log_key: SignerKey) -> None:
+    """A write that does not keep the new tree's hashes (SQLite; on PostgreSQL a large batch) leaves
+    :attr:`Ledger.known_size` where reads put it: the proof fast path then reads the new size and its hashes once for
+    every request waiting (``Ledger.refresh``) instead of sending each proof at the new size to the database."""
+    with Ledger.init(sqlite_url, log_key.verifier()):
+        pass
+    with Ledger.open(sqlite_url, node_cache=NodeCache(1 << 16)) as ledger:
+        ledger.append("revenue_collected", {"period": "P0", "amount_usd": 1, "source": "PEMEX"})
+        assert ledger.known_size == 0
+        assert ledger.inclusion_proof_from_memory(0, 1) is None
+        assert ledger.refresh() == 1
+        assert ledger.inclusion_proof_from_memory(0, 1) == ledger.inclusion_proof(0, 1)

@@ -105,6 +105,7 @@ class Ledger(AbstractContextManager["Ledger"]):
         """Complete-subtree hashes kept in memory for proofs and roots (:class:`~naef.ledger.proofs.NodeCache`);
         ``None``: every proof reads the database."""
         self._known_size = 0  # the largest committed size this handle has read (sizes only grow)
+        self._edge_hint = 0  # the size this handle's last write committed (its next write's right-edge guess)
         self._rule_memo = RuleStateMemo()
         """The rules' state folded from the committed log by this handle's last write transaction (each write
         folds only what was committed since; :class:`~naef.ledger.transaction.RuleStateMemo`)."""
@@ -199,7 +200,7 @@ class Ledger(AbstractContextManager["Ledger"]):
         tx: LedgerTransaction | None = None
         try:
             with store.write_transaction(self._engine) as conn:
-                tx = LedgerTransaction(conn, memo=self._rule_memo, edge_hint=self._known_size)
+                tx = LedgerTransaction(conn, memo=self._rule_memo, edge_hint=max(self._known_size, self._edge_hint))
                 try:
                     yield tx
                     tx._finish()
@@ -214,15 +215,19 @@ class Ledger(AbstractContextManager["Ledger"]):
         self._committed(tx.size, tx.known_nodes)
 
     def _committed(self, size: int, known: Mapping[tuple[int, int], bytes]) -> None:
-        """After this handle's own commit: ``size`` is committed (:attr:`known_size` may rise to it, as if read), and
-        ``known`` holds committed hashes of complete subtrees (the right edge the transaction read under the lock,
-        each leaf it wrote and each subtree those closed: what :meth:`refresh` would read for the new size), kept in
-        the node cache: proofs and roots at the new size then need no read of the database, and the next
-        transaction's right-edge guess is right."""
+        """After this handle's own commit: ``size`` is its next write's right-edge guess. When the transaction
+        knows the hashes of the new tree (``known``: the right edge it read under the lock, each leaf it wrote and
+        each subtree those closed — what :meth:`refresh` would read for the new size; a pipelined PostgreSQL write),
+        they are kept in the node cache and ``size`` is taken as seen committed (:attr:`known_size`), so proofs and
+        roots at the new size need no read of the database. Otherwise :attr:`known_size` stays: rising without the
+        new hashes in memory it would send the proofs at the new size to the database one by one, where the proof
+        fast path reads them once for all (:meth:`refresh`)."""
+        self._edge_hint = size
+        if self.node_cache is None or not known:
+            return
+        self.node_cache.put_many(known)
         if size > self._known_size:
             self._known_size = size
-        if self.node_cache is not None and known:
-            self.node_cache.put_many(known)
 
     def append(
         self, entry_type: str, payload: Mapping[str, Any] | BaseModel, *, time: datetime | str | None = None
