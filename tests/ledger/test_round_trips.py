@@ -162,3 +162,68 @@ def test_a_write_whose_hashes_are_not_kept_leaves_the_known_size(sqlite_url: str
         assert ledger.inclusion_proof_from_memory(0, 1) is None
         assert ledger.refresh() == 1
         assert ledger.inclusion_proof_from_memory(0, 1) == ledger.inclusion_proof(0, 1)
+
+
+def _revenue(source: str) -> dict[str, Any]:
+    return {"period": "P1", "amount_usd": 1, "source": source}
+
+
+@pytest.mark.postgres
+def test_hashes_are_not_kept_after_the_head_went_back(pg_governed: Ledger) -> None:
+    """The head moved back under the handle (a truncation by someone with the database, a fail-over to a replica
+    behind) and the handle then writes: the hashes of its write are not mixed into a cache that still holds the
+    old tree's beyond the new head (review F1: proofs from memory that matched neither tree). Every proof the
+    handle still answers from memory at the old size is the old tree's."""
+    ledger = pg_governed
+    for i in range(4):
+        ledger.append("revenue_collected", _revenue(f"old{i}"))
+    old_size = ledger.size()
+    ledger.refresh()
+    old = {i: ledger.inclusion_proof(i, old_size) for i in range(old_size)}
+    cut = old_size - 3
+    with ledger.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM ledger_nodes WHERE ((idx + 1) << level) > %s", (cut,))
+        conn.exec_driver_sql("DELETE FROM ledger_entries WHERE idx >= %s", (cut,))
+        conn.exec_driver_sql("UPDATE ledger_head SET size = %s", (cut,))
+    ledger.append("revenue_collected", _revenue("new0"))
+    ledger.append("revenue_collected", _revenue("new1"))
+    assert ledger.known_size == old_size
+    for i in range(old_size):
+        assert ledger.inclusion_proof_from_memory(i, old_size) in (None, old[i]), i
+
+
+@pytest.mark.postgres
+def test_a_transaction_that_flushed_early_keeps_no_partial_hashes(pg_governed: Ledger) -> None:
+    """A transaction that read (flushing its first rows) before appending more: its last pipeline holds only part
+    of the new tree's hashes, so the handle does not take the new size as known (review F2); one refresh then
+    answers every proof at the new size from memory, equal to the stored ones."""
+    ledger = pg_governed
+    ledger.refresh()
+    before = ledger.known_size
+    with ledger.transaction() as tx:
+        tx.append("revenue_collected", _revenue("f1"))
+        tx.rows(("revenue_collected",), start=0)  # a read within the transaction: the rows so far go in
+        tx.append("revenue_collected", _revenue("f2"))
+        size = tx.size
+    assert ledger.known_size == before
+    assert ledger.refresh() == size
+    with Ledger.open(ledger.url) as fresh:
+        for i in (size - 2, size - 1):
+            assert ledger.inclusion_proof_from_memory(i, size) == fresh.inclusion_proof(i, size)
+
+
+@pytest.mark.postgres
+def test_a_governed_row_planted_beyond_the_head_is_not_read_ahead(pg_governed: Ledger) -> None:
+    """The write's read-ahead of governed rows has no upper bound in SQL; rows at or beyond the head are in no
+    committed tree and must not enter the rules' state (review F4): a proposal row moved beyond the head by raw
+    SQL does not make a legitimate proposal with its id a duplicate."""
+    ledger = pg_governed
+    propose(ledger, sign_proposal(proposal("MDF-2"), key("mx-1")))  # the handle's kept state from here on
+    with Ledger.open(ledger.url) as other:
+        (planted,) = propose(other, sign_proposal(proposal("MDF-9"), key("mx-1")))
+    with ledger.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE ledger_entries SET idx = %s WHERE idx = %s", (planted + 3, planted))
+        conn.exec_driver_sql("DELETE FROM ledger_nodes WHERE ((idx + 1) << level) > %s", (planted,))
+        conn.exec_driver_sql("UPDATE ledger_head SET size = %s", (planted,))
+    (index,) = propose(ledger, sign_proposal(proposal("MDF-9"), key("mx-1")))
+    assert index == planted

@@ -212,18 +212,21 @@ class Ledger(AbstractContextManager["Ledger"]):
             raise
         assert tx is not None
         tx._return_rule_state(committed=True)  # here the commit has returned
-        self._committed(tx.size, tx.known_nodes)
+        self._committed(tx.size, tx.known_nodes, base=tx.committed_size)
 
-    def _committed(self, size: int, known: Mapping[tuple[int, int], bytes]) -> None:
+    def _committed(self, size: int, known: Mapping[tuple[int, int], bytes], *, base: int) -> None:
         """After this handle's own commit: ``size`` is its next write's right-edge guess. When the transaction
         knows the hashes of the new tree (``known``: the right edge it read under the lock, each leaf it wrote and
         each subtree those closed — what :meth:`refresh` would read for the new size; a pipelined PostgreSQL write),
         they are kept in the node cache and ``size`` is taken as seen committed (:attr:`known_size`), so proofs and
         roots at the new size need no read of the database. Otherwise :attr:`known_size` stays: rising without the
         new hashes in memory it would send the proofs at the new size to the database one by one, where the proof
-        fast path reads them once for all (:meth:`refresh`)."""
+        fast path reads them once for all (:meth:`refresh`). Nor are they kept when the transaction started from a
+        committed size (``base``, the head read under the lock) below the size this handle had already seen: the
+        head went back (a truncation, a fail-over to a replica behind) and the cache still holds the old tree's
+        hashes beyond ``base``, which the new ones must not be mixed with."""
         self._edge_hint = size
-        if self.node_cache is None or not known:
+        if self.node_cache is None or not known or base < self._known_size:
             return
         self.node_cache.put_many(known)
         if size > self._known_size:

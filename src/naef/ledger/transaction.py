@@ -238,6 +238,11 @@ class LedgerTransaction:
         self._sql_head = f"UPDATE ledger_head SET size = {mark} WHERE id = 1"
 
     @property
+    def committed_size(self) -> int:
+        """The committed size this transaction started from (the head read under the lock)."""
+        return self._committed_size
+
+    @property
     def size(self) -> int:
         """Tree size including this transaction's appends."""
         return self._size
@@ -486,7 +491,9 @@ class LedgerTransaction:
         the commit :meth:`naef.ledger.log.Ledger.transaction` would send next, as durable: the server answers it
         after its WAL flush, and SQLAlchemy's own commit then finds no transaction open and sends nothing; a driver
         error is wrapped as SQLAlchemy wraps its own, so the write fails with the same one-line LedgerError and the
-        transaction is rolled back). The hashes it knows are kept in :attr:`known_nodes`."""
+        transaction is rolled back). The hashes it knows are kept in :attr:`known_nodes` — only when every entry of the
+        transaction is in this pipeline (an earlier flush, for a read within the transaction, would leave the new
+        tree's hashes incomplete in memory)."""
         entry_rows, node_rows = self._entry_rows, self._node_rows
         self._entry_rows, self._node_rows = [], []
         dbapi = self._conn.connection.dbapi_connection
@@ -503,6 +510,8 @@ class LedgerTransaction:
                 cur.execute("COMMIT")  # in the same trip (a commit() here would sync: one trip more)
         except driver_error as exc:
             raise DBAPIError.instance(statement, None, exc, driver_error) from exc
+        if len(entry_rows) != self._size - self._committed_size:
+            return  # rows of this transaction went in earlier (a read flushed them): this pipeline's are not all
         edge = range_nodes(0, self._committed_size) if self._committed_size else []
         known = dict(zip(edge, self._committed_edge, strict=True))
         known.update(((0, i), h) for i, _, _, h in entry_rows)
