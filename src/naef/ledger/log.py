@@ -18,7 +18,7 @@ which reads and appends see one state and commit together — check-then-append 
 from __future__ import annotations
 
 import time as _time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,7 +42,7 @@ from naef.ledger.entries import (
 )
 from naef.ledger.errors import LedgerError, VerificationError
 from naef.ledger.keys import SIG_ED25519, SignerKey, VerifierKey
-from naef.ledger.merkle import range_nodes
+from naef.ledger.merkle import EMPTY_ROOT, fold_range, range_nodes
 from naef.ledger.note import Checkpoint, open_checkpoint
 from naef.ledger.proofs import (
     ConsistencyProof,
@@ -51,10 +51,12 @@ from naef.ledger.proofs import (
     consistency_proof,
     inclusion_proof,
     lookup_nodes,
+    nodes_found,
+    nodes_query,
     param_mark,
     root_at,
 )
-from naef.ledger.rows import StoredEntry, UnreadableEntry, read_entries, read_rows
+from naef.ledger.rows import StoredEntry, UnreadableEntry, decode_rows, read_entries, read_rows, rows_query
 from naef.ledger.transaction import PIPELINE_CHUNK, LedgerTransaction, RuleStateMemo
 from naef.ledger.verify import VerifyReport, verify_store
 
@@ -103,6 +105,7 @@ class Ledger(AbstractContextManager["Ledger"]):
         """Complete-subtree hashes kept in memory for proofs and roots (:class:`~naef.ledger.proofs.NodeCache`);
         ``None``: every proof reads the database."""
         self._known_size = 0  # the largest committed size this handle has read (sizes only grow)
+        self._edge_hint = 0  # the size this handle's last write committed (its next write's right-edge guess)
         self._rule_memo = RuleStateMemo()
         """The rules' state folded from the committed log by this handle's last write transaction (each write
         folds only what was committed since; :class:`~naef.ledger.transaction.RuleStateMemo`)."""
@@ -197,7 +200,7 @@ class Ledger(AbstractContextManager["Ledger"]):
         tx: LedgerTransaction | None = None
         try:
             with store.write_transaction(self._engine) as conn:
-                tx = LedgerTransaction(conn, memo=self._rule_memo)
+                tx = LedgerTransaction(conn, memo=self._rule_memo, edge_hint=max(self._known_size, self._edge_hint))
                 try:
                     yield tx
                     tx._finish()
@@ -209,6 +212,25 @@ class Ledger(AbstractContextManager["Ledger"]):
             raise
         assert tx is not None
         tx._return_rule_state(committed=True)  # here the commit has returned
+        self._committed(tx.size, tx.known_nodes, base=tx.committed_size)
+
+    def _committed(self, size: int, known: Mapping[tuple[int, int], bytes], *, base: int) -> None:
+        """After this handle's own commit: ``size`` is its next write's right-edge guess. When the transaction
+        knows the hashes of the new tree (``known``: the right edge it read under the lock, each leaf it wrote and
+        each subtree those closed — what :meth:`refresh` would read for the new size; a pipelined PostgreSQL write),
+        they are kept in the node cache and ``size`` is taken as seen committed (:attr:`known_size`), so proofs and
+        roots at the new size need no read of the database. Otherwise :attr:`known_size` stays: rising without the
+        new hashes in memory it would send the proofs at the new size to the database one by one, where the proof
+        fast path reads them once for all (:meth:`refresh`). Nor are they kept when the transaction started from a
+        committed size (``base``, the head read under the lock) below the size this handle had already seen: the
+        head went back (a truncation, a fail-over to a replica behind) and the cache still holds the old tree's
+        hashes beyond ``base``, which the new ones must not be mixed with."""
+        self._edge_hint = size
+        if self.node_cache is None or not known or base < self._known_size:
+            return
+        self.node_cache.put_many(known)
+        if size > self._known_size:
+            self._known_size = size
 
     def append(
         self, entry_type: str, payload: Mapping[str, Any] | BaseModel, *, time: datetime | str | None = None
@@ -398,21 +420,35 @@ class Ledger(AbstractContextManager["Ledger"]):
         return self._stream(start, end, None, tolerant=True)
 
     def catch_up(self, start: int) -> CatchUp:
-        """For a reader that folds the log as it grows and has folded ``[0, start)``, on one connection (each
-        checkout of a PostgreSQL connection costs a round trip more): the committed size; the root of the stored
-        tree of ``start`` leaves read from the database itself, not from the node cache — the point is to see
-        that the log folded is still the stored one (``None`` when ``start`` is beyond the committed size or a
-        node is missing); the root at the committed size; and the rows from ``start`` on (at most one read
-        chunk; as :meth:`entries_or_faults`)."""
-        with store.connect(self._engine) as conn:
-            size = self._head(conn)
-            if start > size:
-                return CatchUp(size, None, root_at(conn, size, size, self.node_cache), [])
-            try:
-                stored: bytes | None = root_at(conn, start, size)
-            except LedgerError:
-                stored = None
-            rows = read_rows(conn, start, min(size, start + _READ_CHUNK), None) if start < size else []
+        """For a reader that folds the log as it grows and has folded ``[0, start)``, in one round trip on PostgreSQL
+        (:func:`naef.ledger.store.pipelined` outside a transaction, :func:`naef.ledger.store.connect` with
+        ``autocommit``: no BEGIN, no COMMIT): the committed size; the root of the stored tree of ``start`` leaves
+        read from the database itself, not from the node cache — the point is to see that the log folded is still
+        the stored one (``None`` when ``start`` is beyond the committed size or a node is missing); the root at the
+        committed size (from the node cache when it holds it, else read); and the rows from ``start`` on (at most
+        one read chunk; as :meth:`entries_or_faults`). The statements run one after the other, each seeing at
+        least what the one before saw committed, so rows and nodes are read from a log at least as long as the size
+        read first, and what lies beyond that size is ignored."""
+        with store.connect(self._engine, autocommit=True) as conn:
+            m = param_mark(conn)
+            statements: list[tuple[str, Sequence[Any]]] = [("SELECT size FROM ledger_head WHERE id = 1", ())]
+            start_query = nodes_query(m, range_nodes(0, start)) if start > 0 else None
+            if start_query is not None:
+                statements.append(start_query)
+            statements.append(rows_query(m, start, start + _READ_CHUNK, None))
+            read = store.pipelined(conn, statements)
+            if not read[0]:
+                raise LedgerError("ledger: not initialised (run `naef ledger init URL --key KEYFILE`)")
+            size = int(read[0][0][0])
+            if size > self._known_size:
+                self._known_size = size
+            stored: bytes | None = None
+            if start == 0:
+                stored = EMPTY_ROOT
+            elif start <= size:
+                found, ids = nodes_found(read[1]), range_nodes(0, start)
+                stored = fold_range([found[i] for i in ids]) if all(i in found for i in ids) else None
+            rows = decode_rows(r for r in read[-1] if int(r[0]) < size) if start < size else []
             return CatchUp(size, stored, root_at(conn, size, size, self.node_cache), rows)
 
     def _stream(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,8 @@ __all__ = [
     "fold_plans",
     "inclusion_proof",
     "lookup_nodes",
+    "nodes_found",
+    "nodes_query",
     "root_at",
     "root_of",
     "root_plan",
@@ -157,22 +159,33 @@ def param_mark(conn: Connection) -> str:
 def lookup_nodes(conn: Connection, wanted: Sequence[NodeId]) -> dict[NodeId, bytes]:
     """Stored hashes of complete subtrees in one round trip: level 0 from ``ledger_entries.leaf_hash``, the
     rest from ``ledger_nodes`` (plain SQL: building SQLAlchemy expressions would cost more than the query)."""
-    m = param_mark(conn)
+    query = nodes_query(param_mark(conn), wanted)
+    return {} if query is None else nodes_found(conn.exec_driver_sql(*query).all())
+
+
+def nodes_query(mark: str, wanted: Sequence[NodeId]) -> tuple[str, tuple[int, ...]] | None:
+    """The one statement (SQL with parameter marks ``mark``, parameters) of :func:`lookup_nodes`, for a caller that
+    sends it with others (:func:`naef.ledger.store.pipelined`); ``None`` when nothing is wanted. Its rows go to
+    :func:`nodes_found`."""
     leaves = [idx for level, idx in wanted if level == 0]
     inner = [(level, idx) for level, idx in wanted if level != 0]
     parts: list[str] = []
     params: list[int] = []
     if leaves:
-        parts.append(f"SELECT 0, idx, leaf_hash FROM ledger_entries WHERE idx IN ({', '.join([m] * len(leaves))})")
+        parts.append(f"SELECT 0, idx, leaf_hash FROM ledger_entries WHERE idx IN ({', '.join([mark] * len(leaves))})")
         params.extend(leaves)
     if inner:
-        terms = " OR ".join([f"(level = {m} AND idx = {m})"] * len(inner))
+        terms = " OR ".join([f"(level = {mark} AND idx = {mark})"] * len(inner))
         parts.append(f"SELECT level, idx, hash FROM ledger_nodes WHERE {terms}")
         for level, idx in inner:
             params.extend((level, idx))
     if not parts:
-        return {}
-    rows = conn.exec_driver_sql(" UNION ALL ".join(parts), tuple(params)).all()
+        return None
+    return " UNION ALL ".join(parts), tuple(params)
+
+
+def nodes_found(rows: Iterable[Sequence[Any]]) -> dict[NodeId, bytes]:
+    """The hashes in the rows of a :func:`nodes_query`, by node id."""
     return {(int(level), int(idx)): bytes(h) for level, idx, h in rows}
 
 

@@ -2,19 +2,27 @@
 (:class:`UnreadableEntry`), and the readers of a range of rows (strict, or tolerant of undecodable rows)."""
 
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from naef.ledger import store
 from naef.ledger.entries import (
     decode_entry,
 )
 from naef.ledger.errors import LedgerError, VerificationError
+from naef.ledger.proofs import param_mark
 
-__all__ = ["StoredEntry", "UnreadableEntry", "read_entries", "read_entries_or_faults", "read_rows"]
+__all__ = [
+    "StoredEntry",
+    "UnreadableEntry",
+    "decode_rows",
+    "read_entries",
+    "read_entries_or_faults",
+    "read_rows",
+    "rows_query",
+]
 
 
 
@@ -61,18 +69,35 @@ def read_rows(
 ) -> list[StoredEntry | UnreadableEntry]:
     """Rows with ``start <= idx < end`` (optionally of one type, or of any of a set of types) in index order,
     each decoded or, when it cannot be, an :class:`UnreadableEntry` (the read never stops at one bad row)."""
-    e = store.entries.c
-    q = select(e.idx, e.entry_type, e.canonical, e.leaf_hash).where(e.idx >= start, e.idx < end)
-    if isinstance(entry_type, str):
-        q = q.where(e.entry_type == entry_type)
-    elif entry_type is not None:
-        q = q.where(e.entry_type.in_(sorted(entry_type)))
+    return decode_rows(conn.exec_driver_sql(*rows_query(param_mark(conn), start, end, entry_type)).all())
+
+
+def rows_query(mark: str, start: int, end: int | None,
+               entry_type: str | frozenset[str] | None) -> tuple[str, tuple[int | str, ...]]:
+    """The statement (SQL with parameter marks ``mark``, parameters) of :func:`read_rows` — ``end`` ``None``: no
+    upper bound — for a caller that sends it with others (:func:`naef.ledger.store.pipelined`); its rows go to
+    :func:`decode_rows`."""
+    sql = "SELECT idx, entry_type, canonical, leaf_hash FROM ledger_entries WHERE idx >= " + mark
+    params: list[int | str] = [start]
+    if end is not None:
+        sql += f" AND idx < {mark}"
+        params.append(end)
+    types = [entry_type] if isinstance(entry_type, str) else sorted(entry_type or ())
+    if entry_type is not None:
+        sql += f" AND entry_type IN ({', '.join([mark] * len(types))})" if types else " AND 1 = 0"
+        params.extend(types)
+    return sql + " ORDER BY idx", tuple(params)
+
+
+def decode_rows(rows: Iterable[Sequence[Any]]) -> list[StoredEntry | UnreadableEntry]:
+    """The rows of a :func:`rows_query` (index, type, canonical bytes, leaf hash), each decoded or the
+    :class:`UnreadableEntry` naming it."""
     out: list[StoredEntry | UnreadableEntry] = []
-    for i, t, c, h in conn.execute(q.order_by(e.idx)):
+    for i, t, c, h in rows:
         try:
-            out.append(_stored_entry(i, c, h))
+            out.append(_stored_entry(int(i), c, h))
         except VerificationError as exc:
-            out.append(UnreadableEntry(i, str(t), exc))
+            out.append(UnreadableEntry(int(i), str(t), exc))
     return out
 
 

@@ -30,9 +30,19 @@ from naef.ledger.errors import LedgerError, VerificationError
 from naef.ledger.merkle import EMPTY_ROOT, fold_range, leaf_hash, node_hash, range_nodes
 from naef.ledger.proofs import (
     lookup_nodes,
+    nodes_found,
+    nodes_query,
     param_mark,
 )
-from naef.ledger.rows import StoredEntry, UnreadableEntry, read_entries, read_entries_or_faults, read_rows
+from naef.ledger.rows import (
+    StoredEntry,
+    UnreadableEntry,
+    decode_rows,
+    read_entries,
+    read_entries_or_faults,
+    read_rows,
+    rows_query,
+)
 
 __all__ = ["PIPELINE_CHUNK", "LedgerTransaction", "RuleStateMemo", "RulesHook"]
 
@@ -148,6 +158,12 @@ class RuleStateMemo:
             kept, self._kept = self._kept, None
             return kept
 
+    def kept_size(self) -> int | None:
+        """The size of the prefix whose fold the memo holds (``None``: it holds nothing), without taking it: what a
+        transaction reads ahead for the rules (:class:`LedgerTransaction`)."""
+        with self._lock:
+            return None if self._kept is None else self._kept[0]
+
     def keep(self, size: int, root: bytes, state: object) -> None:
         """Hold ``state``, the fold of the committed entries ``[0, size)`` whose tree has root ``root`` (a larger
         size already held wins)."""
@@ -165,19 +181,39 @@ def _edge_levels(size: int) -> list[int]:
 class LedgerTransaction:
     """Reads and appends under the writer lock; everything commits together when the block exits cleanly."""
 
-    def __init__(self, conn: Connection, *, memo: RuleStateMemo | None = None) -> None:
+    def __init__(self, conn: Connection, *, memo: RuleStateMemo | None = None, edge_hint: int = 0) -> None:
+        """Lock the head and read what the transaction starts from, in one round trip on PostgreSQL, the
+        transaction's ``BEGIN`` included (:func:`naef.ledger.store.pipelined`): the head's size (``FOR UPDATE``:
+        the writers' lock; SQLite is already the one writer, ``BEGIN IMMEDIATE``), then — sent before the size is
+        known, each statement running once the lock is held — the right-edge subtrees of a tree of ``edge_hint``
+        entries (the size the handle last knew committed) and, when ``memo`` holds the rules' state folded up to
+        some size, the governed rows from that size on (what the rules' fold will read, :meth:`rows`). Read again,
+        separately, when the guess was wrong (another process wrote since): the answer never depends on the
+        guesses, only the round trips."""
         self._conn = conn
-        # the head row is the writers' lock on PostgreSQL (SQLite is already the one writer: BEGIN IMMEDIATE)
+        mark = param_mark(conn)
         lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
-        size = conn.exec_driver_sql(f"SELECT size FROM ledger_head WHERE id = 1{lock}").scalar_one_or_none()
-        if size is None:
+        statements: list[tuple[str, Sequence[Any]]] = [(f"SELECT size FROM ledger_head WHERE id = 1{lock}", ())]
+        edge_query = nodes_query(mark, range_nodes(0, edge_hint)) if edge_hint > 0 else None
+        if edge_query is not None:
+            statements.append(edge_query)
+        rules_from = None if memo is None else memo.kept_size()
+        if rules_from is not None:
+            statements.append(rows_query(mark, rules_from, None, GOVERNED_ENTRY_TYPES))
+        read = store.pipelined(conn, statements, begin=True)
+        if not read[0]:
             raise LedgerError("ledger: not initialised (run `naef ledger init URL --key KEYFILE`)")
-        self._size = int(size)
+        self._size = int(read[0][0][0])
         self._committed_size = self._size  # the size before this transaction's appends (the head read under the lock)
+        self._prefetched: tuple[int, list[StoredEntry | UnreadableEntry]] | None = None
+        if rules_from is not None and rules_from <= self._size:  # rows beyond the head are in no committed tree
+            rows = decode_rows(r for r in read[-1] if int(r[0]) < self._size)
+            self._prefetched = (rules_from, rows)
         self._stack: list[tuple[int, bytes]] = []
         if self._size:
             ids = range_nodes(0, self._size)
-            found = lookup_nodes(conn, ids)
+            found = nodes_found(read[1]) if edge_query is not None and edge_hint == self._size else \
+                lookup_nodes(conn, ids)
             try:
                 self._stack = [(level, found[(level, idx)]) for level, idx in ids]
             except KeyError as exc:
@@ -195,8 +231,16 @@ class LedgerTransaction:
         self._node_rows: list[tuple[int, int, bytes]] = []
         self._inserter: ThreadPoolExecutor | None = None  # made by _flush_behind, for large batches only
         self._inserting: Future[None] | None = None
-        mark = param_mark(conn)
+        self.known_nodes: dict[tuple[int, int], bytes] = {}
+        """After a pipelined finish (:meth:`_finish_pipelined`), committed hashes of complete subtrees this
+        transaction knows: the right edge it read under the lock, and each leaf and subtree it wrote — what the
+        handle may keep in its node cache once the transaction has returned."""
         self._sql_head = f"UPDATE ledger_head SET size = {mark} WHERE id = 1"
+
+    @property
+    def committed_size(self) -> int:
+        """The committed size this transaction started from (the head read under the lock)."""
+        return self._committed_size
 
     @property
     def size(self) -> int:
@@ -441,16 +485,21 @@ class LedgerTransaction:
             store.defer_checkpoint(self._conn)  # SQLite: checkpointed behind the commit, not in it
 
     def _finish_pipelined(self) -> None:
-        """PostgreSQL, a few rows (a governed write): the entries, the nodes and the head's new size sent in one
-        pipeline — one round trip instead of three (psycopg's pipeline mode; the statements and their order are
-        those of :meth:`_flush` and the head update, in the same transaction; a driver error is wrapped as
-        SQLAlchemy wraps its own, so the write fails with the same one-line LedgerError)."""
+        """PostgreSQL, a few rows (a governed write): the entries, the nodes, the head's new size and the
+        ``COMMIT`` sent in one pipeline: one round trip, where the commit took one more (psycopg's pipeline mode; the
+        statements and their order are those of :meth:`_flush` and the head update, in the same transaction, then
+        the commit :meth:`naef.ledger.log.Ledger.transaction` would send next, as durable: the server answers it
+        after its WAL flush, and SQLAlchemy's own commit then finds no transaction open and sends nothing; a driver
+        error is wrapped as SQLAlchemy wraps its own, so the write fails with the same one-line LedgerError and the
+        transaction is rolled back). The hashes it knows are kept in :attr:`known_nodes` — only when every entry of the
+        transaction is in this pipeline (an earlier flush, for a read within the transaction, would leave the new
+        tree's hashes incomplete in memory)."""
         entry_rows, node_rows = self._entry_rows, self._node_rows
         self._entry_rows, self._node_rows = [], []
         dbapi = self._conn.connection.dbapi_connection
         assert dbapi is not None
         driver_error = self._conn.dialect.loaded_dbapi.Error
-        statement = f"INSERT INTO {_ENTRIES}; INSERT INTO {_NODES}; {self._sql_head} (one pipeline)"
+        statement = f"INSERT INTO {_ENTRIES}; INSERT INTO {_NODES}; {self._sql_head}; COMMIT (one pipeline)"
         try:
             with dbapi.pipeline(), dbapi.cursor() as cur:  # type: ignore[attr-defined]
                 if entry_rows:
@@ -458,8 +507,16 @@ class LedgerTransaction:
                 if node_rows:
                     cur.executemany(_values_sql(_NODES, 3, 1, "%s"), node_rows)
                 cur.execute(self._sql_head, (self._size,))
+                cur.execute("COMMIT")  # in the same trip (a commit() here would sync: one trip more)
         except driver_error as exc:
             raise DBAPIError.instance(statement, None, exc, driver_error) from exc
+        if len(entry_rows) != self._size - self._committed_size:
+            return  # rows of this transaction went in earlier (a read flushed them): this pipeline's are not all
+        edge = range_nodes(0, self._committed_size) if self._committed_size else []
+        known = dict(zip(edge, self._committed_edge, strict=True))
+        known.update(((0, i), h) for i, _, _, h in entry_rows)
+        known.update(((level, i), h) for level, i, h in node_rows)
+        self.known_nodes = known
 
     def get(self, index: int) -> StoredEntry:
         """Entry ``index`` (appends of this transaction included)."""
@@ -481,7 +538,11 @@ class LedgerTransaction:
 
     def rows(self, entry_types: frozenset[str], *, start: int = 0) -> list[StoredEntry | UnreadableEntry]:
         """The rows of any of ``entry_types`` from index ``start`` on, in index order (one query), each decoded or,
-        when it cannot be, the :class:`~naef.ledger.rows.UnreadableEntry` naming it."""
+        when it cannot be, the :class:`~naef.ledger.rows.UnreadableEntry` naming it. The governed rows read with
+        the lock (:meth:`__init__`) answer the first such call when it asks for exactly them before any append."""
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is not None and prefetched[0] == start and entry_types == GOVERNED_ENTRY_TYPES and \
+                self._size == self._committed_size:
+            return prefetched[1]
         self._flush()
         return read_rows(self._conn, start, self._size, entry_types)
-
