@@ -139,6 +139,12 @@ def collections_path(
     # compiler vectorises the loop over periods); per period the fields are still added in order 0 .. nf - 1, so
     # every sum is the one the period-by-period order gives. ``coll``, ``capex`` and ``boe_per_day`` hold the
     # period's running sums (operating results, capex, boe) and ``exports`` the realised oil price until the end.
+    # The period loop has no branch on data and no conditional store, so that it vectorises into plain loads,
+    # selects and stores (a conditional ``coll[t] +=`` became a masked store, slow on AMD; a boolean shut-in flag
+    # tested in the loop cost mask conversions on every vector): a positive result is added as it is and any
+    # other as 0.0, which leaves the sum's bits unchanged (it starts at +0.0 and only grows, and x + 0.0 == x
+    # for every x but -0.0), and a field without ``shut_in`` compares its margin with -inf, which nothing is
+    # below (a NaN margin shuts no field in, as before).
     for t in range(n):
         p_oil = bench[t] + diff[t]
         exports[t] = 0.0 if p_oil < 0.0 else p_oil
@@ -152,7 +158,7 @@ def collections_path(
         oil = is_oil[f]
         duty = oil_rate if oil else gas_rate
         opex = opex_per_unit[f]
-        shut = shut_in[f]
+        shut_below = 0.0 if shut_in[f] else -np.inf  # the margin below which the field is shut in
         cm = capex_mult[f]
         prev = 0.0
         for t in range(n):
@@ -167,13 +173,13 @@ def collections_path(
                 p_gas = gas_price[t] + gas_diff
                 unit_price = heat * (0.0 if p_gas < 0.0 else p_gas)
             # a field selling below its cash cost (opex and duty per unit) is shut in: the period's volume is lost
-            if shut and unit_price - duty * unit_price - opex < 0.0:
+            if unit_price - duty * unit_price - opex < shut_below:
                 vol = 0.0
             rev = vol * unit_price
             field_net = rev - duty * rev
             field_net -= vol * opex
-            if field_net > 0.0:  # a field's operating loss stays with PEMEX, never netted against another's
-                coll[t] += field_net
+            # a field's operating loss stays with PEMEX, never netted against another's
+            coll[t] += field_net if field_net > 0.0 else 0.0
             boe_per_day[t] += vol if oil else vol / 6.0
             capex[t] += base_capex[f, t] * cm
     hedge_net = 0.0
