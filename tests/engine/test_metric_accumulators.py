@@ -13,7 +13,7 @@ from naef.engine.credit import metric_arrays
 from naef.engine.kernel import tranche_and_path_metrics, waterfall_path, waterfall_paths
 from naef.engine.metric_kernels import N_ACC
 from naef.engine.metrics import N_METRICS_PATH, N_METRICS_TRANCHE
-from naef.engine.path_kernels import metrics_from_accumulators
+from naef.engine.path_kernels import debt_service_span, metrics_from_accumulators
 from naef.engine.simulate import build_waterfall_spec, deterministic_inputs, grid_of, operations
 from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import spec_arrays
@@ -41,12 +41,13 @@ def _both_ways(spec: object, grid: TimeGrid, arrays: dict[str, np.ndarray]) -> t
     acc = np.empty((nt, N_ACC))
     one_pout, one_tout = np.empty((29, grid_n)), np.empty((5, 0, 0))
     wf = waterfall_setup(*ks)
+    span = debt_service_span(args[3])
     for p in range(n_paths):
         tranche_and_path_metrics(pout[p], tout[p], ks[_SPEC_SIZE], ks[_SPEC_ISSUE], ks[_SPEC_LEGAL_FINAL], *args,
                                  ks[_SPEC_DEFAULT_GRACE], after[0][p], after[1][p])
         waterfall_path(wf, coll[p], capex[p], ex[p], one_pout, one_tout, False, acc, *args[:3])
-        metrics_from_accumulators(acc, one_pout, ks[_SPEC_SIZE], ks[_SPEC_LEGAL_FINAL], *args[1:],
-                                  inside[0][p], inside[1][p])
+        metrics_from_accumulators(acc, one_pout, ks[_SPEC_SIZE], ks[_SPEC_LEGAL_FINAL], *args[1:5], span,
+                                  args[5], inside[0][p], inside[1][p])
     return after[0], after[1], inside[0], inside[1], tout
 
 
@@ -114,7 +115,8 @@ def test_the_scratch_state_starts_afresh_on_every_path() -> None:
                            np.ascontiguousarray(ops.pledged_exports_usd[0]), pout, np.empty((5, 0, 0)), False,
                            acc, *args[:3])
             mt, mp = np.zeros((nt, N_METRICS_TRANCHE)), np.zeros(N_METRICS_PATH)
-            metrics_from_accumulators(acc, pout, ks[_SPEC_SIZE], ks[_SPEC_LEGAL_FINAL], *args[1:], mt, mp)
+            metrics_from_accumulators(acc, pout, ks[_SPEC_SIZE], ks[_SPEC_LEGAL_FINAL], *args[1:5],
+                                      debt_service_span(args[3]), args[5], mt, mp)
             out.append(mt.tobytes() + mp.tobytes())
         return out
 

@@ -17,6 +17,7 @@ from naef.engine.metric_kernels import N_ACC
 from naef.engine.metrics import N_METRICS_PATH, N_METRICS_TRANCHE
 from naef.engine.path_kernels import (
     collections_path,
+    debt_service_span,
     metrics_from_accumulators,
     originator_rows,
     tranche_and_path_metrics,
@@ -111,6 +112,7 @@ def monte_carlo_kernel(
     nt = size.shape[0]
     nv = hist.shape[1]
     diff_per_path = diff.shape[0] > 1
+    ds_span = debt_service_span(own_ds)
     for lane in prange(n_lanes):
         lo = lane * n_paths // n_lanes
         hi = (lane + 1) * n_paths // n_lanes
@@ -139,7 +141,7 @@ def monte_carlo_kernel(
             waterfall_path(wf, coll, capex, exports, pout, tout, False, acc, tranche_discount, t_end_years,
                            t_issue_years)
             metrics_from_accumulators(acc, pout, size, legal_final, t_end_years, t_issue_years, own_ds, senior_ds,
-                                      mdf_discount, metrics_tranche[p], metrics_path[p])
+                                      ds_span, mdf_discount, metrics_tranche[p], metrics_path[p])
             metrics_path[p, 7] = hedge_net
             path_bins(bench[p], coll, pout[12], pout[24], boe, hist_lo, hist_inv_width, n_bins, bins[b])
             b += 1

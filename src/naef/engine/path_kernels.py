@@ -16,7 +16,8 @@ from naef.engine.kernel_cache import ensure_fresh
 from naef.engine.metric_kernels import N_ACC, start_tranches, tranche_finish, tranche_period
 from naef.engine.waterfall_kernel import TRANCHE_COL
 
-__all__ = ["collections_path", "metrics_from_accumulators", "originator_rows", "tranche_and_path_metrics"]
+__all__ = ["collections_path", "debt_service_span", "metrics_from_accumulators", "originator_rows",
+           "tranche_and_path_metrics"]
 
 _IP, _PP, _IS, _PO = (TRANCHE_COL[k] for k in ("interest_paid_usd", "principal_paid_usd", "interest_shortfall_usd",
                                                "principal_outstanding_usd"))
@@ -45,33 +46,97 @@ def tranche_and_path_metrics(
                            legal_final[j], tranche_discount[j, t], t_end_years[t], t_issue_years[j], tol,
                            default_grace)
     metrics_from_accumulators(acc, pout, size, legal_final, t_end_years, t_issue_years, own_ds, senior_ds,
-                              mdf_discount, mt, mp)
+                              debt_service_span(own_ds), mdf_discount, mt, mp)
+
+
+@njit(cache=True, error_model="numpy")
+def debt_service_span(own_ds: np.ndarray) -> np.ndarray:
+    """Each tranche's first period with debt service of its own (``own_ds > 0``) and one past its last, as
+    (tranches, 2) integers (0, 0 when it has none): path-independent, found once for
+    :func:`metrics_from_accumulators` (periods outside it hold no debt service of the tranche)."""
+    nt, n = own_ds.shape
+    span = np.zeros((nt, 2), dtype=np.int64)
+    for j in range(nt):
+        lo = 0
+        while lo < n and not own_ds[j, lo] > 0.0:
+            lo += 1
+        hi = n
+        while hi > lo and not own_ds[j, hi - 1] > 0.0:
+            hi -= 1
+        span[j, 0] = lo
+        span[j, 1] = hi
+    return span
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _min_of_four_lanes(x: np.ndarray, row: int, lo: int, hi: int) -> float:
+    """``m = x[row, t] if x[row, t] < m else m`` from ``m = inf`` over ``t`` in ``lo .. hi - 1``, on four
+    independent lanes (periods ``t ≡ lo + k (mod 4)``) merged at the end: a NaN is never taken, and the value
+    returned equals the serial one (the minimum of the values that are not NaN, or inf), since the minimum of a
+    set does not depend on the order. Its bits are the same too unless it is zero (only ``+0.0`` and ``-0.0``
+    compare equal with different bits, and which of them the serial loop keeps depends on the order): callers
+    recompute a zero serially. The lanes have no dependency on each other, so the compiler keeps them in one
+    vector register instead of one chain of compare-and-select per period. (Inlined, and indexed by row rather
+    than given a row view: a view passed to a function costs a reference count update per call.)"""
+    m0 = np.inf
+    m1 = np.inf
+    m2 = np.inf
+    m3 = np.inf
+    end4 = np.uint64(hi - (hi - lo) % 4)
+    for t in range(np.uint64(lo), end4, np.uint64(4)):
+        d0 = x[row, t]
+        d1 = x[row, t + 1]
+        d2 = x[row, t + 2]
+        d3 = x[row, t + 3]
+        m0 = d0 if d0 < m0 else m0
+        m1 = d1 if d1 < m1 else m1
+        m2 = d2 if d2 < m2 else m2
+        m3 = d3 if d3 < m3 else m3
+    for t in range(end4, np.uint64(hi)):
+        d0 = x[row, t]
+        m0 = d0 if d0 < m0 else m0
+    m01 = m1 if m1 < m0 else m0
+    m23 = m3 if m3 < m2 else m2
+    return m23 if m23 < m01 else m01
 
 
 @njit(cache=True, error_model="numpy")
 def metrics_from_accumulators(
     acc: np.ndarray, pout: np.ndarray, size: np.ndarray, legal_final: np.ndarray, t_end_years: np.ndarray,
-    t_issue_years: np.ndarray, own_ds: np.ndarray, senior_ds: np.ndarray, mdf_discount: np.ndarray,
-    mt: np.ndarray, mp: np.ndarray,
+    t_issue_years: np.ndarray, own_ds: np.ndarray, senior_ds: np.ndarray, ds_span: np.ndarray,
+    mdf_discount: np.ndarray, mt: np.ndarray, mp: np.ndarray,
 ) -> None:
     """The per-path metrics once every period of every tranche is in ``acc`` (``naef.engine.metric_kernels``):
     each tranche's row, with its minimum DSCR (CFADS over the debt service of it and the classes senior to it, in
-    the periods it has debt service of its own), and the path's: MDF inflows and their PV, event of default and
-    its period, minimum DSCR, collections and the funding gap, each summed over periods in increasing order."""
+    the periods it has debt service of its own; ``ds_span`` is :func:`debt_service_span` of ``own_ds``), and the
+    path's: MDF inflows and their PV, event of default and its period, minimum DSCR, collections and the funding
+    gap, each summed over periods in increasing order.
+
+    The minima (a tranche's DSCR, the path's DSCR skipping periods without debt service, NaN) are those of the
+    period-by-period loop bit for bit (:func:`_min_of_four_lanes`, a zero recomputed period by period); a
+    tranche's quotients are computed first for every period of its span into a scratch row (a loop the compiler
+    vectorises; a period without debt service of its own gets inf, which never updates a minimum), and the four
+    sums keep each its own order of addition (they are only computed side by side in one loop)."""
     n = pout.shape[1]
-    for j in range(size.shape[0]):
-        min_dscr = np.inf
-        for t in range(n):
-            if own_ds[j, t] > 0.0:
-                d = pout[10, t] / senior_ds[j, t]
-                if d < min_dscr:
-                    min_dscr = d
+    nt = size.shape[0]
+    q = np.empty((nt, n))
+    for j in range(nt):
+        lo = ds_span[j, 0]
+        hi = ds_span[j, 1]
+        for t in range(np.uint64(lo), np.uint64(hi)):
+            q[j, t] = pout[10, t] / senior_ds[j, t] if own_ds[j, t] > 0.0 else np.inf
+        min_dscr = _min_of_four_lanes(q, j, lo, hi)
+        if min_dscr == 0.0:  # +0.0 or -0.0: the first of them in period order, as the serial loop keeps it
+            min_dscr = np.inf
+            for t in range(np.uint64(lo), np.uint64(hi)):
+                if own_ds[j, t] > 0.0:
+                    d = pout[10, t] / senior_ds[j, t]
+                    if d < min_dscr:
+                        min_dscr = d
         lf = legal_final[j]
         tranche_finish(acc[j], size[j], t_end_years[lf] - t_issue_years[j], min_dscr, mt[j])
     mdf = 0.0
     mdf_pv = 0.0
-    eod_at = -1
-    min_dscr = np.inf
     coll = 0.0
     gap = 0.0
     for t in range(n):
@@ -79,11 +144,18 @@ def metrics_from_accumulators(
         mdf_pv += pout[24, t] * mdf_discount[t]
         coll += pout[9, t]
         gap += pout[3, t]
-        if eod_at < 0 and pout[25, t] > 0:
+    eod_at = -1
+    for t in range(n):
+        if pout[25, t] > 0:
             eod_at = t
-        d = pout[12, t]
-        if d == d and d < min_dscr:
-            min_dscr = d
+            break
+    min_dscr = _min_of_four_lanes(pout, 12, 0, n)
+    if min_dscr == 0.0:
+        min_dscr = np.inf
+        for t in range(n):
+            d = pout[12, t]
+            if d == d and d < min_dscr:
+                min_dscr = d
     mp[0] = mdf
     mp[1] = mdf_pv
     mp[2] = 1.0 if eod_at >= 0 else 0.0
