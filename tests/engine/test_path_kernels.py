@@ -1,7 +1,8 @@
 """The compiled collections (``collections_path``, through ``monte_carlo_collections``) against the plain-Python
 oracle's (``collections_reference``), bit for bit: both follow one order of arithmetic, so any change to the
 kernel's operations or their order (a sum over fields taken in another order, a clipped loss netted, a field shut
-in on the wrong side of its margin) shows here, on random scenarios and on prices pushed below zero. And the
+in on the wrong side of its margin — which shows in its production, since a field left open at a loss adds
+nothing to the collections either) shows here, on random scenarios and on prices pushed below zero. And the
 per-path metrics' minimum DSCRs (``metrics_from_accumulators``, taken on four lanes) against their definition
 period by period, bit for bit."""
 
@@ -33,10 +34,11 @@ def _assert_same_bits(scenario: Scenario, seed: int, n_paths: int, shift_usd_per
     setup = prepare(scenario)
     inputs = _shifted(draw_inputs(setup, seed=seed, first_path=0, n_paths=n_paths), shift_usd_per_bbl)
     fast = monte_carlo_collections(setup, inputs)
-    coll, capex, exports, hedge, _ = collections_reference(setup, inputs)
+    coll, capex, exports, hedge, boe = collections_reference(setup, inputs)
     for name, a, b in (("collections", fast.collections_usd, coll), ("capex", fast.capex_usd, capex),
                        ("exports", fast.pledged_exports_usd, exports),
-                       ("hedge", fast.hedge_net_usd, np.asarray(hedge))):
+                       ("hedge", fast.hedge_net_usd, np.asarray(hedge)),
+                       ("production", fast.production_boe_per_day, boe)):
         assert a.tobytes() == b.tobytes(), name
 
 

@@ -6,17 +6,18 @@ Method
     paths: the random numbers depend only on the seed and the path's index (``naef.engine.montecarlo``), never on
     the sizes, so every evaluation sees identical prices, production and costs (common random numbers). A larger
     programme is then paid less on most paths, and EL and PD rise with the size — but this is not a theorem of the
-    structure, and three features can make them fall a little where the size grows: the DSCR cash trap (a more
-    leveraged structure traps cash that a less leveraged one releases to the MDF, and that cash later covers a
-    shortfall), proceeds above their uses (released into the waterfall: borrowing to pay debt service), and the
-    event of default itself (a bigger programme falls short sooner; the acceleration then stops the payments to
-    the MDF and can leave a tranche repaid where the smaller programme's, having paid the MDF for longer, lost:
-    on seed 4's path 51 a programme 0.24 % bigger defaults at period 28 instead of 48 and the senior tranche's
-    loss falls from 3.7 % to 0, lowering its EL on 512 paths from 0.6428 % to 0.6393 %). Without the trap, on the
-    baseline's 512 paths, no fall of EL or PD was found between sizes 0.01 apart (scales 0.20 to 0.95);
-    tests/engine/test_montecarlo.py checks the sizes 0.05 apart and pins the example above. The largest passing
-    ``s`` is bracketed (doubling or halving from ``s = 1``) and then bisected to a relative tolerance; every
-    evaluation is returned so that a reader can check the monotonicity on the run itself.
+    structure, and three of its features can make them fall a little where the size grows (docs/risk.md, "Why it is
+    nearly monotone"): the construction account's release (unspent proceeds paid into the waterfall at the end of
+    construction, path by path: on paths whose capex comes in low this acts well below the base case's s ≈ 0.96, and
+    it can also put an event of default off), the event of default (where it comes sooner, the acceleration stops
+    the payments to the MDF: on seed 4's path 51 a programme 0.24 % bigger defaults at period 28 instead of 48 and
+    every tranche is repaid in full, lowering every tranche's EL on 512 paths at the same PD) and the DSCR cash trap
+    (a more leveraged structure traps cash that a less leveraged one releases to the MDF, and that cash later
+    covers a shortfall). Without the trap, on the baseline's 512 paths, no fall of EL or PD was found between sizes
+    0.01 apart (scales 0.20 to 0.95); tests/engine/test_montecarlo.py checks the sizes 0.05 apart and pins the
+    example above. The largest passing ``s`` is bracketed (doubling or halving from ``s = 1``) and then bisected to
+    a relative tolerance; every evaluation is returned so that a reader can check the monotonicity on the run
+    itself.
 
 Progress bound
     The search knows how many evaluations it can still make (``progress_total`` is told the number of simulations

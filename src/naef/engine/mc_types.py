@@ -69,10 +69,12 @@ class ChunkResult:
 
 @dataclass(frozen=True)
 class PathCollections:
-    """Each path's collections, capex and pledged export receivables (paths, periods), and its hedge payoff net
-    of premiums paid from collections (paths,)."""
+    """Each path's collections, capex and pledged export receivables (paths, periods), its hedge payoff net of
+    premiums paid from collections (paths,) and its production in barrels of oil equivalent per day (paths,
+    periods; fields shut in below their cash cost produce nothing)."""
 
     collections_usd: Array
     capex_usd: Array
     pledged_exports_usd: Array
     hedge_net_usd: Array
+    production_boe_per_day: Array

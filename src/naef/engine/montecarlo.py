@@ -456,7 +456,8 @@ def monte_carlo_collections(setup: MonteCarloSetup, inputs: PathInputs) -> PathC
             f, bench[p], diff[p if diff.shape[0] > 1 else 0], qi_mult[:, p], res_mult[:, p], delay_years[:, p],
             capex_mult[:, p], prod_mult, export_mult, coll[p], capex[p], exports[p], boe[p],
         )
-    return PathCollections(collections_usd=coll, capex_usd=capex, pledged_exports_usd=exports, hedge_net_usd=hedge)
+    return PathCollections(collections_usd=coll, capex_usd=capex, pledged_exports_usd=exports, hedge_net_usd=hedge,
+                           production_boe_per_day=boe)
 
 
 def mdf_inflows_by_year(
