@@ -52,7 +52,7 @@ def tranche_and_path_metrics(
 @njit(cache=True, error_model="numpy")
 def debt_service_span(own_ds: np.ndarray) -> np.ndarray:
     """Each tranche's first period with debt service of its own (``own_ds > 0``) and one past its last, as
-    (tranches, 2) integers (0, 0 when it has none): path-independent, found once for
+    (tranches, 2) integers (``(n, n)``, an empty span, when it has none): path-independent, found once for
     :func:`metrics_from_accumulators` (periods outside it hold no debt service of the tranche)."""
     nt, n = own_ds.shape
     span = np.zeros((nt, 2), dtype=np.int64)
