@@ -47,7 +47,7 @@ def _both_ways(spec: object, grid: TimeGrid, arrays: dict[str, np.ndarray]) -> t
                                  ks[_SPEC_DEFAULT_GRACE], after[0][p], after[1][p])
         waterfall_path(wf, coll[p], capex[p], ex[p], one_pout, one_tout, False, acc, *args[:3])
         metrics_from_accumulators(acc, one_pout, ks[_SPEC_SIZE], ks[_SPEC_LEGAL_FINAL], *args[1:5], span,
-                                  args[5], inside[0][p], inside[1][p])
+                                  args[5], inside[0][p], inside[1][p], np.empty((nt, one_pout.shape[1])))
     return after[0], after[1], inside[0], inside[1], tout
 
 
@@ -116,7 +116,7 @@ def test_the_scratch_state_starts_afresh_on_every_path() -> None:
                            acc, *args[:3])
             mt, mp = np.zeros((nt, N_METRICS_TRANCHE)), np.zeros(N_METRICS_PATH)
             metrics_from_accumulators(acc, pout, ks[_SPEC_SIZE], ks[_SPEC_LEGAL_FINAL], *args[1:5],
-                                      debt_service_span(args[3]), args[5], mt, mp)
+                                      debt_service_span(args[3]), args[5], mt, mp, np.empty((nt, pout.shape[1])))
             out.append(mt.tobytes() + mp.tobytes())
         return out
 

@@ -101,7 +101,8 @@ def _assert_minima_are_serial(pout: np.ndarray, own_ds: np.ndarray, senior_ds: n
     with np.errstate(all="ignore"):
         expected = np.array(_serial_minima(pout, own_ds, senior_ds))
     metrics_from_accumulators(np.zeros((nt, N_ACC)), pout, np.ones(nt), np.zeros(nt, dtype=np.int64), np.zeros(n),
-                              np.zeros(nt), own_ds, senior_ds, debt_service_span(own_ds), np.ones(n), mt, mp)
+                              np.zeros(nt), own_ds, senior_ds, debt_service_span(own_ds), np.ones(n), mt, mp,
+                              np.empty((nt, n)))
     assert np.append(mt[:, 4], mp[4]).tobytes() == expected.tobytes()
 
 

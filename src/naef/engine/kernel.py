@@ -127,6 +127,7 @@ def monte_carlo_kernel(
         tout = np.empty((N_TRANCHE_COLUMNS, 0, 0))  # no tranche columns when not ``full``
         wf = waterfall_setup(*spec)  # the spec packed, and the waterfall's scratch state
         acc = np.empty((nt, N_ACC))
+        dscr_scratch = np.empty((nt, n))  # metrics_from_accumulators' scratch rows
         # each path's histogram bins, kept for a batch of paths and added period by period (one period's bins of
         # a variable stay in cache while a batch's paths are counted, instead of a random write per path-period)
         bins = np.empty((HIST_BATCH, nv, n), dtype=np.int16)
@@ -141,7 +142,8 @@ def monte_carlo_kernel(
             waterfall_path(wf, coll, capex, exports, pout, tout, False, acc, tranche_discount, t_end_years,
                            t_issue_years)
             metrics_from_accumulators(acc, pout, size, legal_final, t_end_years, t_issue_years, own_ds, senior_ds,
-                                      ds_span, mdf_discount, metrics_tranche[p], metrics_path[p])
+                                      ds_span, mdf_discount, metrics_tranche[p], metrics_path[p],
+                                      dscr_scratch)
             metrics_path[p, 7] = hedge_net
             path_bins(bench[p], coll, pout[12], pout[24], boe, hist_lo, hist_inv_width, n_bins, bins[b])
             b += 1

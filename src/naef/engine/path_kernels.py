@@ -46,7 +46,7 @@ def tranche_and_path_metrics(
                            legal_final[j], tranche_discount[j, t], t_end_years[t], t_issue_years[j], tol,
                            default_grace)
     metrics_from_accumulators(acc, pout, size, legal_final, t_end_years, t_issue_years, own_ds, senior_ds,
-                              debt_service_span(own_ds), mdf_discount, mt, mp)
+                              debt_service_span(own_ds), mdf_discount, mt, mp, np.empty((nt, n)))
 
 
 @njit(cache=True, error_model="numpy")
@@ -104,7 +104,7 @@ def _min_of_four_lanes(x: np.ndarray, row: int, lo: int, hi: int) -> float:
 def metrics_from_accumulators(
     acc: np.ndarray, pout: np.ndarray, size: np.ndarray, legal_final: np.ndarray, t_end_years: np.ndarray,
     t_issue_years: np.ndarray, own_ds: np.ndarray, senior_ds: np.ndarray, ds_span: np.ndarray,
-    mdf_discount: np.ndarray, mt: np.ndarray, mp: np.ndarray,
+    mdf_discount: np.ndarray, mt: np.ndarray, mp: np.ndarray, q: np.ndarray,
 ) -> None:
     """The per-path metrics once every period of every tranche is in ``acc`` (``naef.engine.metric_kernels``):
     each tranche's row, with its minimum DSCR (CFADS over the debt service of it and the classes senior to it, in
@@ -116,10 +116,10 @@ def metrics_from_accumulators(
     period-by-period loop bit for bit (:func:`_min_of_four_lanes`, a zero recomputed period by period); a
     tranche's quotients are computed first for every period of its span into a scratch row (a loop the compiler
     vectorises; a period without debt service of its own gets inf, which never updates a minimum), and the four
-    sums keep each its own order of addition (they are only computed side by side in one loop)."""
+    sums keep each its own order of addition (they are only computed side by side in one loop). ``q`` is that
+    scratch, (tranches, periods) or larger, overwritten (the Monte Carlo allocates it once per lane, not per path)."""
     n = pout.shape[1]
     nt = size.shape[0]
-    q = np.empty((nt, n))
     for j in range(nt):
         lo = ds_span[j, 0]
         hi = ds_span[j, 1]
