@@ -255,9 +255,10 @@ def test_an_earlier_event_of_default_can_lower_a_loss() -> None:
     """Why monotonicity in size is not a theorem of this structure, even without the cash trap: on path 51 of
     seed 4 a programme 0.24 % bigger (scale 0.24414 → 0.24474) falls short of the senior class's interest sooner,
     so the event of default comes at period 28 instead of 48; the debt is accelerated and nothing more goes to the
-    MDF, and the senior tranche is then repaid in full (loss 0) where the smaller programme's paid out to the MDF
-    for 20 more periods and lost 3.7 %. On these 512 paths that one path lowers the senior tranche's EL
-    (0.6428 % → 0.6393 %) while PD stays 7.42 %: the local reversal the sizing search documents."""
+    MDF, and the senior tranche is then repaid in full (loss 0) where the smaller programme's, having paid the MDF
+    US$ 3.7 bn in periods 28-47, lost 3.7 %. On these 512 paths that one path lowers the senior tranche's EL
+    (0.6428 % → 0.6393 %; the other tranches' fall too) while PD stays 7.42 %: the local reversal the sizing search
+    documents."""
     lo_rows, lo_mt, lo_mp = _programme_risk(0.244140625)
     hi_rows, hi_mt, hi_mp = _programme_risk(0.24473593659460136)
     assert (lo_mp[51, P_EOD_AT], hi_mp[51, P_EOD_AT]) == (48.0, 28.0)
