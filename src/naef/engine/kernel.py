@@ -24,7 +24,6 @@ from naef.engine.path_kernels import (
 )
 from naef.engine.waterfall_kernel import (
     N_PATH_COLUMNS,
-    N_TRANCHE_COLUMNS,
     PATH_COL,
     SPEC_LEGAL_FINAL,
     SPEC_SIZE,
@@ -33,6 +32,7 @@ from naef.engine.waterfall_kernel import (
     waterfall_paths,
     waterfall_setup,
 )
+from naef.engine.waterfall_lanes import LANES, N_LANE_OUT, from_lanes, lane_scratch, to_lanes, waterfall_lanes
 
 __all__ = [
     "HIST_BATCH",
@@ -116,40 +116,55 @@ def monte_carlo_kernel(
     for lane in prange(n_lanes):
         lo = lane * n_paths // n_lanes
         hi = (lane + 1) * n_paths // n_lanes
-        coll = np.empty(n)
-        capex = np.empty(n)
-        exports = np.empty(n)
-        boe = np.empty(n)
+        # a group's paths: each one's collections, capex, pledged receivables and production (path-major, as
+        # ``collections_path`` writes them), then the first three period-major for ``waterfall_lanes``
+        coll = np.empty((LANES, n))
+        capex = np.empty((LANES, n))
+        exports = np.empty((LANES, n))
+        boe = np.empty((LANES, n))
+        lane_coll = np.empty(n * LANES)
+        lane_capex = np.empty(n * LANES)
+        lane_exports = np.empty(n * LANES)
+        lane_out = np.empty(N_LANE_OUT * n * LANES)
         prod_mult = np.empty(n)
         export_mult = np.empty(n)
         rows_at = -1
         pout = np.empty((N_PATH_COLUMNS, n))
-        tout = np.empty((N_TRANCHE_COLUMNS, 0, 0))  # no tranche columns when not ``full``
-        wf = waterfall_setup(*spec)  # the spec packed, and the waterfall's scratch state
+        wf = waterfall_setup(*spec)  # the spec packed
+        v, ts, lane_acc = lane_scratch(nt)
         acc = np.empty((nt, N_ACC))
         dscr_scratch = np.empty((nt, n))  # metrics_from_accumulators' scratch rows
         # each path's histogram bins, kept for a batch of paths and added period by period (one period's bins of
         # a variable stay in cache while a batch's paths are counted, instead of a random write per path-period)
         bins = np.empty((HIST_BATCH, nv, n), dtype=np.int16)
         b = 0
-        for p in range(lo, hi):
-            if default_period[p] != rows_at:  # refilled only when the default period changes (most paths: none)
-                rows_at = default_period[p]
-                originator_rows(rows_at, continuity, exports_after, prod_mult, export_mult)
-            hedge_net = collections_path(fields, bench[p], diff[p if diff_per_path else 0], qi_mult[:, p],
-                                         res_mult[:, p], delay[:, p], capex_mult[:, p], prod_mult, export_mult,
-                                         coll, capex, exports, boe)
-            waterfall_path(wf, coll, capex, exports, pout, tout, False, acc, tranche_discount, t_end_years,
-                           t_issue_years)
-            metrics_from_accumulators(acc, pout, size, legal_final, t_end_years, t_issue_years, own_ds, senior_ds,
-                                      ds_span, mdf_discount, metrics_tranche[p], metrics_path[p],
-                                      dscr_scratch)
-            metrics_path[p, 7] = hedge_net
-            path_bins(bench[p], coll, pout[12], pout[24], boe, hist_lo, hist_inv_width, n_bins, bins[b])
-            b += 1
-            if b == HIST_BATCH or p == hi - 1:
-                _flush_bins(bins, b, hist[lane])
-                b = 0
+        for g in range(lo, hi, LANES):
+            m = min(LANES, hi - g)
+            for k in range(LANES):
+                p = g + k if k < m else g  # a group short of paths repeats its first path in the spare lanes
+                if k >= m:
+                    to_lanes(coll[0], capex[0], exports[0], k, lane_coll, lane_capex, lane_exports)
+                    continue
+                if default_period[p] != rows_at:  # refilled only when the default period changes (most: none)
+                    rows_at = default_period[p]
+                    originator_rows(rows_at, continuity, exports_after, prod_mult, export_mult)
+                metrics_path[p, 7] = collections_path(
+                    fields, bench[p], diff[p if diff_per_path else 0], qi_mult[:, p], res_mult[:, p], delay[:, p],
+                    capex_mult[:, p], prod_mult, export_mult, coll[k], capex[k], exports[k], boe[k])
+                to_lanes(coll[k], capex[k], exports[k], k, lane_coll, lane_capex, lane_exports)
+            waterfall_lanes(wf, lane_coll, lane_capex, lane_exports, v, ts, lane_acc, lane_out, tranche_discount,
+                            t_end_years, t_issue_years)
+            for k in range(m):
+                p = g + k
+                from_lanes(lane_out, lane_acc, k, coll[k], pout, acc)
+                metrics_from_accumulators(acc, pout, size, legal_final, t_end_years, t_issue_years, own_ds,
+                                          senior_ds, ds_span, mdf_discount, metrics_tranche[p], metrics_path[p],
+                                          dscr_scratch)
+                path_bins(bench[p], coll[k], pout[12], pout[24], boe[k], hist_lo, hist_inv_width, n_bins, bins[b])
+                b += 1
+                if b == HIST_BATCH or p == hi - 1:
+                    _flush_bins(bins, b, hist[lane])
+                    b = 0
 
 
 @njit(cache=True, error_model="numpy")
