@@ -171,12 +171,40 @@ def waterfall_lanes(
         tw = _u(t * LANES)
         fee = per[_FEE, t]
         o_cf = _u((_O_CFADS * n + t) * LANES)
+        net_proceeds = per[_PROCEEDS, t] - per[_COSTS, t] - per[_INIT_DSRA, t]
+        cia_funding = per[_CIA_FUNDING, t]
+        init_dsra = per[_INIT_DSRA, t]
+        release_now = t == cons_release_period
+        cia_release_now = t == cia_release_period
         for i in range(W):
             v[_ACCEL + i] = v[_EOD + i]
             c = coll[tw + i]
             cf = c - fee if c > fee else 0.0
             v[_CF + i] = cf
             out[o_cf + i] = cf  # read by the cash-trap test's look-back (this period's and later)
+            # accounts earn the reinvestment rate on their opening balances (credited to each account)
+            cons = v[_CONS + i]
+            cia = v[_CIA + i]
+            dsra = v[_DSRA + i]
+            trap = v[_TRAP + i]
+            if reinvest != 0.0:
+                cons += cons * reinvest
+                cia += cia * reinvest
+                dsra += dsra * reinvest
+                trap += trap * reinvest
+            cons += net_proceeds
+            cons -= cia_funding
+            cons -= capex[tw + i]
+            gap = -cons if cons < 0 else 0.0
+            cons += gap
+            v[_GAP + i] = gap
+            v[_REL + i] = cons if release_now else 0.0
+            v[_CONS + i] = 0.0 if release_now else cons
+            v[_DSRA + i] = dsra + init_dsra
+            v[_CIA + i] = cia + cia_funding
+            v[_TRAP + i] = trap
+        # each tranche: interest paid starts at zero, issued notes outstanding, default interest on arrears, then
+        # the coupon of a tranche in grace from the capitalised interest account
         for j in range(nt):
             o = _row(_OUT, j, nt)
             ia_row = _row(_IA, j, nt)
@@ -184,51 +212,26 @@ def waterfall_lanes(
             ip_row = _row(_IPAID, j, nt)
             size = trf[_SIZE, j]
             issued = tri[_ISSUE, j] == t
-            rm = trf[_RATE, j] + default_margin
+            rate = trf[_RATE, j]
+            rm = rate + default_margin
+            in_grace = grace[j, t]
             for i in range(W):
-                ts[ip_row + i] = 0.0
-                if issued:
-                    ts[o + i] = size
+                po = size if issued else ts[o + i]
+                ts[o + i] = po
                 ia = ts[ia_row + i]
                 pa = ts[pa_row + i]
                 upd = ia + (ia * rm + pa * default_margin)
-                ts[ia_row + i] = upd if (ia > 0.0 or pa > 0.0) else ia
-        if reinvest != 0.0:
-            for i in range(W):
-                v[_CONS + i] += v[_CONS + i] * reinvest
-                v[_CIA + i] += v[_CIA + i] * reinvest
-                v[_DSRA + i] += v[_DSRA + i] * reinvest
-                v[_TRAP + i] += v[_TRAP + i] * reinvest
-        net_proceeds = per[_PROCEEDS, t] - per[_COSTS, t] - per[_INIT_DSRA, t]
-        cia_funding = per[_CIA_FUNDING, t]
-        init_dsra = per[_INIT_DSRA, t]
-        release_now = t == cons_release_period
-        cia_release_now = t == cia_release_period
-        for i in range(W):
-            cons = v[_CONS + i] + net_proceeds
-            cons -= cia_funding
-            cons -= capex[tw + i]
-            gap = -cons if cons < 0 else 0.0
-            cons += gap
-            v[_GAP + i] = gap
-            rel = cons if release_now else 0.0
-            v[_REL + i] = rel
-            v[_CONS + i] = 0.0 if release_now else cons
-            v[_DSRA + i] += init_dsra
-            v[_CIA + i] += cia_funding
-        for j in range(nt):
-            if grace[j, t]:
-                o = _row(_OUT, j, nt)
-                ia_row = _row(_IA, j, nt)
-                ip_row = _row(_IPAID, j, nt)
-                rate = trf[_RATE, j]
-                for i in range(W):
-                    due = ts[o + i] * rate
+                ia = upd if (ia > 0.0 or pa > 0.0) else ia
+                ip = 0.0
+                if in_grace:
+                    due = po * rate
                     cia = v[_CIA + i]
                     paid = _take(due, cia)
                     v[_CIA + i] = cia - paid
-                    ts[ip_row + i] += paid
-                    ts[ia_row + i] += due - paid
+                    ip += paid
+                    ia += due - paid
+                ts[ip_row + i] = ip
+                ts[ia_row + i] = ia
         for i in range(W):
             cia_rel = v[_CIA + i] if cia_release_now else 0.0
             v[_CIAREL + i] = cia_rel
@@ -366,8 +369,13 @@ def waterfall_lanes(
                 v[_ACTIVE + i] = v[_TON + i]
                 v[_PREPAID + i] = 0.0
             for c in range(nc):
+                n_active = 0
                 for i in range(W):
-                    v[_ACTIVE + i] = 1.0 if (v[_ACTIVE + i] != 0.0 and v[_OWN + i] > 0.0) else 0.0
+                    active = v[_ACTIVE + i] != 0.0 and v[_OWN + i] > 0.0
+                    v[_ACTIVE + i] = 1.0 if active else 0.0
+                    n_active += active
+                if n_active == 0:
+                    break  # no lane prepays this class or any after it (a lane left out is left as it is)
                 _prepay_lanes(v, ts, _OWN, class_bounds[c], class_bounds[c + 1], nt, True)
             for i in range(W):
                 to_pemex = v[_TOPEMEX + i]
@@ -398,34 +406,60 @@ def waterfall_lanes(
             v[_TRAP + i] = trap if on else trap - trap_rel
             v[_TRAPX + i] = trap_x if on else trap_x - rel_x
             out[o_mdf + i] = v[_POOL + i] - v[_TOPEMEX + i] + (trap_rel - rel_x)
-        # events of default: the most senior class with debt outstanding short of interest
-        for i in range(W):
-            v[_SSHORT + i] = 0.0
-            v[_DONE + i] = 0.0
-            v[_OWEDNOW + i] = 0.0
-        for c in range(nc):
-            for i in range(W):
-                v[_ANY + i] = 0.0
-            for j in range(class_bounds[c], class_bounds[c + 1]):
-                o = _row(_OUT, j, nt)
-                ia_row = _row(_IA, j, nt)
-                tol = trf[_TOL, j]
-                for i in range(W):
-                    ia = ts[ia_row + i]
-                    debt = ts[o + i] > tol or ia > tol
-                    v[_ANY + i] = 1.0 if debt else v[_ANY + i]
-                    v[_SSHORT + i] = 1.0 if (v[_DONE + i] == 0.0 and ia > tol) else v[_SSHORT + i]
-            for i in range(W):
-                v[_DONE + i] = 1.0 if v[_ANY + i] != 0.0 else v[_DONE + i]
+        # events of default: the most senior class with debt outstanding short of interest (``_SSHORT``; ``_DONE``:
+        # a class before this one had debt), anything owed at the end of a tranche's legal final period; and each
+        # tranche's metric accumulators (``metric_kernels.tranche_period``, every period), tranche by tranche
+        te = t_end_years[t]
+        c = 0
         for j in range(nt):
+            while j == class_bounds[c + 1]:  # the class of tranche j (an empty class has none)
+                c += 1
+            first = j == 0
+            class_start = j == class_bounds[c]
+            class_end = j == class_bounds[c + 1] - 1
             o = _row(_OUT, j, nt)
             ia_row = _row(_IA, j, nt)
+            ip_row = _row(_IPAID, j, nt)
+            pp_row = _row(_PPAID, j, nt)
             tol = trf[_TOL, j]
-            past_final = t >= tri[_LF, j]
+            lf = tri[_LF, j]
+            past_final = t >= lf
+            a_pv, a_wal_num, a_wal_den = _acc_row(j, _PV), _acc_row(j, _WAL_NUM), _acc_row(j, _WAL_DEN)
+            a_later, a_run, a_default_at = _acc_row(j, _LATER), _acc_row(j, _RUN), _acc_row(j, _DEFAULT_AT)
+            a_po_lf, a_is_lf = _acc_row(j, _PO_LF), _acc_row(j, _IS_LF)
+            in_horizon = t <= lf
+            at_final = t == lf
+            disc = tranche_discount[j, t] if in_horizon else 0.0
+            years = te - t_issue_years[j]
             for i in range(W):
-                owed = ts[o + i] > tol or ts[ia_row + i] > tol
-                v[_OWEDNOW + i] = 1.0 if owed else v[_OWEDNOW + i]
-                v[_EOD + i] = 1.0 if (owed and past_final) else v[_EOD + i]
+                po = ts[o + i]
+                ia = ts[ia_row + i]
+                pp = ts[pp_row + i]
+                debt = po > tol or ia > tol  # dust (rounding residue of a repaid tranche) is not debt outstanding
+                done = False if first else v[_DONE + i] != 0.0
+                short = (False if first else v[_SSHORT + i] != 0.0) or (not done and ia > tol)
+                any_debt = debt or (False if class_start else v[_ANY + i] != 0.0)
+                v[_SSHORT + i] = 1.0 if short else 0.0
+                v[_ANY + i] = 1.0 if any_debt else 0.0
+                v[_DONE + i] = 1.0 if (done or (class_end and any_debt)) else 0.0
+                owed_now = debt or (False if first else v[_OWEDNOW + i] != 0.0)
+                v[_OWEDNOW + i] = 1.0 if owed_now else 0.0
+                v[_EOD + i] = 1.0 if (debt and past_final) else v[_EOD + i]
+                if in_horizon:
+                    acc[a_pv + i] += (ts[ip_row + i] + pp) * disc
+                    acc[a_wal_num + i] += years * pp
+                    acc[a_wal_den + i] += pp
+                    not_yet = acc[a_default_at + i] < 0
+                    run = acc[a_run + i] + 1.0 if ia > tol else 0.0
+                    run = run if not_yet else acc[a_run + i]
+                    acc[a_run + i] = run
+                    starts = not_yet and (run > default_grace or (at_final and po + ia > tol))
+                    acc[a_default_at + i] = t if starts else acc[a_default_at + i]
+                    if at_final:
+                        acc[a_po_lf + i] = po
+                        acc[a_is_lf + i] = ia
+                else:
+                    acc[a_later + i] += ts[ip_row + i] + pp
         sched_ds = per[_SCHED_DS, t]
         o_gap = _u((_O_GAP * n + t) * LANES)
         o_dscr = _u((_O_DSCR * n + t) * LANES)
@@ -441,41 +475,6 @@ def waterfall_lanes(
             out[o_gap + i] = v[_GAP + i]
             out[o_dscr + i] = v[_CF + i] / sched_ds if sched_ds > 0 else np.nan
             out[o_eod + i] = 1.0 if in_default else 0.0
-        # each tranche's metric accumulators (``metric_kernels.tranche_period``, every period)
-        te = t_end_years[t]
-        for j in range(nt):
-            lf = tri[_LF, j]
-            tol = trf[_TOL, j]
-            a0_pv, a0_wal_num, a0_wal_den = _acc_row(j, _PV), _acc_row(j, _WAL_NUM), _acc_row(j, _WAL_DEN)
-            a0_later, a0_run, a0_default_at = _acc_row(j, _LATER), _acc_row(j, _RUN), _acc_row(j, _DEFAULT_AT)
-            a0_po_lf, a0_is_lf = _acc_row(j, _PO_LF), _acc_row(j, _IS_LF)
-            ip_row = _row(_IPAID, j, nt)
-            pp_row = _row(_PPAID, j, nt)
-            ia_row = _row(_IA, j, nt)
-            o = _row(_OUT, j, nt)
-            if t <= lf:
-                disc = tranche_discount[j, t]
-                years = te - t_issue_years[j]
-                at_final = t == lf
-                for i in range(W):
-                    pp = ts[pp_row + i]
-                    ia = ts[ia_row + i]
-                    acc[a0_pv + i] += (ts[ip_row + i] + pp) * disc
-                    acc[a0_wal_num + i] += years * pp
-                    acc[a0_wal_den + i] += pp
-                    not_yet = acc[a0_default_at + i] < 0
-                    run = acc[a0_run + i] + 1.0 if ia > tol else 0.0
-                    run = run if not_yet else acc[a0_run + i]
-                    acc[a0_run + i] = run
-                    starts = not_yet and (run > default_grace or (at_final and ts[o + i] + ia > tol))
-                    acc[a0_default_at + i] = t if starts else acc[a0_default_at + i]
-                    if at_final:
-                        acc[a0_po_lf + i] = ts[o + i]
-                        acc[a0_is_lf + i] = ia
-            else:
-                for i in range(W):
-                    acc[a0_later + i] += ts[ip_row + i] + ts[pp_row + i]
-
 
 @njit(cache=True, error_model="numpy")
 def to_lanes(
