@@ -59,9 +59,9 @@ def _lanes(spec: WaterfallSpec, grid: TimeGrid, arrays: dict[str, np.ndarray]) -
     accs = np.empty((n_paths, nt, N_ACC))
     for g in range(0, n_paths, LANES):
         m = min(LANES, n_paths - g)
-        for k in range(LANES):
-            p = g + k if k < m else g
-            to_lanes(coll[p], capex[p], ex[p], k, lc, lk, lx)
+        rows = np.array([g + k if k < m else g for k in range(LANES)])  # spare lanes: the first path again
+        for paths, lanes in ((coll, lc), (capex, lk), (ex, lx)):
+            to_lanes(np.ascontiguousarray(paths[rows]), lanes)
         waterfall_lanes(wf, lc, lk, lx, v, ts, lane_acc, out, *args[:3])
         for k in range(m):
             from_lanes(out, lane_acc, k, coll[g + k], pouts[g + k], accs[g + k])

@@ -140,18 +140,21 @@ def monte_carlo_kernel(
         b = 0
         for g in range(lo, hi, LANES):
             m = min(LANES, hi - g)
-            for k in range(LANES):
-                p = g + k if k < m else g  # a group short of paths repeats its first path in the spare lanes
-                if k >= m:
-                    to_lanes(coll[0], capex[0], exports[0], k, lane_coll, lane_capex, lane_exports)
-                    continue
+            for k in range(m):
+                p = g + k
                 if default_period[p] != rows_at:  # refilled only when the default period changes (most: none)
                     rows_at = default_period[p]
                     originator_rows(rows_at, continuity, exports_after, prod_mult, export_mult)
                 metrics_path[p, 7] = collections_path(
                     fields, bench[p], diff[p if diff_per_path else 0], qi_mult[:, p], res_mult[:, p], delay[:, p],
                     capex_mult[:, p], prod_mult, export_mult, coll[k], capex[k], exports[k], boe[k])
-                to_lanes(coll[k], capex[k], exports[k], k, lane_coll, lane_capex, lane_exports)
+            for k in range(m, LANES):  # a group short of paths repeats its first path in the spare lanes
+                coll[k] = coll[0]
+                capex[k] = capex[0]
+                exports[k] = exports[0]
+            to_lanes(coll, lane_coll)
+            to_lanes(capex, lane_capex)
+            to_lanes(exports, lane_exports)
             waterfall_lanes(wf, lane_coll, lane_capex, lane_exports, v, ts, lane_acc, lane_out, tranche_discount,
                             t_end_years, t_issue_years)
             for k in range(m):

@@ -477,18 +477,17 @@ def waterfall_lanes(
             out[o_eod + i] = 1.0 if in_default else 0.0
 
 @njit(cache=True, error_model="numpy")
-def to_lanes(
-    coll: np.ndarray, capex: np.ndarray, exports: np.ndarray, k: int, lane_coll: np.ndarray, lane_capex: np.ndarray,
-    lane_exports: np.ndarray,
-) -> None:
-    """One path's collections, capex and pledged receivables (periods,) into lane ``k`` of the period-major
-    inputs of :func:`waterfall_lanes`."""
-    ku = _u(k)
-    for t in range(coll.shape[0]):
-        i = _u(t * LANES) + ku
-        lane_coll[i] = coll[t]
-        lane_capex[i] = capex[t]
-        lane_exports[i] = exports[t]
+def to_lanes(paths: np.ndarray, lanes: np.ndarray) -> None:
+    """``LANES`` paths' rows (``LANES``, periods) period-major into ``lanes`` (periods × ``LANES``), the layout of
+    :func:`waterfall_lanes`' inputs: in blocks of eight periods, so that the block's source and destination cache
+    lines stay in L1 (a path at a time wrote each value to another cache line: 0.7 µs a path for three inputs)."""
+    n = paths.shape[1]
+    for t0 in range(0, n, 8):
+        t1 = min(t0 + 8, n)
+        for k in range(LANES):
+            ku = _u(k)
+            for t in range(t0, t1):
+                lanes[_u(t * LANES) + ku] = paths[k, t]
 
 
 @njit(cache=True, error_model="numpy")
