@@ -1,16 +1,16 @@
-"""The per-path metrics' steps (Numba), shared by the two ways they are computed: from a path's whole buffers
-after its waterfall (``naef.engine.path_kernels.tranche_and_path_metrics``: the deterministic run, the stress
-replays) and period by period inside the waterfall itself (``naef.engine.waterfall_kernel.waterfall_path`` when
-not ``full``: the Monte Carlo, whose kernel then never writes or re-reads the tranche columns).
+"""The per-path metrics' steps (Numba): a tranche's running figures from its columns, period by period
+(``naef.engine.path_kernels.tranche_and_path_metrics``: the deterministic run, the stress replays, and the
+reference the Monte Carlo is held to), and its metrics row from them (:func:`tranche_finish`, also the Monte
+Carlo's: ``naef.engine.waterfall_lanes`` keeps the same running figures for many paths at once, with the same
+arithmetic in the same order, and ``tests/engine/test_waterfall_lanes.py`` holds the two bit for bit).
 
 A tranche's running figures live in one row of an accumulator array (``A_*`` positions): each period calls
 :func:`tranche_period` with that period's interest paid, principal paid, interest unpaid and principal
-outstanding, in increasing period order, so every sum is accumulated in the same order either way (bit-identical
-results). A period in which a tranche has nothing paid, owed or outstanding adds ``±0.0`` (a zero payment times a
-finite discount factor or year fraction) to each sum, which changes nothing: ``x + (±0.0) == x`` bit for bit for
-every ``x`` but ``-0.0``, and none of these sums can be ``-0.0`` (each starts at ``+0.0``, and in round-to-nearest a
-sum is ``-0.0`` only when both addends are). It also leaves the default run at zero, so such periods may be skipped
-(:func:`tranche_quiet_periods`).
+outstanding, in increasing period order. A period in which a tranche has nothing paid, owed or outstanding adds
+``±0.0`` (a zero payment times a finite discount factor or year fraction) to each sum, which changes nothing:
+``x + (±0.0) == x`` bit for bit for every ``x`` but ``-0.0``, and none of these sums can be ``-0.0`` (each starts
+at ``+0.0``, and in round-to-nearest a sum is ``-0.0`` only when both addends are); it also leaves the default run
+at zero. So a kernel that skips such periods and one that adds them give the same bits.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ __all__ = [
     "start_tranches",
     "tranche_finish",
     "tranche_period",
-    "tranche_quiet_period",
-    "tranche_quiet_periods",
 ]
 
 #: positions in a tranche's accumulator row: PV of what was paid up to the legal final period ``L``, WAL numerator
@@ -69,28 +67,6 @@ def tranche_period(
             acc[j, A_IS_LF] = interest_unpaid
     else:
         acc[j, A_LATER] += paid
-
-
-@njit(cache=True, error_model="numpy")
-def tranche_quiet_period(acc: np.ndarray, j: int, t: int, legal_final: int) -> None:
-    """Period ``t`` of tranche ``j`` when it has nothing paid, owed or outstanding and ``t`` is not its legal final
-    period (whose figures :func:`tranche_period` records as they are): the sums are unchanged (module docstring),
-    and a tranche not yet in default whose horizon is not over has its run of unpaid interest reset, as
-    :func:`tranche_period` would do with zero interest unpaid (which cannot start a default: the run is then 0,
-    never above the grace)."""
-    if acc[j, A_DEFAULT_AT] < 0 and t <= legal_final:
-        acc[j, A_RUN] = 0.0
-
-
-@njit(cache=True, error_model="numpy")
-def tranche_quiet_periods(acc: np.ndarray, t0: int, legal_final: np.ndarray) -> None:
-    """Periods from ``t0`` on in which no tranche has anything paid, owed or outstanding: each tranche's
-    :func:`tranche_quiet_period` of ``t0`` (later periods change nothing more). (A path reaches such periods only
-    after a period with nothing owed, which has already reset the run: the reset is kept so that the state is
-    right by itself, not by that argument; a reviewer found no case, of 1,440 random ones, where dropping it
-    changed a result.)"""
-    for j in range(acc.shape[0]):
-        tranche_quiet_period(acc, j, t0, legal_final[j])
 
 
 @njit(cache=True, error_model="numpy")

@@ -1,5 +1,6 @@
-"""The compiled waterfall of one path (and of many, kept whole for the deterministic run and the stress replays),
-compiled with Numba; the Monte Carlo's fused kernel (``naef.engine.kernel``) calls :func:`waterfall_path`.
+"""The compiled waterfall of one path, every column kept (and of many: :func:`waterfall_paths`), compiled with Numba:
+the deterministic run, the stress replays and the paths a report tabulates. The Monte Carlo runs the same rules on
+many paths at once (``naef.engine.waterfall_lanes``, held to this one bit for bit).
 
 The rules are those of ``naef.engine.waterfall`` (its docstring is the specification); the pure-Python oracle
 ``naef.engine.reference`` follows the same rules and the same order of arithmetic, and the tests hold the two
@@ -20,7 +21,6 @@ import numpy as np
 from numba import njit
 
 from naef.engine.kernel_cache import ensure_fresh
-from naef.engine.metric_kernels import start_tranches, tranche_period, tranche_quiet_period, tranche_quiet_periods
 
 __all__ = [
     "N_PATH_COLUMNS",
@@ -104,7 +104,7 @@ def _share(due: float, paid_total: float, total: float) -> float:
 @njit(cache=True, error_model="numpy")
 def _settled_periods(
     t0: int, t1: int, per: np.ndarray, collections: np.ndarray, capex: np.ndarray, exports: np.ndarray,
-    pout: np.ndarray, tout: np.ndarray, full: bool,
+    pout: np.ndarray, tout: np.ndarray,
 ) -> None:
     """Periods ``t0 .. t1 - 1`` with nothing owed or held (``waterfall_path``'s short path; no debt, so not in
     default): each period's fee, then export receivables back to PEMEX, the rest to the MDF. The short path
@@ -124,21 +124,19 @@ def _settled_periods(
         pout[12, t] = cfads / per[_SCHED_DS, t] if per[_SCHED_DS, t] > 0 else np.nan
         pout[24, t] = pool - to_pemex
         pout[25, t] = 0.0
-        if full:
-            pout[13, t] = fee_paid
-            pout[14, t] = per[_FEE, t] - fee_paid
-            pout[23, t] = to_pemex
-    if full:
-        for i in (0, 1, 4, 5, 6, 7, 8, 15, 16, 17, 18, 19, 20, 21, 22, 26, 27, 28):
-            for t in range(t0, t1):
-                pout[i, t] = 0.0
+        pout[13, t] = fee_paid
+        pout[14, t] = per[_FEE, t] - fee_paid
+        pout[23, t] = to_pemex
+    for i in (0, 1, 4, 5, 6, 7, 8, 15, 16, 17, 18, 19, 20, 21, 22, 26, 27, 28):
         for t in range(t0, t1):
-            pout[2, t] = capex[t]
-            pout[11, t] = per[_SCHED_DS, t]
-        for c in range(tout.shape[0]):
-            for j in range(tout.shape[1]):
-                for t in range(t0, t1):
-                    tout[c, j, t] = 0.0
+            pout[i, t] = 0.0
+    for t in range(t0, t1):
+        pout[2, t] = capex[t]
+        pout[11, t] = per[_SCHED_DS, t]
+    for c in range(tout.shape[0]):
+        for j in range(tout.shape[1]):
+            for t in range(t0, t1):
+                tout[c, j, t] = 0.0
 
 
 @njit(cache=True, error_model="numpy")
@@ -211,17 +209,11 @@ def waterfall_setup(
 @njit(cache=True, error_model="numpy")
 def waterfall_path(
     wf: tuple[Any, ...], collections: np.ndarray, capex: np.ndarray, exports: np.ndarray, pout: np.ndarray,
-    tout: np.ndarray, full: bool, acc: np.ndarray, tranche_discount: np.ndarray, t_end_years: np.ndarray,
-    t_issue_years: np.ndarray,
+    tout: np.ndarray,
 ) -> None:
-    """Run the waterfall of one path, writing into ``pout`` (columns, periods) and ``tout`` (columns, tranches,
-    periods) (see ``PATH_COL`` / ``TRANCHE_COL``): every column when ``full``, otherwise only the path columns the
-    Monte Carlo's metrics and histograms read (``gap``, collections, CFADS, DSCR, to the MDF, event of default:
-    rows 3, 9, 10, 12, 24, 25), no tranche column (``tout`` is not touched) and, instead, each tranche's per-path
-    metric accumulators (``acc``, tranches × ``metric_kernels.N_ACC``) period by period, in the order
-    ``path_kernels.tranche_and_path_metrics`` reads the tranche columns (``tranche_discount``, ``t_end_years``,
-    ``t_issue_years``: its arrays; unused when ``full``). The arithmetic is the same either way. ``wf`` is
-    :func:`waterfall_setup` of the spec (its scratch state is overwritten).
+    """Run the waterfall of one path, writing every column into ``pout`` (columns, periods) and ``tout`` (columns,
+    tranches, periods) (see ``PATH_COL`` / ``TRANCHE_COL``). ``wf`` is :func:`waterfall_setup` of the spec (its
+    scratch state is overwritten).
 
     Once nothing is owed or held (no debt, arrears or balances), no proceeds, releases or grace periods remain
     (``t > quiet_after``) and collections cover the trustee fee, a period is computed on a short path that gives
@@ -256,8 +248,6 @@ def waterfall_path(
     short_run = 0
     settled = False
     short_until = 0  # periods before this one were computed on the short path
-    if not full:
-        start_tranches(acc)
     for t in range(n):
         if t < short_until:
             continue
@@ -267,9 +257,7 @@ def waterfall_path(
             short_until = t + 1
             while short_until < n and collections[short_until] >= per[_FEE, short_until]:
                 short_until += 1
-            _settled_periods(t, short_until, per, collections, capex, exports, pout, tout, full)
-            if not full:
-                tranche_quiet_periods(acc, t, tri[_LF])
+            _settled_periods(t, short_until, per, collections, capex, exports, pout, tout)
             continue
         cfads = collections[t] - per[_FEE, t] if collections[t] > per[_FEE, t] else 0.0
         pout[10, t] = cfads  # read by the cash-trap test's look-back below (and in later periods)
@@ -457,52 +445,40 @@ def waterfall_path(
         in_default = eod and (owed_before or owed_now)
         owed_before = owed_now
         settled = owed == 0.0 and trap == 0.0 and dsra == 0.0 and cia == 0.0 and cons == 0.0
-        # the columns the Monte Carlo reads (per-path metrics and histograms), then the rest when ``full``
+        pout[0, t] = per[_PROCEEDS, t]
+        pout[1, t] = per[_COSTS, t]
+        pout[2, t] = capex[t]
         pout[3, t] = gap
+        pout[4, t] = release
+        pout[5, t] = cons
+        pout[6, t] = cia_draw
+        pout[7, t] = cia_rel
+        pout[8, t] = cia
         pout[9, t] = collections[t]
+        pout[11, t] = per[_SCHED_DS, t]
         pout[12, t] = cfads / per[_SCHED_DS, t] if per[_SCHED_DS, t] > 0 else np.nan
+        pout[13, t] = fee_paid
+        pout[14, t] = fee_arrears
+        pout[15, t] = deposit
+        pout[16, t] = dsra_draw
+        pout[17, t] = dsra_rel
+        pout[18, t] = dsra
+        pout[19, t] = trapped
+        pout[20, t] = trap_draw
+        pout[21, t] = trap_rel
+        pout[22, t] = trap
+        pout[23, t] = to_pemex
         pout[24, t] = to_mdf
         pout[25, t] = 1.0 if in_default else 0.0
-        if full:
-            pout[0, t] = per[_PROCEEDS, t]
-            pout[1, t] = per[_COSTS, t]
-            pout[2, t] = capex[t]
-            pout[4, t] = release
-            pout[5, t] = cons
-            pout[6, t] = cia_draw
-            pout[7, t] = cia_rel
-            pout[8, t] = cia
-            pout[11, t] = per[_SCHED_DS, t]
-            pout[13, t] = fee_paid
-            pout[14, t] = fee_arrears
-            pout[15, t] = deposit
-            pout[16, t] = dsra_draw
-            pout[17, t] = dsra_rel
-            pout[18, t] = dsra
-            pout[19, t] = trapped
-            pout[20, t] = trap_draw
-            pout[21, t] = trap_rel
-            pout[22, t] = trap
-            pout[23, t] = to_pemex
-            pout[26, t] = trap_x
-            pout[27, t] = income
-            pout[28, t] = prepaid
-            for j in range(nt):
-                tout[_IP, j, t] = st[_IPAID, j]
-                tout[_PP, j, t] = st[_PPAID, j]
-                tout[_IS, j, t] = st[_IA, j]
-                tout[_PS, j, t] = st[_PA, j]
-                tout[_PO, j, t] = st[_OUT, j]
-        else:
-            for j in range(nt):
-                ip, pp, ia, po, lf = st[_IPAID, j], st[_PPAID, j], st[_IA, j], st[_OUT, j], tri[_LF, j]
-                if ip == 0.0 and pp == 0.0 and ia == 0.0 and po == 0.0 and t != lf:
-                    # a tranche not yet issued or repaid: its sums would only add zeros (measured on 4,000
-                    # baseline paths, CPU time best of 21, alternated in one process: 0.5-3.9 % of the waterfall)
-                    tranche_quiet_period(acc, j, t, lf)
-                else:
-                    tranche_period(acc, j, t, ip, pp, ia, po, lf, tranche_discount[j, t], t_end_years[t],
-                                   t_issue_years[j], trf[_TOL, j], default_grace)
+        pout[26, t] = trap_x
+        pout[27, t] = income
+        pout[28, t] = prepaid
+        for j in range(nt):
+            tout[_IP, j, t] = st[_IPAID, j]
+            tout[_PP, j, t] = st[_PPAID, j]
+            tout[_IS, j, t] = st[_IA, j]
+            tout[_PS, j, t] = st[_PA, j]
+            tout[_PO, j, t] = st[_OUT, j]
 
 
 @njit(cache=True, error_model="numpy")
@@ -514,11 +490,8 @@ def waterfall_paths(
     (:func:`waterfall_setup`'s arguments), ``pout`` (paths, columns, periods), ``tout`` (paths, columns,
     tranches, periods)."""
     wf = waterfall_setup(*spec)
-    none_2d = np.empty((0, 0))  # no metric accumulators when every column is kept
-    none_1d = np.empty(0)
     for p in range(collections.shape[0]):
-        waterfall_path(wf, collections[p], capex[p], exports[p], pout[p], tout[p], True, none_2d, none_2d,
-                       none_1d, none_1d)
+        waterfall_path(wf, collections[p], capex[p], exports[p], pout[p], tout[p])
 
 
 ensure_fresh(waterfall_path)  # nothing cached from other sources than these (naef.engine.kernel_cache)
