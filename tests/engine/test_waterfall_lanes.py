@@ -122,16 +122,22 @@ def test_lanes_are_the_serial_waterfall_on_random_scenarios(scenario: Scenario, 
 def _baseline_paths() -> tuple[WaterfallSpec, TimeGrid, Arrays]:
     """The baseline's collections × 20 and × 5 (repaid early by the trap sweep, then settled; the second with a
     period without collections after settling: the fee in arrears), × 0.3 and × 0.05 (in default), without
-    collections, with four periods without them (interest in arrears beyond the grace), running dry, and others."""
+    collections, with four periods without them (interest in arrears beyond the grace), running dry, two with a
+    drought after cash was trapped (the trap account drawn for debt service and for the fee, then released), and
+    others."""
     scenario = load_scenario("baseline")
     grid = grid_of(scenario)
     ops = operations(scenario, grid, deterministic_inputs(scenario, grid))
     spec = build_waterfall_spec(scenario, grid, base_collections_usd=ops.collections_usd[0])
-    scale = np.array([20.0, 5.0, 0.3, 1.0, 0.0, 0.9, 1.1, 0.6, 2.0, 0.05])
+    scale = np.array([20.0, 5.0, 0.3, 1.0, 0.0, 0.9, 1.1, 0.6, 2.0, 0.05, 0.6, 0.6])
     collections = ops.collections_usd * scale[:, None]
     collections[1, 40] = 0.0
     collections[5, 30:34] = 0.0
     collections[6, 25:] *= np.linspace(1.0, 0.0, grid.n - 25)
+    # droughts after cash was trapped (without the sweep): the trap account pays debt service, then the fee, and
+    # what is left of it is released once the test passes again
+    collections[10, 45:50] *= 0.1
+    collections[11, 45:50] = spec.trustee_fee_usd[45:50] * np.array([0.0, 0.3, 0.5, 0.71, 0.9])
     k = collections.shape[0]
     arrays = {"collections_usd": collections, "capex_usd": np.repeat(ops.capex_usd, k, axis=0),
               "pledged_exports_usd": np.repeat(ops.pledged_exports_usd, k, axis=0)}
@@ -144,11 +150,12 @@ def test_lanes_are_the_serial_waterfall_on_paths_that_settle_default_or_run_dry(
     assert (rows[:, 5] > 0).any(axis=1)[[2, 5, 9]].all()  # paths in default are in the group
     assert mt[[2, 9], :, 0].any()  # tranches in default on them
     assert (rows[0, 4, 60:] > 0).all()  # the settled path pays the MDF to the end
-    for sweep in (False, True):
-        for reinvest in (0.0, 0.04):
-            variant = dataclasses.replace(spec, trap_sweep=sweep, reinvestment_rate=reinvest)
-            for order in (arrays, {k: a[::-1] for k, a in arrays.items()}):  # each path in other lanes
-                _assert_same_bits(variant, grid, order)
+    for sweep, release_periods, reinvest in ((False, 1, 0.0), (False, 1, 0.04), (False, 3, 0.0), (True, 1, 0.0),
+                                             (True, 1, 0.04)):
+        variant = dataclasses.replace(spec, trap_sweep=sweep, release_periods=release_periods,
+                                      reinvestment_rate=reinvest)
+        for order in (arrays, {k: a[::-1] for k, a in arrays.items()}):  # each path in other lanes
+            _assert_same_bits(variant, grid, order)
 
 
 def test_a_path_gets_the_same_bits_in_any_lane_beside_any_paths_after_any_group() -> None:

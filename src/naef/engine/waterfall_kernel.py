@@ -218,9 +218,11 @@ def waterfall_path(
     Once nothing is owed or held (no debt, arrears or balances), no proceeds, releases or grace periods remain
     (``t > quiet_after``) and collections cover the trustee fee, a period is computed on a short path that gives
     exactly what the full rules give in that state: fee, then export receivables back to PEMEX, the rest to the
-    MDF. (The DSRA target does not matter there: the rules cap it at the debt owed after the period's payments,
-    which is zero, so nothing is deposited or released.) The short path leaves the state as it is, so a run of
-    such periods is computed in one pass (``_settled_periods``).
+    MDF (given capex that is neither negative nor NaN, as a validated scenario's never is: the short path reports
+    a negative capex's funding gap as zero and forgets it, where the full rules and the pure-Python oracle would
+    carry it in the construction account). (The DSRA target does not matter there: the rules cap it at the debt
+    owed after the period's payments, which is zero, so nothing is deposited or released.) The short path leaves
+    the state as it is, so a run of such periods is computed in one pass (``_settled_periods``).
 
     Loops whose bounds are read from arrays (a class's tranches, the cash-trap look-back and the amount kept back)
     run over unsigned indices (``np.uint64``): Numba wraps a signed index that could be negative (``x[-1]``) with
