@@ -129,7 +129,7 @@ def _baseline_paths() -> tuple[WaterfallSpec, TimeGrid, Arrays]:
     grid = grid_of(scenario)
     ops = operations(scenario, grid, deterministic_inputs(scenario, grid))
     spec = build_waterfall_spec(scenario, grid, base_collections_usd=ops.collections_usd[0])
-    scale = np.array([20.0, 5.0, 0.3, 1.0, 0.0, 0.9, 1.1, 0.6, 2.0, 0.05, 0.6, 0.6])
+    scale = np.array([20.0, 5.0, 0.3, 1.0, 0.0, 0.9, 1.1, 0.6, 2.0, 0.05, 0.6, 0.6, 0.7])
     collections = ops.collections_usd * scale[:, None]
     collections[1, 40] = 0.0
     collections[5, 30:34] = 0.0
@@ -138,6 +138,7 @@ def _baseline_paths() -> tuple[WaterfallSpec, TimeGrid, Arrays]:
     # what is left of it is released once the test passes again
     collections[10, 45:50] *= 0.1
     collections[11, 45:50] = spec.trustee_fee_usd[45:50] * np.array([0.0, 0.3, 0.5, 0.71, 0.9])
+    collections[12, 30:60:3] = 0.0  # single periods short of interest, each within the grace: no default
     k = collections.shape[0]
     arrays = {"collections_usd": collections, "capex_usd": np.repeat(ops.capex_usd, k, axis=0),
               "pledged_exports_usd": np.repeat(ops.pledged_exports_usd, k, axis=0)}
