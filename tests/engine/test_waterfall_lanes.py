@@ -119,6 +119,38 @@ def test_lanes_are_the_serial_waterfall_on_random_scenarios(scenario: Scenario, 
     _assert_same_bits(spec, grid_of(scenario), arrays)  # type: ignore[arg-type]
 
 
+def _harsh_paths(scenario: Scenario, seed: int) -> tuple[WaterfallSpec, Arrays]:
+    """65 to 127 paths far from the scenario's: collections scaled by a lognormal of spread 0.3 to 2 times 0.2 to
+    30, dry spells, zero periods and whole paths without collections; capex 0 to 3 times, exports 0 to 2 times (so
+    unspent proceeds are released and redeem notes, sweeps and traps fire in the same periods)."""
+    grid = grid_of(scenario)
+    ops = operations(scenario, grid, deterministic_inputs(scenario, grid))
+    spec = build_waterfall_spec(scenario, grid, base_collections_usd=ops.collections_usd[0])
+    rng = np.random.default_rng(seed)
+    k = LANES + int(rng.integers(1, LANES))
+    level = rng.choice([0.2, 1.0, 5.0, 30.0], size=(k, 1))
+    scale = rng.lognormal(0.0, rng.choice([0.3, 1.0, 2.0]), size=(k, grid.n)) * level
+    exports = ops.pledged_exports_usd * rng.uniform(0.0, 2.0, size=(k, 1))
+    collections = np.maximum(ops.collections_usd - ops.pledged_exports_usd, 0.0) * scale + exports
+    for p in range(k):
+        if rng.random() < 0.4:
+            start = int(rng.integers(0, grid.n))
+            collections[p, start:start + int(rng.integers(1, 12))] = 0.0
+        if rng.random() < 0.3:
+            collections[p, rng.integers(0, grid.n, size=5)] = 0.0
+        if rng.random() < 0.1:
+            collections[p] = 0.0
+    capex = ops.capex_usd * rng.uniform(0.0, 3.0, size=(k, 1))
+    return spec, {"collections_usd": collections, "capex_usd": capex, "pledged_exports_usd": exports}
+
+
+@SETTINGS
+@given(scenario=scenarios(), seed=st.integers(0, 2**32 - 1))
+def test_lanes_are_the_serial_waterfall_on_harsh_paths(scenario: Scenario, seed: int) -> None:
+    spec, arrays = _harsh_paths(scenario, seed)
+    _assert_same_bits(spec, grid_of(scenario), arrays)
+
+
 def _baseline_paths() -> tuple[WaterfallSpec, TimeGrid, Arrays]:
     """The baseline's collections × 20 and × 5 (repaid early by the trap sweep, then settled; the second with a
     period without collections after settling: the fee in arrears), × 0.3 and × 0.05 (in default), without

@@ -148,7 +148,7 @@ def monte_carlo_kernel(
                 metrics_path[p, 7] = collections_path(
                     fields, bench[p], diff[p if diff_per_path else 0], qi_mult[:, p], res_mult[:, p], delay[:, p],
                     capex_mult[:, p], prod_mult, export_mult, coll[k], capex[k], exports[k], boe[k])
-            for k in range(m, LANES):  # a group short of paths repeats its first path in the spare lanes
+            for k in range(m, LANES):  # spare lanes repeat the first path: never read, but ordinary values
                 coll[k] = coll[0]
                 capex[k] = capex[0]
                 exports[k] = exports[0]
