@@ -1,8 +1,9 @@
 """The compiled core of the Monte Carlo: the fused kernel (production → collections → waterfall → per-path metrics
 and per-period histograms) over many paths, compiled with Numba, and its histogram helpers.
 
-Its steps live beside it: the waterfall of one path in ``naef.engine.waterfall_kernel`` (the rules, events of
-default), collections and per-path metrics in ``naef.engine.path_kernels``; the names are re-exported here.
+Its steps live beside it: the waterfall on 64 paths at once in ``naef.engine.waterfall_lanes`` (the rules of
+``naef.engine.waterfall_kernel``'s serial waterfall, bit for bit), collections and per-path metrics in
+``naef.engine.path_kernels``; the serial waterfall's names are re-exported here.
 """
 
 from __future__ import annotations

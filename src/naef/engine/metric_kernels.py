@@ -10,7 +10,7 @@ outstanding, in increasing period order. A period in which a tranche has nothing
 ``±0.0`` (a zero payment times a finite discount factor or year fraction) to each sum, which changes nothing:
 ``x + (±0.0) == x`` bit for bit for every ``x`` but ``-0.0``, and none of these sums can be ``-0.0`` (each starts
 at ``+0.0``, and in round-to-nearest a sum is ``-0.0`` only when both addends are); it also leaves the default run
-at zero. So a kernel that skips such periods and one that adds them give the same bits.
+at zero.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """The compiled per-path steps around the waterfall (Numba): one path's collections from its prices and field
-multipliers (:func:`collections_path`), and one path's metrics from the waterfall's buffers
-(:func:`tranche_and_path_metrics`). The Monte Carlo's fused kernel (``naef.engine.kernel``) runs both on every
-path; the stress replays and ``monte_carlo_collections`` call them directly, so every caller shares one
-arithmetic.
+multipliers (:func:`collections_path`), one path's metrics from the waterfall's buffers
+(:func:`tranche_and_path_metrics`: the deterministic run, the stress replays, the reference the Monte Carlo is
+held to) and from running accumulators (:func:`metrics_from_accumulators`: the Monte Carlo, whose waterfall on
+many paths at once keeps them). The fused kernel (``naef.engine.kernel``) runs the collections and the
+accumulated metrics on every path; ``monte_carlo_collections`` and the stress replays call the steps directly,
+so every caller shares one arithmetic.
 """
 
 from __future__ import annotations

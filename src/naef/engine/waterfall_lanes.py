@@ -9,20 +9,20 @@ event of default, the cash trap) is computed for every lane and its result kept 
 (a select, ``a if c else b``, never a different sum), while rules that depend only on the period (issue dates,
 grace periods, the release periods, the lock-up) stay ordinary branches. The serial kernel's short path for
 settled periods (``_settled_periods``) is not taken: on a path that owes and holds nothing the full rules give
-exactly its figures, and the per-path metric accumulators always take the arithmetic of
-:func:`naef.engine.metric_kernels.tranche_period`, which in a quiet period adds only ``±0.0`` to sums that cannot
-be ``-0.0`` (the module docstring there). ``tests/engine/test_waterfall_lanes.py`` holds the two bit for bit on
-random scenarios and on crafted paths.
+exactly its figures; and the per-path metric accumulators take the arithmetic of
+:func:`naef.engine.metric_kernels.tranche_period` in every period, as ``tranche_and_path_metrics`` does.
+``tests/engine/test_waterfall_lanes.py`` holds the two bit for bit on random scenarios and on crafted paths.
 
-What that rests on, besides the order of arithmetic: inputs a validated scenario gives — capex never negative or
-NaN (the serial short path reports a negative capex's gap as zero and forgets it; the full rules, here and in the
-pure-Python oracle, carry it in the construction account), tranche sizes above zero (a dust tolerance ``1e-9 ×
-size`` not below zero), ``default_grace_periods`` not below zero and finite discount factors and year fractions
-(so a quiet period adds ``±0.0`` and starts no default). A reviewer found the two apart only on inputs outside
-those bounds. And state the serial short path leaves as it is need not match: after a settled run the lanes'
-count of passing trap tests (``_PASS``) has gone on counting, the serial one has not, but it only decides the
-release of a trap account that cannot refill once nothing is owed past the last proceeds (the only new debt then
-is fee arrears, which leave no pool to trap).
+What that rests on, besides the order of arithmetic: inputs a validated scenario gives — finite collections,
+capex and receivables (NaN or infinite ones, which the serial short path passes over, give other figures),
+capex never negative (the serial short path reports a negative capex's gap as zero and forgets it; the full
+rules, here and in the pure-Python oracle, carry it in the construction account), tranche sizes above zero (a
+dust tolerance ``1e-9 × size`` not below zero), ``default_grace_periods`` not below zero and finite discount
+factors and year fractions (so a quiet period adds ``±0.0`` and starts no default). Two reviewers found the two
+apart only on inputs outside those bounds. And state the serial short path leaves as it is need not
+match: after a settled run the lanes' count of passing trap tests (``_PASS``) has gone on counting, the serial
+one has not, but it only decides the release of a trap account that cannot refill once nothing is owed past the
+last proceeds (the only new debt then is fee arrears, which leave no pool to trap).
 
 Layout: every lane quantity is one row of ``LANES`` contiguous float64 values in a flat array (``v[ROW + i]``,
 ``ROW`` a multiple of ``LANES`` known when compiling, so the rows provably do not overlap and no runtime alias
@@ -169,7 +169,7 @@ def waterfall_lanes(
     acc: np.ndarray, out: np.ndarray, tranche_discount: np.ndarray, t_end_years: np.ndarray,
     t_issue_years: np.ndarray,
 ) -> None:
-    """``waterfall_path`` (not ``full``) on ``LANES`` paths: ``coll``, ``capex``, ``exports`` are (periods ×
+    """``waterfall_path``'s rules on ``LANES`` paths: ``coll``, ``capex``, ``exports`` are (periods ×
     ``LANES``) period-major; writes ``out`` (``N_LANE_OUT`` rows × periods × ``LANES``: funding gap, CFADS, DSCR,
     MDF inflows, event of default — ``waterfall_path``'s rows 3, 10, 12, 24, 25) and each lane's metric
     accumulators ``acc`` ((tranche × ``N_ACC`` + position) × ``LANES`` + lane); ``v``, ``ts``: scratch
@@ -496,6 +496,7 @@ def waterfall_lanes(
             out[o_gap + i] = v[_GAP + i]
             out[o_dscr + i] = v[_CF + i] / sched_ds if sched_ds > 0 else np.nan
             out[o_eod + i] = 1.0 if in_default else 0.0
+
 
 @njit(cache=True, error_model="numpy")
 def to_lanes(paths: np.ndarray, lanes: np.ndarray) -> None:
