@@ -205,6 +205,19 @@ def test_a_junior_class_short_of_interest_is_no_default_while_the_senior_class_o
     assert (rows[b_short, 5].sum(axis=1) < rows.shape[2]).any()  # ... without a path event of default all along
 
 
+def test_a_senior_tranche_in_grace_does_not_hide_a_class_mate_short_of_interest() -> None:
+    """A1, listed first in the senior class, in grace for five years (its coupon paid from the capitalised interest
+    account) while A2, after one year of grace, is short of interest in a drought: the senior class is short, an
+    event of default — a lane that stopped looking through a class at its first tranche with debt would miss it."""
+    data = load_scenario("baseline").model_dump()
+    data["tranches"][0].update(grace_years=5)
+    data["tranches"][1].update(grace_years=1)
+    spec, grid, arrays = _baseline_paths(Scenario.model_validate(data))
+    arrays["collections_usd"][:, 6:16] = 0.0
+    rows, _, _ = _assert_same_bits(spec, grid, arrays)
+    assert (rows[:, 5, 6:20] > 0).any()  # the drought is an event of default on some paths
+
+
 def test_a_path_gets_the_same_bits_in_any_lane_beside_any_paths_after_any_group() -> None:
     """One path alone in a group (the spare lanes repeat it), then in several lanes of a group of other paths,
     with the scratch state left by a group of paths in default, repaid early or short of the fee."""
