@@ -71,3 +71,28 @@ def test_a_run_started_in_one_process_is_answered_by_another(tmp_path: Path) -> 
     assert latest.id == job.id
     one.shutdown()
     other.shutdown()
+
+
+def test_a_worker_starting_while_another_creates_the_file_waits_for_it(tmp_path: Path) -> None:
+    """Two workers of ``naef serve`` start together: while one is inside its first write transaction on the new file
+    (still in its first journal mode), the other's switch to WAL is refused at once by SQLite, busy timeout or not;
+    the store retries it until the first commits, instead of dying at start-up ("database is locked")."""
+    import sqlite3
+    import threading
+
+    first = sqlite3.connect(tmp_path / "shared.db", isolation_level=None, check_same_thread=False)
+    first.execute("BEGIN IMMEDIATE")
+    first.execute("CREATE TABLE IF NOT EXISTS held (a)")
+    refused = sqlite3.connect(tmp_path / "shared.db", timeout=5, isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        refused.execute("PRAGMA journal_mode=WAL")  # what SQLite does without the retry
+    refused.close()
+    timer = threading.Timer(0.3, lambda: first.execute("COMMIT"))
+    timer.start()
+    started = time.monotonic()
+    store = SharedStore(tmp_path)  # waits for the commit, then switches to WAL and creates its tables
+    timer.join()
+    assert time.monotonic() - started >= 0.25
+    with store.transaction() as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    first.close()

@@ -43,6 +43,28 @@ CREATE TABLE IF NOT EXISTS runs (id TEXT PRIMARY KEY, finished_at REAL, job TEXT
 """
 
 
+#: how long a connection waits for another process's lock on the file
+_BUSY_TIMEOUT_S = 30.0
+
+
+def _journal_mode_wal(db: sqlite3.Connection) -> None:
+    """``PRAGMA journal_mode=WAL``, retried until the busy timeout: on a file still in its first journal mode,
+    SQLite answers "database is locked" at once, without waiting, when another connection is inside a write
+    transaction (seen when the workers of ``naef serve --workers 2`` started together: one creating the tables
+    while the other switched the mode, which killed the second worker at start-up)."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    pause_s = 0.002
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause_s)
+        pause_s = min(2 * pause_s, 0.1)
+
+
 class SharedStore:
     """The shared SQLite file ``<directory>/shared.db`` (one connection per thread)."""
 
@@ -54,8 +76,8 @@ class SharedStore:
     def _connection(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
+            db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+            _journal_mode_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
             self._local.db = db
         return db
