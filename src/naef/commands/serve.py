@@ -106,6 +106,7 @@ def _serve_workers(workers: int, *, ledger: str | None, scenario: str, sets: tup
     from naef.scenario.load import load_with_assignments
     from naef.web import WebConfig
     from naef.web.app import CONFIG_ENV
+    from naef.web.shared import SharedStore
 
     if ledger is not None and "://" not in ledger:
         ledger = str(Path(ledger).resolve())
@@ -115,6 +116,7 @@ def _serve_workers(workers: int, *, ledger: str | None, scenario: str, sets: tup
         load_with_assignments(scenario, sets)  # fail here, with one line, on a bad scenario, --set or ledger
         if ledger is not None:
             Ledger.open(ledger).close()
+        SharedStore(shared)  # the shared file, in WAL mode with its tables, made once before the workers start
         os.environ[CONFIG_ENV] = json.dumps(dataclasses.asdict(config))
         uvicorn.run("naef.web.app:create_app_from_environment", factory=True, workers=workers, host=host,
                     port=port, log_level="info", proxy_headers=False)
