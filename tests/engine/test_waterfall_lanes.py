@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from naef.engine.credit import metric_arrays
 from naef.engine.kernel import tranche_and_path_metrics, waterfall_paths
+from naef.engine.metric_kernels import N_ACC
 from naef.engine.metrics import N_METRICS_PATH, N_METRICS_TRANCHE
 from naef.engine.path_kernels import debt_service_span, metrics_from_accumulators
 from naef.engine.simulate import build_waterfall_spec, deterministic_inputs, grid_of, operations
@@ -81,7 +82,7 @@ class _Run:
         lc, lk, lx = (np.full(n * LANES, np.nan) for _ in range(3))
         out = np.full(N_LANE_OUT * n * LANES, np.nan)
         pout = np.full((k, N_PATH_COLUMNS, n), -7.0)
-        acc = np.full((k, nt, 8), np.nan)
+        acc = np.full((k, nt, N_ACC), np.nan)
         for g in range(0, k, LANES):
             m = min(LANES, k - g)
             rows = np.array([g + i if i < m else g for i in range(LANES)])  # spare lanes: the first path again

@@ -46,35 +46,60 @@ import numpy as np
 from numba import njit
 
 from naef.engine.kernel_cache import ensure_fresh
-from naef.engine.metric_kernels import A_DEFAULT_AT, N_ACC
-from naef.engine.waterfall_kernel import N_STATE, PATH_COL, _share, _take
+from naef.engine.metric_kernels import (
+    A_DEFAULT_AT,
+    A_IS_LF,
+    A_LATER,
+    A_PO_LF,
+    A_PV,
+    A_RUN,
+    A_WAL_DEN,
+    A_WAL_NUM,
+    N_ACC,
+)
+from naef.engine.waterfall_kernel import (  # the serial kernel's rows of waterfall_setup's arrays and its steps
+    _CIA_FUNDING,
+    _COSTS,
+    _DSRA_TARGET,
+    _DUES,
+    _FEE,
+    _IA,
+    _INIT_DSRA,
+    _IPAID,
+    _ISSUE,
+    _LF,
+    _OUT,
+    _PA,
+    _PPAID,
+    _PROCEEDS,
+    _RATE,
+    _SCHED_DS,
+    _SIZE,
+    _TOL,
+    N_STATE,
+    PATH_COL,
+    _share,
+    _take,
+)
 
 __all__ = ["LANES", "N_LANE_OUT", "from_lanes", "lane_scratch", "to_lanes", "waterfall_lanes"]
 
-#: paths run side by side (AVX-512: two registers of eight doubles; AVX2: four of four)
+#: paths run side by side (a lane loop: eight AVX-512 registers of eight doubles, or sixteen AVX2 ones of four)
 LANES = 64
 W = np.uint64(LANES)  # lane loops and row offsets are unsigned (``_u``)
 # rows of the lane state ``v``: carried from one period to the next ...
 (_CONS, _CIA, _DSRA, _TRAP, _TRAPX, _FEEARR, _EOD, _OWEDB, _PASS, _SHORT,
  # ... and the period's working figures
- _ACCEL, _CF, _GAP, _REL, _CIAREL, _POOL, _FEEDUE, _A, _B, _TOTAL, _PAID, _X, _Y, _Z, _REDEEM, _LEFT, _USE,
- _PREPAID, _OWED, _TARGET, _DSRAREL, _NEED, _TOPUP, _TTEST, _TON, _TOPEMEX, _OWN, _GO, _TRAPREL, _RELX,
- _SSHORT, _ANY, _DONE, _OWEDNOW, _ACTIVE, _CFSUM) = tuple(np.uint64(i * LANES) for i in range(46))
-N_V = 46
-_OUT, _IA, _PA, _IPAID, _DUES, _PPAID = range(6)
+ _ACCEL, _CF, _GAP, _REL, _POOL, _TOTAL, _PAID, _REDEEM, _LEFT, _USE, _PREPAID, _OWED, _TON, _TOPEMEX, _OWN, _GO,
+ _SSHORT, _ANY, _DONE, _OWEDNOW, _ACTIVE, _CFSUM) = tuple(np.uint64(i * LANES) for i in range(32))
+N_V = 32
 #: rows of the lane outputs (row, period, lane): the funding gap, CFADS, DSCR, MDF inflows, event of default
 N_LANE_OUT = 5
 _O_GAP, _O_CFADS, _O_DSCR, _O_MDF, _O_EOD = range(5)
 #: ``waterfall_path``'s row of each output row, in the order of ``_O_*``
 _PATH_ROW = tuple(PATH_COL[c] for c in ("pemex_capex_funding_usd", "cfads_usd", "dscr", "to_mdf_usd",
                                         "event_of_default"))
-#: ``waterfall_setup``'s rows (``naef.engine.waterfall_kernel``)
-_PROCEEDS, _COSTS, _INIT_DSRA, _CIA_FUNDING, _FEE, _DSRA_TARGET, _SCHED_DS = range(7)
-_SIZE, _RATE, _TOL = range(3)
-_ISSUE, _LF = range(2)
-_PV, _WAL_NUM, _WAL_DEN, _LATER, _RUN, _DEFAULT_AT, _PO_LF, _IS_LF = range(8)
-assert _DEFAULT_AT == A_DEFAULT_AT
-assert N_STATE == 6
+assert N_STATE == 6  # the tranches' state rows ``ts`` holds: ``_OUT`` ... ``_PPAID``
 
 
 @njit(inline="always")
@@ -187,7 +212,7 @@ def waterfall_lanes(
     for j in range(nt):
         for k in range(N_ACC):
             for i in range(W):
-                acc[_acc_row(j, k) + i] = -1.0 if k == _DEFAULT_AT else 0.0
+                acc[_acc_row(j, k) + i] = -1.0 if k == A_DEFAULT_AT else 0.0
     for t in range(n):
         tw = _u(t * LANES)
         fee = per[_FEE, t]
@@ -255,7 +280,6 @@ def waterfall_lanes(
                 ts[ia_row + i] = ia
         for i in range(W):
             cia_rel = v[_CIA + i] if cia_release_now else 0.0
-            v[_CIAREL + i] = cia_rel
             if cia_release_now:
                 v[_CIA + i] = 0.0
             pool = coll[tw + i] + v[_REL + i] + cia_rel
@@ -373,7 +397,6 @@ def waterfall_lanes(
         keep = 0.0
         for k in range(np.uint64(t + 1), np.uint64(min(t + 1 + keep_periods, n))):
             keep += per[_SCHED_DS, k]
-        exports_row = tw
         o_mdf = _u((_O_MDF * n + t) * LANES)
         for i in range(W):
             accelerated = v[_ACCEL + i] != 0.0
@@ -381,7 +404,7 @@ def waterfall_lanes(
             v[_PASS + i] = 0.0 if test else v[_PASS + i] + 1.0
             on = v[_OWED + i] > 0.0 and test
             v[_TON + i] = 1.0 if on else 0.0
-            v[_TOPEMEX + i] = _take(exports[exports_row + i], v[_POOL + i])
+            v[_TOPEMEX + i] = _take(exports[tw + i], v[_POOL + i])
         if trap_sweep:
             # mandatory prepayment with the fund's own cash: the most senior class with principal outstanding
             # first, pro rata within it (lanes with the trap on); the rest as below
@@ -445,9 +468,9 @@ def waterfall_lanes(
             tol = trf[_TOL, j]
             lf = tri[_LF, j]
             past_final = t >= lf
-            a_pv, a_wal_num, a_wal_den = _acc_row(j, _PV), _acc_row(j, _WAL_NUM), _acc_row(j, _WAL_DEN)
-            a_later, a_run, a_default_at = _acc_row(j, _LATER), _acc_row(j, _RUN), _acc_row(j, _DEFAULT_AT)
-            a_po_lf, a_is_lf = _acc_row(j, _PO_LF), _acc_row(j, _IS_LF)
+            a_pv, a_wal_num, a_wal_den = _acc_row(j, A_PV), _acc_row(j, A_WAL_NUM), _acc_row(j, A_WAL_DEN)
+            a_later, a_run, a_default_at = _acc_row(j, A_LATER), _acc_row(j, A_RUN), _acc_row(j, A_DEFAULT_AT)
+            a_po_lf, a_is_lf = _acc_row(j, A_PO_LF), _acc_row(j, A_IS_LF)
             in_horizon = t <= lf
             at_final = t == lf
             disc = tranche_discount[j, t] if in_horizon else 0.0
