@@ -17,11 +17,13 @@ from naef.analysis.mc_summary import implied_quantile, tranche_risk
 from naef.analysis.montecarlo import run_monte_carlo, simulate_paths
 from naef.analysis.sizing import scale_sizes
 from naef.engine.kernel import path_bins
+from naef.engine.metric_lanes import bin_lanes
 from naef.engine.metrics import BLOCK_PATHS, P_EOD_AT, T_LOSS
 from naef.engine.montecarlo import _delay_years, draw_inputs, prepare, run_chunk
 from naef.engine.montecarlo_reference import run_chunk_reference
 from naef.engine.run_arguments import MonteCarloError
 from naef.engine.simulate import simulate
+from naef.engine.waterfall_lanes import LANES, N_LANE_OUT
 from naef.scenario.load import load_scenario
 from naef.scenario.models import Scenario
 from tests.engine.strategies import scenarios
@@ -162,19 +164,38 @@ def test_run_chunk_writes_into_given_rows_the_same_bytes() -> None:
             assert all(a.tobytes() == b.tobytes() for a, b in zip(bad, before, strict=True)), name
 
 
+def _all_bins(x: np.ndarray, lo: np.ndarray, inv_width: np.ndarray, n_bins: int) -> np.ndarray:
+    """The bins of five rows of values (one per variable of ``HIST_VARIABLES``) as the kernel takes them: the
+    benchmark price, collections and production path by path (``path_bins``), the DSCR and MDF inflows in the
+    waterfall's lanes (``bin_lanes``, from the lanes' output rows; each lane holds the same values here)."""
+    n = x.shape[1]
+    out = np.empty((5, n), dtype=np.int64)
+    by_path = np.empty((3, n), dtype=np.int16)
+    path_bins(x[0], x[1], x[4], lo, inv_width, n_bins, by_path)
+    out[[0, 1, 4]] = by_path
+    lane_out = np.full((N_LANE_OUT, n, LANES), np.nan)
+    lane_out[2] = x[2][:, None]  # the DSCR's row
+    lane_out[3] = x[3][:, None]  # the MDF inflows' row
+    in_lanes = np.empty(2 * n * LANES, dtype=np.int16)
+    bin_lanes(lane_out.ravel(), lo, inv_width, n_bins, in_lanes)
+    in_lanes3 = in_lanes.reshape(2, n, LANES)
+    assert (in_lanes3 == in_lanes3[:, :, :1]).all()  # every lane binned alike
+    out[[2, 3]] = in_lanes3[:, :, 0]
+    return out
+
+
 def test_histogram_bins_by_hand_at_the_edges() -> None:
     # range [0, 20) in 10 bins of 2: bin 0 at or below the bottom (and NaN, except the DSCR's: -1, not counted),
     # bin k for [2 (k - 1), 2 k), bin 11 from the top up, however far (no overflow of int())
     x = np.array([-np.inf, -1.0, 0.0, 1e-300, 1.9, 2.0, 19.99, 20.0, 1e300, np.inf, np.nan])
     expected = [0, 0, 0, 1, 1, 2, 10, 11, 11, 11, 0]
-    out = np.empty((5, x.size), dtype=np.int16)
-    path_bins(x, x, x, x, x, np.zeros(5), np.full(5, 0.5), 10, out)
+    out = _all_bins(np.tile(x, (5, 1)), np.zeros(5), np.full(5, 0.5), 10)
     for v in range(5):
         assert out[v].tolist() == ([*expected[:-1], -1] if v == 2 else expected), v
 
 
 def test_histogram_bins_equal_the_formula_on_random_values() -> None:
-    # path_bins clamps (x - lo) / w before truncating it (a SIMD truncation to int32); the bins must still be the
+    # the bins clamp (x - lo) / w before truncating it (a SIMD truncation to int32); they must still be the
     # formula's: 0 at or below lo, floor((x - lo) / w) + 1 inside, n_bins + 1 from the top up, NaN 0 (DSCR: -1),
     # on rows whose length is not a multiple of the SIMD width, with values far outside the range mixed in
     rng = np.random.default_rng(7)
@@ -185,14 +206,13 @@ def test_histogram_bins_equal_the_formula_on_random_values() -> None:
         x[rng.random((5, n)) < 0.05] = 1e300
         x[rng.random((5, n)) < 0.05] = -1e300
         x[rng.random((5, n)) < 0.05] = lo
-        out = np.empty((5, n), dtype=np.int16)
-        path_bins(x[0], x[1], x[2], x[3], x[4], np.full(5, lo), np.full(5, inv_width), n_bins, out)
+        out = _all_bins(x, np.full(5, lo), np.full(5, inv_width), n_bins)
         with np.errstate(invalid="ignore", over="ignore"):
             y = (x - lo) * inv_width
             inside = np.minimum(np.floor(np.where(y < n_bins, y, n_bins)) + 1, n_bins + 1)
         expected = np.where(x > lo, inside, 0).astype(np.int64)
         expected[2][np.isnan(x[2])] = -1
-        assert np.array_equal(out.astype(np.int64), expected), n
+        assert np.array_equal(out, expected), n
 
 
 def test_implied_quantile_interpolates_within_bins() -> None:

@@ -1,8 +1,9 @@
 """The Monte Carlo's waterfall on ``LANES`` paths at once (``naef.engine.waterfall_lanes``) is, path by path and
 bit for bit, the serial waterfall with every column kept (``waterfall_paths``, itself held to the pure-Python
 oracle) followed by the per-path metrics computed from its whole buffers (``tranche_and_path_metrics``): the rows
-the metrics and histograms read (funding gap, collections, CFADS, DSCR, MDF inflows, event of default) and every
-tranche's and path's metrics, from the lanes' running accumulators (``metrics_from_accumulators``).
+the metrics and histograms read (funding gap, CFADS, DSCR, MDF inflows, event of default) and every tranche's and
+path's metrics, taken in the lanes from the lanes' outputs and running accumulators
+(``naef.engine.metric_lanes``).
 
 Paths of different fortunes share a group — repaid early by the trap sweep and settled, in default with interest
 in arrears, without collections, short of the trustee fee — so a rule applied to the wrong lane, or a lane's
@@ -20,8 +21,9 @@ from hypothesis import strategies as st
 from naef.engine.credit import metric_arrays
 from naef.engine.kernel import tranche_and_path_metrics, waterfall_paths
 from naef.engine.metric_kernels import N_ACC
+from naef.engine.metric_lanes import N_LANE_PATH, metrics_from_lanes, path_metrics_lanes
 from naef.engine.metrics import N_METRICS_PATH, N_METRICS_TRANCHE
-from naef.engine.path_kernels import debt_service_span, metrics_from_accumulators
+from naef.engine.path_kernels import debt_service_span
 from naef.engine.simulate import build_waterfall_spec, deterministic_inputs, grid_of, operations
 from naef.engine.timegrid import TimeGrid
 from naef.engine.waterfall import WaterfallSpec, spec_arrays
@@ -34,13 +36,12 @@ from naef.engine.waterfall_kernel import (
     SPEC_SIZE,
     waterfall_setup,
 )
-from naef.engine.waterfall_lanes import LANES, N_LANE_OUT, from_lanes, lane_scratch, to_lanes, waterfall_lanes
+from naef.engine.waterfall_lanes import LANE_OUT_ROWS, LANES, N_LANE_OUT, lane_scratch, to_lanes, waterfall_lanes
 from naef.scenario.load import load_scenario
 from naef.scenario.models import Scenario
 from tests.engine.strategies import scenarios
 from tests.engine.test_waterfall_oracle import SETTINGS, _multi_path
 
-_ROWS = (3, 9, 10, 12, 24, 25)  # the path rows the Monte Carlo's metrics and histograms read
 Arrays = dict[str, np.ndarray]
 
 
@@ -60,6 +61,8 @@ class _Run:
         self.nt = int(self.ks[SPEC_SIZE].shape[0])  # type: ignore[attr-defined]
 
     def serial(self, arrays: Arrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``waterfall_paths`` and ``tranche_and_path_metrics`` path by path: the rows ``LANE_OUT_ROWS``, the
+        tranches' and the paths' metrics."""
         coll, capex, ex = _inputs(arrays)
         k = coll.shape[0]
         pout = np.empty((k, N_PATH_COLUMNS, self.n))
@@ -70,7 +73,7 @@ class _Run:
         for p in range(k):
             tranche_and_path_metrics(pout[p], tout[p], ks[SPEC_SIZE], ks[SPEC_ISSUE_PERIOD], ks[SPEC_LEGAL_FINAL],
                                      *self.args, ks[SPEC_DEFAULT_GRACE], mt[p], mp[p])
-        return pout[:, _ROWS], mt, mp
+        return pout[:, LANE_OUT_ROWS], mt, mp
 
     def lanes(self, arrays: Arrays, scratch: tuple[np.ndarray, ...] | None = None,
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -81,29 +84,30 @@ class _Run:
         v, ts, lane_acc = lane_scratch(nt) if scratch is None else scratch
         lc, lk, lx = (np.full(n * LANES, np.nan) for _ in range(3))
         out = np.full(N_LANE_OUT * n * LANES, np.nan)
-        pout = np.full((k, N_PATH_COLUMNS, n), -7.0)
-        acc = np.full((k, nt, N_ACC), np.nan)
+        lm = np.full((nt + N_LANE_PATH) * LANES, np.nan)  # stale from one group to the next, as in the kernel
+        rows_out = np.full((k, N_LANE_OUT, n), -7.0)
+        mt, mp = np.zeros((k, nt, N_METRICS_TRANCHE)), np.zeros((k, N_METRICS_PATH))
+        own_ds, senior_ds, mdf_discount = self.args[3], self.args[4], self.args[5]
+        span = debt_service_span(own_ds)
         for g in range(0, k, LANES):
             m = min(LANES, k - g)
             rows = np.array([g + i if i < m else g for i in range(LANES)])  # spare lanes: the first path again
             for paths, lanes in ((coll, lc), (capex, lk), (ex, lx)):
                 to_lanes(np.ascontiguousarray(paths[rows]), lanes)
             waterfall_lanes(wf, lc, lk, lx, v, ts, lane_acc, out, *self.args[:3])
+            path_metrics_lanes(out, lc, own_ds, senior_ds, span, mdf_discount, lm)
+            rows_out[g:g + m] = out.reshape(N_LANE_OUT, n, LANES)[:, :, :m].transpose(2, 0, 1)
             for i in range(m):
-                from_lanes(out, lane_acc, i, coll[g + i], pout[g + i], acc[g + i])
-        mt, mp = np.zeros((k, nt, N_METRICS_TRANCHE)), np.zeros((k, N_METRICS_PATH))
-        span = debt_service_span(self.args[3])
-        for p in range(k):
-            metrics_from_accumulators(acc[p], pout[p], self.ks[SPEC_SIZE], self.ks[SPEC_LEGAL_FINAL],
-                                      *self.args[1:5], span, self.args[5], mt[p], mp[p], np.empty((nt, n)))
-        return pout[:, _ROWS], mt, mp
+                metrics_from_lanes(lm, lane_acc, i, self.ks[SPEC_SIZE], self.ks[SPEC_LEGAL_FINAL],
+                                   self.args[1], self.args[2], np.full(N_ACC, np.nan), mt[g + i], mp[g + i])
+        return rows_out, mt, mp
 
 
 def _assert_same_bits(spec: WaterfallSpec, grid: TimeGrid, arrays: Arrays) -> tuple[np.ndarray, ...]:
     run = _Run(spec, grid)
     serial = run.serial(arrays)
     lanes = run.lanes(arrays)
-    for i, row in enumerate(_ROWS):
+    for i, row in enumerate(LANE_OUT_ROWS):
         a, b = serial[0][:, i], lanes[0][:, i]
         assert a.tobytes() == b.tobytes(), (row, np.argwhere(~((a == b) | (np.isnan(a) & np.isnan(b))))[:3])
     assert serial[1].tobytes() == lanes[1].tobytes(), "tranche metrics"
@@ -181,9 +185,9 @@ def _baseline_paths(scenario: Scenario | None = None) -> tuple[WaterfallSpec, Ti
 def test_lanes_are_the_serial_waterfall_on_paths_that_settle_default_or_run_dry() -> None:
     spec, grid, arrays = _baseline_paths()
     rows, mt, _ = _assert_same_bits(spec, grid, arrays)
-    assert np.all(np.any(rows[[2, 5, 9], 5] > 0, axis=1))  # paths in default are in the group
+    assert np.all(np.any(rows[[2, 5, 9], 4] > 0, axis=1))  # paths in default are in the group
     assert mt[[2, 9], :, 0].any()  # tranches in default on them
-    assert (rows[0, 4, 60:] > 0).all()  # the settled path pays the MDF to the end
+    assert (rows[0, 3, 60:] > 0).all()  # the settled path pays the MDF to the end
     for sweep, release_periods, reinvest in ((False, 1, 0.0), (False, 1, 0.04), (False, 3, 0.0), (True, 1, 0.0),
                                              (True, 1, 0.04)):
         variant = dataclasses.replace(spec, trap_sweep=sweep, release_periods=release_periods,
@@ -203,7 +207,7 @@ def test_a_junior_class_short_of_interest_is_no_default_while_the_senior_class_o
     rows, mt, _ = _assert_same_bits(spec, grid, arrays)
     b_short = mt[:, 3, 0] > 0  # tranche B in default on some paths ...
     assert b_short.any()
-    assert (rows[b_short, 5].sum(axis=1) < rows.shape[2]).any()  # ... without a path event of default all along
+    assert (rows[b_short, 4].sum(axis=1) < rows.shape[2]).any()  # ... without a path event of default all along
 
 
 def test_a_senior_tranche_in_grace_does_not_hide_a_class_mate_short_of_interest() -> None:
@@ -216,7 +220,7 @@ def test_a_senior_tranche_in_grace_does_not_hide_a_class_mate_short_of_interest(
     spec, grid, arrays = _baseline_paths(Scenario.model_validate(data))
     arrays["collections_usd"][:, 6:16] = 0.0
     rows, _, _ = _assert_same_bits(spec, grid, arrays)
-    assert (rows[:, 5, 6:20] > 0).any()  # the drought is an event of default on some paths
+    assert (rows[:, 4, 6:20] > 0).any()  # the drought is an event of default on some paths
 
 
 def test_a_path_gets_the_same_bits_in_any_lane_beside_any_paths_after_any_group() -> None:

@@ -2,7 +2,8 @@
 and per-period histograms) over many paths, compiled with Numba, and its histogram helpers.
 
 Its steps live beside it: the waterfall on 64 paths at once in ``naef.engine.waterfall_lanes`` (the rules of
-``naef.engine.waterfall_kernel``'s serial waterfall, bit for bit), collections and per-path metrics in
+``naef.engine.waterfall_kernel``'s serial waterfall, bit for bit), the per-path metrics and the DSCR's and MDF
+inflows' histogram bins read from those lanes in ``naef.engine.metric_lanes``, collections in
 ``naef.engine.path_kernels``; the serial waterfall's names are re-exported here.
 """
 
@@ -15,16 +16,16 @@ from numba import njit, prange
 
 from naef.engine.kernel_cache import ensure_fresh
 from naef.engine.metric_kernels import N_ACC
+from naef.engine.metric_lanes import bin_lanes, lane_metric_rows, metrics_from_lanes, path_metrics_lanes
 from naef.engine.metrics import N_METRICS_PATH, N_METRICS_TRANCHE
 from naef.engine.path_kernels import (
+    bin_of,
     collections_path,
     debt_service_span,
-    metrics_from_accumulators,
     originator_rows,
     tranche_and_path_metrics,
 )
 from naef.engine.waterfall_kernel import (
-    N_PATH_COLUMNS,
     PATH_COL,
     SPEC_LEGAL_FINAL,
     SPEC_SIZE,
@@ -33,10 +34,9 @@ from naef.engine.waterfall_kernel import (
     waterfall_paths,
     waterfall_setup,
 )
-from naef.engine.waterfall_lanes import LANES, N_LANE_OUT, from_lanes, lane_scratch, to_lanes, waterfall_lanes
+from naef.engine.waterfall_lanes import LANES, N_LANE_OUT, lane_scratch, to_lanes, waterfall_lanes
 
 __all__ = [
-    "HIST_BATCH",
     "N_METRICS_PATH",
     "N_METRICS_TRANCHE",
     "PATH_COL",
@@ -50,42 +50,30 @@ __all__ = [
     "waterfall_paths",
 ]
 
-#: paths whose histogram bins are gathered before they are counted (``monte_carlo_kernel``)
-HIST_BATCH = 64
-
 
 @njit(cache=True, error_model="numpy")
 def _bin_row(x: np.ndarray, lo: float, inv_width: float, n_bins: int, nan_bin: int, out: np.ndarray) -> None:
-    """Histogram bin of each value of ``x`` into ``out``: 0 for ``x <= lo``, ``k`` for ``lo + (k-1) w <= x < lo +
-    k w`` (``x > lo``), ``n_bins + 1`` from the top of the range up, ``nan_bin`` for NaN (0: counted at the
-    bottom; -1: not counted). Each value's bin is a select between the cases, never a branch, so the loop over
-    periods runs in SIMD lanes: ``y = (x - lo) / w`` is clamped to ``[0, n_bins]`` (NaN to ``n_bins``) before it is
-    truncated, so the truncation is to int32, which AVX2 has for four doubles at once (``vcvttpd2dq``; a
-    truncation to int64, ``int(y)``, has no AVX2 instruction and kept the loop scalar: 0.65 against 0.37 µs a
-    path for the five variables' 600 values in cache; ``tests/engine/test_montecarlo.py`` pins the bins to the
-    formula). ``y >= n_bins`` gives ``n_bins + 1`` either way, and a clamped value is never selected when
-    ``x <= lo`` or NaN."""
+    """Histogram bin of each value of ``x`` into ``out`` (``path_kernels.bin_of``: a select, so the loop over
+    periods runs in SIMD lanes)."""
     top = np.float64(n_bins)
     for t in range(x.shape[0]):
-        v = x[t]
-        y = (v - lo) * inv_width
-        y = y if y < top else top
-        y = y if y > 0.0 else 0.0
-        k = np.int32(y) + np.int32(1)
-        out[t] = k if v > lo else (0 if v == v else nan_bin)
+        out[t] = bin_of(x[t], lo, inv_width, top, nan_bin)
+
+
+#: the variables of ``naef.engine.metrics.HIST_VARIABLES`` binned path by path (:func:`path_bins`): the benchmark
+#: price, collections, production in boe/d; the other two (DSCR, MDF inflows) are binned in the waterfall's lanes
+#: (``metric_lanes.bin_lanes``)
+PATH_BINNED = (0, 1, 4)
 
 
 @njit(cache=True, error_model="numpy")
-def path_bins(bench: np.ndarray, coll: np.ndarray, dscr: np.ndarray, to_mdf: np.ndarray, boe: np.ndarray,
-              hist_lo: np.ndarray, hist_inv_width: np.ndarray, n_bins: int, out: np.ndarray) -> None:
-    """One path's histogram bins by variable and period into ``out`` (variables, periods): the benchmark price,
-    collections, DSCR (NaN, no debt service due: not counted), MDF inflows and production in boe/d, in the order
-    of ``naef.engine.metrics.HIST_VARIABLES``; each variable's periods in one contiguous run."""
+def path_bins(bench: np.ndarray, coll: np.ndarray, boe: np.ndarray, hist_lo: np.ndarray,
+              hist_inv_width: np.ndarray, n_bins: int, out: np.ndarray) -> None:
+    """One path's histogram bins of the benchmark price, collections and production in boe/d (the variables
+    :data:`PATH_BINNED`; NaN in bin 0) into ``out`` (3, periods), each variable's periods in one contiguous run."""
     _bin_row(bench, hist_lo[0], hist_inv_width[0], n_bins, 0, out[0])
     _bin_row(coll, hist_lo[1], hist_inv_width[1], n_bins, 0, out[1])
-    _bin_row(dscr, hist_lo[2], hist_inv_width[2], n_bins, -1, out[2])
-    _bin_row(to_mdf, hist_lo[3], hist_inv_width[3], n_bins, 0, out[3])
-    _bin_row(boe, hist_lo[4], hist_inv_width[4], n_bins, 0, out[4])
+    _bin_row(boe, hist_lo[4], hist_inv_width[4], n_bins, 0, out[2])
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -111,7 +99,6 @@ def monte_carlo_kernel(
     n_paths = bench.shape[0]
     n = bench.shape[1]
     nt = size.shape[0]
-    nv = hist.shape[1]
     diff_per_path = diff.shape[0] > 1
     ds_span = debt_service_span(own_ds)
     for lane in prange(n_lanes):
@@ -130,15 +117,14 @@ def monte_carlo_kernel(
         prod_mult = np.empty(n)
         export_mult = np.empty(n)
         rows_at = -1
-        pout = np.empty((N_PATH_COLUMNS, n))
         wf = waterfall_setup(*spec)  # the spec packed
         v, ts, lane_acc = lane_scratch(nt)
-        acc = np.empty((nt, N_ACC))
-        dscr_scratch = np.empty((nt, n))  # metrics_from_accumulators' scratch rows
-        # each path's histogram bins, kept for a batch of paths and added period by period (one period's bins of
-        # a variable stay in cache while a batch's paths are counted, instead of a random write per path-period)
-        bins = np.empty((HIST_BATCH, nv, n), dtype=np.int16)
-        b = 0
+        lm = lane_metric_rows(nt)
+        acc_row = np.empty(N_ACC)
+        # a group's histogram bins, counted once the group is done, one period's row of a variable at a time (that
+        # row stays in cache while the group's paths are counted, instead of a random write per path-period)
+        bins = np.empty((LANES, len(PATH_BINNED), n), dtype=np.int16)
+        lane_bins = np.empty(2 * n * LANES, dtype=np.int16)
         for g in range(lo, hi, LANES):
             m = min(LANES, hi - g)
             for k in range(m):
@@ -149,6 +135,7 @@ def monte_carlo_kernel(
                 metrics_path[p, 7] = collections_path(
                     fields, bench[p], diff[p if diff_per_path else 0], qi_mult[:, p], res_mult[:, p], delay[:, p],
                     capex_mult[:, p], prod_mult, export_mult, coll[k], capex[k], exports[k], boe[k])
+                path_bins(bench[p], coll[k], boe[k], hist_lo, hist_inv_width, n_bins, bins[k])
             for k in range(m, LANES):  # spare lanes repeat the first path: never read, but ordinary values
                 coll[k] = coll[0]
                 capex[k] = capex[0]
@@ -158,28 +145,33 @@ def monte_carlo_kernel(
             to_lanes(exports, lane_exports)
             waterfall_lanes(wf, lane_coll, lane_capex, lane_exports, v, ts, lane_acc, lane_out, tranche_discount,
                             t_end_years, t_issue_years)
+            path_metrics_lanes(lane_out, lane_coll, own_ds, senior_ds, ds_span, mdf_discount, lm)
+            bin_lanes(lane_out, hist_lo, hist_inv_width, n_bins, lane_bins)
             for k in range(m):
                 p = g + k
-                from_lanes(lane_out, lane_acc, k, coll[k], pout, acc)
-                metrics_from_accumulators(acc, pout, size, legal_final, t_end_years, t_issue_years, own_ds,
-                                          senior_ds, ds_span, mdf_discount, metrics_tranche[p], metrics_path[p],
-                                          dscr_scratch)
-                path_bins(bench[p], coll[k], pout[12], pout[24], boe[k], hist_lo, hist_inv_width, n_bins, bins[b])
-                b += 1
-                if b == HIST_BATCH or p == hi - 1:
-                    _flush_bins(bins, b, hist[lane])
-                    b = 0
+                metrics_from_lanes(lm, lane_acc, k, size, legal_final, t_end_years, t_issue_years, acc_row,
+                                   metrics_tranche[p], metrics_path[p])
+            _flush_bins(bins, lane_bins, m, hist[lane])
 
 
 @njit(cache=True, error_model="numpy")
-def _flush_bins(bins: np.ndarray, k: int, hist: np.ndarray) -> None:
-    """Add the first ``k`` paths' bins (paths, variables, periods; -1: not counted) into ``hist`` (variables,
-    periods, bins), one period's row of a variable at a time."""
-    for v in range(bins.shape[1]):
-        for t in range(bins.shape[2]):
+def _flush_bins(bins: np.ndarray, lane_bins: np.ndarray, k: int, hist: np.ndarray) -> None:
+    """Add a group's first ``k`` paths' bins into ``hist`` (variables, periods, bins), one period's row of a
+    variable at a time: ``bins`` (paths, 3, periods) of the variables :data:`PATH_BINNED`, ``lane_bins`` (flat,
+    ``metric_lanes.bin_lanes``) of the DSCR (-1: not counted) and the MDF inflows."""
+    n = hist.shape[1]
+    for r in range(3):
+        v = PATH_BINNED[r]
+        for t in range(n):
             row = hist[v, t]
             for i in range(k):
-                x = bins[i, v, t]
+                row[bins[i, r, t]] += 1
+    for r in range(2):
+        for t in range(n):
+            row = hist[2 + r, t]
+            o = np.uint64((r * n + t) * LANES)
+            for i in range(np.uint64(k)):
+                x = lane_bins[o + i]
                 if x >= 0:
                     row[x] += 1
 

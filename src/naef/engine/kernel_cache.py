@@ -34,6 +34,7 @@ KERNEL_MODULES = (
     "naef.engine.path_kernels",
     "naef.engine.waterfall_kernel",
     "naef.engine.waterfall_lanes",
+    "naef.engine.metric_lanes",
     "naef.engine.metric_kernels",
     "naef.engine.metrics",
 )

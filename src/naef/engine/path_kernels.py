@@ -18,8 +18,8 @@ from naef.engine.kernel_cache import ensure_fresh
 from naef.engine.metric_kernels import N_ACC, start_tranches, tranche_finish, tranche_period
 from naef.engine.waterfall_kernel import TRANCHE_COL
 
-__all__ = ["collections_path", "debt_service_span", "metrics_from_accumulators", "originator_rows",
-           "tranche_and_path_metrics"]
+__all__ = ["bin_of", "collections_path", "debt_service_span", "metrics_from_accumulators", "originator_rows",
+           "path_row", "tranche_and_path_metrics"]
 
 _IP, _PP, _IS, _PO = (TRANCHE_COL[k] for k in ("interest_paid_usd", "principal_paid_usd", "interest_shortfall_usd",
                                                "principal_outstanding_usd"))
@@ -158,6 +158,14 @@ def metrics_from_accumulators(
             d = pout[12, t]
             if d == d and d < min_dscr:
                 min_dscr = d
+    path_row(mdf, mdf_pv, eod_at, min_dscr, coll, gap, mp)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def path_row(mdf: float, mdf_pv: float, eod_at: int, min_dscr: float, coll: float, gap: float,
+             mp: np.ndarray) -> None:
+    """A path's metrics row ``mp`` (``naef.engine.metrics.P_*``, all but the hedge's) from its MDF inflows and their
+    PV, first period in default (-1: none), minimum DSCR, collections and funding gap."""
     mp[0] = mdf
     mp[1] = mdf_pv
     mp[2] = 1.0 if eod_at >= 0 else 0.0
@@ -165,6 +173,24 @@ def metrics_from_accumulators(
     mp[4] = min_dscr
     mp[5] = coll
     mp[6] = gap
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def bin_of(x: float, lo: float, inv_width: float, top: float, nan_bin: int) -> Any:
+    """Histogram bin of ``x`` (every variable's, path by path or in lanes): 0 for ``x <= lo``, ``k`` for ``lo +
+    (k-1) w <= x < lo + k w`` (``x > lo``), ``n_bins + 1`` (``top = n_bins``) from the top of the range up,
+    ``nan_bin`` for NaN (0: counted at the bottom; -1: not counted). A select between the cases, never a branch,
+    so that a loop of it runs in SIMD lanes: ``y = (x - lo) / w`` is clamped to ``[0, n_bins]`` (NaN to
+    ``n_bins``) before it is truncated, so the truncation is to int32, which AVX2 has for four doubles at once
+    (``vcvttpd2dq``; a truncation to int64, ``int(y)``, has no AVX2 instruction and kept the loop scalar: 0.65
+    against 0.37 µs a path for the five variables' 600 values in cache; ``tests/engine/test_montecarlo.py`` pins
+    the bins to the formula). ``y >= n_bins`` gives ``n_bins + 1`` either way, and a clamped value is never
+    selected when ``x <= lo`` or NaN."""
+    y = (x - lo) * inv_width
+    y = y if y < top else top
+    y = y if y > 0.0 else 0.0
+    k = np.int32(y) + np.int32(1)
+    return np.int16(k if x > lo else (0 if x == x else nan_bin))
 
 
 @njit(cache=True, error_model="numpy")

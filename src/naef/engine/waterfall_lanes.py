@@ -82,7 +82,7 @@ from naef.engine.waterfall_kernel import (  # the serial kernel's rows of waterf
     _take,
 )
 
-__all__ = ["LANES", "N_LANE_OUT", "from_lanes", "lane_scratch", "to_lanes", "waterfall_lanes"]
+__all__ = ["LANES", "LANE_OUT_ROWS", "N_LANE_OUT", "lane_scratch", "to_lanes", "waterfall_lanes"]
 
 #: paths run side by side (a lane loop: eight AVX-512 registers of eight doubles, or sixteen AVX2 ones of four)
 LANES = 64
@@ -97,8 +97,8 @@ N_V = 32
 N_LANE_OUT = 5
 _O_GAP, _O_CFADS, _O_DSCR, _O_MDF, _O_EOD = range(5)
 #: ``waterfall_path``'s row of each output row, in the order of ``_O_*``
-_PATH_ROW = tuple(PATH_COL[c] for c in ("pemex_capex_funding_usd", "cfads_usd", "dscr", "to_mdf_usd",
-                                        "event_of_default"))
+LANE_OUT_ROWS = tuple(PATH_COL[c] for c in ("pemex_capex_funding_usd", "cfads_usd", "dscr", "to_mdf_usd",
+                                            "event_of_default"))
 assert N_STATE == 6  # the tranches' state rows ``ts`` holds: ``_OUT`` ... ``_PPAID``
 
 
@@ -533,24 +533,6 @@ def to_lanes(paths: np.ndarray, lanes: np.ndarray) -> None:
             ku = _u(k)
             for t in range(t0, t1):
                 lanes[_u(t * LANES) + ku] = paths[k, t]
-
-
-@njit(cache=True, error_model="numpy")
-def from_lanes(out: np.ndarray, lane_acc: np.ndarray, k: int, coll: np.ndarray, pout: np.ndarray,
-               acc: np.ndarray) -> None:
-    """Lane ``k`` of :func:`waterfall_lanes`' results as ``waterfall_path`` leaves them for the per-path metrics:
-    ``pout``'s rows 3, 9 (the path's collections, ``coll``), 10, 12, 24 and 25, and the accumulators ``acc``
-    (tranches, ``N_ACC``)."""
-    n = pout.shape[1]
-    ku = _u(k)
-    for r, row in enumerate(_PATH_ROW):
-        for t in range(n):
-            pout[row, t] = out[_u((r * n + t) * LANES) + ku]
-    for t in range(n):
-        pout[9, t] = coll[t]
-    for j in range(acc.shape[0]):
-        for a in range(N_ACC):
-            acc[j, a] = lane_acc[_acc_row(j, a) + ku]
 
 
 ensure_fresh(waterfall_lanes)  # nothing cached from other sources than these (naef.engine.kernel_cache)
