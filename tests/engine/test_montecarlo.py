@@ -79,6 +79,23 @@ def test_results_are_bit_identical_for_any_chunk_size_and_thread_count() -> None
             assert np.array_equal(got[2], ref[2]), (chunk, threads)
 
 
+def test_a_chunk_runs_on_at_most_its_lanes_threads_and_leaves_numbas_setting_as_it_was() -> None:
+    # threads=1 runs the kernel's parallel region on one thread (none woken to wait at its barrier); more lanes than
+    # threads (7 on this machine's cores) still run, on the threads there are; the caller's setting is restored
+    import numba
+
+    setup = prepare(BASELINE)
+    inputs = draw_inputs(setup, seed=3, first_path=0, n_paths=200)
+    before = numba.get_num_threads()
+    ref = run_chunk(setup, inputs, threads=1)
+    assert numba.get_num_threads() == before
+    for threads in (2, 7, None):
+        got = run_chunk(setup, inputs, threads=threads)
+        assert got.metrics_path.tobytes() == ref.metrics_path.tobytes(), threads
+        assert np.array_equal(got.hist, ref.hist), threads
+        assert numba.get_num_threads() == before
+
+
 def test_summary_is_identical_for_different_chunk_sizes_and_differs_for_another_seed() -> None:
     a = run_monte_carlo(BASELINE, n_paths=600, seed=5, chunk_size=600).summary
     b = run_monte_carlo(BASELINE, n_paths=600, seed=5, chunk_size=97).summary
