@@ -49,20 +49,21 @@ def in_path_blocks(
     return out
 
 
-def mean_revert(levels: FloatArray, *, decay: FloatArray, start: float, theta: float) -> None:
+def mean_revert(levels: FloatArray, *, decay: FloatArray, start: float, theta: float,
+                normals: FloatArray | None = None, scale: FloatArray | None = None) -> None:
     """In place, the mean-reverting (AR(1)) recursion of the Ornstein–Uhlenbeck models on a (paths, periods)
-    array holding each period's scaled innovation ``e_i``: ``y_i = e_i + y_{i-1} decay_i`` from ``y_0 = start``,
-    then ``levels_i = y_i + theta``."""
+    array: ``y_i = e_i + y_{i-1} decay_i`` from ``y_{-1} = start``, then ``levels_i = y_i + theta``, where the
+    scaled innovation ``e_i`` is ``normals_i × scale_i`` when both are given (formed in the same pass; ``levels``'
+    contents are not read), else what ``levels`` holds. Compiled, a few paths at a time through every period
+    (``naef.scenario.recursions``)."""
     import numpy as np
 
-    prev = np.full(levels.shape[0], start)
-    carried = np.empty(levels.shape[0])
-    for i in range(levels.shape[1]):
-        col = levels[:, i]
-        np.multiply(prev, decay[i], out=carried)
-        col += carried
-        prev = col
-    levels += theta
+    from naef.scenario.recursions import ou_recursion
+
+    if normals is None or scale is None:
+        ou_recursion(levels, np.ones(levels.shape[1]), decay, start, theta, levels)
+    else:
+        ou_recursion(normals, scale, decay, start, theta, levels)
 
 
 def accumulate_periods(values: npt.NDArray[Any], ufunc: np.ufunc) -> None:

@@ -201,13 +201,11 @@ class MeanRevertingOU(_GaussianModel):
         return decay, sd
 
     def _log_price_writer(self, x0: float, t: FloatArray) -> Callable[[FloatArray, FloatArray], None]:
-        import numpy as np
         decay, sd = self._coefficients(period_steps(t))
         theta = self.theta
 
         def write(z: FloatArray, out: FloatArray) -> None:  # X_i - theta = sd_i z_i + (X_{i-1} - theta) decay_i
-            np.multiply(z[..., 0], sd, out=out)
-            mean_revert(out, decay=decay, start=x0 - theta, theta=theta)
+            mean_revert(out, decay=decay, start=x0 - theta, theta=theta, normals=z[..., 0], scale=sd)
 
         return write
 
