@@ -215,15 +215,18 @@ def test_histogram_bins_equal_the_formula_on_random_values() -> None:
     # the bins clamp (x - lo) / w before truncating it (a SIMD truncation to int32); they must still be the
     # formula's: 0 at or below lo, floor((x - lo) / w) + 1 inside, n_bins + 1 from the top up, NaN 0 (DSCR: -1),
     # on rows whose length is not a multiple of the SIMD width, with values far outside the range mixed in
+    # each variable with a range of its own, so a variable binned with another's range shows
     rng = np.random.default_rng(7)
-    lo, inv_width, n_bins = -3.0, 1.0 / 0.006, 1000
+    n_bins = 1000
+    lo = np.array([-3.0, -2.0, -1.5, -1.0, 0.0])[:, None]
+    inv_width = 1.0 / np.array([0.006, 0.004, 0.008, 0.005, 0.007])[:, None]
     for n in (1, 3, 7, 120, 123):
         x = rng.normal(0.0, 4.0, (5, n))
         x[rng.random((5, n)) < 0.1] = np.nan
         x[rng.random((5, n)) < 0.05] = 1e300
         x[rng.random((5, n)) < 0.05] = -1e300
-        x[rng.random((5, n)) < 0.05] = lo
-        out = _all_bins(x, np.full(5, lo), np.full(5, inv_width), n_bins)
+        x = np.where(rng.random((5, n)) < 0.05, lo, x)
+        out = _all_bins(x, lo[:, 0], inv_width[:, 0], n_bins)
         with np.errstate(invalid="ignore", over="ignore"):
             y = (x - lo) * inv_width
             inside = np.minimum(np.floor(np.where(y < n_bins, y, n_bins)) + 1, n_bins + 1)

@@ -16,7 +16,13 @@ from numba import njit, prange
 
 from naef.engine.kernel_cache import ensure_fresh
 from naef.engine.metric_kernels import N_ACC
-from naef.engine.metric_lanes import bin_lanes, lane_metric_rows, metrics_from_lanes, path_metrics_lanes
+from naef.engine.metric_lanes import (
+    LANE_BINNED,
+    bin_lanes,
+    lane_metric_rows,
+    metrics_from_lanes,
+    path_metrics_lanes,
+)
 from naef.engine.metrics import N_METRICS_PATH, N_METRICS_TRANCHE
 from naef.engine.path_kernels import (
     bin_of,
@@ -124,7 +130,7 @@ def monte_carlo_kernel(
         # a group's histogram bins, counted once the group is done, one period's row of a variable at a time (that
         # row stays in cache while the group's paths are counted, instead of a random write per path-period)
         bins = np.empty((LANES, len(PATH_BINNED), n), dtype=np.int16)
-        lane_bins = np.empty(2 * n * LANES, dtype=np.int16)
+        lane_bins = np.empty(len(LANE_BINNED) * n * LANES, dtype=np.int16)
         for g in range(lo, hi, LANES):
             m = min(LANES, hi - g)
             for k in range(m):
@@ -158,17 +164,17 @@ def monte_carlo_kernel(
 def _flush_bins(bins: np.ndarray, lane_bins: np.ndarray, k: int, hist: np.ndarray) -> None:
     """Add a group's first ``k`` paths' bins into ``hist`` (variables, periods, bins), one period's row of a
     variable at a time: ``bins`` (paths, 3, periods) of the variables :data:`PATH_BINNED`, ``lane_bins`` (flat,
-    ``metric_lanes.bin_lanes``) of the DSCR (-1: not counted) and the MDF inflows."""
+    ``metric_lanes.bin_lanes``) of ``metric_lanes.LANE_BINNED``, the DSCR (-1: not counted) and the MDF inflows."""
     n = hist.shape[1]
-    for r in range(3):
+    for r in range(len(PATH_BINNED)):
         v = PATH_BINNED[r]
         for t in range(n):
             row = hist[v, t]
             for i in range(k):
                 row[bins[i, r, t]] += 1
-    for r in range(2):
+    for r in range(len(LANE_BINNED)):
         for t in range(n):
-            row = hist[2 + r, t]
+            row = hist[LANE_BINNED[r], t]
             o = np.uint64((r * n + t) * LANES)
             for i in range(np.uint64(k)):
                 x = lane_bins[o + i]

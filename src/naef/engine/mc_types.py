@@ -64,7 +64,7 @@ class ChunkResult:
 
     metrics_tranche: Array  # (paths, tranches, N_METRICS_TRANCHE)
     metrics_path: Array  # (paths, N_METRICS_PATH)
-    hist: NDArray[np.int64]  # (4, periods, N_BINS + 2)
+    hist: NDArray[np.int64]  # (5, periods, N_BINS + 2): the variables of metrics.HIST_VARIABLES
 
 
 @dataclass(frozen=True)

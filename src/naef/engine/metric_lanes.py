@@ -4,12 +4,15 @@ side in one loop over the lanes (several paths per SIMD instruction), with no co
 lanes first (that copy read each value from another cache line: 0.6 µs a path).
 
 Why they are the serial metrics' bits (``naef.engine.path_kernels.metrics_from_accumulators``, whose docstring is
-the specification): every sum is each lane's own, added in increasing period order, as the serial loop adds it;
-every minimum is the period-by-period definition itself (``m = d if d < m else m`` from ``m = inf``, so a NaN is
-never taken and, of ``+0.0`` and ``-0.0``, the one met first is kept — the serial code takes its minima on four
-lanes of periods and recomputes a zero period by period to give exactly this); the event of default is the first
-period flagged. A tranche's row comes from its accumulators through the one ``tranche_finish``.
-``tests/engine/test_waterfall_lanes.py`` holds the two bit for bit.
+the specification), for finite MDF inflows, collections and funding gaps (with a NaN among them the two sums give
+a NaN of another sign: which operand's NaN an addition keeps is the compiler's choice): every sum is each lane's
+own, added in increasing period order, as the serial loop adds it; every minimum is the period-by-period
+definition itself (``m = d if d < m else m`` from ``m = inf``, so a NaN is never taken and, of ``+0.0`` and
+``-0.0``, the one met first is kept — the serial code takes its minima on four lanes of periods and recomputes a
+zero period by period to give exactly this); the event of default is the first period flagged. A tranche's row
+comes from its accumulators through the one ``tranche_finish``. ``tests/engine/test_metric_lanes.py`` (crafted
+rows: signed zeros, NaN, spans with periods of no own debt service) and ``tests/engine/test_waterfall_lanes.py``
+(whole waterfalls) hold the two bit for bit.
 
 Layout: ``lm`` holds rows of ``LANES`` values: tranche ``j``'s minimum DSCR in row ``j``, then the path figures
 (:data:`N_LANE_PATH` rows from row ``nt``). The bins of the two variables the waterfall gives (DSCR, MDF inflows)
@@ -26,7 +29,10 @@ from naef.engine.metric_kernels import N_ACC, tranche_finish
 from naef.engine.path_kernels import bin_of, path_row
 from naef.engine.waterfall_lanes import _O_CFADS, _O_DSCR, _O_EOD, _O_GAP, _O_MDF, LANES, W, _acc_row, _u
 
-__all__ = ["N_LANE_PATH", "bin_lanes", "lane_metric_rows", "metrics_from_lanes", "path_metrics_lanes"]
+__all__ = ["LANE_BINNED", "N_LANE_PATH", "bin_lanes", "lane_metric_rows", "metrics_from_lanes", "path_metrics_lanes"]
+
+#: the variables of ``naef.engine.metrics.HIST_VARIABLES`` binned here, in the lanes: the DSCR and the MDF inflows
+LANE_BINNED = (2, 3)
 
 #: rows of the path figures in ``lm`` after the tranches': MDF inflows, their PV, collections, funding gap, period
 #: of the event of default (-1: none), minimum DSCR
@@ -114,13 +120,13 @@ def metrics_from_lanes(lm: np.ndarray, lane_acc: np.ndarray, k: int, size: np.nd
 @njit(cache=True, error_model="numpy")
 def bin_lanes(out: np.ndarray, hist_lo: np.ndarray, hist_inv_width: np.ndarray, n_bins: int,
               bins: np.ndarray) -> None:
-    """The histogram bins of every lane's DSCR (NaN: not counted, -1) and MDF inflows (NaN: bin 0) into ``bins``
-    (flat: (2 × periods + period) × ``LANES`` + lane), by ``path_kernels.bin_of`` (the formula of every
-    variable's bins); ``hist_lo``/``hist_inv_width`` are indexed by ``naef.engine.metrics.HIST_VARIABLES`` (DSCR 2,
-    MDF 3)."""
-    n = bins.shape[0] // (2 * LANES)
+    """The histogram bins of every lane's DSCR (NaN: not counted, -1) and MDF inflows (NaN: bin 0), the variables
+    :data:`LANE_BINNED`, into ``bins`` (flat: (variable × periods + period) × ``LANES`` + lane, the variable 0 or
+    1 in the order of :data:`LANE_BINNED`), by ``path_kernels.bin_of`` (the formula of every variable's bins);
+    ``hist_lo``/``hist_inv_width`` are indexed by ``naef.engine.metrics.HIST_VARIABLES``."""
+    n = bins.shape[0] // (len(LANE_BINNED) * LANES)
     top = np.float64(n_bins)
-    for r, (row, var, nan_bin) in enumerate(((_O_DSCR, 2, -1), (_O_MDF, 3, 0))):
+    for r, (row, var, nan_bin) in enumerate(((_O_DSCR, LANE_BINNED[0], -1), (_O_MDF, LANE_BINNED[1], 0))):
         lo = hist_lo[var]
         inv_width = hist_inv_width[var]
         for t in range(n):

@@ -362,7 +362,8 @@ def draw_inputs(setup: MonteCarloSetup, *, seed: int, first_path: int, n_paths: 
 
 
 def lane_histograms(setup: MonteCarloSetup, threads: int | None = None) -> NDArray[np.int32]:
-    """Zeroed per-lane histogram counts for :func:`run_chunk` to add into: (lanes, 4, periods, N_BINS + 2)."""
+    """Zeroed per-lane histogram counts for :func:`run_chunk` to add into: (lanes, 5, periods, N_BINS + 2), the
+    variables of ``HIST_VARIABLES``."""
     import numba
 
     lanes = max(1, threads or numba.get_num_threads())

@@ -1,10 +1,11 @@
 """The compiled per-path steps around the waterfall (Numba): one path's collections from its prices and field
 multipliers (:func:`collections_path`), one path's metrics from the waterfall's buffers
-(:func:`tranche_and_path_metrics`: the deterministic run, the stress replays, the reference the Monte Carlo is
-held to) and from running accumulators (:func:`metrics_from_accumulators`: the Monte Carlo, whose waterfall on
-many paths at once keeps them). The fused kernel (``naef.engine.kernel``) runs the collections and the
-accumulated metrics on every path; ``monte_carlo_collections`` and the stress replays call the steps directly,
-so every caller shares one arithmetic.
+(:func:`tranche_and_path_metrics`, through :func:`metrics_from_accumulators`: the deterministic run, the stress
+replays, the reference the Monte Carlo is held to), a path's metrics row (:func:`path_row`) and a value's
+histogram bin (:func:`bin_of`). The fused kernel (``naef.engine.kernel``) runs the collections on every path and
+takes the metrics in the waterfall's lanes (``naef.engine.metric_lanes``, the same arithmetic on many paths at
+once); ``monte_carlo_collections`` and the stress replays call the steps directly, so every caller shares one
+arithmetic.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def tranche_and_path_metrics(
 def debt_service_span(own_ds: np.ndarray) -> np.ndarray:
     """Each tranche's first period with debt service of its own (``own_ds > 0``) and one past its last, as
     (tranches, 2) integers (``(n, n)``, an empty span, when it has none): path-independent, found once for
-    :func:`metrics_from_accumulators` (periods outside it hold no debt service of the tranche)."""
+    :func:`metrics_from_accumulators` and ``metric_lanes.path_metrics_lanes`` (periods outside it hold no debt
+    service of the tranche)."""
     nt, n = own_ds.shape
     span = np.zeros((nt, 2), dtype=np.int64)
     for j in range(nt):
@@ -119,7 +121,7 @@ def metrics_from_accumulators(
     tranche's quotients are computed first for every period of its span into a scratch row (a loop the compiler
     vectorises; a period without debt service of its own gets inf, which never updates a minimum), and the four
     sums keep each its own order of addition (they are only computed side by side in one loop). ``q`` is that
-    scratch, (tranches, periods) or larger, overwritten (the Monte Carlo allocates it once per lane, not per path)."""
+    scratch, (tranches, periods) or larger, overwritten."""
     n = pout.shape[1]
     nt = size.shape[0]
     for j in range(nt):
