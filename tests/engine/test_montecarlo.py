@@ -96,6 +96,24 @@ def test_a_chunk_runs_on_at_most_its_lanes_threads_and_leaves_numbas_setting_as_
         assert numba.get_num_threads() == before
 
 
+@pytest.mark.parametrize("engine", ["vector", "reference"])
+def test_inputs_of_other_shapes_or_delays_beyond_the_table_are_refused_by_name(engine: str) -> None:
+    # the compiled kernel does not check bounds: a field array of fewer paths, a price row of fewer periods or a
+    # delay beyond the setup's table would be read past its end; run_chunk refuses them first, naming the input
+    setup = prepare(BASELINE)
+    inputs = draw_inputs(setup, seed=3, first_path=0, n_paths=20)
+    too_late = inputs.delay_periods.copy()
+    too_late[0, 0] = (setup.uncertainty.max_delay_years + 1) * setup.grid.periods_per_year
+    for name, bad in (("qi_multiplier", inputs.qi_multiplier[:, :3]),
+                      ("benchmark_usd_per_bbl", inputs.benchmark_usd_per_bbl[:, :-1]),
+                      ("capex_multiplier", inputs.capex_multiplier[:-1]),
+                      ("delay_periods", too_late),
+                      ("delay_periods", -inputs.delay_periods - setup.grid.periods_per_year),
+                      ("originator_default_period", np.zeros(5, dtype=np.int64))):
+        with pytest.raises(MonteCarloError, match=f"inputs.{name}"):
+            run_chunk(setup, dataclasses.replace(inputs, **{name: bad}), engine=engine, threads=1)
+
+
 def test_summary_is_identical_for_different_chunk_sizes_and_differs_for_another_seed() -> None:
     a = run_monte_carlo(BASELINE, n_paths=600, seed=5, chunk_size=600).summary
     b = run_monte_carlo(BASELINE, n_paths=600, seed=5, chunk_size=97).summary

@@ -411,6 +411,31 @@ def _check_out(out: tuple[Array, Array], n_paths: int, n_tranches: int) -> None:
                               "chunk's per-path metrics")
 
 
+def _check_inputs(setup: MonteCarloSetup, inputs: PathInputs) -> None:
+    """``run_chunk``'s ``inputs``: the shapes the setup's scenario gives (the compiled kernel does not check bounds,
+    so a short array would be read past its end) and delays within the setup's table of unit cumulatives."""
+    n_paths = inputs.n_paths
+    n, nf = setup.grid.n, len(setup.scenario.fields)
+    shapes: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = [
+        ("benchmark_usd_per_bbl", np.shape(inputs.benchmark_usd_per_bbl), (n_paths, n)),
+        ("differential_usd_per_bbl", np.shape(inputs.differential_usd_per_bbl), (n_paths, n)),
+        ("qi_multiplier", np.shape(inputs.qi_multiplier), (nf, n_paths)),
+        ("reserves_multiplier", np.shape(inputs.reserves_multiplier), (nf, n_paths)),
+        ("delay_periods", np.shape(inputs.delay_periods), (nf, n_paths)),
+        ("capex_multiplier", np.shape(inputs.capex_multiplier), (nf, n_paths)),
+    ]
+    if inputs.originator_default_period is not None:
+        shapes.append(("originator_default_period", np.shape(inputs.originator_default_period), (n_paths,)))
+    for name, got, want in shapes:
+        if got != want:
+            raise MonteCarloError(f"run_chunk: inputs.{name} has shape {got}, expected {want} (paths, periods and "
+                                  "fields of the setup)")
+    delays = np.asarray(inputs.delay_periods) // setup.grid.periods_per_year
+    if delays.size and (delays.min() < 0 or delays.max() > setup.uncertainty.max_delay_years):
+        raise MonteCarloError(f"run_chunk: inputs.delay_periods must be 0 to {setup.uncertainty.max_delay_years} "
+                              "years of periods")
+
+
 def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName = "vector",
               threads: int | None = None, lanes_hist: NDArray[np.int32] | None = None,
               out: tuple[Array, Array] | None = None) -> ChunkResult:
@@ -422,6 +447,7 @@ def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName 
     N_METRICS_PATH) arrays the per-path metrics are written into (a run's rows of this chunk: no chunk-sized
     arrays, no copy into the run's); the result holds them (:func:`_check_out`).
     """
+    _check_inputs(setup, inputs)
     n_paths, n = inputs.benchmark_usd_per_bbl.shape
     if out is not None:
         _check_out(out, n_paths, setup.n_tranches)
