@@ -178,3 +178,20 @@ def test_paths_first_is_the_contiguous_transpose(shape: tuple[int, ...], kept_ax
     assert got.flags.c_contiguous
     assert got.shape == tuple(shape[a] for a in axes)
     assert got.tobytes() == np.ascontiguousarray(values.transpose(axes)).tobytes()
+
+
+def test_mean_revert_refuses_what_its_compiled_loop_would_read_past_or_misread() -> None:
+    """The recursion runs without bounds checks: a short ``decay`` or ``scale``, normals of another shape, levels
+    that are not float64, or normals without their scale are refused before it runs."""
+    levels = np.zeros((3, 4))
+    ok = {"decay": np.ones(4), "start": 0.0, "theta": 0.0}
+    for bad in ({**ok, "decay": np.ones(3)},
+                {**ok, "normals": np.zeros((3, 4)), "scale": np.ones(2)},
+                {**ok, "normals": np.zeros((2, 4)), "scale": np.ones(4)},
+                {**ok, "normals": np.zeros((3, 4))}):
+        with pytest.raises(ValueError, match="mean_revert"):
+            path_blocks.mean_revert(levels, **bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="float64"):
+        path_blocks.mean_revert(np.zeros((3, 4), dtype=np.float32), **ok)  # type: ignore[arg-type]
+    path_blocks.mean_revert(levels, **ok)  # type: ignore[arg-type]
+    assert (levels == 0.0).all()

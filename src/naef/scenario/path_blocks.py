@@ -60,8 +60,18 @@ def mean_revert(levels: FloatArray, *, decay: FloatArray, start: float, theta: f
 
     from naef.scenario.recursions import ou_recursion
 
-    if normals is None or scale is None:
-        ou_recursion(levels, np.ones(levels.shape[1]), decay, start, theta, levels)
+    if (normals is None) != (scale is None):
+        raise ValueError("mean_revert: normals and scale are given together or not at all")
+    n = levels.shape[1] if levels.ndim == 2 else -1
+    scale_shape = None if scale is None else scale.shape
+    normals_shape = None if normals is None else normals.shape
+    if (levels.dtype != np.float64 or np.shape(decay) != (n,)
+            or (normals is not None and (scale_shape != (n,) or normals_shape != levels.shape))):
+        raise ValueError(f"mean_revert: needs float64 levels (paths, periods), got {levels.dtype} {levels.shape}, with "
+                         f"decay {np.shape(decay)} and scale {scale_shape} of (periods,) and normals "
+                         f"{normals_shape} of the levels' shape (the compiled recursion does not check bounds)")
+    if normals is None:
+        ou_recursion(levels, np.ones(n), decay, start, theta, levels)
     else:
         ou_recursion(normals, scale, decay, start, theta, levels)
 
