@@ -109,9 +109,16 @@ def test_inputs_of_other_shapes_or_delays_beyond_the_table_are_refused_by_name(e
                       ("capex_multiplier", inputs.capex_multiplier[:-1]),
                       ("delay_periods", too_late),
                       ("delay_periods", -inputs.delay_periods - setup.grid.periods_per_year),
-                      ("originator_default_period", np.zeros(5, dtype=np.int64))):
-        with pytest.raises(MonteCarloError, match=f"inputs.{name}"):
+                      ("originator_default_period", np.zeros(5, dtype=np.int64)),
+                      ("benchmark_usd_per_bbl", inputs.benchmark_usd_per_bbl[0])):
+        with pytest.raises(MonteCarloError, match=f"inputs.{name}") as refused:
             run_chunk(setup, dataclasses.replace(inputs, **{name: bad}), engine=engine, threads=1)
+        assert "\n" not in str(refused.value)
+    with pytest.raises(MonteCarloError, match=r"expected \(paths, 120\)"):  # a path's row alone: no (120, 120)
+        run_chunk(setup, dataclasses.replace(inputs, benchmark_usd_per_bbl=inputs.benchmark_usd_per_bbl[0]),
+                  engine=engine, threads=1)
+    with pytest.raises(MonteCarloError, match="got 0 to"):  # the offending delays named
+        run_chunk(setup, dataclasses.replace(inputs, delay_periods=too_late), engine=engine, threads=1)
 
 
 def test_summary_is_identical_for_different_chunk_sizes_and_differs_for_another_seed() -> None:

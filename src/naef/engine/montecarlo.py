@@ -414,10 +414,14 @@ def _check_out(out: tuple[Array, Array], n_paths: int, n_tranches: int) -> None:
 def _check_inputs(setup: MonteCarloSetup, inputs: PathInputs) -> None:
     """``run_chunk``'s ``inputs``: the shapes the setup's scenario gives (the compiled kernel does not check bounds,
     so a short array would be read past its end) and delays within the setup's table of unit cumulatives."""
-    n_paths = inputs.n_paths
     n, nf = setup.grid.n, len(setup.scenario.fields)
+    bench_shape = np.shape(inputs.benchmark_usd_per_bbl)
+    if len(bench_shape) != 2 or bench_shape[1] != n:
+        raise MonteCarloError(f"run_chunk: inputs.benchmark_usd_per_bbl has shape {bench_shape}, expected (paths, {n}) "
+                              "(the setup's periods)")
+    n_paths = bench_shape[0]
     shapes: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = [
-        ("benchmark_usd_per_bbl", np.shape(inputs.benchmark_usd_per_bbl), (n_paths, n)),
+        ("benchmark_usd_per_bbl", bench_shape, (n_paths, n)),
         ("differential_usd_per_bbl", np.shape(inputs.differential_usd_per_bbl), (n_paths, n)),
         ("qi_multiplier", np.shape(inputs.qi_multiplier), (nf, n_paths)),
         ("reserves_multiplier", np.shape(inputs.reserves_multiplier), (nf, n_paths)),
@@ -433,7 +437,7 @@ def _check_inputs(setup: MonteCarloSetup, inputs: PathInputs) -> None:
     delays = np.asarray(inputs.delay_periods) // setup.grid.periods_per_year
     if delays.size and (delays.min() < 0 or delays.max() > setup.uncertainty.max_delay_years):
         raise MonteCarloError(f"run_chunk: inputs.delay_periods must be 0 to {setup.uncertainty.max_delay_years} "
-                              "years of periods")
+                              f"years of periods, got {int(delays.min())} to {int(delays.max())} years")
 
 
 def run_chunk(setup: MonteCarloSetup, inputs: PathInputs, *, engine: EngineName = "vector",
