@@ -421,7 +421,6 @@ def _check_inputs(setup: MonteCarloSetup, inputs: PathInputs) -> None:
                               "(the setup's periods)")
     n_paths = bench_shape[0]
     shapes: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = [
-        ("benchmark_usd_per_bbl", bench_shape, (n_paths, n)),
         ("differential_usd_per_bbl", np.shape(inputs.differential_usd_per_bbl), (n_paths, n)),
         ("qi_multiplier", np.shape(inputs.qi_multiplier), (nf, n_paths)),
         ("reserves_multiplier", np.shape(inputs.reserves_multiplier), (nf, n_paths)),
