@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 
+from naef.engine.aligned import empty_aligned
 from naef.engine.kernel_cache import ensure_fresh
 from naef.engine.metric_kernels import N_ACC
 from naef.engine.metric_lanes import (
@@ -111,17 +112,18 @@ def monte_carlo_kernel(
         lo = lane * n_paths // n_lanes
         hi = (lane + 1) * n_paths // n_lanes
         # a group's paths: each one's collections, capex, pledged receivables and production (path-major, as
-        # ``collections_path`` writes them), then the first three period-major for ``waterfall_lanes``
-        coll = np.empty((LANES, n))
-        capex = np.empty((LANES, n))
-        exports = np.empty((LANES, n))
-        boe = np.empty((LANES, n))
-        lane_coll = np.empty(n * LANES)
-        lane_capex = np.empty(n * LANES)
-        lane_exports = np.empty(n * LANES)
-        lane_out = np.empty(N_LANE_OUT * n * LANES)
-        prod_mult = np.empty(n)
-        export_mult = np.empty(n)
+        # ``collections_path`` writes them), then the first three period-major for ``waterfall_lanes``; every
+        # scratch array on a cache-line boundary (``naef.engine.aligned``: no vector load split across two lines)
+        coll = empty_aligned(LANES * n, np.float64).reshape((LANES, n))
+        capex = empty_aligned(LANES * n, np.float64).reshape((LANES, n))
+        exports = empty_aligned(LANES * n, np.float64).reshape((LANES, n))
+        boe = empty_aligned(LANES * n, np.float64).reshape((LANES, n))
+        lane_coll = empty_aligned(n * LANES, np.float64)
+        lane_capex = empty_aligned(n * LANES, np.float64)
+        lane_exports = empty_aligned(n * LANES, np.float64)
+        lane_out = empty_aligned(N_LANE_OUT * n * LANES, np.float64)
+        prod_mult = empty_aligned(n, np.float64)
+        export_mult = empty_aligned(n, np.float64)
         rows_at = -1
         wf = waterfall_setup(*spec)  # the spec packed
         v, ts, lane_acc = lane_scratch(nt)
@@ -129,8 +131,8 @@ def monte_carlo_kernel(
         acc_row = np.empty(N_ACC)
         # a group's histogram bins, counted once the group is done, one period's row of a variable at a time (that
         # row stays in cache while the group's paths are counted, instead of a random write per path-period)
-        bins = np.empty((LANES, len(PATH_BINNED), n), dtype=np.int16)
-        lane_bins = np.empty(len(LANE_BINNED) * n * LANES, dtype=np.int16)
+        bins = empty_aligned(LANES * len(PATH_BINNED) * n, np.int16).reshape((LANES, len(PATH_BINNED), n))
+        lane_bins = empty_aligned(len(LANE_BINNED) * n * LANES, np.int16)
         for g in range(lo, hi, LANES):
             m = min(LANES, hi - g)
             for k in range(m):

@@ -37,6 +37,7 @@ KERNEL_MODULES = (
     "naef.engine.metric_lanes",
     "naef.engine.metric_kernels",
     "naef.engine.metrics",
+    "naef.engine.aligned",
 )
 #: the file in the cache directory holding the digest the cached kernels were built from
 STAMP_NAME = "naef-kernels.sha256"

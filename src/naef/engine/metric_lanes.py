@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from naef.engine.aligned import empty_aligned
 from naef.engine.kernel_cache import ensure_fresh
 from naef.engine.metric_kernels import N_ACC, tranche_finish
 from naef.engine.path_kernels import bin_of, path_row
@@ -43,7 +44,8 @@ _L_MDF, _L_MDF_PV, _L_COLL, _L_GAP, _L_EOD_AT, _L_MIN_DSCR = range(N_LANE_PATH)
 @njit(cache=True, error_model="numpy")
 def lane_metric_rows(n_tranches: int) -> np.ndarray:
     """The scratch ``lm`` of :func:`path_metrics_lanes` for ``n_tranches`` tranches."""
-    return np.empty((n_tranches + N_LANE_PATH) * LANES)
+    rows: np.ndarray = empty_aligned((n_tranches + N_LANE_PATH) * LANES, np.float64)
+    return rows
 
 
 @njit(cache=True, error_model="numpy")
