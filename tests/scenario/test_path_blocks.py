@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from naef.scenario import bootstrap, path_blocks
+from naef.scenario import bootstrap, path_blocks, recursions
 from naef.scenario.bootstrap import HistoricalReturns
 from naef.scenario.differentials import OUDifferential
 from naef.scenario.price_checks import decay_integral, period_steps
@@ -19,8 +19,9 @@ from naef.scenario.price_models import GBM, BlockBootstrap, MeanRevertingOU, Sch
 SPOT = 80.0
 QUARTERS = np.arange(1, 41) / 4.0
 UNEVEN = np.array([0.1, 0.25, 1.0, 2.5, 5.0, 10.0])
-#: small blocks (many of them, the last one partial) and the shipped sizes
-BLOCKS = [1, 7, 64, None]
+#: small blocks (many of them, the last one partial), one of two whole tiles of ``recursions.TILE`` paths and a
+#: partial one, and the shipped sizes
+BLOCKS = [1, 7, 64, 300, None]
 N_PATHS = 4100
 N_BOOTSTRAP_PATHS = 2100
 
@@ -34,6 +35,12 @@ def block(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> No
 
 def normals(n_paths: int, n_periods: int, k: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((n_paths, n_periods, k))
+
+
+def test_a_small_block_holds_whole_tiles_and_a_partial_one() -> None:
+    """Block 300 runs the compiled recursion on whole tiles of paths and a partial one in the same call."""
+    assert 300 // recursions.TILE >= 1
+    assert 300 % recursions.TILE != 0
 
 
 def test_inputs_cross_the_shipped_block_bounds() -> None:
