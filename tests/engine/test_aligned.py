@@ -36,4 +36,3 @@ def test_aligned_whatever_the_allocator_does(dtype: type) -> None:
                     assert x.ctypes.data % CACHE_LINE_BYTES == 0
             assert (a == 1).all()
             assert (b == 2).all()
-

@@ -19,8 +19,8 @@ from naef.scenario.price_models import GBM, BlockBootstrap, MeanRevertingOU, Sch
 SPOT = 80.0
 QUARTERS = np.arange(1, 41) / 4.0
 UNEVEN = np.array([0.1, 0.25, 1.0, 2.5, 5.0, 10.0])
-#: small blocks (many of them, the last one partial), one of two whole tiles of ``recursions.TILE`` paths and a
-#: partial one, and the shipped sizes
+#: small blocks (many of them, the last one partial), one of whole tiles of ``recursions.TILE`` paths and a partial
+#: one, and the shipped sizes
 BLOCKS = [1, 7, 64, 300, None]
 N_PATHS = 4100
 N_BOOTSTRAP_PATHS = 2100
@@ -41,6 +41,24 @@ def test_a_small_block_holds_whole_tiles_and_a_partial_one() -> None:
     """Block 300 runs the compiled recursion on whole tiles of paths and a partial one in the same call."""
     assert 300 // recursions.TILE >= 1
     assert 300 % recursions.TILE != 0
+
+
+@pytest.mark.parametrize("n_paths", [1, recursions.TILE - 1, recursions.TILE, 2 * recursions.TILE + 3])
+def test_ou_recursion_stays_within_its_arrays(n_paths: int) -> None:
+    """The compiled recursion checks no bounds (a partial tile run as a whole one would write past the block's
+    end, silently); its own Python function, whose NumPy indexing does check, gives the same bits on whole and
+    partial tiles — in place and from another array."""
+    rng = np.random.default_rng(7)
+    n = 9
+    src = rng.standard_normal((n_paths, n))
+    scale, decay = rng.uniform(0.1, 1.0, n), rng.uniform(0.5, 1.0, n)
+    compiled, python = np.empty((n_paths, n)), np.empty((n_paths, n))
+    recursions.ou_recursion.py_func(src, scale, decay, 0.3, 4.0, python)  # first: an overrun raises IndexError
+    recursions.ou_recursion(src, scale, decay, 0.3, 4.0, compiled)
+    assert compiled.tobytes() == python.tobytes()
+    in_place = src.copy()
+    recursions.ou_recursion.py_func(in_place, scale, decay, 0.3, 4.0, in_place)
+    assert in_place.tobytes() == python.tobytes()
 
 
 def test_inputs_cross_the_shipped_block_bounds() -> None:

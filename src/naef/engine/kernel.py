@@ -112,8 +112,9 @@ def monte_carlo_kernel(
         lo = lane * n_paths // n_lanes
         hi = (lane + 1) * n_paths // n_lanes
         # a group's paths: each one's collections, capex, pledged receivables and production (path-major, as
-        # ``collections_path`` writes them), then the first three period-major for ``waterfall_lanes``; every
-        # scratch array on a cache-line boundary (``naef.engine.aligned``: no vector load split across two lines)
+        # ``collections_path`` writes them), then the first three period-major for ``waterfall_lanes``; these rows,
+        # the lanes' inputs, outputs, state and bins start on a cache line (``naef.engine.aligned``: no vector load
+        # split across two lines; the few arrays read value by value are left to ``np.empty``)
         coll = empty_aligned(LANES * n, np.float64).reshape((LANES, n))
         capex = empty_aligned(LANES * n, np.float64).reshape((LANES, n))
         exports = empty_aligned(LANES * n, np.float64).reshape((LANES, n))

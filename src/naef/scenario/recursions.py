@@ -22,10 +22,11 @@ __all__ = ["TILE", "ou_recursion"]
 
 #: paths carried through the periods together: independent chains, so the processor overlaps their latencies —
 #: and their memory accesses. Each period reads and writes one value in each of the tile's rows (960 bytes apart
-#: for 120 periods), so a tile keeps two cache lines a path in flight (16 KiB for 128 paths, half an L1 cache).
-#: Measured on a 20,000-path chunk, whose normals are no longer all in cache (session 12, AMD EPYC Zen 5, one
-#: thread): 0.44 µs a path with tiles of 8, 0.31 with 16, 0.28 with 32, 0.19-0.23 with 64, 0.18 with 128, 0.17 with
-#: 256, 0.19 with 512; in cache all are about 0.10 µs. 128 keeps the lines in flight within a 32 KiB L1 (Zen 4).
+#: for 120 periods), so a tile keeps one cache line a path in flight, two when the normals are read from another
+#: array than the one written (16 KiB for 128 paths: half a 32 KiB L1 cache, a third of a 48 KiB one). Measured
+#: on a 20,000-path chunk, whose normals are no longer all in cache (session 12, AMD EPYC Zen 5, one thread):
+#: 0.44 µs a path with tiles of 8, 0.31 with 16, 0.28 with 32, 0.19-0.23 with 64, 0.18 with 128, 0.17 with 256,
+#: 0.19 with 512; in cache all are about 0.10 µs. 128 keeps what is in flight within half of Zen 4's L1.
 TILE = 128
 
 
