@@ -36,3 +36,22 @@ def test_aligned_whatever_the_allocator_does(dtype: type) -> None:
                     assert x.ctypes.data % CACHE_LINE_BYTES == 0
             assert (a == 1).all()
             assert (b == 2).all()
+
+
+def test_the_lanes_scratch_is_aligned() -> None:
+    """The lanes' state, the tranches' state, their accumulators and the per-path metric rows start on a line,
+    and each row of 64 lanes is whole cache lines (the kernel's own rows are allocated the same way, inside it)."""
+    from naef.engine.metric_lanes import lane_metric_rows
+    from naef.engine.waterfall_lanes import LANES, lane_scratch
+
+    pads: list[np.ndarray] = []  # ordinary allocations in between, so the arrays land at varied places
+    scratch: list[np.ndarray] = []
+    for n_tranches in (1, 4, 7):
+        for shift in range(6):
+            pads.append(np.empty(shift * 3 + 1))
+            scratch.extend((*lane_scratch(n_tranches), lane_metric_rows(n_tranches)))
+    for x in scratch:
+        assert x.ctypes.data % CACHE_LINE_BYTES == 0
+        assert x.dtype == np.float64
+        assert x.size % LANES == 0
+    assert LANES * 8 % CACHE_LINE_BYTES == 0
