@@ -56,9 +56,11 @@ def test_ou_recursion_stays_within_its_arrays(n_paths: int) -> None:
     recursions.ou_recursion.py_func(src, scale, decay, 0.3, 4.0, python)  # first: an overrun raises IndexError
     recursions.ou_recursion(src, scale, decay, 0.3, 4.0, compiled)
     assert compiled.tobytes() == python.tobytes()
-    in_place = src.copy()
+    in_place, compiled_in_place = src.copy(), src.copy()
     recursions.ou_recursion.py_func(in_place, scale, decay, 0.3, 4.0, in_place)
+    recursions.ou_recursion(compiled_in_place, scale, decay, 0.3, 4.0, compiled_in_place)
     assert in_place.tobytes() == python.tobytes()
+    assert compiled_in_place.tobytes() == python.tobytes()
 
 
 def test_inputs_cross_the_shipped_block_bounds() -> None:

@@ -5,12 +5,11 @@ numpy operation per period, each column of a 4,096-path block touches 4,096 cach
 normals and the adding of the long-run level are passes of their own over the block. Here a tile of
 :data:`TILE` paths is carried through every period at once (the cache lines it is reading and writing stay in the
 L1 cache), each value read and written once. The arithmetic is the formula's, in its order: ``e_i = z_i ×
-scale_i`` (one product), then
-``y_i = e_i + y_{i-1} × decay_i`` (two products' sum, never fused into one rounding: Numba leaves floating-point
-contraction off), then ``y_i + theta``; so the results are bit for bit the whole-array formula's
-(``tests/scenario/test_path_blocks.py``), but for the sign of a NaN made from two NaNs (which operand's NaN an
-addition keeps is the compiler's choice; the numpy code's own blocks of other sizes differ there too). Nothing is
-bounds-checked here: ``path_blocks.mean_revert`` checks the shapes first.
+scale_i`` (one product), then ``y_i = e_i + y_{i-1} × decay_i`` (two products' sum, never fused into one rounding:
+Numba leaves floating-point contraction off), then ``y_i + theta``; so the results are bit for bit the
+whole-array formula's (``tests/scenario/test_path_blocks.py``), but for the sign of a NaN made from two NaNs (which
+operand's NaN an addition keeps is the compiler's choice; the numpy code's own blocks of other sizes differ there
+too). Nothing is bounds-checked here: ``path_blocks.mean_revert`` checks the shapes first.
 """
 
 from __future__ import annotations
