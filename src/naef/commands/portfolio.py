@@ -24,6 +24,7 @@ from naef.commands.reporting import PdfOption, add_deterministic_report, portfol
 from naef.commands.run_folder import RunFolder
 from naef.format import bn, usd_m
 from naef.mdf.explain import RejectedProject
+from naef.mdf.ties import TIE_RULE
 from naef.studies.portfolio import (
     DEFAULT_PATHS,
     DEFAULT_SECTOR_FLOORS,
@@ -144,6 +145,13 @@ def _print(study: PortfolioStudy, console: Console, out: Path | None) -> None:
                        f"{study.base_year}) {money} {bn(sel.objective_usd)} bn (LP relaxation "
                        f"{bn(sel.lp_objective_usd)} bn)"
                        + ("" if sel.optimal else " — time limit reached, not proven optimal")))
+    tied = [r["id"] for r in sel.rejected if r["tied"]]
+    if not sel.ties_settled:
+        console.print(Text("Ties: not settled (time limit): another run may choose another portfolio of the same "
+                           "value."))
+    elif tied:
+        console.print(Text(f"Ties: {', '.join(tied)} {'is' if len(tied) == 1 else 'are'} in portfolios of the same "
+                           f"value; chosen by the rule: {TIE_RULE}."))
     console.print(Text(_headline(study)))
     info = study.budget_at_confidence
     if info is not None and info.warning:

@@ -18,9 +18,12 @@ link).
 
 **Rejections.** A rejected project's reason is, in order: it cannot be paid for inside the budget's years (its
 earliest start, after its prerequisites can be finished, is too late); its expected NPV is not positive; else
-the constraint groups (the budget, each sector floor, the migrant share, each link touching it) whose removal
-*alone* brings it into the optimal portfolio — each found by re-solving the MILP without that group. When no
-single removal brings it in, it is crowded out by the constraints together.
+it is *tied*: a portfolio of the same value (within :data:`naef.mdf.ties.TIE_REL` of the optimum) includes it, and
+the tie rule (:mod:`naef.mdf.ties`) chose one without it; else the constraint groups (the budget, each sector floor,
+the migrant share, each link touching it) whose removal *alone* brings it into the optimal portfolio — each found by
+re-solving the MILP without that group, the tie rule choosing among that programme's optima as among the
+original's, so that the answer does not depend on the solver's path. When no single removal brings it in, it is
+crowded out by the constraints together.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from naef.format import usd_m
 from naef.mdf.appraisal import ProjectAppraisal
 from naef.mdf.milp import Array, Model, Row, earliest_starts, solve_lp, solve_mip, tol
 from naef.mdf.pipeline import Project
+from naef.mdf.ties import break_ties, in_a_tied_portfolio
 
 __all__ = ["BindingConstraint", "BudgetMarginalValue", "Explanation", "RejectedProject", "explain",
            "finite_step_usd"]
@@ -77,12 +81,14 @@ class BudgetMarginalValue(TypedDict):
 
 
 class RejectedProject(TypedDict):
-    """A project left out and why (``excluded_by``: the constraint groups whose removal alone brings it in)."""
+    """A project left out and why (``excluded_by``: the constraint groups whose removal alone brings it in;
+    ``tied``: a portfolio of the optimum's value includes it, and the tie rule chose another)."""
 
     id: str
     name: str
     reason: str
     excluded_by: list[str]
+    tied: bool
 
 
 @dataclass
@@ -135,6 +141,10 @@ class _Resolver:
             rhs[k] = v
         return rhs
 
+    def rows(self, rhs: Array) -> list[Row]:
+        """The model's rows with right-hand sides ``rhs`` (a row whose right-hand side is ``inf`` is left out)."""
+        return [replace(r, rhs=float(v)) for r, v in zip(self.model.rows, rhs, strict=True) if np.isfinite(v)]
+
     def _feasible(self, x: Array, rhs: Array) -> bool:
         finite = np.isfinite(rhs)
         lhs = self._a[finite] @ x
@@ -162,7 +172,7 @@ class _Resolver:
             if xi is not None and not proven_i and self._feasible(xi, rhs):
                 self._cache[key] = (xi, False)
                 return self._cache[key]
-        rows = [replace(r, rhs=float(v)) for r, v in zip(m.rows, rhs, strict=True) if np.isfinite(v)]
+        rows = self.rows(rhs)
         if best_x is not None:
             # a portfolio at least as good as the best known one: a cutoff that prunes without changing the result
             rows.append(Row("objective cutoff", "cutoff", "objective cutoff", -m.obj,
@@ -336,7 +346,7 @@ def _phrase(group: str, kind: str, p: Project, selected_ids: set[str], model: Mo
 
 
 def _reason(p: Project, ap: ProjectAppraisal, cols: list[int], model: Model, entered_by: list[str],
-            years: list[int], earliest: int, x_lp: Array, selected_ids: set[str]) -> str:
+            years: list[int], earliest: int, selected_ids: set[str], tied: bool) -> str:
     if not cols:
         if earliest > max(p.start_year_min, years[0]):
             return (f"prerequisites too late: {p.id} can start only after {', '.join(p.requires)} "
@@ -354,6 +364,9 @@ def _reason(p: Project, ap: ProjectAppraisal, cols: list[int], model: Model, ent
     best = max(cols, key=lambda j: float(model.obj[j]))
     per_usd = float(model.obj[best]) / ap.expected_cost_usd
     tail = f"ENPV per dollar {per_usd:.3f} if started in {model.var_s[best]}"
+    if tied:
+        return (f"tied: a portfolio of the same value (within a millionth of the optimum's ENPV) includes it; the "
+                f"tie rule (the projects in the order of their ids, included first) chose one without it ({tail})")
     if entered_by:
         names = " or ".join(_phrase(g, kinds[g], p, selected_ids, model) for g in entered_by)
         return (f"excluded by {names}: removing {'that constraint' if len(entered_by) == 1 else 'any one of them'} "
@@ -366,18 +379,18 @@ def _reason(p: Project, ap: ProjectAppraisal, cols: list[int], model: Model, ent
     if blocking:
         names = " and ".join(_phrase(g, kinds[g], p, selected_ids, model) for g in blocking)
         return (f"excluded by {names}; without it other constraints would still keep it out ({tail})")
-    share_lp = float(sum(x_lp[j] for j in cols))
-    lp_note = (f"; the LP relaxation would fund {share_lp:.0%} of it" if share_lp > 1e-6 else "")
-    return (f"crowded out by the constraints together: no single constraint's removal brings it in "
-            f"({tail}{lp_note})")
+    return f"crowded out by the constraints together: no single constraint's removal brings it in ({tail})"
 
 
 def explain(model: Model, x: Array, projects: Sequence[Project], appraisals: Mapping[str, ProjectAppraisal],
             years: list[int], budget: Array, chosen: Mapping[int, int], *, time_limit: float,
-            step_usd: float | None = None, base_optimal: bool = True) -> Explanation:
+            step_usd: float | None = None, base_optimal: bool = True, optimum_usd: float | None = None
+            ) -> Explanation:
     # ``time_limit``: seconds for each re-solve
-    """The binding constraints with confirmed values, the value of money by year and each rejection's reason."""
-    x_lp, duals, lp_obj = solve_lp(model)
+    """The binding constraints with confirmed values, the value of money by year and each rejection's reason.
+    ``optimum_usd``: the proven optimum's value, against which rejected projects are checked for ties (None: not
+    checked)."""
+    _, duals, lp_obj = solve_lp(model)
     a = np.vstack([r.coeffs for r in model.rows]) if model.var_p else np.zeros((len(model.rows), 0))
     lhs = a @ x if model.var_p else np.zeros(len(model.rows))
     rv = _Resolver(model, x, time_limit=time_limit, base_optimal=base_optimal)
@@ -394,19 +407,25 @@ def explain(model: Model, x: Array, projects: Sequence[Project], appraisals: Map
     entered: dict[int, list[str]] = {i: [] for i in needs_test}
     if needs_test:
         for g, ks in groups.items():
-            xg, _ = rv.solve(f"without:{g}", rv.relaxed(dict.fromkeys(ks, np.inf)))
+            rhs = rv.relaxed(dict.fromkeys(ks, np.inf))
+            xg, proven = rv.solve(f"without:{g}", rhs)
             if xg is None:
                 continue
+            if proven:  # the portfolio the tie rule chooses without the group
+                xg = break_ties(model, rv.rows(rhs), xg, time_limit=time_limit).x
             for i in needs_test:
                 if any(xg[j] > 0.5 for j in cols_of[i]):
                     entered[i].append(g)
+    tied = {i for i in sorted(needs_test) if optimum_usd is not None and in_a_tied_portfolio(
+        model, model.rows, optimum_usd, i, time_limit=time_limit)}
     es = earliest_starts(projects, years)
     rejected: list[RejectedProject] = []
     for i in sorted(rejected_idx):
         p = projects[i]
-        reason = _reason(p, appraisals[p.id], cols_of.get(i, []), model, entered.get(i, []), years, es[p.id], x_lp,
-                         selected_ids)
-        rejected.append({"id": p.id, "name": p.name, "reason": reason, "excluded_by": entered.get(i, [])})
+        reason = _reason(p, appraisals[p.id], cols_of.get(i, []), model, entered.get(i, []), years, es[p.id],
+                         selected_ids, i in tied)
+        rejected.append({"id": p.id, "name": p.name, "reason": reason, "excluded_by": entered.get(i, []),
+                         "tied": i in tied})
     if not base_optimal:  # the values are differences from a portfolio that may not be the optimum
         for item in (*binding, *values):
             item["status"] += "; the base portfolio is not proven optimal"

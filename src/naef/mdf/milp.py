@@ -27,7 +27,9 @@ __all__ = [
     "DEFAULT_MIGRANT_STATES",
     "DEFAULT_SECTOR_FLOORS",
     "MIGRANT_STATES_SOURCE",
+    "MIP_REL_GAP",
     "Constraints",
+    "ExactRow",
     "Model",
     "Row",
     "SectorFloor",
@@ -186,10 +188,14 @@ class Row:
 
 @dataclass
 class Model:
+    """The programme: column ``j`` is project ``var_p[j]`` (an index into ``project_ids``) started in ``var_s[j]``,
+    worth ``obj[j]`` (ENPV, US$); ``rows`` are ``coeffs @ x <= rhs``."""
+
     var_p: list[int]
     var_s: list[int]
     obj: Array
     rows: list[Row]
+    project_ids: list[str]
 
 
 def build_model(projects: Sequence[Project], appraisals: Mapping[str, ProjectAppraisal], years: list[int],
@@ -234,11 +240,16 @@ def build_model(projects: Sequence[Project], appraisals: Mapping[str, ProjectApp
         rows.append(Row(desc, "migrant_share", desc, (constraints.migrant_share_min - in_m) * ecost, 0.0, "US$",
                          {"share": constraints.migrant_share_min}))
     index = {p.id: i for i, p in enumerate(projects)}
-    for i, p in enumerate(projects):
+    # the rows of each project in the order of the ids, not of the pipeline's rows: the rows' order decides the order
+    # in which a rejection's reason names its constraints, which must not depend on how the pipeline was sorted
+    by_id = sorted(range(len(projects)), key=lambda i: projects[i].id)
+    for i in by_id:
+        p = projects[i]
         rows.append(Row(f"one start of {p.id}", "one_start", "one start per project", (vp == i).astype(float), 1.0,
                          "project", {"id": p.id}))
-    for i, p in enumerate(projects):
-        for q in p.requires:
+    for i in by_id:
+        p = projects[i]
+        for q in sorted(p.requires):
             # p may start in s only if q starts in some s' with s' + d_q <= s (q finished before p starts):
             #     x[p, s] - sum_{s' <= s - d_q} x[q, s'] <= 0        for every allowed start s of p
             dq = projects[index[q]].duration_years
@@ -248,16 +259,17 @@ def build_model(projects: Sequence[Project], appraisals: Mapping[str, ProjectApp
                 rows.append(Row(f"{p.id} requires {q} (finished before {p.id} starts)", "requires",
                                 f"{p.id} requires {q}", coeffs, 0.0, "project",
                                 {"id": p.id, "other": q, "start_year": s}))
-    pairs: set[tuple[int, int]] = set()
-    for i, p in enumerate(projects):
+    pairs: set[tuple[str, str]] = set()
+    for p in projects:
         for q in p.excludes:
-            pairs.add((min(i, index[q]), max(i, index[q])))
-    for a, b in sorted(pairs):
+            pairs.add((min(p.id, q), max(p.id, q)))
+    for a_id, b_id in sorted(pairs):
+        a, b = index[a_id], index[b_id]
         coeffs = (vp == a).astype(float) + (vp == b).astype(float)
         name = f"{projects[a].id} excludes {projects[b].id}"
         rows.append(Row(name, "excludes", name, coeffs, 1.0,
                          "project", {"id": projects[a].id, "other": projects[b].id}))
-    return Model(var_p=var_p, var_s=var_s, obj=obj, rows=rows)
+    return Model(var_p=var_p, var_s=var_s, obj=obj, rows=rows, project_ids=[p.id for p in projects])
 
 
 @contextmanager
@@ -280,19 +292,34 @@ def quiet_native_stdout() -> Iterator[None]:
         os.close(devnull)
 
 
-def solve_mip(model: Model, rows: Sequence[Row], *, time_limit: float) -> tuple[int, Array | None]:
+#: HiGHS's relative MIP gap: every optimum is proven to a billionth of its value (well inside the tie tolerance of
+#: :mod:`naef.mdf.ties`, a millionth, so the set of tied portfolios does not depend on where in the gap HiGHS stops)
+MIP_REL_GAP = 1e-9
+
+#: an exact row ``coeffs @ x <= ub`` (no feasibility slack, unlike a :class:`Row`): fixings and the value row
+ExactRow = tuple[Array, float]
+
+
+def solve_mip(model: Model, rows: Sequence[Row], *, time_limit: float, objective: Array | None = None,
+              exact_rows: Sequence[ExactRow] = ()) -> tuple[int, Array | None]:
+    """HiGHS on the programme: maximise ``model.obj`` (or minimise ``objective``) over binary ``x`` subject to
+    ``rows`` (each with the slack :func:`tol`) and ``exact_rows`` (none); (status, x rounded to 0/1 or None)."""
     nv = len(model.var_p)
     if nv == 0:
-        feasible = all(r.rhs >= -1e-9 for r in rows)
+        feasible = all(r.rhs >= -1e-9 for r in rows) and all(ub >= 0.0 for _, ub in exact_rows)
         return (0, np.zeros(0)) if feasible else (2, None)
-    constraints = None
+    constraints = []
     if rows:
         a = np.vstack([r.coeffs for r in rows])
         b = np.array([r.rhs for r in rows])
-        constraints = LinearConstraint(a, -np.inf, b + tol(b))
+        constraints.append(LinearConstraint(a, -np.inf, b + tol(b)))
+    if exact_rows:
+        constraints.append(LinearConstraint(np.vstack([c for c, _ in exact_rows]), -np.inf,
+                                            np.array([ub for _, ub in exact_rows])))
+    c = -model.obj if objective is None else objective
     with quiet_native_stdout():
-        res = milp(-model.obj, integrality=np.ones(nv), bounds=Bounds(0, 1), constraints=constraints,
-                   options={"disp": False, "mip_rel_gap": 1e-6, "time_limit": time_limit})
+        res = milp(c, integrality=np.ones(nv), bounds=Bounds(0, 1), constraints=constraints or None,
+                   options={"disp": False, "mip_rel_gap": MIP_REL_GAP, "time_limit": time_limit})
     x = None if res.x is None else np.round(np.asarray(res.x, dtype=float))
     return int(res.status), x
 

@@ -21,6 +21,10 @@ The cumulative budget rows are the carry-forward: money unspent in one year is t
 the change in the optimal ENPV per unit of its right-hand side (US$ for budget, floor and share rows). They explain
 the binding constraints and why each rejected project lost (its reduced cost in the relaxation). An infeasible
 set of constraints is reduced by a deletion filter to a minimal set of groups that conflict, named in the error.
+
+Of several optimal portfolios (projects of equal cost and value), the one chosen is the first by a stated rule
+(:mod:`naef.mdf.ties`: the projects in id order, included first, then their starts, earliest first), so the answer
+depends on the programme alone, not on the order of the pipeline's rows, the solver's path or the machine.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from naef.mdf.milp import (
     solve_mip,
 )
 from naef.mdf.pipeline import Project
+from naef.mdf.ties import TieBreak, break_ties
 
 __all__ = [
     "DEFAULT_MIGRANT_SHARE_MIN",
@@ -114,6 +119,9 @@ class Selection:
     rejected: list[RejectedProject]
     lp_objective_usd: float
     optimal: bool
+    #: whether the tie rule (:data:`naef.mdf.ties.TIE_RULE`) chose among the optimal portfolios: False when the
+    #: optimum or a step of the rule was stopped by the time limit (another run may then choose another portfolio)
+    ties_settled: bool
     base_year: int
     settings: SelectionSettings
     #: per budget year Y: the value of one more dollar received in Y (LP: Σ of the budget duals from Y on; and
@@ -204,6 +212,9 @@ def select_portfolio(
         names = _conflict(model, always=[nonempty], time_limit=time_limit)
         raise SelectionError("portfolio: " + _describe_groups(names, yrs, budget)
                              + " can only all hold by funding nothing")
+    optimum = float(model.obj @ x) if status == 0 and model.var_p else None
+    ties = break_ties(model, model.rows, x, time_limit=time_limit) if status == 0 else TieBreak(x, False)
+    x = ties.x
     chosen = {model.var_p[j]: model.var_s[j] for j in range(len(model.var_p)) if x[j] > 0.5}
     spend = np.zeros(len(yrs))
     selected: list[SelectedProject] = []
@@ -215,12 +226,14 @@ def select_portfolio(
                          "expected_cost_usd": ap.expected_cost_usd,
                          "enpv_usd": ap.enpv_usd(start_year=s, base_year=base)})
     why = explain(model, x, projects, appraisals, yrs, budget, chosen, time_limit=resolve_time_limit,
-                  step_usd=resolve_step_usd, base_optimal=status == 0)
+                  step_usd=resolve_step_usd, base_optimal=status == 0,
+                  optimum_usd=optimum if ties.settled else None)
     return Selection(
         selected=selected, objective_usd=float(model.obj @ x) if model.var_p else 0.0, budget_years=yrs,
         budget_usd=[float(b) for b in budget], spend_usd=[float(v) for v in spend],
         binding_constraints=why.binding_constraints, rejected=why.rejected, lp_objective_usd=why.lp_objective_usd,
-        optimal=status == 0, base_year=base, budget_marginal_value=why.budget_marginal_value,
+        optimal=status == 0, ties_settled=ties.settled, base_year=base,
+        budget_marginal_value=why.budget_marginal_value,
         settings={
             "sector_floors": [{"sector": f.sector, "share": f.share, "amount_usd": f.amount_usd}
                               for f in constraints.sector_floors],

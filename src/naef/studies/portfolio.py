@@ -44,6 +44,7 @@ from naef.mdf.outcomes import (
 from naef.mdf.pipeline import SECTORS, STATES, Pipeline, load_pipeline
 from naef.mdf.prices import INFLATION_RATE_SOURCE, US_CPI_SOURCE, PriceBasis, cpi_ratio
 from naef.mdf.selection import MIGRANT_STATES_SOURCE, Constraints, SectorFloor, Selection, select_portfolio
+from naef.mdf.ties import TIE_RULE
 from naef.scenario.changes import changes_of
 from naef.scenario.load import content_hash, scenario_identity
 from naef.scenario.models import Scenario
@@ -337,6 +338,8 @@ class PortfolioStudy:
             "objective_usd": sel.objective_usd,
             "lp_relaxation_objective_usd": sel.lp_objective_usd,
             "optimal": sel.optimal,
+            "tie_rule": TIE_RULE,
+            "ties_settled": sel.ties_settled,
             "budget_usd_by_year": {str(y): b for y, b in zip(self.budget_years, self.budget_usd, strict=True)},
             "spend_usd_by_year": {str(y): s for y, s in zip(self.budget_years, sel.spend_usd, strict=True)},
             "binding_constraints": sel.binding_constraints,

@@ -1,0 +1,206 @@
+"""The tie rule (``naef.mdf.ties``): on hand-made programmes full of ties, the portfolio :func:`break_ties` chooses is
+the one brute-force enumeration picks by the rule's own words (every portfolio listed, the tied ones kept, the first
+in the rule's order taken), and :func:`in_a_tied_portfolio` says yes exactly for the projects some tied portfolio
+includes; through :func:`select_portfolio`, the same portfolio and the same reasons for every order of the projects,
+twins included."""
+
+from __future__ import annotations
+
+import itertools
+import string
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from naef.mdf.milp import Model, Row, solve_mip
+from naef.mdf.pipeline import Project
+from naef.mdf.selection import Constraints, SelectionError, select_portfolio
+from naef.mdf.ties import _MAX_RADIX, TIE_REL, _blocks, break_ties, in_a_tied_portfolio
+from tests.mdf.strategies import appraisals_of, small_problem
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+NONE = Constraints(sector_floors=(), migrant_share_min=0.0)
+
+
+@st.composite
+def tie_model(draw: st.DrawFn) -> Model:
+    """2-5 projects with 1-3 starts each, small integer values (many ties), ids in another order than the columns',
+    one start per project and 1-2 knapsack rows with small integer weights."""
+    n = draw(st.integers(2, 5))
+    ids = draw(st.lists(st.text(string.ascii_lowercase, min_size=1, max_size=2), min_size=n, max_size=n,
+                        unique=True))
+    var_p: list[int] = []
+    var_s: list[int] = []
+    for i in range(n):
+        first = draw(st.integers(2030, 2032))
+        for s in range(first, first + draw(st.integers(1, 3))):
+            var_p.append(i)
+            var_s.append(s)
+    nv = len(var_p)
+    obj = np.array([draw(st.integers(-1, 4)) for _ in range(nv)], dtype=float) * 1e6
+    vp = np.array(var_p)
+    rows = [Row(f"one start of {ids[i]}", "one_start", "one start", (vp == i).astype(float), 1.0, "project", {})
+            for i in range(n)]
+    for k in range(draw(st.integers(1, 2))):
+        w = np.array([draw(st.integers(0, 3)) for _ in range(nv)], dtype=float) * 1e6
+        rows.append(Row(f"budget {k}", "budget", "the budget", w, draw(st.integers(0, 6)) * 1e6, "US$", {}))
+    return Model(var_p=var_p, var_s=var_s, obj=obj, rows=rows, project_ids=ids)
+
+
+def _feasible_portfolios(m: Model) -> list[tuple[dict[int, int], float]]:
+    """Every portfolio (project -> start) meeting the rows, with its value."""
+    vp, n = np.asarray(m.var_p), len(m.project_ids)
+    options = [[None, *np.flatnonzero(vp == i)] for i in range(n)]
+    a = np.vstack([r.coeffs for r in m.rows])
+    b = np.array([r.rhs for r in m.rows])
+    out = []
+    for combo in itertools.product(*options):
+        x = np.zeros(len(vp))
+        for j in combo:
+            if j is not None:
+                x[j] = 1.0
+        if np.all(a @ x <= b + 1e-9):
+            out.append(({m.var_p[j]: m.var_s[j] for j in combo if j is not None}, float(m.obj @ x)))
+    return out
+
+
+def _rule_key(m: Model, portfolio: dict[int, int]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The rule in its own words: projects in id order, included before left out; then their starts, earlier
+    first (the smaller key comes first)."""
+    order = sorted(range(len(m.project_ids)), key=lambda i: m.project_ids[i])
+    return (tuple(0 if i in portfolio else 1 for i in order), tuple(portfolio[i] for i in order if i in portfolio))
+
+
+def _chosen(m: Model, x: np.ndarray[Any, Any]) -> dict[int, int]:
+    return {m.var_p[j]: m.var_s[j] for j in range(len(x)) if x[j] > 0.5}
+
+
+@FAST
+@given(tie_model())
+def test_the_rule_chooses_the_portfolio_brute_force_picks_by_its_words(m: Model) -> None:
+    listed = _feasible_portfolios(m)
+    status, x = solve_mip(m, m.rows, time_limit=30)
+    if not listed:
+        assert status == 2
+        return
+    assert status == 0
+    assert x is not None
+    best = max(v for _, v in listed)
+    assert float(m.obj @ x) == pytest.approx(best, abs=1e-3)
+    tied = [p for p, v in listed if v >= best - TIE_REL * max(abs(best), 1.0)]
+    expected = min(tied, key=lambda p: _rule_key(m, p))
+    result = break_ties(m, m.rows, x, time_limit=30)
+    assert result.settled
+    assert _chosen(m, result.x) == expected
+    # the projects some tied portfolio includes, and only those
+    for i in range(len(m.project_ids)):
+        assert in_a_tied_portfolio(m, m.rows, best, i, time_limit=30) == any(i in p for p in tied)
+
+
+def test_start_years_tie_and_the_earliest_start_of_the_first_id_wins() -> None:
+    """Two projects worth the same in every year, one slot a year: ``a`` (second column block) takes 2030, ``b``
+    the next free year."""
+    var_p, var_s = [0, 0, 0, 1, 1, 1], [2030, 2031, 2032, 2030, 2031, 2032]
+    vp, vs = np.array(var_p), np.array(var_s)
+    rows = [Row(f"one start {i}", "one_start", "one start", (vp == i).astype(float), 1.0, "project", {})
+            for i in range(2)]
+    rows += [Row(f"slot {y}", "budget", "slot", (vs == y).astype(float), 1.0, "project", {}) for y in (2030, 2031)]
+    m = Model(var_p=var_p, var_s=var_s, obj=np.full(6, 5e6), rows=rows, project_ids=["b", "a"])
+    for start in range(6):  # whatever optimum the solver gives first
+        for other in range(6):
+            x = np.zeros(6)
+            x[start] = x[other] = 1.0
+            if var_p[start] == var_p[other] or not all(r.coeffs @ x <= r.rhs for r in rows):
+                continue
+            assert _chosen(m, break_ties(m, rows, x, time_limit=30).x) == {1: 2030, 0: 2031}
+
+
+def test_blocks_keep_the_order_and_stay_exact() -> None:
+    radix = [2] * 60 + [25] * 12 + [1, 7]
+    blocks = _blocks(list(range(len(radix))), radix)
+    assert [i for b in blocks for i in b] == list(range(len(radix)))
+    assert len(blocks[0]) == 52
+    for b in blocks:
+        assert np.prod([float(radix[i]) for i in b]) <= _MAX_RADIX
+
+
+def test_sixty_twins_the_first_ids_by_the_rule_across_blocks() -> None:
+    """60 identical projects and room for 55: the first 55 ids, whichever 55 the solver found (two blocks)."""
+    ids = [f"p{k:02d}" for k in range(60)][::-1]
+    vp = np.arange(60)
+    rows = [Row(f"one start {i}", "one_start", "one start", (vp == i).astype(float), 1.0, "project", {})
+            for i in range(60)]
+    rows.append(Row("budget", "budget", "the budget", np.full(60, 1e6), 55e6, "US$", {}))
+    m = Model(var_p=list(range(60)), var_s=[2030] * 60, obj=np.full(60, 1e6), rows=rows, project_ids=ids)
+    x = np.zeros(60)
+    x[:55] = 1.0  # the columns of the last 55 ids
+    chosen = _chosen(m, break_ties(m, rows, x, time_limit=30).x)
+    assert sorted(ids[i] for i in chosen) == [f"p{k:02d}" for k in range(55)]
+
+
+def _twin(p: Project, ident: str) -> Project:
+    return Project(**{**p.__dict__, "id": ident, "name": ident, "requires": (), "excludes": ()})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_problem(max_projects=6), st.randoms(use_true_random=False))
+def test_every_order_of_the_projects_gives_the_same_portfolio_and_reasons(problem: dict[str, Any],
+                                                                        rnd: Any) -> None:
+    projects = list(problem["projects"])
+    projects += [_twin(p, f"t{k}") for k, p in enumerate(projects[:3])]  # twins: equal cost and value
+    for k in range(len(projects) - 1):  # links between the projects too, named in the reasons
+        if k % 3 == 0:
+            projects[k] = Project(**{**projects[k].__dict__, "excludes": (projects[k + 1].id,)})
+    ap = appraisals_of(projects)
+    answers = set()
+    for _ in range(3):
+        rnd.shuffle(projects)
+        try:
+            sel = select_portfolio(projects, ap, years=problem["years"], budget_usd=problem["budget"],
+                                   constraints=problem["constraints"])
+        except SelectionError:  # an infeasible programme is refused whatever the order
+            answers.add(("refused", ()))
+            continue
+        assert sel.ties_settled
+        answers.add((tuple(sorted(sel.start_years().items())),
+                     tuple(sorted((r["id"], r["reason"], r["tied"]) for r in sel.rejected))))
+    assert len(answers) == 1, answers
+
+
+def test_a_twin_left_out_is_said_to_be_tied() -> None:
+    def p(ident: str) -> Project:
+        return Project(id=ident, name=ident, sector="road", state="MX-MIC", cost_usd=10e6, start_year_min=2030,
+                       duration_years=1, annual_benefit_usd=3e6, benefit_years=10, jobs=1.0,
+                       reference_class="small_enterprise")
+
+    for order in (["zeta", "alpha"], ["alpha", "zeta"]):
+        projects = [p(i) for i in order]
+        sel = select_portfolio(projects, appraisals_of(projects), years=[2030], budget_usd=[10e6], constraints=NONE)
+        assert [s["id"] for s in sel.selected] == ["alpha"]
+        (rejected,) = sel.rejected
+        assert rejected["id"] == "zeta"
+        assert rejected["tied"]
+        assert rejected["reason"].startswith("tied: a portfolio of the same value")
+
+
+def test_a_reason_names_its_constraints_in_the_same_order_whatever_the_pipelines_order() -> None:
+    def p(ident: str, benefit: float, exc: tuple[str, ...] = ()) -> Project:
+        return Project(id=ident, name=ident, sector="road", state="MX-MIC", cost_usd=10e6, start_year_min=2030,
+                       duration_years=1, annual_benefit_usd=benefit, benefit_years=10, jobs=1.0,
+                       reference_class="small_enterprise", excludes=exc)
+
+    base = [p("x", 2.5e6, ("b", "a")), p("a", 3e6), p("b", 3e6), p("y", 2.5e6, ("c",)), p("c", 3e6)]
+    answers = set()
+    for order in itertools.permutations(range(len(base))):
+        projects = [base[k] for k in order]
+        sel = select_portfolio(projects, appraisals_of(projects), years=[2030], budget_usd=[50e6], constraints=NONE)
+        why = {r["id"]: (r["reason"], tuple(r["excluded_by"])) for r in sel.rejected}
+        answers.add((tuple(sorted(sel.start_years())), why["x"], why["y"]))
+    assert len(answers) == 1
+    ((chosen, x, y),) = answers
+    assert chosen == ("a", "b", "c")
+    assert x[0].startswith("excluded by its exclusion with a (chosen) and its exclusion with b (chosen); without it")
+    assert y == (y[0], ("c excludes y",))
