@@ -3,8 +3,10 @@
 Stages, timed separately: the Monte Carlo of the MDF's inflows (``mdf_inflows_by_year``), the appraisal, the main
 MILP, the explanation (LP relaxation plus the MILP re-solves that confirm shadow prices and rejection reasons,
 ``naef.mdf.explain``), and the outcomes along the paths. It counts the re-solves actually run (a re-solve settled by
-a proven relaxation is not run) and how many hit ``--resolve-seconds``, and records the machine, the date and the
-load average, since HiGHS's times scale with the CPU it gets.
+a proven relaxation is not run) and how many hit ``--resolve-seconds``, and the MILPs of the tie rule
+(``naef.mdf.ties``: its steps, after the main solve and after each removal re-solve, and the checks for tied
+projects) with their time; and it records the machine, the date and the load average, since HiGHS's times scale
+with the CPU it gets.
 
 Usage::
 
@@ -29,6 +31,7 @@ import numpy as np
 def run(paths: int, seed: int, resolve_seconds: float) -> dict[str, Any]:
     import naef.mdf.explain as explain_mod
     import naef.mdf.selection as selection_mod
+    import naef.mdf.ties as ties_mod
     from naef.engine.montecarlo import mdf_inflows_by_year, prepare
     from naef.mdf.appraisal import appraise_pipeline
     from naef.mdf.budget import budget_for_schedule
@@ -40,6 +43,16 @@ def run(paths: int, seed: int, resolve_seconds: float) -> dict[str, Any]:
     times: dict[str, float] = {}
     solves: list[tuple[str, float, int]] = []
     original = explain_mod.solve_mip
+    tie_original = ties_mod.solve_mip
+    tie_solves: list[tuple[float, int]] = []
+
+    def tie_timed(*a: Any, **k: Any) -> Any:
+        t = time.perf_counter()
+        status, x = tie_original(*a, **k)
+        tie_solves.append((time.perf_counter() - t, status))
+        return status, x
+
+    ties_mod.solve_mip = tie_timed
 
     def timed(model: Any, rows: Any, *, time_limit: float) -> Any:
         t = time.perf_counter()
@@ -78,6 +91,7 @@ def run(paths: int, seed: int, resolve_seconds: float) -> dict[str, Any]:
                                              base_year=sc.scenario.start.year, resolve_time_limit=resolve_seconds)
     finally:
         selection_mod.explain = real_explain
+        ties_mod.solve_mip = tie_original
     times["main_milp_s"] = main["milp_s"]
     times["explain_s"] = main["explain_s"]
     t = time.perf_counter()
@@ -92,6 +106,9 @@ def run(paths: int, seed: int, resolve_seconds: float) -> dict[str, Any]:
         "times": {k: round(v, 2) for k, v in times.items()},
         "re_solves_run": len(solves),
         "re_solves_at_time_limit": sum(1 for _, _, st in solves if st == 1),
+        "tie_rule_solves": len(tie_solves),
+        "tie_rule_solves_s": round(sum(t for t, _ in tie_solves), 2),
+        "tie_rule_solves_at_time_limit": sum(1 for _, st in tie_solves if st == 1),
         "answers": {
             "budget_usd": float(np.sum(budget.budget_usd)), "objective_usd": sel.objective_usd,
             "optimal": sel.optimal, "selected": [s["id"] for s in sel.selected],
