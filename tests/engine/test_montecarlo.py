@@ -96,6 +96,55 @@ def test_a_chunk_runs_on_at_most_its_lanes_threads_and_leaves_numbas_setting_as_
         assert numba.get_num_threads() == before
 
 
+_CONCURRENT_CALLERS = """
+import hashlib, sys, threading
+import numba
+from naef.engine.montecarlo import draw_inputs, prepare, run_chunk
+from naef.scenario.load import load_scenario
+
+setup = prepare(load_scenario("baseline"))
+inputs = draw_inputs(setup, seed=5, first_path=0, n_paths=300)
+digests = set()
+
+def call() -> None:
+    for _ in range(3):
+        r = run_chunk(setup, inputs, threads=2)
+        digests.add(hashlib.sha256(r.metrics_path.tobytes() + r.metrics_tranche.tobytes()
+                                   + r.hist.tobytes()).hexdigest())
+
+callers = [threading.Thread(target=call) for _ in range(4)]
+for c in callers:
+    c.start()
+for c in callers:
+    c.join()
+print(numba.threading_layer(), len(digests), sorted(digests)[0])
+"""
+
+
+@pytest.mark.parametrize("layer", ["workqueue", "omp"])
+def test_threads_calling_run_chunk_at_once_neither_abort_nor_change_a_bit(layer: str) -> None:
+    """Numba's ``workqueue`` layer (its fallback where neither TBB nor OpenMP loads) aborts the process when two
+    threads enter a parallel region at once; ``run_chunk`` holds a lock around it under that layer. Four threads,
+    three calls each, in a fresh process with the layer forced: it finishes, and every call gives this process's
+    bytes."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NUMBA_THREADING_LAYER": layer}
+    done = subprocess.run([sys.executable, "-c", _CONCURRENT_CALLERS], env=env, capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    used, n_digests, digest = done.stdout.split()
+    assert used == layer
+    setup = prepare(BASELINE)
+    r = run_chunk(setup, draw_inputs(setup, seed=5, first_path=0, n_paths=300), threads=1)
+    assert int(n_digests) == 1
+    assert digest == hashlib.sha256(r.metrics_path.tobytes() + r.metrics_tranche.tobytes()
+                                    + r.hist.tobytes()).hexdigest()
+
+
 @pytest.mark.parametrize("engine", ["vector", "reference"])
 def test_inputs_of_other_shapes_or_delays_beyond_the_table_are_refused_by_name(engine: str) -> None:
     # the compiled kernel does not check bounds: a field array of fewer paths, a price row of fewer periods or a

@@ -42,9 +42,10 @@ Statistics (``naef.analysis``)
 
 from __future__ import annotations
 
+import threading
 import tomllib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -370,17 +371,38 @@ def lane_histograms(setup: MonteCarloSetup, threads: int | None = None) -> NDArr
     return np.zeros((lanes, len(HIST_VARIABLES), setup.grid.n, N_BINS + 2), dtype=np.int32)
 
 
+#: held around the kernel's parallel region while Numba's threading layer may be ``workqueue`` (the one Numba falls
+#: back to where neither TBB nor OpenMP loads, or when asked to): it is not thread-safe, and two Python threads
+#: entering a parallel region at once abort the whole process ("Concurrent access has been detected"). OpenMP and
+#: TBB take concurrent launches, so once the layer is known to be one of them nothing is held.
+_WORKQUEUE_LOCK = threading.Lock()
+
+
+def _launch_guard() -> AbstractContextManager[object]:
+    """The lock while the threading layer is ``workqueue`` or not yet chosen (it is chosen at the process's first
+    parallel launch), else nothing (Numba, "The Threading Layers": only ``tbb`` and ``omp`` are thread-safe)."""
+    import numba
+
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel region has run in this process yet
+        return _WORKQUEUE_LOCK
+    return _WORKQUEUE_LOCK if layer == "workqueue" else nullcontext()
+
+
 @contextmanager
 def _kernel_threads(lanes: int) -> Iterator[None]:
     """The kernel's parallel region on at most ``lanes`` threads (and no more than this thread's Numba setting):
     with one lane, one thread runs it and no other is woken to wait at its barrier (measured on a loaded 2-core
-    machine: 8 % less wall time for a one-thread run). Numba's setting is per calling thread; restored after."""
+    machine: 8 % less wall time for a one-thread run). Numba's setting is per calling thread; restored after. Under
+    :func:`_launch_guard`, so that threads calling :func:`run_chunk` at once cannot abort the process."""
     import numba
 
     before = numba.get_num_threads()
     numba.set_num_threads(max(1, min(lanes, before)))
     try:
-        yield
+        with _launch_guard():
+            yield
     finally:
         numba.set_num_threads(before)
 
