@@ -429,6 +429,12 @@ def test_bad_arguments_are_named(kwargs: dict[str, int], match: str) -> None:
         run_monte_carlo(BASELINE, **kwargs)
 
 
+@pytest.mark.parametrize(("first_path", "n_paths"), [(0, 0), (5, -1), (-1, 10)])
+def test_drawing_no_paths_or_from_a_negative_path_is_refused_by_name(first_path: int, n_paths: int) -> None:
+    with pytest.raises(MonteCarloError, match="n_paths must be at least 1 and first_path not negative"):
+        draw_inputs(prepare(BASELINE), seed=1, first_path=first_path, n_paths=n_paths)
+
+
 def test_inputs_of_a_path_do_not_depend_on_the_chunk() -> None:
     setup = prepare(BASELINE)
     whole = draw_inputs(setup, seed=8, first_path=0, n_paths=600)

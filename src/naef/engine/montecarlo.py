@@ -277,6 +277,9 @@ def draw_random_numbers(setup: MonteCarloSetup, *, seed: int, first_path: int, n
     """The random numbers of paths ``first_path .. first_path + n_paths - 1`` (the Monte Carlo's floor): each
     block's rows copied into the chunk's arrays as soon as it is drawn, so one block's draws are in memory at a
     time (and its freed buffers are reused, still in cache, by the next block's)."""
+    if n_paths < 1 or first_path < 0:
+        raise MonteCarloError(f"draw_random_numbers: n_paths must be at least 1 and first_path not negative (got "
+                              f"{n_paths} and {first_path})")
     last = first_path + n_paths
     out: list[Array | None] = []
     for b in range(first_path // BLOCK_PATHS, (last - 1) // BLOCK_PATHS + 1):
