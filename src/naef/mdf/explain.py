@@ -38,7 +38,7 @@ from naef.format import usd_m
 from naef.mdf.appraisal import ProjectAppraisal
 from naef.mdf.milp import Array, Model, Row, earliest_starts, solve_lp, solve_mip, tol
 from naef.mdf.pipeline import Project
-from naef.mdf.ties import break_ties, in_a_tied_portfolio
+from naef.mdf.ties import break_ties, in_a_tied_portfolio, tie_floor_usd
 
 __all__ = ["BindingConstraint", "BudgetMarginalValue", "Explanation", "RejectedProject", "explain",
            "finite_step_usd"]
@@ -99,6 +99,8 @@ class Explanation:
     budget_marginal_value: list[BudgetMarginalValue]
     rejected: list[RejectedProject]
     lp_objective_usd: float
+    #: every use of the tie rule here settled (the removal re-solves' portfolios and the checks for tied projects)
+    ties_settled: bool = True
 
 
 def finite_step_usd(budget: Array) -> float:
@@ -123,9 +125,12 @@ class _Resolver:
     * stopped by its time limit gives a lower bound on the gain and is marked as such.
     """
 
-    def __init__(self, model: Model, x: Array, *, time_limit: float, base_optimal: bool = True) -> None:
+    def __init__(self, model: Model, x: Array, *, time_limit: float, base_optimal: bool = True,
+                 optimum_usd: float | None = None) -> None:
         self.model, self.time_limit = model, time_limit
-        self.objective = float(model.obj @ x) if model.var_p else 0.0
+        # the optimum's value, not the chosen portfolio's: the tie rule may choose one up to its tolerance below
+        value = float(model.obj @ x) if model.var_p else 0.0
+        self.objective = value if optimum_usd is None else max(value, optimum_usd)
         self.base_rhs = np.array([r.rhs for r in model.rows], dtype=float)
         self._a = (np.vstack([r.coeffs for r in model.rows]) if model.var_p and model.rows
                    else np.zeros((len(model.rows), len(model.var_p))))
@@ -188,11 +193,14 @@ class _Resolver:
         return self._cache[key]
 
     def gain(self, key: str, rhs: Array, *, inherit_from: str | None = None) -> tuple[float, bool]:
-        """(objective of the changed programme minus the original, 0 when it has no solution; proven)."""
+        """(objective of the changed programme minus the original, 0 when it has no solution or the difference is
+        within the tie tolerance, :data:`naef.mdf.ties.TIE_REL`; proven)."""
         x, proven = self.solve(key, rhs, inherit_from=inherit_from)
         if x is None:
             return 0.0, proven
-        return max(float(self.model.obj @ x) - self.objective, 0.0), proven
+        gain = float(self.model.obj @ x) - self.objective
+        # a gain within the tie tolerance is no gain: a portfolio of the same value summed over other columns
+        return (gain if gain > self.objective - tie_floor_usd(self.objective) else 0.0), proven
 
 
 def _status(lp: float, confirmed: float, *, tight: bool, proven: bool = True) -> str:
@@ -365,8 +373,8 @@ def _reason(p: Project, ap: ProjectAppraisal, cols: list[int], model: Model, ent
     per_usd = float(model.obj[best]) / ap.expected_cost_usd
     tail = f"ENPV per dollar {per_usd:.3f} if started in {model.var_s[best]}"
     if tied:
-        return (f"tied: a portfolio of the same value (within a millionth of the optimum's ENPV) includes it; the "
-                f"tie rule (the projects in the order of their ids, included first) chose one without it ({tail})")
+        return (f"tied: a portfolio of the same value (within a hundred-millionth of the optimum's ENPV) includes "
+                f"it; the tie rule (the projects in the order of their ids) chose one without it ({tail})")
     if entered_by:
         names = " or ".join(_phrase(g, kinds[g], p, selected_ids, model) for g in entered_by)
         return (f"excluded by {names}: removing {'that constraint' if len(entered_by) == 1 else 'any one of them'} "
@@ -393,7 +401,8 @@ def explain(model: Model, x: Array, projects: Sequence[Project], appraisals: Map
     _, duals, lp_obj = solve_lp(model)
     a = np.vstack([r.coeffs for r in model.rows]) if model.var_p else np.zeros((len(model.rows), 0))
     lhs = a @ x if model.var_p else np.zeros(len(model.rows))
-    rv = _Resolver(model, x, time_limit=time_limit, base_optimal=base_optimal)
+    rv = _Resolver(model, x, time_limit=time_limit, base_optimal=base_optimal, optimum_usd=optimum_usd)
+    settled = True
     step = finite_step_usd(budget) if step_usd is None else float(step_usd)
     selected_ids = {projects[i].id for i in chosen}
     values, binding = _budget_values(model, duals, lhs, years, budget, rv, step)
@@ -412,12 +421,15 @@ def explain(model: Model, x: Array, projects: Sequence[Project], appraisals: Map
             if xg is None:
                 continue
             if proven:  # the portfolio the tie rule chooses without the group
-                xg = break_ties(model, rv.rows(rhs), xg, time_limit=time_limit).x
+                tb = break_ties(model, rv.rows(rhs), xg, optimum_usd=float(model.obj @ xg), time_limit=time_limit)
+                xg, settled = tb.x, settled and tb.settled
             for i in needs_test:
                 if any(xg[j] > 0.5 for j in cols_of[i]):
                     entered[i].append(g)
-    tied = {i for i in sorted(needs_test) if optimum_usd is not None and in_a_tied_portfolio(
-        model, model.rows, optimum_usd, i, time_limit=time_limit)}
+    tied_check = {i: in_a_tied_portfolio(model, model.rows, optimum_usd, i, time_limit=time_limit)
+                  for i in sorted(needs_test)} if optimum_usd is not None else {}
+    tied = {i for i, t in tied_check.items() if t}
+    settled = settled and all(t is not None for t in tied_check.values())
     es = earliest_starts(projects, years)
     rejected: list[RejectedProject] = []
     for i in sorted(rejected_idx):
@@ -430,5 +442,5 @@ def explain(model: Model, x: Array, projects: Sequence[Project], appraisals: Map
         for item in (*binding, *values):
             item["status"] += "; the base portfolio is not proven optimal"
     return Explanation(binding_constraints=binding, budget_marginal_value=values, rejected=rejected,
-                       lp_objective_usd=lp_obj)
+                       lp_objective_usd=lp_obj, ties_settled=settled)
 

@@ -292,8 +292,8 @@ def quiet_native_stdout() -> Iterator[None]:
         os.close(devnull)
 
 
-#: HiGHS's relative MIP gap: every optimum is proven to a billionth of its value (well inside the tie tolerance of
-#: :mod:`naef.mdf.ties`, a millionth, so the set of tied portfolios does not depend on where in the gap HiGHS stops)
+#: HiGHS's relative MIP gap: every optimum is proven to a billionth of its value (a tenth of the tie tolerance of
+#: :mod:`naef.mdf.ties`, so where in the gap HiGHS stops moves the edge of the tied set by at most a tenth of its width)
 MIP_REL_GAP = 1e-9
 
 #: an exact row ``coeffs @ x <= ub`` (no feasibility slack, unlike a :class:`Row`): fixings and the value row
@@ -301,9 +301,10 @@ ExactRow = tuple[Array, float]
 
 
 def solve_mip(model: Model, rows: Sequence[Row], *, time_limit: float, objective: Array | None = None,
-              exact_rows: Sequence[ExactRow] = ()) -> tuple[int, Array | None]:
+              exact_rows: Sequence[ExactRow] = (), rel_gap: float = MIP_REL_GAP) -> tuple[int, Array | None]:
     """HiGHS on the programme: maximise ``model.obj`` (or minimise ``objective``) over binary ``x`` subject to
-    ``rows`` (each with the slack :func:`tol`) and ``exact_rows`` (none); (status, x rounded to 0/1 or None)."""
+    ``rows`` (each with the slack :func:`tol`) and ``exact_rows`` (none), to the relative gap ``rel_gap`` (HiGHS
+    stops at it or at its absolute gap, 1e-6); (status, x rounded to 0/1 or None)."""
     nv = len(model.var_p)
     if nv == 0:
         feasible = all(r.rhs >= -1e-9 for r in rows) and all(ub >= 0.0 for _, ub in exact_rows)
@@ -319,7 +320,7 @@ def solve_mip(model: Model, rows: Sequence[Row], *, time_limit: float, objective
     c = -model.obj if objective is None else objective
     with quiet_native_stdout():
         res = milp(c, integrality=np.ones(nv), bounds=Bounds(0, 1), constraints=constraints or None,
-                   options={"disp": False, "mip_rel_gap": MIP_REL_GAP, "time_limit": time_limit})
+                   options={"disp": False, "mip_rel_gap": rel_gap, "time_limit": time_limit})
     x = None if res.x is None else np.round(np.asarray(res.x, dtype=float))
     return int(res.status), x
 

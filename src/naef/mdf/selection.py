@@ -213,7 +213,8 @@ def select_portfolio(
         raise SelectionError("portfolio: " + _describe_groups(names, yrs, budget)
                              + " can only all hold by funding nothing")
     optimum = float(model.obj @ x) if status == 0 and model.var_p else None
-    ties = break_ties(model, model.rows, x, time_limit=time_limit) if status == 0 else TieBreak(x, False)
+    ties = (break_ties(model, model.rows, x, optimum_usd=optimum, time_limit=time_limit)
+            if optimum is not None else TieBreak(x, status == 0))
     x = ties.x
     chosen = {model.var_p[j]: model.var_s[j] for j in range(len(model.var_p)) if x[j] > 0.5}
     spend = np.zeros(len(yrs))
@@ -232,7 +233,7 @@ def select_portfolio(
         selected=selected, objective_usd=float(model.obj @ x) if model.var_p else 0.0, budget_years=yrs,
         budget_usd=[float(b) for b in budget], spend_usd=[float(v) for v in spend],
         binding_constraints=why.binding_constraints, rejected=why.rejected, lp_objective_usd=why.lp_objective_usd,
-        optimal=status == 0, ties_settled=ties.settled, base_year=base,
+        optimal=status == 0, ties_settled=ties.settled and why.ties_settled, base_year=base,
         budget_marginal_value=why.budget_marginal_value,
         settings={
             "sector_floors": [{"sector": f.sector, "share": f.share, "amount_usd": f.amount_usd}
