@@ -310,3 +310,112 @@ def test_gains_are_measured_from_the_optimum_not_from_the_portfolio_the_rule_cho
     assert sel.budget_marginal_value
     assert all(v["confirmed_value_per_usd"] == 0.0 for v in sel.budget_marginal_value)
     assert all(c["status"] != "confirmed" for c in sel.binding_constraints)
+
+
+def test_a_re_solve_gain_within_the_tolerance_is_none() -> None:
+    """Base optimum ``c`` (0.3); without the exclusion of ``a`` and ``b``, {a, b} is worth 0.1 + 0.2 =
+    0.30000000000000004 in floating point: a gain of rounding only, which must count as none."""
+    from naef.mdf.explain import _Resolver
+
+    rows = [Row("budget", "budget", "the budget", np.array([1.0, 1.0, 2.0]), 2.0, "US$", {}),
+            Row("a excludes b", "excludes", "a excludes b", np.array([1.0, 1.0, 0.0]), 1.0, "project", {})]
+    m = Model(var_p=[0, 1, 2], var_s=[2030] * 3, obj=np.array([0.1, 0.2, 0.3]), rows=rows,
+              project_ids=["a", "b", "c"])
+    assert 0.1 + 0.2 > 0.3
+    rv = _Resolver(m, np.array([0.0, 0.0, 1.0]), time_limit=30, optimum_usd=0.3)
+    assert rv.gain("without:link", rv.relaxed({1: np.inf})) == (0.0, True)
+
+
+def test_a_re_solve_gain_is_measured_from_the_optimum() -> None:
+    """The rule chose ``a``, half a tolerance below the optimum ``b``; with room for one more unit ``c`` adds US$ 10:
+    the gain is 10, not 10.5."""
+    from naef.mdf.explain import _Resolver
+
+    rows = [Row("budget", "budget", "the budget", np.ones(3), 1.0, "US$", {}),
+            Row("a excludes b", "excludes", "a excludes b", np.array([1.0, 1.0, 0.0]), 1.0, "project", {})]
+    m = Model(var_p=[0, 1, 2], var_s=[2030] * 3, obj=np.array([1e8 - 0.5e8 * TIE_REL, 1e8, 10.0]), rows=rows,
+              project_ids=["a", "b", "c"])
+    rv = _Resolver(m, np.array([1.0, 0.0, 0.0]), time_limit=30, optimum_usd=1e8)
+    gain, proven = rv.gain("budget+1", rv.relaxed({0: 2.0}))
+    assert proven
+    assert gain == pytest.approx(10.0, abs=1e-6)
+
+
+def test_portfolios_just_below_the_floor_do_not_mislead_the_solver() -> None:
+    """A reviewer's case: tied {p0, p2}, {p1, p2}, {p2, p3} (US$ 19,999,997) and {p0, p1} US$ 3 (15 tolerances)
+    below; the rule takes {p0, p2}. With HiGHS's presolve and default tolerances the first step's solve reported an
+    optimum of 6 where 10 was feasible, and the rule returned {p1, p2} as settled."""
+    obj = np.array([9999997.0, 9999997.0, 10000000.0, 9999997.0])
+    vp = np.arange(4)
+    rows = [Row(f"one {i}", "one_start", "one", (vp == i).astype(float), 1.0, "project", {}) for i in range(4)]
+    rows.append(Row("budget", "budget", "the budget", np.array([1.0, 3.0, 1.0, 3.0]) * 1e6, 4e6, "US$", {}))
+    m = Model(var_p=[0, 1, 2, 3], var_s=[2030] * 4, obj=obj, rows=rows, project_ids=["p0", "p1", "p2", "p3"])
+    for start in ([1.0, 0, 1, 0], [0, 1.0, 1, 0], [0, 0, 1, 1.0]):
+        result = break_ties(m, rows, np.array(start), optimum_usd=19999997.0, time_limit=30)
+        assert result.settled
+        assert _chosen(m, result.x) == {0: 2030, 2: 2030}
+    assert in_a_tied_portfolio(m, rows, 19999997.0, 0, time_limit=30) is True
+
+
+@pytest.mark.parametrize("shortfall", [0.3, 1.5, 5.0, 30.0, 300.0])
+def test_values_a_few_tolerances_apart_by_brute_force(shortfall: float) -> None:
+    """Seeded programmes whose projects are worth the same less ``shortfall`` tolerances on some columns (the value
+    row binding among the portfolios near the floor): the rule's portfolio and the tied projects, by brute force."""
+    for seed in range(25):
+        rng = np.random.default_rng(seed)
+        n = int(rng.integers(3, 9))
+        var_p = [i for i in range(n) for _ in range(int(rng.integers(1, 3)) if n <= 6 else 1)]
+        var_s = [2030 + var_p[:j].count(var_p[j]) for j in range(len(var_p))]
+        base = rng.choice([1e7, 2e7, 3e7], size=n)
+        unit = TIE_REL * base.sum() / 2
+        obj = np.array([base[i] - rng.choice([0.0, 0.0, shortfall]) * unit for i in var_p])
+        vp = np.array(var_p)
+        rows = [Row(f"one {i}", "one_start", "one", (vp == i).astype(float), 1.0, "project", {}) for i in range(n)]
+        rows.append(Row("budget", "budget", "the budget", rng.integers(1, 4, size=n)[vp] * 1e6,
+                        float(rng.integers(2, 2 * n)) * 1e6, "US$", {}))
+        m = Model(var_p=var_p, var_s=var_s, obj=obj, rows=rows,
+                  project_ids=[f"p{k}" for k in rng.permutation(n)])
+        _, tied = _tied(_feasible_portfolios(m))
+        status, x = solve_mip(m, rows, time_limit=30)
+        assert status == 0
+        assert x is not None
+        result = break_ties(m, rows, x, optimum_usd=float(obj @ x), time_limit=30)
+        assert result.settled, seed
+        assert _chosen(m, result.x) == min(tied, key=lambda p: _rule_key(m, p)), seed
+        for i in range(n):
+            assert in_a_tied_portfolio(m, rows, float(obj @ x), i, time_limit=30) == any(i in p for p in tied), seed
+
+
+def test_many_portfolios_just_below_the_floor_are_refused_without_cutting_each() -> None:
+    """A reviewer's case: ``a`` (first id) is worth US$ 50 less than ``z`` on a US$ 1 bn optimum (inside HiGHS's
+    default feasibility tolerance on the value row, outside the tie tolerance) and excludes it; ten projects worth
+    US$ 1 each fit with either. With the default tolerances about 2^10 portfolios with ``a`` passed the row and each
+    had to be cut off (51 solves, unsettled); with tolerances of 1e-10 none passes."""
+    import naef.mdf.ties as ties_mod
+
+    ids = ["a"] + [f"s{k:02d}" for k in range(10)] + ["z"]
+    n = len(ids)
+    obj = np.array([1e9 - 50.0] + [1.0] * 10 + [1e9])
+    vp = np.arange(n)
+    rows = [Row(f"one {i}", "one_start", "one", (vp == i).astype(float), 1.0, "project", {}) for i in range(n)]
+    rows.append(Row("a excludes z", "excludes", "a excludes z", ((vp == 0) | (vp == n - 1)).astype(float), 1.0,
+                    "project", {}))
+    m = Model(var_p=list(range(n)), var_s=[2030] * n, obj=obj, rows=rows, project_ids=ids)
+    x = np.ones(n)
+    x[0] = 0.0
+    calls = []
+    original = ties_mod.solve_mip
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    ties_mod.solve_mip = counting
+    try:
+        result = break_ties(m, rows, x, optimum_usd=float(obj @ x), time_limit=30)
+        assert in_a_tied_portfolio(m, rows, float(obj @ x), 0, time_limit=30) is False
+    finally:
+        ties_mod.solve_mip = original
+    assert result.settled
+    assert _chosen(m, result.x) == {i: 2030 for i in range(1, n)}
+    assert len(calls) <= 4

@@ -423,6 +423,8 @@ def explain(model: Model, x: Array, projects: Sequence[Project], appraisals: Map
             if proven:  # the portfolio the tie rule chooses without the group
                 tb = break_ties(model, rv.rows(rhs), xg, optimum_usd=float(model.obj @ xg), time_limit=time_limit)
                 xg, settled = tb.x, settled and tb.settled
+            else:  # the solver's portfolio, not the rule's: which projects enter may differ on another run
+                settled = False
             for i in needs_test:
                 if any(xg[j] > 0.5 for j in cols_of[i]):
                     entered[i].append(g)

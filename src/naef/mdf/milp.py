@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ __all__ = [
     "DEFAULT_SECTOR_FLOORS",
     "MIGRANT_STATES_SOURCE",
     "MIP_REL_GAP",
+    "TIGHT_HIGHS_OPTIONS",
     "Constraints",
     "ExactRow",
     "Model",
@@ -300,11 +302,23 @@ MIP_REL_GAP = 1e-9
 ExactRow = tuple[Array, float]
 
 
+#: HiGHS's options for a programme whose exact rows must hold to far better than its default tolerances (the tie
+#: rule's value row, a hundred-millionth of the optimum below it): no presolve (HiGHS's presolve returned wrong optima
+#: and false infeasibility on such rows — a portfolio of value 10 reported as 6 — cf. ERGO-Code/HiGHS issues 1725,
+#: 1958 and 2303) and feasibility tolerances at HiGHS's least, 1e-10 (defaults: 1e-7 for rows in the LP, 1e-6 in
+#: the MIP), so that the answers it lets below such a row lie within a ten-billionth of it
+TIGHT_HIGHS_OPTIONS: dict[str, float | bool] = {
+    "presolve": False, "primal_feasibility_tolerance": 1e-10, "mip_feasibility_tolerance": 1e-10,
+}
+
+
 def solve_mip(model: Model, rows: Sequence[Row], *, time_limit: float, objective: Array | None = None,
-              exact_rows: Sequence[ExactRow] = (), rel_gap: float = MIP_REL_GAP) -> tuple[int, Array | None]:
+              exact_rows: Sequence[ExactRow] = (), rel_gap: float = MIP_REL_GAP, tight: bool = False
+              ) -> tuple[int, Array | None]:
     """HiGHS on the programme: maximise ``model.obj`` (or minimise ``objective``) over binary ``x`` subject to
     ``rows`` (each with the slack :func:`tol`) and ``exact_rows`` (none), to the relative gap ``rel_gap`` (HiGHS
-    stops at it or at its absolute gap, 1e-6); (status, x rounded to 0/1 or None)."""
+    stops at it or at its absolute gap, 1e-6), with :data:`TIGHT_HIGHS_OPTIONS` when ``tight``; (status, x rounded
+    to 0/1 or None)."""
     nv = len(model.var_p)
     if nv == 0:
         feasible = all(r.rhs >= -1e-9 for r in rows) and all(ub >= 0.0 for _, ub in exact_rows)
@@ -318,9 +332,13 @@ def solve_mip(model: Model, rows: Sequence[Row], *, time_limit: float, objective
         constraints.append(LinearConstraint(np.vstack([c for c, _ in exact_rows]), -np.inf,
                                             np.array([ub for _, ub in exact_rows])))
     c = -model.obj if objective is None else objective
-    with quiet_native_stdout():
+    options: dict[str, float | bool] = {"disp": False, "mip_rel_gap": rel_gap, "time_limit": time_limit}
+    with quiet_native_stdout(), warnings.catch_warnings():
+        if tight:  # scipy passes options it does not know to HiGHS verbatim, with a warning saying so
+            options.update(TIGHT_HIGHS_OPTIONS)
+            warnings.filterwarnings("ignore", message="Unrecognized options detected", category=RuntimeWarning)
         res = milp(c, integrality=np.ones(nv), bounds=Bounds(0, 1), constraints=constraints or None,
-                   options={"disp": False, "mip_rel_gap": rel_gap, "time_limit": time_limit})
+                   options=options)
     x = None if res.x is None else np.round(np.asarray(res.x, dtype=float))
     return int(res.status), x
 

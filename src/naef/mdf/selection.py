@@ -228,7 +228,7 @@ def select_portfolio(
                          "enpv_usd": ap.enpv_usd(start_year=s, base_year=base)})
     why = explain(model, x, projects, appraisals, yrs, budget, chosen, time_limit=resolve_time_limit,
                   step_usd=resolve_step_usd, base_optimal=status == 0,
-                  optimum_usd=optimum if ties.settled else None)
+                  optimum_usd=optimum)
     return Selection(
         selected=selected, objective_usd=float(model.obj @ x) if model.var_p else 0.0, budget_years=yrs,
         budget_usd=[float(b) for b in budget], spend_usd=[float(v) for v in spend],
