@@ -419,3 +419,16 @@ def test_many_portfolios_just_below_the_floor_are_refused_without_cutting_each()
     assert result.settled
     assert _chosen(m, result.x) == {i: 2030 for i in range(1, n)}
     assert len(calls) <= 4
+
+
+def test_without_the_starts_step_the_projects_are_still_the_rules() -> None:
+    """``starts=False`` (explain's removal re-solves) chooses the same projects, leaving their starts as found."""
+    var_p, var_s = [0, 0, 0, 1, 1, 1], [2030, 2031, 2032, 2030, 2031, 2032]
+    vp, vs = np.array(var_p), np.array(var_s)
+    rows = [Row(f"one start {i}", "one_start", "one start", (vp == i).astype(float), 1.0, "project", {})
+            for i in range(2)]
+    rows += [Row(f"slot {y}", "budget", "slot", (vs == y).astype(float), 1.0, "project", {}) for y in (2030, 2031)]
+    m = Model(var_p=var_p, var_s=var_s, obj=np.full(6, 5e6), rows=rows, project_ids=["b", "a"])
+    x = np.array([0.0, 0.0, 1.0, 0.0, 1.0, 0.0])  # b in 2032, a in 2031: both chosen, neither at the rule's start
+    assert _chosen(m, break_ties(m, rows, x, optimum_usd=10e6, time_limit=30, starts=False).x) == {0: 2032, 1: 2031}
+    assert _chosen(m, break_ties(m, rows, x, optimum_usd=10e6, time_limit=30).x) == {1: 2030, 0: 2031}

@@ -420,8 +420,9 @@ def explain(model: Model, x: Array, projects: Sequence[Project], appraisals: Map
             xg, proven = rv.solve(f"without:{g}", rhs)
             if xg is None:
                 continue
-            if proven:  # the portfolio the tie rule chooses without the group
-                tb = break_ties(model, rv.rows(rhs), xg, optimum_usd=float(model.obj @ xg), time_limit=time_limit)
+            if proven:  # the projects the tie rule chooses without the group (their starts do not matter here)
+                tb = break_ties(model, rv.rows(rhs), xg, optimum_usd=float(model.obj @ xg), time_limit=time_limit,
+                                starts=False)
                 xg, settled = tb.x, settled and tb.settled
             else:  # the solver's portfolio, not the rule's: which projects enter may differ on another run
                 settled = False

@@ -127,11 +127,13 @@ def _blocks(items: Sequence[int], radix: Sequence[int]) -> list[list[int]]:
     return out
 
 
-def break_ties(model: Model, rows: Sequence[Row], x: Array, *, optimum_usd: float, time_limit: float) -> TieBreak:
+def break_ties(model: Model, rows: Sequence[Row], x: Array, *, optimum_usd: float, time_limit: float,
+               starts: bool = True) -> TieBreak:
     """The portfolio the rule chooses among those tied with the optimum ``optimum_usd`` of the programme with
     ``rows`` (``x``: a portfolio of that value, proven optimal by the caller; ``rows`` let at most one start of a
     project be chosen, as :func:`naef.mdf.milp.build_model`'s do); each step gets ``time_limit`` seconds. A block
-    whose digits are all at their least possible values already is not solved."""
+    whose digits are all at their least possible values already is not solved. ``starts=False`` stops after step 1
+    (which projects are chosen is then the rule's; their start years are a tied portfolio's, not the rule's)."""
     if not model.var_p:
         return TieBreak(x, True)
     vp = np.asarray(model.var_p)
@@ -165,7 +167,7 @@ def break_ties(model: Model, rows: Sequence[Row], x: Array, *, optimum_usd: floa
             ind[cols[i]] = 1.0
             exact.append((-ind, -1.0) if x[cols[i]].sum() > 0.5 else (ind, 0.0))
     # step 2: the chosen projects' starts in id order, the earliest first (digit: the start's index)
-    chosen = [i for i in order if x[cols[i]].sum() > 0.5]
+    chosen = [i for i in order if x[cols[i]].sum() > 0.5] if starts else []
     for block in _blocks(chosen, [len(cols[i]) for i in chosen]):
         if all(len(cols[i]) == 1 for i in block):
             continue
