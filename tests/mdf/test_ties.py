@@ -432,3 +432,47 @@ def test_without_the_starts_step_the_projects_are_still_the_rules() -> None:
     x = np.array([0.0, 0.0, 1.0, 0.0, 1.0, 0.0])  # b in 2032, a in 2031: both chosen, neither at the rule's start
     assert _chosen(m, break_ties(m, rows, x, optimum_usd=10e6, time_limit=30, starts=False).x) == {0: 2032, 1: 2031}
     assert _chosen(m, break_ties(m, rows, x, optimum_usd=10e6, time_limit=30).x) == {1: 2030, 0: 2031}
+
+
+def test_a_removal_re_solve_measures_its_ties_from_the_optimum_not_from_the_rules_portfolio() -> None:
+    """A third reviewer's case: ``a`` half a tolerance and ``0c`` 1.2 tolerances below ``b`` (pairwise exclusive, two
+    units each), two one-unit twins, three units of budget: the rule takes {a, tw0}. Without the link ``a excludes
+    b`` the optimum is unchanged and ``0c`` is still 1.2 tolerances short of it; measured from {a, tw0}'s value (half
+    a tolerance lower) it passed for tied there and its reason said the link's removal brought it in."""
+    def p(ident: str, cost: float, benefit: float, exc: tuple[str, ...] = ()) -> Project:
+        return Project(id=ident, name=ident, sector="road", state="MX-MIC", cost_usd=cost, start_year_min=2030,
+                       duration_years=1, annual_benefit_usd=benefit, benefit_years=10, jobs=1.0,
+                       reference_class="small_enterprise", excludes=exc)
+
+    annuity = sum(1.1 ** -t for t in range(1, 11))  # small_enterprise: ENPV = -cost + 0.85 benefit x annuity
+    b, tw = p("b", 2e7, 6e6, ("0c",)), [p(f"tw{k}", 1e7, 2.2e6) for k in range(2)]
+    ap0 = appraisals_of([b, tw[0]])
+    tol = TIE_REL * (ap0["b"].enpv_at_start_usd + ap0["tw0"].enpv_at_start_usd)
+    a = p("a", 2e7, 6e6 - 0.5 * tol / (0.85 * annuity), ("b",))
+    c = p("0c", 2e7, 6e6 - 1.2 * tol / (0.85 * annuity), ("a",))
+    projects = [a, b, c, *tw]
+    ap = appraisals_of(projects)
+    sel = select_portfolio(projects, ap, years=[2030], budget_usd=[3e7 * (1 + 1e-9)], constraints=NONE)
+    assert sorted(sel.start_years()) == ["a", "tw0"]
+    why = {r["id"]: r for r in sel.rejected}
+    assert why["b"]["tied"]
+    assert not why["0c"]["tied"]
+    assert why["0c"]["excluded_by"] == []
+
+
+def test_a_link_between_two_other_projects_is_named_as_a_link() -> None:
+    from naef.mdf.explain import _phrase
+    from naef.mdf.milp import build_model
+    from naef.mdf.selection import DEFAULT_CONSTRAINTS
+
+    def p(ident: str, req: tuple[str, ...] = (), exc: tuple[str, ...] = ()) -> Project:
+        return Project(id=ident, name=ident, sector="road", state="MX-MIC", cost_usd=1e7, start_year_min=2030,
+                       duration_years=1, annual_benefit_usd=3e6, benefit_years=10, jobs=1.0,
+                       reference_class="small_enterprise", requires=req, excludes=exc)
+
+    projects = [p("a", exc=("b",)), p("b"), p("c"), p("d", req=("a",))]
+    m = build_model(projects, appraisals_of(projects), [2030, 2031], np.array([1e8, 1e8]), DEFAULT_CONSTRAINTS, 2030)
+    assert _phrase("a excludes b", "excludes", projects[2], set(), m) == "the link 'a excludes b'"
+    assert _phrase("d requires a", "requires", projects[2], set(), m) == "the link 'd requires a'"
+    assert _phrase("a excludes b", "excludes", projects[1], {"a"}, m) == "its exclusion with a (chosen)"
+    assert _phrase("d requires a", "requires", projects[3], set(), m) == "its requirement a, which was not chosen"

@@ -340,14 +340,17 @@ def _removal_groups(model: Model, rejected: set[int], projects: Sequence[Project
 def _phrase(group: str, kind: str, p: Project, selected_ids: set[str], model: Model) -> str:
     """How a constraint group that keeps ``p`` out reads in its reason."""
     if kind == "requires":
-        q = next(r.detail["other"] for r in model.rows if r.group == group)
-        if q == p.id:  # p is the prerequisite of a dependent
+        r0 = next(r for r in model.rows if r.group == group)
+        q = r0.detail["other"]
+        if p.id != r0.detail["id"]:  # p is the prerequisite of a dependent, or not in the link at all
             return f"the link '{group}'"
         if q in selected_ids:
             return f"its requirement that {q} be finished before it starts"
         return f"its requirement {q}, which was not chosen"
     if kind == "excludes":
         r0 = next(r for r in model.rows if r.group == group)
+        if p.id not in (r0.detail["id"], r0.detail["other"]):  # a link between two other projects
+            return f"the link '{group}'"
         other = r0.detail["other"] if r0.detail["id"] == p.id else r0.detail["id"]
         return f"its exclusion with {other}{' (chosen)' if other in selected_ids else ''}"
     return group
@@ -421,8 +424,10 @@ def explain(model: Model, x: Array, projects: Sequence[Project], appraisals: Map
             if xg is None:
                 continue
             if proven:  # the projects the tie rule chooses without the group (their starts do not matter here)
-                tb = break_ties(model, rv.rows(rhs), xg, optimum_usd=float(model.obj @ xg), time_limit=time_limit,
-                                starts=False)
+                # the relaxed programme's optimum: never below the original's (removing rows only relaxes), while the
+                # portfolio handed back may be the rule's own, up to a tolerance below it
+                optimum_g = max(float(model.obj @ xg), rv.objective)
+                tb = break_ties(model, rv.rows(rhs), xg, optimum_usd=optimum_g, time_limit=time_limit, starts=False)
                 xg, settled = tb.x, settled and tb.settled
             else:  # the solver's portfolio, not the rule's: which projects enter may differ on another run
                 settled = False
