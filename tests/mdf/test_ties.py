@@ -476,3 +476,22 @@ def test_a_link_between_two_other_projects_is_named_as_a_link() -> None:
     assert _phrase("d requires a", "requires", projects[2], set(), m) == "the link 'd requires a'"
     assert _phrase("a excludes b", "excludes", projects[1], {"a"}, m) == "its exclusion with a (chosen)"
     assert _phrase("d requires a", "requires", projects[3], set(), m) == "its requirement a, which was not chosen"
+
+
+def test_a_small_knapsack_that_misled_highs_presolve_even_with_tight_tolerances() -> None:
+    """Room for 3 units: ``p04`` (US$ 30 M, 2 units) and one of the twins ``p01`` and ``p07`` (US$ 20 M, 1 unit) are
+    tied; the rule takes ``p01``. With presolve on — default or tight tolerances alike — HiGHS's first step returned
+    {p04, p07} as optimal (a reviewer's seeded case), which is why the rule's solves run without presolve."""
+    ids = ["p01", "p06", "p02", "p00", "p07", "p04", "p05", "p03"]
+    obj = np.array([2e7, 2e7, 1e7, 2e7, 2e7, 3e7, 2e7, 1e7]) - 1.125
+    units = np.array([1.0, 2, 2, 3, 1, 2, 3, 2]) * 1e6
+    vp = np.arange(8)
+    rows = [Row(f"one {i}", "one_start", "one", (vp == i).astype(float), 1.0, "project", {}) for i in range(8)]
+    rows.append(Row("budget", "budget", "the budget", units, 3e6, "US$", {}))
+    m = Model(var_p=list(range(8)), var_s=[2030] * 8, obj=obj, rows=rows, project_ids=ids)
+    for twin in (0, 4):
+        x = np.zeros(8)
+        x[[twin, 5]] = 1.0
+        result = break_ties(m, rows, x, optimum_usd=float(obj @ x), time_limit=30)
+        assert result.settled
+        assert sorted(ids[i] for i in _chosen(m, result.x)) == ["p01", "p04"]

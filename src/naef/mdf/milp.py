@@ -305,9 +305,10 @@ ExactRow = tuple[Array, float]
 #: HiGHS's options for a programme whose exact rows must hold to far better than its default tolerances (the tie
 #: rule's value row, a hundred-millionth of the optimum below it): feasibility tolerances at HiGHS's least, 1e-10
 #: (defaults: 1e-7 for rows in the LP, 1e-6 in the MIP), so that the answers it lets below such a row lie within a
-#: ten-billionth of it, and no presolve (with the default tolerances HiGHS's presolve returned wrong optima and false
-#: infeasibility on such rows — a portfolio of value 10 reported as 6; cf. ERGO-Code/HiGHS issues 1725, 1958 and
-#: 2303; with the tight ones no such case was found, and presolve stays off as a precaution)
+#: ten-billionth of it, and no presolve (HiGHS's presolve returned wrong optima and false infeasibility on such
+#: programmes — a portfolio of value 10 reported as 6 with the default tolerances, and with the tight ones a wrong
+#: optimum on a small knapsack with an exact tie, ``tests/mdf/test_ties.py``; cf. ERGO-Code/HiGHS issues 1725, 1958
+#: and 2303)
 TIGHT_HIGHS_OPTIONS: dict[str, float | bool] = {
     "presolve": False, "primal_feasibility_tolerance": 1e-10, "mip_feasibility_tolerance": 1e-10,
 }

@@ -36,12 +36,12 @@ so that its minimum is the lexicographic minimum of the digits:
 
 Each step is solved with no relative gap (HiGHS's absolute gap, 1e-6, is far below one unit of an integer
 objective), so its optimum is unique and no solver path can end elsewhere; each block's answer is then fixed by
-exact rows. The value row lies within HiGHS's default tolerances of the portfolios just below it, and there, with
-its defaults, HiGHS's presolve returned wrong optima (a reviewer's case: 6 where 10 was feasible) and its tolerance
-let through thousands of portfolios below the floor; so these solves run with feasibility tolerances of 1e-10 and,
-as a precaution, without presolve (:data:`naef.mdf.milp.TIGHT_HIGHS_OPTIONS`: with the tight tolerances no case
-was found where presolve misleads, but HiGHS has had presolve bugs of this kind), and every answer is still
-checked against the row in exact terms, one that misses it cut off (a no-good cut) and the step solved again. A
+exact rows. The value row lies within HiGHS's default tolerances of the portfolios just below it, and there HiGHS's
+tolerance let through thousands of portfolios below the floor and its presolve returned wrong optima (a reviewer's
+case: 6 where 10 was feasible; and, even with tight tolerances, a wrong optimum on a small knapsack with an exact
+tie); so these solves run with feasibility tolerances of 1e-10 and without presolve
+(:data:`naef.mdf.milp.TIGHT_HIGHS_OPTIONS`), and every answer is still checked against the row in exact terms, one
+that misses it cut off (a no-good cut) and the step solved again. A
 step stopped by the time limit, or cut off more than :data:`_MAX_CUTS` times, leaves the portfolio of the last
 finished step, reported as not settled.
 """
