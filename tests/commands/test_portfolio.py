@@ -135,6 +135,28 @@ def test_given_budget_and_tables(tmp_path: Path) -> None:
     assert data["run"]["confidence"] is None
 
 
+def test_twins_are_decided_by_the_stated_rule_and_said_to_be_tied(tmp_path: Path) -> None:
+    """Two identical projects and money for one: the first id is chosen in either row order; the other is reported
+    as tied in the JSON, in the terminal's Ties line and in its reason."""
+    rows = ("zz,Z,road,MX-MIC,1e6,2030,1,3e5,10,1,", "aa,A,road,MX-MIC,1e6,2030,1,3e5,10,1,")
+    for order in (rows, rows[::-1]):
+        path = _pipeline(tmp_path, *order)
+        common = ("--pipeline", str(path), "--paths", "20", "--budget-usd-by-year", "2030:1.3e6", "--sector-floor",
+                  "none", "--migrant-share", "0")
+        res = invoke(*common, "--json")
+        assert res.exit_code == 0, res.output
+        data = json.loads(res.stdout)
+        assert [s["id"] for s in data["selected"]] == ["aa"]
+        assert data["ties_settled"] is True
+        assert data["tie_rule"].startswith("portfolios within a hundred-millionth of the optimum's ENPV are tied")
+        (rejected,) = data["rejected"]
+        assert rejected["id"] == "zz"
+        assert rejected["tied"] is True
+        assert rejected["reason"].startswith("tied: a portfolio of the same value")
+        text = invoke(*common).stdout
+        assert "Ties: zz is in portfolios of the same value; chosen by the rule: portfolios within" in text
+
+
 def _pipeline(tmp_path: Path, *rows: str) -> Path:
     header = ("id,name,sector,state,cost_usd,start_year_min,duration_years,annual_benefit_usd,benefit_years,jobs,"
               "requires")

@@ -108,15 +108,22 @@ def test_the_rule_chooses_the_portfolio_brute_force_picks_by_its_words(m: Model)
         assert in_a_tied_portfolio(m, m.rows, best, i, time_limit=30) == any(i in p for p in tied)
 
 
-def test_start_years_tie_and_the_earliest_start_of_the_first_id_wins() -> None:
-    """Two projects worth the same in every year, one slot a year: ``a`` (second column block) takes 2030, ``b``
-    the next free year."""
+def _two_projects_one_slot_a_year() -> Model:
+    """``b`` (columns 0-2) and ``a`` (columns 3-5), each startable in 2030-2032 and worth US$ 5 M in every year;
+    one slot in 2030 and one in 2031."""
     var_p, var_s = [0, 0, 0, 1, 1, 1], [2030, 2031, 2032, 2030, 2031, 2032]
     vp, vs = np.array(var_p), np.array(var_s)
     rows = [Row(f"one start {i}", "one_start", "one start", (vp == i).astype(float), 1.0, "project", {})
             for i in range(2)]
     rows += [Row(f"slot {y}", "budget", "slot", (vs == y).astype(float), 1.0, "project", {}) for y in (2030, 2031)]
-    m = Model(var_p=var_p, var_s=var_s, obj=np.full(6, 5e6), rows=rows, project_ids=["b", "a"])
+    return Model(var_p=var_p, var_s=var_s, obj=np.full(6, 5e6), rows=rows, project_ids=["b", "a"])
+
+
+def test_start_years_tie_and_the_earliest_start_of_the_first_id_wins() -> None:
+    """Two projects worth the same in every year, one slot a year: ``a`` (second column block) takes 2030, ``b``
+    the next free year."""
+    m = _two_projects_one_slot_a_year()
+    rows, var_p = m.rows, m.var_p
     for start in range(6):  # whatever optimum the solver gives first
         for other in range(6):
             x = np.zeros(6)
@@ -423,12 +430,8 @@ def test_many_portfolios_just_below_the_floor_are_refused_without_cutting_each()
 
 def test_without_the_starts_step_the_projects_are_still_the_rules() -> None:
     """``starts=False`` (explain's removal re-solves) chooses the same projects, leaving their starts as found."""
-    var_p, var_s = [0, 0, 0, 1, 1, 1], [2030, 2031, 2032, 2030, 2031, 2032]
-    vp, vs = np.array(var_p), np.array(var_s)
-    rows = [Row(f"one start {i}", "one_start", "one start", (vp == i).astype(float), 1.0, "project", {})
-            for i in range(2)]
-    rows += [Row(f"slot {y}", "budget", "slot", (vs == y).astype(float), 1.0, "project", {}) for y in (2030, 2031)]
-    m = Model(var_p=var_p, var_s=var_s, obj=np.full(6, 5e6), rows=rows, project_ids=["b", "a"])
+    m = _two_projects_one_slot_a_year()
+    rows = m.rows
     x = np.array([0.0, 0.0, 1.0, 0.0, 1.0, 0.0])  # b in 2032, a in 2031: both chosen, neither at the rule's start
     assert _chosen(m, break_ties(m, rows, x, optimum_usd=10e6, time_limit=30, starts=False).x) == {0: 2032, 1: 2031}
     assert _chosen(m, break_ties(m, rows, x, optimum_usd=10e6, time_limit=30).x) == {1: 2030, 0: 2031}

@@ -147,8 +147,8 @@ def _print(study: PortfolioStudy, console: Console, out: Path | None) -> None:
                        + ("" if sel.optimal else " — time limit reached, not proven optimal")))
     tied = [r["id"] for r in sel.rejected if r["tied"]]
     if not sel.ties_settled:
-        console.print(Text("Ties: not settled (time limit): another run may choose another portfolio of the same "
-                           "value."))
+        console.print(Text("Ties: not settled (a solve stopped at its time limit): another run may choose another "
+                           "portfolio of the same value."))
     elif tied:
         console.print(Text(f"Ties: {', '.join(tied)} {'is' if len(tied) == 1 else 'are'} in portfolios of the same "
                            f"value; chosen by the rule: {TIE_RULE}."))

@@ -23,8 +23,9 @@ the binding constraints and why each rejected project lost (its reduced cost in 
 set of constraints is reduced by a deletion filter to a minimal set of groups that conflict, named in the error.
 
 Of several optimal portfolios (projects of equal cost and value), the one chosen is the first by a stated rule
-(:mod:`naef.mdf.ties`: the projects in id order, included first, then their starts, earliest first), so the answer
-depends on the programme alone, not on the order of the pipeline's rows, the solver's path or the machine.
+(:mod:`naef.mdf.ties`: the projects in id order, one worth something included first and one that is not left out
+first, then their starts, earliest first), so the answer depends on the programme alone, not on the order of the
+pipeline's rows, the solver's path or the machine.
 """
 
 from __future__ import annotations
@@ -119,8 +120,9 @@ class Selection:
     rejected: list[RejectedProject]
     lp_objective_usd: float
     optimal: bool
-    #: whether the tie rule (:data:`naef.mdf.ties.TIE_RULE`) chose among the optimal portfolios: False when the
-    #: optimum or a step of the rule was stopped by the time limit (another run may then choose another portfolio)
+    #: whether the tie rule (:data:`naef.mdf.ties.TIE_RULE`) chose among the optimal portfolios, here and in the
+    #: explanation's removal re-solves and checks for ties: False when one of those solves stopped at its time limit
+    #: or a step needed too many cuts (another run may then choose another portfolio of the same value)
     ties_settled: bool
     base_year: int
     settings: SelectionSettings

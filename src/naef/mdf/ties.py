@@ -41,9 +41,8 @@ tolerance let through thousands of portfolios below the floor and its presolve r
 case: 6 where 10 was feasible; and, even with tight tolerances, a wrong optimum on a small knapsack with an exact
 tie); so these solves run with feasibility tolerances of 1e-10 and without presolve
 (:data:`naef.mdf.milp.TIGHT_HIGHS_OPTIONS`), and every answer is still checked against the row in exact terms, one
-that misses it cut off (a no-good cut) and the step solved again. A
-step stopped by the time limit, or cut off more than :data:`_MAX_CUTS` times, leaves the portfolio of the last
-finished step, reported as not settled.
+that misses it cut off (a no-good cut) and the step solved again. A step stopped by the time limit, or cut off more
+than :data:`_MAX_CUTS` times, leaves the portfolio of the last finished step, reported as not settled.
 """
 
 from __future__ import annotations
